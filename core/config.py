@@ -1,0 +1,105 @@
+"""Configuration: a TOML file, overridden by JXC_<SECTION>_<KEY> environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "database": {"url": "sqlite:///jxc.db", "echo": False, "pool_size": 10},
+    "books": {"money_places": 2, "currency": "CNY"},
+    "company": {"name": "jxc", "timezone": "Asia/Shanghai", "language": "zh_CN"},
+}
+SECRET_WORDS = ("secret", "token", "password", "aes_key", "key")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be read or has a value of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Sections of settings, each a mapping of key to value."""
+
+    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    path: Path | None = None
+
+    def get(self, section: str, key: str, default: Any = None) -> Any:
+        """One setting, or `default` when neither file, environment nor defaults set it."""
+        return self.sections.get(section, {}).get(key, default)
+
+    def section(self, section: str) -> Mapping[str, Any]:
+        """All settings of one section."""
+        return self.sections.get(section, {})
+
+    @property
+    def database_url(self) -> str:
+        return str(self.get("database", "url"))
+
+    def redacted(self) -> dict[str, dict[str, Any]]:
+        """The settings with every secret replaced, safe to log or print."""
+        return {
+            name: {key: "***" if is_secret(key) else value for key, value in values.items()}
+            for name, values in self.sections.items()
+        }
+
+
+def is_secret(key: str) -> bool:
+    """True for keys whose values must never be logged."""
+    return any(word in key.lower() for word in SECRET_WORDS)
+
+
+def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
+    """The file to read: the given path, else $JXC_CONFIG, else jxc.toml in the current directory."""
+    return Path(explicit or environ.get("JXC_CONFIG") or "jxc.toml")
+
+
+def load_config(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Defaults, then the file when it exists (a missing explicit file is an error), then the environment."""
+    environ = os.environ if environ is None else environ
+    path = config_path(explicit, environ)
+    merged: dict[str, dict[str, Any]] = {name: dict(values) for name, values in DEFAULTS.items()}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: {error}") from error
+        for name, values in data.items():
+            if not isinstance(values, dict):
+                raise ConfigError(f"{path}: [{name}] must be a table")
+            merged.setdefault(name, {}).update(values)
+    elif explicit or environ.get("JXC_CONFIG"):
+        raise ConfigError(f"config file not found: {path}")
+    _apply_environment(merged, environ)
+    return Config(sections=merged, path=path if path.exists() else None)
+
+
+def _apply_environment(merged: dict[str, dict[str, Any]], environ: Mapping[str, str]) -> None:
+    for name, raw in environ.items():
+        if not name.startswith("JXC_") or name == "JXC_CONFIG" or name.startswith("JXC_TEST_"):
+            continue
+        parts = name[4:].lower().split("_", 1)
+        if len(parts) != 2:
+            continue
+        section, key = parts
+        current = merged.get(section, {}).get(key)
+        merged.setdefault(section, {})[key] = _coerce(raw, current, name)
+
+
+def _coerce(raw: str, current: Any, name: str) -> Any:
+    if isinstance(current, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false")
+    if isinstance(current, int):
+        try:
+            return int(raw)
+        except ValueError as error:
+            raise ConfigError(f"{name} must be a whole number") from error
+    return raw

@@ -1,0 +1,75 @@
+"""Domain errors: a stable code plus the values a message template needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A refusal the user can understand; templates turn `code` into words."""
+
+    code = "domain_error"
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        super().__init__(f"{self.code}: {params}")
+
+
+class InvalidQuantity(DomainError):
+    code = "invalid_quantity"
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+
+
+class UnknownProduct(DomainError):
+    code = "unknown_product"
+
+
+class InactiveProduct(DomainError):
+    code = "inactive_product"
+
+
+class UnknownWarehouse(DomainError):
+    code = "unknown_warehouse"
+
+
+class UnknownEmployee(DomainError):
+    code = "unknown_employee"
+
+
+class UnknownDocument(DomainError):
+    code = "unknown_document"
+
+
+class OutOfStock(DomainError):
+    code = "out_of_stock"
+
+
+class OverRelease(DomainError):
+    code = "over_release"
+
+
+class AlreadyPosted(DomainError):
+    code = "already_posted"
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+
+
+class InvalidState(DomainError):
+    code = "invalid_state"
+
+
+class ReasonRequired(DomainError):
+    code = "reason_required"
+
+
+class EmptyDocument(DomainError):
+    code = "empty_document"
+
+
+class DuplicateCode(DomainError):
+    code = "duplicate_code"

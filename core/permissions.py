@@ -1,0 +1,74 @@
+"""Who may do what: roles grant permissions, deny by default, warehouse staff only in their warehouses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from core.errors import PermissionDenied
+
+
+class Permission(StrEnum):
+    STOCK_VIEW = "stock.view"
+    COST_VIEW = "cost.view"
+    STOCK_RECEIVE = "stock.receive"
+    STOCK_ISSUE = "stock.issue"
+    STOCK_ADJUST = "stock.adjust"
+    STOCK_TRANSFER = "stock.transfer"
+    STOCK_RESERVE = "stock.reserve"
+    CATALOG_EDIT = "catalog.edit"
+    PEOPLE_ADMIN = "people.admin"
+    LEDGER_CHECK = "ledger.check"
+
+
+P = Permission
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "admin": frozenset(Permission),
+    "manager": frozenset(
+        {P.STOCK_VIEW, P.COST_VIEW, P.STOCK_RECEIVE, P.STOCK_ISSUE, P.STOCK_ADJUST, P.STOCK_TRANSFER,
+         P.STOCK_RESERVE, P.CATALOG_EDIT, P.LEDGER_CHECK}
+    ),
+    "purchaser": frozenset({P.STOCK_VIEW, P.COST_VIEW, P.CATALOG_EDIT}),
+    "sales": frozenset({P.STOCK_VIEW, P.STOCK_RESERVE}),
+    "warehouse": frozenset(
+        {P.STOCK_VIEW, P.STOCK_RECEIVE, P.STOCK_ISSUE, P.STOCK_ADJUST, P.STOCK_TRANSFER, P.STOCK_RESERVE}
+    ),
+    "finance": frozenset({P.STOCK_VIEW, P.COST_VIEW, P.LEDGER_CHECK}),
+}
+WAREHOUSE_SCOPED_ROLES = frozenset({"warehouse"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The acting employee as services see them: roles, assigned warehouses, and where the request came from."""
+
+    employee_id: int
+    name: str
+    roles: frozenset[str]
+    warehouse_ids: frozenset[int] = field(default_factory=frozenset)
+    language: str = "zh_CN"
+    channel: str = "cli"
+    message_id: str | None = None
+
+    def can(self, permission: Permission, warehouse_id: int | None = None) -> bool:
+        """True when some role grants `permission`, in `warehouse_id` when the role is warehouse-scoped."""
+        for role in self.roles:
+            if permission not in ROLE_PERMISSIONS.get(role, frozenset()):
+                continue
+            if role not in WAREHOUSE_SCOPED_ROLES or warehouse_id is None:
+                return True
+            if warehouse_id in self.warehouse_ids:
+                return True
+        return False
+
+    def require(self, permission: Permission, warehouse_id: int | None = None) -> None:
+        """Raise PermissionDenied unless the actor holds `permission` (in that warehouse)."""
+        if not self.can(permission, warehouse_id):
+            raise PermissionDenied(
+                employee=self.name, permission=permission.value, warehouse_id=warehouse_id
+            )
+
+    def with_channel(self, channel: str, message_id: str | None = None) -> Actor:
+        """The same employee acting through another channel or message."""
+        return Actor(self.employee_id, self.name, self.roles, self.warehouse_ids, self.language,
+                     channel, message_id)

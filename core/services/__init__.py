@@ -1,0 +1,1 @@
+"""Use cases: one function each, taking plain values and the acting employee, returning small dataclasses."""

@@ -1,0 +1,35 @@
+"""Writing the audit trail: every change names its employee, channel and message."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert
+
+from core.models import AuditLog
+from core.permissions import Actor
+from core.uow import Tx
+
+
+def record(
+    tx: Tx, actor: Actor, action: str, entity: str, entity_id: int | None, **detail: Any
+) -> None:
+    """Append one audit row in the transaction of the change it describes."""
+    tx.session.execute(
+        insert(AuditLog).values(
+            at=tx.now, employee_id=actor.employee_id, channel=actor.channel,
+            message_id=actor.message_id, action=action, entity=entity, entity_id=entity_id,
+            detail=_plain(detail),
+        )
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

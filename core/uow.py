@@ -1,0 +1,96 @@
+"""The unit of work: one transaction per use case, retried when the database asks for it, never half-done."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from core.db import WRITE_OPTION, session_factory
+from core.models.base import utcnow
+
+T = TypeVar("T")
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+MAX_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class Tx:
+    """What a use case sees inside its transaction: the session and the one time at which it happens."""
+
+    session: Session
+    now: datetime
+    money_places: int = 2
+
+    @property
+    def dialect(self) -> str:
+        bind = self.session.get_bind()
+        return bind.dialect.name
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Serialization failures, deadlocks and a busy SQLite database are safe to run again."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    if isinstance(original, sqlite3.OperationalError):
+        text = str(original).lower()
+        return "locked" in text or "busy" in text
+    return False
+
+
+class UnitOfWork:
+    """Runs use cases in transactions against one database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        money_places: int = 2,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.money_places = money_places
+        self._sessions: sessionmaker[Session] = session_factory(engine)
+        self._max_attempts = max_attempts
+
+    def run(self, work: Callable[[Tx], T]) -> T:
+        """Run `work` in a write transaction and commit; retry it whole on a retryable database error."""
+        retrying = Retrying(
+            retry=retry_if_exception(is_retryable),
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_random_exponential(multiplier=0.005, max=0.5),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt, self._transaction(write=True) as tx:
+                result = work(tx)
+                tx.session.commit()
+        return result
+
+    def read(self, work: Callable[[Tx], T]) -> T:
+        """Run `work` in a read-only transaction that is rolled back at the end."""
+        with self._transaction(write=False) as tx:
+            return work(tx)
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Tx]:
+        session = self._sessions()
+        try:
+            session.connection(execution_options={WRITE_OPTION: write})
+            yield Tx(session=session, now=self.clock(), money_places=self.money_places)
+        finally:
+            session.rollback()
+            session.close()

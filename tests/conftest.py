@@ -1,0 +1,100 @@
+"""Fixtures: the same tests run against SQLite and, when JXC_TEST_PG_URL is set, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from core.db import create_db_engine
+from core.models import Base
+from core.permissions import Actor
+from core.services.people import load_actor
+from core.services.setup import bootstrap
+from core.uow import UnitOfWork
+
+PG_URL = os.environ.get("JXC_TEST_PG_URL", "")
+REQUIRE_PG = os.environ.get("JXC_TEST_REQUIRE_PG", "") == "1"
+_pg_ready = False
+
+
+def _require_pg() -> str:
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("JXC_TEST_REQUIRE_PG=1 but JXC_TEST_PG_URL is not set")
+        pytest.skip("PostgreSQL tests need JXC_TEST_PG_URL")
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL per backend: a fresh SQLite file, or the shared PostgreSQL test database."""
+    if request.param == "postgresql":
+        return _require_pg()
+    return f"sqlite:///{tmp_path / 'jxc.db'}"
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """The PostgreSQL test database, for tests that only make sense there."""
+    return _require_pg()
+
+
+def fresh_schema(engine: Engine) -> None:
+    """Empty tables: created on SQLite, truncated on PostgreSQL (created once per run)."""
+    global _pg_ready
+    if engine.dialect.name != "postgresql":
+        Base.metadata.create_all(engine)
+        return
+    if not _pg_ready:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        Base.metadata.create_all(engine)
+        _pg_ready = True
+        return
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on an empty, bootstrapped schema."""
+    engine = create_db_engine(db_url, pool_size=20)
+    fresh_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """An engine on an empty PostgreSQL schema."""
+    engine = create_db_engine(pg_url, pool_size=20)
+    fresh_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def uow(engine: Engine) -> UnitOfWork:
+    """A unit of work on a bootstrapped database (system admin and transit warehouse present)."""
+    unit = UnitOfWork(engine)
+    bootstrap(unit)
+    return unit
+
+
+@pytest.fixture
+def pg_uow(pg_engine: Engine) -> UnitOfWork:
+    unit = UnitOfWork(pg_engine)
+    bootstrap(unit)
+    return unit
+
+
+@pytest.fixture
+def admin(uow: UnitOfWork) -> Actor:
+    """The built-in system administrator."""
+    return load_actor(uow, "system")
