@@ -19,21 +19,48 @@ class Permission(StrEnum):
     CATALOG_EDIT = "catalog.edit"
     PEOPLE_ADMIN = "people.admin"
     LEDGER_CHECK = "ledger.check"
+    PARTNER_VIEW = "partner.view"
+    SUPPLIER_EDIT = "supplier.edit"
+    CUSTOMER_EDIT = "customer.edit"
+    PURCHASE_VIEW = "purchase.view"
+    PURCHASE_CREATE = "purchase.create"
+    PURCHASE_RECEIVE = "purchase.receive"
+    PURCHASE_RETURN = "purchase.return"
+    OVER_RECEIPT_APPROVE = "purchase.over_receipt"
+    SALES_VIEW_OWN = "sales.view_own"
+    SALES_VIEW_ALL = "sales.view_all"
+    SALES_CREATE = "sales.create"
+    SALES_SHIP = "sales.ship"
+    SALES_RETURN = "sales.return"
+    STOCKTAKE_COUNT = "stocktake.count"
+    STOCKTAKE_POST = "stocktake.post"
+    APPROVAL_RULES_EDIT = "approval.rules"
+    REPLENISH = "replenish"
+    MONEY_VIEW = "money.view"
+    MONEY_RECORD = "money.record"
+    PROFIT_VIEW = "profit.view"
 
 
 P = Permission
+STOCK_WORK = frozenset({P.STOCK_VIEW, P.STOCK_RECEIVE, P.STOCK_ISSUE, P.STOCK_ADJUST, P.STOCK_TRANSFER,
+                        P.STOCK_RESERVE})
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
-    "manager": frozenset(
-        {P.STOCK_VIEW, P.COST_VIEW, P.STOCK_RECEIVE, P.STOCK_ISSUE, P.STOCK_ADJUST, P.STOCK_TRANSFER,
-         P.STOCK_RESERVE, P.CATALOG_EDIT, P.LEDGER_CHECK}
+    "manager": frozenset(Permission) - {P.PEOPLE_ADMIN},
+    "purchaser": frozenset(
+        {P.STOCK_VIEW, P.COST_VIEW, P.CATALOG_EDIT, P.PARTNER_VIEW, P.SUPPLIER_EDIT, P.PURCHASE_VIEW,
+         P.PURCHASE_CREATE, P.PURCHASE_RETURN, P.REPLENISH}
     ),
-    "purchaser": frozenset({P.STOCK_VIEW, P.COST_VIEW, P.CATALOG_EDIT}),
-    "sales": frozenset({P.STOCK_VIEW, P.STOCK_RESERVE}),
-    "warehouse": frozenset(
-        {P.STOCK_VIEW, P.STOCK_RECEIVE, P.STOCK_ISSUE, P.STOCK_ADJUST, P.STOCK_TRANSFER, P.STOCK_RESERVE}
+    "sales": frozenset(
+        {P.STOCK_VIEW, P.STOCK_RESERVE, P.PARTNER_VIEW, P.CUSTOMER_EDIT, P.SALES_VIEW_OWN, P.SALES_CREATE,
+         P.SALES_RETURN}
     ),
-    "finance": frozenset({P.STOCK_VIEW, P.COST_VIEW, P.LEDGER_CHECK}),
+    "warehouse": STOCK_WORK | {P.PURCHASE_VIEW, P.PURCHASE_RECEIVE, P.SALES_VIEW_ALL, P.SALES_SHIP,
+                               P.STOCKTAKE_COUNT},
+    "finance": frozenset(
+        {P.STOCK_VIEW, P.COST_VIEW, P.LEDGER_CHECK, P.PARTNER_VIEW, P.PURCHASE_VIEW, P.SALES_VIEW_OWN,
+         P.SALES_VIEW_ALL, P.MONEY_VIEW, P.MONEY_RECORD, P.PROFIT_VIEW}
+    ),
 }
 WAREHOUSE_SCOPED_ROLES = frozenset({"warehouse"})
 

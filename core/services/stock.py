@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from core.errors import EmptyDocument, InvalidQuantity, InvalidState, ReasonRequired, UnknownDocument
 from core.ledger.posting import MoveSpec, PostedMove, Posting, post_moves
@@ -23,14 +23,10 @@ from core.services.catalog import (
     warehouse_codes,
     warehouse_in,
 )
-from core.services.numbering import next_number
+from core.services.documents import open_document
 from core.uow import Tx, UnitOfWork
 
 MAX_LINES = 5000
-PREFIXES = {
-    "receipt": "RC", "issue": "IS", "adjustment": "AJ", "transfer": "TR", "transfer_in": "TI",
-    "reservation": "RS", "release": "RL",
-}
 
 
 @dataclass(frozen=True)
@@ -151,7 +147,7 @@ def dispatch_transfer(
         actor.require(Permission.STOCK_TRANSFER, source.id)
         transit = transit_warehouse_in(tx)
         products, factors = _resolve(tx, parsed)
-        document_id, number = _new_document(tx, actor, "transfer", source, reason, dest_id=dest.id,
+        document_id, number = open_document(tx, actor, "transfer", source.id, reason=reason, dest_id=dest.id,
                                             status="in_transit")
         posting = Posting(tx, {(products[ln.item].id, w) for ln in parsed for w in (source.id, transit.id)})
         for n, ln in enumerate(parsed, 1):
@@ -181,8 +177,8 @@ def receive_transfer(
         transit = transit_warehouse_in(tx)
         outstanding = _outstanding(tx, transfer.id, transit.id, StockMove.qty)
         wanted = _wanted(tx, parsed, outstanding)
-        document_id, doc_number = _new_document(
-            tx, actor, "transfer_in", _ref(transfer.dest_warehouse_id), "", source=transfer.id)
+        document_id, doc_number = open_document(
+            tx, actor, "transfer_in", transfer.dest_warehouse_id, source=("stock_document", transfer.id))
         posting = Posting(tx, {(o.product_id, w) for o in outstanding.values()
                                for w in (transit.id, transfer.dest_warehouse_id)})
         for line_no, qty in wanted.items():
@@ -235,8 +231,8 @@ def release_stock(
         actor.require(Permission.STOCK_RESERVE, reservation.warehouse_id)
         outstanding = _outstanding(tx, reservation.id, reservation.warehouse_id, StockMove.reserved)
         wanted = _wanted(tx, parsed, outstanding)
-        document_id, _ = _new_document(tx, actor, "release", _ref(reservation.warehouse_id), "",
-                                       source=reservation.id)
+        document_id, _ = open_document(tx, actor, "release", reservation.warehouse_id,
+                                       source=("stock_document", reservation.id))
         specs = [
             MoveSpec(n, outstanding[n].product_id, reservation.warehouse_id, reserved=-qty,
                      label=outstanding[n].sku)
@@ -302,32 +298,12 @@ def _post(
     tx: Tx, actor: Actor, kind: str, warehouse: WarehouseRef, specs: Sequence[MoveSpec],
     products: dict[str, ProductRef], reason: str, status: str = "posted",
 ) -> Posted:
-    document_id, number = _new_document(tx, actor, kind, warehouse, reason, status=status)
+    document_id, number = open_document(tx, actor, kind, warehouse.id, reason=reason, status=status)
     posted = post_moves(tx, actor, document_id, specs)
     record(tx, actor, f"stock.{kind}", "stock_document", document_id, number=number,
            warehouse=warehouse.code, lines=len(specs), reason=reason)
     return _result(actor, number, kind, document_id, status, posted, products,
                    {warehouse.id: warehouse.code})
-
-
-def _ref(warehouse_id: int) -> WarehouseRef:
-    return WarehouseRef(warehouse_id, "", "", "normal")
-
-
-def _new_document(
-    tx: Tx, actor: Actor, kind: str, warehouse: WarehouseRef, reason: str, *,
-    dest_id: int | None = None, source: int | None = None, status: str = "posted",
-) -> tuple[int, str]:
-    number = next_number(tx, PREFIXES[kind])
-    document_id = tx.session.execute(
-        insert(StockDocument).values(
-            number=number, kind=kind, status=status, warehouse_id=warehouse.id, dest_warehouse_id=dest_id,
-            source_type=None if source is None else "stock_document", source_id=source,
-            reason=reason.strip()[:500], employee_id=actor.employee_id, channel=actor.channel,
-            created_at=tx.now,
-        ).returning(StockDocument.id)
-    ).scalar_one()
-    return document_id, number
 
 
 def _document(tx: Tx, number: str, kind: str, statuses: tuple[str, ...]) -> StockDocument:

@@ -1,0 +1,41 @@
+"""Stock documents: every posting event gets one, numbered per kind and year, pointing at what caused it."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert
+
+from core.models import StockDocument
+from core.permissions import Actor
+from core.services.numbering import next_number
+from core.uow import Tx
+
+PREFIXES = {
+    "receipt": "RC", "issue": "IS", "adjustment": "AJ", "transfer": "TR", "transfer_in": "TI",
+    "reservation": "RS", "release": "RL", "po_receipt": "GR", "purchase_return": "PR",
+    "shipment": "SH", "sales_return": "SR", "stocktake": "ST", "so_reservation": "SV",
+    "so_release": "SL", "reversal": "RV",
+}
+
+
+def open_document(
+    tx: Tx,
+    actor: Actor,
+    kind: str,
+    warehouse_id: int,
+    *,
+    reason: str = "",
+    dest_id: int | None = None,
+    source: tuple[str, int] | None = None,
+    status: str = "posted",
+) -> tuple[int, str]:
+    """Insert a numbered stock document for one posting event; returns its id and number."""
+    number = next_number(tx, PREFIXES[kind])
+    document_id: int = tx.session.execute(
+        insert(StockDocument).values(
+            number=number, kind=kind, status=status, warehouse_id=warehouse_id, dest_warehouse_id=dest_id,
+            source_type=None if source is None else source[0], source_id=None if source is None else source[1],
+            reason=reason.strip()[:500], employee_id=actor.employee_id, channel=actor.channel,
+            created_at=tx.now,
+        ).returning(StockDocument.id)
+    ).scalar_one()
+    return document_id, number
