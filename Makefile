@@ -13,7 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check core bot tests benchmarks
+	$(BIN)/ruff check core bot tests $(wildcard benchmarks)
 	$(BIN)/mypy
 
 test: lint
