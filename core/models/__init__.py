@@ -5,9 +5,11 @@ from core.models.base import Base, Money, Qty, ScaledDecimal, UnitCost, UTCDateT
 from core.models.catalog import Category, Product, ProductBarcode, ProductUnit, Warehouse
 from core.models.partners import Customer, Supplier
 from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
+from core.models.purchasing import PO_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
 from core.models.stock import DocumentSequence, StockDocument, StockLevel, StockMove
 
 __all__ = [
+    "PO_STATUSES",
     "ROLES",
     "AuditLog",
     "Base",
@@ -21,6 +23,9 @@ __all__ = [
     "Product",
     "ProductBarcode",
     "ProductUnit",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "PurchaseReceiptLine",
     "Qty",
     "ScaledDecimal",
     "StockDocument",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, Money, UTCDateTime, utcnow
+
+CREDIT_RATINGS = ("A", "B", "C", "D")
 
 
 class Supplier(Base):
@@ -22,8 +24,13 @@ class Supplier(Base):
     credit_rating: Mapped[str] = mapped_column(String(10), default="B")
     lead_time_days: Mapped[int] = mapped_column(Integer, default=7)
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    note: Mapped[str] = mapped_column(String(500), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("lead_time_days >= 0 AND payment_terms_days >= 0", name="days"),
+    )
 
 
 class Customer(Base):
@@ -38,5 +45,10 @@ class Customer(Base):
     credit_limit: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     salesperson_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"), index=True)
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
+    note: Mapped[str] = mapped_column(String(500), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("credit_limit >= 0 AND payment_terms_days >= 0", name="limits"),
+    )
