@@ -73,3 +73,19 @@ class EmptyDocument(DomainError):
 
 class DuplicateCode(DomainError):
     code = "duplicate_code"
+
+
+class UnknownPartner(DomainError):
+    code = "unknown_partner"
+
+
+class InvalidPartner(DomainError):
+    code = "invalid_partner"
+
+
+class OverReceipt(DomainError):
+    code = "over_receipt"
+
+
+class OverReturn(DomainError):
+    code = "over_return"
