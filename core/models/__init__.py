@@ -1,16 +1,22 @@
 """Every table of jxc, importable from one place so that metadata is complete."""
 
+from core.models.approvals import ApprovalDecision, ApprovalRequest, ApprovalRule
 from core.models.audit import AuditLog
 from core.models.base import Base, Money, Qty, ScaledDecimal, UnitCost, UTCDateTime, utcnow
 from core.models.catalog import Category, Product, ProductBarcode, ProductUnit, Warehouse
+from core.models.outbox import Notification
 from core.models.partners import Customer, Supplier
 from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
 from core.models.purchasing import PO_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
+from core.models.replenishment import ReorderRule
 from core.models.stock import DocumentSequence, StockDocument, StockLevel, StockMove
 
 __all__ = [
     "PO_STATUSES",
     "ROLES",
+    "ApprovalDecision",
+    "ApprovalRequest",
+    "ApprovalRule",
     "AuditLog",
     "Base",
     "Category",
@@ -20,6 +26,7 @@ __all__ = [
     "EmployeeRole",
     "EmployeeWarehouse",
     "Money",
+    "Notification",
     "Product",
     "ProductBarcode",
     "ProductUnit",
@@ -27,6 +34,7 @@ __all__ = [
     "PurchaseOrderLine",
     "PurchaseReceiptLine",
     "Qty",
+    "ReorderRule",
     "ScaledDecimal",
     "StockDocument",
     "StockLevel",
