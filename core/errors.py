@@ -89,3 +89,11 @@ class OverReceipt(DomainError):
 
 class OverReturn(DomainError):
     code = "over_return"
+
+
+class OwnDocument(DomainError):
+    code = "own_document"
+
+
+class AlreadyDecided(DomainError):
+    code = "already_decided"
