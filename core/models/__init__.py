@@ -9,11 +9,13 @@ from core.models.partners import Customer, Supplier
 from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
 from core.models.purchasing import PO_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
 from core.models.replenishment import ReorderRule
+from core.models.sales import SO_STATUSES, SalesOrder, SalesOrderLine
 from core.models.stock import DocumentSequence, StockDocument, StockLevel, StockMove
 
 __all__ = [
     "PO_STATUSES",
     "ROLES",
+    "SO_STATUSES",
     "ApprovalDecision",
     "ApprovalRequest",
     "ApprovalRule",
@@ -35,6 +37,8 @@ __all__ = [
     "PurchaseReceiptLine",
     "Qty",
     "ReorderRule",
+    "SalesOrder",
+    "SalesOrderLine",
     "ScaledDecimal",
     "StockDocument",
     "StockLevel",
