@@ -4,6 +4,7 @@ from core.models.approvals import ApprovalDecision, ApprovalRequest, ApprovalRul
 from core.models.audit import AuditLog
 from core.models.base import Base, Money, Qty, ScaledDecimal, UnitCost, UTCDateTime, utcnow
 from core.models.catalog import Category, Product, ProductBarcode, ProductUnit, Warehouse
+from core.models.money import PARTNER_KINDS, MoneyEntry, Payment, PaymentAllocation
 from core.models.outbox import Notification
 from core.models.partners import Customer, Supplier
 from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
@@ -11,8 +12,11 @@ from core.models.purchasing import PO_STATUSES, PurchaseOrder, PurchaseOrderLine
 from core.models.replenishment import ReorderRule
 from core.models.sales import SO_STATUSES, SalesOrder, SalesOrderLine
 from core.models.stock import DocumentSequence, StockDocument, StockLevel, StockMove
+from core.models.stocktake import Stocktake, StocktakeLine
+from core.models.transfers import TransferDiscrepancy
 
 __all__ = [
+    "PARTNER_KINDS",
     "PO_STATUSES",
     "ROLES",
     "SO_STATUSES",
@@ -28,7 +32,10 @@ __all__ = [
     "EmployeeRole",
     "EmployeeWarehouse",
     "Money",
+    "MoneyEntry",
     "Notification",
+    "Payment",
+    "PaymentAllocation",
     "Product",
     "ProductBarcode",
     "ProductUnit",
@@ -43,7 +50,10 @@ __all__ = [
     "StockDocument",
     "StockLevel",
     "StockMove",
+    "Stocktake",
+    "StocktakeLine",
     "Supplier",
+    "TransferDiscrepancy",
     "UTCDateTime",
     "UnitCost",
     "Warehouse",
