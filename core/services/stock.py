@@ -24,6 +24,7 @@ from core.services.catalog import (
     warehouse_in,
 )
 from core.services.documents import open_document
+from core.services.transfers import notify_transfer_dispatched
 from core.uow import Tx, UnitOfWork
 
 MAX_LINES = 5000
@@ -158,6 +159,7 @@ def dispatch_transfer(
         posted = posting.write(actor, document_id)
         record(tx, actor, "stock.transfer.dispatch", "stock_document", document_id, number=number,
                to=dest.code, lines=len(parsed))
+        notify_transfer_dispatched(tx, number, source.code, dest, len(parsed))
         return _result(actor, number, "transfer", document_id, "in_transit", posted, products,
                        {source.id: source.code, transit.id: transit.code})
 
