@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.errors import OutOfStock, OverRelease
-from core.numbers import ZERO, round_cost, round_money
+from core.errors import InvalidAmount, InvalidQuantity, OutOfStock, OverRelease
+from core.numbers import LIMIT, ZERO, round_cost, round_money
 
 
 @dataclass(frozen=True)
@@ -65,18 +65,28 @@ class Position:
                 available=self.available - reserved if qty < 0 else self.available,
                 requested=-qty if qty < 0 else reserved,
             )
-        self.on_hand, self.reserved = on_hand, new_reserved
-        self.value += moved_value
-        if self.on_hand > 0:
-            self.avg_cost = round_cost(self.value / self.on_hand)
-        elif qty > 0 and moved_value > 0:
-            self.avg_cost = round_cost(moved_value / qty)
+        new_value = self.value + moved_value
+        if max(abs(on_hand), new_reserved) >= LIMIT:
+            raise InvalidQuantity(value=str(on_hand)[:40], reason="too_large")
+        if max(abs(moved_value), abs(new_value)) >= LIMIT:
+            raise InvalidAmount(value=str(max(abs(moved_value), abs(new_value)))[:40], reason="too_large")
+        avg_cost = self._average_after(qty, moved_value, on_hand, new_value)
+        if abs(avg_cost) >= LIMIT:
+            raise InvalidAmount(value=str(avg_cost)[:40], reason="too_large")
+        self.on_hand, self.reserved, self.value, self.avg_cost = on_hand, new_reserved, new_value, avg_cost
         return Change(
             qty=qty, reserved=reserved, value=moved_value,
             unit_cost=self._unit_cost_of(qty, moved_value),
             balance_qty=self.on_hand, balance_reserved=self.reserved,
             balance_value=self.value, avg_cost=self.avg_cost,
         )
+
+    def _average_after(self, qty: Decimal, moved_value: Decimal, on_hand: Decimal, value: Decimal) -> Decimal:
+        if on_hand > 0:
+            return round_cost(value / on_hand)
+        if qty > 0 and moved_value > 0:
+            return round_cost(moved_value / qty)
+        return self.avg_cost
 
     def _cost_in(self, unit_cost: Decimal | None, fallback_cost: Decimal | None) -> Decimal | None:
         if unit_cost is not None:
