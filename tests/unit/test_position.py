@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from core.errors import OutOfStock, OverRelease
+from core.errors import InvalidAmount, InvalidQuantity, OutOfStock, OverRelease
 from core.ledger.position import Position
 
 
@@ -108,3 +108,17 @@ def test_balances_follow_the_sum_of_changes() -> None:
     assert position.on_hand == sum((c.qty for c in changes), D(0)) == D("0.1")
     assert position.value == sum((c.value for c in changes), D(0)) == changes[-1].balance_value
     assert position.value == D("0.01")
+
+
+def test_balances_and_values_stay_below_a_trillion() -> None:
+    position = stocked("999999999999", "0")
+    with pytest.raises(InvalidQuantity) as too_many:
+        position.apply(D(1))
+    assert too_many.value.params["reason"] == "too_large"
+    with pytest.raises(InvalidAmount) as too_dear:
+        Position(1, 2).apply(D("999999999999"), unit_cost=D(999999))
+    assert too_dear.value.params["reason"] == "too_large"
+    worth = stocked("1", "999999999999.99")
+    with pytest.raises(InvalidAmount):
+        worth.apply(D(1), unit_cost=D("0.01"))
+    assert (worth.on_hand, worth.value) == (D(1), D("999999999999.99"))
