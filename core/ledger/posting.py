@@ -14,6 +14,7 @@ from core.ledger.position import Change, Position
 from core.models import Product, StockLevel, StockMove, Warehouse
 from core.numbers import ZERO
 from core.permissions import Actor
+from core.services.replenishment import warn_low_stock
 from core.uow import Tx
 
 LEVELS: Table = StockLevel.__table__  # type: ignore[assignment]
@@ -50,6 +51,7 @@ class Posting:
     def __init__(self, tx: Tx, keys: set[tuple[int, int]]) -> None:
         self.tx = tx
         self.positions = _lock_positions(tx, keys)
+        self.available_before = {key: p.available for key, p in self.positions.items()}
         self.posted: list[PostedMove] = []
 
     def apply(self, spec: MoveSpec) -> Change:
@@ -68,9 +70,13 @@ class Posting:
         return change
 
     def write(self, actor: Actor, document_id: int) -> list[PostedMove]:
-        """Write the changed levels and the ledger rows: two statements whatever the line count."""
+        """Write the changed levels and the ledger rows, then warn of positions that fell below their minimum."""
         _write_levels(self.tx, self.positions.values())
         _write_moves(self.tx, actor, document_id, self.posted)
+        dropped = {key: (self.available_before[key], p.available) for key, p in self.positions.items()
+                   if p.available < self.available_before[key]}
+        if dropped:
+            warn_low_stock(self.tx, document_id, dropped)
         return self.posted
 
 

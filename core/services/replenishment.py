@@ -1,0 +1,280 @@
+"""Replenishment: reorder rules, the low-stock warning raised by postings, and suggested purchase orders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_CEILING, Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, and_, func, select, tuple_, type_coerce
+
+from core.errors import InvalidQuantity, InvalidState
+from core.models import (
+    Employee,
+    EmployeeRole,
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Qty,
+    ReorderRule,
+    StockDocument,
+    StockLevel,
+    StockMove,
+    Supplier,
+    Warehouse,
+)
+from core.numbers import QTY_STEP, ZERO, parse_quantity, round_qty
+from core.permissions import Actor, Permission
+from core.services.audit import record
+from core.services.catalog import products_in, warehouse_in
+from core.services.outbox import Note, write_notes
+from core.uow import Tx, UnitOfWork
+
+if TYPE_CHECKING:
+    from core.services.purchasing import PurchaseOrderView
+
+LOW_STOCK_ROLES = ("purchaser", "manager")
+DEMAND_KINDS = ("issue", "shipment")
+DEMAND_DAYS = 30
+DEFAULT_LEAD_TIME_DAYS = 7
+ON_ORDER_STATUSES = ("draft", "pending_approval", "approved", "partially_received")
+MAX_ORDER_LINES = 1000
+Key = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ReorderRuleOut:
+    id: int
+    sku: str
+    warehouse: str
+    minimum: Decimal
+    maximum: Decimal
+    pack_size: Decimal
+    supplier_code: str | None
+    lead_time_days: int | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why this quantity, as numbers a template puts into words.
+
+    code: "below_minimum" (order = maximum - available - on order + daily demand x lead time, rounded up to
+    whole packs) or "covered_by_open_orders" (open purchase orders already cover it; quantity 0).
+    """
+
+    code: str
+    available: Decimal
+    minimum: Decimal
+    maximum: Decimal
+    on_order: Decimal
+    daily_demand: Decimal
+    demand_days: int
+    lead_time_days: int
+    lead_time_from: str
+    pack_size: Decimal
+    needed: Decimal
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggested order of one product for one warehouse, from its reorder rule."""
+
+    rule_id: int
+    product_id: int
+    sku: str
+    name_zh: str
+    name_en: str
+    warehouse_id: int
+    warehouse: str
+    supplier_id: int | None
+    supplier_code: str | None
+    supplier_name: str | None
+    quantity: Decimal
+    reason: Reason
+
+
+def set_reorder_rule(
+    uow: UnitOfWork, actor: Actor, item: str, warehouse: str, minimum: object, maximum: object, *,
+    supplier: str | None = None, lead_time_days: int | None = None, pack_size: object = 1, active: bool = True,
+) -> ReorderRuleOut:
+    """Create or change the minimum and maximum of one product in one warehouse, with its supplier."""
+    actor.require(Permission.REPLENISH)
+    low, high = parse_quantity(minimum, allow_zero=True), parse_quantity(maximum)
+    pack = parse_quantity(pack_size)
+    if high < low:
+        raise InvalidQuantity(value=str(high), reason="maximum_below_minimum", minimum=str(low))
+    if lead_time_days is not None and not 0 <= lead_time_days <= 3650:
+        raise InvalidQuantity(value=str(lead_time_days), reason="lead_time")
+
+    def work(tx: Tx) -> ReorderRuleOut:
+        from core.services.partners import supplier_in  # here: the posting engine imports this module
+
+        product = products_in(tx, [item])[item]
+        target = warehouse_in(tx, warehouse)
+        actor.require(Permission.REPLENISH, target.id)
+        partner = supplier_in(tx, supplier) if supplier else None
+        rule = tx.session.execute(
+            select(ReorderRule).where(ReorderRule.product_id == product.id, ReorderRule.warehouse_id == target.id)
+            .with_for_update()
+        ).scalar_one_or_none()
+        if rule is None:
+            rule = ReorderRule(product_id=product.id, warehouse_id=target.id)
+            tx.session.add(rule)
+        rule.minimum, rule.maximum, rule.pack_size = low, high, pack
+        rule.supplier_id = None if partner is None else partner.id
+        rule.lead_time_days, rule.active, rule.updated_at = lead_time_days, active, tx.now
+        tx.session.flush()
+        record(tx, actor, "reorder_rule.set", "reorder_rule", rule.id, sku=product.sku, warehouse=target.code,
+               minimum=low, maximum=high, pack_size=pack, supplier=supplier, lead_time_days=lead_time_days,
+               active=active)
+        return ReorderRuleOut(rule.id, product.sku, target.code, low, high, pack,
+                              None if partner is None else partner.code, lead_time_days, active)
+
+    return uow.run(work)
+
+
+def warn_low_stock(tx: Tx, document_id: int, dropped: Mapping[Key, tuple[Decimal, Decimal]]) -> int:
+    """Called by a posting with (available before, after) of the positions whose availability fell:
+    one query for their rules and recipients, one insert for the warnings of those that crossed the minimum."""
+    if not dropped:
+        return 0
+    rows = tx.session.execute(
+        select(ReorderRule.id, ReorderRule.product_id, ReorderRule.warehouse_id, ReorderRule.minimum,
+               ReorderRule.maximum, Product.sku, Product.name_zh, Product.name_en, Warehouse.code,
+               EmployeeRole.employee_id)
+        .join(Product, Product.id == ReorderRule.product_id)
+        .join(Warehouse, Warehouse.id == ReorderRule.warehouse_id)
+        .join(EmployeeRole, EmployeeRole.role.in_(LOW_STOCK_ROLES))
+        .join(Employee, and_(Employee.id == EmployeeRole.employee_id, Employee.active))
+        .where(ReorderRule.active, tuple_(ReorderRule.product_id, ReorderRule.warehouse_id).in_(sorted(dropped)))
+    )
+    notes: dict[str, Note] = {}
+    for r in rows:
+        before, after = dropped[(r.product_id, r.warehouse_id)]
+        if not after < r.minimum <= before:
+            continue
+        key = f"low_stock:{document_id}:{r.product_id}:{r.warehouse_id}:{r.employee_id}"
+        notes[key] = Note("low_stock", r.employee_id, {
+            "rule_id": r.id, "document_id": document_id, "product_id": r.product_id, "sku": r.sku,
+            "name_zh": r.name_zh, "name_en": r.name_en, "warehouse_id": r.warehouse_id, "warehouse": r.code,
+            "available": after, "available_before": before, "minimum": r.minimum, "maximum": r.maximum,
+        }, key)
+    return write_notes(tx, list(notes.values()))
+
+
+def suggest_replenishment(uow: UnitOfWork, actor: Actor, warehouse: str | None = None) -> list[Suggestion]:
+    """What to order for every active rule whose available stock is below its minimum, with the reason."""
+    actor.require(Permission.REPLENISH)
+
+    def work(tx: Tx) -> list[Suggestion]:
+        warehouse_id = None
+        if warehouse is not None:
+            warehouse_id = warehouse_in(tx, warehouse).id
+            actor.require(Permission.REPLENISH, warehouse_id)
+        return [_suggestion(row) for row in tx.session.execute(_below_minimum(tx, warehouse_id))]
+
+    return uow.read(work)
+
+
+def draft_purchase_orders(
+    uow: UnitOfWork, actor: Actor, suggestions: Sequence[Suggestion]
+) -> list[PurchaseOrderView]:
+    """Turn accepted suggestions into draft purchase orders, one per supplier and warehouse."""
+    from core.services.purchasing import PurchaseLineIn, create_purchase_order
+
+    actor.require(Permission.REPLENISH)
+    wanted = [s for s in suggestions if s.quantity > 0]
+    if not wanted:
+        raise InvalidQuantity(value="0", reason="nothing_to_order")
+    missing = [s.sku for s in wanted if s.supplier_code is None]
+    if missing:
+        raise InvalidState(reason="no_supplier", items=missing[:20])
+    groups: dict[tuple[str, str], list[Suggestion]] = {}
+    for s in wanted:
+        groups.setdefault((str(s.supplier_code), s.warehouse), []).append(s)
+    orders = []
+    for (supplier, target), group in sorted(groups.items()):
+        for start in range(0, len(group), MAX_ORDER_LINES):
+            lines = [PurchaseLineIn(s.sku, s.quantity) for s in group[start:start + MAX_ORDER_LINES]]
+            orders.append(create_purchase_order(uow, actor, supplier, target, lines, note="replenishment"))
+    return orders
+
+
+def _below_minimum(tx: Tx, warehouse_id: int | None) -> Any:
+    since = tx.now - timedelta(days=DEMAND_DAYS)
+    rule_filter: list[ColumnElement[bool]] = [ReorderRule.active.is_(True), Product.active.is_(True)]
+    if warehouse_id is not None:
+        rule_filter.append(ReorderRule.warehouse_id == warehouse_id)
+    available = type_coerce(func.coalesce(StockLevel.on_hand, 0) - func.coalesce(StockLevel.reserved, 0), Qty())
+    candidates = (
+        select(ReorderRule.id.label("rule_id"), ReorderRule.product_id, ReorderRule.warehouse_id,
+               available.label("available"))
+        .join(Product, Product.id == ReorderRule.product_id)
+        .outerjoin(StockLevel, and_(StockLevel.product_id == ReorderRule.product_id,
+                                    StockLevel.warehouse_id == ReorderRule.warehouse_id))
+        .where(*rule_filter, available < ReorderRule.minimum)
+        .cte("candidates")
+    )
+    demand = (
+        select(StockMove.product_id, StockMove.warehouse_id,
+               type_coerce(-func.sum(StockMove.qty), Qty()).label("out_qty"))
+        .join(StockDocument, StockDocument.id == StockMove.document_id)
+        .join(candidates, and_(candidates.c.product_id == StockMove.product_id,
+                               candidates.c.warehouse_id == StockMove.warehouse_id))
+        .where(StockDocument.kind.in_(DEMAND_KINDS), StockMove.created_at >= since, StockMove.qty < 0)
+        .group_by(StockMove.product_id, StockMove.warehouse_id)
+        .subquery("demand")
+    )
+    on_order = (
+        select(PurchaseOrder.warehouse_id, PurchaseOrderLine.product_id,
+               type_coerce(func.sum(PurchaseOrderLine.qty - PurchaseOrderLine.received_qty), Qty()).label("open_qty"))
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+        .join(candidates, and_(candidates.c.product_id == PurchaseOrderLine.product_id,
+                               candidates.c.warehouse_id == PurchaseOrder.warehouse_id))
+        .where(PurchaseOrder.status.in_(ON_ORDER_STATUSES), PurchaseOrderLine.qty > PurchaseOrderLine.received_qty)
+        .group_by(PurchaseOrder.warehouse_id, PurchaseOrderLine.product_id)
+        .subquery("on_order")
+    )
+    return (
+        select(candidates.c.rule_id, candidates.c.product_id, candidates.c.warehouse_id,
+               candidates.c.available.label("available"), ReorderRule.minimum, ReorderRule.maximum,
+               ReorderRule.pack_size, ReorderRule.lead_time_days.label("rule_lead_time"),
+               Supplier.lead_time_days.label("supplier_lead_time"), Supplier.id.label("supplier_id"),
+               Supplier.code.label("supplier_code"), Supplier.name.label("supplier_name"),
+               Product.sku, Product.name_zh, Product.name_en, Warehouse.code.label("warehouse"),
+               type_coerce(func.coalesce(demand.c.out_qty, 0), Qty()).label("out_qty"),
+               type_coerce(func.coalesce(on_order.c.open_qty, 0), Qty()).label("open_qty"))
+        .select_from(candidates)
+        .join(ReorderRule, ReorderRule.id == candidates.c.rule_id)
+        .join(Product, Product.id == candidates.c.product_id)
+        .join(Warehouse, Warehouse.id == candidates.c.warehouse_id)
+        .outerjoin(Supplier, Supplier.id == ReorderRule.supplier_id)
+        .outerjoin(demand, and_(demand.c.product_id == candidates.c.product_id,
+                                demand.c.warehouse_id == candidates.c.warehouse_id))
+        .outerjoin(on_order, and_(on_order.c.product_id == candidates.c.product_id,
+                                  on_order.c.warehouse_id == candidates.c.warehouse_id))
+        .order_by(Warehouse.code, Product.sku)
+    )
+
+
+def _suggestion(row: Any) -> Suggestion:
+    if row.rule_lead_time is not None:
+        lead_time, lead_from = int(row.rule_lead_time), "rule"
+    elif row.supplier_lead_time is not None:
+        lead_time, lead_from = int(row.supplier_lead_time), "supplier"
+    else:
+        lead_time, lead_from = DEFAULT_LEAD_TIME_DAYS, "default"
+    daily = row.out_qty / DEMAND_DAYS
+    needed = max(row.maximum - row.available - row.open_qty + daily * lead_time, ZERO)
+    quantity = ((needed / row.pack_size).to_integral_value(rounding=ROUND_CEILING) * row.pack_size).quantize(QTY_STEP)
+    needed, daily = needed.quantize(QTY_STEP, rounding=ROUND_CEILING), round_qty(daily)
+    code = "below_minimum" if quantity > 0 else "covered_by_open_orders"
+    reason = Reason(code, row.available, row.minimum, row.maximum, row.open_qty, daily, DEMAND_DAYS, lead_time,
+                    lead_from, row.pack_size, needed, quantity)
+    return Suggestion(row.rule_id, row.product_id, row.sku, row.name_zh, row.name_en, row.warehouse_id,
+                      row.warehouse, row.supplier_id, row.supplier_code, row.supplier_name, quantity, reason)
+

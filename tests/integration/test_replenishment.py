@@ -1,0 +1,204 @@
+"""Replenishment: low-stock warnings once per crossing, in constant statements, and suggested orders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, select
+
+from core.errors import InvalidQuantity, InvalidState, OutOfStock, PermissionDenied
+from core.models import Notification, utcnow
+from core.permissions import Actor
+from core.services.catalog import NewProduct, create_product
+from core.services.partners import NewSupplier, create_supplier
+from core.services.purchasing import get_purchase_order
+from core.services.replenishment import (
+    draft_purchase_orders,
+    set_reorder_rule,
+    suggest_replenishment,
+)
+from core.services.setup import bootstrap
+from core.services.stock import LineIn, issue_stock, receive_stock, release_stock, reserve_stock
+from core.uow import UnitOfWork
+from tests.factories import Shop, make_shop
+
+
+def low_stock(uow: UnitOfWork) -> list[tuple[int, str, str, str]]:
+    return uow.read(lambda tx: [
+        (n.recipient_id, n.payload["sku"], n.payload["warehouse"], n.payload["available"])
+        for n in tx.session.scalars(
+            select(Notification).where(Notification.event_type == "low_stock").order_by(Notification.id))
+    ])
+
+
+@contextmanager
+def counted(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def stocked_shop(uow: UnitOfWork, admin: Actor) -> Shop:
+    shop = make_shop(uow, admin)
+    receive_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 20, "10"), LineIn("TEA-CUP", 50, "3")])
+    set_reorder_rule(uow, shop.purchaser, "RETRO-CLOCK", "MAIN", 10, 40)
+    return shop
+
+
+def test_falling_below_the_minimum_warns_purchasers_and_managers_once_per_crossing(
+    uow: UnitOfWork, admin: Actor
+) -> None:
+    shop = stocked_shop(uow, admin)
+    issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 10)])
+    assert low_stock(uow) == []
+    issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 1)])
+    issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 1)])
+    recipients = [shop.manager.employee_id, shop.purchaser.employee_id]
+    assert sorted(low_stock(uow)) == sorted((r, "RETRO-CLOCK", "MAIN", "9.0000") for r in recipients)
+    receive_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 5)])
+    assert len(low_stock(uow)) == 2
+    issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 5)])
+    assert [a for _, _, _, a in low_stock(uow)] == ["9.0000", "9.0000", "8.0000", "8.0000"]
+
+
+def test_reserving_counts_as_taking_available_stock(uow: UnitOfWork, admin: Actor) -> None:
+    shop = stocked_shop(uow, admin)
+    reservation = reserve_stock(uow, shop.sales, "MAIN", [LineIn("RETRO-CLOCK", 15)])
+    assert {a for _, _, _, a in low_stock(uow)} == {"5.0000"}
+    release_stock(uow, shop.sales, reservation.number)
+    issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 11)])
+    assert len(low_stock(uow)) == 4
+
+
+def test_other_warehouses_inactive_rules_and_refused_postings_warn_nobody(uow: UnitOfWork, admin: Actor) -> None:
+    shop = stocked_shop(uow, admin)
+    receive_stock(uow, admin, "NORTH", [LineIn("RETRO-CLOCK", 20)])
+    issue_stock(uow, admin, "NORTH", [LineIn("RETRO-CLOCK", 15)])
+    set_reorder_rule(uow, shop.purchaser, "TEA-CUP", "MAIN", 45, 60, active=False)
+    issue_stock(uow, admin, "MAIN", [LineIn("TEA-CUP", 10)])
+    with pytest.raises(OutOfStock):
+        issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 15), LineIn("LAMP", 1)])
+    assert low_stock(uow) == []
+
+
+def test_the_warning_costs_two_statements_whatever_the_line_count_and_none_when_stock_rises(
+    engine: Engine, uow: UnitOfWork, admin: Actor
+) -> None:
+    shop = make_shop(uow, admin)
+    skus = [f"GADGET-{n:02d}" for n in range(20)]
+    for sku in skus:
+        create_product(uow, admin, NewProduct(sku, "小工具"))
+    receive_stock(uow, admin, "MAIN", [LineIn(sku, 10) for sku in skus])
+    for sku in skus:
+        set_reorder_rule(uow, shop.purchaser, sku, "MAIN", 5, 20)
+
+    def statements(post: Callable[[], object]) -> list[str]:
+        with counted(engine) as seen:
+            post()
+        return seen
+
+    one_line = statements(lambda: issue_stock(uow, admin, "MAIN", [LineIn(skus[0], 6)]))
+    many_lines = statements(lambda: issue_stock(uow, admin, "MAIN", [LineIn(sku, 6) for sku in skus[1:]]))
+    no_cross = statements(lambda: issue_stock(uow, admin, "MAIN", [LineIn(sku, 1) for sku in skus]))
+    rising = statements(lambda: receive_stock(uow, admin, "MAIN", [LineIn(sku, 1) for sku in skus]))
+    unruled = statements(lambda: receive_stock(uow, admin, "NORTH", [LineIn(sku, 1) for sku in skus]))
+    assert len(low_stock(uow)) == 2 * len(skus)
+    assert len(one_line) == len(many_lines)
+    assert len(no_cross) == len(one_line) - 1
+    assert sum("reorder_rule" in s for s in one_line) == 1
+    assert sum("INSERT INTO notification" in s for s in one_line) == 1
+    assert not any("reorder_rule" in s or "notification" in s for s in rising + unruled)
+    assert len(rising) == len(no_cross) - 1
+
+
+def test_suggestions_cover_the_maximum_and_the_demand_over_the_lead_time(uow: UnitOfWork, admin: Actor) -> None:
+    shop = make_shop(uow, admin)
+    create_supplier(uow, admin, NewSupplier("ACME", "Acme Clocks", lead_time_days=5))
+    receive_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 100, "10"), LineIn("TEA-CUP", 100, "3")])
+    issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 60)])
+    issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 35)])
+    set_reorder_rule(uow, shop.purchaser, "RETRO-CLOCK", "MAIN", 10, 40, supplier="ACME")
+    set_reorder_rule(uow, shop.purchaser, "TEA-CUP", "MAIN", 10, 40, supplier="ACME", lead_time_days=2,
+                     pack_size=12)
+    reserve_stock(uow, shop.sales, "MAIN", [LineIn("TEA-CUP", 95)])
+
+    [clock, cup] = suggest_replenishment(uow, shop.purchaser)
+    # 95 issued in 30 days: 3.1667 a day; 5 days of supplier lead time on top of 40 - 5 available
+    assert (clock.sku, clock.supplier_code, clock.quantity) == ("RETRO-CLOCK", "ACME", D(51))
+    assert clock.reason.code == "below_minimum"
+    assert (clock.reason.available, clock.reason.minimum, clock.reason.maximum) == (D(5), D(10), D(40))
+    assert (clock.reason.daily_demand, clock.reason.lead_time_days, clock.reason.lead_time_from) == (
+        D("3.1667"), 5, "supplier")
+    # reservations are not demand: 40 - 5 = 35, rounded up to whole boxes of 12
+    assert (cup.sku, cup.quantity, cup.reason.daily_demand, cup.reason.lead_time_days) == (
+        "TEA-CUP", D(36), D(0), 2)
+    assert suggest_replenishment(uow, shop.purchaser, "NORTH") == []
+
+
+def test_old_demand_and_stock_above_the_minimum_are_left_out(engine: Engine, admin: Actor) -> None:
+    now = [utcnow() - timedelta(days=40)]
+    uow = UnitOfWork(engine, clock=lambda: now[0])
+    bootstrap(uow)
+    shop = make_shop(uow, admin)
+    receive_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 100), LineIn("LAMP", 20)])
+    issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 90)])
+    now[0] += timedelta(days=40)
+    set_reorder_rule(uow, shop.purchaser, "RETRO-CLOCK", "MAIN", 20, 30, lead_time_days=10)
+    set_reorder_rule(uow, shop.purchaser, "LAMP", "MAIN", 20, 30)
+    [clock] = suggest_replenishment(uow, shop.purchaser)
+    assert (clock.sku, clock.reason.daily_demand, clock.quantity) == ("RETRO-CLOCK", D(0), D(20))
+
+
+def test_accepted_suggestions_become_draft_orders_per_supplier_and_count_as_on_order(
+    uow: UnitOfWork, admin: Actor
+) -> None:
+    shop = make_shop(uow, admin)
+    create_supplier(uow, admin, NewSupplier("ACME", "Acme Clocks"))
+    create_supplier(uow, admin, NewSupplier("LUX", "Lux Lamps"))
+    set_reorder_rule(uow, shop.purchaser, "RETRO-CLOCK", "MAIN", 5, 12, supplier="ACME", lead_time_days=0)
+    set_reorder_rule(uow, shop.purchaser, "TEA-CUP", "MAIN", 5, 30, supplier="ACME", lead_time_days=0)
+    set_reorder_rule(uow, shop.purchaser, "LAMP", "MAIN", 1, 4, supplier="LUX", lead_time_days=0)
+    suggestions = suggest_replenishment(uow, shop.purchaser)
+    orders = draft_purchase_orders(uow, shop.purchaser, suggestions)
+    assert [(o.supplier_code, o.status, [(ln.sku, ln.qty) for ln in o.lines]) for o in orders] == [
+        ("ACME", "draft", [("RETRO-CLOCK", D(12)), ("TEA-CUP", D(30))]),
+        ("LUX", "draft", [("LAMP", D(4))]),
+    ]
+    assert get_purchase_order(uow, shop.purchaser, orders[0].number).total == D("219.00")
+    again = suggest_replenishment(uow, shop.purchaser)
+    assert [(s.quantity, s.reason.code, s.reason.on_order) for s in again] == [
+        (D(0), "covered_by_open_orders", D(4)), (D(0), "covered_by_open_orders", D(12)),
+        (D(0), "covered_by_open_orders", D(30))]
+    with pytest.raises(InvalidQuantity):
+        draft_purchase_orders(uow, shop.purchaser, again)
+
+
+def test_a_suggestion_without_supplier_cannot_become_an_order(uow: UnitOfWork, admin: Actor) -> None:
+    shop = make_shop(uow, admin)
+    set_reorder_rule(uow, shop.purchaser, "LAMP", "MAIN", 1, 4)
+    with pytest.raises(InvalidState):
+        draft_purchase_orders(uow, shop.purchaser, suggest_replenishment(uow, shop.purchaser))
+
+
+def test_only_purchasers_and_managers_replenish(uow: UnitOfWork, admin: Actor) -> None:
+    shop = make_shop(uow, admin)
+    with pytest.raises(PermissionDenied):
+        set_reorder_rule(uow, shop.sales, "LAMP", "MAIN", 1, 4)
+    with pytest.raises(PermissionDenied):
+        suggest_replenishment(uow, shop.warehouse)
+    with pytest.raises(InvalidQuantity):
+        set_reorder_rule(uow, shop.manager, "LAMP", "MAIN", 5, 4)
+    assert suggest_replenishment(uow, shop.manager) == []
