@@ -97,3 +97,7 @@ class OwnDocument(DomainError):
 
 class AlreadyDecided(DomainError):
     code = "already_decided"
+
+
+class OverAllocation(DomainError):
+    code = "over_allocation"
