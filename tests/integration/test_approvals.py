@@ -6,6 +6,8 @@ write audit rows, so the tests see that the hook ran inside the deciding transac
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -32,9 +34,12 @@ from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 
 HOOKS = {"gadget": __name__}
+SLOW_DOCUMENTS = 1000
 
 
 def on_approved(tx: Tx, actor: Actor, doc_id: int) -> None:
+    if doc_id >= SLOW_DOCUMENTS:
+        time.sleep(0.2)
     record(tx, actor, "gadget.approved", "gadget", doc_id)
 
 
@@ -223,3 +228,36 @@ def test_rules_are_data_that_only_managers_and_admins_edit(uow: UnitOfWork, admi
     assert [(r.amount_from, r.levels, r.active) for r in list_rules(uow, shop.manager, "gadget")] == [
         (D("10000.00"), ("manager",), False), (D("100000.00"), ("manager", "admin"), True)]
     assert not submit(uow, shop.purchaser, "20000").required
+
+
+def race(uow: UnitOfWork, approvers: list[Actor], request_id: int) -> list[str]:
+    """Every approver approves the same request at the same moment, each in its own thread."""
+    barrier = threading.Barrier(len(approvers))
+    outcomes: list[str] = []
+
+    def approve(approver: Actor) -> None:
+        barrier.wait(10)
+        try:
+            outcomes.append(decide(uow, approver, request_id, True, hooks=HOOKS).status)
+        except AlreadyDecided as error:
+            outcomes.append(error.code)
+
+    threads = [threading.Thread(target=approve, args=(a,)) for a in approvers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return sorted(outcomes)
+
+
+def test_two_managers_approving_at_once_make_one_decision(pg_uow: UnitOfWork) -> None:
+    admin = load_actor(pg_uow, "system")
+    shop = with_rules(pg_uow, admin)
+    managers = [shop.manager, load_actor(pg_uow, create_employee(pg_uow, admin, "manager-2", ["manager"]))]
+    for round_no in range(3):
+        request_id = submit(pg_uow, shop.purchaser, "20000", doc_id=SLOW_DOCUMENTS + round_no).request_id
+        assert request_id is not None
+        assert race(pg_uow, managers, request_id) == ["already_decided", "approved"]
+    decisions = pg_uow.read(lambda tx: tx.session.scalars(select(ApprovalDecision.request_id)).all())
+    assert len(decisions) == len(set(decisions)) == 3
+    assert len(audited(pg_uow, "gadget.approved")) == 3
