@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -19,6 +20,7 @@ from core.models.base import utcnow
 
 T = TypeVar("T")
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+_open: ContextVar[tuple[UnitOfWork, Tx] | None] = ContextVar("jxc_open_transaction", default=None)
 MAX_ATTEMPTS = 12
 
 
@@ -67,7 +69,15 @@ class UnitOfWork:
         self._max_attempts = max_attempts
 
     def run(self, work: Callable[[Tx], T]) -> T:
-        """Run `work` in a write transaction and commit; retry it whole on a retryable database error."""
+        """Run `work` in a write transaction and commit; retry it whole on a retryable database error.
+
+        Called while another `run` of this thread is open, `work` joins that transaction inside a savepoint:
+        its writes commit with the outer work, or vanish alone when it raises.
+        """
+        outer = self._joinable()
+        if outer is not None:
+            with outer.session.begin_nested():
+                return work(outer)
         retrying = Retrying(
             retry=retry_if_exception(is_retryable),
             stop=stop_after_attempt(self._max_attempts),
@@ -76,14 +86,25 @@ class UnitOfWork:
         )
         for attempt in retrying:
             with attempt, self._transaction(write=True) as tx:
-                result = work(tx)
+                token = _open.set((self, tx))
+                try:
+                    result = work(tx)
+                finally:
+                    _open.reset(token)
                 tx.session.commit()
         return result
 
     def read(self, work: Callable[[Tx], T]) -> T:
-        """Run `work` in a read-only transaction that is rolled back at the end."""
+        """Run `work` in a read-only transaction that is rolled back at the end (or inside the open one)."""
+        outer = self._joinable()
+        if outer is not None:
+            return work(outer)
         with self._transaction(write=False) as tx:
             return work(tx)
+
+    def _joinable(self) -> Tx | None:
+        opened = _open.get()
+        return opened[1] if opened is not None and opened[0] is self else None
 
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Tx]:
