@@ -1,0 +1,1 @@
+"""Benchmarks of the books: each prints its figure, as a ratio against a baseline run in the same process."""

@@ -1,0 +1,34 @@
+"""`python -m benchmarks [name ...]`: run every benchmark, or the ones named, on SQLite and PostgreSQL when set."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from benchmarks import history_independence, posting_efficiency, statements_per_document
+from benchmarks.common import Backend, backends_from_env
+
+BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
+    "posting_efficiency": posting_efficiency.main,
+    "statements_per_document": statements_per_document.main,
+    "history_independence": history_independence.main,
+}
+
+
+def main(argv: Sequence[str]) -> int:
+    names = [name.replace("-", "_") for name in argv] or list(BENCHMARKS)
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="jxc-bench-") as directory:
+        backends = backends_from_env(Path(directory))
+        for name in names:
+            BENCHMARKS[name](backends)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
