@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import Engine, event, select
 
 from core.errors import InvalidQuantity, InvalidState, OutOfStock, PermissionDenied
+from core.ledger.posting import MoveSpec, post_moves
 from core.models import Notification, utcnow
 from core.permissions import Actor
-from core.services.catalog import NewProduct, create_product
+from core.services.catalog import NewProduct, create_product, products_in, warehouse_in
+from core.services.documents import open_document
 from core.services.partners import NewSupplier, create_supplier
 from core.services.purchasing import get_purchase_order
 from core.services.replenishment import (
@@ -24,7 +26,7 @@ from core.services.replenishment import (
 )
 from core.services.setup import bootstrap
 from core.services.stock import LineIn, issue_stock, receive_stock, release_stock, reserve_stock
-from core.uow import UnitOfWork
+from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 
 
@@ -72,6 +74,22 @@ def test_falling_below_the_minimum_warns_purchasers_and_managers_once_per_crossi
     assert len(low_stock(uow)) == 2
     issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 5)])
     assert [a for _, _, _, a in low_stock(uow)] == ["9.0000", "9.0000", "8.0000", "8.0000"]
+
+
+def test_a_posting_undone_afterwards_leaves_no_low_stock_warning(uow: UnitOfWork, admin: Actor) -> None:
+    stocked_shop(uow, admin)
+
+    def work(tx: Tx) -> None:
+        main, clock = warehouse_in(tx, "MAIN").id, products_in(tx, ["RETRO-CLOCK"])["RETRO-CLOCK"].id
+        document_id, _ = open_document(tx, admin, "issue", main, reason="counted wrong")
+        post_moves(tx, admin, document_id, [MoveSpec(1, clock, main, qty=D(-15))])
+        written = tx.session.scalars(select(Notification.event_type)).all()
+        assert written == ["low_stock", "low_stock"]
+        raise InvalidState(reason="changed_mind")
+
+    with pytest.raises(InvalidState):
+        uow.run(work)
+    assert low_stock(uow) == []
 
 
 def test_reserving_counts_as_taking_available_stock(uow: UnitOfWork, admin: Actor) -> None:
