@@ -298,7 +298,7 @@ def supplier_history(uow: UnitOfWork, actor: Actor, code: str, page: int = 1) ->
             .join(StockMove, StockMove.document_id == StockDocument.id)
             .join(PurchaseOrder, PurchaseOrder.id == StockDocument.source_id)
             .where(StockDocument.source_type == "purchase_order", PurchaseOrder.supplier_id == supplier.id)
-            .group_by(StockDocument.kind)).tuples().all())
+            .group_by(StockDocument.kind)).all())
         return SupplierHistory(
             supplier=_supplier_view(supplier),
             orders=tuple(SupplierOrder(o.number, o.status, o.created_at, shown(o.total)) for o in orders),

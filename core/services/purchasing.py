@@ -504,7 +504,7 @@ def _match(
     barcodes = dict(tx.session.execute(
         select(ProductBarcode.barcode, ProductBarcode.product_id)
         .where(ProductBarcode.barcode.in_(missing), ProductBarcode.product_id.in_(by_product))
-    ).tuples().all()) if missing else {}
+    ).all()) if missing else {}
     matched: dict[str, _OrderLine] = {}
     for item in items:
         line = by_sku.get(item.upper()) or by_product.get(barcodes.get(item, -1))
