@@ -4,6 +4,7 @@ from core.models.approvals import ApprovalDecision, ApprovalRequest, ApprovalRul
 from core.models.audit import AuditLog
 from core.models.base import Base, Money, Qty, ScaledDecimal, UnitCost, UTCDateTime, utcnow
 from core.models.catalog import Category, Product, ProductBarcode, ProductUnit, Warehouse
+from core.models.messaging import AccessCode, ChatAccount, Conversation, InboxMessage, WebSession
 from core.models.money import PARTNER_KINDS, MoneyEntry, Payment, PaymentAllocation
 from core.models.outbox import Notification
 from core.models.partners import Customer, Supplier
@@ -16,6 +17,11 @@ from core.models.stocktake import Stocktake, StocktakeLine
 from core.models.transfers import TransferDiscrepancy
 
 __all__ = [
+    "AccessCode",
+    "ChatAccount",
+    "Conversation",
+    "InboxMessage",
+    "WebSession",
     "PARTNER_KINDS",
     "PO_STATUSES",
     "ROLES",
