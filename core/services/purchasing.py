@@ -385,7 +385,7 @@ def list_purchase_orders(
             statement = statement.where(PurchaseOrder.status == status)
         if supplier is not None:
             statement = statement.where(PurchaseOrder.supplier_id == supplier_in(tx, supplier).id)
-        if not actor.can(Permission.PURCHASE_VIEW, -1):
+        if not _sees_every_warehouse(actor):
             statement = statement.where(PurchaseOrder.warehouse_id.in_(sorted(actor.warehouse_ids)))
         return [
             PurchaseOrderSummary(r[0], r[1], r[2], r[3], r[4], r[5], r[6] if sees_cost else None)
@@ -393,6 +393,11 @@ def list_purchase_orders(
         ]
 
     return uow.read(work)
+
+
+def _sees_every_warehouse(actor: Actor) -> bool:
+    """True unless purchases are visible to the actor only through a warehouse-scoped role."""
+    return actor.can(Permission.PURCHASE_VIEW, warehouse_id=-1)
 
 
 # Inside the transaction

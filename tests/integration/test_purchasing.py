@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal as D
 from typing import Any
@@ -497,3 +499,31 @@ def test_a_document_takes_the_same_number_of_statements_whatever_its_line_count(
         create_product(shop.uow, shop.admin, NewProduct(sku, f"零件 {sku}", purchase_price="2"))
     assert statements_for_life(shop, engine, skus[:1]) == statements_for_life(shop, engine, skus)
     assert stock_of(shop, "PART-039") == (D(1), D("2.50"))
+
+
+def test_an_order_needing_two_levels_is_approved_only_after_the_owner(shop: Shop) -> None:
+    set_rule(shop.uow, shop.admin, "purchase_order", 100, ["manager", "admin"])
+    pending = approved_order(shop)
+    [request] = pending_for(shop.uow, shop.manager)
+    decide(shop.uow, shop.manager, request.request_id, approve=True)
+    assert get_purchase_order(shop.uow, shop.purchaser, pending.number).status == "pending_approval"
+    decide(shop.uow, shop.admin, request.request_id, approve=True)
+    assert get_purchase_order(shop.uow, shop.purchaser, pending.number).status == "approved"
+
+
+def test_two_workers_receiving_the_whole_order_at_once_stock_it_only_once(shop: Shop) -> None:
+    order = approved_order(shop)
+    start = threading.Barrier(4)
+
+    def deliver(_: int) -> str:
+        start.wait(timeout=30)
+        try:
+            return receive_purchase(shop.uow, shop.warehouse, order.number, [ReceiptLineIn("LAMP", 4)]).status
+        except OverReceipt as refused:
+            return refused.code
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(deliver, range(4)))
+    assert outcomes == ["over_receipt"] * 3 + ["partially_received"]
+    assert stock_of(shop, "LAMP") == (D(4), D("160.00"))
+    assert shop.uow.read(check_ledger) == []
