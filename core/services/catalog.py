@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from core.errors import DuplicateCode, InactiveProduct, UnknownProduct, UnknownWarehouse
 from core.models import Category, Product, ProductBarcode, ProductUnit, Warehouse
@@ -39,15 +39,21 @@ class WarehouseRef:
 PRODUCT_COLUMNS = (
     Product.id, Product.sku, Product.name_zh, Product.name_en, Product.purchase_price, Product.active,
 )
+_P, _W, _B = Product.__table__.c, Warehouse.__table__.c, ProductBarcode.__table__.c
+# Built once: lookups run on every posting, and building a statement costs more than running it.
+_WAREHOUSE_BY_CODE = select(_W.id, _W.code, _W.name, _W.kind).where(
+    func.upper(_W.code) == bindparam("code"), _W.active, _W.kind == bindparam("kind"))
+_PRODUCT_REF = (_P.id, _P.sku, _P.name_zh, _P.name_en, _P.purchase_price, _P.active)
+_PRODUCTS_BY_SKU = select(*_PRODUCT_REF).where(_P.sku.in_(bindparam("skus", expanding=True)))
+_PRODUCTS_BY_BARCODE = (
+    select(_B.barcode, *_PRODUCT_REF).join_from(ProductBarcode.__table__, Product.__table__, _P.id == _B.product_id)
+    .where(_B.barcode.in_(bindparam("barcodes", expanding=True)))
+)
 
 
 def warehouse_in(tx: Tx, code: str, *, kind: str = "normal") -> WarehouseRef:
     """An active warehouse by code (case-insensitive); UnknownWarehouse otherwise."""
-    row = tx.session.execute(
-        select(Warehouse.id, Warehouse.code, Warehouse.name, Warehouse.kind).where(
-            func.upper(Warehouse.code) == code.strip().upper(), Warehouse.active, Warehouse.kind == kind
-        )
-    ).one_or_none()
+    row = tx.session.execute(_WAREHOUSE_BY_CODE, {"code": code.strip().upper(), "kind": kind}).one_or_none()
     if row is None:
         raise UnknownWarehouse(warehouse=code[:40])
     return WarehouseRef(row.id, row.code, row.name, row.kind)
@@ -73,20 +79,14 @@ def products_in(tx: Tx, codes: Sequence[str]) -> dict[str, ProductRef]:
     """Products by SKU (any case) or barcode, keyed by the code as given; unknown or inactive ones refused."""
     wanted = {c.strip() for c in codes}
     found: dict[str, ProductRef] = {}
-    by_sku = tx.session.execute(
-        select(*PRODUCT_COLUMNS).where(Product.sku.in_(wanted | {c.upper() for c in wanted}))
-    )
+    by_sku = tx.session.execute(_PRODUCTS_BY_SKU, {"skus": sorted(wanted | {c.upper() for c in wanted})})
     refs = {row.sku.upper(): ProductRef(*row) for row in by_sku}
     for code in wanted:
         if code.upper() in refs:
             found[code] = refs[code.upper()]
     missing = wanted - found.keys()
     if missing:
-        by_barcode = tx.session.execute(
-            select(ProductBarcode.barcode, *PRODUCT_COLUMNS)
-            .join(Product, Product.id == ProductBarcode.product_id)
-            .where(ProductBarcode.barcode.in_(missing))
-        )
+        by_barcode = tx.session.execute(_PRODUCTS_BY_BARCODE, {"barcodes": sorted(missing)})
         for row in by_barcode:
             found[row.barcode] = ProductRef(*row[1:])
     for code in codes:
