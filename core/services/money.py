@@ -350,6 +350,17 @@ def gross_profit(
 # Inside the transaction
 
 
+def open_balance(tx: Tx, partner_kind: str, partner_id: int) -> Decimal:
+    """What the partner owes (customer) or is owed (supplier) now, for other services' checks (credit limit)."""
+    _check_kind(partner_kind)
+    who = _Partner(partner_kind, partner_id, "", "")
+    billed = _billed(who, tx.money_places)
+    payments = _payments(who)
+    owed = tx.session.scalar(select(_money_sum(billed.c.amount))) or ZERO
+    paid = tx.session.scalar(select(_money_sum(payments.c.amount))) or ZERO
+    return owed - paid
+
+
 def _line_amount(qty: Any, price: Any, places: int) -> Any:
     """sign(qty) x round_half_up(|qty| x price, places) in money units of 10^-4, as a raw 64-bit integer.
 

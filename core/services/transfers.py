@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import aliased
 
 from core.errors import EmptyDocument, InvalidQuantity, InvalidState, PermissionDenied, UnknownDocument
 from core.ledger.posting import MoveSpec, Posting
-from core.models import Employee, EmployeeWarehouse, Product, StockDocument, StockMove, TransferDiscrepancy
+from core.models import (
+    Employee,
+    EmployeeWarehouse,
+    Product,
+    StockDocument,
+    StockMove,
+    TransferDiscrepancy,
+    Warehouse,
+)
 from core.numbers import ZERO, parse_quantity, round_money
 from core.permissions import Actor, Permission
 from core.services.audit import record
@@ -52,6 +62,24 @@ class TransferReceipt:
     receipt_number: str | None
     writeoff_number: str | None
     lines: tuple[ReceivedLine, ...]
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """One transfer line that arrived short or damaged, for reports; value None without COST_VIEW."""
+
+    at: datetime
+    transfer: str
+    from_warehouse: str
+    to_warehouse: str
+    sku: str
+    sent: Decimal
+    received: Decimal
+    damaged: Decimal
+    short: Decimal
+    value_written_off: Decimal | None
+    note: str
+    writeoff: str
 
 
 @dataclass(frozen=True)
@@ -128,6 +156,42 @@ def receive_transfer_with_discrepancies(
         return TransferReceipt(transfer.number, "received", receipt_number, writeoff_number, tuple(result))
 
     return uow.run(work)
+
+
+def transfer_discrepancies(
+    uow: UnitOfWork, actor: Actor, date_from: datetime, date_to: datetime, warehouse: str | None = None
+) -> list[Discrepancy]:
+    """Short and damaged transfer lines recorded in [date_from, date_to), optionally for one receiving warehouse."""
+    actor.require(Permission.STOCK_VIEW)
+    sees_cost = actor.can(Permission.COST_VIEW)
+
+    def work(tx: Tx) -> list[Discrepancy]:
+        sender, receiver = aliased(Warehouse), aliased(Warehouse)
+        transfer, writeoff = aliased(StockDocument), aliased(StockDocument)
+        row = TransferDiscrepancy
+        statement = (
+            select(row, transfer.number.label("transfer"), writeoff.number.label("writeoff"),
+                   sender.code.label("sender"), receiver.code.label("receiver"), Product.sku)
+            .join(transfer, transfer.id == row.transfer_id)
+            .join(writeoff, writeoff.id == row.writeoff_document_id)
+            .join(sender, sender.id == row.from_warehouse_id)
+            .join(receiver, receiver.id == row.to_warehouse_id)
+            .join(Product, Product.id == row.product_id)
+            .where(row.created_at >= date_from, row.created_at < date_to)
+            .order_by(row.created_at, row.id)
+        )
+        if warehouse is not None:
+            statement = statement.where(func.upper(receiver.code) == warehouse.strip().upper())
+        return [
+            Discrepancy(r.TransferDiscrepancy.created_at, r.transfer, r.sender, r.receiver, r.sku,
+                        r.TransferDiscrepancy.expected_qty, r.TransferDiscrepancy.received_qty,
+                        r.TransferDiscrepancy.damaged_qty, r.TransferDiscrepancy.short_qty,
+                        r.TransferDiscrepancy.value_written_off if sees_cost else None,
+                        r.TransferDiscrepancy.note, r.writeoff)
+            for r in tx.session.execute(statement)
+        ]
+
+    return uow.read(work)
 
 
 def notify_transfer_dispatched(

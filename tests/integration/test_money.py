@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from core.errors import (
     DomainError,
@@ -18,9 +19,11 @@ from core.errors import (
     UnknownDocument,
     UnknownPartner,
 )
+from core.models import Customer
 from core.services.money import (
     cash_flow,
     gross_profit,
+    open_balance,
     partner_balance,
     record_expense,
     record_income,
@@ -47,7 +50,7 @@ from core.services.sales import (
 )
 from core.services.setup import bootstrap
 from core.services.stock import LineIn, receive_stock
-from core.uow import UnitOfWork
+from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 
 
@@ -270,3 +273,53 @@ def test_bad_money_input_is_refused_with_its_code_and_nothing_is_written(books: 
         with pytest.raises(error):
             call()  # type: ignore[operator]
     assert cash_flow(shop.uow, shop.finance, *period).lines == ()
+
+
+def test_two_payments_at_once_never_allocate_more_than_is_open(books: Books) -> None:
+    shop = books.shop
+    first, _ = acme_trade(books)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def pay() -> None:
+        barrier.wait()
+        try:
+            record_payment(shop.uow, shop.finance, "customer", "ACME", "50", allocations=[(first, "50")])
+            outcomes.append("paid")
+        except OverAllocation:
+            outcomes.append("over_allocation")
+
+    threads = [threading.Thread(target=pay) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # 75.00 open on the first order: one 50.00 fits, the second would make 100.00
+    assert sorted(outcomes) == ["over_allocation", "paid"]
+    documents = partner_balance(shop.uow, shop.finance, "customer", "ACME").documents
+    assert (documents[0].number, documents[0].allocated, documents[0].open) == (first, D("50.00"), D("25.00"))
+
+
+def test_periods_follow_the_company_time_zone(books: Books) -> None:
+    shop = books.shop
+    books.clock.at = datetime(2026, 3, 31, 17, 30, tzinfo=UTC)  # April 1st, 01:30 in Shanghai
+    record_expense(shop.uow, shop.finance, "rent", "800")
+    march = (date(2026, 3, 1), date(2026, 3, 31))
+    assert cash_flow(shop.uow, shop.finance, *march).cash_out == D("800.00")
+    assert cash_flow(shop.uow, shop.finance, *march, timezone="Asia/Shanghai").cash_out == D(0)
+    april = cash_flow(shop.uow, shop.finance, date(2026, 4, 1), date(2026, 4, 1), timezone="Asia/Shanghai")
+    assert april.cash_out == D("800.00")
+
+
+def test_other_services_read_the_open_balance_inside_their_transaction(books: Books) -> None:
+    shop = books.shop
+    acme_trade(books)
+    record_payment(shop.uow, shop.finance, "customer", "ACME", "100")
+
+    def work(tx: Tx) -> D:
+        acme = tx.session.scalar(select(Customer.id).where(Customer.code == "ACME"))
+        assert acme is not None
+        return open_balance(tx, "customer", acme)
+
+    # 147.00 billed less 100.00 paid
+    assert shop.uow.read(work) == D("47.00")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -14,7 +15,11 @@ from core.permissions import Actor
 from core.services.people import create_employee, load_actor
 from core.services.queries import find_stock, stock_summary
 from core.services.stock import LineIn, dispatch_transfer, receive_stock, receive_transfer
-from core.services.transfers import TransferReceiptIn, receive_transfer_with_discrepancies
+from core.services.transfers import (
+    TransferReceiptIn,
+    receive_transfer_with_discrepancies,
+    transfer_discrepancies,
+)
 from core.uow import UnitOfWork
 from tests.factories import Shop, make_shop
 
@@ -91,6 +96,14 @@ def test_short_and_damaged_goods_are_written_off_from_transit_with_the_note(
         .order_by(TransferDiscrepancy.line_no)).all())
     assert [tuple(r) for r in recorded] == [
         (1, D(1), D(2), D("30.00"), "one glass cracked"), (2, D(0), D(1), D("42.50"), "one missing from the box")]
+    week = (datetime.now(UTC) - timedelta(days=7), datetime.now(UTC) + timedelta(days=1))
+    report = transfer_discrepancies(uow, shop.manager, *week, warehouse="north")
+    assert [(d.transfer, d.from_warehouse, d.to_warehouse, d.sku, d.damaged, d.short, d.value_written_off,
+             d.writeoff) for d in report] == [
+        (sent.number, "MAIN", "NORTH", "RETRO-CLOCK", D(1), D(2), D("30.00"), receipt.writeoff_number),
+        (sent.number, "MAIN", "NORTH", "LAMP", D(0), D(1), D("42.50"), receipt.writeoff_number)]
+    assert [d.value_written_off for d in transfer_discrepancies(uow, north, *week)] == [None, None]
+    assert transfer_discrepancies(uow, shop.manager, *week, warehouse="MAIN") == []
     assert uow.read(check_ledger) == []
 
 
