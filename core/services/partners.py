@@ -228,7 +228,7 @@ def update_supplier(uow: UnitOfWork, actor: Actor, code: str, **changes: object)
     clean = _clean("supplier", dict(changes))
 
     def work(tx: Tx) -> SupplierView:
-        supplier = _supplier_row(tx, code, lock=True)
+        supplier = supplier_by_code(tx, code, lock=True)
         changed = _changed(supplier, clean)
         if changed:
             record(tx, actor, "supplier.update", "supplier", supplier.id, code=supplier.code, changes=changed)
@@ -240,7 +240,7 @@ def update_supplier(uow: UnitOfWork, actor: Actor, code: str, **changes: object)
 def get_supplier(uow: UnitOfWork, actor: Actor, code: str) -> SupplierView:
     """One supplier by code."""
     actor.require(Permission.PARTNER_VIEW)
-    return uow.read(lambda tx: _supplier_view(_supplier_row(tx, code)))
+    return uow.read(lambda tx: _supplier_view(supplier_by_code(tx, code)))
 
 
 def find_suppliers(uow: UnitOfWork, actor: Actor, query: str = "", page: int = 1) -> list[SupplierView]:
@@ -252,13 +252,14 @@ def find_suppliers(uow: UnitOfWork, actor: Actor, query: str = "", page: int = 1
 
 def supplier_in(tx: Tx, code: str) -> Supplier:
     """An active supplier by code, for documents; UnknownPartner otherwise."""
-    supplier = _supplier_row(tx, code)
+    supplier = supplier_by_code(tx, code)
     if not supplier.active:
         raise UnknownPartner(kind="supplier", code=supplier.code, reason="inactive")
     return supplier
 
 
-def _supplier_row(tx: Tx, code: str, *, lock: bool = False) -> Supplier:
+def supplier_by_code(tx: Tx, code: str, *, lock: bool = False) -> Supplier:
+    """A supplier by code, active or not; UnknownPartner otherwise."""
     statement = select(Supplier).where(Supplier.code == str(code).strip().upper())
     supplier = tx.session.scalar(statement.with_for_update() if lock else statement)
     if supplier is None:
@@ -276,7 +277,7 @@ def supplier_history(uow: UnitOfWork, actor: Actor, code: str, page: int = 1) ->
         return round_money(value) if sees_cost else None
 
     def work(tx: Tx) -> SupplierHistory:
-        supplier = _supplier_row(tx, code)
+        supplier = supplier_by_code(tx, code)
         orders = tx.session.execute(_page(
             select(PurchaseOrder.number, PurchaseOrder.status, PurchaseOrder.created_at, PurchaseOrder.total)
             .where(PurchaseOrder.supplier_id == supplier.id).order_by(PurchaseOrder.id.desc()), page)).all()

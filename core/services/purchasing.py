@@ -39,7 +39,7 @@ from core.services.catalog import products_in, unit_factors_in, warehouse_in
 from core.services.documents import open_document
 from core.services.numbering import next_number
 from core.services.outbox import employees_with_role, notify
-from core.services.partners import supplier_in
+from core.services.partners import supplier_by_code, supplier_in
 from core.uow import Tx, UnitOfWork
 
 DOC_TYPE = "purchase_order"
@@ -175,6 +175,14 @@ class PurchaseReturnView:
     reason: str
     lines: tuple[ReturnedLine, ...]
     value: Decimal | None
+
+
+@dataclass(frozen=True)
+class _NewLine:
+    item: str
+    qty: Decimal
+    unit_price: Decimal | None
+    unit: str | None
 
 
 @dataclass(frozen=True)
@@ -384,7 +392,7 @@ def list_purchase_orders(
         if status is not None:
             statement = statement.where(PurchaseOrder.status == status)
         if supplier is not None:
-            statement = statement.where(PurchaseOrder.supplier_id == supplier_in(tx, supplier).id)
+            statement = statement.where(PurchaseOrder.supplier_id == supplier_by_code(tx, supplier).id)
         if not _sees_every_warehouse(actor):
             statement = statement.where(PurchaseOrder.warehouse_id.in_(sorted(actor.warehouse_ids)))
         return [
@@ -403,11 +411,11 @@ def _sees_every_warehouse(actor: Actor) -> bool:
 # Inside the transaction
 
 
-def _parse_order_lines(lines: Sequence[PurchaseLineIn]) -> list[PurchaseLineIn]:
+def _parse_order_lines(lines: Sequence[PurchaseLineIn]) -> list[_NewLine]:
     return [
-        PurchaseLineIn(_item(ln.item), parse_quantity(ln.qty),
-                       None if ln.unit_price is None else parse_unit_cost(ln.unit_price),
-                       ln.unit.strip() if ln.unit else None)
+        _NewLine(_item(ln.item), parse_quantity(ln.qty),
+                 None if ln.unit_price is None else parse_unit_cost(ln.unit_price),
+                 ln.unit.strip() if ln.unit else None)
         for ln in _bounded(lines)
     ]
 
@@ -438,7 +446,7 @@ def _item(value: object) -> str:
     return item
 
 
-def _priced_lines(tx: Tx, parsed: list[PurchaseLineIn]) -> list[dict[str, Any]]:
+def _priced_lines(tx: Tx, parsed: list[_NewLine]) -> list[dict[str, Any]]:
     products = products_in(tx, [ln.item for ln in parsed])
     factors = unit_factors_in(tx, [(products[ln.item].id, ln.unit) for ln in parsed if ln.unit])
     rows: list[dict[str, Any]] = []
@@ -453,8 +461,8 @@ def _priced_lines(tx: Tx, parsed: list[PurchaseLineIn]) -> list[dict[str, Any]]:
             if (product.id, ln.unit) not in factors:
                 raise InvalidQuantity(value=ln.unit, reason="unknown_unit", item=ln.item)
             factor = factors[(product.id, ln.unit)]
-        qty = parse_quantity(ln.qty * factor)  # type: ignore[operator]
-        price = product.purchase_price if ln.unit_price is None else round_cost(ln.unit_price / factor)  # type: ignore[operator]
+        qty = parse_quantity(ln.qty * factor)
+        price = product.purchase_price if ln.unit_price is None else round_cost(ln.unit_price / factor)
         rows.append({"line_no": line_no, "product_id": product.id, "qty": qty, "unit_price": price,
                      "amount": round_money(qty * price, tx.money_places), "received_qty": ZERO,
                      "rejected_qty": ZERO, "returned_qty": ZERO})

@@ -30,6 +30,7 @@ from core.services.purchasing import (
     ReceiptLineIn,
     ReturnLineIn,
     create_purchase_order,
+    list_purchase_orders,
     receive_purchase,
     return_to_supplier,
     submit_purchase_order,
@@ -71,6 +72,7 @@ def test_an_inactive_supplier_takes_no_new_orders(shop: Shop) -> None:
     with pytest.raises(UnknownPartner) as refused:
         create_purchase_order(shop.uow, shop.purchaser, "ACME", "MAIN", [PurchaseLineIn("LAMP", 1)])
     assert refused.value.params["reason"] == "inactive"
+    assert list_purchase_orders(shop.uow, shop.purchaser, supplier="ACME") == []
 
 
 @pytest.mark.parametrize("field, value", [
