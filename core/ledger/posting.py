@@ -19,6 +19,21 @@ from core.uow import Tx
 
 LEVELS: Table = StockLevel.__table__  # type: ignore[assignment]
 MOVES: Table = StockMove.__table__  # type: ignore[assignment]
+# Built once: every posting runs them, and building a statement costs more than running it.
+_LOCK_LEVELS = (
+    select(LEVELS.c.id, LEVELS.c.product_id, LEVELS.c.warehouse_id, LEVELS.c.on_hand, LEVELS.c.reserved,
+           LEVELS.c.value, LEVELS.c.avg_cost, LEVELS.c.allow_negative)
+    .where(tuple_(LEVELS.c.product_id, LEVELS.c.warehouse_id).in_(bindparam("keys", expanding=True)))
+    .order_by(LEVELS.c.product_id, LEVELS.c.warehouse_id)
+    .with_for_update()
+)
+_WRITE_LEVELS = (
+    update(LEVELS)
+    .where(LEVELS.c.id == bindparam("level_id"))
+    .values(on_hand=bindparam("on_hand"), reserved=bindparam("reserved"), value=bindparam("value"),
+            avg_cost=bindparam("avg_cost"), updated_at=bindparam("updated_at"))
+)
+_WRITE_MOVES = insert(MOVES)
 
 
 @dataclass(frozen=True)
@@ -98,21 +113,13 @@ def _lock_positions(tx: Tx, keys: set[tuple[int, int]]) -> dict[tuple[int, int],
 
 
 def _select_for_update(tx: Tx, keys: set[tuple[int, int]]) -> dict[tuple[int, int], Position]:
-    columns = LEVELS.c
-    statement = (
-        select(columns.id, columns.product_id, columns.warehouse_id, columns.on_hand, columns.reserved,
-               columns.value, columns.avg_cost, columns.allow_negative)
-        .where(tuple_(columns.product_id, columns.warehouse_id).in_(sorted(keys)))
-        .order_by(columns.product_id, columns.warehouse_id)
-        .with_for_update()
-    )
     return {
         (row.product_id, row.warehouse_id): Position(
             product_id=row.product_id, warehouse_id=row.warehouse_id, on_hand=row.on_hand,
             reserved=row.reserved, value=row.value, avg_cost=row.avg_cost,
             allow_negative=row.allow_negative, level_id=row.id,
         )
-        for row in tx.session.execute(statement)
+        for row in tx.session.execute(_LOCK_LEVELS, {"keys": sorted(keys)})
     }
 
 
@@ -144,13 +151,7 @@ def _write_levels(tx: Tx, positions: Iterable[Position]) -> None:
          "avg_cost": p.avg_cost, "updated_at": tx.now}
         for p in positions
     ]
-    statement = (
-        update(LEVELS)
-        .where(LEVELS.c.id == bindparam("level_id"))
-        .values(on_hand=bindparam("on_hand"), reserved=bindparam("reserved"), value=bindparam("value"),
-                avg_cost=bindparam("avg_cost"), updated_at=bindparam("updated_at"))
-    )
-    tx.session.execute(statement, rows)
+    tx.session.execute(_WRITE_LEVELS, rows)
 
 
 def _write_moves(tx: Tx, actor: Actor, document_id: int, posted: Sequence[PostedMove]) -> None:
@@ -166,4 +167,4 @@ def _write_moves(tx: Tx, actor: Actor, document_id: int, posted: Sequence[Posted
         }
         for m in posted
     ]
-    tx.session.execute(insert(MOVES), rows)
+    tx.session.execute(_WRITE_MOVES, rows)
