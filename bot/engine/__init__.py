@@ -1,0 +1,1 @@
+"""The conversation engine: platform-neutral flows with their state in the database."""

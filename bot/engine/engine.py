@@ -1,0 +1,209 @@
+"""The engine: record each update once, then move the chat's flow in one transaction with the service it calls."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.engine.flow import Command, Context, Event, Flow, Step
+from bot.engine.inbound import Inbound
+from bot.engine.replies import Reply
+from bot.engine.texts import DEFAULT_LANGUAGE, Texts
+from core.errors import DomainError
+from core.models import Conversation, InboxMessage
+from core.permissions import Actor
+from core.services.accounts import actor_for_account, redeem_invite
+from core.uow import Tx, UnitOfWork
+
+log = logging.getLogger(__name__)
+CANCEL_WORDS = frozenset({"cancel", "取消", "退出"})
+BIND_WORDS = frozenset({"start", "bind", "绑定"})
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    inbox_id: int
+    channel: str
+    chat_id: str
+    replies: list[Reply]
+
+
+class Engine:
+    """Routes updates to flows; every channel shares one engine per process."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        texts: Texts,
+        flows: Sequence[Flow],
+        commands: Sequence[Command],
+        *,
+        timeout: timedelta = timedelta(minutes=30),
+        default_language: str = DEFAULT_LANGUAGE,
+        fallback_flow: str | None = None,
+    ) -> None:
+        self.uow = uow
+        self.texts = texts
+        self.flows = {f.name: f for f in flows}
+        self.commands = list(commands)
+        self.words = {w.lower(): c for c in commands for w in c.words}
+        self.prefixes = {getattr(f, "key", f.name): f for f in flows}
+        self.timeout = timeout
+        self.default_language = default_language
+        self.fallback_flow = fallback_flow
+
+    def record(self, inbound: Inbound) -> int | None:
+        """Commit the update to the inbox; None when this (channel, external id) was recorded before."""
+
+        def work(tx: Tx) -> int | None:
+            dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
+            statement = dialect_insert(InboxMessage).values(
+                channel=inbound.channel, external_id=inbound.external_id, chat_id=inbound.chat_id,
+                user_id=inbound.user_id, payload=inbound.to_json(), status="received", attempts=0,
+                received_at=tx.now,
+            ).on_conflict_do_nothing(index_elements=["channel", "external_id"]).returning(InboxMessage.id)
+            return tx.session.execute(statement).scalar_one_or_none()
+
+        return self.uow.run(work)
+
+    def process(self, inbox_id: int) -> list[Reply]:
+        """Handle a recorded update exactly once; a second call returns the replies stored the first time."""
+        return self.uow.run(lambda tx: self._process(tx, inbox_id))
+
+    def unprocessed(self, channel: str | None = None) -> list[int]:
+        """Updates recorded but not handled (the process died): handle them after a restart."""
+        statement = select(InboxMessage.id).where(InboxMessage.status == "received").order_by(InboxMessage.id)
+        if channel:
+            statement = statement.where(InboxMessage.channel == channel)
+        return self.uow.read(lambda tx: list(tx.session.scalars(statement)))
+
+    def undelivered(self, channel: str) -> list[Undelivered]:
+        """Handled updates whose replies were not confirmed sent."""
+        statement = (select(InboxMessage).where(InboxMessage.status == "processed", InboxMessage.channel == channel)
+                     .order_by(InboxMessage.id).limit(500))
+        return self.uow.read(lambda tx: [
+            Undelivered(m.id, m.channel, m.chat_id, [Reply.from_json(r) for r in m.replies or []])
+            for m in tx.session.scalars(statement)
+        ])
+
+    def delivered(self, inbox_id: int) -> None:
+        """Mark the replies of an update as sent."""
+        self.uow.run(lambda tx: tx.session.execute(
+            update(InboxMessage).where(InboxMessage.id == inbox_id).values(status="replied")))
+
+    def _process(self, tx: Tx, inbox_id: int) -> list[Reply]:
+        row = tx.session.execute(
+            select(InboxMessage).where(InboxMessage.id == inbox_id).with_for_update()).scalar_one()
+        if row.status != "received":
+            return [Reply.from_json(r) for r in row.replies or []]
+        inbound = Inbound.from_row(row.channel, row.external_id, row.chat_id, row.user_id, row.payload)
+        conversation = self._conversation(tx, inbound)
+        actor = actor_for_account(tx, inbound.channel, inbound.user_id, inbound.external_id)
+        replies = self._handle(tx, inbound, conversation, actor)
+        row.status, row.processed_at = "processed", tx.now
+        row.replies = [r.to_json() for r in replies]
+        row.attempts = row.attempts + 1
+        return replies
+
+    def _handle(self, tx: Tx, inbound: Inbound, conversation: Conversation, actor: Actor | None) -> list[Reply]:
+        text = (inbound.text or "").strip()
+        word, args = split_command(text)
+        if actor is None:
+            return self._bind(tx, inbound, word, args, conversation)
+        conversation.employee_id = actor.employee_id
+        ctx = Context(self.uow, tx, actor, self.texts, tx.now)
+        event = _event(inbound)
+        if len(text) > MAX_TEXT:
+            return [ctx.say("too_long", limit=MAX_TEXT)]
+        try:
+            flow_name, step = self._route(ctx, conversation, word, args, event)
+        except DomainError as error:
+            log.info("refused %s for %s: %s", error.code, actor.name, error.params)
+            return [Reply(self.texts.error(ctx.lang, error))]
+        self._keep(tx, conversation, flow_name, step)
+        return step.replies
+
+    def _route(
+        self, ctx: Context, conversation: Conversation, word: str, args: str, event: Event
+    ) -> tuple[str | None, Step]:
+        if word in CANCEL_WORDS:
+            return None, Step([ctx.say("cancelled" if conversation.flow else "nothing_to_cancel")])
+        command = self.words.get(word)
+        if command is not None and event.button is None:
+            return command.flow, self.flows[command.flow].start(ctx, args)
+        expired = conversation.expires_at is not None and conversation.expires_at <= ctx.now
+        if event.button and ":" in event.button:
+            key, payload = event.button.split(":", 1)
+            flow = self.prefixes.get(key)
+            if flow is not None and (conversation.flow != flow.name or expired):
+                return flow.name, flow.button(ctx, payload)  # type: ignore[attr-defined]
+            if flow is not None:
+                return flow.name, flow.resume(ctx, conversation.state, Event(button=payload))
+        if conversation.flow and not expired:
+            return conversation.flow, self.flows[conversation.flow].resume(ctx, conversation.state, event)
+        if conversation.flow and expired:
+            return None, Step([ctx.say("timed_out")])
+        if event.text and self.fallback_flow:
+            return self.fallback_flow, self.flows[self.fallback_flow].start(ctx, event.text)
+        return None, Step([ctx.say("help_hint")])
+
+    def _keep(self, tx: Tx, conversation: Conversation, flow_name: str | None, step: Step) -> None:
+        if step.state is None or flow_name is None:
+            conversation.flow, conversation.state, conversation.expires_at = None, {}, None
+        else:
+            conversation.flow, conversation.state = flow_name, step.state
+            conversation.expires_at = tx.now + self.timeout
+        conversation.updated_at = tx.now
+
+    def _bind(self, tx: Tx, inbound: Inbound, word: str, args: str, conversation: Conversation) -> list[Reply]:
+        lang = self.default_language
+        if word not in BIND_WORDS or not args:
+            return [Reply(self.texts.render(lang, "bind_prompt"))]
+        try:
+            actor = redeem_invite(self.uow, inbound.channel, inbound.user_id, inbound.chat_id, args.split()[0])
+        except DomainError as error:
+            return [Reply(self.texts.error(lang, error))]
+        conversation.employee_id = actor.employee_id
+        return [Reply(self.texts.render(actor.language, "bound", name=actor.name, roles=sorted(actor.roles)))]
+
+    def _conversation(self, tx: Tx, inbound: Inbound) -> Conversation:
+        dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
+        tx.session.execute(dialect_insert(Conversation).values(
+            channel=inbound.channel, chat_id=inbound.chat_id, state={}, updated_at=tx.now,
+        ).on_conflict_do_nothing(index_elements=["channel", "chat_id"]))
+        return tx.session.execute(
+            select(Conversation).where(Conversation.channel == inbound.channel,
+                                       Conversation.chat_id == inbound.chat_id).with_for_update()
+        ).scalar_one()
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """The command word (lower case, without '/' or '@botname') and the rest: '/in@jxc_bot PO-1 A 3'."""
+    if not text:
+        return "", ""
+    head, _, rest = text.partition(" ")
+    word = head.lstrip("/").split("@", 1)[0].lower()
+    return word, rest.strip()
+
+
+def _event(inbound: Inbound) -> Event:
+    content = base64.b64decode(inbound.file_content_b64) if inbound.file_content_b64 else None
+    return Event(text=inbound.text, button=inbound.button, file_name=inbound.file_name, file_content=content)
+
+
+def describe(commands: Sequence[Command]) -> list[dict[str, Any]]:
+    """The command menu (setMyCommands and help): the first ASCII word of each command with its description."""
+    menu = []
+    for c in commands:
+        ascii_words = [w for w in c.words if w.isascii()]
+        if c.menu and ascii_words:
+            menu.append({"command": ascii_words[0], "description": c.describe})
+    return menu

@@ -1,0 +1,105 @@
+"""Everyday flows: help, stock lookup with paging, switching language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.engine.flow import Context, Event, Step
+from bot.engine.replies import buttons
+from core.services.accounts import LANGUAGES, set_language
+from core.services.queries import PAGE_SIZE, find_stock
+
+
+class HelpFlow:
+    """Lists what this person may do."""
+
+    name = "help"
+    key = "hp"
+
+    def __init__(self, menu: list[dict[str, Any]]) -> None:
+        self.menu = menu
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """Show the commands in the reader's language."""
+        return Step([ctx.say("help", name=ctx.actor.name, roles=sorted(ctx.actor.roles))])
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """Help has no steps."""
+        return self.start(ctx, "")
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """Help has no buttons."""
+        return self.start(ctx, "")
+
+
+class StockFlow:
+    """Stock by SKU, barcode or name fragment, a page at a time, with the next page on a button."""
+
+    name = "stock"
+    key = "sk"
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """Look up `args`, or ask what to look up."""
+        if not args.strip():
+            return Step([ctx.say("stock_ask")], {"asking": True})
+        return self._page(ctx, args.strip(), 1)
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A query typed after the question, or the next page."""
+        if event.button and event.button.startswith("p") and state.get("query"):
+            return self._page(ctx, state["query"], int(event.button[1:] or 1))
+        if event.text and event.text.strip():
+            return self._page(ctx, event.text.strip(), 1)
+        return Step([ctx.say("stock_ask")], state)
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """A page button of an earlier lookup whose conversation ended."""
+        return Step([ctx.say("stock_ask")], {"asking": True})
+
+    def _page(self, ctx: Context, query: str, page: int) -> Step:
+        found = find_stock(ctx.uow, ctx.actor, query, page=page)
+        if not found:
+            return Step([ctx.say("stock_none", query=query)])
+        more = len(found) == PAGE_SIZE
+        keys = buttons([(ctx.text("next_page"), f"{self.key}:p{page + 1}")]) if more else ()
+        reply = ctx.say("stock_result", keys, products=found, query=query, page=page)
+        return Step([reply], {"query": query, "page": page} if more else None)
+
+
+class LanguageFlow:
+    """Switch between 中文 and English; remembered per employee."""
+
+    name = "language"
+    key = "lg"
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """Set the language named, or offer both."""
+        chosen = _language_named(args)
+        if chosen:
+            return self._set(ctx, chosen)
+        choices = buttons([("中文", f"{self.key}:zh_CN"), ("English", f"{self.key}:en")])
+        return Step([ctx.say("language_choose", choices)], {"choosing": True})
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A button or a typed language name."""
+        chosen = event.button if event.button in LANGUAGES else _language_named(event.text or "")
+        if not chosen:
+            return self.start(ctx, "")
+        return self._set(ctx, chosen)
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """A language button pressed after the conversation moved on."""
+        return self.resume(ctx, {}, Event(button=payload))
+
+    def _set(self, ctx: Context, language: str) -> Step:
+        set_language(ctx.uow, ctx.actor, language)
+        return Step([ctx.with_language(language).say("language_set")])
+
+
+def _language_named(text: str) -> str | None:
+    word = text.strip().lower()
+    if word in ("en", "english", "英文", "英语"):
+        return "en"
+    if word in ("zh", "zh_cn", "cn", "中文", "chinese", "汉语"):
+        return "zh_CN"
+    return None

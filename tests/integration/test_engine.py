@@ -1,0 +1,113 @@
+"""The conversation engine through whole dialogues: binding, help, stock lookup, language, cancel, restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine as SqlEngine
+from sqlalchemy import func, select
+
+from bot.engine.engine import Engine
+from bot.engine.inbound import Inbound
+from bot.engine.texts import Texts
+from bot.flows import COMMANDS, default_flows
+from core.models import InboxMessage
+from core.permissions import Actor
+from core.services.accounts import create_invite
+from core.services.stock import LineIn, receive_stock
+from core.uow import UnitOfWork
+from tests.chat import Chat
+from tests.factories import make_shop
+
+TEXTS = Texts()
+
+
+def engine_on(uow: UnitOfWork) -> Engine:
+    return Engine(uow, TEXTS, default_flows(), COMMANDS, fallback_flow="stock")
+
+
+@pytest.fixture
+def stocked(uow: UnitOfWork, admin: Actor) -> UnitOfWork:
+    make_shop(uow, admin)
+    receive_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 12, "9.5"), LineIn("TEA-CUP", 40)])
+    return uow
+
+
+def bound_chat(uow: UnitOfWork, admin: Actor, name: str = "sales-1", user_id: str = "1001") -> Chat:
+    chat = Chat(engine_on(uow), user_id=user_id, chat_id=user_id)
+    code = create_invite(uow, admin, name).code
+    chat.send(f"/start {code}")
+    return chat
+
+
+def test_an_unbound_person_only_gets_the_binding_prompt(stocked: UnitOfWork) -> None:
+    chat = Chat(engine_on(stocked))
+    assert "绑定" in chat.send("库存 RETRO-CLOCK")[0]
+    assert "bind CODE" in chat.send("help")[0]
+
+
+def test_an_invite_code_binds_once_and_then_the_person_works_in_chinese(stocked: UnitOfWork, admin: Actor) -> None:
+    chat = Chat(engine_on(stocked))
+    code = create_invite(stocked, admin, "sales-1").code
+    assert chat.send(f"/start {code}") == ["绑定成功，欢迎 sales-1！发送「帮助」开始。"]
+    stranger = Chat(engine_on(stocked), user_id="2002", chat_id="2002")
+    assert "无效" in stranger.send(f"/start {code}")[0]
+    reply = chat.send("库存 RETRO-CLOCK")[0]
+    assert "RETRO-CLOCK 复古闹钟" in reply
+    assert "MAIN：可用 12" in reply
+    assert "成本" not in reply, "sales staff never see cost"
+
+
+def test_a_manager_sees_cost_and_english_after_switching_language(stocked: UnitOfWork, admin: Actor) -> None:
+    chat = bound_chat(stocked, admin, "manager-1")
+    chat.send("语言")
+    assert chat.press(chat.button("English")) == ["Language set to English."]
+    reply = chat.send("stock 6901234567890")[0]
+    assert "RETRO-CLOCK Retro clock" in reply
+    assert "MAIN: 12 available, cost 9.50" in reply
+
+
+def test_a_bare_word_looks_up_stock_and_unknown_words_say_so(stocked: UnitOfWork, admin: Actor) -> None:
+    chat = bound_chat(stocked, admin)
+    assert "TEA-CUP 青花茶杯" in chat.send("茶杯")[0]
+    assert chat.send("zzz-nothing") == ["没有找到与「zzz-nothing」匹配的商品。请检查 SKU、条码或换个关键词。"]
+
+
+def test_cancel_leaves_a_flow_at_any_step(stocked: UnitOfWork, admin: Actor) -> None:
+    chat = bound_chat(stocked, admin)
+    assert chat.send("库存") == ["请输入要查询的 SKU、条码或商品名称："]
+    assert chat.send("取消") == ["已取消。"]
+    assert chat.send("/cancel") == ["当前没有进行中的操作。"]
+
+
+def test_a_redelivered_update_has_one_effect(stocked: UnitOfWork, admin: Actor) -> None:
+    chat = bound_chat(stocked, admin)
+    assert chat.send("库存", external_id="tg-77") == ["请输入要查询的 SKU、条码或商品名称："]
+    assert chat.send("库存", external_id="tg-77") == []
+    count = stocked.read(lambda tx: tx.session.scalar(
+        select(func.count()).select_from(InboxMessage).where(InboxMessage.external_id == "tg-77")))
+    assert count == 1
+
+
+def test_a_new_process_continues_the_conversation_and_finishes_what_a_dead_one_recorded(
+    engine: SqlEngine, stocked: UnitOfWork, admin: Actor
+) -> None:
+    chat = bound_chat(stocked, admin)
+    chat.send("库存")
+    restarted = Engine(UnitOfWork(engine), TEXTS, default_flows(), COMMANDS)
+    recorded = restarted.record(Inbound("test", "after-crash", chat.chat_id, chat.user_id, text="TEA-CUP"))
+    assert recorded is not None
+    assert restarted.unprocessed() == [recorded]
+    assert "TEA-CUP 青花茶杯" in restarted.process(recorded)[0].text
+    assert restarted.unprocessed() == []
+    assert [u.inbox_id for u in restarted.undelivered("test")][-1] == recorded
+
+
+def test_a_flow_left_too_long_times_out(engine: SqlEngine, stocked: UnitOfWork, admin: Actor) -> None:
+    chat = bound_chat(stocked, admin)
+    chat.send("库存")
+    later: Callable[[], datetime] = lambda: datetime.now(UTC) + timedelta(hours=1)  # noqa: E731
+    chat.engine = Engine(UnitOfWork(engine, clock=later), TEXTS, default_flows(), COMMANDS)
+    assert chat.send("TEA-CUP") == ["上一个操作已超时，请重新开始。"]
