@@ -48,6 +48,7 @@ from core.uow import Tx, UnitOfWork
 DOC_TYPE = "sales_order"
 MAX_LINES = 2000
 PAGE_SIZE = 20
+SUMMARY_LINES = 10
 CHANNEL_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,19}")
 SHIPPABLE = ("approved", "partially_shipped")
 RETURNABLE = ("partially_shipped", "shipped", "closed")
@@ -137,14 +138,6 @@ class _OrderLine:
     returned_qty: Decimal
 
 
-@dataclass(frozen=True)
-class _Held:
-    """An order, locked, with the salesperson who owns its customer."""
-
-    order: SalesOrder
-    owner_id: int | None
-
-
 def create_sales_order(
     uow: UnitOfWork, actor: Actor, customer: str, warehouse: str, lines: Sequence[SalesLineIn],
     channel: str = "chat", note: str = "",
@@ -180,11 +173,8 @@ def submit_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrder
     actor.require(Permission.SALES_CREATE)
 
     def work(tx: Tx) -> SalesOrderView:
-        held = _held(tx, actor, number, "submit", ("draft",))
-        order = held.order
-        reasons = _approval_reasons(tx, order)
-        summary = {"customer": _customer_code(tx, order.customer_id), "channel": order.channel,
-                   "total": order.total, "reasons": reasons}
+        order = _held(tx, actor, number, "submit", ("draft",))
+        reasons, summary = _approval_summary(tx, actor, order)
         outcome = approvals.submit_for_approval(tx, actor, DOC_TYPE, order.id, order.number, order.total,
                                                 summary, force=bool(reasons))
         record(tx, actor, "sales.submit", DOC_TYPE, order.id, number=order.number, total=order.total,
@@ -247,12 +237,15 @@ def ship_sales_order(
     return uow.run(work)
 
 
+ship_sales = ship_sales_order  # the name in the shared contract (DOCUMENTS.md)
+
+
 def close_sales_order(uow: UnitOfWork, actor: Actor, number: str, reason: str = "") -> SalesOrderView:
     """Close a shipped or partly shipped order; whatever is still reserved goes back to available."""
     actor.require(Permission.SALES_CREATE)
 
     def work(tx: Tx) -> SalesOrderView:
-        order = _held(tx, actor, number, "close", CLOSABLE).order
+        order = _held(tx, actor, number, "close", CLOSABLE)
         document = _release(tx, actor, order)
         _set_status(tx, order, "closed", reason=reason)
         record(tx, actor, "sales.close", DOC_TYPE, order.id, number=order.number, release=document,
@@ -267,7 +260,7 @@ def cancel_sales_order(uow: UnitOfWork, actor: Actor, number: str, reason: str =
     actor.require(Permission.SALES_CREATE)
 
     def work(tx: Tx) -> SalesOrderView:
-        order = _held(tx, actor, number, "cancel", CANCELLABLE).order
+        order = _held(tx, actor, number, "cancel", CANCELLABLE)
         if order.status == "pending_approval":
             approvals.cancel_request(tx, DOC_TYPE, order.id)
         document = _release(tx, actor, order) if order.status == "approved" else None
@@ -290,7 +283,7 @@ def return_from_customer(
     parsed = _parse(lines)
 
     def work(tx: Tx) -> SalesOrderView:
-        order = _held(tx, actor, so_number, "return", RETURNABLE).order
+        order = _held(tx, actor, so_number, "return", RETURNABLE)
         current = _lines(tx, order.id)
         wanted = _allocate(tx, parsed, current, lambda ln: ln.shipped_qty - ln.returned_qty, _over_return)
         costs = _ledger_by_line(tx, order.id)
@@ -357,15 +350,19 @@ def list_sales_orders(
 
 
 def open_receivable(tx: Tx, customer_id: int) -> Decimal:
-    """What the customer owes on sales: shipped value at order prices, less returns and payments received."""
+    """What the customer owes on sales: each shipment and return row at its order price, less payments received.
+
+    Rounded per ledger row, as the money module bills it, so both give the same figure to the cent."""
     rows = tx.session.execute(
-        select(SalesOrderLine.unit_price, SalesOrderLine.shipped_qty, SalesOrderLine.returned_qty)
+        select(StockMove.qty, SalesOrderLine.unit_price)
+        .join(StockDocument, StockDocument.id == StockMove.document_id)
+        .join(SalesOrderLine, SalesOrderLine.id == StockMove.source_line_id)
         .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
-        .where(SalesOrder.customer_id == customer_id, SalesOrderLine.shipped_qty > SalesOrderLine.returned_qty)
+        .where(SalesOrder.customer_id == customer_id, StockDocument.source_type == DOC_TYPE,
+               StockDocument.kind.in_(("shipment", "sales_return")), StockMove.qty != 0)
     )
-    owed = sum((round_money((r.shipped_qty - r.returned_qty) * r.unit_price, tx.money_places) for r in rows),
-               ZERO)
-    return owed - _payments_received(tx, customer_id)
+    owed = sum((round_money(-qty * price, tx.money_places) for qty, price in rows), ZERO)
+    return round_money(owed - _payments_received(tx, customer_id), tx.money_places)
 
 
 # Inside the transaction
@@ -403,10 +400,6 @@ def _customer(tx: Tx, actor: Actor, code: str) -> Customer:
     return customer
 
 
-def _customer_code(tx: Tx, customer_id: int) -> str:
-    return str(tx.session.scalar(select(Customer.code).where(Customer.id == customer_id)))
-
-
 def _priced(tx: Tx, parsed: Sequence[_Line]) -> list[dict[str, Any]]:
     """Line rows in base units, priced at what was given or the product's sale price."""
     products = products_in(tx, [ln.item for ln in parsed])
@@ -430,17 +423,29 @@ def _priced(tx: Tx, parsed: Sequence[_Line]) -> list[dict[str, Any]]:
     return rows
 
 
-def _approval_reasons(tx: Tx, order: SalesOrder) -> list[str]:
-    reasons = []
-    below = tx.session.scalar(
-        select(func.count()).select_from(SalesOrderLine).join(Product, Product.id == SalesOrderLine.product_id)
-        .where(SalesOrderLine.order_id == order.id, SalesOrderLine.unit_price < Product.floor_price))
-    if below:
-        reasons.append("below_floor_price")
-    limit = tx.session.scalar(select(Customer.credit_limit).where(Customer.id == order.customer_id)) or ZERO
-    if limit > 0 and open_receivable(tx, order.customer_id) + order.total > limit:
-        reasons.append("over_credit_limit")
-    return reasons
+def _approval_summary(tx: Tx, actor: Actor, order: SalesOrder) -> tuple[list[str], dict[str, Any]]:
+    """Why the order needs a manager (below floor price, over credit limit) and what the approver is shown."""
+    customer = tx.session.execute(select(Customer.code, Customer.name, Customer.credit_limit)
+                                  .where(Customer.id == order.customer_id)).one()
+    lines = tx.session.execute(
+        select(Product.sku, SalesOrderLine.qty, SalesOrderLine.unit_price, Product.floor_price)
+        .join(Product, Product.id == SalesOrderLine.product_id)
+        .where(SalesOrderLine.order_id == order.id).order_by(SalesOrderLine.line_no)).all()
+    below = [line.sku for line in lines if line.unit_price < line.floor_price]
+    reasons = ["below_floor_price"] if below else []
+    summary: dict[str, Any] = {
+        "customer": customer.code, "customer_name": customer.name, "salesperson": actor.name,
+        "channel": order.channel, "total": round_money(order.total, tx.money_places), "line_count": len(lines),
+        "below_floor": below[:SUMMARY_LINES],
+        "lines": [{"sku": ln.sku, "qty": ln.qty, "unit_price": ln.unit_price} for ln in lines[:SUMMARY_LINES]],
+    }
+    if customer.credit_limit > 0:
+        owed = open_receivable(tx, order.customer_id)
+        summary.update(credit_limit=round_money(customer.credit_limit, tx.money_places), open_receivable=owed)
+        if owed + order.total > customer.credit_limit:
+            reasons.append("over_credit_limit")
+    summary["reasons"] = reasons
+    return reasons, summary
 
 
 def _payments_received(tx: Tx, customer_id: int) -> Decimal:
@@ -597,12 +602,13 @@ def _locked_by_id(tx: Tx, order_id: int) -> SalesOrder:
     return order
 
 
-def _held(tx: Tx, actor: Actor, number: str, action: str, statuses: tuple[str, ...]) -> _Held:
+def _held(tx: Tx, actor: Actor, number: str, action: str, statuses: tuple[str, ...]) -> SalesOrder:
+    """The order locked for a change the actor may make on it in its current status."""
     order = _locked(tx, number)
     owner_id = tx.session.scalar(select(Customer.salesperson_id).where(Customer.id == order.customer_id))
     _require_sees(actor, order, owner_id)
     _require_status(order, action, statuses)
-    return _Held(order, owner_id)
+    return order
 
 
 def _require_status(order: SalesOrder, action: str, statuses: tuple[str, ...]) -> None:

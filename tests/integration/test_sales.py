@@ -13,10 +13,11 @@ from sqlalchemy import event, select
 
 from core.errors import DomainError, InvalidState, OutOfStock, OverReturn, PermissionDenied
 from core.ledger.check import check_ledger
-from core.models import ApprovalRequest, AuditLog, StockLevel, StockMove
+from core.models import ApprovalRequest, AuditLog, Customer, StockLevel, StockMove
 from core.permissions import Actor
-from core.services.approvals import decide
+from core.services.approvals import decide, pending_for
 from core.services.catalog import products_in, warehouse_in
+from core.services.money import partner_balance, record_payment
 from core.services.partners import NewCustomer, create_customer
 from core.services.people import create_employee, load_actor
 from core.services.sales import (
@@ -27,6 +28,7 @@ from core.services.sales import (
     create_sales_order,
     get_sales_order,
     list_sales_orders,
+    open_receivable,
     return_from_customer,
     ship_sales_order,
     submit_sales_order,
@@ -119,6 +121,40 @@ def test_a_customer_over_the_credit_limit_needs_approval(uow: UnitOfWork, sales:
     # owes 200 after the return: 75 more fits in 300
     third = approved(sales, SalesLineIn("RETRO-CLOCK", 3), customer="TIGHT")
     assert (third.status, third.approval_reasons) == ("approved", ())
+
+
+def test_payments_lower_what_the_customer_owes_as_the_money_module_counts_it(
+    uow: UnitOfWork, sales: Sales
+) -> None:
+    first = approved(sales, SalesLineIn("TEA-CUP", 3, unit_price="8.335"), customer="TIGHT")
+    ship_sales_order(uow, sales.shop.warehouse, first.number, [SalesLineIn("TEA-CUP", 1)])
+    ship_sales_order(uow, sales.shop.warehouse, first.number, [SalesLineIn("TEA-CUP", 1)])
+    ship_sales_order(uow, sales.shop.warehouse, first.number)
+    big = approved(sales, SalesLineIn("RETRO-CLOCK", 10), customer="TIGHT")
+    ship_sales_order(uow, sales.shop.warehouse, big.number)
+    # three shipments of one cup at 8.335 bill 8.34 each: 25.02 + 250 = 275.02 owed; another 50 would pass 300
+    assert approved(sales, SalesLineIn("RETRO-CLOCK", 2), customer="TIGHT").status == "pending_approval"
+    record_payment(uow, sales.shop.finance, "customer", "TIGHT", "100")
+    assert approved(sales, SalesLineIn("RETRO-CLOCK", 2), customer="TIGHT").status == "approved"
+    balance = partner_balance(uow, sales.shop.finance, "customer", "TIGHT")
+    owed = uow.read(lambda tx: open_receivable(tx, tx.session.scalar(select(Customer.id).where(
+        Customer.code == "TIGHT"))))
+    assert owed == balance.billed - balance.paid == D("175.02")
+
+
+def test_the_approver_is_shown_why_and_what(uow: UnitOfWork, sales: Sales) -> None:
+    shipped = approved(sales, SalesLineIn("RETRO-CLOCK", 10), customer="TIGHT")
+    ship_sales_order(uow, sales.shop.warehouse, shipped.number)
+    pending = approved(sales, SalesLineIn("RETRO-CLOCK", 2, unit_price="17.5"), SalesLineIn("TEA-CUP", 4),
+                       customer="TIGHT")
+    [request] = pending_for(uow, sales.shop.manager)
+    assert (request.number, request.amount, request.levels) == (pending.number, D("67.00"), ("manager",))
+    summary = request.summary
+    assert (summary["customer"], summary["salesperson"], summary["reasons"]) == (
+        "TIGHT", "sales-1", ["below_floor_price", "over_credit_limit"])
+    assert (summary["below_floor"], summary["open_receivable"], summary["credit_limit"]) == (
+        ["RETRO-CLOCK"], "250.00", "300.00")
+    assert [line["sku"] for line in summary["lines"]] == ["RETRO-CLOCK", "TEA-CUP"]
 
 
 def test_below_floor_and_over_credit_are_both_reported(uow: UnitOfWork, sales: Sales) -> None:
