@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
 from core.models import StockDocument
 from core.permissions import Actor
@@ -15,6 +15,8 @@ PREFIXES = {
     "shipment": "SH", "sales_return": "SR", "stocktake": "ST", "so_reservation": "SV",
     "so_release": "SL", "reversal": "RV",
 }
+_DOCUMENTS: Table = StockDocument.__table__  # type: ignore[assignment]
+_INSERT_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
 
 
 def open_document(
@@ -30,12 +32,10 @@ def open_document(
 ) -> tuple[int, str]:
     """Insert a numbered stock document for one posting event; returns its id and number."""
     number = next_number(tx, PREFIXES[kind])
-    document_id: int = tx.session.execute(
-        insert(StockDocument).values(
-            number=number, kind=kind, status=status, warehouse_id=warehouse_id, dest_warehouse_id=dest_id,
-            source_type=None if source is None else source[0], source_id=None if source is None else source[1],
-            reason=reason.strip()[:500], employee_id=actor.employee_id, channel=actor.channel,
-            created_at=tx.now,
-        ).returning(StockDocument.id)
-    ).scalar_one()
+    document_id: int = tx.session.execute(_INSERT_DOCUMENT, {
+        "number": number, "kind": kind, "status": status, "warehouse_id": warehouse_id, "dest_warehouse_id": dest_id,
+        "source_type": None if source is None else source[0], "source_id": None if source is None else source[1],
+        "reason": reason.strip()[:500], "employee_id": actor.employee_id, "channel": actor.channel,
+        "created_at": tx.now,
+    }).scalar_one()
     return document_id, number
