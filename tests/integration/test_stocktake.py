@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 
 from core.errors import DomainError, EmptyDocument, InvalidQuantity, InvalidState, PermissionDenied
 from core.ledger.check import check_ledger
@@ -219,3 +222,35 @@ def test_illegal_steps_are_refused_with_their_codes(uow: UnitOfWork, admin: Acto
     with pytest.raises(DomainError) as unknown:
         count_item(uow, shop.warehouse, "SC-2026-999999", "LAMP", 1)
     assert unknown.value.code == "unknown_document"
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_statements_per_stocktake_do_not_grow_with_its_lines(engine: Engine, uow: UnitOfWork, admin: Actor) -> None:
+    shop = make_shop(uow, admin)
+    for n in range(25):
+        create_product(uow, admin, NewProduct(f"BOLT-{n:02d}", f"螺栓{n}", purchase_price="1"))
+    used: list[int] = []
+    for size, warehouse in ((3, "MAIN"), (25, "NORTH")):
+        receive_stock(uow, admin, warehouse, [LineIn(f"BOLT-{n:02d}", 10, "1") for n in range(size)])
+        with counting(engine) as statements:
+            sheet = start_stocktake(uow, shop.manager, warehouse, uncounted="zero").number
+            count_item(uow, shop.manager, sheet, "BOLT-00", 9)
+            submit_stocktake(uow, shop.manager, sheet)
+        used.append(len(statements))
+    assert used[0] == used[1]
+    assert uow.read(check_ledger) == []
+    # every other bolt was written off: the posting carried 3 and 25 lines
+    assert [w.on_hand for w in find_stock(uow, admin, "BOLT-24")[0].by_warehouse] == [D(0)]
