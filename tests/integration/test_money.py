@@ -323,3 +323,16 @@ def test_other_services_read_the_open_balance_inside_their_transaction(books: Bo
 
     # 147.00 billed less 100.00 paid
     assert shop.uow.read(work) == D("47.00")
+
+
+def test_amounts_near_the_limit_stay_exact(books: Books) -> None:
+    shop = books.shop
+    receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("TEA-CUP", 99_900, "3.30")])
+    number = sell(books, "BETA", SalesLineIn("TEA-CUP", 100_000, unit_price="9999999.99"))
+    ship(books, number)
+    # 100,000 x 9,999,999.99 = 999,999,999,000.00, just under the 10^12 the books promise
+    assert partner_balance(shop.uow, shop.finance, "customer", "BETA").billed == D("999999999000.00")
+    profit = gross_profit(shop.uow, shop.finance, date(2026, 1, 1), date(2026, 12, 31), group_by="customer")
+    # cost: 100,000 cups at 3.30 = 330,000.00
+    assert [(r.key, r.revenue, r.cost, r.profit) for r in profit.rows] == [
+        ("BETA", D("999999999000.00"), D("330000.00"), D("999999669000.00"))]
