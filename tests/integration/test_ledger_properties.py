@@ -1,0 +1,281 @@
+"""Any sequence of stock operations, allowed or refused, leaves books that agree with an independent model."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal as D
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from sqlalchemy import func, select
+
+from core.errors import DomainError, InvalidQuantity, InvalidState, OutOfStock, PermissionDenied
+from core.ledger.check import check_ledger, rebuild_levels
+from core.models import AuditLog, DocumentSequence, Product, StockDocument, StockLevel, StockMove, Warehouse
+from core.numbers import round_money
+from core.permissions import Actor
+from core.services.catalog import NewProduct, create_product
+from core.services.stock import (
+    LineIn,
+    Posted,
+    adjust_stock,
+    dispatch_transfer,
+    issue_stock,
+    receive_stock,
+    receive_transfer,
+    release_stock,
+    reserve_stock,
+)
+from core.uow import Tx, UnitOfWork
+from tests.factories import Shop, make_shop
+
+EXAMPLES, STEPS = 15, 20
+WAREHOUSES = ("MAIN", "NORTH")
+PURCHASE_PRICE = D("2.5")
+quantities = st.one_of(
+    st.integers(1, 12).map(D), st.integers(1, 200_000).map(lambda n: D(n).scaleb(-4))
+)
+costs = st.one_of(st.sampled_from([D(0), D("0.1"), D("9.99")]), st.integers(0, 10**9).map(lambda n: D(n).scaleb(-6)))
+warehouses = st.sampled_from(WAREHOUSES)
+kinds = st.sampled_from(("plain", "negative"))
+
+
+@dataclass
+class Open:
+    """A transfer or reservation the model still expects something of."""
+
+    number: str
+    kind: str
+    warehouse: str
+    left: D
+
+
+@dataclass
+class Snapshot:
+    """What the database says after a step."""
+
+    levels: dict[tuple[int, int], tuple[D, D, D, D]]
+    allow_negative: dict[tuple[int, int], bool]
+    ledger_sums: dict[tuple[int, int], tuple[D, D, D]]
+    rebuilt: dict[tuple[int, int], tuple[D, D, D, D]]
+    problems: list[object]
+
+
+def snapshot(tx: Tx) -> Snapshot:
+    levels = tx.session.execute(select(StockLevel)).scalars().all()
+    ledger_sums = {
+        (r.product_id, r.warehouse_id): (r.qty, r.reserved, r.value)
+        for r in tx.session.execute(
+            select(StockMove.product_id, StockMove.warehouse_id, func.sum(StockMove.qty).label("qty"),
+                   func.sum(StockMove.reserved).label("reserved"), func.sum(StockMove.value).label("value"))
+            .group_by(StockMove.product_id, StockMove.warehouse_id))
+    }
+    return Snapshot(
+        levels={(lv.product_id, lv.warehouse_id): (lv.on_hand, lv.reserved, lv.value, lv.avg_cost) for lv in levels},
+        allow_negative={(lv.product_id, lv.warehouse_id): lv.allow_negative for lv in levels},
+        ledger_sums=ledger_sums,
+        rebuilt={k: (r.on_hand, r.reserved, r.value, r.avg_cost) for k, r in rebuild_levels(tx).items()},
+        problems=list(check_ledger(tx)),
+    )
+
+
+def written(tx: Tx) -> tuple[object, ...]:
+    """Rows in every table a posting writes, the numbers handed out, and every level."""
+    counts = [tx.session.scalar(select(func.count()).select_from(t)) for t in (StockMove, StockDocument, AuditLog)]
+    numbers = tx.session.scalar(select(func.coalesce(func.sum(DocumentSequence.last_number), 0)))
+    levels = tx.session.execute(select(StockLevel.id, StockLevel.on_hand, StockLevel.reserved, StockLevel.value,
+                                       StockLevel.avg_cost).order_by(StockLevel.id)).all()
+    return (*counts, numbers, tuple(tuple(row) for row in levels))
+
+
+def ids_of(tx: Tx, skus: dict[str, str]) -> tuple[dict[str, int], dict[str, int]]:
+    products = dict(tx.session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus.values()))).all())
+    warehouses = dict(tx.session.execute(select(Warehouse.code, Warehouse.id)).all())
+    return {kind: products[sku] for kind, sku in skus.items()}, warehouses
+
+
+def run_books_machine(uow: UnitOfWork, shop: Shop, examples: int, steps: int) -> None:
+    admin: Actor = shop.admin
+    serial = itertools.count(1)
+
+    class Books(RuleBasedStateMachine):
+        """The model: on hand and reserved per product kind and warehouse, and the total value per product."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            n = next(serial)
+            self.skus = {"plain": f"PLAIN-{n}", "negative": f"OWED-{n}"}
+            for kind, sku in self.skus.items():
+                create_product(uow, admin, NewProduct(sku, sku, purchase_price=PURCHASE_PRICE,
+                                                      allow_negative=kind == "negative"))
+            self.on_hand: dict[tuple[str, str], D] = {}
+            self.reserved: dict[tuple[str, str], D] = {}
+            self.value = {"plain": D(0), "negative": D(0)}
+            self.transfers: list[Open] = []
+            self.reservations: list[Open] = []
+            self.product_ids, self.warehouse_ids = uow.read(lambda tx: ids_of(tx, self.skus))
+            self.last = uow.read(snapshot)
+
+        def available(self, kind: str, warehouse: str) -> D:
+            key = (kind, warehouse)
+            return self.on_hand.get(key, D(0)) - self.reserved.get(key, D(0))
+
+        def move(self, kind: str, warehouse: str, qty: D = D(0), reserved: D = D(0)) -> None:
+            key = (kind, warehouse)
+            self.on_hand[key] = self.on_hand.get(key, D(0)) + qty
+            self.reserved[key] = self.reserved.get(key, D(0)) + reserved
+
+        def level(self, kind: str, warehouse: str) -> tuple[D, D, D, D]:
+            key = (self.product_ids[kind], self.warehouse_ids[warehouse])
+            return self.last.levels.get(key, (D(0), D(0), D(0), D(0)))
+
+        def refused(self, expected: type[DomainError], attempt: Callable[[], object]) -> None:
+            before = uow.read(written)
+            try:
+                attempt()
+            except expected:
+                assert uow.read(written) == before, "a refused operation wrote something"
+                return
+            raise AssertionError(f"{expected.__name__} expected")
+
+        def posted_value(self, posted: Posted, line: int = 0) -> D:
+            value = posted.lines[line].value
+            assert value is not None
+            return value
+
+        @rule(kind=kinds, warehouse=warehouses, qty=quantities, cost=costs)
+        def receive(self, kind: str, warehouse: str, qty: D, cost: D) -> None:
+            posted = receive_stock(uow, admin, warehouse, [LineIn(self.skus[kind], qty, cost)])
+            assert self.posted_value(posted) == round_money(qty * cost)
+            self.move(kind, warehouse, qty)
+            self.value[kind] += round_money(qty * cost)
+
+        @rule(kind=kinds, warehouse=warehouses, qty=quantities)
+        def issue(self, kind: str, warehouse: str, qty: D) -> None:
+            if kind == "plain" and qty > self.available(kind, warehouse):
+                self.refused(OutOfStock, lambda: issue_stock(uow, admin, warehouse, [LineIn(self.skus[kind], qty)]))
+                return
+            on_hand, _, value, avg = self.level(kind, warehouse)
+            posted = issue_stock(uow, admin, warehouse, [LineIn(self.skus[kind], qty)])
+            expected = -value if qty == on_hand else -round_money(qty * avg)
+            assert self.posted_value(posted) == expected, "an issue takes value at the moving average"
+            self.move(kind, warehouse, -qty)
+            self.value[kind] += expected
+
+        @rule(kind=kinds, warehouse=warehouses, qty=quantities, gain=st.booleans())
+        def adjust(self, kind: str, warehouse: str, qty: D, gain: bool) -> None:
+            signed = qty if gain else -qty
+            line = [LineIn(self.skus[kind], signed)]
+            if not gain and kind == "plain" and qty > self.available(kind, warehouse):
+                self.refused(OutOfStock, lambda: adjust_stock(uow, admin, warehouse, line, reason="count"))
+                return
+            on_hand, _, value, avg = self.level(kind, warehouse)
+            posted = adjust_stock(uow, admin, warehouse, line, reason="count")
+            if gain:
+                expected = round_money(qty * (avg if avg > 0 else PURCHASE_PRICE))
+            else:
+                expected = -value if qty == on_hand else -round_money(qty * avg)
+            assert self.posted_value(posted) == expected
+            self.move(kind, warehouse, signed)
+            self.value[kind] += expected
+
+        @rule(kind=kinds, source=warehouses, qty=quantities)
+        def dispatch(self, kind: str, source: str, qty: D) -> None:
+            dest = "NORTH" if source == "MAIN" else "MAIN"
+            line = [LineIn(self.skus[kind], qty)]
+            if kind == "plain" and qty > self.available(kind, source):
+                self.refused(OutOfStock, lambda: dispatch_transfer(uow, admin, source, dest, line))
+                return
+            posted = dispatch_transfer(uow, admin, source, dest, line)
+            assert self.posted_value(posted, 0) == -self.posted_value(posted, 1)
+            self.move(kind, source, -qty)
+            self.move(kind, "TRANSIT", qty)
+            self.transfers.append(Open(posted.number, kind, dest, qty))
+
+        @precondition(lambda self: self.transfers)
+        @rule(pick=st.integers(0, 1000), part=st.one_of(st.none(), st.integers(1, 120)))
+        def receive_transfer(self, pick: int, part: int | None) -> None:
+            transfer = self.transfers[pick % len(self.transfers)]
+            sku = self.skus[transfer.kind]
+            qty = None if part is None else (transfer.left * part / 100).quantize(D("0.0001"))
+            if transfer.left == 0:
+                self.refused(InvalidState, lambda: receive_transfer(uow, admin, transfer.number))
+                return
+            if qty is not None and (qty > transfer.left or qty == 0):
+                expected: type[DomainError] = InvalidQuantity
+                self.refused(expected, lambda: receive_transfer(uow, admin, transfer.number, [LineIn(sku, qty)]))
+                return
+            taken = transfer.left if qty is None else qty
+            posted = receive_transfer(uow, admin, transfer.number, None if qty is None else [LineIn(sku, qty)])
+            assert posted.status == ("received" if taken == transfer.left else "partially_received")
+            self.move(transfer.kind, "TRANSIT", -taken)
+            self.move(transfer.kind, transfer.warehouse, taken)
+            transfer.left -= taken
+
+        @rule(kind=kinds, warehouse=warehouses, qty=quantities)
+        def reserve(self, kind: str, warehouse: str, qty: D) -> None:
+            line = [LineIn(self.skus[kind], qty)]
+            if kind == "plain" and qty > self.available(kind, warehouse):
+                self.refused(OutOfStock, lambda: reserve_stock(uow, admin, warehouse, line))
+                return
+            posted = reserve_stock(uow, admin, warehouse, line)
+            assert self.posted_value(posted) == 0
+            self.move(kind, warehouse, reserved=qty)
+            self.reservations.append(Open(posted.number, kind, warehouse, qty))
+
+        @precondition(lambda self: self.reservations)
+        @rule(pick=st.integers(0, 1000), part=st.one_of(st.none(), st.integers(1, 120)))
+        def release(self, pick: int, part: int | None) -> None:
+            held = self.reservations[pick % len(self.reservations)]
+            sku = self.skus[held.kind]
+            qty = None if part is None else (held.left * part / 100).quantize(D("0.0001"))
+            if held.left == 0:
+                self.refused(InvalidState, lambda: release_stock(uow, admin, held.number))
+                return
+            if qty is not None and (qty > held.left or qty == 0):
+                expected: type[DomainError] = InvalidQuantity
+                self.refused(expected, lambda: release_stock(uow, admin, held.number, [LineIn(sku, qty)]))
+                return
+            taken = held.left if qty is None else qty
+            release_stock(uow, admin, held.number, None if qty is None else [LineIn(sku, qty)])
+            self.move(held.kind, held.warehouse, reserved=-taken)
+            held.left -= taken
+
+        @rule(kind=kinds, qty=quantities)
+        def warehouse_worker_outside_their_warehouse(self, kind: str, qty: D) -> None:
+            line = [LineIn(self.skus[kind], qty)]
+            self.refused(PermissionDenied, lambda: receive_stock(uow, shop.warehouse, "NORTH", line))
+
+        @invariant()
+        def the_books_agree_with_the_ledger_and_the_model(self) -> None:
+            now = uow.read(snapshot)
+            self.last = now
+            assert now.problems == []
+            assert now.levels == now.rebuilt
+            assert {k: v[:3] for k, v in now.levels.items()} == now.ledger_sums
+            for key, (on_hand, reserved, _, _) in now.levels.items():
+                assert reserved >= 0
+                assert now.allow_negative[key] or (on_hand >= 0 and on_hand - reserved >= 0), key
+            for kind, product_id in self.product_ids.items():
+                for warehouse, warehouse_id in self.warehouse_ids.items():
+                    if (product_id, warehouse_id) in now.allow_negative:
+                        assert now.allow_negative[(product_id, warehouse_id)] == (kind == "negative")
+                    on_hand, reserved, value, _ = self.level(kind, warehouse)
+                    expected = (self.on_hand.get((kind, warehouse), D(0)), self.reserved.get((kind, warehouse), D(0)))
+                    assert (on_hand, reserved) == expected, (kind, warehouse)
+                    if kind == "plain" and on_hand == 0:
+                        assert value == 0, f"a ghost value of {value} stays in {warehouse}"
+                total = sum((v[2] for (p, _), v in now.levels.items() if p == product_id), D(0))
+                assert total == self.value[kind], f"{kind}: books say {total}, model {self.value[kind]}"
+
+    run_state_machine_as_test(Books, settings=settings(
+        max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    ))
+
+
+def test_any_sequence_of_stock_operations_keeps_the_books_right(uow: UnitOfWork, admin: Actor) -> None:
+    run_books_machine(uow, make_shop(uow, admin), examples=EXAMPLES, steps=STEPS)
