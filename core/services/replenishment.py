@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, select, tuple_, type_coerce
+from sqlalchemy import ColumnElement, and_, bindparam, func, select, tuple_, type_coerce
 
 from core.errors import InvalidQuantity, InvalidState
 from core.models import (
@@ -137,21 +137,26 @@ def set_reorder_rule(
     return uow.run(work)
 
 
+# Built once: every issue runs it.
+_RULES_AND_RECIPIENTS = (
+    select(ReorderRule.id, ReorderRule.product_id, ReorderRule.warehouse_id, ReorderRule.minimum,
+           ReorderRule.maximum, Product.sku, Product.name_zh, Product.name_en, Warehouse.code,
+           EmployeeRole.employee_id)
+    .join(Product, Product.id == ReorderRule.product_id)
+    .join(Warehouse, Warehouse.id == ReorderRule.warehouse_id)
+    .join(EmployeeRole, EmployeeRole.role.in_(LOW_STOCK_ROLES))
+    .join(Employee, and_(Employee.id == EmployeeRole.employee_id, Employee.active))
+    .where(ReorderRule.active,
+           tuple_(ReorderRule.product_id, ReorderRule.warehouse_id).in_(bindparam("keys", expanding=True)))
+)
+
+
 def warn_low_stock(tx: Tx, document_id: int, dropped: Mapping[Key, tuple[Decimal, Decimal]]) -> int:
     """Called by a posting with (available before, after) of the positions whose availability fell:
     one query for their rules and recipients, one insert for the warnings of those that crossed the minimum."""
     if not dropped:
         return 0
-    rows = tx.session.execute(
-        select(ReorderRule.id, ReorderRule.product_id, ReorderRule.warehouse_id, ReorderRule.minimum,
-               ReorderRule.maximum, Product.sku, Product.name_zh, Product.name_en, Warehouse.code,
-               EmployeeRole.employee_id)
-        .join(Product, Product.id == ReorderRule.product_id)
-        .join(Warehouse, Warehouse.id == ReorderRule.warehouse_id)
-        .join(EmployeeRole, EmployeeRole.role.in_(LOW_STOCK_ROLES))
-        .join(Employee, and_(Employee.id == EmployeeRole.employee_id, Employee.active))
-        .where(ReorderRule.active, tuple_(ReorderRule.product_id, ReorderRule.warehouse_id).in_(sorted(dropped)))
-    )
+    rows = tx.session.execute(_RULES_AND_RECIPIENTS, {"keys": sorted(dropped)})
     notes: dict[str, Note] = {}
     for r in rows:
         before, after = dropped[(r.product_id, r.warehouse_id)]
