@@ -213,6 +213,8 @@ def test_partial_shipments_take_cost_of_goods_sold_from_the_reservation(uow: Uni
     assert [(ln.cost, ln.profit) for ln in seen_by_manager.lines] == [(D("100.00"), D("150.00")),
                                                                         (D("66.00"), D("94.00"))]
     assert [(ln.cost, ln.profit) for ln in rest.lines] == [(None, None), (None, None)]
+    seen_by_seller = get_sales_order(uow, sales.shop.sales, so.number)
+    assert {(ln.cost, ln.profit) for ln in seen_by_seller.lines} == {(None, None)}
     sh_values = uow.read(lambda tx: sorted(tx.session.scalars(
         select(StockMove.value).where(StockMove.source_line_id.is_not(None), StockMove.qty < 0))))
     assert sh_values == [D("-66.00"), D("-60.00"), D("-40.00")]
@@ -437,6 +439,13 @@ def test_the_number_of_statements_does_not_grow_with_the_lines(uow: UnitOfWork, 
             return_from_customer(uow, sales.shop.sales, so.number, [SalesLineIn("TEA-CUP", lines - 1)], "x")
             counts.append(len(statements))
             close_sales_order(uow, sales.shop.sales, so.number)
+            counts.append(len(statements))
+            cheap = approved(sales, *[SalesLineIn("TEA-CUP", 1, unit_price="1")] * lines)
+            counts.append(len(statements))
+            assert cheap.approval_request_id is not None
+            decide(uow, sales.shop.manager, cheap.approval_request_id, approve=True)
+            counts.append(len(statements))
+            cancel_sales_order(uow, sales.shop.sales, cheap.number)
             counts.append(len(statements))
         return counts
 
