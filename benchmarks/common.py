@@ -152,20 +152,14 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def interleaved(
-    rounds: int, first: Callable[[], float], second: Callable[[], float]
-) -> tuple[list[float], list[float]]:
-    """Run both measurements `rounds` times, alternating which goes first, so drift hits both alike."""
-    firsts: list[float] = []
-    seconds: list[float] = []
+def interleaved(rounds: int, *measurements: Callable[[], float]) -> list[list[float]]:
+    """Run every measurement `rounds` times, rotating which goes first, so drift hits them all alike."""
+    results: list[list[float]] = [[] for _ in measurements]
     for n in range(rounds):
-        if n % 2 == 0:
-            firsts.append(first())
-            seconds.append(second())
-        else:
-            seconds.append(second())
-            firsts.append(first())
-    return firsts, seconds
+        for k in range(len(measurements)):
+            index = (n + k) % len(measurements)
+            results[index].append(measurements[index]())
+    return results
 
 
 def median(values: list[float]) -> float:
