@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import make_url
 
 from bot.composition import Books, build_books
 from core.config import ConfigError, load_config
-from core.errors import DomainError
+from core.errors import DomainError, InvalidState
 from core.ledger.check import check_ledger
 from core.migrate import upgrade
+from core.services.demo import DEFAULT_PRODUCTS, HISTORY_DAYS, missing_schema, seed_demo
 from core.services.people import SYSTEM_NAME, load_actor
 from core.services.queries import stock_summary
 from core.services.setup import bootstrap
@@ -54,6 +56,49 @@ def cmd_stock(books: Books, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seed_demo(books: Books, args: argparse.Namespace) -> int:
+    """Fill an empty database with the demo company and a month of stock history."""
+    missing = missing_schema(books.uow.engine)
+    if missing:
+        print(f"refused: the database schema is older than this jxc (missing {', '.join(missing[:10])}); "
+              "run `jxc init` with up-to-date migrations", file=sys.stderr)
+        return 2
+    actor = load_actor(books.uow, args.actor)
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f}s] {message}", flush=True)
+
+    try:
+        s = seed_demo(books.uow, actor, products=args.products, days=args.days, progress=progress)
+    except InvalidState as error:
+        if error.params.get("reason") == "not_empty":
+            print(f"refused: the database is not empty ({error.params['products']} products, "
+                  f"{error.params['warehouses']} warehouses); seed demo fills only an empty database",
+                  file=sys.stderr)
+            return 2
+        raise
+    span = "-" if s.first_posting is None or s.last_posting is None else (
+        f"{s.first_posting:%Y-%m-%d} .. {s.last_posting:%Y-%m-%d}")
+    print(f"demo company seeded in {time.perf_counter() - started:.1f}s:")
+    print(f"  {s.warehouses} warehouses (+{s.transit_warehouses} transit), {s.categories} categories, "
+          f"{s.products:,} products, {s.barcodes:,} barcodes")
+    print(f"  {s.suppliers} suppliers, {s.customers} customers, {s.employees} employees ({', '.join(s.roles)})")
+    print(f"  {s.documents:,} stock documents, {s.moves:,} ledger rows from {span}, stock value {s.stock_value:,.2f}")
+    return 0
+
+
+def positive(text: str) -> int:
+    """A whole number of at least 1, for command-line options."""
+    try:
+        value = int(text.replace(",", "").replace("_", ""))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     root = argparse.ArgumentParser(prog="jxc", description="jxc: inventory, purchasing and sales from chat")
@@ -64,6 +109,13 @@ def parser() -> argparse.ArgumentParser:
     stock = sub.add_parser("stock", help="stock summary per warehouse")
     stock.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="employee to act as")
     stock.set_defaults(run=cmd_stock)
+    seed = sub.add_parser("seed", help="fill an empty database with data").add_subparsers(dest="what", required=True)
+    demo = seed.add_parser("demo", help="a believable demo company with a month of stock history")
+    demo.add_argument("--products", type=positive, default=DEFAULT_PRODUCTS,
+                      help=f"catalogue size (default {DEFAULT_PRODUCTS}; history covers a bounded subset)")
+    demo.add_argument("--days", type=positive, default=HISTORY_DAYS, help=f"days of history (default {HISTORY_DAYS})")
+    demo.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="admin to act as")
+    demo.set_defaults(run=cmd_seed_demo)
     return root
 
 

@@ -1,0 +1,168 @@
+"""`seed demo` on each database: a believable company, a genuine month of books, refused on a used database."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from core.db import create_db_engine
+from core.errors import InvalidState, PermissionDenied
+from core.ledger.check import check_ledger
+from core.models import (
+    ROLES,
+    Base,
+    Category,
+    Customer,
+    Employee,
+    EmployeeRole,
+    EmployeeWarehouse,
+    Product,
+    ProductBarcode,
+    ProductUnit,
+    StockDocument,
+    StockMove,
+    Supplier,
+    Warehouse,
+    utcnow,
+)
+from core.permissions import Actor
+from core.services.demo import HISTORY_PRODUCTS, seed_demo
+from core.services.people import create_employee, load_actor
+from core.services.queries import stock_summary
+from core.services.setup import bootstrap
+from core.uow import Tx, UnitOfWork
+
+
+def valid_ean13(code: str) -> bool:
+    digits = [int(c) for c in code]
+    return len(code) == 13 and code.isdigit() and sum(d * (1, 3)[i % 2] for i, d in enumerate(digits)) % 10 == 0
+
+
+def count(uow: UnitOfWork, column: object, *where: object) -> int:
+    return uow.read(lambda tx: tx.session.scalar(select(func.count(column)).where(*where)))  # type: ignore[arg-type]
+
+
+def test_the_demo_company_has_every_part_and_a_clean_month_of_books(uow: UnitOfWork, admin: Actor) -> None:
+    started = utcnow()
+    summary = seed_demo(uow, admin)
+
+    assert (summary.warehouses, summary.transit_warehouses, summary.products) == (3, 1, 200)
+    codes = uow.read(lambda tx: dict(tx.session.execute(select(Warehouse.code, Warehouse.kind)).all()))
+    assert codes == {"SH": "normal", "BJ": "normal", "GZ": "normal", "TRANSIT": "transit"}
+    assert uow.read(check_ledger) == []
+
+    def people(tx: Tx) -> dict[str, set[str]]:
+        rows = tx.session.execute(select(Employee.name, EmployeeRole.role).join(EmployeeRole))
+        held: dict[str, set[str]] = {}
+        for name, role in rows:
+            held.setdefault(role, set()).add(name)
+        return held
+
+    held = uow.read(people)
+    assert set(held) == set(ROLES)
+    assert len(held["sales"]) == 2 and len(held["warehouse"]) == 2
+    assert all(" " not in name for names in held.values() for name in names)
+    assigned = uow.read(lambda tx: set(tx.session.execute(
+        select(Employee.name, Warehouse.code).join(EmployeeWarehouse, EmployeeWarehouse.employee_id == Employee.id)
+        .join(Warehouse, Warehouse.id == EmployeeWarehouse.warehouse_id))))
+    assert {code for _, code in assigned} == {"SH", "BJ", "GZ"}
+    assert {name for name, _ in assigned} == held["warehouse"]
+
+    categories = uow.read(lambda tx: tx.session.execute(select(Category.code, Category.parent_id)).all())
+    assert sum(1 for c in categories if c.parent_id is None) >= 3
+    assert sum(1 for c in categories if c.parent_id is not None) >= 8
+
+    products = uow.read(lambda tx: tx.session.execute(
+        select(Product.sku, Product.name_zh, Product.name_en, Product.category_id, Product.purchase_price,
+               Product.floor_price, Product.sale_price)).all())
+    assert all(p.name_zh and p.name_en.isascii() and p.category_id for p in products)
+    assert all(D(0) < p.purchase_price < p.floor_price <= p.sale_price for p in products)
+    assert len({p.sku for p in products}) == 200
+    barcodes = uow.read(lambda tx: tx.session.scalars(select(ProductBarcode.barcode)).all())
+    assert len(set(barcodes)) == 200 and all(valid_ean13(b) for b in barcodes)
+    boxes = uow.read(lambda tx: tx.session.execute(
+        select(ProductUnit.product_id, ProductUnit.factor).where(ProductUnit.name == "箱")).all())
+    assert len(boxes) == 200 and {b.factor for b in boxes} >= {D(12), D(24)}
+
+    suppliers = uow.read(lambda tx: tx.session.execute(
+        select(Supplier.contact, Supplier.phone, Supplier.lead_time_days)).all())
+    assert len(suppliers) == 10 and all(s.contact and s.phone and s.lead_time_days > 0 for s in suppliers)
+    customers = uow.read(lambda tx: tx.session.execute(
+        select(Customer.channel, Customer.credit_limit, Customer.salesperson_id)).all())
+    assert len(customers) == 30
+    assert Counter(c.channel for c in customers) == {"store": 10, "online": 10, "wholesale": 10}
+    assert all(c.credit_limit > 0 and c.salesperson_id for c in customers)
+
+    first, last = uow.read(lambda tx: tx.session.execute(
+        select(func.min(StockMove.created_at), func.max(StockMove.created_at))).one())
+    assert timedelta(days=27) < last - first < timedelta(days=31)
+    assert started - timedelta(days=2) < last < started
+    kinds = Counter(uow.read(lambda tx: tx.session.scalars(select(StockDocument.kind)).all()))
+    assert {"receipt", "issue", "transfer", "transfer_in", "adjustment", "reservation", "release"} <= set(kinds)
+    assert kinds["issue"] > 100
+    reasons = uow.read(lambda tx: tx.session.scalars(
+        select(StockDocument.reason).where(StockDocument.kind == "adjustment")).all())
+    assert reasons and all(reason.strip() for reason in reasons)
+    assert count(uow, StockDocument.id, StockDocument.kind == "transfer", StockDocument.status == "received") > 5
+
+    stock = {w.code: w for w in stock_summary(uow, admin)}
+    assert all(stock[code].products > 50 and stock[code].value for code in ("SH", "BJ", "GZ"))
+    assert summary.documents == count(uow, StockDocument.id)
+
+
+def test_seeding_a_database_that_has_products_is_refused_and_changes_nothing(
+    uow: UnitOfWork, admin: Actor
+) -> None:
+    seed_demo(uow, admin, products=24, days=2)
+    before = (count(uow, Product.id), count(uow, StockMove.id), count(uow, Employee.id))
+    with pytest.raises(InvalidState) as refused:
+        seed_demo(uow, admin, products=24, days=2)
+    assert refused.value.params == {"reason": "not_empty", "products": 24, "warehouses": 3}
+    assert (count(uow, Product.id), count(uow, StockMove.id), count(uow, Employee.id)) == before
+
+
+def test_only_an_admin_may_seed(uow: UnitOfWork, admin: Actor) -> None:
+    create_employee(uow, admin, "sales-eager", ["sales", "manager"])
+    with pytest.raises(PermissionDenied):
+        seed_demo(uow, load_actor(uow, "sales-eager"), products=10, days=2)
+    assert count(uow, Product.id) == 0 and count(uow, Warehouse.id, Warehouse.kind == "normal") == 0
+
+
+def test_more_products_grow_the_catalogue_while_history_stays_on_a_bounded_subset(
+    uow: UnitOfWork, admin: Actor
+) -> None:
+    summary = seed_demo(uow, admin, products=2000, days=3)
+    assert (summary.products, summary.barcodes) == (2000, 2000)
+    assert count(uow, ProductUnit.id) == 4000
+    assert len(set(uow.read(lambda tx: tx.session.scalars(select(Product.name_zh)).all()))) == 2000
+    touched = uow.read(lambda tx: tx.session.scalar(select(func.count(func.distinct(StockMove.product_id)))))
+    assert 100 < touched <= HISTORY_PRODUCTS
+    assert uow.read(check_ledger) == []
+
+
+def test_the_demo_is_the_same_each_time_and_on_each_database(uow: UnitOfWork, admin: Actor, tmp_path: Path) -> None:
+    other_engine = create_db_engine(f"sqlite:///{tmp_path}/again.db")
+    Base.metadata.create_all(other_engine)
+    other = UnitOfWork(other_engine)
+    bootstrap(other)
+
+    def books(tx: Tx) -> list[tuple[object, ...]]:
+        return [tuple(r) for r in tx.session.execute(
+            select(StockDocument.number, StockDocument.reason, StockMove.line_no, Product.sku, Product.name_zh,
+                   Warehouse.code, StockMove.qty, StockMove.value, StockMove.avg_cost)
+            .join(StockDocument, StockDocument.id == StockMove.document_id)
+            .join(Product, Product.id == StockMove.product_id).join(Warehouse, Warehouse.id == StockMove.warehouse_id)
+            .order_by(StockDocument.id, StockMove.line_no, Warehouse.code))]
+
+    seed_demo(uow, admin, products=60, days=4)
+    seed_demo(other, load_actor(other, "system"), products=60, days=4)
+    try:
+        mine, theirs = uow.read(books), other.read(books)
+        assert len(mine) > 50 and mine == theirs
+    finally:
+        other_engine.dispose()
