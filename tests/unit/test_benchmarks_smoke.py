@@ -7,11 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
 from benchmarks import history_independence, posting_efficiency, statements_per_document
 from benchmarks.common import Backend, add_products, database
 from benchmarks.history_independence import fill_history
 from core.ledger.check import check_ledger
+from core.models import StockMove
 from core.services.stock import LineIn, receive_stock
 
 
@@ -55,6 +57,11 @@ def test_history_is_filled_consistently_and_posting_on_top_of_it_keeps_the_books
         fill_history(db, 7)
         history_independence._post_pairs(db, ["HIST-000001", "HIST-000002", "HIST-000003"], 2)
         assert db.uow.read(check_ledger) == []
+        ledger = inspect(db.engine)
+        assert len(ledger.get_foreign_keys("stock_move")) == len(StockMove.__table__.foreign_key_constraints)
+        indexes = {i["name"] for i in ledger.get_indexes("stock_move")}
+        assert {i.name for i in StockMove.__table__.indexes} <= indexes
+        assert len(ledger.get_unique_constraints("stock_move")) == 1
 
 
 def test_history_independence_compares_an_empty_and_a_filled_ledger(backend: Backend) -> None:
