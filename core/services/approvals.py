@@ -74,12 +74,25 @@ class PendingApproval:
     number: str
     amount: Decimal
     author_id: int
+    author: str
     level: int
     levels: tuple[str, ...]
     role: str
     escalated_to: str | None
     summary: dict[str, Any]
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    level: int
+    role: str
+    employee: str
+    channel: str
+    decision: str
+    reason: str
+    amount: Decimal
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -167,17 +180,38 @@ def pending_for(uow: UnitOfWork, actor: Actor) -> list[PendingApproval]:
     """Requests waiting at a level this actor may decide, oldest first; never their own documents."""
 
     def work(tx: Tx) -> list[PendingApproval]:
-        statement = select(ApprovalRequest).where(
-            ApprovalRequest.status == "pending", ApprovalRequest.author_id != actor.employee_id)
+        statement = (
+            select(ApprovalRequest, Employee.name).join(Employee, Employee.id == ApprovalRequest.author_id)
+            .where(ApprovalRequest.status == "pending", ApprovalRequest.author_id != actor.employee_id)
+        )
         if "admin" not in actor.roles:
             statement = statement.where(or_(ApprovalRequest.current_role.in_(actor.roles),
                                             ApprovalRequest.escalated_to.in_(actor.roles)))
-        requests = tx.session.scalars(statement.order_by(ApprovalRequest.created_at, ApprovalRequest.id))
+        rows = tx.session.execute(statement.order_by(ApprovalRequest.created_at, ApprovalRequest.id))
         return [
-            PendingApproval(r.id, r.doc_type, r.doc_id, r.number, r.amount, r.author_id, r.current_level,
+            PendingApproval(r.id, r.doc_type, r.doc_id, r.number, r.amount, r.author_id, author, r.current_level,
                             tuple(r.levels), r.current_role, r.escalated_to, dict(r.summary), r.created_at)
-            for r in requests
+            for r, author in rows
         ]
+
+    return uow.read(work)
+
+
+def decisions_of(uow: UnitOfWork, actor: Actor, request_id: int) -> list[DecisionView]:
+    """Who decided which level of a request, when, through which channel: for its author and its approvers."""
+
+    def work(tx: Tx) -> list[DecisionView]:
+        request = tx.session.get(ApprovalRequest, request_id)
+        if request is None:
+            raise UnknownDocument(request_id=request_id)
+        if actor.employee_id != request.author_id and not ({"admin", *request.levels} & actor.roles):
+            raise PermissionDenied(employee=actor.name, permission="approval.view", role=request.current_role)
+        rows = tx.session.execute(
+            select(ApprovalDecision, Employee.name).join(Employee, Employee.id == ApprovalDecision.employee_id)
+            .where(ApprovalDecision.request_id == request_id).order_by(ApprovalDecision.level)
+        )
+        return [DecisionView(d.level, d.role, name, d.channel, d.decision, d.reason, d.amount_at_decision, d.at)
+                for d, name in rows]
 
     return uow.read(work)
 

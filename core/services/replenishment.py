@@ -184,8 +184,10 @@ def warn_low_stock(tx: Tx, document_id: int, dropped: Mapping[Key, tuple[Decimal
     return write_notes(tx, list(notes.values()))
 
 
-def suggest_replenishment(uow: UnitOfWork, actor: Actor, warehouse: str | None = None) -> list[Suggestion]:
-    """What to order for every active rule whose available stock is below its minimum, with the reason."""
+def suggest_replenishment(
+    uow: UnitOfWork, actor: Actor, warehouse: str | None = None, *, rule_ids: Sequence[int] | None = None
+) -> list[Suggestion]:
+    """What to order for every active rule (or those of `rule_ids`) whose available stock is below its minimum."""
     actor.require(Permission.REPLENISH)
 
     def work(tx: Tx) -> list[Suggestion]:
@@ -195,7 +197,7 @@ def suggest_replenishment(uow: UnitOfWork, actor: Actor, warehouse: str | None =
             actor.require(Permission.REPLENISH, warehouse_id)
         if tx.dialect == "postgresql":
             tx.session.execute(text("SET LOCAL jit = off"))  # compiling this one query costs more than it saves
-        rows = tx.session.connection().execute(_below_minimum(tx, warehouse_id)).all()
+        rows = tx.session.connection().execute(_below_minimum(tx, warehouse_id, rule_ids)).all()
         return [_suggestion(*row) for row in rows]
 
     return uow.read(work)
@@ -225,12 +227,14 @@ def draft_purchase_orders(
     return orders
 
 
-def _below_minimum(tx: Tx, warehouse_id: int | None) -> Any:
+def _below_minimum(tx: Tx, warehouse_id: int | None, rule_ids: Sequence[int] | None = None) -> Any:
     """One statement: rules below their minimum with demand, open orders and the quantity, in scaled integers."""
     since = tx.now - timedelta(days=DEMAND_DAYS)
     rule_filter: list[ColumnElement[bool]] = [ReorderRule.active.is_(True), Product.active.is_(True)]
     if warehouse_id is not None:
         rule_filter.append(ReorderRule.warehouse_id == warehouse_id)
+    if rule_ids is not None:
+        rule_filter.append(ReorderRule.id.in_(list(rule_ids)))
     available = _raw(func.coalesce(StockLevel.on_hand, 0)) - _raw(func.coalesce(StockLevel.reserved, 0))
     candidates = (
         select(ReorderRule.id.label("rule_id"), ReorderRule.product_id, ReorderRule.warehouse_id,

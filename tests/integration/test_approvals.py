@@ -21,6 +21,7 @@ from core.services.approvals import (
     ApprovalOutcome,
     cancel_request,
     decide,
+    decisions_of,
     due_escalations,
     due_reminders,
     list_rules,
@@ -92,8 +93,8 @@ def test_the_highest_matching_rule_sets_the_levels_and_the_first_level_is_told(
     assert outcome.required and outcome.request_id is not None
     assert events(uow) == [("approval_requested", shop.manager.employee_id)]
     [pending] = pending_for(uow, shop.manager)
-    assert (pending.number, pending.amount, pending.levels, pending.level) == (
-        "GD-2026-000007", D("150000.00"), ("manager", "admin"), 0)
+    assert (pending.number, pending.author, pending.amount, pending.levels, pending.level) == (
+        "GD-2026-000007", "purchaser-1", D("150000.00"), ("manager", "admin"), 0)
     assert pending.summary == {"supplier": "Acme", "lines": 2}
     assert pending_for(uow, shop.sales) == []
     assert pending_for(uow, shop.purchaser) == []
@@ -119,6 +120,11 @@ def test_two_levels_approve_in_order_then_the_document_hook_runs_and_the_author_
     assert decisions == [(0, shop.manager.employee_id, "telegram", "approve", D("150000")),
                          (1, admin.employee_id, "cli", "approve", D("150000"))]
     assert events(uow)[-2:] == [("approval_requested", admin.employee_id), ("approved", shop.purchaser.employee_id)]
+    history = decisions_of(uow, shop.purchaser, request_id)
+    assert [(d.level, d.role, d.employee, d.channel, d.decision) for d in history] == [
+        (0, "manager", "manager-1", "telegram", "approve"), (1, "admin", "system", "cli", "approve")]
+    with pytest.raises(PermissionDenied):
+        decisions_of(uow, shop.sales, request_id)
 
 
 def test_nobody_approves_their_own_document(uow: UnitOfWork, admin: Actor) -> None:

@@ -164,6 +164,7 @@ def test_suggestions_cover_the_maximum_and_the_demand_over_the_lead_time(uow: Un
     assert (cup.sku, cup.quantity, cup.reason.daily_demand, cup.reason.lead_time_days) == (
         "TEA-CUP", D(36), D(0), 2)
     assert suggest_replenishment(uow, shop.purchaser, "NORTH") == []
+    assert suggest_replenishment(uow, shop.purchaser, rule_ids=[cup.rule_id]) == [cup]
 
 
 def test_old_demand_and_stock_above_the_minimum_are_left_out(engine: Engine, admin: Actor) -> None:
