@@ -45,19 +45,28 @@ def backends_from_env(directory: Path) -> list[Backend]:
 
 
 class StatementCounter:
-    """Counts SQL statements sent through an engine; an executemany counts as one."""
+    """Counts SQL statements sent through an engine while `during` runs (listening only then, so timed runs
+    carry no listener); an executemany counts as one, even when the driver sends it in batches."""
 
     def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.count = 0
-        event.listen(engine, "before_cursor_execute", self._seen)
+        self._last: object = None
 
-    def _seen(self, *_args: Any) -> None:
-        self.count += 1
+    def _seen(self, _connection: Any, _cursor: Any, _statement: str, _parameters: Any, context: Any,
+              _executemany: bool) -> None:
+        if context is None or context is not self._last:
+            self.count += 1
+        self._last = context
 
     def during(self, action: Callable[[], object]) -> int:
         """How many statements `action` ran."""
         before = self.count
-        action()
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        try:
+            action()
+        finally:
+            event.remove(self.engine, "before_cursor_execute", self._seen)
         return self.count - before
 
 
