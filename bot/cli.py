@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import make_url
@@ -45,6 +46,12 @@ def cmd_check(books: Books, _args: argparse.Namespace) -> int:
     return 0
 
 
+def pad(text: str, width: int) -> str:
+    """Left-align text in a terminal column, counting Chinese characters as two columns wide."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
 def cmd_stock(books: Books, args: argparse.Namespace) -> int:
     """Print stock on hand and value per warehouse."""
     actor = load_actor(books.uow, args.actor)
@@ -52,7 +59,7 @@ def cmd_stock(books: Books, args: argparse.Namespace) -> int:
     print(f"{'warehouse':<10} {'name':<24} {'products':>8} {'on hand':>16} {'value':>18}")
     for r in rows:
         value = "-" if r.value is None else f"{r.value:,.2f}"
-        print(f"{r.code:<10} {r.name:<24} {r.products:>8} {r.on_hand:>16,.4f} {value:>18}")
+        print(f"{r.code:<10} {pad(r.name, 24)} {r.products:>8} {r.on_hand:>16,.4f} {value:>18}")
     return 0
 
 

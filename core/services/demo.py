@@ -108,7 +108,9 @@ def seed_demo(
     catalogue = make_catalogue(rng, products)
     customers = make_customers(rng)
     books.run(lambda tx: _found_company(tx, actor, customers))
-    say("company: 3 warehouses, 16 categories, 8 employees, 10 suppliers, 30 customers")
+    families = sum(len(d.families) for d in names.DEPARTMENTS)
+    say(f"company: {len(names.WAREHOUSES)} warehouses, {len(names.DEPARTMENTS) + families} categories, "
+        f"{len(names.STAFF)} employees, {len(names.SUPPLIERS)} suppliers, {len(customers)} customers")
     for start in range(0, len(catalogue), CHUNK):
         chunk = catalogue[start:start + CHUNK]
         books.run(_products_work(actor, chunk))
@@ -279,6 +281,7 @@ def _insert_products(tx: Tx, actor: Actor, chunk: Sequence[DemoProduct]) -> None
 
 
 def _insert(tx: Tx, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """Insert many rows of a model's table in one executemany statement."""
     if rows:
         tx.session.execute(insert(model.__table__), rows)
 

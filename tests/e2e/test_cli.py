@@ -1,0 +1,76 @@
+"""The real `jxc` command, run as a process against a SQLite file: what an admin types and what comes back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def jxc(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("JXC_")}
+    environ["PYTHONPATH"] = str(ROOT)
+    environ.update(env)
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=environ, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def test_init_seed_check_and_stock_on_a_fresh_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    init = jxc(tmp_path, "init", JXC_DATABASE_URL=url)
+    assert init.returncode == 0, init.stderr
+    assert "shop.db is at revision" in init.stdout
+
+    seeded = jxc(tmp_path, "seed", "demo", "--products", "300", "--days", "6", JXC_DATABASE_URL=url)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "catalogue: 300 of 300 products" in seeded.stdout
+    assert "3 warehouses (+1 transit), 16 categories, 300 products, 300 barcodes" in seeded.stdout
+    assert "10 suppliers, 30 customers, 9 employees (admin, finance, manager, purchaser, sales, warehouse)" \
+        in seeded.stdout
+
+    check = jxc(tmp_path, "check", JXC_DATABASE_URL=url)
+    assert (check.returncode, check.stdout.splitlines()[-1]) == (0, "ledger OK: every running balance, level and "
+                                                                     "average cost agrees with the ledger")
+
+    stock = jxc(tmp_path, "stock", JXC_DATABASE_URL=url)
+    assert stock.returncode == 0, stock.stderr
+    rows = {line.split()[0]: line.split() for line in stock.stdout.splitlines()[1:]}
+    assert set(rows) == {"SH", "BJ", "GZ", "TRANSIT"}
+    assert all(int(rows[code][-3]) > 50 for code in ("SH", "BJ", "GZ"))
+    assert "上海总仓" in stock.stdout
+
+    again = jxc(tmp_path, "seed", "demo", "--products", "300", JXC_DATABASE_URL=url)
+    assert again.returncode == 2
+    assert "refused: the database is not empty (300 products, 3 warehouses)" in again.stderr
+
+
+def test_seeding_a_database_without_tables_is_refused_with_the_reason(tmp_path: Path) -> None:
+    seeded = jxc(tmp_path, "seed", "demo", JXC_DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}")
+    assert seeded.returncode == 2
+    assert "refused: the database schema is older than this jxc (missing " in seeded.stderr
+    assert "Traceback" not in seeded.stderr
+
+
+def test_a_missing_config_file_is_refused_with_exit_2(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.toml"
+    given = jxc(tmp_path, "--config", str(missing), "check")
+    assert (given.returncode, given.stderr.strip()) == (2, f"config error: config file not found: {missing}")
+    by_env = jxc(tmp_path, "check", JXC_CONFIG=str(missing))
+    assert (by_env.returncode, by_env.stderr.strip()) == (2, f"config error: config file not found: {missing}")
+
+
+def test_the_environment_overrides_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "jxc.toml").write_text(f'[database]\nurl = "sqlite:///{tmp_path / "from_file.db"}"\n',
+                                       encoding="utf-8")
+    from_file = jxc(tmp_path, "init")
+    assert from_file.returncode == 0, from_file.stderr
+    assert "from_file.db is at revision" in from_file.stdout
+    from_env = jxc(tmp_path, "init", JXC_DATABASE_URL=f"sqlite:///{tmp_path / 'from_env.db'}")
+    assert from_env.returncode == 0, from_env.stderr
+    assert "from_env.db is at revision" in from_env.stdout
+    assert (tmp_path / "from_file.db").exists() and (tmp_path / "from_env.db").exists()
+    bad = jxc(tmp_path, "check", JXC_DATABASE_POOL_SIZE="many")
+    assert (bad.returncode, bad.stderr.strip()) == (2, "config error: JXC_DATABASE_POOL_SIZE must be a whole number")
