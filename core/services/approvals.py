@@ -10,7 +10,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, exists, or_, select, update
 
 from core.errors import (
     AlreadyDecided,
@@ -134,7 +134,8 @@ def decide(
     level: int | None = None, hooks: Mapping[str, str] | None = None,
     remind_after: timedelta = REMIND_AFTER, escalate_after: timedelta = ESCALATE_AFTER,
 ) -> DecisionResult:
-    """Approve or reject the current level (the one shown to the approver when `level` is given)."""
+    """Approve or reject the current level (the one shown to the approver when `level` is given); each level
+    needs another person."""
     reason = reason.strip()[:500]
     if not approve and not reason:
         raise ReasonRequired(action="reject")
@@ -148,6 +149,10 @@ def decide(
             raise UnknownDocument(request_id=request_id)
         _check_turn(request, actor, level)
         decided = request.current_level
+        if decided > 0 and tx.session.scalar(select(ApprovalDecision.id).where(
+                ApprovalDecision.request_id == request.id, ApprovalDecision.employee_id == actor.employee_id)):
+            raise AlreadyDecided(number=request.number, status=request.status, level=decided,
+                                 reason="decided_earlier_level")
         tx.session.add(ApprovalDecision(
             request_id=request.id, level=decided, role=request.current_role, employee_id=actor.employee_id,
             channel=actor.channel, message_id=actor.message_id, decision="approve" if approve else "reject",
@@ -182,7 +187,9 @@ def pending_for(uow: UnitOfWork, actor: Actor) -> list[PendingApproval]:
     def work(tx: Tx) -> list[PendingApproval]:
         statement = (
             select(ApprovalRequest, Employee.name).join(Employee, Employee.id == ApprovalRequest.author_id)
-            .where(ApprovalRequest.status == "pending", ApprovalRequest.author_id != actor.employee_id)
+            .where(ApprovalRequest.status == "pending", ApprovalRequest.author_id != actor.employee_id,
+                   ~exists().where(ApprovalDecision.request_id == ApprovalRequest.id,
+                                   ApprovalDecision.employee_id == actor.employee_id))
         )
         if "admin" not in actor.roles:
             statement = statement.where(or_(ApprovalRequest.current_role.in_(actor.roles),

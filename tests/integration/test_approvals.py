@@ -267,3 +267,18 @@ def test_two_managers_approving_at_once_make_one_decision(pg_uow: UnitOfWork) ->
     decisions = pg_uow.read(lambda tx: tx.session.scalars(select(ApprovalDecision.request_id)).all())
     assert len(decisions) == len(set(decisions)) == 3
     assert len(audited(pg_uow, "gadget.approved")) == 3
+
+
+def test_each_level_needs_another_person(uow: UnitOfWork, admin: Actor) -> None:
+    shop = make_shop(uow, admin)
+    set_rule(uow, admin, "gadget", "0", ["manager", "manager"])
+    request_id = submit(uow, shop.purchaser, "10").request_id
+    assert request_id is not None
+    decide(uow, shop.manager, request_id, True, hooks=HOOKS)
+    assert pending_for(uow, shop.manager) == []
+    with pytest.raises(AlreadyDecided) as twice:
+        decide(uow, shop.manager, request_id, True, hooks=HOOKS)
+    assert twice.value.params["reason"] == "decided_earlier_level"
+    manager_2 = load_actor(uow, create_employee(uow, admin, "manager-2", ["manager"]))
+    assert [p.level for p in pending_for(uow, manager_2)] == [1]
+    assert decide(uow, manager_2, request_id, True, hooks=HOOKS).status == "approved"
