@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -10,10 +12,10 @@ from sqlalchemy import select
 from core.errors import OutOfStock
 from core.models import Notification
 from core.permissions import Actor
-from core.services.outbox import employees_with_role, notify
-from core.services.people import create_employee
+from core.services.outbox import claim_due, employees_with_role, mark_failed, mark_sent, notify
+from core.services.people import create_employee, load_actor
 from core.uow import Tx, UnitOfWork
-from tests.factories import make_shop
+from tests.factories import Shop, make_shop
 
 
 def notifications(uow: UnitOfWork) -> list[tuple[str, int, str]]:
@@ -59,3 +61,67 @@ def test_employees_with_role_lists_active_holders_of_any_role(uow: UnitOfWork, a
     found = uow.read(lambda tx: employees_with_role(tx, "manager", "purchaser"))
     assert found == sorted([shop.manager.employee_id, shop.purchaser.employee_id, both])
     assert uow.read(lambda tx: employees_with_role(tx)) == []
+
+
+def pending_lamps(uow: UnitOfWork, shop: Shop, count: int) -> None:
+    uow.run(lambda tx: sum(
+        notify(tx, "low_stock", [shop.manager.employee_id], {"sku": "LAMP", "n": n}, f"low_stock:doc-{n}")
+        for n in range(count)))
+
+
+def test_a_sender_claims_due_messages_once_and_marks_them_sent(uow: UnitOfWork, admin: Actor) -> None:
+    shop = make_shop(uow, admin)
+    pending_lamps(uow, shop, 3)
+    first = claim_due(uow, limit=2)
+    assert [(m.payload["n"], m.attempts) for m in first] == [(0, 1), (1, 1)]
+    assert [m.payload["n"] for m in claim_due(uow)] == [2]
+    assert claim_due(uow) == []
+    assert mark_sent(uow, [m.id for m in first]) == 2
+    assert mark_sent(uow, [m.id for m in first]) == 0
+    statuses = uow.read(lambda tx: tx.session.execute(
+        select(Notification.status, Notification.sent_at.is_not(None)).order_by(Notification.id)).all())
+    assert [tuple(s) for s in statuses] == [("sent", True), ("sent", True), ("pending", False)]
+
+
+def test_a_claim_not_confirmed_in_time_is_delivered_again(uow: UnitOfWork, admin: Actor) -> None:
+    shop = make_shop(uow, admin)
+    pending_lamps(uow, shop, 1)
+    start = uow.read(lambda tx: tx.now)
+    [claimed] = claim_due(uow, now=start)
+    assert claim_due(uow, now=start + timedelta(minutes=1)) == []
+    [again] = claim_due(uow, now=start + timedelta(minutes=3))
+    assert (again.id, again.attempts) == (claimed.id, 2)
+
+
+def test_failed_deliveries_back_off_and_die_after_the_last_attempt(uow: UnitOfWork, admin: Actor) -> None:
+    shop = make_shop(uow, admin)
+    pending_lamps(uow, shop, 1)
+    later = uow.read(lambda tx: tx.now)
+    statuses = []
+    for _ in range(3):
+        later += timedelta(hours=2)
+        [message] = claim_due(uow, now=later)
+        statuses.append(mark_failed(uow, message.id, "chat not found", max_attempts=3))
+    assert statuses == ["pending", "pending", "dead"]
+    assert claim_due(uow, now=later + timedelta(days=1)) == []
+    error = uow.read(lambda tx: tx.session.scalar(select(Notification.last_error)))
+    assert error == "chat not found"
+
+
+def test_concurrent_senders_never_claim_the_same_message(pg_uow: UnitOfWork) -> None:
+    shop = make_shop(pg_uow, load_actor(pg_uow, "system"))
+    pending_lamps(pg_uow, shop, 60)
+    barrier = threading.Barrier(3)
+    claimed: list[list[int]] = []
+
+    def sender() -> None:
+        barrier.wait(10)
+        claimed.append([m.id for batch in iter(lambda: claim_due(pg_uow, limit=7), []) for m in batch])
+
+    threads = [threading.Thread(target=sender) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    every = [i for ids in claimed for i in ids]
+    assert len(claimed) == 3 and len(every) == len(set(every)) == 60
