@@ -136,7 +136,7 @@ class History:
 
     def _tick(self) -> bool:
         """Move the clock on a few minutes; False once the working day (or the present) is over."""
-        self.clock.at += timedelta(minutes=self.rng.randint(3, 18), seconds=self.rng.randint(0, 59))
+        self.clock.at += timedelta(minutes=self.rng.randint(10, 45), seconds=self.rng.randint(0, 59))
         local = self.clock.at.astimezone(CHINA)
         return local.time() < CLOSING and self.clock.at < self.now
 
