@@ -1,9 +1,19 @@
-"""The composition root: builds the engine and the unit of work (and later the channels and server) from config."""
+"""The composition root: builds the books, the conversation engine, the channels and the server parts from config.
+
+Nothing is built at import time; every process calls these once.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
+from bot.channels import Channel, InFlight
+from bot.channels.telegram import TelegramChannel, TelegramSettings
+from bot.engine.engine import Engine
+from bot.engine.flow import Command, Flow
+from bot.engine.texts import Texts
+from bot.flows import COMMANDS, default_flows
 from core.config import Config
 from core.db import create_db_engine
 from core.uow import UnitOfWork
@@ -29,3 +39,41 @@ def build_books(config: Config) -> Books:
     )
     uow = UnitOfWork(engine, money_places=int(config.get("books", "money_places", 2)))
     return Books(config=config, uow=uow)
+
+
+@dataclass
+class AppParts:
+    """Everything the server runs: the books, the chat engine, the channels and their shared in-flight tasks."""
+
+    config: Config
+    books: Books
+    engine: Engine
+    in_flight: InFlight
+    channels: list[Channel] = field(default_factory=list)
+    shutdown_timeout: float = 30.0
+
+
+def build_chat_engine(books: Books, flows: Sequence[Flow] | None = None,
+                      commands: Sequence[Command] | None = None) -> Engine:
+    """The conversation engine with every flow (or the ones given, for tests and benchmarks)."""
+    config = books.config
+    texts = Texts(timezone=str(config.get("company", "timezone", "Asia/Shanghai")),
+                  currency=str(config.get("books", "currency", "CNY")))
+    return Engine(books.uow, texts, list(flows) if flows is not None else default_flows(),
+                  list(commands) if commands is not None else list(COMMANDS),
+                  default_language=str(config.get("company", "language", "zh_CN")), fallback_flow="stock")
+
+
+def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
+                    commands: Sequence[Command] | None = None) -> AppParts:
+    """Books, engine and every configured channel (Telegram when [telegram] token is set)."""
+    books = build_books(config)
+    engine = build_chat_engine(books, flows, commands)
+    in_flight = InFlight()
+    channels: list[Channel] = []
+    telegram = config.section("telegram")
+    if str(telegram.get("token", "") or ""):
+        settings = TelegramSettings.from_section(telegram, str(config.get("server", "public_url", "") or ""))
+        channels.append(TelegramChannel(engine, settings, engine.commands, in_flight))
+    return AppParts(config=config, books=books, engine=engine, in_flight=in_flight, channels=channels,
+                    shutdown_timeout=float(config.get("server", "shutdown_timeout", 30)))

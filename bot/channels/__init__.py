@@ -1,0 +1,69 @@
+"""Channels: adapters that turn a messenger's updates into Inbound and Replies into its messages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any, Protocol
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+
+class InFlight:
+    """Background work started by request handlers, awaited on shutdown so that nothing accepted is dropped."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any]:
+        task = asyncio.create_task(work, name=name or None)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    async def wait(self, timeout: float | None = None) -> None:
+        """Wait for every task, including tasks spawned meanwhile; cancel what is left after `timeout`."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while self._tasks:
+            remaining = None if deadline is None else max(0.0, deadline - loop.time())
+            _, pending = await asyncio.wait(set(self._tasks), timeout=remaining)
+            if pending and deadline is not None and loop.time() >= deadline:
+                log.warning("shutdown: cancelling %d unfinished task(s)", len(pending))
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                return
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+
+class Channel(Protocol):
+    """What the server needs of a channel: routes to mount, and start/stop around serving."""
+
+    name: str
+
+    def mount(self, app: web.Application) -> None:
+        """Add this channel's routes (webhooks) to the server."""
+        ...
+
+    async def start(self) -> None:
+        """Connect (set the webhook or start polling) and finish what a previous process left undone."""
+        ...
+
+    async def drain(self) -> None:
+        """Stop taking new updates (polling) and finish the ones in flight."""
+        ...
+
+    async def stop(self) -> None:
+        """Release connections; called after `drain`."""
+        ...

@@ -1,0 +1,364 @@
+"""Telegram through python-telegram-bot's Application: our own webhook route (or polling), replies paced per chat.
+
+An update is committed to the inbox before Telegram gets its 200; processing and sending run in a tracked
+background task. After a crash, `start` handles what was recorded but not processed and resends what was
+processed but not confirmed sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from aiolimiter import AsyncLimiter
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application
+
+from bot.channels import InFlight
+from bot.engine.engine import Engine, describe
+from bot.engine.flow import Command
+from bot.engine.inbound import Inbound
+from bot.engine.replies import Reply
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+MAX_BODY = 1024 * 1024
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+class TelegramConfigError(ValueError):
+    """The [telegram] section cannot work as written."""
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """The [telegram] section of the config."""
+
+    token: str
+    mode: str = "webhook"
+    webhook_secret: str = ""
+    public_url: str = ""
+    api_base_url: str = "https://api.telegram.org/bot"
+    api_file_url: str = "https://api.telegram.org/file/bot"
+    bot_username: str = ""
+    overall_per_second: float = 30
+    group_per_minute: float = 20
+    chat_per_second: float = 1
+    max_retries: int = 3
+    poll_timeout: int = 10
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any], server_public_url: str = "") -> TelegramSettings:
+        """Settings from [telegram]; public_url falls back to [server] public_url."""
+        settings = cls(
+            token=str(section.get("token", "") or ""),
+            mode=str(section.get("mode", "webhook") or "webhook"),
+            webhook_secret=str(section.get("webhook_secret", "") or ""),
+            public_url=str(section.get("public_url", "") or server_public_url).rstrip("/"),
+            api_base_url=str(section.get("api_base_url", "") or cls.api_base_url),
+            api_file_url=str(section.get("api_file_url", "") or cls.api_file_url),
+            bot_username=str(section.get("bot_username", "") or ""),
+            overall_per_second=float(section.get("overall_per_second", cls.overall_per_second)),
+            group_per_minute=float(section.get("group_per_minute", cls.group_per_minute)),
+            chat_per_second=float(section.get("chat_per_second", cls.chat_per_second)),
+            max_retries=int(section.get("max_retries", cls.max_retries)),
+            poll_timeout=int(section.get("poll_timeout", cls.poll_timeout)),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.mode not in ("webhook", "polling"):
+            raise TelegramConfigError(f"[telegram] mode must be webhook or polling, not {self.mode!r}")
+        if self.mode == "webhook":
+            if not SECRET_PATTERN.match(self.webhook_secret):
+                raise TelegramConfigError("[telegram] webhook_secret must be 1 to 256 of A-Z a-z 0-9 _ -")
+            if not self.public_url.startswith("https://") and not self.public_url.startswith("http://"):
+                raise TelegramConfigError("[telegram] public_url (or [server] public_url) is needed for a webhook")
+
+    @property
+    def webhook_url(self) -> str:
+        return self.public_url + WEBHOOK_PATH
+
+
+class TelegramChannel:
+    """One bot: receives updates (webhook route or polling), hands them to the engine, sends the replies."""
+
+    name = CHANNEL
+
+    def __init__(self, engine: Engine, settings: TelegramSettings, commands: Sequence[Command],
+                 in_flight: InFlight) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.commands = commands
+        self.in_flight = in_flight
+        builder = (
+            Application.builder().token(settings.token).base_url(settings.api_base_url)
+            .base_file_url(settings.api_file_url)
+            .rate_limiter(AIORateLimiter(
+                overall_max_rate=settings.overall_per_second, overall_time_period=1,
+                group_max_rate=settings.group_per_minute, group_time_period=60,
+                max_retries=settings.max_retries))
+        )
+        if settings.mode == "webhook":
+            builder = builder.updater(None)
+        self.app = builder.build()
+        self._chat_pace: dict[str, AsyncLimiter] = {}
+        self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._consumer: asyncio.Task[None] | None = None
+        self._started = False
+
+    # ---- serving ---------------------------------------------------------------------------------------------
+
+    def mount(self, app: web.Application) -> None:
+        if self.settings.mode == "webhook":
+            app.router.add_post(WEBHOOK_PATH, self.webhook)
+
+    async def start(self) -> None:
+        """Connect, publish the command menu, pick up what a previous process left, then receive updates."""
+        await self.app.initialize()
+        self._started = True
+        menu = [BotCommand(c["command"], c["description"]) for c in describe(self.commands)]
+        await self._best_effort(self.app.bot.set_my_commands(menu), "setMyCommands")
+        pending = await asyncio.to_thread(self.engine.unprocessed, CHANNEL)
+        unsent = await asyncio.to_thread(self.engine.undelivered, CHANNEL)
+        if pending or unsent:
+            log.info("telegram: %d update(s) to process and %d to resend after a restart", len(pending), len(unsent))
+            self.in_flight.spawn(self._recover(pending, [u.inbox_id for u in unsent]), "telegram-recover")
+        if self.settings.mode == "webhook":
+            await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
+                                           allowed_updates=ALLOWED_UPDATES)
+        else:
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(poll_interval=0, timeout=self.settings.poll_timeout,
+                                                 allowed_updates=ALLOWED_UPDATES)
+            self._consumer = asyncio.create_task(self._consume(), name="telegram-poll-consumer")
+
+    async def drain(self) -> None:
+        """Stop polling (the webhook route closes with the server); the server then awaits work in flight."""
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self._consumer is not None:
+            # what the updater fetched but we did not take yet stays unconfirmed at Telegram only if we never
+            # asked for the next batch; take what is queued so that it is recorded before we go
+            while not self.app.update_queue.empty():
+                await self._accept(self.app.update_queue.get_nowait())
+            self._consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consumer
+
+    async def stop(self) -> None:
+        if self._started:
+            await self.app.shutdown()
+            self._started = False
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """POST /telegram/webhook: check the secret, record the update, answer 200; the work continues behind."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.settings.webhook_secret.encode()):
+            return web.Response(status=403, text="forbidden")
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return too_large()
+        body = await request.content.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            return too_large()
+        try:
+            data = json.loads(body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+            update = Update.de_json(data, self.app.bot)
+        except Exception:  # malformed JSON or a shape python-telegram-bot cannot read
+            return web.Response(status=400, text="malformed update")
+        await self._accept(update)
+        return web.Response(status=200, text="ok")
+
+    # ---- one update ------------------------------------------------------------------------------------------
+
+    async def _consume(self) -> None:
+        while True:
+            update = await self.app.update_queue.get()
+            try:
+                if isinstance(update, Update):
+                    await self._accept(update)
+            except Exception:
+                log.exception("telegram: could not record a polled update")
+
+    async def _accept(self, update: Update) -> None:
+        """Commit the update to the inbox, then process and reply in the background."""
+        inbound = to_inbound(update)
+        if inbound is None:
+            return
+        inbox_id = await asyncio.to_thread(self.engine.record, inbound)
+        callback_id = update.callback_query.id if update.callback_query else None
+        if inbox_id is None:
+            log.info("telegram: update %s seen before", update.update_id)
+            return
+        self.in_flight.spawn(self._handle(inbox_id, inbound.chat_id, callback_id), f"telegram-{inbox_id}")
+
+    async def _handle(self, inbox_id: int, chat_id: str, callback_id: str | None) -> None:
+        if callback_id:
+            await self._best_effort(self.app.bot.answer_callback_query(callback_id), "answerCallbackQuery")
+        async with self._chat_turn(chat_id):
+            replies = await asyncio.to_thread(self.engine.process, inbox_id)
+            await self._deliver(inbox_id, chat_id, replies)
+
+    async def _recover(self, pending: list[int], unsent: list[int]) -> None:
+        for inbox_id in pending:
+            try:
+                await asyncio.to_thread(self.engine.process, inbox_id)
+            except Exception:
+                log.exception("telegram: update %d could not be processed after a restart", inbox_id)
+        wanted = set(pending) | set(unsent)
+        for item in await asyncio.to_thread(self.engine.undelivered, CHANNEL):
+            if item.inbox_id in wanted:
+                async with self._chat_turn(item.chat_id):
+                    await self._deliver(item.inbox_id, item.chat_id, item.replies)
+
+    async def _deliver(self, inbox_id: int, chat_id: str, replies: Sequence[Reply]) -> None:
+        try:
+            for reply in replies:
+                await self.send(chat_id, reply)
+        except TelegramError:
+            log.exception("telegram: replies to update %d not sent; they are resent at the next start", inbox_id)
+            return
+        await asyncio.to_thread(self.engine.delivered, inbox_id)
+
+    @contextlib.asynccontextmanager
+    async def _chat_turn(self, chat_id: str) -> Any:
+        """Updates of one chat are handled in the order they arrived (asyncio.Lock is first come, first served)."""
+        lock, users = self._chat_locks.get(chat_id) or (asyncio.Lock(), 0)
+        self._chat_locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._chat_locks[chat_id]
+            if users <= 1:
+                del self._chat_locks[chat_id]
+            else:
+                self._chat_locks[chat_id] = (lock, users - 1)
+
+    # ---- sending ---------------------------------------------------------------------------------------------
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """One reply: text split to Telegram's limit, buttons on the last message, an image or a file."""
+        markup = keyboard(reply)
+        attachment = reply.image or reply.file
+        caption = reply.text if attachment is not None and utf16_len(reply.text) <= CAPTION_LIMIT else None
+        parts = [] if caption is not None else split_text(reply.text)
+        for n, part in enumerate(parts):
+            last = n == len(parts) - 1 and attachment is None
+            await self._pace(chat_id)
+            await self.app.bot.send_message(chat_id, part, reply_markup=markup if last else None)
+        if attachment is not None:
+            await self._pace(chat_id)
+            upload = InputFile(attachment.content, filename=attachment.name)
+            if reply.image is not None:
+                await self.app.bot.send_photo(chat_id, upload, caption=caption, reply_markup=markup)
+            else:
+                await self.app.bot.send_document(chat_id, upload, caption=caption, reply_markup=markup)
+
+    async def _pace(self, chat_id: str) -> None:
+        """About `chat_per_second` messages per chat (Telegram's per-chat limit); 0 turns pacing off."""
+        if self.settings.chat_per_second <= 0:
+            return
+        limiter = self._chat_pace.get(chat_id)
+        if limiter is None:
+            limiter = self._chat_pace[chat_id] = AsyncLimiter(1, 1 / self.settings.chat_per_second)
+        await limiter.acquire()
+
+    async def _best_effort(self, call: Any, what: str) -> None:
+        try:
+            await call
+        except TelegramError as error:
+            log.warning("telegram: %s failed: %s", what, error)
+
+
+def too_large() -> web.Response:
+    """413, closing the connection instead of reading the rest of the body."""
+    response = web.Response(status=413, text="too large")
+    response.force_close()
+    return response
+
+
+def to_inbound(update: Update) -> Inbound | None:
+    """Text, a button press or a document from a person; None for anything else (edits, joins, channel posts)."""
+    external_id = str(update.update_id)
+    query = update.callback_query
+    if query is not None:
+        if query.message is None or query.data is None:
+            return None
+        return Inbound(CHANNEL, external_id, str(query.message.chat.id), str(query.from_user.id),
+                       button=query.data, display_name=query.from_user.full_name)
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    user = message.from_user
+    if message.text is not None:
+        return Inbound(CHANNEL, external_id, str(message.chat.id), str(user.id), text=message.text,
+                       display_name=user.full_name)
+    if message.document is not None:
+        return Inbound(CHANNEL, external_id, str(message.chat.id), str(user.id), text=message.caption,
+                       file_name=message.document.file_name or "file", display_name=user.full_name)
+    return None
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Inline buttons whose callback_data is the button's short data."""
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                                 for row in reply.buttons])
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts text length in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Pieces of at most `limit` (UTF-16 units), cut at line ends; a single overlong line is cut hard."""
+    if not text:
+        return ["…"]
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while utf16_len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            cut = _fit(line, limit)
+            parts.append(line[:cut])
+            line = line[cut:]
+        if utf16_len(current) + utf16_len(line) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current:
+        parts.append(current)
+    cleaned = [p.rstrip("\n") for p in parts]
+    return [p for p in cleaned if p.strip()] or ["…"]
+
+
+def _fit(line: str, limit: int) -> int:
+    """How many characters of `line` fit in `limit` UTF-16 units."""
+    used = 0
+    for n, ch in enumerate(line):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            return n
+    return len(line)

@@ -1,0 +1,96 @@
+"""The aiohttp server: /healthz, the channels' routes, and a shutdown that finishes the work already accepted.
+
+On SIGTERM (web.run_app turns it into GracefulExit) aiohttp stops listening, then runs on_shutdown: channels stop
+taking updates (polling) and every background task started for an accepted update is awaited; on_cleanup then
+closes the bots' connections and the database pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.composition import AppParts, build_app_parts
+from core.config import Config
+
+log = logging.getLogger(__name__)
+PARTS = web.AppKey("parts", AppParts)
+HEALTH_TIMEOUT = 5.0
+# after refusing an oversized body, wait at most this long for the client to stop sending (aiohttp's default: 10 s)
+LINGERING_TIME = 1.0
+
+
+def build_app(parts: AppParts) -> web.Application:
+    """The web application: health check and every channel's routes, with startup and graceful shutdown."""
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[PARTS] = parts
+    app.router.add_get("/healthz", healthz)
+    for channel in parts.channels:
+        channel.mount(app)
+    app.on_startup.append(_start_channels)
+    app.on_shutdown.append(_drain)
+    app.on_cleanup.append(_close)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the database answers SELECT 1, else 503."""
+    engine = request.app[PARTS].books.uow.engine
+
+    def ping() -> None:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1")).scalar_one()
+
+    try:
+        await asyncio.wait_for(asyncio.to_thread(ping), HEALTH_TIMEOUT)
+    except Exception as error:  # any failure to reach the database means unhealthy
+        log.warning("healthz: database unreachable: %s", type(error).__name__)
+        return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+async def _start_channels(app: web.Application) -> None:
+    for channel in app[PARTS].channels:
+        await channel.start()
+        log.info("channel %s started", channel.name)
+
+
+async def _drain(app: web.Application) -> None:
+    parts = app[PARTS]
+    for channel in parts.channels:
+        try:
+            await channel.drain()
+        except Exception:
+            log.exception("channel %s did not drain cleanly", channel.name)
+    if len(parts.in_flight):
+        log.info("shutdown: finishing %d update(s) in flight", len(parts.in_flight))
+    await parts.in_flight.wait(parts.shutdown_timeout)
+
+
+async def _close(app: web.Application) -> None:
+    parts = app[PARTS]
+    await parts.in_flight.wait(parts.shutdown_timeout)
+    for channel in parts.channels:
+        try:
+            await channel.stop()
+        except Exception:
+            log.exception("channel %s did not stop cleanly", channel.name)
+    parts.books.close()
+
+
+def make_runner(app: web.Application) -> web.AppRunner:
+    """A runner for embedding the server (tests, benchmarks) with the options `run_server` uses."""
+    return web.AppRunner(app, handle_signals=False, lingering_time=LINGERING_TIME, access_log=None)
+
+
+def run_server(config: Config) -> None:
+    """Serve until SIGINT or SIGTERM (`jxc serve`)."""
+    parts = build_app_parts(config)
+    host = str(config.get("server", "host", "127.0.0.1"))
+    port = int(config.get("server", "port", 8080))
+    log.info("serving on %s:%d with channels %s", host, port, [c.name for c in parts.channels] or "none")
+    web.run_app(build_app(parts), host=host, port=port, shutdown_timeout=parts.shutdown_timeout,
+                handle_signals=True, print=None, access_log=None, lingering_time=LINGERING_TIME)

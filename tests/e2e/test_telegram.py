@@ -1,0 +1,414 @@
+"""Our real server with Telegram pointed at a fake Bot API: whole dialogues as transcripts of what the bot sent.
+
+Updates are POSTed to /telegram/webhook as Telegram posts them (JSON, secret header); the replies are read from
+what python-telegram-bot sent to the fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.composition import AppParts, build_app_parts
+from bot.engine.engine import Engine
+from bot.engine.flow import Command, Context, Event, Step
+from bot.engine.inbound import Inbound
+from bot.engine.replies import Attachment, Reply, buttons
+from bot.flows import COMMANDS, default_flows
+from bot.server import build_app, make_runner
+from core.config import Config
+from core.models import ChatAccount, InboxMessage
+from core.permissions import Actor
+from core.services.accounts import create_invite
+from core.services.stock import LineIn, receive_stock
+from core.uow import UnitOfWork
+from tests.e2e.fake_telegram import FakeTelegram, button_update, message_update
+from tests.factories import make_shop
+
+SECRET = "s3cret_Webhook-token"
+ANNA, BORIS = 5001, 5002
+_update_ids = itertools.count(900_000, 7)
+
+
+class LongFlow:
+    """Test-only: a reply far over Telegram's 4096 characters, with a button, then an image and a file."""
+
+    name = "long"
+    key = "ln"
+
+    def start(self, ctx: Context, args: str) -> Step:
+        lines = [f"{n:04d} RETRO-CLOCK 复古闹钟 " + "·" * 60 for n in range(150)]
+        return Step([
+            Reply("\n".join(lines), buttons([("OK", "ln:ok")])),
+            Reply("月报 chart", image=Attachment("chart.png", b"\x89PNG fake", "image/png")),
+            Reply("对账单", file=Attachment("statement.csv", b"sku,qty\nRETRO-CLOCK,12\n", "text/csv")),
+        ])
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        return self.start(ctx, "")
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        return Step([Reply("ok")])
+
+
+@dataclass
+class Stack:
+    """Our server (composition root, real aiohttp) on a random port, talking to the fake Bot API."""
+
+    fake: FakeTelegram
+    parts: AppParts
+    runner: web.AppRunner
+    url: str
+    http: aiohttp.ClientSession
+
+    @property
+    def engine(self) -> Engine:
+        return self.parts.engine
+
+    async def post(self, body: Any, secret: str | None = SECRET, raw: bytes | None = None) -> int:
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        kwargs: dict[str, Any] = {"data": raw} if raw is not None else {"json": body}
+        async with self.http.post(f"{self.url}/telegram/webhook", headers=headers, **kwargs) as response:
+            return response.status
+
+    async def settle(self) -> None:
+        await self.parts.in_flight.wait(20)
+
+    async def say(self, user: int, text: str) -> list[str]:
+        """Send text as `user`, wait for the work to finish, return the texts the bot sent back."""
+        return await self._exchange(user, message_update(next(_update_ids), user, text))
+
+    async def press(self, user: int, data: str) -> list[str]:
+        return await self._exchange(user, button_update(next(_update_ids), user, data))
+
+    def button(self, user: int, label: str) -> str:
+        for call in reversed(self.fake.sent(user)):
+            for row in call.buttons:
+                for text, data in row:
+                    if label in text:
+                        return data
+        raise AssertionError(f"no button {label!r} sent to {user}")
+
+    async def _exchange(self, user: int, update: dict[str, Any]) -> list[str]:
+        before = len(self.fake.sent(user))
+        assert await self.post(update) == 200
+        await self.settle()
+        return self.fake.texts(user)[before:]
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+        await self.http.close()
+
+
+def config_for(db_url: str, fake: FakeTelegram, **telegram: Any) -> Config:
+    section = {"token": fake.token, "mode": "webhook", "webhook_secret": SECRET, "api_base_url": fake.api_base_url,
+               "api_file_url": fake.api_file_url, "chat_per_second": 0, "poll_timeout": 1} | telegram
+    return Config(sections={"database": {"url": db_url}, "server": {"public_url": "https://jxc.example.com"},
+                            "telegram": section, "company": {"timezone": "Asia/Shanghai"}})
+
+
+async def start_stack(db_url: str, fake: FakeTelegram, **telegram: Any) -> Stack:
+    commands = [*COMMANDS, Command("long", ("longtest",), "test only", menu=False)]
+    parts = build_app_parts(config_for(db_url, fake, **telegram), flows=[*default_flows(), LongFlow()],
+                            commands=commands)
+    runner = make_runner(build_app(parts))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return Stack(fake, parts, runner, f"http://127.0.0.1:{port}", aiohttp.ClientSession())
+
+
+def run(scenario: Callable[[FakeTelegram], Awaitable[None]]) -> None:
+    """Run a scenario with a fresh fake Bot API in its own event loop."""
+
+    async def main() -> None:
+        fake = await FakeTelegram().start()
+        try:
+            await scenario(fake)
+        finally:
+            await fake.stop()
+
+    asyncio.run(main())
+
+
+def inbox_count(uow: UnitOfWork) -> int:
+    return uow.read(lambda tx: tx.session.scalar(select(func.count()).select_from(InboxMessage)))
+
+
+@pytest.fixture
+def shop(uow: UnitOfWork, admin: Actor) -> UnitOfWork:
+    make_shop(uow, admin)
+    receive_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 12, "9.5"), LineIn("TEA-CUP", 40)])
+    return uow
+
+
+def invite(uow: UnitOfWork, admin: Actor, name: str) -> str:
+    return create_invite(uow, admin, name).code
+
+
+def test_a_whole_dialogue_in_chinese_then_english_through_the_webhook(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    code = invite(shop, admin, "manager-1")
+
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake)
+        try:
+            assert fake.methods()[:3] == ["getMe", "setMyCommands", "setWebhook"]
+            menu = fake.calls[1].params["commands"]
+            assert {"command": "stock", "description": "Stock by SKU, barcode or name / 查库存"} in menu
+            assert "longtest" not in str(menu)
+            hook = fake.calls[2].params
+            assert (hook["url"], hook["secret_token"]) == ("https://jxc.example.com/telegram/webhook", SECRET)
+
+            assert await s.say(ANNA, f"/start {code}") == ["绑定成功，欢迎 manager-1！发送「帮助」开始。"]
+            assert (await s.say(ANNA, "帮助"))[0].startswith("manager-1，你好！你可以：")
+            stock = (await s.say(ANNA, "库存 RETRO-CLOCK"))[0]
+            assert "RETRO-CLOCK 复古闹钟" in stock and "MAIN：可用 12，成本 9.50" in stock
+
+            assert await s.say(ANNA, "语言") == ["请选择语言 / Choose a language:"]
+            assert fake.sent(ANNA)[-1].buttons == [[("中文", "lg:zh_CN"), ("English", "lg:en")]]
+            assert await s.press(ANNA, s.button(ANNA, "English")) == ["Language set to English."]
+            answered = [c for c in fake.calls if c.method == "answerCallbackQuery"]
+            assert len(answered) == 1 and answered[0].params["callback_query_id"].startswith("cq")
+
+            assert (await s.say(ANNA, "help"))[0].startswith("Hello manager-1! You can:")
+            english = (await s.say(ANNA, "stock 6901234567890"))[0]
+            assert "RETRO-CLOCK Retro clock" in english and "MAIN: 12 available, cost 9.50" in english
+            assert await s.say(ANNA, "stock") == ["Which SKU, barcode or product name?"]
+            assert await s.say(ANNA, "cancel") == ["Cancelled."]
+            assert await s.say(ANNA, "/cancel") == ["There is nothing to cancel."]
+            assert await s.press(ANNA, "lg:zh_CN") == ["已切换为中文。"]
+            assert await s.say(ANNA, "取消") == ["当前没有进行中的操作。"]
+            assert all("parse_mode" not in c.params for c in fake.sent())
+        finally:
+            await s.stop()
+
+    run(scenario)
+    account = shop.read(lambda tx: tx.session.scalars(select(ChatAccount.external_user_id)).all())
+    assert account == [str(ANNA)], "bound by the numeric Telegram user id, never the username"
+
+
+def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_stored(db_url: str, shop: UnitOfWork) -> None:
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake)
+        try:
+            update = message_update(1, ANNA, "帮助")
+            assert await s.post(update, secret="wrong") == 403
+            assert await s.post(update, secret=None) == 403
+            assert await s.post(update, secret=SECRET + "x") == 403
+            await s.settle()
+        finally:
+            await s.stop()
+        assert fake.sent() == []
+
+    run(scenario)
+    assert inbox_count(shop) == 0
+
+
+def test_malformed_bodies_get_400_and_nothing_is_stored(db_url: str, shop: UnitOfWork) -> None:
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake)
+        try:
+            assert await s.post(None, raw=b'{"update_id": 5, "message": ') == 400
+            assert await s.post(None, raw=b"\xff\xfe not json") == 400
+            assert await s.post(None, raw=b'["update_id", 5]') == 400
+            assert await s.post(None, raw=b'{"message": {"text": "no update id"}}') == 400
+            assert await s.post(None, raw=b"{" + b'"x": "' + b"a" * (2 * 1024 * 1024) + b'"}') == 413
+            await s.settle()
+        finally:
+            await s.stop()
+        assert fake.sent() == []
+
+    run(scenario)
+    assert inbox_count(shop) == 0
+
+
+def test_the_same_update_delivered_twice_even_at_once_has_one_effect_and_one_reply(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    code = invite(shop, admin, "sales-1")
+
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake)
+        try:
+            binding = message_update(100, ANNA, f"/start {code}")
+            assert await asyncio.gather(s.post(binding), s.post(binding)) == [200, 200]
+            await s.settle()
+            assert fake.texts(ANNA) == ["绑定成功，欢迎 sales-1！发送「帮助」开始。"]
+            lookup = message_update(101, ANNA, "库存 TEA-CUP")
+            assert await s.post(lookup) == 200
+            await s.settle()
+            assert await s.post(lookup) == 200, "Telegram must stop redelivering: answer 200"
+            await s.settle()
+            assert len(fake.texts(ANNA)) == 2 and "TEA-CUP 青花茶杯" in fake.texts(ANNA)[1]
+        finally:
+            await s.stop()
+
+    run(scenario)
+    assert inbox_count(shop) == 2
+
+
+def test_an_unbound_person_only_gets_the_binding_prompt(db_url: str, shop: UnitOfWork, admin: Actor) -> None:
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake)
+        try:
+            for text in ("库存 RETRO-CLOCK", "help", "/start WRONGCODE1"):
+                replies = await s.say(BORIS, text)
+                assert len(replies) == 1 and "RETRO-CLOCK" not in replies[0]
+            assert fake.texts(BORIS)[0].startswith("你还没有绑定员工账号")
+            assert fake.texts(BORIS)[1] == fake.texts(BORIS)[0]
+            assert "无效" in fake.texts(BORIS)[2]
+        finally:
+            await s.stop()
+
+    run(scenario)
+
+
+def test_a_restart_in_the_middle_of_a_flow_continues_it_and_finishes_what_the_dead_process_left(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    code = invite(shop, admin, "sales-1")
+
+    async def scenario(fake: FakeTelegram) -> None:
+        first = await start_stack(db_url, fake)
+        await first.say(ANNA, f"/start {code}")
+        assert await first.say(ANNA, "库存") == ["请输入要查询的 SKU、条码或商品名称："]
+        await first.stop()
+
+        # a process died after recording one update and after processing (not sending) another
+        recorded = first.engine.record(Inbound("telegram", "777001", str(ANNA), str(ANNA), text="TEA-CUP"))
+        assert recorded is not None
+
+        second = await start_stack(db_url, fake)
+        try:
+            await second.settle()
+            assert "TEA-CUP 青花茶杯" in fake.texts(ANNA)[-1]
+            processed = second.engine.record(Inbound("telegram", "777002", str(ANNA), str(ANNA), text="LAMP"))
+            assert processed is not None
+            second.engine.process(processed)
+        finally:
+            await second.stop()
+
+        third = await start_stack(db_url, fake)
+        try:
+            await third.settle()
+            assert "LAMP 台灯" in fake.texts(ANNA)[-1]
+            assert await third.say(ANNA, "库存") == ["请输入要查询的 SKU、条码或商品名称："]
+        finally:
+            await third.stop()
+        fourth = await start_stack(db_url, fake)
+        try:
+            assert "RETRO-CLOCK 复古闹钟" in (await fourth.say(ANNA, "RETRO-CLOCK"))[0]
+        finally:
+            await fourth.stop()
+        assert len(fake.texts(ANNA)) == 6, "nothing sent twice, nothing lost"
+
+    run(scenario)
+    statuses = shop.read(lambda tx: set(tx.session.scalars(select(InboxMessage.status))))
+    assert statuses == {"replied"}
+
+
+def test_a_429_with_retry_after_is_honoured_and_the_reply_still_arrives(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    code = invite(shop, admin, "sales-1")
+
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake)
+        try:
+            await s.say(ANNA, f"/start {code}")
+            fake.fail_next(1, retry_after=1)
+            replies = await s.say(ANNA, "库存 LAMP")
+            assert len(replies) == 1 and "LAMP 台灯" in replies[0]
+            refused, sent = [c for c in fake.calls if c.method.startswith("sendMessage")][-2:]
+            assert refused.method == "sendMessage:429" and sent.method == "sendMessage"
+            assert sent.at - refused.at >= 1.0
+        finally:
+            await s.stop()
+
+    run(scenario)
+
+
+def test_a_long_reply_is_split_on_lines_and_paced_per_chat_and_attachments_go_as_photo_and_document(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    code = invite(shop, admin, "sales-1")
+
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake, chat_per_second=5)
+        try:
+            await s.say(ANNA, f"/start {code}")
+            started = len(fake.sent(ANNA))
+            await s.say(ANNA, "longtest")
+            calls = fake.sent(ANNA)[started:]
+        finally:
+            await s.stop()
+        messages = [c for c in calls if c.method == "sendMessage"]
+        assert len(messages) == 4
+        assert all(len(m.text) <= 4096 for m in messages)
+        joined = "\n".join(m.text for m in messages).splitlines()
+        assert joined == [f"{n:04d} RETRO-CLOCK 复古闹钟 " + "·" * 60 for n in range(150)], "cut only at line ends"
+        assert [m.buttons for m in messages] == [[], [], [], [[("OK", "ln:ok")]]]
+        photo, document = calls[4:]
+        assert (photo.method, photo.params["caption"], photo.params["photo"]["filename"]) == (
+            "sendPhoto", "月报 chart", "chart.png")
+        assert (document.method, document.params["caption"], document.params["document"]["content"]) == (
+            "sendDocument", "对账单", b"sku,qty\nRETRO-CLOCK,12\n")
+        gaps = [b.at - a.at for a, b in itertools.pairwise(calls)]
+        assert min(gaps) >= 0.15, f"about 5 a second in one chat, got gaps {gaps}"
+
+    run(scenario)
+
+
+def test_user_text_comes_back_literally_without_markup(db_url: str, shop: UnitOfWork, admin: Actor) -> None:
+    code = invite(shop, admin, "sales-1")
+
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake)
+        try:
+            await s.say(ANNA, f"/start {code}")
+            replies = await s.say(ANNA, "库存 <b>&nbsp;")
+            assert replies == ["没有找到与「<b>&nbsp;」匹配的商品。请检查 SKU、条码或换个关键词。"]
+            assert "parse_mode" not in fake.sent(ANNA)[-1].params
+        finally:
+            await s.stop()
+
+    run(scenario)
+
+
+def test_polling_mode_takes_updates_from_get_updates(db_url: str, shop: UnitOfWork, admin: Actor) -> None:
+    code = invite(shop, admin, "warehouse-1")
+
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake, mode="polling", webhook_secret="")
+        try:
+            await fake.push_update(message_update(300, ANNA, f"绑定 {code}"))
+            await fake.wait_sent(1, ANNA)
+            await fake.push_update(message_update(301, ANNA, "RETRO-CLOCK"))
+            await fake.push_update(button_update(302, ANNA, "lg:en"))
+            sent = await fake.wait_sent(3, ANNA)
+            deadline = time.monotonic() + 5
+            while inbox_count(shop) < 3 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        finally:
+            await s.stop()
+        assert "setWebhook" not in fake.methods() and "deleteWebhook" in fake.methods()
+        assert sent[0].text == "绑定成功，欢迎 warehouse-1！发送「帮助」开始。"
+        assert "RETRO-CLOCK 复古闹钟" in sent[1].text
+        assert sent[2].text == "Language set to English."
+
+    run(scenario)
+    assert inbox_count(shop) == 3
