@@ -101,3 +101,23 @@ class AlreadyDecided(DomainError):
 
 class OverAllocation(DomainError):
     code = "over_allocation"
+
+
+class UndoWindowPassed(DomainError):
+    code = "undo_window_passed"
+
+
+class NotOwnDocument(DomainError):
+    code = "not_own_document"
+
+
+class AlreadyReversed(DomainError):
+    code = "already_reversed"
+
+
+class NotReversible(DomainError):
+    code = "not_reversible"
+
+
+class UndoStockUsed(DomainError):
+    code = "undo_stock_used"

@@ -15,15 +15,18 @@ from sqlalchemy import (
     ColumnElement,
     String,
     Subquery,
+    and_,
     case,
     cast,
     func,
     insert,
     literal,
+    or_,
     select,
     type_coerce,
     union_all,
 )
+from sqlalchemy.orm import aliased
 
 from core.errors import InvalidPartner, InvalidState, OverAllocation, ReasonRequired, UnknownDocument, UnknownPartner
 from core.models import (
@@ -402,9 +405,19 @@ def _billed(who: _Partner, places: int) -> Subquery:
         .join(StockDocument, StockDocument.id == StockMove.document_id)
         .join(line, line.id == StockMove.source_line_id)
         .join(order, order.id == line.order_id)
-        .where(partner_column == who.id, StockDocument.kind.in_(BILLING_KINDS[who.kind]),
-               StockDocument.source_type == ORDER_TYPES[who.kind], StockMove.qty != 0)
+        .where(partner_column == who.id, _bills(who.kind), StockMove.qty != 0)
         .subquery()
+    )
+
+
+def _bills(kind: str) -> ColumnElement[bool]:
+    """Billing documents of the partner kind, and their reversals (undo, RV-), which bill minus what they undid."""
+    undone = aliased(StockDocument)
+    billing = select(undone.id).where(undone.kind.in_(BILLING_KINDS[kind]), undone.source_type == ORDER_TYPES[kind])
+    return or_(
+        and_(StockDocument.kind.in_(BILLING_KINDS[kind]), StockDocument.source_type == ORDER_TYPES[kind]),
+        and_(StockDocument.kind == "reversal", StockDocument.source_type == "stock_document",
+             StockDocument.source_id.in_(billing)),
     )
 
 
