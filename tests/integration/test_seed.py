@@ -31,7 +31,7 @@ from core.models import (
     utcnow,
 )
 from core.permissions import Actor
-from core.services.demo import HISTORY_PRODUCTS, seed_demo
+from core.services.demo import HISTORY_PRODUCTS, ean13, seed_demo
 from core.services.people import create_employee, load_actor
 from core.services.queries import stock_summary
 from core.services.setup import bootstrap
@@ -166,3 +166,9 @@ def test_the_demo_is_the_same_each_time_and_on_each_database(uow: UnitOfWork, ad
         assert len(mine) > 50 and mine == theirs
     finally:
         other_engine.dispose()
+
+
+def test_barcodes_get_the_ean13_check_digit_shops_scan() -> None:
+    assert ean13("400638133393") == "4006381333931"
+    assert ean13("692010000001") == "6920100000011"
+    assert valid_ean13("4006381333931") and not valid_ean13("4006381333932")
