@@ -147,12 +147,8 @@ def decide(
         ).scalar_one_or_none()
         if request is None:
             raise UnknownDocument(request_id=request_id)
-        _check_turn(request, actor, level)
+        _check_turn(tx, request, actor, level)
         decided = request.current_level
-        if decided > 0 and tx.session.scalar(select(ApprovalDecision.id).where(
-                ApprovalDecision.request_id == request.id, ApprovalDecision.employee_id == actor.employee_id)):
-            raise AlreadyDecided(number=request.number, status=request.status, level=decided,
-                                 reason="decided_earlier_level")
         tx.session.add(ApprovalDecision(
             request_id=request.id, level=decided, role=request.current_role, employee_id=actor.employee_id,
             channel=actor.channel, message_id=actor.message_id, decision="approve" if approve else "reject",
@@ -321,17 +317,22 @@ def _levels_for(tx: Tx, doc_type: str, amount: Decimal, force: bool) -> list[str
     return list(levels)
 
 
-def _check_turn(request: ApprovalRequest, actor: Actor, level: int | None) -> None:
+def _check_turn(tx: Tx, request: ApprovalRequest, actor: Actor, level: int | None) -> None:
+    """Not the author, the level still open, a role that may decide it, and nobody deciding two levels."""
     if request.author_id == actor.employee_id:
         raise OwnDocument(number=request.number, doc_type=request.doc_type)
+    done = AlreadyDecided(number=request.number, status=request.status, level=request.current_level)
     if request.status != "pending" or (level is not None and level != request.current_level):
-        raise AlreadyDecided(number=request.number, status=request.status, level=request.current_level)
+        raise done
     allowed = {"admin", request.current_role} | ({request.escalated_to} if request.escalated_to else set())
-    if allowed & actor.roles:
-        return
-    if set(request.levels[:request.current_level]) & actor.roles:
-        raise AlreadyDecided(number=request.number, status=request.status, level=request.current_level)
-    raise PermissionDenied(employee=actor.name, permission="approval.decide", role=request.current_role)
+    if not allowed & actor.roles:
+        if set(request.levels[:request.current_level]) & actor.roles:
+            raise done
+        raise PermissionDenied(employee=actor.name, permission="approval.decide", role=request.current_role)
+    if request.current_level > 0 and tx.session.scalar(select(ApprovalDecision.id).where(
+            ApprovalDecision.request_id == request.id, ApprovalDecision.employee_id == actor.employee_id)):
+        raise AlreadyDecided(number=request.number, status=request.status, level=request.current_level,
+                             reason="decided_earlier_level")
 
 
 def _advance(tx: Tx, request: ApprovalRequest, remind_after: timedelta, escalate_after: timedelta) -> None:
