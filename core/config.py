@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "company": {"name": "jxc", "timezone": "Asia/Shanghai", "language": "zh_CN"},
 }
 SECRET_WORDS = ("secret", "token", "password", "aes_key", "key")
+URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
 
 class ConfigError(Exception):
@@ -43,7 +45,7 @@ class Config:
     def redacted(self) -> dict[str, dict[str, Any]]:
         """The settings with every secret replaced, safe to log or print."""
         return {
-            name: {key: "***" if is_secret(key) else value for key, value in values.items()}
+            name: {key: "***" if is_secret(key) else _without_password(value) for key, value in values.items()}
             for name, values in self.sections.items()
         }
 
@@ -51,6 +53,13 @@ class Config:
 def is_secret(key: str) -> bool:
     """True for keys whose values must never be logged."""
     return any(word in key.lower() for word in SECRET_WORDS)
+
+
+def _without_password(value: Any) -> Any:
+    """A URL such as postgresql://user:password@host/db with the password replaced."""
+    if not isinstance(value, str):
+        return value
+    return URL_PASSWORD.sub(r"\1***@", value)
 
 
 def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
