@@ -100,3 +100,11 @@ def test_redacted_hides_every_secret_and_nothing_else(tmp_path: Path) -> None:
     for secret in ("123:abc", "s3", "env-secret", "pw"):
         assert secret not in repr(redacted)
     assert is_secret("API_KEY") and not is_secret("timezone")
+
+
+def test_redacted_hides_a_password_inside_a_database_url(tmp_path: Path) -> None:
+    environ = {"JXC_DATABASE_URL": "postgresql://jxc:s3cr3t@db.internal:5432/jxc"}
+    redacted = load_config(str(write(tmp_path, "")), environ=environ).redacted()
+    assert redacted["database"]["url"] == "postgresql://jxc:***@db.internal:5432/jxc"
+    without = load_config(str(write(tmp_path, "")), environ={"JXC_DATABASE_URL": "postgresql://jxc@db/jxc"})
+    assert without.redacted()["database"]["url"] == "postgresql://jxc@db/jxc"
