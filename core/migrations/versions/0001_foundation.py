@@ -1,7 +1,7 @@
 """foundation: catalog, people, partners, stock ledger, audit
 
-Revision ID: 3158b5ad184a
-Revises: 
+Revision ID: 0001
+Revises: (none)
 Create Date: 2026-11-27 18:40:54.053765
 """
 
