@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from bot.channels import Channel, InFlight
 from bot.channels.telegram import TelegramChannel, TelegramSettings
+from bot.channels.web import WebChannel, WebSettings
 from bot.engine.engine import Engine
 from bot.engine.flow import Command, Flow
 from bot.engine.texts import Texts
@@ -70,7 +71,7 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
     books = build_books(config)
     engine = build_chat_engine(books, flows, commands)
     in_flight = InFlight()
-    channels: list[Channel] = []
+    channels: list[Channel] = [WebChannel(engine, WebSettings(str(config.get("server", "public_url", "") or "")))]
     telegram = config.section("telegram")
     if str(telegram.get("token", "") or ""):
         settings = TelegramSettings.from_section(telegram, str(config.get("server", "public_url", "") or ""))

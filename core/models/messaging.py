@@ -73,6 +73,7 @@ class InboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("channel", "external_id"),
         Index("ix_inbox_message_status", "status", "id"),
+        Index("ix_inbox_message_chat", "channel", "chat_id", "id"),
     )
 
 

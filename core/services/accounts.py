@@ -162,6 +162,7 @@ def sign_in(uow: UnitOfWork, token: str) -> NewSession:
         access = _take(tx, "login", token.strip())
         tx.session.add(WebSession(session_hash=digest(cookie), csrf_token=csrf, employee_id=access.employee_id,
                                   created_at=tx.now, expires_at=tx.now + SESSION_TTL))
+        _bind_web(tx, access.employee_id)
         actor = actor_in(tx, access.employee_id, "web")
         record(tx, actor, "web.sign_in", "employee", actor.employee_id)
         return NewSession(cookie, csrf, actor)
@@ -202,6 +203,20 @@ def set_language(uow: UnitOfWork, actor: Actor, language: str) -> str:
         return language
 
     return uow.run(work)
+
+
+def web_user_id(employee_id: int) -> str:
+    """The browser chat's account (and chat) id of an employee: the same on every device they sign in from."""
+    return f"emp:{employee_id}"
+
+
+def _bind_web(tx: Tx, employee_id: int) -> None:
+    """Signing in binds the employee's browser chat account, so the engine knows who is writing."""
+    dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
+    account = web_user_id(employee_id)
+    tx.session.execute(dialect_insert(ChatAccount).values(
+        channel="web", external_user_id=account, chat_id=account, employee_id=employee_id, created_at=tx.now,
+    ).on_conflict_do_nothing(index_elements=["channel", "external_user_id"]))
 
 
 def _take(tx: Tx, purpose: str, secret: str) -> AccessCode:

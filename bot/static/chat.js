@@ -1,0 +1,200 @@
+// The jxc browser chat: draws messages, posts text and button presses, retries a lost POST with the same id.
+"use strict";
+
+(function () {
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  const sendButton = document.getElementById("send");
+  const status = document.getElementById("status");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const words = JSON.parse(document.getElementById("jxc-words").textContent);
+  const shown = new Set();
+  let lang = document.getElementById("who").dataset.lang;
+  let busy = false;
+
+  function t(key) {
+    return (words[lang] || words.zh_CN)[key] || key;
+  }
+
+  function messageId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function bubble(side, text, extraClass) {
+    const msg = document.createElement("div");
+    msg.className = `msg ${side}${extraClass ? " " + extraClass : ""}`;
+    const inner = document.createElement("div");
+    inner.className = "bubble";
+    inner.textContent = text;
+    msg.appendChild(inner);
+    log.appendChild(msg);
+    scrollDown();
+    return msg;
+  }
+
+  function drawReply(reply) {
+    const msg = bubble("theirs", reply.text);
+    if (reply.image) {
+      const box = document.createElement("div");
+      box.className = "attachment";
+      const link = document.createElement("a");
+      link.href = reply.image.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      const img = document.createElement("img");
+      img.src = reply.image.url;
+      img.alt = reply.image.name;
+      img.addEventListener("load", scrollDown);
+      link.appendChild(img);
+      box.appendChild(link);
+      msg.appendChild(box);
+    }
+    if (reply.file) {
+      const box = document.createElement("div");
+      box.className = "attachment";
+      const link = document.createElement("a");
+      link.href = reply.file.url;
+      link.download = reply.file.name;
+      link.textContent = `⬇ ${t("download")} ${reply.file.name}`;
+      box.appendChild(link);
+      msg.appendChild(box);
+    }
+    if (reply.buttons && reply.buttons.length) {
+      const keys = document.createElement("div");
+      keys.className = "keys";
+      for (const row of reply.buttons) {
+        const line = document.createElement("div");
+        line.className = "row";
+        for (const b of row) {
+          const key = document.createElement("button");
+          key.type = "button";
+          key.textContent = b.label;
+          key.dataset.data = b.data;
+          key.addEventListener("click", () => post({ button: b.data }, b.label));
+          line.appendChild(key);
+        }
+        keys.appendChild(line);
+      }
+      msg.appendChild(keys);
+    }
+    scrollDown();
+  }
+
+  function drawExchange(inboxId, replies) {
+    if (shown.has(inboxId)) return;
+    shown.add(inboxId);
+    replies.forEach(drawReply);
+  }
+
+  function setLanguage(next) {
+    if (!next || next === lang) return;
+    lang = next;
+    document.documentElement.lang = lang === "zh_CN" ? "zh-CN" : "en";
+    document.title = t("title");
+    document.querySelectorAll("[data-word]").forEach((el) => { el.textContent = t(el.dataset.word); });
+    input.placeholder = t("placeholder");
+    input.setAttribute("aria-label", t("placeholder"));
+  }
+
+  function say(key) {
+    if (!key) {
+      status.hidden = true;
+      status.textContent = "";
+      return;
+    }
+    status.hidden = false;
+    status.textContent = t(key);
+  }
+
+  function setBusy(value) {
+    busy = value;
+    sendButton.disabled = value;
+    log.querySelectorAll(".keys button").forEach((b) => { b.disabled = value; });
+  }
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // One message: the same id on every attempt, so the server records it once however often it is retried.
+  async function post(payload, shownText) {
+    if (busy) return;
+    const body = JSON.stringify(Object.assign({ id: messageId() }, payload));
+    const mine = bubble("mine", shownText, "pending");
+    setBusy(true);
+    say("waiting");
+    try {
+      for (let attempt = 0; attempt < 4; attempt++) {
+        let response;
+        try {
+          response = await fetch("/chat/send", {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+            body,
+          });
+        } catch (networkError) {
+          say("retrying");
+          await sleep(800 * (attempt + 1));
+          continue;
+        }
+        if (response.status >= 500) {
+          say("retrying");
+          await sleep(800 * (attempt + 1));
+          continue;
+        }
+        const answer = await response.json().catch(() => ({ error: "server" }));
+        mine.classList.remove("pending");
+        if (!response.ok) {
+          mine.classList.add("failed");
+          bubble("theirs", answer.message || t(answer.error || "server"), "error");
+          say(null);
+          return;
+        }
+        setLanguage(answer.lang);
+        drawExchange(answer.inbox_id, answer.replies);
+        say(null);
+        return;
+      }
+      mine.classList.remove("pending");
+      mine.classList.add("failed");
+      say("network");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) {
+      input.focus();
+      return;
+    }
+    if (busy) return;
+    input.value = "";
+    post({ text }, text);
+    input.focus();
+  });
+
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  for (const item of JSON.parse(document.getElementById("jxc-history").textContent)) {
+    if (item.mine) bubble("mine", item.mine);
+    drawExchange(item.inbox_id, item.replies);
+  }
+  scrollDown();
+})();
