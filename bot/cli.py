@@ -1,4 +1,4 @@
-"""The `jxc` command line: init, seed, check, stock, for admins and for scripts."""
+"""The `jxc` command line: init, seed, check, stock, serve, invite, login-link, for admins and for scripts."""
 
 from __future__ import annotations
 
@@ -13,15 +13,18 @@ from sqlalchemy.engine import make_url
 
 from bot.composition import Books, build_books
 from core.config import ConfigError, load_config
-from core.errors import DomainError, InvalidState
+from core.errors import DomainError, InvalidState, UnknownEmployee
 from core.ledger.check import check_ledger
 from core.migrate import upgrade
+from core.models import ROLES
+from core.services.accounts import LANGUAGES, create_invite, create_login_link
 from core.services.demo import DEFAULT_PRODUCTS, HISTORY_DAYS, missing_schema, seed_demo
 from core.services.people import SYSTEM_NAME, load_actor
 from core.services.queries import stock_summary
 from core.services.setup import bootstrap
 
 log = logging.getLogger("jxc")
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
 
 
 def cmd_init(books: Books, _args: argparse.Namespace) -> int:
@@ -95,6 +98,46 @@ def cmd_seed_demo(books: Books, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(books: Books, _args: argparse.Namespace) -> int:
+    """Run the web server with every configured channel until SIGTERM or Ctrl-C."""
+    from bot.server import run_server
+
+    logging.getLogger().setLevel(logging.INFO)
+    books.close()
+    run_server(books.config)
+    return 0
+
+
+def cmd_invite(books: Books, args: argparse.Namespace) -> int:
+    """A one-time invite code (and Telegram deep link) for an employee, created when needed."""
+    actor = load_actor(books.uow, args.actor)
+    try:
+        issued = create_invite(books.uow, actor, args.name, roles=tuple(args.role or ()), language=args.language)
+    except UnknownEmployee as error:
+        if error.params.get("reason") != "new_employee_needs_valid_roles":
+            raise
+        print(f"refused: there is no employee {args.name!r}; give --role to create one", file=sys.stderr)
+        return 2
+    print(f"invite code for {issued.employee}: {issued.code}  (one use, valid until {issued.expires_at_iso})")
+    bot_username = str(books.config.get("telegram", "bot_username", "") or "").lstrip("@")
+    if bot_username:
+        print(f"Telegram: https://t.me/{bot_username}?start={issued.code}")
+    else:
+        print(f"Telegram: send the bot `/start {issued.code}` (or `绑定 {issued.code}`); set [telegram] bot_username "
+              "to print a one-tap link")
+    return 0
+
+
+def cmd_login_link(books: Books, args: argparse.Namespace) -> int:
+    """A one-time browser sign-in link for an employee (valid for half an hour)."""
+    actor = load_actor(books.uow, args.actor)
+    issued = create_login_link(books.uow, actor, args.name)
+    base = str(books.config.get("server", "public_url", "") or DEFAULT_PUBLIC_URL).rstrip("/")
+    print(f"{base}/chat/login?token={issued.code}")
+    print(f"one use, valid until {issued.expires_at_iso}", file=sys.stderr)
+    return 0
+
+
 def positive(text: str) -> int:
     """A whole number of at least 1, for command-line options."""
     try:
@@ -123,6 +166,17 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=positive, default=HISTORY_DAYS, help=f"days of history (default {HISTORY_DAYS})")
     demo.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="admin to act as")
     demo.set_defaults(run=cmd_seed_demo)
+    sub.add_parser("serve", help="run the web server and chat channels").set_defaults(run=cmd_serve)
+    inv = sub.add_parser("invite", help="a one-time invite code to bind a chat account to an employee")
+    inv.add_argument("--name", required=True, help="employee name (created when new)")
+    inv.add_argument("--role", action="append", choices=ROLES, help="role of a new employee (repeatable)")
+    inv.add_argument("--language", choices=LANGUAGES, default="zh_CN", help="language of a new employee")
+    inv.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="admin to act as")
+    inv.set_defaults(run=cmd_invite)
+    login = sub.add_parser("login-link", help="a one-time sign-in link to the browser chat")
+    login.add_argument("name", help="employee name")
+    login.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="admin to act as")
+    login.set_defaults(run=cmd_login_link)
     return root
 
 

@@ -13,12 +13,15 @@ import logging
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.channels import Channel
 from bot.composition import AppParts, build_app_parts
 from core.config import Config
 
 log = logging.getLogger(__name__)
 PARTS = web.AppKey("parts", AppParts)
+RETRIES = web.AppKey("channel_start_retries", set[asyncio.Task[None]])
 HEALTH_TIMEOUT = 5.0
+START_RETRY = 5.0
 # after refusing an oversized body, wait at most this long for the client to stop sending (aiohttp's default: 10 s)
 LINGERING_TIME = 1.0
 
@@ -53,13 +56,35 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def _start_channels(app: web.Application) -> None:
+    """Start every channel; one that cannot start yet (database or messenger unreachable) is retried in the
+    background, so that the server still answers /healthz meanwhile."""
+    retries: set[asyncio.Task[None]] = set()
+    app[RETRIES] = retries
     for channel in app[PARTS].channels:
-        await channel.start()
-        log.info("channel %s started", channel.name)
+        try:
+            await channel.start()
+            log.info("channel %s started", channel.name)
+        except Exception:
+            log.exception("channel %s could not start; retrying every %.0f s", channel.name, START_RETRY)
+            retries.add(asyncio.create_task(_keep_starting(channel), name=f"start-{channel.name}"))
+
+
+async def _keep_starting(channel: Channel) -> None:
+    while True:
+        await asyncio.sleep(START_RETRY)
+        try:
+            await channel.start()
+        except Exception as error:
+            log.warning("channel %s still cannot start: %s", channel.name, error)
+        else:
+            log.info("channel %s started", channel.name)
+            return
 
 
 async def _drain(app: web.Application) -> None:
     parts = app[PARTS]
+    for task in app.get(RETRIES, set()):
+        task.cancel()
     for channel in parts.channels:
         try:
             await channel.drain()

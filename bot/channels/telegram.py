@@ -121,6 +121,7 @@ class TelegramChannel:
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._consumer: asyncio.Task[None] | None = None
         self._started = False
+        self._ready = False
 
     # ---- serving ---------------------------------------------------------------------------------------------
 
@@ -147,6 +148,7 @@ class TelegramChannel:
             await self.app.updater.start_polling(poll_interval=0, timeout=self.settings.poll_timeout,
                                                  allowed_updates=ALLOWED_UPDATES)
             self._consumer = asyncio.create_task(self._consume(), name="telegram-poll-consumer")
+        self._ready = True
 
     async def drain(self) -> None:
         """Stop polling (the webhook route closes with the server); the server then awaits work in flight."""
@@ -171,6 +173,8 @@ class TelegramChannel:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.settings.webhook_secret.encode()):
             return web.Response(status=403, text="forbidden")
+        if not self._ready:
+            return web.Response(status=503, text="starting")  # Telegram retries later
         if request.content_length is not None and request.content_length > MAX_BODY:
             return too_large()
         body = await request.content.read(MAX_BODY + 1)

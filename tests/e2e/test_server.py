@@ -1,0 +1,134 @@
+"""The server itself: health check against the database, and a shutdown that finishes the work it accepted."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import Engine as SqlEngine
+from sqlalchemy import select
+
+from bot.composition import build_app_parts
+from bot.server import build_app, make_runner
+from core.config import Config
+from core.models import InboxMessage
+from core.uow import UnitOfWork
+from tests.e2e.fake_telegram import FakeTelegram, message_update
+from tests.e2e.stack import SECRET, run, start_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+UNREACHABLE = {
+    "sqlite": "sqlite:////nonexistent-directory/for/jxc/shop.db",
+    "postgresql": "postgresql://jxc:jxc@127.0.0.1:1/jxc?connect_timeout=2",
+}
+
+
+async def health(db_url: str) -> tuple[int, dict[str, str]]:
+    parts = build_app_parts(Config(sections={"database": {"url": db_url}}))
+    runner = make_runner(build_app(parts))
+    await runner.setup()
+    site_port = await _start(runner)
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{site_port}/healthz") as response:
+            return response.status, await response.json()
+    finally:
+        await runner.cleanup()
+
+
+async def _start(runner: object) -> int:
+    from aiohttp import web
+
+    assert isinstance(runner, web.AppRunner)
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return int(runner.addresses[0][1])
+
+
+def test_healthz_answers_200_when_the_database_answers(db_url: str, engine: SqlEngine) -> None:
+    assert asyncio.run(health(db_url)) == (200, {"status": "ok", "database": "ok"})
+
+
+@pytest.mark.parametrize("backend", sorted(UNREACHABLE))
+def test_healthz_answers_503_when_the_database_is_unreachable(backend: str) -> None:
+    assert asyncio.run(health(UNREACHABLE[backend])) == (503, {"status": "unavailable", "database": "unreachable"})
+
+
+def test_shutdown_finishes_an_update_accepted_just_before(db_url: str, uow: UnitOfWork) -> None:
+    async def scenario(fake: FakeTelegram) -> None:
+        fake.send_delay = 1.0
+        s = await start_stack(db_url, fake)
+        assert await s.post(message_update(42, 6001, "库存 RETRO-CLOCK")) == 200
+        assert len(s.parts.in_flight) == 1, "the reply is still on its way"
+        await s.stop()
+        assert [c.text for c in fake.sent(6001)] == [fake.sent(6001)[0].text]
+        assert fake.sent(6001)[0].text.startswith("你还没有绑定员工账号")
+
+    run(scenario)
+    assert uow.read(lambda tx: list(tx.session.scalars(select(InboxMessage.status)))) == ["replied"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_jxc_serve_answers_health_and_on_sigterm_finishes_the_reply_in_flight_then_exits_cleanly(
+    db_url: str, uow: UnitOfWork, tmp_path: Path
+) -> None:
+    port = free_port()
+
+    async def scenario(fake: FakeTelegram) -> None:
+        fake.send_delay = 1.0
+        config = tmp_path / "jxc.toml"
+        config.write_text(f"""
+[database]
+url = "{db_url}"
+[server]
+host = "127.0.0.1"
+port = {port}
+public_url = "https://jxc.example.com"
+[telegram]
+token = "{fake.token}"
+webhook_secret = "{SECRET}"
+api_base_url = "{fake.api_base_url}"
+api_file_url = "{fake.api_file_url}"
+""", encoding="utf-8")
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("JXC_")} | {"PYTHONPATH": str(ROOT)}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "--config", str(config), "serve", env=environ, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            async with aiohttp.ClientSession() as http:
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                            assert response.status == 200
+                            break
+                    except aiohttp.ClientConnectionError:
+                        assert time.monotonic() < deadline, "jxc serve did not come up"
+                        await asyncio.sleep(0.1)
+                assert "setWebhook" in fake.methods()
+                async with http.post(f"http://127.0.0.1:{port}/telegram/webhook",
+                                     json=message_update(7, 6002, "help"),
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+                    assert response.status == 200
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        assert process.returncode == 0, stderr.decode()
+        assert [c.text.startswith("你还没有绑定员工账号") for c in fake.sent(6002)] == [True]
+
+    run(scenario)
+    assert uow.read(lambda tx: list(tx.session.scalars(select(InboxMessage.status)))) == ["replied"]
