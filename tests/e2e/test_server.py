@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sys
@@ -15,9 +16,11 @@ import pytest
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import select
 
+from bot.channels.telegram import TelegramConfigError, TelegramSettings
+from bot.cli import main as cli_main
 from bot.composition import build_app_parts
 from bot.server import build_app, make_runner
-from core.config import Config
+from core.config import Config, load_config
 from core.models import InboxMessage
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram, message_update
@@ -132,3 +135,44 @@ api_file_url = "{fake.api_file_url}"
 
     run(scenario)
     assert uow.read(lambda tx: list(tx.session.scalars(select(InboxMessage.status)))) == ["replied"]
+
+
+def test_every_server_and_telegram_key_of_the_example_config_is_documented_and_means_the_default() -> None:
+    config = load_config(str(ROOT / "config.example.toml"), environ={})
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for section in ("server", "telegram"):
+        for key in config.section(section):
+            assert f"`[{section}] {key}`" in readme, f"[{section}] {key} is not in the README table"
+    given = {**config.section("telegram"), "token": "1:x", "webhook_secret": "abc"}
+    settings = TelegramSettings.from_section(given, str(config.get("server", "public_url")))
+    assert settings == TelegramSettings(token="1:x", webhook_secret="abc", public_url="http://127.0.0.1:8080")
+    assert settings.webhook_url == "http://127.0.0.1:8080/telegram/webhook"
+    with pytest.raises(TelegramConfigError, match="webhook_secret"):
+        TelegramSettings.from_section({"token": "1:x", "webhook_secret": "has space"}, "https://x")
+    with pytest.raises(TelegramConfigError, match="mode"):
+        TelegramSettings.from_section({"token": "1:x", "mode": "carrier-pigeon"}, "https://x")
+
+
+def test_jxc_invite_prints_a_deep_link_whose_code_binds_the_telegram_account_and_login_link_a_sign_in_url(
+    db_url: str, uow: UnitOfWork, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "jxc.toml"
+    config.write_text(f'[database]\nurl = "{db_url}"\n[server]\npublic_url = "https://jxc.example.com/"\n'
+                      '[telegram]\nbot_username = "@jxc_shop_bot"\n', encoding="utf-8")
+    assert cli_main(["--config", str(config), "invite", "--name", "王芳", "--role", "sales", "--language", "en"]) == 0
+    printed = capsys.readouterr().out
+    link = re.search(r"https://t\.me/jxc_shop_bot\?start=([A-Z0-9]{10})$", printed, re.MULTILINE)
+    assert link, printed
+    assert cli_main(["--config", str(config), "invite", "--name", "nobody"]) == 2
+    assert "give --role" in capsys.readouterr().err
+    assert cli_main(["--config", str(config), "login-link", "王芳"]) == 0
+    assert re.fullmatch(r"https://jxc\.example\.com/chat/login\?token=[\w-]{32}\n", capsys.readouterr().out)
+
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake)
+        try:
+            assert await s.say(6003, f"/start {link.group(1)}") == ['Linked. Welcome, 王芳! Send "help" to begin.']
+        finally:
+            await s.stop()
+
+    run(scenario)
