@@ -19,12 +19,20 @@ lint: $(BIN)/.installed
 test: lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
+# A fresh demo.db, one browser sign-in link per demo employee, then the server on 127.0.0.1:8080 (Ctrl-C stops it).
 demo: $(BIN)/.installed
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	JXC_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/jxc init
 	JXC_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/jxc seed demo
 	JXC_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/jxc check
 	JXC_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/jxc stock
+	@echo "Browser chat: open one link per person (each works once, for 30 minutes):"
+	@for name in $$($(BIN)/python -c 'from core.services.demo_names import STAFF; print(*(s[0] for s in STAFF))'); do \
+		link=$$(JXC_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/jxc login-link "$$name" 2>/dev/null) \
+			|| { JXC_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/jxc login-link "$$name"; exit 1; }; \
+		printf '  %-16s %s\n' "$$name" "$$link"; \
+	done
+	JXC_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/jxc serve
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks
