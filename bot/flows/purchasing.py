@@ -1,0 +1,300 @@
+"""Purchasers and receivers: a new purchase order step by step, and receiving an order line by line."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bot.engine.flow import Context, Event, Step
+from bot.engine.replies import buttons
+from bot.flows.entry import (
+    DONE_WORDS,
+    BadForm,
+    checked_line,
+    first_word,
+    is_word,
+    label,
+    refusal,
+    split_lines,
+    total,
+)
+from core.errors import DomainError, InvalidQuantity, OverReceipt
+from core.numbers import parse_quantity
+from core.permissions import Permission
+from core.services.partners import find_suppliers, get_supplier
+from core.services.purchasing import (
+    PurchaseLineIn,
+    ReceiptLineIn,
+    create_purchase_order,
+    get_purchase_order,
+    list_purchase_orders,
+    receive_purchase,
+    submit_purchase_order,
+)
+from core.services.worklists import awaiting_approval, warehouses_for
+
+MAX_CHOICES = 8
+RECEIVABLE = ("approved", "partially_received")
+
+
+class PurchaseOrderFlow:
+    """采购单 / po: supplier, warehouse, lines with a running total, confirm, submit."""
+
+    name = "po"
+    key = "po"
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """Ask for the supplier, or look up the one named after the command word."""
+        ctx.actor.require(Permission.PURCHASE_CREATE)
+        if args.strip():
+            return self._suppliers(ctx, args)
+        return Step([ctx.say("po_ask_supplier")], {"step": "supplier"})
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """Move on from the step in `state` with a typed text or a button."""
+        step = state.get("step")
+        if event.button == "x":
+            return Step([ctx.say("cancelled")])
+        if step == "supplier":
+            if event.button and event.button.startswith("s"):
+                return self._supplier_chosen(ctx, event.button[1:])
+            return self._suppliers(ctx, event.text or "")
+        if step == "warehouse":
+            code = event.button[1:] if event.button and event.button.startswith("w") else first_word(event.text)
+            return self._warehouse_chosen(ctx, state, code)
+        if step == "lines":
+            return self._lines(ctx, state, event)
+        if step == "confirm":
+            return self._confirm(ctx, state, event)
+        return Step([ctx.say("po_ask_supplier")], {"step": "supplier"})
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """A button of an order conversation that has ended."""
+        return Step([ctx.say("po_expired")])
+
+    def _suppliers(self, ctx: Context, query: str) -> Step:
+        query = query.strip()[:64]
+        state = {"step": "supplier"}
+        if not query:
+            return Step([ctx.say("po_ask_supplier")], state)
+        found = find_suppliers(ctx.uow, ctx.actor, query)[:MAX_CHOICES]
+        found = [s for s in found if s.active]
+        if not found:
+            return Step([ctx.say("po_no_supplier", query=query)], state)
+        keys = buttons(*[[(f"{s.code} {s.name}"[:40], f"{self.key}:s{s.code}")] for s in found])
+        return Step([ctx.say("po_pick_supplier", keys, count=len(found))], state)
+
+    def _supplier_chosen(self, ctx: Context, code: str) -> Step:
+        supplier = get_supplier(ctx.uow, ctx.actor, code)
+        state = {"step": "warehouse", "supplier": supplier.code, "supplier_name": supplier.name}
+        return self._ask_warehouse(ctx, state)
+
+    def _ask_warehouse(self, ctx: Context, state: dict[str, Any], wrong: str = "") -> Step:
+        choices = warehouses_for(ctx.uow, ctx.actor, Permission.PURCHASE_CREATE)
+        keys = buttons([(f"{w.code} {w.name}"[:40], f"{self.key}:w{w.code}") for w in choices[:MAX_CHOICES]])
+        return Step([ctx.say("po_ask_warehouse", keys, supplier=state["supplier_name"], wrong=wrong)], state)
+
+    def _warehouse_chosen(self, ctx: Context, state: dict[str, Any], code: str) -> Step:
+        choices = {w.code.upper(): w for w in warehouses_for(ctx.uow, ctx.actor, Permission.PURCHASE_CREATE)}
+        chosen = choices.get(code.upper())
+        if chosen is None:
+            return self._ask_warehouse(ctx, state, wrong=code or "?")
+        state = {**state, "step": "lines", "warehouse": chosen.code, "lines": []}
+        return Step([ctx.say("po_ask_lines", supplier=state["supplier_name"], warehouse=chosen.code)], state)
+
+    def _lines(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        lines: list[dict[str, Any]] = list(state.get("lines", []))
+        if event.button == "u" and lines:
+            lines.pop()
+            return self._show_lines(ctx, {**state, "lines": lines})
+        if event.button == "d" or is_word(event.text, DONE_WORDS):
+            if not lines:
+                return Step([ctx.say("po_no_lines")], state)
+            return self._summary(ctx, state)
+        try:
+            typed = split_lines(event.text or "", prices=True)
+            added = [checked_line(ctx, ln) for ln in typed]
+        except BadForm:
+            return Step([ctx.say("po_line_form")], state)
+        except DomainError as error:
+            return Step([refusal(ctx, error, "po_line_form")], state)
+        known = {ln["product_id"] for ln in lines}
+        for line in added:
+            if line["product_id"] in known:
+                return Step([ctx.say("po_duplicate", sku=line["sku"])], state)
+            known.add(line["product_id"])
+        return self._show_lines(ctx, {**state, "lines": lines + added})
+
+    def _show_lines(self, ctx: Context, state: dict[str, Any]) -> Step:
+        keys = buttons([(label(ctx, "po", "done"), f"{self.key}:d"), (label(ctx, "po", "undo"), f"{self.key}:u")])
+        return Step([ctx.say("po_lines", keys, lines=state["lines"], total=total(state["lines"]))], state)
+
+    def _summary(self, ctx: Context, state: dict[str, Any]) -> Step:
+        keys = buttons([(label(ctx, "po", "submit"), f"{self.key}:ok"), (label(ctx, "po", "more"), f"{self.key}:m")],
+                       [(label(ctx, "po", "cancel"), f"{self.key}:x")])
+        reply = ctx.say("po_summary", keys, supplier=state["supplier_name"], supplier_code=state["supplier"],
+                        warehouse=state["warehouse"], lines=state["lines"], total=total(state["lines"]))
+        return Step([reply], {**state, "step": "confirm"})
+
+    def _confirm(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        if event.button == "m":
+            return self._show_lines(ctx, {**state, "step": "lines"})
+        if event.button != "ok" and not is_word(event.text, DONE_WORDS | {"submit", "提交", "yes", "是"}):
+            return self._summary(ctx, state)
+        lines = [PurchaseLineIn(ln["item"], ln["qty"], ln["price"], ln["unit"]) for ln in state["lines"]]
+
+        def create_and_submit(tx: object) -> Any:
+            draft = create_purchase_order(ctx.uow, ctx.actor, state["supplier"], state["warehouse"], lines)
+            return submit_purchase_order(ctx.uow, ctx.actor, draft.number)
+
+        try:
+            order = ctx.uow.run(create_and_submit)
+        except DomainError as error:
+            return Step([refusal(ctx, error)], state)
+        awaiting = awaiting_approval(ctx.uow, "purchase_order", order.number)
+        return Step([ctx.say("po_submitted", order=order, awaiting=awaiting)])
+
+
+class ReceiveFlow:
+    """收货 / receive PO-...: each outstanding line's received and rejected quantity, then one goods receipt."""
+
+    name = "receive"
+    key = "rc"
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """Open the order named, or offer the orders waiting for goods."""
+        ctx.actor.require(Permission.PURCHASE_RECEIVE)
+        number = first_word(args)
+        if number:
+            return self._open(ctx, number)
+        orders = [o for status in RECEIVABLE for o in list_purchase_orders(ctx.uow, ctx.actor, status=status)]
+        if not orders:
+            return Step([ctx.say("receive_none_open")])
+        keys = buttons(*[[(f"{o.number} {o.supplier_name}"[:40], f"{self.key}:o{o.number}")]
+                         for o in orders[:MAX_CHOICES]])
+        return Step([ctx.say("receive_ask_order", keys)], {"step": "order"})
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """The order, then per line the received quantity, the rejected quantity and its reason, then confirm."""
+        step = state.get("step")
+        if event.button == "x":
+            return Step([ctx.say("cancelled")])
+        if step == "order":
+            number = event.button[1:] if event.button and event.button.startswith("o") else first_word(event.text)
+            if not number:
+                return Step([ctx.say("receive_ask_number")], state)
+            return self._open(ctx, number, state)
+        if step == "qty":
+            return self._received(ctx, state, event)
+        if step == "rejected":
+            return self._rejected(ctx, state, event)
+        if step == "reason":
+            return self._reason(ctx, state, event)
+        if step == "confirm":
+            return self._post(ctx, state, event)
+        return Step([ctx.say("receive_ask_number")], {"step": "order"})
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """An order button pressed after the conversation moved on still opens the order."""
+        if payload.startswith("o"):
+            return self._open(ctx, payload[1:])
+        return Step([ctx.say("receive_expired")])
+
+    def _open(self, ctx: Context, number: str, state: dict[str, Any] | None = None) -> Step:
+        try:
+            view = get_purchase_order(ctx.uow, ctx.actor, number)
+        except DomainError as error:
+            if state is None:
+                raise
+            return Step([refusal(ctx, error, "receive_ask_number")], state)
+        if view.status not in RECEIVABLE:
+            return Step([ctx.say("receive_not_open", number=view.number, status=view.status)])
+        lines = [{"sku": ln.sku, "name_zh": ln.name_zh, "name_en": ln.name_en or ln.name_zh, "ordered": str(ln.qty),
+                  "received": str(ln.received_qty), "outstanding": str(ln.outstanding)}
+                 for ln in view.lines if ln.outstanding > 0]
+        if not lines:
+            return Step([ctx.say("receive_nothing_outstanding", number=view.number)])
+        state = {"step": "qty", "number": view.number, "supplier": view.supplier_name, "warehouse": view.warehouse,
+                 "lines": lines, "i": 0, "got": []}
+        intro = ctx.say("receive_outstanding", number=view.number, supplier=view.supplier_name,
+                        warehouse=view.warehouse, lines=lines)
+        return Step([intro, self._ask_qty(ctx, state)], state)
+
+    def _ask_qty(self, ctx: Context, state: dict[str, Any]) -> Any:
+        line = state["lines"][state["i"]]
+        keys = buttons([(label(ctx, "receive", "all", qty=Decimal(line["outstanding"])), f"{self.key}:a"),
+                        (label(ctx, "receive", "skip"), f"{self.key}:s")],
+                       [(label(ctx, "receive", "finish"), f"{self.key}:f")])
+        return ctx.say("receive_ask_qty", keys, line=line, n=state["i"] + 1, of=len(state["lines"]))
+
+    def _received(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        line = state["lines"][state["i"]]
+        if event.button == "s":
+            return self._next(ctx, state)
+        if event.button == "f":
+            return self._summary(ctx, state)
+        try:
+            got = Decimal(line["outstanding"]) if event.button == "a" else parse_quantity(
+                event.text, allow_zero=True)
+        except DomainError as error:
+            return Step([refusal(ctx, error), self._ask_qty(ctx, state)], state)
+        state = {**state, "step": "rejected", "current": {"sku": line["sku"], "received": str(got)}}
+        keys = buttons([(label(ctx, "receive", "none"), f"{self.key}:z")])
+        return Step([ctx.say("receive_ask_rejected", keys, line=line, received=got)], state)
+
+    def _rejected(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        try:
+            bad = Decimal(0) if event.button == "z" else parse_quantity(event.text, allow_zero=True)
+        except DomainError as error:
+            keys = buttons([(label(ctx, "receive", "none"), f"{self.key}:z")])
+            return Step([refusal(ctx, error, "receive_rejected_form", keys)], state)
+        current = {**state["current"], "rejected": str(bad), "note": ""}
+        if bad > 0:
+            return Step([ctx.say("receive_ask_reason", sku=current["sku"], rejected=bad)],
+                        {**state, "step": "reason", "current": current})
+        return self._keep(ctx, state, current)
+
+    def _reason(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        note = (event.text or "").strip()
+        if not note or len(note) > 200:
+            return Step([ctx.say("receive_reason_form", limit=200)], state)
+        return self._keep(ctx, state, {**state["current"], "note": note})
+
+    def _keep(self, ctx: Context, state: dict[str, Any], current: dict[str, Any]) -> Step:
+        got = list(state["got"])
+        if Decimal(current["received"]) + Decimal(current["rejected"]) > 0:
+            got.append(current)
+        return self._next(ctx, {**state, "got": got, "current": None})
+
+    def _next(self, ctx: Context, state: dict[str, Any]) -> Step:
+        state = {**state, "i": state["i"] + 1, "step": "qty"}
+        if state["i"] >= len(state["lines"]):
+            return self._summary(ctx, state)
+        return Step([self._ask_qty(ctx, state)], state)
+
+    def _summary(self, ctx: Context, state: dict[str, Any]) -> Step:
+        if not state["got"]:
+            return Step([ctx.say("receive_nothing_entered", number=state["number"])])
+        keys = buttons([(label(ctx, "receive", "post"), f"{self.key}:ok"), (label(ctx, "receive", "redo"),
+                                                                            f"{self.key}:r")],
+                       [(label(ctx, "receive", "cancel"), f"{self.key}:x")])
+        reply = ctx.say("receive_summary", keys, number=state["number"], got=state["got"])
+        return Step([reply], {**state, "step": "confirm"})
+
+    def _restart(self, ctx: Context, state: dict[str, Any], first: list[Any]) -> Step:
+        state = {**state, "step": "qty", "i": 0, "got": []}
+        return Step([*first, self._ask_qty(ctx, state)], state)
+
+    def _post(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        if event.button == "r":
+            return self._restart(ctx, state, [])
+        if event.button != "ok" and not is_word(event.text, DONE_WORDS | {"yes", "是", "确认"}):
+            return self._summary(ctx, state)
+        lines = [ReceiptLineIn(g["sku"], g["received"], g["rejected"], g["note"]) for g in state["got"]]
+        try:
+            receipt = receive_purchase(ctx.uow, ctx.actor, state["number"], lines)
+        except OverReceipt as error:
+            return self._restart(ctx, state, [refusal(ctx, error)])
+        except InvalidQuantity as error:
+            return self._restart(ctx, state, [refusal(ctx, error)])
+        return Step([ctx.say("receive_done", receipt=receipt)])

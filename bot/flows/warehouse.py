@@ -1,0 +1,365 @@
+"""Warehouse work in chat: dispatching a transfer, receiving one with discrepancies, counting a stocktake."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bot.engine.flow import Context, Event, Step
+from bot.engine.replies import Reply, buttons
+from bot.flows.entry import (
+    DONE_WORDS,
+    BadForm,
+    checked_line,
+    first_word,
+    is_word,
+    label,
+    looks_numeric,
+    refusal,
+    split_lines,
+)
+from core.errors import DomainError
+from core.numbers import parse_quantity
+from core.permissions import Permission
+from core.services.catalog import products_in
+from core.services.stock import LineIn, dispatch_transfer
+from core.services.stocktake import (
+    DEFAULT_APPROVAL_THRESHOLD,
+    count_item,
+    start_stocktake,
+    stocktake_variances,
+    submit_stocktake,
+)
+from core.services.transfers import TransferReceiptIn, receive_transfer_with_discrepancies
+from core.services.worklists import awaiting_approval, open_stocktake, transfer_view, warehouses_for
+
+MAX_CHOICES = 8
+VARIANCE_WORDS = frozenset({"variances", "variance", "差异", "差异表", "盘差"})
+SUBMIT_WORDS = frozenset({"submit", "提交"})
+SHOWN_VARIANCES = 30
+
+
+def _warehouse_keys(key: str, prefix: str, choices: list[Any]) -> tuple[tuple[Any, ...], ...]:
+    return buttons(*[[(f"{w.code} {w.name}"[:40], f"{key}:{prefix}{w.code}") for w in choices[i:i + 2]]
+                     for i in range(0, min(len(choices), MAX_CHOICES), 2)])
+
+
+class TransferFlow:
+    """调拨 / transfer FROM TO: the two warehouses, lines "SKU qty [unit]", confirm, dispatch into transit."""
+
+    name = "transfer"
+    key = "tf"
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """Take FROM and TO from the arguments, or ask for them with buttons."""
+        ctx.actor.require(Permission.STOCK_TRANSFER)
+        codes = args.split()
+        state: dict[str, Any] = {"step": "from"}
+        if codes:
+            step = self._from(ctx, state, codes[0])
+            if len(codes) > 1 and step.state and step.state.get("step") == "to":
+                return self._to(ctx, step.state, codes[1])
+            return step
+        return self._ask_from(ctx, state)
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """Warehouses by button or code, then lines, then dispatch."""
+        step = state.get("step")
+        if event.button == "x":
+            return Step([ctx.say("cancelled")])
+        chosen = event.button[1:] if event.button and event.button[:1] in ("f", "t") else first_word(event.text)
+        if step == "from":
+            return self._from(ctx, state, chosen)
+        if step == "to":
+            return self._to(ctx, state, chosen)
+        if step == "lines":
+            return self._lines(ctx, state, event)
+        if step == "confirm":
+            return self._confirm(ctx, state, event)
+        return self._ask_from(ctx, {"step": "from"})
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """A button of a transfer conversation that has ended."""
+        return Step([ctx.say("transfer_expired")])
+
+    def _ask_from(self, ctx: Context, state: dict[str, Any], wrong: str = "") -> Step:
+        choices = warehouses_for(ctx.uow, ctx.actor, Permission.STOCK_TRANSFER)
+        return Step([ctx.say("transfer_ask_from", _warehouse_keys(self.key, "f", choices), wrong=wrong)], state)
+
+    def _from(self, ctx: Context, state: dict[str, Any], code: str) -> Step:
+        choices = {w.code.upper(): w for w in warehouses_for(ctx.uow, ctx.actor, Permission.STOCK_TRANSFER)}
+        if code.upper() not in choices:
+            return self._ask_from(ctx, {"step": "from"}, wrong=code or "?")
+        state = {"step": "to", "from": choices[code.upper()].code}
+        return self._ask_to(ctx, state)
+
+    def _ask_to(self, ctx: Context, state: dict[str, Any], wrong: str = "") -> Step:
+        choices = [w for w in warehouses_for(ctx.uow, ctx.actor, None) if w.code != state["from"]]
+        keys = _warehouse_keys(self.key, "t", choices)
+        return Step([ctx.say("transfer_ask_to", keys, source=state["from"], wrong=wrong)], state)
+
+    def _to(self, ctx: Context, state: dict[str, Any], code: str) -> Step:
+        choices = {w.code.upper(): w for w in warehouses_for(ctx.uow, ctx.actor, None) if w.code != state["from"]}
+        if code.upper() not in choices:
+            return self._ask_to(ctx, state, wrong=code or "?")
+        state = {**state, "step": "lines", "to": choices[code.upper()].code, "lines": []}
+        return Step([ctx.say("transfer_ask_lines", source=state["from"], dest=state["to"])], state)
+
+    def _lines(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        lines: list[dict[str, Any]] = list(state["lines"])
+        if event.button == "u" and lines:
+            lines.pop()
+            return self._show(ctx, {**state, "lines": lines})
+        if event.button == "d" or is_word(event.text, DONE_WORDS):
+            if not lines:
+                return Step([ctx.say("transfer_line_form")], state)
+            return self._summary(ctx, state)
+        try:
+            added = [checked_line(ctx, ln) for ln in split_lines(event.text or "", prices=False)]
+        except BadForm:
+            return Step([ctx.say("transfer_line_form")], state)
+        except DomainError as error:
+            return Step([refusal(ctx, error, "transfer_line_form")], state)
+        return self._show(ctx, {**state, "lines": lines + added})
+
+    def _show(self, ctx: Context, state: dict[str, Any]) -> Step:
+        keys = buttons([(label(ctx, "transfer", "done"), f"{self.key}:d"),
+                        (label(ctx, "transfer", "undo"), f"{self.key}:u")])
+        return Step([ctx.say("transfer_lines", keys, lines=state["lines"], source=state["from"],
+                             dest=state["to"])], {**state, "step": "lines"})
+
+    def _summary(self, ctx: Context, state: dict[str, Any], first: list[Reply] | None = None) -> Step:
+        keys = buttons([(label(ctx, "transfer", "send"), f"{self.key}:ok"),
+                        (label(ctx, "transfer", "more"), f"{self.key}:m")],
+                       [(label(ctx, "transfer", "cancel"), f"{self.key}:x")])
+        reply = ctx.say("transfer_summary", keys, lines=state["lines"], source=state["from"], dest=state["to"])
+        return Step([*(first or []), reply], {**state, "step": "confirm"})
+
+    def _confirm(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        if event.button in ("m", "u"):
+            return self._lines(ctx, {**state, "step": "lines"}, event) if event.button == "u" else self._show(
+                ctx, state)
+        if event.button != "ok" and not is_word(event.text, DONE_WORDS | {"yes", "是", "发出", "send"}):
+            return self._summary(ctx, state)
+        lines = [LineIn(ln["item"], ln["qty"], unit=ln["unit"]) for ln in state["lines"]]
+        try:
+            sent = dispatch_transfer(ctx.uow, ctx.actor, state["from"], state["to"], lines)
+        except DomainError as error:
+            return self._summary(ctx, state, [refusal(ctx, error)])
+        return Step([ctx.say("transfer_done", sent=sent, source=state["from"], dest=state["to"])])
+
+
+class ReceiveTransferFlow:
+    """收调拨 / receivetransfer TR-...: per line received and damaged with a note; the rest is short."""
+
+    name = "receivetransfer"
+    key = "rt"
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """Open the transfer named, or ask for its number."""
+        ctx.actor.require(Permission.STOCK_TRANSFER)
+        number = first_word(args)
+        if not number:
+            return Step([ctx.say("receivetransfer_ask_number")], {"step": "number"})
+        return self._open(ctx, number)
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """Number, then per line received, damaged and a note when something is missing, then confirm."""
+        step = state.get("step")
+        if event.button == "x":
+            return Step([ctx.say("cancelled")])
+        if step == "number":
+            number = first_word(event.text)
+            if not number:
+                return Step([ctx.say("receivetransfer_ask_number")], state)
+            try:
+                return self._open(ctx, number)
+            except DomainError as error:
+                return Step([refusal(ctx, error, "receivetransfer_ask_number")], state)
+        if step == "received":
+            return self._received(ctx, state, event)
+        if step == "damaged":
+            return self._damaged(ctx, state, event)
+        if step == "note":
+            return self._note(ctx, state, event)
+        if step == "confirm":
+            return self._post(ctx, state, event)
+        return Step([ctx.say("receivetransfer_ask_number")], {"step": "number"})
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """A button of a receiving conversation that has ended."""
+        return Step([ctx.say("receivetransfer_expired")])
+
+    def _open(self, ctx: Context, number: str) -> Step:
+        view = transfer_view(ctx.uow, ctx.actor, number)
+        if view.status not in ("in_transit", "partially_received") or not view.lines:
+            return Step([ctx.say("receivetransfer_not_open", number=view.number, status=view.status)])
+        lines = [{"sku": ln.sku, "name_zh": ln.name_zh, "name_en": ln.name_en or ln.name_zh, "qty": str(ln.qty)}
+                 for ln in view.lines]
+        state = {"step": "received", "number": view.number, "from": view.from_warehouse, "to": view.to_warehouse,
+                 "lines": lines, "i": 0, "got": []}
+        intro = ctx.say("receivetransfer_lines", number=view.number, source=view.from_warehouse,
+                        dest=view.to_warehouse, lines=lines)
+        return Step([intro, self._ask(ctx, state)], state)
+
+    def _ask(self, ctx: Context, state: dict[str, Any]) -> Reply:
+        line = state["lines"][state["i"]]
+        keys = buttons([(label(ctx, "receivetransfer", "all", qty=Decimal(line["qty"])), f"{self.key}:a")],
+                       [(label(ctx, "receivetransfer", "finish"), f"{self.key}:f")])
+        return ctx.say("receivetransfer_ask_received", keys, line=line, n=state["i"] + 1, of=len(state["lines"]))
+
+    def _received(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        line = state["lines"][state["i"]]
+        if event.button == "f":
+            return self._summary(ctx, state)
+        try:
+            got = Decimal(line["qty"]) if event.button == "a" else parse_quantity(event.text, allow_zero=True)
+            if got > Decimal(line["qty"]):
+                return Step([ctx.say("receivetransfer_too_many", line=line, received=got), self._ask(ctx, state)],
+                            state)
+        except DomainError as error:
+            return Step([refusal(ctx, error), self._ask(ctx, state)], state)
+        current = {"sku": line["sku"], "sent": line["qty"], "received": str(got), "damaged": "0", "note": ""}
+        if got == Decimal(line["qty"]):
+            return self._keep(ctx, state, current)
+        keys = buttons([(label(ctx, "receivetransfer", "none"), f"{self.key}:z")])
+        return Step([ctx.say("receivetransfer_ask_damaged", keys, line=line, received=got,
+                                     missing=Decimal(line["qty"]) - got)],
+                    {**state, "step": "damaged", "current": current})
+
+    def _damaged(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        current = state["current"]
+        missing = Decimal(current["sent"]) - Decimal(current["received"])
+        try:
+            bad = Decimal(0) if event.button == "z" else parse_quantity(event.text, allow_zero=True)
+        except DomainError as error:
+            return Step([refusal(ctx, error, "receivetransfer_damaged_form", missing=missing)], state)
+        if bad > missing:
+            return Step([ctx.say("receivetransfer_damaged_form", missing=missing)], state)
+        current = {**current, "damaged": str(bad)}
+        return Step([ctx.say("receivetransfer_ask_note", sku=current["sku"], damaged=bad, short=missing - bad)],
+                    {**state, "step": "note", "current": current})
+
+    def _note(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        note = (event.text or "").strip()
+        if not note or len(note) > 200:
+            return Step([ctx.say("receivetransfer_note_form", limit=200)], state)
+        return self._keep(ctx, state, {**state["current"], "note": note})
+
+    def _keep(self, ctx: Context, state: dict[str, Any], current: dict[str, Any]) -> Step:
+        state = {**state, "got": [*state["got"], current], "current": None, "i": state["i"] + 1, "step": "received"}
+        if state["i"] >= len(state["lines"]):
+            return self._summary(ctx, state)
+        return Step([self._ask(ctx, state)], state)
+
+    def _summary(self, ctx: Context, state: dict[str, Any]) -> Step:
+        entered = {g["sku"] for g in state["got"]}
+        rest = [ln for ln in state["lines"] if ln["sku"] not in entered]
+        keys = buttons([(label(ctx, "receivetransfer", "post"), f"{self.key}:ok")],
+                       [(label(ctx, "receivetransfer", "cancel"), f"{self.key}:x")])
+        reply = ctx.say("receivetransfer_summary", keys, number=state["number"], got=state["got"], rest=rest)
+        return Step([reply], {**state, "step": "confirm"})
+
+    def _post(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        if event.button != "ok" and not is_word(event.text, DONE_WORDS | {"yes", "是", "确认"}):
+            return self._summary(ctx, state)
+        lines = [TransferReceiptIn(g["sku"], g["received"], g["damaged"], g["note"]) for g in state["got"]]
+        try:
+            receipt = receive_transfer_with_discrepancies(ctx.uow, ctx.actor, state["number"], lines)
+        except DomainError as error:
+            return Step([refusal(ctx, error)])
+        return Step([ctx.say("receivetransfer_done", receipt=receipt, dest=state["to"])])
+
+
+class CountFlow:
+    """盘点 / count WAREHOUSE: start or continue the open count sheet, count by SKU or scan, variances, submit."""
+
+    name = "count"
+    key = "ct"
+
+    def __init__(self, threshold: Decimal = DEFAULT_APPROVAL_THRESHOLD) -> None:
+        self.threshold = threshold
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """Open the warehouse named, or ask which one."""
+        ctx.actor.require(Permission.STOCKTAKE_COUNT)
+        code = first_word(args)
+        if code:
+            return self._open(ctx, code)
+        return self._ask_warehouse(ctx)
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """Counts ("SKU qty", or a scanned code then its quantity), "variances", "submit"."""
+        if event.button == "x":
+            return Step([ctx.say("cancelled")])
+        if state.get("step") == "warehouse":
+            code = event.button[1:] if event.button and event.button.startswith("w") else first_word(event.text)
+            if code.upper() not in {w.code.upper() for w in warehouses_for(ctx.uow, ctx.actor,
+                                                                            Permission.STOCKTAKE_COUNT)}:
+                return self._ask_warehouse(ctx, wrong=code or "?")
+            return self._open(ctx, code)
+        if event.button == "v" or is_word(event.text, VARIANCE_WORDS):
+            return self._variances(ctx, state)
+        if event.button == "s" or is_word(event.text, SUBMIT_WORDS):
+            return self._submit(ctx, state)
+        return self._count(ctx, state, (event.text or "").split())
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """A warehouse button of an ended conversation still opens the count."""
+        if payload.startswith("w"):
+            return self._open(ctx, payload[1:])
+        return Step([ctx.say("count_expired")])
+
+    def _ask_warehouse(self, ctx: Context, wrong: str = "") -> Step:
+        choices = warehouses_for(ctx.uow, ctx.actor, Permission.STOCKTAKE_COUNT)
+        return Step([ctx.say("count_ask_warehouse", _warehouse_keys(self.key, "w", choices), wrong=wrong)],
+                    {"step": "warehouse"})
+
+    def _open(self, ctx: Context, code: str) -> Step:
+        sheet = open_stocktake(ctx.uow, ctx.actor, code)
+        if sheet is not None and sheet.status != "counting":
+            return Step([ctx.say("count_waiting", number=sheet.number)])
+        if sheet is None:
+            started = start_stocktake(ctx.uow, ctx.actor, code)
+            number, reply = started.number, ctx.say("count_started", sheet=started)
+        else:
+            number, reply = sheet.number, ctx.say("count_continue", number=sheet.number, warehouse=code.upper())
+        return Step([reply], {"step": "count", "number": number, "warehouse": code.upper()})
+
+    def _keys(self, ctx: Context) -> tuple[tuple[Any, ...], ...]:
+        return buttons([(label(ctx, "count", "variances"), f"{self.key}:v"),
+                        (label(ctx, "count", "submit"), f"{self.key}:s")])
+
+    def _count(self, ctx: Context, state: dict[str, Any], tokens: list[str]) -> Step:
+        pending = state.get("pending")
+        if len(tokens) == 1 and pending and looks_numeric(tokens[0]):
+            item, qty, unit = pending, tokens[0], None
+        elif len(tokens) == 1 and not looks_numeric(tokens[0]) and len(tokens[0]) <= 64:
+            try:
+                product = products_in(ctx.tx, [tokens[0]])[tokens[0]]
+            except DomainError as error:
+                return Step([refusal(ctx, error, "count_form")], {**state, "pending": None})
+            return Step([ctx.say("count_ask_qty", sku=product.sku, name_zh=product.name_zh,
+                                 name_en=product.name_en or product.name_zh)], {**state, "pending": tokens[0]})
+        elif len(tokens) in (2, 3) and looks_numeric(tokens[1]) and len(tokens[0]) <= 64:
+            item, qty, unit = tokens[0], tokens[1], tokens[2] if len(tokens) == 3 else None
+        else:
+            return Step([ctx.say("count_form")], state)
+        try:
+            counted = count_item(ctx.uow, ctx.actor, state["number"], item, qty, unit)
+        except DomainError as error:
+            return Step([refusal(ctx, error, "count_form")], state)
+        return Step([ctx.say("count_counted", self._keys(ctx), counted=counted)], {**state, "pending": None})
+
+    def _variances(self, ctx: Context, state: dict[str, Any]) -> Step:
+        report = stocktake_variances(ctx.uow, ctx.actor, state["number"])
+        shown = [ln for ln in report.lines if ln.variance != 0][:SHOWN_VARIANCES]
+        return Step([ctx.say("count_variances", self._keys(ctx), report=report, lines=shown)], state)
+
+    def _submit(self, ctx: Context, state: dict[str, Any]) -> Step:
+        try:
+            outcome = submit_stocktake(ctx.uow, ctx.actor, state["number"], threshold=self.threshold)
+        except DomainError as error:
+            return Step([refusal(ctx, error, "count_form")], state)
+        awaiting = awaiting_approval(ctx.uow, "stocktake", outcome.number)
+        return Step([ctx.say("count_submitted", outcome=outcome, awaiting=awaiting)])
