@@ -35,7 +35,7 @@ class Texts:
     def error(self, lang: str, error: DomainError) -> str:
         """A domain error in words: template error/<code>, else the generic refusal."""
         try:
-            return self.render(lang, f"error/{error.code}", code=error.code, **error.params)
+            return self.render(lang, f"error/{error.code}", **{"code": error.code, **error.params})
         except TemplateNotFound:
             return self.render(lang, "error/_generic", code=error.code, params=error.params)
 

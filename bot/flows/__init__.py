@@ -4,15 +4,45 @@ from __future__ import annotations
 
 from bot.engine.engine import describe
 from bot.engine.flow import Command, Flow
+from bot.flows.admin import InviteFlow, LoginLinkFlow
+from bot.flows.approvals import ApprovalsFlow
 from bot.flows.basics import HelpFlow, LanguageFlow, StockFlow
+from bot.flows.partners import CustomerFlow, SupplierFlow
+from bot.flows.purchasing import PurchaseOrderFlow, ReceiveFlow
+from bot.flows.quick import QuickInFlow, QuickOutFlow
+from bot.flows.replenish import LowStockFlow
+from bot.flows.sales import OrdersFlow, SalesOrderFlow, ShipFlow
+from bot.flows.undo import UndoFlow
+from bot.flows.warehouse import CountFlow, ReceiveTransferFlow, TransferFlow
 
 COMMANDS: tuple[Command, ...] = (
     Command("help", ("help", "帮助", "菜单", "menu", "?", "？"), "Help / 帮助"),
     Command("stock", ("stock", "库存", "查库存", "search", "搜索", "查找"), "Stock by SKU, barcode or name / 查库存"),
     Command("language", ("lang", "language", "语言"), "Language / 语言"),
+    Command("sales", ("so", "order", "销售单", "开单"), "New sales order / 销售单"),
+    Command("orders", ("orders", "我的订单", "订单"), "My sales orders / 我的订单"),
+    Command("ship", ("ship", "发货"), "Ship a sales order / 发货"),
+    Command("customer", ("customer", "客户"), "Customer and history / 客户"),
+    Command("supplier", ("supplier", "供应商"), "Supplier and history / 供应商"),
+    Command("approvals", ("approvals", "approve", "审批"), "Pending approvals / 审批"),
+    Command("lowstock", ("lowstock", "缺货", "补货"), "Low stock, draft POs / 缺货"),
+    Command("po", ("po", "采购单", "采购"), "New purchase order / 采购单"),
+    Command("receive", ("receive", "收货"), "Receive a purchase order / 收货"),
+    Command("in", ("in", "入库"), "Quick receipt: in PO-... SKU qty, in WAREHOUSE SKU qty / 入库"),
+    Command("out", ("out", "出库"), "Quick issue: out WAREHOUSE SKU qty / 出库"),
+    Command("transfer", ("transfer", "调拨"), "Transfer between warehouses / 调拨"),
+    Command("receivetransfer", ("receivetransfer", "收调拨"), "Receive a transfer / 收调拨"),
+    Command("count", ("count", "盘点"), "Stocktake count / 盘点"),
+    Command("undo", ("undo", "撤销"), "Undo my last posting / 撤销"),
+    Command("invite", ("invite", "邀请"), "Invite a person (admin) / 邀请"),
+    Command("loginlink", ("loginlink", "登录链接"), "Browser sign-in link (admin) / 登录链接"),
 )
 
 
-def default_flows() -> list[Flow]:
-    """One instance of every flow."""
-    return [HelpFlow(describe(COMMANDS)), StockFlow(), LanguageFlow()]
+def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1:8080") -> list[Flow]:
+    """One instance of every flow; `bot_username` ([telegram]) and `public_url` ([server]) make links."""
+    return [HelpFlow(describe(COMMANDS)), StockFlow(), LanguageFlow(),
+            SalesOrderFlow(), OrdersFlow(), ShipFlow(), CustomerFlow(), SupplierFlow(), ApprovalsFlow(),
+            LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
+            PurchaseOrderFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(), ReceiveTransferFlow(),
+            CountFlow(), UndoFlow()]

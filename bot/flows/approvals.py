@@ -1,0 +1,66 @@
+"""Approvals in chat: what waits for me, approve with one tap, reject with a reason; also from a notification."""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+from bot.engine.flow import Context, Event, Step
+from bot.engine.replies import buttons
+from bot.flows.sales import refusal
+from core.errors import DomainError
+from core.services.approvals import decide, pending_for
+
+MAX_SHOWN = 10
+MAX_REASON = 500
+
+
+class ApprovalsFlow:
+    """审批 / approvals: each pending request with its summary and Approve / Reject buttons."""
+
+    name = "approvals"
+    key = "ap"
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """The requests this person may decide now, oldest first."""
+        waiting = pending_for(ctx.uow, ctx.actor)
+        if not waiting:
+            return Step([ctx.say("approvals_none")])
+        replies = [ctx.say("approvals_count", count=len(waiting), shown=min(len(waiting), MAX_SHOWN))]
+        for request in waiting[:MAX_SHOWN]:
+            keys = buttons([(ctx.text("sales_button_approve"), f"{self.key}:{request.request_id}:y"),
+                            (ctx.text("sales_button_reject"), f"{self.key}:{request.request_id}:n")])
+            replies.append(ctx.say("approvals_item", keys, r=request, s=request.summary))
+        return Step(replies)
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """The reason for a rejection (free text), or another Approve / Reject button."""
+        state = deepcopy(state)  # a new object: the conversation row saves only what changed
+        if event.button:
+            return self.button(ctx, event.button)
+        reason = (event.text or "").strip()
+        if not reason:
+            return Step([ctx.say("approvals_ask_reason", number=state.get("number", ""))], state)
+        if len(reason) > MAX_REASON:
+            return Step([ctx.say("approvals_reason_too_long", limit=MAX_REASON)], state)
+        return self._decide(ctx, int(state["request"]), False, reason, state)
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """'<request id>:y' approves; '<request id>:n' asks for the reason first."""
+        request_text, _, answer = payload.partition(":")
+        if not request_text.isdigit() or answer not in ("y", "n"):
+            return self.start(ctx, "")
+        request_id = int(request_text)
+        if answer == "y":
+            return self._decide(ctx, request_id, True, "", None)
+        waiting = {r.request_id: r.number for r in pending_for(ctx.uow, ctx.actor)}
+        number = waiting.get(request_id, "")
+        return Step([ctx.say("approvals_ask_reason", number=number)], {"request": request_id, "number": number})
+
+    def _decide(self, ctx: Context, request_id: int, approve: bool, reason: str,
+                state: dict[str, Any] | None) -> Step:
+        try:
+            result = decide(ctx.uow, ctx.actor, request_id, approve, reason)
+        except DomainError as error:
+            return Step([refusal(ctx, error)])
+        return Step([ctx.say("approvals_done", result=result, reason=reason)])

@@ -1,0 +1,52 @@
+"""Low stock in chat: the replenishment suggestions with their reasons, and one tap to draft purchase orders."""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+from bot.engine.flow import Context, Event, Step
+from bot.engine.replies import buttons
+from bot.flows.sales import product_name, refusal
+from core.errors import DomainError
+from core.services.replenishment import draft_purchase_orders, suggest_replenishment
+
+MAX_SHOWN = 30
+
+
+class LowStockFlow:
+    """缺货 / lowstock: what is below its minimum, why, how much to order; "Draft POs" groups them by supplier."""
+
+    name = "lowstock"
+    key = "ls"
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """The suggestions for every warehouse (or the one named)."""
+        warehouse = args.split()[0] if args.strip() else None
+        found = suggest_replenishment(ctx.uow, ctx.actor, warehouse)
+        if not found:
+            return Step([ctx.say("lowstock_none")])
+        items = [{"s": s, "name": product_name(ctx, s.name_zh, s.name_en)} for s in found[:MAX_SHOWN]]
+        orderable = [s for s in found if s.quantity > 0 and s.supplier_code]
+        keys = buttons([(ctx.text("sales_button_draft_pos"), f"{self.key}:draft" + (f":{warehouse}" if warehouse
+                                                                                 else ""))]) if orderable else ()
+        return Step([ctx.say("lowstock_list", keys, items=items, count=len(found), orderable=len(orderable))])
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """Low stock keeps no state; a button is handled as such."""
+        state = deepcopy(state)  # a new object: the conversation row saves only what changed
+        return self.button(ctx, event.button or "") if event.button else self.start(ctx, event.text or "")
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """draft[:<warehouse>]: the suggestions as they are now, turned into draft purchase orders."""
+        if not payload.startswith("draft"):
+            return self.start(ctx, "")
+        warehouse = payload.partition(":")[2][:20] or None
+        try:
+            found = suggest_replenishment(ctx.uow, ctx.actor, warehouse)
+            orderable = [s for s in found if s.quantity > 0 and s.supplier_code]
+            skipped = sorted({s.sku for s in found if s.quantity > 0 and not s.supplier_code})
+            orders = draft_purchase_orders(ctx.uow, ctx.actor, orderable)
+        except DomainError as error:
+            return Step([refusal(ctx, error)])
+        return Step([ctx.say("lowstock_drafted", orders=orders, skipped=skipped)])
