@@ -36,7 +36,8 @@ EXAMPLES, STEPS = 15, 20
 WAREHOUSES = ("MAIN", "NORTH")
 PURCHASE_PRICE = D("2.5")
 quantities = st.one_of(
-    st.integers(1, 12).map(D), st.integers(1, 200_000).map(lambda n: D(n).scaleb(-4))
+    st.integers(1, 12).map(D), st.integers(1, 200_000).map(lambda n: D(n).scaleb(-4)),
+    st.integers(1, 10**10).map(lambda n: D(n).scaleb(-4)),
 )
 costs = st.one_of(st.sampled_from([D(0), D("0.1"), D("9.99")]), st.integers(0, 10**9).map(lambda n: D(n).scaleb(-6)))
 warehouses = st.sampled_from(WAREHOUSES)
@@ -153,8 +154,14 @@ def run_books_machine(uow: UnitOfWork, shop: Shop, examples: int, steps: int) ->
             self.move(kind, warehouse, qty)
             self.value[kind] += round_money(qty * cost)
 
-        @rule(kind=kinds, warehouse=warehouses, qty=quantities)
-        def issue(self, kind: str, warehouse: str, qty: D) -> None:
+        def all_or(self, qty: D, whole: bool, kind: str, warehouse: str) -> D:
+            """Everything available when asked for the whole (and there is some), else `qty`."""
+            available = self.available(kind, warehouse)
+            return available if whole and available > 0 else qty
+
+        @rule(kind=kinds, warehouse=warehouses, qty=quantities, whole=st.booleans())
+        def issue(self, kind: str, warehouse: str, qty: D, whole: bool) -> None:
+            qty = self.all_or(qty, whole, kind, warehouse)
             if kind == "plain" and qty > self.available(kind, warehouse):
                 self.refused(OutOfStock, lambda: issue_stock(uow, admin, warehouse, [LineIn(self.skus[kind], qty)]))
                 return
@@ -165,8 +172,9 @@ def run_books_machine(uow: UnitOfWork, shop: Shop, examples: int, steps: int) ->
             self.move(kind, warehouse, -qty)
             self.value[kind] += expected
 
-        @rule(kind=kinds, warehouse=warehouses, qty=quantities, gain=st.booleans())
-        def adjust(self, kind: str, warehouse: str, qty: D, gain: bool) -> None:
+        @rule(kind=kinds, warehouse=warehouses, qty=quantities, gain=st.booleans(), whole=st.booleans())
+        def adjust(self, kind: str, warehouse: str, qty: D, gain: bool, whole: bool) -> None:
+            qty = qty if gain else self.all_or(qty, whole, kind, warehouse)
             signed = qty if gain else -qty
             line = [LineIn(self.skus[kind], signed)]
             if not gain and kind == "plain" and qty > self.available(kind, warehouse):
@@ -182,8 +190,9 @@ def run_books_machine(uow: UnitOfWork, shop: Shop, examples: int, steps: int) ->
             self.move(kind, warehouse, signed)
             self.value[kind] += expected
 
-        @rule(kind=kinds, source=warehouses, qty=quantities)
-        def dispatch(self, kind: str, source: str, qty: D) -> None:
+        @rule(kind=kinds, source=warehouses, qty=quantities, whole=st.booleans())
+        def dispatch(self, kind: str, source: str, qty: D, whole: bool) -> None:
+            qty = self.all_or(qty, whole, kind, source)
             dest = "NORTH" if source == "MAIN" else "MAIN"
             line = [LineIn(self.skus[kind], qty)]
             if kind == "plain" and qty > self.available(kind, source):

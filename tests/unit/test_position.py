@@ -44,6 +44,13 @@ def test_issuing_everything_takes_all_the_value_and_leaves_no_crumbs() -> None:
     assert (position.on_hand, position.value) == (D(0), D(0))
 
 
+def test_issuing_a_large_stock_entirely_takes_its_value_not_the_average_times_the_quantity() -> None:
+    position = stocked("30000", "10000.00")
+    # 30000 x 0.333333 would be 9999.99 and leave a ghost cent behind
+    assert position.apply(D(-30000)).value == D("-10000.00")
+    assert (position.on_hand, position.value) == (D(0), D(0))
+
+
 def test_an_issue_beyond_what_is_available_is_refused_and_changes_nothing() -> None:
     position = stocked("5", "50.00", reserved="4")
     before = (position.on_hand, position.reserved, position.value, position.avg_cost)
