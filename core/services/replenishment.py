@@ -13,7 +13,6 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     bindparam,
-    case,
     cast,
     func,
     select,
@@ -50,6 +49,7 @@ if TYPE_CHECKING:
 LOW_STOCK_ROLES = ("purchaser", "manager")
 DEMAND_KINDS = ("issue", "shipment")
 DEMAND_DAYS = 30
+LONGEST_TRANSACTION = timedelta(hours=1)
 DEFAULT_LEAD_TIME_DAYS = 7
 ON_ORDER_STATUSES = ("draft", "pending_approval", "approved", "partially_received")
 MAX_ORDER_LINES = 1000
@@ -247,13 +247,9 @@ def _below_minimum(tx: Tx, warehouse_id: int | None, rule_ids: Sequence[int] | N
         .where(*rule_filter, available < _raw(ReorderRule.minimum))
         .subquery("candidates")
     )
-    demand = (
-        select(StockMove.product_id, StockMove.warehouse_id,
-               cast(-func.sum(_raw(StockMove.qty)), BigInteger).label("out_qty"))
-        .join(StockDocument, StockDocument.id == StockMove.document_id)
-        .where(StockDocument.kind.in_(DEMAND_KINDS), StockMove.created_at >= since, _raw(StockMove.qty) < 0)
-        .group_by(StockMove.product_id, StockMove.warehouse_id)
-        .subquery("demand")
+    first_id = (
+        select(StockMove.id).where(StockMove.created_at >= since - LONGEST_TRANSACTION)
+        .order_by(StockMove.created_at, StockMove.id).limit(1).scalar_subquery()
     )
     on_order = (
         select(PurchaseOrder.warehouse_id, PurchaseOrderLine.product_id,
@@ -266,23 +262,24 @@ def _below_minimum(tx: Tx, warehouse_id: int | None, rule_ids: Sequence[int] | N
         .subquery("on_order")
     )
     c = candidates.c
-    out_qty = func.coalesce(demand.c.out_qty, 0)
-    open_qty = func.coalesce(on_order.c.open_qty, 0)
+    demand = (
+        select(cast(-func.sum(_raw(StockMove.qty)), BigInteger))
+        .join(StockDocument, StockDocument.id == StockMove.document_id)
+        .where(StockMove.product_id == c.product_id, StockMove.warehouse_id == c.warehouse_id,
+               StockMove.id >= first_id, StockMove.created_at >= since, _raw(StockMove.qty) < 0,
+               StockDocument.kind.in_(DEMAND_KINDS))
+        .scalar_subquery()
+    )
     lead_time = func.coalesce(c.lead_time_days, Supplier.lead_time_days, DEFAULT_LEAD_TIME_DAYS)
-    needed = c.maximum - c.available - open_qty + (out_qty * lead_time + DEMAND_DAYS - 1) // DEMAND_DAYS
-    needed = case((needed > 0, needed), else_=0)
-    quantity = (needed + c.pack_size - 1) // c.pack_size * c.pack_size
     return (
         select(c.rule_id, c.product_id, c.sku, c.name_zh, c.name_en, c.warehouse_id,
                Warehouse.code.label("warehouse"), c.supplier_id, Supplier.code.label("supplier_code"),
                Supplier.name.label("supplier_name"), c.lead_time_days.label("rule_lead_time"),
-               lead_time.label("lead_time"), c.available, c.minimum, c.maximum, open_qty.label("open_qty"),
-               ((out_qty + DEMAND_DAYS // 2) // DEMAND_DAYS).label("daily"), c.pack_size, needed.label("needed"),
-               quantity.label("quantity"))
+               lead_time.label("lead_time"), c.available, c.minimum, c.maximum, c.pack_size,
+               func.coalesce(on_order.c.open_qty, 0).label("open_qty"), func.coalesce(demand, 0).label("out_qty"))
         .select_from(candidates)
         .join(Warehouse, Warehouse.id == c.warehouse_id)
         .outerjoin(Supplier, Supplier.id == c.supplier_id)
-        .outerjoin(demand, and_(demand.c.product_id == c.product_id, demand.c.warehouse_id == c.warehouse_id))
         .outerjoin(on_order, and_(on_order.c.product_id == c.product_id, on_order.c.warehouse_id == c.warehouse_id))
         .order_by(Warehouse.code, c.sku)
     )
@@ -296,13 +293,19 @@ def _raw(column: Any) -> Any:
 def _suggestion(
     rule_id: int, product_id: int, sku: str, name_zh: str, name_en: str, warehouse_id: int, warehouse: str,
     supplier_id: int | None, supplier_code: str | None, supplier_name: str | None, rule_lead_time: int | None,
-    lead_time: int, *quantities: int,
+    lead_time: int, available: int, minimum: int, maximum: int, pack_size: int, open_qty: int, out_qty: int,
 ) -> Suggestion:
-    available, minimum, maximum, open_qty, daily, pack_size, needed, quantity = [
-        Decimal(q).scaleb(-QTY_SCALE) for q in quantities]
+    """Quantities arrive as stored integers (10^-4 units): the arithmetic is exact, rounding up to whole packs."""
+    needed = max(maximum - available - open_qty - (-out_qty * lead_time // DEMAND_DAYS), 0)
+    quantity = -(-needed // pack_size) * pack_size
+    daily = (out_qty + DEMAND_DAYS // 2) // DEMAND_DAYS
     lead_from = "rule" if rule_lead_time is not None else "supplier" if supplier_id else "default"
     code = "below_minimum" if quantity > 0 else "covered_by_open_orders"
-    reason = Reason(code, available, minimum, maximum, open_qty, daily, DEMAND_DAYS, lead_time, lead_from,
-                    pack_size, needed, quantity)
+    reason = Reason(code, _dec(available), _dec(minimum), _dec(maximum), _dec(open_qty), _dec(daily), DEMAND_DAYS,
+                    lead_time, lead_from, _dec(pack_size), _dec(needed), _dec(quantity))
     return Suggestion(rule_id, product_id, sku, name_zh, name_en, warehouse_id, warehouse, supplier_id,
-                      supplier_code, supplier_name, quantity, reason)
+                      supplier_code, supplier_name, reason.quantity, reason)
+
+
+def _dec(stored: int) -> Decimal:
+    return Decimal(stored).scaleb(-QTY_SCALE)
