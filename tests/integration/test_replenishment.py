@@ -25,7 +25,15 @@ from core.services.replenishment import (
     suggest_replenishment,
 )
 from core.services.setup import bootstrap
-from core.services.stock import LineIn, issue_stock, receive_stock, release_stock, reserve_stock
+from core.services.stock import (
+    LineIn,
+    adjust_stock,
+    dispatch_transfer,
+    issue_stock,
+    receive_stock,
+    release_stock,
+    reserve_stock,
+)
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 
@@ -167,18 +175,26 @@ def test_suggestions_cover_the_maximum_and_the_demand_over_the_lead_time(uow: Un
     assert suggest_replenishment(uow, shop.purchaser, rule_ids=[cup.rule_id]) == [cup]
 
 
-def test_old_demand_and_stock_above_the_minimum_are_left_out(engine: Engine, admin: Actor) -> None:
+def test_demand_counts_issues_of_the_last_30_days_only(engine: Engine, admin: Actor) -> None:
     now = [utcnow() - timedelta(days=40)]
     uow = UnitOfWork(engine, clock=lambda: now[0])
     bootstrap(uow)
     shop = make_shop(uow, admin)
     receive_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 100), LineIn("LAMP", 20)])
     issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 90)])
-    now[0] += timedelta(days=40)
+    now[0] += timedelta(days=20)
+    issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 3)])
+    now[0] += timedelta(days=20)
+    adjust_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", -2)], reason="dropped")
+    dispatch_transfer(uow, admin, "MAIN", "NORTH", [LineIn("LAMP", 1)])
     set_reorder_rule(uow, shop.purchaser, "RETRO-CLOCK", "MAIN", 20, 30, lead_time_days=10)
     set_reorder_rule(uow, shop.purchaser, "LAMP", "MAIN", 20, 30)
-    [clock] = suggest_replenishment(uow, shop.purchaser)
-    assert (clock.sku, clock.reason.daily_demand, clock.quantity) == ("RETRO-CLOCK", D(0), D(20))
+    [lamp, clock] = suggest_replenishment(uow, shop.purchaser)
+    # 3 issued in 30 days: 0.1 a day, 1 over 10 days; 30 - 5 available + 1
+    assert (clock.sku, clock.reason.available, clock.reason.daily_demand, clock.quantity) == (
+        "RETRO-CLOCK", D(5), D("0.1"), D(26))
+    assert (lamp.sku, lamp.reason.daily_demand, lamp.reason.lead_time_from, lamp.quantity) == (
+        "LAMP", D(0), "default", D(11))
 
 
 def test_accepted_suggestions_become_draft_orders_per_supplier_and_count_as_on_order(
