@@ -5,10 +5,13 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import buttons
 from bot.flows.sales import refusal
-from core.errors import DomainError
+from core.errors import AlreadyDecided, DomainError, UnknownDocument
+from core.models import ApprovalRequest
 from core.services.approvals import decide, pending_for
 
 MAX_SHOWN = 10
@@ -53,14 +56,21 @@ class ApprovalsFlow:
         request_id = int(request_text)
         if answer == "y":
             return self._decide(ctx, request_id, True, "", None)
-        waiting = {r.request_id: r.number for r in pending_for(ctx.uow, ctx.actor)}
-        number = waiting.get(request_id, "")
+        row = ctx.tx.session.execute(select(ApprovalRequest.number, ApprovalRequest.status)
+                                     .where(ApprovalRequest.id == request_id)).one_or_none()
+        if row is None:
+            return Step([ctx.say("approvals_unknown")])
+        if row.status != "pending":  # no reason to ask for: the core would refuse it anyway
+            return Step([refusal(ctx, AlreadyDecided(number=row.number, status=row.status))])
+        number = row.number
         return Step([ctx.say("approvals_ask_reason", number=number)], {"request": request_id, "number": number})
 
     def _decide(self, ctx: Context, request_id: int, approve: bool, reason: str,
                 state: dict[str, Any] | None) -> Step:
         try:
             result = decide(ctx.uow, ctx.actor, request_id, approve, reason)
+        except UnknownDocument:
+            return Step([ctx.say("approvals_unknown")])
         except DomainError as error:
             return Step([refusal(ctx, error)])
         return Step([ctx.say("approvals_done", result=result, reason=reason)])
