@@ -7,6 +7,7 @@ round(qty x average, 2), issuing the whole quantity takes the whole value."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
@@ -46,7 +47,7 @@ from core.services.stock import LineIn, dispatch_transfer
 from core.services.stocktake import count_item, start_stocktake, submit_stocktake
 from core.services.transfers import TransferReceiptIn, receive_transfer_with_discrepancies
 from core.uow import UnitOfWork
-from tests.factories import make_shop
+from tests.factories import Shop, make_shop
 
 
 class Clock:
@@ -60,7 +61,18 @@ class Clock:
         self.at = datetime(2026, 3, day, 9, 0, tzinfo=UTC)
 
 
-def test_a_month_of_trade_gives_the_figures_worked_out_by_hand(engine: Engine) -> None:
+@dataclass(frozen=True)
+class GoldenMonth:
+    uow: UnitOfWork
+    shop: Shop
+    po1: str
+    po2: str
+    so1: str
+    so2: str
+
+
+def trade_a_golden_month(engine: Engine) -> GoldenMonth:
+    """March 2026's trade on a fresh database (reused by the reports tests)."""
     clock = Clock()
     uow = UnitOfWork(engine, clock=clock)
     bootstrap(uow)
@@ -154,6 +166,12 @@ def test_a_month_of_trade_gives_the_figures_worked_out_by_hand(engine: Engine) -
     record_expense(uow, shop.finance, "freight", "35")
     record_expense(uow, shop.finance, "rent", "2000")
     record_income(uow, shop.finance, "interest", "2.50")
+    return GoldenMonth(uow, shop, po1, po2, so1, so2)
+
+
+def test_a_month_of_trade_gives_the_figures_worked_out_by_hand(engine: Engine) -> None:
+    golden = trade_a_golden_month(engine)
+    uow, shop, po2, so1 = golden.uow, golden.shop, golden.po2, golden.so1
 
     # Stock: MAIN 9 clocks 85.66 + 19 cups 57.00 = 142.66; NORTH 5 clocks 47.58 + 9 cups 27.00 = 74.58
     #   Check by flows: purchases 514.00 - purchase return 6.00 - cost of goods sold 284.76
