@@ -131,7 +131,8 @@ class TransferFlow:
     def _summary(self, ctx: Context, state: dict[str, Any], first: list[Reply] | None = None) -> Step:
         keys = buttons([(label(ctx, "transfer", "send"), f"{self.key}:ok"),
                         (label(ctx, "transfer", "more"), f"{self.key}:m")],
-                       [(label(ctx, "transfer", "cancel"), f"{self.key}:x")])
+                       [(label(ctx, "transfer", "undo"), f"{self.key}:u"),
+                        (label(ctx, "transfer", "cancel"), f"{self.key}:x")])
         reply = ctx.say("transfer_summary", keys, lines=state["lines"], source=state["from"], dest=state["to"])
         return Step([*(first or []), reply], {**state, "step": "confirm"})
 
@@ -332,15 +333,16 @@ class CountFlow:
 
     def _count(self, ctx: Context, state: dict[str, Any], tokens: list[str]) -> Step:
         pending = state.get("pending")
-        if len(tokens) == 1 and pending and looks_numeric(tokens[0]):
-            item, qty, unit = pending, tokens[0], None
-        elif len(tokens) == 1 and not looks_numeric(tokens[0]) and len(tokens[0]) <= 64:
+        if len(tokens) == 1 and len(tokens[0]) <= 64:
             try:
                 product = products_in(ctx.tx, [tokens[0]])[tokens[0]]
             except DomainError as error:
-                return Step([refusal(ctx, error, "count_form")], {**state, "pending": None})
-            return Step([ctx.say("count_ask_qty", sku=product.sku, name_zh=product.name_zh,
-                                 name_en=product.name_en or product.name_zh)], {**state, "pending": tokens[0]})
+                if not pending:
+                    return Step([refusal(ctx, error, "count_form")], {**state, "pending": None})
+                item, qty, unit = pending, tokens[0], None
+            else:
+                return Step([ctx.say("count_ask_qty", sku=product.sku, name_zh=product.name_zh,
+                                     name_en=product.name_en or product.name_zh)], {**state, "pending": tokens[0]})
         elif len(tokens) in (2, 3) and looks_numeric(tokens[1]) and len(tokens[0]) <= 64:
             item, qty, unit = tokens[0], tokens[1], tokens[2] if len(tokens) == 3 else None
         else:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from core.errors import UnknownDocument
+from core.errors import PermissionDenied, UnknownDocument
 from core.models import (
     ApprovalRequest,
     Employee,
@@ -67,7 +67,7 @@ def warehouses_for(uow: UnitOfWork, actor: Actor, permission: Permission | None)
 
 
 def transfer_view(uow: UnitOfWork, actor: Actor, number: str) -> TransferView:
-    """A transfer's lines still in transit, for staff who may move stock at either end."""
+    """A transfer's lines still in transit, for the staff of the receiving warehouse (who alone receive it)."""
 
     def work(tx: Tx) -> TransferView:
         sender, receiver = aliased(Warehouse), aliased(Warehouse)
@@ -80,9 +80,10 @@ def transfer_view(uow: UnitOfWork, actor: Actor, number: str) -> TransferView:
         if row is None:
             raise UnknownDocument(number=str(number)[:40])
         transfer, from_code, to_code = row
-        if not (actor.can(Permission.STOCK_TRANSFER, transfer.dest_warehouse_id)
-                or actor.can(Permission.STOCK_TRANSFER, transfer.warehouse_id)):
-            actor.require(Permission.STOCK_TRANSFER, transfer.dest_warehouse_id)
+        actor.require(Permission.STOCK_TRANSFER, transfer.dest_warehouse_id)
+        if transfer.dest_warehouse_id not in actor.warehouse_ids:
+            raise PermissionDenied(employee=actor.name, permission=Permission.STOCK_TRANSFER.value,
+                                   warehouse_id=transfer.dest_warehouse_id, reason="receiving_warehouse_staff_only")
         transit = transit_warehouse_in(tx)
         followers = select(StockDocument.id).where(
             StockDocument.source_type == "stock_document", StockDocument.source_id == transfer.id)

@@ -22,6 +22,7 @@ from tests.integration.chat_shop import BAD_QUANTITIES, books_clean, on_hand, op
 
 ORDER_TABLES = (PurchaseOrder, PurchaseOrderLine)
 RECEIPT_TABLES = (StockDocument, StockMove, PurchaseReceiptLine)
+LINE_FORM = "请按「SKU 数量 [单位] [单价]」输入，例如「A100 30」或「A100 2 箱 120」；输完发送「完成」。"
 
 
 @pytest.fixture
@@ -48,7 +49,8 @@ def test_a_purchaser_writes_an_order_in_chinese_and_it_is_approved_at_once(uow: 
     assert "LAMP" in chat.send("LAMP 1 50")[0]
     assert "合计：¥273.00" in chat.press(chat.button("撤回上一行"))[0]
     summary = chat.send("完成")[0]
-    assert summary.startswith("请确认采购单：\n供应商：Acme 贸易（ACME）\n仓库：MAIN") and summary.endswith("合计：¥273.00")
+    assert summary.startswith("请确认采购单：\n供应商：Acme 贸易（ACME）\n仓库：MAIN")
+    assert summary.endswith("合计：¥273.00")
     done = chat.press(chat.button("提交"))[0]
     number = re.search(r"PO-\d{4}-\d{6}", done)
     assert number is not None
@@ -92,9 +94,9 @@ def test_every_free_text_step_of_an_order_explains_bad_input_and_keeps_the_order
     }
     for bad in BAD_QUANTITIES:
         reply = chat.send(f"RETRO-CLOCK {bad}")[0]
-        assert reply.endswith("请按「SKU 数量 [单位] [单价]」输入，例如「A100 30」或「A100 2 箱 120」；输完发送「完成」。")
+        assert reply.endswith(LINE_FORM)
         assert reply.startswith(expected[bad])
-    assert chat.send("🙂") == ["请按「SKU 数量 [单位] [单价]」输入，例如「A100 30」或「A100 2 箱 120」；输完发送「完成」。"]
+    assert chat.send("🙂") == [LINE_FORM]
     assert chat.send("x" * 10_000) == ["消息太长了（最多 4000 个字符）。"]
     assert chat.send("NOPE-SKU 3")[0].startswith("找不到商品「NOPE-SKU」。")
     assert chat.send("RETRO-CLOCK 2 盒")[0].startswith("数量「盒」无效：没有这个包装单位。")
@@ -179,4 +181,5 @@ def test_receiving_explains_bad_quantities_and_refuses_other_warehouses_orders(u
     assert chat.send("x" * 300) == ["请用一句话写明拒收原因（1 到 200 个字）。"]
     assert rows(uow, *RECEIPT_TABLES, *ORDER_TABLES) == before
     chat.send("坏了")
-    assert chat.press(chat.button("完成"))[0].startswith(f"请确认 {number} 的收货：\n· RETRO-CLOCK：实收 3，拒收 1（坏了）")
+    summary = chat.press(chat.button("完成"))[0]
+    assert summary.startswith(f"请确认 {number} 的收货：\n· RETRO-CLOCK：实收 3，拒收 1（坏了）")
