@@ -51,7 +51,7 @@ SECURITY_HEADERS = MappingProxyType({
 WORDS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType({
     "zh_CN": MappingProxyType({
         "title": "jxc 聊天",
-        "placeholder": "输入消息，例如：库存 茶杯",
+        "placeholder": "输入消息，例如：库存 保温杯",
         "send": "发送",
         "sign_out": "退出登录",
         "welcome": "你好，{name}！发送「帮助」看看可以做什么。",
@@ -74,7 +74,7 @@ WORDS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType({
     }),
     "en": MappingProxyType({
         "title": "jxc chat",
-        "placeholder": "Type a message, e.g. stock cup",
+        "placeholder": "Type a message, e.g. stock mug",
         "send": "Send",
         "sign_out": "Sign out",
         "welcome": "Hello {name}! Send \"help\" to see what you can do.",

@@ -6,7 +6,9 @@ Skipped only when /usr/bin/chromium is missing locally; in CI (JXC_TEST_REQUIRE_
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,7 @@ from bot.server import build_app
 from core.config import Config
 from core.permissions import Actor
 from core.services.accounts import create_login_link
+from core.services.partners import NewCustomer, create_customer
 from core.services.stock import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import make_shop
@@ -139,7 +142,7 @@ def test_on_a_phone_an_employee_signs_in_looks_up_stock_and_switches_to_english_
         assert press(page, "English").inner_text() == "Language set to English."
         assert page.locator(".msg.mine").last.inner_text() == "English"
         assert page.locator("#send").inner_text() == "Send"
-        assert page.get_attribute("#text", "placeholder") == "Type a message, e.g. stock cup"
+        assert page.get_attribute("#text", "placeholder") == "Type a message, e.g. stock mug"
         english = say(page, "stock TEA-CUP").inner_text()
         assert "TEA-CUP" in english and "MAIN: 40 available" in english
 
@@ -161,3 +164,49 @@ def test_on_a_phone_an_employee_signs_in_looks_up_stock_and_switches_to_english_
         second.goto(f"{url}/chat/login?token={token}")
         assert second.locator("h1").inner_text() == "登录链接无效", "a used link is refused, in Chinese here"
 
+
+
+def tap(page: Any, data: str, label_part: str = "", data_end: str = "") -> Any:
+    """Tap the newest button whose data starts with `data` (ends with `data_end`, label has `label_part`)."""
+    before = page.locator(".msg.theirs").count()
+    ending = f'[data-data$="{data_end}"]' if data_end else ""
+    button = page.locator(f'.keys button[data-data^="{data}"]{ending}', has_text=label_part).last
+    if button.count() == 0:
+        raise AssertionError(f"no button {data!r} {label_part!r}; the chat ends with:\n"
+                             + "\n---\n".join(page.locator(".msg").all_inner_texts()[-3:]))
+    button.click()
+    return last_reply(page, before)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("bot.flows.sales") is None,
+                    reason="the sales-order flow (bot.flows.sales) is not in this tree yet")
+def test_a_sales_order_placed_with_buttons_is_approved_by_a_manager_in_another_browser_and_stock_is_reserved(
+    db_url: str, shop: UnitOfWork, admin: Actor, tmp_path: Path
+) -> None:
+    chromium()
+    create_customer(shop, admin, NewCustomer("C-BLUE", "蓝海百货", salesperson="sales-1"))
+    seller_token = create_login_link(shop, admin, "sales-1").code
+    manager_token = create_login_link(shop, admin, "manager-1").code
+    with serving(db_url) as url, browser() as launched:
+        seller = phone(launched, url, seller_token)
+        say(seller, "销售单")
+        say(seller, "蓝海")
+        tap(seller, "so:w", "MAIN")
+        lines = say(seller, "RETRO-CLOCK 5 15")
+        assert "RETRO-CLOCK" in lines.inner_text()
+        tap(seller, "so:done")
+        pending = tap(seller, "so:ok").inner_text()
+        number = re.search(r"SO-\d{4}-\d{6}", pending)[0]  # type: ignore[index]
+        before = say(seller, "库存 RETRO-CLOCK").inner_text()
+        assert "MAIN：可用 12" in before and "已预留" not in before, "nothing is reserved before approval"
+
+        manager = phone(launched, url, manager_token)
+        say(manager, "审批")
+        assert number in manager.locator("#log").inner_text()
+        decided = tap(manager, "ap:", data_end=":y").inner_text()
+        assert number in decided
+        manager.screenshot(path=str(tmp_path / "manager-approved.png"))
+
+        after = say(seller, "库存 RETRO-CLOCK").inner_text()
+        assert "MAIN：可用 7（在手 12，已预留 5）" in after, after
+        seller.screenshot(path=str(tmp_path / "seller-stock.png"))
