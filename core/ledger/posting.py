@@ -20,10 +20,13 @@ from core.uow import Tx
 LEVELS: Table = StockLevel.__table__  # type: ignore[assignment]
 MOVES: Table = StockMove.__table__  # type: ignore[assignment]
 # Built once: every posting runs them, and building a statement costs more than running it.
+# The single-column INs let SQLite search the (product, warehouse) key; a row-value IN alone scans every level.
 _LOCK_LEVELS = (
     select(LEVELS.c.id, LEVELS.c.product_id, LEVELS.c.warehouse_id, LEVELS.c.on_hand, LEVELS.c.reserved,
            LEVELS.c.value, LEVELS.c.avg_cost, LEVELS.c.allow_negative)
-    .where(tuple_(LEVELS.c.product_id, LEVELS.c.warehouse_id).in_(bindparam("keys", expanding=True)))
+    .where(LEVELS.c.product_id.in_(bindparam("products", expanding=True)),
+           LEVELS.c.warehouse_id.in_(bindparam("warehouses", expanding=True)),
+           tuple_(LEVELS.c.product_id, LEVELS.c.warehouse_id).in_(bindparam("keys", expanding=True)))
     .order_by(LEVELS.c.product_id, LEVELS.c.warehouse_id)
     .with_for_update()
 )
@@ -119,7 +122,8 @@ def _select_for_update(tx: Tx, keys: set[tuple[int, int]]) -> dict[tuple[int, in
             reserved=row.reserved, value=row.value, avg_cost=row.avg_cost,
             allow_negative=row.allow_negative, level_id=row.id,
         )
-        for row in tx.session.execute(_LOCK_LEVELS, {"keys": sorted(keys)})
+        for row in tx.session.execute(_LOCK_LEVELS, {
+            "products": sorted({p for p, _ in keys}), "warehouses": sorted({w for _, w in keys}), "keys": sorted(keys)})
     }
 
 
