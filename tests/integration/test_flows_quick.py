@@ -151,3 +151,14 @@ def test_undo_refuses_others_documents_used_goods_and_old_postings(
         "Correct it with a new document (for example an adjustment)."]
     assert rows(uow, *POSTING_TABLES) == before
     assert books_clean(uow)
+
+
+def test_help_lists_the_commands_each_role_may_use(uow: UnitOfWork, shop: Shop) -> None:
+    worker = person(uow, shop.admin, "warehouse-1")
+    menu = worker.send("帮助")[0]
+    assert "· 入库 PO-单号 SKU 数量 / 入库 仓库 SKU 数量：快速入库" in menu and "· 撤销：" in menu
+    assert "· 采购单 [供应商]" not in menu
+    buyer = person(uow, shop.admin, "purchaser-1", "en")
+    menu = buyer.send("help")[0]
+    assert '· po [supplier]: new purchase order, for example "po acme"' in menu and "· undo:" in menu
+    assert "receive [PO-NUMBER]" not in menu
