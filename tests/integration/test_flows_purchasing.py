@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from core.models import PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine, StockDocument, StockMove
+from core.models import Notification, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine, StockDocument, StockMove
 from core.permissions import Actor
 from core.services.approvals import set_rule
 from core.services.purchasing import (
@@ -147,6 +147,8 @@ def test_in_english_an_over_receipt_is_refused_then_the_rest_is_received(uow: Un
                        "that is beyond the tolerance and needs a manager, who has been told. Nothing was changed.")
     assert again.startswith("Line 1/2 RETRO-CLOCK Retro clock (24 outstanding)")
     assert rows(uow, *RECEIPT_TABLES) == before
+    told = uow.read(lambda tx: tx.session.query(Notification.event_type).all())
+    assert [t for (t,) in told if t == "over_receipt_needs_manager"] == ["over_receipt_needs_manager"]
     chat.press(chat.button("All 24"))
     chat.press(chat.button("None rejected"))
     chat.press(chat.button("All 10"))

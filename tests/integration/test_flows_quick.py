@@ -162,3 +162,12 @@ def test_help_lists_the_commands_each_role_may_use(uow: UnitOfWork, shop: Shop) 
     menu = buyer.send("help")[0]
     assert '· po [supplier]: new purchase order, for example "po acme"' in menu and "· undo:" in menu
     assert "receive [PO-NUMBER]" not in menu
+
+
+def test_a_product_not_on_the_order_is_named_as_such(uow: UnitOfWork, shop: Shop) -> None:
+    number = approved_order(shop)
+    chat = person(uow, shop.admin, "warehouse-1", "en")
+    before = rows(uow, *POSTING_TABLES)
+    assert chat.send(f"in {number} LAMP 2")[0].startswith(
+        'The quantity "LAMP" is not valid: that product is not on the document. Nothing was changed.')
+    assert rows(uow, *POSTING_TABLES) == before
