@@ -48,7 +48,9 @@ class InviteFlow:
     def _invite(self, ctx: Context, text: str) -> Step:
         parts = text.split()
         name, role = parts[0][:MAX_NAME], (parts[1].lower() if len(parts) > 1 else "")
-        if len(parts) > 2 or (role and role not in ROLES):
+        if len(parts) > 2:
+            return Step([ctx.say("invite_ask")], {"step": "name"})
+        if role and role not in ROLES:
             return Step([ctx.say("invite_bad_role", role=role[:20], roles=sorted(ROLES))], {"step": "name"})
         try:
             issued = create_invite(ctx.uow, ctx.actor, name, roles=(role,) if role else ())
