@@ -42,7 +42,7 @@ FROM step
 CROSS JOIN product p
 JOIN stock_document d ON d.id = :first_document + step.k - 1
 WHERE p.sku LIKE :pattern
-ORDER BY p.id, step.k
+ORDER BY step.k, p.id
 """
 FILL_LEVELS = """
 INSERT INTO stock_level (product_id, warehouse_id, on_hand, reserved, value, avg_cost, allow_negative, updated_at)
@@ -118,19 +118,22 @@ def fill_history(db: Database, moves_per_product: int) -> None:
 
 @contextmanager
 def _ledger_keys_set_aside(connection: Connection, backend: str) -> Iterator[None]:
-    """On PostgreSQL, drop the ledger's foreign keys, unique key and indexes for the bulk load and build them
-    again after from their definitions in the catalog (the metadata is left alone): the schema ends up the same,
-    and the load takes seconds instead of minutes of per-row checks."""
-    if backend != "postgresql":
-        yield
-        return
-    constraints = connection.execute(text(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = 'stock_move'::regclass AND contype IN ('f', 'u') ORDER BY contype DESC, conname")).all()
-    indexes = connection.execute(text(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-        "AND tablename = 'stock_move' AND indexname NOT IN (SELECT conname FROM pg_constraint "
-        "WHERE conrelid = 'stock_move'::regclass) ORDER BY indexname")).all()
+    """Drop the ledger's indexes (on PostgreSQL its foreign and unique keys too) for the bulk load and build them
+    again after from the database's own definitions (the shared metadata is left alone): the schema ends up the
+    same, and the load takes seconds instead of minutes of per-row index and key checks."""
+    if backend == "postgresql":
+        constraints = connection.execute(text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'stock_move'::regclass "
+            "AND contype IN ('f', 'u') ORDER BY contype DESC, conname")).all()
+        indexes = connection.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename = 'stock_move' AND indexname NOT IN (SELECT conname FROM pg_constraint "
+            "WHERE conrelid = 'stock_move'::regclass) ORDER BY indexname")).all()
+    else:
+        constraints = []
+        indexes = connection.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'stock_move' "
+            "AND sql IS NOT NULL ORDER BY name")).all()
     for name, _ in constraints:
         connection.execute(text(f'ALTER TABLE stock_move DROP CONSTRAINT "{name}"'))
     for name, _ in indexes:
