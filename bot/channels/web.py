@@ -154,7 +154,10 @@ class WebChannel:
     async def start(self) -> None:
         """Handle what a previous process recorded but did not process; the page shows it in the history."""
         for inbox_id in await asyncio.to_thread(self.engine.unprocessed, CHANNEL):
-            await asyncio.to_thread(self.engine.process, inbox_id)
+            try:
+                await asyncio.to_thread(self.engine.process, inbox_id)
+            except Exception:  # one message that cannot be handled must not keep the chat from starting
+                log.exception("web message %d left unprocessed", inbox_id)
 
     async def drain(self) -> None:
         """Nothing runs in the background: every message is answered within its own request."""
@@ -182,6 +185,9 @@ class WebChannel:
         except DomainError as error:
             log.info("web sign-in refused: %s", error.code)
             return self._render("login_failed.html", _reader_language(request), status=403)
+        previous = request.cookies.get(COOKIE, "")
+        if previous and len(previous) <= 100:
+            await asyncio.to_thread(sign_out, self.uow, previous)  # one browser, one session
         response = web.HTTPSeeOther("/chat")
         response.set_cookie(COOKIE, session.cookie, httponly=True, samesite="Lax", secure=self.settings.secure,
                             path="/chat", max_age=14 * 24 * 3600)
@@ -214,7 +220,11 @@ class WebChannel:
             inbound = _inbound(signed, await _json_body(request))
         except Refused as refused:
             return _error(refused, lang)
-        inbox_id, replies, lang = await asyncio.to_thread(self._exchange, inbound, signed.actor)
+        try:
+            inbox_id, replies, lang = await asyncio.to_thread(self._exchange, inbound, signed.actor)
+        except Exception:  # the page retries with the same id; the person reads a message, not a stack trace
+            log.exception("web message %s from %s failed", inbound.external_id, signed.actor.name)
+            return _error(Refused(500, "server"), lang)
         return web.json_response({"inbox_id": inbox_id, "lang": lang,
                                   "replies": [_reply_json(inbox_id, i, r) for i, r in enumerate(replies)]})
 

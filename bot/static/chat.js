@@ -131,6 +131,7 @@
     const mine = bubble("mine", shownText, "pending");
     setBusy(true);
     say("waiting");
+    let trouble = "network";
     try {
       for (let attempt = 0; attempt < 4; attempt++) {
         let response;
@@ -147,6 +148,7 @@
           continue;
         }
         if (response.status >= 500) {
+          trouble = "server";
           say("retrying");
           await sleep(800 * (attempt + 1));
           continue;
@@ -166,7 +168,8 @@
       }
       mine.classList.remove("pending");
       mine.classList.add("failed");
-      say("network");
+      bubble("theirs", t(trouble), "error");
+      say(null);
     } finally {
       setBusy(false);
     }

@@ -55,6 +55,22 @@ class ReportFlow:
         return Step([Reply("ok")])
 
 
+class BrokenFlow:
+    """Test-only: a flow with a bug."""
+
+    name = "broken"
+    key = "bk"
+
+    def start(self, ctx: Context, args: str) -> Step:
+        raise RuntimeError("a bug in a flow")
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        return self.start(ctx, "")
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        return self.start(ctx, "")
+
+
 @dataclass
 class Server:
     parts: AppParts
@@ -110,8 +126,9 @@ def config_for(db_url: str, public_url: str = "http://127.0.0.1:8080") -> Config
 
 
 async def start_server(db_url: str, public_url: str = "http://127.0.0.1:8080") -> Server:
-    parts = build_app_parts(config_for(db_url, public_url), flows=[*default_flows(), ReportFlow()],
-                            commands=[*COMMANDS, Command("report", ("report", "报表"), "test only", menu=False)])
+    parts = build_app_parts(config_for(db_url, public_url), flows=[*default_flows(), ReportFlow(), BrokenFlow()],
+                            commands=[*COMMANDS, Command("report", ("report", "报表"), "test only", menu=False),
+                                      Command("broken", ("broken",), "test only", menu=False)])
     runner = web.AppRunner(build_app(parts), handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -366,3 +383,42 @@ def test_signing_out_ends_the_session(db_url: str, shop: UnitOfWork, admin: Acto
 
     run(db_url, scenario)
     assert inbox_count(shop) == 0
+
+
+def test_a_bug_in_a_flow_answers_500_in_the_readers_words_and_a_retry_is_handled_again(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    token = link(shop, admin, "manager-1")
+
+    async def scenario(server: Server, browser: Callable[[], Browser]) -> None:
+        anna = browser()
+        await anna.sign_in(token)
+        message = {"id": str(uuid.uuid4()), "text": "broken"}
+        for _ in range(2):
+            status, answer = await anna.post(message)
+            assert (status, answer["message"]) == (500, "服务器出错了，请稍后再试。")
+        assert (await anna.say("帮助"))[0].startswith("manager-1，你好！")
+
+    run(db_url, scenario)
+    rows = shop.read(lambda tx: tx.session.execute(
+        select(InboxMessage.payload, InboxMessage.status).order_by(InboxMessage.id)).all())
+    assert [(r.payload["text"], r.status) for r in rows] == [("broken", "received"), ("帮助", "replied")]
+
+
+def test_signing_in_again_in_the_same_browser_ends_the_previous_session(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    first, second = link(shop, admin, "manager-1"), link(shop, admin, "sales-1")
+
+    async def scenario(server: Server, browser: Callable[[], Browser]) -> None:
+        anna = browser()
+        await anna.sign_in(first)
+        old_cookie = anna.http.cookie_jar.filter_cookies(URL(server.url + "/chat"))["jxc_session"].value
+        await anna.sign_in(second)
+        status, page, _ = await anna.open("/chat")
+        assert status == 200 and "sales-1" in page
+        other = browser()
+        other.http.cookie_jar.update_cookies({"jxc_session": old_cookie})
+        assert (await other.open("/chat"))[0] == 401
+
+    run(db_url, scenario)
