@@ -34,6 +34,7 @@ REVERSIBLE: Mapping[str, Permission] = MappingProxyType({
     "receipt": Permission.STOCK_RECEIVE, "issue": Permission.STOCK_ISSUE,
     "adjustment": Permission.STOCK_ADJUST, "po_receipt": Permission.PURCHASE_RECEIVE,
 })
+AUTOMATIC = ("reversal", "reservation", "release", "so_reservation", "so_release")
 PO_LINES: Table = PurchaseOrderLine.__table__  # type: ignore[assignment]
 _REVERSAL_OF = select(StockDocument.number).where(
     StockDocument.kind == "reversal", StockDocument.source_type == "stock_document",
@@ -77,7 +78,7 @@ class Reversal:
 
 
 def last_posting(uow: UnitOfWork, actor: Actor, window: timedelta = UNDO_WINDOW) -> str | None:
-    """The number of the actor's newest posting (not a reversal, not reversed) within the window, if any."""
+    """The actor's newest posting within the window not yet reversed (reservations and reversals aside), if any."""
 
     def work(tx: Tx) -> str | None:
         reversed_ids = select(StockDocument.source_id).where(
@@ -85,7 +86,7 @@ def last_posting(uow: UnitOfWork, actor: Actor, window: timedelta = UNDO_WINDOW)
             StockDocument.employee_id == actor.employee_id)
         return tx.session.scalar(
             select(StockDocument.number)
-            .where(StockDocument.employee_id == actor.employee_id, StockDocument.kind != "reversal",
+            .where(StockDocument.employee_id == actor.employee_id, StockDocument.kind.not_in(AUTOMATIC),
                    StockDocument.created_at >= tx.now - window, StockDocument.id.not_in(reversed_ids))
             .order_by(StockDocument.id.desc()).limit(1))
 

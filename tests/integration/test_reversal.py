@@ -24,7 +24,7 @@ from core.services.purchasing import (
     submit_purchase_order,
 )
 from core.services.reversal import last_posting, reverse_document, undo_preview
-from core.services.stock import LineIn, adjust_stock, dispatch_transfer, issue_stock, receive_stock
+from core.services.stock import LineIn, adjust_stock, dispatch_transfer, issue_stock, receive_stock, reserve_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 
@@ -161,3 +161,11 @@ def test_a_purchase_receipt_undone_gives_the_order_its_quantities_and_status_bac
     again = receive_purchase(uow, shop.warehouse, order.number, [ReceiptLineIn("RETRO-CLOCK", 10)])
     assert again.status == "partially_received"
     assert uow.read(check_ledger) == []
+
+
+def test_reservations_are_not_what_undo_offers(uow: UnitOfWork, shop: Shop) -> None:
+    posted = receive_stock(uow, shop.warehouse, "MAIN", [LineIn("TEA-CUP", 9)])
+    reserve_stock(uow, shop.warehouse, "MAIN", [LineIn("TEA-CUP", 2)])
+    assert last_posting(uow, shop.warehouse) == posted.number
+    with pytest.raises(UndoStockUsed):
+        reverse_document(uow, shop.warehouse, posted.number)
