@@ -111,3 +111,17 @@ def test_a_login_link_in_both_languages_signs_in_once(uow: UnitOfWork, shop: Sho
     reply = boss.send("loginlink finance-1")[0]
     assert reply.startswith("Browser sign-in link for finance-1 (one use, valid until ")
     assert "https://jxc.example.com/chat/login?token=" in reply
+
+
+def test_help_lists_sales_approval_and_admin_commands_by_role(uow: UnitOfWork, shop: Shop) -> None:
+    seller = chat_of(uow, shop.admin, "sales-1", "1001")
+    menu = seller.send("帮助")[0]
+    assert "· 开单 [客户]：新建销售单" in menu and "· 客户 名称：" in menu
+    assert "审批" not in menu and "缺货" not in menu and "邀请" not in menu and "发货" not in menu
+    boss = chat_of(uow, shop.admin, "manager-1", "2001", "en")
+    menu = boss.send("help")[0]
+    assert "· approvals: documents waiting for you" in menu and "· lowstock: " in menu
+    assert "· ship SO-NUMBER: ship all or line by line" in menu
+    assert "invite" not in menu
+    owner = chat_of(uow, shop.admin, "system", "9001", "en")
+    assert "· invite NAME ROLE: a one-time invite code" in owner.send("help")[0]
