@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -70,9 +70,9 @@ class ReorderRuleOut:
     active: bool
 
 
-@dataclass(frozen=True)
-class Reason:
-    """Why this quantity, as numbers a template puts into words.
+class Reason(NamedTuple):
+    """Why this quantity, as numbers a template puts into words (a NamedTuple: immutable and cheap to build
+    by the hundred thousand).
 
     code: "below_minimum" (order = maximum - available - on order + daily demand x lead time, rounded up to
     whole packs) or "covered_by_open_orders" (open purchase orders already cover it; quantity 0).
@@ -92,9 +92,8 @@ class Reason:
     quantity: Decimal
 
 
-@dataclass(frozen=True)
-class Suggestion:
-    """A suggested order of one product for one warehouse, from its reorder rule."""
+class Suggestion(NamedTuple):
+    """A suggested order of one product for one warehouse, from its reorder rule (immutable, like Reason)."""
 
     rule_id: int
     product_id: int
@@ -159,9 +158,10 @@ _RULES_AND_RECIPIENTS = (
     .join(Warehouse, Warehouse.id == ReorderRule.warehouse_id)
     .join(EmployeeRole, EmployeeRole.role.in_(LOW_STOCK_ROLES))
     .join(Employee, and_(Employee.id == EmployeeRole.employee_id, Employee.active))
-    .where(ReorderRule.active,
+    .where(ReorderRule.active, ReorderRule.product_id.in_(bindparam("products", expanding=True)),
+           ReorderRule.warehouse_id.in_(bindparam("warehouses", expanding=True)),
            tuple_(ReorderRule.product_id, ReorderRule.warehouse_id).in_(bindparam("keys", expanding=True)))
-)
+)  # the single-column INs let SQLite search the rule key; a row-value IN alone scans every rule
 
 
 def warn_low_stock(tx: Tx, document_id: int, dropped: Mapping[Key, tuple[Decimal, Decimal]]) -> int:
@@ -169,7 +169,9 @@ def warn_low_stock(tx: Tx, document_id: int, dropped: Mapping[Key, tuple[Decimal
     one query for their rules and recipients, one insert for the warnings of those that crossed the minimum."""
     if not dropped:
         return 0
-    rows = tx.session.execute(_RULES_AND_RECIPIENTS, {"keys": sorted(dropped)})
+    rows = tx.session.execute(_RULES_AND_RECIPIENTS, {
+        "products": sorted({p for p, _ in dropped}), "warehouses": sorted({w for _, w in dropped}),
+        "keys": sorted(dropped)})
     notes: dict[str, Note] = {}
     for r in rows:
         before, after = dropped[(r.product_id, r.warehouse_id)]
@@ -198,7 +200,8 @@ def suggest_replenishment(
         if tx.dialect == "postgresql":
             tx.session.execute(text("SET LOCAL jit = off"))  # compiling this one query costs more than it saves
         rows = tx.session.connection().execute(_below_minimum(tx, warehouse_id, rule_ids)).all()
-        return [_suggestion(*row) for row in rows]
+        decimals = _Decimals()
+        return [_suggestion(decimals, *row) for row in rows]
 
     return uow.read(work)
 
@@ -291,8 +294,8 @@ def _raw(column: Any) -> Any:
 
 
 def _suggestion(
-    rule_id: int, product_id: int, sku: str, name_zh: str, name_en: str, warehouse_id: int, warehouse: str,
-    supplier_id: int | None, supplier_code: str | None, supplier_name: str | None, rule_lead_time: int | None,
+    dec: _Decimals, rule_id: int, product_id: int, sku: str, name_zh: str, name_en: str, warehouse_id: int,
+    warehouse: str, supplier_id: int | None, supplier_code: str | None, supplier_name: str | None, rule_lead_time: int | None,
     lead_time: int, available: int, minimum: int, maximum: int, pack_size: int, open_qty: int, out_qty: int,
 ) -> Suggestion:
     """Quantities arrive as stored integers (10^-4 units): the arithmetic is exact, rounding up to whole packs."""
@@ -301,11 +304,15 @@ def _suggestion(
     daily = (out_qty + DEMAND_DAYS // 2) // DEMAND_DAYS
     lead_from = "rule" if rule_lead_time is not None else "supplier" if supplier_id else "default"
     code = "below_minimum" if quantity > 0 else "covered_by_open_orders"
-    reason = Reason(code, _dec(available), _dec(minimum), _dec(maximum), _dec(open_qty), _dec(daily), DEMAND_DAYS,
-                    lead_time, lead_from, _dec(pack_size), _dec(needed), _dec(quantity))
+    reason = Reason(code, dec[available], dec[minimum], dec[maximum], dec[open_qty], dec[daily], DEMAND_DAYS,
+                    lead_time, lead_from, dec[pack_size], dec[needed], dec[quantity])
     return Suggestion(rule_id, product_id, sku, name_zh, name_en, warehouse_id, warehouse, supplier_id,
                       supplier_code, supplier_name, reason.quantity, reason)
 
 
-def _dec(stored: int) -> Decimal:
-    return Decimal(stored).scaleb(-QTY_SCALE)
+class _Decimals(dict[int, Decimal]):
+    """Stored quantities as Decimals, each distinct value converted once (minimums and pack sizes repeat)."""
+
+    def __missing__(self, stored: int) -> Decimal:
+        value = self[stored] = Decimal(stored).scaleb(-QTY_SCALE)
+        return value
