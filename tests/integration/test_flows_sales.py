@@ -297,3 +297,44 @@ def test_supplier_lookup_shows_orders_to_a_purchaser_and_is_refused_to_sales(uow
     assert buyer.send("supplier nobody") == ['No supplier matches "nobody". Try another word:']
     seller = chat_of(uow, shop.admin, "sales-1", "1001")
     assert seller.send("供应商 clock") == ["你没有权限执行这个操作。"]
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_every_free_text_step_answers_nonsense_in_the_readers_language_and_waits(
+    uow: UnitOfWork, shop: Shop, language: str
+) -> None:
+    zh = language == "zh_CN"
+    draft = create_sales_order(uow, shop.sales, "ACME", "MAIN", [SalesLineIn("TEA-CUP", 4)])
+    number = submit_sales_order(uow, shop.sales, draft.number).number
+    before = rows(uow)
+    seller = chat_of(uow, shop.admin, "sales-1", "1001", language)
+    seller.send("开单" if zh else "so")
+    for nonsense in ("😀", "1e309", "-1", "' OR 1=1 --"):
+        expected = (f"没有找到与「{nonsense}」匹配的客户" if zh else f'No customer matches "{nonsense}"')
+        assert seller.send(nonsense)[0].startswith(expected)
+    assert seller.send("z" * 10_000)[0].startswith("消息太长了" if zh else "That message is too long")
+    assert "ACME" in seller.send("acme")[0], "still at the customer step"
+    seller.send("取消")
+    seller.send("客户" if zh else "customer")
+    assert seller.send("😀")[0].startswith("没有找到与「😀」匹配的客户" if zh else 'No customer matches "😀"')
+    assert seller.send("acme")[0].startswith("客户 ACME" if zh else "Customer ACME")
+
+    worker = chat_of(uow, shop.admin, "warehouse-1", "3001", language)
+    worker.send("发货" if zh else "ship")
+    for nonsense in ("😀", "SO-1999-000009"):
+        reply = worker.send(nonsense)
+        assert reply[0] == (f"找不到单据「{nonsense}」，或你无权查看。" if zh else
+                            f'No document "{nonsense}", or you may not see it.')
+        assert reply[1] == ("要发货的销售单号是？（例如 SO-2026-000001）" if zh else
+                            "Which sales order to ship? (for example SO-2026-000001)")
+    worker.send(number)
+    worker.press(worker.button("逐行发货" if zh else "Line by line"))
+    for nonsense in ("😀", "four", "1e309", "-4", "0.00001"):
+        reply = worker.send(nonsense)
+        assert reply[0].startswith(f"数量「{nonsense}」无效" if zh else f'The quantity "{nonsense}" is not valid')
+        assert reply[1].startswith("第 1/1 行：TEA-CUP" if zh else "Line 1/1: TEA-CUP")
+    assert worker.send("z" * 10_000)[0].startswith("消息太长了" if zh else "That message is too long")
+    assert rows(uow) == before, "nothing was written"
+    assert worker.send("4")[0].endswith("现在是「已发货」。" if zh else "is now shipped.")
+    assert level(uow, "TEA-CUP") == (D(96), D(0))
+    assert ledger_clean(uow)
