@@ -7,13 +7,14 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import history_independence, posting_efficiency, statements_per_document
+from benchmarks import history_independence, posting_efficiency, statements_per_document, telegram_throughput
 from benchmarks.common import Backend, backends_from_env
 
 BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "posting_efficiency": posting_efficiency.main,
     "statements_per_document": statements_per_document.main,
     "history_independence": history_independence.main,
+    "telegram_throughput": telegram_throughput.main,
 }
 
 

@@ -120,6 +120,8 @@ class TelegramChannel:
         self._chat_pace: dict[str, AsyncLimiter] = {}
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._consumer: asyncio.Task[None] | None = None
+        self._delivered: list[int] = []
+        self._marker: asyncio.Task[None] | None = None
         self._started = False
         self._ready = False
 
@@ -151,17 +153,17 @@ class TelegramChannel:
         self._ready = True
 
     async def drain(self) -> None:
-        """Stop polling (the webhook route closes with the server); the server then awaits work in flight."""
+        """Stop polling (the webhook route closes with the server) and record every update already fetched;
+        the server then awaits the work in flight."""
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
         if self._consumer is not None:
-            # what the updater fetched but we did not take yet stays unconfirmed at Telegram only if we never
-            # asked for the next batch; take what is queued so that it is recorded before we go
-            while not self.app.update_queue.empty():
-                await self._accept(self.app.update_queue.get_nowait())
+            await self.app.update_queue.join()
             self._consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._consumer
+            self._consumer = None
+        self._ready = False
 
     async def stop(self) -> None:
         if self._started:
@@ -193,13 +195,16 @@ class TelegramChannel:
     # ---- one update ------------------------------------------------------------------------------------------
 
     async def _consume(self) -> None:
+        queue = self.app.update_queue
         while True:
-            update = await self.app.update_queue.get()
+            update = await queue.get()
             try:
                 if isinstance(update, Update):
                     await self._accept(update)
             except Exception:
                 log.exception("telegram: could not record a polled update")
+            finally:
+                queue.task_done()
 
     async def _accept(self, update: Update) -> None:
         """Commit the update to the inbox, then process and reply in the background."""
@@ -239,7 +244,15 @@ class TelegramChannel:
         except TelegramError:
             log.exception("telegram: replies to update %d not sent; they are resent at the next start", inbox_id)
             return
-        await asyncio.to_thread(self.engine.delivered, inbox_id)
+        self._delivered.append(inbox_id)
+        if self._marker is None or self._marker.done():
+            self._marker = self.in_flight.spawn(self._mark_delivered(), "telegram-delivered")
+
+    async def _mark_delivered(self) -> None:
+        """Confirm sent replies in batches: whatever was sent while the previous batch was being written."""
+        while self._delivered:
+            ids, self._delivered = self._delivered, []
+            await asyncio.to_thread(self.engine.delivered, *ids)
 
     @contextlib.asynccontextmanager
     async def _chat_turn(self, chat_id: str) -> Any:

@@ -94,10 +94,10 @@ class Engine:
             for m in tx.session.scalars(statement)
         ])
 
-    def delivered(self, inbox_id: int) -> None:
-        """Mark the replies of an update as sent."""
+    def delivered(self, *inbox_ids: int) -> None:
+        """Mark the replies of updates as sent (one statement for any number of them)."""
         self.uow.run(lambda tx: tx.session.execute(
-            update(InboxMessage).where(InboxMessage.id == inbox_id).values(status="replied")))
+            update(InboxMessage).where(InboxMessage.id.in_(inbox_ids)).values(status="replied")))
 
     def _process(self, tx: Tx, inbox_id: int) -> list[Reply]:
         row = tx.session.execute(

@@ -48,6 +48,7 @@ class FakeTelegram:
     token: str = "123456:TEST-token"
     calls: list[Call] = field(default_factory=list)
     send_delay: float = 0.0
+    down: bool = False
     _failures: list[int] = field(default_factory=list)
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -117,6 +118,9 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         params = await _params(request)
+        if self.down:
+            await self._record(Call(f"{method}:502", params, time.monotonic()))
+            return web.Response(status=502, text="Bad Gateway")
         if method in SENDING and self._failures:
             retry = self._failures.pop(0)
             await self._record(Call(f"{method}:429", params, time.monotonic()))

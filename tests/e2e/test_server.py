@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import select
 
+from bot import server
 from bot.channels.telegram import TelegramConfigError, TelegramSettings
 from bot.cli import main as cli_main
 from bot.composition import build_app_parts
@@ -110,7 +111,7 @@ api_file_url = "{fake.api_file_url}"
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         try:
             async with aiohttp.ClientSession() as http:
-                deadline = time.monotonic() + 30
+                deadline = time.monotonic() + 90
                 while True:
                     try:
                         async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
@@ -176,3 +177,27 @@ def test_jxc_invite_prints_a_deep_link_whose_code_binds_the_telegram_account_and
             await s.stop()
 
     run(scenario)
+
+
+def test_while_telegram_is_unreachable_the_server_answers_health_refuses_updates_unstored_and_keeps_trying(
+    db_url: str, uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server, "START_RETRY", 0.2)
+
+    async def scenario(fake: FakeTelegram) -> None:
+        fake.down = True
+        s = await start_stack(db_url, fake)
+        try:
+            async with s.http.get(f"{s.url}/healthz") as response:
+                assert response.status == 200
+            assert await s.post(message_update(50, 6004, "help")) == 503, "Telegram will redeliver it"
+            fake.down = False
+            await fake.wait_for("setWebhook")
+            assert await s.post(message_update(50, 6004, "help")) == 200
+            await s.settle()
+            assert len(fake.sent(6004)) == 1
+        finally:
+            await s.stop()
+
+    run(scenario)
+    assert uow.read(lambda tx: list(tx.session.scalars(select(InboxMessage.external_id)))) == ["50"]
