@@ -223,3 +223,18 @@ def test_an_order_approved_by_two_levels_reports_who_is_next(uow: UnitOfWork, sh
     assert level(uow, "TEA-CUP") == (D(100), D(2))
     assert uow.read(lambda tx: tx.session.scalar(select(SalesOrder.status).where(SalesOrder.number == number))) \
         == "approved"
+
+
+def test_a_purchase_order_is_shown_with_its_supplier_and_approved_from_chat(uow: UnitOfWork, low: Shop) -> None:
+    from core.services.approvals import set_rule
+    from core.services.purchasing import PurchaseLineIn, create_purchase_order, submit_purchase_order
+
+    set_rule(uow, low.admin, "purchase_order", "0", ["manager"])
+    draft = create_purchase_order(uow, low.purchaser, "CLOCKCO", "MAIN", [PurchaseLineIn("RETRO-CLOCK", 24, "9.5")])
+    assert submit_purchase_order(uow, low.purchaser, draft.number).status == "pending_approval"
+    boss = chat_of(uow, low.admin, "manager-1", "2001", "en")
+    replies = boss.send("approvals")
+    assert replies[1].startswith(f"Purchase order {draft.number}, amount CN¥228.00, by purchaser-1")
+    assert "Supplier: CLOCKCO Clock Company" in replies[1] and "· RETRO-CLOCK × 24 @ 9.50" in replies[1]
+    assert boss.press(boss.button("Approve")) == [f"Approved {draft.number}. The document is now approved."]
+    assert get_purchase_order(uow, low.admin, draft.number).status == "approved"
