@@ -296,7 +296,8 @@ def _raw(column: Any) -> Any:
 def _suggestion(
     dec: _Decimals, rule_id: int, product_id: int, sku: str, name_zh: str, name_en: str, warehouse_id: int,
     warehouse: str, supplier_id: int | None, supplier_code: str | None, supplier_name: str | None,
-    rule_lead_time: int | None, lead_time: int, available: int, minimum: int, maximum: int, pack_size: int, open_qty: int, out_qty: int,
+    rule_lead_time: int | None, lead_time: int, available: int, minimum: int, maximum: int, pack_size: int,
+    open_qty: int, out_qty: int,
 ) -> Suggestion:
     """Quantities arrive as stored integers (10^-4 units): the arithmetic is exact, rounding up to whole packs."""
     needed = max(maximum - available - open_qty - (-out_qty * lead_time // DEMAND_DAYS), 0)
