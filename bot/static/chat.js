@@ -102,6 +102,8 @@
     document.documentElement.lang = lang === "zh_CN" ? "zh-CN" : "en";
     document.title = t("title");
     document.querySelectorAll("[data-word]").forEach((el) => { el.textContent = t(el.dataset.word); });
+    const welcome = log.querySelector(".welcome");
+    if (welcome) welcome.firstElementChild.textContent = t("welcome").replace("{name}", welcome.dataset.welcome);
     input.placeholder = t("placeholder");
     input.setAttribute("aria-label", t("placeholder"));
   }

@@ -142,6 +142,7 @@ def test_on_a_phone_an_employee_signs_in_looks_up_stock_and_switches_to_english_
         assert press(page, "English").inner_text() == "Language set to English."
         assert page.locator(".msg.mine").last.inner_text() == "English"
         assert page.locator("#send").inner_text() == "Send"
+        assert page.locator(".welcome").inner_text() == 'Hello manager-1! Send "help" to see what you can do.'
         assert page.get_attribute("#text", "placeholder") == "Type a message, e.g. stock mug"
         english = say(page, "stock TEA-CUP").inner_text()
         assert "TEA-CUP" in english and "MAIN: 40 available" in english
