@@ -238,3 +238,22 @@ def test_a_purchase_order_is_shown_with_its_supplier_and_approved_from_chat(uow:
     assert "Supplier: CLOCKCO Clock Company" in replies[1] and "· RETRO-CLOCK × 24 @ 9.50" in replies[1]
     assert boss.press(boss.button("Approve")) == [f"Approved {draft.number}. The document is now approved."]
     assert get_purchase_order(uow, low.admin, draft.number).status == "approved"
+
+
+def test_an_order_over_the_credit_limit_says_so_to_the_seller_and_the_approver(uow: UnitOfWork, shop: Shop) -> None:
+    create_customer(uow, shop.admin, NewCustomer("TIGHT", "Tight Budget Ltd", credit_limit="300",
+                                                 salesperson="sales-1"))
+    seller = chat_of(uow, shop.admin, "sales-1", "1001")
+    seller.send("开单 tight")
+    seller.press(seller.button("MAIN"))
+    seller.send("RETRO-CLOCK 20")
+    seller.press(seller.button("完成"))
+    reply = seller.press(seller.button("提交"))[0]
+    assert "等待经理审批（原因：超出客户信用额度）" in reply
+    boss = chat_of(uow, shop.admin, "manager-1", "2001")
+    item = boss.send("审批")[1]
+    assert "需要审批的原因：超出客户信用额度" in item
+    assert "信用额度 ¥300.00，未收款 ¥0.00" in item
+    assert level(uow, "RETRO-CLOCK") == (D(30), D(0))
+    boss.press(boss.button("同意"))
+    assert level(uow, "RETRO-CLOCK") == (D(30), D(20))
