@@ -1,4 +1,4 @@
-"""The `jxc` command line: init, seed, check, stock, serve, invite, login-link, for admins and for scripts."""
+"""The `jxc` command line: init, seed, check, stock, report, serve, invite, login-link, for admins and scripts."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.engine import make_url
 
 from bot.composition import Books, build_books
+from bot.reporting import add_report_command
 from core.config import ConfigError, load_config
 from core.errors import DomainError, InvalidState, UnknownEmployee
 from core.ledger.check import check_ledger
@@ -177,6 +178,7 @@ def parser() -> argparse.ArgumentParser:
     login.add_argument("name", help="employee name")
     login.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="admin to act as")
     login.set_defaults(run=cmd_login_link)
+    add_report_command(sub)
     return root
 
 

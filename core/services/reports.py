@@ -224,7 +224,7 @@ def stock_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
             .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
             .join(Product, Product.id == StockLevel.product_id)
             .outerjoin(Category, Category.id == Product.category_id)
-            .where(Warehouse.kind == "normal", StockLevel.on_hand != 0)
+            .where(StockLevel.on_hand != 0)
         )
         source = _where_warehouse(tx, source, filters, StockLevel.warehouse_id)
         source = _where_category(source, filters)

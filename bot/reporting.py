@@ -1,0 +1,307 @@
+"""Reports for people: a short summary and an aligned table as text, a chart as a PNG for a phone screen, the full
+table as an Excel file (formula-looking text neutralised)."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.engine.texts import Texts, format_quantity
+from core.services.reports import Comparison, Report
+
+CJK_FONT = "WenQuanYi Micro Hei"
+CHART_WIDTH_PX = 1080
+CHART_HEIGHT_PX = 1350
+CHART_DPI = 100
+CHART_BARS = 15
+MONEY_COLUMNS = frozenset({"value", "balance_value", "amount", "revenue", "cost", "profit", "0-30", "31-60", "61-90",
+                           ">90", "total"})
+QTY_COLUMNS = frozenset({"on_hand", "qty", "balance_qty"})
+CHART_MEASURES = ("profit", "revenue", "amount", "total", "value", "balance_qty", "on_hand", "qty")
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MONEY_FORMAT = "#,##0.00"
+QTY_FORMAT = "#,##0.####"
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: Chinese (wide and full-width) characters count as two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def fit(text: str, width: int, right: bool = False) -> str:
+    """Pad to `width` terminal columns, on the left for numbers."""
+    gap = " " * max(0, width - display_width(text))
+    return gap + text if right else text + gap
+
+
+def cell_text(column: str, value: Any, lang: str, zone: ZoneInfo) -> str:
+    """A value as it appears in a text table."""
+    if value is None or value == "":
+        return "" if value == "" else "-"
+    if isinstance(value, datetime):
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, Decimal):
+        if column in MONEY_COLUMNS:
+            return f"{value:,.2f}"
+        return format_quantity(value, lang)
+    return str(value)
+
+
+def column_labels(report: Report, texts: Texts, lang: str) -> list[str]:
+    return [texts.render(lang, "report_column", name=c) for c in report.columns]
+
+
+def render_table(report: Report, texts: Texts, lang: str) -> str:
+    """The rows and the totals row, aligned in columns (numbers to the right)."""
+    labels = column_labels(report, texts, lang)
+    body = [[cell_text(c, v, lang, texts.zone) for c, v in zip(report.columns, row, strict=True)]
+            for row in report.rows]
+    totals = [cell_text(c, v, lang, texts.zone) for c, v in zip(report.columns, report.totals, strict=True)]
+    if report.rows and totals:
+        totals[0] = totals[0] or texts.render(lang, "report_column", name="total")
+    table = [labels, *body, totals] if report.rows else [labels]
+    widths = [max(display_width(line[i]) for line in table) for i in range(len(labels))]
+    numeric = [_is_numeric(report, i) for i in range(len(labels))]
+    lines = ["  ".join(fit(text, widths[i], numeric[i]) for i, text in enumerate(line)).rstrip() for line in table]
+    if report.rows:
+        lines.insert(len(lines) - 1, "-" * (sum(widths) + 2 * (len(widths) - 1)))
+    return "\n".join(lines)
+
+
+def render_text(report: Report, texts: Texts, lang: str) -> str:
+    """The summary from the report_summary template, then the table."""
+    summary = texts.render(lang, "report_summary", **summary_values(report, texts, lang))
+    return summary + "\n\n" + render_table(report, texts, lang)
+
+
+def summary_values(report: Report, texts: Texts, lang: str) -> dict[str, Any]:
+    label = {c: texts.render(lang, "report_column", name=c) for c in report.columns}
+    totals = [(label[c], cell_text(c, v, lang, texts.zone)) for c, v in zip(report.columns, report.totals, strict=True)
+              if isinstance(v, Decimal) and c in MONEY_COLUMNS | QTY_COLUMNS]
+    return {
+        "code": report.code, "period": report.period.label() if report.period else "",
+        "subject": str(report.params.get("product", "")), "totals": totals,
+        "comparison": [_comparison_values(c, label.get(c.measure, c.measure), lang, texts) for c in report.comparison],
+        "rows": report.rows, "page": report.page, "pages": report.pages,
+    }
+
+
+def _comparison_values(c: Comparison, label: str, lang: str, texts: Texts) -> dict[str, str]:
+    def pct(value: Decimal | None) -> str:
+        return "" if value is None else f"{value:+}%"
+
+    return {"label": label, "current": cell_text("amount", c.current, lang, texts.zone),
+            "previous": cell_text("amount", c.previous, lang, texts.zone),
+            "last_year": cell_text("amount", c.last_year, lang, texts.zone),
+            "pct_previous": pct(c.pct_previous), "pct_last_year": pct(c.pct_last_year)}
+
+
+def _is_numeric(report: Report, index: int) -> bool:
+    column = report.columns[index]
+    return column in MONEY_COLUMNS or column in QTY_COLUMNS or column == "products"
+
+
+# Charts
+
+
+def chart_font() -> str | None:
+    """The CJK font used for charts when it is installed (fonts-wqy-microhei), else None."""
+    from matplotlib import font_manager
+
+    for font in font_manager.fontManager.ttflist:
+        if font.name == CJK_FONT:
+            return CJK_FONT
+    return None
+
+
+def render_png(report: Report, texts: Texts, lang: str) -> bytes:
+    """A bar chart of the report's main measure per row (the largest first), 1080 px wide, large type."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    font = chart_font()
+    families = [font] if font else []
+    families += [f for f in matplotlib.rcParams["font.sans-serif"] if f != font]
+    measure = next((m for m in CHART_MEASURES if m in report.columns), None)
+    values: list[float] = []
+    names: list[str] = []
+    if measure is not None and report.rows:
+        index = report.columns.index(measure)
+        key_columns = [i for i, c in enumerate(report.columns)
+                       if i < index and c not in MONEY_COLUMNS | QTY_COLUMNS and c != "products"][:2]
+        pairs = sorted(((float(row[index] or 0), " ".join(str(row[i]) for i in key_columns)[:24])
+                        for row in report.rows), key=lambda p: abs(p[0]), reverse=True)[:CHART_BARS]
+        values = [p[0] for p in reversed(pairs)]
+        names = [p[1] for p in reversed(pairs)]
+    summary = summary_values(report, texts, lang)
+    title = texts.render(lang, "report_summary", **{**summary, "totals": [], "comparison": [], "rows": [1],
+                                                     "pages": 1}).lstrip("📊 ").strip()
+    with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": families, "font.size": 22,
+                         "axes.unicode_minus": False}):
+        figure = Figure(figsize=(CHART_WIDTH_PX / CHART_DPI, CHART_HEIGHT_PX / CHART_DPI), dpi=CHART_DPI)
+        axes = figure.subplots()
+        if values:
+            bars = axes.barh(range(len(values)), values, color="#2f6fb0")
+            axes.set_yticks(range(len(values)), names)
+            axes.bar_label(bars, labels=[f"{v:,.2f}" if measure in MONEY_COLUMNS else f"{v:,.4g}" for v in values],
+                           padding=6, fontsize=18)
+            axes.set_xlabel(texts.render(lang, "report_column", name=measure or ""))
+            axes.margins(x=0.25)
+            axes.xaxis.set_major_locator(MaxNLocator(4))
+            axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+        else:
+            axes.text(0.5, 0.5, "—", ha="center", va="center", fontsize=60)
+            axes.set_axis_off()
+        axes.set_title(title, fontsize=26, loc="left")
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=CHART_DPI)
+    return buffer.getvalue()
+
+
+# Spreadsheets
+
+
+def neutralise(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading single quote (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
+        return "'" + value
+    return value
+
+
+def render_xlsx(report: Report, texts: Texts, lang: str) -> bytes:
+    """The full table with a bold header row, number formats and a totals row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = report.code.replace("report.", "")[:31]
+    sheet.append([neutralise(label) for label in column_labels(report, texts, lang)])
+    for row in report.rows:
+        sheet.append([_xlsx_value(v, texts.zone) for v in row])
+    totals = [_xlsx_value(v, texts.zone) if v != "" else None for v in report.totals]
+    if totals and totals[0] is None:
+        totals[0] = texts.render(lang, "report_column", name="total")
+    sheet.append(totals)
+    bold = Font(bold=True)
+    for cell in sheet[1]:
+        cell.font = bold
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for index, column in enumerate(report.columns, start=1):
+        style = MONEY_FORMAT if column in MONEY_COLUMNS else QTY_FORMAT if column in QTY_COLUMNS else None
+        letter = sheet.cell(1, index).column_letter
+        sheet.column_dimensions[letter].width = max(12, min(40, display_width(str(sheet.cell(1, index).value)) + 4))
+        if style is None:
+            continue
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            cell.number_format = style
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_value(value: Any, zone: ZoneInfo) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(zone).replace(tzinfo=None)
+    return neutralise(value)
+
+
+def write_report(report: Report, texts: Texts, lang: str, fmt: str, out: Path | None) -> str | bytes:
+    """Render in `fmt` (text, png, xlsx); write to `out` when given. Returns what was rendered."""
+    rendered: str | bytes
+    if fmt == "text":
+        rendered = render_text(report, texts, lang)
+    elif fmt == "png":
+        rendered = render_png(report, texts, lang)
+    elif fmt == "xlsx":
+        rendered = render_xlsx(report, texts, lang)
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    if out is not None:
+        if isinstance(rendered, str):
+            out.write_text(rendered + "\n", encoding="utf-8")
+        else:
+            out.write_bytes(rendered)
+    return rendered
+
+
+__all__: Sequence[str] = ("chart_font", "neutralise", "render_png", "render_table", "render_text", "render_xlsx",
+                          "write_report")
+
+
+# The `jxc report` command
+
+
+def add_report_command(sub: Any) -> None:
+    """Register `jxc report NAME ...` on the command line's subparsers."""
+    from core.services.people import SYSTEM_NAME
+    from core.services.reports import REPORTS
+
+    report = sub.add_parser("report", help="reports: stock, movements, slow-moving, purchases, sales, profit, ageing")
+    report.add_argument("name", choices=REPORTS)
+    report.add_argument("--period", help="a month, e.g. 2026-11 (default: this month)")
+    report.add_argument("--from", dest="date_from", metavar="DATE", help="first day, e.g. 2026-11-01")
+    report.add_argument("--to", dest="date_to", metavar="DATE", help="last day, e.g. 2026-11-30")
+    for option in ("warehouse", "category", "customer", "supplier", "salesperson", "channel"):
+        report.add_argument(f"--{option}", help=f"only this {option}")
+    report.add_argument("--product", help="SKU (required for movements)")
+    report.add_argument("--by", help="group by, comma-separated: product, customer, salesperson, channel, month, "
+                                     "warehouse, category, supplier")
+    report.add_argument("--days", type=int, default=90, help="slow-moving: no issue or shipment in this many days")
+    report.add_argument("--kind", choices=("customer", "supplier"), default="customer",
+                        help="ageing: receivables (customer) or payables (supplier)")
+    report.add_argument("--page", type=int, default=1)
+    report.add_argument("--format", choices=("text", "png", "xlsx"), default="text")
+    report.add_argument("--out", type=Path, help="file to write (png and xlsx default to ./report-NAME.EXT)")
+    report.add_argument("--lang", choices=("zh_CN", "en"), help="language (default: the employee's)")
+    report.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="employee to act as")
+    report.set_defaults(run=cmd_report)
+
+
+def cmd_report(books: Any, args: Any) -> int:
+    """Run one report as an employee and print it, or write it as a chart or a spreadsheet."""
+    from core.services.people import load_actor
+    from core.services.reports import Filters, parse_period, run_report
+
+    zone_name = str(books.config.get("company", "timezone", "Asia/Shanghai"))
+    zone = ZoneInfo(zone_name)
+    actor = load_actor(books.uow, args.actor)
+    dated = args.period or args.date_from or args.date_to
+    period = parse_period(args.period, args.date_from, args.date_to, today=datetime.now(zone).date())
+    filters = Filters(
+        period=period if dated or args.name not in ("movements",) else None,
+        warehouse=args.warehouse, category=args.category, customer=args.customer, supplier=args.supplier,
+        salesperson=args.salesperson, channel=args.channel, product=args.product,
+        by=tuple((args.by or "").split(",")) if args.by else (), days=args.days, partner_kind=args.kind,
+        page=max(args.page, 1), timezone=zone_name,
+    )
+    report = run_report(books.uow, actor, args.name, filters)
+    texts = Texts(timezone=zone_name, currency=str(books.config.get("books", "currency", "CNY")))
+    lang = args.lang or actor.language or str(books.config.get("company", "language", "zh_CN"))
+    out = args.out
+    if out is None and args.format != "text":
+        out = Path(f"report-{args.name}.{args.format}")
+    rendered = write_report(report, texts, lang, args.format, out)
+    if isinstance(rendered, str) and args.out is None:
+        print(rendered)
+    else:
+        print(f"wrote {out}")
+    return 0
