@@ -355,8 +355,9 @@ def _same(given: str, expected: str) -> bool:
 
 
 def _safe_mime(mime: str) -> str:
-    return mime if mime.startswith(("text/csv", "application/pdf", "application/vnd.", "image/")) \
-        else "application/octet-stream"
+    """A download's type: documents and bitmap images as they are, anything a browser might run as bytes."""
+    known = mime in INLINE_IMAGES or mime.startswith(("text/csv", "application/pdf", "application/vnd."))
+    return mime if known else "application/octet-stream"
 
 
 def _reader_language(request: web.Request) -> str:

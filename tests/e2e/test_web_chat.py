@@ -46,6 +46,8 @@ class ReportFlow:
             Reply("月报 chart", image=Attachment("chart.png", PNG, "image/png")),
             Reply("对账单", file=Attachment("对账单.csv", b"sku,qty\nRETRO-CLOCK,12\n", "text/csv"),
                   buttons=buttons([("OK", "rp:ok")])),
+            Reply("risky", image=Attachment("x.svg", b"<svg onload='alert(1)'/>", "image/svg+xml"),
+                  file=Attachment("x.html", b"<script>alert(1)</script>", "text/html")),
         ])
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
@@ -344,7 +346,7 @@ def test_images_and_files_download_only_in_the_chat_they_were_sent_to(
         anna, boris = browser(), browser()
         await anna.sign_in(anna_token)
         await boris.sign_in(boris_token)
-        assert await anna.say("报表") == ["月报 chart", "对账单"]
+        assert await anna.say("报表") == ["月报 chart", "对账单", "risky"]
         chart, statement = anna.last["replies"][0]["image"], anna.last["replies"][1]["file"]
         assert chart["url"] == f"/chat/files/{anna.last['inbox_id']}/0/image"
         async with anna.http.get(server.url + chart["url"]) as response:
@@ -356,6 +358,11 @@ def test_images_and_files_download_only_in_the_chat_they_were_sent_to(
             assert (await response.read()).decode() == "sku,qty\nRETRO-CLOCK,12\n"
             assert response.headers["Content-Disposition"] == (
                 "attachment; filename*=UTF-8''%E5%AF%B9%E8%B4%A6%E5%8D%95.csv")
+        for part in ("image", "file"):
+            async with anna.http.get(server.url + anna.last["replies"][2][part]["url"]) as response:
+                assert response.status == 200 and response.content_type == "application/octet-stream"
+                assert response.headers["Content-Disposition"].startswith("attachment;"), "never rendered inline"
+                assert response.headers["X-Content-Type-Options"] == "nosniff"
         for url in (chart["url"], statement["url"], chart["url"].replace("/0/", "/5/"),
                     statement["url"].replace("/file", "/image")):
             async with boris.http.get(server.url + url) as response:
