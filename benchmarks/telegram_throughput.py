@@ -170,24 +170,24 @@ async def latency(
     return statistics.median(waits), waits[min(len(waits) - 1, int(len(waits) * 0.99))]
 
 
-async def measure_async(db: Database, updates_per_run: int) -> tuple[Run, Run]:
+async def measure_async(db: Database, updates_per_run: int, chats: int) -> tuple[Run, Run]:
     skus = add_products(db, "BENCH", PRODUCTS)
     receive_stock(db.uow, db.admin, "MAIN", [LineIn(sku, 100, "1.25") for sku in skus[:10]])
-    for n in range(CHATS):
+    for n in range(chats):
         code = create_invite(db.uow, db.admin, f"bench-{n}", roles=("sales",)).code
         redeem_invite(db.uow, "telegram", str(10_000 + n), str(10_000 + n), code)
     ids = itertools.count(1)
 
     def batch(count: int) -> list[dict[str, Any]]:
-        return [message_update(next(ids), 10_000 + k % CHATS, f"库存 {skus[k % 10]}") for k in range(count)]
+        return [message_update(next(ids), 10_000 + k % chats, f"库存 {skus[k % 10]}") for k in range(count)]
 
     fake = await FakeTelegram().start()
     try:
         ours_target = await start_ours(db, fake)
         bare_target = await start_bare(fake)
         try:
-            await throughput(ours_target, fake, batch(CHATS))  # warm up both
-            await throughput(bare_target, fake, batch(CHATS))
+            await throughput(ours_target, fake, batch(chats))  # warm up both
+            await throughput(bare_target, fake, batch(chats))
             ours_rates, bare_rates = [], []
             for _ in range(2):  # alternate, so that drift hits both alike
                 ours_rates.append(await throughput(ours_target, fake, batch(updates_per_run)))
@@ -203,9 +203,9 @@ async def measure_async(db: Database, updates_per_run: int) -> tuple[Run, Run]:
     return Run(ours_rate, *ours_lat), Run(bare_rate, *bare_lat)
 
 
-def measure(backend: Backend, updates_per_run: int = 300) -> Result:
+def measure(backend: Backend, updates_per_run: int = 300, chats: int = CHATS) -> Result:
     with database(backend, "telegram") as db:
-        ours, bare = asyncio.run(measure_async(db, updates_per_run))
+        ours, bare = asyncio.run(measure_async(db, updates_per_run, chats))
     return Result(backend.name, ours, bare)
 
 

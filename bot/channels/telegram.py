@@ -123,6 +123,7 @@ class TelegramChannel:
         self._delivered: list[int] = []
         self._marker: asyncio.Task[None] | None = None
         self._started = False
+        self._recovering = False
         self._ready = False
 
     # ---- serving ---------------------------------------------------------------------------------------------
@@ -137,11 +138,15 @@ class TelegramChannel:
         self._started = True
         menu = [BotCommand(c["command"], c["description"]) for c in describe(self.commands)]
         await self._best_effort(self.app.bot.set_my_commands(menu), "setMyCommands")
-        pending = await asyncio.to_thread(self.engine.unprocessed, CHANNEL)
-        unsent = await asyncio.to_thread(self.engine.undelivered, CHANNEL)
-        if pending or unsent:
-            log.info("telegram: %d update(s) to process and %d to resend after a restart", len(pending), len(unsent))
-            self.in_flight.spawn(self._recover(pending, [u.inbox_id for u in unsent]), "telegram-recover")
+        if not self._recovering:
+            # taken before updates are accepted, so that nothing new is mistaken for left over
+            pending = await asyncio.to_thread(self.engine.unprocessed, CHANNEL)
+            unsent = await asyncio.to_thread(self.engine.undelivered, CHANNEL)
+            self._recovering = True
+            if pending or unsent:
+                log.info("telegram: %d update(s) to process and %d to resend after a restart", len(pending),
+                         len(unsent))
+                self.in_flight.spawn(self._recover(pending, [u.inbox_id for u in unsent]), "telegram-recover")
         if self.settings.mode == "webhook":
             await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
                                            allowed_updates=ALLOWED_UPDATES)
@@ -219,8 +224,9 @@ class TelegramChannel:
         self.in_flight.spawn(self._handle(inbox_id, inbound.chat_id, callback_id), f"telegram-{inbox_id}")
 
     async def _handle(self, inbox_id: int, chat_id: str, callback_id: str | None) -> None:
-        if callback_id:
-            await self._best_effort(self.app.bot.answer_callback_query(callback_id), "answerCallbackQuery")
+        if callback_id:  # stop the button's spinner now, without making this update lose its turn
+            self.in_flight.spawn(self._best_effort(self.app.bot.answer_callback_query(callback_id),
+                                                   "answerCallbackQuery"), f"telegram-answer-{inbox_id}")
         async with self._chat_turn(chat_id):
             replies = await asyncio.to_thread(self.engine.process, inbox_id)
             await self._deliver(inbox_id, chat_id, replies)

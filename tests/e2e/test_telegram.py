@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from benchmarks import telegram_throughput
+from benchmarks.common import Backend
 from bot.engine.inbound import Inbound
 from core.models import ChatAccount, InboxMessage
 from core.permissions import Actor
@@ -295,3 +298,17 @@ def test_polling_mode_takes_updates_from_get_updates(db_url: str, shop: UnitOfWo
 
     run(scenario)
     assert inbox_count(shop) == 3
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def bench_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    if request.param == "postgresql":
+        return Backend("postgresql", pg_url=request.getfixturevalue("pg_url"))
+    return Backend("sqlite", directory=tmp_path)
+
+
+def test_the_throughput_benchmark_measures_both_bots_through_the_whole_stack(bench_backend: Backend) -> None:
+    result = telegram_throughput.measure(bench_backend, updates_per_run=8, chats=4)
+    assert min(result.ours.per_second, result.bare.per_second) > 0
+    assert 0 < result.ours.p50_ms <= result.ours.p99_ms
+    assert telegram_throughput.report(result).startswith(f"telegram throughput {bench_backend.name}: jxc ")
