@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 
 from benchmarks import telegram_throughput
 from benchmarks.common import Backend
+from bot.channels.telegram import TelegramChannel, split_text, utf16_len
 from bot.engine.inbound import Inbound
+from bot.engine.replies import Attachment, Reply, buttons
 from core.models import ChatAccount, InboxMessage
 from core.permissions import Actor
 from core.services.accounts import create_invite
@@ -312,3 +314,29 @@ def test_the_throughput_benchmark_measures_both_bots_through_the_whole_stack(ben
     assert min(result.ours.per_second, result.bare.per_second) > 0
     assert 0 < result.ours.p50_ms <= result.ours.p99_ms
     assert telegram_throughput.report(result).startswith(f"telegram throughput {bench_backend.name}: jxc ")
+
+
+def test_split_text_counts_as_telegram_does_and_cuts_an_overlong_line_hard() -> None:
+    assert split_text("短\n" * 3) == ["短\n短\n短"]
+    emoji_line = "📦" * 3000  # 2 UTF-16 units each: 6000 units
+    parts = split_text("head\n" + emoji_line + "\ntail")
+    assert [utf16_len(p) for p in parts] == [4, 4096, 6000 - 4096 + len("\ntail")]
+    assert parts[1] + parts[2] == emoji_line + "\ntail"
+    assert split_text("") == ["…"]
+
+
+def test_a_caption_too_long_for_a_photo_goes_as_text_first(db_url: str, shop: UnitOfWork, admin: Actor) -> None:
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake)
+        try:
+            channel = s.parts.channels[-1]
+            assert isinstance(channel, TelegramChannel)
+            await channel.send("6005", Reply("图" * 1500, buttons([("OK", "ln:ok")]),
+                                             image=Attachment("a.png", b"png", "image/png")))
+        finally:
+            await s.stop()
+        text, photo = fake.sent(6005)
+        assert (text.method, text.text, text.buttons) == ("sendMessage", "图" * 1500, [])
+        assert (photo.method, photo.params.get("caption"), photo.buttons) == ("sendPhoto", None, [[("OK", "ln:ok")]])
+
+    run(scenario)
