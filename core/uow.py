@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -30,12 +30,12 @@ class Tx:
 
     session: Session
     now: datetime
+    conn: Connection
     money_places: int = 2
 
     @property
     def dialect(self) -> str:
-        bind = self.session.get_bind()
-        return bind.dialect.name
+        return self.conn.dialect.name
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -110,8 +110,8 @@ class UnitOfWork:
     def _transaction(self, *, write: bool) -> Iterator[Tx]:
         session = self._sessions()
         try:
-            session.connection(execution_options={WRITE_OPTION: write})
-            yield Tx(session=session, now=self.clock(), money_places=self.money_places)
+            connection = session.connection(execution_options={WRITE_OPTION: write})
+            yield Tx(session=session, now=self.clock(), conn=connection, money_places=self.money_places)
         finally:
             session.rollback()
             session.close()

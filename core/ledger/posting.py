@@ -122,7 +122,7 @@ def _select_for_update(tx: Tx, keys: set[tuple[int, int]]) -> dict[tuple[int, in
             reserved=row.reserved, value=row.value, avg_cost=row.avg_cost,
             allow_negative=row.allow_negative, level_id=row.id,
         )
-        for row in tx.session.execute(_LOCK_LEVELS, {
+        for row in tx.conn.execute(_LOCK_LEVELS, {
             "products": sorted({p for p, _ in keys}), "warehouses": sorted({w for _, w in keys}), "keys": sorted(keys)})
     }
 
@@ -146,7 +146,7 @@ def _create_levels(tx: Tx, keys: set[tuple[int, int]]) -> None:
          "updated_at"],
         source,
     ).on_conflict_do_nothing(index_elements=["product_id", "warehouse_id"])
-    tx.session.execute(statement)
+    tx.conn.execute(statement)
 
 
 def _write_levels(tx: Tx, positions: Iterable[Position]) -> None:
@@ -155,7 +155,7 @@ def _write_levels(tx: Tx, positions: Iterable[Position]) -> None:
          "avg_cost": p.avg_cost, "updated_at": tx.now}
         for p in positions
     ]
-    tx.session.execute(_WRITE_LEVELS, rows)
+    tx.conn.execute(_WRITE_LEVELS, rows)
 
 
 def _write_moves(tx: Tx, actor: Actor, document_id: int, posted: Sequence[PostedMove]) -> None:
@@ -171,4 +171,4 @@ def _write_moves(tx: Tx, actor: Actor, document_id: int, posted: Sequence[Posted
         }
         for m in posted
     ]
-    tx.session.execute(_WRITE_MOVES, rows)
+    tx.conn.execute(_WRITE_MOVES, rows)

@@ -28,7 +28,6 @@ class ScaledDecimal(TypeDecorator[Decimal]):
         super().__init__()
         self.scale = scale
         self._factor = Decimal(10) ** scale
-        self._step = Decimal(1).scaleb(-scale)
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
         if value is None:
@@ -43,7 +42,7 @@ class ScaledDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return (Decimal(int(value)) / self._factor).quantize(self._step)
+        return Decimal(int(value)).scaleb(-self.scale)
 
     def coerce_compared_value(self, op: Any, value: Any) -> Any:
         return self

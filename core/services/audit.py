@@ -19,7 +19,7 @@ def record(
     tx: Tx, actor: Actor, action: str, entity: str, entity_id: int | None, **detail: Any
 ) -> None:
     """Append one audit row in the transaction of the change it describes."""
-    tx.session.execute(_INSERT_AUDIT, {
+    tx.conn.execute(_INSERT_AUDIT, {
         "at": tx.now, "employee_id": actor.employee_id, "channel": actor.channel,
         "message_id": actor.message_id, "action": action, "entity": entity, "entity_id": entity_id,
         "detail": _plain(detail),

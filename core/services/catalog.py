@@ -53,7 +53,7 @@ _PRODUCTS_BY_BARCODE = (
 
 def warehouse_in(tx: Tx, code: str, *, kind: str = "normal") -> WarehouseRef:
     """An active warehouse by code (case-insensitive); UnknownWarehouse otherwise."""
-    row = tx.session.execute(_WAREHOUSE_BY_CODE, {"code": code.strip().upper(), "kind": kind}).one_or_none()
+    row = tx.conn.execute(_WAREHOUSE_BY_CODE, {"code": code.strip().upper(), "kind": kind}).one_or_none()
     if row is None:
         raise UnknownWarehouse(warehouse=code[:40])
     return WarehouseRef(row.id, row.code, row.name, row.kind)
@@ -79,14 +79,14 @@ def products_in(tx: Tx, codes: Sequence[str]) -> dict[str, ProductRef]:
     """Products by SKU (any case) or barcode, keyed by the code as given; unknown or inactive ones refused."""
     wanted = {c.strip() for c in codes}
     found: dict[str, ProductRef] = {}
-    by_sku = tx.session.execute(_PRODUCTS_BY_SKU, {"skus": sorted(wanted | {c.upper() for c in wanted})})
+    by_sku = tx.conn.execute(_PRODUCTS_BY_SKU, {"skus": sorted(wanted | {c.upper() for c in wanted})})
     refs = {row.sku.upper(): ProductRef(*row) for row in by_sku}
     for code in wanted:
         if code.upper() in refs:
             found[code] = refs[code.upper()]
     missing = wanted - found.keys()
     if missing:
-        by_barcode = tx.session.execute(_PRODUCTS_BY_BARCODE, {"barcodes": sorted(missing)})
+        by_barcode = tx.conn.execute(_PRODUCTS_BY_BARCODE, {"barcodes": sorted(missing)})
         for row in by_barcode:
             found[row.barcode] = ProductRef(*row[1:])
     for code in codes:

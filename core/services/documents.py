@@ -32,7 +32,7 @@ def open_document(
 ) -> tuple[int, str]:
     """Insert a numbered stock document for one posting event; returns its id and number."""
     number = next_number(tx, PREFIXES[kind])
-    document_id: int = tx.session.execute(_INSERT_DOCUMENT, {
+    document_id: int = tx.conn.execute(_INSERT_DOCUMENT, {
         "number": number, "kind": kind, "status": status, "warehouse_id": warehouse_id, "dest_warehouse_id": dest_id,
         "source_type": None if source is None else source[0], "source_id": None if source is None else source[1],
         "reason": reason.strip()[:500], "employee_id": actor.employee_id, "channel": actor.channel,

@@ -23,5 +23,5 @@ def next_number(tx: Tx, prefix: str) -> str:
     """Take the next number for `prefix` in the current year; the row lock holds until commit, so no gaps."""
     year = tx.now.year
     statement = _TAKE_NUMBER["postgresql" if tx.dialect == "postgresql" else "sqlite"]
-    number = tx.session.execute(statement, {"prefix": prefix, "year": year}).scalar_one()
+    number = tx.conn.execute(statement, {"prefix": prefix, "year": year}).scalar_one()
     return f"{prefix}-{year}-{number:06d}"

@@ -169,7 +169,7 @@ def warn_low_stock(tx: Tx, document_id: int, dropped: Mapping[Key, tuple[Decimal
     one query for their rules and recipients, one insert for the warnings of those that crossed the minimum."""
     if not dropped:
         return 0
-    rows = tx.session.execute(_RULES_AND_RECIPIENTS, {
+    rows = tx.conn.execute(_RULES_AND_RECIPIENTS, {
         "products": sorted({p for p, _ in dropped}), "warehouses": sorted({w for _, w in dropped}),
         "keys": sorted(dropped)})
     notes: dict[str, Note] = {}
