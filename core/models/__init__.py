@@ -6,7 +6,7 @@ from core.models.base import Base, Money, Qty, ScaledDecimal, UnitCost, UTCDateT
 from core.models.catalog import Category, Product, ProductBarcode, ProductUnit, Warehouse
 from core.models.messaging import AccessCode, ChatAccount, Conversation, InboxMessage, WebSession
 from core.models.money import PARTNER_KINDS, MoneyEntry, Payment, PaymentAllocation
-from core.models.outbox import Notification
+from core.models.outbox import Notification, SchedulerLease
 from core.models.partners import Customer, Supplier
 from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
 from core.models.purchasing import PO_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
@@ -40,6 +40,7 @@ __all__ = [
     "Money",
     "MoneyEntry",
     "Notification",
+    "SchedulerLease",
     "Payment",
     "PaymentAllocation",
     "Product",

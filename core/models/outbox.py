@@ -27,8 +27,19 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    claim_token: Mapped[str] = mapped_column(String(32), default="")  # set with status 'sending' (bot.delivery)
 
     __table_args__ = (
         Index("ix_notification_status_next_attempt_at", "status", "next_attempt_at"),
-        CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'dead')", name="status"),
     )
+
+
+class SchedulerLease(Base):
+    """Who runs the scheduled jobs: one holder at a time, until `expires_at` unless renewed (bot.scheduler)."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100), default="")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,337 @@
+"""Scheduled jobs in the server process: outbox sweep, approval reminders and escalations, the morning low-stock
+digest, the daily summary and the nightly backup. Exactly one process runs them: the holder of a lease row
+(`scheduler_lease`), renewed every few seconds and taken over by another process once it has expired.
+
+Every job is a module-level function taking the moment it runs for (`now`), so tests call them with a controlled
+clock; each is safe to run twice (dedupe keys, or "once per level" marks in the approvals).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import sqlite3
+import subprocess
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+from sqlalchemy import BigInteger, func, select, type_coerce, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+from core.models import Product, ReorderRule, SalesOrder, SchedulerLease, StockDocument, StockLevel, Warehouse
+from core.services.approvals import due_escalations, due_reminders
+from core.services.outbox import Note, employees_with_role, write_notes
+from core.uow import Tx, UnitOfWork
+
+log = logging.getLogger(__name__)
+LEASE_NAME = "scheduler"
+DIGEST_ITEMS = 30
+
+
+# ---- the leader lease --------------------------------------------------------------------------------------------
+
+def try_lead(uow: UnitOfWork, holder: str, now: datetime, ttl: timedelta, name: str = LEASE_NAME) -> bool:
+    """Take or renew the lease: true when `holder` now holds it until now + ttl (it was ours, free or expired)."""
+
+    def work(tx: Tx) -> bool:
+        dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
+        tx.session.execute(dialect_insert(SchedulerLease).values(name=name, holder="", expires_at=now)
+                           .on_conflict_do_nothing(index_elements=["name"]))
+        taken = tx.session.execute(
+            update(SchedulerLease)
+            .where(SchedulerLease.name == name,
+                   (SchedulerLease.holder == holder) | (SchedulerLease.expires_at <= now))
+            .values(holder=holder, expires_at=now + ttl)
+        )
+        return bool(getattr(taken, "rowcount", 0))
+
+    return uow.run(work)
+
+
+def resign(uow: UnitOfWork, holder: str, name: str = LEASE_NAME) -> None:
+    """Give the lease up at once (a clean shutdown), so another process need not wait for it to expire."""
+    uow.run(lambda tx: tx.session.execute(
+        update(SchedulerLease).where(SchedulerLease.name == name, SchedulerLease.holder == holder)
+        .values(holder="", expires_at=datetime(2000, 1, 1, tzinfo=UTC))))
+
+
+def lease_holder(uow: UnitOfWork, name: str = LEASE_NAME) -> tuple[str, datetime] | None:
+    """Who holds the lease and until when."""
+    row = uow.read(lambda tx: tx.session.execute(
+        select(SchedulerLease.holder, SchedulerLease.expires_at).where(SchedulerLease.name == name)).one_or_none())
+    return None if row is None else (row.holder, row.expires_at)
+
+
+# ---- settings ------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """[scheduler] settings: company time zone, times of the daily jobs, backups, the leader lease."""
+
+    timezone: str = "Asia/Shanghai"
+    digest_time: str = "08:00"
+    daily_summary_time: str = "18:00"
+    backup_time: str = "02:30"
+    backup_dir: str = "backups"
+    backup_keep: int = 7
+    sweep_seconds: float = 5.0
+    approvals_seconds: float = 60.0
+    lease_seconds: float = 15.0
+    renew_seconds: float = 5.0
+    misfire_grace_seconds: int = 300
+
+    @classmethod
+    def from_config(cls, config: Any) -> SchedulerSettings:
+        section = dict(config.section("scheduler")) if config is not None else {}
+        zone = str(section.get("timezone") or (config.get("company", "timezone", cls.timezone) if config is not None
+                                               else cls.timezone))
+        defaults = cls()
+        return cls(
+            timezone=zone,
+            digest_time=str(section.get("digest_time", defaults.digest_time)),
+            daily_summary_time=str(section.get("daily_summary_time", defaults.daily_summary_time)),
+            backup_time=str(section.get("backup_time", defaults.backup_time)),
+            backup_dir=str(section.get("backup_dir", defaults.backup_dir)),
+            backup_keep=int(section.get("backup_keep", defaults.backup_keep)),
+            sweep_seconds=float(section.get("sweep_seconds", defaults.sweep_seconds)),
+            approvals_seconds=float(section.get("approvals_seconds", defaults.approvals_seconds)),
+            lease_seconds=float(section.get("lease_seconds", defaults.lease_seconds)),
+            renew_seconds=float(section.get("renew_seconds", defaults.renew_seconds)),
+            misfire_grace_seconds=int(section.get("misfire_grace_seconds", defaults.misfire_grace_seconds)),
+        )
+
+
+# ---- the jobs (module level, explicit `now`) -----------------------------------------------------------------------
+
+def approval_deadlines(uow: UnitOfWork, now: datetime | None = None) -> int:
+    """Reminders and escalations that are due; notes written (each once per request level)."""
+    return due_reminders(uow, now) + due_escalations(uow, now)
+
+
+def _local_day(now: datetime, zone: ZoneInfo) -> date:
+    return now.astimezone(zone).date()
+
+
+def _below_minimum(tx: Tx) -> list[dict[str, Any]]:
+    available = (func.coalesce(type_coerce(StockLevel.on_hand, BigInteger), 0)
+                 - func.coalesce(type_coerce(StockLevel.reserved, BigInteger), 0))
+    rows = tx.session.execute(
+        select(Product.sku, Product.name_zh, Product.name_en, Warehouse.code, StockLevel.on_hand, StockLevel.reserved,
+               ReorderRule.minimum)
+        .join(Product, Product.id == ReorderRule.product_id)
+        .join(Warehouse, Warehouse.id == ReorderRule.warehouse_id)
+        .outerjoin(StockLevel, (StockLevel.product_id == ReorderRule.product_id)
+                   & (StockLevel.warehouse_id == ReorderRule.warehouse_id))
+        .where(ReorderRule.active, Product.active, available < type_coerce(ReorderRule.minimum, BigInteger))
+        .order_by(Warehouse.code, Product.sku)
+    ).all()
+    return [{"sku": r.sku, "name_zh": r.name_zh, "name_en": r.name_en, "warehouse": r.code,
+             "available": (r.on_hand or 0) - (r.reserved or 0), "minimum": r.minimum} for r in rows]
+
+
+def low_stock_digest(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shanghai") -> int:
+    """The morning list of items below their minimum, one note per purchaser and manager per day."""
+    day = _local_day(now, ZoneInfo(timezone)).isoformat()
+
+    def work(tx: Tx) -> int:
+        items = _below_minimum(tx)
+        if not items:
+            return 0
+        payload = {"date": day, "count": len(items), "items": items[:DIGEST_ITEMS]}
+        recipients = employees_with_role(tx, "purchaser", "manager")
+        return write_notes(tx, [Note("low_stock_digest", e, payload, f"low_stock_digest:{day}:{e}")
+                                for e in recipients])
+
+    return uow.run(work)
+
+
+def daily_summary(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shanghai") -> int:
+    """The day's sales orders, shipments and stock value for the managers, once per manager per day."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    day = local.date()
+    start = datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+    end = start + timedelta(days=1)
+
+    def work(tx: Tx) -> int:
+        orders, total = tx.session.execute(
+            select(func.count(SalesOrder.id), func.sum(SalesOrder.total))
+            .where(SalesOrder.created_at >= start, SalesOrder.created_at < end,
+                   SalesOrder.status.not_in(("cancelled", "rejected")))).one()
+        shipments = tx.session.scalar(
+            select(func.count(StockDocument.id)).where(StockDocument.kind == "shipment",
+                                                       StockDocument.created_at >= start,
+                                                       StockDocument.created_at < end))
+        value = tx.session.scalar(select(func.sum(StockLevel.value)))
+        payload = {"date": day.isoformat(), "orders": int(orders), "shipments": int(shipments or 0),
+                   "sales_total": total or Decimal(0), "stock_value": value or Decimal(0),
+                   "low": len(_below_minimum(tx))}
+        return write_notes(tx, [Note("daily_summary", e, payload, f"daily_summary:{day.isoformat()}:{e}")
+                                for e in employees_with_role(tx, "manager")])
+
+    return uow.run(work)
+
+
+def backup(database_url: str, backup_dir: str | Path, now: datetime, keep: int = 7) -> Path | None:
+    """Tonight's copy of the database (SQLite online backup API, or pg_dump), keeping the newest `keep` files;
+    a second run the same day keeps the first copy. None for an in-memory database."""
+    url = make_url(database_url)
+    folder = Path(backup_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = now.astimezone(UTC).strftime("%Y%m%d")
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
+        target = folder / f"jxc-{stamp}.sqlite3"
+        if not target.exists():
+            partial = target.with_suffix(".partial")
+            with sqlite3.connect(url.database) as source, sqlite3.connect(partial) as copy:
+                source.backup(copy)
+            source.close()
+            copy.close()
+            os.replace(partial, target)
+        pattern = "jxc-*.sqlite3"
+    else:
+        target = folder / f"jxc-{stamp}.dump"
+        if not target.exists():
+            partial = target.with_suffix(".partial")
+            env = {**os.environ, "PGPASSWORD": url.password or ""}
+            plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+            subprocess.run([shutil.which("pg_dump") or "pg_dump", "--format=custom", "--file", str(partial), plain],
+                           check=True, env=env, timeout=3600)
+            os.replace(partial, target)
+        pattern = "jxc-*.dump"
+    for old in sorted(folder.glob(pattern))[:-keep] if keep > 0 else []:
+        old.unlink()
+    return target
+
+
+# ---- wiring: the runtime the scheduled wrappers use ------------------------------------------------------------------
+
+@dataclass
+class Runtime:
+    """What the jobs need in this process; registered under an id so job arguments stay plain strings."""
+
+    uow: UnitOfWork
+    settings: SchedulerSettings
+    database_url: str
+    sweep: Callable[[], Any] | None = None  # async: one outbox round (Dispatcher.drain)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+RUNTIMES: dict[str, Runtime] = {}
+
+
+async def job_outbox_sweep(runtime_id: str) -> None:
+    runtime = RUNTIMES[runtime_id]
+    if runtime.sweep is not None:
+        await runtime.sweep()
+
+
+async def job_approvals(runtime_id: str) -> None:
+    runtime = RUNTIMES[runtime_id]
+    await asyncio.to_thread(approval_deadlines, runtime.uow, runtime.clock())
+
+
+async def job_low_stock_digest(runtime_id: str) -> None:
+    runtime = RUNTIMES[runtime_id]
+    await asyncio.to_thread(low_stock_digest, runtime.uow, runtime.clock(), runtime.settings.timezone)
+
+
+async def job_daily_summary(runtime_id: str) -> None:
+    runtime = RUNTIMES[runtime_id]
+    await asyncio.to_thread(daily_summary, runtime.uow, runtime.clock(), runtime.settings.timezone)
+
+
+async def job_backup(runtime_id: str) -> None:
+    runtime = RUNTIMES[runtime_id]
+    s = runtime.settings
+    await asyncio.to_thread(backup, runtime.database_url, s.backup_dir, runtime.clock(), s.backup_keep)
+
+
+def _at(time_text: str, zone: ZoneInfo) -> CronTrigger:
+    hour, _, minute = time_text.partition(":")
+    return CronTrigger(hour=int(hour), minute=int(minute or 0), timezone=zone)
+
+
+def add_jobs(scheduler: AsyncIOScheduler, runtime_id: str, settings: SchedulerSettings) -> None:
+    """Every job with an explicit id, replace_existing, coalesce and a misfire grace time."""
+    zone = ZoneInfo(settings.timezone)
+    common: dict[str, Any] = {"args": [runtime_id], "replace_existing": True, "coalesce": True,
+                              "max_instances": 1, "misfire_grace_time": settings.misfire_grace_seconds}
+    scheduler.add_job(job_outbox_sweep, IntervalTrigger(seconds=settings.sweep_seconds), id="outbox_sweep",
+                      **{**common, "misfire_grace_time": max(int(settings.sweep_seconds * 2), 1)})
+    scheduler.add_job(job_approvals, IntervalTrigger(seconds=settings.approvals_seconds), id="approvals", **common)
+    scheduler.add_job(job_low_stock_digest, _at(settings.digest_time, zone), id="low_stock_digest", **common)
+    scheduler.add_job(job_daily_summary, _at(settings.daily_summary_time, zone), id="daily_summary", **common)
+    scheduler.add_job(job_backup, _at(settings.backup_time, zone), id="backup", **common)
+
+
+class SchedulerRunner:
+    """Runs the jobs while this process holds the lease: the scheduler is started paused and resumed on taking the
+    lease, paused when it is lost (a renewal failed or another holder took it)."""
+
+    def __init__(self, uow: UnitOfWork, settings: SchedulerSettings, database_url: str, *,
+                 sweep: Callable[[], Any] | None = None, holder: str | None = None,
+                 jobs: Callable[[AsyncIOScheduler, str, SchedulerSettings], None] = add_jobs) -> None:
+        self.uow = uow
+        self.settings = settings
+        self.holder = holder or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.runtime_id = uuid.uuid4().hex
+        RUNTIMES[self.runtime_id] = Runtime(uow, settings, database_url, sweep)
+        self.scheduler = AsyncIOScheduler(timezone=ZoneInfo(settings.timezone))
+        self.jobs = jobs
+        self.leading = False
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        self.jobs(self.scheduler, self.runtime_id, self.settings)
+        self.scheduler.start(paused=True)
+        self._task = asyncio.create_task(self._keep_lease(), name="scheduler-lease")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+        self.scheduler.shutdown(wait=False)
+        if self.leading:
+            await asyncio.to_thread(resign, self.uow, self.holder)
+            self.leading = False
+        RUNTIMES.pop(self.runtime_id, None)
+
+    async def _keep_lease(self) -> None:
+        ttl = timedelta(seconds=self.settings.lease_seconds)
+        while not self._stop.is_set():
+            try:
+                leading = await asyncio.to_thread(try_lead, self.uow, self.holder, datetime.now(UTC), ttl)
+            except Exception:
+                log.exception("scheduler: lease renewal failed")
+                leading = False
+            if leading and not self.leading:
+                log.info("scheduler: %s leads", self.holder)
+                self.scheduler.resume()
+            elif self.leading and not leading:
+                log.warning("scheduler: %s lost the lease", self.holder)
+                self.scheduler.pause()
+            self.leading = leading
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.settings.renew_seconds)
+
+
+def build_scheduler(config: Any, uow: UnitOfWork, sweep: Callable[[], Any] | None = None) -> SchedulerRunner:
+    """The runner for the server: `await runner.start()` on startup, `await runner.stop()` on shutdown."""
+    return SchedulerRunner(uow, SchedulerSettings.from_config(config), config.database_url, sweep=sweep)
