@@ -60,7 +60,10 @@ def build_chat_engine(books: Books, flows: Sequence[Flow] | None = None,
     config = books.config
     texts = Texts(timezone=str(config.get("company", "timezone", "Asia/Shanghai")),
                   currency=str(config.get("books", "currency", "CNY")))
-    return Engine(books.uow, texts, list(flows) if flows is not None else default_flows(),
+    if flows is None:
+        flows = default_flows(bot_username=str(config.get("telegram", "bot_username", "") or ""),
+                              public_url=str(config.get("server", "public_url", "http://127.0.0.1:8080")))
+    return Engine(books.uow, texts, list(flows),
                   list(commands) if commands is not None else list(COMMANDS),
                   default_language=str(config.get("company", "language", "zh_CN")), fallback_flow="stock")
 
