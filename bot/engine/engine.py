@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import flag_modified
 
 from bot.engine.flow import Command, Context, Event, Flow, Step
 from bot.engine.inbound import Inbound
@@ -159,7 +161,8 @@ class Engine:
         if step.state is None or flow_name is None:
             conversation.flow, conversation.state, conversation.expires_at = None, {}, None
         else:
-            conversation.flow, conversation.state = flow_name, step.state
+            conversation.flow, conversation.state = flow_name, copy.deepcopy(step.state)
+            flag_modified(conversation, "state")  # a flow may change its state in place: save it every time
             conversation.expires_at = tx.now + self.timeout
         conversation.updated_at = tx.now
 

@@ -10,7 +10,9 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import func, select
 
 from bot.engine.engine import Engine
+from bot.engine.flow import Command, Event, Step
 from bot.engine.inbound import Inbound
+from bot.engine.replies import Reply
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
 from core.models import InboxMessage
@@ -111,3 +113,30 @@ def test_a_flow_left_too_long_times_out(engine: SqlEngine, stocked: UnitOfWork, 
     later: Callable[[], datetime] = lambda: datetime.now(UTC) + timedelta(hours=1)  # noqa: E731
     chat.engine = Engine(UnitOfWork(engine, clock=later), TEXTS, default_flows(), COMMANDS)
     assert chat.send("TEA-CUP") == ["上一个操作已超时，请重新开始。"]
+
+
+class CountingFlow:
+    """A test flow that changes its state in place, as a careless flow might."""
+
+    name = "counting"
+    key = "ct"
+
+    def start(self, ctx: object, args: str) -> Step:
+        return Step([Reply("0")], {"seen": []})
+
+    def resume(self, ctx: object, state: dict[str, list[str]], event: Event) -> Step:
+        state["seen"].append(event.text or "")
+        return Step([Reply(",".join(state["seen"]))], state)
+
+    def button(self, ctx: object, payload: str) -> Step:
+        return self.start(ctx, "")
+
+
+def test_a_flow_that_changes_its_state_in_place_still_has_it_saved(stocked: UnitOfWork, admin: Actor) -> None:
+    flows = [*default_flows(), CountingFlow()]
+    commands = (*COMMANDS, Command("counting", ("count-test",), "test"))
+    chat = Chat(Engine(stocked, TEXTS, flows, commands), user_id="3003", chat_id="3003")
+    chat.send(f"/start {create_invite(stocked, admin, 'sales-1').code}")
+    assert chat.send("count-test") == ["0"]
+    assert chat.send("a") == ["a"]
+    assert chat.send("b") == ["a,b"]
