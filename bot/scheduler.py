@@ -139,7 +139,12 @@ def _below_minimum(tx: Tx) -> list[dict[str, Any]]:
         .order_by(Warehouse.code, Product.sku)
     ).all()
     return [{"sku": r.sku, "name_zh": r.name_zh, "name_en": r.name_en, "warehouse": r.code,
-             "available": (r.on_hand or 0) - (r.reserved or 0), "minimum": r.minimum} for r in rows]
+             "available": _plain((r.on_hand or 0) - (r.reserved or 0)), "minimum": _plain(r.minimum)} for r in rows]
+
+
+def _plain(value: Decimal | int) -> str:
+    """A quantity as short text: 5, 2.5, 50."""
+    return format(Decimal(value).normalize(), "f")
 
 
 def low_stock_digest(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shanghai") -> int:
