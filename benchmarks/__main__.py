@@ -7,7 +7,13 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import history_independence, posting_efficiency, statements_per_document, telegram_throughput
+from benchmarks import (
+    history_independence,
+    posting_efficiency,
+    reports_sales,
+    statements_per_document,
+    telegram_throughput,
+)
 from benchmarks.common import Backend, backends_from_env
 
 BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
@@ -15,6 +21,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "statements_per_document": statements_per_document.main,
     "history_independence": history_independence.main,
     "telegram_throughput": telegram_throughput.main,
+    "reports_sales": reports_sales.main,
 }
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -58,6 +59,7 @@ PURCHASE_DIMENSIONS = ("supplier", "product", "month", "warehouse", "category")
 STOCK_DIMENSIONS = ("warehouse", "category")
 OUT_KINDS = ("issue", "shipment")
 AGEING_BUCKETS = (30, 60, 90)
+MAX_MONTHS = 240
 _NONE: ColumnElement[str] = literal_column("'-'")
 
 
@@ -364,8 +366,6 @@ def purchases_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
             if "category" in by or filters.category:
                 statement = statement.outerjoin(Category, Category.id == Product.category_id)
                 statement = _where_category(statement, filters)
-            if "warehouse" in by:
-                statement = statement.join(Warehouse, Warehouse.id == StockMove.warehouse_id)
             if filters.supplier:
                 statement = statement.where(func.upper(Supplier.code) == filters.supplier.strip().upper())
             return _where_warehouse(tx, statement, filters, StockMove.warehouse_id)
@@ -523,28 +523,27 @@ def _sales_source(tx: Tx, scope: _SalesScope, by: Sequence[str], filters: Filter
     if filters.customer and tx.session.scalar(
             select(Customer.id).where(func.upper(Customer.code) == filters.customer.strip().upper())) is None:
         raise UnknownPartner(kind="customer", partner=filters.customer[:40])
-    needs_customer = "customer" in by or bool(filters.customer) or scope.own_customers_only
+    needs_customer = bool(filters.customer) or scope.own_customers_only
+    needs_order = needs_customer or bool({"customer", "salesperson", "channel"} & set(by)) or bool(filters.channel) \
+        or salesperson_id is not None
 
     def source(start: datetime, end: datetime) -> Select[Any]:
         statement = (
             select().select_from(StockMove)
             .join(StockDocument, StockDocument.id == StockMove.document_id)
             .join(SalesOrderLine, SalesOrderLine.id == StockMove.source_line_id)
-            .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
             .where(_billing_documents("customer"), StockMove.qty != 0,
                    StockMove.created_at >= start, StockMove.created_at < end)
         )
-        if "product" in by or "category" in by or filters.category:
+        if needs_order:
+            statement = statement.join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
+        if "category" in by or filters.category:
             statement = statement.join(Product, Product.id == StockMove.product_id)
         if "category" in by or filters.category:
             statement = statement.outerjoin(Category, Category.id == Product.category_id)
             statement = _where_category(statement, filters)
         if needs_customer:
             statement = statement.join(Customer, Customer.id == SalesOrder.customer_id)
-        if "salesperson" in by:
-            statement = statement.join(Employee, Employee.id == SalesOrder.salesperson_id)
-        if "warehouse" in by:
-            statement = statement.join(Warehouse, Warehouse.id == StockMove.warehouse_id)
         if scope.own_customers_only:
             statement = statement.where(Customer.salesperson_id == scope.actor.employee_id)
         if filters.customer:
@@ -563,10 +562,24 @@ def _period_report(
     measures: Sequence[tuple[str, Any, Any]], compared: Sequence[str], period: Period, filters: Filters,
 ) -> Report:
     """Rows grouped by the dimensions for the period, with totals, and the compared measures' totals in the
-    previous period and the same period last year."""
+    previous period and the same period last year.
+
+    The ledger rows are aggregated by ids (product id, customer id, month...) first; names and codes are joined
+    to the groups afterwards, so a million rows cost one lookup per group, not per row."""
     start, end = period.bounds(filters.timezone)
-    keys = [e for d in by for e in _dimension_columns(tx, d, filters.timezone, period)]
-    rows, totals, pages = _grouped(tx, source(start, end), keys, measures, filters)
+    inner_keys = [_dimension_key(d, period, filters.timezone).label(f"k{i}") for i, d in enumerate(by)]
+    inner = (
+        source(start, end)
+        .add_columns(*inner_keys, *(s.label(n) for n, s, _ in measures))
+        .group_by(*(literal_column(f"k{i}") for i in range(len(by))))
+        .subquery("groups")
+    )
+    outer = select().select_from(inner)
+    labels: list[Any] = []
+    for i, dimension in enumerate(by):
+        outer, columns = _dimension_labels(outer, dimension, inner.c[f"k{i}"])
+        labels += columns
+    rows, totals, pages = _page(tx, outer, labels, [(n, inner.c[n], t) for n, _, t in measures], filters)
     names = [m[0] for m in measures]
     wanted = [(n, s, t) for n, s, t in measures if n in compared]
     earlier = []
@@ -580,6 +593,29 @@ def _period_report(
     columns = [c for d in by for c in ((d, f"{d}_name") if d in ("product", "customer", "supplier") else (d,))]
     return Report(code, (*columns, *names), rows, ("",) * len(columns) + totals, comparison, period,
                   filters.page, pages, {"by": tuple(by)})
+
+
+def _page(
+    tx: Tx, statement: Select[Any], labels: Sequence[Any], measures: Sequence[tuple[str, Any, Any]], filters: Filters,
+) -> tuple[tuple[tuple[Any, ...], ...], tuple[Any, ...], int]:
+    """A page of already-grouped rows ordered by their labels, with the totals over every row (window sums)."""
+    size = max(filters.page_size, 1)
+    typed = [(c if t is None else type_coerce(c, t)).label(n) for n, c, t in measures]
+    windows = [(func.sum(c).over() if t is None else type_coerce(func.sum(c).over(), t)).label(f"total_{n}")
+               for n, c, t in measures]
+    result = tx.session.execute(
+        statement.add_columns(*labels, *typed, *windows, func.count().over().label("n_groups"))
+        .order_by(*labels).limit(size).offset((max(filters.page, 1) - 1) * size)
+    ).all()
+    width = len(labels) + len(measures)
+    if result:
+        first = result[0]
+        totals = tuple(first[width + i] for i in range(len(measures)))
+        return tuple(tuple(r[:width]) for r in result), totals, max(1, -(-first[-1] // size))
+    totals_row = tx.session.execute(statement.add_columns(
+        *((func.coalesce(func.sum(c), 0) if t is None else type_coerce(func.coalesce(func.sum(c), 0), t))
+          for _, c, t in measures))).one()
+    return (), tuple(totals_row), 1
 
 
 def _grouped(
@@ -606,34 +642,55 @@ def _grouped(
     return (), tuple(totals_row), 1
 
 
-def _dimension_columns(tx: Tx, dimension: str, timezone: str, period: Period) -> tuple[Any, ...]:
+def _dimension_key(dimension: str, period: Period, timezone: str) -> ColumnElement[Any]:
+    """What ledger rows are grouped by for a dimension: an id, a channel or a month."""
+    keys: dict[str, Any] = {
+        "product": StockMove.product_id, "customer": SalesOrder.customer_id, "supplier": PurchaseOrder.supplier_id,
+        "salesperson": SalesOrder.salesperson_id, "channel": SalesOrder.channel,
+        "warehouse": StockMove.warehouse_id, "category": Product.category_id,
+    }
+    if dimension == "month":
+        return _month(StockMove.created_at, period, timezone)
+    key: ColumnElement[Any] = keys[dimension]
+    return key
+
+
+def _dimension_labels(statement: Select[Any], dimension: str, key: Any) -> tuple[Select[Any], list[Any]]:
+    """Join what names a group (SKU and name, code and name...) to the grouped rows."""
     if dimension == "product":
-        return Product.sku, Product.name_zh
-    if dimension == "customer":
-        return Customer.code, Customer.name
-    if dimension == "supplier":
-        return Supplier.code, Supplier.name
+        product = aliased(Product)
+        return statement.join(product, product.id == key), [product.sku, product.name_zh]
+    if dimension in ("customer", "supplier"):
+        partner: Any = aliased(Customer if dimension == "customer" else Supplier)
+        return statement.join(partner, partner.id == key), [partner.code, partner.name]
     if dimension == "salesperson":
-        return (Employee.name,)
-    if dimension == "channel":
-        return (SalesOrder.channel,)
+        employee = aliased(Employee)
+        return statement.join(employee, employee.id == key), [employee.name]
     if dimension == "warehouse":
-        return (Warehouse.code,)
+        warehouse = aliased(Warehouse)
+        return statement.join(warehouse, warehouse.id == key), [warehouse.code]
     if dimension == "category":
-        return (func.coalesce(Category.code, _NONE),)
-    return (_month(tx, StockMove.created_at, timezone, period),)
+        category = aliased(Category)
+        return statement.outerjoin(category, category.id == key), [func.coalesce(category.code, _NONE)]
+    return statement, [key]
 
 
-def _month(tx: Tx, column: Any, timezone: str, period: Period) -> ColumnElement[str]:
-    """The month "2026-03" of a stored UTC time in the company's time zone (on SQLite: at the offset the zone
-    has at the start of the period)."""
-    if tx.dialect == "postgresql":
-        zone: ColumnElement[str] = literal_column("'" + ZoneInfo(timezone).key.replace("'", "''") + "'")
-        utc = func.timezone(literal_column("'UTC'"), column)
-        return func.to_char(func.timezone(zone, utc), literal_column("'YYYY-MM'"))
-    offset = period.bounds(timezone)[0].utcoffset() or timedelta(0)
-    shift = f"'{int(offset.total_seconds() // 60):+d} minutes'"
-    return func.strftime(literal_column("'%Y-%m'"), column, literal_column(shift))
+def _month(column: Any, period: Period, timezone: str) -> ColumnElement[str]:
+    """The month "2026-03" of a stored time, by comparison with each month's first moment in the company's time
+    zone (exact across daylight-saving changes, the same SQL on every database)."""
+    zone = ZoneInfo(timezone)
+    months: list[date] = []
+    first = period.start.replace(day=1)
+    while first <= period.end:
+        months.append(first)
+        first = (first + timedelta(days=32)).replace(day=1)
+    if len(months) > MAX_MONTHS:
+        raise InvalidState(reason="too_many_months", months=len(months), allowed=MAX_MONTHS)
+    whens: list[tuple[ColumnElement[bool], ColumnElement[str]]] = [
+        (column < datetime.combine(following, time.min, zone), literal_column(f"'{month:%Y-%m}'"))
+        for month, following in pairwise(months)]
+    last: ColumnElement[str] = literal_column(f"'{months[-1]:%Y-%m}'")
+    return case(*whens, else_=last) if whens else last
 
 
 def _billing_documents(kind: str) -> ColumnElement[bool]:
