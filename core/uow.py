@@ -77,6 +77,7 @@ class UnitOfWork:
         outer = self._joinable()
         if outer is not None:
             with outer.session.begin_nested():
+                outer.session.connection()  # emit the SAVEPOINT now: Core statements on tx.conn do not
                 return work(outer)
         retrying = Retrying(
             retry=retry_if_exception(is_retryable),

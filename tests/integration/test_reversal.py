@@ -169,3 +169,18 @@ def test_reservations_are_not_what_undo_offers(uow: UnitOfWork, shop: Shop) -> N
     assert last_posting(uow, shop.warehouse) == posted.number
     with pytest.raises(UndoStockUsed):
         reverse_document(uow, shop.warehouse, posted.number)
+
+
+def test_a_refused_undo_inside_a_chat_update_leaves_no_document_behind(uow: UnitOfWork, shop: Shop) -> None:
+    posted = receive_stock(uow, shop.warehouse, "MAIN", [LineIn("LAMP", 3)])
+    issue_stock(uow, shop.warehouse, "MAIN", [LineIn("LAMP", 1)])
+    before = counts(uow)
+
+    def update(tx: Tx) -> str:
+        with pytest.raises(UndoStockUsed):
+            reverse_document(uow, shop.warehouse, posted.number)
+        return reverse_document(uow, shop.warehouse, last_posting(uow, shop.warehouse) or "").number
+
+    assert uow.run(update).endswith("-000001"), "the refused attempt took no number"
+    assert counts(uow) == (before[0] + 1, before[1] + 1)
+    assert uow.read(check_ledger) == []
