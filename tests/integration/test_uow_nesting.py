@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.errors import OutOfStock
-from core.models import AuditLog, StockMove
+from core.models import AuditLog, StockDocument, StockMove
 from core.permissions import Actor
 from core.services.stock import LineIn, issue_stock, receive_stock
 from core.uow import Tx, UnitOfWork
@@ -33,6 +33,8 @@ def test_a_refused_service_inside_an_open_transaction_undoes_only_its_own_writes
 
     assert uow.run(update) == "done"
     assert moves(uow) == 1
+    documents = uow.read(lambda tx: tx.session.scalar(select(func.count()).select_from(StockDocument)))
+    assert documents == 1, "the refused issue's document and number vanish with its savepoint"
     done = uow.read(lambda tx: tx.session.scalar(select(func.count()).where(AuditLog.action == "update.done")))
     assert done == 1
 
