@@ -216,3 +216,35 @@ def test_jxc_report_sales_writes_an_xlsx_end_to_end(tmp_path: Path) -> None:
         assert D(str(last[wanted.columns.index(measure)])) == wanted.total(measure)
     assert expected["stock"].total("value") > 0
     assert f"{expected['stock'].total('value'):,.2f}" in text.stdout
+
+
+def test_periods_are_whole_days_in_the_company_time_zone(golden: GoldenMonth) -> None:
+    # SO-1 shipped at 09:00 UTC on Mar 10, which is 23:00 on Mar 9 in Honolulu
+    mar_9, mar_10 = parse_period(None, "2026-03-09", "2026-03-09"), parse_period(None, "2026-03-10", "2026-03-10")
+    utc = report(golden, "manager", "sales", period=mar_10)
+    honolulu_9 = report(golden, "manager", "sales", period=mar_9, timezone="Pacific/Honolulu")
+    honolulu_10 = report(golden, "manager", "sales", period=mar_10, timezone="Pacific/Honolulu")
+    assert utc.total("revenue") == honolulu_9.total("revenue") == D("360.00")
+    assert honolulu_10.total("revenue") == 0
+    shanghai = report(golden, "manager", "sales", period=MARCH, by=("month",), timezone="Asia/Shanghai")
+    assert shanghai.rows == (("2026-03", D(35), D("712.00")),)
+
+
+def test_ageing_agrees_with_the_open_balances_of_the_money_module(golden: GoldenMonth) -> None:
+    from core.services.money import partner_balance
+
+    receivables = report(golden, "finance", "ageing")
+    for code, *_, total in receivables.rows:
+        balance = partner_balance(golden.uow, golden.shop.finance, "customer", code)
+        assert total == sum((d.open for d in balance.documents), D(0))
+
+
+def test_previous_and_last_year_periods() -> None:
+    assert parse_period("2026-03").previous() == parse_period("2026-02")
+    assert parse_period("2026-01").previous() == parse_period("2025-12")
+    assert parse_period("2028-02").last_year() == parse_period("2027-02")
+    week = parse_period(None, "2026-03-10", "2026-03-16")
+    assert week.previous() == parse_period(None, "2026-03-03", "2026-03-09")
+    leap = parse_period(None, "2028-02-29", "2028-02-29")
+    assert leap.last_year() == parse_period(None, "2027-02-28", "2027-02-28")
+    assert parse_period(None, "2026-03-05", None, today=datetime(2026, 3, 20).date()).end.day == 20
