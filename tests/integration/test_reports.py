@@ -248,3 +248,14 @@ def test_previous_and_last_year_periods() -> None:
     leap = parse_period(None, "2028-02-29", "2028-02-29")
     assert leap.last_year() == parse_period(None, "2027-02-28", "2027-02-28")
     assert parse_period(None, "2026-03-05", None, today=datetime(2026, 3, 20).date()).end.day == 20
+
+
+def test_sales_filter_by_salesperson_channel_and_warehouse(golden: GoldenMonth) -> None:
+    assert report(golden, "manager", "sales", period=MARCH, salesperson="sales-1").total("revenue") == D("712.00")
+    assert report(golden, "manager", "sales", period=MARCH, channel="chat").total("revenue") == D("712.00")
+    assert report(golden, "manager", "sales", period=MARCH, channel="store").rows == ()
+    assert report(golden, "manager", "profit", period=MARCH, warehouse="NORTH").rows == ()
+    by_warehouse = report(golden, "manager", "profit", period=MARCH, by=("warehouse",))
+    assert [(r[0], r[2], r[3]) for r in by_warehouse.rows] == [("MAIN", D("712.00"), D("284.76"))]
+    with pytest.raises(DomainError):
+        report(golden, "manager", "sales", period=MARCH, salesperson="nobody")
