@@ -139,6 +139,26 @@ def cmd_login_link(books: Books, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(books: Books, args: argparse.Namespace) -> int:
+    """API tokens: create (the secret is printed once), list, revoke."""
+    from core.services.api_tokens import create_token, list_tokens, revoke_token
+
+    actor = load_actor(books.uow, args.actor)
+    if args.action == "create":
+        issued = create_token(books.uow, actor, args.name, args.role, tuple(args.warehouse or ()))
+        print(issued.secret)
+        print(f"token {issued.name!r} ({issued.role}): shown once, store it now", file=sys.stderr)
+    elif args.action == "list":
+        for token in list_tokens(books.uow, actor):
+            state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "active"
+            used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+            print(f"{pad(token.name, 24)}  {pad(token.role, 10)}  {pad(state, 24)}  last used {used}")
+    else:
+        revoked = revoke_token(books.uow, actor, args.name)
+        print(f"token {revoked.name!r} revoked")
+    return 0
+
+
 def positive(text: str) -> int:
     """A whole number of at least 1, for command-line options."""
     try:
@@ -178,6 +198,17 @@ def parser() -> argparse.ArgumentParser:
     login.add_argument("name", help="employee name")
     login.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="admin to act as")
     login.set_defaults(run=cmd_login_link)
+    token = sub.add_parser("token", help="REST API tokens").add_subparsers(dest="action", required=True)
+    create = token.add_parser("create", help="a new token for an integration (printed once)")
+    create.add_argument("name", help="integration name, e.g. online-shop")
+    create.add_argument("--role", required=True, choices=ROLES, help="role the token acts with")
+    create.add_argument("--warehouse", action="append", help="warehouse code (warehouse role; repeatable)")
+    token.add_parser("list", help="every token, without secrets")
+    revoke = token.add_parser("revoke", help="refuse a token from now on")
+    revoke.add_argument("name")
+    for command in token.choices.values():
+        command.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="admin to act as")
+        command.set_defaults(run=cmd_token)
     add_report_command(sub)
     return root
 

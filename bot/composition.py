@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.api import ApiChannel
 from bot.channels import Channel, InFlight
 from bot.channels.telegram import TelegramChannel, TelegramSettings
 from bot.channels.web import WebChannel, WebSettings
@@ -79,5 +80,6 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
     if str(telegram.get("token", "") or ""):
         settings = TelegramSettings.from_section(telegram, str(config.get("server", "public_url", "") or ""))
         channels.append(TelegramChannel(engine, settings, engine.commands, in_flight))
+    channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600))))
     return AppParts(config=config, books=books, engine=engine, in_flight=in_flight, channels=channels,
                     shutdown_timeout=float(config.get("server", "shutdown_timeout", 30)))

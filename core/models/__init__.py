@@ -1,5 +1,6 @@
 """Every table of jxc, importable from one place so that metadata is complete."""
 
+from core.models.api import ApiToken, IdempotencyRecord
 from core.models.approvals import ApprovalDecision, ApprovalRequest, ApprovalRule
 from core.models.audit import AuditLog
 from core.models.base import Base, Money, Qty, ScaledDecimal, UnitCost, UTCDateTime, utcnow
@@ -17,6 +18,8 @@ from core.models.stocktake import Stocktake, StocktakeLine
 from core.models.transfers import TransferDiscrepancy
 
 __all__ = [
+    "ApiToken",
+    "IdempotencyRecord",
     "AccessCode",
     "ChatAccount",
     "Conversation",

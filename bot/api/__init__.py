@@ -1,0 +1,37 @@
+"""The REST API under /api/v1: bearer tokens per integration, acting through core services like any employee.
+
+Mounted by the composition root as one more route group on the server (see bot/channels: the same
+mount/start/drain/stop shape; the API has nothing to start or drain).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.api.routes import Api
+from bot.engine.texts import Texts
+from core.uow import UnitOfWork
+
+
+class ApiChannel:
+    """The API as a server part: routes only."""
+
+    name = "api"
+
+    def __init__(self, uow: UnitOfWork, texts: Texts, rate_per_minute: float = 600) -> None:
+        self.api = Api(uow, texts, rate_per_minute)
+
+    def mount(self, app: web.Application) -> None:
+        self.api.mount(app)
+
+    async def start(self) -> None:
+        return None
+
+    async def drain(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+__all__ = ["Api", "ApiChannel"]

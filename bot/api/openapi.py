@@ -1,0 +1,192 @@
+"""The OpenAPI 3 document of /api/v1, kept next to the routes (bot/api/routes.py).
+
+Paths are written out here; the response objects are the core services' dataclasses, described from their
+fields so that the document cannot drift from what the API sends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from core.services import api_reads, partners, purchasing, sales, stock
+
+DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
+AMOUNT_IN = {"oneOf": [{"type": "string", "pattern": r"^\s*-?\d{1,12}(\.\d{1,4})?\s*$"}, {"type": "integer"}]}
+MODELS: dict[str, type] = {
+    "Product": api_reads.ProductView, "StockRow": api_reads.StockRow, "Warehouse": api_reads.WarehouseView,
+    "Supplier": partners.SupplierView, "Customer": partners.CustomerView,
+    "PurchaseOrderSummary": purchasing.PurchaseOrderSummary, "PurchaseOrder": purchasing.PurchaseOrderView,
+    "PurchaseLine": purchasing.PurchaseLineView, "PurchaseReceipt": purchasing.PurchaseReceiptView,
+    "ReceivedLine": purchasing.ReceivedLine, "SalesOrderSummary": sales.SalesOrderSummary,
+    "SalesOrder": sales.SalesOrderView, "SalesLine": sales.SalesLineView, "StockDocument": stock.Posted,
+    "PostedLine": stock.PostedLine,
+}
+NAMES = {cls: name for name, cls in MODELS.items()}
+
+
+def _schema(hint: Any) -> dict[str, Any]:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return {**_schema(inner[0]), "nullable": True}
+    if origin in (tuple, list):
+        return {"type": "array", "items": _schema(typing.get_args(hint)[0])}
+    if hint in NAMES:
+        return {"$ref": f"#/components/schemas/{NAMES[hint]}"}
+    simple: dict[Any, dict[str, Any]] = {
+        str: {"type": "string"}, int: {"type": "integer"}, bool: {"type": "boolean"}, Decimal: DECIMAL,
+        datetime: {"type": "string", "format": "date-time"}}
+    return dict(simple[hint])
+
+
+def _object(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    return {"type": "object", "required": names, "properties": {n: _schema(hints[n]) for n in names}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _page(name: str) -> dict[str, Any]:
+    return {"type": "object", "required": ["items", "page", "page_size", "next"], "properties": {
+        "items": {"type": "array", "items": _ref(name)}, "page": {"type": "integer"},
+        "page_size": {"type": "integer"}, "next": {"type": "string", "nullable": True}}}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    words = {400: "Malformed JSON, fields or parameters", 401: "Missing, unknown or revoked token",
+             403: "The token's role may not do this (permission_denied)", 404: "Not found",
+             409: "Not in a state that allows this (invalid_state and similar)",
+             422: "Refused by the rules (validation, stock, idempotency key reused)",
+             429: "Rate limit; see Retry-After"}
+    out = {str(s): {"description": words[s], **_json(_ref("Error"))} for s in (401, 429, *statuses)}
+    out["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+    return out
+
+
+PAGING = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1}},
+    {"name": "page_size", "in": "query",
+     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+]
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
+               "description": "Retries with the same key and body get the first answer; another body gets 422.",
+               "schema": {"type": "string", "pattern": r"^[\x21-\x7e]{1,200}$"}}
+
+
+def _query(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": {"type": "string", "maxLength": 64}}
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}}
+
+
+def _get(summary: str, schema: dict[str, Any], params: list[dict[str, Any]], *errors: int) -> dict[str, Any]:
+    responses = {"200": {"description": "OK", **_json(schema)}, **_errors(400, 403, 409, 422, *errors)}
+    return {"get": {"summary": summary, "parameters": params, "responses": responses}}
+
+
+def _post(summary: str, body: dict[str, Any], result: str, params: list[dict[str, Any]] | None = None,
+          status: int = 201) -> dict[str, Any]:
+    return {"post": {"summary": summary, "parameters": [*(params or []), IDEMPOTENCY],
+                     "requestBody": {"required": True, **_json(body)},
+                     "responses": {str(status): {"description": "Done", **_json(_ref(result))},
+                                   **_errors(400, 403, 404, 409, 422)}}}
+
+
+def _body(required: list[str], **fields: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": fields}
+
+
+TEXT = {"type": "string", "maxLength": 500}
+CODE = {"type": "string", "maxLength": 40}
+SKU = {"type": "string", "maxLength": 64}
+
+
+def _lines(required: list[str], **fields: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "minItems": 1, "maxItems": 1000, "items": _body(required, **fields)}
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.0 document served at /api/v1/openapi.json."""
+    schemas: dict[str, Any] = {name: _object(cls) for name, cls in MODELS.items()}
+    schemas["Error"] = _body(["error"], error=_body(["code", "message"], code={"type": "string"},
+                                                      message={"type": "string"}))
+    schemas["Warehouses"] = _body(["items"], items={"type": "array", "items": _ref("Warehouse")})
+    lines_out = _lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN, unit_price=AMOUNT_IN)
+    paths: dict[str, Any] = {
+        "/products": _get("Products by SKU, optionally matching a search", _page("Product"),
+                          [_query("search", "SKU, barcode or part of a name"), *PAGING]),
+        "/products/{sku}": _get("One product", _ref("Product"), [_path("sku")], 404),
+        "/stock": _get("Stock per product and warehouse", _page("StockRow"),
+                       [_query("sku", "one SKU"), _query("warehouse", "one warehouse code"), *PAGING]),
+        "/warehouses": _get("Warehouses", _ref("Warehouses"), []),
+        "/suppliers": {
+            **_get("Suppliers", _page("Supplier"), [_query("search", "code or part of a name"), *PAGING]),
+            **_post("Add a supplier", _body(
+                ["code", "name"], code=CODE, name={"type": "string", "maxLength": 200}, contact=TEXT, phone=TEXT,
+                credit_rating=TEXT, lead_time_days=AMOUNT_IN, payment_terms_days=AMOUNT_IN, note=TEXT), "Supplier"),
+        },
+        "/customers": {
+            **_get("Customers the token may see", _page("Customer"),
+                   [_query("search", "code or part of a name"), *PAGING]),
+            **_post("Add a customer (owned by the token's employee)", _body(
+                ["code", "name"], code=CODE, name={"type": "string", "maxLength": 200}, contact=TEXT, phone=TEXT,
+                channel=CODE, credit_limit=AMOUNT_IN, payment_terms_days=AMOUNT_IN, note=TEXT), "Customer"),
+        },
+        "/purchase-orders": {
+            **_get("Purchase orders, newest first", _page("PurchaseOrderSummary"),
+                   [_query("status", "draft, pending_approval, approved, ..."), *PAGING]),
+            **_post("Create and submit a purchase order", _body(
+                ["supplier", "warehouse", "lines"], supplier=CODE, warehouse=CODE, note=TEXT, lines=lines_out),
+                "PurchaseOrder"),
+        },
+        "/purchase-orders/{number}": _get("One purchase order", _ref("PurchaseOrder"), [_path("number")], 404),
+        "/purchase-orders/{number}/receipts": _post("Receive goods against an approved order", _body(
+            ["lines"], note=TEXT, lines=_lines(["sku", "received"], sku=SKU, received=AMOUNT_IN, rejected=AMOUNT_IN,
+                                              note=TEXT)), "PurchaseReceipt", [_path("number")]),
+        "/sales-orders": {
+            **_get("Sales orders the token may see, newest first", _page("SalesOrderSummary"),
+                   [_query("status", "draft, pending_approval, approved, ..."), *PAGING]),
+            **_post("Create and submit a sales order (channel defaults to api)", _body(
+                ["customer", "warehouse", "lines"], customer=CODE, warehouse=CODE, channel=CODE, note=TEXT,
+                lines=lines_out), "SalesOrder"),
+        },
+        "/sales-orders/{number}": _get("One sales order", _ref("SalesOrder"), [_path("number")], 404),
+        "/sales-orders/{number}/approve": _post("Approve the pending approval level", _body([], reason=TEXT),
+                                                "SalesOrder", [_path("number")], 200),
+        "/sales-orders/{number}/reject": _post("Reject the order, with a reason", _body(
+            ["reason"], reason={"type": "string", "minLength": 1, "maxLength": 500}), "SalesOrder",
+            [_path("number")], 200),
+        "/sales-orders/{number}/shipments": _post("Ship reserved goods (all, or the lines given)", _body(
+            [], lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)), "SalesOrder", [_path("number")]),
+        "/transfers": _post("Dispatch a transfer between warehouses", _body(
+            ["from_warehouse", "to_warehouse", "lines"], from_warehouse=CODE, to_warehouse=CODE, reason=TEXT,
+            lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)), "StockDocument"),
+        "/transfers/{number}/receipts": _post("Receive a transfer (all outstanding, or the lines given)", _body(
+            [], lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)), "StockDocument", [_path("number")]),
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "jxc API", "version": "1.0.0",
+                 "description": "Inventory, purchasing and sales. Decimals are strings; errors are "
+                                "{\"error\": {\"code\", \"message\"}} (English, or zh_CN via Accept-Language)."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
+        "paths": paths,
+    }

@@ -1,0 +1,122 @@
+"""Reads the REST API offers that chat does not: the catalogue a page at a time, stock levels, warehouses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+
+from core.errors import UnknownProduct
+from core.models import Product, ProductBarcode, StockLevel, Warehouse
+from core.permissions import Actor, Permission
+from core.uow import Tx, UnitOfWork
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class ProductView:
+    sku: str
+    name_zh: str
+    name_en: str
+    unit: str
+    sale_price: Decimal
+    purchase_price: Decimal | None
+    barcodes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StockRow:
+    sku: str
+    warehouse: str
+    on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+    avg_cost: Decimal | None
+    value: Decimal | None
+
+
+@dataclass(frozen=True)
+class WarehouseView:
+    code: str
+    name: str
+
+
+def list_products(uow: UnitOfWork, actor: Actor, search: str = "", offset: int = 0,
+                  limit: int = 20) -> list[ProductView]:
+    """Active products by SKU (only those matching `search`: SKU, barcode or part of a name), `limit` from `offset`."""
+    actor.require(Permission.STOCK_VIEW)
+    text = search.strip()[:64]
+    limit = max(1, min(limit, MAX_PAGE_SIZE + 1))
+
+    def work(tx: Tx) -> list[ProductView]:
+        statement = select(Product).where(Product.active)
+        if text:
+            pattern = f"%{text.lower()}%"
+            statement = statement.where(or_(
+                func.lower(Product.sku).like(pattern), func.lower(Product.name_en).like(pattern),
+                Product.name_zh.like(f"%{text}%"),
+                Product.id.in_(select(ProductBarcode.product_id).where(ProductBarcode.barcode == text))))
+        products = tx.session.scalars(statement.order_by(Product.sku).limit(limit).offset(max(offset, 0))).all()
+        return _views(tx, actor, products)
+
+    return uow.read(work)
+
+
+def get_product(uow: UnitOfWork, actor: Actor, sku: str) -> ProductView:
+    """One product by SKU (any case)."""
+    actor.require(Permission.STOCK_VIEW)
+
+    def work(tx: Tx) -> ProductView:
+        product = tx.session.scalar(select(Product).where(Product.sku == sku.strip().upper()[:40]))
+        if product is None:
+            raise UnknownProduct(item=sku[:40])
+        return _views(tx, actor, [product])[0]
+
+    return uow.read(work)
+
+
+def stock_levels(uow: UnitOfWork, actor: Actor, sku: str = "", warehouse: str = "", offset: int = 0,
+                 limit: int = 20) -> list[StockRow]:
+    """Stock per product and (normal) warehouse, by SKU then warehouse, optionally for one SKU or warehouse."""
+    actor.require(Permission.STOCK_VIEW)
+    sees_cost = actor.can(Permission.COST_VIEW)
+    limit = max(1, min(limit, MAX_PAGE_SIZE + 1))
+
+    def work(tx: Tx) -> list[StockRow]:
+        statement = (
+            select(Product.sku, Warehouse.code, StockLevel.on_hand, StockLevel.reserved, StockLevel.avg_cost,
+                   StockLevel.value)
+            .join(Product, Product.id == StockLevel.product_id).join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+            .where(Warehouse.kind == "normal")
+        )
+        if sku.strip():
+            statement = statement.where(Product.sku == sku.strip().upper()[:40])
+        if warehouse.strip():
+            statement = statement.where(func.upper(Warehouse.code) == warehouse.strip().upper()[:40])
+        rows = tx.session.execute(statement.order_by(Product.sku, Warehouse.code).limit(limit).offset(max(offset, 0)))
+        return [StockRow(r[0], r[1], r[2], r[3], r[2] - r[3], r[4] if sees_cost else None,
+                         r[5] if sees_cost else None) for r in rows]
+
+    return uow.read(work)
+
+
+def list_warehouses(uow: UnitOfWork, actor: Actor) -> list[WarehouseView]:
+    """Active normal warehouses by code."""
+    actor.require(Permission.STOCK_VIEW)
+    return uow.read(lambda tx: [WarehouseView(r[0], r[1]) for r in tx.session.execute(
+        select(Warehouse.code, Warehouse.name).where(Warehouse.active, Warehouse.kind == "normal")
+        .order_by(Warehouse.code))])
+
+
+def _views(tx: Tx, actor: Actor, products: list[Product]) -> list[ProductView]:
+    sees_cost = actor.can(Permission.COST_VIEW)
+    codes: dict[int, list[str]] = {}
+    if products:
+        for pid, code in tx.session.execute(select(ProductBarcode.product_id, ProductBarcode.barcode)
+                                            .where(ProductBarcode.product_id.in_([p.id for p in products]))
+                                            .order_by(ProductBarcode.barcode)):
+            codes.setdefault(pid, []).append(code)
+    return [ProductView(p.sku, p.name_zh, p.name_en, p.base_unit, p.sale_price,
+                        p.purchase_price if sees_cost else None, tuple(codes.get(p.id, ()))) for p in products]
