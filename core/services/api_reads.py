@@ -58,7 +58,7 @@ def list_products(uow: UnitOfWork, actor: Actor, search: str = "", offset: int =
                 func.lower(Product.sku).like(pattern), func.lower(Product.name_en).like(pattern),
                 Product.name_zh.like(f"%{text}%"),
                 Product.id.in_(select(ProductBarcode.product_id).where(ProductBarcode.barcode == text))))
-        products = tx.session.scalars(statement.order_by(Product.sku).limit(limit).offset(max(offset, 0))).all()
+        products = list(tx.session.scalars(statement.order_by(Product.sku).limit(limit).offset(max(offset, 0))))
         return _views(tx, actor, products)
 
     return uow.read(work)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import DuplicateCode, PermissionDenied, UnknownEmployee
@@ -181,9 +181,9 @@ def run_idempotent(
         try:
             with tx.session.begin_nested():
                 claim_id = tx.session.execute(
-                    IdempotencyRecord.__table__.insert().values(
+                    insert(IdempotencyRecord).values(
                         token_id=token_id, key=key, request_hash=request_hash, status=0, body="", created_at=tx.now)
-                    .returning(IdempotencyRecord.__table__.c.id)
+                    .returning(IdempotencyRecord.id)
                 ).scalar_one()
         except IntegrityError as error:
             raise _Taken() from error
