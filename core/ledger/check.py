@@ -37,8 +37,9 @@ class RebuiltLevel:
 
 
 def check_ledger(tx: Tx) -> list[Problem]:
-    """Running balances on every ledger row, levels against a rebuild, and the no-negative rule."""
-    return _running_balances(tx) + _levels_against_rebuild(tx) + _negative_levels(tx)
+    """Running balances and costs on every ledger row, levels against a rebuild, and the no-negative rule."""
+    return (_running_balances(tx) + _costs_per_row(tx) + _levels_against_rebuild(tx)
+            + _negative_levels(tx))[:LIMIT]
 
 
 def rebuild_levels(tx: Tx) -> dict[tuple[int, int], RebuiltLevel]:
@@ -86,6 +87,31 @@ def _running_balances(tx: Tx) -> list[Problem]:
                 f"qty={r.balance_qty} reserved={r.balance_reserved} value={r.balance_value}")
         for r in rows
     ]
+
+
+def _costs_per_row(tx: Tx) -> list[Problem]:
+    """Replay each position's rows in order: the unit cost and the average after every row, as posting sets them."""
+    rows = tx.conn.execution_options(yield_per=10_000).execute(
+        select(StockMove.id, StockMove.product_id, StockMove.warehouse_id, StockMove.qty, StockMove.value,
+               StockMove.unit_cost, StockMove.balance_qty, StockMove.balance_value, StockMove.avg_cost)
+        .order_by(StockMove.product_id, StockMove.warehouse_id, StockMove.id))
+    problems: list[Problem] = []
+    key, average = (0, 0), Decimal(0)
+    for r in rows:
+        if (r.product_id, r.warehouse_id) != key:
+            key, average = (r.product_id, r.warehouse_id), Decimal(0)
+        if r.balance_qty > 0:
+            average = round_cost(r.balance_value / r.balance_qty)
+        elif r.qty > 0 and r.value > 0:
+            average = round_cost(r.value / r.qty)
+        unit = round_cost(abs(r.value) / abs(r.qty)) if r.qty != 0 else average
+        if (r.avg_cost, r.unit_cost) != (average, unit):
+            problems.append(Problem("cost", "stock_move", r.id, *key,
+                                    f"row says avg={r.avg_cost} unit={r.unit_cost}, replay gives avg={average} "
+                                    f"unit={unit}"))
+            if len(problems) >= LIMIT:
+                break
+    return problems
 
 
 def _levels_against_rebuild(tx: Tx) -> list[Problem]:

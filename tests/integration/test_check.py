@@ -93,3 +93,19 @@ def test_init_twice_then_trade_then_check_on_a_sqlite_file_made_by_jxc_init(tmp_
         engine.dispose()
     check = jxc(tmp_path, "--config", str(config), "check")
     assert (check.returncode, check.stdout.strip()) == (0, CLEAN), check.stderr
+
+
+def test_check_names_a_tampered_average_or_unit_cost_on_a_row_before_the_last(uow: UnitOfWork, admin: Actor) -> None:
+    make_shop(uow, admin)
+    receive_stock(uow, admin, "MAIN", [LineIn("LAMP", 4, "40")])
+    receive_stock(uow, admin, "MAIN", [LineIn("LAMP", 4, "50")])
+    issue_stock(uow, admin, "MAIN", [LineIn("LAMP", 2)])
+    assert uow.read(check_ledger) == []
+    first, second = uow.read(lambda tx: list(tx.session.scalars(select(StockMove.id).order_by(StockMove.id)))[:2])
+    uow.run(lambda tx: tx.session.execute(text("UPDATE stock_move SET avg_cost = 41000000 WHERE id = :id"),
+                                          {"id": first}))
+    uow.run(lambda tx: tx.session.execute(text("UPDATE stock_move SET unit_cost = 1 WHERE id = :id"),
+                                          {"id": second}))
+    problems = uow.read(check_ledger)
+    assert [(p.kind, p.row_id) for p in problems] == [("cost", first), ("cost", second)]
+    assert "replay gives avg=40.000000" in problems[0].detail
