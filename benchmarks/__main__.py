@@ -9,6 +9,7 @@ from pathlib import Path
 
 from benchmarks import (
     history_independence,
+    outbox_drain,
     posting_efficiency,
     reports_sales,
     statements_per_document,
@@ -22,6 +23,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "history_independence": history_independence.main,
     "telegram_throughput": telegram_throughput.main,
     "reports_sales": reports_sales.main,
+    "outbox_drain": outbox_drain.main,
 }
 
 

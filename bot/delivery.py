@@ -337,7 +337,8 @@ class Dispatcher:
             if done:
                 ids = list(done)
                 done.clear()
-                self.stats.sent += await asyncio.to_thread(mark_sent, self.uow, token, ids, self.clock())
+                marked = await asyncio.to_thread(mark_sent, self.uow, token, ids, self.clock())
+                self.stats.sent += marked
 
         async def one(message: Claimed) -> None:
             async with gate:
@@ -352,27 +353,46 @@ class Dispatcher:
             await flush()
         return len(claimed)
 
-    async def drain(self, max_rounds: int = 1_000_000) -> int:
-        """Run batches until nothing is due; returns rows claimed."""
-        total = 0
-        for _ in range(max_rounds):
-            n = await self.run_once()
-            total += n
-            if n == 0:
-                break
-        return total
+    async def drain(self, parallel: int = 1) -> int:
+        """Deliver until nothing is due (`parallel` batches in flight at once); returns rows claimed."""
+        return await self._pump(None, parallel, 0.0)
 
-    async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
-        """Deliver until `stop` is set, looking again every `idle` seconds when nothing is due."""
-        while not stop.is_set():
-            try:
-                n = await self.run_once()
-            except Exception:  # a database hiccup must not end delivery
-                log.exception("outbox: a delivery round failed")
-                n = 0
-            if n == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle)
+    async def run(self, stop: asyncio.Event, idle: float = 1.0, parallel: int = 4) -> None:
+        """Deliver until `stop` is set, with `parallel` batches in flight, looking again every `idle` seconds when
+        nothing is due."""
+        await self._pump(stop, parallel, idle)
+
+    async def _pump(self, stop: asyncio.Event | None, parallel: int, idle: float) -> int:
+        total = 0
+        running: set[asyncio.Task[int]] = set()
+        empty = False
+        try:
+            while True:
+                while not empty and len(running) < parallel and not (stop and stop.is_set()):
+                    running.add(asyncio.create_task(self._round()))
+                    if parallel > 1:
+                        await asyncio.sleep(0)  # let it claim before the next one looks
+                if not running:
+                    if stop is None or stop.is_set():
+                        return total
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), idle)
+                    empty = False
+                    continue
+                finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                claimed = [t.result() for t in finished]
+                total += sum(claimed)
+                empty = empty or 0 in claimed
+        finally:
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+
+    async def _round(self) -> int:
+        try:
+            return await self.run_once()
+        except Exception:  # a database hiccup must not end delivery
+            log.exception("outbox: a delivery round failed")
+            return 0
 
     async def _deliver(self, token: str, message: Claimed, deadline: datetime, done: list[int]) -> None:
         replies = [render(self.texts, message.language, message.event_type, message.payload)]
@@ -381,8 +401,8 @@ class Dispatcher:
                 pace = self.paces[channel]
                 await pace.wait(chat_id)
                 if self.clock() > deadline:  # the lease may run out while sending: give it back untried
-                    self.stats.released += await asyncio.to_thread(release, self.uow, token, [message.id],
-                                                                   self.clock())
+                    released = await asyncio.to_thread(release, self.uow, token, [message.id], self.clock())
+                    self.stats.released += released
                     return
                 try:
                     await asyncio.wait_for(self.senders[channel].send(chat_id, replies), self.send_timeout)

@@ -232,7 +232,7 @@ def test_two_dispatchers_share_a_burst_without_sending_anything_twice(uow: UnitO
     assert len(delivered) == 120 and set(delivered.values()) == {1}
 
 
-def test_pace_keeps_a_chat_to_its_rate(uow: UnitOfWork) -> None:
+def test_pace_keeps_a_chat_to_its_rate() -> None:
     async def burst() -> float:
         pace = Pace(overall_per_second=1000, chat_rate=5, chat_period=0.25)
         loop = asyncio.get_running_loop()
