@@ -12,6 +12,7 @@ from bot.api import ApiChannel
 from bot.channels import Channel, InFlight
 from bot.channels.telegram import TelegramChannel, TelegramSettings
 from bot.channels.web import WebChannel, WebSettings
+from bot.channels.wecom import WecomChannel, WecomSettings
 from bot.engine.engine import Engine
 from bot.engine.flow import Command, Flow
 from bot.engine.texts import Texts
@@ -71,7 +72,8 @@ def build_chat_engine(books: Books, flows: Sequence[Flow] | None = None,
 
 def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
                     commands: Sequence[Command] | None = None) -> AppParts:
-    """Books, engine and every configured channel (Telegram when [telegram] token is set)."""
+    """Books, engine and every configured channel (Telegram when [telegram] token is set, WeCom when [wecom]
+    corp_id is set)."""
     books = build_books(config)
     engine = build_chat_engine(books, flows, commands)
     in_flight = InFlight()
@@ -80,6 +82,9 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
     if str(telegram.get("token", "") or ""):
         settings = TelegramSettings.from_section(telegram, str(config.get("server", "public_url", "") or ""))
         channels.append(TelegramChannel(engine, settings, engine.commands, in_flight))
+    wecom = config.section("wecom")
+    if str(wecom.get("corp_id", "") or ""):
+        channels.append(WecomChannel(engine, WecomSettings.from_section(wecom), in_flight))
     channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600))))
     return AppParts(config=config, books=books, engine=engine, in_flight=in_flight, channels=channels,
                     shutdown_timeout=float(config.get("server", "shutdown_timeout", 30)))

@@ -1,0 +1,250 @@
+"""Our real server with WeCom pointed at a fake API: encrypted callbacks built with wechatpy's real crypto go in,
+replies are read from what the channel posted to the fake's message/send."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.channels.wecom import WecomChannel, split_bytes
+from bot.composition import AppParts, build_app_parts
+from bot.delivery import build_dispatcher
+from bot.server import build_app, make_runner
+from core.config import Config
+from core.models import ApprovalDecision, ChannelValue, InboxMessage, Notification
+from core.permissions import Actor
+from core.services.accounts import bind_account, create_invite
+from core.services.approvals import set_rule
+from core.services.partners import NewCustomer, create_customer
+from core.services.people import load_actor
+from core.services.sales import SalesLineIn, create_sales_order, submit_sales_order
+from core.services.stock import LineIn, receive_stock
+from core.uow import UnitOfWork
+from tests.e2e.fake_wecom import (
+    AES_KEY,
+    AGENT_ID,
+    CORP_ID,
+    SECRET,
+    TOKEN,
+    FakeWecom,
+    Signed,
+    card_click_xml,
+    echo_query,
+    encrypt,
+    text_xml,
+)
+from tests.factories import make_shop
+
+ANNA, MGR = "anna.wang", "li.manager"
+_msg_ids = itertools.count(7_000_000_000_000_000_001)
+
+
+@dataclass
+class Stack:
+    fake: FakeWecom
+    parts: AppParts
+    runner: web.AppRunner
+    url: str
+    http: aiohttp.ClientSession
+
+    @property
+    def channel(self) -> WecomChannel:
+        return next(c for c in self.parts.channels if isinstance(c, WecomChannel))
+
+    async def post(self, signed: Signed, **query: str) -> int:
+        params = signed.query | query
+        async with self.http.post(f"{self.url}/wecom/callback", params=params, data=signed.body,
+                                  headers={"Content-Type": "text/xml"}) as response:
+            assert await response.read() == b"" or response.status != 200, "WeCom wants an empty body"
+            return response.status
+
+    async def say(self, user: str, text: str) -> list[str]:
+        before = len(self.fake.texts(user))
+        assert await self.post(encrypt(text_xml(user, text, next(_msg_ids)))) == 200
+        await self.parts.in_flight.wait(20)
+        return self.fake.texts(user)[before:]
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+        await self.http.close()
+
+
+def config_for(db_url: str, fake: FakeWecom) -> Config:
+    wecom = {"corp_id": CORP_ID, "agent_id": AGENT_ID, "secret": SECRET, "token": TOKEN,
+             "encoding_aes_key": AES_KEY, "api_base_url": fake.api_base_url}
+    return Config(sections={"database": {"url": db_url}, "server": {"public_url": "https://jxc.example.com"},
+                            "wecom": wecom, "company": {"timezone": "Asia/Shanghai"}})
+
+
+async def start_stack(db_url: str, fake: FakeWecom) -> Stack:
+    parts = build_app_parts(config_for(db_url, fake))
+    runner = make_runner(build_app(parts))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return Stack(fake, parts, runner, f"http://127.0.0.1:{runner.addresses[0][1]}", aiohttp.ClientSession())
+
+
+def run(db_url: str, scenario: Callable[[Stack], Awaitable[None]]) -> FakeWecom:
+    async def main() -> FakeWecom:
+        fake = await FakeWecom().start()
+        stack = await start_stack(db_url, fake)
+        try:
+            await scenario(stack)
+        finally:
+            await stack.stop()
+            await fake.stop()
+        return fake
+
+    return asyncio.run(main())
+
+
+def count(uow: UnitOfWork, model: Any) -> int:
+    return uow.read(lambda tx: tx.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def shop(uow: UnitOfWork, admin: Actor) -> UnitOfWork:
+    make_shop(uow, admin)
+    receive_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 30, "9.5"), LineIn("TEA-CUP", 40)])
+    return uow
+
+
+def test_wecom_verifies_the_callback_url_and_refuses_a_bad_signature(db_url: str, shop: UnitOfWork) -> None:
+    async def scenario(s: Stack) -> None:
+        good = echo_query("5927782489442352469")
+        async with s.http.get(f"{s.url}/wecom/callback", params=good) as response:
+            assert response.status == 200 and response.content_type == "text/plain"
+            assert await response.text() == "5927782489442352469"
+        forged = good | {"msg_signature": "0" * 40}
+        async with s.http.get(f"{s.url}/wecom/callback", params=forged) as response:
+            assert response.status == 403
+        other = echo_query("1", token="someoneElsesToken")
+        async with s.http.get(f"{s.url}/wecom/callback", params=other) as response:
+            assert response.status == 403
+
+    run(db_url, scenario)
+
+
+def test_an_encrypted_dialogue_binds_by_invite_code_and_answers_in_order(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    code = create_invite(shop, admin, "manager-1").code
+
+    async def scenario(s: Stack) -> None:
+        assert await s.say(ANNA, f"绑定 {code}") == ["绑定成功，欢迎 manager-1！发送「帮助」开始。"]
+        assert (await s.say(ANNA, "帮助"))[0].startswith("manager-1，你好！你可以：")
+        stock = (await s.say(ANNA, "库存 RETRO-CLOCK"))[0]
+        assert "RETRO-CLOCK 复古闹钟" in stock and "MAIN：可用 30，成本 9.50" in stock
+        # buttons become numbered choices; a typed number presses the button
+        menu = (await s.say(ANNA, "语言"))[0]
+        assert menu.endswith("回复 1 选择「中文」\n回复 2 选择「English」")
+        assert await s.say(ANNA, "2") == ["Language set to English."]
+        assert (await s.say(ANNA, "help"))[0].startswith("Hello manager-1! You can:")
+        # no buttons offered any more: a number is just text again (a stock search here)
+        assert "Language" not in (await s.say(ANNA, "2"))[0]
+        calls = s.fake.sent(ANNA)
+        assert all(c.body["agentid"] == AGENT_ID and c.body["msgtype"] == "text" for c in calls)
+        assert {c.token for c in calls} == {"TOKEN-1"} and s.fake.tokens_issued == 1
+
+    run(db_url, scenario)
+    stored = shop.read(lambda tx: tx.session.scalar(select(ChannelValue.value).where(
+        ChannelValue.channel == "wecom", ChannelValue.key.like("%access_token"))))
+    assert stored == '"TOKEN-1"', "the access token is kept in the database for every process"
+
+
+def test_forged_foreign_malformed_and_oversize_callbacks_get_4xx_and_nothing_is_stored(
+    db_url: str, shop: UnitOfWork
+) -> None:
+    async def scenario(s: Stack) -> None:
+        good = encrypt(text_xml(ANNA, "帮助", 1))
+        assert await s.post(good, msg_signature="f" * 40) == 403
+        assert await s.post(encrypt(text_xml(ANNA, "帮助", 2), corp_id="wwSOMEONEELSE")) == 403
+        assert await s.post(Signed(b"<xml><Encrypt>unclosed", good.query)) == 400
+        assert await s.post(Signed(b"not xml at all", good.query)) == 400
+        bomb = (b'<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+                b"<xml><Encrypt>&b;</Encrypt></xml>")
+        assert await s.post(Signed(bomb, good.query)) == 400
+        inner = encrypt('<!DOCTYPE xml [<!ENTITY x "y">]>' + text_xml(ANNA, "&x;", 3))
+        assert await s.post(inner) == 400
+        assert await s.post(Signed(b"<xml><Encrypt>" + b"A" * (65 * 1024) + b"</Encrypt></xml>", good.query)) == 413
+        await s.parts.in_flight.wait(5)
+        assert s.fake.calls == []
+
+    run(db_url, scenario)
+    assert count(shop, InboxMessage) == 0
+
+
+def test_retries_of_one_message_even_concurrent_have_one_effect_and_one_reply(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    code = create_invite(shop, admin, "sales-1").code
+
+    async def scenario(s: Stack) -> None:
+        binding = encrypt(text_xml(ANNA, f"绑定 {code}", 42))
+        assert await asyncio.gather(*(s.post(binding) for _ in range(3))) == [200, 200, 200]
+        await s.parts.in_flight.wait(20)
+        lookup = encrypt(text_xml(ANNA, "库存 TEA-CUP", 43))
+        assert await s.post(lookup) == 200
+        await s.parts.in_flight.wait(20)
+        assert await s.post(lookup) == 200, "a late retry is answered 200 and ignored"
+        await s.parts.in_flight.wait(20)
+        texts = s.fake.texts(ANNA)
+        assert len(texts) == 2 and texts[0].startswith("绑定成功") and "TEA-CUP 青花茶杯" in texts[1]
+
+    run(db_url, scenario)
+    assert count(shop, InboxMessage) == 2
+
+
+def test_a_manager_approves_on_a_wecom_card_the_card_shows_who_and_the_author_is_told(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    set_rule(shop, admin, "sales_order", "100", ["manager"])
+    sales = load_actor(shop, "sales-1")
+    create_customer(shop, admin, NewCustomer("ACME", "Acme Trading", salesperson="sales-1"))
+    draft = create_sales_order(shop, sales, "ACME", "MAIN", [SalesLineIn("RETRO-CLOCK", 10, "25")])
+    order = submit_sales_order(shop, sales, draft.number)
+    assert order.status == "pending_approval" and order.approval_request_id is not None
+    request = order.approval_request_id
+    bind_account(shop, admin, "manager-1", "wecom", MGR, MGR)
+
+    async def scenario(s: Stack) -> None:
+        dispatcher = build_dispatcher(shop, s.parts.engine.texts, [s.channel])
+        assert await dispatcher.drain() >= 1
+        [card_call] = s.fake.sent(MGR)
+        assert card_call.body["msgtype"] == "template_card"
+        card = card_call.body["template_card"]
+        assert card["card_type"] == "button_interaction" and order.number in card["main_title"]["title"]
+        assert [b["key"] for b in card["button_list"]] == [f"ap:{request}:y", f"ap:{request}:n"]
+
+        click = encrypt(card_click_xml(MGR, f"ap:{request}:y", card["task_id"], "RESPONSE-CODE-1"))
+        assert await asyncio.gather(s.post(click), s.post(click)) == [200, 200]
+        await s.parts.in_flight.wait(20)
+        assert s.fake.texts(MGR) == [f"已同意 {order.number}。单据已审批生效。"]
+        [updated] = s.fake.updates()
+        assert updated.body == {"userids": [MGR], "agentid": AGENT_ID, "response_code": "RESPONSE-CODE-1",
+                                "button": {"replace_name": "manager-1 已同意"}}
+
+    run(db_url, scenario)
+    decided = shop.read(lambda tx: tx.session.execute(select(ApprovalDecision.decision, ApprovalDecision.channel)
+                                                      .where(ApprovalDecision.request_id == request)).all())
+    assert [tuple(d) for d in decided] == [("approve", "wecom")]
+    told = shop.read(lambda tx: tx.session.execute(select(Notification.event_type).where(
+        Notification.recipient_id == sales.employee_id)).scalars().all())
+    assert "approved" in told
+
+
+def test_long_replies_are_split_under_2048_bytes_at_line_ends() -> None:
+    text = "\n".join(f"{n:04d} RETRO-CLOCK 复古闹钟 库存 12" for n in range(300))
+    parts = split_bytes(text)
+    assert len(parts) > 1 and all(len(p.encode()) <= 2048 for p in parts)
+    assert "\n".join(parts) == text
+    assert all(len(p.encode()) <= 2048 for p in split_bytes("库" * 3000))
