@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from benchmarks import (
+    api_orders,
     history_independence,
     outbox_drain,
     posting_efficiency,
@@ -23,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "history_independence": history_independence.main,
     "telegram_throughput": telegram_throughput.main,
     "reports_sales": reports_sales.main,
+    "api_orders": api_orders.main,
     "outbox_drain": outbox_drain.main,
 }
 
