@@ -18,7 +18,7 @@ from core.errors import DomainError, InvalidState, UnknownEmployee
 from core.ledger.check import check_ledger
 from core.migrate import upgrade
 from core.models import ROLES
-from core.services.accounts import LANGUAGES, create_invite, create_login_link
+from core.services.accounts import LANGUAGES, bind_account, create_invite, create_login_link
 from core.services.demo import DEFAULT_PRODUCTS, HISTORY_DAYS, missing_schema, seed_demo
 from core.services.people import SYSTEM_NAME, load_actor
 from core.services.queries import stock_summary
@@ -129,6 +129,14 @@ def cmd_invite(books: Books, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bind_wecom(books: Books, args: argparse.Namespace) -> int:
+    """Map a WeCom UserID to an employee (instead of the member typing 绑定 CODE)."""
+    actor = load_actor(books.uow, args.actor)
+    bind_account(books.uow, actor, args.employee, "wecom", args.userid, args.userid)
+    print(f"WeCom member {args.userid} now acts as {args.employee}")
+    return 0
+
+
 def cmd_login_link(books: Books, args: argparse.Namespace) -> int:
     """A one-time browser sign-in link for an employee (valid for half an hour)."""
     actor = load_actor(books.uow, args.actor)
@@ -198,6 +206,11 @@ def parser() -> argparse.ArgumentParser:
     login.add_argument("name", help="employee name")
     login.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="admin to act as")
     login.set_defaults(run=cmd_login_link)
+    wecom = sub.add_parser("bind-wecom", help="map a WeCom UserID to an employee")
+    wecom.add_argument("userid", help="the member's WeCom UserID")
+    wecom.add_argument("employee", help="employee name")
+    wecom.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="admin to act as")
+    wecom.set_defaults(run=cmd_bind_wecom)
     token = sub.add_parser("token", help="REST API tokens").add_subparsers(dest="action", required=True)
     create = token.add_parser("create", help="a new token for an integration (printed once)")
     create.add_argument("name", help="integration name, e.g. online-shop")

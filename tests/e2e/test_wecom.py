@@ -7,6 +7,7 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,11 +15,12 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.channels.wecom import WecomChannel, split_bytes
+from bot.channels.wecom import WecomChannel, WecomConfigError, WecomSettings, split_bytes
+from bot.cli import main as cli_main
 from bot.composition import AppParts, build_app_parts
 from bot.delivery import build_dispatcher
 from bot.server import build_app, make_runner
-from core.config import Config
+from core.config import Config, load_config
 from core.models import ApprovalDecision, ChannelValue, InboxMessage, Notification
 from core.permissions import Actor
 from core.services.accounts import bind_account, create_invite
@@ -248,3 +250,34 @@ def test_long_replies_are_split_under_2048_bytes_at_line_ends() -> None:
     assert len(parts) > 1 and all(len(p.encode()) <= 2048 for p in parts)
     assert "\n".join(parts) == text
     assert all(len(p.encode()) <= 2048 for p in split_bytes("库" * 3000))
+
+
+def test_an_admin_maps_a_wecom_userid_with_the_cli_and_that_member_is_recognised(
+    db_url: str, shop: UnitOfWork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JXC_DATABASE_URL", db_url)
+    assert cli_main(["bind-wecom", MGR, "manager-1"]) == 0
+    assert capsys.readouterr().out.strip() == f"WeCom member {MGR} now acts as manager-1"
+
+    async def scenario(s: Stack) -> None:
+        assert (await s.say(MGR, "帮助"))[0].startswith("manager-1，你好！你可以：")
+        assert (await s.say(ANNA, "帮助"))[0].startswith("你还没有绑定员工账号")
+
+    run(db_url, scenario)
+
+
+def test_every_wecom_key_of_the_example_config_is_documented_and_an_empty_corp_id_means_wecom_off() -> None:
+    root = Path(__file__).resolve().parents[2]
+    config = load_config(str(root / "config.example.toml"), environ={})
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for key in config.section("wecom"):
+        assert f"`[wecom] {key}`" in readme, f"[wecom] {key} is not in the README table"
+    assert config.section("wecom")["corp_id"] == ""
+    given = {**config.section("wecom"), "corp_id": CORP_ID, "agent_id": AGENT_ID, "secret": SECRET, "token": TOKEN,
+             "encoding_aes_key": AES_KEY}
+    assert WecomSettings.from_section(given).api_base_url == "https://qyapi.weixin.qq.com/cgi-bin/"
+    with pytest.raises(WecomConfigError, match="encoding_aes_key"):
+        WecomSettings.from_section({**given, "encoding_aes_key": "short"})
+    with pytest.raises(WecomConfigError, match="secret"):
+        WecomSettings.from_section({**given, "secret": ""})
