@@ -37,6 +37,7 @@ MAX_ATTEMPTS = 8
 BASE_BACKOFF = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(hours=1)
 LEASE = timedelta(seconds=60)
+PUSH_CHANNELS = ("telegram", "wecom")  # channels a dispatcher sends to; the browser chat only answers
 
 
 class DeliveryError(Exception):
@@ -244,9 +245,15 @@ def mark_failed(uow: UnitOfWork, token: str, message: Claimed, error: str, now: 
     return uow.run(work)
 
 
-def pending_for_employee(tx: Tx, employee_id: int, texts: Texts, language: str | None = None) -> list[Reply]:
-    """Notes still waiting for someone who just wrote (no chat the dispatcher reaches, or between retries):
-    rendered for them and marked sent in the caller's transaction, so they are shown once with the reply."""
+def pending_for_employee(tx: Tx, employee_id: int, texts: Texts, language: str | None = None,
+                         push_channels: Sequence[str] = PUSH_CHANNELS) -> list[Reply]:
+    """Notes waiting for someone who just wrote and has no chat the dispatcher pushes to (`push_channels`; the
+    browser chat cannot be pushed to): rendered for them and marked sent in the caller's transaction, so they are
+    shown once, with the reply. People with such a chat get theirs from the dispatcher."""
+    pushed = tx.session.scalar(select(ChatAccount.id).where(ChatAccount.employee_id == employee_id,
+                                                            ChatAccount.channel.in_(list(push_channels))).limit(1))
+    if pushed is not None:
+        return []
     rows = tx.session.execute(
         select(Notification.id, Notification.event_type, Notification.payload)
         .where(Notification.recipient_id == employee_id, Notification.status == "pending")

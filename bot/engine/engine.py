@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -51,6 +51,7 @@ class Engine:
         timeout: timedelta = timedelta(minutes=30),
         default_language: str = DEFAULT_LANGUAGE,
         fallback_flow: str | None = None,
+        notices: Callable[[Tx, int, Texts], list[Reply]] | None = None,
     ) -> None:
         self.uow = uow
         self.texts = texts
@@ -61,6 +62,7 @@ class Engine:
         self.timeout = timeout
         self.default_language = default_language
         self.fallback_flow = fallback_flow
+        self.notices = notices  # bot.delivery.pending_for_employee: notes for people the dispatcher cannot reach
 
     def record(self, inbound: Inbound) -> int | None:
         """Commit the update to the inbox; None when this (channel, external id) was recorded before."""
@@ -131,7 +133,9 @@ class Engine:
             log.info("refused %s for %s: %s", error.code, actor.name, error.params)
             return [Reply(self.texts.error(ctx.lang, error))]
         self._keep(tx, conversation, flow_name, step)
-        return step.replies
+        if self.notices is None:
+            return step.replies
+        return step.replies + self.notices(tx, actor.employee_id, self.texts)  # waiting notes, shown once
 
     def _route(
         self, ctx: Context, conversation: Conversation, word: str, args: str, event: Event

@@ -20,13 +20,19 @@ from bot.delivery import (
     mark_sent,
     pending_for_employee,
 )
+from bot.engine.engine import Engine
 from bot.engine.replies import Reply
 from bot.engine.texts import Texts
+from bot.flows import COMMANDS, default_flows
 from core.models import Notification
 from core.permissions import Actor
-from core.services.accounts import bind_account, set_language
+from core.services.accounts import bind_account, create_invite, set_language
+from core.services.approvals import set_rule
 from core.services.outbox import notify
+from core.services.partners import NewSupplier, create_supplier
+from core.services.purchasing import PurchaseLineIn, create_purchase_order, submit_purchase_order
 from core.uow import UnitOfWork
+from tests.chat import Chat
 from tests.factories import Shop, make_shop
 
 START = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)  # after the notes are written
@@ -243,3 +249,22 @@ def test_pace_keeps_a_chat_to_its_rate() -> None:
 
     elapsed = asyncio.run(burst())
     assert 0.4 <= elapsed < 1.5  # 5 at once, then 20 a second
+
+
+def test_in_the_browser_chat_a_waiting_note_comes_with_the_next_reply_once_and_its_button_works(
+        uow: UnitOfWork, admin: Actor) -> None:
+    shop = make_shop(uow, admin)
+    create_supplier(uow, admin, NewSupplier("ACME", "Acme 贸易"))
+    set_rule(uow, admin, "purchase_order", "1000", ["manager"])
+    engine = Engine(uow, TEXTS, default_flows(), COMMANDS, fallback_flow="stock", notices=pending_for_employee)
+    boss = Chat(engine, user_id="w-boss", chat_id="w-boss", channel="web")
+    boss.send(f"/start {create_invite(uow, admin, 'manager-1').code}")
+    order = create_purchase_order(uow, shop.purchaser, "ACME", "MAIN", [PurchaseLineIn("LAMP", "40")])
+    outcome = submit_purchase_order(uow, shop.purchaser, order.number)
+    assert outcome.status == "pending_approval"
+    asyncio.run(_dispatcher(uow, FakeChannel(), Clock()).drain())  # a Telegram dispatcher cannot reach the browser
+    said = boss.send("帮助")
+    assert any("待审批" in text and order.number in text for text in said)
+    data = [b.data for r in boss.replies for row in r.buttons for b in row if b.data.startswith("ap:")]
+    assert boss.press(data[0]) == [f"已同意 {order.number}。单据已审批生效。"]
+    assert not any("待审批" in text for text in boss.send("帮助"))
