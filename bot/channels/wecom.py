@@ -55,6 +55,7 @@ DEFAULT_API = "https://qyapi.weixin.qq.com/cgi-bin/"
 MAX_BODY = 64 * 1024
 TEXT_LIMIT = 2048  # bytes of UTF-8, for text and markdown messages
 CHOICES_TTL = timedelta(days=2)
+CARD_TTL = timedelta(hours=72)  # how long WeCom accepts a ResponseCode
 TOKEN_MARGIN = 300  # seconds before WeCom's expiry at which a stored token counts as expired
 APPROVAL = re.compile(r"^ap:(\d+):([yn])$")
 DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -288,6 +289,9 @@ class WecomChannel:
             await self._deliver(inbox_id, chat_id, replies)
         if card is not None:
             await self._update_card(card)
+        else:
+            for waiting in await asyncio.to_thread(self._waiting_cards, chat_id):
+                await self._update_card(waiting)
 
     async def _recover(self, pending: list[int], unsent: list[int]) -> None:
         for inbox_id in pending:
@@ -387,9 +391,12 @@ class WecomChannel:
         match = APPROVAL.match(card.key)
         if match is None or not card.response_code:
             return
-        decided = await asyncio.to_thread(self._decider, int(match.group(1)))
-        if decided is None:
+        request_id = int(match.group(1))
+        decided = await asyncio.to_thread(self._decider, request_id)
+        if decided is None:  # a rejection waits for its reason: update the card once it is decided
+            await asyncio.to_thread(self._keep_card, card, request_id)
             return
+        await asyncio.to_thread(self._forget_card, card.user_id, request_id)
         name, decision = decided
         label = f"{name} 已同意" if decision == "approve" else f"{name} 已驳回"
         data = {"userids": [card.user_id], "agentid": self.settings.agent_id, "response_code": card.response_code,
@@ -431,6 +438,30 @@ class WecomChannel:
         if not isinstance(offered, list) or not 1 <= number <= len(offered):
             return None
         return str(offered[number - 1])
+
+    def _keep_card(self, card: Card, request_id: int) -> None:
+        value = json.dumps({"key": card.key, "code": card.response_code})
+        self.uow.run(lambda tx: put(tx, CHANNEL, f"card:{card.user_id}:{request_id}", value, tx.now + CARD_TTL))
+
+    def _forget_card(self, user_id: str, request_id: int) -> None:
+        self.uow.run(lambda tx: tx.session.execute(delete(ChannelValue).where(
+            ChannelValue.channel == CHANNEL, ChannelValue.key == f"card:{user_id}:{request_id}")))
+
+    def _waiting_cards(self, user_id: str) -> list[Card]:
+        """Cards of this member still showing their buttons whose request has been decided since."""
+        def work(tx: Tx) -> list[Card]:
+            rows = tx.session.scalars(select(ChannelValue.value).where(
+                ChannelValue.channel == CHANNEL, ChannelValue.key.startswith(f"card:{user_id}:", autoescape=True),
+                ChannelValue.expires_at > tx.now)).all()
+            cards = {_request_of(c.key): c for c in (Card(user_id, str(v["key"]), str(v["code"]))
+                                                      for v in map(json.loads, rows))}
+            if not cards:
+                return []
+            decided = set(tx.session.scalars(select(ApprovalDecision.request_id).where(
+                ApprovalDecision.request_id.in_(list(cards)))))
+            return [card for request_id, card in cards.items() if request_id in decided]
+
+        return self.uow.read(work)
 
     def _decider(self, request_id: int) -> tuple[str, str] | None:
         row = self.uow.read(lambda tx: tx.session.execute(
@@ -507,6 +538,11 @@ def _fit(line: str, limit: int) -> int:
         if used > limit:
             return n
     return len(line)
+
+
+def _request_of(key: str) -> int:
+    match = APPROVAL.match(key)
+    return int(match.group(1)) if match else 0
 
 
 def _clip(text: str, limit: int) -> str:

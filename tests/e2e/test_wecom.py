@@ -206,17 +206,22 @@ def test_retries_of_one_message_even_concurrent_have_one_effect_and_one_reply(
     assert count(shop, InboxMessage) == 2
 
 
-def test_a_manager_approves_on_a_wecom_card_the_card_shows_who_and_the_author_is_told(
-    db_url: str, shop: UnitOfWork, admin: Actor
-) -> None:
+def pending_order(shop: UnitOfWork, admin: Actor) -> tuple[Actor, str, int]:
+    """A sales order of 250 placed by sales-1 over the rule's 100: it waits for manager-1, bound on WeCom."""
     set_rule(shop, admin, "sales_order", "100", ["manager"])
     sales = load_actor(shop, "sales-1")
     create_customer(shop, admin, NewCustomer("ACME", "Acme Trading", salesperson="sales-1"))
     draft = create_sales_order(shop, sales, "ACME", "MAIN", [SalesLineIn("RETRO-CLOCK", 10, "25")])
     order = submit_sales_order(shop, sales, draft.number)
     assert order.status == "pending_approval" and order.approval_request_id is not None
-    request = order.approval_request_id
     bind_account(shop, admin, "manager-1", "wecom", MGR, MGR)
+    return sales, order.number, order.approval_request_id
+
+
+def test_a_manager_approves_on_a_wecom_card_the_card_shows_who_and_the_author_is_told(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    sales, number, request = pending_order(shop, admin)
 
     async def scenario(s: Stack) -> None:
         dispatcher = build_dispatcher(shop, s.parts.engine.texts, [s.channel])
@@ -224,13 +229,13 @@ def test_a_manager_approves_on_a_wecom_card_the_card_shows_who_and_the_author_is
         [card_call] = s.fake.sent(MGR)
         assert card_call.body["msgtype"] == "template_card"
         card = card_call.body["template_card"]
-        assert card["card_type"] == "button_interaction" and order.number in card["main_title"]["title"]
+        assert card["card_type"] == "button_interaction" and number in card["main_title"]["title"]
         assert [b["key"] for b in card["button_list"]] == [f"ap:{request}:y", f"ap:{request}:n"]
 
         click = encrypt(card_click_xml(MGR, f"ap:{request}:y", card["task_id"], "RESPONSE-CODE-1"))
         assert await asyncio.gather(s.post(click), s.post(click)) == [200, 200]
         await s.parts.in_flight.wait(20)
-        assert s.fake.texts(MGR) == [f"已同意 {order.number}。单据已审批生效。"]
+        assert s.fake.texts(MGR) == [f"已同意 {number}。单据已审批生效。"]
         [updated] = s.fake.updates()
         assert updated.body == {"userids": [MGR], "agentid": AGENT_ID, "response_code": "RESPONSE-CODE-1",
                                 "button": {"replace_name": "manager-1 已同意"}}
@@ -242,6 +247,30 @@ def test_a_manager_approves_on_a_wecom_card_the_card_shows_who_and_the_author_is
     told = shop.read(lambda tx: tx.session.execute(select(Notification.event_type).where(
         Notification.recipient_id == sales.employee_id)).scalars().all())
     assert "approved" in told
+
+
+def test_a_rejection_on_the_card_asks_for_the_reason_and_the_card_shows_it_once_decided(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    sales, number, request = pending_order(shop, admin)
+
+    async def scenario(s: Stack) -> None:
+        await build_dispatcher(shop, s.parts.engine.texts, [s.channel]).drain()
+        card = s.fake.sent(MGR)[0].body["template_card"]
+        click = encrypt(card_click_xml(MGR, f"ap:{request}:n", card["task_id"], "RESPONSE-CODE-2"))
+        assert await s.post(click) == 200
+        await s.parts.in_flight.wait(20)
+        assert number in s.fake.texts(MGR)[-1] and s.fake.updates() == [], "no decision yet: the card waits"
+        assert await s.say(MGR, "价格低于底价") == [f"已驳回 {number}，原因：价格低于底价。已通知提交人。"]
+        [updated] = s.fake.updates()
+        assert updated.body["response_code"] == "RESPONSE-CODE-2"
+        assert updated.body["button"] == {"replace_name": "manager-1 已驳回"}
+        assert (await s.say(MGR, "帮助")) and len(s.fake.updates()) == 1, "a card is updated once"
+
+    run(db_url, scenario)
+    told = shop.read(lambda tx: tx.session.execute(select(Notification.event_type).where(
+        Notification.recipient_id == sales.employee_id)).scalars().all())
+    assert "rejected" in told
 
 
 def test_long_replies_are_split_under_2048_bytes_at_line_ends() -> None:
