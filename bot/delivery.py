@@ -467,23 +467,25 @@ class TelegramSender:
             raise PermanentError(str(error)) from error
 
 
-def build_dispatcher(uow: UnitOfWork, texts: Texts, channels: Sequence[Any], config: Any = None) -> Dispatcher:
-    """A dispatcher for the server's channels: Telegram wrapped in TelegramSender, paced by [delivery] settings."""
+def build_dispatcher(uow: UnitOfWork, texts: Texts, channels: Sequence[Any], config: Any = None,
+                     extra: Mapping[str, tuple[Sender, Pace]] | None = None) -> Dispatcher:
+    """A dispatcher for the server's channels: Telegram (bot.channels.telegram.TelegramChannel, by its `name`)
+    wrapped in TelegramSender and paced by [delivery] telegram_per_second; other senders (WeCom) in `extra`."""
+
     def setting(key: str, default: Any) -> Any:
         return config.get("delivery", key, default) if config is not None else default
 
     senders: dict[str, Sender] = {}
     paces: dict[str, Pace] = {}
     for channel in channels:
-        name = getattr(channel, "name", "")
-        if name == "telegram":
-            senders[name] = TelegramSender(channel)
-            paces[name] = telegram_pace(float(setting("telegram_per_second", 30)))
-        elif name == "wecom" and hasattr(channel, "send_replies"):
-            senders[name] = channel
-            paces[name] = wecom_pace()
+        if getattr(channel, "name", "") == "telegram":
+            senders["telegram"] = TelegramSender(channel)
+            paces["telegram"] = telegram_pace(float(setting("telegram_per_second", 30)))
+    for name, (sender, pace) in (extra or {}).items():
+        senders[name], paces[name] = sender, pace
     return Dispatcher(uow, texts, senders, paces=paces, batch=int(setting("batch", 100)),
-                      max_attempts=int(setting("max_attempts", MAX_ATTEMPTS)))
+                      max_attempts=int(setting("max_attempts", MAX_ATTEMPTS)),
+                      lease=timedelta(seconds=float(setting("lease_seconds", LEASE.total_seconds()))))
 
 
 __all__ = [

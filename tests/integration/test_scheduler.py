@@ -218,3 +218,47 @@ if __name__ == "__main__":
             asyncio.run(run_worker(sys.argv[1], sys.argv[2], sys.argv[3]))
     else:
         pytest.main(sys.argv[1:])
+
+
+def test_the_server_background_delivers_the_outbox_from_its_sweep_job(uow: UnitOfWork, admin: Actor,
+                                                                       db_url: str) -> None:
+    from bot.engine.replies import Reply
+    from bot.engine.texts import Texts
+    from bot.scheduler import build_background
+    from core.config import Config
+    from core.services.accounts import bind_account
+    from core.services.outbox import notify
+
+    shop = make_shop(uow, admin)
+    bind_account(uow, admin, "manager-1", "telegram", "1001", "1001")
+    uow.run(lambda tx: notify(tx, "transfer_awaiting_receipt", [shop.manager.employee_id],
+                              {"number": "TR-2026-000009", "from": "MAIN", "to": "NORTH", "lines": 1},
+                              "transfer_awaiting_receipt:TR-2026-000009"))
+
+    class Telegram:
+        name = "telegram"
+
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, str]] = []
+
+        async def send(self, chat_id: str, reply: Reply) -> None:
+            self.sent.append((chat_id, reply.text))
+
+    config = Config({"database": {"url": db_url}, "company": {"timezone": SHANGHAI},
+                     "scheduler": {"sweep_seconds": 0.2, "renew_seconds": 0.2, "backup_dir": "unused"}})
+    telegram = Telegram()
+
+    async def run() -> None:
+        background = build_background(config, uow, Texts(), [telegram])
+        await background.start()
+        try:
+            for _ in range(100):
+                if telegram.sent:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await background.stop()
+
+    asyncio.run(run())
+    assert telegram.sent == [("1001", "🚚 调拨单 TR-2026-000009 从 MAIN 发往 NORTH（1 行）已发出，请收货。")]
+    assert lease_holder(uow)[0] == ""  # type: ignore[index]  # a clean stop gives the lease up
