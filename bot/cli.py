@@ -1,4 +1,5 @@
-"""The `jxc` command line: init, seed, check, stock, report, serve, invite, login-link, for admins and scripts."""
+"""The `jxc` command line: init, seed, check, stock, report, serve, invite, login-link, import, export, backup,
+restore, for admins and scripts."""
 
 from __future__ import annotations
 
@@ -167,6 +168,74 @@ def cmd_token(books: Books, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(books: Books, args: argparse.Namespace) -> int:
+    """Import a .xlsx or .csv file: every row checked first; nothing written when any row is bad."""
+    from pathlib import Path
+
+    from bot.importing import kind_of, progress_line, read_rows
+    from core.services.imports import import_rows
+
+    actor = load_actor(books.uow, args.actor)
+    kind = kind_of(args.kind)
+    path = Path(args.file)
+    rows = read_rows(kind, path.name, path.read_bytes())
+    started = time.perf_counter()
+    show = progress_line(f"import {kind}") if len(rows) >= 10_000 and sys.stderr.isatty() else None
+    result = import_rows(books.uow, actor, kind, rows, progress=show)
+    if not result.ok:
+        for p in result.problems:
+            print(f"line {p.line}: {p.column}: {p.reason}" + (f" ({p.value})" if p.value else ""))
+        more = f" (and {result.more_problems} more)" if result.more_problems else ""
+        print(f"refused: {len(result.problems)} problem(s){more} in {result.rows:,} rows; nothing was imported",
+              file=sys.stderr)
+        return 1
+    documents = f"; stock documents {', '.join(result.documents)}" if result.documents else ""
+    print(f"imported {result.written:,} {kind} in {time.perf_counter() - started:.1f}s{documents}")
+    return 0
+
+
+def cmd_export(books: Books, args: argparse.Namespace) -> int:
+    """Write every row of a kind to .xlsx or .csv, formula-looking text neutralised."""
+    from pathlib import Path
+
+    from bot.importing import kind_of, write_rows
+    from core.services.imports import export_rows
+
+    actor = load_actor(books.uow, args.actor)
+    kind = kind_of(args.kind)
+    rows = export_rows(books.uow, actor, kind)
+    path = write_rows(kind, rows, Path(args.out or f"{kind}.xlsx"))
+    print(f"exported {len(rows):,} {kind} to {path}")
+    return 0
+
+
+def cmd_backup(books: Books, args: argparse.Namespace) -> int:
+    """A consistent copy of the database (SQLite backup API or pg_dump)."""
+    from bot.backup import backup_database
+
+    books.close()
+    print(f"backup written to {backup_database(books.config, args.path)}")
+    return 0
+
+
+def cmd_restore(books: Books, args: argparse.Namespace) -> int:
+    """Restore a backup into the configured database (refusing a non-empty one without --force), then check it."""
+    from bot.backup import RestoreRefused, restore_database
+
+    books.close()
+    try:
+        restore_database(books.config, args.path, force=args.force)
+    except RestoreRefused as error:
+        print(f"refused: the database {error} is not empty; give --force to overwrite it", file=sys.stderr)
+        return 2
+    print(f"restored {args.path}")
+    fresh = build_books(books.config)
+    try:
+        return cmd_check(fresh, args)
+    finally:
+        fresh.close()
+
+
 def positive(text: str) -> int:
     """A whole number of at least 1, for command-line options."""
     try:
@@ -222,6 +291,23 @@ def parser() -> argparse.ArgumentParser:
     for command in token.choices.values():
         command.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="admin to act as")
         command.set_defaults(run=cmd_token)
+    imp = sub.add_parser("import", help="import products, customers, suppliers, opening stock or reorder rules")
+    imp.add_argument("kind", help="products | customers | suppliers | opening-stock | reorder-rules")
+    imp.add_argument("file", help=".xlsx or .csv (UTF-8 or GBK)")
+    imp.set_defaults(run=cmd_import)
+    exp = sub.add_parser("export", help="export one kind to .xlsx or .csv")
+    exp.add_argument("kind", help="products | customers | suppliers | opening-stock | reorder-rules")
+    exp.add_argument("--out", help="file to write (.xlsx or .csv; default KIND.xlsx)")
+    exp.set_defaults(run=cmd_export)
+    for command in (imp, exp):
+        command.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="employee to act as")
+    bak = sub.add_parser("backup", help="a consistent copy of the database")
+    bak.add_argument("path", nargs="?", help="file or folder (default ./jxc-YYYYMMDD-HHMMSS.sqlite3|.dump)")
+    bak.set_defaults(run=cmd_backup)
+    res = sub.add_parser("restore", help="restore a backup, then check the ledger")
+    res.add_argument("path", help="a file made by jxc backup")
+    res.add_argument("--force", action="store_true", help="overwrite a database that holds data")
+    res.set_defaults(run=cmd_restore)
     add_report_command(sub)
     return root
 
