@@ -9,12 +9,12 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from core.services import api_reads, partners, purchasing, sales, stock
+from core.services import api_reads, partners, purchasing, reports, sales, stock
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
 AMOUNT_IN = {"oneOf": [{"type": "string", "pattern": r"^\s*-?\d{1,12}(\.\d{1,4})?\s*$"}, {"type": "integer"}]}
@@ -25,7 +25,7 @@ MODELS: dict[str, type] = {
     "PurchaseLine": purchasing.PurchaseLineView, "PurchaseReceipt": purchasing.PurchaseReceiptView,
     "ReceivedLine": purchasing.ReceivedLine, "SalesOrderSummary": sales.SalesOrderSummary,
     "SalesOrder": sales.SalesOrderView, "SalesLine": sales.SalesLineView, "StockDocument": stock.Posted,
-    "PostedLine": stock.PostedLine,
+    "PostedLine": stock.PostedLine, "Period": reports.Period, "Comparison": reports.Comparison,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
 
@@ -41,7 +41,7 @@ def _schema(hint: Any) -> dict[str, Any]:
         return {"$ref": f"#/components/schemas/{NAMES[hint]}"}
     simple: dict[Any, dict[str, Any]] = {
         str: {"type": "string"}, int: {"type": "integer"}, bool: {"type": "boolean"}, Decimal: DECIMAL,
-        datetime: {"type": "string", "format": "date-time"}}
+        datetime: {"type": "string", "format": "date-time"}, date: {"type": "string", "format": "date"}}
     return dict(simple[hint])
 
 
@@ -126,6 +126,13 @@ def document() -> dict[str, Any]:
     schemas: dict[str, Any] = {name: _object(cls) for name, cls in MODELS.items()}
     schemas["Error"] = _body(["error"], error=_body(["code", "message"], code={"type": "string"},
                                                       message={"type": "string"}))
+    schemas["Report"] = _body(
+        ["code", "columns", "rows", "totals", "comparison", "period", "page", "pages", "params", "next"],
+        code={"type": "string"}, columns={"type": "array", "items": {"type": "string"}},
+        rows={"type": "array", "items": {"type": "array", "items": {}}}, totals={"type": "array", "items": {}},
+        comparison={"type": "array", "items": _ref("Comparison")}, period={**_ref("Period"), "nullable": True},
+        page={"type": "integer"}, pages={"type": "integer"}, params={"type": "object"},
+        next={"type": "string", "nullable": True})
     schemas["Warehouses"] = _body(["items"], items={"type": "array", "items": _ref("Warehouse")})
     lines_out = _lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN, unit_price=AMOUNT_IN)
     paths: dict[str, Any] = {
@@ -167,6 +174,15 @@ def document() -> dict[str, Any]:
                 lines=lines_out), "SalesOrder"),
         },
         "/sales-orders/{number}": _get("One sales order", _ref("SalesOrder"), [_path("number")], 404),
+        "/reports/{name}": _get("A report (as in chat and `jxc report`), a page at a time", _ref("Report"), [
+            {"name": "name", "in": "path", "required": True,
+             "schema": {"type": "string", "enum": list(reports.REPORTS)}},
+            _query("month", "YYYY-MM"), _query("from", "YYYY-MM-DD"), _query("to", "YYYY-MM-DD"),
+            _query("warehouse", "warehouse code"), _query("category", "category code"),
+            _query("customer", "customer code"), _query("supplier", "supplier code"), _query("channel", "channel"),
+            _query("product", "SKU"), _query("by", "dimensions, comma-separated (e.g. product,month)"),
+            {"name": "days", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 3650}},
+            *PAGING], 404),
         "/sales-orders/{number}/approve": _post("Approve the pending approval level", _body([], reason=TEXT),
                                                 "SalesOrder", [_path("number")], 200),
         "/sales-orders/{number}/reject": _post("Reject the order, with a reason", _body(

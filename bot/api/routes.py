@@ -22,9 +22,9 @@ from bot.api.auth import RateLimits, caller_of
 from bot.api.idempotency import fingerprint, key_of, once
 from bot.api.openapi import document
 from bot.engine.texts import Texts
-from core.errors import DomainError, InvalidState
+from core.errors import DomainError, InvalidState, UnknownDocument
 from core.permissions import Actor
-from core.services import api_reads, approvals, partners, purchasing, sales, stock
+from core.services import api_reads, approvals, partners, purchasing, reports, sales, stock
 from core.services.api_tokens import Caller
 from core.uow import UnitOfWork
 
@@ -50,7 +50,7 @@ def encode(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")  # never exponent notation (0E-6)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
@@ -150,6 +150,7 @@ class Api:
             ("/warehouses", self.warehouses), ("/suppliers", self.suppliers), ("/customers", self.customers),
             ("/purchase-orders", self.purchase_orders), ("/purchase-orders/{number}", self.purchase_order),
             ("/sales-orders", self.sales_orders), ("/sales-orders/{number}", self.sales_order),
+            ("/reports/{name}", self.report),
         ]
         for path, read in gets:
             r.add_get(BASE + path, self._read(read))
@@ -334,6 +335,31 @@ class Api:
 
     def sales_order(self, request: web.Request, actor: Actor) -> Any:
         return sales.get_sales_order(self.uow, actor, request.match_info["number"])
+
+    def report(self, request: web.Request, actor: Actor) -> Any:
+        name = request.match_info["name"]
+        if name not in reports.REPORTS:
+            raise UnknownDocument(report=name[:40])
+        page = _int(request, "page", 1, 1, MAX_PAGE)
+        size = _int(request, "page_size", reports.PAGE_SIZE, 1, api_reads.MAX_PAGE_SIZE)
+        month, start, end = _query(request, "month"), _query(request, "from"), _query(request, "to")
+        by = _query(request, "by")
+        days = _int(request, "days", 90, 1, 3650)
+        zone = self.texts.zone.key
+        period = reports.parse_period(month or None, start or None, end or None,
+                                      today=datetime.now(self.texts.zone).date())
+        filters = reports.Filters(
+            period=period if (month or start or end or name != "movements") else None,
+            warehouse=_query(request, "warehouse") or None, category=_query(request, "category") or None,
+            customer=_query(request, "customer") or None, supplier=_query(request, "supplier") or None,
+            channel=_query(request, "channel") or None, product=_query(request, "product") or None,
+            by=tuple(by.split(",")) if by else (), days=days, page=page, page_size=size, timezone=zone)
+        result = reports.run_report(self.uow, actor, name, filters)
+        following = None
+        if result.page < result.pages:
+            query = {**request.query, "page": str(result.page + 1), "page_size": str(size)}
+            following = f"{request.path}?{urlencode(query)}"
+        return {**encode(result), "next": following}
 
     # Writes: each parses the body now and returns the work to run (in one transaction)
 

@@ -146,6 +146,12 @@ def test_a_sales_order_comes_in_through_the_api_goes_through_approval_and_ships(
             assert (shipped.status, shipped.body["status"]) == (201, "shipped"), shipped.body
             seen = await api.get(f"/sales-orders/{number}", t["sales"])
             assert [(ln["sku"], ln["shipped_qty"]) for ln in seen.body["lines"]] == [("RETRO-CLOCK", "2.0000")]
+            report = await api.get("/reports/sales?by=product&page_size=5", t["manager"])
+            assert report.status == 200, report.body
+            row = dict(zip(report.body["columns"], report.body["rows"][0], strict=True))
+            assert (row["product"], Decimal(row["qty"]), Decimal(row["revenue"])) == ("RETRO-CLOCK", 2, 24), row
+            assert report.body["next"] is None
+            assert (await api.get("/reports/nonsense", t["manager"])).status == 404
 
             other = await api.post("/sales-orders", t["sales"], {
                 "customer": "SHOP-1", "warehouse": "MAIN",
