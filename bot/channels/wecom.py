@@ -76,6 +76,7 @@ class WecomSettings:
     encoding_aes_key: str
     api_base_url: str = DEFAULT_API
     member_per_minute: float = 30
+    member_period: float = 60  # seconds over which member_per_minute counts (tests shorten it)
     timeout: float = 10
 
     @classmethod
@@ -90,6 +91,7 @@ class WecomSettings:
             encoding_aes_key=str(section.get("encoding_aes_key", "") or ""),
             api_base_url=base if base.endswith("/") else base + "/",
             member_per_minute=float(section.get("member_per_minute", cls.member_per_minute)),
+            member_period=float(section.get("member_period", cls.member_period)),
             timeout=float(section.get("timeout", cls.timeout)),
         )
         missing = [k for k in ("corp_id", "secret", "token", "encoding_aes_key") if not getattr(settings, k)]
@@ -416,7 +418,7 @@ class WecomChannel:
         if limiter is None:
             if len(self._pace) > 10_000:
                 self._pace.clear()
-            limiter = self._pace[user_id] = AsyncLimiter(self.settings.member_per_minute, 60)
+            limiter = self._pace[user_id] = AsyncLimiter(self.settings.member_per_minute, self.settings.member_period)
         return limiter
 
     # ---- blocking helpers (run in a thread) -----------------------------------------------------------------

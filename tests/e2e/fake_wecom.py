@@ -29,6 +29,7 @@ class Call:
     path: str
     token: str
     body: dict[str, Any]
+    at: float = 0.0
 
     @property
     def user(self) -> str:
@@ -103,11 +104,11 @@ class FakeWecom:
             assert isinstance(media, web.FileField)
             body: dict[str, Any] = {"type": request.query.get("type"), "filename": media.filename,
                                     "size": len(media.file.read())}
-            await self._record(Call(path, token, body))
+            await self._record(Call(path, token, body, time.monotonic()))
             return web.json_response({"errcode": 0, "errmsg": "ok", "type": body["type"],
                                       "media_id": f"MEDIA-{next(self._media)}", "created_at": str(int(time.time()))})
         body = json.loads(await request.read() or b"{}")
-        await self._record(Call(path, token, body))
+        await self._record(Call(path, token, body, time.monotonic()))
         return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": secrets.token_hex(8),
                                   "response_code": secrets.token_hex(8)})
 

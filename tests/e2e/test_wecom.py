@@ -19,6 +19,8 @@ from bot.channels.wecom import WecomChannel, WecomConfigError, WecomSettings, sp
 from bot.cli import main as cli_main
 from bot.composition import AppParts, build_app_parts
 from bot.delivery import build_dispatcher
+from bot.engine.flow import Command
+from bot.flows import COMMANDS, default_flows
 from bot.server import build_app, make_runner
 from core.config import Config, load_config
 from core.models import ApprovalDecision, ChannelValue, InboxMessage, Notification
@@ -43,6 +45,7 @@ from tests.e2e.fake_wecom import (
     encrypt,
     text_xml,
 )
+from tests.e2e.stack import LongFlow
 from tests.factories import make_shop
 
 ANNA, MGR = "anna.wang", "li.manager"
@@ -79,15 +82,17 @@ class Stack:
         await self.http.close()
 
 
-def config_for(db_url: str, fake: FakeWecom) -> Config:
+def config_for(db_url: str, fake: FakeWecom, **extra: Any) -> Config:
     wecom = {"corp_id": CORP_ID, "agent_id": AGENT_ID, "secret": SECRET, "token": TOKEN,
-             "encoding_aes_key": AES_KEY, "api_base_url": fake.api_base_url}
+             "encoding_aes_key": AES_KEY, "api_base_url": fake.api_base_url} | extra
     return Config(sections={"database": {"url": db_url}, "server": {"public_url": "https://jxc.example.com"},
                             "wecom": wecom, "company": {"timezone": "Asia/Shanghai"}})
 
 
-async def start_stack(db_url: str, fake: FakeWecom) -> Stack:
-    parts = build_app_parts(config_for(db_url, fake))
+async def start_stack(db_url: str, fake: FakeWecom, **extra: Any) -> Stack:
+    commands = [*COMMANDS, Command("long", ("longtest",), "test only", menu=False)]
+    parts = build_app_parts(config_for(db_url, fake, **extra), flows=[*default_flows(), LongFlow()],
+                            commands=commands)
     runner = make_runner(build_app(parts))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -95,10 +100,10 @@ async def start_stack(db_url: str, fake: FakeWecom) -> Stack:
     return Stack(fake, parts, runner, f"http://127.0.0.1:{runner.addresses[0][1]}", aiohttp.ClientSession())
 
 
-def run(db_url: str, scenario: Callable[[Stack], Awaitable[None]]) -> FakeWecom:
+def run(db_url: str, scenario: Callable[[Stack], Awaitable[None]], **extra: Any) -> FakeWecom:
     async def main() -> FakeWecom:
         fake = await FakeWecom().start()
-        stack = await start_stack(db_url, fake)
+        stack = await start_stack(db_url, fake, **extra)
         try:
             await scenario(stack)
         finally:
@@ -271,6 +276,44 @@ def test_a_rejection_on_the_card_asks_for_the_reason_and_the_card_shows_it_once_
     told = shop.read(lambda tx: tx.session.execute(select(Notification.event_type).where(
         Notification.recipient_id == sales.employee_id)).scalars().all())
     assert "rejected" in told
+
+
+def test_a_long_reply_is_split_its_button_numbered_and_the_image_and_file_uploaded_then_sent(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    code = create_invite(shop, admin, "manager-1").code
+
+    async def scenario(s: Stack) -> None:
+        await s.say(ANNA, f"绑定 {code}")
+        texts = await s.say(ANNA, "longtest")
+        assert len(texts) >= 5 and all(len(t.encode()) <= 2048 for t in texts)
+        assert texts[-3].endswith("回复 1 选择「OK」") and texts[-2:] == ["月报 chart", "对账单"]
+        uploads = [c.body for c in s.fake.calls if c.path == "media/upload"]
+        assert uploads == [{"type": "image", "filename": "chart.png", "size": 9},
+                           {"type": "file", "filename": "statement.csv", "size": 23}]
+        last = s.fake.sent(ANNA)[-4:]
+        assert [c.body["msgtype"] for c in last] == ["text", "image", "text", "file"], "each caption, then its media"
+        assert (last[1].body["image"]["media_id"], last[3].body["file"]["media_id"]) == ("MEDIA-1", "MEDIA-2")
+        assert await s.say(ANNA, "1") == ["ok"], "the typed number pressed the OK button"
+
+    run(db_url, scenario)
+
+
+def test_replies_to_one_member_are_paced(db_url: str, shop: UnitOfWork, admin: Actor) -> None:
+    code = create_invite(shop, admin, "manager-1").code
+
+    async def scenario(s: Stack) -> None:
+        await s.say(ANNA, f"绑定 {code}")
+        await asyncio.sleep(1.0)  # the limiter refills: two messages may go at once, then one every half second
+        start = len(s.fake.sent(ANNA))
+        for n in range(5):
+            assert await s.post(encrypt(text_xml(ANNA, "帮助", 8_000 + n))) == 200
+        await s.parts.in_flight.wait(20)
+        sent = s.fake.sent(ANNA)[start:]
+        assert len(sent) == 5
+        assert sent[-1].at - sent[0].at >= 1.3, "5 messages at 2 a second take at least 1.5 s after a burst of 2"
+
+    run(db_url, scenario, member_per_minute=2, member_period=1)
 
 
 def test_long_replies_are_split_under_2048_bytes_at_line_ends() -> None:
