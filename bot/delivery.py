@@ -469,8 +469,9 @@ class TelegramSender:
 
 def build_dispatcher(uow: UnitOfWork, texts: Texts, channels: Sequence[Any], config: Any = None,
                      extra: Mapping[str, tuple[Sender, Pace]] | None = None) -> Dispatcher:
-    """A dispatcher for the server's channels: Telegram (bot.channels.telegram.TelegramChannel, by its `name`)
-    wrapped in TelegramSender and paced by [delivery] telegram_per_second; other senders (WeCom) in `extra`."""
+    """A dispatcher for the server's channels (by their `name`): Telegram wrapped in TelegramSender, paced by
+    [delivery] telegram_per_second (30) and 1 a second per chat; WeCom as it is, 30 a minute per member; any other
+    senders in `extra`."""
 
     def setting(key: str, default: Any) -> Any:
         return config.get("delivery", key, default) if config is not None else default
@@ -478,9 +479,13 @@ def build_dispatcher(uow: UnitOfWork, texts: Texts, channels: Sequence[Any], con
     senders: dict[str, Sender] = {}
     paces: dict[str, Pace] = {}
     for channel in channels:
-        if getattr(channel, "name", "") == "telegram":
-            senders["telegram"] = TelegramSender(channel)
-            paces["telegram"] = telegram_pace(float(setting("telegram_per_second", 30)))
+        name = getattr(channel, "name", "")
+        if name == "telegram":
+            senders[name] = TelegramSender(channel)
+            paces[name] = telegram_pace(float(setting("telegram_per_second", 30)))
+        elif name == "wecom":  # bot.channels.wecom.WecomChannel is a Sender itself
+            senders[name] = channel
+            paces[name] = wecom_pace()
     for name, (sender, pace) in (extra or {}).items():
         senders[name], paces[name] = sender, pace
     return Dispatcher(uow, texts, senders, paces=paces, batch=int(setting("batch", 100)),

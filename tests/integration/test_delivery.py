@@ -16,6 +16,7 @@ from bot.delivery import (
     PermanentError,
     RetryLater,
     TransientError,
+    build_dispatcher,
     claim,
     mark_sent,
     pending_for_employee,
@@ -268,3 +269,18 @@ def test_in_the_browser_chat_a_waiting_note_comes_with_the_next_reply_once_and_i
     data = [b.data for r in boss.replies for row in r.buttons for b in row if b.data.startswith("ap:")]
     assert boss.press(data[0]) == [f"已同意 {order.number}。单据已审批生效。"]
     assert not any("待审批" in text for text in boss.send("帮助"))
+
+
+def test_the_server_dispatcher_paces_telegram_per_second_and_wecom_per_member_minute(uow: UnitOfWork) -> None:
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        async def send(self, chat_id: str, replies: list[Reply]) -> None:
+            pass
+
+    dispatcher = build_dispatcher(uow, TEXTS, [Named("web"), Named("telegram"), Named("wecom")])
+    assert sorted(dispatcher.senders) == ["telegram", "wecom"]
+    telegram, wecom = dispatcher.paces["telegram"], dispatcher.paces["wecom"]
+    assert (telegram.overall_per_second, telegram.chat_rate, telegram.chat_period) == (30, 1, 1)
+    assert (wecom.overall_per_second, wecom.chat_rate, wecom.chat_period) == (0, 30, 60)
