@@ -234,6 +234,9 @@ def test_an_online_shop_pushing_orders_with_retries_gets_exactly_one_order_each(
             level = await api.get("/stock?sku=TEA-CUP&warehouse=MAIN", t["manager"])
             reserved = sum(Decimal(1 + n % 3) for n in range(8))
             assert Decimal(level.body["items"][0]["reserved"]) == reserved
+            await api.post(f"/sales-orders/{numbers[0]}/shipments", t["warehouse"], {})
+            by_channel = await api.get("/reports/sales?by=channel", t["manager"])
+            assert [row[0] for row in by_channel.body["rows"]] == ["api"], by_channel.body
 
     asyncio.run(scenario())
 
