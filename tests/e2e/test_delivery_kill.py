@@ -104,6 +104,7 @@ def test_a_dispatcher_killed_mid_burst_and_restarted_delivers_every_note(
     got = Counter(arrived())
     assert set(got) == expected  # nothing lost
     duplicates = sum(n - 1 for n in got.values())
+    print(f"{len(expected)} notes, {at_kill} arrived before the kill, {duplicates} arrived twice")
     assert duplicates <= IN_FLIGHT  # at most the sends in flight when it died
 
 
