@@ -20,6 +20,7 @@ from bot.cli import main as cli_main
 from bot.composition import AppParts, build_app_parts
 from bot.delivery import build_dispatcher
 from bot.engine.flow import Command
+from bot.engine.inbound import Inbound
 from bot.flows import COMMANDS, default_flows
 from bot.server import build_app, make_runner
 from core.config import Config, load_config
@@ -314,6 +315,40 @@ def test_replies_to_one_member_are_paced(db_url: str, shop: UnitOfWork, admin: A
         assert sent[-1].at - sent[0].at >= 1.3, "5 messages at 2 a second take at least 1.5 s after a burst of 2"
 
     run(db_url, scenario, member_per_minute=2, member_period=1)
+
+
+def test_a_restart_processes_what_a_dead_process_recorded_and_sends_what_it_did_not_send(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    code = create_invite(shop, admin, "manager-1").code
+
+    async def main() -> None:
+        fake = await FakeWecom().start()
+        try:
+            first = await start_stack(db_url, fake)
+            await first.say(ANNA, f"绑定 {code}")
+            await first.stop()
+            # the process died after recording one message, and after processing (not sending) another
+            assert first.parts.engine.record(Inbound("wecom", "9001", ANNA, ANNA, text="TEA-CUP")) is not None
+            processed = first.parts.engine.record(Inbound("wecom", "9002", ANNA, ANNA, text="LAMP"))
+            assert processed is not None
+            first.parts.engine.process(processed)
+            assert len(fake.texts(ANNA)) == 1
+
+            second = await start_stack(db_url, fake)
+            try:
+                await second.parts.in_flight.wait(20)
+                later = fake.texts(ANNA)[1:]
+                assert len(later) == 2 and any("TEA-CUP 青花茶杯" in t for t in later) \
+                    and any("LAMP 台灯" in t for t in later)
+            finally:
+                await second.stop()
+        finally:
+            await fake.stop()
+
+    asyncio.run(main())
+    replied = shop.read(lambda tx: tx.session.scalars(select(InboxMessage.status)).all())
+    assert replied == ["replied"] * 3
 
 
 def test_long_replies_are_split_under_2048_bytes_at_line_ends() -> None:
