@@ -46,6 +46,7 @@ class FakeWecom:
 
     calls: list[Call] = field(default_factory=list)
     tokens_issued: int = 0
+    expired: set[str] = field(default_factory=set)
     _media: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
@@ -98,6 +99,8 @@ class FakeWecom:
         token = request.query.get("access_token", "")
         if not token.startswith("TOKEN-"):
             return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
+        if token in self.expired:
+            return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
         if path == "media/upload":
             form = await request.post()
             media = form["media"]

@@ -341,6 +341,10 @@ def test_a_restart_processes_what_a_dead_process_recorded_and_sends_what_it_did_
                 later = fake.texts(ANNA)[1:]
                 assert len(later) == 2 and any("TEA-CUP 青花茶杯" in t for t in later) \
                     and any("LAMP 台灯" in t for t in later)
+                assert fake.tokens_issued == 1, "the second process uses the token the first one stored"
+                fake.expired.add("TOKEN-1")
+                assert (await second.say(ANNA, "帮助"))[0].startswith("manager-1，你好")
+                assert (fake.tokens_issued, fake.sent(ANNA)[-1].token) == (2, "TOKEN-2")
             finally:
                 await second.stop()
         finally:
@@ -348,7 +352,10 @@ def test_a_restart_processes_what_a_dead_process_recorded_and_sends_what_it_did_
 
     asyncio.run(main())
     replied = shop.read(lambda tx: tx.session.scalars(select(InboxMessage.status)).all())
-    assert replied == ["replied"] * 3
+    assert replied == ["replied"] * 4
+    stored = shop.read(lambda tx: tx.session.scalar(select(ChannelValue.value).where(
+        ChannelValue.channel == "wecom", ChannelValue.key.like("%access_token"))))
+    assert stored == '"TOKEN-2"', "an expired token is replaced in the database for every process"
 
 
 def test_long_replies_are_split_under_2048_bytes_at_line_ends() -> None:
