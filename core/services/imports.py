@@ -3,12 +3,13 @@ set-based in one transaction, or nothing written and every bad row named by its 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from core.errors import DomainError, InvalidState
 from core.ledger.posting import MoveSpec, post_moves
@@ -54,6 +55,7 @@ TEXT_LIMITS = {"sku": 40, "name_zh": 200, "name_en": 200, "category": 40, "base_
                "code": 20, "name": 200, "contact": 100, "phone": 40, "channel": 20, "salesperson": 100,
                "note": 500, "warehouse": 20, "supplier": 20, "credit_rating": 10}
 CHANNELS = ("store", "online", "wholesale")
+_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -115,10 +117,8 @@ def gtin_ok(code: str) -> bool:
     """An EAN-8, UPC-A, EAN-13 or GTIN-14 whose check digit is right; other barcodes (not all digits) pass."""
     if not code.isdigit() or len(code) not in (8, 12, 13, 14):
         return not code.isdigit()
-    digits = [int(d) for d in code]
-    body, check = digits[:-1], digits[-1]
-    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
+    total = 3 * sum(map(int, code[-2::-2])) + sum(map(int, code[-3::-2]))
+    return (10 - total % 10) % 10 == int(code[-1])
 
 
 def import_rows(
@@ -184,8 +184,7 @@ def _check_values(checked: _Checked, rows: Sequence[Mapping[str, object]]) -> No
                     checked.bad(index, column, "too_long", text)
                 elif is_formula(text):
                     checked.bad(index, column, "formula", text)
-                elif column in ("sku", "code", "barcode", "warehouse", "supplier") and any(
-                        ch.isspace() for ch in text):
+                elif column in ("sku", "code", "barcode", "warehouse", "supplier") and _SPACE.search(text):
                     checked.bad(index, column, "bad_code", text)
                 clean[column] = text.upper() if column in ("sku", "code", "warehouse", "supplier") else text
             else:
@@ -211,11 +210,28 @@ _PRICES = ("purchase_price", "sale_price", "floor_price", "unit_cost")
 _DAYS = ("payment_terms_days", "lead_time_days")
 
 
+_NUMBERS: dict[tuple[str, str], tuple[Any, str | None]] = {}
+
+
 def _number(checked: _Checked, index: int, column: str, text: str, required: tuple[str, ...]) -> Any:
     if not text:
         if column in required:
             checked.bad(index, column, "missing")
         return None
+    known = _NUMBERS.get((column, text))  # files repeat the same prices and quantities: parse each text once
+    if known is None:
+        problems = len(checked.problems)
+        value = _parse_number(checked, index, column, text)
+        known = (value, checked.problems[-1].reason if len(checked.problems) > problems else None)
+        if len(_NUMBERS) < 100_000:
+            _NUMBERS[(column, text)] = known
+        return value
+    if known[1] is not None:
+        checked.bad(index, column, known[1], text)
+    return known[0]
+
+
+def _parse_number(checked: _Checked, index: int, column: str, text: str) -> Any:
     try:
         if column in _PRICES:
             return parse_unit_cost(text)
@@ -272,18 +288,17 @@ def _ids(tx: Tx, column: Any, key: Any, wanted: set[str]) -> dict[str, int]:
     return found
 
 
-def _existing(checked: _Checked, tx: Tx, index_column: str, key: Any, column: Any) -> dict[str, int]:
-    return _ids(tx, column, key, {c[index_column] for c in checked.clean})
+def _existing(checked: _Checked, tx: Tx, index_column: str, key: Any, column: Any) -> set[str]:
+    """Codes of the file already taken: one scan of the code column (cheaper than thousands of IN parameters)."""
+    wanted = {c[index_column] for c in checked.clean}
+    return {str(code).upper() for code in tx.session.scalars(select(key))} & wanted
 
 
 def _refs_products(tx: Tx, _actor: Actor, checked: _Checked) -> None:
     taken = _existing(checked, tx, "sku", Product.sku, Product.id)
     categories = _ids(tx, Category.id, Category.code, {c["category"].upper() for c in checked.clean})
-    wanted = sorted({c["barcode"] for c in checked.clean if c["barcode"]})
-    barcodes: set[str] = set()
-    for start in range(0, len(wanted), CHUNK):
-        barcodes |= set(tx.session.scalars(select(ProductBarcode.barcode).where(
-            ProductBarcode.barcode.in_(wanted[start:start + CHUNK]))))
+    barcodes = set(tx.session.scalars(select(ProductBarcode.barcode))) if any(
+        c["barcode"] for c in checked.clean) else set()
     for index, clean in enumerate(checked.clean):
         if clean["sku"] in taken:
             checked.bad(index, "sku", "exists", clean["sku"])
@@ -379,26 +394,27 @@ _CHECK_REFERENCES: dict[str, Callable[[Tx, Actor, _Checked], None]] = {
 Progress = Callable[[int, int], None] | None
 
 
-def _insert_chunks(tx: Tx, table: Any, rows: list[dict[str, Any]], progress: Progress, total: int) -> None:
+def _insert_chunks(tx: Tx, table: Any, rows: list[dict[str, Any]], progress: Progress, total: int) -> list[int]:
+    """Insert rows in chunks as multi-row INSERT ... RETURNING id statements; the new ids in row order."""
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids: list[int] = []
     for start in range(0, len(rows), CHUNK):
-        tx.conn.execute(insert(table), rows[start:start + CHUNK])
+        ids += tx.conn.execute(statement, rows[start:start + CHUNK]).scalars().all()
         if progress is not None:
             progress(min(start + CHUNK, len(rows)), total)
+    return ids
 
 
 def _write_products(tx: Tx, _actor: Actor, checked: _Checked, progress: Progress) -> list[str]:
-    before = tx.session.scalar(select(func.coalesce(func.max(Product.id), 0))) or 0
     rows = [{"sku": c["sku"], "name_zh": c["name_zh"], "name_en": c["name_en"],
              "category_id": c.get("category_id"), "base_unit": c["base_unit"] or "pcs",
              "purchase_price": c["purchase_price"] or Decimal(0), "sale_price": c["sale_price"] or Decimal(0),
              "floor_price": c["floor_price"] or Decimal(0), "active": True, "allow_negative": False,
              "created_at": tx.now} for c in checked.clean]
-    _insert_chunks(tx, Product.__table__, rows, progress, len(rows))
-    with_barcode = [c for c in checked.clean if c["barcode"]]
-    if with_barcode:
-        ids = dict(tx.conn.execute(select(Product.sku, Product.id).where(Product.id > before)).all())
-        _insert_chunks(tx, ProductBarcode.__table__, [{"product_id": ids[c["sku"]], "barcode": c["barcode"]}
-                                                      for c in with_barcode], None, 0)
+    ids = _insert_chunks(tx, Product.__table__, rows, progress, len(rows))
+    _insert_chunks(tx, ProductBarcode.__table__, [{"product_id": ident, "barcode": c["barcode"]}
+                                                  for ident, c in zip(ids, checked.clean, strict=True)
+                                                  if c["barcode"]], None, 0)
     return []
 
 
