@@ -262,14 +262,16 @@ class WecomChannel:
     async def _read(self, request: web.Request) -> Any:
         if request.content_length is not None and request.content_length > MAX_BODY:
             raise Refused(413, "too large")
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            raise Refused(413, "too large")
+        body = bytearray()
+        while chunk := await request.content.read(MAX_BODY + 1 - len(body)):  # read() may return a part only
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise Refused(413, "too large")
         if DTD.search(body):
             raise Refused(400, "no DTD")
         q = request.query
         try:
-            plain = self.crypto.decrypt_message(body, q.get("msg_signature", ""), q.get("timestamp", ""),
+            plain = self.crypto.decrypt_message(bytes(body), q.get("msg_signature", ""), q.get("timestamp", ""),
                                                 q.get("nonce", ""))
         except (InvalidSignatureException, InvalidCorpIdException) as error:
             raise Refused(403, type(error).__name__) from error
