@@ -22,7 +22,9 @@ class RestoreRefused(Exception):
     """The target database already holds data and --force was not given."""
 
 
-def _url(config_or_url: Config | str) -> URL:
+def _url(config_or_url: Config | str | URL) -> URL:
+    if isinstance(config_or_url, URL):
+        return config_or_url
     return make_url(config_or_url if isinstance(config_or_url, str) else config_or_url.database_url)
 
 
@@ -56,7 +58,7 @@ def backup_database(config: Config | str, path: str | Path | None = None) -> Pat
     """A consistent copy of the configured database at `path` (written to a .partial file, then renamed)."""
     url = _url(config)
     target = Path(path) if path else default_backup_path(url)
-    if target.is_dir():
+    if target.is_dir() or str(path).endswith(("/", os.sep)):
         target = target / default_backup_path(url)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
@@ -78,7 +80,7 @@ def backup_database(config: Config | str, path: str | Path | None = None) -> Pat
     return target
 
 
-def database_is_empty(config: Config | str) -> bool:
+def database_is_empty(config: Config | str | URL) -> bool:
     """True when the database has no tables, or none of its catalogue and ledger tables holds a row."""
     url = _url(config)
     engine = create_engine(url)
