@@ -13,6 +13,7 @@ from bot.channels import Channel, InFlight
 from bot.channels.telegram import TelegramChannel, TelegramSettings
 from bot.channels.web import WebChannel, WebSettings
 from bot.channels.wecom import WecomChannel, WecomSettings
+from bot.delivery import pending_for_employee
 from bot.engine.engine import Engine
 from bot.engine.flow import Command, Flow
 from bot.engine.texts import Texts
@@ -67,7 +68,8 @@ def build_chat_engine(books: Books, flows: Sequence[Flow] | None = None,
                               public_url=str(config.get("server", "public_url", "http://127.0.0.1:8080")))
     return Engine(books.uow, texts, list(flows),
                   list(commands) if commands is not None else list(COMMANDS),
-                  default_language=str(config.get("company", "language", "zh_CN")), fallback_flow="stock")
+                  default_language=str(config.get("company", "language", "zh_CN")), fallback_flow="stock",
+                  notices=pending_for_employee)
 
 
 def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,

@@ -15,25 +15,31 @@ from sqlalchemy import text
 
 from bot.channels import Channel
 from bot.composition import AppParts, build_app_parts
+from bot.scheduler import Background, build_background
 from core.config import Config
 
 log = logging.getLogger(__name__)
 PARTS = web.AppKey("parts", AppParts)
 RETRIES = web.AppKey("channel_start_retries", set[asyncio.Task[None]])
+BACKGROUND = web.AppKey("background", Background)
 HEALTH_TIMEOUT = 5.0
 START_RETRY = 5.0
 # after refusing an oversized body, wait at most this long for the client to stop sending (aiohttp's default: 10 s)
 LINGERING_TIME = 1.0
 
 
-def build_app(parts: AppParts) -> web.Application:
-    """The web application: health check and every channel's routes, with startup and graceful shutdown."""
+def build_app(parts: AppParts, *, background: bool = False) -> web.Application:
+    """The web application: health check and every channel's routes, with startup and graceful shutdown;
+    with `background`, also the outbox dispatcher and the scheduled jobs (leader-elected across processes)."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[PARTS] = parts
     app.router.add_get("/healthz", healthz)
     for channel in parts.channels:
         channel.mount(app)
     app.on_startup.append(_start_channels)
+    if background:
+        app.on_startup.append(_start_background)
+        app.on_shutdown.append(_stop_background)
     app.on_shutdown.append(_drain)
     app.on_cleanup.append(_close)
     return app
@@ -81,6 +87,21 @@ async def _keep_starting(channel: Channel) -> None:
             return
 
 
+async def _start_background(app: web.Application) -> None:
+    """Start delivering the outbox and running scheduled jobs once the channels are up."""
+    parts = app[PARTS]
+    running = build_background(parts.books.config, parts.books.uow, parts.engine.texts, parts.channels)
+    await running.start()
+    app[BACKGROUND] = running
+
+
+async def _stop_background(app: web.Application) -> None:
+    """Stop the jobs and give up the scheduler lease before the channels close."""
+    running = app.get(BACKGROUND)
+    if running is not None:
+        await running.stop()
+
+
 async def _drain(app: web.Application) -> None:
     parts = app[PARTS]
     for task in app.get(RETRIES, set()):
@@ -117,5 +138,6 @@ def run_server(config: Config) -> None:
     host = str(config.get("server", "host", "127.0.0.1"))
     port = int(config.get("server", "port", 8080))
     log.info("serving on %s:%d with channels %s", host, port, [c.name for c in parts.channels] or "none")
-    web.run_app(build_app(parts), host=host, port=port, shutdown_timeout=parts.shutdown_timeout,
+    background = bool(config.get("scheduler", "enabled", True))
+    web.run_app(build_app(parts, background=background), host=host, port=port, shutdown_timeout=parts.shutdown_timeout,
                 handle_signals=True, print=None, access_log=None, lingering_time=LINGERING_TIME)

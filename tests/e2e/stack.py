@@ -96,18 +96,21 @@ class Stack:
         await self.http.close()
 
 
-def config_for(db_url: str, fake: FakeTelegram, **telegram: Any) -> Config:
+def config_for(db_url: str, fake: FakeTelegram, extra: dict[str, dict[str, Any]] | None = None,
+               **telegram: Any) -> Config:
     section = {"token": fake.token, "mode": "webhook", "webhook_secret": SECRET, "api_base_url": fake.api_base_url,
                "api_file_url": fake.api_file_url, "chat_per_second": 0, "poll_timeout": 1} | telegram
     return Config(sections={"database": {"url": db_url}, "server": {"public_url": "https://jxc.example.com"},
-                            "telegram": section, "company": {"timezone": "Asia/Shanghai"}})
+                            "telegram": section, "company": {"timezone": "Asia/Shanghai"}} | (extra or {}))
 
 
-async def start_stack(db_url: str, fake: FakeTelegram, **telegram: Any) -> Stack:
+async def start_stack(db_url: str, fake: FakeTelegram, *, background: bool = False,
+                      extra: dict[str, dict[str, Any]] | None = None, **telegram: Any) -> Stack:
+    """With `background`, the outbox dispatcher and the scheduler run too, as under `jxc serve`."""
     commands = [*COMMANDS, Command("long", ("longtest",), "test only", menu=False)]
-    parts = build_app_parts(config_for(db_url, fake, **telegram), flows=[*default_flows(), LongFlow()],
+    parts = build_app_parts(config_for(db_url, fake, extra, **telegram), flows=[*default_flows(), LongFlow()],
                             commands=commands)
-    runner = make_runner(build_app(parts))
+    runner = make_runner(build_app(parts, background=background))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
