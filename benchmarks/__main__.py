@@ -10,6 +10,7 @@ from pathlib import Path
 from benchmarks import (
     api_orders,
     history_independence,
+    import_products,
     outbox_drain,
     posting_efficiency,
     reports_sales,
@@ -26,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "reports_sales": reports_sales.main,
     "api_orders": api_orders.main,
     "outbox_drain": outbox_drain.main,
+    "import_products": import_products.main,
 }
 
 

@@ -7,6 +7,7 @@ from bot.engine.flow import Command, Flow
 from bot.flows.admin import InviteFlow, LoginLinkFlow
 from bot.flows.approvals import ApprovalsFlow
 from bot.flows.basics import HelpFlow, LanguageFlow, StockFlow
+from bot.flows.importing import ImportFlow
 from bot.flows.partners import CustomerFlow, SupplierFlow
 from bot.flows.purchasing import PurchaseOrderFlow, ReceiveFlow
 from bot.flows.quick import QuickInFlow, QuickOutFlow
@@ -36,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("undo", ("undo", "撤销"), "Undo my last posting / 撤销"),
     Command("invite", ("invite", "邀请"), "Invite a person (admin) / 邀请"),
     Command("loginlink", ("loginlink", "登录链接"), "Browser sign-in link (admin) / 登录链接"),
+    Command("import", ("import", "导入"), "Import a file: import products|customers|... (admin) / 导入"),
 )
 
 
@@ -45,4 +47,4 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
             SalesOrderFlow(), OrdersFlow(), ShipFlow(), CustomerFlow(), SupplierFlow(), ApprovalsFlow(),
             LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(), ReceiveTransferFlow(),
-            CountFlow(), UndoFlow()]
+            CountFlow(), UndoFlow(), ImportFlow()]

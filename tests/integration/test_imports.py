@@ -176,3 +176,38 @@ def test_one_hundred_thousand_products_import_set_based_in_well_under_a_minute(
     assert result.ok and result.written == 100_000
     assert count(uow, Product.id) == 100_000 and count(uow, ProductBarcode.id) == 100_000
     assert took < 60, f"{took:.1f}s"
+
+
+def test_an_admin_imports_a_file_in_chat_and_gets_the_bad_rows_or_the_count(uow: UnitOfWork, admin: Actor) -> None:
+    import base64
+
+    from bot.engine.engine import Engine
+    from bot.engine.inbound import Inbound
+    from bot.engine.texts import Texts
+    from bot.flows import COMMANDS, default_flows
+    from core.services.accounts import create_invite
+    from core.services.people import create_employee
+    from tests.chat import Chat
+
+    make_shop(uow, admin)
+    create_employee(uow, admin, "boss", ["admin"], language="en")
+    chat = Chat(Engine(uow, Texts(), default_flows(), COMMANDS, fallback_flow="stock"), user_id="77", chat_id="77")
+    chat.send(f"/start {create_invite(uow, admin, 'boss').code}")
+    assert "Send the customers file" in chat.send("import customers")[0]
+
+    def send_file(name: str, content: bytes) -> list[str]:
+        inbound = Inbound("test", f"f{name}", "77", "77", file_name=name,
+                          file_content_b64=base64.b64encode(content).decode())
+        inbox_id = chat.engine.record(inbound)
+        assert inbox_id is not None
+        return [r.text for r in chat.engine.process(inbox_id)]
+
+    bad = send_file("c1.csv", csv_bytes([["code", "name", "salesperson"], ["C-1", "一号店", "nobody"],
+                                          ["C-1", "", ""]]))
+    assert "Nothing imported" in bad[0]
+    assert "line 2: salesperson unknown_salesperson (nobody)" in bad[0]
+    assert "line 3: code duplicate_in_file" in bad[0] and "line 3: name missing" in bad[0]
+    assert count(uow, Customer.id) == 0
+    good = send_file("c2.csv", csv_bytes([["code", "name", "salesperson"], ["C-1", "一号店", "sales-1"]]))
+    assert good == ["Imported 1 customers."]
+    assert count(uow, Customer.id) == 1

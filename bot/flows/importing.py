@@ -1,0 +1,51 @@
+"""导入 / import KIND, then send the .xlsx or .csv file: admins import products, customers, suppliers, opening
+stock or reorder rules from chat; the whole file is checked first and every bad row is named."""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+from bot.engine.flow import Context, Event, Step
+from bot.flows.sales import refusal
+from bot.importing import kind_of, read_rows
+from core.errors import DomainError
+from core.permissions import Permission
+from core.services.imports import KINDS, import_rows
+
+SHOWN_PROBLEMS = 30
+
+
+class ImportFlow:
+    """导入 / import [KIND]: ask for the file, import it, reply with the count or the bad rows."""
+
+    name = "import"
+    key = "im"
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """Remember the kind (products when none is given) and ask for the file."""
+        ctx.actor.require(Permission.PEOPLE_ADMIN)
+        try:
+            kind = kind_of(args.split()[0]) if args.strip() else "products"
+        except DomainError:
+            return Step([ctx.say("import_ask", kinds=KINDS, kind=None)])
+        return Step([ctx.say("import_ask", kinds=KINDS, kind=kind)], {"kind": kind})
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A file: import it; anything else: ask again."""
+        state = deepcopy(state)
+        if event.file_content is None or not event.file_name:
+            return Step([ctx.say("import_ask", kinds=KINDS, kind=state["kind"])], state)
+        try:
+            rows = read_rows(state["kind"], event.file_name, event.file_content)
+            result = import_rows(ctx.uow, ctx.actor, state["kind"], rows)
+        except DomainError as error:
+            return Step([refusal(ctx, error), ctx.say("import_ask", kinds=KINDS, kind=state["kind"])], state)
+        if not result.ok:
+            return Step([ctx.say("import_refused", result=result, shown=result.problems[:SHOWN_PROBLEMS],
+                                 hidden=len(result.problems) - SHOWN_PROBLEMS + result.more_problems)], state)
+        return Step([ctx.say("import_done", result=result)])
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """No buttons: start over."""
+        return self.start(ctx, "")
