@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.api.auth import RateLimits, caller_of
 from bot.api.idempotency import fingerprint, key_of, once
 from bot.api.openapi import document
+from bot.channels import read_capped
 from bot.engine.texts import Texts
 from core.errors import DomainError, InvalidState, UnknownDocument
 from core.permissions import Actor
@@ -235,10 +236,8 @@ class Api:
         return handler
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            raise BadRequest("request body too large")
-        raw = await request.content.read(MAX_BODY + 1)
-        if len(raw) > MAX_BODY:
+        raw = await read_capped(request, MAX_BODY)
+        if raw is None:
             raise BadRequest("request body too large")
         try:
             body = json.loads(raw.decode("utf-8") or "null", parse_float=Decimal, parse_constant=_no_constant)

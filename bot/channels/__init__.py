@@ -67,3 +67,15 @@ class Channel(Protocol):
     async def stop(self) -> None:
         """Release connections; called after `drain`."""
         ...
+
+
+async def read_capped(request: web.Request, limit: int) -> bytes | None:
+    """The whole request body, or None when it is over `limit` bytes (declared or as it arrives, chunk by chunk)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    while chunk := await request.content.read(limit + 1 - len(body)):  # read() may return only a part
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)

@@ -23,7 +23,7 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Inp
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot.channels import InFlight
+from bot.channels import InFlight, read_capped
 from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
@@ -182,10 +182,8 @@ class TelegramChannel:
             return web.Response(status=403, text="forbidden")
         if not self._ready:
             return web.Response(status=503, text="starting")  # Telegram retries later
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return too_large()
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
+        body = await read_capped(request, MAX_BODY)
+        if body is None:
             return too_large()
         try:
             data = json.loads(body)

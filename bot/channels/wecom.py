@@ -40,7 +40,7 @@ from wechatpy.exceptions import APILimitedException, InvalidSignatureException, 
 from wechatpy.fields import IntegerField, StringField
 from wechatpy.session import SessionStorage
 
-from bot.channels import InFlight
+from bot.channels import InFlight, read_capped
 from bot.delivery import PermanentError, RetryLater, TransientError
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
@@ -260,13 +260,9 @@ class WecomChannel:
         return web.Response(status=200, text="")
 
     async def _read(self, request: web.Request) -> Any:
-        if request.content_length is not None and request.content_length > MAX_BODY:
+        body = await read_capped(request, MAX_BODY)
+        if body is None:
             raise Refused(413, "too large")
-        body = bytearray()
-        while chunk := await request.content.read(MAX_BODY + 1 - len(body)):  # read() may return a part only
-            body += chunk
-            if len(body) > MAX_BODY:
-                raise Refused(413, "too large")
         if DTD.search(body):
             raise Refused(400, "no DTD")
         q = request.query
