@@ -92,3 +92,21 @@ def test_a_backup_taken_while_receipts_post_restores_to_consistent_books(
     finally:
         engine.dispose()
     Base.metadata.create_all(uow.engine)  # the schema is back for the next test either way
+
+
+def test_jxc_import_names_bad_lines_and_export_writes_what_was_imported(
+        uow: UnitOfWork, admin: Actor, db_url: str, tmp_path: Path) -> None:
+    make_shop(uow, admin)
+    (tmp_path / "bad.csv").write_text("sku,name_zh,sale_price\nNEW-1,新品,abc\nNEW-2,,5\n", encoding="utf-8")
+    bad = jxc(tmp_path, "import", "products", "bad.csv", JXC_DATABASE_URL=db_url)
+    assert bad.returncode == 1
+    assert bad.stdout.splitlines() == ["line 2: sale_price: bad_number (abc)", "line 3: name_zh: missing"]
+    assert "nothing was imported" in bad.stderr
+    (tmp_path / "stock.csv").write_bytes("仓库,编码,数量,单位成本\nMAIN,LAMP,4,40\n".encode("gbk"))
+    good = jxc(tmp_path, "import", "opening-stock", "stock.csv", JXC_DATABASE_URL=db_url)
+    assert good.returncode == 0, good.stderr
+    assert "imported 1 opening_stock" in good.stdout and "RC-" in good.stdout
+    out = jxc(tmp_path, "export", "opening-stock", "--out", "levels.csv", JXC_DATABASE_URL=db_url)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "levels.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "warehouse,sku,qty,unit_cost", "MAIN,LAMP,4,40"]
