@@ -1,8 +1,8 @@
-"""documents, approvals, outbox, money, stocktake, chat
+"""documents, approvals, outbox, money, stocktake, messaging, API, scheduler
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 19:29:57.137465
+Create Date: 2026-11-27 20:25:42.574523
 """
 
 from __future__ import annotations
@@ -28,6 +28,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_approval_rule')),
     sa.UniqueConstraint('doc_type', 'amount_from', name=op.f('uq_approval_rule_doc_type_amount_from'))
     )
+    op.create_table('channel_value',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=20), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_channel_value')),
+    sa.UniqueConstraint('channel', 'key', name=op.f('uq_channel_value_channel_key'))
+    )
     op.create_table('inbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
@@ -47,6 +56,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_inbox_message_chat', ['channel', 'chat_id', 'id'], unique=False)
         batch_op.create_index('ix_inbox_message_status', ['status', 'id'], unique=False)
 
+    op.create_table('scheduler_lease',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('holder', sa.String(length=100), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_lease'))
+    )
     op.create_table('access_code',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('purpose', sa.String(length=10), nullable=False),
@@ -62,6 +77,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('access_code', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_access_code_employee_id'), ['employee_id'], unique=False)
+
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('scopes', sa.Text(), nullable=False),
+    sa.Column('employee_id', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['employee.id'], name=op.f('fk_api_token_created_by_employee')),
+    sa.ForeignKeyConstraint(['employee_id'], ['employee.id'], name=op.f('fk_api_token_employee_id_employee')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('name', name=op.f('uq_api_token_name'))
+    )
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_token_employee_id'), ['employee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_api_token_token_hash'), ['token_hash'], unique=True)
 
     op.create_table('approval_request',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -152,7 +187,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.Column('last_error', sa.String(length=500), nullable=False),
-    sa.CheckConstraint("status IN ('pending', 'sent', 'dead')", name=op.f('ck_notification_status')),
+    sa.Column('claim_token', sa.String(length=32), nullable=False),
+    sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'dead')", name=op.f('ck_notification_status')),
     sa.ForeignKeyConstraint(['recipient_id'], ['employee.id'], name=op.f('fk_notification_recipient_id_employee')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_notification_dedupe_key'))
@@ -223,6 +259,18 @@ def upgrade() -> None:
     with op.batch_alter_table('approval_decision', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_approval_decision_employee_id'), ['employee_id'], unique=False)
 
+    op.create_table('idempotency_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('request_hash', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.Integer(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['token_id'], ['api_token.id'], name=op.f('fk_idempotency_record_token_id_api_token')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_record')),
+    sa.UniqueConstraint('token_id', 'key', name='uq_idempotency_token_key')
+    )
     op.create_table('payment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=30), nullable=False),
@@ -525,6 +573,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_payment_created_at')
 
     op.drop_table('payment')
+    op.drop_table('idempotency_record')
     with op.batch_alter_table('approval_decision', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_approval_decision_employee_id'))
 
@@ -563,14 +612,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_approval_request_author_id'))
 
     op.drop_table('approval_request')
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_token_token_hash'))
+        batch_op.drop_index(batch_op.f('ix_api_token_employee_id'))
+
+    op.drop_table('api_token')
     with op.batch_alter_table('access_code', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_access_code_employee_id'))
 
     op.drop_table('access_code')
+    op.drop_table('scheduler_lease')
     with op.batch_alter_table('inbox_message', schema=None) as batch_op:
         batch_op.drop_index('ix_inbox_message_status')
         batch_op.drop_index('ix_inbox_message_chat')
 
     op.drop_table('inbox_message')
+    op.drop_table('channel_value')
     op.drop_table('approval_rule')
     # ### end Alembic commands ###
