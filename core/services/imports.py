@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from core.errors import DomainError, InvalidState
 from core.ledger.posting import MoveSpec, post_moves
@@ -396,12 +396,34 @@ Progress = Callable[[int, int], None] | None
 
 def _insert_chunks(tx: Tx, table: Any, rows: list[dict[str, Any]], progress: Progress, total: int) -> list[int]:
     """Insert rows in chunks as multi-row INSERT ... RETURNING id statements; the new ids in row order."""
+    if tx.dialect == "postgresql" and len(rows) > CHUNK:
+        return _copy_rows(tx, table, rows, progress, total)
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     ids: list[int] = []
     for start in range(0, len(rows), CHUNK):
         ids += tx.conn.execute(statement, rows[start:start + CHUNK]).scalars().all()
         if progress is not None:
             progress(min(start + CHUNK, len(rows)), total)
+    return ids
+
+
+def _copy_rows(tx: Tx, table: Any, rows: list[dict[str, Any]], progress: Progress, total: int) -> list[int]:
+    """PostgreSQL: ids drawn from the table's sequence, then COPY FROM STDIN (a big INSERT's text costs more to
+    build and parse than the rows); values pass through the column types as an INSERT would."""
+    ids = list(tx.conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                               {"t": table.name, "n": len(rows)}).scalars())
+    names = list(rows[0])
+    dialect = tx.conn.dialect
+    processors = [table.c[n].type._cached_bind_processor(dialect) for n in names]
+    cursor = tx.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    columns = ", ".join(f'"{n}"' for n in ["id", *names])
+    with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for done, (ident, row) in enumerate(zip(ids, rows, strict=True), 1):
+            copy.write_row([ident, *((p(row[n]) if p else row[n]) for n, p in zip(names, processors, strict=True))])
+            if progress is not None and done % CHUNK == 0:
+                progress(done, total)
+    if progress is not None:
+        progress(len(rows), total)
     return ids
 
 

@@ -176,6 +176,10 @@ def test_one_hundred_thousand_products_import_set_based_in_well_under_a_minute(
     assert result.ok and result.written == 100_000
     assert count(uow, Product.id) == 100_000 and count(uow, ProductBarcode.id) == 100_000
     assert took < 60, f"{took:.1f}s"
+    last = uow.read(lambda tx: tx.session.execute(
+        select(Product.name_zh, Product.purchase_price, Product.floor_price, ProductBarcode.barcode)
+        .join(ProductBarcode, ProductBarcode.product_id == Product.id).where(Product.sku == "SKU-099999")).one())
+    assert tuple(last) == ("商品99999", Decimal("1.5"), Decimal(2), ean13("690000099999"))
 
 
 def test_an_admin_imports_a_file_in_chat_and_gets_the_bad_rows_or_the_count(uow: UnitOfWork, admin: Actor) -> None:
