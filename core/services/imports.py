@@ -56,6 +56,7 @@ TEXT_LIMITS = {"sku": 40, "name_zh": 200, "name_en": 200, "category": 40, "base_
                "note": 500, "warehouse": 20, "supplier": 20, "credit_rating": 10}
 CHANNELS = ("store", "online", "wholesale")
 _SPACE = re.compile(r"\s")
+_PHONE_LIKE = re.compile(r"[+\-]?[\d\s\-+().]*")  # "+86 21 5555-0100" is a phone number, not a formula
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ def _check_values(checked: _Checked, rows: Sequence[Mapping[str, object]]) -> No
                     continue
                 if len(text) > TEXT_LIMITS[column]:
                     checked.bad(index, column, "too_long", text)
-                elif is_formula(text):
+                elif is_formula(text) and not _PHONE_LIKE.fullmatch(text):
                     checked.bad(index, column, "formula", text)
                 elif column in ("sku", "code", "barcode", "warehouse", "supplier") and _SPACE.search(text):
                     checked.bad(index, column, "bad_code", text)

@@ -98,16 +98,16 @@ def test_good_products_import_from_xlsx_with_barcodes_and_an_audit_row(uow: Unit
 def test_customers_and_suppliers_import_from_csv_in_utf8_with_bom_and_in_gbk(uow: UnitOfWork, admin: Actor) -> None:
     make_shop(uow, admin)
     suppliers = csv_bytes([["供应商编码", "名称", "联系人", "电话", "信用等级", "交货期", "账期"],
-                           ["S-CLOCK", "钟表厂", "王工", "0571-1234", "A", "5", "30"]], "gbk")
+                           ["S-CLOCK", "钟表厂", "王工", "+86 571-1234", "A", "5", "30"]], "gbk")
     result = import_rows(uow, admin, "suppliers", read_rows("suppliers", "s.csv", suppliers))
     assert result.ok
     customers = b"\xef\xbb\xbf" + csv_bytes([["code", "name", "channel", "credit_limit", "salesperson"],
                                               ["C-SHOP", "西湖小店", "store", "20000", "sales-1"]])
     result = import_rows(uow, admin, "customers", read_rows("customers", "c.csv", customers))
     assert result.ok, result.problems
-    supplier = uow.read(lambda tx: tx.session.execute(select(Supplier.name, Supplier.credit_rating,
+    supplier = uow.read(lambda tx: tx.session.execute(select(Supplier.name, Supplier.phone, Supplier.credit_rating,
                                                              Supplier.lead_time_days)).one())
-    assert tuple(supplier) == ("钟表厂", "A", 5)
+    assert tuple(supplier) == ("钟表厂", "+86 571-1234", "A", 5)  # a phone number, not a formula
     customer = uow.read(lambda tx: tx.session.execute(select(Customer.name, Customer.credit_limit,
                                                              Customer.salesperson_id)).one())
     assert customer.name == "西湖小店" and customer.credit_limit == Decimal(20000) and customer.salesperson_id
