@@ -31,6 +31,7 @@ from core.services.documents import open_document
 from core.uow import Tx, UnitOfWork
 
 CHUNK = 5000
+DOCUMENT_LINES = 5000  # opening stock: one receipt per warehouse, split past this many lines (like stock.MAX_LINES)
 MAX_ROWS = 1_000_000
 MAX_PROBLEMS = 1000
 FORMULA_START = ("=", "+", "@", "\t", "\r")
@@ -466,7 +467,9 @@ def _write_stock(tx: Tx, actor: Actor, checked: _Checked, progress: Progress) ->
     for clean in checked.clean:
         by_warehouse.setdefault(clean["warehouse_id"], []).append(clean)
     numbers, done = [], 0
-    for warehouse_id, lines in sorted(by_warehouse.items()):
+    parts = [(w, lines[start:start + DOCUMENT_LINES]) for w, all_lines in sorted(by_warehouse.items())
+             for lines in [all_lines] for start in range(0, len(all_lines), DOCUMENT_LINES)]
+    for warehouse_id, lines in parts:
         document_id, number = open_document(tx, actor, "receipt", warehouse_id, reason="opening stock (import)")
         post_moves(tx, actor, document_id, [
             MoveSpec(n, c["product_id"], warehouse_id, qty=c["qty"],

@@ -215,3 +215,15 @@ def test_an_admin_imports_a_file_in_chat_and_gets_the_bad_rows_or_the_count(uow:
     good = send_file("c2.csv", csv_bytes([["code", "name", "salesperson"], ["C-1", "一号店", "sales-1"]]))
     assert good == ["Imported 1 customers."]
     assert count(uow, Customer.id) == 1
+
+
+def test_opening_stock_past_five_thousand_lines_in_one_warehouse_splits_into_receipts(
+        uow: UnitOfWork, admin: Actor) -> None:
+    make_shop(uow, admin)
+    skus = [f"BULK-{i:05d}" for i in range(5001)]
+    assert import_rows(uow, admin, "products", [{"sku": s, "name_zh": "散货", "purchase_price": "2"}
+                                                for s in skus]).ok
+    result = import_rows(uow, admin, "opening_stock", [{"warehouse": "MAIN", "sku": s, "qty": "3"} for s in skus])
+    assert result.ok and len(result.documents) == 2
+    assert uow.read(check_ledger) == []
+    assert uow.read(lambda tx: tx.session.scalar(select(func.sum(StockLevel.value)))) == Decimal(5001 * 6)
