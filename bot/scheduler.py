@@ -12,9 +12,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import shutil
-import sqlite3
-import subprocess
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +28,7 @@ from sqlalchemy import BigInteger, func, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
+from bot.backup import backup_database
 from core.models import Product, ReorderRule, SalesOrder, SchedulerLease, StockDocument, StockLevel, Warehouse
 from core.services.approvals import due_escalations, due_reminders
 from core.services.outbox import Note, employees_with_role, write_notes
@@ -191,35 +189,17 @@ def daily_summary(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shanghai
 
 
 def backup(database_url: str, backup_dir: str | Path, now: datetime, keep: int = 7) -> Path | None:
-    """Tonight's copy of the database (SQLite online backup API, or pg_dump), keeping the newest `keep` files;
-    a second run the same day keeps the first copy. None for an in-memory database."""
+    """Tonight's copy of the database (bot.backup: SQLite online backup or pg_dump), keeping the newest `keep`
+    files; a second run the same day keeps the first copy. None for an in-memory database."""
     url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and (not url.database or url.database == ":memory:"):
+        return None
     folder = Path(backup_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = now.astimezone(UTC).strftime("%Y%m%d")
-    if url.get_backend_name() == "sqlite":
-        if not url.database or url.database == ":memory:":
-            return None
-        target = folder / f"jxc-{stamp}.sqlite3"
-        if not target.exists():
-            partial = target.with_suffix(".partial")
-            with sqlite3.connect(url.database) as source, sqlite3.connect(partial) as copy:
-                source.backup(copy)
-            source.close()
-            copy.close()
-            os.replace(partial, target)
-        pattern = "jxc-*.sqlite3"
-    else:
-        target = folder / f"jxc-{stamp}.dump"
-        if not target.exists():
-            partial = target.with_suffix(".partial")
-            env = {**os.environ, "PGPASSWORD": url.password or ""}
-            plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
-            subprocess.run([shutil.which("pg_dump") or "pg_dump", "--format=custom", "--file", str(partial), plain],
-                           check=True, env=env, timeout=3600)
-            os.replace(partial, target)
-        pattern = "jxc-*.dump"
-    for old in sorted(folder.glob(pattern))[:-keep] if keep > 0 else []:
+    suffix = ".sqlite3" if url.get_backend_name() == "sqlite" else ".dump"
+    target = folder / f"jxc-{now.astimezone(UTC).strftime('%Y%m%d')}{suffix}"
+    if not target.exists():
+        backup_database(database_url, target)
+    for old in sorted(folder.glob(f"jxc-*{suffix}"))[:-keep] if keep > 0 else []:
         old.unlink()
     return target
 
