@@ -208,6 +208,8 @@ def test_a_sales_order_placed_with_buttons_is_approved_by_a_manager_in_another_b
         assert number in decided
         manager.screenshot(path=str(tmp_path / "manager-approved.png"))
 
-        after = say(seller, "库存 RETRO-CLOCK").inner_text()
+        say(seller, "库存 RETRO-CLOCK")
+        after = seller.locator("#log").inner_text()
         assert "MAIN：可用 7（在手 12，已预留 5）" in after, after
+        assert f"{number}" in after and "已由 manager-1 批准" in after, "the seller is told with their next reply"
         seller.screenshot(path=str(tmp_path / "seller-stock.png"))
