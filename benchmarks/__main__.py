@@ -13,7 +13,9 @@ from benchmarks import (
     import_products,
     outbox_drain,
     posting_efficiency,
+    replenishment,
     reports_sales,
+    sales_order_life,
     statements_per_document,
     telegram_throughput,
 )
@@ -28,6 +30,8 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "api_orders": api_orders.main,
     "outbox_drain": outbox_drain.main,
     "import_products": import_products.main,
+    "sales_order_life": sales_order_life.main,
+    "replenishment": replenishment.main,
 }
 
 
