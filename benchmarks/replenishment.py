@@ -95,12 +95,12 @@ JOIN product p ON p.id = r.product_id
 JOIN warehouse w ON w.id = r.warehouse_id
 LEFT JOIN supplier s ON s.id = r.supplier_id
 LEFT JOIN stock_level l ON l.product_id = r.product_id AND l.warehouse_id = r.warehouse_id
-LEFT JOIN (SELECT m.product_id, m.warehouse_id, -SUM(m.qty) AS out_qty
+LEFT JOIN (SELECT m.product_id, m.warehouse_id, CAST(-SUM(m.qty) AS BIGINT) AS out_qty
            FROM stock_move m JOIN stock_document d ON d.id = m.document_id
            WHERE m.created_at >= :since AND m.qty < 0 AND d.kind IN ('issue', 'shipment')
            GROUP BY m.product_id, m.warehouse_id) dm
        ON dm.product_id = r.product_id AND dm.warehouse_id = r.warehouse_id
-LEFT JOIN (SELECT po.warehouse_id, pl.product_id, SUM(pl.qty - pl.received_qty) AS open_qty
+LEFT JOIN (SELECT po.warehouse_id, pl.product_id, CAST(SUM(pl.qty - pl.received_qty) AS BIGINT) AS open_qty
            FROM purchase_order_line pl JOIN purchase_order po ON po.id = pl.order_id
            WHERE po.status IN ('draft', 'pending_approval', 'approved', 'partially_received')
              AND pl.qty > pl.received_qty
