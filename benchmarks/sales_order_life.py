@@ -158,7 +158,8 @@ class HandLife:
         c.execute(self.sql["move"], moves)
         c.execute(self.sql["set_line"], new_lines)
         c.execute(self.sql["status"], {"status": "shipped" if ship else "approved", "at": at, "id": order_id})
-        self._audit(c, at, f"stock.{kind}", "stock_document", document_id, number=number, lines=len(moves))
+        if not ship:
+            self._audit(c, at, "sales.submit", "sales_order", order_id, approval_required=False)
         self._audit(c, at, "sales.ship" if ship else "sales.approve", "sales_order", order_id, document=number)
 
 
