@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from aiohttp import web
+
+from bot.engine.engine import Engine
+from bot.engine.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -79,3 +83,25 @@ async def read_capped(request: web.Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+async def recover(
+    engine: Engine,
+    channel: str,
+    pending: list[int],
+    unsent: list[int],
+    turn: Callable[[str], AbstractAsyncContextManager[Any]],
+    deliver: Callable[[int, str, Sequence[Reply]], Coroutine[Any, Any, None]],
+) -> None:
+    """After a restart: process what a dead process recorded, then send what it processed but never sent,
+    each chat in its turn."""
+    for inbox_id in pending:
+        try:
+            await asyncio.to_thread(engine.process, inbox_id)
+        except Exception:
+            log.exception("%s: update %d could not be processed after a restart", channel, inbox_id)
+    wanted = set(pending) | set(unsent)
+    for item in await asyncio.to_thread(engine.undelivered, channel):
+        if item.inbox_id in wanted:
+            async with turn(item.chat_id):
+                await deliver(item.inbox_id, item.chat_id, item.replies)

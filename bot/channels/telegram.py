@@ -23,7 +23,7 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Inp
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot.channels import InFlight, read_capped
+from bot.channels import InFlight, read_capped, recover
 from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
@@ -146,7 +146,9 @@ class TelegramChannel:
             if pending or unsent:
                 log.info("telegram: %d update(s) to process and %d to resend after a restart", len(pending),
                          len(unsent))
-                self.in_flight.spawn(self._recover(pending, [u.inbox_id for u in unsent]), "telegram-recover")
+                resend = [u.inbox_id for u in unsent]
+                self.in_flight.spawn(recover(self.engine, CHANNEL, pending, resend, self._chat_turn, self._deliver),
+                                     "telegram-recover")
         if self.settings.mode == "webhook":
             await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
                                            allowed_updates=ALLOWED_UPDATES)
@@ -228,18 +230,6 @@ class TelegramChannel:
         async with self._chat_turn(chat_id):
             replies = await asyncio.to_thread(self.engine.process, inbox_id)
             await self._deliver(inbox_id, chat_id, replies)
-
-    async def _recover(self, pending: list[int], unsent: list[int]) -> None:
-        for inbox_id in pending:
-            try:
-                await asyncio.to_thread(self.engine.process, inbox_id)
-            except Exception:
-                log.exception("telegram: update %d could not be processed after a restart", inbox_id)
-        wanted = set(pending) | set(unsent)
-        for item in await asyncio.to_thread(self.engine.undelivered, CHANNEL):
-            if item.inbox_id in wanted:
-                async with self._chat_turn(item.chat_id):
-                    await self._deliver(item.inbox_id, item.chat_id, item.replies)
 
     async def _deliver(self, inbox_id: int, chat_id: str, replies: Sequence[Reply]) -> None:
         try:

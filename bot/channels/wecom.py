@@ -40,7 +40,7 @@ from wechatpy.exceptions import APILimitedException, InvalidSignatureException, 
 from wechatpy.fields import IntegerField, StringField
 from wechatpy.session import SessionStorage
 
-from bot.channels import InFlight, read_capped
+from bot.channels import InFlight, read_capped, recover
 from bot.delivery import PermanentError, RetryLater, TransientError
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
@@ -213,7 +213,9 @@ class WecomChannel:
         self._recovered = True
         if pending or unsent:
             log.info("wecom: %d update(s) to process and %d to resend after a restart", len(pending), len(unsent))
-            self.in_flight.spawn(self._recover(pending, [u.inbox_id for u in unsent]), "wecom-recover")
+            resend = [u.inbox_id for u in unsent]
+            self.in_flight.spawn(recover(self.engine, CHANNEL, pending, resend, self._turn, self._deliver),
+                                 "wecom-recover")
 
     async def drain(self) -> None:
         """The callback route closes with the server; the work in flight is awaited by the server."""
@@ -292,18 +294,6 @@ class WecomChannel:
         else:
             for waiting in await asyncio.to_thread(self._waiting_cards, chat_id):
                 await self._update_card(waiting)
-
-    async def _recover(self, pending: list[int], unsent: list[int]) -> None:
-        for inbox_id in pending:
-            try:
-                await asyncio.to_thread(self.engine.process, inbox_id)
-            except Exception:
-                log.exception("wecom: update %d could not be processed after a restart", inbox_id)
-        wanted = set(pending) | set(unsent)
-        for item in await asyncio.to_thread(self.engine.undelivered, CHANNEL):
-            if item.inbox_id in wanted:
-                async with self._turn(item.chat_id):
-                    await self._deliver(item.inbox_id, item.chat_id, item.replies)
 
     async def _deliver(self, inbox_id: int, user_id: str, replies: Sequence[Reply]) -> None:
         """Send the replies of one update, remember its numbered choices, confirm them sent."""
