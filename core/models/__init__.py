@@ -13,9 +13,11 @@ from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
 from core.models.purchasing import PO_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
 from core.models.replenishment import ReorderRule
 from core.models.sales import SO_STATUSES, SalesOrder, SalesOrderLine
+from core.models.saved_reports import ReportSchedule, SavedReport
 from core.models.stock import DocumentSequence, StockDocument, StockLevel, StockMove
 from core.models.stocktake import Stocktake, StocktakeLine
 from core.models.transfers import TransferDiscrepancy
+from core.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "PARTNER_KINDS",
@@ -53,8 +55,10 @@ __all__ = [
     "PurchaseReceiptLine",
     "Qty",
     "ReorderRule",
+    "ReportSchedule",
     "SalesOrder",
     "SalesOrderLine",
+    "SavedReport",
     "ScaledDecimal",
     "SchedulerLease",
     "StockDocument",
@@ -68,5 +72,7 @@ __all__ = [
     "UnitCost",
     "Warehouse",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "utcnow",
 ]
