@@ -146,15 +146,16 @@ class Engine:
         if command is not None and event.button is None:
             return command.flow, self.flows[command.flow].start(ctx, args)
         expired = conversation.expires_at is not None and conversation.expires_at <= ctx.now
+        state = copy.deepcopy(conversation.state)  # the flow's own copy: a refused step leaves the row untouched
         if event.button and ":" in event.button:
             key, payload = event.button.split(":", 1)
             flow = self.prefixes.get(key)
             if flow is not None and (conversation.flow != flow.name or expired):
                 return flow.name, flow.button(ctx, payload)  # type: ignore[attr-defined]
             if flow is not None:
-                return flow.name, flow.resume(ctx, conversation.state, Event(button=payload))
+                return flow.name, flow.resume(ctx, state, Event(button=payload))
         if conversation.flow and not expired:
-            return conversation.flow, self.flows[conversation.flow].resume(ctx, conversation.state, event)
+            return conversation.flow, self.flows[conversation.flow].resume(ctx, state, event)
         if conversation.flow and expired:
             return None, Step([ctx.say("timed_out")])
         if event.text and self.fallback_flow:
@@ -165,8 +166,8 @@ class Engine:
         if step.state is None or flow_name is None:
             conversation.flow, conversation.state, conversation.expires_at = None, {}, None
         else:
-            conversation.flow, conversation.state = flow_name, copy.deepcopy(step.state)
-            flag_modified(conversation, "state")  # a flow may change its state in place: save it every time
+            conversation.flow, conversation.state = flow_name, step.state
+            flag_modified(conversation, "state")  # flows change their own copy of the state: save it every time
             conversation.expires_at = tx.now + self.timeout
         conversation.updated_at = tx.now
 

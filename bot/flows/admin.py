@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from copy import deepcopy
 from typing import Any
 
 from bot.engine.flow import Context, Event, Step
@@ -34,7 +33,6 @@ class InviteFlow:
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """'NAME ROLE' typed, or a role button for the name given before."""
-        state = deepcopy(state)  # a new object: the conversation row saves only what changed
         if event.button and event.button.startswith("r") and state.get("name"):
             return self._invite(ctx, f"{state['name']} {event.button[1:]}")
         if event.text and event.text.strip():
@@ -81,7 +79,6 @@ class LoginLinkFlow:
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """The name typed after the question."""
-        state = deepcopy(state)  # a new object: the conversation row saves only what changed
         if event.text and event.text.strip():
             return self._link(ctx, event.text.split()[0][:MAX_NAME])
         return Step([ctx.say("loginlink_ask")], state)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from copy import deepcopy
 from typing import Any
 
 from sqlalchemy import select
@@ -38,7 +37,6 @@ class ApprovalsFlow:
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """The reason for a rejection (free text), or another Approve / Reject button."""
-        state = deepcopy(state)  # a new object: the conversation row saves only what changed
         if event.button:
             return self.button(ctx, event.button)
         reason = (event.text or "").strip()

@@ -3,7 +3,6 @@ stock or reorder rules from chat; the whole file is checked first and every bad 
 
 from __future__ import annotations
 
-from copy import deepcopy
 from typing import Any
 
 from bot.engine.flow import Context, Event, Step
@@ -33,7 +32,6 @@ class ImportFlow:
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A file: import it; anything else: ask again."""
-        state = deepcopy(state)
         if event.file_content is None or not event.file_name:
             return Step([ctx.say("import_ask", kinds=KINDS, kind=state["kind"])], state)
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from copy import deepcopy
 from typing import Any
 
 from sqlalchemy import select
@@ -31,7 +30,6 @@ class CustomerFlow:
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A name typed, or a customer button."""
-        state = deepcopy(state)  # a new object: the conversation row saves only what changed
         if event.button:
             return self.button(ctx, event.button)
         if event.text and event.text.strip():
@@ -78,7 +76,6 @@ class SupplierFlow:
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A name typed, or a supplier button."""
-        state = deepcopy(state)  # a new object: the conversation row saves only what changed
         if event.button:
             return self.button(ctx, event.button)
         if event.text and event.text.strip():

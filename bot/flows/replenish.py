@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from copy import deepcopy
 from typing import Any
 
 from bot.engine.flow import Context, Event, Step
@@ -34,7 +33,6 @@ class LowStockFlow:
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """Low stock keeps no state; a button is handled as such."""
-        state = deepcopy(state)  # a new object: the conversation row saves only what changed
         return self.button(ctx, event.button or "") if event.button else self.start(ctx, event.text or "")
 
     def button(self, ctx: Context, payload: str) -> Step:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from copy import deepcopy
 from decimal import Decimal
 from typing import Any
 
@@ -73,7 +72,6 @@ class SalesOrderFlow:
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """Whatever the step expects: a customer, a warehouse, a line, or a button."""
-        state = deepcopy(state)  # a new object: the conversation row saves only what changed
         step = state.get("step")
         pressed = event.button or ""
         if pressed == "x":
@@ -264,7 +262,6 @@ class OrdersFlow:
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A page or order button, or an order number typed."""
-        state = deepcopy(state)  # a new object: the conversation row saves only what changed
         if event.button:
             return self.button(ctx, event.button)
         if event.text and event.text.strip():
@@ -318,7 +315,6 @@ class ShipFlow:
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """An order number, a choice (all / line by line), or a quantity for the current line."""
-        state = deepcopy(state)  # a new object: the conversation row saves only what changed
         pressed = event.button or ""
         if pressed == "x":
             return Step([ctx.say("cancelled")])
