@@ -24,6 +24,8 @@ class WebhookEndpoint(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[int] = mapped_column(ForeignKey("employee.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    stock_cursor: Mapped[int] = mapped_column(Integer, default=0)  # stock documents up to here are enqueued
+    audit_cursor: Mapped[int] = mapped_column(Integer, default=0)  # approvals (audit rows) up to here are enqueued
 
 
 class WebhookDelivery(Base):

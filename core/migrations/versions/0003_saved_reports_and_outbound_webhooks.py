@@ -42,6 +42,8 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('stock_cursor', sa.Integer(), nullable=False),
+    sa.Column('audit_cursor', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['employee.id'], name=op.f('fk_webhook_endpoint_created_by_employee')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoint')),
     sa.UniqueConstraint('name', name=op.f('uq_webhook_endpoint_name'))
