@@ -3,6 +3,7 @@ table as an Excel file (formula-looking text neutralised)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import unicodedata
 from collections.abc import Sequence
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.engine.texts import Texts, format_quantity
+from bot.engine.replies import Attachment, Button, Reply
+from bot.engine.texts import Texts, format_money, format_quantity
+from core.services.dashboard import Dashboard
 from core.services.reports import Comparison, Report
 
 CJK_FONT = "WenQuanYi Micro Hei"
@@ -27,6 +30,9 @@ CHART_MEASURES = ("profit", "revenue", "amount", "total", "value", "balance_qty"
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = "#,##0.00"
 QTY_FORMAT = "#,##0.####"
+TEXT_ROWS = 20
+PNG_MIME = "image/png"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def display_width(text: str) -> int:
@@ -243,8 +249,109 @@ def write_report(report: Report, texts: Texts, lang: str, fmt: str, out: Path | 
     return rendered
 
 
-__all__: Sequence[str] = ("chart_font", "neutralise", "render_png", "render_table", "render_text", "render_xlsx",
-                          "write_report")
+# In chat
+
+
+def page_of(report: Report, page: int, rows: int = TEXT_ROWS) -> Report:
+    """The report cut to one page of `rows` rows for a chat message (totals stay those of the whole table)."""
+    pages = max(1, -(-len(report.rows) // rows))
+    page = min(max(page, 1), pages)
+    return dataclasses.replace(report, rows=report.rows[(page - 1) * rows:page * rows], page=page, pages=pages)
+
+
+def file_stem(report: Report) -> str:
+    """An ASCII file name without extension: report-sales-2026-03."""
+    stem = "report-" + report.code.replace("report.", "").replace("_", "-")
+    return stem + (f"-{report.period.label()}" if report.period else "")
+
+
+def report_replies(report: Report, texts: Texts, lang: str, *, page: int = 1, next_page: str | None = None,
+                   notes: Sequence[str] = (), attachments: bool = True) -> list[Reply]:
+    """A report in chat: the summary with one page of the table (a next-page button with data `next_page` when
+    there is more), then the chart as a PNG and the whole table as an .xlsx (unless `attachments` is False)."""
+    shown = page_of(report, page)
+    text = "\n".join([render_text(shown, texts, lang), *notes]).strip()
+    keys: tuple[tuple[Button, ...], ...] = ()
+    if next_page is not None and shown.page < shown.pages:
+        keys = ((Button(texts.render(lang, "next_page"), next_page),),)
+    replies = [Reply(text, keys)]
+    if attachments:
+        title = texts.render(lang, "report_chart_caption", **summary_values(report, texts, lang))
+        stem = file_stem(report)
+        replies.append(Reply(title, image=Attachment(f"{stem}.png", render_png(report, texts, lang), PNG_MIME)))
+        replies.append(Reply(texts.render(lang, "report_file_caption", rows=len(report.rows), name=f"{stem}.xlsx"),
+                             file=Attachment(f"{stem}.xlsx", render_xlsx(report, texts, lang), XLSX_MIME)))
+    return replies
+
+
+# The dashboard
+
+
+def dashboard_values(board: Dashboard, texts: Texts, lang: str) -> dict[str, object]:
+    """The dashboard's figures as text for templates and the image; None for what the reader may not see."""
+    def money(value: object) -> str | None:
+        return None if value is None else format_money(value, lang, texts.currency)  # type: ignore[arg-type]
+
+    def pct(value: object) -> str | None:
+        return None if value is None else f"{value}%"
+
+    return {"day": board.day.isoformat(), "month": f"{board.month_start:%Y-%m}",
+            "sales_today": money(board.sales_today), "sales_month": money(board.sales_month),
+            "margin_today": pct(board.margin_today), "margin_month": pct(board.margin_month),
+            "profit_month": money(board.profit_month), "stock_value": money(board.stock_value),
+            "low_stock": board.low_stock, "pending_approvals": board.pending_approvals,
+            "own": board.own_customers_only}
+
+
+def dashboard_text(board: Dashboard, texts: Texts, lang: str) -> str:
+    """The dashboard in one line of text."""
+    return texts.render(lang, "dashboard_line", **dashboard_values(board, texts, lang))
+
+
+def render_dashboard_png(board: Dashboard, texts: Texts, lang: str) -> bytes:
+    """Tiles of large figures, 1080 x 1350 px: what the reader may see, nothing else."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyBboxPatch
+
+    values = dashboard_values(board, texts, lang)
+    tiles = [(texts.render(lang, "dashboard_label", name=name), str(values[name]))
+             for name in ("sales_today", "sales_month", "margin_today", "margin_month", "stock_value", "low_stock",
+                          "pending_approvals") if values[name] is not None]
+    font = chart_font()
+    families = ([font] if font else []) + [f for f in matplotlib.rcParams["font.sans-serif"] if f != font]
+    with plt.rc_context({"font.family": "sans-serif", "font.sans-serif": families, "axes.unicode_minus": False}):
+        figure = Figure(figsize=(CHART_WIDTH_PX / CHART_DPI, CHART_HEIGHT_PX / CHART_DPI), dpi=CHART_DPI)
+        axes = figure.add_axes((0, 0, 1, 1))
+        axes.set_axis_off()
+        axes.set_xlim(0, 2)
+        axes.set_ylim(0, 5)
+        axes.text(0.08, 4.7, texts.render(lang, "dashboard_title", **values), fontsize=34, va="center")
+        for n, (label, value) in enumerate(tiles):
+            x, y = 0.06 + (n % 2) * 0.96, 3.55 - (n // 2) * 1.1
+            axes.add_patch(FancyBboxPatch((x, y), 0.86, 0.9, boxstyle="round,pad=0.0,rounding_size=0.06",
+                                          facecolor="#eef3fa", edgecolor="#2f6fb0", linewidth=2))
+            axes.text(x + 0.05, y + 0.68, label, fontsize=24, color="#40506a", va="center")
+            axes.text(x + 0.05, y + 0.3, value, fontsize=40 if len(value) < 13 else 30, color="#17365d",
+                      va="center")
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=CHART_DPI)
+    return buffer.getvalue()
+
+
+def dashboard_reply(board: Dashboard, texts: Texts, lang: str) -> Reply:
+    """The dashboard as one message: the line of text with the image."""
+    return Reply(dashboard_text(board, texts, lang),
+                 image=Attachment(f"dashboard-{board.day.isoformat()}.png", render_dashboard_png(board, texts, lang),
+                                  PNG_MIME))
+
+
+__all__: Sequence[str] = ("chart_font", "dashboard_reply", "dashboard_text", "neutralise", "page_of",
+                          "render_dashboard_png", "render_png", "render_table", "render_text", "render_xlsx",
+                          "report_replies", "write_report")
 
 
 # The `jxc report` command

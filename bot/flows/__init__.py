@@ -12,6 +12,7 @@ from bot.flows.partners import CustomerFlow, SupplierFlow
 from bot.flows.purchasing import PurchaseOrderFlow, ReceiveFlow
 from bot.flows.quick import QuickInFlow, QuickOutFlow
 from bot.flows.replenish import LowStockFlow
+from bot.flows.reports import REPORT_COMMANDS, report_flows
 from bot.flows.sales import OrdersFlow, SalesOrderFlow, ShipFlow
 from bot.flows.undo import UndoFlow
 from bot.flows.warehouse import CountFlow, ReceiveTransferFlow, TransferFlow
@@ -38,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("invite", ("invite", "邀请"), "Invite a person (admin) / 邀请"),
     Command("loginlink", ("loginlink", "登录链接"), "Browser sign-in link (admin) / 登录链接"),
     Command("import", ("import", "导入"), "Import a file: import products|customers|... (admin) / 导入"),
+    *REPORT_COMMANDS,
 )
 
 
@@ -47,4 +49,4 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
             SalesOrderFlow(), OrdersFlow(), ShipFlow(), CustomerFlow(), SupplierFlow(), ApprovalsFlow(),
             LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(), ReceiveTransferFlow(),
-            CountFlow(), UndoFlow(), ImportFlow()]
+            CountFlow(), UndoFlow(), ImportFlow(), *report_flows()]
