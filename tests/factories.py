@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.models.base import utcnow
 from core.permissions import Actor
 from core.services.catalog import NewProduct, create_product, create_warehouse
 from core.services.people import create_employee, load_actor
@@ -42,3 +43,8 @@ def make_shop(uow: UnitOfWork, admin: Actor) -> Shop:
         sales=load_actor(uow, "sales-1"), warehouse=load_actor(uow, "warehouse-1"),
         finance=load_actor(uow, "finance-1"),
     )
+
+
+def doc_no(prefix: str, n: int) -> str:
+    """The n-th document number of `prefix` this year, by the clock a default UnitOfWork uses: doc_no("PO", 1)."""
+    return f"{prefix}-{utcnow().year}-{n:06d}"

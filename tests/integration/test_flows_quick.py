@@ -14,7 +14,7 @@ from core.permissions import Actor
 from core.services.purchasing import PurchaseLineIn, create_purchase_order, get_purchase_order, submit_purchase_order
 from core.services.stock import LineIn, receive_stock
 from core.uow import UnitOfWork
-from tests.factories import Shop
+from tests.factories import Shop, doc_no
 from tests.integration.chat_shop import books_clean, later, on_hand, open_shop, person, rows
 
 POSTING_TABLES = (StockDocument, StockMove, StockLevel, PurchaseReceiptLine)
@@ -37,11 +37,11 @@ def test_quick_receipt_issue_and_po_line_in_chinese(uow: UnitOfWork, shop: Shop)
     number = approved_order(shop)
     chat = person(uow, shop.admin, "warehouse-1")
     assert chat.send("入库 MAIN RETRO-CLOCK 2 箱 120") == [
-        "已入库 RC-2026-000001：MAIN RETRO-CLOCK 复古闹钟 +24，现库存 24。\n发错了？10 分钟内发送「撤销」。"]
+        f"已入库 {doc_no('RC', 1)}：MAIN RETRO-CLOCK 复古闹钟 +24，现库存 24。\n发错了？10 分钟内发送「撤销」。"]
     assert chat.send("出库 main retro-clock 3") == [
-        "已出库 IS-2026-000001：MAIN RETRO-CLOCK 复古闹钟 -3，现库存 21。\n发错了？10 分钟内发送「撤销」。"]
+        f"已出库 {doc_no('IS', 1)}：MAIN RETRO-CLOCK 复古闹钟 -3，现库存 21。\n发错了？10 分钟内发送「撤销」。"]
     assert chat.send(f"/in {number} RETRO-CLOCK 12") == [
-        f"已收货 GR-2026-000001：{number} RETRO-CLOCK +12，还差 18，现库存 33。\n"
+        f"已收货 {doc_no('GR', 1)}：{number} RETRO-CLOCK +12，还差 18，现库存 33。\n"
         "采购单现在：部分收货。发错了？10 分钟内发送「撤销」。"]
     assert "MAIN：可用 33" in chat.send("库存 RETRO-CLOCK")[0]
     assert get_purchase_order(uow, shop.purchaser, number).lines[0].received_qty == D(12)
@@ -53,14 +53,14 @@ def test_quick_entry_in_english_with_a_pack_unit_and_an_issue_refused_for_lack_o
 ) -> None:
     chat = person(uow, shop.admin, "manager-1", "en")
     assert chat.send("/in MAIN RETRO-CLOCK 1 box 120") == [
-        "Received RC-2026-000001: MAIN RETRO-CLOCK Retro clock +12, now 12 on hand, value CN¥120.00.\n"
+        f"Received {doc_no('RC', 1)}: MAIN RETRO-CLOCK Retro clock +12, now 12 on hand, value CN¥120.00.\n"
         "A mistake? Send \"undo\" within 10 minutes."]
     before = rows(uow, *POSTING_TABLES)
     assert chat.send("/out MAIN RETRO-CLOCK 13") == [
         "Not enough stock of RETRO-CLOCK: 12 available, 13 needed. Nothing was changed.\n" + OUT_FORM_EN]
     assert rows(uow, *POSTING_TABLES) == before
     assert chat.send("out MAIN RETRO-CLOCK 1 box")[0].startswith(
-        "Issued IS-2026-000001: MAIN RETRO-CLOCK Retro clock -12, now 0 on hand, value -CN¥120.00.")
+        f"Issued {doc_no('IS', 1)}: MAIN RETRO-CLOCK Retro clock -12, now 0 on hand, value -CN¥120.00.")
     assert on_hand(uow, "RETRO-CLOCK") == D(0)
     assert books_clean(uow)
 
@@ -96,15 +96,15 @@ def test_undo_takes_back_my_last_posting_in_chinese(uow: UnitOfWork, shop: Shop)
     chat.send("入库 MAIN TEA-CUP 40")
     chat.send("出库 MAIN TEA-CUP 15")
     confirm = chat.send("撤销")[0]
-    assert confirm.startswith("要撤销你的出库单 IS-2026-000001吗？\n· MAIN TEA-CUP 青花茶杯 -15\n"
+    assert confirm.startswith(f"要撤销你的出库单 {doc_no('IS', 1)}吗？\n· MAIN TEA-CUP 青花茶杯 -15\n"
                               "撤销会生成一张冲销单，")
-    assert chat.press(chat.button("不撤销")) == ["好的，IS-2026-000001 保持不变。"]
+    assert chat.press(chat.button("不撤销")) == [f"好的，{doc_no('IS', 1)} 保持不变。"]
     assert on_hand(uow, "TEA-CUP") == D(25)
     chat.send("撤销")
     assert chat.press(chat.button("确认撤销")) == [
-        "已撤销 IS-2026-000001，冲销单 RV-2026-000001：\n· MAIN TEA-CUP +15，现库存 40"]
+        f"已撤销 {doc_no('IS', 1)}，冲销单 {doc_no('RV', 1)}：\n· MAIN TEA-CUP +15，现库存 40"]
     chat.send("撤销")
-    assert chat.send("是") == ["已撤销 RC-2026-000001，冲销单 RV-2026-000002：\n· MAIN TEA-CUP -40，现库存 0"]
+    assert chat.send("是") == [f"已撤销 {doc_no('RC', 1)}，冲销单 {doc_no('RV', 2)}：\n· MAIN TEA-CUP -40，现库存 0"]
     assert chat.send("撤销") == ["最近 10 分钟内你没有可撤销的单据。"]
     assert on_hand(uow, "TEA-CUP") == D(0)
     assert books_clean(uow)
@@ -116,10 +116,10 @@ def test_undo_of_a_po_receipt_in_english_puts_the_order_back(uow: UnitOfWork, sh
     chat.send(f"in {number} RETRO-CLOCK 30")
     assert get_purchase_order(uow, shop.purchaser, number).status == "received"
     confirm = chat.send("undo")[0]
-    assert confirm.startswith(f"Undo your goods receipt GR-2026-000001 (purchase order {number})?\n"
+    assert confirm.startswith(f"Undo your goods receipt {doc_no('GR', 1)} (purchase order {number})?\n"
                               "· MAIN RETRO-CLOCK Retro clock +30\nUndoing posts a reversing document; possible until ")
     assert chat.press(chat.button("Undo it")) == [
-        f"Undone GR-2026-000001 with RV-2026-000001:\n· MAIN RETRO-CLOCK -30, now 0 on hand\n"
+        f"Undone {doc_no('GR', 1)} with {doc_no('RV', 1)}:\n· MAIN RETRO-CLOCK -30, now 0 on hand\n"
         f"Purchase order {number} is now approved."]
     view = get_purchase_order(uow, shop.purchaser, number)
     assert (view.status, view.lines[0].received_qty) == ("approved", D(0))
@@ -133,21 +133,21 @@ def test_undo_refuses_others_documents_used_goods_and_old_postings(
     mine.send("入库 MAIN LAMP 5")
     manager = person(uow, shop.admin, "manager-1", "en")
     before = rows(uow, *POSTING_TABLES)
-    assert manager.send("undo RC-2026-000001") == [
-        "RC-2026-000001 was not posted by you; you can only undo your own postings."]
+    assert manager.send(f"undo {doc_no('RC', 1)}") == [
+        f"{doc_no('RC', 1)} was not posted by you; you can only undo your own postings."]
     assert manager.send("undo RC-2099-000001") == ["No document \"RC-2099-000001\", or you may not see it."]
     assert manager.send("undo") == ["You have posted nothing in the last 10 minutes that could be undone."]
     mine.send("撤销")
     shop_issue = manager.send("/out MAIN LAMP 2")[0]
-    assert shop_issue.startswith("Issued IS-2026-000001")
+    assert shop_issue.startswith(f"Issued {doc_no('IS', 1)}")
     before = rows(uow, *POSTING_TABLES)
     assert mine.press(mine.button("确认撤销")) == [
-        "RC-2026-000001 不能撤销：LAMP 的货已经用掉了一部分（现可用 3，撤销需要 5）。没有任何内容被修改。"]
+        f"{doc_no('RC', 1)} 不能撤销：LAMP 的货已经用掉了一部分（现可用 3，撤销需要 5）。没有任何内容被修改。"]
     assert rows(uow, *POSTING_TABLES) == before
     eleven = later(manager, engine, lambda: datetime.now(UTC) + timedelta(minutes=11))
     assert eleven.send("undo") == ["You have posted nothing in the last 10 minutes that could be undone."]
     assert eleven.send(f"undo {re.search(r'IS-[0-9-]+', shop_issue)[0]}") == [  # type: ignore[index]
-        "IS-2026-000001 is older than 10 minutes and can no longer be undone. "
+        f"{doc_no('IS', 1)} is older than 10 minutes and can no longer be undone. "
         "Correct it with a new document (for example an adjustment)."]
     assert rows(uow, *POSTING_TABLES) == before
     assert books_clean(uow)

@@ -12,7 +12,7 @@ from core.permissions import Actor
 from core.services.people import create_employee
 from core.services.stock import LineIn, dispatch_transfer, receive_stock
 from core.uow import UnitOfWork
-from tests.factories import Shop
+from tests.factories import Shop, doc_no
 from tests.integration.chat_shop import BAD_QUANTITIES, books_clean, on_hand, open_shop, person, rows
 
 POSTING_TABLES = (StockDocument, StockMove, StockLevel, TransferDiscrepancy)
@@ -48,8 +48,8 @@ def test_a_transfer_is_dispatched_in_chinese_after_a_refusal_for_lack_of_stock(u
     chat.press(chat.button("撤回上一行"))
     chat.press(chat.button("完成"))
     done = chat.press(chat.button("发出"))[0]
-    assert done == ("调拨单 TR-2026-000001 已发出，货在途中（MAIN → NORTH，1 行）。已通知 NORTH 的仓库同事，"
-                    "收货时发送「收调拨 TR-2026-000001」。")
+    assert done == (f"调拨单 {doc_no('TR', 1)} 已发出，货在途中（MAIN → NORTH，1 行）。已通知 NORTH 的仓库同事，"
+                    f"收货时发送「收调拨 {doc_no('TR', 1)}」。")
     assert (on_hand(uow, "RETRO-CLOCK"), on_hand(uow, "RETRO-CLOCK", "TRANSIT")) == (D(18), D(12))
     assert books_clean(uow)
 
@@ -64,8 +64,8 @@ def test_a_transfer_is_dispatched_in_english_with_both_warehouses_given(uow: Uni
     assert chat.send("LAMP 2") == ["MAIN → NORTH:\n1. LAMP Desk lamp × 2\nSend more, or press \"Done\"."]
     chat.send("done")
     done = chat.press(chat.button("Dispatch"))[0]
-    assert done == ("Transfer TR-2026-000001 dispatched; the goods are in transit (MAIN → NORTH, 1 line). NORTH staff "
-                    "have been told; they send \"receivetransfer TR-2026-000001\" on arrival.")
+    assert done == (f"Transfer {doc_no('TR', 1)} dispatched; the goods are in transit (MAIN → NORTH, 1 line). "
+                    f"NORTH staff have been told; they send \"receivetransfer {doc_no('TR', 1)}\" on arrival.")
     assert on_hand(uow, "LAMP", "TRANSIT") == D(2)
 
 
@@ -106,7 +106,7 @@ def test_a_transfer_is_received_in_full_in_english(uow: UnitOfWork, shop: Shop) 
                                            "Send the transfer number, for example TR-2026-000003:"]
     chat.send(sent.number.lower())
     chat.press(chat.button("The rest arrived in full"))
-    assert chat.press(chat.button("Post")) == [f"Transfer {sent.number} received (TI-2026-000001 into NORTH)."]
+    assert chat.press(chat.button("Post")) == [f"Transfer {sent.number} received ({doc_no('TI', 1)} into NORTH)."]
     assert on_hand(uow, "RETRO-CLOCK", "NORTH") == D(5)
     assert chat.send(f"receivetransfer {sent.number}") == [
         f"Transfer {sent.number} is received; nothing is in transit."]
@@ -117,15 +117,16 @@ def test_a_stocktake_is_counted_by_sku_and_by_scan_and_posted_in_chinese(uow: Un
     chat = person(uow, shop.admin, "warehouse-1")
     assert chat.send("盘点") == ["盘点哪个仓库？请点选或输入仓库编码："]
     started = chat.press(chat.button("MAIN"))[0]
-    assert started.startswith("已开始盘点 SC-2026-000001（MAIN，账上 2 种商品）。")
+    assert started.startswith(f"已开始盘点 {doc_no('SC', 1)}（MAIN，账上 2 种商品）。")
     assert chat.send("RETRO-CLOCK 28") == ["已记录 RETRO-CLOCK：28。继续下一个。"]
     assert chat.send("6901234567890") == ["RETRO-CLOCK 复古闹钟：盘到多少？请发送数量："]
     assert chat.send("29") == ["已记录 RETRO-CLOCK：29（重盘，已替换上次数量）。继续下一个。"]
     assert chat.send("LAMP 4") == ["已记录 LAMP：4。继续下一个。"]
     variances = chat.press(chat.button("差异表"))
-    assert variances == ["SC-2026-000001（MAIN）已盘 2 种，未盘 0 种。\n· RETRO-CLOCK 复古闹钟：账 30，盘 29，差 -1"]
-    assert chat.send("盘点 MAIN")[0].startswith("继续盘点 SC-2026-000001（MAIN）。请发送「SKU 数量」或扫条码；")
-    assert chat.send("提交") == ["盘点 SC-2026-000001 已过账，调整单 ST-2026-000001。"]
+    assert variances == [f"{doc_no('SC', 1)}（MAIN）已盘 2 种，未盘 0 种。\n"
+                         "· RETRO-CLOCK 复古闹钟：账 30，盘 29，差 -1"]
+    assert chat.send("盘点 MAIN")[0].startswith(f"继续盘点 {doc_no('SC', 1)}（MAIN）。请发送「SKU 数量」或扫条码；")
+    assert chat.send("提交") == [f"盘点 {doc_no('SC', 1)} 已过账，调整单 {doc_no('ST', 1)}。"]
     assert on_hand(uow, "RETRO-CLOCK") == D(29)
     assert books_clean(uow)
 
@@ -136,15 +137,15 @@ def test_in_english_a_manager_sees_values_and_a_large_variance_waits_for_approva
     manager.send("count MAIN")
     manager.send("LAMP 4")
     assert manager.send("variances") == [
-        "SC-2026-000001 (MAIN): 1 counted, 1 not counted.\n"
+        f"{doc_no('SC', 1)} (MAIN): 1 counted, 1 not counted.\n"
         "· LAMP Desk lamp: book 34, counted 4, variance -30 (-CN¥1,350.00)\nGains CN¥0.00, losses -CN¥1,350.00."]
     worker = person(uow, shop.admin, "warehouse-1", "en")
-    assert worker.send("count main")[0].startswith("Continuing stocktake SC-2026-000001 (MAIN).")
+    assert worker.send("count main")[0].startswith(f"Continuing stocktake {doc_no('SC', 1)} (MAIN).")
     assert worker.send("submit") == [
-        "Stocktake SC-2026-000001 submitted; it is above the approval threshold and waits for a manager "
+        f"Stocktake {doc_no('SC', 1)} submitted; it is above the approval threshold and waits for a manager "
         "(manager-1). You will be told the outcome."]
     assert manager.send("count MAIN") == [
-        "SC-2026-000001 was submitted and is waiting for approval; counting is closed."]
+        f"{doc_no('SC', 1)} was submitted and is waiting for approval; counting is closed."]
     assert on_hand(uow, "LAMP") == D(34)
 
 
