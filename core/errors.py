@@ -121,3 +121,19 @@ class NotReversible(DomainError):
 
 class UndoStockUsed(DomainError):
     code = "undo_stock_used"
+
+
+class UnknownSavedReport(DomainError):
+    code = "unknown_saved_report"
+
+
+class DuplicateReportName(DomainError):
+    code = "duplicate_report_name"
+
+
+class InvalidReportDefinition(DomainError):
+    code = "invalid_report_definition"
+
+
+class InvalidSchedule(DomainError):
+    code = "invalid_schedule"

@@ -39,6 +39,7 @@ class Permission(StrEnum):
     MONEY_VIEW = "money.view"
     MONEY_RECORD = "money.record"
     PROFIT_VIEW = "profit.view"
+    REPORT_MANAGE = "report.manage"
 
 
 P = Permission

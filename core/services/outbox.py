@@ -24,6 +24,7 @@ EVENT_TYPES = frozenset({
     "approval_requested", "approved", "rejected", "approval_reminder", "approval_escalated", "low_stock",
     "transfer_awaiting_receipt", "over_receipt_needs_manager",
     "delivery_dead", "low_stock_digest", "daily_summary",  # bot.delivery / bot.scheduler
+    "saved_report",  # bot.report_delivery: a scheduled saved report, rendered for its recipient
 })
 
 

@@ -40,6 +40,7 @@ replenish             Y Y Y - - -
 money.view            Y Y - - - Y
 money.record          Y Y - - - Y
 profit.view           Y Y - - - Y
+report.manage         Y Y - - - -
 """
 CELLS = [
     (Permission(name), role, mark == "Y")
