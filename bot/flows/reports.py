@@ -199,7 +199,8 @@ def chat_report(ctx: Context, name: str, state: dict[str, Any]) -> Report:
 
 def _read(text: str, state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """Report word, month, 'by X' and 'FILTER value' pairs from typed text, onto a copy of the state."""
-    words = re.sub(r"\b(this|last)\s+month\b", r"\1-month", text.strip(), flags=re.IGNORECASE).split()
+    spaced = re.sub(r"\b(this|last)\s+month\b", r"\1-month", text.strip(), flags=re.IGNORECASE)
+    words = re.sub(r"(?<=\S)[:=：](?=\S)", " ", spaced).split()  # 客户:ACME (客户 alone starts the customer flow)
     changed = {**state, "filters": dict(state.get("filters") or {})}
     position = 0
     while position < len(words):
