@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, null, or_, select, update
 
 from core.errors import (
     EmptyDocument,
@@ -40,7 +40,7 @@ from core.numbers import ZERO, parse_quantity, parse_unit_cost, round_money
 from core.permissions import ROLE_PERMISSIONS, WAREHOUSE_SCOPED_ROLES, Actor, Permission
 from core.services import approvals
 from core.services.audit import record
-from core.services.catalog import products_in, unit_factors_in, warehouse_in
+from core.services.catalog import ProductRef, products_in, unit_factors_in, warehouse_in
 from core.services.documents import open_document
 from core.services.numbering import next_number
 from core.uow import Tx, UnitOfWork
@@ -55,6 +55,11 @@ RETURNABLE = ("partially_shipped", "shipped", "closed")
 CANCELLABLE = ("draft", "pending_approval", "approved")
 CLOSABLE = ("partially_shipped", "shipped")
 LINES: Table = SalesOrderLine.__table__  # type: ignore[assignment]
+ORDERS: Table = SalesOrder.__table__  # type: ignore[assignment]
+_SO, _L, _CU = ORDERS.c, LINES.c, Customer.__table__.c
+_P, _W, _E = Product.__table__.c, Warehouse.__table__.c, Employee.__table__.c
+_M, _D, _AR = StockMove.__table__.c, StockDocument.__table__.c, ApprovalRequest.__table__.c
+LEDGER_KINDS = ("shipment", "sales_return")
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,81 @@ class _OrderLine:
     reserved_qty: Decimal
     shipped_qty: Decimal
     returned_qty: Decimal
+    floor_price: Decimal
+
+
+@dataclass(frozen=True)
+class _Order:
+    """An order's head as changes need it, with its customer (whose salesperson also sees the order)."""
+
+    id: int
+    number: str
+    status: str
+    customer_id: int
+    warehouse_id: int
+    salesperson_id: int
+    channel: str
+    total: Decimal
+    owner_id: int | None
+    customer: str
+    customer_name: str
+    credit_limit: Decimal
+
+
+# Built once: every step of an order's life runs them, and building a statement costs more than running it.
+_ORDER_HEAD = select(
+    _SO.id, _SO.number, _SO.status, _SO.customer_id, _SO.warehouse_id, _SO.salesperson_id, _SO.channel, _SO.total,
+    _CU.salesperson_id, _CU.code, _CU.name, _CU.credit_limit,
+).join_from(ORDERS, Customer.__table__, _CU.id == _SO.customer_id)
+_ORDER_BY_NUMBER = _ORDER_HEAD.where(_SO.number == bindparam("number"))
+_LOCK_BY_NUMBER = _ORDER_BY_NUMBER.with_for_update(of=ORDERS)
+_LOCK_BY_ID = _ORDER_HEAD.where(_SO.id == bindparam("order_id")).with_for_update(of=ORDERS)
+_CUSTOMER_BY_CODE = select(_CU.id, _CU.code, _CU.name, _CU.active, _CU.salesperson_id).where(
+    _CU.code == bindparam("code"))
+_PRICED_BY_SKU = select(_P.id, _P.sku, _P.name_zh, _P.name_en, _P.purchase_price, _P.active, _P.sale_price).where(
+    _P.sku.in_(bindparam("skus", expanding=True)))
+_SALE_PRICES = select(_P.id, _P.sale_price).where(_P.id.in_(bindparam("ids", expanding=True)))
+_INSERT_ORDER = insert(ORDERS).returning(_SO.id)
+_INSERT_LINES = insert(LINES)
+_UPDATE_ORDER = update(ORDERS).where(_SO.id == bindparam("order_id"))  # SET: the columns given
+_WRITE_LINES = update(LINES).where(_L.id == bindparam("line_id"))  # SET: the columns given, executemany
+_LINES_OF = (
+    select(_L.id, _L.line_no, _L.product_id, _P.sku, _L.qty, _L.unit_price, _L.reserved_qty, _L.shipped_qty,
+           _L.returned_qty, _P.floor_price)
+    .join_from(LINES, Product.__table__, _P.id == _L.product_id)
+    .where(_L.order_id == bindparam("order_id")).order_by(_L.line_no)
+)
+_PENDING_REQUEST = select(func.min(_AR.id)).where(
+    _AR.doc_type == DOC_TYPE, _AR.doc_id == _SO.id, _AR.status == "pending").scalar_subquery()
+_LEDGER_VALUE = (  # cost of goods sold per line: what shipments took out, less what returns brought back
+    select(_M.source_line_id, func.sum(_M.value).label("value"))
+    .join_from(StockMove.__table__, StockDocument.__table__, _D.id == _M.document_id)
+    .where(_D.source_type == DOC_TYPE, _D.source_id == bindparam("order_id"), _D.kind.in_(LEDGER_KINDS))
+    .group_by(_M.source_line_id).subquery("ledger")
+)
+
+
+def _view_statement(with_costs: bool) -> Any:
+    """The whole order in one statement: head, lines in order, and (for who sees cost) each line's ledger value."""
+    joined = (ORDERS.join(Customer.__table__, _CU.id == _SO.customer_id)
+              .join(Warehouse.__table__, _W.id == _SO.warehouse_id)
+              .join(Employee.__table__, _E.id == _SO.salesperson_id)
+              .join(LINES, _L.order_id == _SO.id)
+              .join(Product.__table__, _P.id == _L.product_id))
+    if with_costs:
+        joined = joined.outerjoin(_LEDGER_VALUE, _LEDGER_VALUE.c.source_line_id == _L.id)
+    cost = _LEDGER_VALUE.c.value if with_costs else null()
+    return (
+        select(_SO.number, _SO.status, _SO.channel, _CU.code.label("customer"), _CU.name.label("customer_name"),
+               _W.code.label("warehouse"), _E.name.label("salesperson"), _SO.total, _SO.note, _SO.reason,
+               _SO.created_at, _SO.approved_at, _PENDING_REQUEST.label("request_id"), _L.line_no, _P.sku,
+               _P.name_zh, _P.name_en, _L.qty, _L.unit_price, _L.amount, _L.reserved_qty, _L.shipped_qty,
+               _L.returned_qty, cost.label("ledger_value"))
+        .select_from(joined).where(_SO.id == bindparam("order_id")).order_by(_L.line_no)
+    )
+
+
+_VIEWS = {with_costs: _view_statement(with_costs) for with_costs in (False, True)}
 
 
 def create_sales_order(
@@ -154,13 +234,12 @@ def create_sales_order(
         rows = _priced(tx, parsed)
         total = sum((row["amount"] for row in rows), ZERO)
         number = next_number(tx, "SO")
-        order_id: int = tx.session.execute(
-            insert(SalesOrder).values(
-                number=number, customer_id=buyer.id, warehouse_id=source.id, salesperson_id=actor.employee_id,
-                channel=channel, status="draft", total=total, note=note, reason="", created_at=tx.now,
-            ).returning(SalesOrder.id)
-        ).scalar_one()
-        tx.session.execute(insert(SalesOrderLine), [{**row, "order_id": order_id} for row in rows])
+        order_id: int = tx.conn.execute(_INSERT_ORDER, {
+            "number": number, "customer_id": buyer.id, "warehouse_id": source.id,
+            "salesperson_id": actor.employee_id, "channel": channel, "status": "draft", "total": total, "note": note,
+            "reason": "", "created_at": tx.now,
+        }).scalar_one()
+        tx.conn.execute(_INSERT_LINES, [{**row, "order_id": order_id} for row in rows])
         record(tx, actor, "sales.create", DOC_TYPE, order_id, number=number, customer=buyer.code,
                warehouse=source.code, channel=channel, total=total, lines=len(rows))
         return _view(tx, actor, order_id)
@@ -174,7 +253,8 @@ def submit_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrder
 
     def work(tx: Tx) -> SalesOrderView:
         order = _held(tx, actor, number, "submit", ("draft",))
-        reasons, summary = _approval_summary(tx, actor, order)
+        current = _lines(tx, order.id)
+        reasons, summary = _approval_summary(tx, actor, order, current)
         outcome = approvals.submit_for_approval(tx, actor, DOC_TYPE, order.id, order.number, order.total,
                                                 summary, force=bool(reasons))
         record(tx, actor, "sales.submit", DOC_TYPE, order.id, number=order.number, total=order.total,
@@ -182,7 +262,7 @@ def submit_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrder
         if outcome.required:
             _set_status(tx, order, "pending_approval")
         else:
-            _reserve(tx, actor, order)
+            _reserve(tx, actor, order, current)
         return replace(_view(tx, actor, order.id), approval_reasons=tuple(reasons))
 
     return uow.run(work)
@@ -229,9 +309,10 @@ def ship_sales_order(
         _write_lines(tx, [{"line_id": i, "shipped_qty": by_id[i].shipped_qty + q,
                            "reserved_qty": by_id[i].reserved_qty - q} for i, q in wanted.items()])
         done = all(ln.shipped_qty + wanted.get(ln.id, ZERO) == ln.qty for ln in current)
-        _set_status(tx, order, "shipped" if done else "partially_shipped")
+        status = "shipped" if done else "partially_shipped"
+        _set_status(tx, order, status)
         record(tx, actor, "sales.ship", DOC_TYPE, order.id, number=order.number, shipment=document,
-               status=order.status, lines={by_id[i].line_no: q for i, q in wanted.items()})
+               status=status, lines={by_id[i].line_no: q for i, q in wanted.items()})
         return replace(_view(tx, actor, order.id), document=document)
 
     return uow.run(work)
@@ -306,14 +387,12 @@ def get_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrderVie
     """One sales order, if the actor may see it."""
 
     def work(tx: Tx) -> SalesOrderView:
-        row = tx.session.execute(
-            select(SalesOrder, Customer.salesperson_id).join(Customer, Customer.id == SalesOrder.customer_id)
-            .where(SalesOrder.number == number.strip().upper())
-        ).one_or_none()
+        row = tx.conn.execute(_ORDER_BY_NUMBER, {"number": number.strip().upper()}).one_or_none()
         if row is None:
             raise UnknownDocument(number=number[:40])
-        _require_sees(actor, row[0], row[1])
-        return _view(tx, actor, row[0].id)
+        order = _Order(*tuple(row))
+        _require_sees(actor, order, order.owner_id)
+        return _view(tx, actor, order.id)
 
     return uow.read(work)
 
@@ -390,8 +469,8 @@ def _channel(channel: str) -> str:
     return value
 
 
-def _customer(tx: Tx, actor: Actor, code: str) -> Customer:
-    customer = tx.session.scalar(select(Customer).where(Customer.code == str(code).strip().upper()))
+def _customer(tx: Tx, actor: Actor, code: str) -> Any:
+    customer = tx.conn.execute(_CUSTOMER_BY_CODE, {"code": str(code).strip().upper()}).one_or_none()
     if customer is None or not customer.active:
         raise UnknownPartner(kind="customer", code=str(code)[:40])
     if customer.salesperson_id != actor.employee_id and not actor.can(Permission.SALES_VIEW_ALL):
@@ -402,11 +481,8 @@ def _customer(tx: Tx, actor: Actor, code: str) -> Customer:
 
 def _priced(tx: Tx, parsed: Sequence[_Line]) -> list[dict[str, Any]]:
     """Line rows in base units, priced at what was given or the product's sale price."""
-    products = products_in(tx, [ln.item for ln in parsed])
+    products, prices = _products_priced(tx, [ln.item for ln in parsed])
     factors = unit_factors_in(tx, [(products[ln.item].id, ln.unit) for ln in parsed if ln.unit])
-    prices = dict(tx.session.execute(
-        select(Product.id, Product.sale_price).where(Product.id.in_({p.id for p in products.values()}))
-    ).all())
     rows = []
     for line_no, ln in enumerate(parsed, 1):
         product_id = products[ln.item].id
@@ -423,26 +499,35 @@ def _priced(tx: Tx, parsed: Sequence[_Line]) -> list[dict[str, Any]]:
     return rows
 
 
-def _approval_summary(tx: Tx, actor: Actor, order: SalesOrder) -> tuple[list[str], dict[str, Any]]:
+def _products_priced(tx: Tx, codes: Sequence[str]) -> tuple[dict[str, ProductRef], dict[int, Decimal]]:
+    """products_in with each product's sale price: one statement when every code is a SKU (the usual case)."""
+    wanted = {c.strip() for c in codes}
+    rows = tx.conn.execute(_PRICED_BY_SKU, {"skus": sorted(wanted | {c.upper() for c in wanted})}).all()
+    refs = {row.sku.upper(): row for row in rows}
+    if all(code.upper() in refs for code in wanted) and all(refs[c.strip().upper()].active for c in codes):
+        return ({code: ProductRef(*tuple(refs[code.strip().upper()])[:6]) for code in codes},
+                {row.id: row.sale_price for row in rows})
+    products = products_in(tx, codes)  # barcodes, and the refusals of unknown or inactive products
+    ids = sorted({p.id for p in products.values()})
+    return products, dict(tx.conn.execute(_SALE_PRICES, {"ids": ids}).tuples().all())
+
+
+def _approval_summary(
+    tx: Tx, actor: Actor, order: _Order, lines: Sequence[_OrderLine]
+) -> tuple[list[str], dict[str, Any]]:
     """Why the order needs a manager (below floor price, over credit limit) and what the approver is shown."""
-    customer = tx.session.execute(select(Customer.code, Customer.name, Customer.credit_limit)
-                                  .where(Customer.id == order.customer_id)).one()
-    lines = tx.session.execute(
-        select(Product.sku, SalesOrderLine.qty, SalesOrderLine.unit_price, Product.floor_price)
-        .join(Product, Product.id == SalesOrderLine.product_id)
-        .where(SalesOrderLine.order_id == order.id).order_by(SalesOrderLine.line_no)).all()
     below = [line.sku for line in lines if line.unit_price < line.floor_price]
     reasons = ["below_floor_price"] if below else []
     summary: dict[str, Any] = {
-        "customer": customer.code, "customer_name": customer.name, "salesperson": actor.name,
+        "customer": order.customer, "customer_name": order.customer_name, "salesperson": actor.name,
         "channel": order.channel, "total": round_money(order.total, tx.money_places), "line_count": len(lines),
         "below_floor": below[:SUMMARY_LINES],
         "lines": [{"sku": ln.sku, "qty": ln.qty, "unit_price": ln.unit_price} for ln in lines[:SUMMARY_LINES]],
     }
-    if customer.credit_limit > 0:
+    if order.credit_limit > 0:
         owed = open_receivable(tx, order.customer_id)
-        summary.update(credit_limit=round_money(customer.credit_limit, tx.money_places), open_receivable=owed)
-        if owed + order.total > customer.credit_limit:
+        summary.update(credit_limit=round_money(order.credit_limit, tx.money_places), open_receivable=owed)
+        if owed + order.total > order.credit_limit:
             reasons.append("over_credit_limit")
     summary["reasons"] = reasons
     return reasons, summary
@@ -456,20 +541,20 @@ def _payments_received(tx: Tx, customer_id: int) -> Decimal:
     return paid or ZERO
 
 
-def _reserve(tx: Tx, actor: Actor, order: SalesOrder) -> None:
-    current = _lines(tx, order.id)
+def _reserve(tx: Tx, actor: Actor, order: _Order, current: Sequence[_OrderLine] | None = None) -> None:
+    """Reserve every line in full and mark the order approved (`current`: its lines, if just read)."""
+    current = _lines(tx, order.id) if current is None else current
     document_id, document = open_document(tx, actor, "so_reservation", order.warehouse_id,
                                           source=(DOC_TYPE, order.id))
     post_moves(tx, actor, document_id, [
         MoveSpec(ln.line_no, ln.product_id, order.warehouse_id, reserved=ln.qty, source_line_id=ln.id,
                  label=ln.sku) for ln in current])
     _write_lines(tx, [{"line_id": ln.id, "reserved_qty": ln.qty} for ln in current])
-    order.approved_at = tx.now
-    _set_status(tx, order, "approved")
+    _set_status(tx, order, "approved", approved=True)
     record(tx, actor, "sales.approve", DOC_TYPE, order.id, number=order.number, reservation=document)
 
 
-def _release(tx: Tx, actor: Actor, order: SalesOrder) -> str | None:
+def _release(tx: Tx, actor: Actor, order: _Order) -> str | None:
     held = [ln for ln in _lines(tx, order.id) if ln.reserved_qty > 0]
     if not held:
         return None
@@ -483,34 +568,27 @@ def _release(tx: Tx, actor: Actor, order: SalesOrder) -> str | None:
 
 
 def _lines(tx: Tx, order_id: int) -> list[_OrderLine]:
-    rows = tx.session.execute(
-        select(SalesOrderLine.id, SalesOrderLine.line_no, SalesOrderLine.product_id, Product.sku,
-               SalesOrderLine.qty, SalesOrderLine.unit_price, SalesOrderLine.reserved_qty,
-               SalesOrderLine.shipped_qty, SalesOrderLine.returned_qty)
-        .join(Product, Product.id == SalesOrderLine.product_id)
-        .where(SalesOrderLine.order_id == order_id).order_by(SalesOrderLine.line_no))
-    return [_OrderLine(*row) for row in rows]
+    return [_OrderLine(*tuple(row)) for row in tx.conn.execute(_LINES_OF, {"order_id": order_id})]
 
 
 def _write_lines(tx: Tx, rows: list[dict[str, Any]]) -> None:
     """Set line quantities with one executemany UPDATE whatever the number of lines."""
-    if not rows:
-        return
-    columns = [name for name in rows[0] if name != "line_id"]
-    tx.session.execute(
-        update(LINES).where(LINES.c.id == bindparam("line_id"))
-        .values({name: bindparam(name, type_=LINES.c[name].type) for name in columns}),
-        rows,
-    )
+    if rows:
+        tx.conn.execute(_WRITE_LINES, rows)
 
 
-def _set_status(tx: Tx, order: SalesOrder, status: str, *, reason: str | None = None) -> None:
-    order.status = status
+def _set_status(
+    tx: Tx, order: _Order, status: str, *, reason: str | None = None, approved: bool = False
+) -> None:
+    """One UPDATE of the order's status (with its reason, approval or closing time when they change)."""
+    values: dict[str, Any] = {"order_id": order.id, "status": status}
     if reason is not None:
-        order.reason = reason.strip()[:500]
+        values["reason"] = reason.strip()[:500]
+    if approved:
+        values["approved_at"] = tx.now
     if status in ("closed", "cancelled", "rejected"):
-        order.closed_at = tx.now
-    tx.session.flush()
+        values["closed_at"] = tx.now
+    tx.conn.execute(_UPDATE_ORDER, values)
 
 
 def _allocate(
@@ -582,41 +660,34 @@ def _return_value(tx: Tx, line: _OrderLine, qty: Decimal, moved: dict[str, tuple
 # Who may see and act
 
 
-def _locked(tx: Tx, number: str) -> SalesOrder:
-    order = tx.session.execute(
-        select(SalesOrder).where(SalesOrder.number == number.strip().upper())
-        .with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if order is None:
+def _locked(tx: Tx, number: str) -> _Order:
+    row = tx.conn.execute(_LOCK_BY_NUMBER, {"number": number.strip().upper()}).one_or_none()
+    if row is None:
         raise UnknownDocument(number=number[:40])
-    return order
+    return _Order(*tuple(row))
 
 
-def _locked_by_id(tx: Tx, order_id: int) -> SalesOrder:
-    order = tx.session.execute(
-        select(SalesOrder).where(SalesOrder.id == order_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if order is None:
+def _locked_by_id(tx: Tx, order_id: int) -> _Order:
+    row = tx.conn.execute(_LOCK_BY_ID, {"order_id": order_id}).one_or_none()
+    if row is None:
         raise UnknownDocument(doc_type=DOC_TYPE, doc_id=order_id)
-    return order
+    return _Order(*tuple(row))
 
 
-def _held(tx: Tx, actor: Actor, number: str, action: str, statuses: tuple[str, ...]) -> SalesOrder:
+def _held(tx: Tx, actor: Actor, number: str, action: str, statuses: tuple[str, ...]) -> _Order:
     """The order locked for a change the actor may make on it in its current status."""
     order = _locked(tx, number)
-    owner_id = tx.session.scalar(select(Customer.salesperson_id).where(Customer.id == order.customer_id))
-    _require_sees(actor, order, owner_id)
+    _require_sees(actor, order, order.owner_id)
     _require_status(order, action, statuses)
     return order
 
 
-def _require_status(order: SalesOrder, action: str, statuses: tuple[str, ...]) -> None:
+def _require_status(order: _Order, action: str, statuses: tuple[str, ...]) -> None:
     if order.status not in statuses:
         raise InvalidState(number=order.number, status=order.status, action=action)
 
 
-def _require_sees(actor: Actor, order: SalesOrder, owner_id: int | None) -> None:
+def _require_sees(actor: Actor, order: _Order, owner_id: int | None) -> None:
     if actor.can(Permission.SALES_VIEW_ALL, order.warehouse_id):
         return
     if actor.can(Permission.SALES_VIEW_OWN) and actor.employee_id in (order.salesperson_id, owner_id):
@@ -651,54 +722,23 @@ def _visible_condition(actor: Actor) -> Any:
 
 
 def _view(tx: Tx, actor: Actor, order_id: int) -> SalesOrderView:
-    head = tx.session.execute(
-        select(SalesOrder, Customer.code, Customer.name, Warehouse.code.label("warehouse"),
-               Employee.name.label("salesperson"))
-        .join(Customer, Customer.id == SalesOrder.customer_id)
-        .join(Warehouse, Warehouse.id == SalesOrder.warehouse_id)
-        .join(Employee, Employee.id == SalesOrder.salesperson_id)
-        .where(SalesOrder.id == order_id)
-    ).one()
-    order = head[0]
-    rows = tx.session.execute(
-        select(SalesOrderLine, Product.sku, Product.name_zh, Product.name_en)
-        .join(Product, Product.id == SalesOrderLine.product_id)
-        .where(SalesOrderLine.order_id == order_id).order_by(SalesOrderLine.line_no)
-        .execution_options(populate_existing=True)
-    ).all()
     sees_cost = actor.can(Permission.COST_VIEW)
-    costs = _costs(tx, order_id) if sees_cost else {}
-    request_id = None
-    if order.status == "pending_approval":
-        request_id = tx.session.scalar(select(ApprovalRequest.id).where(
-            ApprovalRequest.doc_type == DOC_TYPE, ApprovalRequest.doc_id == order_id,
-            ApprovalRequest.status == "pending"))
+    rows = tx.conn.execute(_VIEWS[sees_cost], {"order_id": order_id}).all()
+    head = rows[0]
     lines = []
-    for line, sku, name_zh, name_en in rows:
+    for line in rows:
         cost = profit = None
         if sees_cost:
-            cost = costs.get(line.id, ZERO)
+            cost = ZERO if line.ledger_value is None else -line.ledger_value
             revenue = round_money((line.shipped_qty - line.returned_qty) * line.unit_price, tx.money_places)
             profit = revenue - cost
-        lines.append(SalesLineView(line.line_no, sku, name_zh, name_en, line.qty, line.unit_price,
+        lines.append(SalesLineView(line.line_no, line.sku, line.name_zh, line.name_en, line.qty, line.unit_price,
                                    round_money(line.amount, tx.money_places), line.reserved_qty,
                                    line.shipped_qty, line.returned_qty, cost, profit))
     return SalesOrderView(
-        number=order.number, status=order.status, channel=order.channel, customer=head.code,
-        customer_name=head.name, warehouse=head.warehouse, salesperson=head.salesperson,
-        total=round_money(order.total, tx.money_places), note=order.note, reason=order.reason,
-        created_at=order.created_at, approved_at=order.approved_at, lines=tuple(lines),
-        approval_request_id=request_id,
+        number=head.number, status=head.status, channel=head.channel, customer=head.customer,
+        customer_name=head.customer_name, warehouse=head.warehouse, salesperson=head.salesperson,
+        total=round_money(head.total, tx.money_places), note=head.note, reason=head.reason,
+        created_at=head.created_at, approved_at=head.approved_at, lines=tuple(lines),
+        approval_request_id=head.request_id if head.status == "pending_approval" else None,
     )
-
-
-def _costs(tx: Tx, order_id: int) -> dict[int, Decimal]:
-    """Cost of goods sold per order line: what its shipments took out, less what returns brought back."""
-    rows = tx.session.execute(
-        select(StockMove.source_line_id, func.sum(StockMove.value))
-        .join(StockDocument, StockDocument.id == StockMove.document_id)
-        .where(StockDocument.source_type == DOC_TYPE, StockDocument.source_id == order_id,
-               StockDocument.kind.in_(("shipment", "sales_return")))
-        .group_by(StockMove.source_line_id)
-    ).all()
-    return {line_id: -value for line_id, value in rows if line_id is not None}
