@@ -1,0 +1,288 @@
+"""Two `jxc serve` processes on one PostgreSQL database, no proxy in front: one conversation goes on seamlessly
+whichever process each message reaches, and an update posted to both at once has one effect.
+
+Everything the processes share lives in the database: the inbox, the conversation state, the web sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from core.ledger.check import check_ledger
+from core.models import InboxMessage, SalesOrder, StockDocument, StockLevel
+from core.permissions import Actor
+from core.services.accounts import create_invite, create_login_link
+from core.services.catalog import products_in, warehouse_in
+from core.services.partners import NewCustomer, create_customer
+from core.services.people import load_actor
+from core.services.sales import get_sales_order
+from core.services.stock import LineIn, receive_stock
+from core.uow import Tx, UnitOfWork
+from tests.e2e.fake_telegram import FakeTelegram, button_update, message_update
+from tests.e2e.stack import SECRET
+from tests.factories import Shop, make_shop
+
+ROOT = Path(__file__).resolve().parents[2]
+SELLER = 7101  # the salesperson's Telegram user (and private chat) id
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Process:
+    """One `jxc serve` child process and the address it listens on."""
+
+    name: str
+    child: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+
+def _config(tmp_path: Path, name: str, db_url: str, port: int, fake: FakeTelegram) -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f"""
+[database]
+url = {json.dumps(db_url)}
+pool_size = 4
+
+[company]
+timezone = "Asia/Shanghai"
+
+[server]
+host = "127.0.0.1"
+port = {port}
+public_url = "https://jxc.example.com"
+shutdown_timeout = 5
+
+[telegram]
+token = {json.dumps(fake.token)}
+mode = "webhook"
+webhook_secret = {json.dumps(SECRET)}
+api_base_url = {json.dumps(fake.api_base_url)}
+api_file_url = {json.dumps(fake.api_file_url)}
+chat_per_second = 0
+
+[scheduler]
+enabled = true
+backup_dir = {json.dumps(str(tmp_path / name))}
+""", encoding="utf-8")
+    return path
+
+
+async def start_server(tmp_path: Path, name: str, db_url: str, fake: FakeTelegram) -> Process:
+    port = free_port()
+    log = tmp_path / f"{name}.log"
+    env = {**os.environ, "JXC_CONFIG": str(_config(tmp_path, name, db_url, port, fake)), "PYTHONPATH": str(ROOT)}
+    env = {k: v for k, v in env.items() if not k.startswith("JXC_") or k == "JXC_CONFIG"}
+    with log.open("wb") as out:
+        child = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,
+                                 stdout=out, stderr=subprocess.STDOUT)
+    process = Process(name, child, f"http://127.0.0.1:{port}", log)
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            assert child.poll() is None, f"{name} exited: {log.read_text(errors='replace')[-3000:]}"
+            try:
+                async with http.get(process.url + "/healthz") as response:
+                    if response.status == 200:
+                        return process
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{name} never answered /healthz: {log.read_text(errors='replace')[-3000:]}")
+
+
+def stop_server(process: Process) -> None:
+    if process.child.poll() is None:
+        process.child.send_signal(signal.SIGTERM)
+        try:
+            process.child.wait(15)
+        except subprocess.TimeoutExpired:
+            process.child.kill()
+            process.child.wait()
+
+
+@dataclass
+class Browser:
+    """A signed-in browser whose every message goes to the server it is pointed at: its cookie and CSRF token
+    were issued by one process and must work on the other."""
+
+    http: aiohttp.ClientSession
+    cookie: str = ""
+    csrf: str = ""
+    last: list[dict[str, Any]] = field(default_factory=list)
+
+    async def sign_in(self, server: Process, token: str) -> None:
+        async with self.http.get(f"{server.url}/chat/login?token={token}", allow_redirects=False) as response:
+            assert (response.status, response.headers["Location"]) == (303, "/chat")
+            self.cookie = response.cookies["jxc_session"].value
+        async with self.http.get(f"{server.url}/chat", headers={"Cookie": f"jxc_session={self.cookie}"}) as page:
+            assert page.status == 200
+            self.csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', await page.text())[1]  # type: ignore[index]
+
+    async def post(self, server: Process, body: dict[str, str]) -> list[str]:
+        headers = {"Cookie": f"jxc_session={self.cookie}", "X-CSRF-Token": self.csrf}
+        async with self.http.post(f"{server.url}/chat/send", json=body, headers=headers) as response:
+            answer = await response.json()
+            assert response.status == 200, (server.name, answer)
+        self.last = answer["replies"]
+        return [r["text"] for r in self.last]
+
+    async def say(self, server: Process, text: str) -> list[str]:
+        return await self.post(server, {"id": str(uuid.uuid4()), "text": text})
+
+    async def press(self, server: Process, label: str) -> list[str]:
+        data = next(b["data"] for r in self.last for row in r["buttons"] for b in row if label in b["label"])
+        return await self.post(server, {"id": str(uuid.uuid4()), "button": data})
+
+
+async def webhook(http: aiohttp.ClientSession, server: Process, update: dict[str, Any]) -> int:
+    async with http.post(f"{server.url}/telegram/webhook", json=update,
+                         headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+        return response.status
+
+
+async def replies(fake: FakeTelegram, before: int, count: int = 1) -> list[str]:
+    """The texts sent to the seller after the first `before`, once at least `count` have come."""
+    for _ in range(200):
+        texts = fake.texts(SELLER)[before:]
+        if len(texts) >= count:
+            await asyncio.sleep(0.2)  # and nothing more straggles in
+            return fake.texts(SELLER)[before:]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no reply to the seller after {before}: {fake.texts(SELLER)}")
+
+
+def button_of(fake: FakeTelegram, label: str) -> str:
+    for call in reversed(fake.sent(SELLER)):
+        for row in call.buttons:
+            for text, data in row:
+                if label in text:
+                    return data
+    raise AssertionError(f"no button {label!r} sent to the seller")
+
+
+def reserved_in_main(tx: Tx) -> dict[str, Decimal]:
+    """Reserved quantity per SKU in MAIN, as the books hold it."""
+    found = products_in(tx, ["RETRO-CLOCK", "TEA-CUP", "LAMP"])
+    rows = dict(tx.session.execute(select(StockLevel.product_id, StockLevel.reserved).where(
+        StockLevel.warehouse_id == warehouse_in(tx, "MAIN").id)).all())
+    return {sku: rows.get(product.id, Decimal(0)) for sku, product in found.items()}
+
+
+def orders(uow: UnitOfWork) -> int:
+    return uow.read(lambda tx: int(tx.session.scalar(select(func.count()).select_from(SalesOrder)) or 0))
+
+
+@pytest.fixture
+def shop(pg_uow: UnitOfWork) -> Iterator[Shop]:
+    admin: Actor = load_actor(pg_uow, "system")
+    shop = make_shop(pg_uow, admin)
+    create_customer(pg_uow, admin, NewCustomer("ACME", "Acme Trading", salesperson="sales-1"))
+    receive_stock(pg_uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 30, "10"), LineIn("TEA-CUP", 100, "3.3")])
+    yield shop
+
+
+def test_one_conversation_goes_on_alternately_through_two_server_processes(
+        shop: Shop, pg_url: str, tmp_path: Path) -> None:
+    uow = shop.uow
+    login = create_login_link(uow, shop.admin, "sales-1").code
+    invite = create_invite(uow, shop.admin, "sales-1").code
+
+    async def scenario() -> None:
+        fake = await FakeTelegram().start()
+        a = b = None
+        try:
+            a = await start_server(tmp_path, "server-a", pg_url, fake)
+            b = await start_server(tmp_path, "server-b", pg_url, fake)
+            assert a.child.pid != b.child.pid and a.url != b.url
+            async with aiohttp.ClientSession() as http:
+                # The browser: signed in through A, every other message to B.
+                browser = Browser(http)
+                await browser.sign_in(a, login)
+                assert await browser.say(b, "开单") == ["新销售单。请输入客户名称或编码的一部分："]
+                assert (await browser.say(a, "ACME"))[0] == "客户：ACME Acme Trading。从哪个仓库发货？"
+                assert (await browser.press(b, "MAIN"))[0].startswith("请输入一行")
+                assert "1. RETRO-CLOCK 复古闹钟 × 2 @ 25.00 = ¥50.00" in (await browser.say(a, "RETRO-CLOCK 2"))[0]
+                line_two = (await browser.say(b, "TEA-CUP 10 7.5"))[0]
+                assert "2. TEA-CUP 青花茶杯 × 10 @ 7.50 = ¥75.00" in line_two and "合计：¥125.00" in line_two
+                confirm = (await browser.press(a, "完成"))[0]
+                assert confirm.startswith("请确认销售单：\n客户：ACME Acme Trading\n仓库：MAIN")
+                assert "¥125.00" in confirm
+                done = (await browser.press(b, "提交"))[0]
+                number = re.search(r"SO-\d{4}-\d{6}", done)[0]  # type: ignore[index]
+                assert done.startswith(f"销售单 {number} 已审批，库存已预留。")
+                assert await browser.say(a, "取消") == ["当前没有进行中的操作。"], "the conversation ended"
+
+                # Telegram: the same person, each update to the other process; the last one to both at once.
+                ids = iter(range(5_000_000, 5_001_000))
+                assert await webhook(http, a, message_update(next(ids), SELLER, f"/start {invite}")) == 200
+                seen = len(await replies(fake, 0))
+                assert await webhook(http, b, message_update(next(ids), SELLER, "开单 ACME")) == 200
+                answer = await replies(fake, seen)
+                seen += len(answer)
+                assert "从哪个仓库发货" in answer[0], answer
+                assert await webhook(http, a, button_update(next(ids), SELLER, button_of(fake, "MAIN"))) == 200
+                seen += len(await replies(fake, seen))
+                assert await webhook(http, b, message_update(next(ids), SELLER, "LAMP 0")) == 200
+                answer = await replies(fake, seen)
+                seen += len(answer)
+                assert "不能为 0" in answer[0], "a bad line is explained and the state is kept"
+                assert await webhook(http, a, message_update(next(ids), SELLER, "RETRO-CLOCK 1 箱")) == 200
+                answer = await replies(fake, seen)
+                seen += len(answer)
+                assert "1. RETRO-CLOCK 复古闹钟 × 12 @ 25.00 = ¥300.00" in answer[0], answer
+                assert await webhook(http, b, button_update(next(ids), SELLER, button_of(fake, "完成"))) == 200
+                answer = await replies(fake, seen)
+                seen += len(answer)
+                assert answer[0].startswith("请确认销售单：") and "¥300.00" in answer[0], answer
+                submit = button_update(next(ids), SELLER, button_of(fake, "提交"))
+                orders_before = orders(uow)
+                statuses = await asyncio.gather(webhook(http, a, submit), webhook(http, b, submit))
+                assert statuses == [200, 200]
+                answer = await replies(fake, seen)
+                assert len(answer) == 1 and "已审批，库存已预留" in answer[0], answer
+                assert orders(uow) == orders_before + 1, "the update posted to both processes made one order"
+                telegram_number = re.search(r"SO-\d{4}-\d{6}", answer[0])[0]  # type: ignore[index]
+        finally:
+            for process in (a, b):
+                if process is not None:
+                    stop_server(process)
+            await fake.stop()
+        assert fake.texts(SELLER)[-1] == answer[0], "nothing else was sent after the stop"
+        browser_order = get_sales_order(uow, shop.manager, number)
+        assert (browser_order.status, browser_order.channel, browser_order.total) == ("approved", "web", 125)
+        assert [(ln.sku, ln.qty) for ln in browser_order.lines] == [("RETRO-CLOCK", 2), ("TEA-CUP", 10)]
+        telegram_order = get_sales_order(uow, shop.manager, telegram_number)
+        assert (telegram_order.status, telegram_order.channel, telegram_order.total) == ("approved", "telegram", 300)
+        assert orders(uow) == 2
+        reservations = uow.read(lambda tx: tx.session.scalar(
+            select(func.count()).select_from(StockDocument).where(StockDocument.kind == "so_reservation")))
+        assert reservations == 2, "each order reserved its stock once"
+        assert uow.read(reserved_in_main) == {"RETRO-CLOCK": 14, "TEA-CUP": 10, "LAMP": 0}
+        assert uow.read(check_ledger) == []
+        both = uow.read(lambda tx: tx.session.scalar(select(func.count()).select_from(InboxMessage).where(
+            InboxMessage.channel == "telegram", InboxMessage.external_id == str(submit["update_id"]))))
+        assert both == 1
+
+    asyncio.run(scenario())
+
