@@ -123,6 +123,14 @@ class UndoStockUsed(DomainError):
     code = "undo_stock_used"
 
 
+class InvalidWebhook(DomainError):
+    code = "invalid_webhook"
+
+
+class UnknownWebhook(DomainError):
+    code = "unknown_webhook"
+
+
 class UnknownSavedReport(DomainError):
     code = "unknown_saved_report"
 

@@ -25,6 +25,7 @@ EVENT_TYPES = frozenset({
     "transfer_awaiting_receipt", "over_receipt_needs_manager",
     "delivery_dead", "low_stock_digest", "daily_summary",  # bot.delivery / bot.scheduler
     "saved_report",  # bot.report_delivery: a scheduled saved report, rendered for its recipient
+    "webhook_dead",  # bot.webhooks: a webhook delivery given up
 })
 
 

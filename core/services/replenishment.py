@@ -41,6 +41,7 @@ from core.permissions import Actor, Permission
 from core.services.audit import record
 from core.services.catalog import products_in, warehouse_in
 from core.services.outbox import Note, write_notes
+from core.services.webhooks import emit_low_stock
 from core.uow import Tx, UnitOfWork
 
 if TYPE_CHECKING:
@@ -183,6 +184,7 @@ def warn_low_stock(tx: Tx, document_id: int, dropped: Mapping[Key, tuple[Decimal
             "name_zh": r.name_zh, "name_en": r.name_en, "warehouse_id": r.warehouse_id, "warehouse": r.code,
             "available": after, "available_before": before, "minimum": r.minimum, "maximum": r.maximum,
         }, key)
+    emit_low_stock(tx, notes.values())  # webhooks: only when a minimum was crossed
     return write_notes(tx, list(notes.values()))
 
 
