@@ -14,6 +14,7 @@ from bot.flows.quick import QuickInFlow, QuickOutFlow
 from bot.flows.replenish import LowStockFlow
 from bot.flows.reports import REPORT_COMMANDS, report_flows
 from bot.flows.sales import OrdersFlow, SalesOrderFlow, ShipFlow
+from bot.flows.saved_reports import SavedReportsFlow
 from bot.flows.undo import UndoFlow
 from bot.flows.warehouse import CountFlow, ReceiveTransferFlow, TransferFlow
 
@@ -40,6 +41,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("loginlink", ("loginlink", "登录链接"), "Browser sign-in link (admin) / 登录链接"),
     Command("import", ("import", "导入"), "Import a file: import products|customers|... (admin) / 导入"),
     *REPORT_COMMANDS,
+    Command("savedreports", ("saved", "savedreports", "myreports", "我的报表", "已存报表"),
+            "Saved reports: run, new, schedule / 我的报表"),
 )
 
 
@@ -49,4 +52,4 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
             SalesOrderFlow(), OrdersFlow(), ShipFlow(), CustomerFlow(), SupplierFlow(), ApprovalsFlow(),
             LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(), ReceiveTransferFlow(),
-            CountFlow(), UndoFlow(), ImportFlow(), *report_flows()]
+            CountFlow(), UndoFlow(), ImportFlow(), *report_flows(), SavedReportsFlow()]

@@ -1,0 +1,130 @@
+"""Saved reports for people: a run rendered as replies (summary, chart, spreadsheet); the scheduled job that puts
+each due delivery in the outbox, rendered for its recipient (their language, their permissions); `jxc report NAME`
+for a saved report's name."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.engine.replies import Attachment, Reply
+from bot.engine.texts import Texts
+from bot.reporting import render_png, render_table, render_xlsx, summary_values, write_report
+from core.errors import DomainError
+from core.permissions import Actor
+from core.services.outbox import Note, write_notes
+from core.services.people import load_actor
+from core.services.reports import Report
+from core.services.saved_reports import DueDelivery, due_schedules, run_saved_report
+from core.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+ROWS = 1000  # rows a saved report's chart and spreadsheet are made from
+TEXT_ROWS = 30  # rows of the table in a text delivery
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EVENT = "saved_report"
+
+
+def file_stem(report: Report) -> str:
+    """An ASCII file name for a report: sales-2026-11, stock."""
+    stem = report.code.removeprefix("report.").replace("_", "-")
+    return f"{stem}-{report.period.label()}" if report.period else stem
+
+
+def summary(texts: Texts, lang: str, name: str, report: Report) -> str:
+    """The saved report's name over the report's summary."""
+    return texts.render(lang, "saved_report_run", name=name,
+                        summary=texts.render(lang, "report_summary", **summary_values(report, texts, lang)))
+
+
+def report_replies(texts: Texts, lang: str, name: str, report: Report, fmt: str = "all") -> list[Reply]:
+    """The replies of a run: 'text' (summary and the first rows), 'png' (summary with the chart), 'xlsx' (summary
+    with the spreadsheet) or 'all' (summary with the chart, then the spreadsheet)."""
+    text = summary(texts, lang, name, report)
+    if fmt == "text":
+        table = render_table(replace(report, rows=report.rows[:TEXT_ROWS]), texts, lang)
+        return [Reply(text + "\n\n" + table)]
+    stem = file_stem(report)
+    image = Attachment(f"{stem}.png", render_png(report, texts, lang), "image/png") if fmt in ("png", "all") else None
+    sheet = Attachment(f"{stem}.xlsx", render_xlsx(report, texts, lang), XLSX) if fmt in ("xlsx", "all") else None
+    if fmt == "png":
+        return [Reply(text, image=image)]
+    if fmt == "xlsx":
+        return [Reply(text, file=sheet)]
+    return [Reply(text, image=image), Reply(texts.render(lang, "saved_report_file", name=name), file=sheet)]
+
+
+# ---- the scheduled job ---------------------------------------------------------------------------------------------
+
+def deliver_saved_reports(uow: UnitOfWork, texts: Texts, now: datetime, timezone: str) -> int:
+    """One outbox note per due delivery (dedupe key report:<schedule>:<company day>), each rendered for its
+    recipient; safe to run twice. Returns notes written."""
+    written = 0
+    for due in due_schedules(uow, now, timezone):
+        try:
+            recipient = load_actor(uow, due.recipient_id, channel="scheduler")
+        except DomainError:
+            continue  # left the company since the schedule was read
+        payload = _payload(uow, texts, recipient, due, now, timezone)
+        note = Note(EVENT, due.recipient_id, payload, due.dedupe_key)
+        written += uow.run(lambda tx, n=note: write_notes(tx, [n]))  # type: ignore[misc]
+    return written
+
+
+def _payload(uow: UnitOfWork, texts: Texts, recipient: Actor, due: DueDelivery, now: datetime,
+             timezone: str) -> dict[str, Any]:
+    lang = recipient.language
+    base: dict[str, Any] = {"schedule_id": due.schedule_id, "name": due.name, "date": due.local_date.isoformat()}
+    try:
+        run = run_saved_report(uow, recipient, due.saved_report_id, now=now, timezone=timezone, page_size=ROWS)
+    except DomainError as error:  # the report no longer fits (a warehouse closed, a permission taken away)
+        log.info("saved report %s for %s refused: %s", due.name, recipient.name, error.code)
+        return {**base, "text": texts.render(lang, "saved_report_failed", name=due.name,
+                                             reason=texts.error(lang, error))}
+    [reply] = report_replies(texts, lang, due.name, run.report, due.format)
+    return {**base, "text": reply.text, "image": _attachment_json(reply.image),
+            "file": _attachment_json(reply.file)}
+
+
+def _attachment_json(attachment: Attachment | None) -> dict[str, str] | None:
+    if attachment is None:
+        return None
+    return {"name": attachment.name, "mime": attachment.mime,
+            "content": base64.b64encode(attachment.content).decode()}
+
+
+def report_attachments(payload: dict[str, Any]) -> tuple[Attachment | None, Attachment | None]:
+    """The chart and the spreadsheet a saved report's note carries (bot.delivery.render attaches them)."""
+    found = []
+    for part in ("image", "file"):
+        data = payload.get(part)
+        found.append(Attachment(str(data["name"]), base64.b64decode(data["content"]), str(data["mime"]))
+                     if isinstance(data, dict) else None)
+    return found[0], found[1]
+
+
+# ---- jxc report NAME ------------------------------------------------------------------------------------------------
+
+def cmd_saved_report(books: Any, args: Any) -> int:
+    """`jxc report NAME` for a saved report: run as `--as` with their permissions, period resolved today (or the
+    `--period` month given); the other filters come from the definition."""
+    zone_name = str(books.config.get("company", "timezone", "Asia/Shanghai"))
+    actor = load_actor(books.uow, args.actor)
+    run = run_saved_report(books.uow, actor, args.name, now=datetime.now(UTC), timezone=zone_name,
+                           page=max(args.page, 1), page_size=ROWS if args.format != "text" else TEXT_ROWS,
+                           period=args.period)
+    texts = Texts(timezone=zone_name, currency=str(books.config.get("books", "currency", "CNY")))
+    lang = args.lang or actor.language or str(books.config.get("company", "language", "zh_CN"))
+    out = args.out
+    if out is None and args.format != "text":
+        out = Path(f"report-{file_stem(run.report)}.{args.format}")
+    rendered = write_report(run.report, texts, lang, args.format, out)
+    if isinstance(rendered, str) and args.out is None:
+        print(f"{run.saved.name}\n{rendered}")
+    else:
+        print(f"wrote {out}")
+    return 0
