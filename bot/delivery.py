@@ -28,6 +28,7 @@ from sqlalchemy import exists, select, update
 
 from bot.engine.replies import Reply, buttons
 from bot.engine.texts import DEFAULT_LANGUAGE, Texts
+from bot.report_delivery import report_attachments
 from core.models import ChatAccount, Employee, Notification
 from core.services.outbox import Note, employees_with_role, write_notes
 from core.uow import Tx, UnitOfWork
@@ -286,7 +287,8 @@ def render(texts: Texts, lang: str, event_type: str, payload: dict[str, Any]) ->
                         (texts.render(lang, "sales_button_reject"), f"ap:{request}:n")])
     elif event_type in ("low_stock", "low_stock_digest"):
         keys = buttons([(texts.render(lang, "notify_button_low_stock"), "ls:list")])
-    return Reply(text, keys)
+    image, file = report_attachments(payload) if event_type == "saved_report" else (None, None)  # its chart, xlsx
+    return Reply(text, keys, image=image, file=file)
 
 
 # ---- the dispatcher -------------------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from bot.backup import backup_database
+from bot.engine.texts import Texts
+from bot.report_delivery import deliver_saved_reports
 from core.models import Product, ReorderRule, SalesOrder, SchedulerLease, StockDocument, StockLevel, Warehouse
 from core.services.approvals import due_escalations, due_reminders
 from core.services.outbox import Note, employees_with_role, write_notes
@@ -36,6 +38,7 @@ from core.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
+SAVED_REPORTS_SECONDS = 60.0  # how often due saved-report deliveries are looked for
 DIGEST_ITEMS = 30
 
 
@@ -188,6 +191,12 @@ def daily_summary(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shanghai
     return uow.run(work)
 
 
+def saved_reports(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shanghai", texts: Texts | None = None) -> int:
+    """Scheduled saved reports that are due, one note per schedule and company day, rendered for each recipient
+    (bot.report_delivery); returns notes written."""
+    return deliver_saved_reports(uow, texts or Texts(timezone=timezone), now, timezone)
+
+
 def backup(database_url: str, backup_dir: str | Path, now: datetime, keep: int = 7) -> Path | None:
     """Tonight's copy of the database (bot.backup: SQLite online backup or pg_dump), keeping the newest `keep`
     files; a second run the same day keeps the first copy. None for an in-memory database."""
@@ -241,6 +250,11 @@ async def job_daily_summary(runtime_id: str) -> None:
     await asyncio.to_thread(daily_summary, runtime.uow, runtime.clock(), runtime.settings.timezone)
 
 
+async def job_saved_reports(runtime_id: str) -> None:
+    runtime = RUNTIMES[runtime_id]
+    await asyncio.to_thread(saved_reports, runtime.uow, runtime.clock(), runtime.settings.timezone)
+
+
 async def job_backup(runtime_id: str) -> None:
     runtime = RUNTIMES[runtime_id]
     s = runtime.settings
@@ -263,6 +277,7 @@ def add_jobs(scheduler: AsyncIOScheduler, runtime_id: str, settings: SchedulerSe
     scheduler.add_job(job_low_stock_digest, _at(settings.digest_time, zone), id="low_stock_digest", **common)
     scheduler.add_job(job_daily_summary, _at(settings.daily_summary_time, zone), id="daily_summary", **common)
     scheduler.add_job(job_backup, _at(settings.backup_time, zone), id="backup", **common)
+    scheduler.add_job(job_saved_reports, IntervalTrigger(seconds=SAVED_REPORTS_SECONDS), id="saved_reports", **common)
 
 
 class SchedulerRunner:
