@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from bot.composition import Books, build_books
 from bot.reporting import add_report_command
+from bot.webhooks import add_webhook_command
 from core.config import ConfigError, load_config
 from core.errors import DomainError, InvalidState, UnknownEmployee
 from core.ledger.check import check_ledger
@@ -309,6 +310,7 @@ def parser() -> argparse.ArgumentParser:
     res.add_argument("--force", action="store_true", help="overwrite a database that holds data")
     res.set_defaults(run=cmd_restore)
     add_report_command(sub)
+    add_webhook_command(sub)
     return root
 
 

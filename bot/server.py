@@ -16,6 +16,7 @@ from sqlalchemy import text
 from bot.channels import Channel
 from bot.composition import AppParts, build_app_parts
 from bot.scheduler import Background, build_background
+from bot.webhooks import webhooks_context
 from core.config import Config
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def build_app(parts: AppParts, *, background: bool = False) -> web.Application:
     app.on_startup.append(_start_channels)
     if background:
         app.on_startup.append(_start_background)
+        app.cleanup_ctx.append(webhooks_context(parts.books.uow, parts.books.config))
         app.on_shutdown.append(_stop_background)
     app.on_shutdown.append(_drain)
     app.on_cleanup.append(_close)
