@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,19 +11,26 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import DomainError
 from core.ledger.position import Change, Position
-from core.models import Product, StockLevel, StockMove, Warehouse
+from core.models import Product, ReorderRule, StockLevel, StockMove, Warehouse
 from core.numbers import ZERO
 from core.permissions import Actor
-from core.services.replenishment import warn_low_stock
 from core.uow import Tx
 
+Key = tuple[int, int]  # (product id, warehouse id)
+BelowMinimum = Callable[[Tx, int, Mapping[Key, tuple[Decimal, Decimal]]], object]
 LEVELS: Table = StockLevel.__table__  # type: ignore[assignment]
 MOVES: Table = StockMove.__table__  # type: ignore[assignment]
+RULES: Table = ReorderRule.__table__  # type: ignore[assignment]
+# The active reorder minimum of a level's position, read with the lock: a posting knows without another statement
+# whether it took available stock below a minimum (the rule key is unique, so one row at most).
+_MINIMUM = select(RULES.c.minimum).where(
+    RULES.c.product_id == LEVELS.c.product_id, RULES.c.warehouse_id == LEVELS.c.warehouse_id, RULES.c.active,
+).scalar_subquery()
 # Built once: every posting runs them, and building a statement costs more than running it.
 # The single-column INs let SQLite search the (product, warehouse) key; a row-value IN alone scans every level.
 _LOCK_LEVELS = (
     select(LEVELS.c.id, LEVELS.c.product_id, LEVELS.c.warehouse_id, LEVELS.c.on_hand, LEVELS.c.reserved,
-           LEVELS.c.value, LEVELS.c.avg_cost, LEVELS.c.allow_negative)
+           LEVELS.c.value, LEVELS.c.avg_cost, LEVELS.c.allow_negative, _MINIMUM.label("minimum"))
     .where(LEVELS.c.product_id.in_(bindparam("products", expanding=True)),
            LEVELS.c.warehouse_id.in_(bindparam("warehouses", expanding=True)),
            tuple_(LEVELS.c.product_id, LEVELS.c.warehouse_id).in_(bindparam("keys", expanding=True)))
@@ -37,6 +44,16 @@ _WRITE_LEVELS = (
             avg_cost=bindparam("avg_cost"), updated_at=bindparam("updated_at"))
 )
 _WRITE_MOVES = insert(MOVES)
+_below_minimum: list[BelowMinimum] = []
+
+
+def on_below_minimum(callback: BelowMinimum) -> BelowMinimum:
+    """Have `callback(tx, document_id, {(product, warehouse): (available before, after)})` called by every posting
+    that takes available stock below an active reorder minimum, in its transaction (core.services.replenishment
+    registers the low-stock warning: the ledger knows nothing of notifications)."""
+    if callback not in _below_minimum:
+        _below_minimum.append(callback)
+    return callback
 
 
 @dataclass(frozen=True)
@@ -68,7 +85,7 @@ class Posting:
 
     def __init__(self, tx: Tx, keys: set[tuple[int, int]]) -> None:
         self.tx = tx
-        self.positions = _lock_positions(tx, keys)
+        self.positions, self.minimums = _lock_positions(tx, keys)
         self.available_before = {key: p.available for key, p in self.positions.items()}
         self.posted: list[PostedMove] = []
 
@@ -88,13 +105,14 @@ class Posting:
         return change
 
     def write(self, actor: Actor, document_id: int) -> list[PostedMove]:
-        """Write the changed levels and the ledger rows, then warn of positions that fell below their minimum."""
+        """Write the changed levels and the ledger rows, then report positions that fell below their minimum."""
         _write_levels(self.tx, self.positions.values())
         _write_moves(self.tx, actor, document_id, self.posted)
-        dropped = {key: (self.available_before[key], p.available) for key, p in self.positions.items()
-                   if p.available < self.available_before[key]}
-        if dropped:
-            warn_low_stock(self.tx, document_id, dropped)
+        crossed = {key: (self.available_before[key], p.available) for key, p in self.positions.items()
+                   if key in self.minimums and p.available < self.minimums[key] <= self.available_before[key]}
+        if crossed:
+            for callback in _below_minimum:
+                callback(self.tx, document_id, crossed)
         return self.posted
 
 
@@ -106,25 +124,31 @@ def post_moves(tx: Tx, actor: Actor, document_id: int, specs: Sequence[MoveSpec]
     return posting.write(actor, document_id)
 
 
-def _lock_positions(tx: Tx, keys: set[tuple[int, int]]) -> dict[tuple[int, int], Position]:
-    positions = _select_for_update(tx, keys)
+def _lock_positions(tx: Tx, keys: set[Key]) -> tuple[dict[Key, Position], dict[Key, Decimal]]:
+    """The positions locked, and the active reorder minimum of those that have one."""
+    positions, minimums = _select_for_update(tx, keys)
     missing = keys - positions.keys()
     if missing:
         _create_levels(tx, missing)
-        positions = _select_for_update(tx, keys)
-    return positions
+        positions, minimums = _select_for_update(tx, keys)
+    return positions, minimums
 
 
-def _select_for_update(tx: Tx, keys: set[tuple[int, int]]) -> dict[tuple[int, int], Position]:
-    return {
-        (row.product_id, row.warehouse_id): Position(
+def _select_for_update(tx: Tx, keys: set[Key]) -> tuple[dict[Key, Position], dict[Key, Decimal]]:
+    positions: dict[Key, Position] = {}
+    minimums: dict[Key, Decimal] = {}
+    rows = tx.conn.execute(_LOCK_LEVELS, {
+        "products": sorted({p for p, _ in keys}), "warehouses": sorted({w for _, w in keys}), "keys": sorted(keys)})
+    for row in rows:
+        key = (row.product_id, row.warehouse_id)
+        positions[key] = Position(
             product_id=row.product_id, warehouse_id=row.warehouse_id, on_hand=row.on_hand,
             reserved=row.reserved, value=row.value, avg_cost=row.avg_cost,
             allow_negative=row.allow_negative, level_id=row.id,
         )
-        for row in tx.conn.execute(_LOCK_LEVELS, {
-            "products": sorted({p for p, _ in keys}), "warehouses": sorted({w for _, w in keys}), "keys": sorted(keys)})
-    }
+        if row.minimum is not None:
+            minimums[key] = row.minimum
+    return positions, minimums
 
 
 def _create_levels(tx: Tx, keys: set[tuple[int, int]]) -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import Table, insert
 
+from core.ledger.posting import on_below_minimum
 from core.models import StockDocument
 from core.permissions import Actor
 from core.services.numbering import next_number
+from core.services.replenishment import warn_low_stock
 from core.uow import Tx
+
+on_below_minimum(warn_low_stock)  # every posting opens its document here: those that cross a minimum warn
 
 PREFIXES = {
     "receipt": "RC", "issue": "IS", "adjustment": "AJ", "transfer": "TR", "transfer_in": "TI",
