@@ -363,7 +363,7 @@ def add_report_command(sub: Any) -> None:
     from core.services.reports import REPORTS
 
     report = sub.add_parser("report", help="reports: stock, movements, slow-moving, purchases, sales, profit, ageing")
-    report.add_argument("name", choices=REPORTS)
+    report.add_argument("name", help=f"one of {', '.join(REPORTS)}, or a saved report's name")  # bot.report_delivery
     report.add_argument("--period", help="a month, e.g. 2026-11 (default: this month)")
     report.add_argument("--from", dest="date_from", metavar="DATE", help="first day, e.g. 2026-11-01")
     report.add_argument("--to", dest="date_to", metavar="DATE", help="last day, e.g. 2026-11-30")
@@ -386,8 +386,12 @@ def add_report_command(sub: Any) -> None:
 def cmd_report(books: Any, args: Any) -> int:
     """Run one report as an employee and print it, or write it as a chart or a spreadsheet."""
     from core.services.people import load_actor
-    from core.services.reports import Filters, parse_period, run_report
+    from core.services.reports import REPORTS, Filters, parse_period, run_report
 
+    if args.name not in REPORTS:  # a saved report's name (bot.report_delivery)
+        from bot.report_delivery import cmd_saved_report
+
+        return cmd_saved_report(books, args)
     zone_name = str(books.config.get("company", "timezone", "Asia/Shanghai"))
     zone = ZoneInfo(zone_name)
     actor = load_actor(books.uow, args.actor)

@@ -1,6 +1,6 @@
 """Scheduled saved reports end to end with a controlled clock: the job puts one note per schedule and company day in
 the outbox however often it runs (even twice at once), each rendered for its recipient, in their language, with their
-permissions; the dispatcher sends the summary with the chart or the spreadsheet."""
+permissions; the dispatcher sends the summary with the chart or the spreadsheet. `jxc report NAME` runs one."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine, delete, insert, select
 
+from bot.cli import main
 from bot.delivery import Dispatcher, Pace, pending_for_employee
 from bot.engine.replies import Reply
 from bot.engine.texts import Texts
@@ -115,3 +117,21 @@ def test_a_recipient_who_lost_the_permission_is_told_once_instead_of_getting_the
     [(_, _, payload)] = [n for n in notes(books) if n[0] == finance]
     assert payload["text"] == "📌 margin: the report could not be made this time. You are not allowed to do that."
     assert payload.get("image") is None and payload.get("file") is None
+
+
+def test_jxc_report_takes_a_saved_reports_name_and_runs_it_as_the_employee_given(
+        books: Books, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "jxc.toml"
+    config.write_text(f'[database]\nurl = "{db_url}"\n[company]\ntimezone = "{SHANGHAI}"\n', encoding="utf-8")
+    assert main(["--config", str(config), "report", "客户销售", "--as", "sales-1", "--period", "2026-11",
+                 "--lang", "en"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("客户销售\n📊 Sales (2026-11)") and "ACME" in printed and "ZETA" not in printed
+    out = tmp_path / "margin.xlsx"
+    assert main(["--config", str(config), "report", "MARGIN", "--as", "finance-1", "--period", "2026-10",
+                 "--format", "xlsx", "--out", str(out)]) == 0
+    sheet = load_workbook(out).active
+    assert sheet is not None and sheet.cell(2, 1).value == "RETRO-CLOCK"
+    assert main(["--config", str(config), "report", "margin", "--as", "sales-1"]) == 2  # no profit for sales
+    assert main(["--config", str(config), "report", "nothing-saved"]) == 2
+    assert "unknown_saved_report" in capsys.readouterr().err
