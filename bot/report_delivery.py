@@ -69,7 +69,11 @@ def deliver_saved_reports(uow: UnitOfWork, texts: Texts, now: datetime, timezone
             recipient = load_actor(uow, due.recipient_id, channel="scheduler")
         except DomainError:
             continue  # left the company since the schedule was read
-        payload = _payload(uow, texts, recipient, due, now, timezone)
+        try:
+            payload = _payload(uow, texts, recipient, due, now, timezone)
+        except Exception:  # one report that cannot be drawn must not hold up the others; retried next round
+            log.exception("saved report %s for %s could not be rendered", due.name, recipient.name)
+            continue
         note = Note(EVENT, due.recipient_id, payload, due.dedupe_key)
         written += uow.run(lambda tx, n=note: write_notes(tx, [n]))  # type: ignore[misc]
     return written
