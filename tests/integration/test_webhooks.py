@@ -4,6 +4,7 @@ ledger tail that leaves posting untouched."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, func, select, update
 
+from bot.webhooks import claim, mark_sent
 from core.errors import DuplicateCode, InvalidWebhook, PermissionDenied, UnknownWebhook
 from core.models import AuditLog, StockDocument, WebhookDelivery, WebhookEndpoint
 from core.permissions import Actor
@@ -222,3 +224,22 @@ def test_removing_an_endpoint_drops_its_waiting_deliveries(shop: Shop) -> None:
     assert tail(shop.uow, settle=NOW) == 2
     remove_endpoint(shop.uow, shop.admin, "erp")
     assert [n for n, _, _ in deliveries(shop.uow)] == ["shop"]
+
+
+def test_dispatchers_claim_disjoint_deliveries_and_a_dead_process_s_claims_are_taken_over_after_the_lease(
+        shop: Shop) -> None:
+    add_endpoint(shop.uow, shop.admin, "erp", "https://erp.example/", ["stock.low"])
+    shop.uow.run(lambda tx: [emit(tx, "stock.low", {"n": n}, f"k{n}") for n in range(12)])
+    now = shop.uow.read(lambda tx: tx.now) + timedelta(seconds=1)
+    lease = timedelta(seconds=60)
+    with ThreadPoolExecutor(3) as pool:
+        batches = list(pool.map(lambda t: claim(shop.uow, t, now, limit=4, lease=lease), ["a", "b", "c"]))
+    ids = [d.id for batch in batches for d in batch]
+    assert sorted(ids) == sorted(set(ids)) and len(ids) == 12
+    assert claim(shop.uow, "d", now + timedelta(seconds=30), lease=lease) == []
+    assert mark_sent(shop.uow, "b", [d.id for d in batches[0]], now) == 0  # not b's to mark
+    assert mark_sent(shop.uow, "a", [d.id for d in batches[0]], now) == 4
+    taken_over = claim(shop.uow, "e", now + lease + timedelta(seconds=1), lease=lease)
+    assert sorted(d.id for d in taken_over) == sorted(d.id for b in batches[1:] for d in b)
+    assert {d.attempts for d in taken_over} == {2}
+    assert mark_sent(shop.uow, "b", [d.id for d in batches[1]], now) == 0  # the dead process's late mark is void
