@@ -40,6 +40,16 @@ FORCED_LEVELS = ("manager",)
 REMIND_AFTER = timedelta(hours=4)
 ESCALATE_AFTER = timedelta(hours=24)
 REQUESTS: Table = ApprovalRequest.__table__  # type: ignore[assignment]
+# Built once: every document submitted runs them.
+_RULE_LEVELS = (
+    select(ApprovalRule.levels)
+    .where(ApprovalRule.doc_type == bindparam("doc_type"), ApprovalRule.active,
+           ApprovalRule.amount_from <= bindparam("amount"))
+    .order_by(ApprovalRule.amount_from.desc()).limit(1)
+)
+_PENDING_REQUEST = select(REQUESTS.c.id).where(
+    REQUESTS.c.doc_type == bindparam("doc_type"), REQUESTS.c.doc_id == bindparam("doc_id"),
+    REQUESTS.c.status == "pending")
 
 
 @dataclass(frozen=True)
@@ -112,9 +122,7 @@ def submit_for_approval(
     levels = _levels_for(tx, doc_type, amount, force)
     if not levels:
         return ApprovalOutcome(required=False, request_id=None)
-    if tx.session.scalar(select(ApprovalRequest.id).where(
-            ApprovalRequest.doc_type == doc_type, ApprovalRequest.doc_id == doc_id,
-            ApprovalRequest.status == "pending")) is not None:
+    if tx.conn.execute(_PENDING_REQUEST, {"doc_type": doc_type, "doc_id": doc_id}).first() is not None:
         raise InvalidState(reason="approval_pending", number=number)
     request = ApprovalRequest(
         doc_type=doc_type, doc_id=doc_id, number=number, amount=amount, author_id=actor.employee_id,
@@ -307,11 +315,7 @@ def list_rules(uow: UnitOfWork, actor: Actor, doc_type: str | None = None) -> li
 
 
 def _levels_for(tx: Tx, doc_type: str, amount: Decimal, force: bool) -> list[str]:
-    levels: list[str] = tx.session.scalar(
-        select(ApprovalRule.levels)
-        .where(ApprovalRule.doc_type == doc_type, ApprovalRule.active, ApprovalRule.amount_from <= amount)
-        .order_by(ApprovalRule.amount_from.desc()).limit(1)
-    ) or []
+    levels: list[str] = tx.conn.execute(_RULE_LEVELS, {"doc_type": doc_type, "amount": amount}).scalar() or []
     if force and not {"manager", "admin"} & set(levels):
         levels = [*FORCED_LEVELS, *levels]
     return list(levels)
