@@ -9,6 +9,7 @@ from pathlib import Path
 
 from benchmarks import (
     api_orders,
+    dashboard,
     history_independence,
     import_products,
     outbox_drain,
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "import_products": import_products.main,
     "sales_order_life": sales_order_life.main,
     "replenishment": replenishment.main,
+    "dashboard": dashboard.main,
 }
 
 
