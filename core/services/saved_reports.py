@@ -196,7 +196,7 @@ def normalise(definition: Definition) -> Definition:
         if name not in FILTERS[report]:
             raise InvalidReportDefinition(field="filter", value=name[:20], allowed=list(FILTERS[report]))
         if not text or len(text) > MAX_FILTER:
-            raise InvalidReportDefinition(field=name, value=text[:MAX_FILTER])
+            raise InvalidReportDefinition(field=name, value=text[:MAX_FILTER], limit=MAX_FILTER)
         filters[name] = text
     if report == "movements" and "product" not in filters:
         raise InvalidReportDefinition(field="product", value="")

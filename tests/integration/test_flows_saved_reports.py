@@ -101,6 +101,7 @@ def test_bad_input_changes_nothing_and_the_dialogue_goes_on(books: Books) -> Non
     assert "看不懂「仓库 MAIN」" in bad and "3/5" in bad
     unknown = chat.send("仓库=SOUTH")
     assert "SOUTH" in unknown[0] and "3/5" in unknown[1]
+    assert chat.send("仓库=MAIN 分类=XX")[0].startswith("找不到分类「XX」。")
     assert "5/5" in chat.send("仓库=main")[0]  # stock has no period
     assert "已有名为「TAKEN」的报表" in chat.send("TAKEN")[0]
     assert "不能与内置报表同名" in chat.send("sales")[0]
