@@ -8,19 +8,20 @@ processed but not confirmed sent.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hmac
 import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
 from aiolimiter import AsyncLimiter
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
 from bot.channels import InFlight, read_capped, recover
@@ -38,6 +39,7 @@ CAPTION_LIMIT = 1024
 MAX_BODY = 1024 * 1024
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
+MAX_FILE = 10 * 1024 * 1024  # a file sent in chat travels base64 in the inbox row; the Bot API serves at most 20 MB
 
 
 class TelegramConfigError(ValueError):
@@ -60,6 +62,7 @@ class TelegramSettings:
     chat_per_second: float = 1
     max_retries: int = 3
     poll_timeout: int = 10
+    max_file_bytes: int = MAX_FILE
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any], server_public_url: str = "") -> TelegramSettings:
@@ -77,6 +80,7 @@ class TelegramSettings:
             chat_per_second=float(section.get("chat_per_second", cls.chat_per_second)),
             max_retries=int(section.get("max_retries", cls.max_retries)),
             poll_timeout=int(section.get("poll_timeout", cls.poll_timeout)),
+            max_file_bytes=int(section.get("max_file_bytes", cls.max_file_bytes)),
         )
         settings.validate()
         return settings
@@ -89,6 +93,8 @@ class TelegramSettings:
                 raise TelegramConfigError("[telegram] webhook_secret must be 1 to 256 of A-Z a-z 0-9 _ -")
             if not self.public_url.startswith("https://") and not self.public_url.startswith("http://"):
                 raise TelegramConfigError("[telegram] public_url (or [server] public_url) is needed for a webhook")
+        if not 0 < self.max_file_bytes <= 20 * 1024 * 1024:
+            raise TelegramConfigError("[telegram] max_file_bytes must be between 1 and 20 MB (the Bot API's limit)")
 
     @property
     def webhook_url(self) -> str:
@@ -194,7 +200,12 @@ class TelegramChannel:
             update = Update.de_json(data, self.app.bot)
         except Exception:  # malformed JSON or a shape python-telegram-bot cannot read
             return web.Response(status=400, text="malformed update")
-        await self._accept(update)
+        try:
+            await self._accept(update)
+        except TelegramError as error:  # the file could not be fetched now: Telegram sends the update again
+            log.warning("telegram: update %s not taken, its file could not be downloaded: %s", update.update_id,
+                        error)
+            return web.Response(status=502, text="file not downloaded, try again")
         return web.Response(status=200, text="ok")
 
     # ---- one update ------------------------------------------------------------------------------------------
@@ -216,12 +227,38 @@ class TelegramChannel:
         inbound = to_inbound(update)
         if inbound is None:
             return
+        if inbound.file_name is not None and update.message is not None and update.message.document is not None:
+            inbound = await self._with_file(inbound, update)
         inbox_id = await asyncio.to_thread(self.engine.record, inbound)
         callback_id = update.callback_query.id if update.callback_query else None
         if inbox_id is None:
             log.info("telegram: update %s seen before", update.update_id)
             return
         self.in_flight.spawn(self._handle(inbox_id, inbound.chat_id, callback_id), f"telegram-{inbox_id}")
+
+    async def _with_file(self, inbound: Inbound, update: Update) -> Inbound:
+        """The document's bytes, downloaded through the Bot API (getFile, then the file URL), in the inbound.
+        Over `max_file_bytes` (declared, or as downloaded) the file is left out and the flow says it was too big;
+        a failed download raises TelegramError and the update is not recorded."""
+        assert update.message is not None and update.message.document is not None
+        document = update.message.document
+        cap = self.settings.max_file_bytes
+        if document.file_size is not None and document.file_size > cap:
+            log.info("telegram: %s (%d bytes) over the %d byte cap, not downloaded", inbound.file_name,
+                     document.file_size, cap)
+            return inbound
+        try:
+            file = await self.app.bot.get_file(document.file_id)
+        except BadRequest as error:
+            if "too big" in error.message.lower():  # the Bot API serves at most 20 MB
+                return inbound
+            raise
+        if file.file_size is not None and file.file_size > cap:
+            return inbound
+        content = await file.download_as_bytearray()
+        if len(content) > cap:
+            return inbound
+        return replace(inbound, file_content_b64=base64.b64encode(bytes(content)).decode("ascii"))
 
     async def _handle(self, inbox_id: int, chat_id: str, callback_id: str | None) -> None:
         if callback_id:  # stop the button's spinner now, without making this update lose its turn

@@ -32,6 +32,9 @@ class ImportFlow:
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A file: import it; anything else: ask again."""
+        if event.file_name and event.file_content is None:  # the channel refused it: over its size cap
+            return Step([ctx.say("import_too_large", name=event.file_name),
+                         ctx.say("import_ask", kinds=KINDS, kind=state["kind"])], state)
         if event.file_content is None or not event.file_name:
             return Step([ctx.say("import_ask", kinds=KINDS, kind=state["kind"])], state)
         try:

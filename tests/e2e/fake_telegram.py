@@ -26,6 +26,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float
+    message_id: int | None = None  # of the message the fake answered with (sending calls)
 
     @property
     def chat_id(self) -> str:
@@ -55,6 +56,8 @@ class FakeTelegram:
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
     port: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content, served by getFile and /file/bot
+    _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
     def api_base_url(self) -> str:
@@ -68,6 +71,7 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -89,6 +93,12 @@ class FakeTelegram:
         async with self._changed:
             self._updates.append(update)
             self._changed.notify_all()
+
+    def add_file(self, content: bytes) -> str:
+        """Keep a file as if someone had uploaded it to Telegram; its file_id for an update's document."""
+        file_id = f"doc{next(self._file_ids)}"
+        self.files[file_id] = content
+        return file_id
 
     def sent(self, chat_id: int | str | None = None) -> list[Call]:
         """Messages, photos and documents the bot sent (to one chat when given), in order."""
@@ -128,10 +138,32 @@ class FakeTelegram:
                                       f"after {retry}", "parameters": {"retry_after": retry}}, status=429)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        if method == "getFile":
+            await self._record(Call(method, params, time.monotonic()))
+            content = self.files.get(str(params.get("file_id")))
+            if content is None:
+                return web.json_response({"ok": False, "error_code": 400,
+                                          "description": "Bad Request: invalid file_id"}, status=400)
+            return web.json_response({"ok": True, "result": {
+                "file_id": params["file_id"], "file_unique_id": f"u{params['file_id']}", "file_size": len(content),
+                "file_path": f"documents/{params['file_id']}.bin"}})
         if method in SENDING and self.send_delay:
             await asyncio.sleep(self.send_delay)
-        await self._record(Call(method, params, time.monotonic()))
-        return web.json_response({"ok": True, "result": self._result(method, params)})
+        result = self._result(method, params)
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        await self._record(Call(method, params, time.monotonic(), message_id))
+        return web.json_response({"ok": True, "result": result})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """GET /file/bot<token>/documents/<file_id>.bin: the bytes of a kept file (what download_* fetches)."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        await self._record(Call("download", {"path": path}, time.monotonic()))
+        content = self.files.get(path.removeprefix("documents/").removesuffix(".bin"))
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="application/octet-stream")
 
     async def _record(self, call: Call) -> None:
         assert self._changed is not None
@@ -207,3 +239,19 @@ def button_update(update_id: int, user_id: int, data: str, *, chat_id: int | Non
         "message": {"message_id": 1, "date": int(time.time()), "text": "…",
                     "chat": {"id": chat, "type": "private"}, "from": BOT},
     }}
+
+
+def document_update(update_id: int, user_id: int, file_id: str, file_name: str, file_size: int | None, *,
+                    caption: str | None = None) -> dict[str, Any]:
+    """The JSON Telegram posts for a file sent as a document (`file_size` as Telegram declares it, or None)."""
+    document: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
+                                "mime_type": "application/octet-stream"}
+    if file_size is not None:
+        document["file_size"] = file_size
+    message: dict[str, Any] = {
+        "message_id": update_id, "date": int(time.time()), "document": document,
+        "from": {"id": user_id, "is_bot": False, "first_name": "Test"}, "chat": {"id": user_id, "type": "private"},
+    }
+    if caption is not None:
+        message["caption"] = caption
+    return {"update_id": update_id, "message": message}
