@@ -230,6 +230,21 @@ def test_periods_are_whole_days_in_the_company_time_zone(golden: GoldenMonth) ->
     assert shanghai.rows == (("2026-03", D(35), D("712.00")),)
 
 
+def test_by_month_over_several_months_shows_only_months_with_sales_cut_at_the_period_edges(
+        golden: GoldenMonth) -> None:
+    february_to_april = parse_period(None, "2026-02-01", "2026-04-30")
+    by_month = report(golden, "manager", "sales", period=february_to_april, by=("month",))
+    assert by_month.rows == (("2026-03", D(35), D("712.00")),)
+    by_customer = report(golden, "finance", "sales", period=february_to_april, by=("month", "customer"))
+    assert [(r[0], r[1], r[4]) for r in by_customer.rows] == [
+        ("2026-03", "ACME", D("394.00")), ("2026-03", "BETA", D("318.00"))]
+    # from Mar 11 the Mar 10 shipment (8 clocks at 25, 20 cups at 8: 360.00) is left out
+    after_the_10th = report(golden, "manager", "sales", period=parse_period(None, "2026-03-11", "2026-05-31"),
+                            by=("month", "product"))
+    assert sum(r[4] for r in after_the_10th.rows) == after_the_10th.total("revenue") == D("352.00")
+    assert {r[0] for r in after_the_10th.rows} == {"2026-03"}
+
+
 def test_ageing_agrees_with_the_open_balances_of_the_money_module(golden: GoldenMonth) -> None:
     from core.services.money import partner_balance
 
