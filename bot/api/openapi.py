@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from core.services import api_reads, partners, purchasing, reports, sales, stock
+from core.services import api_reads, partners, purchasing, reports, sales, stock, webhooks
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
 AMOUNT_IN = {"oneOf": [{"type": "string", "pattern": r"^\s*-?\d{1,12}(\.\d{1,4})?\s*$"}, {"type": "integer"}]}
@@ -26,6 +26,7 @@ MODELS: dict[str, type] = {
     "ReceivedLine": purchasing.ReceivedLine, "SalesOrderSummary": sales.SalesOrderSummary,
     "SalesOrder": sales.SalesOrderView, "SalesLine": sales.SalesLineView, "StockDocument": stock.Posted,
     "PostedLine": stock.PostedLine, "Period": reports.Period, "Comparison": reports.Comparison,
+    "Webhook": webhooks.WebhookView, "NewWebhook": webhooks.IssuedWebhook,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
 
@@ -134,6 +135,8 @@ def document() -> dict[str, Any]:
         page={"type": "integer"}, pages={"type": "integer"}, params={"type": "object"},
         next={"type": "string", "nullable": True})
     schemas["Warehouses"] = _body(["items"], items={"type": "array", "items": _ref("Warehouse")})
+    schemas["Webhooks"] = _body(["items"], items={"type": "array", "items": _ref("Webhook")})
+    schemas["RemovedWebhook"] = _body(["name"], name={"type": "string"})
     lines_out = _lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN, unit_price=AMOUNT_IN)
     paths: dict[str, Any] = {
         "/products": _get("Products by SKU, optionally matching a search", _page("Product"),
@@ -193,6 +196,20 @@ def document() -> dict[str, Any]:
         "/transfers": _post("Dispatch a transfer between warehouses", _body(
             ["from_warehouse", "to_warehouse", "lines"], from_warehouse=CODE, to_warehouse=CODE, reason=TEXT,
             lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)), "StockDocument"),
+        "/webhooks": {
+            **_get("Webhook endpoints, without their secrets (admins)", _ref("Webhooks"), []),
+            **_post("Add a webhook endpoint (admins); the signing secret is in this answer only", _body(
+                ["name", "url", "events"], name={"type": "string", "maxLength": 100},
+                url={"type": "string", "maxLength": 500},
+                events={"type": "array", "items": {"type": "string", "enum": list(webhooks.EVENTS)}}),
+                "NewWebhook"),
+        },
+        "/webhooks/{name}": {"delete": {
+            "summary": "Remove a webhook endpoint and its waiting deliveries (admins)",
+            "parameters": [{"name": "name", "in": "path", "required": True,
+                            "schema": {"type": "string", "maxLength": 100}}],
+            "responses": {"200": {"description": "Removed", **_json(_ref("RemovedWebhook"))},
+                          **_errors(403, 404)}}},
         "/transfers/{number}/receipts": _post("Receive a transfer (all outstanding, or the lines given)", _body(
             [], lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)), "StockDocument", [_path("number")]),
     }

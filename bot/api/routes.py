@@ -25,7 +25,7 @@ from bot.channels import read_capped
 from bot.engine.texts import Texts
 from core.errors import DomainError, InvalidState, UnknownDocument
 from core.permissions import Actor
-from core.services import api_reads, approvals, partners, purchasing, reports, sales, stock
+from core.services import api_reads, approvals, partners, purchasing, reports, sales, stock, webhooks
 from core.services.api_tokens import Caller
 from core.uow import UnitOfWork
 
@@ -36,7 +36,7 @@ MAX_LINES = 1000
 SERVICE_PAGE = 20
 MAX_PAGE = 10_000
 NOT_FOUND = frozenset({"unknown_product", "unknown_warehouse", "unknown_document", "unknown_partner",
-                       "unknown_employee"})
+                       "unknown_employee", "unknown_webhook"})
 CONFLICT = frozenset({"invalid_state", "already_decided", "already_posted", "already_reversed", "own_document",
                       "duplicate_code", "not_own_document", "not_reversible"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -151,7 +151,7 @@ class Api:
             ("/warehouses", self.warehouses), ("/suppliers", self.suppliers), ("/customers", self.customers),
             ("/purchase-orders", self.purchase_orders), ("/purchase-orders/{number}", self.purchase_order),
             ("/sales-orders", self.sales_orders), ("/sales-orders/{number}", self.sales_order),
-            ("/reports/{name}", self.report),
+            ("/reports/{name}", self.report), ("/webhooks", self.webhooks),
         ]
         for path, read in gets:
             r.add_get(BASE + path, self._read(read))
@@ -164,9 +164,11 @@ class Api:
             ("/sales-orders/{number}/reject", self.reject_sales_order, 200),
             ("/sales-orders/{number}/shipments", self.new_shipment, 201),
             ("/transfers", self.new_transfer, 201), ("/transfers/{number}/receipts", self.new_transfer_receipt, 201),
+            ("/webhooks", self.new_webhook, 201),
         ]
         for path, write, status in posts:
             r.add_post(BASE + path, self._write(write, status))
+        r.add_delete(f"{BASE}/webhooks/{{name}}", self.remove_webhook)
 
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(document())
@@ -450,6 +452,31 @@ class Api:
         lines = None if given is None else [
             stock.LineIn(_text(ln, "sku", limit=64), _amount(ln.get("qty"), "qty")) for ln in given]
         return lambda: stock.receive_transfer(self.uow, actor, number, lines)
+
+    # Webhooks (admins)
+
+    def webhooks(self, request: web.Request, actor: Actor) -> Any:
+        return {"items": webhooks.list_endpoints(self.uow, actor)}
+
+    def new_webhook(self, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+        name, url = _text(body, "name", limit=100), _text(body, "url", limit=500)
+        events = body.get("events")
+        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+            raise BadRequest("events must be a list of event names")
+        return lambda: webhooks.add_endpoint(self.uow, actor, name, url, events)
+
+    async def remove_webhook(self, request: web.Request) -> web.Response:
+        """DELETE /webhooks/{name}: the endpoint and its waiting deliveries are gone."""
+        entered = await self._enter(request)
+        if isinstance(entered, web.Response):
+            return entered
+        actor = entered.actor.with_channel("api")
+        try:
+            name = await asyncio.to_thread(webhooks.remove_endpoint, self.uow, actor, request.match_info["name"])
+        except DomainError as error:
+            status, text = self._refusal(error, language(request), read_only=True)
+            return web.Response(status=status, text=text, content_type="application/json")
+        return web.Response(text=dumps({"name": name}), content_type="application/json")
 
 
 def _no_constant(name: str) -> Any:

@@ -28,7 +28,7 @@ from core.services.replenishment import set_reorder_rule
 from core.services.stock import LineIn, issue_stock, receive_stock
 from core.services.webhooks import add_endpoint
 from core.uow import UnitOfWork
-from tests.e2e.api_client import Server, url_of
+from tests.e2e.api_client import Server, serve, url_of
 from tests.factories import Shop, make_shop
 
 
@@ -290,5 +290,35 @@ def test_an_order_approved_through_the_rest_api_reaches_the_integrator_from_the_
                 "sales_order.approved", order.body["number"], "api", "24.00")
             assert [(ln["sku"], ln["qty"]) for ln in event["data"]["lines"]] == [("RETRO-CLOCK", "2")]
         assert statuses(shop.uow) == [("sent", 1)]
+
+    asyncio.run(scenario())
+
+
+def test_admins_manage_webhooks_through_the_rest_api(shop: Shop) -> None:
+    admin = create_token(shop.uow, shop.admin, "ops-api", "admin").secret
+    manager = create_token(shop.uow, shop.admin, "manager-api", "manager").secret
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            hook = {"name": "online-shop", "url": "https://shop.example/hooks", "events": ["stock.low"]}
+            assert (await api.post("/webhooks", manager, hook)).status == 403
+            assert (await api.get("/webhooks", manager)).status == 403
+            made = await api.post("/webhooks", admin, hook)
+            assert (made.status, made.body["name"], made.body["events"]) == (201, "online-shop", ["stock.low"])
+            assert made.body["secret"].startswith("whsec_")
+            listed = await api.get("/webhooks", admin)
+            assert [(h["name"], h["url"], h["pending"]) for h in listed.body["items"]] == [
+                ("online-shop", "https://shop.example/hooks", 0)]
+            assert made.body["secret"] not in str(listed.body)
+            again = await api.post("/webhooks", admin, hook)
+            assert (again.status, again.body["error"]["code"]) == (409, "duplicate_code")
+            bad = await api.post("/webhooks", admin, {**hook, "name": "x", "url": "ftp://shop.example/"})
+            assert (bad.status, bad.body["error"]["code"]) == (422, "invalid_webhook")
+            assert "http" in bad.body["error"]["message"]
+            assert (await api.post("/webhooks", admin, {**hook, "name": "y", "events": "stock.low"})).status == 400
+            removed = await api.call("DELETE", "/webhooks/online-shop", admin)
+            assert (removed.status, removed.body) == (200, {"name": "online-shop"})
+            gone = await api.call("DELETE", "/webhooks/online-shop", admin)
+            assert (gone.status, gone.body["error"]["code"]) == (404, "unknown_webhook")
 
     asyncio.run(scenario())
