@@ -18,7 +18,7 @@ from bot.engine.engine import Engine
 from bot.engine.flow import Command, Flow
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
-from core.config import Config
+from core.config import Config, book_rules
 from core.db import create_db_engine
 from core.uow import UnitOfWork
 
@@ -61,11 +61,13 @@ def build_chat_engine(books: Books, flows: Sequence[Flow] | None = None,
                       commands: Sequence[Command] | None = None) -> Engine:
     """The conversation engine with every flow (or the ones given, for tests and benchmarks)."""
     config = books.config
+    rules = book_rules(config)
     texts = Texts(timezone=str(config.get("company", "timezone", "Asia/Shanghai")),
-                  currency=str(config.get("books", "currency", "CNY")))
+                  currency=str(config.get("books", "currency", "CNY")), undo_minutes=rules.undo_minutes)
     if flows is None:
         flows = default_flows(bot_username=str(config.get("telegram", "bot_username", "") or ""),
-                              public_url=str(config.get("server", "public_url", "http://127.0.0.1:8080")))
+                              public_url=str(config.get("server", "public_url", "http://127.0.0.1:8080")),
+                              rules=rules)
     return Engine(books.uow, texts, list(flows),
                   list(commands) if commands is not None else list(COMMANDS),
                   default_language=str(config.get("company", "language", "zh_CN")), fallback_flow="stock",
@@ -87,6 +89,7 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
     wecom = config.section("wecom")
     if str(wecom.get("corp_id", "") or ""):
         channels.append(WecomChannel(engine, WecomSettings.from_section(wecom), in_flight))
-    channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600))))
+    channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600)),
+                               book_rules(config).over_receipt_percent))
     return AppParts(config=config, books=books, engine=engine, in_flight=in_flight, channels=channels,
                     shutdown_timeout=float(config.get("server", "shutdown_timeout", 30)))

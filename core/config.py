@@ -7,14 +7,19 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "database": {"url": "sqlite:///jxc.db", "echo": False, "pool_size": 10},
-    "books": {"money_places": 2, "currency": "CNY"},
+    "books": {"money_places": 2, "currency": "CNY", "undo_minutes": 10, "stocktake_approval_value": "1000",
+              "over_receipt_percent": "5"},
     "company": {"name": "jxc", "timezone": "Asia/Shanghai", "language": "zh_CN"},
 }
+# Amounts that may be written as whole numbers in the file but as decimals in the environment (kept as text).
+DECIMAL_KEYS = frozenset({("books", "stocktake_approval_value"), ("books", "over_receipt_percent")})
 SECRET_WORDS = ("secret", "token", "password", "aes_key", "key")
 URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
@@ -48,6 +53,41 @@ class Config:
             name: {key: "***" if is_secret(key) else _without_password(value) for key, value in values.items()}
             for name, values in self.sections.items()
         }
+
+
+@dataclass(frozen=True)
+class BookRules:
+    """[books] rules the services take as parameters: how long a posting may be undone, the stocktake variance
+    value above which a manager approves, and how far a purchase receipt may exceed the ordered quantity."""
+
+    undo_window: timedelta = timedelta(minutes=10)
+    stocktake_approval_value: Decimal = Decimal(1000)
+    over_receipt_percent: Decimal = Decimal(5)
+
+    @property
+    def undo_minutes(self) -> int:
+        return int(self.undo_window.total_seconds() // 60)
+
+
+def book_rules(config: Config) -> BookRules:
+    """The [books] rules, checked: whole minutes of at least 1, amounts and percentages of at least 0."""
+    minutes = config.get("books", "undo_minutes", 10)
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
+        raise ConfigError(f"[books] undo_minutes must be a whole number of minutes, at least 1, not {minutes!r}")
+    return BookRules(timedelta(minutes=minutes),
+                     _non_negative(config, "stocktake_approval_value", "1000"),
+                     _non_negative(config, "over_receipt_percent", "5"))
+
+
+def _non_negative(config: Config, key: str, default: str) -> Decimal:
+    raw = config.get("books", key, default)
+    try:
+        value = Decimal(str(raw)) if not isinstance(raw, bool) else None
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or value < 0:
+        raise ConfigError(f"[books] {key} must be a number of at least 0, not {raw!r}")
+    return value
 
 
 def is_secret(key: str) -> bool:
@@ -96,7 +136,7 @@ def _apply_environment(merged: dict[str, dict[str, Any]], environ: Mapping[str, 
             continue
         section, key = parts
         current = merged.get(section, {}).get(key)
-        merged.setdefault(section, {})[key] = _coerce(raw, current, name)
+        merged.setdefault(section, {})[key] = raw if (section, key) in DECIMAL_KEYS else _coerce(raw, current, name)
 
 
 def _coerce(raw: str, current: Any, name: str) -> Any:

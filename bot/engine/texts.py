@@ -22,9 +22,11 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 class Texts:
     """Renders named templates in a language; one Jinja2 environment per language, built once."""
 
-    def __init__(self, root: Path = TEMPLATES, timezone: str = "Asia/Shanghai", currency: str = "CNY") -> None:
+    def __init__(self, root: Path = TEMPLATES, timezone: str = "Asia/Shanghai", currency: str = "CNY",
+                 undo_minutes: int = 10) -> None:
         self.zone = ZoneInfo(timezone)
         self.currency = currency
+        self.undo_minutes = undo_minutes  # [books] undo_minutes, said in every "a mistake? undo within..." line
         self._envs = {lang: self._environment(root / lang, lang) for lang in LANGUAGES}
 
     def render(self, lang: str, template: str, **values: Any) -> str:
@@ -49,6 +51,7 @@ class Texts:
         env.filters["money"] = lambda v: format_money(v, locale, self.currency)
         env.filters["price"] = lambda v: format_price(v, locale)
         env.filters["when"] = lambda v: format_when(v, locale, self.zone)
+        env.globals["undo_minutes"] = self.undo_minutes
         return env
 
 

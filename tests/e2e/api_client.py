@@ -59,11 +59,13 @@ def url_of(uow: UnitOfWork) -> str:
 
 
 @asynccontextmanager
-async def serve(uow: UnitOfWork, rate_per_minute: float = 0) -> AsyncIterator[Server]:
-    """The whole server built by the composition root on a random port, on the test's database."""
+async def serve(uow: UnitOfWork, rate_per_minute: float = 0,
+                books: dict[str, object] | None = None) -> AsyncIterator[Server]:
+    """The whole server built by the composition root on a random port, on the test's database; `books` adds
+    [books] settings."""
     config = Config(sections={"database": {"url": url_of(uow), "pool_size": 10},
                               "server": {"public_url": "http://127.0.0.1"},
-                              "api": {"rate_per_minute": rate_per_minute}})
+                              "api": {"rate_per_minute": rate_per_minute}, "books": books or {}})
     parts = build_app_parts(config)
     runner = make_runner(build_app(parts))
     await runner.setup()

@@ -314,3 +314,24 @@ def test_errors_are_json_with_the_domain_code_in_the_readers_language(shop: Shop
             assert (await limited.get("/warehouses", t["manager"])).status == 200
 
     asyncio.run(scenario())
+
+
+def test_the_configured_over_receipt_tolerance_holds_for_receipts_through_the_api(shop: Shop) -> None:
+    t = tokens(shop)
+
+    async def receive(books: dict[str, object], supplier: str) -> tuple[int, dict[str, object]]:
+        async with serve(shop.uow, books=books) as api:
+            await api.post("/suppliers", t["purchaser"], {"code": supplier, "name": supplier})
+            order = await api.post("/purchase-orders", t["purchaser"], {
+                "supplier": supplier, "warehouse": "MAIN", "lines": [{"sku": "LAMP", "qty": "10"}]})
+            got = await api.post(f"/purchase-orders/{order.body['number']}/receipts", t["warehouse"], {
+                "lines": [{"sku": "LAMP", "received": "12"}]})
+            return got.status, got.body
+
+    async def scenario() -> None:
+        refused = await receive({}, "USUAL")
+        assert (refused[0], refused[1]["error"]["code"]) == (422, "over_receipt"), refused  # type: ignore[index]
+        taken = await receive({"over_receipt_percent": 20}, "LENIENT")
+        assert (taken[0], taken[1]["status"]) == (201, "received"), taken
+
+    asyncio.run(scenario())
