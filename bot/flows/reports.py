@@ -141,7 +141,7 @@ class ReportFlow:
         notes = []
         if result.pages > 1:
             notes.append(ctx.text("report_truncated", rows=len(result.rows)))
-        if report_name in MONTHLY and not ctx.actor.can(Permission.SALES_VIEW_ALL) and report_name != "purchases":
+        if report_name in ("sales", "profit") and not ctx.actor.can(Permission.SALES_VIEW_ALL):
             notes.append(ctx.text("report_own_only"))
         replies = report_replies(result, ctx.texts, ctx.lang, page=page, next_page=f"{self.key}:n:{page + 1}",
                                  notes=notes, attachments=attachments)

@@ -101,6 +101,21 @@ def test_in_english_a_typed_line_runs_gross_profit_by_customer_at_once(golden: G
     assert chat.replies[1].image is not None and chat.replies[1].text == "📈 Gross profit (2026-03)"
 
 
+def test_every_report_on_the_menu_runs_for_a_manager_with_its_chart_and_file(golden: GoldenMonth) -> None:
+    chat = person(golden.uow, golden.shop.admin, "manager-1")
+    expected = {"毛利": "毛利合计：427.24", "采购汇总": "采购金额合计：508.00", "库存及金额": "金额合计：217.24",
+                "滞销库存": "📊 滞销库存", "应收账龄": "\n合计：94.00"}
+    for label, figure in expected.items():
+        chat.send("报表")
+        chat.press(chat.button(label))
+        if "哪个月" in chat.replies[0].text:
+            chat.send("2026-03")
+        texts = chat.press(chat.button("生成"))
+        assert figure in texts[0], texts[0]
+        assert png_size(chat.replies[1]) == (CHART_WIDTH_PX, CHART_HEIGHT_PX)
+        assert sheet_rows(chat.replies[2])[0][0]
+
+
 def test_filters_and_grouping_are_chosen_before_running(golden: GoldenMonth) -> None:
     chat = person(golden.uow, golden.shop.admin, "manager-1")
     chat.send("销售报表")
