@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from aiolimiter import AsyncLimiter
 from jinja2 import TemplateNotFound
 from sqlalchemy import exists, select, update
 
@@ -67,38 +66,74 @@ class Sender(Protocol):
     async def send(self, chat_id: str, replies: list[Reply]) -> None: ...
 
 
+class Bucket:
+    """A token bucket kept as one "theoretical arrival time" (GCRA): `rate` tokens a second, at most `burst` at once.
+    A caller reserves the next free moment and sleeps exactly until then, so concurrent callers queue in order and
+    nobody sleeps longer than needed, nor polls."""
+
+    __slots__ = ("interval", "tat", "tolerance")
+
+    def __init__(self, rate: float, burst: float = 1.0) -> None:
+        self.interval = 1.0 / rate
+        self.tolerance = max(burst - 1.0, 0.0) * self.interval
+        self.tat = 0.0
+
+    def reserve(self, now: float) -> float:
+        """Take the next token: how many seconds from `now` it may be used (0: at once)."""
+        tat = max(self.tat, now)
+        self.tat = tat + self.interval
+        return max(tat - self.tolerance - now, 0.0)
+
+    def idle(self, now: float) -> bool:
+        """Full again: forgetting this bucket changes nothing."""
+        return self.tat <= now
+
+
 @dataclass
 class Pace:
-    """How fast one channel may send: overall per second and per chat per `chat_period` seconds."""
+    """How fast one channel may send: overall per second (at most `overall_burst` at once) and `chat_rate` per chat
+    every `chat_period` seconds (that many at once)."""
 
     overall_per_second: float = 30.0
     chat_rate: float = 1.0
     chat_period: float = 1.0
-    _overall: AsyncLimiter | None = field(default=None, repr=False)
-    _chats: dict[str, AsyncLimiter] = field(default_factory=dict, repr=False)
+    overall_burst: float = 1.0
+    _overall: Bucket | None = field(default=None, repr=False)
+    _chats: dict[str, Bucket] = field(default_factory=dict, repr=False)
     _blocked_until: float = field(default=0.0, repr=False)
 
     async def wait(self, chat_id: str) -> None:
-        """Wait for a 429 block to pass, then for the chat's and the channel's turn."""
+        """Wait for the chat's turn, then for a 429 block to pass and the channel's turn."""
         loop = asyncio.get_running_loop()
-        while (left := self._blocked_until - loop.time()) > 0:
-            await asyncio.sleep(left)
         if self.chat_rate > 0:
             chat = self._chats.get(chat_id)
             if chat is None:
-                if len(self._chats) > 10_000:
-                    self._chats.clear()
-                chat = self._chats[chat_id] = AsyncLimiter(self.chat_rate, self.chat_period)
-            await chat.acquire()
-        if self.overall_per_second > 0:
+                if len(self._chats) >= 10_000:
+                    now = loop.time()
+                    self._chats = {k: b for k, b in self._chats.items() if not b.idle(now)}
+                chat = self._chats[chat_id] = Bucket(self.chat_rate / self.chat_period, self.chat_rate)
+            if delay := chat.reserve(loop.time()):
+                await asyncio.sleep(delay)
+        while True:
+            if (left := self._blocked_until - loop.time()) > 0:
+                await asyncio.sleep(left)
+                continue
+            if self.overall_per_second <= 0:
+                return
             if self._overall is None:
-                self._overall = AsyncLimiter(self.overall_per_second, 1)
-            await self._overall.acquire()
+                self._overall = Bucket(self.overall_per_second, self.overall_burst)
+            if delay := self._overall.reserve(loop.time()):
+                await asyncio.sleep(delay)
+                if self._blocked_until > loop.time():  # a 429 came meanwhile: take a new turn after it
+                    continue
+            return
 
     def block(self, seconds: float) -> None:
         """A 429 stops every send of the channel for `seconds`."""
         loop = asyncio.get_running_loop()
         self._blocked_until = max(self._blocked_until, loop.time() + seconds)
+        if self._overall is not None:
+            self._overall.tat = max(self._overall.tat, self._blocked_until)
 
 
 def telegram_pace(per_second: float = 30.0) -> Pace:
@@ -303,7 +338,7 @@ class Dispatcher:
     def __init__(
         self, uow: UnitOfWork, texts: Texts, senders: Mapping[str, Sender], *,
         paces: Mapping[str, Pace] | None = None, batch: int = 100, lease: timedelta = LEASE,
-        send_timeout: float = 15.0, max_attempts: int = MAX_ATTEMPTS, concurrency: int = 64,
+        send_timeout: float = 15.0, max_attempts: int = MAX_ATTEMPTS, concurrency: int = 16,
         clock: Callable[[], datetime] = _utcnow, mark_every: float = 0.02,
     ) -> None:
         self.uow = uow
@@ -320,6 +355,16 @@ class Dispatcher:
         self.clock = clock
         self.mark_every = mark_every
         self.stats = DrainStats()
+        self._sending: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    def _gate(self) -> asyncio.Semaphore:
+        """At most `concurrency` sends in flight across all batches (of this event loop): the pace decides when a
+        send may start, the gate only keeps the HTTP client's connection pool small (httpcore's pool does work per
+        request in proportion to its connections)."""
+        loop = asyncio.get_running_loop()
+        if self._sending is None or self._sending[0] is not loop:
+            self._sending = (loop, asyncio.Semaphore(self.concurrency))
+        return self._sending[1]
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it; returns how many rows were claimed (0: nothing due)."""
@@ -333,7 +378,6 @@ class Dispatcher:
         deadline = started + self.lease - timedelta(seconds=self.send_timeout)
         done: list[int] = []
         flushed = asyncio.Event()
-        gate = asyncio.Semaphore(self.concurrency)
 
         async def marker() -> None:
             while True:
@@ -349,13 +393,9 @@ class Dispatcher:
                 marked = await asyncio.to_thread(mark_sent, self.uow, token, ids, self.clock())
                 self.stats.sent += marked
 
-        async def one(message: Claimed) -> None:
-            async with gate:
-                await self._deliver(token, message, deadline, done)
-
         marking = asyncio.create_task(marker())
         try:
-            await asyncio.gather(*(one(m) for m in claimed))
+            await asyncio.gather(*(self._deliver(token, m, deadline, done) for m in claimed))
         finally:
             flushed.set()
             await marking
@@ -408,18 +448,19 @@ class Dispatcher:
         try:
             for channel, chat_id in message.chats:
                 pace = self.paces[channel]
-                await pace.wait(chat_id)
-                if self.clock() > deadline:  # the lease may run out while sending: give it back untried
-                    released = await asyncio.to_thread(release, self.uow, token, [message.id], self.clock())
-                    self.stats.released += released
-                    return
-                try:
-                    await asyncio.wait_for(self.senders[channel].send(chat_id, replies), self.send_timeout)
-                except RetryLater as error:
-                    pace.block(error.seconds)
-                    raise
-                except TimeoutError as error:
-                    raise TransientError(f"{channel}: timed out") from error
+                await pace.wait(chat_id)  # every claimed note reserves its turn at once; they go in claim order
+                async with self._gate():
+                    if self.clock() > deadline:  # the lease may run out while sending: give it back untried
+                        released = await asyncio.to_thread(release, self.uow, token, [message.id], self.clock())
+                        self.stats.released += released
+                        return
+                    try:
+                        await asyncio.wait_for(self.senders[channel].send(chat_id, replies), self.send_timeout)
+                    except RetryLater as error:
+                        pace.block(error.seconds)
+                        raise
+                    except TimeoutError as error:
+                        raise TransientError(f"{channel}: timed out") from error
         except RetryLater as error:
             await self._failed(token, message, f"429 {error}", retry_after=error.seconds)
         except TransientError as error:
