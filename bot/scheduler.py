@@ -32,6 +32,7 @@ from bot.backup import backup_database
 from bot.engine.texts import Texts
 from bot.report_delivery import deliver_saved_reports
 from core.models import Product, ReorderRule, SalesOrder, SchedulerLease, StockDocument, StockLevel, Warehouse
+from core.services.api_tokens import purge_idempotency_records
 from core.services.approvals import due_escalations, due_reminders
 from core.services.outbox import Note, employees_with_role, write_notes
 from core.uow import Tx, UnitOfWork
@@ -93,6 +94,7 @@ class SchedulerSettings:
     lease_seconds: float = 15.0
     renew_seconds: float = 5.0
     misfire_grace_seconds: int = 300
+    idempotency_days: float = 7.0  # [api] idempotency_days: stored Idempotency-Key answers kept this long
 
     @classmethod
     def from_config(cls, config: Any) -> SchedulerSettings:
@@ -112,6 +114,8 @@ class SchedulerSettings:
             lease_seconds=float(section.get("lease_seconds", defaults.lease_seconds)),
             renew_seconds=float(section.get("renew_seconds", defaults.renew_seconds)),
             misfire_grace_seconds=int(section.get("misfire_grace_seconds", defaults.misfire_grace_seconds)),
+            idempotency_days=float(config.get("api", "idempotency_days", defaults.idempotency_days)
+                                   if config is not None else defaults.idempotency_days),
         )
 
 
@@ -197,6 +201,11 @@ def saved_reports(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shanghai
     return deliver_saved_reports(uow, texts or Texts(timezone=timezone), now, timezone)
 
 
+def purge_idempotency(uow: UnitOfWork, now: datetime, days: float = 7.0) -> int:
+    """Nightly: forget API Idempotency-Key answers older than `days`; how many were forgotten."""
+    return purge_idempotency_records(uow, now - timedelta(days=days))
+
+
 def backup(database_url: str, backup_dir: str | Path, now: datetime, keep: int = 7) -> Path | None:
     """Tonight's copy of the database (bot.backup: SQLite online backup or pg_dump), keeping the newest `keep`
     files; a second run the same day keeps the first copy. None for an in-memory database."""
@@ -261,6 +270,11 @@ async def job_backup(runtime_id: str) -> None:
     await asyncio.to_thread(backup, runtime.database_url, s.backup_dir, runtime.clock(), s.backup_keep)
 
 
+async def job_purge_idempotency(runtime_id: str) -> None:
+    runtime = RUNTIMES[runtime_id]
+    await asyncio.to_thread(purge_idempotency, runtime.uow, runtime.clock(), runtime.settings.idempotency_days)
+
+
 def _at(time_text: str, zone: ZoneInfo) -> CronTrigger:
     hour, _, minute = time_text.partition(":")
     return CronTrigger(hour=int(hour), minute=int(minute or 0), timezone=zone)
@@ -277,6 +291,7 @@ def add_jobs(scheduler: AsyncIOScheduler, runtime_id: str, settings: SchedulerSe
     scheduler.add_job(job_low_stock_digest, _at(settings.digest_time, zone), id="low_stock_digest", **common)
     scheduler.add_job(job_daily_summary, _at(settings.daily_summary_time, zone), id="daily_summary", **common)
     scheduler.add_job(job_backup, _at(settings.backup_time, zone), id="backup", **common)
+    scheduler.add_job(job_purge_idempotency, _at(settings.backup_time, zone), id="purge_idempotency", **common)
     scheduler.add_job(job_saved_reports, IntervalTrigger(seconds=SAVED_REPORTS_SECONDS), id="saved_reports", **common)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import DuplicateCode, PermissionDenied, UnknownEmployee
@@ -202,3 +202,10 @@ def run_idempotent(
     if not hmac.compare_digest(stored.request_hash, request_hash):
         return Answer(422, "", replayed=True, conflict=True)
     return Answer(stored.status, stored.body, replayed=True)
+
+
+def purge_idempotency_records(uow: UnitOfWork, older_than: datetime) -> int:
+    """Forget the stored answers of Idempotency-Keys first used before `older_than` (a retry after that runs the
+    request again); how many were forgotten. A system job: no actor, no audit row."""
+    return uow.run(lambda tx: tx.conn.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < older_than)).rowcount)
