@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,8 @@ from typing import Any
 
 from bot.engine.replies import Attachment, Reply
 from bot.engine.texts import Texts
-from bot.reporting import render_png, render_table, render_xlsx, summary_values, write_report
+from bot.reporting import file_stem, render_png, render_table, render_xlsx, summary_values, write_report
+from bot.reporting import report_replies as chat_replies
 from core.errors import DomainError
 from core.permissions import Actor
 from core.services.outbox import Note, write_notes
@@ -29,33 +31,28 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EVENT = "saved_report"
 
 
-def file_stem(report: Report) -> str:
-    """An ASCII file name for a report: sales-2026-11, stock."""
-    stem = report.code.removeprefix("report.").replace("_", "-")
-    return f"{stem}-{report.period.label()}" if report.period else stem
-
-
 def summary(texts: Texts, lang: str, name: str, report: Report) -> str:
     """The saved report's name over the report's summary."""
     return texts.render(lang, "saved_report_run", name=name,
                         summary=texts.render(lang, "report_summary", **summary_values(report, texts, lang)))
 
 
-def report_replies(texts: Texts, lang: str, name: str, report: Report, fmt: str = "all") -> list[Reply]:
-    """The replies of a run: 'text' (summary and the first rows), 'png' (summary with the chart), 'xlsx' (summary
-    with the spreadsheet) or 'all' (summary with the chart, then the spreadsheet)."""
+def report_replies(texts: Texts, lang: str, name: str, report: Report, fmt: str = "all",
+                   notes: Sequence[str] = ()) -> list[Reply]:
+    """The replies of a run: 'all' as an ad-hoc report in chat (bot.reporting.report_replies: summary with a page
+    of the table, the chart, the spreadsheet) under the saved report's name; for a delivery 'text' (summary and the
+    first rows), 'png' (summary with the chart) or 'xlsx' (summary with the spreadsheet)."""
+    if fmt == "all":
+        first, *rest = chat_replies(report, texts, lang, notes=notes)
+        return [replace(first, text=f"📌 {name}\n{first.text}"), *rest]
     text = summary(texts, lang, name, report)
     if fmt == "text":
         table = render_table(replace(report, rows=report.rows[:TEXT_ROWS]), texts, lang)
         return [Reply(text + "\n\n" + table)]
     stem = file_stem(report)
-    image = Attachment(f"{stem}.png", render_png(report, texts, lang), "image/png") if fmt in ("png", "all") else None
-    sheet = Attachment(f"{stem}.xlsx", render_xlsx(report, texts, lang), XLSX) if fmt in ("xlsx", "all") else None
     if fmt == "png":
-        return [Reply(text, image=image)]
-    if fmt == "xlsx":
-        return [Reply(text, file=sheet)]
-    return [Reply(text, image=image), Reply(texts.render(lang, "saved_report_file", name=name), file=sheet)]
+        return [Reply(text, image=Attachment(f"{stem}.png", render_png(report, texts, lang), "image/png"))]
+    return [Reply(text, file=Attachment(f"{stem}.xlsx", render_xlsx(report, texts, lang), XLSX))]
 
 
 # ---- the scheduled job ---------------------------------------------------------------------------------------------
@@ -125,7 +122,7 @@ def cmd_saved_report(books: Any, args: Any) -> int:
     lang = args.lang or actor.language or str(books.config.get("company", "language", "zh_CN"))
     out = args.out
     if out is None and args.format != "text":
-        out = Path(f"report-{file_stem(run.report)}.{args.format}")
+        out = Path(f"{file_stem(run.report)}.{args.format}")
     rendered = write_report(run.report, texts, lang, args.format, out)
     if isinstance(rendered, str) and args.out is None:
         print(f"{run.saved.name}\n{rendered}")

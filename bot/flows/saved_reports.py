@@ -155,7 +155,9 @@ class SavedReportsFlow:
                                    page_size=ROWS)
         except DomainError as error:
             return Step([refusal(ctx, error)])
-        return Step(report_replies(ctx.texts, ctx.lang, run.saved.name, run.report))
+        own = run.report.code in ("report.sales", "report.profit") and not ctx.actor.can(Permission.SALES_VIEW_ALL)
+        notes = [ctx.text("report_own_only")] if own else []
+        return Step(report_replies(ctx.texts, ctx.lang, run.saved.name, run.report, notes=notes))
 
     def _confirm_delete(self, ctx: Context, report_id: int) -> Step:
         ctx.actor.require(Permission.REPORT_MANAGE)

@@ -59,9 +59,10 @@ def test_a_manager_builds_a_saved_report_with_buttons_and_runs_it_in_chinese(boo
     replies = chat.press(chat.button("立即运行"))
     assert replies[0].startswith("📌 ACME 月报\n📊 销售汇总（2026-11）")
     assert "销售额合计：180.00" in replies[0]
-    image, sheet = chat.replies[0].image, chat.replies[1].file
-    assert image is not None and image.content.startswith(b"\x89PNG") and image.name == "sales-2026-11.png"
-    assert sheet is not None and sheet.name == "sales-2026-11.xlsx"
+    assert "RETRO-CLOCK" in replies[0] and "TEA-CUP" in replies[0]  # a page of the table, as ad-hoc reports
+    image, sheet = chat.replies[1].image, chat.replies[2].file
+    assert image is not None and image.content.startswith(b"\x89PNG") and image.name == "report-sales-2026-11.png"
+    assert sheet is not None and sheet.name == "report-sales-2026-11.xlsx"
     rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
     assert rows[1][0] == "RETRO-CLOCK" and D(str(rows[-1][3])) == D("180.00")
     listed = chat.send("我的报表")[0]
@@ -85,7 +86,7 @@ def test_the_same_dialogue_in_english_and_a_salesperson_sees_only_their_customer
     assert "Total Revenue: 205.00" in manager_view
     seller = chat_as(books, "sales-1", "503", "en")
     own = seller.send("saved customers")[0]
-    assert "Total Revenue: 180.00" in own and "ZETA" not in own
+    assert "Total Revenue: 180.00" in own and "ZETA" not in own and "(Your own customers only.)" in own
     assert "New report" not in seller.send("saved")[0]
     assert "not allowed" in seller.send("saved new")[0]
 

@@ -95,7 +95,8 @@ def test_the_dispatcher_sends_the_summary_with_the_chart_or_the_spreadsheet(book
     assert "销售额合计：180.00" in chart.text and "ZETA" not in chart.text
     assert chart.image is not None and chart.image.content.startswith(b"\x89PNG") and chart.file is None
     sheet = sent["3002"]
-    assert sheet.text.startswith("📌 margin") and sheet.file is not None and sheet.file.name == "profit-2026-10.xlsx"
+    assert sheet.text.startswith("📌 margin") and sheet.file is not None
+    assert sheet.file.name == "report-profit-2026-10.xlsx"
     rows = list(load_workbook(io.BytesIO(sheet.file.content)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
     assert rows[0][:2] == ("Product", "Product name") and rows[1][0] == "RETRO-CLOCK"
     assert saved_reports(books.uow, MORNING + timedelta(hours=3), SHANGHAI, TEXTS) == 0
