@@ -238,8 +238,9 @@ class TelegramChannel:
 
     async def _with_file(self, inbound: Inbound, update: Update) -> Inbound:
         """The document's bytes, downloaded through the Bot API (getFile, then the file URL), in the inbound.
-        Over `max_file_bytes` (declared, or as downloaded) the file is left out and the flow says it was too big;
-        a failed download raises TelegramError and the update is not recorded."""
+        Over `max_file_bytes` (declared, or as downloaded) or refused by the Bot API, the file is left out and the
+        flow says it was too big; a network failure raises TelegramError: the update is not recorded, and the
+        webhook's 502 makes Telegram send it again."""
         assert update.message is not None and update.message.document is not None
         document = update.message.document
         cap = self.settings.max_file_bytes
@@ -249,10 +250,9 @@ class TelegramChannel:
             return inbound
         try:
             file = await self.app.bot.get_file(document.file_id)
-        except BadRequest as error:
-            if "too big" in error.message.lower():  # the Bot API serves at most 20 MB
-                return inbound
-            raise
+        except BadRequest as error:  # "file is too big" (over the Bot API's 20 MB): asking again will not help
+            log.warning("telegram: %s not downloaded: %s", inbound.file_name, error.message)
+            return inbound
         if file.file_size is not None and file.file_size > cap:
             return inbound
         content = await file.download_as_bytearray()

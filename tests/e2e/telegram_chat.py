@@ -123,13 +123,14 @@ class TelegramChat:
         """A text message; with `update_id` given twice, the second delivery must change nothing and say nothing."""
         return self._exchange(message_update(self._id(update_id), self.user_id, text))
 
-    def press(self, data: str) -> list[str]:
-        """Press the inline button whose callback_data is `data` (on the message that showed it, when sent)."""
+    def press(self, data: str, update_id: int | None = None) -> list[str]:
+        """Press the inline button whose callback_data is `data` (on the message that showed it, when sent); with
+        `update_id` given twice, the second delivery must change nothing and say nothing."""
         shown = self._message_with(data)
         message = {"message_id": 1, "date": int(time.time()), "text": "…"} if shown is None else {
             "message_id": shown.message_id, "date": int(time.time()), "text": shown.text}
         message |= {"chat": {"id": self.chat_id, "type": "private"}, "from": BOT}
-        update_id = self._id(None)
+        update_id = self._id(update_id)
         query_id = f"cq{update_id}"
         texts = self._exchange({"update_id": update_id, "callback_query": {
             "id": query_id, "chat_instance": f"ci{self.chat_id}", "data": data, "message": message,

@@ -34,7 +34,7 @@ from core.services.replenishment import set_reorder_rule
 from core.services.sales import SalesLineIn, create_sales_order, get_sales_order, submit_sales_order
 from core.services.stock import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
-from tests.e2e.fake_telegram import message_update
+from tests.e2e.fake_telegram import document_update, message_update
 from tests.e2e.telegram_chat import TelegramChat, TelegramStack, doc_no, reply_of
 from tests.factories import Shop
 from tests.integration.chat_shop import books_clean, on_hand, open_shop, rows
@@ -457,6 +457,15 @@ def test_an_update_delivered_twice_even_at_once_posts_once_and_is_answered_once(
     assert len(issued) == 1 and issued[0].startswith(f"Issued {doc_no('IS', 1)}")
     assert on_hand(uow, "TEA-CUP") == D(98)
     assert count(uow, InboxMessage) == len(worker.transcript()), "one inbox row per distinct update"
+
+    number = below_floor_order(uow, shop, 4)
+    boss = tg.person(uow, shop.admin, "manager-1", EN)
+    boss.send("approvals")
+    approve = boss.button("Approve")
+    assert boss.press(approve, update_id=4_200_003) == [f"Approved {number}. The document is now approved."]
+    assert boss.press(approve, update_id=4_200_003) == [], "the redelivered tap is ignored, not refused"
+    assert count(uow, ApprovalDecision) == 1
+    assert level(uow, "RETRO-CLOCK") == (D(30), D(4))
     assert books_clean(uow)
 
 
@@ -539,3 +548,22 @@ def test_a_file_over_the_size_cap_is_refused_with_a_clear_message_and_nothing_im
         small = xlsx([HEADER, ["TINY-ONE", "小商品", "Tiny", 1, 2, 1]])
         assert boss.send_file("small.xlsx", small) == ["Imported 1 products."]
         assert count(uow, Product) == products + 1
+
+
+def test_a_file_that_cannot_be_downloaded_now_is_not_recorded_and_its_redelivery_is_imported(
+    tg: TelegramStack, uow: UnitOfWork, shop: Shop
+) -> None:
+    boss = tg.person(uow, shop.admin, "system", EN)
+    boss.send("import products")
+    inbox = count(uow, InboxMessage)
+    content = xlsx([HEADER, ["LATE-ONE", "迟到", "Late", 1, 2, 1]])
+    update = document_update(4_300_001, boss.user_id, tg.fake.add_file(content), "late.xlsx", len(content))
+    tg.fake.down = True
+    assert tg.post(update) == 502, "Telegram is asked to send it again"
+    tg.fake.down = False
+    assert count(uow, InboxMessage) == inbox and count(uow, Product) == 3
+    sent = len(boss.transcript())
+    assert tg.post(update) == 200
+    assert [c.text for c in boss.transcript()[sent:]] == ["Imported 1 products."]
+    assert tg.post(update) == 200 and len(boss.transcript()) == sent + 1, "a third delivery is a duplicate"
+    assert count(uow, Product) == 4
