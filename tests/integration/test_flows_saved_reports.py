@@ -107,6 +107,12 @@ def test_bad_input_changes_nothing_and_the_dialogue_goes_on(books: Books) -> Non
     assert "已有名为「TAKEN」的报表" in chat.send("TAKEN")[0]
     assert "不能与内置报表同名" in chat.send("sales")[0]
     assert (saved_count(books), audit_count(books)) == before
+    assert chat.send("取消") == ["已取消。"]
+    assert saved_count(books) == 1  # cancelled at the name: nothing saved
+    chat.send("我的报表 新建")
+    chat.press(chat.button("库存及金额"))
+    chat.press(chat.button("下一步"))
+    chat.send("仓库=main")
     assert "已保存报表「主仓库存」" in chat.send("主仓库存")[0]
     assert saved_count(books) == 2
     stale = chat.press("sr:k.sales")  # a button from the finished dialogue: just the list

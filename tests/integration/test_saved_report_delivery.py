@@ -136,3 +136,13 @@ def test_jxc_report_takes_a_saved_reports_name_and_runs_it_as_the_employee_given
     assert main(["--config", str(config), "report", "margin", "--as", "sales-1"]) == 2  # no profit for sales
     assert main(["--config", str(config), "report", "nothing-saved"]) == 2
     assert "unknown_saved_report" in capsys.readouterr().err
+
+
+def test_a_text_delivery_carries_the_summary_and_the_table_without_attachments(books: Books) -> None:
+    schedule_report(books.uow, books.shop.manager, "客户销售", ["manager-1"], "daily", "08:00", fmt="text")
+    saved_reports(books.uow, MORNING + timedelta(days=1), SHANGHAI, TEXTS)
+    [payload] = [p for r, _, p in notes(books) if r == books.shop.manager.employee_id]
+    text = str(payload["text"])
+    assert text.startswith("📌 客户销售\n📊 销售汇总（2026-12）") and "没有数据" in text  # December: nothing yet
+    assert payload["image"] is None and payload["file"] is None
+
