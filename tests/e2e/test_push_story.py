@@ -87,6 +87,7 @@ class Server:
     process: subprocess.Popen[str]
     url: str
     holder: str
+    err: Path
 
     def webhook(self, update: dict[str, Any]) -> None:
         answer = requests.post(f"{self.url}/telegram/webhook", json=update, timeout=10,
@@ -103,6 +104,9 @@ class Server:
         """The scheduler's run-now entry point: the job is due now, and its clock says `at`."""
         answer = requests.post(f"{self.url}/test/run-now", json={"job": job, "at": at.isoformat()}, timeout=10)
         assert answer.status_code == 200, answer.text
+
+    def log(self) -> str:
+        return self.err.read_text(errors="replace") if self.err.exists() else ""
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -132,7 +136,7 @@ def start_server(name: str, config_path: Path, fired_log: Path, tmp_path: Path) 
     assert process.stdout is not None
     line = process.stdout.readline().split()
     assert line[:1] == ["serving"], f"{name} did not start: {(tmp_path / f'{name}.err').read_text()[-2000:]}"
-    return Server(name, process, f"http://127.0.0.1:{line[1]}", line[2])
+    return Server(name, process, f"http://127.0.0.1:{line[1]}", line[2], tmp_path / f"{name}.err")
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 20, what: str = "") -> None:
@@ -189,7 +193,10 @@ def test_a_wecom_manager_approves_a_telegram_sellers_order_and_the_digest_comes_
         def seller_says(update: dict[str, Any]) -> list[str]:
             before = len(tg.texts(SELLER))
             first.webhook(update)
-            settled(lambda: len(tg.texts(SELLER)), before)
+            try:
+                settled(lambda: len(tg.texts(SELLER)), before, timeout=30)
+            except AssertionError as error:
+                raise AssertionError(f"{error}; the server said: {first.log()[-3000:]}") from None
             return tg.texts(SELLER)[before:]
 
         def press(label: str) -> list[str]:
