@@ -308,3 +308,26 @@ def test_inactive_recipients_get_nothing(books: Books) -> None:
     schedule_report(uow, shop.manager, "daily", ["finance-1"], "daily", "08:00")
     uow.run(lambda tx: tx.session.execute(update(Employee).where(Employee.name == "finance-1").values(active=False)))
     assert due_schedules(uow, datetime(2026, 11, 28, 12, 0, tzinfo=UTC), SHANGHAI) == []
+
+
+def test_two_managers_saving_the_same_names_at_once_get_each_name_once_and_a_clear_refusal(books: Books) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [f"race {n}" for n in range(12)]
+
+    def save_all(who: str) -> list[str]:
+        actor = books.shop.manager if who == "manager" else books.shop.admin
+        outcomes = []
+        for name in names:
+            try:
+                save_report(books.uow, actor, name, by_product())
+                outcomes.append("saved")
+            except DuplicateReportName:
+                outcomes.append("duplicate")
+        return outcomes
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(save_all, ["manager", "admin"])
+    assert all({a, b} == {"saved", "duplicate"} for a, b in zip(first, second, strict=True))
+    stored = books.uow.read(lambda tx: sorted(tx.session.scalars(select(SavedReport.name))))
+    assert stored == sorted(names)
