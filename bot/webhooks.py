@@ -33,7 +33,7 @@ from bot.delivery import MAX_BACKOFF, backoff
 from core.models import WebhookDelivery, WebhookEndpoint
 from core.services.outbox import Note, employees_with_role, write_notes
 from core.services.people import SYSTEM_NAME
-from core.services.webhooks import EVENTS, SETTLE, dead_alert, has_endpoints, tail
+from core.services.webhooks import EVENTS, SETTLE, dead_alert, has_endpoints, purge_sent, tail
 from core.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ LEASE = timedelta(seconds=60)
 TIMEOUT = 10.0
 RETRIED_STATUSES = frozenset({408, 425, 429})
 USER_AGENT = "jxc-webhooks/1"
+KEEP_SENT = timedelta(days=7)
+PURGE_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ class WebhookDispatcher:
 
     def __init__(self, uow: UnitOfWork, *, batch: int = 50, lease: timedelta = LEASE, timeout: float = TIMEOUT,
                  max_attempts: int = MAX_ATTEMPTS, concurrency: int = 16, settle: timedelta = SETTLE,
-                 clock: Callable[[], datetime] = _utcnow,
+                 clock: Callable[[], datetime] = _utcnow, keep_sent: timedelta = KEEP_SENT,
                  backoff_of: Callable[[int], timedelta] = backoff) -> None:
         self.uow = uow
         self.batch = batch
@@ -201,6 +203,8 @@ class WebhookDispatcher:
         self.settle = settle
         self.clock = clock
         self.backoff_of = backoff_of
+        self.keep_sent = keep_sent
+        self._purged_at: datetime | None = None
         self.stats = WebhookStats()
         self._http: aiohttp.ClientSession | None = None
 
@@ -230,6 +234,14 @@ class WebhookDispatcher:
         await asyncio.gather(*(one(d) for d in claimed))
         return len(claimed)
 
+    async def purge(self) -> int:
+        """Forget sent deliveries older than `keep_sent`, at most once every PURGE_EVERY; returns rows deleted."""
+        now = self.clock()
+        if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
+            return 0
+        self._purged_at = now
+        return await asyncio.to_thread(purge_sent, self.uow, now - self.keep_sent)
+
     async def drain(self) -> int:
         """Deliver until nothing more is due now; returns deliveries claimed."""
         total = 0
@@ -241,6 +253,7 @@ class WebhookDispatcher:
         """Deliver until `stop` is set, looking again every `idle` seconds when nothing is due."""
         while not stop.is_set():
             try:
+                await self.purge()
                 claimed = await self.run_once()
             except Exception:  # a database or network hiccup must not end delivery
                 log.exception("webhooks: a delivery round failed")
@@ -302,7 +315,8 @@ async def running(dispatcher: WebhookDispatcher, idle: float) -> AsyncIterator[W
 
 
 def build_webhooks(uow: UnitOfWork, config: Any = None) -> WebhookDispatcher:
-    """A dispatcher from [webhooks]: batch, timeout_seconds, max_attempts, lease_seconds, settle_seconds."""
+    """A dispatcher from [webhooks]: batch, timeout_seconds, max_attempts, lease_seconds, settle_seconds,
+    keep_sent_days."""
 
     def setting(key: str, default: Any) -> Any:
         return config.get("webhooks", key, default) if config is not None else default
@@ -311,7 +325,8 @@ def build_webhooks(uow: UnitOfWork, config: Any = None) -> WebhookDispatcher:
         uow, batch=int(setting("batch", 50)), timeout=float(setting("timeout_seconds", TIMEOUT)),
         max_attempts=int(setting("max_attempts", MAX_ATTEMPTS)),
         lease=timedelta(seconds=float(setting("lease_seconds", LEASE.total_seconds()))),
-        settle=timedelta(seconds=float(setting("settle_seconds", SETTLE.total_seconds()))))
+        settle=timedelta(seconds=float(setting("settle_seconds", SETTLE.total_seconds()))),
+        keep_sent=timedelta(days=float(setting("keep_sent_days", KEEP_SENT.days))))
 
 
 def webhooks_context(uow: UnitOfWork, config: Any) -> Callable[[Any], AsyncIterator[None]]:

@@ -175,6 +175,17 @@ def tail(uow: UnitOfWork, now: datetime | None = None, *, settle: timedelta = SE
     return uow.run(work)
 
 
+def purge_sent(uow: UnitOfWork, before: datetime) -> int:
+    """Forget deliveries sent before `before` (dead ones stay for the admins); returns rows deleted."""
+
+    def work(tx: Tx) -> int:
+        result = tx.session.execute(
+            delete(WebhookDelivery).where(WebhookDelivery.status == "sent", WebhookDelivery.sent_at < before))
+        return int(getattr(result, "rowcount", 0))
+
+    return uow.run(work)
+
+
 def has_endpoints(uow: UnitOfWork) -> bool:
     """True when some endpoint is active (dispatchers skip their work otherwise)."""
     return uow.read(lambda tx: tx.session.scalar(
@@ -363,4 +374,4 @@ def dead_alert(endpoint: str, delivery_id: int, event_type: str, attempts: int, 
 
 
 __all__ = ["EVENTS", "IssuedWebhook", "WebhookView", "add_endpoint", "dead_alert", "emit", "emit_low_stock",
-           "emit_many", "has_endpoints", "list_endpoints", "remove_endpoint", "tail"]
+           "emit_many", "has_endpoints", "list_endpoints", "purge_sent", "remove_endpoint", "tail"]

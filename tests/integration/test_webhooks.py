@@ -21,7 +21,7 @@ from core.services.purchasing import PurchaseLineIn, create_purchase_order, subm
 from core.services.replenishment import set_reorder_rule
 from core.services.sales import SalesLineIn, create_sales_order, submit_sales_order
 from core.services.stock import LineIn, issue_stock, receive_stock
-from core.services.webhooks import add_endpoint, emit, list_endpoints, remove_endpoint, tail
+from core.services.webhooks import add_endpoint, emit, list_endpoints, purge_sent, remove_endpoint, tail
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 
@@ -243,3 +243,17 @@ def test_dispatchers_claim_disjoint_deliveries_and_a_dead_process_s_claims_are_t
     assert sorted(d.id for d in taken_over) == sorted(d.id for b in batches[1:] for d in b)
     assert {d.attempts for d in taken_over} == {2}
     assert mark_sent(shop.uow, "b", [d.id for d in batches[1]], now) == 0  # the dead process's late mark is void
+
+
+def test_sent_deliveries_are_forgotten_after_a_while_and_never_enqueued_again(shop: Shop) -> None:
+    add_endpoint(shop.uow, shop.admin, "erp", "https://erp.example/", ["stock.changed"])
+    for qty in (1, 2):
+        receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("TEA-CUP", qty, "3.3")])
+    assert tail(shop.uow, settle=NOW) == 2
+    now = shop.uow.read(lambda tx: tx.now) + timedelta(seconds=1)
+    first, _still_sending = claim(shop.uow, "a", now)
+    assert mark_sent(shop.uow, "a", [first.id], now) == 1
+    assert purge_sent(shop.uow, now) == 0
+    assert purge_sent(shop.uow, now + timedelta(days=7)) == 1
+    assert tail(shop.uow, settle=NOW) == 0
+    assert [p["moves"][0]["qty"] for _, _, p in deliveries(shop.uow)] == ["2"]  # the one still sending stays
