@@ -23,7 +23,9 @@ from core.db import create_db_engine
 from core.models import Conversation, StockDocument, StockMove
 from core.services.dashboard import read_dashboard
 from core.services.people import create_employee, load_actor
+from core.services.replenishment import set_reorder_rule
 from core.services.reports import Period, Report
+from core.services.sales import SalesLineIn, create_sales_order, submit_sales_order
 from tests.conftest import _require_pg, fresh_schema
 from tests.integration.chat_shop import TEXTS, person, rows
 from tests.integration.test_golden_month import GoldenMonth, trade_a_golden_month
@@ -215,3 +217,25 @@ def test_the_dashboard_service_gives_the_golden_figures_in_one_statement(golden:
     assert (seller.sales_month, seller.profit_month, seller.stock_value) == (D(0), None, None)
     buyer = read_dashboard(golden.uow, load_actor(golden.uow, "purchaser-1"), today=date(2026, 3, 22))
     assert (buyer.sales_month, buyer.stock_value) == (None, D("217.24"))
+
+
+def test_the_dashboard_counts_low_stock_in_the_readers_warehouses_and_approvals_waiting_for_them(
+    golden: GoldenMonth,
+) -> None:
+    """Last in the module: it adds a reorder rule and an order waiting for a manager to the golden month."""
+    shop = golden.shop
+    set_reorder_rule(golden.uow, shop.manager, "TEA-CUP", "MAIN", 30, 60)  # MAIN has 19 cups
+    set_reorder_rule(golden.uow, shop.manager, "RETRO-CLOCK", "NORTH", 2, 10)  # NORTH has 5 clocks: enough
+    order = create_sales_order(golden.uow, shop.sales, "ACME", "MAIN", [SalesLineIn("RETRO-CLOCK", 1, "10")])
+    assert submit_sales_order(golden.uow, shop.sales, order.number).status == "pending_approval"  # floor is 18
+
+    def board(name: str) -> tuple[int, int]:
+        found = read_dashboard(golden.uow, load_actor(golden.uow, name), today=date(2026, 3, 28))
+        return found.low_stock, found.pending_approvals
+
+    assert board("manager-1") == (1, 1)
+    assert board("sales-1") == (1, 0), "the author does not approve their own order"
+    assert board("warehouse-1") == (1, 0), "MAIN's worker sees MAIN's low stock"
+    assert board("north-1") == (0, 0), "NORTH's worker sees only NORTH"
+    line = person(golden.uow, shop.admin, "manager-1").send("看板")[0]
+    assert line.endswith("低库存 1 项；待审批 1 件")
