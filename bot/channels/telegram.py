@@ -29,6 +29,7 @@ from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Reply
+from core.services.accounts import actor_for_account
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -244,6 +245,10 @@ class TelegramChannel:
         assert update.message is not None and update.message.document is not None
         document = update.message.document
         cap = self.settings.max_file_bytes
+        bound = await asyncio.to_thread(self.engine.uow.read,
+                                        lambda tx: actor_for_account(tx, CHANNEL, inbound.user_id) is not None)
+        if not bound:  # strangers get the binding prompt only: their files are not fetched, nor stored
+            return inbound
         if document.file_size is not None and document.file_size > cap:
             log.info("telegram: %s (%d bytes) over the %d byte cap, not downloaded", inbound.file_name,
                      document.file_size, cap)

@@ -14,6 +14,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from bot.engine.replies import Attachment
 from core.models import (
     ApprovalDecision,
     InboxMessage,
@@ -567,3 +568,31 @@ def test_a_file_that_cannot_be_downloaded_now_is_not_recorded_and_its_redelivery
     assert [c.text for c in boss.transcript()[sent:]] == ["Imported 1 products."]
     assert tg.post(update) == 200 and len(boss.transcript()) == sent + 1, "a third delivery is a duplicate"
     assert count(uow, Product) == 4
+
+
+def test_the_transcript_keeps_split_texts_photos_and_files_as_the_person_receives_them(
+    tg: TelegramStack, uow: UnitOfWork, shop: Shop
+) -> None:
+    worker = tg.person(uow, shop.admin, "warehouse-1")
+    texts = worker.send("longtest")  # a test-only flow of the stack: 150 long lines with a button, a photo, a file
+    assert len(texts) == 6 and all(len(t) <= 4096 for t in texts[:4])
+    assert [r.buttons != () for r in worker.replies] == [False, False, False, True, False, False]
+    photo, document = worker.replies[4:]
+    assert photo.image is not None and document.file is not None
+    assert (photo.text, photo.image.name, photo.image.content) == ("月报 chart", "chart.png", b"\x89PNG fake")
+    assert (document.text, document.file) == (
+        "对账单", Attachment("statement.csv", b"sku,qty\nRETRO-CLOCK,12\n", document.file.mime))
+    assert worker.press(worker.button("OK")) == ["ok"]
+
+
+def test_a_stranger_sending_a_file_gets_the_binding_prompt_and_the_file_is_neither_fetched_nor_stored(
+    tg: TelegramStack, uow: UnitOfWork, shop: Shop
+) -> None:
+    stranger = tg.chat()
+    content = xlsx([HEADER, ["SNEAKY", "偷偷", "Sneaky", 1, 2, 1]])
+    replies = stranger.send_file("catalogue.xlsx", content, caption="import products")
+    assert len(replies) == 1 and replies[0].startswith("你还没有绑定员工账号")
+    assert not [c for c in tg.fake.calls if c.method in ("getFile", "download")]
+    stored = uow.read(lambda tx: [m.payload for m in tx.session.scalars(select(InboxMessage))])
+    assert [(p["file_name"], p["file_content_b64"]) for p in stored] == [("catalogue.xlsx", None)]
+    assert count(uow, Product) == 3
