@@ -21,12 +21,17 @@ from bot.engine.replies import Reply
 from bot.reporting import CHART_HEIGHT_PX, CHART_WIDTH_PX, XLSX_MIME, report_replies
 from core.db import create_db_engine
 from core.models import Conversation, StockDocument, StockMove
+from core.permissions import Actor
+from core.services.catalog import NewProduct, create_product
 from core.services.dashboard import read_dashboard
 from core.services.people import create_employee, load_actor
 from core.services.replenishment import set_reorder_rule
 from core.services.reports import Period, Report
 from core.services.sales import SalesLineIn, create_sales_order, submit_sales_order
+from core.services.stock import LineIn, receive_stock
+from core.uow import UnitOfWork
 from tests.conftest import _require_pg, fresh_schema
+from tests.factories import make_shop
 from tests.integration.chat_shop import TEXTS, person, rows
 from tests.integration.test_golden_month import GoldenMonth, trade_a_golden_month
 
@@ -239,3 +244,21 @@ def test_the_dashboard_counts_low_stock_in_the_readers_warehouses_and_approvals_
     assert board("north-1") == (0, 0), "NORTH's worker sees only NORTH"
     line = person(golden.uow, shop.admin, "manager-1").send("看板")[0]
     assert line.endswith("低库存 1 项；待审批 1 件")
+
+
+def test_a_long_report_in_chat_pages_with_a_button_and_sends_the_files_once(uow: UnitOfWork, admin: Actor) -> None:
+    make_shop(uow, admin)
+    for n in range(1, 26):
+        create_product(uow, admin, NewProduct(f"MUG-{n:02d}", f"马克杯{n:02d}", purchase_price="2"))
+    receive_stock(uow, admin, "MAIN", [LineIn(f"MUG-{n:02d}", n, "2") for n in range(1, 26)])
+    chat = person(uow, admin, "manager-1")
+    chat.send("报表")
+    chat.press(chat.button("滞销库存"))
+    first = chat.press(chat.button("生成"))
+    assert len(first) == 3 and "第 1/2 页" in first[0] and "MUG-06" in first[0] and "MUG-05" not in first[0]
+    assert len(sheet_rows(chat.replies[2])) == 27, "the file has all 25 products, the header and the totals"
+    second = chat.press(chat.button("下一页"))
+    assert len(second) == 1 and chat.replies[0].image is None and chat.replies[0].file is None
+    assert "第 2/2 页" in second[0] and "MUG-01" in second[0] and "MUG-06" not in second[0]  # most valuable first
+    assert "在库数量合计：325" in second[0] and not chat.replies[0].buttons
+    assert chat.send("取消") == ["当前没有进行中的操作。"], "the last page ends the conversation"
