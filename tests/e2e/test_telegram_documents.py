@@ -596,3 +596,30 @@ def test_a_stranger_sending_a_file_gets_the_binding_prompt_and_the_file_is_neith
     stored = uow.read(lambda tx: [m.payload for m in tx.session.scalars(select(InboxMessage))])
     assert [(p["file_name"], p["file_content_b64"]) for p in stored] == [("catalogue.xlsx", None)]
     assert count(uow, Product) == 3
+
+
+@BOTH
+def test_a_file_sent_in_the_middle_of_other_dialogues_is_answered_and_changes_nothing(
+    tg: TelegramStack, uow: UnitOfWork, shop: Shop, lang: str
+) -> None:
+    zh = lang == ZH
+    content = xlsx([HEADER, ["STRAY", "误发", "Stray", 1, 2, 1]])
+    seller = tg.person(uow, shop.admin, "sales-1", lang)
+    assert seller.send_file("stray.xlsx", content)[0].startswith("没听懂" if zh else "I did not understand")
+    seller.send("开单 acme" if zh else "so acme")
+    seller.press(seller.button("MAIN"))
+    seller.send("TEA-CUP 2")
+    buyer = tg.person(uow, shop.admin, "purchaser-1", lang)
+    buyer.send("采购单 acme" if zh else "po acme")
+    worker = tg.person(uow, shop.admin, "warehouse-1", lang)
+    worker.send("盘点 MAIN" if zh else "count MAIN")
+    before = rows(uow, *POSTINGS, PurchaseOrder, Product, StocktakeLine)
+    assert seller.send_file("stray.xlsx", content)[0].endswith(
+        "请继续输入一行，或点「完成」。" if zh else "Send another line, or tap Done."), "the step's prompt again"
+    assert buyer.send_file("stray.xlsx", content) == [
+        "新建采购单。供应商是哪家？请输入供应商名称或编码的一部分：" if zh else
+        "New purchase order. Which supplier? Type part of its name or code:"]
+    assert worker.send_file("stray.xlsx", content)[0].startswith(
+        "请发送「SKU 数量 [单位]」" if zh else 'Send "SKU qty [unit]"')
+    assert rows(uow, *POSTINGS, PurchaseOrder, Product, StocktakeLine) == before
+    assert "2. LAMP" in seller.send("LAMP 1")[0], "the order goes on"
