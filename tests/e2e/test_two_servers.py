@@ -161,15 +161,24 @@ async def webhook(http: aiohttp.ClientSession, server: Process, update: dict[str
         return response.status
 
 
-async def replies(fake: FakeTelegram, before: int, count: int = 1) -> list[str]:
-    """The texts sent to the seller after the first `before`, once at least `count` have come."""
-    for _ in range(200):
-        texts = fake.texts(SELLER)[before:]
-        if len(texts) >= count:
-            await asyncio.sleep(0.2)  # and nothing more straggles in
-            return fake.texts(SELLER)[before:]
+async def exchange(http: aiohttp.ClientSession, uow: UnitOfWork, fake: FakeTelegram, server: Process,
+                   update: dict[str, Any]) -> list[str]:
+    """Post one update to `server`; once its replies are marked sent, the texts the seller got for it."""
+    before = len(fake.texts(SELLER))
+    assert await webhook(http, server, update) == 200
+    await replied(uow, update["update_id"])
+    return fake.texts(SELLER)[before:]
+
+
+async def replied(uow: UnitOfWork, update_id: int) -> None:
+    """Wait until the update's replies were all sent (its inbox row is marked replied)."""
+    query = select(InboxMessage.status).where(InboxMessage.channel == "telegram",
+                                              InboxMessage.external_id == str(update_id))
+    for _ in range(400):
+        if uow.read(lambda tx: tx.session.scalar(query)) == "replied":
+            return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"no reply to the seller after {before}: {fake.texts(SELLER)}")
+    raise AssertionError(f"update {update_id} was never answered")
 
 
 def button_of(fake: FakeTelegram, label: str) -> str:
@@ -235,31 +244,24 @@ def test_one_conversation_goes_on_alternately_through_two_server_processes(
 
                 # Telegram: the same person, each update to the other process; the last one to both at once.
                 ids = iter(range(5_000_000, 5_001_000))
-                assert await webhook(http, a, message_update(next(ids), SELLER, f"/start {invite}")) == 200
-                seen = len(await replies(fake, 0))
-                assert await webhook(http, b, message_update(next(ids), SELLER, "开单 ACME")) == 200
-                answer = await replies(fake, seen)
-                seen += len(answer)
+                say = message_update
+                await exchange(http, uow, fake, a, say(next(ids), SELLER, f"/start {invite}"))
+                answer = await exchange(http, uow, fake, b, say(next(ids), SELLER, "开单 ACME"))
                 assert "从哪个仓库发货" in answer[0], answer
-                assert await webhook(http, a, button_update(next(ids), SELLER, button_of(fake, "MAIN"))) == 200
-                seen += len(await replies(fake, seen))
-                assert await webhook(http, b, message_update(next(ids), SELLER, "LAMP 0")) == 200
-                answer = await replies(fake, seen)
-                seen += len(answer)
+                await exchange(http, uow, fake, a, button_update(next(ids), SELLER, button_of(fake, "MAIN")))
+                answer = await exchange(http, uow, fake, b, say(next(ids), SELLER, "LAMP 0"))
                 assert "不能为 0" in answer[0], "a bad line is explained and the state is kept"
-                assert await webhook(http, a, message_update(next(ids), SELLER, "RETRO-CLOCK 1 箱")) == 200
-                answer = await replies(fake, seen)
-                seen += len(answer)
+                answer = await exchange(http, uow, fake, a, say(next(ids), SELLER, "RETRO-CLOCK 1 箱"))
                 assert "1. RETRO-CLOCK 复古闹钟 × 12 @ 25.00 = ¥300.00" in answer[0], answer
-                assert await webhook(http, b, button_update(next(ids), SELLER, button_of(fake, "完成"))) == 200
-                answer = await replies(fake, seen)
-                seen += len(answer)
+                answer = await exchange(http, uow, fake, b, button_update(next(ids), SELLER, button_of(fake, "完成")))
                 assert answer[0].startswith("请确认销售单：") and "¥300.00" in answer[0], answer
                 submit = button_update(next(ids), SELLER, button_of(fake, "提交"))
-                orders_before = orders(uow)
+                orders_before, seen = orders(uow), len(fake.texts(SELLER))
                 statuses = await asyncio.gather(webhook(http, a, submit), webhook(http, b, submit))
                 assert statuses == [200, 200]
-                answer = await replies(fake, seen)
+                await replied(uow, submit["update_id"])
+                await asyncio.sleep(1)  # time enough for a second answer, were there one
+                answer = fake.texts(SELLER)[seen:]
                 assert len(answer) == 1 and "已审批，库存已预留" in answer[0], answer
                 assert orders(uow) == orders_before + 1, "the update posted to both processes made one order"
                 telegram_number = re.search(r"SO-\d{4}-\d{6}", answer[0])[0]  # type: ignore[index]
