@@ -95,7 +95,7 @@ class ReportFlow:
         state = {**state, "filters": dict(state.get("filters") or {})}
         if kind == "r" and value in CHAT_REPORTS:
             _require(ctx.actor, value)
-            return self._ask(ctx, {"report": value, "filters": {}})
+            return self._ask(ctx, {"report": value, "filters": {}, "period": state.get("period")})
         if kind == "p" and value in PERIOD_WORDS:
             state["period"] = _named_month(value, _today(ctx)).label()
         elif kind == "b" and value in GROUPINGS.get(state.get("report") or "", ()):

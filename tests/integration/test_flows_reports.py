@@ -123,6 +123,13 @@ def test_every_report_on_the_menu_runs_for_a_manager_with_its_chart_and_file(gol
         assert sheet_rows(chat.replies[2])[0][0]
 
 
+def test_a_month_typed_before_the_report_is_kept_when_the_report_is_tapped(golden: GoldenMonth) -> None:
+    chat = person(golden.uow, golden.shop.admin, "manager-1")
+    assert chat.send("报表 2026-03")[0].startswith("要看哪个报表？")
+    assert chat.press(chat.button("采购汇总"))[0].startswith("采购汇总（2026-03），按供应商汇总。")
+    assert "采购金额合计：508.00" in chat.press(chat.button("生成"))[0]
+
+
 def test_filters_and_grouping_are_chosen_before_running(golden: GoldenMonth) -> None:
     chat = person(golden.uow, golden.shop.admin, "manager-1")
     chat.send("销售报表")
