@@ -37,7 +37,10 @@ class StockDocument(Base):
     channel: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    __table_args__ = (Index("ix_stock_document_source", "source_type", "source_id"),)
+    __table_args__ = (
+        Index("ix_stock_document_source", "source_type", "source_id"),
+        Index("ix_stock_document_kind_created_at", "kind", "created_at"),  # a period's issues (replenishment)
+    )
 
 
 class StockMove(Base):

@@ -233,9 +233,13 @@ def draft_purchase_orders(
 
 
 def _below_minimum(tx: Tx, warehouse_id: int | None, rule_ids: Sequence[int] | None = None) -> Any:
-    """One statement: rules below their minimum with demand, open orders and the quantity, in scaled integers."""
+    """One statement: rules below their minimum with demand, open orders and the quantity, in scaled integers.
+
+    The rules below their minimum are found first (one pass over the rules, each looking up its level by the
+    level's unique key) and materialised; only those few look up their product, supplier, open orders and their
+    demand (an index range per position over the last DEMAND_DAYS: ix_stock_move_product_warehouse_id)."""
     since = tx.now - timedelta(days=DEMAND_DAYS)
-    rule_filter: list[ColumnElement[bool]] = [ReorderRule.active.is_(True), Product.active.is_(True)]
+    rule_filter: list[ColumnElement[bool]] = [ReorderRule.active.is_(True)]
     if warehouse_id is not None:
         rule_filter.append(ReorderRule.warehouse_id == warehouse_id)
     if rule_ids is not None:
@@ -245,12 +249,11 @@ def _below_minimum(tx: Tx, warehouse_id: int | None, rule_ids: Sequence[int] | N
         select(ReorderRule.id.label("rule_id"), ReorderRule.product_id, ReorderRule.warehouse_id,
                ReorderRule.supplier_id, ReorderRule.lead_time_days, _raw(ReorderRule.minimum).label("minimum"),
                _raw(ReorderRule.maximum).label("maximum"), _raw(ReorderRule.pack_size).label("pack_size"),
-               available.label("available"), Product.sku, Product.name_zh, Product.name_en)
-        .join(Product, Product.id == ReorderRule.product_id)
+               available.label("available"))
         .outerjoin(StockLevel, and_(StockLevel.product_id == ReorderRule.product_id,
                                     StockLevel.warehouse_id == ReorderRule.warehouse_id))
         .where(*rule_filter, available < _raw(ReorderRule.minimum))
-        .subquery("candidates")
+        .cte("candidates").prefix_with("MATERIALIZED")  # filter first: neither database inlines it then
     )
     first_id = (
         select(StockMove.id).where(StockMove.created_at >= since - LONGEST_TRANSACTION)
@@ -266,28 +269,33 @@ def _below_minimum(tx: Tx, warehouse_id: int | None, rule_ids: Sequence[int] | N
         .group_by(PurchaseOrder.warehouse_id, PurchaseOrderLine.product_id)
         .subquery("on_order")
     )
+    demand_documents = select(StockDocument.id).where(  # the period's issues and shipments, from an index range
+        StockDocument.kind.in_(DEMAND_KINDS), StockDocument.created_at >= since - LONGEST_TRANSACTION)
     c = candidates.c
     demand = (
         select(cast(-func.sum(_raw(StockMove.qty)), BigInteger))
-        .join(StockDocument, StockDocument.id == StockMove.document_id)
         .where(StockMove.product_id == c.product_id, StockMove.warehouse_id == c.warehouse_id,
                StockMove.id >= first_id, StockMove.created_at >= since, _raw(StockMove.qty) < 0,
-               StockDocument.kind.in_(DEMAND_KINDS))
+               # IS TRUE keeps it a subquery both databases hash once, not a join redone for every position
+               StockMove.document_id.in_(demand_documents).is_(True))
         .scalar_subquery()
     )
     lead_time = func.coalesce(c.lead_time_days, Supplier.lead_time_days, DEFAULT_LEAD_TIME_DAYS)
-    return (
-        select(c.rule_id, c.product_id, c.sku, c.name_zh, c.name_en, c.warehouse_id,
+    suggestions = (
+        select(c.rule_id, c.product_id, Product.sku, Product.name_zh, Product.name_en, c.warehouse_id,
                Warehouse.code.label("warehouse"), c.supplier_id, Supplier.code.label("supplier_code"),
                Supplier.name.label("supplier_name"), c.lead_time_days.label("rule_lead_time"),
                lead_time.label("lead_time"), c.available, c.minimum, c.maximum, c.pack_size,
                func.coalesce(on_order.c.open_qty, 0).label("open_qty"), func.coalesce(demand, 0).label("out_qty"))
         .select_from(candidates)
+        .join(Product, Product.id == c.product_id)
         .join(Warehouse, Warehouse.id == c.warehouse_id)
         .outerjoin(Supplier, Supplier.id == c.supplier_id)
         .outerjoin(on_order, and_(on_order.c.product_id == c.product_id, on_order.c.warehouse_id == c.warehouse_id))
-        .order_by(Warehouse.code, c.sku)
+        .where(Product.active.is_(True))
+        .cte("suggestions").prefix_with("MATERIALIZED")  # sorted apart: else SQLite walks every product by SKU
     )
+    return select(*suggestions.c).order_by(suggestions.c.warehouse, suggestions.c.sku)
 
 
 def _raw(column: Any) -> Any:
