@@ -192,7 +192,7 @@ class WebhookDispatcher:
 
     def __init__(self, uow: UnitOfWork, *, batch: int = 50, lease: timedelta = LEASE, timeout: float = TIMEOUT,
                  max_attempts: int = MAX_ATTEMPTS, concurrency: int = 16, settle: timedelta = SETTLE,
-                 clock: Callable[[], datetime] = _utcnow, keep_sent: timedelta = KEEP_SENT,
+                 clock: Callable[[], datetime] = _utcnow, keep_sent: timedelta = KEEP_SENT, mark_every: float = 0.02,
                  backoff_of: Callable[[int], timedelta] = backoff) -> None:
         self.uow = uow
         self.batch = batch
@@ -204,6 +204,7 @@ class WebhookDispatcher:
         self.clock = clock
         self.backoff_of = backoff_of
         self.keep_sent = keep_sent
+        self.mark_every = mark_every
         self._purged_at: datetime | None = None
         self.stats = WebhookStats()
         self._http: aiohttp.ClientSession | None = None
@@ -217,7 +218,8 @@ class WebhookDispatcher:
         """Tail the books, then claim one batch and POST it; returns how many deliveries were claimed."""
         if not await asyncio.to_thread(has_endpoints, self.uow):
             return 0
-        self.stats.enqueued += await asyncio.to_thread(tail, self.uow, self.clock(), settle=self.settle)
+        enqueued = await asyncio.to_thread(tail, self.uow, self.clock(), settle=self.settle)
+        self.stats.enqueued += enqueued
         token = secrets.token_hex(16)
         claimed = await asyncio.to_thread(claim, self.uow, token, self.clock(), limit=self.batch, lease=self.lease)
         if not claimed:
@@ -226,12 +228,34 @@ class WebhookDispatcher:
         if self._http is None:
             self._http = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
         gate = asyncio.Semaphore(self.concurrency)
+        done: list[int] = []  # answered 2xx, to be marked sent (every few milliseconds, in one statement)
+        finished = asyncio.Event()
+
+        async def flush() -> None:
+            if done:
+                ids = list(done)
+                done.clear()
+                marked = await asyncio.to_thread(mark_sent, self.uow, token, ids, self.clock())
+                self.stats.sent += marked
+
+        async def marker() -> None:
+            while not finished.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(finished.wait(), self.mark_every)
+                await flush()
 
         async def one(due: Due) -> None:
             async with gate:
-                await self._deliver(token, due)
+                if await self._deliver(token, due):
+                    done.append(due.id)
 
-        await asyncio.gather(*(one(d) for d in claimed))
+        marking = asyncio.create_task(marker())
+        try:
+            await asyncio.gather(*(one(d) for d in claimed))
+        finally:
+            finished.set()
+            await marking
+            await flush()
         return len(claimed)
 
     async def purge(self) -> int:
@@ -262,7 +286,8 @@ class WebhookDispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), idle)
 
-    async def _deliver(self, token: str, due: Due) -> None:
+    async def _deliver(self, token: str, due: Due) -> bool:
+        """POST once; true on a 2xx, else the failure is recorded (retry or dead) and false."""
         try:
             await self._post(due)
         except Failed as failure:
@@ -275,8 +300,8 @@ class WebhookDispatcher:
                             due.attempts, failure)
             elif status:
                 self.stats.retried += 1
-        else:
-            self.stats.sent += await asyncio.to_thread(mark_sent, self.uow, token, [due.id], self.clock())
+            return False
+        return True
 
     async def _post(self, due: Due) -> None:
         assert self._http is not None

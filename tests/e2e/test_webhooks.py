@@ -135,6 +135,7 @@ def test_every_event_is_delivered_exactly_once_signed_after_a_500_and_a_429_with
             finally:
                 await dispatcher.close()
             assert statuses(shop.uow) == [("sent", 3)] * 3
+            assert (dispatcher.stats.sent, dispatcher.stats.retried, dispatcher.stats.dead) == (3, 6, 0)
             assert all(r.verified for r in receiver.received) and len(receiver.received) == 9
             accepted = receiver.accepted()
             assert sorted((b["event"], b["data"].get("number") or b["data"]["sku"]) for b in accepted) == sorted([
