@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 
 from benchmarks.common import Backend, Database, add_products, database, interleaved, median, timed
-from core.services.reports import Filters, Period, Report, sales_report
+from core.services.reports import PG_WORK_MEM, Filters, Period, Report, sales_report
 
 ORDERS = 100_000
 LINES_PER_ORDER = 10
@@ -96,6 +96,7 @@ def load(db: Database) -> float:
     add_products(db, "RPT", PRODUCTS)
     dialect = db.engine.dialect.name
     with db.engine.begin() as connection:
+        _skip_key_checks(connection)
         first_product = int(connection.execute(text("SELECT MIN(id) FROM product WHERE sku LIKE 'RPT-%'")).scalar_one())
         warehouse = db.warehouse_id("MAIN")
         customer = _customer(connection)
@@ -109,6 +110,15 @@ def load(db: Database) -> float:
         connection.execute(text("ANALYZE"))
         connection.commit()
     return time.perf_counter() - started
+
+
+def _skip_key_checks(connection: Connection) -> None:
+    """On PostgreSQL, as a superuser, skip the per-row foreign-key triggers for this load (the rows are consistent
+    by construction): they were most of its time. Elsewhere nothing changes."""
+    if connection.dialect.name != "postgresql":
+        return
+    if connection.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
 
 
 def _customer(connection: Connection) -> int:
@@ -128,6 +138,8 @@ def raw(db: Database) -> list[tuple[object, ...]]:
         params = {"start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)}
         if db.engine.dialect.name == "sqlite":
             params = {k: v.strftime("%Y-%m-%d %H:%M:%S.%f") for k, v in params.items()}  # type: ignore[misc]
+        else:  # the memory the report gives itself for hashing
+            connection.execute(text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
         return [tuple(r) for r in connection.execute(text(RAW_SQL.format(month=_month(db.engine.dialect.name))),
                                                      params)]
 
@@ -140,11 +152,27 @@ def run(backend: Backend) -> tuple[float, float, float, float]:
         assert len(ours.rows) == len(theirs), (len(ours.rows), len(theirs))
         assert ours.total("revenue") == sum(Decimal(int(r[4])) for r in theirs) / 10_000
         assert [(r[0], r[1]) for r in ours.rows] == [(r[0], r[1]) for r in theirs]
-        report_times, raw_times = interleaved(ROUNDS, lambda: timed(lambda: report(db)), lambda: timed(lambda: raw(db)))
+        cpu: list[float] = []
+
+        def report_timed() -> float:
+            started = time.process_time()
+            seconds = timed(lambda: report(db))
+            cpu.append(time.process_time() - started)
+            return seconds
+
+        report_times, raw_times = interleaved(ROUNDS, report_timed, lambda: timed(lambda: raw(db)))
         ours_s, raw_s = median(report_times), median(raw_times)
         print(f"[{backend.name}] sales by month and product, {len(ours.rows):,} groups, revenue "
-              f"{ours.total('revenue'):,.2f}: report {ours_s:.3f}s, raw GROUP BY {raw_s:.3f}s (median of {ROUNDS})")
+              f"{ours.total('revenue'):,.2f}: report {ours_s:.3f}s, raw GROUP BY {raw_s:.3f}s (median of {ROUNDS}; "
+              f"report {_seconds(report_times)}, raw {_seconds(raw_times)})")
+        if backend.name == "sqlite":  # SQLite runs in this process: its CPU time is the query's own work
+            print(f"[{backend.name}] report CPU time {median(cpu):.3f}s (median; {_seconds(cpu)}): wall time "
+                  f"above it is waiting for a core on a shared machine")
         return seconds, ours_s, raw_s, ours_s / raw_s
+
+
+def _seconds(values: list[float]) -> str:
+    return " ".join(f"{v:.3f}" for v in values)
 
 
 def main(backends: Sequence[Backend]) -> None:
