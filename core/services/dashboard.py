@@ -117,12 +117,12 @@ def _low_stock(actor: Actor) -> Any:
     when every role that lets them see stock is limited to its warehouses)."""
     available = func.coalesce(type_coerce(StockLevel.on_hand, BigInteger), 0) \
         - func.coalesce(type_coerce(StockLevel.reserved, BigInteger), 0)
+    inactive = select(Product.id).where(Product.active.is_(False))  # few; a join costs a lookup per rule
     statement = (
         select(func.count(ReorderRule.id))
-        .join(Product, Product.id == ReorderRule.product_id)
         .outerjoin(StockLevel, and_(StockLevel.product_id == ReorderRule.product_id,
                                     StockLevel.warehouse_id == ReorderRule.warehouse_id))
-        .where(ReorderRule.active.is_(True), Product.active.is_(True),
+        .where(ReorderRule.active.is_(True), ReorderRule.product_id.not_in(inactive),
                available < type_coerce(ReorderRule.minimum, BigInteger))
     )
     if _warehouse_scoped(actor):
