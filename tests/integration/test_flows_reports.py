@@ -158,6 +158,10 @@ def test_a_malformed_month_or_word_gets_a_clear_answer_and_the_dialogue_stays_wh
     assert chat.send("supplier:NORTHWIND") == ["Sales cannot be filtered by supplier.",
                                                chat.replies[1].text]
     assert "Filters: Warehouse MAIN." in chat.replies[1].text, "the earlier filter stays, the refused one is not added"
+    chat.send("warehouse:NOWHERE")
+    refused = chat.press(chat.button("Run"))
+    assert len(refused) == 1 and "NOWHERE" in refused[0] and chat.replies[0].image is None
+    assert chat.send("warehouse MAIN")[0].startswith("Sales (2026-03), by product."), "the dialogue goes on"
     zh = person(golden.uow, golden.shop.admin, "manager-1")
     assert zh.send("报表 销售 13/2026")[0].startswith("「13/2026」不是有效的月份")
     assert zh.send("报表 销售 2026-00")[0] == \
