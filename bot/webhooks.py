@@ -146,6 +146,22 @@ def mark_sent(uow: UnitOfWork, token: str, ids: Sequence[int], now: datetime) ->
     return uow.run(work)
 
 
+def release(uow: UnitOfWork, token: str, ids: Sequence[int], now: datetime) -> int:
+    """Give rows back untried (the attempt is not counted): too little of the lease was left to POST them."""
+    if not ids:
+        return 0
+
+    def work(tx: Tx) -> int:
+        result = tx.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(list(ids)), WebhookDelivery.status == "sending",
+                   WebhookDelivery.claim_token == token)
+            .values(status="pending", next_attempt_at=now, claim_token="", attempts=WebhookDelivery.attempts - 1))
+        return int(getattr(result, "rowcount", 0))
+
+    return uow.run(work)
+
+
 def mark_failed(uow: UnitOfWork, token: str, due: Due, error: str, now: datetime, *,
                 retry_after: float | None = None, permanent: bool = False, max_attempts: int = MAX_ATTEMPTS,
                 backoff_of: Callable[[int], timedelta] = backoff) -> str:
@@ -221,7 +237,8 @@ class WebhookDispatcher:
         enqueued = await asyncio.to_thread(tail, self.uow, self.clock(), settle=self.settle)
         self.stats.enqueued += enqueued
         token = secrets.token_hex(16)
-        claimed = await asyncio.to_thread(claim, self.uow, token, self.clock(), limit=self.batch, lease=self.lease)
+        started = self.clock()
+        claimed = await asyncio.to_thread(claim, self.uow, token, started, limit=self.batch, lease=self.lease)
         if not claimed:
             return 0
         self.stats.claimed += len(claimed)
@@ -244,9 +261,13 @@ class WebhookDispatcher:
                     await asyncio.wait_for(finished.wait(), self.mark_every)
                 await flush()
 
+        deadline = started + self.lease - timedelta(seconds=self.timeout)
+
         async def one(due: Due) -> None:
             async with gate:
-                if await self._deliver(token, due):
+                if self.clock() > deadline:  # the lease could run out mid-POST: another process may take it
+                    await asyncio.to_thread(release, self.uow, token, [due.id], self.clock())
+                elif await self._deliver(token, due):
                     done.append(due.id)
 
         marking = asyncio.create_task(marker())
@@ -407,4 +428,4 @@ def add_webhook_command(sub: Any) -> None:
 
 
 __all__ = ["Due", "WebhookDispatcher", "add_webhook_command", "body_of", "build_webhooks", "claim", "mark_failed",
-           "mark_sent", "retry_after_seconds", "running", "sign", "verify", "webhooks_context"]
+           "mark_sent", "release", "retry_after_seconds", "running", "sign", "verify", "webhooks_context"]

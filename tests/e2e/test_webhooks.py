@@ -54,6 +54,7 @@ class Receiver:
     script: Callable[[int], tuple[int, dict[str, str]]] = lambda attempt: (200, {})
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    delay: float = 0.0
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
@@ -61,6 +62,7 @@ class Receiver:
         ok = verify(self.secret, request.headers.get("X-Jxc-Timestamp", ""), body,
                     request.headers.get("X-Jxc-Signature", ""))
         attempt = sum(1 for r in self.received if r.delivery == delivery) + 1
+        await asyncio.sleep(self.delay)
         status, headers = self.script(attempt) if ok else (401, {})
         self.received.append(Received(delivery, request.headers.get("X-Jxc-Event", ""), body, ok, status))
         return web.Response(status=status, headers=headers, text="ok" if status < 300 else "no")
@@ -321,5 +323,28 @@ def test_admins_manage_webhooks_through_the_rest_api(shop: Shop) -> None:
             assert (removed.status, removed.body) == (200, {"name": "online-shop"})
             gone = await api.call("DELETE", "/webhooks/online-shop", admin)
             assert (gone.status, gone.body["error"]["code"]) == (404, "unknown_webhook")
+
+    asyncio.run(scenario())
+
+
+def test_deliveries_too_late_in_the_lease_are_given_back_untried_instead_of_racing_another_process(shop: Shop) -> None:
+    receiver = Receiver(delay=2.0)
+
+    async def scenario() -> None:
+        async with receiving(receiver):
+            receiver.secret = add_endpoint(shop.uow, shop.admin, "slow", receiver.url, ["stock.changed"]).secret
+            for qty in (1, 2, 3):
+                receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("TEA-CUP", qty, "3.3")])
+            dispatcher = WebhookDispatcher(shop.uow, settle=timedelta(0), lease=timedelta(seconds=4), timeout=2.5,
+                                           concurrency=1)
+            try:
+                assert await dispatcher.run_once() == 3
+                assert sorted(statuses(shop.uow)) == [("pending", 0), ("pending", 0), ("sent", 1)]
+                await dispatcher.drain()  # 2 claimed: 1 sent, 1 given back again; then the last one
+            finally:
+                await dispatcher.close()
+        assert statuses(shop.uow) == [("sent", 1)] * 3
+        assert sorted(r.delivery for r in receiver.received) == sorted({r.delivery for r in receiver.received})
+        assert len(receiver.received) == 3
 
     asyncio.run(scenario())
