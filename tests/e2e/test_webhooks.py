@@ -18,6 +18,8 @@ from sqlalchemy import select
 
 from bot.cli import main as jxc
 from bot.composition import build_app_parts
+from bot.delivery import render
+from bot.engine.texts import Texts
 from bot.server import build_app, make_runner
 from bot.webhooks import WebhookDispatcher, sign, verify
 from core.config import Config
@@ -206,6 +208,7 @@ def test_a_delivery_is_dead_after_the_bound_and_the_admins_are_alerted(shop: Sho
             select(Notification).where(Notification.event_type == "webhook_dead"))])
         assert [(who, p["endpoint"], p["event_type"], p["attempts"], p["error"]) for who, p in alerts] == [
             (shop.admin.employee_id, "online-shop", "stock.changed", 3, "HTTP 503")]
+        assert render(Texts(), "zh_CN", "webhook_dead", alerts[0][1]).text.startswith("🚨 Webhook「online-shop」")
 
     asyncio.run(scenario())
 
