@@ -243,6 +243,9 @@ def test_by_month_over_several_months_shows_only_months_with_sales_cut_at_the_pe
                             by=("month", "product"))
     assert sum(r[4] for r in after_the_10th.rows) == after_the_10th.total("revenue") == D("352.00")
     assert {r[0] for r in after_the_10th.rows} == {"2026-03"}
+    twenty_years = report(golden, "manager", "sales", period=parse_period(None, "2007-04-01", "2027-03-31"),
+                          by=("month",))  # the most months a report takes: 240
+    assert twenty_years.rows == (("2026-03", D(35), D("712.00")),)
 
 
 def test_ageing_agrees_with_the_open_balances_of_the_money_module(golden: GoldenMonth) -> None:
