@@ -118,10 +118,12 @@ def test_help_lists_sales_approval_and_admin_commands_by_role(uow: UnitOfWork, s
     menu = seller.send("帮助")[0]
     assert "· 开单 [客户]：新建销售单" in menu and "· 客户 名称：" in menu
     assert "审批" not in menu and "缺货" not in menu and "邀请" not in menu and "发货" not in menu
+    assert "· 报表：" in menu and "看板" in menu and "· 我的报表：" in menu and "导入" not in menu
     boss = chat_of(uow, shop.admin, "manager-1", "2001", "en")
     menu = boss.send("help")[0]
     assert "· approvals: documents waiting for you" in menu and "· lowstock: " in menu
     assert "· ship SO-NUMBER: ship all or line by line" in menu
-    assert "invite" not in menu
+    assert "invite" not in menu and "· report: " in menu and "dashboard" in menu and "import" not in menu
     owner = chat_of(uow, shop.admin, "system", "9001", "en")
-    assert "· invite NAME ROLE: a one-time invite code" in owner.send("help")[0]
+    menu = owner.send("help")[0]
+    assert "· invite NAME ROLE: a one-time invite code" in menu and "· import products|customers|" in menu
