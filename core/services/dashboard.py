@@ -26,7 +26,7 @@ from core.models import (
     StockMove,
 )
 from core.permissions import ROLE_PERMISSIONS, WAREHOUSE_SCOPED_ROLES, Actor, Permission
-from core.services.money import _bills, _line_amount
+from core.services.money import bills, line_amount
 from core.uow import Tx, UnitOfWork
 
 HUNDRED = Decimal(100)
@@ -92,7 +92,7 @@ def read_dashboard(uow: UnitOfWork, actor: Actor, *, timezone: str = "UTC", toda
 
 def _sales(tx: Tx, actor: Actor, own_only: bool, day_start: datetime, bounds: tuple[datetime, datetime]) -> Any:
     """One aggregate over the month's billing ledger rows: revenue and cost of the month and of today."""
-    revenue = -_line_amount(StockMove.qty, SalesOrderLine.unit_price, tx.money_places)
+    revenue = -line_amount(StockMove.qty, SalesOrderLine.unit_price, tx.money_places)
     cost = -type_coerce(StockMove.value, BigInteger)
     today = StockMove.created_at >= day_start
     statement = (
@@ -102,7 +102,7 @@ def _sales(tx: Tx, actor: Actor, own_only: bool, day_start: datetime, bounds: tu
         .select_from(StockMove)
         .join(StockDocument, StockDocument.id == StockMove.document_id)
         .join(SalesOrderLine, SalesOrderLine.id == StockMove.source_line_id)
-        .where(_bills("customer"), StockMove.qty != 0,
+        .where(bills("customer"), StockMove.qty != 0,
                StockMove.created_at >= bounds[0], StockMove.created_at < bounds[1])
     )
     if own_only:

@@ -328,7 +328,7 @@ def gross_profit(
         statement = (
             select(key.label("key"), label.label("label"),
                    type_coerce(func.sum(-type_coerce(StockMove.qty, BigInteger)), Qty()).label("qty"),
-                   _money_sum(-_line_amount(StockMove.qty, SalesOrderLine.unit_price, tx.money_places))
+                   _money_sum(-line_amount(StockMove.qty, SalesOrderLine.unit_price, tx.money_places))
                    .label("revenue"),
                    _money_sum(-type_coerce(StockMove.value, BigInteger)).label("cost"))
             .select_from(StockMove)
@@ -364,7 +364,7 @@ def open_balance(tx: Tx, partner_kind: str, partner_id: int) -> Decimal:
     return owed - paid
 
 
-def _line_amount(qty: Any, price: Any, places: int) -> Any:
+def line_amount(qty: Any, price: Any, places: int) -> Any:
     """sign(qty) x round_half_up(|qty| x price, places) in money units of 10^-4, as a raw 64-bit integer.
 
     Quantities are stored in 10^-4 and prices in 10^-6 units; the product is split so that the arithmetic is
@@ -395,7 +395,7 @@ def _billed(who: _Partner, places: int) -> Subquery:
         partner_column, sign = SalesOrder.customer_id, -1
     else:
         line, order, partner_column, sign = PurchaseOrderLine, PurchaseOrder, PurchaseOrder.supplier_id, 1
-    amount = _line_amount(StockMove.qty, line.unit_price, places)
+    amount = line_amount(StockMove.qty, line.unit_price, places)
     return (
         select(order.id.label("order_id"), order.number.label("order_number"),
                StockDocument.id.label("document_id"), StockDocument.number.label("document_number"),
@@ -405,12 +405,12 @@ def _billed(who: _Partner, places: int) -> Subquery:
         .join(StockDocument, StockDocument.id == StockMove.document_id)
         .join(line, line.id == StockMove.source_line_id)
         .join(order, order.id == line.order_id)
-        .where(partner_column == who.id, _bills(who.kind), StockMove.qty != 0)
+        .where(partner_column == who.id, bills(who.kind), StockMove.qty != 0)
         .subquery()
     )
 
 
-def _bills(kind: str) -> ColumnElement[bool]:
+def bills(kind: str) -> ColumnElement[bool]:
     """Billing documents of the partner kind, and their reversals (undo, RV-), which bill minus what they undid."""
     undone = aliased(StockDocument)
     billing = select(undone.id).where(undone.kind.in_(BILLING_KINDS[kind]), undone.source_type == ORDER_TYPES[kind])

@@ -51,7 +51,7 @@ from core.models import (
 from core.numbers import ZERO
 from core.permissions import Actor, Permission
 from core.services.catalog import warehouse_in
-from core.services.money import BILLING_KINDS, ORDER_TYPES, _line_amount
+from core.services.money import BILLING_KINDS, ORDER_TYPES, line_amount
 from core.uow import Tx, UnitOfWork
 
 REPORTS = ("stock", "movements", "slow-moving", "purchases", "sales", "profit", "ageing")
@@ -375,7 +375,7 @@ def purchases_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
 
         measures = [
             ("qty", func.sum(type_coerce(StockMove.qty, BigInteger)), Qty()),
-            ("amount", func.sum(_line_amount(StockMove.qty, PurchaseOrderLine.unit_price, tx.money_places)),
+            ("amount", func.sum(line_amount(StockMove.qty, PurchaseOrderLine.unit_price, tx.money_places)),
              Money()),
         ]
         return _period_report(tx, "report.purchases", by, source, measures, ("amount",), period, filters)
@@ -392,7 +392,7 @@ def sales_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
     def work(tx: Tx) -> Report:
         measures = [
             ("qty", func.sum(-type_coerce(StockMove.qty, BigInteger)), Qty()),
-            ("revenue", func.sum(-_line_amount(StockMove.qty, SalesOrderLine.unit_price, tx.money_places)),
+            ("revenue", func.sum(-line_amount(StockMove.qty, SalesOrderLine.unit_price, tx.money_places)),
              Money()),
         ]
         return _period_report(tx, "report.sales", by, _sales_source(tx, scope, by, filters), measures,
@@ -409,7 +409,7 @@ def profit_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
     period = filters.period or parse_period()
 
     def work(tx: Tx) -> Report:
-        revenue = -_line_amount(StockMove.qty, SalesOrderLine.unit_price, tx.money_places)
+        revenue = -line_amount(StockMove.qty, SalesOrderLine.unit_price, tx.money_places)
         cost = -type_coerce(StockMove.value, BigInteger)
         measures = [
             ("qty", func.sum(-type_coerce(StockMove.qty, BigInteger)), Qty()),
@@ -447,7 +447,7 @@ def ageing_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
         else:
             line, order, partner, partner_id, sign = PurchaseOrderLine, PurchaseOrder, Supplier, \
                 PurchaseOrder.supplier_id, 1
-        amount = sign * _line_amount(StockMove.qty, line.unit_price, tx.money_places)
+        amount = sign * line_amount(StockMove.qty, line.unit_price, tx.money_places)
         billed = (
             select(order.id.label("order_id"), partner_id.label("partner_id"),
                    func.sum(amount).label("billed"), func.min(StockMove.created_at).label("since"))
