@@ -179,8 +179,8 @@ def measure(backend: Backend, rows: int = ROWS, pace: float = PACE, name: str = 
                 seconds = asyncio.run(_drain(db.uow, fake, pace))
             finally:
                 sent = fake.stop()
-        unsent = db.uow.read(lambda tx: tx.session.scalar(
-            select(func.count()).select_from(Notification).where(Notification.status != "sent")))
+        unsent: int = db.uow.read(lambda tx: tx.session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.status != "sent"))) or 0
     duplicates = sum(n - 1 for n in Counter(sent).values())
     assert len(set(sent)) == rows - unsent
     return Result(backend.name, rows, seconds, pace, duplicates, unsent)
