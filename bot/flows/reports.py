@@ -13,7 +13,7 @@ from bot.reporting import TEXT_ROWS, dashboard_reply, report_replies
 from core.errors import PermissionDenied
 from core.permissions import Actor, Permission
 from core.services.dashboard import read_dashboard
-from core.services.reports import Filters, Period, Report, parse_period, run_report
+from core.services.reports import Filters, Period, Report, may_run, parse_period, run_report
 
 CHAT_REPORTS = ("sales", "profit", "purchases", "stock", "slow-moving", "ageing")
 MONTHLY = frozenset({"sales", "profit", "purchases"})
@@ -111,7 +111,7 @@ class ReportFlow:
         replies = list(before or [])
         report = state.get("report")
         if not report:
-            choices = [r for r in CHAT_REPORTS if _allowed(ctx.actor, r)]
+            choices = [r for r in CHAT_REPORTS if may_run(ctx.actor, r)]
             if not choices:
                 return Step([*replies, ctx.say("report_none_allowed")])
             picks = [Button(ctx.text("report_title", name=r), f"{self.key}:r:{r}") for r in choices]
@@ -276,19 +276,8 @@ def _today(ctx: Context) -> date:
     return ctx.now.astimezone(ctx.texts.zone).date()
 
 
-def _allowed(actor: Actor, report: str) -> bool:
-    """Whether the reader may run the report at all (the service still filters what they see)."""
-    sees_sales = actor.can(Permission.SALES_VIEW_ALL) or actor.can(Permission.SALES_VIEW_OWN)
-    return {
-        "sales": sees_sales, "profit": sees_sales and actor.can(Permission.PROFIT_VIEW),
-        "purchases": actor.can(Permission.PURCHASE_VIEW), "stock": actor.can(Permission.STOCK_VIEW),
-        "slow-moving": actor.can(Permission.STOCK_VIEW),
-        "ageing": actor.can(Permission.MONEY_VIEW) or actor.can(Permission.SALES_VIEW_OWN),
-    }[report]
-
-
 def _require(actor: Actor, report: str) -> None:
-    if not _allowed(actor, report):
+    if not may_run(actor, report):
         raise PermissionDenied(employee=actor.name, permission=f"report.{report}", warehouse_id=None)
 
 

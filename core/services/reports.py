@@ -195,6 +195,17 @@ class Report:
         return [row[index] for row in self.rows]
 
 
+def may_run(actor: Actor, report: str) -> bool:
+    """Whether the actor holds what the report needs (what they see in it is filtered further when it runs)."""
+    p = Permission
+    needs: dict[str, tuple[Permission, ...]] = {
+        "stock": (p.STOCK_VIEW,), "movements": (p.STOCK_VIEW,), "slow-moving": (p.STOCK_VIEW,),
+        "purchases": (p.PURCHASE_VIEW,), "sales": (p.SALES_VIEW_OWN, p.SALES_VIEW_ALL),
+        "profit": (p.PROFIT_VIEW,), "ageing": (p.MONEY_VIEW, p.SALES_VIEW_OWN),
+    }
+    return any(actor.can(permission) for permission in needs.get(report, ()))
+
+
 def run_report(uow: UnitOfWork, actor: Actor, name: str, filters: Filters) -> Report:
     """The report called `name` (one of REPORTS) with these filters, as the actor may see it."""
     runners: dict[str, Callable[[UnitOfWork, Actor, Filters], Report]] = {
@@ -758,4 +769,4 @@ def _pct(current: Decimal, before: Decimal) -> Decimal | None:
     return ((current - before) * 100 / abs(before)).quantize(Decimal("0.1"))
 
 
-__all__ = ["REPORTS", "Comparison", "Filters", "Period", "Report", "parse_period", "run_report"]
+__all__ = ["REPORTS", "Comparison", "Filters", "Period", "Report", "may_run", "parse_period", "run_report"]

@@ -49,6 +49,7 @@ from core.services.reports import (
     Filters,
     Period,
     Report,
+    may_run,
     parse_period,
     run_report,
 )
@@ -150,17 +151,6 @@ class DueDelivery:
 
 
 # ---- definitions ---------------------------------------------------------------------------------------------------
-
-def may_run(actor: Actor, report: str) -> bool:
-    """Whether the actor holds what the report needs (what they see in it is filtered further when it runs)."""
-    p = Permission
-    needs: dict[str, tuple[Permission, ...]] = {
-        "stock": (p.STOCK_VIEW,), "movements": (p.STOCK_VIEW,), "slow-moving": (p.STOCK_VIEW,),
-        "purchases": (p.PURCHASE_VIEW,), "sales": (p.SALES_VIEW_OWN, p.SALES_VIEW_ALL),
-        "profit": (p.PROFIT_VIEW,), "ageing": (p.MONEY_VIEW, p.SALES_VIEW_OWN),
-    }
-    return any(actor.can(permission) for permission in needs.get(report, ()))
-
 
 def resolve_period(spec: str | None, today: date) -> Period | None:
     """A period spec as of `today`: this_month, last_month, today, this_week (Monday to Sunday), last_7_days, or a
