@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.api import ApiChannel
 from bot.channels import Channel, InFlight
@@ -71,7 +72,8 @@ def build_chat_engine(books: Books, flows: Sequence[Flow] | None = None,
     return Engine(books.uow, texts, list(flows),
                   list(commands) if commands is not None else list(COMMANDS),
                   default_language=str(config.get("company", "language", "zh_CN")), fallback_flow="stock",
-                  notices=pending_for_employee)
+                  notices=pending_for_employee,
+                  recovery_grace=timedelta(seconds=float(config.get("server", "recovery_grace", 120))))
 
 
 def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,

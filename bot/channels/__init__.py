@@ -6,12 +6,14 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
 from aiohttp import web
 
 from bot.engine.engine import Engine
 from bot.engine.replies import Reply
+from core.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -88,20 +90,40 @@ async def read_capped(request: web.Request, limit: int) -> bytes | None:
 async def recover(
     engine: Engine,
     channel: str,
-    pending: list[int],
-    unsent: list[int],
     turn: Callable[[str], AbstractAsyncContextManager[Any]],
     deliver: Callable[[int, str, Sequence[Reply]], Coroutine[Any, Any, None]],
-) -> None:
-    """After a restart: process what a dead process recorded, then send what it processed but never sent,
-    each chat in its turn."""
-    for inbox_id in pending:
+    until: datetime | None = None,
+) -> int:
+    """Finish what a dead process left: updates it recorded but did not handle, replies it did not send. Only rows
+    older than the engine's recovery grace are taken (a live process, this one or another behind the same
+    database, is still handling younger ones), and each is claimed in a transaction before it is sent, so two
+    processes recovering at once send it once; `until` (the moment this process started) also leaves out what
+    it accepted itself. Returns how many updates were sent."""
+    sent = 0
+    for inbox_id in await asyncio.to_thread(engine.abandoned, channel, None, until):
         try:
-            await asyncio.to_thread(engine.process, inbox_id)
+            item = await asyncio.to_thread(engine.process_abandoned, inbox_id, None, until)
         except Exception:
             log.exception("%s: update %d could not be processed after a restart", channel, inbox_id)
-    wanted = set(pending) | set(unsent)
-    for item in await asyncio.to_thread(engine.undelivered, channel):
-        if item.inbox_id in wanted:
+            continue
+        if item is not None:
             async with turn(item.chat_id):
                 await deliver(item.inbox_id, item.chat_id, item.replies)
+            sent += 1
+    for item in await asyncio.to_thread(engine.claim_undelivered, channel, None, until):
+        async with turn(item.chat_id):
+            await deliver(item.inbox_id, item.chat_id, item.replies)
+        sent += 1
+    return sent
+
+
+async def recover_later(engine: Engine, channel: str, in_flight: InFlight,
+                        turn: Callable[[str], AbstractAsyncContextManager[Any]],
+                        deliver: Callable[[int, str, Sequence[Reply]], Coroutine[Any, Any, None]]) -> None:
+    """Recover once more when the grace has passed after the start: what a process that died just before this one
+    started left is old enough by then. Cancelled when the channel drains."""
+    grace = engine.recovery_grace.total_seconds()
+    if grace > 0:
+        started = utcnow()
+        await asyncio.sleep(grace)
+        in_flight.spawn(recover(engine, channel, turn, deliver, started), f"{channel}-recover-later")

@@ -24,11 +24,12 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Inp
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot.channels import InFlight, read_capped, recover
+from bot.channels import InFlight, read_capped, recover, recover_later
 from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Reply
+from core.models.base import utcnow
 from core.services.accounts import actor_for_account
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ class TelegramChannel:
         self._marker: asyncio.Task[None] | None = None
         self._started = False
         self._recovering = False
+        self._later: asyncio.Task[None] | None = None
         self._ready = False
 
     # ---- serving ---------------------------------------------------------------------------------------------
@@ -146,16 +148,12 @@ class TelegramChannel:
         menu = [BotCommand(c["command"], c["description"]) for c in describe(self.commands)]
         await self._best_effort(self.app.bot.set_my_commands(menu), "setMyCommands")
         if not self._recovering:
-            # taken before updates are accepted, so that nothing new is mistaken for left over
-            pending = await asyncio.to_thread(self.engine.unprocessed, CHANNEL)
-            unsent = await asyncio.to_thread(self.engine.undelivered, CHANNEL)
+            # only rows older than the recovery grace are taken: nothing this process accepts is mistaken for left
             self._recovering = True
-            if pending or unsent:
-                log.info("telegram: %d update(s) to process and %d to resend after a restart", len(pending),
-                         len(unsent))
-                resend = [u.inbox_id for u in unsent]
-                self.in_flight.spawn(recover(self.engine, CHANNEL, pending, resend, self._chat_turn, self._deliver),
-                                     "telegram-recover")
+            self.in_flight.spawn(recover(self.engine, CHANNEL, self._chat_turn, self._deliver, utcnow()),
+                                 "telegram-recover")
+            self._later = asyncio.create_task(
+                recover_later(self.engine, CHANNEL, self.in_flight, self._chat_turn, self._deliver))
         if self.settings.mode == "webhook":
             await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
                                            allowed_updates=ALLOWED_UPDATES)
@@ -169,6 +167,8 @@ class TelegramChannel:
     async def drain(self) -> None:
         """Stop polling (the webhook route closes with the server) and record every update already fetched;
         the server then awaits the work in flight."""
+        if self._later is not None:
+            self._later.cancel()
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
         if self._consumer is not None:

@@ -40,12 +40,13 @@ from wechatpy.exceptions import APILimitedException, InvalidSignatureException, 
 from wechatpy.fields import IntegerField, StringField
 from wechatpy.session import SessionStorage
 
-from bot.channels import InFlight, read_capped, recover
+from bot.channels import InFlight, read_capped, recover, recover_later
 from bot.delivery import PermanentError, RetryLater, TransientError
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Button, Reply
 from core.models import ApprovalDecision, ChannelValue, Employee
+from core.models.base import utcnow
 from core.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -197,6 +198,7 @@ class WecomChannel:
         self._pace: dict[str, AsyncLimiter] = {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._recovered = False
+        self._later: asyncio.Task[None] | None = None
 
     # ---- serving --------------------------------------------------------------------------------------------
 
@@ -208,17 +210,15 @@ class WecomChannel:
         """Process what a previous process recorded, resend what it processed but did not send."""
         if self._recovered:
             return
-        pending = await asyncio.to_thread(self.engine.unprocessed, CHANNEL)
-        unsent = await asyncio.to_thread(self.engine.undelivered, CHANNEL)
         self._recovered = True
-        if pending or unsent:
-            log.info("wecom: %d update(s) to process and %d to resend after a restart", len(pending), len(unsent))
-            resend = [u.inbox_id for u in unsent]
-            self.in_flight.spawn(recover(self.engine, CHANNEL, pending, resend, self._turn, self._deliver),
-                                 "wecom-recover")
+        self.in_flight.spawn(recover(self.engine, CHANNEL, self._turn, self._deliver, utcnow()), "wecom-recover")
+        self._later = asyncio.create_task(recover_later(self.engine, CHANNEL, self.in_flight, self._turn,
+                                                        self._deliver))
 
     async def drain(self) -> None:
         """The callback route closes with the server; the work in flight is awaited by the server."""
+        if self._later is not None:
+            self._later.cancel()
 
     async def stop(self) -> None:
         """requests' connections close with the process."""

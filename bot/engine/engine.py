@@ -7,7 +7,7 @@ import copy
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 CANCEL_WORDS = frozenset({"cancel", "取消", "退出"})
 BIND_WORDS = frozenset({"start", "bind", "绑定"})
 MAX_TEXT = 4000
+RECOVERY_GRACE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Engine:
         default_language: str = DEFAULT_LANGUAGE,
         fallback_flow: str | None = None,
         notices: Callable[[Tx, int, Texts], list[Reply]] | None = None,
+        recovery_grace: timedelta = RECOVERY_GRACE,
     ) -> None:
         self.uow = uow
         self.texts = texts
@@ -63,6 +65,7 @@ class Engine:
         self.default_language = default_language
         self.fallback_flow = fallback_flow
         self.notices = notices  # bot.delivery.pending_for_employee: notes for people the dispatcher cannot reach
+        self.recovery_grace = recovery_grace  # longer than any live process takes from recording to sending
 
     def record(self, inbound: Inbound) -> int | None:
         """Commit the update to the inbox; None when this (channel, external id) was recorded before."""
@@ -97,6 +100,56 @@ class Engine:
             Undelivered(m.id, m.channel, m.chat_id, [Reply.from_json(r) for r in m.replies or []])
             for m in tx.session.scalars(statement)
         ])
+
+    def abandoned(self, channel: str, grace: timedelta | None = None, until: datetime | None = None) -> list[int]:
+        """Updates recorded more than `grace` ago (and before `until`) and still not handled: their process died
+        (a live one is quicker)."""
+        return self.uow.read(lambda tx: list(tx.session.scalars(
+            select(InboxMessage.id).where(InboxMessage.status == "received", InboxMessage.channel == channel,
+                                          InboxMessage.received_at <= self._cutoff(tx, grace, until))
+            .order_by(InboxMessage.id).limit(500))))
+
+    def process_abandoned(self, inbox_id: int, grace: timedelta | None = None,
+                          until: datetime | None = None) -> Undelivered | None:
+        """Handle an abandoned update and claim its replies for sending (processed_at is the claim's time);
+        None when it is not abandoned (any more): handled meanwhile, recorded too recently, or locked by another
+        process at this moment (PostgreSQL: SKIP LOCKED)."""
+
+        def work(tx: Tx) -> Undelivered | None:
+            row = tx.session.execute(select(InboxMessage).where(
+                InboxMessage.id == inbox_id, InboxMessage.status == "received",
+                InboxMessage.received_at <= self._cutoff(tx, grace, until)
+            ).with_for_update(skip_locked=True)).scalar_one_or_none()
+            if row is None:
+                return None
+            replies = self._process(tx, inbox_id)
+            return Undelivered(row.id, row.channel, row.chat_id, replies)
+
+        return self.uow.run(work)
+
+    def claim_undelivered(self, channel: str, grace: timedelta | None = None,
+                          until: datetime | None = None) -> list[Undelivered]:
+        """Handled updates whose replies were not confirmed sent for more than `grace` (their sender died),
+        claimed for this process: their processed_at is set to now, so that nobody else takes them again
+        before another `grace` has passed. Rows another process is claiming at this moment are skipped."""
+
+        def work(tx: Tx) -> list[Undelivered]:
+            rows = list(tx.session.scalars(
+                select(InboxMessage).where(InboxMessage.status == "processed", InboxMessage.channel == channel,
+                                           InboxMessage.processed_at <= self._cutoff(tx, grace, until))
+                .order_by(InboxMessage.id).limit(500).with_for_update(skip_locked=True)))
+            if not rows:
+                return []
+            tx.session.execute(update(InboxMessage).where(InboxMessage.id.in_([m.id for m in rows]))
+                               .values(processed_at=tx.now).execution_options(synchronize_session=False))
+            return [Undelivered(m.id, m.channel, m.chat_id, [Reply.from_json(r) for r in m.replies or []])
+                    for m in rows]
+
+        return self.uow.run(work)
+
+    def _cutoff(self, tx: Tx, grace: timedelta | None, until: datetime | None) -> datetime:
+        cutoff = tx.now - (self.recovery_grace if grace is None else grace)
+        return cutoff if until is None else min(cutoff, until)
 
     def delivered(self, *inbox_ids: int) -> None:
         """Mark the replies of updates as sent (one statement for any number of them)."""

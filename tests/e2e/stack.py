@@ -6,10 +6,12 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import update
 
 from bot.composition import AppParts, build_app_parts
 from bot.engine.engine import Engine
@@ -18,6 +20,8 @@ from bot.engine.replies import Attachment, Reply, buttons
 from bot.flows import COMMANDS, default_flows
 from bot.server import build_app, make_runner
 from core.config import Config
+from core.models import InboxMessage
+from core.uow import Tx, UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram, button_update, message_update
 
 SECRET = "s3cret_Webhook-token"
@@ -129,3 +133,14 @@ def run(scenario: Callable[[FakeTelegram], Awaitable[None]]) -> None:
             await fake.stop()
 
     asyncio.run(main())
+
+
+def age_past_recovery_grace(uow: UnitOfWork) -> None:
+    """What a dead process left unanswered is older than the recovery grace (younger rows a live process owns)."""
+    back = timedelta(minutes=10)
+    def work(tx: Tx) -> None:
+        rows = update(InboxMessage).where(InboxMessage.status != "replied")
+        tx.session.execute(rows.values(received_at=tx.now - back))
+        tx.session.execute(rows.where(InboxMessage.processed_at.is_not(None)).values(processed_at=tx.now - back))
+
+    uow.run(work)

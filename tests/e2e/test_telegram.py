@@ -25,7 +25,7 @@ from core.services.accounts import create_invite
 from core.services.stock import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram, button_update, message_update
-from tests.e2e.stack import SECRET, run, start_stack
+from tests.e2e.stack import SECRET, age_past_recovery_grace, run, start_stack
 from tests.factories import make_shop
 
 ANNA, BORIS = 5001, 5002
@@ -179,6 +179,7 @@ def test_a_restart_in_the_middle_of_a_flow_continues_it_and_finishes_what_the_de
         # a process died after recording one update and after processing (not sending) another
         recorded = first.engine.record(Inbound("telegram", "777001", str(ANNA), str(ANNA), text="TEA-CUP"))
         assert recorded is not None
+        age_past_recovery_grace(shop)
 
         second = await start_stack(db_url, fake)
         try:
@@ -189,6 +190,7 @@ def test_a_restart_in_the_middle_of_a_flow_continues_it_and_finishes_what_the_de
             second.engine.process(processed)
         finally:
             await second.stop()
+        age_past_recovery_grace(shop)
 
         third = await start_stack(db_url, fake)
         try:

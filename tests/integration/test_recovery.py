@@ -1,0 +1,130 @@
+"""Recovery after a restart takes only what a dead process left: two engines (two processes) on one database,
+one still handling its update; the other's recovery sends nothing of it, and a truly abandoned update is sent
+once even when both recover at the same moment."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+
+from sqlalchemy import Engine as SqlEngine
+from sqlalchemy import select, update
+
+from bot.channels import recover
+from bot.engine.engine import Engine
+from bot.engine.inbound import Inbound
+from bot.engine.replies import Reply
+from bot.flows import COMMANDS, default_flows
+from core.models import InboxMessage
+from core.permissions import Actor
+from core.services.accounts import create_invite
+from core.services.stock import LineIn, receive_stock
+from core.uow import Tx, UnitOfWork
+from tests.chat import Chat
+from tests.factories import make_shop
+from tests.integration.test_engine import TEXTS
+
+GRACE = timedelta(minutes=2)
+
+
+def process_on(engine: SqlEngine) -> Engine:
+    """The chat engine of one server process: its own connection pool on the shared database."""
+    return Engine(UnitOfWork(engine), TEXTS, default_flows(), COMMANDS, fallback_flow="stock",
+                  recovery_grace=GRACE)
+
+
+class Sender:
+    """What a channel sends: (inbox id, chat, first line of each reply); confirms them delivered as channels do."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sent: list[tuple[int, str, str]] = []
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: str) -> AsyncIterator[None]:
+        yield
+
+    async def deliver(self, inbox_id: int, chat_id: str, replies: Sequence[Reply]) -> None:
+        await asyncio.sleep(0.05)  # sending takes a moment: long enough for the other process to try too
+        self.sent.extend((inbox_id, chat_id, r.text.splitlines()[0]) for r in replies)
+        await asyncio.to_thread(self.engine.delivered, inbox_id)
+
+
+def shop_with_seller(uow: UnitOfWork, admin: Actor, engine: Engine) -> Chat:
+    make_shop(uow, admin)
+    receive_stock(uow, admin, "MAIN", [LineIn("TEA-CUP", 40)])
+    chat = Chat(engine, user_id="1001", chat_id="1001")
+    chat.send(f"/start {create_invite(uow, admin, 'sales-1').code}")
+    return chat
+
+
+def age(uow: UnitOfWork, *inbox_ids: int) -> None:
+    """These rows were left by a process that died ten minutes ago."""
+    back = timedelta(minutes=10)
+    def work(tx: Tx) -> None:
+        rows = update(InboxMessage).where(InboxMessage.id.in_(inbox_ids))
+        tx.session.execute(rows.values(received_at=tx.now - back))
+        tx.session.execute(rows.where(InboxMessage.processed_at.is_not(None)).values(processed_at=tx.now - back))
+
+    uow.run(work)
+
+
+def status(uow: UnitOfWork, inbox_id: int) -> str:
+    return uow.read(lambda tx: tx.session.scalar(select(InboxMessage.status).where(InboxMessage.id == inbox_id)))
+
+
+def test_recovery_leaves_alone_what_a_live_process_is_handling(engine: SqlEngine, uow: UnitOfWork,
+                                                                  admin: Actor) -> None:
+    live, starting = process_on(engine), process_on(engine)
+    shop_with_seller(uow, admin, live)
+    recorded = live.record(Inbound("test", "live-1", "1001", "1001", text="TEA-CUP"))
+    processed = live.record(Inbound("test", "live-2", "1001", "1001", text="TEA-CUP"))
+    assert recorded is not None and processed is not None
+    live.process(processed)  # the live process handled it and is sending it right now
+
+    sender = Sender(starting)
+    assert asyncio.run(recover(starting, "test", sender.turn, sender.deliver)) == 0
+    assert sender.sent == []
+    assert (status(uow, recorded), status(uow, processed)) == ("received", "processed")
+    assert "TEA-CUP 青花茶杯" in live.process(recorded)[0].text  # the live process goes on as if nothing happened
+
+
+def test_an_abandoned_update_is_answered_once_when_two_processes_recover_at_once(
+        engine: SqlEngine, uow: UnitOfWork, admin: Actor) -> None:
+    first, second = process_on(engine), process_on(engine)
+    shop_with_seller(uow, admin, first)
+    dead = process_on(engine)
+    recorded = dead.record(Inbound("test", "dead-1", "1001", "1001", text="TEA-CUP"))
+    unsent = dead.record(Inbound("test", "dead-2", "1001", "1001", text="RETRO-CLOCK"))
+    assert recorded is not None and unsent is not None
+    dead.process(unsent)
+    age(uow, recorded, unsent)
+
+    one, two = Sender(first), Sender(second)
+
+    async def both() -> list[int]:
+        return list(await asyncio.gather(recover(first, "test", one.turn, one.deliver),
+                                         recover(second, "test", two.turn, two.deliver)))
+
+    assert sum(asyncio.run(both())) == 2
+    sent = sorted(one.sent + two.sent)
+    assert [(i, chat) for i, chat, _ in sent] == [(recorded, "1001"), (unsent, "1001")]
+    assert "TEA-CUP 青花茶杯" in sent[0][2] and "RETRO-CLOCK" in sent[1][2]
+    assert (status(uow, recorded), status(uow, unsent)) == ("replied", "replied")
+    assert asyncio.run(recover(first, "test", one.turn, one.deliver)) == 0, "nothing is sent a third time"
+
+
+def test_a_claimed_reply_whose_sender_died_is_taken_again_only_after_the_grace(
+        engine: SqlEngine, uow: UnitOfWork, admin: Actor) -> None:
+    first, second = process_on(engine), process_on(engine)
+    shop_with_seller(uow, admin, first)
+    unsent = first.record(Inbound("test", "dead-3", "1001", "1001", text="TEA-CUP"))
+    assert unsent is not None
+    first.process(unsent)
+    age(uow, unsent)
+    assert [u.inbox_id for u in first.claim_undelivered("test")] == [unsent]  # ... then that process dies
+    assert second.claim_undelivered("test") == []
+    age(uow, unsent)
+    assert [u.inbox_id for u in second.claim_undelivered("test")] == [unsent]
