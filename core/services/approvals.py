@@ -10,7 +10,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Table, bindparam, exists, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, or_, select, update
 
 from core.errors import (
     AlreadyDecided,
@@ -185,20 +185,24 @@ def cancel_request(tx: Tx, doc_type: str, doc_id: int) -> None:
     )
 
 
+def waiting_for(actor: Actor) -> ColumnElement[bool]:
+    """Pending requests at a level the actor may decide, not their own and not already decided by them."""
+    condition = and_(ApprovalRequest.status == "pending", ApprovalRequest.author_id != actor.employee_id,
+                     ~exists().where(ApprovalDecision.request_id == ApprovalRequest.id,
+                                     ApprovalDecision.employee_id == actor.employee_id))
+    if "admin" in actor.roles:
+        return condition
+    roles = sorted(actor.roles) or [""]
+    return and_(condition, or_(ApprovalRequest.current_role.in_(roles), ApprovalRequest.escalated_to.in_(roles)))
+
+
 def pending_for(uow: UnitOfWork, actor: Actor) -> list[PendingApproval]:
     """Requests waiting at a level this actor may decide, oldest first; never their own documents."""
 
     def work(tx: Tx) -> list[PendingApproval]:
-        statement = (
+        rows = tx.session.execute(
             select(ApprovalRequest, Employee.name).join(Employee, Employee.id == ApprovalRequest.author_id)
-            .where(ApprovalRequest.status == "pending", ApprovalRequest.author_id != actor.employee_id,
-                   ~exists().where(ApprovalDecision.request_id == ApprovalRequest.id,
-                                   ApprovalDecision.employee_id == actor.employee_id))
-        )
-        if "admin" not in actor.roles:
-            statement = statement.where(or_(ApprovalRequest.current_role.in_(actor.roles),
-                                            ApprovalRequest.escalated_to.in_(actor.roles)))
-        rows = tx.session.execute(statement.order_by(ApprovalRequest.created_at, ApprovalRequest.id))
+            .where(waiting_for(actor)).order_by(ApprovalRequest.created_at, ApprovalRequest.id))
         return [
             PendingApproval(r.id, r.doc_type, r.doc_id, r.number, r.amount, r.author_id, author, r.current_level,
                             tuple(r.levels), r.current_role, r.escalated_to, dict(r.summary), r.created_at)

@@ -10,10 +10,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, and_, case, exists, func, literal, or_, select, type_coerce
+from sqlalchemy import BigInteger, and_, case, func, literal, select, type_coerce
 
 from core.models import (
-    ApprovalDecision,
     ApprovalRequest,
     Customer,
     Money,
@@ -26,6 +25,7 @@ from core.models import (
     StockMove,
 )
 from core.permissions import ROLE_PERMISSIONS, WAREHOUSE_SCOPED_ROLES, Actor, Permission
+from core.services.approvals import waiting_for
 from core.services.money import bills, line_amount
 from core.uow import Tx, UnitOfWork
 
@@ -131,18 +131,9 @@ def _low_stock(actor: Actor) -> Any:
 
 
 def _pending(actor: Actor) -> Any:
-    """Approval requests waiting at a level the actor may decide (as approvals.pending_for counts them)."""
-    statement = (
-        select(func.count(ApprovalRequest.id))
-        .where(ApprovalRequest.status == "pending", ApprovalRequest.author_id != actor.employee_id,
-               ~exists().where(ApprovalDecision.request_id == ApprovalRequest.id,
-                               ApprovalDecision.employee_id == actor.employee_id))
-    )
-    if "admin" not in actor.roles:
-        roles = sorted(actor.roles) or [""]
-        statement = statement.where(or_(ApprovalRequest.current_role.in_(roles),
-                                        ApprovalRequest.escalated_to.in_(roles)))
-    return func.coalesce(statement.scalar_subquery(), literal(0))
+    """Approval requests waiting at a level the actor may decide (as approvals.pending_for lists them)."""
+    return func.coalesce(select(func.count(ApprovalRequest.id)).where(waiting_for(actor)).scalar_subquery(),
+                         literal(0))
 
 
 def _warehouse_scoped(actor: Actor) -> bool:
