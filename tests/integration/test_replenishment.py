@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal as D
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 
 from core.errors import InvalidQuantity, InvalidState, OutOfStock, PermissionDenied
 from core.ledger.posting import MoveSpec, post_moves
@@ -36,6 +34,7 @@ from core.services.stock import (
 )
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
+from tests.statements import counted
 
 
 def low_stock(uow: UnitOfWork) -> list[tuple[int, str, str, str]]:
@@ -44,21 +43,6 @@ def low_stock(uow: UnitOfWork) -> list[tuple[int, str, str, str]]:
         for n in tx.session.scalars(
             select(Notification).where(Notification.event_type == "low_stock").order_by(Notification.id))
     ])
-
-
-@contextmanager
-def counted(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def stocked_shop(uow: UnitOfWork, admin: Actor) -> Shop:

@@ -3,14 +3,12 @@ ledger tail that leaves posting untouched."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import Engine, func, select, update
 
 from bot.webhooks import claim, mark_sent
 from core.errors import DuplicateCode, InvalidWebhook, PermissionDenied, UnknownWebhook
@@ -24,6 +22,7 @@ from core.services.stock import LineIn, issue_stock, receive_stock
 from core.services.webhooks import add_endpoint, emit, list_endpoints, purge_sent, remove_endpoint, tail
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
+from tests.statements import counted
 
 NOW = timedelta(0)
 
@@ -39,21 +38,6 @@ def deliveries(uow: UnitOfWork) -> list[tuple[str, str, dict[str, Any]]]:
         (name, event_type, payload) for name, event_type, payload in tx.session.execute(
             select(WebhookEndpoint.name, WebhookDelivery.event_type, WebhookDelivery.payload)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id).order_by(WebhookDelivery.id))])
-
-
-@contextmanager
-def counted(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE")):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_only_admins_add_list_and_remove_endpoints_and_the_secret_is_shown_only_once(shop: Shop) -> None:
