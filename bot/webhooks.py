@@ -79,7 +79,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     """What a receiver does: recompute the signature and compare in constant time."""
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+    return hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.encode("utf-8", "replace"))
 
 
 def body_of(due: Due) -> bytes:

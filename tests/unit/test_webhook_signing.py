@@ -37,6 +37,13 @@ def test_the_signature_is_hmac_sha256_over_timestamp_dot_body_and_the_readme_sni
     assert not verify("whsec_test", "1795000000", body + b" ", signature)
 
 
+def test_a_signature_header_with_foreign_characters_is_refused_not_an_error() -> None:
+    body = b'{"id":1}'
+    forged = sign("whsec_test", "1795000000", body)[:-1] + "é"
+    assert not verify("whsec_test", "1795000000", body, forged)
+    assert not readme_verifier()("whsec_test", {"X-Jxc-Timestamp": "1795000000", "X-Jxc-Signature": forged}, body)
+
+
 def test_retry_after_is_read_as_seconds_or_an_http_date_and_capped_at_an_hour() -> None:
     assert retry_after_seconds("7", NOW) == 7.0
     assert retry_after_seconds("Fri, 27 Nov 2026 12:00:30 GMT", NOW) == 30.0
