@@ -14,7 +14,16 @@ from typing import Any
 
 from bot.engine.replies import Attachment, Reply
 from bot.engine.texts import Texts
-from bot.reporting import file_stem, render_png, render_table, render_xlsx, summary_values, write_report
+from bot.reporting import (
+    PNG_MIME,
+    XLSX_MIME,
+    file_stem,
+    render_png,
+    render_table,
+    render_xlsx,
+    summary_values,
+    write_report,
+)
 from bot.reporting import report_replies as chat_replies
 from core.errors import DomainError
 from core.permissions import Actor
@@ -27,7 +36,6 @@ from core.uow import UnitOfWork
 log = logging.getLogger(__name__)
 ROWS = 1000  # rows a saved report's chart and spreadsheet are made from
 TEXT_ROWS = 30  # rows of the table in a text delivery
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EVENT = "saved_report"
 
 
@@ -51,8 +59,8 @@ def report_replies(texts: Texts, lang: str, name: str, report: Report, fmt: str 
         return [Reply(text + "\n\n" + table)]
     stem = file_stem(report)
     if fmt == "png":
-        return [Reply(text, image=Attachment(f"{stem}.png", render_png(report, texts, lang), "image/png"))]
-    return [Reply(text, file=Attachment(f"{stem}.xlsx", render_xlsx(report, texts, lang), XLSX))]
+        return [Reply(text, image=Attachment(f"{stem}.png", render_png(report, texts, lang), PNG_MIME))]
+    return [Reply(text, file=Attachment(f"{stem}.xlsx", render_xlsx(report, texts, lang), XLSX_MIME))]
 
 
 # ---- the scheduled job ---------------------------------------------------------------------------------------------
