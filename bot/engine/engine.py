@@ -197,7 +197,13 @@ class Engine:
             return None, Step([ctx.say("cancelled" if conversation.flow else "nothing_to_cancel")])
         command = self.words.get(word)
         if command is not None and event.button is None:
-            return command.flow, self.flows[command.flow].start(ctx, args)
+            flow = self.flows[command.flow]
+            step = flow.start(ctx, args)
+            if event.file_name is not None and step.state is not None and getattr(flow, "takes_files", False):
+                # "导入 products" as the caption of the file: the flow waits for a file, and here it is
+                return command.flow, flow.resume(ctx, copy.deepcopy(step.state),
+                                                 Event(file_name=event.file_name, file_content=event.file_content))
+            return command.flow, step
         expired = conversation.expires_at is not None and conversation.expires_at <= ctx.now
         state = copy.deepcopy(conversation.state)  # the flow's own copy: a refused step leaves the row untouched
         if event.button and ":" in event.button:

@@ -20,6 +20,7 @@ class ImportFlow:
 
     name = "import"
     key = "im"
+    takes_files = True  # a file sent with "导入 products" as its caption goes straight to resume
 
     def start(self, ctx: Context, args: str) -> Step:
         """Remember the kind (products when none is given) and ask for the file."""

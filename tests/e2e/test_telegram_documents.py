@@ -522,6 +522,22 @@ def test_an_admin_imports_a_catalogue_from_excel_sent_over_telegram(
     assert ("WALL-CLOCK 挂钟" if zh else "WALL-CLOCK Wall clock") in boss.send("库存 WALL-CLOCK")[0]
 
 
+@BOTH
+def test_a_catalogue_sent_with_the_caption_import_products_is_imported_at_once(
+    tg: TelegramStack, uow: UnitOfWork, shop: Shop, lang: str
+) -> None:
+    zh = lang == ZH
+    boss = tg.person(uow, shop.admin, "system", lang)
+    products = count(uow, Product)
+    good = xlsx([HEADER, ["WALL-CLOCK", "挂钟", "Wall clock", 30, 68, 50]])
+    caption = "导入 products" if zh else "import products"
+    assert boss.send_file("catalogue.xlsx", good, caption=caption) == [
+        "已导入 1 条 products。" if zh else "Imported 1 products."], "the file is not asked for again"
+    assert count(uow, Product) == products + 1
+    assert [c.method for c in tg.fake.calls if c.method in ("getFile", "download")] == ["getFile", "download"]
+    assert ("WALL-CLOCK 挂钟" if zh else "WALL-CLOCK Wall clock") in boss.send("库存 WALL-CLOCK")[0]
+
+
 def test_a_file_over_the_size_cap_is_refused_with_a_clear_message_and_nothing_imported(
     db_url: str, uow: UnitOfWork, shop: Shop
 ) -> None:
