@@ -49,8 +49,8 @@ _below_minimum: list[BelowMinimum] = []
 
 def on_below_minimum(callback: BelowMinimum) -> BelowMinimum:
     """Have `callback(tx, document_id, {(product, warehouse): (available before, after)})` called by every posting
-    that takes available stock below an active reorder minimum, in its transaction (core.services.replenishment
-    registers the low-stock warning: the ledger knows nothing of notifications)."""
+    that takes available stock below an active reorder minimum, in its transaction (core.services.documents
+    registers replenishment's low-stock warning on import: the ledger knows nothing of notifications)."""
     if callback not in _below_minimum:
         _below_minimum.append(callback)
     return callback
