@@ -51,7 +51,7 @@ from core.models import (
 from core.numbers import ZERO
 from core.permissions import Actor, Permission
 from core.services.catalog import warehouse_in
-from core.services.money import BILLING_KINDS, ORDER_TYPES, line_amount
+from core.services.money import ORDER_TYPES, bills, line_amount
 from core.uow import Tx, UnitOfWork
 
 REPORTS = ("stock", "movements", "slow-moving", "purchases", "sales", "profit", "ageing")
@@ -374,7 +374,7 @@ def purchases_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
                 .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
                 .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
                 .join(Product, Product.id == StockMove.product_id)
-                .where(_billing_documents("supplier"), StockMove.qty != 0,
+                .where(bills("supplier"), StockMove.qty != 0,
                        StockMove.created_at >= start, StockMove.created_at < end)
             )
             if "category" in by or filters.category:
@@ -466,7 +466,7 @@ def ageing_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
             .join(StockDocument, StockDocument.id == StockMove.document_id)
             .join(line, line.id == StockMove.source_line_id)
             .join(order, order.id == line.order_id)
-            .where(_billing_documents(kind), StockMove.qty != 0)
+            .where(bills(kind), StockMove.qty != 0)
             .group_by(order.id, partner_id)
             .subquery()
         )
@@ -546,7 +546,7 @@ def _sales_source(tx: Tx, scope: _SalesScope, by: Sequence[str], filters: Filter
             select().select_from(StockMove)
             .join(StockDocument, StockDocument.id == StockMove.document_id)
             .join(SalesOrderLine, SalesOrderLine.id == StockMove.source_line_id)
-            .where(_billing_documents("customer"), StockMove.qty != 0,
+            .where(bills("customer"), StockMove.qty != 0,
                    StockMove.created_at >= start, StockMove.created_at < end)
         )
         if needs_order:
@@ -726,17 +726,6 @@ def _month(column: Any, months: Sequence[tuple[str, datetime, datetime]]) -> Col
         (column < high, literal_column(f"'{label}'")) for label, _, high in months[:-1]]
     last: ColumnElement[str] = literal_column(f"'{months[-1][0]}'")
     return case(*whens, else_=last) if whens else last
-
-
-def _billing_documents(kind: str) -> ColumnElement[bool]:
-    """Shipments and sales returns (or goods receipts and purchase returns) of orders, and their reversals."""
-    undone = aliased(StockDocument)
-    billing = select(undone.id).where(undone.kind.in_(BILLING_KINDS[kind]), undone.source_type == ORDER_TYPES[kind])
-    return or_(
-        and_(StockDocument.kind.in_(BILLING_KINDS[kind]), StockDocument.source_type == ORDER_TYPES[kind]),
-        and_(StockDocument.kind == "reversal", StockDocument.source_type == "stock_document",
-             StockDocument.source_id.in_(billing)),
-    )
 
 
 def _where_warehouse(tx: Tx, statement: Select[Any], filters: Filters, column: Any) -> Select[Any]:
