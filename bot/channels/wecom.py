@@ -5,10 +5,11 @@ FromUserName:CreateTime:AgentID:event for events) before WeCom gets its empty 20
 retries, also concurrent ones, find the row and do nothing. Processing and sending run in a tracked background
 task; the synchronous wechatpy client runs in a thread, paced per member (WeCom drops what exceeds 30 a minute).
 
-Buttons become numbered choices ("回复 1 选择「…」"): the choices offered last are kept per member in the
-database, so a typed number is recorded as that button's press. Approval requests (buttons "ap:<id>:y|n") go out
-as a template card; a click arrives as template_card_event and is routed as the button press, then the card is
-updated to show who decided. The access token lives in the database, shared by every process.
+Buttons become numbered choices in the reader's language ("回复 1 选择「…」", 'Reply 1 for "…"'): the choices
+offered last are kept per member in the database, so a typed number is recorded as that button's press. Approval
+requests (buttons "ap:<id>:y|n") go out as a template card; a click arrives as template_card_event and is routed as
+the button press, then the card is updated to show who decided (in the clicker's language). The access token lives
+in the database, shared by every process.
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ from bot.delivery import PermanentError, RetryLater, TransientError
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Button, Reply
+from bot.engine.texts import Texts
 from core.models import ApprovalDecision, ChannelValue, Employee
 from core.models.base import utcnow
+from core.services.accounts import actor_for_account
 from core.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -340,12 +343,15 @@ class WecomChannel:
     async def _send_all(self, user_id: str, replies: Sequence[Reply]) -> list[str]:
         """Every reply in order; returns the button data offered as numbered choices (1, 2, … across replies)."""
         offered: list[str] = []
+        lang: str | None = None
         for reply in replies:
             if approval_buttons(reply.buttons):
                 await self.send_approval_card(user_id, reply.text, [b for row in reply.buttons for b in row])
                 continue
             flat = [b for row in reply.buttons for b in row]
-            text = reply.text + choices_text(flat, len(offered))
+            if flat and lang is None:
+                lang = await asyncio.to_thread(self._language, user_id)
+            text = reply.text + choices_text(self.engine.texts, lang or "", flat, len(offered))
             offered.extend(b.data for b in flat)
             attachment = reply.image or reply.file
             if text.strip() or attachment is None:
@@ -388,7 +394,8 @@ class WecomChannel:
             return
         await asyncio.to_thread(self._forget_card, card.user_id, request_id)
         name, decision = decided
-        label = f"{name} 已同意" if decision == "approve" else f"{name} 已驳回"
+        lang = await asyncio.to_thread(self._language, card.user_id)
+        label = self.engine.texts.render(lang, "wecom_card_decided", name=name, decision=decision)
         data = {"userids": [card.user_id], "agentid": self.settings.agent_id, "response_code": card.response_code,
                 "button": {"replace_name": _clip(label, 30)}}
         try:
@@ -410,6 +417,11 @@ class WecomChannel:
         return limiter
 
     # ---- blocking helpers (run in a thread) -----------------------------------------------------------------
+
+    def _language(self, user_id: str) -> str:
+        """The reader's language: the bound employee's, else the company's."""
+        actor = self.uow.read(lambda tx: actor_for_account(tx, CHANNEL, user_id))
+        return actor.language if actor is not None else self.engine.default_language
 
     def _remember(self, user_id: str, offered: list[str]) -> None:
         key = f"choices:{user_id}"
@@ -491,11 +503,12 @@ def approval_buttons(rows: Sequence[Sequence[Button]]) -> bool:
         and len({APPROVAL.match(b.data).group(1) for b in flat}) == 1  # type: ignore[union-attr]
 
 
-def choices_text(flat: Sequence[Button], start: int) -> str:
-    """The numbered choices under a text: "回复 1 选择「中文」"."""
+def choices_text(texts: Texts, lang: str, flat: Sequence[Button], start: int) -> str:
+    """The numbered choices under a text in the reader's words: "回复 1 选择「中文」", 'Reply 1 for "English"'."""
     if not flat:
         return ""
-    return "\n\n" + "\n".join(f"回复 {start + n} 选择「{b.label}」" for n, b in enumerate(flat, 1))
+    choices = [{"number": start + n, "label": b.label} for n, b in enumerate(flat, 1)]
+    return "\n\n" + texts.render(lang, "wecom_choices", choices=choices)
 
 
 def split_bytes(text: str, limit: int = TEXT_LIMIT) -> list[str]:

@@ -314,6 +314,23 @@ def test_a_long_reply_is_split_its_button_numbered_and_the_image_and_file_upload
     run(db_url, scenario)
 
 
+def test_numbered_choices_are_framed_in_the_readers_language(db_url: str, shop: UnitOfWork, admin: Actor) -> None:
+    code = create_invite(shop, admin, "manager-1").code
+
+    async def scenario(s: Stack) -> None:
+        await s.say(ANNA, f"绑定 {code}")
+        chinese = await s.say(ANNA, "语言")
+        assert chinese[-1].endswith("回复 1 选择「中文」\n回复 2 选择「English」")
+        assert (await s.say(ANNA, "2"))[0] == "Language set to English.", "the typed number pressed English"
+        english = await s.say(ANNA, "longtest")
+        assert english[-3].endswith('Reply 1 for "OK"')
+        assert not any("回复" in t or "选择" in t for t in english), "no Chinese framing for an English reader"
+        assert (await s.say(ANNA, "language"))[-1].endswith('Reply 1 for "中文"\nReply 2 for "English"')
+        assert await s.say(ANNA, "1") == ["已切换为中文。"]
+
+    run(db_url, scenario)
+
+
 def test_replies_to_one_member_are_paced(db_url: str, shop: UnitOfWork, admin: Actor) -> None:
     code = create_invite(shop, admin, "manager-1").code
 
