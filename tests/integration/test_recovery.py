@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import select, update
 
@@ -17,6 +18,7 @@ from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Reply
 from bot.flows import COMMANDS, default_flows
+from core.db import create_db_engine
 from core.models import InboxMessage
 from core.permissions import Actor
 from core.services.accounts import create_invite
@@ -29,10 +31,19 @@ from tests.integration.test_engine import TEXTS
 GRACE = timedelta(minutes=2)
 
 
-def process_on(engine: SqlEngine) -> Engine:
+@pytest.fixture
+def process_on(db_url: str) -> Iterator[Callable[[], Engine]]:
     """The chat engine of one server process: its own connection pool on the shared database."""
-    return Engine(UnitOfWork(engine), TEXTS, default_flows(), COMMANDS, fallback_flow="stock",
-                  recovery_grace=GRACE)
+    pools: list[SqlEngine] = []
+
+    def start() -> Engine:
+        pools.append(create_db_engine(db_url, pool_size=4))
+        return Engine(UnitOfWork(pools[-1]), TEXTS, default_flows(), COMMANDS, fallback_flow="stock",
+                      recovery_grace=GRACE)
+
+    yield start
+    for pool in pools:
+        pool.dispose()
 
 
 class Sender:
@@ -75,9 +86,9 @@ def status(uow: UnitOfWork, inbox_id: int) -> str:
     return uow.read(lambda tx: tx.session.scalar(select(InboxMessage.status).where(InboxMessage.id == inbox_id)))
 
 
-def test_recovery_leaves_alone_what_a_live_process_is_handling(engine: SqlEngine, uow: UnitOfWork,
-                                                                  admin: Actor) -> None:
-    live, starting = process_on(engine), process_on(engine)
+def test_recovery_leaves_alone_what_a_live_process_is_handling(
+        engine: SqlEngine, uow: UnitOfWork, admin: Actor, process_on: Callable[[], Engine]) -> None:
+    live, starting = process_on(), process_on()
     shop_with_seller(uow, admin, live)
     recorded = live.record(Inbound("test", "live-1", "1001", "1001", text="TEA-CUP"))
     processed = live.record(Inbound("test", "live-2", "1001", "1001", text="TEA-CUP"))
@@ -92,10 +103,10 @@ def test_recovery_leaves_alone_what_a_live_process_is_handling(engine: SqlEngine
 
 
 def test_an_abandoned_update_is_answered_once_when_two_processes_recover_at_once(
-        engine: SqlEngine, uow: UnitOfWork, admin: Actor) -> None:
-    first, second = process_on(engine), process_on(engine)
+        engine: SqlEngine, uow: UnitOfWork, admin: Actor, process_on: Callable[[], Engine]) -> None:
+    first, second = process_on(), process_on()
     shop_with_seller(uow, admin, first)
-    dead = process_on(engine)
+    dead = process_on()
     recorded = dead.record(Inbound("test", "dead-1", "1001", "1001", text="TEA-CUP"))
     unsent = dead.record(Inbound("test", "dead-2", "1001", "1001", text="RETRO-CLOCK"))
     assert recorded is not None and unsent is not None
@@ -117,8 +128,8 @@ def test_an_abandoned_update_is_answered_once_when_two_processes_recover_at_once
 
 
 def test_a_claimed_reply_whose_sender_died_is_taken_again_only_after_the_grace(
-        engine: SqlEngine, uow: UnitOfWork, admin: Actor) -> None:
-    first, second = process_on(engine), process_on(engine)
+        engine: SqlEngine, uow: UnitOfWork, admin: Actor, process_on: Callable[[], Engine]) -> None:
+    first, second = process_on(), process_on()
     shop_with_seller(uow, admin, first)
     unsent = first.record(Inbound("test", "dead-3", "1001", "1001", text="TEA-CUP"))
     assert unsent is not None
