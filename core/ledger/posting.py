@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,7 +17,6 @@ from core.permissions import Actor
 from core.uow import Tx
 
 Key = tuple[int, int]  # (product id, warehouse id)
-BelowMinimum = Callable[[Tx, int, Mapping[Key, tuple[Decimal, Decimal]]], object]
 LEVELS: Table = StockLevel.__table__  # type: ignore[assignment]
 MOVES: Table = StockMove.__table__  # type: ignore[assignment]
 RULES: Table = ReorderRule.__table__  # type: ignore[assignment]
@@ -44,18 +43,6 @@ _WRITE_LEVELS = (
             avg_cost=bindparam("avg_cost"), updated_at=bindparam("updated_at"))
 )
 _WRITE_MOVES = insert(MOVES)
-_below_minimum: list[BelowMinimum] = []
-
-
-def on_below_minimum(callback: BelowMinimum) -> BelowMinimum:
-    """Have `callback(tx, document_id, {(product, warehouse): (available before, after)})` called by every posting
-    that takes available stock below an active reorder minimum, in its transaction (core.services.documents
-    registers replenishment's low-stock warning on import: the ledger knows nothing of notifications)."""
-    if callback not in _below_minimum:
-        _below_minimum.append(callback)
-    return callback
-
-
 @dataclass(frozen=True)
 class MoveSpec:
     """One line to post: signed changes of on hand and reserved, and how it is valued."""
@@ -88,6 +75,7 @@ class Posting:
         self.positions, self.minimums = _lock_positions(tx, keys)
         self.available_before = {key: p.available for key, p in self.positions.items()}
         self.posted: list[PostedMove] = []
+        self.crossed: dict[Key, tuple[Decimal, Decimal]] = {}
 
     def apply(self, spec: MoveSpec) -> Change:
         """Apply one line to its position, raising a domain error (naming the line) when a rule forbids it."""
@@ -105,23 +93,21 @@ class Posting:
         return change
 
     def write(self, actor: Actor, document_id: int) -> list[PostedMove]:
-        """Write the changed levels and the ledger rows, then report positions that fell below their minimum."""
+        """Write the changed levels and the ledger rows; `crossed` then holds the positions whose available stock
+        fell below their active reorder minimum: (available before, after) by (product, warehouse)."""
         _write_levels(self.tx, self.positions.values())
         _write_moves(self.tx, actor, document_id, self.posted)
-        crossed = {key: (self.available_before[key], p.available) for key, p in self.positions.items()
-                   if key in self.minimums and p.available < self.minimums[key] <= self.available_before[key]}
-        if crossed:
-            for callback in _below_minimum:
-                callback(self.tx, document_id, crossed)
+        self.crossed = {key: (self.available_before[key], p.available) for key, p in self.positions.items()
+                        if key in self.minimums and p.available < self.minimums[key] <= self.available_before[key]}
         return self.posted
 
 
-def post_moves(tx: Tx, actor: Actor, document_id: int, specs: Sequence[MoveSpec]) -> list[PostedMove]:
-    """Lock the positions, apply every line in order, write levels and ledger rows in one statement each."""
+def apply_moves(tx: Tx, specs: Sequence[MoveSpec]) -> Posting:
+    """Lock the positions and apply every line in order; nothing is written until `Posting.write`."""
     posting = Posting(tx, {(s.product_id, s.warehouse_id) for s in specs})
     for spec in specs:
         posting.apply(spec)
-    return posting.write(actor, document_id)
+    return posting
 
 
 def _lock_positions(tx: Tx, keys: set[Key]) -> tuple[dict[Key, Position], dict[Key, Decimal]]:

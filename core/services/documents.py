@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Table, insert
 
-from core.ledger.posting import on_below_minimum
+from core.ledger.posting import MoveSpec, PostedMove, Posting, apply_moves
 from core.models import StockDocument
 from core.permissions import Actor
 from core.services.numbering import next_number
 from core.services.replenishment import warn_low_stock
 from core.uow import Tx
-
-on_below_minimum(warn_low_stock)  # every posting opens its document here: those that cross a minimum warn
 
 PREFIXES = {
     "receipt": "RC", "issue": "IS", "adjustment": "AJ", "transfer": "TR", "transfer_in": "TI",
@@ -43,3 +43,16 @@ def open_document(
         "created_at": tx.now,
     }).scalar_one()
     return document_id, number
+
+
+def post_moves(tx: Tx, actor: Actor, document_id: int, specs: Sequence[MoveSpec]) -> list[PostedMove]:
+    """Post a document's lines in one go (lock, apply in order, write) and warn of positions left below minimum."""
+    return write_posting(apply_moves(tx, specs), actor, document_id)
+
+
+def write_posting(posting: Posting, actor: Actor, document_id: int) -> list[PostedMove]:
+    """Write a posting's levels and ledger rows, then the low-stock warning for positions it took below minimum."""
+    posted = posting.write(actor, document_id)
+    if posting.crossed:
+        warn_low_stock(posting.tx, document_id, posting.crossed)
+    return posted

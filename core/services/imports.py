@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 
 from core.errors import DomainError, InvalidState
-from core.ledger.posting import MoveSpec, post_moves
+from core.ledger.posting import MoveSpec
 from core.models import (
     Category,
     Customer,
@@ -27,7 +27,7 @@ from core.models.partners import CREDIT_RATINGS
 from core.numbers import parse_money, parse_quantity, parse_unit_cost
 from core.permissions import Actor, Permission
 from core.services.audit import record
-from core.services.documents import open_document
+from core.services.documents import open_document, post_moves
 from core.uow import Tx, UnitOfWork
 
 CHUNK = 5000

@@ -19,7 +19,7 @@ from core.errors import (
     ReasonRequired,
     UnknownDocument,
 )
-from core.ledger.posting import MoveSpec, PostedMove, Posting, post_moves
+from core.ledger.posting import MoveSpec, PostedMove, Posting
 from core.models import (
     PO_STATUSES,
     Employee,
@@ -36,7 +36,7 @@ from core.permissions import Actor, Permission
 from core.services.approvals import cancel_request, submit_for_approval
 from core.services.audit import record
 from core.services.catalog import products_in, unit_factors_in, warehouse_in
-from core.services.documents import open_document
+from core.services.documents import open_document, post_moves, write_posting
 from core.services.numbering import next_number
 from core.services.outbox import employees_with_role, notify
 from core.services.partners import supplier_by_code, supplier_in
@@ -631,7 +631,7 @@ def _return(
         value = None if qty >= position.on_hand or out > position.value else -out
         posting.apply(MoveSpec(line.line_no, line.product_id, order.warehouse_id, qty=-qty, value=value,
                                source_line_id=line.id, label=line.sku))
-    posted = {m.spec.source_line_id: m for m in posting.write(actor, document_id)}
+    posted = {m.spec.source_line_id: m for m in write_posting(posting, actor, document_id)}
     tx.session.execute(
         update(LINES).where(LINES.c.id == bindparam("line_id"))
         .values(returned_qty=LINES.c.returned_qty + bindparam("back")),

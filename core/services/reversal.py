@@ -26,7 +26,7 @@ from core.numbers import ZERO
 from core.permissions import Actor, Permission
 from core.services.audit import record
 from core.services.catalog import warehouse_codes
-from core.services.documents import open_document
+from core.services.documents import open_document, write_posting
 from core.uow import Tx, UnitOfWork
 
 UNDO_WINDOW = timedelta(minutes=10)
@@ -132,7 +132,7 @@ def reverse_document(
         for position in posting.positions.values():
             if position.value < 0 or (position.on_hand == 0 and position.value != 0):
                 raise UndoStockUsed(number=document.number, item=names[position.product_id][0], reason="value")
-        posted = posting.write(actor, reversal_id) if posting.posted else []
+        posted = write_posting(posting, actor, reversal_id) if posting.posted else []
         order_number, order_status = _undo_receipt(tx, document) if document.kind == "po_receipt" else (None, None)
         record(tx, actor, "stock.reversal", "stock_document", reversal_id, number=reversal_number,
                original=document.number, kind=document.kind, order=order_number, order_status=order_status)

@@ -21,7 +21,7 @@ from core.errors import (
     UnknownDocument,
     UnknownPartner,
 )
-from core.ledger.posting import MoveSpec, post_moves
+from core.ledger.posting import MoveSpec
 from core.models import (
     SO_STATUSES,
     ApprovalRequest,
@@ -41,7 +41,7 @@ from core.permissions import ROLE_PERMISSIONS, WAREHOUSE_SCOPED_ROLES, Actor, Pe
 from core.services import approvals
 from core.services.audit import record
 from core.services.catalog import ProductRef, products_in, unit_factors_in, warehouse_in
-from core.services.documents import open_document
+from core.services.documents import open_document, post_moves
 from core.services.numbering import next_number
 from core.uow import Tx, UnitOfWork
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 
 from core.errors import EmptyDocument, InvalidQuantity, InvalidState, ReasonRequired, UnknownDocument
-from core.ledger.posting import MoveSpec, PostedMove, Posting, post_moves
+from core.ledger.posting import MoveSpec, PostedMove, Posting
 from core.models import Product, StockDocument, StockMove
 from core.numbers import ZERO, parse_quantity, parse_unit_cost, round_money
 from core.permissions import Actor, Permission
@@ -23,7 +23,7 @@ from core.services.catalog import (
     warehouse_codes,
     warehouse_in,
 )
-from core.services.documents import open_document
+from core.services.documents import open_document, post_moves, write_posting
 from core.services.transfers import notify_transfer_dispatched
 from core.uow import Tx, UnitOfWork
 
@@ -156,7 +156,7 @@ def dispatch_transfer(
                            label=ln.item)
             change = posting.apply(out)
             posting.apply(replace(out, warehouse_id=transit.id, qty=-out.qty, value=-change.value))
-        posted = posting.write(actor, document_id)
+        posted = write_posting(posting, actor, document_id)
         record(tx, actor, "stock.transfer.dispatch", "stock_document", document_id, number=number,
                to=dest.code, lines=len(parsed))
         notify_transfer_dispatched(tx, number, source.code, dest, len(parsed))
@@ -189,7 +189,7 @@ def receive_transfer(
             out = MoveSpec(line_no, left.product_id, transit.id, qty=-qty, value=-value, label=left.sku)
             posting.apply(out)
             posting.apply(replace(out, warehouse_id=transfer.dest_warehouse_id, qty=qty, value=value))
-        posted = posting.write(actor, document_id)
+        posted = write_posting(posting, actor, document_id)
         done = all(outstanding[n].qty == wanted.get(n, ZERO) for n in outstanding)
         status = "received" if done else "partially_received"
         tx.session.execute(update(StockDocument).where(StockDocument.id == transfer.id).values(status=status))

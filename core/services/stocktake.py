@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import Row, Select, func, insert, literal, select, update
 
 from core.errors import EmptyDocument, InvalidQuantity, InvalidState, ReasonRequired, UnknownDocument
-from core.ledger.posting import MoveSpec, post_moves
+from core.ledger.posting import MoveSpec
 from core.models import Category, Product, StockLevel, Stocktake, StocktakeLine, Warehouse
 from core.numbers import ZERO, parse_money, parse_quantity, round_money
 from core.permissions import Actor, Permission
 from core.services import approvals
 from core.services.audit import record
 from core.services.catalog import products_in, unit_factors_in, warehouse_in
-from core.services.documents import open_document
+from core.services.documents import open_document, post_moves
 from core.services.numbering import next_number
 from core.uow import Tx, UnitOfWork
 

@@ -25,7 +25,7 @@ from core.numbers import ZERO, parse_quantity, round_money
 from core.permissions import Actor, Permission
 from core.services.audit import record
 from core.services.catalog import WarehouseRef, products_in, transit_warehouse_in, warehouse_codes
-from core.services.documents import open_document
+from core.services.documents import open_document, write_posting
 from core.services.outbox import employees_with_role, notify
 from core.uow import Tx, UnitOfWork
 
@@ -138,7 +138,7 @@ def receive_transfer_with_discrepancies(
         if posting.posted:
             receipt_id, receipt_number = open_document(tx, actor, "transfer_in", dest_id,
                                                        source=("stock_document", transfer.id))
-            posting.write(actor, receipt_id)
+            write_posting(posting, actor, receipt_id)
         writeoff_id, writeoff_number = _write_off(tx, actor, transfer, transit, left, settled, values)
         codes = warehouse_codes(tx, {transfer.warehouse_id, dest_id})
         sees_cost = actor.can(Permission.COST_VIEW)
@@ -291,7 +291,7 @@ def _write_off(
     posting = Posting(tx, {(s.product_id, s.warehouse_id) for s in specs})
     for spec in specs:
         posting.apply(spec)
-    posting.write(actor, document_id)
+    write_posting(posting, actor, document_id)
     return document_id, number
 
 

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from core.errors import InvalidQuantity, InvalidState, OutOfStock, PermissionDenied
-from core.ledger.posting import MoveSpec, post_moves
+from core.ledger.posting import MoveSpec
 from core.models import Notification, utcnow
 from core.permissions import Actor
 from core.services.catalog import NewProduct, create_product, products_in, warehouse_in
-from core.services.documents import open_document
+from core.services.documents import open_document, post_moves
 from core.services.partners import NewSupplier, create_supplier
 from core.services.purchasing import get_purchase_order
 from core.services.replenishment import (
