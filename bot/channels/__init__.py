@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from bot.engine.engine import Engine
+from bot.engine.engine import Engine, Undelivered
 from bot.engine.replies import Reply
 from core.models.base import utcnow
 
@@ -87,43 +87,68 @@ async def read_capped(request: web.Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
-async def recover(
-    engine: Engine,
-    channel: str,
-    turn: Callable[[str], AbstractAsyncContextManager[Any]],
-    deliver: Callable[[int, str, Sequence[Reply]], Coroutine[Any, Any, None]],
-    until: datetime | None = None,
-) -> int:
+Turn = Callable[[str], AbstractAsyncContextManager[Any]]
+Deliver = Callable[[int, str, Sequence[Reply]], Coroutine[Any, Any, None]]
+
+
+async def recover(engine: Engine, channel: str, turn: Turn, deliver: Deliver, until: datetime | None = None) -> int:
     """Finish what a dead process left: updates it recorded but did not handle, replies it did not send. Only rows
     older than the engine's recovery grace are taken (a live process, this one or another behind the same
     database, is still handling younger ones), and each is claimed in a transaction before it is sent, so two
     processes recovering at once send it once; `until` (the moment this process started) also leaves out what
     it accepted itself. Returns how many updates were sent."""
+    pending, claimed = await left_over(engine, channel, until)
+    return await answer(engine, channel, pending, claimed, turn, deliver, until)
+
+
+async def left_over(engine: Engine, channel: str,
+                    until: datetime | None) -> tuple[list[int], list[Undelivered]]:
+    """Abandoned updates to handle (each is claimed when handled) and abandoned replies, claimed now."""
+    pending = await asyncio.to_thread(engine.abandoned, channel, None, until)
+    claimed = await asyncio.to_thread(engine.claim_undelivered, channel, None, until)
+    return pending, claimed
+
+
+async def answer(engine: Engine, channel: str, pending: list[int], claimed: list[Undelivered], turn: Turn,
+                 deliver: Deliver, until: datetime | None) -> int:
+    """Send the claimed replies, then handle and answer each pending update this process manages to claim."""
     sent = 0
-    for inbox_id in await asyncio.to_thread(engine.abandoned, channel, None, until):
-        try:
-            item = await asyncio.to_thread(engine.process_abandoned, inbox_id, None, until)
-        except Exception:
-            log.exception("%s: update %d could not be processed after a restart", channel, inbox_id)
-            continue
-        if item is not None:
-            async with turn(item.chat_id):
-                await deliver(item.inbox_id, item.chat_id, item.replies)
-            sent += 1
-    for item in await asyncio.to_thread(engine.claim_undelivered, channel, None, until):
+    for item in claimed:
         async with turn(item.chat_id):
             await deliver(item.inbox_id, item.chat_id, item.replies)
         sent += 1
+    for inbox_id in pending:
+        try:
+            found = await asyncio.to_thread(engine.process_abandoned, inbox_id, None, until)
+        except Exception:
+            log.exception("%s: update %d could not be processed after a restart", channel, inbox_id)
+            continue
+        if found is not None:
+            async with turn(found.chat_id):
+                await deliver(found.inbox_id, found.chat_id, found.replies)
+            sent += 1
     return sent
 
 
-async def recover_later(engine: Engine, channel: str, in_flight: InFlight,
-                        turn: Callable[[str], AbstractAsyncContextManager[Any]],
-                        deliver: Callable[[int, str, Sequence[Reply]], Coroutine[Any, Any, None]]) -> None:
+async def start_recovery(engine: Engine, channel: str, in_flight: InFlight, turn: Turn,
+                         deliver: Deliver) -> asyncio.Task[None]:
+    """At a channel's start, before it accepts updates: look up (and claim) what dead processes left and answer
+    it in the background; returns the task that looks once more when the grace has passed (cancel it on drain)."""
+    started = utcnow()
+    pending, claimed = await left_over(engine, channel, started)
+    if pending or claimed:
+        log.info("%s: %d update(s) to process and %d to resend, left by a dead process", channel, len(pending),
+                 len(claimed))
+        in_flight.spawn(answer(engine, channel, pending, claimed, turn, deliver, started), f"{channel}-recover")
+    return asyncio.create_task(recover_later(engine, channel, in_flight, turn, deliver, started),
+                               name=f"{channel}-recover-later")
+
+
+async def recover_later(engine: Engine, channel: str, in_flight: InFlight, turn: Turn, deliver: Deliver,
+                        started: datetime) -> None:
     """Recover once more when the grace has passed after the start: what a process that died just before this one
-    started left is old enough by then. Cancelled when the channel drains."""
+    started left is old enough by then, and nothing this process accepted since is taken."""
     grace = engine.recovery_grace.total_seconds()
     if grace > 0:
-        started = utcnow()
         await asyncio.sleep(grace)
         in_flight.spawn(recover(engine, channel, turn, deliver, started), f"{channel}-recover-later")

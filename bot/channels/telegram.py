@@ -24,12 +24,11 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Inp
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot.channels import InFlight, read_capped, recover, recover_later
+from bot.channels import InFlight, read_capped, start_recovery
 from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Reply
-from core.models.base import utcnow
 from core.services.accounts import actor_for_account
 
 log = logging.getLogger(__name__)
@@ -148,12 +147,9 @@ class TelegramChannel:
         menu = [BotCommand(c["command"], c["description"]) for c in describe(self.commands)]
         await self._best_effort(self.app.bot.set_my_commands(menu), "setMyCommands")
         if not self._recovering:
-            # only rows older than the recovery grace are taken: nothing this process accepts is mistaken for left
+            # before updates are accepted; only rows older than the recovery grace and this start are taken
             self._recovering = True
-            self.in_flight.spawn(recover(self.engine, CHANNEL, self._chat_turn, self._deliver, utcnow()),
-                                 "telegram-recover")
-            self._later = asyncio.create_task(
-                recover_later(self.engine, CHANNEL, self.in_flight, self._chat_turn, self._deliver))
+            self._later = await start_recovery(self.engine, CHANNEL, self.in_flight, self._chat_turn, self._deliver)
         if self.settings.mode == "webhook":
             await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
                                            allowed_updates=ALLOWED_UPDATES)

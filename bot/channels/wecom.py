@@ -41,14 +41,13 @@ from wechatpy.exceptions import APILimitedException, InvalidSignatureException, 
 from wechatpy.fields import IntegerField, StringField
 from wechatpy.session import SessionStorage
 
-from bot.channels import InFlight, read_capped, recover, recover_later
+from bot.channels import InFlight, read_capped, start_recovery
 from bot.delivery import PermanentError, RetryLater, TransientError
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Button, Reply
 from bot.engine.texts import Texts
 from core.models import ApprovalDecision, ChannelValue, Employee
-from core.models.base import utcnow
 from core.services.accounts import actor_for_account
 from core.uow import Tx, UnitOfWork
 
@@ -214,9 +213,7 @@ class WecomChannel:
         if self._recovered:
             return
         self._recovered = True
-        self.in_flight.spawn(recover(self.engine, CHANNEL, self._turn, self._deliver, utcnow()), "wecom-recover")
-        self._later = asyncio.create_task(recover_later(self.engine, CHANNEL, self.in_flight, self._turn,
-                                                        self._deliver))
+        self._later = await start_recovery(self.engine, CHANNEL, self.in_flight, self._turn, self._deliver)
 
     async def drain(self) -> None:
         """The callback route closes with the server; the work in flight is awaited by the server."""
