@@ -89,6 +89,18 @@ class Actor:
                 return True
         return False
 
+    def warehouse_scope(self, permission: Permission) -> frozenset[int] | None:
+        """The warehouses in which the actor holds `permission`: None for all of them (a role not scoped grants it),
+        else the assigned warehouses of the warehouse-scoped roles that grant it (empty when none does)."""
+        scope: frozenset[int] = frozenset()
+        for role in self.roles:
+            if permission not in ROLE_PERMISSIONS.get(role, frozenset()):
+                continue
+            if role not in WAREHOUSE_SCOPED_ROLES:
+                return None
+            scope |= self.warehouse_ids
+        return scope
+
     def require(self, permission: Permission, warehouse_id: int | None = None) -> None:
         """Raise PermissionDenied unless the actor holds `permission` (in that warehouse)."""
         if not self.can(permission, warehouse_id):

@@ -24,7 +24,7 @@ from core.models import (
     StockLevel,
     StockMove,
 )
-from core.permissions import ROLE_PERMISSIONS, WAREHOUSE_SCOPED_ROLES, Actor, Permission
+from core.permissions import Actor, Permission
 from core.services.approvals import waiting_for
 from core.services.money import bills, line_amount
 from core.uow import Tx, UnitOfWork
@@ -105,6 +105,9 @@ def _sales(tx: Tx, actor: Actor, own_only: bool, day_start: datetime, bounds: tu
         .where(bills("customer"), StockMove.qty != 0,
                StockMove.created_at >= bounds[0], StockMove.created_at < bounds[1])
     )
+    warehouses = actor.warehouse_scope(Permission.SALES_VIEW_ALL)
+    if warehouses is not None and not own_only:
+        statement = statement.where(StockMove.warehouse_id.in_(sorted(warehouses) or [-1]))
     if own_only:
         statement = (statement.join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
                      .join(Customer, Customer.id == SalesOrder.customer_id)
@@ -125,8 +128,9 @@ def _low_stock(actor: Actor) -> Any:
         .where(ReorderRule.active.is_(True), ReorderRule.product_id.not_in(inactive),
                available < type_coerce(ReorderRule.minimum, BigInteger))
     )
-    if _warehouse_scoped(actor):
-        statement = statement.where(ReorderRule.warehouse_id.in_(sorted(actor.warehouse_ids) or [-1]))
+    warehouses = actor.warehouse_scope(Permission.STOCK_VIEW)
+    if warehouses is not None:
+        statement = statement.where(ReorderRule.warehouse_id.in_(sorted(warehouses) or [-1]))
     return statement.scalar_subquery()
 
 
@@ -135,10 +139,6 @@ def _pending(actor: Actor) -> Any:
     return func.coalesce(select(func.count(ApprovalRequest.id)).where(waiting_for(actor)).scalar_subquery(),
                          literal(0))
 
-
-def _warehouse_scoped(actor: Actor) -> bool:
-    viewers = [r for r in actor.roles if Permission.STOCK_VIEW in ROLE_PERMISSIONS.get(r, frozenset())]
-    return bool(viewers) and all(r in WAREHOUSE_SCOPED_ROLES for r in viewers)
 
 
 def _difference(row: Any, when: str) -> Decimal:

@@ -223,6 +223,7 @@ def run_report(uow: UnitOfWork, actor: Actor, name: str, filters: Filters) -> Re
 def stock_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
     """Stock on hand (and value, for those who may see cost) by warehouse and category, now."""
     actor.require(Permission.STOCK_VIEW)
+    scope = actor.warehouse_scope(Permission.STOCK_VIEW)
     sees_cost = actor.can(Permission.COST_VIEW)
     by = _dimensions(filters.by or STOCK_DIMENSIONS, STOCK_DIMENSIONS)
 
@@ -242,7 +243,7 @@ def stock_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
             .outerjoin(Category, Category.id == Product.category_id)
             .where(StockLevel.on_hand != 0)
         )
-        source = _where_warehouse(tx, source, filters, StockLevel.warehouse_id)
+        source = _where_warehouse(tx, source, filters, StockLevel.warehouse_id, scope)
         source = _where_category(source, filters)
         rows, totals, pages = _grouped(tx, source, keys, measures, filters)
         return Report("report.stock", (*by, *(m[0] for m in measures)), rows, ("",) * len(by) + totals,
@@ -254,6 +255,7 @@ def stock_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
 def movements_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
     """Every ledger row of one product (in a warehouse, in a period), oldest first, one page at a time."""
     actor.require(Permission.STOCK_VIEW)
+    scope = actor.warehouse_scope(Permission.STOCK_VIEW)
     sees_cost = actor.can(Permission.COST_VIEW)
     if not filters.product:
         raise InvalidState(reason="product_required")
@@ -270,7 +272,7 @@ def movements_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
             .join(Warehouse, Warehouse.id == StockMove.warehouse_id)
             .where(StockMove.product_id == product_id)
         )
-        source = _where_warehouse(tx, source, filters, StockMove.warehouse_id)
+        source = _where_warehouse(tx, source, filters, StockMove.warehouse_id, scope)
         if filters.period is not None:
             start, end = filters.period.bounds(filters.timezone)
             source = source.where(StockMove.created_at >= start, StockMove.created_at < end)
@@ -300,6 +302,7 @@ def movements_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
 def slow_moving_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
     """Stock not issued or shipped in the last `days` days, with its value, most valuable first."""
     actor.require(Permission.STOCK_VIEW)
+    scope = actor.warehouse_scope(Permission.STOCK_VIEW)
     sees_cost = actor.can(Permission.COST_VIEW)
     if filters.days < 1:
         raise InvalidState(reason="days", value=filters.days)
@@ -328,7 +331,7 @@ def slow_moving_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Repor
             .outerjoin(Category, Category.id == Product.category_id)
             .where(Warehouse.kind == "normal", StockLevel.on_hand > 0, ~recent)
         )
-        source = _where_warehouse(tx, source, filters, StockLevel.warehouse_id)
+        source = _where_warehouse(tx, source, filters, StockLevel.warehouse_id, scope)
         source = _where_category(source, filters)
         columns: list[Any] = [Warehouse.code, Product.sku, Product.name_zh, StockLevel.on_hand]
         names = ["warehouse", "sku", "name", "on_hand"]
@@ -362,6 +365,7 @@ def slow_moving_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Repor
 def purchases_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
     """Goods received less returned to suppliers (qty x order price) by supplier, product, month..."""
     actor.require(Permission.PURCHASE_VIEW)
+    scope = actor.warehouse_scope(Permission.PURCHASE_VIEW)
     by = _dimensions(filters.by or ("supplier",), PURCHASE_DIMENSIONS)
     period = filters.period or parse_period()
 
@@ -382,7 +386,7 @@ def purchases_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
                 statement = _where_category(statement, filters)
             if filters.supplier:
                 statement = statement.where(func.upper(Supplier.code) == filters.supplier.strip().upper())
-            return _where_warehouse(tx, statement, filters, StockMove.warehouse_id)
+            return _where_warehouse(tx, statement, filters, StockMove.warehouse_id, scope)
 
         measures = [
             ("qty", func.sum(type_coerce(StockMove.qty, BigInteger)), Qty()),
@@ -518,11 +522,12 @@ def ageing_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
 class _SalesScope:
     actor: Actor
     own_customers_only: bool
+    warehouses: frozenset[int] | None = None
 
 
 def _sales_scope(actor: Actor) -> _SalesScope:
     if actor.can(Permission.SALES_VIEW_ALL):
-        return _SalesScope(actor, False)
+        return _SalesScope(actor, False, actor.warehouse_scope(Permission.SALES_VIEW_ALL))
     actor.require(Permission.SALES_VIEW_OWN)
     return _SalesScope(actor, True)
 
@@ -566,7 +571,7 @@ def _sales_source(tx: Tx, scope: _SalesScope, by: Sequence[str], filters: Filter
             statement = statement.where(SalesOrder.salesperson_id == salesperson_id)
         if filters.channel:
             statement = statement.where(SalesOrder.channel == filters.channel.strip().lower())
-        return _where_warehouse(tx, statement, filters, StockMove.warehouse_id)
+        return _where_warehouse(tx, statement, filters, StockMove.warehouse_id, scope.warehouses)
 
     return source
 
@@ -728,7 +733,11 @@ def _month(column: Any, months: Sequence[tuple[str, datetime, datetime]]) -> Col
     return case(*whens, else_=last) if whens else last
 
 
-def _where_warehouse(tx: Tx, statement: Select[Any], filters: Filters, column: Any) -> Select[Any]:
+def _where_warehouse(tx: Tx, statement: Select[Any], filters: Filters, column: Any,
+                     scope: frozenset[int] | None) -> Select[Any]:
+    """The filter's warehouse, and only the warehouses the reader may see (`scope`, None for all)."""
+    if scope is not None:
+        statement = statement.where(column.in_(sorted(scope) or [-1]))
     if not filters.warehouse:
         return statement
     return statement.where(column == warehouse_in(tx, filters.warehouse).id)

@@ -37,7 +37,7 @@ from core.models import (
     Warehouse,
 )
 from core.numbers import ZERO, parse_quantity, parse_unit_cost, round_money
-from core.permissions import ROLE_PERMISSIONS, WAREHOUSE_SCOPED_ROLES, Actor, Permission
+from core.permissions import Actor, Permission
 from core.services import approvals
 from core.services.audit import record
 from core.services.catalog import ProductRef, products_in, unit_factors_in, warehouse_in
@@ -697,14 +697,7 @@ def _require_sees(actor: Actor, order: _Order, owner_id: int | None) -> None:
 
 def _all_scope(actor: Actor) -> frozenset[int] | None:
     """The warehouses in which the actor sees every order; None for all of them."""
-    scope: frozenset[int] = frozenset()
-    for role in actor.roles:
-        if Permission.SALES_VIEW_ALL not in ROLE_PERMISSIONS.get(role, frozenset()):
-            continue
-        if role not in WAREHOUSE_SCOPED_ROLES:
-            return None
-        scope |= actor.warehouse_ids
-    return scope
+    return actor.warehouse_scope(Permission.SALES_VIEW_ALL)
 
 
 def _visible_condition(actor: Actor) -> Any:

@@ -233,6 +233,9 @@ def test_the_dashboard_service_gives_the_golden_figures_in_one_statement(golden:
     assert (seller.sales_month, seller.profit_month, seller.stock_value) == (D(0), None, None)
     buyer = read_dashboard(golden.uow, load_actor(golden.uow, "purchaser-1"), today=date(2026, 3, 22))
     assert (buyer.sales_month, buyer.stock_value) == (None, D("217.24"))
+    main = read_dashboard(golden.uow, load_actor(golden.uow, "warehouse-1"), today=date(2026, 3, 22))
+    north = read_dashboard(golden.uow, load_actor(golden.uow, "north-1"), today=date(2026, 3, 22))
+    assert (main.sales_month, north.sales_month) == (D("712.00"), D(0))  # every sale shipped from MAIN
 
 
 def test_the_dashboard_counts_low_stock_in_the_readers_warehouses_and_approvals_waiting_for_them(

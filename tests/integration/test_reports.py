@@ -277,3 +277,14 @@ def test_sales_filter_by_salesperson_channel_and_warehouse(golden: GoldenMonth) 
     assert [(r[0], r[2], r[3]) for r in by_warehouse.rows] == [("MAIN", D("712.00"), D("284.76"))]
     with pytest.raises(DomainError):
         report(golden, "manager", "sales", period=MARCH, salesperson="nobody")
+
+
+def test_warehouse_staff_see_stock_sales_and_purchases_of_their_own_warehouses_only(golden: GoldenMonth) -> None:
+    north = load_actor(golden.uow, "north-1")
+    assert report(golden, "warehouse", "sales", period=MARCH).total("revenue") == D("712.00")  # all shipped at MAIN
+    assert run_report(golden.uow, north, "sales", Filters(period=MARCH)).rows == ()
+    assert run_report(golden.uow, north, "sales", Filters(period=MARCH, warehouse="MAIN")).rows == ()
+    stock = run_report(golden.uow, north, "stock", Filters(by=("warehouse",)))
+    assert [r[0] for r in stock.rows] == ["NORTH"]
+    assert run_report(golden.uow, north, "purchases", Filters(period=MARCH)).rows == ()  # received at MAIN
+    assert report(golden, "manager", "stock", by=("warehouse",)).rows[0][0] == "MAIN"
