@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from jinja2 import TemplateNotFound
 from sqlalchemy import exists, select, update
 
+from bot import claims
 from bot.engine.replies import Reply, buttons
 from bot.engine.texts import DEFAULT_LANGUAGE, Texts
 from bot.report_delivery import report_attachments
@@ -213,34 +214,12 @@ def claim(uow: UnitOfWork, channels: Sequence[str], token: str, now: datetime, *
 
 def mark_sent(uow: UnitOfWork, token: str, ids: Sequence[int], now: datetime) -> int:
     """'sent' for the rows still held under `token` (one statement); returns how many."""
-    if not ids:
-        return 0
-
-    def work(tx: Tx) -> int:
-        result = tx.session.execute(
-            update(Notification)
-            .where(Notification.id.in_(list(ids)), Notification.status == "sending", Notification.claim_token == token)
-            .values(status="sent", sent_at=now, last_error="", claim_token="")
-        )
-        return int(getattr(result, "rowcount", 0))
-
-    return uow.run(work)
+    return claims.mark_sent(uow, Notification, token, ids, now)
 
 
 def release(uow: UnitOfWork, token: str, ids: Sequence[int], now: datetime) -> int:
     """Give rows back untried (not counted as an attempt): the lease was too short to send them safely."""
-    if not ids:
-        return 0
-
-    def work(tx: Tx) -> int:
-        result = tx.session.execute(
-            update(Notification)
-            .where(Notification.id.in_(list(ids)), Notification.status == "sending", Notification.claim_token == token)
-            .values(status="pending", next_attempt_at=now, claim_token="", attempts=Notification.attempts - 1)
-        )
-        return int(getattr(result, "rowcount", 0))
-
-    return uow.run(work)
+    return claims.release(uow, Notification, token, ids, now)
 
 
 def backoff(attempts: int, rng: Callable[[], float] = random.random) -> timedelta:

@@ -29,6 +29,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select, update
 
+from bot import claims
 from bot.delivery import MAX_BACKOFF, backoff
 from core.models import WebhookDelivery, WebhookEndpoint
 from core.services.outbox import Note, employees_with_role, write_notes
@@ -132,34 +133,12 @@ def claim(uow: UnitOfWork, token: str, now: datetime, *, limit: int = 50, lease:
 
 def mark_sent(uow: UnitOfWork, token: str, ids: Sequence[int], now: datetime) -> int:
     """'sent' for the rows still held under `token`; returns how many."""
-    if not ids:
-        return 0
-
-    def work(tx: Tx) -> int:
-        result = tx.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(list(ids)), WebhookDelivery.status == "sending",
-                   WebhookDelivery.claim_token == token)
-            .values(status="sent", sent_at=now, last_error="", claim_token=""))
-        return int(getattr(result, "rowcount", 0))
-
-    return uow.run(work)
+    return claims.mark_sent(uow, WebhookDelivery, token, ids, now)
 
 
 def release(uow: UnitOfWork, token: str, ids: Sequence[int], now: datetime) -> int:
     """Give rows back untried (the attempt is not counted): too little of the lease was left to POST them."""
-    if not ids:
-        return 0
-
-    def work(tx: Tx) -> int:
-        result = tx.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(list(ids)), WebhookDelivery.status == "sending",
-                   WebhookDelivery.claim_token == token)
-            .values(status="pending", next_attempt_at=now, claim_token="", attempts=WebhookDelivery.attempts - 1))
-        return int(getattr(result, "rowcount", 0))
-
-    return uow.run(work)
+    return claims.release(uow, WebhookDelivery, token, ids, now)
 
 
 def mark_failed(uow: UnitOfWork, token: str, due: Due, error: str, now: datetime, *,
