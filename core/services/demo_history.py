@@ -11,8 +11,10 @@ from decimal import ROUND_FLOOR, Decimal
 from core.numbers import round_cost
 from core.permissions import Actor
 from core.services import demo_names as names
+from core.services.approvals import decide
 from core.services.people import load_actor
 from core.services.replenishment import set_reorder_rule
+from core.services.sales import SalesLineIn, create_sales_order, ship_sales_order, submit_sales_order
 from core.services.stock import (
     LineIn,
     Posted,
@@ -201,11 +203,25 @@ class History:
         orders = [w for w, (low, high) in ORDERS_PER_DAY.items() for _ in range(self.rng.randint(low, high))]
         self.rng.shuffle(orders)
         for warehouse in orders:
-            code, name, channel, _owner = self.rng.choice(self.customers)
+            code, _name, channel, owner = self.rng.choice(self.customers)
             lines = self._order_lines(warehouse, channel)
             if lines and self._tick():
-                self._post(issue_stock(self.books, self.actors[KEEPERS[warehouse]], warehouse, lines,
-                                       f"销售出库 {code} {name}"))
+                self._sell(warehouse, code, channel, owner, lines)
+
+    def _sell(self, warehouse: str, customer: str, channel: str, owner: str, lines: Sequence[LineIn]) -> None:
+        """A sales order's whole life: the owner orders and submits, a manager approves when the rules ask
+        (credit limit), the warehouse ships it all; reports and the dashboard read these shipments."""
+        seller = self.actors[owner]
+        order = create_sales_order(self.books, seller, customer, warehouse,
+                                   [SalesLineIn(ln.item, ln.qty, unit=ln.unit) for ln in lines], channel=channel)
+        order = submit_sales_order(self.books, seller, order.number)
+        if order.approval_request_id is not None:
+            decide(self.books, self.actors["manager-wang"], order.approval_request_id, True)
+        order = ship_sales_order(self.books, self.actors[KEEPERS[warehouse]], order.number)
+        self.documents += 2  # the reservation and the shipment
+        for line in order.lines:
+            key = (line.sku, warehouse)
+            self.available[key] = self.available.get(key, Decimal(0)) - line.qty
 
     def _order_lines(self, warehouse: str, channel: str) -> list[LineIn]:
         count = {"online": (1, 2), "store": (1, 4), "wholesale": (2, 6)}[channel]

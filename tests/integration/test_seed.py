@@ -24,6 +24,7 @@ from core.models import (
     Product,
     ProductBarcode,
     ProductUnit,
+    SalesOrder,
     StockDocument,
     StockMove,
     Supplier,
@@ -103,8 +104,12 @@ def test_the_demo_company_has_every_part_and_a_clean_month_of_books(uow: UnitOfW
     assert timedelta(days=27) < last - first < timedelta(days=31)
     assert started - timedelta(days=2) < last < started
     kinds = Counter(uow.read(lambda tx: tx.session.scalars(select(StockDocument.kind)).all()))
-    assert {"receipt", "issue", "transfer", "transfer_in", "adjustment", "reservation", "release"} <= set(kinds)
-    assert kinds["issue"] > 100
+    assert {"receipt", "issue", "transfer", "transfer_in", "adjustment", "reservation", "release", "so_reservation",
+            "shipment"} <= set(kinds)
+    assert kinds["shipment"] > 100 and kinds["so_reservation"] == kinds["shipment"]  # sales orders, shipped whole
+    shipped = count(uow, SalesOrder.id, SalesOrder.status == "shipped")
+    assert shipped == kinds["shipment"] and {c for c, in uow.read(lambda tx: tx.session.execute(
+        select(SalesOrder.channel).distinct()).all())} == {"store", "online", "wholesale"}
     reasons = uow.read(lambda tx: tx.session.scalars(
         select(StockDocument.reason).where(StockDocument.kind == "adjustment")).all())
     assert reasons and all(reason.strip() for reason in reasons)
