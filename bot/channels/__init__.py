@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,6 +17,29 @@ from bot.engine.replies import Reply
 from core.models.base import utcnow
 
 log = logging.getLogger(__name__)
+
+
+class ChatTurns:
+    """Updates of one chat are handled in the order they arrived (asyncio.Lock is first come, first served);
+    a chat's lock lives only while someone holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: str) -> AsyncIterator[None]:
+        """Wait for this chat's turn, then hold it for the block."""
+        lock, users = self._locks.get(chat_id) or (asyncio.Lock(), 0)
+        self._locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat_id]
+            if users <= 1:
+                del self._locks[chat_id]
+            else:
+                self._locks[chat_id] = (lock, users - 1)
 
 
 class InFlight:

@@ -24,7 +24,7 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Inp
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot.channels import InFlight, read_capped, start_recovery
+from bot.channels import ChatTurns, InFlight, read_capped, start_recovery
 from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
@@ -125,7 +125,7 @@ class TelegramChannel:
             builder = builder.updater(None)
         self.app = builder.build()
         self._chat_pace: dict[str, AsyncLimiter] = {}
-        self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._turns = ChatTurns()
         self._consumer: asyncio.Task[None] | None = None
         self._delivered: list[int] = []
         self._marker: asyncio.Task[None] | None = None
@@ -149,7 +149,7 @@ class TelegramChannel:
         if not self._recovering:
             # before updates are accepted; only rows older than the recovery grace and this start are taken
             self._recovering = True
-            self._later = await start_recovery(self.engine, CHANNEL, self.in_flight, self._chat_turn, self._deliver)
+            self._later = await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver)
         if self.settings.mode == "webhook":
             await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
                                            allowed_updates=ALLOWED_UPDATES)
@@ -265,7 +265,7 @@ class TelegramChannel:
         if callback_id:  # stop the button's spinner now, without making this update lose its turn
             self.in_flight.spawn(self._best_effort(self.app.bot.answer_callback_query(callback_id),
                                                    "answerCallbackQuery"), f"telegram-answer-{inbox_id}")
-        async with self._chat_turn(chat_id):
+        async with self._turns.turn(chat_id):
             replies = await asyncio.to_thread(self.engine.process, inbox_id)
             await self._deliver(inbox_id, chat_id, replies)
 
@@ -286,20 +286,6 @@ class TelegramChannel:
             ids, self._delivered = self._delivered, []
             await asyncio.to_thread(self.engine.delivered, *ids)
 
-    @contextlib.asynccontextmanager
-    async def _chat_turn(self, chat_id: str) -> Any:
-        """Updates of one chat are handled in the order they arrived (asyncio.Lock is first come, first served)."""
-        lock, users = self._chat_locks.get(chat_id) or (asyncio.Lock(), 0)
-        self._chat_locks[chat_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._chat_locks[chat_id]
-            if users <= 1:
-                del self._chat_locks[chat_id]
-            else:
-                self._chat_locks[chat_id] = (lock, users - 1)
 
     # ---- sending ---------------------------------------------------------------------------------------------
 

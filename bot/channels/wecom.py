@@ -15,7 +15,6 @@ in the database, shared by every process.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 import logging
@@ -41,7 +40,7 @@ from wechatpy.exceptions import APILimitedException, InvalidSignatureException, 
 from wechatpy.fields import IntegerField, StringField
 from wechatpy.session import SessionStorage
 
-from bot.channels import InFlight, read_capped, start_recovery
+from bot.channels import ChatTurns, InFlight, read_capped, start_recovery
 from bot.delivery import PermanentError, RetryLater, TransientError
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
@@ -198,7 +197,7 @@ class WecomChannel:
         self.crypto = WeChatCrypto(settings.token, settings.encoding_aes_key, settings.corp_id)
         self.client = Client(settings, DatabaseStorage(engine.uow))
         self._pace: dict[str, AsyncLimiter] = {}
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._turns = ChatTurns()
         self._recovered = False
         self._later: asyncio.Task[None] | None = None
 
@@ -213,7 +212,7 @@ class WecomChannel:
         if self._recovered:
             return
         self._recovered = True
-        self._later = await start_recovery(self.engine, CHANNEL, self.in_flight, self._turn, self._deliver)
+        self._later = await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver)
 
     async def drain(self) -> None:
         """The callback route closes with the server; the work in flight is awaited by the server."""
@@ -286,7 +285,7 @@ class WecomChannel:
     # ---- one update -----------------------------------------------------------------------------------------
 
     async def _handle(self, inbox_id: int, chat_id: str, card: Card | None) -> None:
-        async with self._turn(chat_id):
+        async with self._turns.turn(chat_id):
             replies = await asyncio.to_thread(self.engine.process, inbox_id)
             await self._deliver(inbox_id, chat_id, replies)
         if card is not None:
@@ -305,20 +304,6 @@ class WecomChannel:
         await asyncio.to_thread(self._remember, user_id, offered)
         await asyncio.to_thread(self.engine.delivered, inbox_id)
 
-    @contextlib.asynccontextmanager
-    async def _turn(self, chat_id: str) -> Any:
-        """Updates of one member are handled in arrival order."""
-        lock, users = self._locks.get(chat_id) or (asyncio.Lock(), 0)
-        self._locks[chat_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[chat_id]
-            if users <= 1:
-                del self._locks[chat_id]
-            else:
-                self._locks[chat_id] = (lock, users - 1)
 
     # ---- sending --------------------------------------------------------------------------------------------
 
