@@ -27,7 +27,7 @@ demo: $(BIN)/.installed
 	JXC_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/jxc check
 	JXC_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/jxc stock
 	@echo "Browser chat: open one link per person (each works once, for 30 minutes):"
-	@for name in $$($(BIN)/python -c 'from core.services.demo_names import STAFF; print(*(s[0] for s in STAFF))'); do \
+	@for name in $$($(BIN)/python -c 'from core.demo.names import STAFF; print(*(s[0] for s in STAFF))'); do \
 		link=$$(JXC_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/jxc login-link "$$name" 2>/dev/null) \
 			|| { JXC_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/jxc login-link "$$name"; exit 1; }; \
 		printf '  %-16s %s\n' "$$name" "$$link"; \

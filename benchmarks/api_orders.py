@@ -22,12 +22,12 @@ from benchmarks.common import Backend, Database, add_products, database, median
 from bot.composition import build_app_parts
 from bot.server import build_app, make_runner
 from core.config import Config
+from core.partners.directory import NewCustomer, create_customer
+from core.people.employees import load_actor
+from core.people.tokens import create_token
 from core.permissions import Actor
-from core.services.api_tokens import create_token
-from core.services.partners import NewCustomer, create_customer
-from core.services.people import load_actor
-from core.services.sales import SalesLineIn, create_sales_order, submit_sales_order
-from core.services.stock import LineIn, receive_stock
+from core.sales.orders import SalesLineIn, create_sales_order, submit_sales_order
+from core.stock.moves import LineIn, receive_stock
 
 ORDERS = 160
 CLIENTS = 8

@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, insert, select, text
 
+from core.catalog.products import create_warehouse
 from core.db import create_db_engine, normalise_url
 from core.models import Base, Product, Warehouse
+from core.people.employees import load_actor
+from core.people.setup import bootstrap
 from core.permissions import Actor
-from core.services.catalog import create_warehouse
-from core.services.people import load_actor
-from core.services.setup import bootstrap
 from core.uow import UnitOfWork
 
 PG_ENV = ("JXC_BENCH_PG_URL", "JXC_TEST_PG_URL")

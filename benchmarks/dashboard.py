@@ -24,6 +24,7 @@ from benchmarks.common import Backend, _recreate_schema, _sqlite_directory, inte
 from bot.engine.texts import Texts
 from bot.reporting import render_dashboard_png
 from core.db import create_db_engine, normalise_url
+from core.demo.company import seed_demo
 from core.models import (
     ApprovalRequest,
     Base,
@@ -38,10 +39,9 @@ from core.models import (
     Warehouse,
 )
 from core.models.base import UTCDateTime, utcnow
-from core.services.dashboard import Dashboard, read_dashboard
-from core.services.demo import seed_demo
-from core.services.people import load_actor
-from core.services.setup import bootstrap
+from core.people.employees import load_actor
+from core.people.setup import bootstrap
+from core.reporting.dashboard import Dashboard, read_dashboard
 from core.uow import UnitOfWork
 
 PRODUCTS = 100_000

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, text
 from benchmarks.common import Backend, Database, add_products, database, interleaved, median, timed
 from core.models import DocumentSequence, StockDocument, StockMove
 from core.models.base import UTCDateTime, utcnow
-from core.services.stock import LineIn, issue_stock, receive_stock
+from core.stock.moves import LineIn, issue_stock, receive_stock
 
 POSTED = 3
 HISTORY_PREFIX = "HIST"

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from benchmarks.common import Backend, database
 from bot.importing import read_rows
+from core.demo.company import ean13
+from core.integration.imports import COLUMNS, import_rows
 from core.models import Product, ProductBarcode
-from core.services.demo import ean13
-from core.services.imports import COLUMNS, import_rows
 
 ROWS = 100_000
 GOAL_SECONDS = 30.0

@@ -34,8 +34,8 @@ from bot.delivery import Dispatcher, TelegramSender, build_dispatcher
 from bot.engine.engine import Engine
 from bot.engine.texts import Texts
 from core.config import Config, load_config
+from core.integration.outbox import Note, write_notes
 from core.models import ChatAccount, Employee, Notification
-from core.services.outbox import Note, write_notes
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram
 

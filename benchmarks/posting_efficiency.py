@@ -16,7 +16,7 @@ from core.db import WRITE_OPTION
 from core.ledger.position import Position
 from core.models import Product
 from core.models.base import utcnow
-from core.services.stock import LineIn, issue_stock, receive_stock
+from core.stock.moves import LineIn, issue_stock, receive_stock
 
 LINES = 3
 QTY = Decimal(2)

@@ -12,10 +12,10 @@ from datetime import timedelta
 from sqlalchemy import Integer, bindparam, cast, func, insert, literal, select, text
 
 from benchmarks.common import Backend, Database, database, interleaved, median, timed
+from core.catalog.products import create_warehouse
 from core.models import Product, ReorderRule, StockDocument, StockLevel, StockMove, Supplier, Warehouse
 from core.models.base import UTCDateTime, utcnow
-from core.services.catalog import create_warehouse
-from core.services.replenishment import DEMAND_DAYS, suggest_replenishment
+from core.purchasing.replenishment import DEMAND_DAYS, suggest_replenishment
 
 PRODUCTS = 100_000
 WAREHOUSES = ("MAIN", "NORTH", "EAST", "SOUTH", "WEST")

@@ -15,9 +15,9 @@ from benchmarks.common import Backend, Database, add_products, database, interle
 from core.db import WRITE_OPTION
 from core.models import Product
 from core.models.base import UTCDateTime, utcnow
-from core.services.partners import NewCustomer, create_customer
-from core.services.sales import SalesLineIn, create_sales_order, ship_sales_order, submit_sales_order
-from core.services.stock import LineIn, receive_stock
+from core.partners.directory import NewCustomer, create_customer
+from core.sales.orders import SalesLineIn, create_sales_order, ship_sales_order, submit_sales_order
+from core.stock.moves import LineIn, receive_stock
 
 LINES = 5
 QTY = 2

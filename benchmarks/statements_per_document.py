@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from benchmarks.common import Backend, Database, add_products, database
-from core.services.stock import LineIn, dispatch_transfer, issue_stock, receive_stock, receive_transfer
+from core.stock.moves import LineIn, dispatch_transfer, issue_stock, receive_stock, receive_transfer
 
 KINDS = ("first receipt", "receipt", "issue", "transfer out", "transfer in")
 

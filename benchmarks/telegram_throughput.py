@@ -32,8 +32,8 @@ from bot.channels.telegram import TelegramChannel, TelegramSettings
 from bot.composition import AppParts, Books, build_chat_engine
 from bot.server import build_app, make_runner
 from core.config import Config
-from core.services.accounts import create_invite, redeem_invite
-from core.services.stock import LineIn, receive_stock
+from core.people.accounts import create_invite, redeem_invite
+from core.stock.moves import LineIn, receive_stock
 from tests.e2e.fake_telegram import FakeTelegram, message_update
 
 SECRET = "bench-secret"

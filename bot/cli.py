@@ -16,15 +16,15 @@ from bot.composition import Books, build_books
 from bot.reporting import add_report_command
 from bot.webhooks import add_webhook_command
 from core.config import ConfigError, load_config
+from core.demo.company import DEFAULT_PRODUCTS, HISTORY_DAYS, missing_schema, seed_demo
 from core.errors import DomainError, InvalidState, UnknownEmployee
 from core.ledger.check import check_ledger
 from core.migrate import upgrade
 from core.models import ROLES
-from core.services.accounts import LANGUAGES, bind_account, create_invite, create_login_link
-from core.services.demo import DEFAULT_PRODUCTS, HISTORY_DAYS, missing_schema, seed_demo
-from core.services.people import SYSTEM_NAME, load_actor
-from core.services.queries import stock_summary
-from core.services.setup import bootstrap
+from core.people.accounts import LANGUAGES, bind_account, create_invite, create_login_link
+from core.people.employees import SYSTEM_NAME, load_actor
+from core.people.setup import bootstrap
+from core.stock.levels import stock_summary
 
 log = logging.getLogger("jxc")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
@@ -151,7 +151,7 @@ def cmd_login_link(books: Books, args: argparse.Namespace) -> int:
 
 def cmd_token(books: Books, args: argparse.Namespace) -> int:
     """API tokens: create (the secret is printed once), list, revoke."""
-    from core.services.api_tokens import create_token, list_tokens, revoke_token
+    from core.people.tokens import create_token, list_tokens, revoke_token
 
     actor = load_actor(books.uow, args.actor)
     if args.action == "create":
@@ -174,7 +174,7 @@ def cmd_import(books: Books, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.importing import kind_of, progress_line, read_rows
-    from core.services.imports import import_rows
+    from core.integration.imports import import_rows
 
     actor = load_actor(books.uow, args.actor)
     kind = kind_of(args.kind)
@@ -200,7 +200,7 @@ def cmd_export(books: Books, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.importing import kind_of, write_rows
-    from core.services.imports import export_rows
+    from core.integration.imports import export_rows
 
     actor = load_actor(books.uow, args.actor)
     kind = kind_of(args.kind)

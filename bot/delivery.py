@@ -29,8 +29,8 @@ from bot import claims
 from bot.engine.replies import Reply, buttons
 from bot.engine.texts import DEFAULT_LANGUAGE, Texts
 from bot.report_delivery import report_attachments
+from core.integration.outbox import Note, employees_with_role, write_notes
 from core.models import ChatAccount, Employee, Notification
-from core.services.outbox import Note, employees_with_role, write_notes
 from core.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)

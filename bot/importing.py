@@ -1,5 +1,5 @@
 """Files in and out: .xlsx and .csv (UTF-8 with or without BOM, GBK from older Excel) read into plain rows for
-core.services.imports, and every import kind written back out with formula-looking cells neutralised."""
+core.integration.imports, and every import kind written back out with formula-looking cells neutralised."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from core.errors import InvalidState
-from core.services.imports import COLUMNS, neutralise
+from core.integration.imports import COLUMNS, neutralise
 
 # Headers people write, in Chinese or English, mapped to our column names.
 ALIASES = {

@@ -26,11 +26,11 @@ from bot.reporting import (
 )
 from bot.reporting import report_replies as chat_replies
 from core.errors import DomainError
+from core.integration.outbox import Note, write_notes
+from core.people.employees import load_actor
 from core.permissions import Actor
-from core.services.outbox import Note, write_notes
-from core.services.people import load_actor
-from core.services.reports import Report
-from core.services.saved_reports import DueDelivery, due_schedules, run_saved_report
+from core.reporting.reports import Report
+from core.reporting.saved import DueDelivery, due_schedules, run_saved_report
 from core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

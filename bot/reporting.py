@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from bot.engine.replies import Attachment, Button, Reply
 from bot.engine.texts import Texts, format_money, format_quantity
-from core.services.dashboard import Dashboard
-from core.services.reports import Comparison, Report
+from core.reporting.dashboard import Dashboard
+from core.reporting.reports import Comparison, Report
 
 CJK_FONT = "WenQuanYi Micro Hei"
 CHART_WIDTH_PX = 1080
@@ -359,8 +359,8 @@ __all__: Sequence[str] = ("chart_font", "dashboard_reply", "dashboard_text", "ne
 
 def add_report_command(sub: Any) -> None:
     """Register `jxc report NAME ...` on the command line's subparsers."""
-    from core.services.people import SYSTEM_NAME
-    from core.services.reports import REPORTS
+    from core.people.employees import SYSTEM_NAME
+    from core.reporting.reports import REPORTS
 
     report = sub.add_parser("report", help="reports: stock, movements, slow-moving, purchases, sales, profit, ageing")
     report.add_argument("name", help=f"one of {', '.join(REPORTS)}, or a saved report's name")  # bot.report_delivery
@@ -385,8 +385,8 @@ def add_report_command(sub: Any) -> None:
 
 def cmd_report(books: Any, args: Any) -> int:
     """Run one report as an employee and print it, or write it as a chart or a spreadsheet."""
-    from core.services.people import load_actor
-    from core.services.reports import REPORTS, Filters, parse_period, run_report
+    from core.people.employees import load_actor
+    from core.reporting.reports import REPORTS, Filters, parse_period, run_report
 
     if args.name not in REPORTS:  # a saved report's name (bot.report_delivery)
         from bot.report_delivery import cmd_saved_report

@@ -31,10 +31,10 @@ from sqlalchemy.engine import make_url
 from bot.backup import backup_database
 from bot.engine.texts import Texts
 from bot.report_delivery import deliver_saved_reports
+from core.approvals.requests import due_escalations, due_reminders
+from core.integration.outbox import Note, employees_with_role, write_notes
 from core.models import Product, ReorderRule, SalesOrder, SchedulerLease, StockDocument, StockLevel, Warehouse
-from core.services.api_tokens import purge_idempotency_records
-from core.services.approvals import due_escalations, due_reminders
-from core.services.outbox import Note, employees_with_role, write_notes
+from core.people.tokens import purge_idempotency_records
 from core.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -31,10 +31,10 @@ from sqlalchemy import select, update
 
 from bot import claims
 from bot.delivery import MAX_BACKOFF, backoff
+from core.integration.outbox import Note, employees_with_role, write_notes
+from core.integration.webhooks import EVENTS, SETTLE, dead_alert, has_endpoints, purge_sent, tail
 from core.models import WebhookDelivery, WebhookEndpoint
-from core.services.outbox import Note, employees_with_role, write_notes
-from core.services.people import SYSTEM_NAME
-from core.services.webhooks import EVENTS, SETTLE, dead_alert, has_endpoints, purge_sent, tail
+from core.people.employees import SYSTEM_NAME
 from core.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -371,8 +371,8 @@ def webhooks_context(uow: UnitOfWork, config: Any) -> Callable[[Any], AsyncItera
 
 def cmd_webhook(books: Any, args: argparse.Namespace) -> int:
     """Webhook endpoints: add (the signing secret is printed once), list, remove."""
-    from core.services.people import load_actor
-    from core.services.webhooks import add_endpoint, list_endpoints, remove_endpoint
+    from core.integration.webhooks import add_endpoint, list_endpoints, remove_endpoint
+    from core.people.employees import load_actor
 
     actor = load_actor(books.uow, args.actor)
     if args.action == "add":

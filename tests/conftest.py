@@ -11,9 +11,9 @@ from sqlalchemy import Engine, text
 
 from core.db import create_db_engine
 from core.models import Base
+from core.people.employees import load_actor
+from core.people.setup import bootstrap
 from core.permissions import Actor
-from core.services.people import load_actor
-from core.services.setup import bootstrap
 from core.uow import UnitOfWork
 
 PG_URL = os.environ.get("JXC_TEST_PG_URL", "")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.catalog.products import NewProduct, create_product, create_warehouse
 from core.models.base import utcnow
+from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
-from core.services.catalog import NewProduct, create_product, create_warehouse
-from core.services.people import create_employee, load_actor
 from core.uow import UnitOfWork
 
 PRODUCTS = (

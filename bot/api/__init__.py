@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.api.routes import Api
 from bot.engine.texts import Texts
-from core.services.purchasing import OVER_RECEIPT_PERCENT
+from core.purchasing.orders import OVER_RECEIPT_PERCENT
 from core.uow import UnitOfWork
 
 

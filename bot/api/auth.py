@@ -8,7 +8,7 @@ import math
 from aiohttp import web
 from aiolimiter import AsyncLimiter
 
-from core.services.api_tokens import Caller, authenticate
+from core.people.tokens import Caller, authenticate
 from core.uow import UnitOfWork
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.services.api_tokens import Answer, run_idempotent
+from core.people.tokens import Answer, run_idempotent
 from core.uow import UnitOfWork
 
 HEADER = "Idempotency-Key"

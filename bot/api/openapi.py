@@ -14,7 +14,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from core.services import api_reads, partners, purchasing, reports, sales, stock, webhooks
+from core.catalog import listing as api_reads
+from core.integration import webhooks
+from core.partners import directory as partners
+from core.purchasing import orders as purchasing
+from core.reporting import reports
+from core.sales import orders as sales
+from core.stock import moves as stock
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
 AMOUNT_IN = {"oneOf": [{"type": "string", "pattern": r"^\s*-?\d{1,12}(\.\d{1,4})?\s*$"}, {"type": "integer"}]}

@@ -23,10 +23,17 @@ from bot.api.idempotency import fingerprint, key_of, once
 from bot.api.openapi import document
 from bot.channels import read_capped
 from bot.engine.texts import Texts
+from core.approvals import requests as approvals
+from core.catalog import listing as api_reads
 from core.errors import DomainError, InvalidState, UnknownDocument
+from core.integration import webhooks
+from core.partners import directory as partners
+from core.people.tokens import Caller
 from core.permissions import Actor
-from core.services import api_reads, approvals, partners, purchasing, reports, sales, stock, webhooks
-from core.services.api_tokens import Caller
+from core.purchasing import orders as purchasing
+from core.reporting import reports
+from core.sales import orders as sales
+from core.stock import moves as stock
 from core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Reply
-from core.services.accounts import actor_for_account
+from core.people.accounts import actor_for_account
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"

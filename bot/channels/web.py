@@ -27,9 +27,9 @@ from bot.engine.inbound import Inbound
 from bot.engine.replies import CALLBACK_LIMIT, Attachment, Reply
 from core.errors import DomainError
 from core.models import InboxMessage
+from core.people.accounts import session_actor, sign_in, sign_out, web_user_id
+from core.people.employees import load_actor
 from core.permissions import Actor
-from core.services.accounts import session_actor, sign_in, sign_out, web_user_id
-from core.services.people import load_actor
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"

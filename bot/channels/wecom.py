@@ -47,7 +47,7 @@ from bot.engine.inbound import Inbound
 from bot.engine.replies import Button, Reply
 from bot.engine.texts import Texts
 from core.models import ApprovalDecision, ChannelValue, Employee
-from core.services.accounts import actor_for_account
+from core.people.accounts import actor_for_account
 from core.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from bot.engine.replies import Reply
 from bot.engine.texts import DEFAULT_LANGUAGE, Texts
 from core.errors import DomainError
 from core.models import Conversation, InboxMessage
+from core.people.accounts import actor_for_account, redeem_invite
 from core.permissions import Actor
-from core.services.accounts import actor_for_account, redeem_invite
 from core.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from bot.engine.replies import buttons
 from bot.flows.sales import refusal
 from core.errors import DomainError
 from core.models import ROLES
+from core.people.accounts import create_invite, create_login_link
 from core.permissions import Permission
-from core.services.accounts import create_invite, create_login_link
 
 MAX_NAME = 100
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import buttons
 from bot.flows.sales import refusal
+from core.approvals.requests import decide, pending_for
 from core.errors import AlreadyDecided, DomainError, UnknownDocument
 from core.models import ApprovalRequest
-from core.services.approvals import decide, pending_for
 
 MAX_SHOWN = 10
 MAX_REASON = 500

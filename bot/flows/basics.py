@@ -6,8 +6,8 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import buttons
-from core.services.accounts import LANGUAGES, set_language
-from core.services.queries import PAGE_SIZE, find_stock
+from core.people.accounts import LANGUAGES, set_language
+from core.stock.levels import PAGE_SIZE, find_stock
 
 
 class HelpFlow:

@@ -8,9 +8,9 @@ from typing import Any
 
 from bot.engine.flow import Context
 from bot.engine.replies import Button, Reply
+from core.catalog.products import products_in, unit_factors_in
 from core.errors import DomainError, InvalidQuantity
 from core.numbers import parse_quantity, parse_unit_cost, round_cost, round_money
-from core.services.catalog import products_in, unit_factors_in
 
 DONE_WORDS = frozenset({"done", "ok", "finish", "完成", "好了", "好", "结束", "确定"})
 MAX_LINES_PER_MESSAGE = 50

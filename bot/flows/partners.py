@@ -11,7 +11,7 @@ from bot.engine.replies import buttons
 from bot.flows.sales import MAX_CHOICES, customer_choices, customer_code, refusal
 from core.errors import DomainError
 from core.models import Supplier
-from core.services.partners import customer_history, find_suppliers, supplier_history
+from core.partners.directory import customer_history, find_suppliers, supplier_history
 
 RECENT = 5
 

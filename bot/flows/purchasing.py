@@ -20,9 +20,9 @@ from bot.flows.entry import (
 )
 from core.errors import DomainError, InvalidQuantity, OverReceipt
 from core.numbers import parse_quantity
+from core.partners.directory import find_suppliers, get_supplier
 from core.permissions import Permission
-from core.services.partners import find_suppliers, get_supplier
-from core.services.purchasing import (
+from core.purchasing.orders import (
     OVER_RECEIPT_PERCENT,
     PurchaseLineIn,
     ReceiptLineIn,
@@ -32,7 +32,7 @@ from core.services.purchasing import (
     receive_purchase,
     submit_purchase_order,
 )
-from core.services.worklists import awaiting_approval, warehouses_for
+from core.stock.worklists import awaiting_approval, warehouses_for
 
 MAX_CHOICES = 8
 RECEIVABLE = ("approved", "partially_received")

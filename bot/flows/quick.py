@@ -8,8 +8,8 @@ from typing import Any
 from bot.engine.flow import Context, Event, Step
 from bot.flows.entry import looks_numeric, refusal
 from core.errors import DomainError
-from core.services.purchasing import OVER_RECEIPT_PERCENT, ReceiptLineIn, receive_purchase
-from core.services.stock import LineIn, issue_stock, receive_stock
+from core.purchasing.orders import OVER_RECEIPT_PERCENT, ReceiptLineIn, receive_purchase
+from core.stock.moves import LineIn, issue_stock, receive_stock
 
 
 class QuickInFlow:

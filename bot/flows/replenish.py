@@ -8,7 +8,7 @@ from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import buttons
 from bot.flows.sales import product_name, refusal
 from core.errors import DomainError
-from core.services.replenishment import draft_purchase_orders, suggest_replenishment
+from core.purchasing.replenishment import draft_purchase_orders, suggest_replenishment
 
 MAX_SHOWN = 30
 

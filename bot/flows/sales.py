@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import Reply, buttons
+from core.catalog.products import products_in, unit_factors_in
 from core.errors import DomainError, InvalidQuantity, UnknownDocument
 from core.models import ApprovalRequest, Customer, Product, Warehouse
 from core.numbers import ZERO, parse_quantity, parse_unit_cost, round_money
+from core.partners.directory import find_customers, get_customer
 from core.permissions import Permission
-from core.services.catalog import products_in, unit_factors_in
-from core.services.partners import find_customers, get_customer
-from core.services.sales import (
+from core.sales.orders import (
     PAGE_SIZE,
     SHIPPABLE,
     SalesLineIn,

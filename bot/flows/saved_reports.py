@@ -12,7 +12,7 @@ from bot.flows.sales import refusal
 from bot.report_delivery import ROWS, report_replies
 from core.errors import DomainError
 from core.permissions import Permission
-from core.services.saved_reports import (
+from core.reporting.saved import (
     DATED,
     DIMENSIONS,
     FILTERS,

@@ -8,7 +8,7 @@ from typing import Any
 from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import buttons
 from bot.flows.entry import first_word, is_word, label
-from core.services.reversal import UNDO_WINDOW, last_posting, reverse_document, undo_preview
+from core.stock.reversal import UNDO_WINDOW, last_posting, reverse_document, undo_preview
 
 YES_WORDS = frozenset({"yes", "y", "是", "确认", "撤销", "undo"})
 

@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 
 from bot.engine.engine import Engine
 from bot.engine.replies import Attachment, Button, Reply
+from core.people.accounts import create_invite
 from core.permissions import Actor
-from core.services.accounts import create_invite
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import BOT, Call, FakeTelegram, document_update, message_update
 from tests.e2e.stack import Stack, start_stack

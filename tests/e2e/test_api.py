@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from bot.cli import main as jxc
 from core.models import ApiToken, SalesOrder
+from core.people.tokens import create_token, hash_secret, revoke_token
 from core.permissions import Actor
-from core.services.api_tokens import create_token, hash_secret, revoke_token
 from core.uow import UnitOfWork
 from tests.e2e.api_client import Server, serve, url_of
 from tests.factories import Shop, make_shop

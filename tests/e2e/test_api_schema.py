@@ -21,9 +21,9 @@ from bot.server import build_app, make_runner
 from core.config import Config
 from core.db import create_db_engine
 from core.models import Base
-from core.services.api_tokens import create_token
-from core.services.people import load_actor
-from core.services.setup import bootstrap
+from core.people.employees import load_actor
+from core.people.setup import bootstrap
+from core.people.tokens import create_token
 from core.uow import UnitOfWork
 from tests.factories import make_shop
 

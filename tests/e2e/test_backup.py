@@ -13,7 +13,7 @@ from core.db import create_db_engine
 from core.ledger.check import check_ledger
 from core.models import Base, StockLevel, StockMove
 from core.permissions import Actor
-from core.services.stock import LineIn, receive_stock
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.test_cli import jxc
 from tests.factories import make_shop

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from core.integration.outbox import notify
 from core.models import Notification
+from core.people.accounts import bind_account
+from core.people.employees import create_employee
 from core.permissions import Actor
-from core.services.accounts import bind_account
-from core.services.outbox import notify
-from core.services.people import create_employee
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram
 

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from core.models import Notification, SalesOrder
+from core.partners.directory import NewCustomer, create_customer
+from core.people.accounts import create_invite
+from core.people.employees import load_actor
 from core.permissions import Actor
-from core.services.accounts import create_invite
-from core.services.partners import NewCustomer, create_customer
-from core.services.people import load_actor
-from core.services.sales import SalesLineIn, create_sales_order, submit_sales_order
-from core.services.stock import LineIn, receive_stock
+from core.sales.orders import SalesLineIn, create_sales_order, submit_sales_order
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.stack import run, start_stack

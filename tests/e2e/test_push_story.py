@@ -31,14 +31,14 @@ import requests
 from sqlalchemy import select
 
 from bot.scheduler import lease_holder
+from core.approvals.requests import set_rule
 from core.models import Notification, SalesOrder
+from core.partners.directory import NewCustomer, create_customer
+from core.people.accounts import create_invite
+from core.people.employees import load_actor
 from core.permissions import Actor
-from core.services.accounts import create_invite
-from core.services.approvals import set_rule
-from core.services.partners import NewCustomer, create_customer
-from core.services.people import load_actor
-from core.services.replenishment import set_reorder_rule
-from core.services.stock import LineIn, receive_stock
+from core.purchasing.replenishment import set_reorder_rule
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram, button_update, message_update
 from tests.e2e.fake_wecom import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN, FakeWecom, card_click_xml, encrypt, text_xml

@@ -14,8 +14,8 @@ from PIL import Image
 from sqlalchemy import Engine
 
 from bot.reporting import CHART_HEIGHT_PX, CHART_WIDTH_PX
-from core.services.accounts import create_invite, create_login_link
-from core.services.people import load_actor
+from core.people.accounts import create_invite, create_login_link
+from core.people.employees import load_actor
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.stack import run, start_stack

@@ -20,9 +20,9 @@ from bot.channels.telegram import TelegramChannel, split_text, utf16_len
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Attachment, Reply, buttons
 from core.models import ChatAccount, InboxMessage
+from core.people.accounts import create_invite
 from core.permissions import Actor
-from core.services.accounts import create_invite
-from core.services.stock import LineIn, receive_stock
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram, button_update, message_update
 from tests.e2e.stack import SECRET, age_past_recovery_grace, run, start_stack

@@ -28,13 +28,13 @@ from core.models import (
     StocktakeLine,
     Warehouse,
 )
+from core.partners.directory import NewCustomer, NewSupplier, create_customer, create_supplier
+from core.people.employees import create_employee
 from core.permissions import Actor
-from core.services.partners import NewCustomer, NewSupplier, create_customer, create_supplier
-from core.services.people import create_employee
-from core.services.purchasing import PurchaseLineIn, create_purchase_order, get_purchase_order, submit_purchase_order
-from core.services.replenishment import set_reorder_rule
-from core.services.sales import SalesLineIn, create_sales_order, get_sales_order, submit_sales_order
-from core.services.stock import LineIn, receive_stock
+from core.purchasing.orders import PurchaseLineIn, create_purchase_order, get_purchase_order, submit_purchase_order
+from core.purchasing.replenishment import set_reorder_rule
+from core.sales.orders import SalesLineIn, create_sales_order, get_sales_order, submit_sales_order
+from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.e2e.fake_telegram import document_update, message_update
 from tests.e2e.telegram_chat import TelegramChat, TelegramStack, doc_no, reply_of

@@ -24,15 +24,15 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from core.catalog.products import products_in, warehouse_in
 from core.ledger.check import check_ledger
 from core.models import InboxMessage, SalesOrder, StockDocument, StockLevel
+from core.partners.directory import NewCustomer, create_customer
+from core.people.accounts import create_invite, create_login_link
+from core.people.employees import load_actor
 from core.permissions import Actor
-from core.services.accounts import create_invite, create_login_link
-from core.services.catalog import products_in, warehouse_in
-from core.services.partners import NewCustomer, create_customer
-from core.services.people import load_actor
-from core.services.sales import get_sales_order
-from core.services.stock import LineIn, receive_stock
+from core.sales.orders import get_sales_order
+from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram, button_update, message_update
 from tests.e2e.stack import SECRET

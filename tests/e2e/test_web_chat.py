@@ -26,9 +26,9 @@ from bot.flows import COMMANDS, default_flows
 from bot.server import build_app
 from core.config import Config
 from core.models import AuditLog, InboxMessage
+from core.people.accounts import create_login_link
 from core.permissions import Actor
-from core.services.accounts import create_login_link
-from core.services.stock import LineIn, receive_stock
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import make_shop
 

@@ -21,10 +21,10 @@ from aiohttp import web
 from bot.composition import build_app_parts
 from bot.server import build_app
 from core.config import Config
+from core.partners.directory import NewCustomer, create_customer
+from core.people.accounts import create_login_link
 from core.permissions import Actor
-from core.services.accounts import create_login_link
-from core.services.partners import NewCustomer, create_customer
-from core.services.stock import LineIn, receive_stock
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import make_shop
 

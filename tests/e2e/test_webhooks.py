@@ -23,12 +23,12 @@ from bot.engine.texts import Texts
 from bot.server import build_app, make_runner
 from bot.webhooks import WebhookDispatcher, sign, verify
 from core.config import Config
+from core.integration.webhooks import add_endpoint
 from core.models import Notification, WebhookDelivery
+from core.people.tokens import create_token
 from core.permissions import Actor
-from core.services.api_tokens import create_token
-from core.services.replenishment import set_reorder_rule
-from core.services.stock import LineIn, issue_stock, receive_stock
-from core.services.webhooks import add_endpoint
+from core.purchasing.replenishment import set_reorder_rule
+from core.stock.moves import LineIn, issue_stock, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.api_client import Server, serve, url_of
 from tests.factories import Shop, make_shop

@@ -23,15 +23,15 @@ from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
 from bot.flows import COMMANDS, default_flows
 from bot.server import build_app, make_runner
+from core.approvals.requests import set_rule
 from core.config import Config, load_config
 from core.models import ApprovalDecision, ChannelValue, InboxMessage, Notification
+from core.partners.directory import NewCustomer, create_customer
+from core.people.accounts import bind_account, create_invite
+from core.people.employees import load_actor
 from core.permissions import Actor
-from core.services.accounts import bind_account, create_invite
-from core.services.approvals import set_rule
-from core.services.partners import NewCustomer, create_customer
-from core.services.people import load_actor
-from core.services.sales import SalesLineIn, create_sales_order, submit_sales_order
-from core.services.stock import LineIn, receive_stock
+from core.sales.orders import SalesLineIn, create_sales_order, submit_sales_order
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.fake_wecom import (
     AES_KEY,

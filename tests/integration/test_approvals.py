@@ -14,10 +14,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select
 
-from core.errors import AlreadyDecided, OwnDocument, PermissionDenied, ReasonRequired
-from core.models import ApprovalDecision, AuditLog, Notification
-from core.permissions import Actor
-from core.services.approvals import (
+from core.approvals.requests import (
     ApprovalOutcome,
     cancel_request,
     decide,
@@ -29,8 +26,11 @@ from core.services.approvals import (
     set_rule,
     submit_for_approval,
 )
-from core.services.audit import record
-from core.services.people import create_employee, load_actor
+from core.errors import AlreadyDecided, OwnDocument, PermissionDenied, ReasonRequired
+from core.models import ApprovalDecision, AuditLog, Notification
+from core.people.audit import record
+from core.people.employees import create_employee, load_actor
+from core.permissions import Actor
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from core.catalog.products import NewProduct, create_product, create_warehouse
 from core.models import AuditLog, StockDocument
+from core.people.employees import create_employee
 from core.permissions import Actor
-from core.services.catalog import NewProduct, create_product, create_warehouse
-from core.services.people import create_employee
-from core.services.stock import (
+from core.stock.moves import (
     LineIn,
     Posted,
     adjust_stock,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from core.errors import DomainError
 from core.models import AuditLog, DocumentSequence, Product, StockDocument, StockLevel, StockMove
 from core.permissions import Actor
-from core.services.stock import (
+from core.stock.moves import (
     LineIn,
     adjust_stock,
     dispatch_transfer,

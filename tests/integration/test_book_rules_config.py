@@ -16,17 +16,17 @@ from bot.composition import Books, build_chat_engine
 from core.config import BookRules, Config, ConfigError, book_rules, load_config
 from core.models import Stocktake
 from core.models.base import utcnow
+from core.people.accounts import create_invite
 from core.permissions import Actor
-from core.services.accounts import create_invite
-from core.services.purchasing import (
+from core.purchasing.orders import (
     OVER_RECEIPT_PERCENT,
     PurchaseLineIn,
     create_purchase_order,
     get_purchase_order,
     submit_purchase_order,
 )
-from core.services.reversal import UNDO_WINDOW
-from core.services.stocktake import DEFAULT_APPROVAL_THRESHOLD
+from core.stock.reversal import UNDO_WINDOW
+from core.stock.stocktake import DEFAULT_APPROVAL_THRESHOLD
 from core.uow import UnitOfWork
 from tests.chat import Chat
 from tests.integration.chat_shop import books_clean, on_hand, open_shop

@@ -12,9 +12,9 @@ from sqlalchemy import select, text
 from core.db import create_db_engine
 from core.ledger.check import check_ledger
 from core.models import Product, StockLevel, StockMove, Warehouse
+from core.people.employees import load_actor
 from core.permissions import Actor
-from core.services.people import load_actor
-from core.services.stock import LineIn, issue_stock, receive_stock
+from core.stock.moves import LineIn, issue_stock, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import make_shop
 

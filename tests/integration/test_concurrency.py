@@ -12,15 +12,15 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from core.catalog.products import NewProduct, create_product, create_warehouse
 from core.db import create_db_engine
 from core.errors import InvalidState, OutOfStock
 from core.ledger.check import check_ledger
 from core.models import Product, StockDocument, StockLevel, StockMove, Warehouse
+from core.people.employees import load_actor
 from core.permissions import Actor
-from core.services.catalog import NewProduct, create_product, create_warehouse
-from core.services.people import load_actor
-from core.services.stock import LineIn, dispatch_transfer, issue_stock, receive_stock, receive_transfer, reserve_stock
-from core.services.stock import release_stock as release_reservation
+from core.stock.moves import LineIn, dispatch_transfer, issue_stock, receive_stock, receive_transfer, reserve_stock
+from core.stock.moves import release_stock as release_reservation
 from core.uow import Tx, UnitOfWork
 
 RACERS = 16

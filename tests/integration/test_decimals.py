@@ -6,11 +6,11 @@ from decimal import Decimal as D
 
 from sqlalchemy import func, select
 
+from core.catalog.products import NewProduct, create_product, create_warehouse
 from core.ledger.check import check_ledger
 from core.models import Product, StockLevel, StockMove
 from core.permissions import Actor
-from core.services.catalog import NewProduct, create_product, create_warehouse
-from core.services.stock import LineIn, issue_stock, receive_stock
+from core.stock.moves import LineIn, issue_stock, receive_stock
 from core.uow import Tx, UnitOfWork
 
 # Worked out by hand; every backend must give exactly these rows (sku, on hand, value, average cost),

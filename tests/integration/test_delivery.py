@@ -25,13 +25,13 @@ from bot.engine.engine import Engine
 from bot.engine.replies import Reply
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
+from core.approvals.requests import set_rule
+from core.integration.outbox import notify
 from core.models import Notification
+from core.partners.directory import NewSupplier, create_supplier
+from core.people.accounts import bind_account, create_invite, set_language
 from core.permissions import Actor
-from core.services.accounts import bind_account, create_invite, set_language
-from core.services.approvals import set_rule
-from core.services.outbox import notify
-from core.services.partners import NewSupplier, create_supplier
-from core.services.purchasing import PurchaseLineIn, create_purchase_order, submit_purchase_order
+from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order
 from core.uow import UnitOfWork
 from tests.chat import Chat
 from tests.factories import Shop, make_shop

@@ -13,9 +13,9 @@ from bot.engine.inbound import Inbound
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
 from core.models import Customer, Product
+from core.people.accounts import create_invite
+from core.people.employees import create_employee
 from core.permissions import Actor
-from core.services.accounts import create_invite
-from core.services.people import create_employee
 from core.uow import UnitOfWork
 from tests.chat import Chat
 from tests.factories import make_shop

@@ -11,8 +11,8 @@ from bot.engine.engine import Engine
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
 from core.models import AccessCode, Employee, EmployeeRole
+from core.people.accounts import create_invite, sign_in
 from core.permissions import Actor
-from core.services.accounts import create_invite, sign_in
 from core.uow import UnitOfWork
 from tests.chat import Chat
 from tests.factories import Shop, make_shop

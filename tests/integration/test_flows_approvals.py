@@ -11,17 +11,17 @@ from sqlalchemy import func, select
 from bot.engine.engine import Engine
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
+from core.catalog.products import products_in, warehouse_in
 from core.ledger.check import check_ledger
 from core.models import ApprovalDecision, ApprovalRequest, PurchaseOrder, SalesOrder, StockLevel
+from core.partners.directory import NewCustomer, NewSupplier, create_customer, create_supplier
+from core.people.accounts import create_invite
+from core.people.employees import create_employee
 from core.permissions import Actor
-from core.services.accounts import create_invite
-from core.services.catalog import products_in, warehouse_in
-from core.services.partners import NewCustomer, NewSupplier, create_customer, create_supplier
-from core.services.people import create_employee
-from core.services.purchasing import get_purchase_order
-from core.services.replenishment import set_reorder_rule
-from core.services.sales import SalesLineIn, create_sales_order, get_sales_order, submit_sales_order
-from core.services.stock import LineIn, receive_stock
+from core.purchasing.orders import get_purchase_order
+from core.purchasing.replenishment import set_reorder_rule
+from core.sales.orders import SalesLineIn, create_sales_order, get_sales_order, submit_sales_order
+from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.chat import Chat
 from tests.factories import Shop, make_shop
@@ -209,7 +209,7 @@ def test_low_stock_in_english_says_why_and_skips_products_without_a_supplier(uow
 
 
 def test_an_order_approved_by_two_levels_reports_who_is_next(uow: UnitOfWork, shop: Shop) -> None:
-    from core.services.approvals import set_rule
+    from core.approvals.requests import set_rule
 
     set_rule(uow, shop.admin, "sales_order", "0", ["manager", "admin"])
     draft = create_sales_order(uow, shop.sales, "ACME", "MAIN", [SalesLineIn("TEA-CUP", 2)])
@@ -226,8 +226,8 @@ def test_an_order_approved_by_two_levels_reports_who_is_next(uow: UnitOfWork, sh
 
 
 def test_a_purchase_order_is_shown_with_its_supplier_and_approved_from_chat(uow: UnitOfWork, low: Shop) -> None:
-    from core.services.approvals import set_rule
-    from core.services.purchasing import PurchaseLineIn, create_purchase_order, submit_purchase_order
+    from core.approvals.requests import set_rule
+    from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order
 
     set_rule(uow, low.admin, "purchase_order", "0", ["manager"])
     draft = create_purchase_order(uow, low.purchaser, "CLOCKCO", "MAIN", [PurchaseLineIn("RETRO-CLOCK", 24, "9.5")])

@@ -7,10 +7,10 @@ from decimal import Decimal as D
 
 import pytest
 
+from core.approvals.requests import set_rule
 from core.models import Notification, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine, StockDocument, StockMove
 from core.permissions import Actor
-from core.services.approvals import set_rule
-from core.services.purchasing import (
+from core.purchasing.orders import (
     PurchaseLineIn,
     create_purchase_order,
     get_purchase_order,

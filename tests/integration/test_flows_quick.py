@@ -11,8 +11,8 @@ from sqlalchemy import Engine as SqlEngine
 
 from core.models import PurchaseReceiptLine, StockDocument, StockLevel, StockMove
 from core.permissions import Actor
-from core.services.purchasing import PurchaseLineIn, create_purchase_order, get_purchase_order, submit_purchase_order
-from core.services.stock import LineIn, receive_stock
+from core.purchasing.orders import PurchaseLineIn, create_purchase_order, get_purchase_order, submit_purchase_order
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import Shop, doc_no
 from tests.integration.chat_shop import books_clean, later, on_hand, open_shop, person, rows

@@ -19,16 +19,16 @@ from sqlalchemy import Engine
 from benchmarks.common import StatementCounter
 from bot.engine.replies import Reply
 from bot.reporting import CHART_HEIGHT_PX, CHART_WIDTH_PX, XLSX_MIME, report_replies
+from core.catalog.products import NewProduct, create_product
 from core.db import create_db_engine
 from core.models import Conversation, StockDocument, StockMove
+from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
-from core.services.catalog import NewProduct, create_product
-from core.services.dashboard import read_dashboard
-from core.services.people import create_employee, load_actor
-from core.services.replenishment import set_reorder_rule
-from core.services.reports import Period, Report
-from core.services.sales import SalesLineIn, create_sales_order, submit_sales_order
-from core.services.stock import LineIn, receive_stock
+from core.purchasing.replenishment import set_reorder_rule
+from core.reporting.dashboard import read_dashboard
+from core.reporting.reports import Period, Report
+from core.sales.orders import SalesLineIn, create_sales_order, submit_sales_order
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.conftest import _require_pg, fresh_schema
 from tests.factories import make_shop

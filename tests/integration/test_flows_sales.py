@@ -11,16 +11,16 @@ from sqlalchemy import func, select
 from bot.engine.engine import Engine
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
+from core.catalog.products import products_in, warehouse_in
 from core.ledger.check import check_ledger
 from core.models import Customer, SalesOrder, SalesOrderLine, StockDocument, StockLevel, StockMove
+from core.partners.directory import NewCustomer, NewSupplier, create_customer, create_supplier
+from core.people.accounts import create_invite
+from core.people.employees import create_employee
 from core.permissions import Actor
-from core.services.accounts import create_invite
-from core.services.catalog import products_in, warehouse_in
-from core.services.partners import NewCustomer, NewSupplier, create_customer, create_supplier
-from core.services.people import create_employee
-from core.services.purchasing import PurchaseLineIn, create_purchase_order
-from core.services.sales import SalesLineIn, create_sales_order, get_sales_order, submit_sales_order
-from core.services.stock import LineIn, receive_stock
+from core.purchasing.orders import PurchaseLineIn, create_purchase_order
+from core.sales.orders import SalesLineIn, create_sales_order, get_sales_order, submit_sales_order
+from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.chat import Chat
 from tests.factories import Shop, make_shop

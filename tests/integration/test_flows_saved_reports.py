@@ -15,9 +15,9 @@ from bot.engine.engine import Engine as ChatEngine
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
 from core.models import AuditLog, ReportSchedule, SavedReport
-from core.services.accounts import bind_account, set_language
-from core.services.people import load_actor
-from core.services.saved_reports import Definition, list_schedules, save_report
+from core.people.accounts import bind_account, set_language
+from core.people.employees import load_actor
+from core.reporting.saved import Definition, list_schedules, save_report
 from tests.chat import Chat
 from tests.integration.test_saved_reports import Books, trade
 

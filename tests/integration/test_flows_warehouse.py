@@ -8,9 +8,9 @@ from decimal import Decimal as D
 import pytest
 
 from core.models import StockDocument, StockLevel, StockMove, Stocktake, StocktakeLine, TransferDiscrepancy
+from core.people.employees import create_employee
 from core.permissions import Actor
-from core.services.people import create_employee
-from core.services.stock import LineIn, dispatch_transfer, receive_stock
+from core.stock.moves import LineIn, dispatch_transfer, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import Shop, doc_no
 from tests.integration.chat_shop import BAD_QUANTITIES, books_clean, on_hand, open_shop, person, rows

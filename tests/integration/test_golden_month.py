@@ -14,7 +14,7 @@ from decimal import Decimal as D
 from sqlalchemy import Engine
 
 from core.ledger.check import check_ledger
-from core.services.money import (
+from core.money.accounts import (
     cash_flow,
     gross_profit,
     partner_balance,
@@ -23,9 +23,10 @@ from core.services.money import (
     record_payment,
     statement,
 )
-from core.services.partners import NewCustomer, NewSupplier, create_customer, create_supplier
-from core.services.people import create_employee, load_actor
-from core.services.purchasing import (
+from core.partners.directory import NewCustomer, NewSupplier, create_customer, create_supplier
+from core.people.employees import create_employee, load_actor
+from core.people.setup import bootstrap
+from core.purchasing.orders import (
     PurchaseLineIn,
     ReceiptLineIn,
     ReturnLineIn,
@@ -34,18 +35,17 @@ from core.services.purchasing import (
     return_to_supplier,
     submit_purchase_order,
 )
-from core.services.queries import find_stock, stock_summary
-from core.services.sales import (
+from core.sales.orders import (
     SalesLineIn,
     create_sales_order,
     return_from_customer,
     ship_sales_order,
     submit_sales_order,
 )
-from core.services.setup import bootstrap
-from core.services.stock import LineIn, dispatch_transfer
-from core.services.stocktake import count_item, start_stocktake, submit_stocktake
-from core.services.transfers import TransferReceiptIn, receive_transfer_with_discrepancies
+from core.stock.levels import find_stock, stock_summary
+from core.stock.moves import LineIn, dispatch_transfer
+from core.stock.stocktake import count_item, start_stocktake, submit_stocktake
+from core.stock.transfers import TransferReceiptIn, receive_transfer_with_discrepancies
 from core.uow import UnitOfWork
 from tests.factories import Shop, make_shop
 

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, select
 from bot.scheduler import SchedulerSettings, purge_idempotency
 from core.config import Config
 from core.models import ApiToken, IdempotencyRecord
+from core.people.tokens import create_token, run_idempotent
 from core.permissions import Actor
-from core.services.api_tokens import create_token, run_idempotent
 from core.uow import UnitOfWork
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

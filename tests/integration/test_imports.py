@@ -14,13 +14,13 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from bot.importing import read_rows, write_rows
+from core.catalog.products import create_category
+from core.demo.company import ean13
+from core.integration.imports import export_rows, import_rows
 from core.ledger.check import check_ledger
 from core.models import AuditLog, Customer, Product, ProductBarcode, ReorderRule, StockDocument, StockLevel, Supplier
+from core.partners.directory import NewSupplier, create_supplier
 from core.permissions import Actor
-from core.services.catalog import create_category
-from core.services.demo import ean13
-from core.services.imports import export_rows, import_rows
-from core.services.partners import NewSupplier, create_supplier
 from core.uow import UnitOfWork
 from tests.factories import make_shop
 
@@ -189,8 +189,8 @@ def test_an_admin_imports_a_file_in_chat_and_gets_the_bad_rows_or_the_count(uow:
     from bot.engine.inbound import Inbound
     from bot.engine.texts import Texts
     from bot.flows import COMMANDS, default_flows
-    from core.services.accounts import create_invite
-    from core.services.people import create_employee
+    from core.people.accounts import create_invite
+    from core.people.employees import create_employee
     from tests.chat import Chat
 
     make_shop(uow, admin)

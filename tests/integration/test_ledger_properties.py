@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 
+from core.catalog.products import NewProduct, create_product
 from core.errors import DomainError, InvalidQuantity, InvalidState, OutOfStock, PermissionDenied
 from core.ledger.check import check_ledger, rebuild_levels
 from core.models import AuditLog, DocumentSequence, Product, StockDocument, StockLevel, StockMove, Warehouse
 from core.numbers import round_money
 from core.permissions import Actor
-from core.services.catalog import NewProduct, create_product
-from core.services.stock import (
+from core.stock.moves import (
     LineIn,
     Posted,
     adjust_stock,

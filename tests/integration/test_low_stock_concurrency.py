@@ -11,9 +11,9 @@ from sqlalchemy import Engine, select
 from core.db import create_db_engine
 from core.ledger.check import check_ledger
 from core.models import Notification, StockLevel, Warehouse
-from core.services.people import load_actor
-from core.services.replenishment import set_reorder_rule
-from core.services.stock import LineIn, issue_stock, receive_stock, reserve_stock
+from core.people.employees import load_actor
+from core.purchasing.replenishment import set_reorder_rule
+from core.stock.moves import LineIn, issue_stock, receive_stock, reserve_stock
 from core.uow import UnitOfWork
 from tests.factories import make_shop
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from core.db import create_db_engine
 from core.migrate import current_revision, head_revision, upgrade
 from core.models import Base
-from core.services.setup import bootstrap
+from core.people.setup import bootstrap
 from core.uow import UnitOfWork
 
 SCHEMA = "jxc_migration_test"

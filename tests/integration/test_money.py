@@ -20,7 +20,7 @@ from core.errors import (
     UnknownPartner,
 )
 from core.models import Customer
-from core.services.money import (
+from core.money.accounts import (
     cash_flow,
     gross_profit,
     open_balance,
@@ -30,9 +30,10 @@ from core.services.money import (
     record_payment,
     statement,
 )
-from core.services.partners import NewCustomer, NewSupplier, create_customer, create_supplier
-from core.services.people import load_actor
-from core.services.purchasing import (
+from core.partners.directory import NewCustomer, NewSupplier, create_customer, create_supplier
+from core.people.employees import load_actor
+from core.people.setup import bootstrap
+from core.purchasing.orders import (
     PurchaseLineIn,
     ReceiptLineIn,
     ReturnLineIn,
@@ -41,15 +42,14 @@ from core.services.purchasing import (
     return_to_supplier,
     submit_purchase_order,
 )
-from core.services.sales import (
+from core.sales.orders import (
     SalesLineIn,
     create_sales_order,
     return_from_customer,
     ship_sales_order,
     submit_sales_order,
 )
-from core.services.setup import bootstrap
-from core.services.stock import LineIn, receive_stock
+from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import EmptyDocument
+from core.ledger.numbering import next_number
 from core.models import DocumentSequence, PurchaseOrder
+from core.partners.directory import NewSupplier, create_supplier
 from core.permissions import Actor
-from core.services.numbering import next_number
-from core.services.partners import NewSupplier, create_supplier
-from core.services.purchasing import PurchaseLineIn, create_purchase_order
+from core.purchasing.orders import PurchaseLineIn, create_purchase_order
 from core.uow import Tx, UnitOfWork
 from tests.factories import make_shop
 

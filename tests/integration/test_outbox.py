@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import OutOfStock
+from core.integration.outbox import claim_due, employees_with_role, mark_failed, mark_sent, notify
 from core.models import Notification
+from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
-from core.services.outbox import claim_due, employees_with_role, mark_failed, mark_sent, notify
-from core.services.people import create_employee, load_actor
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from core.errors import DuplicateCode, InvalidAmount, InvalidPartner, PermissionDenied, UnknownPartner
 from core.models import AuditLog
-from core.permissions import Actor
-from core.services.partners import (
+from core.partners.directory import (
     NewCustomer,
     NewSupplier,
     create_customer,
@@ -24,8 +23,9 @@ from core.services.partners import (
     update_customer,
     update_supplier,
 )
-from core.services.people import create_employee, load_actor
-from core.services.purchasing import (
+from core.people.employees import create_employee, load_actor
+from core.permissions import Actor
+from core.purchasing.orders import (
     PurchaseLineIn,
     ReceiptLineIn,
     ReturnLineIn,
@@ -35,8 +35,8 @@ from core.services.purchasing import (
     return_to_supplier,
     submit_purchase_order,
 )
-from core.services.sales import SalesLineIn, cancel_sales_order, create_sales_order, submit_sales_order
-from core.services.stock import LineIn, receive_stock
+from core.sales.orders import SalesLineIn, cancel_sales_order, create_sales_order, submit_sales_order
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import Shop, make_shop
 

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, func, select
 
+from core.approvals.requests import decide, pending_for, set_rule
+from core.catalog.products import NewProduct, create_product
 from core.errors import DomainError, InvalidState, OutOfStock, OverReceipt, OverReturn, PermissionDenied
 from core.ledger.check import check_ledger
 from core.models import (
@@ -23,11 +25,9 @@ from core.models import (
     StockDocument,
     StockMove,
 )
+from core.partners.directory import NewSupplier, create_supplier
 from core.permissions import Actor
-from core.services.approvals import decide, pending_for, set_rule
-from core.services.catalog import NewProduct, create_product
-from core.services.partners import NewSupplier, create_supplier
-from core.services.purchasing import (
+from core.purchasing.orders import (
     PurchaseLineIn,
     PurchaseOrderView,
     ReceiptLineIn,
@@ -42,7 +42,7 @@ from core.services.purchasing import (
     return_to_supplier,
     submit_purchase_order,
 )
-from core.services.queries import find_stock
+from core.stock.levels import find_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 
@@ -296,7 +296,7 @@ def test_returns_take_value_out_at_the_order_price_and_never_exceed_what_was_rec
 
 
 def test_a_return_of_goods_already_sold_is_refused_by_the_stock_rules(shop: Shop) -> None:
-    from core.services.stock import LineIn, issue_stock
+    from core.stock.moves import LineIn, issue_stock
 
     order = approved_order(shop)
     receive_purchase(shop.uow, shop.warehouse, order.number, [ReceiptLineIn("LAMP", 4)])

@@ -20,9 +20,9 @@ from bot.engine.replies import Reply
 from bot.flows import COMMANDS, default_flows
 from core.db import create_db_engine
 from core.models import InboxMessage
+from core.people.accounts import create_invite
 from core.permissions import Actor
-from core.services.accounts import create_invite
-from core.services.stock import LineIn, receive_stock
+from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.chat import Chat
 from tests.factories import make_shop

@@ -9,21 +9,21 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import Engine, select
 
+from core.catalog.products import NewProduct, create_product, products_in, warehouse_in
 from core.errors import InvalidQuantity, InvalidState, OutOfStock, PermissionDenied
+from core.ledger.documents import open_document, post_moves
 from core.ledger.posting import MoveSpec
 from core.models import Notification, utcnow
+from core.partners.directory import NewSupplier, create_supplier
+from core.people.setup import bootstrap
 from core.permissions import Actor
-from core.services.catalog import NewProduct, create_product, products_in, warehouse_in
-from core.services.documents import open_document, post_moves
-from core.services.partners import NewSupplier, create_supplier
-from core.services.purchasing import get_purchase_order
-from core.services.replenishment import (
+from core.purchasing.orders import get_purchase_order
+from core.purchasing.replenishment import (
     draft_purchase_orders,
     set_reorder_rule,
     suggest_replenishment,
 )
-from core.services.setup import bootstrap
-from core.services.stock import (
+from core.stock.moves import (
     LineIn,
     adjust_stock,
     dispatch_transfer,

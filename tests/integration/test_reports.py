@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 
 from core.db import create_db_engine
 from core.errors import DomainError, PermissionDenied
-from core.services.people import load_actor
-from core.services.reports import Filters, Report, parse_period, run_report
+from core.people.employees import load_actor
+from core.reporting.reports import Filters, Report, parse_period, run_report
 from core.uow import UnitOfWork
 from tests.conftest import _require_pg, fresh_schema
 from tests.integration.test_golden_month import GoldenMonth, trade_a_golden_month
@@ -113,7 +113,7 @@ def test_sales_staff_get_no_profit_and_see_only_their_own_customers(golden: Gold
     assert own.total("revenue") == D("712.00")
     assert "cost" not in own.columns and "profit" not in own.columns
     uow = golden.uow
-    from core.services.people import create_employee
+    from core.people.employees import create_employee
 
     create_employee(uow, golden.shop.admin, "sales-2", ["sales"])
     stranger = load_actor(uow, "sales-2")
@@ -249,7 +249,7 @@ def test_by_month_over_several_months_shows_only_months_with_sales_cut_at_the_pe
 
 
 def test_ageing_agrees_with_the_open_balances_of_the_money_module(golden: GoldenMonth) -> None:
-    from core.services.money import partner_balance
+    from core.money.accounts import partner_balance
 
     receivables = report(golden, "finance", "ageing")
     for code, *_, total in receivables.rows:

@@ -12,10 +12,10 @@ from sqlalchemy import Engine, func, select
 from core.errors import AlreadyReversed, NotOwnDocument, NotReversible, UndoStockUsed, UndoWindowPassed
 from core.ledger.check import check_ledger
 from core.models import StockDocument, StockLevel, StockMove
+from core.money.accounts import partner_balance
+from core.partners.directory import NewSupplier, create_supplier
 from core.permissions import Actor
-from core.services.money import partner_balance
-from core.services.partners import NewSupplier, create_supplier
-from core.services.purchasing import (
+from core.purchasing.orders import (
     PurchaseLineIn,
     ReceiptLineIn,
     create_purchase_order,
@@ -23,8 +23,8 @@ from core.services.purchasing import (
     receive_purchase,
     submit_purchase_order,
 )
-from core.services.reversal import last_posting, reverse_document, undo_preview
-from core.services.stock import LineIn, adjust_stock, dispatch_transfer, issue_stock, receive_stock, reserve_stock
+from core.stock.moves import LineIn, adjust_stock, dispatch_transfer, issue_stock, receive_stock, reserve_stock
+from core.stock.reversal import last_posting, reverse_document, undo_preview
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 

@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
+from core.approvals.requests import decide, pending_for
+from core.catalog.products import products_in, warehouse_in
 from core.errors import DomainError, InvalidState, OutOfStock, OverReturn, PermissionDenied
 from core.ledger.check import check_ledger
 from core.models import ApprovalRequest, AuditLog, Customer, StockLevel, StockMove
+from core.money.accounts import partner_balance, record_payment
+from core.partners.directory import NewCustomer, create_customer
+from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
-from core.services.approvals import decide, pending_for
-from core.services.catalog import products_in, warehouse_in
-from core.services.money import partner_balance, record_payment
-from core.services.partners import NewCustomer, create_customer
-from core.services.people import create_employee, load_actor
-from core.services.sales import (
+from core.sales.orders import (
     SalesLineIn,
     SalesOrderView,
     cancel_sales_order,
@@ -33,7 +33,7 @@ from core.services.sales import (
     ship_sales_order,
     submit_sales_order,
 )
-from core.services.stock import LineIn, receive_stock
+from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 

@@ -10,20 +10,20 @@ from decimal import Decimal as D
 
 from sqlalchemy import func, select
 
+from core.approvals.requests import decide
 from core.errors import InvalidQuantity, InvalidState, OutOfStock
 from core.ledger.check import check_ledger
 from core.models import SalesOrder, SalesOrderLine, StockLevel, StockMove
-from core.services.approvals import decide
-from core.services.partners import NewCustomer, create_customer
-from core.services.people import load_actor
-from core.services.sales import (
+from core.partners.directory import NewCustomer, create_customer
+from core.people.employees import load_actor
+from core.sales.orders import (
     SalesLineIn,
     create_sales_order,
     get_sales_order,
     ship_sales_order,
     submit_sales_order,
 )
-from core.services.stock import LineIn, issue_stock, receive_stock
+from core.stock.moves import LineIn, issue_stock, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import make_shop
 

@@ -21,8 +21,8 @@ from bot.engine.replies import Reply
 from bot.engine.texts import Texts
 from bot.scheduler import saved_reports
 from core.models import EmployeeRole, Notification
-from core.services.accounts import bind_account, set_language
-from core.services.saved_reports import Definition, save_report, schedule_report
+from core.people.accounts import bind_account, set_language
+from core.reporting.saved import Definition, save_report, schedule_report
 from tests.integration.test_saved_reports import Books, trade
 
 SHANGHAI = "Asia/Shanghai"

@@ -19,13 +19,13 @@ from core.errors import (
     UnknownSavedReport,
     UnknownWarehouse,
 )
+from core.integration.outbox import Note, write_notes
 from core.models import AuditLog, Employee, ReportSchedule, SavedReport
-from core.services.outbox import Note, write_notes
-from core.services.partners import NewCustomer, create_customer
-from core.services.people import create_employee, load_actor
-from core.services.reports import Period
-from core.services.sales import SalesLineIn, create_sales_order, ship_sales_order, submit_sales_order
-from core.services.saved_reports import (
+from core.partners.directory import NewCustomer, create_customer
+from core.people.employees import create_employee, load_actor
+from core.people.setup import bootstrap
+from core.reporting.reports import Period
+from core.reporting.saved import (
     Definition,
     delete_report,
     due_schedules,
@@ -39,8 +39,8 @@ from core.services.saved_reports import (
     schedule_report,
     unschedule,
 )
-from core.services.setup import bootstrap
-from core.services.stock import LineIn, receive_stock
+from core.sales.orders import SalesLineIn, create_sales_order, ship_sales_order, submit_sales_order
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import Shop, make_shop
 

@@ -32,11 +32,11 @@ from bot.scheduler import (
     resign,
     try_lead,
 )
+from core.approvals.requests import set_rule, submit_for_approval
 from core.db import create_db_engine
 from core.models import Notification
 from core.permissions import Actor
-from core.services.approvals import set_rule, submit_for_approval
-from core.services.replenishment import set_reorder_rule
+from core.purchasing.replenishment import set_reorder_rule
 from core.uow import UnitOfWork
 from tests.factories import make_shop
 
@@ -227,8 +227,8 @@ def test_the_server_background_delivers_the_outbox_from_its_sweep_job(uow: UnitO
     from bot.engine.texts import Texts
     from bot.scheduler import build_background
     from core.config import Config
-    from core.services.accounts import bind_account
-    from core.services.outbox import notify
+    from core.integration.outbox import notify
+    from core.people.accounts import bind_account
 
     shop = make_shop(uow, admin)
     bind_account(uow, admin, "manager-1", "telegram", "1001", "1001")

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import create_db_engine
+from core.demo.company import HISTORY_PRODUCTS, ean13, seed_demo
 from core.errors import InvalidState, PermissionDenied
 from core.ledger.check import check_ledger
 from core.models import (
@@ -31,11 +32,10 @@ from core.models import (
     Warehouse,
     utcnow,
 )
+from core.people.employees import create_employee, load_actor
+from core.people.setup import bootstrap
 from core.permissions import Actor
-from core.services.demo import HISTORY_PRODUCTS, ean13, seed_demo
-from core.services.people import create_employee, load_actor
-from core.services.queries import stock_summary
-from core.services.setup import bootstrap
+from core.stock.levels import stock_summary
 from core.uow import Tx, UnitOfWork
 
 

@@ -9,7 +9,7 @@ import pytest
 from core.errors import OutOfStock, PermissionDenied
 from core.ledger.check import check_ledger
 from core.permissions import Actor
-from core.services.stock import (
+from core.stock.moves import (
     LineIn,
     adjust_stock,
     dispatch_transfer,

@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, select
 
+from core.approvals.requests import decide
+from core.catalog.products import NewProduct, create_category, create_product
 from core.errors import DomainError, EmptyDocument, InvalidQuantity, InvalidState, PermissionDenied
 from core.ledger.check import check_ledger
 from core.models import ApprovalRequest, StockDocument, StockMove
+from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
-from core.services.approvals import decide
-from core.services.catalog import NewProduct, create_category, create_product
-from core.services.people import create_employee, load_actor
-from core.services.queries import find_stock
-from core.services.stock import LineIn, issue_stock, receive_stock
-from core.services.stocktake import (
+from core.stock.levels import find_stock
+from core.stock.moves import LineIn, issue_stock, receive_stock
+from core.stock.stocktake import (
     cancel_stocktake,
     count_item,
     start_stocktake,

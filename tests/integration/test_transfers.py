@@ -11,11 +11,11 @@ from sqlalchemy import select
 from core.errors import InvalidQuantity, InvalidState, PermissionDenied, UnknownDocument
 from core.ledger.check import check_ledger
 from core.models import Notification, StockDocument, StockMove, TransferDiscrepancy
+from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
-from core.services.people import create_employee, load_actor
-from core.services.queries import find_stock, stock_summary
-from core.services.stock import LineIn, dispatch_transfer, receive_stock, receive_transfer
-from core.services.transfers import (
+from core.stock.levels import find_stock, stock_summary
+from core.stock.moves import LineIn, dispatch_transfer, receive_stock, receive_transfer
+from core.stock.transfers import (
     TransferReceiptIn,
     receive_transfer_with_discrepancies,
     transfer_discrepancies,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from core.errors import OutOfStock
 from core.models import AuditLog, StockDocument, StockMove
 from core.permissions import Actor
-from core.services.stock import LineIn, issue_stock, receive_stock
+from core.stock.moves import LineIn, issue_stock, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import make_shop
 

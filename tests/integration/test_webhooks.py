@@ -12,14 +12,14 @@ from sqlalchemy import Engine, func, select, update
 
 from bot.webhooks import claim, mark_sent
 from core.errors import DuplicateCode, InvalidWebhook, PermissionDenied, UnknownWebhook
+from core.integration.webhooks import add_endpoint, emit, list_endpoints, purge_sent, remove_endpoint, tail
 from core.models import AuditLog, StockDocument, WebhookDelivery, WebhookEndpoint
+from core.partners.directory import NewCustomer, NewSupplier, create_customer, create_supplier
 from core.permissions import Actor
-from core.services.partners import NewCustomer, NewSupplier, create_customer, create_supplier
-from core.services.purchasing import PurchaseLineIn, create_purchase_order, submit_purchase_order
-from core.services.replenishment import set_reorder_rule
-from core.services.sales import SalesLineIn, create_sales_order, submit_sales_order
-from core.services.stock import LineIn, issue_stock, receive_stock
-from core.services.webhooks import add_endpoint, emit, list_endpoints, purge_sent, remove_endpoint, tail
+from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order
+from core.purchasing.replenishment import set_reorder_rule
+from core.sales.orders import SalesLineIn, create_sales_order, submit_sales_order
+from core.stock.moves import LineIn, issue_stock, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 from tests.statements import counted

@@ -15,7 +15,7 @@ from benchmarks.common import Backend, add_products, database
 from benchmarks.history_independence import fill_history
 from core.ledger.check import check_ledger
 from core.models import StockMove
-from core.services.stock import LineIn, receive_stock
+from core.stock.moves import LineIn, receive_stock
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,0 +1,1 @@
+"""Approvals: rules by document type and amount, requests passing level by level."""

@@ -1,0 +1,423 @@
+"""Approvals: rules by document type and amount, requests passing level by level, reminders and escalation."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, or_, select, update
+
+from core.errors import (
+    AlreadyDecided,
+    InvalidState,
+    OwnDocument,
+    PermissionDenied,
+    ReasonRequired,
+    UnknownDocument,
+)
+from core.integration.outbox import Note, notify, to_plain, write_notes
+from core.models import ROLES, ApprovalDecision, ApprovalRequest, ApprovalRule, Employee, EmployeeRole
+from core.numbers import parse_money
+from core.people.audit import record
+from core.permissions import Actor, Permission
+from core.uow import Tx, UnitOfWork
+
+DOC_MODULES: Mapping[str, str] = MappingProxyType({
+    "purchase_order": "core.purchasing.orders",
+    "sales_order": "core.sales.orders",
+    "stocktake": "core.stock.stocktake",
+})
+ESCALATION: Mapping[str, str] = MappingProxyType({
+    "purchaser": "manager", "sales": "manager", "warehouse": "manager", "finance": "manager",
+    "manager": "admin", "admin": "admin",
+})
+FORCED_LEVELS = ("manager",)
+REMIND_AFTER = timedelta(hours=4)
+ESCALATE_AFTER = timedelta(hours=24)
+REQUESTS: Table = ApprovalRequest.__table__  # type: ignore[assignment]
+# Built once: every document submitted runs them.
+_RULE_LEVELS = (
+    select(ApprovalRule.levels)
+    .where(ApprovalRule.doc_type == bindparam("doc_type"), ApprovalRule.active,
+           ApprovalRule.amount_from <= bindparam("amount"))
+    .order_by(ApprovalRule.amount_from.desc()).limit(1)
+)
+_PENDING_REQUEST = select(REQUESTS.c.id).where(
+    REQUESTS.c.doc_type == bindparam("doc_type"), REQUESTS.c.doc_id == bindparam("doc_id"),
+    REQUESTS.c.status == "pending")
+
+
+@dataclass(frozen=True)
+class ApprovalOutcome:
+    """required=False: no rule applies and the caller treats the document as approved now."""
+
+    required: bool
+    request_id: int | None
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    """What a decision did: the level decided, the request's status after it, and who is next."""
+
+    request_id: int
+    doc_type: str
+    doc_id: int
+    number: str
+    decision: str
+    level: int
+    status: str
+    next_role: str | None
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    """A request the actor may decide now, with what the approver needs to see."""
+
+    request_id: int
+    doc_type: str
+    doc_id: int
+    number: str
+    amount: Decimal
+    author_id: int
+    author: str
+    level: int
+    levels: tuple[str, ...]
+    role: str
+    escalated_to: str | None
+    summary: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    level: int
+    role: str
+    employee: str
+    channel: str
+    decision: str
+    reason: str
+    amount: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RuleOut:
+    id: int
+    doc_type: str
+    amount_from: Decimal
+    levels: tuple[str, ...]
+    active: bool
+
+
+def submit_for_approval(
+    tx: Tx, actor: Actor, doc_type: str, doc_id: int, number: str, amount: Decimal, summary: dict[str, Any],
+    force: bool = False, *, remind_after: timedelta = REMIND_AFTER, escalate_after: timedelta = ESCALATE_AFTER,
+) -> ApprovalOutcome:
+    """Open a request by the rule with the highest amount_from <= amount (or a manager when forced); notify."""
+    levels = _levels_for(tx, doc_type, amount, force)
+    if not levels:
+        return ApprovalOutcome(required=False, request_id=None)
+    if tx.conn.execute(_PENDING_REQUEST, {"doc_type": doc_type, "doc_id": doc_id}).first() is not None:
+        raise InvalidState(reason="approval_pending", number=number)
+    request = ApprovalRequest(
+        doc_type=doc_type, doc_id=doc_id, number=number, amount=amount, author_id=actor.employee_id,
+        status="pending", current_level=0, current_role=levels[0], levels=levels, summary=to_plain(summary),
+        remind_at=tx.now + remind_after, escalate_at=tx.now + escalate_after, created_at=tx.now,
+    )
+    tx.session.add(request)
+    tx.session.flush()
+    _notify_level(tx, request, "approval_requested")
+    record(tx, actor, "approval.submit", "approval_request", request.id, doc_type=doc_type, doc_id=doc_id,
+           number=number, amount=amount, levels=levels, forced=force)
+    return ApprovalOutcome(required=True, request_id=request.id)
+
+
+def decide(
+    uow: UnitOfWork, actor: Actor, request_id: int, approve: bool, reason: str = "", *,
+    level: int | None = None, hooks: Mapping[str, str] | None = None,
+    remind_after: timedelta = REMIND_AFTER, escalate_after: timedelta = ESCALATE_AFTER,
+) -> DecisionResult:
+    """Approve or reject the current level (the one shown to the approver when `level` is given); each level
+    needs another person."""
+    reason = reason.strip()[:500]
+    if not approve and not reason:
+        raise ReasonRequired(action="reject")
+    modules = {**DOC_MODULES, **(hooks or {})}
+
+    def work(tx: Tx) -> DecisionResult:
+        request = tx.session.execute(
+            select(ApprovalRequest).where(ApprovalRequest.id == request_id).with_for_update()
+        ).scalar_one_or_none()
+        if request is None:
+            raise UnknownDocument(request_id=request_id)
+        _check_turn(tx, request, actor, level)
+        decided = request.current_level
+        tx.session.add(ApprovalDecision(
+            request_id=request.id, level=decided, role=request.current_role, employee_id=actor.employee_id,
+            channel=actor.channel, message_id=actor.message_id, decision="approve" if approve else "reject",
+            reason=reason, amount_at_decision=request.amount, at=tx.now))
+        if approve and decided + 1 < len(request.levels):
+            _advance(tx, request, remind_after, escalate_after)
+        else:
+            _finish(tx, actor, request, approve, reason, modules)
+        record(tx, actor, "approval.approve" if approve else "approval.reject", "approval_request", request.id,
+               doc_type=request.doc_type, number=request.number, level=decided, amount=request.amount,
+               reason=reason)
+        next_role = request.current_role if request.status == "pending" else None
+        return DecisionResult(request.id, request.doc_type, request.doc_id, request.number,
+                              "approve" if approve else "reject", decided, request.status, next_role)
+
+    return uow.run(work)
+
+
+def cancel_request(tx: Tx, doc_type: str, doc_id: int) -> None:
+    """Withdraw the pending request of a document being cancelled."""
+    tx.session.execute(
+        update(ApprovalRequest)
+        .where(ApprovalRequest.doc_type == doc_type, ApprovalRequest.doc_id == doc_id,
+               ApprovalRequest.status == "pending")
+        .values(status="cancelled", decided_at=tx.now)
+    )
+
+
+def waiting_for(actor: Actor) -> ColumnElement[bool]:
+    """Pending requests at a level the actor may decide, not their own and not already decided by them."""
+    condition = and_(ApprovalRequest.status == "pending", ApprovalRequest.author_id != actor.employee_id,
+                     ~exists().where(ApprovalDecision.request_id == ApprovalRequest.id,
+                                     ApprovalDecision.employee_id == actor.employee_id))
+    if "admin" in actor.roles:
+        return condition
+    roles = sorted(actor.roles) or [""]
+    return and_(condition, or_(ApprovalRequest.current_role.in_(roles), ApprovalRequest.escalated_to.in_(roles)))
+
+
+def pending_for(uow: UnitOfWork, actor: Actor) -> list[PendingApproval]:
+    """Requests waiting at a level this actor may decide, oldest first; never their own documents."""
+
+    def work(tx: Tx) -> list[PendingApproval]:
+        rows = tx.session.execute(
+            select(ApprovalRequest, Employee.name).join(Employee, Employee.id == ApprovalRequest.author_id)
+            .where(waiting_for(actor)).order_by(ApprovalRequest.created_at, ApprovalRequest.id))
+        return [
+            PendingApproval(r.id, r.doc_type, r.doc_id, r.number, r.amount, r.author_id, author, r.current_level,
+                            tuple(r.levels), r.current_role, r.escalated_to, dict(r.summary), r.created_at)
+            for r, author in rows
+        ]
+
+    return uow.read(work)
+
+
+def decisions_of(uow: UnitOfWork, actor: Actor, request_id: int) -> list[DecisionView]:
+    """Who decided which level of a request, when, through which channel: for its author and its approvers."""
+
+    def work(tx: Tx) -> list[DecisionView]:
+        request = tx.session.get(ApprovalRequest, request_id)
+        if request is None:
+            raise UnknownDocument(request_id=request_id)
+        if actor.employee_id != request.author_id and not ({"admin", *request.levels} & actor.roles):
+            raise PermissionDenied(employee=actor.name, permission="approval.view", role=request.current_role)
+        rows = tx.session.execute(
+            select(ApprovalDecision, Employee.name).join(Employee, Employee.id == ApprovalDecision.employee_id)
+            .where(ApprovalDecision.request_id == request_id).order_by(ApprovalDecision.level)
+        )
+        return [DecisionView(d.level, d.role, name, d.channel, d.decision, d.reason, d.amount_at_decision, d.at)
+                for d, name in rows]
+
+    return uow.read(work)
+
+
+def due_reminders(uow: UnitOfWork, now: datetime | None = None) -> int:
+    """Remind the current level of every request past its reminder time, once per level; rows written."""
+
+    def work(tx: Tx) -> int:
+        at = now or tx.now
+        requests = _due(tx, ApprovalRequest.remind_at, ApprovalRequest.reminded_at, at)
+        holders = _holders(tx, {r.current_role for r in requests})
+        notes = [Note("approval_reminder", e, _payload(r), f"approval_reminder:{r.id}:{r.current_level}:{e}")
+                 for r in requests for e in _recipients(holders, r, r.current_role)]
+        written = write_notes(tx, notes)
+        if requests:
+            tx.session.execute(update(ApprovalRequest).where(ApprovalRequest.id.in_([r.id for r in requests]))
+                               .values(reminded_at=at))
+        return written
+
+    return uow.run(work)
+
+
+def due_escalations(uow: UnitOfWork, now: datetime | None = None) -> int:
+    """Hand every request past its escalation time to the next role up (manager -> admin), once per level."""
+
+    def work(tx: Tx) -> int:
+        at = now or tx.now
+        requests = _due(tx, ApprovalRequest.escalate_at, ApprovalRequest.escalated_at, at)
+        targets = {r.id: ESCALATION.get(r.current_role, "admin") for r in requests}
+        holders = _holders(tx, set(targets.values()))
+        notes = [
+            Note("approval_escalated", e, {**_payload(r), "from_role": r.current_role, "to_role": targets[r.id]},
+                 f"approval_escalated:{r.id}:{r.current_level}:{e}")
+            for r in requests for e in _recipients(holders, r, targets[r.id])
+        ]
+        written = write_notes(tx, notes)
+        if requests:
+            tx.session.execute(
+                update(REQUESTS).where(REQUESTS.c.id == bindparam("request_id"))
+                .values(escalated_at=bindparam("at"), escalated_to=bindparam("to")),
+                [{"request_id": r.id, "at": at, "to": targets[r.id]} for r in requests],
+            )
+        return written
+
+    return uow.run(work)
+
+
+def set_rule(
+    uow: UnitOfWork, actor: Actor, doc_type: str, amount_from: object, levels: Sequence[str],
+    active: bool = True,
+) -> RuleOut:
+    """Create or change the rule for a document type from an amount up: the roles that approve, in order."""
+    actor.require(Permission.APPROVAL_RULES_EDIT)
+    amount = parse_money(amount_from)
+    wanted = [role.strip().lower() for role in levels]
+    doc_type = doc_type.strip()
+    if not doc_type or len(doc_type) > 30:
+        raise InvalidState(reason="invalid_doc_type", doc_type=doc_type[:40])
+    if not wanted or any(role not in ROLES for role in wanted):
+        raise InvalidState(reason="invalid_levels", levels=wanted)
+
+    def work(tx: Tx) -> RuleOut:
+        rule = tx.session.execute(
+            select(ApprovalRule).where(ApprovalRule.doc_type == doc_type, ApprovalRule.amount_from == amount)
+            .with_for_update()
+        ).scalar_one_or_none()
+        if rule is None:
+            rule = ApprovalRule(doc_type=doc_type, amount_from=amount)
+            tx.session.add(rule)
+        rule.levels, rule.active, rule.updated_at = wanted, active, tx.now
+        tx.session.flush()
+        record(tx, actor, "approval.rule", "approval_rule", rule.id, doc_type=doc_type, amount_from=amount,
+               levels=wanted, active=active)
+        return _rule_out(rule)
+
+    return uow.run(work)
+
+
+def list_rules(uow: UnitOfWork, actor: Actor, doc_type: str | None = None) -> list[RuleOut]:
+    """The approval rules, by document type and amount."""
+    actor.require(Permission.APPROVAL_RULES_EDIT)
+
+    def work(tx: Tx) -> list[RuleOut]:
+        statement = select(ApprovalRule).order_by(ApprovalRule.doc_type, ApprovalRule.amount_from)
+        if doc_type is not None:
+            statement = statement.where(ApprovalRule.doc_type == doc_type)
+        return [_rule_out(rule) for rule in tx.session.scalars(statement)]
+
+    return uow.read(work)
+
+
+def _levels_for(tx: Tx, doc_type: str, amount: Decimal, force: bool) -> list[str]:
+    levels: list[str] = tx.conn.execute(_RULE_LEVELS, {"doc_type": doc_type, "amount": amount}).scalar() or []
+    if force and not {"manager", "admin"} & set(levels):
+        levels = [*FORCED_LEVELS, *levels]
+    return list(levels)
+
+
+def _check_turn(tx: Tx, request: ApprovalRequest, actor: Actor, level: int | None) -> None:
+    """Not the author, the level still open, a role that may decide it, and nobody deciding two levels."""
+    if request.author_id == actor.employee_id:
+        raise OwnDocument(number=request.number, doc_type=request.doc_type)
+    done = AlreadyDecided(number=request.number, status=request.status, level=request.current_level)
+    if request.status != "pending" or (level is not None and level != request.current_level):
+        raise done
+    allowed = {"admin", request.current_role} | ({request.escalated_to} if request.escalated_to else set())
+    if not allowed & actor.roles:
+        if set(request.levels[:request.current_level]) & actor.roles:
+            raise done
+        raise PermissionDenied(employee=actor.name, permission="approval.decide", role=request.current_role)
+    if request.current_level > 0 and tx.session.scalar(select(ApprovalDecision.id).where(
+            ApprovalDecision.request_id == request.id, ApprovalDecision.employee_id == actor.employee_id)):
+        raise AlreadyDecided(number=request.number, status=request.status, level=request.current_level,
+                             reason="decided_earlier_level")
+
+
+def _advance(tx: Tx, request: ApprovalRequest, remind_after: timedelta, escalate_after: timedelta) -> None:
+    request.current_level += 1
+    request.current_role = request.levels[request.current_level]
+    request.remind_at, request.escalate_at = tx.now + remind_after, tx.now + escalate_after
+    request.reminded_at = request.escalated_at = None
+    request.escalated_to = None
+    tx.session.flush()
+    _notify_level(tx, request, "approval_requested")
+
+
+def _finish(
+    tx: Tx, actor: Actor, request: ApprovalRequest, approve: bool, reason: str, modules: Mapping[str, str]
+) -> None:
+    request.status = "approved" if approve else "rejected"
+    request.decided_at = tx.now
+    tx.session.flush()
+    if approve:
+        _hook(modules, request.doc_type, "on_approved")(tx, actor, request.doc_id)
+    else:
+        _hook(modules, request.doc_type, "on_rejected")(tx, actor, request.doc_id, reason)
+    payload = {**_payload(request), "decided_by": actor.name, "reason": reason}
+    notify(tx, request.status, [request.author_id], payload, f"{request.status}:{request.id}")
+
+
+def _hook(modules: Mapping[str, str], doc_type: str, name: str) -> Callable[..., None]:
+    if doc_type not in modules:
+        raise InvalidState(reason="no_document_module", doc_type=doc_type)
+    hook: Callable[..., None] = getattr(importlib.import_module(modules[doc_type]), name)
+    return hook
+
+
+def _notify_level(tx: Tx, request: ApprovalRequest, event_type: str) -> None:
+    holders = _holders(tx, {request.current_role, ESCALATION.get(request.current_role, "admin")})
+    recipients = _recipients(holders, request, request.current_role)
+    if not recipients:
+        recipients = _recipients(holders, request, ESCALATION.get(request.current_role, "admin"))
+    notify(tx, event_type, recipients, _payload(request), f"{event_type}:{request.id}:{request.current_level}")
+
+
+def _due(tx: Tx, deadline: Any, done: Any, at: datetime) -> list[ApprovalRequest]:
+    statement = (
+        select(ApprovalRequest)
+        .where(ApprovalRequest.status == "pending", deadline <= at, done.is_(None))
+        .order_by(ApprovalRequest.id).with_for_update(skip_locked=True)
+    )
+    return list(tx.session.scalars(statement))
+
+
+def _holders(tx: Tx, roles: set[str]) -> dict[str, list[int]]:
+    if not roles:
+        return {}
+    rows = tx.session.execute(
+        select(EmployeeRole.role, EmployeeRole.employee_id)
+        .join(Employee, Employee.id == EmployeeRole.employee_id)
+        .where(EmployeeRole.role.in_(roles), Employee.active).order_by(EmployeeRole.employee_id)
+    )
+    holders: dict[str, list[int]] = {role: [] for role in roles}
+    for role, employee_id in rows:
+        holders[role].append(employee_id)
+    return holders
+
+
+def _recipients(holders: Mapping[str, list[int]], request: ApprovalRequest, role: str) -> list[int]:
+    return [e for e in holders.get(role, []) if e != request.author_id]
+
+
+def _payload(request: ApprovalRequest) -> dict[str, Any]:
+    return {
+        "request_id": request.id, "doc_type": request.doc_type, "doc_id": request.doc_id,
+        "number": request.number, "amount": str(request.amount), "author_id": request.author_id,
+        "level": request.current_level, "levels": list(request.levels), "role": request.current_role,
+        "summary": request.summary,
+    }
+
+
+def _rule_out(rule: ApprovalRule) -> RuleOut:
+    return RuleOut(rule.id, rule.doc_type, rule.amount_from, tuple(rule.levels), rule.active)
+

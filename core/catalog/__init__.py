@@ -1,0 +1,1 @@
+"""The catalogue: products, units, barcodes and warehouses, and how people name them."""

@@ -1,0 +1,200 @@
+"""The catalog: finding products and warehouses by what people type, and adding them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import bindparam, func, or_, select
+
+from core.errors import DuplicateCode, InactiveProduct, UnknownProduct, UnknownWarehouse
+from core.models import Category, Product, ProductBarcode, ProductUnit, Warehouse
+from core.numbers import parse_quantity, parse_unit_cost
+from core.people.audit import record
+from core.permissions import Actor, Permission
+from core.uow import Tx, UnitOfWork
+
+
+@dataclass(frozen=True)
+class ProductRef:
+    """What postings need to know of a product."""
+
+    id: int
+    sku: str
+    name_zh: str
+    name_en: str
+    purchase_price: Decimal
+    active: bool
+
+
+@dataclass(frozen=True)
+class WarehouseRef:
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+PRODUCT_COLUMNS = (
+    Product.id, Product.sku, Product.name_zh, Product.name_en, Product.purchase_price, Product.active,
+)
+_P, _W, _B = Product.__table__.c, Warehouse.__table__.c, ProductBarcode.__table__.c
+# Built once: lookups run on every posting, and building a statement costs more than running it.
+_WAREHOUSE_BY_CODE = select(_W.id, _W.code, _W.name, _W.kind).where(
+    func.upper(_W.code) == bindparam("code"), _W.active, _W.kind == bindparam("kind"))
+_PRODUCT_REF = (_P.id, _P.sku, _P.name_zh, _P.name_en, _P.purchase_price, _P.active)
+_PRODUCTS_BY_SKU = select(*_PRODUCT_REF).where(_P.sku.in_(bindparam("skus", expanding=True)))
+_PRODUCTS_BY_BARCODE = (
+    select(_B.barcode, *_PRODUCT_REF).join_from(ProductBarcode.__table__, Product.__table__, _P.id == _B.product_id)
+    .where(_B.barcode.in_(bindparam("barcodes", expanding=True)))
+)
+
+
+def warehouse_in(tx: Tx, code: str, *, kind: str = "normal") -> WarehouseRef:
+    """An active warehouse by code (case-insensitive); UnknownWarehouse otherwise."""
+    row = tx.conn.execute(_WAREHOUSE_BY_CODE, {"code": code.strip().upper(), "kind": kind}).one_or_none()
+    if row is None:
+        raise UnknownWarehouse(warehouse=code[:40])
+    return WarehouseRef(row.id, row.code, row.name, row.kind)
+
+
+def warehouse_codes(tx: Tx, ids: Iterable[int]) -> dict[int, str]:
+    """Warehouse codes by id, for reporting postings."""
+    return dict(tx.session.execute(select(Warehouse.id, Warehouse.code).where(Warehouse.id.in_(set(ids)))).all())
+
+
+def transit_warehouse_in(tx: Tx) -> WarehouseRef:
+    """The warehouse that holds goods (and their value) between dispatch and receipt."""
+    row = tx.session.execute(
+        select(Warehouse.id, Warehouse.code, Warehouse.name, Warehouse.kind)
+        .where(Warehouse.kind == "transit").order_by(Warehouse.id).limit(1)
+    ).one_or_none()
+    if row is None:
+        raise UnknownWarehouse(warehouse="TRANSIT")
+    return WarehouseRef(row.id, row.code, row.name, row.kind)
+
+
+def products_in(tx: Tx, codes: Sequence[str]) -> dict[str, ProductRef]:
+    """Products by SKU (any case) or barcode, keyed by the code as given; unknown or inactive ones refused."""
+    wanted = {c.strip() for c in codes}
+    found: dict[str, ProductRef] = {}
+    by_sku = tx.conn.execute(_PRODUCTS_BY_SKU, {"skus": sorted(wanted | {c.upper() for c in wanted})})
+    refs = {row.sku.upper(): ProductRef(*row) for row in by_sku}
+    for code in wanted:
+        if code.upper() in refs:
+            found[code] = refs[code.upper()]
+    missing = wanted - found.keys()
+    if missing:
+        by_barcode = tx.conn.execute(_PRODUCTS_BY_BARCODE, {"barcodes": sorted(missing)})
+        for row in by_barcode:
+            found[row.barcode] = ProductRef(*row[1:])
+    for code in codes:
+        ref = found.get(code.strip())
+        if ref is None:
+            raise UnknownProduct(item=code[:40])
+        if not ref.active:
+            raise InactiveProduct(item=code[:40], sku=ref.sku)
+    return {code: found[code.strip()] for code in codes}
+
+
+def unit_factors_in(tx: Tx, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Decimal]:
+    """Pack-unit factors (box = 12) for (product id, unit name) pairs."""
+    pairs = set(pairs)
+    if not pairs:
+        return {}
+    rows = tx.session.execute(
+        select(ProductUnit.product_id, ProductUnit.name, ProductUnit.factor).where(
+            ProductUnit.product_id.in_({p for p, _ in pairs})
+        )
+    )
+    return {(r.product_id, r.name): r.factor for r in rows if (r.product_id, r.name) in pairs}
+
+
+def create_warehouse(
+    uow: UnitOfWork, actor: Actor, code: str, name: str, *, allow_negative: bool = False
+) -> int:
+    """Add a warehouse."""
+    actor.require(Permission.CATALOG_EDIT)
+
+    def work(tx: Tx) -> int:
+        if tx.session.scalar(select(Warehouse.id).where(func.upper(Warehouse.code) == code.upper())):
+            raise DuplicateCode(kind="warehouse", code=code)
+        warehouse = Warehouse(code=code, name=name, allow_negative=allow_negative)
+        tx.session.add(warehouse)
+        tx.session.flush()
+        record(tx, actor, "warehouse.create", "warehouse", warehouse.id, code=code, name=name)
+        return warehouse.id
+
+    return uow.run(work)
+
+
+def create_category(
+    uow: UnitOfWork, actor: Actor, code: str, name_zh: str, name_en: str = "", parent: str | None = None
+) -> int:
+    """Add a category, optionally under a parent category."""
+    actor.require(Permission.CATALOG_EDIT)
+
+    def work(tx: Tx) -> int:
+        parent_id = None
+        if parent is not None:
+            parent_id = tx.session.scalar(select(Category.id).where(Category.code == parent))
+            if parent_id is None:
+                raise DuplicateCode(kind="category_parent_missing", code=parent)
+        if tx.session.scalar(select(Category.id).where(Category.code == code)):
+            raise DuplicateCode(kind="category", code=code)
+        category = Category(code=code, name_zh=name_zh, name_en=name_en, parent_id=parent_id)
+        tx.session.add(category)
+        tx.session.flush()
+        record(tx, actor, "category.create", "category", category.id, code=code)
+        return category.id
+
+    return uow.run(work)
+
+
+@dataclass(frozen=True)
+class NewProduct:
+    sku: str
+    name_zh: str
+    name_en: str = ""
+    category: str | None = None
+    base_unit: str = "pcs"
+    purchase_price: object = 0
+    sale_price: object = 0
+    floor_price: object = 0
+    barcodes: tuple[str, ...] = ()
+    units: tuple[tuple[str, object], ...] = ()
+    allow_negative: bool = False
+
+
+def create_product(uow: UnitOfWork, actor: Actor, new: NewProduct) -> int:
+    """Add a product with its barcodes and pack units."""
+    actor.require(Permission.CATALOG_EDIT)
+    prices = [parse_unit_cost(p) for p in (new.purchase_price, new.sale_price, new.floor_price)]
+    units = [(name, parse_quantity(factor)) for name, factor in new.units]
+    sku = new.sku.strip().upper()
+    if not sku or len(sku) > 40 or not new.name_zh.strip():
+        raise UnknownProduct(item=new.sku[:40], reason="sku_or_name_missing")
+
+    def work(tx: Tx) -> int:
+        taken = tx.session.scalar(
+            select(Product.id).where(or_(Product.sku == sku))
+        ) or tx.session.scalar(select(ProductBarcode.id).where(ProductBarcode.barcode.in_(new.barcodes)))
+        if taken:
+            raise DuplicateCode(kind="product", code=sku)
+        category_id = None
+        if new.category:
+            category_id = tx.session.scalar(select(Category.id).where(Category.code == new.category))
+        product = Product(
+            sku=sku, name_zh=new.name_zh.strip(), name_en=new.name_en.strip(), category_id=category_id,
+            base_unit=new.base_unit, purchase_price=prices[0], sale_price=prices[1], floor_price=prices[2],
+            allow_negative=new.allow_negative,
+        )
+        product.barcodes = [ProductBarcode(barcode=b) for b in new.barcodes]
+        product.units = [ProductUnit(name=name, factor=factor) for name, factor in units]
+        tx.session.add(product)
+        tx.session.flush()
+        record(tx, actor, "product.create", "product", product.id, sku=sku)
+        return product.id
+
+    return uow.run(work)

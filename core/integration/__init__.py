@@ -1,0 +1,1 @@
+"""Integration: the outbox, outbound webhooks and bulk imports."""

@@ -1,0 +1,1 @@
+"""Money: receivables, payables, payments, other income and expenses."""

@@ -1,0 +1,1 @@
+"""Partners: suppliers and customers."""

@@ -1,0 +1,1 @@
+"""People: employees and roles, chat accounts and sign-in, API tokens, the audit trail."""

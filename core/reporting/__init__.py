@@ -1,0 +1,1 @@
+"""Reporting: reports, the dashboard, saved reports."""

@@ -1,0 +1,1 @@
+"""Sales: sales orders, shipments and returns."""

@@ -1,1 +1,0 @@
-"""Use cases: one function each, taking plain values and the acting employee, returning small dataclasses."""

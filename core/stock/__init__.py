@@ -1,0 +1,1 @@
+"""Stock: moves in and out, transfers, stocktakes, undo, and reading levels."""

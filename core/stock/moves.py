@@ -1,0 +1,390 @@
+"""Stock use cases: receive, issue, adjust, transfer in two steps, reserve and release."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+
+from core.catalog.products import (
+    ProductRef,
+    WarehouseRef,
+    products_in,
+    transit_warehouse_in,
+    unit_factors_in,
+    warehouse_codes,
+    warehouse_in,
+)
+from core.errors import EmptyDocument, InvalidQuantity, InvalidState, ReasonRequired, UnknownDocument
+from core.ledger.documents import open_document, post_moves, write_posting
+from core.ledger.posting import MoveSpec, PostedMove, Posting
+from core.models import Product, StockDocument, StockMove
+from core.numbers import ZERO, parse_quantity, parse_unit_cost, round_money
+from core.people.audit import record
+from core.permissions import Actor, Permission
+from core.stock.transfers import notify_transfer_dispatched
+from core.uow import Tx, UnitOfWork
+
+MAX_LINES = 5000
+
+
+@dataclass(frozen=True)
+class LineIn:
+    """One line as a person or system gives it: SKU or barcode, quantity, optional unit cost and pack unit."""
+
+    item: str
+    qty: object
+    unit_cost: object = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class PostedLine:
+    line_no: int
+    sku: str
+    name_zh: str
+    name_en: str
+    warehouse: str
+    qty: Decimal
+    reserved: Decimal
+    value: Decimal | None
+    on_hand: Decimal
+    available: Decimal
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A posted document as the caller reports it; values are None for readers who may not see cost."""
+
+    number: str
+    kind: str
+    document_id: int
+    status: str
+    lines: tuple[PostedLine, ...]
+
+
+@dataclass(frozen=True)
+class _Line:
+    item: str
+    qty: Decimal
+    unit_cost: Decimal | None
+    unit: str | None
+
+
+def receive_stock(
+    uow: UnitOfWork, actor: Actor, warehouse: str, lines: Sequence[LineIn], reason: str = ""
+) -> Posted:
+    """Bring goods into a warehouse at their unit cost (the product's purchase price when none is given)."""
+    parsed = _parse(lines, costs=True)
+
+    def work(tx: Tx) -> Posted:
+        target = warehouse_in(tx, warehouse)
+        actor.require(Permission.STOCK_RECEIVE, target.id)
+        products, factors = _resolve(tx, parsed)
+        specs = [
+            MoveSpec(n, products[ln.item].id, target.id, qty=_base_qty(ln, products, factors),
+                     unit_cost=_unit_cost(ln, products, factors), label=ln.item)
+            for n, ln in enumerate(parsed, 1)
+        ]
+        return _post(tx, actor, "receipt", target, specs, products, reason)
+
+    return uow.run(work)
+
+
+def issue_stock(
+    uow: UnitOfWork, actor: Actor, warehouse: str, lines: Sequence[LineIn], reason: str = ""
+) -> Posted:
+    """Take goods out of a warehouse at its moving average cost; refused when it would go below zero."""
+    parsed = _parse(lines, costs=False)
+
+    def work(tx: Tx) -> Posted:
+        source = warehouse_in(tx, warehouse)
+        actor.require(Permission.STOCK_ISSUE, source.id)
+        products, factors = _resolve(tx, parsed)
+        specs = [
+            MoveSpec(n, products[ln.item].id, source.id, qty=-_base_qty(ln, products, factors), label=ln.item)
+            for n, ln in enumerate(parsed, 1)
+        ]
+        return _post(tx, actor, "issue", source, specs, products, reason)
+
+    return uow.run(work)
+
+
+def adjust_stock(
+    uow: UnitOfWork, actor: Actor, warehouse: str, lines: Sequence[LineIn], reason: str
+) -> Posted:
+    """Correct stock up or down with a reason; gains enter at the average cost, else the purchase price."""
+    if not reason.strip():
+        raise ReasonRequired(action="adjust")
+    parsed = _parse(lines, costs=True, signed=True)
+
+    def work(tx: Tx) -> Posted:
+        target = warehouse_in(tx, warehouse)
+        actor.require(Permission.STOCK_ADJUST, target.id)
+        products, factors = _resolve(tx, parsed)
+        specs = [
+            MoveSpec(n, products[ln.item].id, target.id, qty=_base_qty(ln, products, factors),
+                     unit_cost=ln.unit_cost, fallback_cost=products[ln.item].purchase_price, label=ln.item)
+            for n, ln in enumerate(parsed, 1)
+        ]
+        return _post(tx, actor, "adjustment", target, specs, products, reason)
+
+    return uow.run(work)
+
+
+def dispatch_transfer(
+    uow: UnitOfWork, actor: Actor, from_warehouse: str, to_warehouse: str, lines: Sequence[LineIn],
+    reason: str = "",
+) -> Posted:
+    """Send goods out of one warehouse into transit, carrying their value at the sender's average cost."""
+    parsed = _parse(lines, costs=False)
+
+    def work(tx: Tx) -> Posted:
+        source, dest = warehouse_in(tx, from_warehouse), warehouse_in(tx, to_warehouse)
+        if source.id == dest.id:
+            raise InvalidState(reason="same_warehouse", warehouse=source.code)
+        actor.require(Permission.STOCK_TRANSFER, source.id)
+        transit = transit_warehouse_in(tx)
+        products, factors = _resolve(tx, parsed)
+        document_id, number = open_document(tx, actor, "transfer", source.id, reason=reason, dest_id=dest.id,
+                                            status="in_transit")
+        posting = Posting(tx, {(products[ln.item].id, w) for ln in parsed for w in (source.id, transit.id)})
+        for n, ln in enumerate(parsed, 1):
+            out = MoveSpec(n, products[ln.item].id, source.id, qty=-_base_qty(ln, products, factors),
+                           label=ln.item)
+            change = posting.apply(out)
+            posting.apply(replace(out, warehouse_id=transit.id, qty=-out.qty, value=-change.value))
+        posted = write_posting(posting, actor, document_id)
+        record(tx, actor, "stock.transfer.dispatch", "stock_document", document_id, number=number,
+               to=dest.code, lines=len(parsed))
+        notify_transfer_dispatched(tx, number, source.code, dest, len(parsed))
+        return _result(actor, number, "transfer", document_id, "in_transit", posted, products,
+                       {source.id: source.code, transit.id: transit.code})
+
+    return uow.run(work)
+
+
+def receive_transfer(
+    uow: UnitOfWork, actor: Actor, number: str, lines: Sequence[LineIn] | None = None
+) -> Posted:
+    """Confirm goods of a transfer arrived at the receiving warehouse: all outstanding, or the lines given."""
+    parsed = _parse(lines, costs=False) if lines else None
+
+    def work(tx: Tx) -> Posted:
+        transfer = _document(tx, number, "transfer", ("in_transit", "partially_received"))
+        assert transfer.dest_warehouse_id is not None
+        actor.require(Permission.STOCK_TRANSFER, transfer.dest_warehouse_id)
+        transit = transit_warehouse_in(tx)
+        outstanding = _outstanding(tx, transfer.id, transit.id, StockMove.qty)
+        wanted = _wanted(tx, parsed, outstanding)
+        document_id, doc_number = open_document(
+            tx, actor, "transfer_in", transfer.dest_warehouse_id, source=("stock_document", transfer.id))
+        posting = Posting(tx, {(o.product_id, w) for o in outstanding.values()
+                               for w in (transit.id, transfer.dest_warehouse_id)})
+        for line_no, qty in wanted.items():
+            left = outstanding[line_no]
+            value = left.value if qty == left.qty else round_money(left.value * qty / left.qty, tx.money_places)
+            out = MoveSpec(line_no, left.product_id, transit.id, qty=-qty, value=-value, label=left.sku)
+            posting.apply(out)
+            posting.apply(replace(out, warehouse_id=transfer.dest_warehouse_id, qty=qty, value=value))
+        posted = write_posting(posting, actor, document_id)
+        done = all(outstanding[n].qty == wanted.get(n, ZERO) for n in outstanding)
+        status = "received" if done else "partially_received"
+        tx.session.execute(update(StockDocument).where(StockDocument.id == transfer.id).values(status=status))
+        record(tx, actor, "stock.transfer.receive", "stock_document", transfer.id, number=number,
+               receipt=doc_number, status=status)
+        return _result(actor, number, "transfer", transfer.id, status, posted,
+                       {left.sku: left.product for left in outstanding.values()},
+                       warehouse_codes(tx, {transit.id, transfer.dest_warehouse_id}))
+
+    return uow.run(work)
+
+
+def reserve_stock(
+    uow: UnitOfWork, actor: Actor, warehouse: str, lines: Sequence[LineIn], reason: str = ""
+) -> Posted:
+    """Set stock aside so it is no longer available; refused beyond what is available."""
+    parsed = _parse(lines, costs=False)
+
+    def work(tx: Tx) -> Posted:
+        source = warehouse_in(tx, warehouse)
+        actor.require(Permission.STOCK_RESERVE, source.id)
+        products, factors = _resolve(tx, parsed)
+        specs = [
+            MoveSpec(n, products[ln.item].id, source.id, reserved=_base_qty(ln, products, factors),
+                     label=ln.item)
+            for n, ln in enumerate(parsed, 1)
+        ]
+        return _post(tx, actor, "reservation", source, specs, products, reason, status="reserved")
+
+    return uow.run(work)
+
+
+def release_stock(
+    uow: UnitOfWork, actor: Actor, number: str, lines: Sequence[LineIn] | None = None
+) -> Posted:
+    """Give reserved stock back to available: all that is still reserved, or the lines given."""
+    parsed = _parse(lines, costs=False) if lines else None
+
+    def work(tx: Tx) -> Posted:
+        reservation = _document(tx, number, "reservation", ("reserved", "partially_released"))
+        actor.require(Permission.STOCK_RESERVE, reservation.warehouse_id)
+        outstanding = _outstanding(tx, reservation.id, reservation.warehouse_id, StockMove.reserved)
+        wanted = _wanted(tx, parsed, outstanding)
+        document_id, _ = open_document(tx, actor, "release", reservation.warehouse_id,
+                                       source=("stock_document", reservation.id))
+        specs = [
+            MoveSpec(n, outstanding[n].product_id, reservation.warehouse_id, reserved=-qty,
+                     label=outstanding[n].sku)
+            for n, qty in wanted.items()
+        ]
+        posted = post_moves(tx, actor, document_id, specs)
+        done = all(outstanding[n].qty == wanted.get(n, ZERO) for n in outstanding)
+        status = "released" if done else "partially_released"
+        tx.session.execute(
+            update(StockDocument).where(StockDocument.id == reservation.id).values(status=status))
+        record(tx, actor, "stock.release", "stock_document", reservation.id, number=number, status=status)
+        return _result(actor, number, "reservation", reservation.id, status, posted,
+                       {o.sku: o.product for o in outstanding.values()},
+                       warehouse_codes(tx, {reservation.warehouse_id}))
+
+    return uow.run(work)
+
+
+def _parse(lines: Sequence[LineIn] | None, *, costs: bool, signed: bool = False) -> list[_Line]:
+    if not lines:
+        raise EmptyDocument()
+    if len(lines) > MAX_LINES:
+        raise InvalidQuantity(value=str(len(lines)), reason="too_many_lines")
+    parsed = []
+    for line in lines:
+        item = str(line.item).strip()
+        if not item or len(item) > 64:
+            raise InvalidQuantity(value=item[:40], reason="no_item")
+        cost = parse_unit_cost(line.unit_cost) if costs and line.unit_cost is not None else None
+        parsed.append(_Line(item, parse_quantity(line.qty, allow_negative=signed), cost, line.unit))
+    return parsed
+
+
+def _resolve(
+    tx: Tx, parsed: Sequence[_Line]
+) -> tuple[dict[str, ProductRef], dict[tuple[int, str], Decimal]]:
+    products = products_in(tx, [ln.item for ln in parsed])
+    units = [(products[ln.item].id, ln.unit) for ln in parsed if ln.unit is not None]
+    factors = unit_factors_in(tx, units)
+    for ln in parsed:
+        if ln.unit and (products[ln.item].id, ln.unit) not in factors:
+            raise InvalidQuantity(value=ln.unit, reason="unknown_unit", item=ln.item)
+    return products, factors
+
+
+def _base_qty(ln: _Line, products: dict[str, ProductRef], factors: dict[tuple[int, str], Decimal]) -> Decimal:
+    if not ln.unit:
+        return ln.qty
+    return parse_quantity(ln.qty * factors[(products[ln.item].id, ln.unit)], allow_negative=True)
+
+
+def _unit_cost(
+    ln: _Line, products: dict[str, ProductRef], factors: dict[tuple[int, str], Decimal]
+) -> Decimal:
+    if ln.unit_cost is None:
+        return products[ln.item].purchase_price
+    if ln.unit:
+        return parse_unit_cost(ln.unit_cost / factors[(products[ln.item].id, ln.unit)])
+    return ln.unit_cost
+
+
+def _post(
+    tx: Tx, actor: Actor, kind: str, warehouse: WarehouseRef, specs: Sequence[MoveSpec],
+    products: dict[str, ProductRef], reason: str, status: str = "posted",
+) -> Posted:
+    document_id, number = open_document(tx, actor, kind, warehouse.id, reason=reason, status=status)
+    posted = post_moves(tx, actor, document_id, specs)
+    record(tx, actor, f"stock.{kind}", "stock_document", document_id, number=number,
+           warehouse=warehouse.code, lines=len(specs), reason=reason)
+    return _result(actor, number, kind, document_id, status, posted, products,
+                   {warehouse.id: warehouse.code})
+
+
+def _document(tx: Tx, number: str, kind: str, statuses: tuple[str, ...]) -> StockDocument:
+    document = tx.session.execute(
+        select(StockDocument).where(func.upper(StockDocument.number) == number.strip().upper(),
+                                    StockDocument.kind == kind).with_for_update()
+    ).scalar_one_or_none()
+    if document is None:
+        raise UnknownDocument(number=number[:40])
+    if document.status not in statuses:
+        raise InvalidState(number=document.number, status=document.status)
+    return document
+
+
+@dataclass(frozen=True)
+class _Outstanding:
+    product_id: int
+    sku: str
+    qty: Decimal
+    value: Decimal
+    product: ProductRef
+
+
+def _outstanding(tx: Tx, document_id: int, warehouse_id: int, column: object) -> dict[int, _Outstanding]:
+    """Per line of a document, what is still held in `warehouse_id`: posted there by it and its follow-ups."""
+    followers = select(StockDocument.id).where(
+        StockDocument.source_type == "stock_document", StockDocument.source_id == document_id)
+    total = func.sum(column)
+    rows = tx.session.execute(
+        select(StockMove.line_no, StockMove.product_id, total.label("qty"),
+               func.sum(StockMove.value).label("value"), Product.sku, Product.name_zh, Product.name_en,
+               Product.purchase_price, Product.active)
+        .join(Product, Product.id == StockMove.product_id)
+        .where(StockMove.warehouse_id == warehouse_id,
+               (StockMove.document_id == document_id) | StockMove.document_id.in_(followers))
+        .group_by(StockMove.line_no, StockMove.product_id, Product.sku, Product.name_zh, Product.name_en,
+                  Product.purchase_price, Product.active)
+    )
+    return {
+        row.line_no: _Outstanding(row.product_id, row.sku, row.qty, row.value,
+                                  ProductRef(row.product_id, row.sku, row.name_zh, row.name_en,
+                                             row.purchase_price, row.active))
+        for row in rows if row.qty != 0
+    }
+
+
+def _wanted(tx: Tx, parsed: list[_Line] | None, outstanding: dict[int, _Outstanding]) -> dict[int, Decimal]:
+    if parsed is None:
+        return {n: o.qty for n, o in outstanding.items()}
+    by_product = {o.product_id: n for n, o in outstanding.items()}
+    products = products_in(tx, [ln.item for ln in parsed])
+    wanted: dict[int, Decimal] = {}
+    for ln in parsed:
+        line_no = by_product.get(products[ln.item].id)
+        if line_no is None:
+            raise InvalidQuantity(value=ln.item, reason="not_on_document")
+        wanted[line_no] = wanted.get(line_no, ZERO) + ln.qty
+        if wanted[line_no] > outstanding[line_no].qty:
+            raise InvalidQuantity(value=str(ln.qty), reason="more_than_outstanding",
+                                  outstanding=outstanding[line_no].qty, item=ln.item)
+    return wanted
+
+
+def _result(
+    actor: Actor, number: str, kind: str, document_id: int, status: str, posted: Sequence[PostedMove],
+    products: dict[str, ProductRef], codes: dict[int, str],
+) -> Posted:
+    by_id = {p.id: p for p in products.values()}
+    sees_cost = actor.can(Permission.COST_VIEW)
+    return Posted(
+        number=number, kind=kind, document_id=document_id, status=status,
+        lines=tuple(
+            PostedLine(
+                line_no=m.spec.line_no, sku=by_id[m.spec.product_id].sku,
+                name_zh=by_id[m.spec.product_id].name_zh, name_en=by_id[m.spec.product_id].name_en,
+                warehouse=codes.get(m.spec.warehouse_id, str(m.spec.warehouse_id)), qty=m.change.qty,
+                reserved=m.change.reserved, value=m.change.value if sees_cost else None,
+                on_hand=m.change.balance_qty, available=m.change.balance_qty - m.change.balance_reserved,
+            )
+            for m in posted
+        ),
+    )

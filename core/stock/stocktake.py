@@ -1,0 +1,360 @@
+"""Stocktakes: snapshot a warehouse (or category), count by SKU or barcode, review variances, post the adjustment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, Select, func, insert, literal, select, update
+
+from core.approvals import requests as approvals
+from core.catalog.products import products_in, unit_factors_in, warehouse_in
+from core.errors import EmptyDocument, InvalidQuantity, InvalidState, ReasonRequired, UnknownDocument
+from core.ledger.documents import open_document, post_moves
+from core.ledger.numbering import next_number
+from core.ledger.posting import MoveSpec
+from core.models import Category, Product, StockLevel, Stocktake, StocktakeLine, Warehouse
+from core.numbers import ZERO, parse_money, parse_quantity, round_money
+from core.people.audit import record
+from core.permissions import Actor, Permission
+from core.uow import Tx, UnitOfWork
+
+DOC_TYPE = "stocktake"
+SHEET_PREFIX = "SC"
+DEFAULT_APPROVAL_THRESHOLD = Decimal(1000)
+UNCOUNTED_POLICIES = ("unchanged", "zero")
+OPEN = ("counting", "pending_approval")
+
+
+@dataclass(frozen=True)
+class StocktakeSheet:
+    number: str
+    warehouse: str
+    category: str | None
+    status: str
+    lines: int
+
+
+@dataclass(frozen=True)
+class CountedItem:
+    number: str
+    sku: str
+    counted: Decimal
+    recount: bool
+
+
+@dataclass(frozen=True)
+class VarianceLine:
+    """Expected (at the snapshot), book (when counted) and counted quantities; values None without COST_VIEW."""
+
+    line_no: int
+    sku: str
+    name_zh: str
+    name_en: str
+    expected: Decimal
+    book: Decimal
+    counted: Decimal | None
+    variance: Decimal
+    unit_cost: Decimal | None
+    value: Decimal | None
+
+
+@dataclass(frozen=True)
+class StocktakeVariances:
+    number: str
+    warehouse: str
+    status: str
+    counted_lines: int
+    uncounted_lines: int
+    lines: tuple[VarianceLine, ...]
+    gain_value: Decimal | None
+    loss_value: Decimal | None
+
+    @property
+    def net_value(self) -> Decimal | None:
+        return None if self.gain_value is None or self.loss_value is None else self.gain_value + self.loss_value
+
+
+@dataclass(frozen=True)
+class StocktakeOutcome:
+    number: str
+    status: str
+    variance_value: Decimal | None
+    document_number: str | None
+    approval_request_id: int | None
+
+
+def start_stocktake(
+    uow: UnitOfWork, actor: Actor, warehouse: str, category: str | None = None, *, uncounted: str = "unchanged"
+) -> StocktakeSheet:
+    """Open a count sheet and snapshot the on-hand quantity of every product in scope (one statement)."""
+    if uncounted not in UNCOUNTED_POLICIES:
+        raise InvalidState(reason="uncounted_policy", value=uncounted[:20])
+
+    def work(tx: Tx) -> StocktakeSheet:
+        target = warehouse_in(tx, warehouse)
+        actor.require(Permission.STOCKTAKE_COUNT, target.id)
+        tx.session.execute(select(Warehouse.id).where(Warehouse.id == target.id).with_for_update())
+        category_id = _category_id(tx, category)
+        _refuse_overlap(tx, target.id, category_id)
+        number = next_number(tx, SHEET_PREFIX)
+        sheet_id: int = tx.session.execute(
+            insert(Stocktake).values(
+                number=number, warehouse_id=target.id, category_id=category_id, status="counting",
+                uncounted=uncounted, author_id=actor.employee_id, created_at=tx.now,
+            ).returning(Stocktake.id)
+        ).scalar_one()
+        in_scope = _in_scope(category_id)
+        snapshot = (
+            select(literal(sheet_id), func.row_number().over(order_by=Product.sku), StockLevel.product_id,
+                   StockLevel.on_hand)
+            .join(Product, Product.id == StockLevel.product_id)
+            .where(StockLevel.warehouse_id == target.id, StockLevel.on_hand != 0, Product.active,
+                   Product.id.in_(in_scope))
+        )
+        tx.session.execute(insert(StocktakeLine).from_select(
+            ["stocktake_id", "line_no", "product_id", "expected_qty"], snapshot))
+        lines = tx.session.scalar(
+            select(func.count(StocktakeLine.id)).where(StocktakeLine.stocktake_id == sheet_id)) or 0
+        record(tx, actor, "stocktake.start", "stocktake", sheet_id, number=number, warehouse=target.code,
+               category=category, lines=lines, uncounted=uncounted)
+        return StocktakeSheet(number, target.code, category, "counting", lines)
+
+    return uow.run(work)
+
+
+def count_item(
+    uow: UnitOfWork, actor: Actor, number: str, item: str, qty: object, unit: str | None = None
+) -> CountedItem:
+    """Record the counted quantity of one product (SKU or barcode); a recount replaces the earlier count."""
+    counted = parse_quantity(qty, allow_zero=True)
+    code = str(item).strip()
+    if not code or len(code) > 64:
+        raise InvalidQuantity(value=code[:40], reason="no_item")
+
+    def work(tx: Tx) -> CountedItem:
+        sheet = _sheet(tx, number, ("counting",))
+        actor.require(Permission.STOCKTAKE_COUNT, sheet.warehouse_id)
+        product = products_in(tx, [code])[code]
+        base = counted
+        if unit:
+            factors = unit_factors_in(tx, [(product.id, unit)])
+            if (product.id, unit) not in factors:
+                raise InvalidQuantity(value=unit, reason="unknown_unit", item=code)
+            base = parse_quantity(counted * factors[(product.id, unit)], allow_zero=True)
+        book = tx.session.scalar(select(StockLevel.on_hand).where(
+            StockLevel.product_id == product.id, StockLevel.warehouse_id == sheet.warehouse_id)) or ZERO
+        values = {"counted_qty": base, "book_qty": book, "counted_by": actor.employee_id, "counted_at": tx.now}
+        line = tx.session.execute(select(StocktakeLine.id, StocktakeLine.counted_qty).where(
+            StocktakeLine.stocktake_id == sheet.id, StocktakeLine.product_id == product.id)).one_or_none()
+        if line is not None:
+            tx.session.execute(update(StocktakeLine).where(StocktakeLine.id == line.id).values(**values))
+        else:
+            if tx.session.scalar(select(Product.id).where(
+                    Product.id == product.id, Product.id.in_(_in_scope(sheet.category_id)))) is None:
+                raise InvalidQuantity(value=code[:40], reason="not_in_stocktake_scope")
+            last = tx.session.scalar(
+                select(func.max(StocktakeLine.line_no)).where(StocktakeLine.stocktake_id == sheet.id)) or 0
+            tx.session.execute(insert(StocktakeLine).values(
+                stocktake_id=sheet.id, line_no=last + 1, product_id=product.id, expected_qty=ZERO, **values))
+        recount = line is not None and line.counted_qty is not None
+        record(tx, actor, "stocktake.count", "stocktake", sheet.id, number=sheet.number, sku=product.sku,
+               counted=base, book=book, recount=recount)
+        return CountedItem(sheet.number, product.sku, base, recount)
+
+    return uow.run(work)
+
+
+def stocktake_variances(uow: UnitOfWork, actor: Actor, number: str) -> StocktakeVariances:
+    """Expected against counted per product, with the variance valued at the average cost (or purchase price)."""
+
+    def work(tx: Tx) -> StocktakeVariances:
+        sheet = _sheet(tx, number, None, lock=False)
+        actor.require(Permission.STOCKTAKE_COUNT, sheet.warehouse_id)
+        return _variances(tx, actor, sheet)
+
+    return uow.read(work)
+
+
+def submit_stocktake(
+    uow: UnitOfWork, actor: Actor, number: str, *, threshold: object = DEFAULT_APPROVAL_THRESHOLD,
+    reason: str = "",
+) -> StocktakeOutcome:
+    """Finish counting: post at once, or send for approval when the absolute variance value exceeds `threshold`."""
+    limit = parse_money(threshold)
+
+    def work(tx: Tx) -> StocktakeOutcome:
+        sheet = _sheet(tx, number, ("counting",))
+        actor.require(Permission.STOCKTAKE_COUNT, sheet.warehouse_id)
+        report = _variances(tx, actor, sheet, see_cost=True)
+        if report.counted_lines == 0:
+            raise EmptyDocument(number=sheet.number, reason="nothing_counted")
+        absolute = _absolute_value(report)
+        tx.session.execute(update(Stocktake).where(Stocktake.id == sheet.id).values(
+            variance_value=absolute, submitted_at=tx.now, reason=reason.strip()[:500]))
+        record(tx, actor, "stocktake.submit", "stocktake", sheet.id, number=sheet.number, value=absolute,
+               threshold=limit)
+        if absolute > limit:
+            outcome = approvals.submit_for_approval(
+                tx, actor, DOC_TYPE, sheet.id, sheet.number, absolute,
+                {"warehouse": report.warehouse, "lines": len(report.lines), "gain": report.gain_value,
+                 "loss": report.loss_value, "threshold": limit},
+                force=True,
+            )
+            if outcome.required:
+                tx.session.execute(
+                    update(Stocktake).where(Stocktake.id == sheet.id).values(status="pending_approval"))
+                return StocktakeOutcome(sheet.number, "pending_approval", _seen(actor, absolute), None,
+                                        outcome.request_id)
+        document_number = _post(tx, actor, sheet)
+        return StocktakeOutcome(sheet.number, "posted", _seen(actor, absolute), document_number, None)
+
+    return uow.run(work)
+
+
+def cancel_stocktake(uow: UnitOfWork, actor: Actor, number: str, reason: str) -> StocktakeOutcome:
+    """Abandon a sheet that is still counting or waiting for approval; nothing is posted."""
+    if not reason.strip():
+        raise ReasonRequired(action="cancel_stocktake")
+
+    def work(tx: Tx) -> StocktakeOutcome:
+        sheet = _sheet(tx, number, OPEN)
+        actor.require(Permission.STOCKTAKE_COUNT, sheet.warehouse_id)
+        if sheet.status == "pending_approval":
+            approvals.cancel_request(tx, DOC_TYPE, sheet.id)
+        _close(tx, sheet.id, "cancelled", reason)
+        record(tx, actor, "stocktake.cancel", "stocktake", sheet.id, number=sheet.number, reason=reason)
+        return StocktakeOutcome(sheet.number, "cancelled", None, None, None)
+
+    return uow.run(work)
+
+
+def on_approved(tx: Tx, actor: Actor, doc_id: int) -> None:
+    """Approvals hook: the last level approved, so post the adjustment now."""
+    sheet = _sheet_by_id(tx, doc_id, ("pending_approval",))
+    _post(tx, actor, sheet)
+
+
+def on_rejected(tx: Tx, actor: Actor, doc_id: int, reason: str) -> None:
+    """Approvals hook: the sheet is rejected and nothing is posted."""
+    sheet = _sheet_by_id(tx, doc_id, ("pending_approval",))
+    _close(tx, sheet.id, "rejected", reason)
+    record(tx, actor, "stocktake.reject", "stocktake", sheet.id, number=sheet.number, reason=reason)
+
+
+def _post(tx: Tx, actor: Actor, sheet: Stocktake) -> str | None:
+    """Post counted minus book-at-count-time per line (current on hand keeps moves made since the count)."""
+    rows = tx.session.execute(_lines_query(sheet)).all()
+    specs = [
+        MoveSpec(r.line_no, r.product_id, sheet.warehouse_id, qty=variance, fallback_cost=r.purchase_price,
+                 label=r.sku)
+        for r in rows if (variance := _variance_qty(sheet, r)) != 0
+    ]
+    document_number = None
+    document_id = None
+    if specs:
+        document_id, document_number = open_document(
+            tx, actor, "stocktake", sheet.warehouse_id, source=(DOC_TYPE, sheet.id),
+            reason=f"{sheet.number} {sheet.reason}".strip())
+        post_moves(tx, actor, document_id, specs)
+    tx.session.execute(update(Stocktake).where(Stocktake.id == sheet.id).values(
+        status="posted", document_id=document_id, closed_at=tx.now))
+    record(tx, actor, "stocktake.post", "stocktake", sheet.id, number=sheet.number, document=document_number,
+           lines=len(specs))
+    return document_number
+
+
+def _variances(tx: Tx, actor: Actor, sheet: Stocktake, see_cost: bool = False) -> StocktakeVariances:
+    sees_cost = see_cost or actor.can(Permission.COST_VIEW)
+    code = tx.session.scalar(select(Warehouse.code).where(Warehouse.id == sheet.warehouse_id)) or ""
+    lines = []
+    gain = loss = ZERO
+    for r in tx.session.execute(_lines_query(sheet)):
+        variance = _variance_qty(sheet, r)
+        cost = r.avg_cost if r.avg_cost or variance < 0 else r.purchase_price
+        value = round_money(variance * (cost or ZERO), tx.money_places)
+        gain, loss = (gain + value, loss) if value > 0 else (gain, loss + value)
+        book = r.book_qty if r.counted_qty is not None else r.expected_qty
+        lines.append(VarianceLine(r.line_no, r.sku, r.name_zh, r.name_en, r.expected_qty, book, r.counted_qty,
+                                  variance, cost if sees_cost else None, value if sees_cost else None))
+    counted = sum(1 for ln in lines if ln.counted is not None)
+    return StocktakeVariances(sheet.number, code, sheet.status, counted, len(lines) - counted, tuple(lines),
+                              gain if sees_cost else None, loss if sees_cost else None)
+
+
+def _lines_query(sheet: Stocktake) -> Select[*tuple[Any, ...]]:
+    return (
+        select(StocktakeLine.line_no, StocktakeLine.product_id, Product.sku, Product.name_zh, Product.name_en,
+               StocktakeLine.expected_qty, StocktakeLine.book_qty, StocktakeLine.counted_qty,
+               Product.purchase_price, StockLevel.avg_cost)
+        .join(Product, Product.id == StocktakeLine.product_id)
+        .outerjoin(StockLevel, (StockLevel.product_id == StocktakeLine.product_id)
+                   & (StockLevel.warehouse_id == sheet.warehouse_id))
+        .where(StocktakeLine.stocktake_id == sheet.id)
+        .order_by(StocktakeLine.line_no)
+    )
+
+
+def _variance_qty(sheet: Stocktake, row: Row[Any]) -> Decimal:
+    """Counted minus the book quantity when it was counted; uncounted lines per the sheet's policy."""
+    if row.counted_qty is not None:
+        return Decimal(row.counted_qty - row.book_qty)
+    return Decimal(-row.expected_qty) if sheet.uncounted == "zero" else ZERO
+
+
+def _absolute_value(report: StocktakeVariances) -> Decimal:
+    return sum((abs(ln.value) for ln in report.lines if ln.value is not None), ZERO)
+
+
+def _seen(actor: Actor, value: Decimal) -> Decimal | None:
+    return value if actor.can(Permission.COST_VIEW) else None
+
+
+def _sheet(tx: Tx, number: str, statuses: tuple[str, ...] | None, *, lock: bool = True) -> Stocktake:
+    statement = select(Stocktake).where(func.upper(Stocktake.number) == number.strip().upper())
+    sheet = tx.session.execute(statement.with_for_update() if lock else statement).scalar_one_or_none()
+    if sheet is None:
+        raise UnknownDocument(number=number[:40])
+    if statuses is not None and sheet.status not in statuses:
+        raise InvalidState(number=sheet.number, status=sheet.status)
+    return sheet
+
+
+def _sheet_by_id(tx: Tx, sheet_id: int, statuses: tuple[str, ...]) -> Stocktake:
+    sheet = tx.session.execute(select(Stocktake).where(Stocktake.id == sheet_id).with_for_update()).scalar_one()
+    if sheet.status not in statuses:
+        raise InvalidState(number=sheet.number, status=sheet.status)
+    return sheet
+
+
+def _close(tx: Tx, sheet_id: int, status: str, reason: str) -> None:
+    tx.session.execute(update(Stocktake).where(Stocktake.id == sheet_id).values(
+        status=status, closed_at=tx.now, reason=reason.strip()[:500]))
+
+
+def _category_id(tx: Tx, category: str | None) -> int | None:
+    if category is None:
+        return None
+    found = tx.session.scalar(select(Category.id).where(func.upper(Category.code) == category.strip().upper()))
+    if found is None:
+        raise InvalidState(reason="unknown_category", category=category[:40])
+    return found
+
+
+def _in_scope(category_id: int | None) -> Select[int]:
+    """Ids of the products a sheet covers: all, or those in the category and its sub-categories."""
+    if category_id is None:
+        return select(Product.id)
+    tree = select(Category.id).where(Category.id == category_id).cte("category_tree", recursive=True)
+    tree = tree.union_all(select(Category.id).where(Category.parent_id == tree.c.id))
+    return select(Product.id).where(Product.category_id.in_(select(tree.c.id)))
+
+
+def _refuse_overlap(tx: Tx, warehouse_id: int, category_id: int | None) -> None:
+    statement = select(Stocktake.number).where(Stocktake.warehouse_id == warehouse_id, Stocktake.status.in_(OPEN))
+    if category_id is not None:
+        statement = statement.where((Stocktake.category_id.is_(None)) | (Stocktake.category_id == category_id))
+    open_number = tx.session.scalar(statement.limit(1))
+    if open_number is not None:
+        raise InvalidState(reason="stocktake_open", number=open_number)
