@@ -46,19 +46,28 @@ def looks_numeric(token: str) -> bool:
 
 
 def split_line(text: str, *, prices: bool = True) -> TypedLine:
-    """'CODE qty', then an optional unit and (when `prices`) an optional price in either order; BadForm otherwise."""
+    """'CODE qty [unit] [price]': a number and a word in either order, two words as unit then price."""
     tokens = text.split()
     if len(tokens) < 2 or len(tokens) > (4 if prices else 3) or len(tokens[0]) > ITEM_LENGTH:
         raise BadForm(text[:40])
-    unit = price = None
-    for token in tokens[2:]:
-        if prices and looks_numeric(token) and price is None:
-            price = token
-        elif unit is None and not looks_numeric(token):
-            unit = token[:UNIT_LENGTH]
-        else:
-            raise BadForm(text[:40])
-    return TypedLine(tokens[0], tokens[1], unit, price)
+    unit, price = _unit_and_price(tokens[2:], prices)
+    return TypedLine(tokens[0], tokens[1], None if unit is None else unit[:UNIT_LENGTH], price)
+
+
+def _unit_and_price(extra: list[str], prices: bool) -> tuple[str | None, str | None]:
+    numeric = [looks_numeric(token) for token in extra]
+    if not extra:
+        return None, None
+    if len(extra) == 1:
+        if not numeric[0]:
+            return extra[0], None
+        if prices:
+            return None, extra[0]
+    elif numeric == [True, False]:
+        return extra[1], extra[0]
+    elif numeric != [True, True]:
+        return extra[0], extra[1]  # a word for a price is refused as an amount, after the quantity
+    raise BadForm(" ".join(extra)[:40])
 
 
 def split_lines(text: str, *, prices: bool, limit: int = MAX_TYPED_LINES) -> list[TypedLine]:

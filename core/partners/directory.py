@@ -388,8 +388,9 @@ def find_customers(uow: UnitOfWork, actor: Actor, query: str = "", page: int = 1
 def customer_ids(uow: UnitOfWork, actor: Actor, codes: Sequence[str]) -> dict[str, int]:
     """Database ids of customers by code, for buttons that stand for a customer."""
     actor.require(Permission.PARTNER_VIEW)
-    return uow.read(lambda tx: dict(tx.session.execute(
-        select(Customer.code, Customer.id).where(Customer.code.in_(list(codes)))).tuples().all()))
+    rows = uow.read(lambda tx: tx.session.execute(
+        select(Customer.code, Customer.id).where(Customer.code.in_(list(codes)))).all())
+    return {row.code: row.id for row in rows}
 
 
 def customer_code_of(uow: UnitOfWork, actor: Actor, customer_id: int) -> str | None:
