@@ -56,6 +56,7 @@ class ResolvedLine:
 
     @property
     def product(self) -> ProductRef:
+        """What postings need to know of the product."""
         return self.item.ref
 
     def price_or(self, default: Decimal) -> Decimal:

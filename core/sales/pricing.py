@@ -31,6 +31,7 @@ class PricedLine:
 
     @property
     def below_floor(self) -> bool:
+        """Priced below the product's floor price: a manager must approve the order."""
         return self.unit_price < self.floor_price
 
 
