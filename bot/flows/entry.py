@@ -2,75 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from bot.engine.flow import Context
 from bot.engine.replies import Button, Reply
-from core.catalog.products import products_in, unit_factors_in
-from core.errors import DomainError, InvalidQuantity
-from core.numbers import parse_quantity, parse_unit_cost, round_cost, round_money
+from core.catalog.lines import BadForm, TypedLine, entered_typed, looks_numeric, split_lines
+from core.catalog.resolve import resolve_lines
+from core.errors import DomainError
+from core.numbers import round_money
 
+__all__ = ["DONE_WORDS", "BadForm", "checked_line", "first_word", "is_word", "label", "looks_numeric", "refusal",
+           "split_lines", "total"]
 DONE_WORDS = frozenset({"done", "ok", "finish", "完成", "好了", "好", "结束", "确定"})
-MAX_LINES_PER_MESSAGE = 50
-
-
-class BadForm(Exception):
-    """The text is not in the expected form; the flow answers with its form hint."""
-
-
-@dataclass(frozen=True)
-class TypedLine:
-    item: str
-    qty: str
-    unit: str | None = None
-    price: str | None = None
-
-
-def split_lines(text: str, *, prices: bool) -> list[TypedLine]:
-    """Lines of "SKU qty [unit]" (and "[price]" when `prices`), one per text line; BadForm otherwise."""
-    rows = [row.split() for row in text.strip().splitlines() if row.strip()]
-    if not rows or len(rows) > MAX_LINES_PER_MESSAGE:
-        raise BadForm()
-    lines = []
-    for tokens in rows:
-        if len(tokens) < 2 or len(tokens) > (4 if prices else 3) or len(tokens[0]) > 64:
-            raise BadForm()
-        unit = price = None
-        for token in tokens[2:]:
-            if prices and looks_numeric(token) and price is None:
-                price = token
-            elif unit is None and not looks_numeric(token):
-                unit = token[:20]
-            else:
-                raise BadForm()
-        lines.append(TypedLine(tokens[0], tokens[1], unit, price))
-    return lines
-
-
-def looks_numeric(token: str) -> bool:
-    return any(ch.isdigit() for ch in token) and all(ch.isdigit() or ch in ".,-+eE" for ch in token)
 
 
 def checked_line(ctx: Context, line: TypedLine) -> dict[str, Any]:
     """A typed line checked against the catalog: product, quantity in base units, price per base unit."""
-    qty = parse_quantity(line.qty)
-    price = None if line.price is None else parse_unit_cost(line.price)
-    product = products_in(ctx.tx, [line.item])[line.item]
-    factor = Decimal(1)
-    if line.unit:
-        factors = unit_factors_in(ctx.tx, [(product.id, line.unit)])
-        if (product.id, line.unit) not in factors:
-            raise InvalidQuantity(value=line.unit, reason="unknown_unit", item=line.item)
-        factor = factors[(product.id, line.unit)]
-    base_qty = parse_quantity(qty * factor)
-    base_price = product.purchase_price if price is None else round_cost(price / factor)
+    given = entered_typed(line)
+    resolved = resolve_lines(ctx.tx, [given])[0]
+    product = resolved.product
+    base_price = resolved.price_or(product.purchase_price)
     return {
-        "item": line.item, "qty": str(qty), "unit": line.unit, "price": None if price is None else str(price),
+        "item": given.item, "qty": str(given.qty), "unit": given.unit,
+        "price": None if given.price is None else str(given.price),
         "sku": product.sku, "product_id": product.id, "name_zh": product.name_zh,
-        "name_en": product.name_en or product.name_zh, "base_qty": str(base_qty), "base_price": str(base_price),
-        "amount": str(round_money(base_qty * base_price, ctx.tx.money_places)),
+        "name_en": product.name_en or product.name_zh, "base_qty": str(resolved.base_qty),
+        "base_price": str(base_price), "amount": str(round_money(resolved.base_qty * base_price, ctx.tx.money_places)),
     }
 
 

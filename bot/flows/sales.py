@@ -5,15 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import Reply, buttons
-from core.catalog.products import products_in, unit_factors_in
-from core.errors import DomainError, InvalidQuantity, UnknownDocument
-from core.models import ApprovalRequest, Customer, Product, Warehouse
-from core.numbers import ZERO, parse_quantity, parse_unit_cost, round_money
-from core.partners.directory import find_customers, get_customer
+from core.approvals.requests import waiting_role
+from core.catalog.lines import entered_typed, split_line
+from core.catalog.products import WarehouseRef
+from core.errors import DomainError, UnknownDocument
+from core.numbers import ZERO, parse_quantity
+from core.partners.directory import customer_code_of, customer_ids, find_customers, get_customer
 from core.permissions import Permission
 from core.sales.orders import (
     PAGE_SIZE,
@@ -25,6 +24,8 @@ from core.sales.orders import (
     ship_sales_order,
     submit_sales_order,
 )
+from core.sales.pricing import quote_sales_line
+from core.stock.worklists import warehouses_for
 
 MAX_CHOICES = 8
 MAX_CHAT_LINES = 50
@@ -43,8 +44,7 @@ def product_name(ctx: Context, name_zh: str, name_en: str) -> str:
 def customer_choices(ctx: Context, key: str, query: str) -> tuple[list[Any], tuple[tuple[Any, ...], ...]]:
     """Customers the reader may see matching `query`, and a button (by database id) for each of the first few."""
     found = find_customers(ctx.uow, ctx.actor, query)[:MAX_CHOICES]
-    ids = dict(ctx.tx.session.execute(
-        select(Customer.code, Customer.id).where(Customer.code.in_([c.code for c in found]))).all())
+    ids = customer_ids(ctx.uow, ctx.actor, [c.code for c in found])
     rows = tuple(buttons([(f"{c.code} {c.name}"[:40], f"{key}:c{ids[c.code]}")])[0] for c in found)
     return found, rows
 
@@ -53,7 +53,7 @@ def customer_code(ctx: Context, customer_id: str) -> str | None:
     """The code of a customer by id (from a button), or None."""
     if not customer_id.isdigit():
         return None
-    return ctx.tx.session.scalar(select(Customer.code).where(Customer.id == int(customer_id)))
+    return customer_code_of(ctx.uow, ctx.actor, int(customer_id))
 
 
 class SalesOrderFlow:
@@ -124,34 +124,30 @@ class SalesOrderFlow:
                              more=len(found) >= MAX_CHOICES)], state)
 
     def _customer_chosen(self, ctx: Context, state: dict[str, Any], customer_id: str) -> Step:
-        code = customer_code(ctx, customer_id)
         try:
-            customer = get_customer(ctx.uow, ctx.actor, code or "-")
+            customer = get_customer(ctx.uow, ctx.actor, customer_code(ctx, customer_id) or "-")
         except DomainError as error:
             return Step([refusal(ctx, error), ctx.say("so_ask_customer")], state)
         state.update(customer=customer.code, customer_name=customer.name)
         return self._ask_warehouse(ctx, state)
 
-    def _warehouses(self, ctx: Context) -> list[tuple[int, str, str]]:
-        rows = ctx.tx.session.execute(
-            select(Warehouse.id, Warehouse.code, Warehouse.name)
-            .where(Warehouse.kind == "normal", Warehouse.active).order_by(Warehouse.code)).all()
-        return list(rows)
+    def _warehouses(self, ctx: Context) -> list[WarehouseRef]:
+        return warehouses_for(ctx.uow, ctx.actor, None)
 
     def _ask_warehouse(self, ctx: Context, state: dict[str, Any], again: bool = False) -> Step:
         found = self._warehouses(ctx)
         if len(found) == 1:
-            state.update(step="lines", warehouse=found[0][1], lines=[])
+            state.update(step="lines", warehouse=found[0].code, lines=[])
             return Step([ctx.say("so_customer_set", customer=state["customer"], name=state["customer_name"],
-                                 warehouse=found[0][1]), ctx.say("so_ask_line")], state)
+                                 warehouse=found[0].code), ctx.say("so_ask_line")], state)
         state["step"] = "warehouse"
-        rows = tuple(buttons([(f"{code} {name}"[:40], f"{self.key}:w{wid}")])[0] for wid, code, name in found)
+        rows = tuple(buttons([(f"{w.code} {w.name}"[:40], f"{self.key}:w{w.id}")])[0] for w in found)
         cancel = buttons([(ctx.text("sales_button_cancel"), f"{self.key}:x")])
         return Step([ctx.say("so_pick_warehouse", rows + cancel, customer=state["customer"],
                              name=state["customer_name"], again=again)], state)
 
     def _warehouse_chosen(self, ctx: Context, state: dict[str, Any], warehouse_id: str) -> Step:
-        codes = {str(wid): code for wid, code, _ in self._warehouses(ctx)}
+        codes = {str(w.id): w.code for w in self._warehouses(ctx)}
         if warehouse_id not in codes:
             return self._ask_warehouse(ctx, state, again=True)
         state.update(step="lines", warehouse=codes[warehouse_id], lines=[])
@@ -170,38 +166,13 @@ class SalesOrderFlow:
         return self._lines_screen(ctx, state)
 
     def _parse_line(self, ctx: Context, text: str) -> dict[str, Any]:
-        """'SKU qty', 'SKU qty price', 'SKU qty unit' or 'SKU qty unit price', checked against the catalog."""
-        parts = text.split()
-        if len(parts) < 2 or len(parts) > 4:
-            raise ValueError(text)
-        item, qty_text, rest = parts[0], parts[1], parts[2:]
-        unit = price_text = None
-        if len(rest) == 2:
-            unit, price_text = rest
-        elif len(rest) == 1:
-            if any(ch.isdigit() for ch in rest[0]) or rest[0].startswith(("-", ".")):
-                price_text = rest[0]
-            else:
-                unit = rest[0]
-        qty = parse_quantity(qty_text)
-        price = parse_unit_cost(price_text) if price_text is not None else None
-        product = products_in(ctx.tx, [item])[item]
-        factor = Decimal(1)
-        if unit:
-            factors = unit_factors_in(ctx.tx, [(product.id, unit)])
-            if (product.id, unit) not in factors:
-                raise InvalidQuantity(value=unit[:40], reason="unknown_unit", item=product.sku)
-            factor = factors[(product.id, unit)]
-        base_qty = parse_quantity(qty * factor)
-        sale_price, floor_price = ctx.tx.session.execute(
-            select(Product.sale_price, Product.floor_price).where(Product.id == product.id)).one()
-        unit_price = sale_price if price is None else parse_unit_cost(price / factor)
+        """'SKU qty', then an optional unit and an optional price, priced as the order will price it."""
+        line = quote_sales_line(ctx.uow, ctx.actor, entered_typed(split_line(text)))
         return {
-            "sku": product.sku, "name": product_name(ctx, product.name_zh, product.name_en),
-            "qty": str(qty), "unit": unit, "price": None if price is None else str(price),
-            "base_qty": str(base_qty), "unit_price": str(unit_price),
-            "amount": str(round_money(base_qty * unit_price, ctx.tx.money_places)),
-            "floor": str(floor_price), "below_floor": unit_price < floor_price,
+            "sku": line.sku, "name": product_name(ctx, line.name_zh, line.name_en),
+            "qty": str(line.qty), "unit": line.unit, "price": None if line.price is None else str(line.price),
+            "base_qty": str(line.base_qty), "unit_price": str(line.unit_price), "amount": str(line.amount),
+            "floor": str(line.floor_price), "below_floor": line.below_floor,
         }
 
     def _lines_screen(self, ctx: Context, state: dict[str, Any], ask: bool = False) -> Step:
@@ -241,10 +212,7 @@ class SalesOrderFlow:
             return Step([refusal(ctx, error), ctx.say("so_confirm_again")], state)
         if order.status == "approved":
             return Step([ctx.say("so_approved", order=order)])
-        role = None
-        if order.approval_request_id is not None:
-            role = ctx.tx.session.scalar(select(ApprovalRequest.current_role)
-                                         .where(ApprovalRequest.id == order.approval_request_id))
+        role = None if order.approval_request_id is None else waiting_role(ctx.uow, order.approval_request_id)
         return Step([ctx.say("so_pending", order=order, role=role, reasons=list(order.approval_reasons))])
 
 
@@ -297,8 +265,7 @@ class OrdersFlow:
 
 
 def _may_ship(ctx: Context, warehouse: str) -> bool:
-    warehouse_id = ctx.tx.session.scalar(select(Warehouse.id).where(Warehouse.code == warehouse))
-    return ctx.actor.can(Permission.SALES_SHIP, warehouse_id)
+    return any(w.code == warehouse for w in warehouses_for(ctx.uow, ctx.actor, Permission.SALES_SHIP))
 
 
 class ShipFlow:

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import bindparam, func, or_, select
 
-from core.errors import DuplicateCode, InactiveProduct, UnknownProduct, UnknownWarehouse
+from core.catalog.resolve import ProductRef, items_in
+from core.errors import DuplicateCode, UnknownProduct, UnknownWarehouse
 from core.models import Category, Product, ProductBarcode, ProductUnit, Warehouse
 from core.numbers import parse_quantity, parse_unit_cost
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
-
-
-@dataclass(frozen=True)
-class ProductRef:
-    """What postings need to know of a product."""
-
-    id: int
-    sku: str
-    name_zh: str
-    name_en: str
-    purchase_price: Decimal
-    active: bool
 
 
 @dataclass(frozen=True)
@@ -36,19 +24,10 @@ class WarehouseRef:
     kind: str
 
 
-PRODUCT_COLUMNS = (
-    Product.id, Product.sku, Product.name_zh, Product.name_en, Product.purchase_price, Product.active,
-)
-_P, _W, _B = Product.__table__.c, Warehouse.__table__.c, ProductBarcode.__table__.c
+_W = Warehouse.__table__.c
 # Built once: lookups run on every posting, and building a statement costs more than running it.
 _WAREHOUSE_BY_CODE = select(_W.id, _W.code, _W.name, _W.kind).where(
     func.upper(_W.code) == bindparam("code"), _W.active, _W.kind == bindparam("kind"))
-_PRODUCT_REF = (_P.id, _P.sku, _P.name_zh, _P.name_en, _P.purchase_price, _P.active)
-_PRODUCTS_BY_SKU = select(*_PRODUCT_REF).where(_P.sku.in_(bindparam("skus", expanding=True)))
-_PRODUCTS_BY_BARCODE = (
-    select(_B.barcode, *_PRODUCT_REF).join_from(ProductBarcode.__table__, Product.__table__, _P.id == _B.product_id)
-    .where(_B.barcode.in_(bindparam("barcodes", expanding=True)))
-)
 
 
 def warehouse_in(tx: Tx, code: str, *, kind: str = "normal") -> WarehouseRef:
@@ -77,38 +56,7 @@ def transit_warehouse_in(tx: Tx) -> WarehouseRef:
 
 def products_in(tx: Tx, codes: Sequence[str]) -> dict[str, ProductRef]:
     """Products by SKU (any case) or barcode, keyed by the code as given; unknown or inactive ones refused."""
-    wanted = {c.strip() for c in codes}
-    found: dict[str, ProductRef] = {}
-    by_sku = tx.conn.execute(_PRODUCTS_BY_SKU, {"skus": sorted(wanted | {c.upper() for c in wanted})})
-    refs = {row.sku.upper(): ProductRef(*row) for row in by_sku}
-    for code in wanted:
-        if code.upper() in refs:
-            found[code] = refs[code.upper()]
-    missing = wanted - found.keys()
-    if missing:
-        by_barcode = tx.conn.execute(_PRODUCTS_BY_BARCODE, {"barcodes": sorted(missing)})
-        for row in by_barcode:
-            found[row.barcode] = ProductRef(*row[1:])
-    for code in codes:
-        ref = found.get(code.strip())
-        if ref is None:
-            raise UnknownProduct(item=code[:40])
-        if not ref.active:
-            raise InactiveProduct(item=code[:40], sku=ref.sku)
-    return {code: found[code.strip()] for code in codes}
-
-
-def unit_factors_in(tx: Tx, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Decimal]:
-    """Pack-unit factors (box = 12) for (product id, unit name) pairs."""
-    pairs = set(pairs)
-    if not pairs:
-        return {}
-    rows = tx.session.execute(
-        select(ProductUnit.product_id, ProductUnit.name, ProductUnit.factor).where(
-            ProductUnit.product_id.in_({p for p, _ in pairs})
-        )
-    )
-    return {(r.product_id, r.name): r.factor for r in rows if (r.product_id, r.name) in pairs}
+    return {code: item.ref for code, item in items_in(tx, codes).items()}
 
 
 def create_warehouse(

@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 
 from core.approvals.requests import cancel_request, submit_for_approval
-from core.catalog.products import products_in, unit_factors_in, warehouse_in
+from core.catalog.lines import EnteredLine, bounded, entered, item_code
+from core.catalog.products import warehouse_in
+from core.catalog.resolve import resolve_lines
 from core.errors import (
-    EmptyDocument,
     InvalidQuantity,
     InvalidState,
     OverReceipt,
@@ -36,7 +37,7 @@ from core.models import (
     Supplier,
     Warehouse,
 )
-from core.numbers import ZERO, parse_quantity, parse_unit_cost, round_cost, round_money
+from core.numbers import ZERO, parse_quantity, round_money
 from core.partners.directory import supplier_by_code, supplier_in
 from core.people.audit import record
 from core.permissions import Actor, Permission
@@ -175,14 +176,6 @@ class PurchaseReturnView:
     reason: str
     lines: tuple[ReturnedLine, ...]
     value: Decimal | None
-
-
-@dataclass(frozen=True)
-class _NewLine:
-    item: str
-    qty: Decimal
-    unit_price: Decimal | None
-    unit: str | None
 
 
 @dataclass(frozen=True)
@@ -338,7 +331,7 @@ def return_to_supplier(
     actor.require(Permission.PURCHASE_RETURN)
     if not reason.strip():
         raise ReasonRequired(action="purchase_return")
-    parsed = [(_item(ln.item), parse_quantity(ln.qty)) for ln in _bounded(lines)]
+    parsed = [(item_code(ln.item), parse_quantity(ln.qty)) for ln in bounded(lines, MAX_LINES)]
 
     def work(tx: Tx) -> PurchaseReturnView:
         order = _order(tx, po_number, lock=True)
@@ -411,58 +404,30 @@ def _sees_every_warehouse(actor: Actor) -> bool:
 # Inside the transaction
 
 
-def _parse_order_lines(lines: Sequence[PurchaseLineIn]) -> list[_NewLine]:
-    return [
-        _NewLine(_item(ln.item), parse_quantity(ln.qty),
-                 None if ln.unit_price is None else parse_unit_cost(ln.unit_price),
-                 ln.unit.strip() if ln.unit else None)
-        for ln in _bounded(lines)
-    ]
+def _parse_order_lines(lines: Sequence[PurchaseLineIn]) -> list[EnteredLine]:
+    return [entered(ln.item, ln.qty, ln.unit, ln.unit_price) for ln in bounded(lines, MAX_LINES)]
 
 
 def _parse_receipt_lines(lines: Sequence[ReceiptLineIn]) -> list[tuple[str, Decimal, Decimal, str]]:
     parsed = []
-    for ln in _bounded(lines):
+    for ln in bounded(lines, MAX_LINES):
         received = parse_quantity(ln.received, allow_zero=True)
         rejected = parse_quantity(ln.rejected, allow_zero=True)
         if received + rejected == 0:
             raise InvalidQuantity(value="0", reason="zero", item=str(ln.item)[:40])
-        parsed.append((_item(ln.item), received, rejected, ln.note.strip()[:500]))
+        parsed.append((item_code(ln.item), received, rejected, ln.note.strip()[:500]))
     return parsed
 
 
-def _bounded(lines: Sequence[Any]) -> Sequence[Any]:
-    if not lines:
-        raise EmptyDocument()
-    if len(lines) > MAX_LINES:
-        raise InvalidQuantity(value=str(len(lines)), reason="too_many_lines")
-    return lines
-
-
-def _item(value: object) -> str:
-    item = str(value).strip()
-    if not item or len(item) > 64:
-        raise InvalidQuantity(value=item[:40], reason="no_item")
-    return item
-
-
-def _priced_lines(tx: Tx, parsed: list[_NewLine]) -> list[dict[str, Any]]:
-    products = products_in(tx, [ln.item for ln in parsed])
-    factors = unit_factors_in(tx, [(products[ln.item].id, ln.unit) for ln in parsed if ln.unit])
+def _priced_lines(tx: Tx, parsed: list[EnteredLine]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     seen: set[int] = set()
-    for line_no, ln in enumerate(parsed, 1):
-        product = products[ln.item]
+    for line_no, ln in enumerate(resolve_lines(tx, parsed), 1):
+        product = ln.product
         if product.id in seen:
-            raise InvalidQuantity(value=ln.item, reason="duplicate_item")
+            raise InvalidQuantity(value=ln.line.item, reason="duplicate_item")
         seen.add(product.id)
-        factor = Decimal(1)
-        if ln.unit:
-            if (product.id, ln.unit) not in factors:
-                raise InvalidQuantity(value=ln.unit, reason="unknown_unit", item=ln.item)
-            factor = factors[(product.id, ln.unit)]
-        qty = parse_quantity(ln.qty * factor)
-        price = product.purchase_price if ln.unit_price is None else round_cost(ln.unit_price / factor)
+        qty, price = ln.base_qty, ln.price_or(product.purchase_price)
         rows.append({"line_no": line_no, "product_id": product.id, "qty": qty, "unit_price": price,
                      "amount": round_money(qty * price, tx.money_places), "received_qty": ZERO,
                      "rejected_qty": ZERO, "returned_qty": ZERO})

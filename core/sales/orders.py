@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, bindparam, func, insert, null, or_, select, update
 
 from core.approvals import requests as approvals
-from core.catalog.products import ProductRef, products_in, unit_factors_in, warehouse_in
+from core.catalog.lines import EnteredLine, bounded, entered
+from core.catalog.products import warehouse_in
+from core.catalog.resolve import resolve_lines
 from core.errors import (
-    EmptyDocument,
     InvalidQuantity,
     InvalidState,
     OverReturn,
@@ -40,9 +41,10 @@ from core.models import (
     StockMove,
     Warehouse,
 )
-from core.numbers import ZERO, parse_quantity, parse_unit_cost, round_money
+from core.numbers import ZERO, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
+from core.sales.pricing import priced_lines
 from core.uow import Tx, UnitOfWork
 
 DOC_TYPE = "sales_order"
@@ -123,14 +125,6 @@ class SalesOrderSummary:
 
 
 @dataclass(frozen=True)
-class _Line:
-    item: str
-    qty: Decimal
-    unit_price: Decimal | None
-    unit: str | None
-
-
-@dataclass(frozen=True)
 class _OrderLine:
     id: int
     line_no: int
@@ -172,9 +166,6 @@ _LOCK_BY_NUMBER = _ORDER_BY_NUMBER.with_for_update(of=ORDERS)
 _LOCK_BY_ID = _ORDER_HEAD.where(_SO.id == bindparam("order_id")).with_for_update(of=ORDERS)
 _CUSTOMER_BY_CODE = select(_CU.id, _CU.code, _CU.name, _CU.active, _CU.salesperson_id).where(
     _CU.code == bindparam("code"))
-_PRICED_BY_SKU = select(_P.id, _P.sku, _P.name_zh, _P.name_en, _P.purchase_price, _P.active, _P.sale_price).where(
-    _P.sku.in_(bindparam("skus", expanding=True)))
-_SALE_PRICES = select(_P.id, _P.sale_price).where(_P.id.in_(bindparam("ids", expanding=True)))
 _INSERT_ORDER = insert(ORDERS).returning(_SO.id)
 _INSERT_LINES = insert(LINES)
 _UPDATE_ORDER = update(ORDERS).where(_SO.id == bindparam("order_id"))  # SET: the columns given
@@ -447,19 +438,8 @@ def open_receivable(tx: Tx, customer_id: int) -> Decimal:
 # Inside the transaction
 
 
-def _parse(lines: Sequence[SalesLineIn] | None) -> list[_Line]:
-    if not lines:
-        raise EmptyDocument()
-    if len(lines) > MAX_LINES:
-        raise InvalidQuantity(value=str(len(lines)), reason="too_many_lines")
-    parsed = []
-    for line in lines:
-        item = str(line.item).strip()
-        if not item or len(item) > 64:
-            raise InvalidQuantity(value=item[:40], reason="no_item")
-        price = None if line.unit_price is None else parse_unit_cost(line.unit_price)
-        parsed.append(_Line(item, parse_quantity(line.qty), price, line.unit))
-    return parsed
+def _parse(lines: Sequence[SalesLineIn] | None) -> list[EnteredLine]:
+    return [entered(ln.item, ln.qty, ln.unit, ln.unit_price) for ln in bounded(lines, MAX_LINES)]
 
 
 def _channel(channel: str) -> str:
@@ -479,37 +459,11 @@ def _customer(tx: Tx, actor: Actor, code: str) -> Any:
     return customer
 
 
-def _priced(tx: Tx, parsed: Sequence[_Line]) -> list[dict[str, Any]]:
+def _priced(tx: Tx, parsed: Sequence[EnteredLine]) -> list[dict[str, Any]]:
     """Line rows in base units, priced at what was given or the product's sale price."""
-    products, prices = _products_priced(tx, [ln.item for ln in parsed])
-    factors = unit_factors_in(tx, [(products[ln.item].id, ln.unit) for ln in parsed if ln.unit])
-    rows = []
-    for line_no, ln in enumerate(parsed, 1):
-        product_id = products[ln.item].id
-        factor = Decimal(1)
-        if ln.unit:
-            if (product_id, ln.unit) not in factors:
-                raise InvalidQuantity(value=ln.unit, reason="unknown_unit", item=ln.item)
-            factor = factors[(product_id, ln.unit)]
-        qty = parse_quantity(ln.qty * factor)
-        price = prices[product_id] if ln.unit_price is None else parse_unit_cost(ln.unit_price / factor)
-        rows.append({"line_no": line_no, "product_id": product_id, "qty": qty, "unit_price": price,
-                     "amount": round_money(qty * price, tx.money_places), "reserved_qty": ZERO,
-                     "shipped_qty": ZERO, "returned_qty": ZERO})
-    return rows
-
-
-def _products_priced(tx: Tx, codes: Sequence[str]) -> tuple[dict[str, ProductRef], dict[int, Decimal]]:
-    """products_in with each product's sale price: one statement when every code is a SKU (the usual case)."""
-    wanted = {c.strip() for c in codes}
-    rows = tx.conn.execute(_PRICED_BY_SKU, {"skus": sorted(wanted | {c.upper() for c in wanted})}).all()
-    refs = {row.sku.upper(): row for row in rows}
-    if all(code.upper() in refs for code in wanted) and all(refs[c.strip().upper()].active for c in codes):
-        return ({code: ProductRef(*tuple(refs[code.strip().upper()])[:6]) for code in codes},
-                {row.id: row.sale_price for row in rows})
-    products = products_in(tx, codes)  # barcodes, and the refusals of unknown or inactive products
-    ids = sorted({p.id for p in products.values()})
-    return products, dict(tx.conn.execute(_SALE_PRICES, {"ids": ids}).tuples().all())
+    return [{"line_no": line_no, "product_id": ln.product_id, "qty": ln.base_qty, "unit_price": ln.unit_price,
+             "amount": ln.amount, "reserved_qty": ZERO, "shipped_qty": ZERO, "returned_qty": ZERO}
+            for line_no, ln in enumerate(priced_lines(tx, parsed), 1)]
 
 
 def _approval_summary(
@@ -592,20 +546,14 @@ def _set_status(
 
 
 def _allocate(
-    tx: Tx, parsed: Sequence[_Line], current: Sequence[_OrderLine], room: Any, refuse: Any
+    tx: Tx, parsed: Sequence[EnteredLine], current: Sequence[_OrderLine], room: Any, refuse: Any
 ) -> dict[int, Decimal]:
     """Spread the quantities asked per product over the order's lines of that product, first line first."""
-    products = products_in(tx, [ln.item for ln in parsed])
-    factors = unit_factors_in(tx, [(products[ln.item].id, ln.unit) for ln in parsed if ln.unit])
     asked: dict[int, Decimal] = {}
     labels: dict[int, str] = {}
-    for ln in parsed:
-        product_id = products[ln.item].id
-        factor = factors.get((product_id, ln.unit), None) if ln.unit else Decimal(1)
-        if factor is None:
-            raise InvalidQuantity(value=str(ln.unit), reason="unknown_unit", item=ln.item)
-        asked[product_id] = asked.get(product_id, ZERO) + parse_quantity(ln.qty * factor)
-        labels[product_id] = products[ln.item].sku
+    for ln in resolve_lines(tx, parsed):
+        asked[ln.product.id] = asked.get(ln.product.id, ZERO) + ln.base_qty
+        labels[ln.product.id] = ln.product.sku
     wanted: dict[int, Decimal] = {}
     for product_id, qty in asked.items():
         candidates = [line for line in current if line.product_id == product_id]

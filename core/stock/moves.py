@@ -8,20 +8,14 @@ from decimal import Decimal
 
 from sqlalchemy import func, select, update
 
-from core.catalog.products import (
-    ProductRef,
-    WarehouseRef,
-    products_in,
-    transit_warehouse_in,
-    unit_factors_in,
-    warehouse_codes,
-    warehouse_in,
-)
-from core.errors import EmptyDocument, InvalidQuantity, InvalidState, ReasonRequired, UnknownDocument
+from core.catalog.lines import EnteredLine, bounded, entered
+from core.catalog.products import WarehouseRef, transit_warehouse_in, warehouse_codes, warehouse_in
+from core.catalog.resolve import ProductRef, ResolvedLine, resolve_lines
+from core.errors import InvalidQuantity, InvalidState, ReasonRequired, UnknownDocument
 from core.ledger.documents import open_document, post_moves, write_posting
 from core.ledger.posting import MoveSpec, PostedMove, Posting
 from core.models import Product, StockDocument, StockMove
-from core.numbers import ZERO, parse_quantity, parse_unit_cost, round_money
+from core.numbers import ZERO, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.stock.transfers import notify_transfer_dispatched
@@ -65,14 +59,6 @@ class Posted:
     lines: tuple[PostedLine, ...]
 
 
-@dataclass(frozen=True)
-class _Line:
-    item: str
-    qty: Decimal
-    unit_cost: Decimal | None
-    unit: str | None
-
-
 def receive_stock(
     uow: UnitOfWork, actor: Actor, warehouse: str, lines: Sequence[LineIn], reason: str = ""
 ) -> Posted:
@@ -82,13 +68,13 @@ def receive_stock(
     def work(tx: Tx) -> Posted:
         target = warehouse_in(tx, warehouse)
         actor.require(Permission.STOCK_RECEIVE, target.id)
-        products, factors = _resolve(tx, parsed)
+        resolved = resolve_lines(tx, parsed)
         specs = [
-            MoveSpec(n, products[ln.item].id, target.id, qty=_base_qty(ln, products, factors),
-                     unit_cost=_unit_cost(ln, products, factors), label=ln.item)
-            for n, ln in enumerate(parsed, 1)
+            MoveSpec(n, ln.product.id, target.id, qty=ln.base_qty, unit_cost=ln.price_or(ln.product.purchase_price),
+                     label=ln.line.item)
+            for n, ln in enumerate(resolved, 1)
         ]
-        return _post(tx, actor, "receipt", target, specs, products, reason)
+        return _post(tx, actor, "receipt", target, specs, resolved, reason)
 
     return uow.run(work)
 
@@ -102,12 +88,12 @@ def issue_stock(
     def work(tx: Tx) -> Posted:
         source = warehouse_in(tx, warehouse)
         actor.require(Permission.STOCK_ISSUE, source.id)
-        products, factors = _resolve(tx, parsed)
+        resolved = resolve_lines(tx, parsed)
         specs = [
-            MoveSpec(n, products[ln.item].id, source.id, qty=-_base_qty(ln, products, factors), label=ln.item)
-            for n, ln in enumerate(parsed, 1)
+            MoveSpec(n, ln.product.id, source.id, qty=-ln.base_qty, label=ln.line.item)
+            for n, ln in enumerate(resolved, 1)
         ]
-        return _post(tx, actor, "issue", source, specs, products, reason)
+        return _post(tx, actor, "issue", source, specs, resolved, reason)
 
     return uow.run(work)
 
@@ -123,13 +109,13 @@ def adjust_stock(
     def work(tx: Tx) -> Posted:
         target = warehouse_in(tx, warehouse)
         actor.require(Permission.STOCK_ADJUST, target.id)
-        products, factors = _resolve(tx, parsed)
+        resolved = resolve_lines(tx, parsed, signed=True)
         specs = [
-            MoveSpec(n, products[ln.item].id, target.id, qty=_base_qty(ln, products, factors),
-                     unit_cost=ln.unit_cost, fallback_cost=products[ln.item].purchase_price, label=ln.item)
-            for n, ln in enumerate(parsed, 1)
+            MoveSpec(n, ln.product.id, target.id, qty=ln.base_qty, unit_cost=ln.base_price,
+                     fallback_cost=ln.product.purchase_price, label=ln.line.item)
+            for n, ln in enumerate(resolved, 1)
         ]
-        return _post(tx, actor, "adjustment", target, specs, products, reason)
+        return _post(tx, actor, "adjustment", target, specs, resolved, reason)
 
     return uow.run(work)
 
@@ -147,20 +133,19 @@ def dispatch_transfer(
             raise InvalidState(reason="same_warehouse", warehouse=source.code)
         actor.require(Permission.STOCK_TRANSFER, source.id)
         transit = transit_warehouse_in(tx)
-        products, factors = _resolve(tx, parsed)
+        resolved = resolve_lines(tx, parsed)
         document_id, number = open_document(tx, actor, "transfer", source.id, reason=reason, dest_id=dest.id,
                                             status="in_transit")
-        posting = Posting(tx, {(products[ln.item].id, w) for ln in parsed for w in (source.id, transit.id)})
-        for n, ln in enumerate(parsed, 1):
-            out = MoveSpec(n, products[ln.item].id, source.id, qty=-_base_qty(ln, products, factors),
-                           label=ln.item)
+        posting = Posting(tx, {(ln.product.id, w) for ln in resolved for w in (source.id, transit.id)})
+        for n, ln in enumerate(resolved, 1):
+            out = MoveSpec(n, ln.product.id, source.id, qty=-ln.base_qty, label=ln.line.item)
             change = posting.apply(out)
             posting.apply(replace(out, warehouse_id=transit.id, qty=-out.qty, value=-change.value))
         posted = write_posting(posting, actor, document_id)
         record(tx, actor, "stock.transfer.dispatch", "stock_document", document_id, number=number,
                to=dest.code, lines=len(parsed))
         notify_transfer_dispatched(tx, number, source.code, dest, len(parsed))
-        return _result(actor, number, "transfer", document_id, "in_transit", posted, products,
+        return _result(actor, number, "transfer", document_id, "in_transit", posted, _refs(resolved),
                        {source.id: source.code, transit.id: transit.code})
 
     return uow.run(work)
@@ -211,13 +196,12 @@ def reserve_stock(
     def work(tx: Tx) -> Posted:
         source = warehouse_in(tx, warehouse)
         actor.require(Permission.STOCK_RESERVE, source.id)
-        products, factors = _resolve(tx, parsed)
+        resolved = resolve_lines(tx, parsed)
         specs = [
-            MoveSpec(n, products[ln.item].id, source.id, reserved=_base_qty(ln, products, factors),
-                     label=ln.item)
-            for n, ln in enumerate(parsed, 1)
+            MoveSpec(n, ln.product.id, source.id, reserved=ln.base_qty, label=ln.line.item)
+            for n, ln in enumerate(resolved, 1)
         ]
-        return _post(tx, actor, "reservation", source, specs, products, reason, status="reserved")
+        return _post(tx, actor, "reservation", source, specs, resolved, reason, status="reserved")
 
     return uow.run(work)
 
@@ -253,58 +237,24 @@ def release_stock(
     return uow.run(work)
 
 
-def _parse(lines: Sequence[LineIn] | None, *, costs: bool, signed: bool = False) -> list[_Line]:
-    if not lines:
-        raise EmptyDocument()
-    if len(lines) > MAX_LINES:
-        raise InvalidQuantity(value=str(len(lines)), reason="too_many_lines")
-    parsed = []
-    for line in lines:
-        item = str(line.item).strip()
-        if not item or len(item) > 64:
-            raise InvalidQuantity(value=item[:40], reason="no_item")
-        cost = parse_unit_cost(line.unit_cost) if costs and line.unit_cost is not None else None
-        parsed.append(_Line(item, parse_quantity(line.qty, allow_negative=signed), cost, line.unit))
-    return parsed
+def _parse(lines: Sequence[LineIn] | None, *, costs: bool, signed: bool = False) -> list[EnteredLine]:
+    return [entered(ln.item, ln.qty, ln.unit, ln.unit_cost if costs else None, signed=signed)
+            for ln in bounded(lines, MAX_LINES)]
 
 
-def _resolve(
-    tx: Tx, parsed: Sequence[_Line]
-) -> tuple[dict[str, ProductRef], dict[tuple[int, str], Decimal]]:
-    products = products_in(tx, [ln.item for ln in parsed])
-    units = [(products[ln.item].id, ln.unit) for ln in parsed if ln.unit is not None]
-    factors = unit_factors_in(tx, units)
-    for ln in parsed:
-        if ln.unit and (products[ln.item].id, ln.unit) not in factors:
-            raise InvalidQuantity(value=ln.unit, reason="unknown_unit", item=ln.item)
-    return products, factors
-
-
-def _base_qty(ln: _Line, products: dict[str, ProductRef], factors: dict[tuple[int, str], Decimal]) -> Decimal:
-    if not ln.unit:
-        return ln.qty
-    return parse_quantity(ln.qty * factors[(products[ln.item].id, ln.unit)], allow_negative=True)
-
-
-def _unit_cost(
-    ln: _Line, products: dict[str, ProductRef], factors: dict[tuple[int, str], Decimal]
-) -> Decimal:
-    if ln.unit_cost is None:
-        return products[ln.item].purchase_price
-    if ln.unit:
-        return parse_unit_cost(ln.unit_cost / factors[(products[ln.item].id, ln.unit)])
-    return ln.unit_cost
+def _refs(resolved: Sequence[ResolvedLine]) -> dict[str, ProductRef]:
+    return {ln.line.item: ln.product for ln in resolved}
 
 
 def _post(
     tx: Tx, actor: Actor, kind: str, warehouse: WarehouseRef, specs: Sequence[MoveSpec],
-    products: dict[str, ProductRef], reason: str, status: str = "posted",
+    resolved: Sequence[ResolvedLine], reason: str, status: str = "posted",
 ) -> Posted:
     document_id, number = open_document(tx, actor, kind, warehouse.id, reason=reason, status=status)
     posted = post_moves(tx, actor, document_id, specs)
     record(tx, actor, f"stock.{kind}", "stock_document", document_id, number=number,
            warehouse=warehouse.code, lines=len(specs), reason=reason)
-    return _result(actor, number, kind, document_id, status, posted, products,
+    return _result(actor, number, kind, document_id, status, posted, _refs(resolved),
                    {warehouse.id: warehouse.code})
 
 
@@ -352,20 +302,21 @@ def _outstanding(tx: Tx, document_id: int, warehouse_id: int, column: object) ->
     }
 
 
-def _wanted(tx: Tx, parsed: list[_Line] | None, outstanding: dict[int, _Outstanding]) -> dict[int, Decimal]:
+def _wanted(
+    tx: Tx, parsed: list[EnteredLine] | None, outstanding: dict[int, _Outstanding]
+) -> dict[int, Decimal]:
     if parsed is None:
         return {n: o.qty for n, o in outstanding.items()}
     by_product = {o.product_id: n for n, o in outstanding.items()}
-    products = products_in(tx, [ln.item for ln in parsed])
     wanted: dict[int, Decimal] = {}
-    for ln in parsed:
-        line_no = by_product.get(products[ln.item].id)
+    for ln in resolve_lines(tx, parsed):
+        line_no = by_product.get(ln.product.id)
         if line_no is None:
-            raise InvalidQuantity(value=ln.item, reason="not_on_document")
-        wanted[line_no] = wanted.get(line_no, ZERO) + ln.qty
+            raise InvalidQuantity(value=ln.line.item, reason="not_on_document")
+        wanted[line_no] = wanted.get(line_no, ZERO) + ln.base_qty
         if wanted[line_no] > outstanding[line_no].qty:
-            raise InvalidQuantity(value=str(ln.qty), reason="more_than_outstanding",
-                                  outstanding=outstanding[line_no].qty, item=ln.item)
+            raise InvalidQuantity(value=str(ln.base_qty), reason="more_than_outstanding",
+                                  outstanding=outstanding[line_no].qty, item=ln.line.item)
     return wanted
 
 

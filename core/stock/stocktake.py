@@ -9,13 +9,15 @@ from typing import Any
 from sqlalchemy import Row, Select, func, insert, literal, select, update
 
 from core.approvals import requests as approvals
-from core.catalog.products import products_in, unit_factors_in, warehouse_in
+from core.catalog.lines import entered
+from core.catalog.products import warehouse_in
+from core.catalog.resolve import resolve_lines
 from core.errors import EmptyDocument, InvalidQuantity, InvalidState, ReasonRequired, UnknownDocument
 from core.ledger.documents import open_document, post_moves
 from core.ledger.numbering import next_number
 from core.ledger.posting import MoveSpec
 from core.models import Category, Product, StockLevel, Stocktake, StocktakeLine, Warehouse
-from core.numbers import ZERO, parse_money, parse_quantity, round_money
+from core.numbers import ZERO, parse_money, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
@@ -128,21 +130,14 @@ def count_item(
     uow: UnitOfWork, actor: Actor, number: str, item: str, qty: object, unit: str | None = None
 ) -> CountedItem:
     """Record the counted quantity of one product (SKU or barcode); a recount replaces the earlier count."""
-    counted = parse_quantity(qty, allow_zero=True)
-    code = str(item).strip()
-    if not code or len(code) > 64:
-        raise InvalidQuantity(value=code[:40], reason="no_item")
+    given = entered(item, qty, unit, allow_zero=True)
+    code = given.item
 
     def work(tx: Tx) -> CountedItem:
         sheet = _sheet(tx, number, ("counting",))
         actor.require(Permission.STOCKTAKE_COUNT, sheet.warehouse_id)
-        product = products_in(tx, [code])[code]
-        base = counted
-        if unit:
-            factors = unit_factors_in(tx, [(product.id, unit)])
-            if (product.id, unit) not in factors:
-                raise InvalidQuantity(value=unit, reason="unknown_unit", item=code)
-            base = parse_quantity(counted * factors[(product.id, unit)], allow_zero=True)
+        resolved = resolve_lines(tx, [given], allow_zero=True)[0]
+        product, base = resolved.product, resolved.base_qty
         book = tx.session.scalar(select(StockLevel.on_hand).where(
             StockLevel.product_id == product.id, StockLevel.warehouse_id == sheet.warehouse_id)) or ZERO
         values = {"counted_qty": base, "book_qty": book, "counted_by": actor.employee_id, "counted_at": tx.now}

@@ -10,7 +10,9 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import aliased
 
-from core.catalog.products import WarehouseRef, products_in, transit_warehouse_in, warehouse_codes
+from core.catalog.lines import bounded, item_code
+from core.catalog.products import WarehouseRef, transit_warehouse_in, warehouse_codes
+from core.catalog.resolve import items_in
 from core.errors import EmptyDocument, InvalidQuantity, InvalidState, PermissionDenied, UnknownDocument
 from core.integration.outbox import employees_with_role, notify
 from core.ledger.documents import open_document, write_posting
@@ -207,13 +209,9 @@ def notify_transfer_dispatched(
 
 
 def _parse(lines: Sequence[TransferReceiptIn]) -> dict[str, _Given]:
-    if len(lines) > MAX_LINES:
-        raise InvalidQuantity(value=str(len(lines)), reason="too_many_lines")
     given: dict[str, _Given] = {}
-    for line in lines:
-        item = str(line.item).strip()
-        if not item or len(item) > 64:
-            raise InvalidQuantity(value=item[:40], reason="no_item")
+    for line in bounded(lines, MAX_LINES, allow_empty=True):
+        item = item_code(line.item)
         if item in given:
             raise InvalidQuantity(value=item[:40], reason="duplicate_line")
         given[item] = _Given(parse_quantity(line.received, allow_zero=True),
@@ -253,10 +251,11 @@ def _settle(tx: Tx, given: dict[str, _Given], left: dict[int, _Left]) -> dict[in
     """Received, damaged and short per outstanding line; lines not mentioned arrived in full."""
     if not left:
         raise EmptyDocument(reason="nothing_in_transit")
-    products = products_in(tx, list(given)) if given else {}
+    items = items_in(tx, list(given)) if given else {}
     line_of = {o.product_id: n for n, o in left.items()}
     by_line: dict[int, _Given] = {}
-    for item, ref in products.items():
+    for item, found in items.items():
+        ref = found.ref
         if ref.id not in line_of:
             raise InvalidQuantity(value=item[:40], reason="not_on_document")
         if line_of[ref.id] in by_line:

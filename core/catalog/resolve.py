@@ -1,0 +1,146 @@
+"""The item resolver: from what a person or system gives for an item to the product, base quantity and price.
+
+Set-based: all lines of a document resolve in a constant number of statements whatever their count (one for
+the SKUs, one more for codes that are not SKUs, one for pack units when any is given). Each finder in FINDERS
+looks up the codes the earlier ones left unknown; a finder for names, pinyin or GS1 codes goes there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, select
+
+from core.catalog.lines import EnteredLine
+from core.errors import InactiveProduct, InvalidQuantity, UnknownProduct
+from core.models import Product, ProductBarcode, ProductUnit
+from core.numbers import parse_quantity, round_cost
+from core.uow import Tx
+
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True)
+class ProductRef:
+    """What postings need to know of a product."""
+
+    id: int
+    sku: str
+    name_zh: str
+    name_en: str
+    purchase_price: Decimal
+    active: bool
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """A product as documents find, price and post it."""
+
+    ref: ProductRef
+    sale_price: Decimal
+    floor_price: Decimal
+
+
+@dataclass(frozen=True)
+class ResolvedLine:
+    """An entered line against the catalog: its product, the quantity in base units, the price per base unit."""
+
+    line: EnteredLine
+    item: CatalogItem
+    factor: Decimal
+    base_qty: Decimal
+    base_price: Decimal | None
+
+    @property
+    def product(self) -> ProductRef:
+        """What postings need to know of the product."""
+        return self.item.ref
+
+    def price_or(self, default: Decimal) -> Decimal:
+        """The price given (per base unit), or `default` when none was given."""
+        return default if self.base_price is None else self.base_price
+
+
+Finder = Callable[[Tx, frozenset[str]], dict[str, CatalogItem]]
+
+_P, _B, _U = Product.__table__.c, ProductBarcode.__table__.c, ProductUnit.__table__.c
+_ITEM = (_P.id, _P.sku, _P.name_zh, _P.name_en, _P.purchase_price, _P.active, _P.sale_price, _P.floor_price)
+# Built once: lookups run on every posting, and building a statement costs more than running it.
+_ITEMS_BY_SKU = select(*_ITEM).where(_P.sku.in_(bindparam("skus", expanding=True)))
+_ITEMS_BY_BARCODE = (
+    select(_B.barcode, *_ITEM).join_from(ProductBarcode.__table__, Product.__table__, _P.id == _B.product_id)
+    .where(_B.barcode.in_(bindparam("barcodes", expanding=True)))
+)
+_UNITS_OF = select(_U.product_id, _U.name, _U.factor).where(_U.product_id.in_(bindparam("ids", expanding=True)))
+
+
+def _item(row: Any) -> CatalogItem:
+    ref = ProductRef(row.id, row.sku, row.name_zh, row.name_en, row.purchase_price, row.active)
+    return CatalogItem(ref, row.sale_price, row.floor_price)
+
+
+def _by_sku(tx: Tx, codes: frozenset[str]) -> dict[str, CatalogItem]:
+    """Codes that are a SKU, in any case."""
+    rows = tx.conn.execute(_ITEMS_BY_SKU, {"skus": sorted(codes | {c.upper() for c in codes})})
+    items = {row.sku.upper(): _item(row) for row in rows}
+    return {code: items[code.upper()] for code in codes if code.upper() in items}
+
+
+def _by_barcode(tx: Tx, codes: frozenset[str]) -> dict[str, CatalogItem]:
+    """Codes that are one of a product's barcodes."""
+    return {row.barcode: _item(row) for row in tx.conn.execute(_ITEMS_BY_BARCODE, {"barcodes": sorted(codes)})}
+
+
+FINDERS: tuple[Finder, ...] = (_by_sku, _by_barcode)
+
+
+def items_in(tx: Tx, codes: Sequence[str]) -> dict[str, CatalogItem]:
+    """Active products by what was given for them, keyed by the code as given; unknown or inactive ones refused."""
+    wanted = frozenset(c.strip() for c in codes)
+    found: dict[str, CatalogItem] = {}
+    for finder in FINDERS:
+        missing = wanted - found.keys()
+        if not missing:
+            break
+        found.update(finder(tx, missing))
+    for code in codes:
+        item = found.get(code.strip())
+        if item is None:
+            raise UnknownProduct(item=code[:40])
+        if not item.ref.active:
+            raise InactiveProduct(item=code[:40], sku=item.ref.sku)
+    return {code: found[code.strip()] for code in codes}
+
+
+def unit_factors_in(tx: Tx, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Decimal]:
+    """Pack-unit factors (box = 12) for (product id, unit name) pairs; pairs without one are left out."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    rows = tx.session.execute(_UNITS_OF, {"ids": sorted({p for p, _ in wanted})})
+    return {(r.product_id, r.name): r.factor for r in rows if (r.product_id, r.name) in wanted}
+
+
+def resolve_lines(
+    tx: Tx, lines: Sequence[EnteredLine], *, signed: bool = False, allow_zero: bool = False
+) -> list[ResolvedLine]:
+    """Every line's product, quantity in base units and price per base unit; unknown pack units refused."""
+    items = items_in(tx, [ln.item for ln in lines])
+    factors = unit_factors_in(tx, [(items[ln.item].ref.id, ln.unit) for ln in lines if ln.unit])
+    return [_resolved(ln, items[ln.item], factors, signed, allow_zero) for ln in lines]
+
+
+def _resolved(
+    line: EnteredLine, item: CatalogItem, factors: Mapping[tuple[int, str], Decimal], signed: bool, allow_zero: bool
+) -> ResolvedLine:
+    if not line.unit:
+        return ResolvedLine(line, item, ONE, line.qty, line.price)
+    factor = factors.get((item.ref.id, line.unit))
+    if factor is None:
+        raise InvalidQuantity(value=line.unit, reason="unknown_unit", item=line.item)
+    base_qty = parse_quantity(line.qty * factor, allow_negative=signed, allow_zero=allow_zero)
+    return ResolvedLine(line, item, factor, base_qty,
+                        None if line.price is None else round_cost(line.price / factor))
