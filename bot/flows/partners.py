@@ -39,7 +39,7 @@ class PartnerFlow:
 
     def __init__(self, kind: PartnerKind) -> None:
         self.kind: PartnerKind = kind
-        self.name = kind
+        self.name: str = kind
         self.key = KEYS[kind]
         self.prefix = kind[0]
 
