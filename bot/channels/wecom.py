@@ -130,7 +130,7 @@ class DatabaseStorage(SessionStorage):  # type: ignore[misc]
         return default if stored is None else json.loads(stored)
 
     def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        """Store a value; one WeCom gives `ttl` seconds counts as expired a margin before."""
+        """Store a value for `ttl` seconds less a margin, so a token is renewed before WeCom expires it."""
         kept = None if ttl is None else timedelta(seconds=max(0, int(ttl) - TOKEN_MARGIN))
         keep_channel_value(self.uow, self.channel, key, json.dumps(value), kept)
 
