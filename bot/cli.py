@@ -20,10 +20,10 @@ from core.demo.company import DEFAULT_PRODUCTS, HISTORY_DAYS, missing_schema, se
 from core.errors import DomainError, InvalidState, UnknownEmployee
 from core.ledger.check import check_ledger
 from core.migrate import upgrade
-from core.models import ROLES
 from core.people.accounts import LANGUAGES, bind_account, create_invite, create_login_link
 from core.people.employees import SYSTEM_NAME, load_actor
 from core.people.setup import bootstrap
+from core.permissions import ROLES
 from core.stock.levels import stock_summary
 
 log = logging.getLogger("jxc")

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +23,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
-from sqlalchemy import BigInteger, func, select, type_coerce, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
@@ -32,15 +31,14 @@ from bot.backup import backup_database
 from bot.engine.texts import Texts
 from bot.report_delivery import deliver_saved_reports
 from core.approvals.requests import due_escalations, due_reminders
-from core.integration.outbox import Note, employees_with_role, write_notes
-from core.models import Product, ReorderRule, SalesOrder, SchedulerLease, StockDocument, StockLevel, Warehouse
+from core.models import SchedulerLease
 from core.people.tokens import purge_idempotency_records
+from core.reporting.digests import write_daily_summary, write_low_stock_digest
 from core.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
 SAVED_REPORTS_SECONDS = 60.0  # how often due saved-report deliveries are looked for
-DIGEST_ITEMS = 30
 
 
 # ---- the leader lease --------------------------------------------------------------------------------------------
@@ -130,69 +128,14 @@ def _local_day(now: datetime, zone: ZoneInfo) -> date:
     return now.astimezone(zone).date()
 
 
-def _below_minimum(tx: Tx) -> list[dict[str, Any]]:
-    available = (func.coalesce(type_coerce(StockLevel.on_hand, BigInteger), 0)
-                 - func.coalesce(type_coerce(StockLevel.reserved, BigInteger), 0))
-    rows = tx.session.execute(
-        select(Product.sku, Product.name_zh, Product.name_en, Warehouse.code, StockLevel.on_hand, StockLevel.reserved,
-               ReorderRule.minimum)
-        .join(Product, Product.id == ReorderRule.product_id)
-        .join(Warehouse, Warehouse.id == ReorderRule.warehouse_id)
-        .outerjoin(StockLevel, (StockLevel.product_id == ReorderRule.product_id)
-                   & (StockLevel.warehouse_id == ReorderRule.warehouse_id))
-        .where(ReorderRule.active, Product.active, available < type_coerce(ReorderRule.minimum, BigInteger))
-        .order_by(Warehouse.code, Product.sku)
-    ).all()
-    return [{"sku": r.sku, "name_zh": r.name_zh, "name_en": r.name_en, "warehouse": r.code,
-             "available": _plain((r.on_hand or 0) - (r.reserved or 0)), "minimum": _plain(r.minimum)} for r in rows]
-
-
-def _plain(value: Decimal | int) -> str:
-    """A quantity as short text: 5, 2.5, 50."""
-    return format(Decimal(value).normalize(), "f")
-
-
 def low_stock_digest(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shanghai") -> int:
     """The morning list of items below their minimum, one note per purchaser and manager per day."""
-    day = _local_day(now, ZoneInfo(timezone)).isoformat()
-
-    def work(tx: Tx) -> int:
-        items = _below_minimum(tx)
-        if not items:
-            return 0
-        payload = {"date": day, "count": len(items), "items": items[:DIGEST_ITEMS]}
-        recipients = employees_with_role(tx, "purchaser", "manager")
-        return write_notes(tx, [Note("low_stock_digest", e, payload, f"low_stock_digest:{day}:{e}")
-                                for e in recipients])
-
-    return uow.run(work)
+    return write_low_stock_digest(uow, _local_day(now, ZoneInfo(timezone)))
 
 
 def daily_summary(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shanghai") -> int:
     """The day's sales orders, shipments and stock value for the managers, once per manager per day."""
-    zone = ZoneInfo(timezone)
-    local = now.astimezone(zone)
-    day = local.date()
-    start = datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
-    end = start + timedelta(days=1)
-
-    def work(tx: Tx) -> int:
-        orders, total = tx.session.execute(
-            select(func.count(SalesOrder.id), func.sum(SalesOrder.total))
-            .where(SalesOrder.created_at >= start, SalesOrder.created_at < end,
-                   SalesOrder.status.not_in(("cancelled", "rejected")))).one()
-        shipments = tx.session.scalar(
-            select(func.count(StockDocument.id)).where(StockDocument.kind == "shipment",
-                                                       StockDocument.created_at >= start,
-                                                       StockDocument.created_at < end))
-        value = tx.session.scalar(select(func.sum(StockLevel.value)))
-        payload = {"date": day.isoformat(), "orders": int(orders), "shipments": int(shipments or 0),
-                   "sales_total": total or Decimal(0), "stock_value": value or Decimal(0),
-                   "low": len(_below_minimum(tx))}
-        return write_notes(tx, [Note("daily_summary", e, payload, f"daily_summary:{day.isoformat()}:{e}")
-                                for e in employees_with_role(tx, "manager")])
-
-    return uow.run(work)
+    return write_daily_summary(uow, _local_day(now, ZoneInfo(timezone)), timezone)
 
 
 def saved_reports(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shanghai", texts: Texts | None = None) -> int:

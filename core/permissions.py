@@ -63,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
          P.SALES_VIEW_ALL, P.MONEY_VIEW, P.MONEY_RECORD, P.PROFIT_VIEW}
     ),
 }
+ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
 WAREHOUSE_SCOPED_ROLES = frozenset({"warehouse"})
 
 

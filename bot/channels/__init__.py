@@ -7,14 +7,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from aiohttp import web
 
 from bot.engine.engine import Engine, Undelivered
 from bot.engine.replies import Reply
-from core.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +157,7 @@ async def start_recovery(engine: Engine, channel: str, in_flight: InFlight, turn
                          deliver: Deliver) -> asyncio.Task[None]:
     """At a channel's start, before it accepts updates: look up (and claim) what dead processes left and answer
     it in the background; returns the task that looks once more when the grace has passed (cancel it on drain)."""
-    started = utcnow()
+    started = datetime.now(UTC)
     pending, claimed = await left_over(engine, channel, started)
     if pending or claimed:
         log.info("%s: %d update(s) to process and %d to resend, left by a dead process", channel, len(pending),

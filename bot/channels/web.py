@@ -20,13 +20,11 @@ from urllib.parse import quote
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
 
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
 from bot.engine.replies import CALLBACK_LIMIT, Attachment, Reply
 from core.errors import DomainError
-from core.models import InboxMessage
 from core.people.accounts import session_actor, sign_in, sign_out, web_user_id
 from core.people.employees import load_actor
 from core.permissions import Actor
@@ -251,34 +249,25 @@ class WebChannel:
     def _exchange(self, inbound: Inbound, actor: Actor) -> tuple[int, list[Reply], str]:
         inbox_id = self.engine.record(inbound)
         if inbox_id is None:
-            inbox_id = self.uow.read(lambda tx: tx.session.scalar(select(InboxMessage.id).where(
-                InboxMessage.channel == CHANNEL, InboxMessage.external_id == inbound.external_id)))
+            inbox_id = self.engine.recorded(CHANNEL, inbound.external_id)
             assert inbox_id is not None, "a duplicate message is in the inbox"
         replies = self.engine.process(inbox_id)
         self.engine.delivered(inbox_id)
         return inbox_id, replies, load_actor(self.uow, actor.employee_id, CHANNEL).language
 
     def _stored(self, inbox_id: int, chat_id: str) -> list[Reply] | None:
-        stored = self.uow.read(lambda tx: tx.session.scalar(select(InboxMessage.replies).where(
-            InboxMessage.id == inbox_id, InboxMessage.channel == CHANNEL, InboxMessage.chat_id == chat_id)))
-        return None if stored is None else [Reply.from_json(r) for r in stored]
+        return self.engine.stored_replies(inbox_id, CHANNEL, chat_id)
 
     def _history(self, chat_id: str) -> list[dict[str, Any]]:
         """The last messages of this chat, oldest first, as the page renders them."""
-        statement = (select(InboxMessage.id, InboxMessage.payload, InboxMessage.replies)
-                     .where(InboxMessage.channel == CHANNEL, InboxMessage.chat_id == chat_id,
-                            InboxMessage.status != "received")
-                     .order_by(InboxMessage.id.desc()).limit(HISTORY))
-        rows = list(reversed(self.uow.read(lambda tx: tx.session.execute(statement).all())))
         labels: dict[str, str] = {}
         history = []
-        for row in rows:
-            replies = [Reply.from_json(r) for r in row.replies or []]
-            button = row.payload.get("button")
-            mine = labels.get(button, button) if button else row.payload.get("text") or ""
-            history.append({"inbox_id": row.id, "mine": mine,
-                            "replies": [_reply_json(row.id, i, r) for i, r in enumerate(replies)]})
-            labels.update({b.data: b.label for r in replies for line in r.buttons for b in line})
+        for exchange in self.engine.history(CHANNEL, chat_id, HISTORY):
+            button = exchange.payload.get("button")
+            mine = labels.get(button, button) if button else exchange.payload.get("text") or ""
+            history.append({"inbox_id": exchange.inbox_id, "mine": mine,
+                            "replies": [_reply_json(exchange.inbox_id, i, r) for i, r in enumerate(exchange.replies)]})
+            labels.update({b.data: b.label for r in exchange.replies for line in r.buttons for b in line})
         return history
 
     # ---- helpers ---------------------------------------------------------------------------------------------

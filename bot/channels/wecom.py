@@ -29,8 +29,6 @@ from xml.parsers.expat import ExpatError
 import requests
 from aiohttp import web
 from aiolimiter import AsyncLimiter
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from wechatpy.enterprise import WeChatClient, parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.enterprise.events import register_event
@@ -46,9 +44,10 @@ from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Button, Reply
 from bot.engine.texts import Texts
-from core.models import ApprovalDecision, ChannelValue, Employee
+from core.approvals.progress import decided_requests, last_decision
+from core.integration.channel_values import channel_value, channel_values, forget_channel_value, keep_channel_value
 from core.people.accounts import actor_for_account
-from core.uow import Tx, UnitOfWork
+from core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 CHANNEL = "wecom"
@@ -126,33 +125,18 @@ class DatabaseStorage(SessionStorage):  # type: ignore[misc]
         self.channel = channel
 
     def get(self, key: str, default: Any = None) -> Any:
-        def work(tx: Tx) -> Any:
-            row = tx.session.execute(select(ChannelValue.value, ChannelValue.expires_at).where(
-                ChannelValue.channel == self.channel, ChannelValue.key == key)).one_or_none()
-            if row is None or (row.expires_at is not None and row.expires_at <= tx.now):
-                return default
-            return json.loads(row.value)
-
-        return self.uow.read(work)
+        """The value stored under `key`, `default` when none is or it has expired."""
+        stored = channel_value(self.uow, self.channel, key)
+        return default if stored is None else json.loads(stored)
 
     def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        def work(tx: Tx) -> None:
-            expires = None if ttl is None else tx.now + timedelta(seconds=max(0, int(ttl) - TOKEN_MARGIN))
-            put(tx, self.channel, key, json.dumps(value), expires)
-
-        self.uow.run(work)
+        """Store a value for `ttl` seconds less a margin, so a token is renewed before WeCom expires it."""
+        kept = None if ttl is None else timedelta(seconds=max(0, int(ttl) - TOKEN_MARGIN))
+        keep_channel_value(self.uow, self.channel, key, json.dumps(value), kept)
 
     def delete(self, key: str) -> None:
-        self.uow.run(lambda tx: tx.session.execute(delete(ChannelValue).where(
-            ChannelValue.channel == self.channel, ChannelValue.key == key)))
-
-
-def put(tx: Tx, channel: str, key: str, value: str, expires_at: Any) -> None:
-    """Insert or replace one value (a single statement: concurrent writers do not collide)."""
-    dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
-    tx.session.execute(dialect_insert(ChannelValue).values(
-        channel=channel, key=key, value=value, expires_at=expires_at,
-    ).on_conflict_do_update(index_elements=["channel", "key"], set_={"value": value, "expires_at": expires_at}))
+        """Forget the value stored under `key`."""
+        forget_channel_value(self.uow, self.channel, key)
 
 
 class Client(WeChatClient):  # type: ignore[misc]
@@ -370,14 +354,14 @@ class WecomChannel:
         if match is None or not card.response_code:
             return
         request_id = int(match.group(1))
-        decided = await asyncio.to_thread(self._decider, request_id)
+        decided = await asyncio.to_thread(last_decision, self.uow, request_id)
         if decided is None:  # a rejection waits for its reason: update the card once it is decided
             await asyncio.to_thread(self._keep_card, card, request_id)
             return
         await asyncio.to_thread(self._forget_card, card.user_id, request_id)
-        name, decision = decided
         lang = await asyncio.to_thread(self._language, card.user_id)
-        label = self.engine.texts.render(lang, "wecom_card_decided", name=name, decision=decision)
+        label = self.engine.texts.render(lang, "wecom_card_decided", name=decided.employee,
+                                         decision=decided.decision)
         data = {"userids": [card.user_id], "agentid": self.settings.agent_id, "response_code": card.response_code,
                 "button": {"replace_name": _clip(label, 30)}}
         try:
@@ -407,15 +391,10 @@ class WecomChannel:
 
     def _remember(self, user_id: str, offered: list[str]) -> None:
         key = f"choices:{user_id}"
-
-        def work(tx: Tx) -> None:
-            if offered:
-                put(tx, CHANNEL, key, json.dumps(offered), tx.now + CHOICES_TTL)
-            else:
-                tx.session.execute(delete(ChannelValue).where(ChannelValue.channel == CHANNEL,
-                                                              ChannelValue.key == key))
-
-        self.uow.run(work)
+        if offered:
+            keep_channel_value(self.uow, CHANNEL, key, json.dumps(offered), CHOICES_TTL)
+        else:
+            forget_channel_value(self.uow, CHANNEL, key)
 
     def _choice(self, user_id: str, number: int) -> str | None:
         offered = DatabaseStorage(self.uow).get(f"choices:{user_id}")
@@ -425,35 +404,18 @@ class WecomChannel:
 
     def _keep_card(self, card: Card, request_id: int) -> None:
         value = json.dumps({"key": card.key, "code": card.response_code})
-        self.uow.run(lambda tx: put(tx, CHANNEL, f"card:{card.user_id}:{request_id}", value, tx.now + CARD_TTL))
+        keep_channel_value(self.uow, CHANNEL, f"card:{card.user_id}:{request_id}", value, CARD_TTL)
 
     def _forget_card(self, user_id: str, request_id: int) -> None:
-        self.uow.run(lambda tx: tx.session.execute(delete(ChannelValue).where(
-            ChannelValue.channel == CHANNEL, ChannelValue.key == f"card:{user_id}:{request_id}")))
+        forget_channel_value(self.uow, CHANNEL, f"card:{user_id}:{request_id}")
 
     def _waiting_cards(self, user_id: str) -> list[Card]:
         """Cards of this member still showing their buttons whose request has been decided since."""
-        def work(tx: Tx) -> list[Card]:
-            rows = tx.session.scalars(select(ChannelValue.value).where(
-                ChannelValue.channel == CHANNEL, ChannelValue.key.startswith(f"card:{user_id}:", autoescape=True),
-                ChannelValue.expires_at > tx.now)).all()
-            cards = {_request_of(c.key): c for c in (Card(user_id, str(v["key"]), str(v["code"]))
-                                                      for v in map(json.loads, rows))}
-            if not cards:
-                return []
-            decided = set(tx.session.scalars(select(ApprovalDecision.request_id).where(
-                ApprovalDecision.request_id.in_(list(cards)))))
-            return [card for request_id, card in cards.items() if request_id in decided]
-
-        return self.uow.read(work)
-
-    def _decider(self, request_id: int) -> tuple[str, str] | None:
-        row = self.uow.read(lambda tx: tx.session.execute(
-            select(Employee.name, ApprovalDecision.decision)
-            .join(Employee, Employee.id == ApprovalDecision.employee_id)
-            .where(ApprovalDecision.request_id == request_id)
-            .order_by(ApprovalDecision.id.desc()).limit(1)).one_or_none())
-        return None if row is None else (str(row[0]), str(row[1]))
+        stored = channel_values(self.uow, CHANNEL, f"card:{user_id}:")
+        cards = {_request_of(c.key): c for c in (Card(user_id, str(v["key"]), str(v["code"]))
+                                                  for v in map(json.loads, stored))}
+        decided = decided_requests(self.uow, cards)
+        return [card for request_id, card in cards.items() if request_id in decided]
 
 
 # ---- pure helpers -----------------------------------------------------------------------------------------------

@@ -39,6 +39,15 @@ class Undelivered:
     replies: list[Reply]
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One handled update of a chat: what the person sent (the inbound payload) and the replies to it."""
+
+    inbox_id: int
+    payload: dict[str, Any]
+    replies: list[Reply]
+
+
 class Engine:
     """Routes updates to flows; every channel shares one engine per process."""
 
@@ -150,6 +159,26 @@ class Engine:
     def _cutoff(self, tx: Tx, grace: timedelta | None, until: datetime | None) -> datetime:
         cutoff = tx.now - (self.recovery_grace if grace is None else grace)
         return cutoff if until is None else min(cutoff, until)
+
+    def recorded(self, channel: str, external_id: str) -> int | None:
+        """The inbox id of an update recorded before under this (channel, external id)."""
+        return self.uow.read(lambda tx: tx.session.scalar(select(InboxMessage.id).where(
+            InboxMessage.channel == channel, InboxMessage.external_id == external_id)))
+
+    def stored_replies(self, inbox_id: int, channel: str, chat_id: str) -> list[Reply] | None:
+        """The replies stored for an update of this chat; None when there is no such update in it."""
+        stored = self.uow.read(lambda tx: tx.session.scalar(select(InboxMessage.replies).where(
+            InboxMessage.id == inbox_id, InboxMessage.channel == channel, InboxMessage.chat_id == chat_id)))
+        return None if stored is None else [Reply.from_json(r) for r in stored]
+
+    def history(self, channel: str, chat_id: str, limit: int) -> list[Exchange]:
+        """The last `limit` handled updates of a chat with their replies, oldest first."""
+        statement = (select(InboxMessage.id, InboxMessage.payload, InboxMessage.replies)
+                     .where(InboxMessage.channel == channel, InboxMessage.chat_id == chat_id,
+                            InboxMessage.status != "received")
+                     .order_by(InboxMessage.id.desc()).limit(limit))
+        rows = self.uow.read(lambda tx: tx.session.execute(statement).all())
+        return [Exchange(r.id, r.payload, [Reply.from_json(x) for x in r.replies or []]) for r in reversed(rows)]
 
     def delivered(self, *inbox_ids: int) -> None:
         """Mark the replies of updates as sent (one statement for any number of them)."""

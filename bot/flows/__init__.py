@@ -8,7 +8,7 @@ from bot.flows.admin import InviteFlow, LoginLinkFlow
 from bot.flows.approvals import ApprovalsFlow
 from bot.flows.basics import HelpFlow, LanguageFlow, StockFlow
 from bot.flows.importing import ImportFlow
-from bot.flows.partners import CustomerFlow, SupplierFlow
+from bot.flows.partners import PartnerFlow
 from bot.flows.purchasing import PurchaseOrderFlow, ReceiveFlow
 from bot.flows.quick import QuickInFlow, QuickOutFlow
 from bot.flows.replenish import LowStockFlow
@@ -53,8 +53,8 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
     ([books]) set the undo window, the stocktake approval value and the over-receipt tolerance."""
     rules = rules or BookRules()
     return [HelpFlow(describe(COMMANDS)), StockFlow(), LanguageFlow(),
-            SalesOrderFlow(), OrdersFlow(), ShipFlow(), CustomerFlow(), SupplierFlow(), ApprovalsFlow(),
-            LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
+            SalesOrderFlow(), OrdersFlow(), ShipFlow(), PartnerFlow("customer"), PartnerFlow("supplier"),
+            ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), ReceiveFlow(rules.over_receipt_percent),
             QuickInFlow(rules.over_receipt_percent), QuickOutFlow(), TransferFlow(), ReceiveTransferFlow(),
             CountFlow(rules.stocktake_approval_value), UndoFlow(rules.undo_window), ImportFlow(), *report_flows(),

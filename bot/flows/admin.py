@@ -8,9 +8,8 @@ from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import buttons
 from bot.flows.sales import refusal
 from core.errors import DomainError
-from core.models import ROLES
 from core.people.accounts import create_invite, create_login_link
-from core.permissions import Permission
+from core.permissions import ROLES, Permission
 
 MAX_NAME = 100
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import buttons
 from bot.flows.sales import refusal
+from core.approvals.progress import open_request_number
 from core.approvals.requests import decide, pending_for
-from core.errors import AlreadyDecided, DomainError, UnknownDocument
-from core.models import ApprovalRequest
+from core.errors import DomainError, UnknownDocument
 
 MAX_SHOWN = 10
 MAX_REASON = 500
@@ -54,13 +52,12 @@ class ApprovalsFlow:
         request_id = int(request_text)
         if answer == "y":
             return self._decide(ctx, request_id, True, "", None)
-        row = ctx.tx.session.execute(select(ApprovalRequest.number, ApprovalRequest.status)
-                                     .where(ApprovalRequest.id == request_id)).one_or_none()
-        if row is None:
+        try:
+            number = open_request_number(ctx.uow, request_id)
+        except UnknownDocument:
             return Step([ctx.say("approvals_unknown")])
-        if row.status != "pending":  # no reason to ask for: the core would refuse it anyway
-            return Step([refusal(ctx, AlreadyDecided(number=row.number, status=row.status))])
-        number = row.number
+        except DomainError as error:  # decided already: no reason to ask for
+            return Step([refusal(ctx, error)])
         return Step([ctx.say("approvals_ask_reason", number=number)], {"request": request_id, "number": number})
 
     def _decide(self, ctx: Context, request_id: int, approve: bool, reason: str,

@@ -1,113 +1,84 @@
-"""Customers and suppliers in chat: find by part of a name or code, then their recent history."""
+"""Customers and suppliers in chat: find by part of a name or code, then their recent history (one flow, two kinds)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.engine.flow import Context, Event, Step
-from bot.engine.replies import buttons
-from bot.flows.sales import MAX_CHOICES, customer_choices, customer_code, refusal
+from bot.engine.replies import Reply, buttons
+from bot.flows.sales import refusal
 from core.errors import DomainError
-from core.models import Supplier
-from core.partners.directory import customer_history, find_suppliers, supplier_history
+from core.partners.choices import PartnerKind, partner_choices, partner_code
+from core.partners.directory import customer_history, supplier_history
 
 RECENT = 5
+MAX_CHOICES = 8
+MAX_QUERY = 64
+KEYS: dict[str, str] = {"customer": "cu", "supplier": "su"}
 
 
-class CustomerFlow:
-    """客户 / customer NAME: the customer's details and recent orders."""
-
-    name = "customer"
-    key = "cu"
-
-    def start(self, ctx: Context, args: str) -> Step:
-        """Search `args`, or ask what to search."""
-        if not args.strip():
-            return Step([ctx.say("customer_ask")], {"asking": True})
-        return self._search(ctx, args.strip()[:64])
-
-    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """A name typed, or a customer button."""
-        if event.button:
-            return self.button(ctx, event.button)
-        if event.text and event.text.strip():
-            return self._search(ctx, event.text.strip()[:64])
-        return Step([ctx.say("customer_ask")], state)
-
-    def button(self, ctx: Context, payload: str) -> Step:
-        """c<customer id>: that customer's history."""
-        code = customer_code(ctx, payload[1:]) if payload.startswith("c") else None
-        return self._history(ctx, code or "-")
-
-    def _search(self, ctx: Context, query: str) -> Step:
-        try:
-            found, rows = customer_choices(ctx, self.key, query)
-        except DomainError as error:
-            return Step([refusal(ctx, error)])
-        if not found:
-            return Step([ctx.say("customer_none", query=query)], {"asking": True})
-        if len(found) == 1:
-            return self._history(ctx, found[0].code)
-        return Step([ctx.say("partner_pick", rows, count=len(found), more=len(found) >= MAX_CHOICES)],
-                    {"asking": True})
-
-    def _history(self, ctx: Context, code: str) -> Step:
-        try:
-            history = customer_history(ctx.uow, ctx.actor, code)
-        except DomainError as error:
-            return Step([refusal(ctx, error)])
-        return Step([ctx.say("customer_history", c=history.customer, orders=history.orders[:RECENT],
-                             total=history.order_total)])
+def customer_reply(ctx: Context, code: str) -> Reply:
+    """The customer's details and recent orders."""
+    history = customer_history(ctx.uow, ctx.actor, code)
+    return ctx.say("customer_history", c=history.customer, orders=history.orders[:RECENT], total=history.order_total)
 
 
-class SupplierFlow:
-    """供应商 / supplier NAME: the supplier's details, recent orders, receipts and returns."""
+def supplier_reply(ctx: Context, code: str) -> Reply:
+    """The supplier's details, recent orders, receipts and returns."""
+    history = supplier_history(ctx.uow, ctx.actor, code)
+    return ctx.say("supplier_history", s=history.supplier, orders=history.orders[:RECENT],
+                   receipts=history.receipts[:RECENT], h=history)
 
-    name = "supplier"
-    key = "su"
+
+HISTORIES: dict[str, Callable[[Context, str], Reply]] = {"customer": customer_reply, "supplier": supplier_reply}
+
+
+class PartnerFlow:
+    """客户 / customer NAME, 供应商 / supplier NAME: the partner's details and recent history."""
+
+    def __init__(self, kind: PartnerKind) -> None:
+        self.kind: PartnerKind = kind
+        self.name: str = kind
+        self.key = KEYS[kind]
+        self.prefix = kind[0]
 
     def start(self, ctx: Context, args: str) -> Step:
         """Search `args`, or ask what to search."""
         if not args.strip():
-            return Step([ctx.say("supplier_ask")], {"asking": True})
-        return self._search(ctx, args.strip()[:64])
+            return Step([ctx.say(f"{self.kind}_ask")], {"asking": True})
+        return self._search(ctx, args.strip()[:MAX_QUERY])
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """A name typed, or a supplier button."""
+        """A name typed, or a partner button."""
         if event.button:
             return self.button(ctx, event.button)
         if event.text and event.text.strip():
-            return self._search(ctx, event.text.strip()[:64])
-        return Step([ctx.say("supplier_ask")], state)
+            return self._search(ctx, event.text.strip()[:MAX_QUERY])
+        return Step([ctx.say(f"{self.kind}_ask")], state)
 
     def button(self, ctx: Context, payload: str) -> Step:
-        """s<supplier id>: that supplier's history."""
+        """c<customer id> or s<supplier id>: that partner's history."""
         code = None
-        if payload.startswith("s") and payload[1:].isdigit():
-            code = ctx.tx.session.scalar(select(Supplier.code).where(Supplier.id == int(payload[1:])))
+        if payload.startswith(self.prefix) and payload[1:].isdigit():
+            code = partner_code(ctx.uow, self.kind, int(payload[1:]))
         return self._history(ctx, code or "-")
 
     def _search(self, ctx: Context, query: str) -> Step:
         try:
-            found = find_suppliers(ctx.uow, ctx.actor, query)[:MAX_CHOICES]
+            found = partner_choices(ctx.uow, ctx.actor, self.kind, query, MAX_CHOICES)
         except DomainError as error:
             return Step([refusal(ctx, error)])
         if not found:
-            return Step([ctx.say("supplier_none", query=query)], {"asking": True})
+            return Step([ctx.say(f"{self.kind}_none", query=query)], {"asking": True})
         if len(found) == 1:
             return self._history(ctx, found[0].code)
-        ids = dict(ctx.tx.session.execute(
-            select(Supplier.code, Supplier.id).where(Supplier.code.in_([s.code for s in found]))).all())
-        rows = tuple(buttons([(f"{s.code} {s.name}"[:40], f"{self.key}:s{ids[s.code]}")])[0] for s in found)
+        rows = tuple(buttons([(f"{p.code} {p.name}"[:40], f"{self.key}:{self.prefix}{p.id}")])[0] for p in found)
         return Step([ctx.say("partner_pick", rows, count=len(found), more=len(found) >= MAX_CHOICES)],
                     {"asking": True})
 
     def _history(self, ctx: Context, code: str) -> Step:
         try:
-            history = supplier_history(ctx.uow, ctx.actor, code)
+            return Step([HISTORIES[self.kind](ctx, code)])
         except DomainError as error:
             return Step([refusal(ctx, error)])
-        return Step([ctx.say("supplier_history", s=history.supplier, orders=history.orders[:RECENT],
-                             receipts=history.receipts[:RECENT], h=history)])

@@ -18,6 +18,8 @@ from bot.flows.entry import (
     split_lines,
     total,
 )
+from core.approvals.progress import awaiting_approval
+from core.catalog.products import warehouses_for
 from core.errors import DomainError, InvalidQuantity, OverReceipt
 from core.numbers import parse_quantity
 from core.partners.directory import find_suppliers, get_supplier
@@ -32,7 +34,6 @@ from core.purchasing.orders import (
     receive_purchase,
     submit_purchase_order,
 )
-from core.stock.worklists import awaiting_approval, warehouses_for
 
 MAX_CHOICES = 8
 RECEIVABLE = ("approved", "partially_received")

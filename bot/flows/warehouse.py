@@ -18,7 +18,8 @@ from bot.flows.entry import (
     refusal,
     split_lines,
 )
-from core.catalog.products import products_in
+from core.approvals.progress import awaiting_approval
+from core.catalog.products import products_in, warehouses_for
 from core.errors import DomainError
 from core.numbers import parse_quantity
 from core.permissions import Permission
@@ -26,12 +27,12 @@ from core.stock.moves import LineIn, dispatch_transfer
 from core.stock.stocktake import (
     DEFAULT_APPROVAL_THRESHOLD,
     count_item,
+    open_stocktake,
     start_stocktake,
     stocktake_variances,
     submit_stocktake,
 )
-from core.stock.transfers import TransferReceiptIn, receive_transfer_with_discrepancies
-from core.stock.worklists import awaiting_approval, open_stocktake, transfer_view, warehouses_for
+from core.stock.transfers import TransferReceiptIn, receive_transfer_with_discrepancies, transfer_view
 
 MAX_CHOICES = 8
 VARIANCE_WORDS = frozenset({"variances", "variance", "差异", "差异表", "盘差"})

@@ -38,6 +38,15 @@ def warehouse_in(tx: Tx, code: str, *, kind: str = "normal") -> WarehouseRef:
     return WarehouseRef(row.id, row.code, row.name, row.kind)
 
 
+def warehouses_for(uow: UnitOfWork, actor: Actor, permission: Permission | None) -> list[WarehouseRef]:
+    """Active ordinary warehouses where the actor holds `permission` (every one for None), by code."""
+    rows = uow.read(lambda tx: tx.session.execute(
+        select(Warehouse.id, Warehouse.code, Warehouse.name, Warehouse.kind)
+        .where(Warehouse.active, Warehouse.kind == "normal").order_by(Warehouse.code)).all())
+    return [WarehouseRef(r.id, r.code, r.name, r.kind) for r in rows
+            if permission is None or actor.can(permission, r.id)]
+
+
 def warehouse_codes(tx: Tx, ids: Iterable[int]) -> dict[int, str]:
     """Warehouse codes by id, for reporting postings."""
     return dict(tx.session.execute(select(Warehouse.id, Warehouse.code).where(Warehouse.id.in_(set(ids)))).all())

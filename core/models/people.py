@@ -8,8 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, UTCDateTime, utcnow
-
-ROLES = ("admin", "manager", "purchaser", "sales", "warehouse", "finance")
+from core.permissions import ROLES as ROLES
 
 
 class Employee(Base):

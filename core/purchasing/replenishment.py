@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
+    CTE,
     BigInteger,
     ColumnElement,
     and_,
@@ -91,6 +92,18 @@ class Reason(NamedTuple):
     pack_size: Decimal
     needed: Decimal
     quantity: Decimal
+
+
+@dataclass(frozen=True)
+class BelowMinimum:
+    """A product whose available stock in a warehouse is below the minimum of its active reorder rule."""
+
+    sku: str
+    name_zh: str
+    name_en: str
+    warehouse: str
+    available: Decimal
+    minimum: Decimal
 
 
 class Suggestion(NamedTuple):
@@ -211,6 +224,20 @@ def suggest_replenishment(
     return uow.read(work)
 
 
+def below_minimum(tx: Tx) -> list[BelowMinimum]:
+    """Every active product whose available stock is below its active rule's minimum, by warehouse and SKU."""
+    c = _below_minimum_rules([ReorderRule.active.is_(True)]).c
+    rows = tx.session.execute(
+        select(Product.sku, Product.name_zh, Product.name_en, Warehouse.code, c.available, c.minimum)
+        .join(Product, Product.id == c.product_id)
+        .join(Warehouse, Warehouse.id == c.warehouse_id)
+        .where(Product.active.is_(True))
+        .order_by(Warehouse.code, Product.sku))
+    decimals = _Decimals()
+    return [BelowMinimum(r.sku, r.name_zh, r.name_en, r.code, decimals[r.available], decimals[r.minimum])
+            for r in rows]
+
+
 def draft_purchase_orders(
     uow: UnitOfWork, actor: Actor, suggestions: Sequence[Suggestion]
 ) -> list[PurchaseOrderView]:
@@ -247,17 +274,7 @@ def _below_minimum(tx: Tx, warehouse_id: int | None, rule_ids: Sequence[int] | N
         rule_filter.append(ReorderRule.warehouse_id == warehouse_id)
     if rule_ids is not None:
         rule_filter.append(ReorderRule.id.in_(list(rule_ids)))
-    available = _raw(func.coalesce(StockLevel.on_hand, 0)) - _raw(func.coalesce(StockLevel.reserved, 0))
-    candidates = (
-        select(ReorderRule.id.label("rule_id"), ReorderRule.product_id, ReorderRule.warehouse_id,
-               ReorderRule.supplier_id, ReorderRule.lead_time_days, _raw(ReorderRule.minimum).label("minimum"),
-               _raw(ReorderRule.maximum).label("maximum"), _raw(ReorderRule.pack_size).label("pack_size"),
-               available.label("available"))
-        .outerjoin(StockLevel, and_(StockLevel.product_id == ReorderRule.product_id,
-                                    StockLevel.warehouse_id == ReorderRule.warehouse_id))
-        .where(*rule_filter, available < _raw(ReorderRule.minimum))
-        .cte("candidates").prefix_with("MATERIALIZED")  # filter first: neither database inlines it then
-    )
+    candidates = _below_minimum_rules(rule_filter)
     first_id = (
         select(StockMove.id).where(StockMove.created_at >= since - LONGEST_TRANSACTION)
         .order_by(StockMove.created_at, StockMove.id).limit(1).scalar_subquery()
@@ -299,6 +316,22 @@ def _below_minimum(tx: Tx, warehouse_id: int | None, rule_ids: Sequence[int] | N
         .cte("suggestions").prefix_with("MATERIALIZED")  # sorted apart: else SQLite walks every product by SKU
     )
     return select(*suggestions.c).order_by(suggestions.c.warehouse, suggestions.c.sku)
+
+
+def _below_minimum_rules(rule_filter: Sequence[ColumnElement[bool]]) -> CTE:
+    """The rules of `rule_filter` whose position's available stock is below their minimum, quantities in stored
+    integers: one pass over the rules, each looking up its level by the level's unique key, materialised."""
+    available = _raw(func.coalesce(StockLevel.on_hand, 0)) - _raw(func.coalesce(StockLevel.reserved, 0))
+    return (
+        select(ReorderRule.id.label("rule_id"), ReorderRule.product_id, ReorderRule.warehouse_id,
+               ReorderRule.supplier_id, ReorderRule.lead_time_days, _raw(ReorderRule.minimum).label("minimum"),
+               _raw(ReorderRule.maximum).label("maximum"), _raw(ReorderRule.pack_size).label("pack_size"),
+               available.label("available"))
+        .outerjoin(StockLevel, and_(StockLevel.product_id == ReorderRule.product_id,
+                                    StockLevel.warehouse_id == ReorderRule.warehouse_id))
+        .where(*rule_filter, available < _raw(ReorderRule.minimum))
+        .cte("candidates").prefix_with("MATERIALIZED")  # filter first: neither database inlines it then
+    )
 
 
 def _raw(column: Any) -> Any:

@@ -87,6 +87,12 @@ class StocktakeOutcome:
     approval_request_id: int | None
 
 
+@dataclass(frozen=True)
+class OpenSheet:
+    number: str
+    status: str
+
+
 def start_stocktake(
     uow: UnitOfWork, actor: Actor, warehouse: str, category: str | None = None, *, uncounted: str = "unchanged"
 ) -> StocktakeSheet:
@@ -223,6 +229,21 @@ def cancel_stocktake(uow: UnitOfWork, actor: Actor, number: str, reason: str) ->
         return StocktakeOutcome(sheet.number, "cancelled", None, None, None)
 
     return uow.run(work)
+
+
+def open_stocktake(uow: UnitOfWork, actor: Actor, warehouse: str) -> OpenSheet | None:
+    """The newest whole-warehouse count sheet of a warehouse still counting or waiting for approval."""
+
+    def work(tx: Tx) -> OpenSheet | None:
+        target = warehouse_in(tx, warehouse)
+        actor.require(Permission.STOCKTAKE_COUNT, target.id)
+        row = tx.session.execute(
+            select(Stocktake.number, Stocktake.status)
+            .where(Stocktake.warehouse_id == target.id, Stocktake.status.in_(("counting", "pending_approval")))
+            .order_by(Stocktake.category_id.is_not(None), Stocktake.id.desc()).limit(1)).one_or_none()
+        return None if row is None else OpenSheet(row.number, row.status)
+
+    return uow.read(work)
 
 
 def on_approved(tx: Tx, actor: Actor, doc_id: int) -> None:

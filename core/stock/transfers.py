@@ -1,4 +1,5 @@
-"""Transfer receipts with discrepancies (short or damaged goods written off from transit) and dispatch notices."""
+"""Transfers: what is still in transit, receipts with discrepancies (short or damaged goods written off from
+transit) and dispatch notices."""
 
 from __future__ import annotations
 
@@ -82,6 +83,26 @@ class Discrepancy:
     value_written_off: Decimal | None
     note: str
     writeoff: str
+
+
+@dataclass(frozen=True)
+class TransitLine:
+    line_no: int
+    sku: str
+    name_zh: str
+    name_en: str
+    qty: Decimal
+
+
+@dataclass(frozen=True)
+class TransferView:
+    """A transfer and what of it is still in transit, per line."""
+
+    number: str
+    status: str
+    from_warehouse: str
+    to_warehouse: str
+    lines: tuple[TransitLine, ...]
 
 
 @dataclass(frozen=True)
@@ -206,6 +227,42 @@ def notify_transfer_dispatched(
     recipients = staff or employees_with_role(tx, "manager")
     payload = {"number": number, "from": from_code, "to": dest.code, "lines": lines}
     return notify(tx, "transfer_awaiting_receipt", recipients, payload, f"transfer_awaiting_receipt:{number}")
+
+
+def transfer_view(uow: UnitOfWork, actor: Actor, number: str) -> TransferView:
+    """A transfer's lines still in transit, for the staff of the receiving warehouse (who alone receive it)."""
+
+    def work(tx: Tx) -> TransferView:
+        sender, receiver = aliased(Warehouse), aliased(Warehouse)
+        row = tx.session.execute(
+            select(StockDocument, sender.code, receiver.code)
+            .join(sender, sender.id == StockDocument.warehouse_id)
+            .join(receiver, receiver.id == StockDocument.dest_warehouse_id)
+            .where(func.upper(StockDocument.number) == str(number).strip().upper()[:40],
+                   StockDocument.kind == "transfer")).one_or_none()
+        if row is None:
+            raise UnknownDocument(number=str(number)[:40])
+        transfer, from_code, to_code = row
+        actor.require(Permission.STOCK_TRANSFER, transfer.dest_warehouse_id)
+        if transfer.dest_warehouse_id not in actor.warehouse_ids:
+            raise PermissionDenied(employee=actor.name, permission=Permission.STOCK_TRANSFER.value,
+                                   warehouse_id=transfer.dest_warehouse_id, reason="receiving_warehouse_staff_only")
+        transit = transit_warehouse_in(tx)
+        followers = select(StockDocument.id).where(
+            StockDocument.source_type == "stock_document", StockDocument.source_id == transfer.id)
+        lines = tx.session.execute(
+            select(StockMove.line_no, Product.sku, Product.name_zh, Product.name_en,
+                   func.sum(StockMove.qty).label("qty"))
+            .join(Product, Product.id == StockMove.product_id)
+            .where(StockMove.warehouse_id == transit.id,
+                   (StockMove.document_id == transfer.id) | StockMove.document_id.in_(followers))
+            .group_by(StockMove.line_no, Product.sku, Product.name_zh, Product.name_en)
+            .order_by(StockMove.line_no)).all()
+        return TransferView(transfer.number, transfer.status, from_code, to_code,
+                            tuple(TransitLine(r.line_no, r.sku, r.name_zh, r.name_en, r.qty)
+                                  for r in lines if r.qty != 0))
+
+    return uow.read(work)
 
 
 def _parse(lines: Sequence[TransferReceiptIn]) -> dict[str, _Given]:

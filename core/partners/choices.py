@@ -1,0 +1,43 @@
+"""Partners offered as choices in a conversation: the first matches of a search, each with the id a button carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+
+from core.models import Customer, Supplier
+from core.partners.directory import find_customers, find_suppliers
+from core.permissions import Actor
+from core.uow import UnitOfWork
+
+PartnerKind = Literal["customer", "supplier"]
+_MODELS: dict[str, type[Customer] | type[Supplier]] = {"customer": Customer, "supplier": Supplier}
+
+
+@dataclass(frozen=True)
+class PartnerChoice:
+    id: int
+    code: str
+    name: str
+
+
+def partner_choices(uow: UnitOfWork, actor: Actor, kind: PartnerKind, query: str,
+                    limit: int) -> tuple[PartnerChoice, ...]:
+    """The first `limit` customers (or suppliers) the actor may see matching `query`, with their ids."""
+    search = find_customers if kind == "customer" else find_suppliers
+    found = [(p.code, p.name) for p in search(uow, actor, query)[:limit]]
+    if not found:
+        return ()
+    model = _MODELS[kind]
+    ids = dict(uow.read(lambda tx: tx.session.execute(
+        select(model.code, model.id).where(model.code.in_([code for code, _ in found]))).all()))
+    return tuple(PartnerChoice(ids[code], code, name) for code, name in found)
+
+
+def partner_code(uow: UnitOfWork, kind: PartnerKind, partner_id: int) -> str | None:
+    """The code of the customer (or supplier) with this id, or None; what the actor may see of it is checked
+    where it is read."""
+    model = _MODELS[kind]
+    return uow.read(lambda tx: tx.session.scalar(select(model.code).where(model.id == partner_id)))
