@@ -61,7 +61,7 @@ class PartnerFlow:
         """c<customer id> or s<supplier id>: that partner's history."""
         code = None
         if payload.startswith(self.prefix) and payload[1:].isdigit():
-            code = partner_code(ctx.uow, self.kind, int(payload[1:]))
+            code = partner_code(ctx.uow, ctx.actor, self.kind, int(payload[1:]))
         return self._history(ctx, code or "-")
 
     def _search(self, ctx: Context, query: str) -> Step:

@@ -9,10 +9,11 @@ from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import Reply, buttons
 from core.approvals.requests import waiting_role
 from core.catalog.lines import entered_typed, split_line
-from core.catalog.products import WarehouseRef
+from core.catalog.products import WarehouseRef, warehouses_for
 from core.errors import DomainError, UnknownDocument
 from core.numbers import ZERO, parse_quantity
-from core.partners.directory import customer_code_of, customer_ids, find_customers, get_customer
+from core.partners.choices import partner_choices, partner_code
+from core.partners.directory import get_customer
 from core.permissions import Permission
 from core.sales.orders import (
     PAGE_SIZE,
@@ -25,7 +26,6 @@ from core.sales.orders import (
     submit_sales_order,
 )
 from core.sales.pricing import quote_sales_line
-from core.stock.worklists import warehouses_for
 
 MAX_CHOICES = 8
 MAX_CHAT_LINES = 50
@@ -43,9 +43,8 @@ def product_name(ctx: Context, name_zh: str, name_en: str) -> str:
 
 def customer_choices(ctx: Context, key: str, query: str) -> tuple[list[Any], tuple[tuple[Any, ...], ...]]:
     """Customers the reader may see matching `query`, and a button (by database id) for each of the first few."""
-    found = find_customers(ctx.uow, ctx.actor, query)[:MAX_CHOICES]
-    ids = customer_ids(ctx.uow, ctx.actor, [c.code for c in found])
-    rows = tuple(buttons([(f"{c.code} {c.name}"[:40], f"{key}:c{ids[c.code]}")])[0] for c in found)
+    found = list(partner_choices(ctx.uow, ctx.actor, "customer", query, MAX_CHOICES))
+    rows = tuple(buttons([(f"{c.code} {c.name}"[:40], f"{key}:c{c.id}")])[0] for c in found)
     return found, rows
 
 
@@ -53,7 +52,7 @@ def customer_code(ctx: Context, customer_id: str) -> str | None:
     """The code of a customer by id (from a button), or None."""
     if not customer_id.isdigit():
         return None
-    return customer_code_of(ctx.uow, ctx.actor, int(customer_id))
+    return partner_code(ctx.uow, ctx.actor, "customer", int(customer_id))
 
 
 class SalesOrderFlow:

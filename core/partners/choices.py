@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.models import Customer, Supplier
 from core.partners.directory import find_customers, find_suppliers
-from core.permissions import Actor
+from core.permissions import Actor, Permission
 from core.uow import UnitOfWork
 
 PartnerKind = Literal["customer", "supplier"]
@@ -36,8 +36,9 @@ def partner_choices(uow: UnitOfWork, actor: Actor, kind: PartnerKind, query: str
     return tuple(PartnerChoice(ids[code], code, name) for code, name in found)
 
 
-def partner_code(uow: UnitOfWork, kind: PartnerKind, partner_id: int) -> str | None:
-    """The code of the customer (or supplier) with this id, or None; what the actor may see of it is checked
-    where it is read."""
+def partner_code(uow: UnitOfWork, actor: Actor, kind: PartnerKind, partner_id: int) -> str | None:
+    """The code of the customer (or supplier) with this id (from a button), or None; which customers the actor
+    may see is checked where the partner is read."""
+    actor.require(Permission.PARTNER_VIEW)
     model = _MODELS[kind]
     return uow.read(lambda tx: tx.session.scalar(select(model.code).where(model.id == partner_id)))

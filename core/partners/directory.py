@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
@@ -383,20 +382,6 @@ def find_customers(uow: UnitOfWork, actor: Actor, query: str = "", page: int = 1
     if not sees_all_customers(actor):
         statement = statement.where(Customer.salesperson_id == actor.employee_id)
     return uow.read(lambda tx: [_customer_view(c, n) for c, n in tx.session.execute(_page(statement, page))])
-
-
-def customer_ids(uow: UnitOfWork, actor: Actor, codes: Sequence[str]) -> dict[str, int]:
-    """Database ids of customers by code, for buttons that stand for a customer."""
-    actor.require(Permission.PARTNER_VIEW)
-    rows = uow.read(lambda tx: tx.session.execute(
-        select(Customer.code, Customer.id).where(Customer.code.in_(list(codes)))).all())
-    return {row.code: row.id for row in rows}
-
-
-def customer_code_of(uow: UnitOfWork, actor: Actor, customer_id: int) -> str | None:
-    """The code of a customer by database id (from a button), or None."""
-    actor.require(Permission.PARTNER_VIEW)
-    return uow.read(lambda tx: tx.session.scalar(select(Customer.code).where(Customer.id == customer_id)))
 
 
 def customer_in(tx: Tx, actor: Actor, code: str) -> Customer:

@@ -33,11 +33,11 @@ def test_partner_choices_carry_the_id_a_button_gives_back_and_only_whom_the_read
     create_supplier(shop.uow, shop.admin, NewSupplier("CLOCKCO", "Clock Company"))
     mine = partner_choices(shop.uow, shop.sales, "customer", "ac", 8)
     assert [(c.code, c.name) for c in mine] == [("ACME", "Acme Trading"), ("ACORN", "Acorn Home")]
-    assert [partner_code(shop.uow, "customer", c.id) for c in mine] == ["ACME", "ACORN"]
+    assert [partner_code(shop.uow, shop.sales, "customer", c.id) for c in mine] == ["ACME", "ACORN"]
     assert len(partner_choices(shop.uow, shop.manager, "customer", "ac", 2)) == 2
     [supplier] = partner_choices(shop.uow, shop.purchaser, "supplier", "clock", 8)
-    assert partner_code(shop.uow, "supplier", supplier.id) == "CLOCKCO"
-    assert partner_code(shop.uow, "supplier", supplier.id + 1000) is None
+    assert partner_code(shop.uow, shop.purchaser, "supplier", supplier.id) == "CLOCKCO"
+    assert partner_code(shop.uow, shop.purchaser, "supplier", supplier.id + 1000) is None
     assert partner_choices(shop.uow, shop.purchaser, "supplier", "nobody", 8) == ()
     with pytest.raises(PermissionDenied):
         partner_choices(shop.uow, shop.warehouse, "customer", "ac", 8)
