@@ -22,7 +22,7 @@ from benchmarks.common import Backend, Database, add_products, database, median
 from bot.composition import build_app_parts
 from bot.server import build_app, make_runner
 from core.config import Config
-from core.partners.directory import NewCustomer, create_customer
+from core.partners.customers import NewCustomer, create_customer
 from core.people.employees import load_actor
 from core.people.tokens import create_token
 from core.permissions import Actor

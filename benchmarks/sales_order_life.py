@@ -15,7 +15,7 @@ from benchmarks.common import Backend, Database, add_products, database, interle
 from core.db import WRITE_OPTION
 from core.models import Product
 from core.models.base import UTCDateTime, utcnow
-from core.partners.directory import NewCustomer, create_customer
+from core.partners.customers import NewCustomer, create_customer
 from core.sales.orders import SalesLineIn, create_sales_order, ship_sales_order, submit_sales_order
 from core.stock.moves import LineIn, receive_stock
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from core.catalog import listing as api_reads
 from core.integration import webhooks
-from core.partners import directory as partners
+from core.partners import customers, suppliers
 from core.purchasing import orders as purchasing
 from core.reporting import reports
 from core.sales import orders as sales
@@ -26,7 +26,7 @@ DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
 AMOUNT_IN = {"oneOf": [{"type": "string", "pattern": r"^\s*-?\d{1,12}(\.\d{1,4})?\s*$"}, {"type": "integer"}]}
 MODELS: dict[str, type] = {
     "Product": api_reads.ProductView, "StockRow": api_reads.StockRow, "Warehouse": api_reads.WarehouseView,
-    "Supplier": partners.SupplierView, "Customer": partners.CustomerView,
+    "Supplier": suppliers.SupplierView, "Customer": customers.CustomerView,
     "PurchaseOrderSummary": purchasing.PurchaseOrderSummary, "PurchaseOrder": purchasing.PurchaseOrderView,
     "PurchaseLine": purchasing.PurchaseLineView, "PurchaseReceipt": purchasing.PurchaseReceiptView,
     "ReceivedLine": purchasing.ReceivedLine, "SalesOrderSummary": sales.SalesOrderSummary,

@@ -27,7 +27,7 @@ from core.approvals import requests as approvals
 from core.catalog import listing as api_reads
 from core.errors import DomainError, InvalidState, UnknownDocument
 from core.integration import webhooks
-from core.partners import directory as partners
+from core.partners import customers, suppliers
 from core.people.tokens import Caller
 from core.permissions import Actor
 from core.purchasing import orders as purchasing
@@ -324,11 +324,11 @@ class Api:
 
     def suppliers(self, request: web.Request, actor: Actor) -> Any:
         search = _query(request, "search")
-        return self._paged(request, self._pages(lambda p: partners.find_suppliers(self.uow, actor, search, p)))
+        return self._paged(request, self._pages(lambda p: suppliers.find_suppliers(self.uow, actor, search, p)))
 
     def customers(self, request: web.Request, actor: Actor) -> Any:
         search = _query(request, "search")
-        return self._paged(request, self._pages(lambda p: partners.find_customers(self.uow, actor, search, p)))
+        return self._paged(request, self._pages(lambda p: customers.find_customers(self.uow, actor, search, p)))
 
     def purchase_orders(self, request: web.Request, actor: Actor) -> Any:
         status = _query(request, "status") or None
@@ -374,24 +374,24 @@ class Api:
     # Writes: each parses the body now and returns the work to run (in one transaction)
 
     def new_supplier(self, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
-        new = partners.NewSupplier(
+        new = suppliers.NewSupplier(
             code=_text(body, "code", limit=40), name=_text(body, "name", limit=200),
             contact=_text(body, "contact", required=False), phone=_text(body, "phone", required=False),
             credit_rating=_text(body, "credit_rating", required=False, default="B"),
             lead_time_days=_amount(body.get("lead_time_days", 7), "lead_time_days"),
             payment_terms_days=_amount(body.get("payment_terms_days", 30), "payment_terms_days"),
             note=_text(body, "note", required=False))
-        return lambda: partners.create_supplier(self.uow, actor, new)
+        return lambda: suppliers.create_supplier(self.uow, actor, new)
 
     def new_customer(self, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
-        new = partners.NewCustomer(
+        new = customers.NewCustomer(
             code=_text(body, "code", limit=40), name=_text(body, "name", limit=200),
             contact=_text(body, "contact", required=False), phone=_text(body, "phone", required=False),
             channel=_text(body, "channel", required=False, default="online", limit=40),
             credit_limit=_amount(body.get("credit_limit", 0), "credit_limit"),
             payment_terms_days=_amount(body.get("payment_terms_days", 30), "payment_terms_days"),
             note=_text(body, "note", required=False))
-        return lambda: partners.create_customer(self.uow, actor, new)
+        return lambda: customers.create_customer(self.uow, actor, new)
 
     def new_purchase_order(self, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
         supplier, warehouse = _text(body, "supplier", limit=40), _text(body, "warehouse", limit=40)

@@ -10,7 +10,8 @@ from bot.engine.replies import Reply, buttons
 from bot.flows.sales import refusal
 from core.errors import DomainError
 from core.partners.choices import PartnerKind, partner_choices, partner_code
-from core.partners.directory import customer_history, supplier_history
+from core.partners.customers import customer_history
+from core.partners.suppliers import supplier_history
 
 RECENT = 5
 MAX_CHOICES = 8

@@ -22,7 +22,7 @@ from core.approvals.progress import awaiting_approval
 from core.catalog.products import warehouses_for
 from core.errors import DomainError, InvalidQuantity, OverReceipt
 from core.numbers import parse_quantity
-from core.partners.directory import find_suppliers, get_supplier
+from core.partners.suppliers import find_suppliers, get_supplier
 from core.permissions import Permission
 from core.purchasing.orders import (
     OVER_RECEIPT_PERCENT,

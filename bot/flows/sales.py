@@ -13,7 +13,7 @@ from core.catalog.products import WarehouseRef, warehouses_for
 from core.errors import DomainError, UnknownDocument
 from core.numbers import ZERO, parse_quantity
 from core.partners.choices import partner_choices, partner_code
-from core.partners.directory import get_customer
+from core.partners.customers import get_customer
 from core.permissions import Permission
 from core.sales.orders import (
     PAGE_SIZE,

@@ -8,7 +8,8 @@ from typing import Literal
 from sqlalchemy import select
 
 from core.models import Customer, Supplier
-from core.partners.directory import find_customers, find_suppliers
+from core.partners.customers import find_customers
+from core.partners.suppliers import find_suppliers
 from core.permissions import Actor, Permission
 from core.uow import UnitOfWork
 

@@ -38,7 +38,7 @@ from core.models import (
     Warehouse,
 )
 from core.numbers import ZERO, parse_quantity, round_money
-from core.partners.directory import supplier_by_code, supplier_in
+from core.partners.suppliers import supplier_by_code, supplier_in
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork

@@ -137,7 +137,7 @@ def set_reorder_rule(
         raise InvalidQuantity(value=str(lead_time_days), reason="lead_time")
 
     def work(tx: Tx) -> ReorderRuleOut:
-        from core.partners.directory import supplier_in  # here: the posting engine imports this module
+        from core.partners.suppliers import supplier_in
 
         product = products_in(tx, [item])[item]
         target = warehouse_in(tx, warehouse)

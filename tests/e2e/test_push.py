@@ -9,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from core.models import Notification, SalesOrder
-from core.partners.directory import NewCustomer, create_customer
+from core.partners.customers import NewCustomer, create_customer
 from core.people.accounts import create_invite
 from core.people.employees import load_actor
 from core.permissions import Actor

@@ -33,7 +33,7 @@ from sqlalchemy import select
 from bot.scheduler import lease_holder
 from core.approvals.requests import set_rule
 from core.models import Notification, SalesOrder
-from core.partners.directory import NewCustomer, create_customer
+from core.partners.customers import NewCustomer, create_customer
 from core.people.accounts import create_invite
 from core.people.employees import load_actor
 from core.permissions import Actor

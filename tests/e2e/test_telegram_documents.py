@@ -28,7 +28,8 @@ from core.models import (
     StocktakeLine,
     Warehouse,
 )
-from core.partners.directory import NewCustomer, NewSupplier, create_customer, create_supplier
+from core.partners.customers import NewCustomer, create_customer
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.people.employees import create_employee
 from core.permissions import Actor
 from core.purchasing.orders import PurchaseLineIn, create_purchase_order, get_purchase_order, submit_purchase_order

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from core.catalog.products import products_in, warehouse_in
 from core.ledger.check import check_ledger
 from core.models import InboxMessage, SalesOrder, StockDocument, StockLevel
-from core.partners.directory import NewCustomer, create_customer
+from core.partners.customers import NewCustomer, create_customer
 from core.people.accounts import create_invite, create_login_link
 from core.people.employees import load_actor
 from core.permissions import Actor

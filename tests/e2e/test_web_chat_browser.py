@@ -21,7 +21,7 @@ from aiohttp import web
 from bot.composition import build_app_parts
 from bot.server import build_app
 from core.config import Config
-from core.partners.directory import NewCustomer, create_customer
+from core.partners.customers import NewCustomer, create_customer
 from core.people.accounts import create_login_link
 from core.permissions import Actor
 from core.stock.moves import LineIn, receive_stock

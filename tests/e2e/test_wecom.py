@@ -26,7 +26,7 @@ from bot.server import build_app, make_runner
 from core.approvals.requests import set_rule
 from core.config import Config, load_config
 from core.models import ApprovalDecision, ChannelValue, InboxMessage, Notification
-from core.partners.directory import NewCustomer, create_customer
+from core.partners.customers import NewCustomer, create_customer
 from core.people.accounts import bind_account, create_invite
 from core.people.employees import load_actor
 from core.permissions import Actor

@@ -13,7 +13,7 @@ from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
 from core.ledger.check import check_ledger
 from core.models import Base, Product, StockLevel, Warehouse
-from core.partners.directory import NewSupplier, create_supplier
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.people.accounts import create_invite
 from core.permissions import Actor
 from core.uow import Tx, UnitOfWork

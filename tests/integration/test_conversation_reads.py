@@ -13,7 +13,8 @@ from core.approvals.requests import decide, pending_for, set_rule
 from core.errors import AlreadyDecided, PermissionDenied, UnknownDocument
 from core.integration.channel_values import channel_value, channel_values, forget_channel_value, keep_channel_value
 from core.partners.choices import partner_choices, partner_code
-from core.partners.directory import NewCustomer, NewSupplier, create_customer, create_supplier
+from core.partners.customers import NewCustomer, create_customer
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
 from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order
 from core.purchasing.replenishment import BelowMinimum, below_minimum, set_reorder_rule

@@ -28,7 +28,7 @@ from bot.flows import COMMANDS, default_flows
 from core.approvals.requests import set_rule
 from core.integration.outbox import notify
 from core.models import Notification
-from core.partners.directory import NewSupplier, create_supplier
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.people.accounts import bind_account, create_invite, set_language
 from core.permissions import Actor
 from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order

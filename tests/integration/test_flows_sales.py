@@ -14,7 +14,8 @@ from bot.flows import COMMANDS, default_flows
 from core.catalog.products import products_in, warehouse_in
 from core.ledger.check import check_ledger
 from core.models import Customer, SalesOrder, SalesOrderLine, StockDocument, StockLevel, StockMove
-from core.partners.directory import NewCustomer, NewSupplier, create_customer, create_supplier
+from core.partners.customers import NewCustomer, create_customer
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.people.accounts import create_invite
 from core.people.employees import create_employee
 from core.permissions import Actor

@@ -23,7 +23,8 @@ from core.money.accounts import (
     record_payment,
     statement,
 )
-from core.partners.directory import NewCustomer, NewSupplier, create_customer, create_supplier
+from core.partners.customers import NewCustomer, create_customer
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.people.employees import create_employee, load_actor
 from core.people.setup import bootstrap
 from core.purchasing.orders import (

@@ -19,7 +19,7 @@ from core.demo.company import ean13
 from core.integration.imports import export_rows, import_rows
 from core.ledger.check import check_ledger
 from core.models import AuditLog, Customer, Product, ProductBarcode, ReorderRule, StockDocument, StockLevel, Supplier
-from core.partners.directory import NewSupplier, create_supplier
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
 from core.uow import UnitOfWork
 from tests.factories import make_shop

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.errors import EmptyDocument
 from core.ledger.numbering import next_number
 from core.models import DocumentSequence, PurchaseOrder
-from core.partners.directory import NewSupplier, create_supplier
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
 from core.purchasing.orders import PurchaseLineIn, create_purchase_order
 from core.uow import Tx, UnitOfWork

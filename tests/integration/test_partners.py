@@ -9,18 +9,20 @@ from sqlalchemy import select
 
 from core.errors import DuplicateCode, InvalidAmount, InvalidPartner, PermissionDenied, UnknownPartner
 from core.models import AuditLog
-from core.partners.directory import (
+from core.partners.customers import (
     NewCustomer,
-    NewSupplier,
     create_customer,
-    create_supplier,
     customer_history,
     find_customers,
-    find_suppliers,
     get_customer,
+    update_customer,
+)
+from core.partners.suppliers import (
+    NewSupplier,
+    create_supplier,
+    find_suppliers,
     get_supplier,
     supplier_history,
-    update_customer,
     update_supplier,
 )
 from core.people.employees import create_employee, load_actor

@@ -25,7 +25,7 @@ from core.models import (
     StockDocument,
     StockMove,
 )
-from core.partners.directory import NewSupplier, create_supplier
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
 from core.purchasing.orders import (
     PurchaseLineIn,

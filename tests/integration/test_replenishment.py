@@ -14,7 +14,7 @@ from core.errors import InvalidQuantity, InvalidState, OutOfStock, PermissionDen
 from core.ledger.documents import open_document, post_moves
 from core.ledger.posting import MoveSpec
 from core.models import Notification, utcnow
-from core.partners.directory import NewSupplier, create_supplier
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.people.setup import bootstrap
 from core.permissions import Actor
 from core.purchasing.orders import get_purchase_order

@@ -13,7 +13,7 @@ from core.errors import AlreadyReversed, NotOwnDocument, NotReversible, UndoStoc
 from core.ledger.check import check_ledger
 from core.models import StockDocument, StockLevel, StockMove
 from core.money.accounts import partner_balance
-from core.partners.directory import NewSupplier, create_supplier
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
 from core.purchasing.orders import (
     PurchaseLineIn,

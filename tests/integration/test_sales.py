@@ -17,7 +17,7 @@ from core.errors import DomainError, InvalidState, OutOfStock, OverReturn, Permi
 from core.ledger.check import check_ledger
 from core.models import ApprovalRequest, AuditLog, Customer, StockLevel, StockMove
 from core.money.accounts import partner_balance, record_payment
-from core.partners.directory import NewCustomer, create_customer
+from core.partners.customers import NewCustomer, create_customer
 from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
 from core.sales.orders import (

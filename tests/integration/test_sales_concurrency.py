@@ -14,7 +14,7 @@ from core.approvals.requests import decide
 from core.errors import InvalidQuantity, InvalidState, OutOfStock
 from core.ledger.check import check_ledger
 from core.models import SalesOrder, SalesOrderLine, StockLevel, StockMove
-from core.partners.directory import NewCustomer, create_customer
+from core.partners.customers import NewCustomer, create_customer
 from core.people.employees import load_actor
 from core.sales.orders import (
     SalesLineIn,

@@ -21,7 +21,7 @@ from core.errors import (
 )
 from core.integration.outbox import Note, write_notes
 from core.models import AuditLog, Employee, ReportSchedule, SavedReport
-from core.partners.directory import NewCustomer, create_customer
+from core.partners.customers import NewCustomer, create_customer
 from core.people.employees import create_employee, load_actor
 from core.people.setup import bootstrap
 from core.reporting.reports import Period

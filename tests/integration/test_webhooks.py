@@ -14,7 +14,8 @@ from bot.webhooks import claim, mark_sent
 from core.errors import DuplicateCode, InvalidWebhook, PermissionDenied, UnknownWebhook
 from core.integration.webhooks import add_endpoint, emit, list_endpoints, purge_sent, remove_endpoint, tail
 from core.models import AuditLog, StockDocument, WebhookDelivery, WebhookEndpoint
-from core.partners.directory import NewCustomer, NewSupplier, create_customer, create_supplier
+from core.partners.customers import NewCustomer, create_customer
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
 from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order
 from core.purchasing.replenishment import set_reorder_rule

@@ -69,7 +69,7 @@ def test_the_adapter_check_sees_a_query_import(tmp_path: Path) -> None:
     leak, clean, aside = tmp_path / "leak.py", tmp_path / "clean.py", tmp_path / "aside.py"
     leak.write_text("import sqlalchemy.orm\nfrom core.models import Product\n")
     aside.write_text("from core import models\n")
-    clean.write_text("from core.modelsx import y\nfrom core.partners.directory import find_customers\n")
+    clean.write_text("from core.modelsx import y\nfrom core.partners.customers import find_customers\n")
     assert querying(leak) == ["core.models", "sqlalchemy"]
     assert querying(aside) == ["core.models"]
     assert querying(clean) == []
