@@ -40,19 +40,10 @@ from core.models import (
 from core.people.audit import record
 from core.people.employees import actor_in
 from core.permissions import Actor, Permission
-from core.reporting.reports import (
-    PAGE_SIZE,
-    PURCHASE_DIMENSIONS,
-    REPORTS,
-    SALES_DIMENSIONS,
-    STOCK_DIMENSIONS,
-    Filters,
-    Period,
-    Report,
-    may_run,
-    parse_period,
-    run_report,
-)
+from core.reporting.periods import PAGE_SIZE, Filters, Period, Report, parse_period
+from core.reporting.reports import REPORTS, may_run, run_report
+from core.reporting.stock_reports import STOCK_DIMENSIONS
+from core.reporting.trade_reports import PURCHASE_DIMENSIONS, SALES_DIMENSIONS
 from core.uow import Tx, UnitOfWork
 
 RELATIVE_PERIODS = ("this_month", "last_month", "today", "this_week", "last_7_days")

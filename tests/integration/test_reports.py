@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from core.db import create_db_engine
 from core.errors import DomainError, PermissionDenied
 from core.people.employees import load_actor
-from core.reporting.reports import Filters, Report, parse_period, run_report
+from core.reporting.periods import Filters, Report, parse_period
+from core.reporting.reports import run_report
 from core.uow import UnitOfWork
 from tests.conftest import _require_pg, fresh_schema
 from tests.integration.test_golden_month import GoldenMonth, trade_a_golden_month

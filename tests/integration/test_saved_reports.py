@@ -24,7 +24,7 @@ from core.models import AuditLog, Employee, ReportSchedule, SavedReport
 from core.partners.directory import NewCustomer, create_customer
 from core.people.employees import create_employee, load_actor
 from core.people.setup import bootstrap
-from core.reporting.reports import Period
+from core.reporting.periods import Period
 from core.reporting.saved import (
     Definition,
     delete_report,
