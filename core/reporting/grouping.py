@@ -9,33 +9,12 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    case,
-    func,
-    literal_column,
-    or_,
-    select,
-    text,
-    type_coerce,
-    union_all,
-)
+from sqlalchemy import ColumnElement, Select, case, func, literal_column, or_, select, text, type_coerce, union_all
 from sqlalchemy.orm import aliased
 
 from core.catalog.products import warehouse_in
 from core.errors import InvalidState
-from core.models import (
-    Category,
-    Customer,
-    Employee,
-    Product,
-    PurchaseOrder,
-    SalesOrder,
-    StockMove,
-    Supplier,
-    Warehouse,
-)
+from core.models import Category, Customer, Employee, Product, PurchaseOrder, SalesOrder, StockMove, Supplier, Warehouse
 from core.reporting.periods import Comparison, Filters, Period, Report
 from core.uow import Tx
 

@@ -7,25 +7,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    func,
-    select,
-    type_coerce,
-)
+from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from core.errors import InvalidState, UnknownProduct
-from core.models import (
-    Category,
-    Money,
-    Product,
-    Qty,
-    StockDocument,
-    StockLevel,
-    StockMove,
-    Warehouse,
-)
+from core.models import Category, Money, Product, Qty, StockDocument, StockLevel, StockMove, Warehouse
 from core.permissions import Actor, Permission
 from core.reporting.grouping import NO_CODE, dimensions, grouped_page, where_category, where_warehouse
 from core.reporting.periods import Filters, Report

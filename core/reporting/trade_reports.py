@@ -8,15 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Select,
-    and_,
-    case,
-    func,
-    select,
-    type_coerce,
-)
+from sqlalchemy import BigInteger, Select, and_, case, func, select, type_coerce
 
 from core.errors import InvalidState, PermissionDenied, UnknownEmployee, UnknownPartner
 from core.models import (
