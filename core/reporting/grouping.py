@@ -201,6 +201,7 @@ def where_category(statement: Select[Any], filters: Filters) -> Select[Any]:
 
 
 def dimensions(wanted: Sequence[str], allowed: Sequence[str]) -> tuple[str, ...]:
+    """The wanted dimensions in lower case, each allowed and named once; InvalidState otherwise."""
     chosen = tuple(d.strip().lower() for d in wanted if d.strip())
     bad = [d for d in chosen if d not in allowed]
     if bad or not chosen or len(set(chosen)) != len(chosen):
