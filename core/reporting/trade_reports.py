@@ -27,7 +27,7 @@ from core.models import (
     StockMove,
     Supplier,
 )
-from core.money.accounts import ORDER_TYPES, bills, line_amount
+from core.money.billing import ORDER_TYPES, bills, line_amount
 from core.numbers import ZERO
 from core.permissions import Actor, Permission
 from core.reporting.grouping import dimensions, period_report, where_category, where_warehouse

@@ -20,16 +20,9 @@ from core.errors import (
     UnknownPartner,
 )
 from core.models import Customer
-from core.money.accounts import (
-    cash_flow,
-    gross_profit,
-    open_balance,
-    partner_balance,
-    record_expense,
-    record_income,
-    record_payment,
-    statement,
-)
+from core.money.billing import open_balance
+from core.money.payments import record_expense, record_income, record_payment
+from core.money.statements import cash_flow, gross_profit, partner_balance, statement
 from core.partners.directory import NewCustomer, NewSupplier, create_customer, create_supplier
 from core.people.employees import load_actor
 from core.people.setup import bootstrap

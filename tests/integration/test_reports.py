@@ -250,7 +250,7 @@ def test_by_month_over_several_months_shows_only_months_with_sales_cut_at_the_pe
 
 
 def test_ageing_agrees_with_the_open_balances_of_the_money_module(golden: GoldenMonth) -> None:
-    from core.money.accounts import partner_balance
+    from core.money.statements import partner_balance
 
     receivables = report(golden, "finance", "ageing")
     for code, *_, total in receivables.rows:
