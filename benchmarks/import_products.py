@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from benchmarks.common import Backend, database
 from bot.importing import read_rows
 from core.demo.company import ean13
-from core.integration.imports import COLUMNS, import_rows
+from core.integration.import_columns import COLUMNS
+from core.integration.imports import import_rows
 from core.models import Product, ProductBarcode
 
 ROWS = 100_000

@@ -18,7 +18,9 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 
 from benchmarks.common import Backend, Database, add_products, database, interleaved, median, timed
-from core.reporting.reports import PG_WORK_MEM, Filters, Period, Report, sales_report
+from core.reporting.grouping import PG_WORK_MEM
+from core.reporting.periods import Filters, Period, Report
+from core.reporting.trade_reports import sales_report
 
 ORDERS = 100_000
 LINES_PER_ORDER = 10

@@ -200,7 +200,7 @@ def cmd_export(books: Books, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.importing import kind_of, write_rows
-    from core.integration.imports import export_rows
+    from core.integration.exports import export_rows
 
     actor = load_actor(books.uow, args.actor)
     kind = kind_of(args.kind)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from core.errors import InvalidState
-from core.integration.imports import COLUMNS, neutralise
+from core.integration.import_columns import COLUMNS, neutralise
 
 # Headers people write, in Chinese or English, mapped to our column names.
 ALIASES = {

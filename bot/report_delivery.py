@@ -29,8 +29,9 @@ from core.errors import DomainError
 from core.integration.outbox import Note, write_notes
 from core.people.employees import load_actor
 from core.permissions import Actor
-from core.reporting.reports import Report
-from core.reporting.saved import DueDelivery, due_schedules, run_saved_report
+from core.reporting.periods import Report
+from core.reporting.saved import run_saved_report
+from core.reporting.schedules import DueDelivery, due_schedules
 from core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

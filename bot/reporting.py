@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.engine.replies import Attachment, Button, Reply
 from bot.engine.texts import Texts, format_money, format_quantity
 from core.reporting.dashboard import Dashboard
-from core.reporting.reports import Comparison, Report
+from core.reporting.periods import Comparison, Report
 
 CJK_FONT = "WenQuanYi Micro Hei"
 CHART_WIDTH_PX = 1080
@@ -386,7 +386,8 @@ def add_report_command(sub: Any) -> None:
 def cmd_report(books: Any, args: Any) -> int:
     """Run one report as an employee and print it, or write it as a chart or a spreadsheet."""
     from core.people.employees import load_actor
-    from core.reporting.reports import REPORTS, Filters, parse_period, run_report
+    from core.reporting.periods import Filters, parse_period
+    from core.reporting.reports import REPORTS, run_report
 
     if args.name not in REPORTS:  # a saved report's name (bot.report_delivery)
         from bot.report_delivery import cmd_saved_report

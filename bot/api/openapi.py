@@ -18,7 +18,7 @@ from core.catalog import listing as api_reads
 from core.integration import webhooks
 from core.partners import customers, suppliers
 from core.purchasing import orders as purchasing
-from core.reporting import reports
+from core.reporting import periods, reports
 from core.sales import orders as sales
 from core.stock import moves as stock
 
@@ -31,7 +31,7 @@ MODELS: dict[str, type] = {
     "PurchaseLine": purchasing.PurchaseLineView, "PurchaseReceipt": purchasing.PurchaseReceiptView,
     "ReceivedLine": purchasing.ReceivedLine, "SalesOrderSummary": sales.SalesOrderSummary,
     "SalesOrder": sales.SalesOrderView, "SalesLine": sales.SalesLineView, "StockDocument": stock.Posted,
-    "PostedLine": stock.PostedLine, "Period": reports.Period, "Comparison": reports.Comparison,
+    "PostedLine": stock.PostedLine, "Period": periods.Period, "Comparison": periods.Comparison,
     "Webhook": webhooks.WebhookView, "NewWebhook": webhooks.IssuedWebhook,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}

@@ -31,7 +31,7 @@ from core.partners import customers, suppliers
 from core.people.tokens import Caller
 from core.permissions import Actor
 from core.purchasing import orders as purchasing
-from core.reporting import reports
+from core.reporting import periods, reports
 from core.sales import orders as sales
 from core.stock import moves as stock
 from core.uow import UnitOfWork
@@ -351,14 +351,14 @@ class Api:
         if name not in reports.REPORTS:
             raise UnknownDocument(report=name[:40])
         page = _int(request, "page", 1, 1, MAX_PAGE)
-        size = _int(request, "page_size", reports.PAGE_SIZE, 1, api_reads.MAX_PAGE_SIZE)
+        size = _int(request, "page_size", periods.PAGE_SIZE, 1, api_reads.MAX_PAGE_SIZE)
         month, start, end = _query(request, "month"), _query(request, "from"), _query(request, "to")
         by = _query(request, "by")
         days = _int(request, "days", 90, 1, 3650)
         zone = self.texts.zone.key
-        period = reports.parse_period(month or None, start or None, end or None,
+        period = periods.parse_period(month or None, start or None, end or None,
                                       today=datetime.now(self.texts.zone).date())
-        filters = reports.Filters(
+        filters = periods.Filters(
             period=period if (month or start or end or name != "movements") else None,
             warehouse=_query(request, "warehouse") or None, category=_query(request, "category") or None,
             customer=_query(request, "customer") or None, supplier=_query(request, "supplier") or None,

@@ -9,7 +9,8 @@ from bot.engine.flow import Context, Event, Step
 from bot.flows.sales import refusal
 from bot.importing import kind_of, read_rows
 from core.errors import DomainError
-from core.integration.imports import KINDS, import_rows
+from core.integration.import_columns import KINDS
+from core.integration.imports import import_rows
 from core.permissions import Permission
 
 SHOWN_PROBLEMS = 30

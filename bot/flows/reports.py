@@ -13,7 +13,8 @@ from bot.reporting import TEXT_ROWS, dashboard_reply, report_replies
 from core.errors import PermissionDenied
 from core.permissions import Actor, Permission
 from core.reporting.dashboard import read_dashboard
-from core.reporting.reports import Filters, Period, Report, may_run, parse_period, run_report
+from core.reporting.periods import Filters, Period, Report, parse_period
+from core.reporting.reports import may_run, run_report
 
 CHAT_REPORTS = ("sales", "profit", "purchases", "stock", "slow-moving", "ageing")
 MONTHLY = frozenset({"sales", "profit", "purchases"})

@@ -12,25 +12,23 @@ from bot.flows.sales import refusal
 from bot.report_delivery import ROWS, report_replies
 from core.errors import DomainError
 from core.permissions import Permission
-from core.reporting.saved import (
+from core.reporting.report_definitions import (
     DATED,
     DIMENSIONS,
     FILTERS,
-    FORMATS,
-    FREQUENCIES,
     RELATIVE_PERIODS,
     Definition,
-    ScheduleView,
     check_definition,
-    delete_report,
-    get_report,
-    list_reports,
-    list_schedules,
-    may_run,
-    report_recipients,
     resolve_period,
-    run_saved_report,
-    save_report,
+)
+from core.reporting.reports import may_run
+from core.reporting.saved import delete_report, get_report, list_reports, run_saved_report, save_report
+from core.reporting.schedules import (
+    FORMATS,
+    FREQUENCIES,
+    ScheduleView,
+    list_schedules,
+    report_recipients,
     schedule_report,
     unschedule,
 )

@@ -25,7 +25,7 @@ from core.models import (
     StockLevel,
     StockMove,
 )
-from core.money.accounts import bills, line_amount
+from core.money.billing import bills, line_amount
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
 

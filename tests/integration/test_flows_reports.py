@@ -26,7 +26,7 @@ from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
 from core.purchasing.replenishment import set_reorder_rule
 from core.reporting.dashboard import read_dashboard
-from core.reporting.reports import Period, Report
+from core.reporting.periods import Period, Report
 from core.sales.orders import SalesLineIn, create_sales_order, submit_sales_order
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork

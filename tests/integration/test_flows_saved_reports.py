@@ -17,7 +17,9 @@ from bot.flows import COMMANDS, default_flows
 from core.models import AuditLog, ReportSchedule, SavedReport
 from core.people.accounts import bind_account, set_language
 from core.people.employees import load_actor
-from core.reporting.saved import Definition, list_schedules, save_report
+from core.reporting.report_definitions import Definition
+from core.reporting.saved import save_report
+from core.reporting.schedules import list_schedules
 from tests.chat import Chat
 from tests.integration.test_saved_reports import Books, trade
 

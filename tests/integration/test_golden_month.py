@@ -14,15 +14,8 @@ from decimal import Decimal as D
 from sqlalchemy import Engine
 
 from core.ledger.check import check_ledger
-from core.money.accounts import (
-    cash_flow,
-    gross_profit,
-    partner_balance,
-    record_expense,
-    record_income,
-    record_payment,
-    statement,
-)
+from core.money.payments import record_expense, record_income, record_payment
+from core.money.statements import cash_flow, gross_profit, partner_balance, statement
 from core.partners.customers import NewCustomer, create_customer
 from core.partners.suppliers import NewSupplier, create_supplier
 from core.people.employees import create_employee, load_actor

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from bot.importing import read_rows, write_rows
 from core.catalog.products import create_category
 from core.demo.company import ean13
-from core.integration.imports import export_rows, import_rows
+from core.integration.exports import export_rows
+from core.integration.imports import import_rows
 from core.ledger.check import check_ledger
 from core.models import AuditLog, Customer, Product, ProductBarcode, ReorderRule, StockDocument, StockLevel, Supplier
 from core.partners.suppliers import NewSupplier, create_supplier

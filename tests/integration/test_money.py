@@ -20,16 +20,9 @@ from core.errors import (
     UnknownPartner,
 )
 from core.models import Customer
-from core.money.accounts import (
-    cash_flow,
-    gross_profit,
-    open_balance,
-    partner_balance,
-    record_expense,
-    record_income,
-    record_payment,
-    statement,
-)
+from core.money.billing import open_balance
+from core.money.payments import record_expense, record_income, record_payment
+from core.money.statements import cash_flow, gross_profit, partner_balance, statement
 from core.partners.customers import NewCustomer, create_customer
 from core.partners.suppliers import NewSupplier, create_supplier
 from core.people.employees import load_actor

@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from core.db import create_db_engine
 from core.errors import DomainError, PermissionDenied
 from core.people.employees import load_actor
-from core.reporting.reports import Filters, Report, parse_period, run_report
+from core.reporting.periods import Filters, Report, parse_period
+from core.reporting.reports import run_report
 from core.uow import UnitOfWork
 from tests.conftest import _require_pg, fresh_schema
 from tests.integration.test_golden_month import GoldenMonth, trade_a_golden_month
@@ -249,7 +250,7 @@ def test_by_month_over_several_months_shows_only_months_with_sales_cut_at_the_pe
 
 
 def test_ageing_agrees_with_the_open_balances_of_the_money_module(golden: GoldenMonth) -> None:
-    from core.money.accounts import partner_balance
+    from core.money.statements import partner_balance
 
     receivables = report(golden, "finance", "ageing")
     for code, *_, total in receivables.rows:

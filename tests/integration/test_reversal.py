@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from core.errors import AlreadyReversed, NotOwnDocument, NotReversible, UndoStockUsed, UndoWindowPassed
 from core.ledger.check import check_ledger
 from core.models import StockDocument, StockLevel, StockMove
-from core.money.accounts import partner_balance
+from core.money.statements import partner_balance
 from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
 from core.purchasing.orders import (

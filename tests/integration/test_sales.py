@@ -16,7 +16,8 @@ from core.catalog.products import products_in, warehouse_in
 from core.errors import DomainError, InvalidState, OutOfStock, OverReturn, PermissionDenied
 from core.ledger.check import check_ledger
 from core.models import ApprovalRequest, AuditLog, Customer, StockLevel, StockMove
-from core.money.accounts import partner_balance, record_payment
+from core.money.payments import record_payment
+from core.money.statements import partner_balance
 from core.partners.customers import NewCustomer, create_customer
 from core.people.employees import create_employee, load_actor
 from core.permissions import Actor

@@ -22,7 +22,9 @@ from bot.engine.texts import Texts
 from bot.scheduler import saved_reports
 from core.models import EmployeeRole, Notification
 from core.people.accounts import bind_account, set_language
-from core.reporting.saved import Definition, save_report, schedule_report
+from core.reporting.report_definitions import Definition
+from core.reporting.saved import save_report
+from core.reporting.schedules import schedule_report
 from tests.integration.test_saved_reports import Books, trade
 
 SHANGHAI = "Asia/Shanghai"

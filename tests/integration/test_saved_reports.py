@@ -24,18 +24,14 @@ from core.models import AuditLog, Employee, ReportSchedule, SavedReport
 from core.partners.customers import NewCustomer, create_customer
 from core.people.employees import create_employee, load_actor
 from core.people.setup import bootstrap
-from core.reporting.reports import Period
-from core.reporting.saved import (
-    Definition,
-    delete_report,
+from core.reporting.periods import Period
+from core.reporting.report_definitions import Definition, resolve_period
+from core.reporting.saved import delete_report, list_reports, run_saved_report, save_report
+from core.reporting.schedules import (
     due_schedules,
     falls_on,
-    list_reports,
     list_schedules,
     report_recipients,
-    resolve_period,
-    run_saved_report,
-    save_report,
     schedule_report,
     unschedule,
 )

@@ -26,7 +26,7 @@ from bot.reporting import (
     render_text,
     render_xlsx,
 )
-from core.reporting.reports import Comparison, Period, Report
+from core.reporting.periods import Comparison, Period, Report
 
 TEXTS = Texts(timezone="Asia/Shanghai")
 

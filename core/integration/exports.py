@@ -1,0 +1,65 @@
+"""Every row of an import kind written back out as import reads it."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.errors import InvalidState
+from core.integration.import_columns import COLUMNS
+from core.models import Category, Customer, Employee, Product, ProductBarcode, ReorderRule, Supplier, Warehouse
+from core.permissions import Actor, Permission
+from core.uow import Tx, UnitOfWork
+
+
+def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, object]]:
+    """Every row of a kind as import reads it back (opening stock: what is on hand now, at average cost)."""
+    from core.models import StockLevel
+
+    if kind not in COLUMNS:
+        raise InvalidState(kind=kind[:40], reason="unknown_import_kind")
+    actor.require({"products": Permission.STOCK_VIEW, "customers": Permission.PARTNER_VIEW,
+                   "suppliers": Permission.PARTNER_VIEW, "opening_stock": Permission.COST_VIEW,
+                   "reorder_rules": Permission.REPLENISH}[kind])
+
+    def work(tx: Tx) -> list[dict[str, object]]:
+        s = tx.session
+        if kind == "products":
+            barcodes: dict[int, str] = {}
+            for pid, code in s.execute(select(ProductBarcode.product_id, ProductBarcode.barcode)
+                                       .order_by(ProductBarcode.id)):
+                barcodes.setdefault(pid, code)
+            return [{"sku": r.sku, "name_zh": r.name_zh, "name_en": r.name_en, "category": r.code or "",
+                     "base_unit": r.base_unit, "purchase_price": r.purchase_price, "sale_price": r.sale_price,
+                     "floor_price": r.floor_price, "barcode": barcodes.get(r.id, "")}
+                    for r in s.execute(select(Product.id, Product.sku, Product.name_zh, Product.name_en,
+                                              Category.code, Product.base_unit, Product.purchase_price,
+                                              Product.sale_price, Product.floor_price)
+                                       .outerjoin(Category, Category.id == Product.category_id)
+                                       .order_by(Product.sku))]
+        if kind == "suppliers":
+            return [{c: getattr(r, c) for c in COLUMNS[kind]}
+                    for r in s.scalars(select(Supplier).order_by(Supplier.code))]
+        if kind == "customers":
+            rows = s.execute(select(Customer, Employee.name).outerjoin(Employee, Employee.id ==
+                                                                       Customer.salesperson_id)
+                             .order_by(Customer.code)).all()
+            return [{**{c: getattr(r, c) for c in COLUMNS[kind] if c != "salesperson"}, "salesperson": name or ""}
+                    for r, name in rows]
+        if kind == "opening_stock":
+            return [{"warehouse": w, "sku": sku, "qty": qty, "unit_cost": cost}
+                    for w, sku, qty, cost in s.execute(
+                        select(Warehouse.code, Product.sku, StockLevel.on_hand, StockLevel.avg_cost)
+                        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+                        .join(Product, Product.id == StockLevel.product_id)
+                        .where(StockLevel.on_hand > 0, Warehouse.kind == "normal")
+                        .order_by(Warehouse.code, Product.sku))]
+        return [{"sku": sku, "warehouse": w, "minimum": r.minimum, "maximum": r.maximum, "pack_size": r.pack_size,
+                 "supplier": sup or "", "lead_time_days": "" if r.lead_time_days is None else r.lead_time_days}
+                for r, sku, w, sup in s.execute(
+                    select(ReorderRule, Product.sku, Warehouse.code, Supplier.code)
+                    .join(Product, Product.id == ReorderRule.product_id)
+                    .join(Warehouse, Warehouse.id == ReorderRule.warehouse_id)
+                    .outerjoin(Supplier, Supplier.id == ReorderRule.supplier_id)
+                    .order_by(Warehouse.code, Product.sku))]
+
+    return uow.read(work)

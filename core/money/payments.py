@@ -1,0 +1,171 @@
+"""Money received from customers and paid to suppliers, allocated to their open orders, and other income and
+expenses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import insert, select
+
+from core.errors import InvalidState, OverAllocation, ReasonRequired, UnknownDocument
+from core.ledger.numbering import next_number
+from core.models import MoneyEntry, Payment, PaymentAllocation, PurchaseOrder, SalesOrder
+from core.money.billing import (
+    ORDER_TYPES,
+    PAYMENT_PREFIXES,
+    OpenDocument,
+    Partner,
+    check_partner_kind,
+    find_partner,
+    open_documents,
+)
+from core.numbers import ZERO, parse_money
+from core.people.audit import record
+from core.permissions import Actor, Permission
+from core.uow import Tx, UnitOfWork
+
+ENTRY_PREFIXES = {"in": "OI", "out": "EX"}
+MAX_ALLOCATIONS = 500
+
+
+@dataclass(frozen=True)
+class PaymentRecorded:
+    number: str
+    partner_kind: str
+    partner: str
+    amount: Decimal
+    allocations: tuple[tuple[str, Decimal], ...]
+    unallocated: Decimal
+
+
+@dataclass(frozen=True)
+class EntryRecorded:
+    number: str
+    direction: str
+    category: str
+    amount: Decimal
+
+
+def record_payment(
+    uow: UnitOfWork, actor: Actor, partner_kind: str, partner: str, amount: object,
+    allocations: Sequence[tuple[str, object]] | None = None, method: str = "bank", note: str = "",
+) -> PaymentRecorded:
+    """Record money received from a customer or paid to a supplier, allocated to the orders given (never more
+    than is open on each) or, without allocations, to the oldest open orders first."""
+    actor.require(Permission.MONEY_RECORD)
+    check_partner_kind(partner_kind)
+    total = parse_money(amount)
+    if total == 0:
+        raise InvalidState(reason="zero_amount")
+    wanted = _parse_allocations(allocations)
+
+    def work(tx: Tx) -> PaymentRecorded:
+        who = find_partner(tx, partner_kind, partner, lock=True)
+        documents = {d.number: d for d in open_documents(tx, who)}
+        chosen = _auto_allocate(documents, total) if wanted is None else _check_allocations(
+            documents, wanted, total)
+        number = next_number(tx, PAYMENT_PREFIXES[partner_kind])
+        payment_id: int = tx.session.execute(insert(Payment).values(
+            number=number, partner_kind=partner_kind, amount=total, method=method.strip()[:20] or "bank",
+            note=note.strip()[:500], employee_id=actor.employee_id, created_at=tx.now,
+            **{f"{partner_kind}_id": who.id}).returning(Payment.id)).scalar_one()
+        if chosen:
+            ids = _order_ids(tx, who, [n for n, _ in chosen])
+            tx.session.execute(insert(PaymentAllocation), [
+                {"payment_id": payment_id, "doc_type": ORDER_TYPES[partner_kind], "doc_id": ids[n], "amount": a}
+                for n, a in chosen])
+        unallocated = total - sum((a for _, a in chosen), ZERO)
+        record(tx, actor, "money.payment", "payment", payment_id, number=number, partner_kind=partner_kind,
+               partner=who.code, amount=total, allocations=[list(c) for c in chosen], method=method, note=note)
+        return PaymentRecorded(number, partner_kind, who.code, total, tuple(chosen), unallocated)
+
+    return uow.run(work)
+
+
+def record_expense(
+    uow: UnitOfWork, actor: Actor, category: str, amount: object, note: str = "", method: str = "bank"
+) -> EntryRecorded:
+    """Record money paid out other than to a supplier: freight, rent, wages..."""
+    return _record_entry(uow, actor, "out", category, amount, note, method)
+
+
+def record_income(
+    uow: UnitOfWork, actor: Actor, category: str, amount: object, note: str = "", method: str = "bank"
+) -> EntryRecorded:
+    """Record money received other than from a customer: interest, scrap sales..."""
+    return _record_entry(uow, actor, "in", category, amount, note, method)
+
+
+def _auto_allocate(documents: dict[str, OpenDocument], total: Decimal) -> list[tuple[str, Decimal]]:
+    chosen = []
+    left = total
+    for document in documents.values():
+        if left <= 0:
+            break
+        if document.open > 0:
+            part = min(document.open, left)
+            chosen.append((document.number, part))
+            left -= part
+    return chosen
+
+
+def _check_allocations(
+    documents: dict[str, OpenDocument], wanted: list[tuple[str, Decimal]], total: Decimal
+) -> list[tuple[str, Decimal]]:
+    chosen = []
+    for number, amount in wanted:
+        document = documents.get(number)
+        if document is None:
+            raise UnknownDocument(number=number, reason="not_billed_to_partner")
+        if amount > document.open:
+            raise OverAllocation(number=number, open=document.open, requested=amount)
+        chosen.append((document.number, amount))
+    if sum((a for _, a in chosen), ZERO) > total:
+        raise OverAllocation(reason="more_than_payment", amount=total,
+                             requested=sum((a for _, a in chosen), ZERO))
+    return chosen
+
+
+def _order_ids(tx: Tx, who: Partner, numbers: list[str]) -> dict[str, int]:
+    order = SalesOrder if who.kind == "customer" else PurchaseOrder
+    return {n: i for n, i in tx.session.execute(select(order.number, order.id).where(order.number.in_(numbers)))}
+
+
+def _record_entry(
+    uow: UnitOfWork, actor: Actor, direction: str, category: str, amount: object, note: str, method: str
+) -> EntryRecorded:
+    actor.require(Permission.MONEY_RECORD)
+    name = category.strip().lower()[:30]
+    if not name:
+        raise ReasonRequired(action="money_category")
+    value = parse_money(amount)
+    if value == 0:
+        raise InvalidState(reason="zero_amount")
+
+    def work(tx: Tx) -> EntryRecorded:
+        number = next_number(tx, ENTRY_PREFIXES[direction])
+        entry_id: int = tx.session.execute(insert(MoneyEntry).values(
+            number=number, direction=direction, category=name, amount=value, method=method.strip()[:20] or "bank",
+            note=note.strip()[:500], employee_id=actor.employee_id, created_at=tx.now,
+        ).returning(MoneyEntry.id)).scalar_one()
+        record(tx, actor, "money.income" if direction == "in" else "money.expense", "money_entry", entry_id,
+               number=number, category=name, amount=value, note=note)
+        return EntryRecorded(number, direction, name, value)
+
+    return uow.run(work)
+
+
+def _parse_allocations(allocations: Sequence[tuple[str, object]] | None) -> list[tuple[str, Decimal]] | None:
+    if allocations is None:
+        return None
+    if len(allocations) > MAX_ALLOCATIONS:
+        raise InvalidState(reason="too_many_allocations")
+    parsed = [(str(number).strip().upper(), parse_money(amount)) for number, amount in allocations]
+    numbers = [n for n, _ in parsed]
+    if len(set(numbers)) != len(numbers):
+        raise OverAllocation(reason="duplicate_document")
+    if any(a == 0 for _, a in parsed):
+        raise InvalidState(reason="zero_amount")
+    return parsed
