@@ -23,7 +23,7 @@ from bot.api.idempotency import fingerprint, key_of, once
 from bot.api.openapi import document
 from bot.channels import read_capped
 from bot.engine.texts import Texts
-from core.approvals import requests as approvals
+from core.approvals import decisions as approvals
 from core.catalog import listing as api_reads
 from core.errors import DomainError, InvalidState, UnknownDocument
 from core.integration import webhooks

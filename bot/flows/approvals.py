@@ -9,7 +9,8 @@ from sqlalchemy import select
 from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import buttons
 from bot.flows.sales import refusal
-from core.approvals.requests import decide, pending_for
+from core.approvals.decisions import decide
+from core.approvals.requests import pending_for
 from core.errors import AlreadyDecided, DomainError, UnknownDocument
 from core.models import ApprovalRequest
 
