@@ -297,14 +297,18 @@ def close_purchase_order(uow: UnitOfWork, actor: Actor, number: str, reason: str
 
 def receive_purchase(
     uow: UnitOfWork, actor: Actor, number: str, lines: Sequence[ReceiptLineIn], note: str = "",
-    *, tolerance_percent: object = OVER_RECEIPT_PERCENT,
+    *, tolerance_percent: object | None = None,
 ) -> PurchaseReceiptView:
-    """Take delivered goods into stock at the order's prices; rejected quantities are recorded, not stocked."""
+    """Take delivered goods into stock at the order's prices; rejected quantities are recorded, not stocked.
+
+    Over-receipt beyond [books] over_receipt_percent (tx.rules; `tolerance_percent` overrides it) needs a manager."""
     actor.require(Permission.PURCHASE_RECEIVE)
     parsed = _parse_receipt_lines(lines)
-    tolerance = parse_quantity(tolerance_percent, allow_zero=True) / 100
+    given = None if tolerance_percent is None else parse_quantity(tolerance_percent, allow_zero=True)
 
     def work(tx: Tx) -> PurchaseReceiptView | _Refused:
+        percent = parse_quantity(tx.rules.over_receipt_percent, allow_zero=True) if given is None else given
+        tolerance = percent / 100
         order = _order(tx, number, lock=True)
         actor.require(Permission.PURCHASE_RECEIVE, order.warehouse_id)
         _allow(order, "receive")
