@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.engine import make_url
 
 from bot.composition import Books, build_books
-from bot.reporting import add_report_command
+from bot.report_command import add_report_command
 from bot.webhooks import add_webhook_command
 from core.config import ConfigError, load_config
 from core.demo.company import DEFAULT_PRODUCTS, HISTORY_DAYS, missing_schema, seed_demo

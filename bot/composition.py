@@ -5,9 +5,11 @@ Nothing is built at import time; every process calls these once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine as DatabaseEngine
 
 from bot.api import ApiChannel
 from bot.channels import Channel, InFlight
@@ -21,6 +23,7 @@ from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
 from core.config import Config, book_rules
 from core.db import create_db_engine
+from core.models.base import utcnow
 from core.uow import UnitOfWork
 
 
@@ -42,7 +45,13 @@ def build_books(config: Config) -> Books:
         echo=bool(config.get("database", "echo", False)),
         pool_size=int(config.get("database", "pool_size", 10)),
     )
-    uow = UnitOfWork(engine, money_places=int(config.get("books", "money_places", 2)))
+    return books_on(config, engine)
+
+
+def books_on(config: Config, engine: DatabaseEngine, *, clock: Callable[[], datetime] = utcnow) -> Books:
+    """The unit of work on a database engine, carrying the [books] money places and rules to every transaction."""
+    uow = UnitOfWork(engine, clock=clock, money_places=int(config.get("books", "money_places", 2)),
+                     rules=book_rules(config))
     return Books(config=config, uow=uow)
 
 
@@ -62,13 +71,11 @@ def build_chat_engine(books: Books, flows: Sequence[Flow] | None = None,
                       commands: Sequence[Command] | None = None) -> Engine:
     """The conversation engine with every flow (or the ones given, for tests and benchmarks)."""
     config = books.config
-    rules = book_rules(config)
     texts = Texts(timezone=str(config.get("company", "timezone", "Asia/Shanghai")),
-                  currency=str(config.get("books", "currency", "CNY")), undo_minutes=rules.undo_minutes)
+                  currency=str(config.get("books", "currency", "CNY")), undo_minutes=books.uow.rules.undo_minutes)
     if flows is None:
         flows = default_flows(bot_username=str(config.get("telegram", "bot_username", "") or ""),
-                              public_url=str(config.get("server", "public_url", "http://127.0.0.1:8080")),
-                              rules=rules)
+                              public_url=str(config.get("server", "public_url", "http://127.0.0.1:8080")))
     return Engine(books.uow, texts, list(flows),
                   list(commands) if commands is not None else list(COMMANDS),
                   default_language=str(config.get("company", "language", "zh_CN")), fallback_flow="stock",
@@ -91,7 +98,6 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
     wecom = config.section("wecom")
     if str(wecom.get("corp_id", "") or ""):
         channels.append(WecomChannel(engine, WecomSettings.from_section(wecom), in_flight))
-    channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600)),
-                               book_rules(config).over_receipt_percent))
+    channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600))))
     return AppParts(config=config, books=books, engine=engine, in_flight=in_flight, channels=channels,
                     shutdown_timeout=float(config.get("server", "shutdown_timeout", 30)))

@@ -1,6 +1,5 @@
 """Saved reports for people: a run rendered as replies (summary, chart, spreadsheet); the scheduled job that puts
-each due delivery in the outbox, rendered for its recipient (their language, their permissions); `jxc report NAME`
-for a saved report's name."""
+each due delivery in the outbox, rendered for its recipient (their language, their permissions)."""
 
 from __future__ import annotations
 
@@ -8,8 +7,7 @@ import base64
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from bot.engine.replies import Attachment, Reply
@@ -22,7 +20,6 @@ from bot.reporting import (
     render_table,
     render_xlsx,
     summary_values,
-    write_report,
 )
 from bot.reporting import report_replies as chat_replies
 from core.errors import DomainError
@@ -116,25 +113,3 @@ def report_attachments(payload: dict[str, Any]) -> tuple[Attachment | None, Atta
                      if isinstance(data, dict) else None)
     return found[0], found[1]
 
-
-# ---- jxc report NAME ------------------------------------------------------------------------------------------------
-
-def cmd_saved_report(books: Any, args: Any) -> int:
-    """`jxc report NAME` for a saved report: run as `--as` with their permissions, period resolved today (or the
-    `--period` month given); the other filters come from the definition."""
-    zone_name = str(books.config.get("company", "timezone", "Asia/Shanghai"))
-    actor = load_actor(books.uow, args.actor)
-    run = run_saved_report(books.uow, actor, args.name, now=datetime.now(UTC), timezone=zone_name,
-                           page=max(args.page, 1), page_size=ROWS if args.format != "text" else TEXT_ROWS,
-                           period=args.period)
-    texts = Texts(timezone=zone_name, currency=str(books.config.get("books", "currency", "CNY")))
-    lang = args.lang or actor.language or str(books.config.get("company", "language", "zh_CN"))
-    out = args.out
-    if out is None and args.format != "text":
-        out = Path(f"{file_stem(run.report)}.{args.format}")
-    rendered = write_report(run.report, texts, lang, args.format, out)
-    if isinstance(rendered, str) and args.out is None:
-        print(f"{run.saved.name}\n{rendered}")
-    else:
-        print(f"wrote {out}")
-    return 0

@@ -57,8 +57,9 @@ class Config:
 
 @dataclass(frozen=True)
 class BookRules:
-    """[books] rules the services take as parameters: how long a posting may be undone, the stocktake variance
-    value above which a manager approves, and how far a purchase receipt may exceed the ordered quantity."""
+    """[books] rules the services read on the transaction (tx.rules): how long a posting may be undone, the
+    stocktake variance value above which a manager approves, and how far a purchase receipt may exceed the ordered
+    quantity."""
 
     undo_window: timedelta = timedelta(minutes=10)
     stocktake_approval_value: Decimal = Decimal(1000)

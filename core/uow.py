@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from core.config import BookRules
 from core.db import WRITE_OPTION, session_factory
 from core.models.base import utcnow
 
@@ -22,16 +23,19 @@ T = TypeVar("T")
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 _open: ContextVar[tuple[UnitOfWork, Tx] | None] = ContextVar("jxc_open_transaction", default=None)
 MAX_ATTEMPTS = 12
+DEFAULT_RULES = BookRules()
 
 
 @dataclass(frozen=True)
 class Tx:
-    """What a use case sees inside its transaction: the session and the one time at which it happens."""
+    """What a use case sees inside its transaction: the session, the one time at which it happens, and the books'
+    rules ([books] money_places and the rules of BookRules)."""
 
     session: Session
     now: datetime
     conn: Connection
     money_places: int = 2
+    rules: BookRules = DEFAULT_RULES
 
     @property
     def dialect(self) -> str:
@@ -60,11 +64,13 @@ class UnitOfWork:
         *,
         clock: Callable[[], datetime] = utcnow,
         money_places: int = 2,
+        rules: BookRules = DEFAULT_RULES,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.money_places = money_places
+        self.rules = rules
         self._sessions: sessionmaker[Session] = session_factory(engine)
         self._max_attempts = max_attempts
 
@@ -112,7 +118,8 @@ class UnitOfWork:
         session = self._sessions()
         try:
             connection = session.connection(execution_options={WRITE_OPTION: write})
-            yield Tx(session=session, now=self.clock(), conn=connection, money_places=self.money_places)
+            yield Tx(session=session, now=self.clock(), conn=connection, money_places=self.money_places,
+                     rules=self.rules)
         finally:
             session.rollback()
             session.close()

@@ -6,13 +6,10 @@ mount/start/drain/stop shape; the API has nothing to start or drain).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from aiohttp import web
 
 from bot.api.routes import Api
 from bot.engine.texts import Texts
-from core.purchasing.orders import OVER_RECEIPT_PERCENT
 from core.uow import UnitOfWork
 
 
@@ -21,9 +18,8 @@ class ApiChannel:
 
     name = "api"
 
-    def __init__(self, uow: UnitOfWork, texts: Texts, rate_per_minute: float = 600,
-                 over_receipt_percent: Decimal = OVER_RECEIPT_PERCENT) -> None:
-        self.api = Api(uow, texts, rate_per_minute, over_receipt_percent)
+    def __init__(self, uow: UnitOfWork, texts: Texts, rate_per_minute: float = 600) -> None:
+        self.api = Api(uow, texts, rate_per_minute)
 
     def mount(self, app: web.Application) -> None:
         self.api.mount(app)

@@ -23,7 +23,7 @@ from bot.api.idempotency import fingerprint, key_of, once
 from bot.api.openapi import document
 from bot.channels import read_capped
 from bot.engine.texts import Texts
-from core.approvals import requests as approvals
+from core.approvals import decisions as approvals
 from core.catalog import listing as api_reads
 from core.errors import DomainError, InvalidState, UnknownDocument
 from core.integration import webhooks
@@ -143,12 +143,10 @@ def _query(request: web.Request, name: str) -> str:
 class Api:
     """The /api/v1 routes on the server, acting for integrations through core services."""
 
-    def __init__(self, uow: UnitOfWork, texts: Texts, rate_per_minute: float = 600,
-                 over_receipt_percent: Decimal = purchasing.OVER_RECEIPT_PERCENT) -> None:
+    def __init__(self, uow: UnitOfWork, texts: Texts, rate_per_minute: float = 600) -> None:
         self.uow = uow
         self.texts = texts
         self.limits = RateLimits(rate_per_minute)
-        self.over_receipt_percent = over_receipt_percent  # [books] over_receipt_percent
 
     # Plumbing
 
@@ -412,8 +410,7 @@ class Api:
                                           _amount(ln.get("rejected", 0), "rejected"),
                                           _text(ln, "note", required=False))
                  for ln in _lines(body) or ()]
-        return lambda: purchasing.receive_purchase(self.uow, actor, number, lines, note,
-                                                   tolerance_percent=self.over_receipt_percent)
+        return lambda: purchasing.receive_purchase(self.uow, actor, number, lines, note)
 
     def new_sales_order(self, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
         customer, warehouse = _text(body, "customer", limit=40), _text(body, "warehouse", limit=40)

@@ -17,7 +17,6 @@ from bot.flows.sales import OrdersFlow, SalesOrderFlow, ShipFlow
 from bot.flows.saved_reports import SavedReportsFlow
 from bot.flows.undo import UndoFlow
 from bot.flows.warehouse import CountFlow, ReceiveTransferFlow, TransferFlow
-from core.config import BookRules
 
 COMMANDS: tuple[Command, ...] = (
     Command("help", ("help", "帮助", "菜单", "menu", "?", "？"), "Help / 帮助"),
@@ -47,15 +46,12 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1:8080",
-                  rules: BookRules | None = None) -> list[Flow]:
-    """One instance of every flow; `bot_username` ([telegram]) and `public_url` ([server]) make links; `rules`
-    ([books]) set the undo window, the stocktake approval value and the over-receipt tolerance."""
-    rules = rules or BookRules()
+def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1:8080") -> list[Flow]:
+    """One instance of every flow; `bot_username` ([telegram]) and `public_url` ([server]) make links ([books]
+    rules travel on the unit of work)."""
     return [HelpFlow(describe(COMMANDS)), StockFlow(), LanguageFlow(),
             SalesOrderFlow(), OrdersFlow(), ShipFlow(), PartnerFlow("customer"), PartnerFlow("supplier"),
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
-            PurchaseOrderFlow(), ReceiveFlow(rules.over_receipt_percent),
-            QuickInFlow(rules.over_receipt_percent), QuickOutFlow(), TransferFlow(), ReceiveTransferFlow(),
-            CountFlow(rules.stocktake_approval_value), UndoFlow(rules.undo_window), ImportFlow(), *report_flows(),
+            PurchaseOrderFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(), ReceiveTransferFlow(),
+            CountFlow(), UndoFlow(), ImportFlow(), *report_flows(),
             SavedReportsFlow()]

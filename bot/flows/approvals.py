@@ -7,8 +7,9 @@ from typing import Any
 from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import buttons
 from bot.flows.sales import refusal
+from core.approvals.decisions import decide
 from core.approvals.progress import open_request_number
-from core.approvals.requests import decide, pending_for
+from core.approvals.requests import pending_for
 from core.errors import DomainError, UnknownDocument
 
 MAX_SHOWN = 10

@@ -25,7 +25,6 @@ from core.numbers import parse_quantity
 from core.partners.suppliers import find_suppliers, get_supplier
 from core.permissions import Permission
 from core.purchasing.orders import (
-    OVER_RECEIPT_PERCENT,
     PurchaseLineIn,
     ReceiptLineIn,
     create_purchase_order,
@@ -163,9 +162,6 @@ class ReceiveFlow:
     name = "receive"
     key = "rc"
 
-    def __init__(self, over_receipt_percent: Decimal = OVER_RECEIPT_PERCENT) -> None:
-        self.over_receipt_percent = over_receipt_percent  # [books] over_receipt_percent
-
     def start(self, ctx: Context, args: str) -> Step:
         """Open the order named, or offer the orders waiting for goods."""
         ctx.actor.require(Permission.PURCHASE_RECEIVE)
@@ -297,8 +293,7 @@ class ReceiveFlow:
             return self._summary(ctx, state)
         lines = [ReceiptLineIn(g["sku"], g["received"], g["rejected"], g["note"]) for g in state["got"]]
         try:
-            receipt = receive_purchase(ctx.uow, ctx.actor, state["number"], lines,
-                                       tolerance_percent=self.over_receipt_percent)
+            receipt = receive_purchase(ctx.uow, ctx.actor, state["number"], lines)
         except OverReceipt as error:
             return self._restart(ctx, state, [refusal(ctx, error)])
         except InvalidQuantity as error:

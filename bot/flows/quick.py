@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from bot.engine.flow import Context, Event, Step
 from bot.flows.entry import looks_numeric, refusal
 from core.errors import DomainError
-from core.purchasing.orders import OVER_RECEIPT_PERCENT, ReceiptLineIn, receive_purchase
+from core.purchasing.orders import ReceiptLineIn, receive_purchase
 from core.stock.moves import LineIn, issue_stock, receive_stock
 
 
@@ -17,9 +16,6 @@ class QuickInFlow:
 
     name = "in"
     key = "qi"
-
-    def __init__(self, over_receipt_percent: Decimal = OVER_RECEIPT_PERCENT) -> None:
-        self.over_receipt_percent = over_receipt_percent  # [books] over_receipt_percent
 
     def start(self, ctx: Context, args: str) -> Step:
         """Post at once; a wrong form gets the expected form back."""
@@ -31,8 +27,7 @@ class QuickInFlow:
             if target.upper().startswith("PO-"):
                 if rest:
                     return Step([ctx.say("quick_in_form")])
-                receipt = receive_purchase(ctx.uow, ctx.actor, target, [ReceiptLineIn(item, qty)],
-                                           tolerance_percent=self.over_receipt_percent)
+                receipt = receive_purchase(ctx.uow, ctx.actor, target, [ReceiptLineIn(item, qty)])
                 return Step([ctx.say("quick_in_po_done", receipt=receipt)])
             extra = _unit_and_cost(rest)
             if extra is None:

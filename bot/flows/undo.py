@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import buttons
 from bot.flows.entry import first_word, is_word, label
-from core.stock.reversal import UNDO_WINDOW, last_posting, reverse_document, undo_preview
+from core.stock.reversal import last_posting, reverse_document, undo_preview
 
 YES_WORDS = frozenset({"yes", "y", "是", "确认", "撤销", "undo"})
 
@@ -19,16 +18,12 @@ class UndoFlow:
     name = "undo"
     key = "ud"
 
-    def __init__(self, window: timedelta = UNDO_WINDOW) -> None:
-        self.window = window
-
     def start(self, ctx: Context, args: str) -> Step:
-        """The document named, or my newest posting within the window."""
-        minutes = int(self.window.total_seconds() // 60)
-        number = first_word(args) or last_posting(ctx.uow, ctx.actor, self.window)
+        """The document named, or my newest posting within the undo window ([books] undo_minutes)."""
+        number = first_word(args) or last_posting(ctx.uow, ctx.actor)
         if not number:
-            return Step([ctx.say("undo_nothing", minutes=minutes)])
-        preview = undo_preview(ctx.uow, ctx.actor, number, self.window)
+            return Step([ctx.say("undo_nothing", minutes=ctx.uow.rules.undo_minutes)])
+        preview = undo_preview(ctx.uow, ctx.actor, number)
         keys = buttons([(label(ctx, "undo", "yes"), f"{self.key}:y{preview.number}"),
                         (label(ctx, "undo", "no"), f"{self.key}:n")])
         return Step([ctx.say("undo_confirm", keys, preview=preview)], {"number": preview.number})
@@ -48,5 +43,5 @@ class UndoFlow:
         return Step([ctx.say("undo_kept", number="")])
 
     def _undo(self, ctx: Context, number: str) -> Step:
-        reversal = reverse_document(ctx.uow, ctx.actor, number, self.window)
+        reversal = reverse_document(ctx.uow, ctx.actor, number)
         return Step([ctx.say("undo_done", reversal=reversal)])

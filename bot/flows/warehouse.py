@@ -25,7 +25,6 @@ from core.numbers import parse_quantity
 from core.permissions import Permission
 from core.stock.moves import LineIn, dispatch_transfer
 from core.stock.stocktake import (
-    DEFAULT_APPROVAL_THRESHOLD,
     count_item,
     open_stocktake,
     start_stocktake,
@@ -279,9 +278,6 @@ class CountFlow:
     name = "count"
     key = "ct"
 
-    def __init__(self, threshold: Decimal = DEFAULT_APPROVAL_THRESHOLD) -> None:
-        self.threshold = threshold
-
     def start(self, ctx: Context, args: str) -> Step:
         """Open the warehouse named, or ask which one."""
         ctx.actor.require(Permission.STOCKTAKE_COUNT)
@@ -361,7 +357,7 @@ class CountFlow:
 
     def _submit(self, ctx: Context, state: dict[str, Any]) -> Step:
         try:
-            outcome = submit_stocktake(ctx.uow, ctx.actor, state["number"], threshold=self.threshold)
+            outcome = submit_stocktake(ctx.uow, ctx.actor, state["number"])
         except DomainError as error:
             return Step([refusal(ctx, error, "count_form")], state)
         awaiting = awaiting_approval(ctx.uow, "stocktake", outcome.number)

@@ -1,9 +1,9 @@
-"""Approvals: rules by document type and amount, requests passing level by level, reminders and escalation."""
+"""Approval requests: rules by document type and amount, submitting, reminders and escalation (deciding a level is
+core/approvals/decisions)."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,11 +13,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, or_, select, update
 
 from core.errors import (
-    AlreadyDecided,
     InvalidState,
-    OwnDocument,
     PermissionDenied,
-    ReasonRequired,
     UnknownDocument,
 )
 from core.integration.outbox import Note, notify, to_plain, write_notes
@@ -27,11 +24,6 @@ from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
 
-DOC_MODULES: Mapping[str, str] = MappingProxyType({
-    "purchase_order": "core.purchasing.orders",
-    "sales_order": "core.sales.orders",
-    "stocktake": "core.stock.stocktake",
-})
 ESCALATION: Mapping[str, str] = MappingProxyType({
     "purchaser": "manager", "sales": "manager", "warehouse": "manager", "finance": "manager",
     "manager": "admin", "admin": "admin",
@@ -58,20 +50,6 @@ class ApprovalOutcome:
 
     required: bool
     request_id: int | None
-
-
-@dataclass(frozen=True)
-class DecisionResult:
-    """What a decision did: the level decided, the request's status after it, and who is next."""
-
-    request_id: int
-    doc_type: str
-    doc_id: int
-    number: str
-    decision: str
-    level: int
-    status: str
-    next_role: str | None
 
 
 @dataclass(frozen=True)
@@ -131,48 +109,10 @@ def submit_for_approval(
     )
     tx.session.add(request)
     tx.session.flush()
-    _notify_level(tx, request, "approval_requested")
+    notify_level(tx, request, "approval_requested")
     record(tx, actor, "approval.submit", "approval_request", request.id, doc_type=doc_type, doc_id=doc_id,
            number=number, amount=amount, levels=levels, forced=force)
     return ApprovalOutcome(required=True, request_id=request.id)
-
-
-def decide(
-    uow: UnitOfWork, actor: Actor, request_id: int, approve: bool, reason: str = "", *,
-    level: int | None = None, hooks: Mapping[str, str] | None = None,
-    remind_after: timedelta = REMIND_AFTER, escalate_after: timedelta = ESCALATE_AFTER,
-) -> DecisionResult:
-    """Approve or reject the current level (the one shown to the approver when `level` is given); each level
-    needs another person."""
-    reason = reason.strip()[:500]
-    if not approve and not reason:
-        raise ReasonRequired(action="reject")
-    modules = {**DOC_MODULES, **(hooks or {})}
-
-    def work(tx: Tx) -> DecisionResult:
-        request = tx.session.execute(
-            select(ApprovalRequest).where(ApprovalRequest.id == request_id).with_for_update()
-        ).scalar_one_or_none()
-        if request is None:
-            raise UnknownDocument(request_id=request_id)
-        _check_turn(tx, request, actor, level)
-        decided = request.current_level
-        tx.session.add(ApprovalDecision(
-            request_id=request.id, level=decided, role=request.current_role, employee_id=actor.employee_id,
-            channel=actor.channel, message_id=actor.message_id, decision="approve" if approve else "reject",
-            reason=reason, amount_at_decision=request.amount, at=tx.now))
-        if approve and decided + 1 < len(request.levels):
-            _advance(tx, request, remind_after, escalate_after)
-        else:
-            _finish(tx, actor, request, approve, reason, modules)
-        record(tx, actor, "approval.approve" if approve else "approval.reject", "approval_request", request.id,
-               doc_type=request.doc_type, number=request.number, level=decided, amount=request.amount,
-               reason=reason)
-        next_role = request.current_role if request.status == "pending" else None
-        return DecisionResult(request.id, request.doc_type, request.doc_id, request.number,
-                              "approve" if approve else "reject", decided, request.status, next_role)
-
-    return uow.run(work)
 
 
 def cancel_request(tx: Tx, doc_type: str, doc_id: int) -> None:
@@ -244,7 +184,7 @@ def due_reminders(uow: UnitOfWork, now: datetime | None = None) -> int:
         at = now or tx.now
         requests = _due(tx, ApprovalRequest.remind_at, ApprovalRequest.reminded_at, at)
         holders = _holders(tx, {r.current_role for r in requests})
-        notes = [Note("approval_reminder", e, _payload(r), f"approval_reminder:{r.id}:{r.current_level}:{e}")
+        notes = [Note("approval_reminder", e, request_payload(r), f"approval_reminder:{r.id}:{r.current_level}:{e}")
                  for r in requests for e in _recipients(holders, r, r.current_role)]
         written = write_notes(tx, notes)
         if requests:
@@ -264,7 +204,7 @@ def due_escalations(uow: UnitOfWork, now: datetime | None = None) -> int:
         targets = {r.id: ESCALATION.get(r.current_role, "admin") for r in requests}
         holders = _holders(tx, set(targets.values()))
         notes = [
-            Note("approval_escalated", e, {**_payload(r), "from_role": r.current_role, "to_role": targets[r.id]},
+            Note("approval_escalated", e, {**request_payload(r), "from_role": r.current_role, "to_role": targets[r.id]},
                  f"approval_escalated:{r.id}:{r.current_level}:{e}")
             for r in requests for e in _recipients(holders, r, targets[r.id])
         ]
@@ -331,61 +271,13 @@ def _levels_for(tx: Tx, doc_type: str, amount: Decimal, force: bool) -> list[str
     return list(levels)
 
 
-def _check_turn(tx: Tx, request: ApprovalRequest, actor: Actor, level: int | None) -> None:
-    """Not the author, the level still open, a role that may decide it, and nobody deciding two levels."""
-    if request.author_id == actor.employee_id:
-        raise OwnDocument(number=request.number, doc_type=request.doc_type)
-    done = AlreadyDecided(number=request.number, status=request.status, level=request.current_level)
-    if request.status != "pending" or (level is not None and level != request.current_level):
-        raise done
-    allowed = {"admin", request.current_role} | ({request.escalated_to} if request.escalated_to else set())
-    if not allowed & actor.roles:
-        if set(request.levels[:request.current_level]) & actor.roles:
-            raise done
-        raise PermissionDenied(employee=actor.name, permission="approval.decide", role=request.current_role)
-    if request.current_level > 0 and tx.session.scalar(select(ApprovalDecision.id).where(
-            ApprovalDecision.request_id == request.id, ApprovalDecision.employee_id == actor.employee_id)):
-        raise AlreadyDecided(number=request.number, status=request.status, level=request.current_level,
-                             reason="decided_earlier_level")
-
-
-def _advance(tx: Tx, request: ApprovalRequest, remind_after: timedelta, escalate_after: timedelta) -> None:
-    request.current_level += 1
-    request.current_role = request.levels[request.current_level]
-    request.remind_at, request.escalate_at = tx.now + remind_after, tx.now + escalate_after
-    request.reminded_at = request.escalated_at = None
-    request.escalated_to = None
-    tx.session.flush()
-    _notify_level(tx, request, "approval_requested")
-
-
-def _finish(
-    tx: Tx, actor: Actor, request: ApprovalRequest, approve: bool, reason: str, modules: Mapping[str, str]
-) -> None:
-    request.status = "approved" if approve else "rejected"
-    request.decided_at = tx.now
-    tx.session.flush()
-    if approve:
-        _hook(modules, request.doc_type, "on_approved")(tx, actor, request.doc_id)
-    else:
-        _hook(modules, request.doc_type, "on_rejected")(tx, actor, request.doc_id, reason)
-    payload = {**_payload(request), "decided_by": actor.name, "reason": reason}
-    notify(tx, request.status, [request.author_id], payload, f"{request.status}:{request.id}")
-
-
-def _hook(modules: Mapping[str, str], doc_type: str, name: str) -> Callable[..., None]:
-    if doc_type not in modules:
-        raise InvalidState(reason="no_document_module", doc_type=doc_type)
-    hook: Callable[..., None] = getattr(importlib.import_module(modules[doc_type]), name)
-    return hook
-
-
-def _notify_level(tx: Tx, request: ApprovalRequest, event_type: str) -> None:
+def notify_level(tx: Tx, request: ApprovalRequest, event_type: str) -> None:
+    """Tell the holders of the request's current role (or, when nobody holds it, of the role above) about it."""
     holders = _holders(tx, {request.current_role, ESCALATION.get(request.current_role, "admin")})
     recipients = _recipients(holders, request, request.current_role)
     if not recipients:
         recipients = _recipients(holders, request, ESCALATION.get(request.current_role, "admin"))
-    notify(tx, event_type, recipients, _payload(request), f"{event_type}:{request.id}:{request.current_level}")
+    notify(tx, event_type, recipients, request_payload(request), f"{event_type}:{request.id}:{request.current_level}")
 
 
 def _due(tx: Tx, deadline: Any, done: Any, at: datetime) -> list[ApprovalRequest]:
@@ -415,7 +307,8 @@ def _recipients(holders: Mapping[str, list[int]], request: ApprovalRequest, role
     return [e for e in holders.get(role, []) if e != request.author_id]
 
 
-def _payload(request: ApprovalRequest) -> dict[str, Any]:
+def request_payload(request: ApprovalRequest) -> dict[str, Any]:
+    """What every notification about a request carries."""
     return {
         "request_id": request.id, "doc_type": request.doc_type, "doc_id": request.doc_id,
         "number": request.number, "amount": str(request.amount), "author_id": request.author_id,

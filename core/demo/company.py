@@ -103,7 +103,7 @@ def seed_demo(
     rng = random.Random(seed)
     now = uow.clock()
     clock = Clock(opening_time(now, days))
-    books = UnitOfWork(uow.engine, clock=clock, money_places=uow.money_places)
+    books = UnitOfWork(uow.engine, clock=clock, money_places=uow.money_places, rules=uow.rules)
     bootstrap(books)
     catalogue = make_catalogue(rng, products)
     customers = make_customers(rng)

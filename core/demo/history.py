@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from decimal import ROUND_FLOOR, Decimal
 
-from core.approvals.requests import decide
+from core.approvals.decisions import decide
 from core.demo import names
 from core.numbers import round_cost
 from core.people.employees import load_actor

@@ -10,7 +10,7 @@ from core.ledger.numbering import next_number
 from core.ledger.posting import MoveSpec, PostedMove, Posting, apply_moves
 from core.models import StockDocument
 from core.permissions import Actor
-from core.purchasing.replenishment import warn_low_stock
+from core.stock.low_stock import warn_low_stock
 from core.uow import Tx
 
 PREFIXES = {

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, Money, Qty, UnitCost, UTCDateTime, utcnow
+from core.models.lifecycle import Lifecycle
 
 SO_STATUSES = (
     "draft", "pending_approval", "approved", "partially_shipped", "shipped", "closed", "cancelled", "rejected",
@@ -17,6 +19,15 @@ SO_STATUSES = (
 
 class SalesOrder(Base):
     __tablename__ = "sales_order"
+    LIFECYCLE: ClassVar[Lifecycle] = Lifecycle({
+        "submit": ("draft",),
+        "approve": ("pending_approval",),
+        "reject": ("pending_approval",),
+        "cancel": ("draft", "pending_approval", "approved"),
+        "ship": ("approved", "partially_shipped"),
+        "close": ("partially_shipped", "shipped"),
+        "return": ("partially_shipped", "shipped", "closed"),
+    })
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)

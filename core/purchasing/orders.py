@@ -49,15 +49,6 @@ MAX_LINES = 1000
 PAGE_SIZE = 20
 LINES: Table = PurchaseOrderLine.__table__  # type: ignore[assignment]
 RECEIPT_LINES: Table = PurchaseReceiptLine.__table__  # type: ignore[assignment]
-ALLOWED_FROM: dict[str, tuple[str, ...]] = {
-    "submit": ("draft",),
-    "approve": ("pending_approval",),
-    "reject": ("pending_approval",),
-    "cancel": ("draft", "pending_approval", "approved"),
-    "receive": ("approved", "partially_received"),
-    "close": ("partially_received", "received"),
-    "return": ("partially_received", "received", "closed"),
-}
 
 
 @dataclass(frozen=True)
@@ -299,14 +290,18 @@ def close_purchase_order(uow: UnitOfWork, actor: Actor, number: str, reason: str
 
 def receive_purchase(
     uow: UnitOfWork, actor: Actor, number: str, lines: Sequence[ReceiptLineIn], note: str = "",
-    *, tolerance_percent: object = OVER_RECEIPT_PERCENT,
+    *, tolerance_percent: object | None = None,
 ) -> PurchaseReceiptView:
-    """Take delivered goods into stock at the order's prices; rejected quantities are recorded, not stocked."""
+    """Take delivered goods into stock at the order's prices; rejected quantities are recorded, not stocked.
+
+    Over-receipt beyond [books] over_receipt_percent (tx.rules; `tolerance_percent` overrides it) needs a manager."""
     actor.require(Permission.PURCHASE_RECEIVE)
     parsed = _parse_receipt_lines(lines)
-    tolerance = parse_quantity(tolerance_percent, allow_zero=True) / 100
+    given = None if tolerance_percent is None else parse_quantity(tolerance_percent, allow_zero=True)
 
     def work(tx: Tx) -> PurchaseReceiptView | _Refused:
+        percent = parse_quantity(tx.rules.over_receipt_percent, allow_zero=True) if given is None else given
+        tolerance = percent / 100
         order = _order(tx, number, lock=True)
         actor.require(Permission.PURCHASE_RECEIVE, order.warehouse_id)
         _allow(order, "receive")
@@ -376,7 +371,8 @@ def list_purchase_orders(
 
     def work(tx: Tx) -> list[PurchaseOrderSummary]:
         statement = (
-            select(PurchaseOrder.number, PurchaseOrder.status, Supplier.code, Supplier.name, Warehouse.code,
+            select(PurchaseOrder.number, PurchaseOrder.status, Supplier.code.label("supplier_code"),
+                   Supplier.name.label("supplier_name"), Warehouse.code.label("warehouse"),
                    PurchaseOrder.created_at, PurchaseOrder.total)
             .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
             .join(Warehouse, Warehouse.id == PurchaseOrder.warehouse_id)
@@ -389,7 +385,9 @@ def list_purchase_orders(
         if not _sees_every_warehouse(actor):
             statement = statement.where(PurchaseOrder.warehouse_id.in_(sorted(actor.warehouse_ids)))
         return [
-            PurchaseOrderSummary(r[0], r[1], r[2], r[3], r[4], r[5], r[6] if sees_cost else None)
+            PurchaseOrderSummary(number=r.number, status=r.status, supplier_code=r.supplier_code,
+                                 supplier_name=r.supplier_name, warehouse=r.warehouse, created_at=r.created_at,
+                                 total=r.total if sees_cost else None)
             for r in tx.session.execute(statement)
         ]
 
@@ -450,8 +448,7 @@ def _order_by_id(tx: Tx, order_id: int) -> PurchaseOrder:
 
 
 def _allow(order: PurchaseOrder, action: str) -> None:
-    if order.status not in ALLOWED_FROM[action]:
-        raise InvalidState(number=order.number, status=order.status, action=action)
+    PurchaseOrder.LIFECYCLE.ensure(action, order.number, order.status)
 
 
 def _set_status(tx: Tx, actor: Actor, order: PurchaseOrder, status: str, action: str, **detail: Any) -> None:
@@ -469,7 +466,7 @@ def _order_lines(tx: Tx, order_id: int) -> list[_OrderLine]:
         .join(Product, Product.id == LINES.c.product_id)
         .where(LINES.c.order_id == order_id).order_by(LINES.c.line_no)
     )
-    return [_OrderLine(*row) for row in rows]
+    return [_OrderLine(**row._mapping) for row in rows]
 
 
 def _match(
@@ -620,7 +617,8 @@ def _return(
 def _view(tx: Tx, actor: Actor, order: PurchaseOrder, *, prices: bool | None = None) -> PurchaseOrderView:
     sees_cost = actor.can(Permission.COST_VIEW) if prices is None else prices
     header = tx.session.execute(
-        select(Supplier.code, Supplier.name, Warehouse.code, Employee.name).select_from(PurchaseOrder)
+        select(Supplier.code.label("supplier_code"), Supplier.name.label("supplier_name"),
+               Warehouse.code.label("warehouse"), Employee.name.label("author")).select_from(PurchaseOrder)
         .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
         .join(Warehouse, Warehouse.id == PurchaseOrder.warehouse_id)
         .join(Employee, Employee.id == PurchaseOrder.author_id)
@@ -638,8 +636,9 @@ def _view(tx: Tx, actor: Actor, order: PurchaseOrder, *, prices: bool | None = N
         for r in rows
     )
     return PurchaseOrderView(
-        number=order.number, status=order.status, supplier_code=header[0], supplier_name=header[1],
-        warehouse=header[2], author=header[3], total=order.total if sees_cost else None, note=order.note,
+        number=order.number, status=order.status, supplier_code=header.supplier_code,
+        supplier_name=header.supplier_name, warehouse=header.warehouse, author=header.author,
+        total=order.total if sees_cost else None, note=order.note,
         reason=order.reason, created_at=order.created_at, approved_at=order.approved_at,
         closed_at=order.closed_at, lines=lines,
     )

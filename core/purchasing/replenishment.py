@@ -1,34 +1,28 @@
-"""Replenishment: reorder rules, the low-stock warning raised by postings, and suggested purchase orders."""
+"""Replenishment: reorder rules and suggested purchase orders (the low-stock warning is core/stock/low_stock)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     CTE,
     BigInteger,
     ColumnElement,
     and_,
-    bindparam,
     cast,
     func,
     select,
     text,
-    tuple_,
     type_coerce,
 )
 
 from core.catalog.products import products_in, warehouse_in
 from core.errors import InvalidQuantity, InvalidState
-from core.integration.outbox import Note, write_notes
-from core.integration.webhooks import emit_low_stock
 from core.models import (
-    Employee,
-    EmployeeRole,
     Product,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -41,14 +35,12 @@ from core.models import (
     Warehouse,
 )
 from core.numbers import parse_quantity
+from core.partners.suppliers import supplier_in
 from core.people.audit import record
 from core.permissions import Actor, Permission
+from core.purchasing.orders import PurchaseLineIn, PurchaseOrderView, create_purchase_order
 from core.uow import Tx, UnitOfWork
 
-if TYPE_CHECKING:
-    from core.purchasing.orders import PurchaseOrderView
-
-LOW_STOCK_ROLES = ("purchaser", "manager")
 DEMAND_KINDS = ("issue", "shipment")
 DEMAND_DAYS = 30
 LONGEST_TRANSACTION = timedelta(hours=1)
@@ -56,7 +48,6 @@ DEFAULT_LEAD_TIME_DAYS = 7
 ON_ORDER_STATUSES = ("draft", "pending_approval", "approved", "partially_received")
 MAX_ORDER_LINES = 1000
 QTY_SCALE = Qty().scale
-Key = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -137,8 +128,6 @@ def set_reorder_rule(
         raise InvalidQuantity(value=str(lead_time_days), reason="lead_time")
 
     def work(tx: Tx) -> ReorderRuleOut:
-        from core.partners.suppliers import supplier_in
-
         product = products_in(tx, [item])[item]
         target = warehouse_in(tx, warehouse)
         actor.require(Permission.REPLENISH, target.id)
@@ -161,44 +150,6 @@ def set_reorder_rule(
                               None if partner is None else partner.code, lead_time_days, active)
 
     return uow.run(work)
-
-
-# Built once: every issue runs it.
-_RULES_AND_RECIPIENTS = (
-    select(ReorderRule.id, ReorderRule.product_id, ReorderRule.warehouse_id, ReorderRule.minimum,
-           ReorderRule.maximum, Product.sku, Product.name_zh, Product.name_en, Warehouse.code,
-           EmployeeRole.employee_id)
-    .join(Product, Product.id == ReorderRule.product_id)
-    .join(Warehouse, Warehouse.id == ReorderRule.warehouse_id)
-    .join(EmployeeRole, EmployeeRole.role.in_(LOW_STOCK_ROLES))
-    .join(Employee, and_(Employee.id == EmployeeRole.employee_id, Employee.active))
-    .where(ReorderRule.active, ReorderRule.product_id.in_(bindparam("products", expanding=True)),
-           ReorderRule.warehouse_id.in_(bindparam("warehouses", expanding=True)),
-           tuple_(ReorderRule.product_id, ReorderRule.warehouse_id).in_(bindparam("keys", expanding=True)))
-)  # the single-column INs let SQLite search the rule key; a row-value IN alone scans every rule
-
-
-def warn_low_stock(tx: Tx, document_id: int, dropped: Mapping[Key, tuple[Decimal, Decimal]]) -> int:
-    """Called by a posting with (available before, after) of the positions whose availability fell:
-    one query for their rules and recipients, one insert for the warnings of those that crossed the minimum."""
-    if not dropped:
-        return 0
-    rows = tx.conn.execute(_RULES_AND_RECIPIENTS, {
-        "products": sorted({p for p, _ in dropped}), "warehouses": sorted({w for _, w in dropped}),
-        "keys": sorted(dropped)})
-    notes: dict[str, Note] = {}
-    for r in rows:
-        before, after = dropped[(r.product_id, r.warehouse_id)]
-        if not after < r.minimum <= before:
-            continue
-        key = f"low_stock:{document_id}:{r.product_id}:{r.warehouse_id}:{r.employee_id}"
-        notes[key] = Note("low_stock", r.employee_id, {
-            "rule_id": r.id, "document_id": document_id, "product_id": r.product_id, "sku": r.sku,
-            "name_zh": r.name_zh, "name_en": r.name_en, "warehouse_id": r.warehouse_id, "warehouse": r.code,
-            "available": after, "available_before": before, "minimum": r.minimum, "maximum": r.maximum,
-        }, key)
-    emit_low_stock(tx, notes.values())  # webhooks: only when a minimum was crossed
-    return write_notes(tx, list(notes.values()))
 
 
 def suggest_replenishment(
@@ -242,8 +193,6 @@ def draft_purchase_orders(
     uow: UnitOfWork, actor: Actor, suggestions: Sequence[Suggestion]
 ) -> list[PurchaseOrderView]:
     """Turn accepted suggestions into draft purchase orders, one per supplier and warehouse."""
-    from core.purchasing.orders import PurchaseLineIn, create_purchase_order
-
     actor.require(Permission.REPLENISH)
     wanted = [s for s in suggestions if s.quantity > 0]
     if not wanted:

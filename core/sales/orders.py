@@ -52,10 +52,7 @@ MAX_LINES = 2000
 PAGE_SIZE = 20
 SUMMARY_LINES = 10
 CHANNEL_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,19}")
-SHIPPABLE = ("approved", "partially_shipped")
-RETURNABLE = ("partially_shipped", "shipped", "closed")
-CANCELLABLE = ("draft", "pending_approval", "approved")
-CLOSABLE = ("partially_shipped", "shipped")
+SHIPPABLE = SalesOrder.LIFECYCLE.statuses("ship")
 LINES: Table = SalesOrderLine.__table__  # type: ignore[assignment]
 ORDERS: Table = SalesOrder.__table__  # type: ignore[assignment]
 _SO, _L, _CU = ORDERS.c, LINES.c, Customer.__table__.c
@@ -150,7 +147,7 @@ class _Order:
     salesperson_id: int
     channel: str
     total: Decimal
-    owner_id: int | None
+    customer_salesperson_id: int | None
     customer: str
     customer_name: str
     credit_limit: Decimal
@@ -159,7 +156,8 @@ class _Order:
 # Built once: every step of an order's life runs them, and building a statement costs more than running it.
 _ORDER_HEAD = select(
     _SO.id, _SO.number, _SO.status, _SO.customer_id, _SO.warehouse_id, _SO.salesperson_id, _SO.channel, _SO.total,
-    _CU.salesperson_id, _CU.code, _CU.name, _CU.credit_limit,
+    _CU.salesperson_id.label("customer_salesperson_id"), _CU.code.label("customer"),
+    _CU.name.label("customer_name"), _CU.credit_limit,
 ).join_from(ORDERS, Customer.__table__, _CU.id == _SO.customer_id)
 _ORDER_BY_NUMBER = _ORDER_HEAD.where(_SO.number == bindparam("number"))
 _LOCK_BY_NUMBER = _ORDER_BY_NUMBER.with_for_update(of=ORDERS)
@@ -243,7 +241,7 @@ def submit_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrder
     actor.require(Permission.SALES_CREATE)
 
     def work(tx: Tx) -> SalesOrderView:
-        order = _held(tx, actor, number, "submit", ("draft",))
+        order = _held(tx, actor, number, "submit")
         current = _lines(tx, order.id)
         reasons, summary = _approval_summary(tx, actor, order, current)
         outcome = approvals.submit_for_approval(tx, actor, DOC_TYPE, order.id, order.number, order.total,
@@ -262,16 +260,14 @@ def submit_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrder
 def on_approved(tx: Tx, actor: Actor, doc_id: int) -> None:
     """The last approval level said yes: reserve the stock, or refuse (out_of_stock) leaving all as it was."""
     order = _locked_by_id(tx, doc_id)
-    if order.status != "pending_approval":
-        raise InvalidState(number=order.number, status=order.status, action="approve")
+    SalesOrder.LIFECYCLE.ensure("approve", order.number, order.status)
     _reserve(tx, actor, order)
 
 
 def on_rejected(tx: Tx, actor: Actor, doc_id: int, reason: str) -> None:
     """The approver said no: the order is rejected with the reason."""
     order = _locked_by_id(tx, doc_id)
-    if order.status != "pending_approval":
-        raise InvalidState(number=order.number, status=order.status, action="reject")
+    SalesOrder.LIFECYCLE.ensure("reject", order.number, order.status)
     _set_status(tx, order, "rejected", reason=reason)
     record(tx, actor, "sales.reject", DOC_TYPE, order.id, number=order.number, reason=reason)
 
@@ -285,7 +281,7 @@ def ship_sales_order(
     def work(tx: Tx) -> SalesOrderView:
         order = _locked(tx, number)
         actor.require(Permission.SALES_SHIP, order.warehouse_id)
-        _require_status(order, "ship", SHIPPABLE)
+        SalesOrder.LIFECYCLE.ensure("ship", order.number, order.status)
         current = _lines(tx, order.id)
         if parsed is None:
             wanted = {ln.id: ln.reserved_qty for ln in current if ln.reserved_qty > 0}
@@ -317,7 +313,7 @@ def close_sales_order(uow: UnitOfWork, actor: Actor, number: str, reason: str = 
     actor.require(Permission.SALES_CREATE)
 
     def work(tx: Tx) -> SalesOrderView:
-        order = _held(tx, actor, number, "close", CLOSABLE)
+        order = _held(tx, actor, number, "close")
         document = _release(tx, actor, order)
         _set_status(tx, order, "closed", reason=reason)
         record(tx, actor, "sales.close", DOC_TYPE, order.id, number=order.number, release=document,
@@ -332,7 +328,7 @@ def cancel_sales_order(uow: UnitOfWork, actor: Actor, number: str, reason: str =
     actor.require(Permission.SALES_CREATE)
 
     def work(tx: Tx) -> SalesOrderView:
-        order = _held(tx, actor, number, "cancel", CANCELLABLE)
+        order = _held(tx, actor, number, "cancel")
         if order.status == "pending_approval":
             approvals.cancel_request(tx, DOC_TYPE, order.id)
         document = _release(tx, actor, order) if order.status == "approved" else None
@@ -355,7 +351,7 @@ def return_from_customer(
     parsed = _parse(lines)
 
     def work(tx: Tx) -> SalesOrderView:
-        order = _held(tx, actor, so_number, "return", RETURNABLE)
+        order = _held(tx, actor, so_number, "return")
         current = _lines(tx, order.id)
         wanted = _allocate(tx, parsed, current, lambda ln: ln.shipped_qty - ln.returned_qty, _over_return)
         costs = _ledger_by_line(tx, order.id)
@@ -381,8 +377,8 @@ def get_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrderVie
         row = tx.conn.execute(_ORDER_BY_NUMBER, {"number": number.strip().upper()}).one_or_none()
         if row is None:
             raise UnknownDocument(number=number[:40])
-        order = _Order(*tuple(row))
-        _require_sees(actor, order, order.owner_id)
+        order = _Order(**row._mapping)
+        _require_sees(actor, order)
         return _view(tx, actor, order.id)
 
     return uow.read(work)
@@ -400,8 +396,9 @@ def list_sales_orders(
 
     def work(tx: Tx) -> list[SalesOrderSummary]:
         statement = (
-            select(SalesOrder.number, SalesOrder.status, SalesOrder.channel, Customer.code, Customer.name,
-                   Employee.name.label("salesperson"), SalesOrder.total, SalesOrder.created_at)
+            select(SalesOrder.number, SalesOrder.status, SalesOrder.channel, Customer.code.label("customer"),
+                   Customer.name.label("customer_name"), Employee.name.label("salesperson"), SalesOrder.total,
+                   SalesOrder.created_at)
             .join(Customer, Customer.id == SalesOrder.customer_id)
             .join(Employee, Employee.id == SalesOrder.salesperson_id)
         )
@@ -414,7 +411,7 @@ def list_sales_orders(
             statement = statement.where(Customer.code == customer.strip().upper())
         rows = tx.session.execute(
             statement.order_by(SalesOrder.id.desc()).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE))
-        return [SalesOrderSummary(*row) for row in rows]
+        return [SalesOrderSummary(**row._mapping) for row in rows]
 
     return uow.read(work)
 
@@ -522,7 +519,7 @@ def _release(tx: Tx, actor: Actor, order: _Order) -> str | None:
 
 
 def _lines(tx: Tx, order_id: int) -> list[_OrderLine]:
-    return [_OrderLine(*tuple(row)) for row in tx.conn.execute(_LINES_OF, {"order_id": order_id})]
+    return [_OrderLine(**row._mapping) for row in tx.conn.execute(_LINES_OF, {"order_id": order_id})]
 
 
 def _write_lines(tx: Tx, rows: list[dict[str, Any]]) -> None:
@@ -612,33 +609,30 @@ def _locked(tx: Tx, number: str) -> _Order:
     row = tx.conn.execute(_LOCK_BY_NUMBER, {"number": number.strip().upper()}).one_or_none()
     if row is None:
         raise UnknownDocument(number=number[:40])
-    return _Order(*tuple(row))
+    return _Order(**row._mapping)
 
 
 def _locked_by_id(tx: Tx, order_id: int) -> _Order:
     row = tx.conn.execute(_LOCK_BY_ID, {"order_id": order_id}).one_or_none()
     if row is None:
         raise UnknownDocument(doc_type=DOC_TYPE, doc_id=order_id)
-    return _Order(*tuple(row))
+    return _Order(**row._mapping)
 
 
-def _held(tx: Tx, actor: Actor, number: str, action: str, statuses: tuple[str, ...]) -> _Order:
+def _held(tx: Tx, actor: Actor, number: str, action: str) -> _Order:
     """The order locked for a change the actor may make on it in its current status."""
     order = _locked(tx, number)
-    _require_sees(actor, order, order.owner_id)
-    _require_status(order, action, statuses)
+    _require_sees(actor, order)
+    SalesOrder.LIFECYCLE.ensure(action, order.number, order.status)
     return order
 
 
-def _require_status(order: _Order, action: str, statuses: tuple[str, ...]) -> None:
-    if order.status not in statuses:
-        raise InvalidState(number=order.number, status=order.status, action=action)
-
-
-def _require_sees(actor: Actor, order: _Order, owner_id: int | None) -> None:
+def _require_sees(actor: Actor, order: _Order) -> None:
+    """Everyone with sales.view_all in its warehouse; with sales.view_own, its salesperson and the customer's."""
     if actor.can(Permission.SALES_VIEW_ALL, order.warehouse_id):
         return
-    if actor.can(Permission.SALES_VIEW_OWN) and actor.employee_id in (order.salesperson_id, owner_id):
+    if actor.can(Permission.SALES_VIEW_OWN) and actor.employee_id in (order.salesperson_id,
+                                                                      order.customer_salesperson_id):
         return
     raise PermissionDenied(employee=actor.name, permission=Permission.SALES_VIEW_ALL.value, number=order.number)
 

@@ -77,42 +77,46 @@ class Reversal:
     lines: tuple[PostingLine, ...]
 
 
-def last_posting(uow: UnitOfWork, actor: Actor, window: timedelta = UNDO_WINDOW) -> str | None:
-    """The actor's newest posting within the window not yet reversed (reservations and reversals aside), if any."""
+def last_posting(uow: UnitOfWork, actor: Actor, window: timedelta | None = None) -> str | None:
+    """The actor's newest posting within the undo window (tx.rules, or `window`) not yet reversed (reservations
+    and reversals aside), if any."""
 
     def work(tx: Tx) -> str | None:
+        span = tx.rules.undo_window if window is None else window
         reversed_ids = select(StockDocument.source_id).where(
             StockDocument.kind == "reversal", StockDocument.source_type == "stock_document",
             StockDocument.employee_id == actor.employee_id)
         return tx.session.scalar(
             select(StockDocument.number)
             .where(StockDocument.employee_id == actor.employee_id, StockDocument.kind.not_in(AUTOMATIC),
-                   StockDocument.created_at >= tx.now - window, StockDocument.id.not_in(reversed_ids))
+                   StockDocument.created_at >= tx.now - span, StockDocument.id.not_in(reversed_ids))
             .order_by(StockDocument.id.desc()).limit(1))
 
     return uow.read(work)
 
 
-def undo_preview(uow: UnitOfWork, actor: Actor, number: str, window: timedelta = UNDO_WINDOW) -> Undoable:
+def undo_preview(uow: UnitOfWork, actor: Actor, number: str, window: timedelta | None = None) -> Undoable:
     """What undoing `number` would take back; refused as reverse_document would refuse (stock aside)."""
 
     def work(tx: Tx) -> Undoable:
-        document = _checked(tx, actor, number, window, lock=False)
+        span = tx.rules.undo_window if window is None else window
+        document = _checked(tx, actor, number, span, lock=False)
         order_number = _order_number(tx, document)
         lines = tuple(_line(actor, m, sku, zh, en, codes) for m, sku, zh, en, codes in _moves(tx, document))
-        return Undoable(document.number, document.kind, document.created_at, document.created_at + window,
+        return Undoable(document.number, document.kind, document.created_at, document.created_at + span,
                         order_number, lines)
 
     return uow.read(work)
 
 
 def reverse_document(
-    uow: UnitOfWork, actor: Actor, number: str, window: timedelta = UNDO_WINDOW
+    uow: UnitOfWork, actor: Actor, number: str, window: timedelta | None = None
 ) -> Reversal:
-    """Post the mirror of the actor's own recent posting (value exactly minus the original's) as RV-."""
+    """Post the mirror of the actor's own recent posting (value exactly minus the original's) as RV-, within the
+    undo window (tx.rules, or `window`)."""
 
     def work(tx: Tx) -> Reversal:
-        document = _checked(tx, actor, number, window, lock=True)
+        document = _checked(tx, actor, number, tx.rules.undo_window if window is None else window, lock=True)
         moves = _moves(tx, document)
         reversal_id, reversal_number = open_document(
             tx, actor, "reversal", document.warehouse_id, source=("stock_document", document.id),

@@ -179,13 +179,14 @@ def stocktake_variances(uow: UnitOfWork, actor: Actor, number: str) -> Stocktake
 
 
 def submit_stocktake(
-    uow: UnitOfWork, actor: Actor, number: str, *, threshold: object = DEFAULT_APPROVAL_THRESHOLD,
-    reason: str = "",
+    uow: UnitOfWork, actor: Actor, number: str, *, threshold: object | None = None, reason: str = "",
 ) -> StocktakeOutcome:
-    """Finish counting: post at once, or send for approval when the absolute variance value exceeds `threshold`."""
-    limit = parse_money(threshold)
+    """Finish counting: post at once, or send for approval when the absolute variance value exceeds [books]
+    stocktake_approval_value (tx.rules; `threshold` overrides it)."""
+    given = None if threshold is None else parse_money(threshold)
 
     def work(tx: Tx) -> StocktakeOutcome:
+        limit = parse_money(tx.rules.stocktake_approval_value) if given is None else given
         sheet = _sheet(tx, number, ("counting",))
         actor.require(Permission.STOCKTAKE_COUNT, sheet.warehouse_id)
         report = _variances(tx, actor, sheet, see_cost=True)

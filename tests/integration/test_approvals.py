@@ -1,6 +1,6 @@
 """Approvals: rules by amount, levels in order, who may decide, reminders, escalation, and the document hooks.
 
-This module doubles as the document module of the "gadget" document type: its on_approved/on_rejected hooks
+This module's on_approved/on_rejected are the hooks of the "gadget" document type (HOOKS): they
 write audit rows, so the tests see that the hook ran inside the deciding transaction.
 """
 
@@ -14,10 +14,11 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select
 
+from core.approvals.decisions import decide
+from core.approvals.hooks import DocumentHooks
 from core.approvals.requests import (
     ApprovalOutcome,
     cancel_request,
-    decide,
     decisions_of,
     due_escalations,
     due_reminders,
@@ -34,7 +35,6 @@ from core.permissions import Actor
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 
-HOOKS = {"gadget": __name__}
 SLOW_DOCUMENTS = 1000
 
 
@@ -48,6 +48,9 @@ def on_rejected(tx: Tx, actor: Actor, doc_id: int, reason: str) -> None:
     if reason == "explode":
         raise RuntimeError("the document refused")
     record(tx, actor, "gadget.rejected", "gadget", doc_id, reason=reason)
+
+
+HOOKS = {"gadget": DocumentHooks(on_approved, on_rejected)}
 
 
 def submit(uow: UnitOfWork, author: Actor, amount: str, doc_id: int = 7, force: bool = False) -> ApprovalOutcome:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import select
 
-from bot.composition import Books, build_chat_engine
+from bot.composition import Books, books_on, build_chat_engine
 from core.config import BookRules, Config, ConfigError, book_rules, load_config
 from core.models import Stocktake
 from core.models.base import utcnow
@@ -77,9 +77,8 @@ def test_configured_rules_reach_the_chat_through_the_composition_root(
         engine: SqlEngine, uow: UnitOfWork, admin: Actor) -> None:
     shop = open_shop(uow, admin)
     now = [utcnow()]
-    clocked = UnitOfWork(engine, clock=lambda: now[0])
-    strict = Books(Config(sections={"books": STRICT}), clocked)
-    usual = Books(Config(), clocked)
+    strict = books_on(Config(sections={"books": STRICT}), engine, clock=lambda: now[0])
+    usual = books_on(Config(), engine, clock=lambda: now[0])
     worker = chat_on(strict, admin, "warehouse-1")
     as_usual = chat_on(usual, admin, "warehouse-1")
 

@@ -8,8 +8,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from core.approvals.decisions import decide
 from core.approvals.progress import awaiting_approval, decided_requests, last_decision, open_request_number
-from core.approvals.requests import decide, pending_for, set_rule
+from core.approvals.requests import pending_for, set_rule
 from core.errors import AlreadyDecided, PermissionDenied, UnknownDocument
 from core.integration.channel_values import channel_value, channel_values, forget_channel_value, keep_channel_value
 from core.partners.choices import partner_choices, partner_code

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, func, select
 
-from core.approvals.requests import decide, pending_for, set_rule
+from core.approvals.decisions import decide
+from core.approvals.requests import pending_for, set_rule
 from core.catalog.products import NewProduct, create_product
 from core.errors import DomainError, InvalidState, OutOfStock, OverReceipt, OverReturn, PermissionDenied
 from core.ledger.check import check_ledger

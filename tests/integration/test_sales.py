@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from core.approvals.requests import decide, pending_for
+from core.approvals.decisions import decide
+from core.approvals.requests import pending_for
 from core.catalog.products import products_in, warehouse_in
 from core.errors import DomainError, InvalidState, OutOfStock, OverReturn, PermissionDenied
 from core.ledger.check import check_ledger

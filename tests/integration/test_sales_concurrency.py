@@ -10,7 +10,7 @@ from decimal import Decimal as D
 
 from sqlalchemy import func, select
 
-from core.approvals.requests import decide
+from core.approvals.decisions import decide
 from core.errors import InvalidQuantity, InvalidState, OutOfStock
 from core.ledger.check import check_ledger
 from core.models import SalesOrder, SalesOrderLine, StockLevel, StockMove

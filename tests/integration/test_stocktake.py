@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, select
 
-from core.approvals.requests import decide
+from core.approvals.decisions import decide
 from core.catalog.products import NewProduct, create_category, create_product
 from core.errors import DomainError, EmptyDocument, InvalidQuantity, InvalidState, PermissionDenied
 from core.ledger.check import check_ledger
