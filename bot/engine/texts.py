@@ -43,7 +43,7 @@ class Texts:
 
     def _environment(self, folder: Path, lang: str) -> Environment:
         env = Environment(
-            loader=FileSystemLoader(str(folder)), undefined=StrictUndefined, autoescape=False,
+            loader=FileSystemLoader(template_folders(folder)), undefined=StrictUndefined, autoescape=False,
             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
         )
         locale = lang
@@ -53,6 +53,12 @@ class Texts:
         env.filters["when"] = lambda v: format_when(v, locale, self.zone)
         env.globals["undo_minutes"] = self.undo_minutes
         return env
+
+
+def template_folders(folder: Path) -> list[str]:
+    """A language's folder and its per-flow subfolders (templates/<lang>/<flow>/): a template is named by its file
+    name alone, whichever flow's folder holds it; `error/<code>` stays a path under the language folder."""
+    return [str(folder), *(str(sub) for sub in sorted(folder.iterdir()) if sub.is_dir() and sub.name != "error")]
 
 
 def format_quantity(value: Decimal | int | None, locale: str) -> str:
