@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, select, update
@@ -13,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import UnknownDocument
 from core.models import Employee, EmployeeRole, Notification
+from core.payloads import to_plain
 from core.uow import Tx, UnitOfWork
 
 NOTIFICATIONS: Table = Notification.__table__  # type: ignore[assignment]
@@ -157,14 +157,3 @@ def employees_with_role(tx: Tx, *roles: str) -> list[int]:
         .where(EmployeeRole.role.in_(roles), Employee.active).distinct().order_by(Employee.id)
     )
     return list(tx.session.scalars(statement))
-
-
-def to_plain(value: Any) -> Any:
-    """JSON-safe copy of a payload: Decimals become strings, tuples lists, keys strings."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_plain(v) for v in value]
-    return value
