@@ -347,11 +347,6 @@ class SchedulerRunner:
                 await asyncio.wait_for(self._stop.wait(), self.settings.renew_seconds)
 
 
-def build_scheduler(config: Any, uow: UnitOfWork, sweep: Callable[[], Any] | None = None) -> SchedulerRunner:
-    """The runner for the server: `await runner.start()` on startup, `await runner.stop()` on shutdown."""
-    return SchedulerRunner(uow, SchedulerSettings.from_config(config), config.database_url, sweep=sweep)
-
-
 class Background:
     """Delivery and scheduled jobs for one server process: `await start()` once the channels have started,
     `await stop()` before they stop. The outbox sweep job drains the outbox (on the lease holder only)."""
@@ -365,11 +360,3 @@ class Background:
 
     async def stop(self) -> None:
         await self.runner.stop()
-
-
-def build_background(config: Any, uow: UnitOfWork, texts: Any, channels: Any) -> Background:
-    """The dispatcher for the configured channels and the scheduler whose sweep job runs it."""
-    from bot.delivery import build_dispatcher
-
-    dispatcher = build_dispatcher(uow, texts, channels, config)
-    return Background(dispatcher, build_scheduler(config, uow, sweep=lambda: dispatcher.drain(parallel=2)))
