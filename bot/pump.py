@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -86,7 +87,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Pump(Generic[Item]):
+class Pump(ABC, Generic[Item]):
     """Drains one leased queue; several pumps may run at once, in one process or many (rows are claimed)."""
 
     name = "pump"
@@ -109,13 +110,13 @@ class Pump(Generic[Item]):
 
     # ---- the steps of a sender ----------------------------------------------------------------------------------
 
+    @abstractmethod
     def take_batch(self, token: str, now: datetime) -> Sequence[Item]:
         """Claim up to `batch` due rows under `token` (runs in a worker thread)."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def send(self, item: Item, turn: Turn) -> None:
         """Send one row, each request inside `async with turn`; raise Failed when it did not go."""
-        raise NotImplementedError
 
     def alert(self, item: Item, error: str) -> Alert | None:
         """What the admins hear when `item` is given up (None: nothing)."""
