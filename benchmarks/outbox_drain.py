@@ -1,4 +1,4 @@
-"""Outbox drain: time to deliver 10,000 notifications through the server's dispatcher (bot.delivery.build_dispatcher
+"""Outbox drain: time to deliver 10,000 notifications through the server's dispatcher (bot.composition.build_dispatcher
 with the [delivery] settings of config.example.toml) and the real Telegram client (python-telegram-bot, via
 bot.channels.telegram.TelegramChannel with the example's [telegram] settings) to a fake Bot API in a process of its
 own, spread over 1,000 chats.
@@ -30,7 +30,8 @@ from sqlalchemy import func, insert, select
 from benchmarks.common import Backend, database
 from bot.channels import InFlight
 from bot.channels.telegram import TelegramChannel, TelegramSettings
-from bot.delivery import Dispatcher, TelegramSender, build_dispatcher
+from bot.composition import build_dispatcher
+from bot.delivery import Dispatcher, TelegramSender
 from bot.engine.engine import Engine
 from bot.engine.texts import Texts
 from core.config import Config, load_config

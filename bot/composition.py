@@ -1,28 +1,34 @@
-"""The composition root: builds the books, the conversation engine, the channels and the server parts from config.
+"""The composition root: builds the books, the conversation engine, the channels, the outbox and webhook
+dispatchers and the scheduler from config. Nothing else reads config to build a part.
 
 Nothing is built at import time; every process calls these once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine as DatabaseEngine
 
+from bot import delivery, webhooks
 from bot.api import ApiChannel
 from bot.channels import Channel, InFlight
 from bot.channels.telegram import TelegramChannel, TelegramSettings
 from bot.channels.web import WebChannel, WebSettings
 from bot.channels.wecom import WecomChannel, WecomSettings
-from bot.delivery import pending_for_employee
+from bot.delivery import Dispatcher, Pace, Sender, TelegramSender, pending_for_employee, telegram_pace, wecom_pace
 from bot.engine.engine import Engine
 from bot.engine.flow import Command, Flow
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
+from bot.scheduler import Background, SchedulerRunner, SchedulerSettings
+from bot.webhooks import WebhookDispatcher, running
 from core.config import Config, book_rules
 from core.db import create_db_engine
+from core.integration.webhooks import SETTLE
 from core.models.base import utcnow
 from core.uow import UnitOfWork
 
@@ -101,3 +107,69 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
     channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600))))
     return AppParts(config=config, books=books, engine=engine, in_flight=in_flight, channels=channels,
                     shutdown_timeout=float(config.get("server", "shutdown_timeout", 30)))
+
+
+# ---- delivery and scheduled jobs ----------------------------------------------------------------------------------
+
+def build_dispatcher(uow: UnitOfWork, texts: Texts, channels: Sequence[Any],
+                     config: Config | None = None) -> Dispatcher:
+    """The outbox dispatcher for the server's channels (by their `name`): Telegram wrapped in TelegramSender, paced by
+    [delivery] telegram_per_second (30) and 1 a second per chat; WeCom as it is, 30 a minute per member; [delivery]
+    batch, max_attempts, lease_seconds."""
+
+    def setting(key: str, default: Any) -> Any:
+        return config.get("delivery", key, default) if config is not None else default
+
+    senders: dict[str, Sender] = {}
+    paces: dict[str, Pace] = {}
+    for channel in channels:
+        name = getattr(channel, "name", "")
+        if name == "telegram":
+            senders[name] = TelegramSender(channel)
+            paces[name] = telegram_pace(float(setting("telegram_per_second", 30)))
+        elif name == "wecom":  # bot.channels.wecom.WecomChannel is a Sender itself
+            senders[name] = channel
+            paces[name] = wecom_pace()
+    return Dispatcher(uow, texts, senders, paces=paces, batch=int(setting("batch", 100)),
+                      max_attempts=int(setting("max_attempts", delivery.MAX_ATTEMPTS)),
+                      lease=timedelta(seconds=float(setting("lease_seconds", delivery.LEASE.total_seconds()))))
+
+
+def build_webhooks(uow: UnitOfWork, config: Config | None = None) -> WebhookDispatcher:
+    """The webhook dispatcher from [webhooks]: batch, timeout_seconds, max_attempts, lease_seconds, settle_seconds,
+    keep_sent_days."""
+
+    def setting(key: str, default: Any) -> Any:
+        return config.get("webhooks", key, default) if config is not None else default
+
+    return WebhookDispatcher(
+        uow, batch=int(setting("batch", 50)), timeout=float(setting("timeout_seconds", webhooks.TIMEOUT)),
+        max_attempts=int(setting("max_attempts", webhooks.MAX_ATTEMPTS)),
+        lease=timedelta(seconds=float(setting("lease_seconds", webhooks.LEASE.total_seconds()))),
+        settle=timedelta(seconds=float(setting("settle_seconds", SETTLE.total_seconds()))),
+        keep_sent=timedelta(days=float(setting("keep_sent_days", webhooks.KEEP_SENT.days))))
+
+
+def webhooks_context(uow: UnitOfWork, config: Config) -> Callable[[Any], AsyncIterator[None]]:
+    """For aiohttp's `app.cleanup_ctx`: webhooks delivered while the server runs ([webhooks] enabled, poll_seconds)."""
+
+    async def context(_app: Any) -> AsyncIterator[None]:
+        if not bool(config.get("webhooks", "enabled", True)):
+            yield
+            return
+        async with running(build_webhooks(uow, config), float(config.get("webhooks", "poll_seconds", 2.0))):
+            yield
+
+    return context
+
+
+def build_scheduler(config: Config, uow: UnitOfWork, sweep: Callable[[], Any] | None = None) -> SchedulerRunner:
+    """The job runner for the server from [scheduler]: `await runner.start()` on startup, `await runner.stop()` on
+    shutdown."""
+    return SchedulerRunner(uow, SchedulerSettings.from_config(config), config.database_url, sweep=sweep)
+
+
+def build_background(config: Config, uow: UnitOfWork, texts: Texts, channels: Sequence[Any]) -> Background:
+    """The dispatcher for the configured channels and the scheduler whose sweep job runs it."""
+    dispatcher = build_dispatcher(uow, texts, channels, config)
+    return Background(dispatcher, build_scheduler(config, uow, sweep=lambda: dispatcher.drain(parallel=2)))

@@ -1,7 +1,8 @@
 """Delivering the notification outbox: claim due rows, send them to each recipient's chats, paced, at least once.
 
-A row goes through: pending -> (claim, one transaction) sending with a lease and a claim token -> (send) ->
-(mark, a second transaction) sent | pending again with backoff | dead (with one alert to the admins).
+The queue is core.integration.queue (a row is leased to one dispatcher's claim token, then sent | pending again
+with backoff | dead, with one alert to the admins); the loop is bot.pump; this module adds whom a note goes to, what
+it says, and how fast each channel may take it.
 The at-least-once window: a message the platform accepted but whose 'sent' mark was not committed (the process
 died between the two, or its lease ran out while it was still sending) is sent again once the lease expires.
 Marks are committed right after each send (batched over a few milliseconds), and a send is not started when
@@ -13,30 +14,23 @@ called by the engine when they next write (in the transaction that stores the re
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import random
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from jinja2 import TemplateNotFound
 from sqlalchemy import exists, select, update
 
-from bot import claims
 from bot.engine.replies import Reply, buttons
 from bot.engine.texts import DEFAULT_LANGUAGE, Texts
+from bot.pump import Failed, Pump, TooLate, Turn, utcnow
 from bot.report_delivery import report_attachments
-from core.integration.outbox import Note, employees_with_role, write_notes
+from core.integration.queue import NOTIFICATION_QUEUE, Alert
 from core.models import ChatAccount, Employee, Notification
 from core.uow import Tx, UnitOfWork
 
-log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
-BASE_BACKOFF = timedelta(seconds=2)
-MAX_BACKOFF = timedelta(hours=1)
 LEASE = timedelta(seconds=60)
 PUSH_CHANNELS = ("telegram", "wecom")  # channels a dispatcher sends to; the browser chat only answers
 
@@ -160,41 +154,21 @@ class Claimed:
     chats: tuple[tuple[str, str], ...]
 
 
-@dataclass
-class DrainStats:
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    dead: int = 0
-    released: int = 0
-
-
 # ---- the database side -------------------------------------------------------------------------------------------
 
 def claim(uow: UnitOfWork, channels: Sequence[str], token: str, now: datetime, *, limit: int = 100,
           lease: timedelta = LEASE) -> list[Claimed]:
-    """Take up to `limit` due notes (pending and due, or 'sending' whose lease ran out) of recipients bound to one
-    of `channels`, oldest first, skipping rows another process has locked; each is 'sending' under `token`."""
+    """Take up to `limit` due notes of recipients bound to one of `channels`, oldest first, skipping rows another
+    process has locked; each is leased to `token` (core.integration.queue), with its reader's language and chats."""
 
     reachable = exists().where(ChatAccount.employee_id == Notification.recipient_id,
                                ChatAccount.channel.in_(list(channels)))
 
     def work(tx: Tx) -> list[Claimed]:
-        rows = tx.session.execute(
-            select(Notification.id, Notification.event_type, Notification.recipient_id, Notification.payload,
-                   Notification.attempts)
-            .where(Notification.status.in_(("pending", "sending")), Notification.next_attempt_at <= now, reachable)
-            .order_by(Notification.next_attempt_at, Notification.id).limit(limit)
-            .with_for_update(skip_locked=True, of=Notification)
-        ).all()
+        due = NOTIFICATION_QUEUE.due(now, limit, Notification.recipient_id).where(reachable)
+        rows = NOTIFICATION_QUEUE.take(tx, due, token, now, lease)
         if not rows:
             return []
-        ids = [r.id for r in rows]
-        tx.session.execute(
-            update(Notification).where(Notification.id.in_(ids))
-            .values(status="sending", claim_token=token, attempts=Notification.attempts + 1,
-                    next_attempt_at=now + lease)
-        )
         recipients = sorted({r.recipient_id for r in rows})
         languages = dict(tx.session.execute(
             select(Employee.id, Employee.language).where(Employee.id.in_(recipients))).all())
@@ -205,57 +179,9 @@ def claim(uow: UnitOfWork, channels: Sequence[str], token: str, now: datetime, *
             .order_by(ChatAccount.id)
         ):
             chats.setdefault(employee_id, []).append((channel, chat_id))
-        return [Claimed(r.id, r.event_type, r.recipient_id, r.payload, r.attempts + 1,
+        return [Claimed(r.id, r.event_type, r.recipient_id, r.payload, r.attempts,
                         languages.get(r.recipient_id) or DEFAULT_LANGUAGE, tuple(chats.get(r.recipient_id, ())))
                 for r in rows]
-
-    return uow.run(work)
-
-
-def mark_sent(uow: UnitOfWork, token: str, ids: Sequence[int], now: datetime) -> int:
-    """'sent' for the rows still held under `token` (one statement); returns how many."""
-    return claims.mark_sent(uow, Notification, token, ids, now)
-
-
-def release(uow: UnitOfWork, token: str, ids: Sequence[int], now: datetime) -> int:
-    """Give rows back untried (not counted as an attempt): the lease was too short to send them safely."""
-    return claims.release(uow, Notification, token, ids, now)
-
-
-def backoff(attempts: int, rng: Callable[[], float] = random.random) -> timedelta:
-    """Exponential backoff with jitter: 2 s, 4 s, 8 s ... (each between half and all of it), at most an hour."""
-    full = min(BASE_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
-    jittered: timedelta = full * (0.5 + 0.5 * rng())
-    return jittered
-
-
-def mark_failed(uow: UnitOfWork, token: str, message: Claimed, error: str, now: datetime, *,
-                retry_after: float | None = None, permanent: bool = False,
-                max_attempts: int = MAX_ATTEMPTS) -> str:
-    """Retry later (after `retry_after`, else backoff) or, after `max_attempts` or a permanent refusal, 'dead' with
-    one alert to the admins (dedupe key per note); returns the status the row is left in ('' if not ours)."""
-
-    def work(tx: Tx) -> str:
-        dead = permanent or message.attempts >= max_attempts
-        delay = timedelta(seconds=retry_after) if retry_after is not None else backoff(message.attempts)
-        result = tx.session.execute(
-            update(Notification)
-            .where(Notification.id == message.id, Notification.status == "sending",
-                   Notification.claim_token == token)
-            .values(status="dead" if dead else "pending", claim_token="", last_error=error[:500],
-                    next_attempt_at=now + delay)
-        )
-        if not getattr(result, "rowcount", 0):
-            return ""
-        if dead and message.event_type != "delivery_dead":
-            write_notes(tx, [
-                Note("delivery_dead", admin, {"notification_id": message.id, "event_type": message.event_type,
-                                              "recipient_id": message.recipient_id, "error": error[:200],
-                                              "attempts": message.attempts},
-                     f"delivery_dead:{message.id}:{admin}")
-                for admin in employees_with_role(tx, "admin")
-            ])
-        return "dead" if dead else "pending"
 
     return uow.run(work)
 
@@ -271,7 +197,8 @@ def pending_for_employee(tx: Tx, employee_id: int, texts: Texts, language: str |
         return []
     rows = tx.session.execute(
         select(Notification.id, Notification.event_type, Notification.payload)
-        .where(Notification.recipient_id == employee_id, Notification.status == "pending")
+        .where(Notification.recipient_id == employee_id, Notification.status == "pending",
+               Notification.claim_token == "")  # not leased to a dispatcher
         .order_by(Notification.id).limit(20)
         .with_for_update(skip_locked=True)
     ).all()
@@ -307,132 +234,43 @@ def render(texts: Texts, lang: str, event_type: str, payload: dict[str, Any]) ->
 
 # ---- the dispatcher -------------------------------------------------------------------------------------------------
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Dispatcher:
+class Dispatcher(Pump[Claimed]):
     """Drains the outbox to the channels it has senders for; several may run at once (rows are claimed)."""
+
+    name = "outbox"
 
     def __init__(
         self, uow: UnitOfWork, texts: Texts, senders: Mapping[str, Sender], *,
         paces: Mapping[str, Pace] | None = None, batch: int = 100, lease: timedelta = LEASE,
         send_timeout: float = 15.0, max_attempts: int = MAX_ATTEMPTS, concurrency: int = 16,
-        clock: Callable[[], datetime] = _utcnow, mark_every: float = 0.02,
+        clock: Callable[[], datetime] = utcnow, mark_every: float = 0.02,
     ) -> None:
-        self.uow = uow
+        super().__init__(uow, NOTIFICATION_QUEUE, batch=batch, lease=lease, send_timeout=send_timeout,
+                         max_attempts=max_attempts, concurrency=concurrency, clock=clock, mark_every=mark_every)
         self.texts = texts
         self.senders = dict(senders)
         self.paces = dict(paces or {})
         for channel in self.senders:
             self.paces.setdefault(channel, wecom_pace() if channel == "wecom" else telegram_pace())
-        self.batch = batch
-        self.lease = lease
-        self.send_timeout = send_timeout
-        self.max_attempts = max_attempts
-        self.concurrency = concurrency
-        self.clock = clock
-        self.mark_every = mark_every
-        self.stats = DrainStats()
-        self._sending: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
-
-    def _gate(self) -> asyncio.Semaphore:
-        """At most `concurrency` sends in flight across all batches (of this event loop): the pace decides when a
-        send may start, the gate only keeps the HTTP client's connection pool small (httpcore's pool does work per
-        request in proportion to its connections)."""
-        loop = asyncio.get_running_loop()
-        if self._sending is None or self._sending[0] is not loop:
-            self._sending = (loop, asyncio.Semaphore(self.concurrency))
-        return self._sending[1]
-
-    async def run_once(self) -> int:
-        """Claim one batch and deliver it; returns how many rows were claimed (0: nothing due)."""
-        token = secrets.token_hex(16)
-        started = self.clock()
-        claimed = await asyncio.to_thread(claim, self.uow, list(self.senders), token, started,
-                                          limit=self.batch, lease=self.lease)
-        if not claimed:
-            return 0
-        self.stats.claimed += len(claimed)
-        deadline = started + self.lease - timedelta(seconds=self.send_timeout)
-        done: list[int] = []
-        flushed = asyncio.Event()
-
-        async def marker() -> None:
-            while True:
-                await asyncio.sleep(self.mark_every)
-                await flush()
-                if flushed.is_set():
-                    return
-
-        async def flush() -> None:
-            if done:
-                ids = list(done)
-                done.clear()
-                marked = await asyncio.to_thread(mark_sent, self.uow, token, ids, self.clock())
-                self.stats.sent += marked
-
-        marking = asyncio.create_task(marker())
-        try:
-            await asyncio.gather(*(self._deliver(token, m, deadline, done) for m in claimed))
-        finally:
-            flushed.set()
-            await marking
-            await flush()
-        return len(claimed)
-
-    async def drain(self, parallel: int = 1) -> int:
-        """Deliver until nothing is due (`parallel` batches in flight at once); returns rows claimed."""
-        return await self._pump(None, parallel, 0.0)
 
     async def run(self, stop: asyncio.Event, idle: float = 1.0, parallel: int = 4) -> None:
         """Deliver until `stop` is set, with `parallel` batches in flight, looking again every `idle` seconds when
         nothing is due."""
-        await self._pump(stop, parallel, idle)
+        await super().run(stop, idle, parallel)
 
-    async def _pump(self, stop: asyncio.Event | None, parallel: int, idle: float) -> int:
-        total = 0
-        running: set[asyncio.Task[int]] = set()
-        empty = False
-        try:
-            while True:
-                while not empty and len(running) < parallel and not (stop and stop.is_set()):
-                    running.add(asyncio.create_task(self._round()))
-                    if parallel > 1:
-                        await asyncio.sleep(0)  # let it claim before the next one looks
-                if not running:
-                    if stop is None or stop.is_set():
-                        return total
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), idle)
-                    empty = False
-                    continue
-                finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                claimed = [t.result() for t in finished]
-                total += sum(claimed)
-                empty = empty or 0 in claimed
-        finally:
-            if running:
-                await asyncio.gather(*running, return_exceptions=True)
+    def take_batch(self, token: str, now: datetime) -> list[Claimed]:
+        """Due notes of recipients this dispatcher can reach."""
+        return claim(self.uow, list(self.senders), token, now, limit=self.batch, lease=self.lease)
 
-    async def _round(self) -> int:
+    async def send(self, item: Claimed, turn: Turn) -> None:
+        """The note to each of the recipient's chats: every claimed note reserves its pace turn at once, so they go
+        in claim order; 429 blocks the channel, a timeout or 5xx is retried, anything else is permanent."""
+        replies = [render(self.texts, item.language, item.event_type, item.payload)]
         try:
-            return await self.run_once()
-        except Exception:  # a database hiccup must not end delivery
-            log.exception("outbox: a delivery round failed")
-            return 0
-
-    async def _deliver(self, token: str, message: Claimed, deadline: datetime, done: list[int]) -> None:
-        replies = [render(self.texts, message.language, message.event_type, message.payload)]
-        try:
-            for channel, chat_id in message.chats:
+            for channel, chat_id in item.chats:
                 pace = self.paces[channel]
-                await pace.wait(chat_id)  # every claimed note reserves its turn at once; they go in claim order
-                async with self._gate():
-                    if self.clock() > deadline:  # the lease may run out while sending: give it back untried
-                        released = await asyncio.to_thread(release, self.uow, token, [message.id], self.clock())
-                        self.stats.released += released
-                        return
+                await pace.wait(chat_id)
+                async with turn:
                     try:
                         await asyncio.wait_for(self.senders[channel].send(chat_id, replies), self.send_timeout)
                     except RetryLater as error:
@@ -440,26 +278,26 @@ class Dispatcher:
                         raise
                     except TimeoutError as error:
                         raise TransientError(f"{channel}: timed out") from error
+        except TooLate:
+            raise
         except RetryLater as error:
-            await self._failed(token, message, f"429 {error}", retry_after=error.seconds)
+            raise Failed(f"429 {error}", retry_after=error.seconds) from error
         except TransientError as error:
-            await self._failed(token, message, str(error) or type(error).__name__)
+            raise Failed(str(error) or type(error).__name__) from error
         except Exception as error:  # PermanentError and anything unexpected: do not hammer the platform
-            await self._failed(token, message, f"{type(error).__name__}: {error}",
-                               permanent=isinstance(error, PermanentError))
-        else:
-            done.append(message.id)
+            raise Failed(f"{type(error).__name__}: {error}", permanent=isinstance(error, PermanentError)) from error
 
-    async def _failed(self, token: str, message: Claimed, error: str, *, retry_after: float | None = None,
-                      permanent: bool = False) -> None:
-        status = await asyncio.to_thread(mark_failed, self.uow, token, message, error, self.clock(),
-                                         retry_after=retry_after, permanent=permanent,
-                                         max_attempts=self.max_attempts)
-        if status == "dead":
-            self.stats.dead += 1
-            log.warning("outbox: note %s dead after %s attempts: %s", message.id, message.attempts, error)
-        else:
-            self.stats.retried += 1
+    def alert(self, item: Claimed, error: str) -> Alert | None:
+        """One 'delivery_dead' note to each admin (none about an alert that could not be delivered)."""
+        if item.event_type == "delivery_dead":
+            return None
+        return Alert("delivery_dead", {"notification_id": item.id, "event_type": item.event_type,
+                                       "recipient_id": item.recipient_id, "error": error[:200],
+                                       "attempts": item.attempts})
+
+    def label(self, item: Claimed) -> str:
+        """"note 12"."""
+        return f"note {item.id}"
 
 
 # ---- channel adapters ---------------------------------------------------------------------------------------------
@@ -489,34 +327,7 @@ class TelegramSender:
             raise PermanentError(str(error)) from error
 
 
-def build_dispatcher(uow: UnitOfWork, texts: Texts, channels: Sequence[Any], config: Any = None,
-                     extra: Mapping[str, tuple[Sender, Pace]] | None = None) -> Dispatcher:
-    """A dispatcher for the server's channels (by their `name`): Telegram wrapped in TelegramSender, paced by
-    [delivery] telegram_per_second (30) and 1 a second per chat; WeCom as it is, 30 a minute per member; any other
-    senders in `extra`."""
-
-    def setting(key: str, default: Any) -> Any:
-        return config.get("delivery", key, default) if config is not None else default
-
-    senders: dict[str, Sender] = {}
-    paces: dict[str, Pace] = {}
-    for channel in channels:
-        name = getattr(channel, "name", "")
-        if name == "telegram":
-            senders[name] = TelegramSender(channel)
-            paces[name] = telegram_pace(float(setting("telegram_per_second", 30)))
-        elif name == "wecom":  # bot.channels.wecom.WecomChannel is a Sender itself
-            senders[name] = channel
-            paces[name] = wecom_pace()
-    for name, (sender, pace) in (extra or {}).items():
-        senders[name], paces[name] = sender, pace
-    return Dispatcher(uow, texts, senders, paces=paces, batch=int(setting("batch", 100)),
-                      max_attempts=int(setting("max_attempts", MAX_ATTEMPTS)),
-                      lease=timedelta(seconds=float(setting("lease_seconds", LEASE.total_seconds()))))
-
-
 __all__ = [
     "Claimed", "DeliveryError", "Dispatcher", "Pace", "PermanentError", "RetryLater", "Sender", "TelegramSender",
-    "TransientError", "backoff", "build_dispatcher", "claim", "mark_failed", "mark_sent", "pending_for_employee",
-    "release", "render",
+    "TransientError", "claim", "pending_for_employee", "render", "telegram_pace", "wecom_pace",
 ]

@@ -169,7 +169,8 @@ def backup(database_url: str, backup_dir: str | Path, now: datetime, keep: int =
 
 @dataclass
 class Runtime:
-    """What the jobs need in this process; registered under an id so job arguments stay plain strings."""
+    """What the jobs need in this process, passed to each job as its argument (jobs live in APScheduler's memory job
+    store: nothing is pickled, and the leader lease, not a shared job store, decides which process runs them)."""
 
     uow: UnitOfWork
     settings: SchedulerSettings
@@ -178,43 +179,33 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
-RUNTIMES: dict[str, Runtime] = {}
-
-
-async def job_outbox_sweep(runtime_id: str) -> None:
-    runtime = RUNTIMES[runtime_id]
+async def job_outbox_sweep(runtime: Runtime) -> None:
     if runtime.sweep is not None:
         await runtime.sweep()
 
 
-async def job_approvals(runtime_id: str) -> None:
-    runtime = RUNTIMES[runtime_id]
+async def job_approvals(runtime: Runtime) -> None:
     await asyncio.to_thread(approval_deadlines, runtime.uow, runtime.clock())
 
 
-async def job_low_stock_digest(runtime_id: str) -> None:
-    runtime = RUNTIMES[runtime_id]
+async def job_low_stock_digest(runtime: Runtime) -> None:
     await asyncio.to_thread(low_stock_digest, runtime.uow, runtime.clock(), runtime.settings.timezone)
 
 
-async def job_daily_summary(runtime_id: str) -> None:
-    runtime = RUNTIMES[runtime_id]
+async def job_daily_summary(runtime: Runtime) -> None:
     await asyncio.to_thread(daily_summary, runtime.uow, runtime.clock(), runtime.settings.timezone)
 
 
-async def job_saved_reports(runtime_id: str) -> None:
-    runtime = RUNTIMES[runtime_id]
+async def job_saved_reports(runtime: Runtime) -> None:
     await asyncio.to_thread(saved_reports, runtime.uow, runtime.clock(), runtime.settings.timezone)
 
 
-async def job_backup(runtime_id: str) -> None:
-    runtime = RUNTIMES[runtime_id]
+async def job_backup(runtime: Runtime) -> None:
     s = runtime.settings
     await asyncio.to_thread(backup, runtime.database_url, s.backup_dir, runtime.clock(), s.backup_keep)
 
 
-async def job_purge_idempotency(runtime_id: str) -> None:
-    runtime = RUNTIMES[runtime_id]
+async def job_purge_idempotency(runtime: Runtime) -> None:
     await asyncio.to_thread(purge_idempotency, runtime.uow, runtime.clock(), runtime.settings.idempotency_days)
 
 
@@ -223,10 +214,10 @@ def _at(time_text: str, zone: ZoneInfo) -> CronTrigger:
     return CronTrigger(hour=int(hour), minute=int(minute or 0), timezone=zone)
 
 
-def add_jobs(scheduler: AsyncIOScheduler, runtime_id: str, settings: SchedulerSettings) -> None:
+def add_jobs(scheduler: AsyncIOScheduler, runtime: Runtime, settings: SchedulerSettings) -> None:
     """Every job with an explicit id, replace_existing, coalesce and a misfire grace time."""
     zone = ZoneInfo(settings.timezone)
-    common: dict[str, Any] = {"args": [runtime_id], "replace_existing": True, "coalesce": True,
+    common: dict[str, Any] = {"args": [runtime], "replace_existing": True, "coalesce": True,
                               "max_instances": 1, "misfire_grace_time": settings.misfire_grace_seconds}
     scheduler.add_job(job_outbox_sweep, IntervalTrigger(seconds=settings.sweep_seconds), id="outbox_sweep",
                       **{**common, "misfire_grace_time": max(int(settings.sweep_seconds * 2), 1)})
@@ -244,12 +235,11 @@ class SchedulerRunner:
 
     def __init__(self, uow: UnitOfWork, settings: SchedulerSettings, database_url: str, *,
                  sweep: Callable[[], Any] | None = None, holder: str | None = None,
-                 jobs: Callable[[AsyncIOScheduler, str, SchedulerSettings], None] = add_jobs) -> None:
+                 jobs: Callable[[AsyncIOScheduler, Runtime, SchedulerSettings], None] = add_jobs) -> None:
         self.uow = uow
         self.settings = settings
         self.holder = holder or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.runtime_id = uuid.uuid4().hex
-        RUNTIMES[self.runtime_id] = Runtime(uow, settings, database_url, sweep)
+        self.runtime = Runtime(uow, settings, database_url, sweep)
         self.scheduler = AsyncIOScheduler(timezone=ZoneInfo(settings.timezone))
         self.jobs = jobs
         self.leading = False
@@ -257,7 +247,7 @@ class SchedulerRunner:
         self._stop = asyncio.Event()
 
     async def start(self) -> None:
-        self.jobs(self.scheduler, self.runtime_id, self.settings)
+        self.jobs(self.scheduler, self.runtime, self.settings)
         self.scheduler.start(paused=True)
         self._task = asyncio.create_task(self._keep_lease(), name="scheduler-lease")
 
@@ -269,7 +259,6 @@ class SchedulerRunner:
         if self.leading:
             await asyncio.to_thread(resign, self.uow, self.holder)
             self.leading = False
-        RUNTIMES.pop(self.runtime_id, None)
 
     async def _keep_lease(self) -> None:
         ttl = timedelta(seconds=self.settings.lease_seconds)
@@ -290,11 +279,6 @@ class SchedulerRunner:
                 await asyncio.wait_for(self._stop.wait(), self.settings.renew_seconds)
 
 
-def build_scheduler(config: Any, uow: UnitOfWork, sweep: Callable[[], Any] | None = None) -> SchedulerRunner:
-    """The runner for the server: `await runner.start()` on startup, `await runner.stop()` on shutdown."""
-    return SchedulerRunner(uow, SchedulerSettings.from_config(config), config.database_url, sweep=sweep)
-
-
 class Background:
     """Delivery and scheduled jobs for one server process: `await start()` once the channels have started,
     `await stop()` before they stop. The outbox sweep job drains the outbox (on the lease holder only)."""
@@ -308,11 +292,3 @@ class Background:
 
     async def stop(self) -> None:
         await self.runner.stop()
-
-
-def build_background(config: Any, uow: UnitOfWork, texts: Any, channels: Any) -> Background:
-    """The dispatcher for the configured channels and the scheduler whose sweep job runs it."""
-    from bot.delivery import build_dispatcher
-
-    dispatcher = build_dispatcher(uow, texts, channels, config)
-    return Background(dispatcher, build_scheduler(config, uow, sweep=lambda: dispatcher.drain(parallel=2)))

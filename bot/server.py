@@ -14,9 +14,8 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.channels import Channel
-from bot.composition import AppParts, build_app_parts
-from bot.scheduler import Background, build_background
-from bot.webhooks import webhooks_context
+from bot.composition import AppParts, build_app_parts, build_background, webhooks_context
+from bot.scheduler import Background
 from core.config import Config
 
 log = logging.getLogger(__name__)

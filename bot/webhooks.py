@@ -1,10 +1,11 @@
 """Delivering webhooks: tail the books into the integrators' outbox, claim due deliveries, POST them signed.
 
-A delivery goes: pending -> (claim, one transaction) sending under a lease and a claim token -> POST ->
-(mark, a second transaction) sent after a 2xx | pending again with backoff (429 honours Retry-After; 408, 5xx,
-timeouts and connection errors back off exponentially) | dead after `max_attempts` or an answer that will not
-change (3xx, other 4xx), with one alert to the admins. Nothing is marked sent before the 2xx, so a process that
-dies mid-POST leaves the row to be sent again when its lease runs out: receivers dedupe on X-Jxc-Delivery.
+A delivery goes through core.integration.queue, driven by bot.pump: pending -> (claim, one transaction) leased to a
+claim token -> POST -> (mark, a second transaction) sent after a 2xx | pending again with backoff (429 honours
+Retry-After; 408, 5xx, timeouts and connection errors back off exponentially) | dead after `max_attempts` or an
+answer that will not change (3xx, other 4xx), with one alert to the admins. Nothing is marked sent before the 2xx,
+so a process that dies mid-POST leaves the row to be sent again when its lease runs out: receivers dedupe on
+X-Jxc-Delivery.
 
 Signature: X-Jxc-Signature = "sha256=" + hex(HMAC-SHA256(secret, X-Jxc-Timestamp + "." + body)).
 """
@@ -17,27 +18,22 @@ import contextlib
 import hashlib
 import hmac
 import json
-import logging
-import secrets
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
-from sqlalchemy import select, update
 
-from bot import claims
-from bot.delivery import MAX_BACKOFF, backoff
-from core.integration.outbox import Note, employees_with_role, write_notes
+from bot.pump import Failed, Pump, Turn, utcnow
+from core.integration.queue import MAX_BACKOFF, WEBHOOK_QUEUE, Alert, backoff
 from core.integration.webhooks import EVENTS, SETTLE, dead_alert, has_endpoints, purge_sent, tail
 from core.models import WebhookDelivery, WebhookEndpoint
 from core.people.employees import SYSTEM_NAME
 from core.uow import Tx, UnitOfWork
 
-log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 16  # with backoff from 2 s doubling to an hour: about six hours of trying
 LEASE = timedelta(seconds=60)
 TIMEOUT = 10.0
@@ -59,15 +55,6 @@ class Due:
     payload: dict[str, Any]
     created_at: datetime
     attempts: int
-
-
-class Failed(Exception):
-    """One attempt failed: retried (after `retry_after` seconds when the receiver said so) unless `permanent`."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.permanent = permanent
 
 
 # ---- signing --------------------------------------------------------------------------------------------------------
@@ -106,157 +93,58 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
 # ---- the database side ----------------------------------------------------------------------------------------------
 
 def claim(uow: UnitOfWork, token: str, now: datetime, *, limit: int = 50, lease: timedelta = LEASE) -> list[Due]:
-    """Take up to `limit` due deliveries of active endpoints (pending and due, or 'sending' whose lease ran out),
-    oldest first, skipping rows another process holds; each becomes 'sending' under `token` until now + lease."""
+    """Take up to `limit` due deliveries of active endpoints, oldest first, skipping rows another process holds;
+    each is leased to `token` until now + lease (core.integration.queue)."""
 
     def work(tx: Tx) -> list[Due]:
-        rows = tx.session.execute(
-            select(WebhookDelivery.id, WebhookDelivery.event_type, WebhookDelivery.payload,
-                   WebhookDelivery.created_at, WebhookDelivery.attempts, WebhookEndpoint.name, WebhookEndpoint.url,
-                   WebhookEndpoint.secret)
-            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(WebhookDelivery.status.in_(("pending", "sending")), WebhookDelivery.next_attempt_at <= now,
-                   WebhookEndpoint.active)
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit)
-            .with_for_update(skip_locked=True, of=WebhookDelivery)
-        ).all()
-        if rows:
-            tx.session.execute(
-                update(WebhookDelivery).where(WebhookDelivery.id.in_([r.id for r in rows]))
-                .values(status="sending", claim_token=token, attempts=WebhookDelivery.attempts + 1,
-                        next_attempt_at=now + lease))
-        return [Due(r.id, r.name, r.url, r.secret, r.event_type, r.payload, r.created_at, r.attempts + 1)
-                for r in rows]
-
-    return uow.run(work)
-
-
-def mark_sent(uow: UnitOfWork, token: str, ids: Sequence[int], now: datetime) -> int:
-    """'sent' for the rows still held under `token`; returns how many."""
-    return claims.mark_sent(uow, WebhookDelivery, token, ids, now)
-
-
-def release(uow: UnitOfWork, token: str, ids: Sequence[int], now: datetime) -> int:
-    """Give rows back untried (the attempt is not counted): too little of the lease was left to POST them."""
-    return claims.release(uow, WebhookDelivery, token, ids, now)
-
-
-def mark_failed(uow: UnitOfWork, token: str, due: Due, error: str, now: datetime, *,
-                retry_after: float | None = None, permanent: bool = False, max_attempts: int = MAX_ATTEMPTS,
-                backoff_of: Callable[[int], timedelta] = backoff) -> str:
-    """Pending again after `retry_after` (else backoff), or 'dead' after `max_attempts` or a permanent refusal with
-    one alert to every admin; returns the status left ('' when the row is no longer ours)."""
-
-    def work(tx: Tx) -> str:
-        dead = permanent or due.attempts >= max_attempts
-        delay = timedelta(seconds=retry_after) if retry_after is not None else backoff_of(due.attempts)
-        result = tx.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == due.id, WebhookDelivery.status == "sending",
-                   WebhookDelivery.claim_token == token)
-            .values(status="dead" if dead else "pending", claim_token="", last_error=error[:500],
-                    next_attempt_at=now + min(delay, MAX_BACKOFF)))
-        if not getattr(result, "rowcount", 0):
-            return ""
-        if dead:
-            alert = dead_alert(due.endpoint, due.id, due.event_type, due.attempts, error)
-            write_notes(tx, [Note("webhook_dead", admin, alert, f"webhook_dead:{due.id}:{admin}")
-                             for admin in employees_with_role(tx, "admin")])
-        return "dead" if dead else "pending"
+        due = (WEBHOOK_QUEUE.due(now, limit, WebhookDelivery.created_at, WebhookEndpoint.name, WebhookEndpoint.url,
+                                 WebhookEndpoint.secret)
+               .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id).where(WebhookEndpoint.active))
+        return [Due(r.id, r.name, r.url, r.secret, r.event_type, r.payload, r.created_at, r.attempts)
+                for r in WEBHOOK_QUEUE.take(tx, due, token, now, lease)]
 
     return uow.run(work)
 
 
 # ---- the dispatcher -----------------------------------------------------------------------------------------------
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class WebhookStats:
-    enqueued: int = 0
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    dead: int = 0
-
-
-class WebhookDispatcher:
+class WebhookDispatcher(Pump[Due]):
     """Tails the books into the webhook outbox and POSTs what is due; several may run at once (rows are claimed)."""
+
+    name = "webhooks"
 
     def __init__(self, uow: UnitOfWork, *, batch: int = 50, lease: timedelta = LEASE, timeout: float = TIMEOUT,
                  max_attempts: int = MAX_ATTEMPTS, concurrency: int = 16, settle: timedelta = SETTLE,
-                 clock: Callable[[], datetime] = _utcnow, keep_sent: timedelta = KEEP_SENT, mark_every: float = 0.02,
+                 clock: Callable[[], datetime] = utcnow, keep_sent: timedelta = KEEP_SENT, mark_every: float = 0.02,
                  backoff_of: Callable[[int], timedelta] = backoff) -> None:
-        self.uow = uow
-        self.batch = batch
-        self.lease = lease
-        self.timeout = timeout
-        self.max_attempts = max_attempts
-        self.concurrency = concurrency
+        super().__init__(uow, WEBHOOK_QUEUE, batch=batch, lease=lease, send_timeout=timeout,
+                         max_attempts=max_attempts, concurrency=concurrency, clock=clock, mark_every=mark_every,
+                         backoff_of=backoff_of)
         self.settle = settle
-        self.clock = clock
-        self.backoff_of = backoff_of
         self.keep_sent = keep_sent
-        self.mark_every = mark_every
         self._purged_at: datetime | None = None
-        self.stats = WebhookStats()
         self._http: aiohttp.ClientSession | None = None
 
     async def close(self) -> None:
+        """Close the HTTP client."""
         if self._http is not None:
             await self._http.close()
             self._http = None
 
-    async def run_once(self) -> int:
-        """Tail the books, then claim one batch and POST it; returns how many deliveries were claimed."""
+    async def run(self, stop: asyncio.Event, idle: float = 2.0, parallel: int = 1) -> None:
+        """Deliver until `stop` is set, looking again every `idle` seconds when nothing is due."""
+        await super().run(stop, idle, parallel)
+
+    async def prepare(self) -> bool:
+        """Nothing to do without an active endpoint; else tail the books into the outbox first."""
         if not await asyncio.to_thread(has_endpoints, self.uow):
-            return 0
-        enqueued = await asyncio.to_thread(tail, self.uow, self.clock(), settle=self.settle)
-        self.stats.enqueued += enqueued
-        token = secrets.token_hex(16)
-        started = self.clock()
-        claimed = await asyncio.to_thread(claim, self.uow, token, started, limit=self.batch, lease=self.lease)
-        if not claimed:
-            return 0
-        self.stats.claimed += len(claimed)
-        if self._http is None:
-            self._http = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
-        gate = asyncio.Semaphore(self.concurrency)
-        done: list[int] = []  # answered 2xx, to be marked sent (every few milliseconds, in one statement)
-        finished = asyncio.Event()
+            return False
+        self.stats.enqueued += await asyncio.to_thread(tail, self.uow, self.clock(), settle=self.settle)
+        return True
 
-        async def flush() -> None:
-            if done:
-                ids = list(done)
-                done.clear()
-                marked = await asyncio.to_thread(mark_sent, self.uow, token, ids, self.clock())
-                self.stats.sent += marked
-
-        async def marker() -> None:
-            while not finished.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(finished.wait(), self.mark_every)
-                await flush()
-
-        deadline = started + self.lease - timedelta(seconds=self.timeout)
-
-        async def one(due: Due) -> None:
-            async with gate:
-                if self.clock() > deadline:  # the lease could run out mid-POST: another process may take it
-                    await asyncio.to_thread(release, self.uow, token, [due.id], self.clock())
-                elif await self._deliver(token, due):
-                    done.append(due.id)
-
-        marking = asyncio.create_task(marker())
-        try:
-            await asyncio.gather(*(one(d) for d in claimed))
-        finally:
-            finished.set()
-            await marking
-            await flush()
-        return len(claimed)
+    async def tidy(self) -> None:
+        """Purge old sent deliveries (at most once every PURGE_EVERY)."""
+        await self.purge()
 
     async def purge(self) -> int:
         """Forget sent deliveries older than `keep_sent`, at most once every PURGE_EVERY; returns rows deleted."""
@@ -266,64 +154,43 @@ class WebhookDispatcher:
         self._purged_at = now
         return await asyncio.to_thread(purge_sent, self.uow, now - self.keep_sent)
 
-    async def drain(self) -> int:
-        """Deliver until nothing more is due now; returns deliveries claimed."""
-        total = 0
-        while (claimed := await self.run_once()) > 0:
-            total += claimed
-        return total
+    def take_batch(self, token: str, now: datetime) -> list[Due]:
+        """Due deliveries of active endpoints."""
+        return claim(self.uow, token, now, limit=self.batch, lease=self.lease)
 
-    async def run(self, stop: asyncio.Event, idle: float = 2.0) -> None:
-        """Deliver until `stop` is set, looking again every `idle` seconds when nothing is due."""
-        while not stop.is_set():
+    async def send(self, item: Due, turn: Turn) -> None:
+        """POST once, signed; a 2xx is sent, anything else raises Failed (permanent for 3xx and most 4xx)."""
+        body = body_of(item)
+        async with turn:
+            if self._http is None:
+                self._http = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
+            timestamp = str(int(self.clock().timestamp()))
+            headers = {"Content-Type": "application/json", "X-Jxc-Event": item.event_type,
+                       "X-Jxc-Delivery": str(item.id), "X-Jxc-Timestamp": timestamp,
+                       "X-Jxc-Signature": sign(item.secret, timestamp, body)}
             try:
-                await self.purge()
-                claimed = await self.run_once()
-            except Exception:  # a database or network hiccup must not end delivery
-                log.exception("webhooks: a delivery round failed")
-                claimed = 0
-            if not claimed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle)
-
-    async def _deliver(self, token: str, due: Due) -> bool:
-        """POST once; true on a 2xx, else the failure is recorded (retry or dead) and false."""
-        try:
-            await self._post(due)
-        except Failed as failure:
-            status = await asyncio.to_thread(
-                mark_failed, self.uow, token, due, str(failure), self.clock(), retry_after=failure.retry_after,
-                permanent=failure.permanent, max_attempts=self.max_attempts, backoff_of=self.backoff_of)
-            if status == "dead":
-                self.stats.dead += 1
-                log.warning("webhooks: delivery %s to %s dead after %s attempt(s): %s", due.id, due.endpoint,
-                            due.attempts, failure)
-            elif status:
-                self.stats.retried += 1
-            return False
-        return True
-
-    async def _post(self, due: Due) -> None:
-        assert self._http is not None
-        body = body_of(due)
-        timestamp = str(int(self.clock().timestamp()))
-        headers = {"Content-Type": "application/json", "X-Jxc-Event": due.event_type, "X-Jxc-Delivery": str(due.id),
-                   "X-Jxc-Timestamp": timestamp, "X-Jxc-Signature": sign(due.secret, timestamp, body)}
-        try:
-            async with self._http.post(due.url, data=body, headers=headers, allow_redirects=False,
-                                       timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
-                status = response.status
-                retry_after = retry_after_seconds(response.headers.get("Retry-After"), self.clock())
-                await response.read()
-        except TimeoutError as error:
-            raise Failed(f"timed out after {self.timeout:g} s") from error
-        except aiohttp.ClientError as error:
-            raise Failed(f"{type(error).__name__}: {error}") from error
+                async with self._http.post(item.url, data=body, headers=headers, allow_redirects=False,
+                                           timeout=aiohttp.ClientTimeout(total=self.send_timeout)) as response:
+                    status = response.status
+                    retry_after = retry_after_seconds(response.headers.get("Retry-After"), self.clock())
+                    await response.read()
+            except TimeoutError as error:
+                raise Failed(f"timed out after {self.send_timeout:g} s") from error
+            except aiohttp.ClientError as error:
+                raise Failed(f"{type(error).__name__}: {error}") from error
         if 200 <= status < 300:
             return
         if status >= 500 or status in RETRIED_STATUSES:
             raise Failed(f"HTTP {status}", retry_after=retry_after if status in (429, 503) else None)
         raise Failed(f"HTTP {status}", permanent=True)
+
+    def alert(self, item: Due, error: str) -> Alert:
+        """One 'webhook_dead' note to each admin."""
+        return Alert("webhook_dead", dead_alert(item.endpoint, item.id, item.event_type, item.attempts, error))
+
+    def label(self, item: Due) -> str:
+        """"delivery 12 to online-shop"."""
+        return f"delivery {item.id} to {item.endpoint}"
 
 
 @contextlib.asynccontextmanager
@@ -337,34 +204,6 @@ async def running(dispatcher: WebhookDispatcher, idle: float) -> AsyncIterator[W
         stop.set()
         await task
         await dispatcher.close()
-
-
-def build_webhooks(uow: UnitOfWork, config: Any = None) -> WebhookDispatcher:
-    """A dispatcher from [webhooks]: batch, timeout_seconds, max_attempts, lease_seconds, settle_seconds,
-    keep_sent_days."""
-
-    def setting(key: str, default: Any) -> Any:
-        return config.get("webhooks", key, default) if config is not None else default
-
-    return WebhookDispatcher(
-        uow, batch=int(setting("batch", 50)), timeout=float(setting("timeout_seconds", TIMEOUT)),
-        max_attempts=int(setting("max_attempts", MAX_ATTEMPTS)),
-        lease=timedelta(seconds=float(setting("lease_seconds", LEASE.total_seconds()))),
-        settle=timedelta(seconds=float(setting("settle_seconds", SETTLE.total_seconds()))),
-        keep_sent=timedelta(days=float(setting("keep_sent_days", KEEP_SENT.days))))
-
-
-def webhooks_context(uow: UnitOfWork, config: Any) -> Callable[[Any], AsyncIterator[None]]:
-    """For aiohttp's `app.cleanup_ctx`: webhooks delivered while the server runs ([webhooks] enabled, poll_seconds)."""
-
-    async def context(_app: Any) -> AsyncIterator[None]:
-        if not bool(config.get("webhooks", "enabled", True)):
-            yield
-            return
-        async with running(build_webhooks(uow, config), float(config.get("webhooks", "poll_seconds", 2.0))):
-            yield
-
-    return context
 
 
 # ---- the command line: jxc webhook add|list|remove ---------------------------------------------------------------
@@ -406,5 +245,5 @@ def add_webhook_command(sub: Any) -> None:
         command.set_defaults(run=cmd_webhook)
 
 
-__all__ = ["Due", "WebhookDispatcher", "add_webhook_command", "body_of", "build_webhooks", "claim", "mark_failed",
-           "mark_sent", "release", "retry_after_seconds", "running", "sign", "verify", "webhooks_context"]
+__all__ = ["Due", "WebhookDispatcher", "add_webhook_command", "body_of", "claim", "retry_after_seconds", "running",
+           "sign", "verify"]

@@ -17,9 +17,10 @@ from core.errors import (
     PermissionDenied,
     UnknownDocument,
 )
-from core.integration.outbox import Note, notify, to_plain, write_notes
+from core.integration.outbox import Note, notify, write_notes
 from core.models import ROLES, ApprovalDecision, ApprovalRequest, ApprovalRule, Employee, EmployeeRole
 from core.numbers import parse_money
+from core.payloads import to_plain
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork

@@ -1,25 +1,20 @@
-"""Writing notifications into the outbox, in the caller's transaction, each at most once."""
+"""Writing notifications into the outbox, in the caller's transaction, each at most once (core.integration.queue
+hands them to the senders)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.errors import UnknownDocument
 from core.models import Employee, EmployeeRole, Notification
-from core.uow import Tx, UnitOfWork
+from core.payloads import to_plain
+from core.uow import Tx
 
 NOTIFICATIONS: Table = Notification.__table__  # type: ignore[assignment]
-LEASE = timedelta(minutes=2)
-BACKOFF = timedelta(seconds=30)
-MAX_BACKOFF = timedelta(hours=1)
-MAX_ATTEMPTS = 8
 EVENT_TYPES = frozenset({
     "approval_requested", "approved", "rejected", "approval_reminder", "approval_escalated", "low_stock",
     "transfer_awaiting_receipt", "over_receipt_needs_manager",
@@ -27,17 +22,6 @@ EVENT_TYPES = frozenset({
     "saved_report",  # bot.report_delivery: a scheduled saved report, rendered for its recipient
     "webhook_dead",  # bot.webhooks: a webhook delivery given up
 })
-
-
-@dataclass(frozen=True)
-class OutboxMessage:
-    """A notification claimed for delivery: who gets it, what happened, and which attempt this is."""
-
-    id: int
-    event_type: str
-    recipient_id: int
-    payload: dict[str, Any]
-    attempts: int
 
 
 @dataclass(frozen=True)
@@ -82,72 +66,6 @@ def write_notes(tx: Tx, notes: Sequence[Note]) -> int:
     return len(tx.session.execute(statement, rows).all())
 
 
-def claim_due(
-    uow: UnitOfWork, limit: int = 100, lease: timedelta = LEASE, now: datetime | None = None
-) -> list[OutboxMessage]:
-    """Take up to `limit` pending notifications that are due, oldest first, for one sender: each attempt is counted
-    and the message is hidden for `lease` (a sender that dies mid-way leaves it to be retried, not lost)."""
-
-    def work(tx: Tx) -> list[OutboxMessage]:
-        at = now or tx.now
-        rows = tx.session.execute(
-            select(Notification.id, Notification.event_type, Notification.recipient_id, Notification.payload,
-                   Notification.attempts)
-            .where(Notification.status == "pending", Notification.next_attempt_at <= at)
-            .order_by(Notification.next_attempt_at, Notification.id).limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if rows:
-            tx.session.execute(
-                update(Notification).where(Notification.id.in_([r.id for r in rows]))
-                .values(attempts=Notification.attempts + 1, next_attempt_at=at + lease)
-            )
-        return [OutboxMessage(r.id, r.event_type, r.recipient_id, r.payload, r.attempts + 1) for r in rows]
-
-    return uow.run(work)
-
-
-def mark_sent(uow: UnitOfWork, ids: Iterable[int]) -> int:
-    """Record that these notifications were delivered; returns how many were still pending."""
-    wanted = sorted(set(ids))
-
-    def work(tx: Tx) -> int:
-        result = tx.session.execute(
-            update(Notification).where(Notification.id.in_(wanted), Notification.status == "pending")
-            .values(status="sent", sent_at=tx.now, last_error="")
-        )
-        return int(getattr(result, "rowcount", 0))
-
-    return uow.run(work) if wanted else 0
-
-
-def mark_failed(
-    uow: UnitOfWork, notification_id: int, error: str, *, retry_after: timedelta | None = None,
-    max_attempts: int = MAX_ATTEMPTS,
-) -> str:
-    """Record a failed delivery: retried later with exponential backoff (or after the platform's `retry_after`),
-    'dead' after `max_attempts`; returns the status it is left in."""
-
-    def work(tx: Tx) -> str:
-        row = tx.session.execute(
-            select(Notification.status, Notification.attempts).where(Notification.id == notification_id)
-            .with_for_update()
-        ).one_or_none()
-        if row is None:
-            raise UnknownDocument(notification_id=notification_id)
-        if row.status != "pending":
-            return str(row.status)
-        status = "dead" if row.attempts >= max_attempts else "pending"
-        delay = retry_after if retry_after is not None else BACKOFF * 2 ** max(row.attempts - 1, 0)
-        tx.session.execute(
-            update(Notification).where(Notification.id == notification_id)
-            .values(status=status, last_error=error[:500], next_attempt_at=tx.now + min(delay, MAX_BACKOFF))
-        )
-        return status
-
-    return uow.run(work)
-
-
 def employees_with_role(tx: Tx, *roles: str) -> list[int]:
     """Active employees holding any of `roles`, by id."""
     if not roles:
@@ -157,14 +75,3 @@ def employees_with_role(tx: Tx, *roles: str) -> list[int]:
         .where(EmployeeRole.role.in_(roles), Employee.active).distinct().order_by(Employee.id)
     )
     return list(tx.session.scalars(statement))
-
-
-def to_plain(value: Any) -> Any:
-    """JSON-safe copy of a payload: Decimals become strings, tuples lists, keys strings."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_plain(v) for v in value]
-    return value

@@ -37,6 +37,7 @@ from core.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from core.payloads import to_plain
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
@@ -141,7 +142,7 @@ def emit_many(tx: Tx, event_type: str, items: Sequence[tuple[str, Mapping[str, A
         return 0
     endpoints = [e for e, events in tx.session.execute(
         select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.active)) if event_type in events]
-    rows = [_row(tx, e, event_type, to_plain(dict(payload)), f"{event_type}:{e}:{key}")
+    rows = [_row(tx, e, event_type, to_plain(dict(payload), short=True), f"{event_type}:{e}:{key}")
             for e in endpoints for key, payload in items]
     return _insert(tx, rows)
 
@@ -229,7 +230,7 @@ def _documents(tx: Tx, docs: Sequence[Any]) -> list[dict[str, Any]]:
         "document_id": d.id, "number": d.number, "kind": d.kind, "warehouse": codes.get(d.warehouse_id),
         "dest_warehouse": codes.get(d.dest_warehouse_id) if d.dest_warehouse_id else None,
         "source_type": d.source_type, "source_id": d.source_id, "reason": d.reason, "channel": d.channel,
-        "created_at": d.created_at.isoformat(), "moves": moves.get(d.id, [])}) for d in docs]
+        "created_at": d.created_at.isoformat(), "moves": moves.get(d.id, [])}, short=True) for d in docs]
 
 
 def _tail_approvals(tx: Tx, endpoint: WebhookEndpoint, events: Sequence[str], settled: datetime, limit: int) -> int:
@@ -272,7 +273,7 @@ def _sales_orders(tx: Tx, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         "customer": {"code": o.code, "name": o.name}, "warehouse": codes.get(o.warehouse_id),
         "total": _money(tx, o.total), "created_at": o.created_at.isoformat(),
         "approved_at": o.approved_at.isoformat() if o.approved_at else None,
-        "lines": lines.get(o.id, [])})
+        "lines": lines.get(o.id, [])}, short=True)
         for o in tx.session.execute(
             select(SalesOrder.id, SalesOrder.number, SalesOrder.status, SalesOrder.channel, SalesOrder.warehouse_id,
                    SalesOrder.total, SalesOrder.created_at, SalesOrder.approved_at, Customer.code, Customer.name)
@@ -287,7 +288,7 @@ def _purchase_orders(tx: Tx, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     return {o.id: to_plain({
         "order_id": o.id, "number": o.number, "status": o.status, "supplier": {"code": o.code, "name": o.name},
         "warehouse": codes.get(o.warehouse_id), "total": _money(tx, o.total), "created_at": o.created_at.isoformat(),
-        "approved_at": o.approved_at.isoformat() if o.approved_at else None, "lines": lines.get(o.id, [])})
+        "approved_at": o.approved_at.isoformat() if o.approved_at else None, "lines": lines.get(o.id, [])}, short=True)
         for o in tx.session.execute(
             select(PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.status, PurchaseOrder.warehouse_id,
                    PurchaseOrder.total, PurchaseOrder.created_at, PurchaseOrder.approved_at, Supplier.code,
@@ -307,17 +308,6 @@ def _order_lines(tx: Tx, model: Any, ids: Sequence[int]) -> dict[int, list[dict[
             {"line_no": ln.line_no, "sku": ln.sku, "qty": ln.qty, "unit_price": ln.unit_price,
              "amount": _money(tx, ln.amount)})
     return lines
-
-
-def to_plain(value: Any) -> Any:
-    """JSON-safe payload: quantities as short exact text (12, 2.5), tuples as lists (money is quantized before)."""
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value != 0 else "0"
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_plain(v) for v in value]
-    return value
 
 
 def _money(tx: Tx, value: Decimal) -> str:

@@ -27,7 +27,7 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(String(500), default="")
-    claim_token: Mapped[str] = mapped_column(String(32), default="")  # set with status 'sending' (bot.delivery)
+    claim_token: Mapped[str] = mapped_column(String(32), default="")  # who holds its lease (core.integration.queue)
 
     __table_args__ = (
         Index("ix_notification_status_next_attempt_at", "status", "next_attempt_at"),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, insert
 
 from core.models import AuditLog
+from core.payloads import to_plain
 from core.permissions import Actor
 from core.uow import Tx
 
@@ -22,15 +22,5 @@ def record(
     tx.conn.execute(_INSERT_AUDIT, {
         "at": tx.now, "employee_id": actor.employee_id, "channel": actor.channel,
         "message_id": actor.message_id, "action": action, "entity": entity, "entity_id": entity_id,
-        "detail": _plain(detail),
+        "detail": to_plain(detail),
     })
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value

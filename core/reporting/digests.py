@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from core.integration.outbox import Note, employees_with_role, write_notes
 from core.models import SalesOrder, StockDocument, StockLevel
+from core.payloads import decimal_text
 from core.purchasing.replenishment import BelowMinimum, below_minimum
 from core.uow import Tx, UnitOfWork
 
@@ -61,9 +62,5 @@ def write_daily_summary(uow: UnitOfWork, day: date, timezone: str) -> int:
 
 def _item(item: BelowMinimum) -> dict[str, Any]:
     return {"sku": item.sku, "name_zh": item.name_zh, "name_en": item.name_en, "warehouse": item.warehouse,
-            "available": _plain(item.available), "minimum": _plain(item.minimum)}
-
-
-def _plain(value: Decimal) -> str:
-    """A quantity as short text: 5, 2.5, 50."""
-    return format(value.normalize(), "f")
+            "available": decimal_text(item.available, short=True),
+            "minimum": decimal_text(item.minimum, short=True)}

@@ -296,7 +296,6 @@ async def serve(config_path: str, fired_log: str) -> None:
     from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED  # type: ignore[import-untyped]
 
     from bot.composition import build_app_parts
-    from bot.scheduler import RUNTIMES
     from bot.server import BACKGROUND, build_app, make_runner
     from core.config import Config
 
@@ -307,7 +306,7 @@ async def serve(config_path: str, fired_log: str) -> None:
         body = await request.json()
         runner = request.app[BACKGROUND].runner
         at = datetime.fromisoformat(body["at"])
-        RUNTIMES[runner.runtime_id].clock = lambda: at
+        runner.runtime.clock = lambda: at
         runner.scheduler.modify_job(body["job"], next_run_time=datetime.now(UTC))
         return web.json_response({"holder": runner.holder})
 

@@ -17,8 +17,7 @@ from sqlalchemy import func, select
 
 from bot.channels.wecom import WecomChannel, WecomConfigError, WecomSettings, split_bytes
 from bot.cli import main as cli_main
-from bot.composition import AppParts, build_app_parts
-from bot.delivery import build_dispatcher
+from bot.composition import AppParts, build_app_parts, build_dispatcher
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
 from bot.flows import COMMANDS, default_flows

@@ -10,15 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.composition import build_dispatcher
 from bot.delivery import (
     Dispatcher,
     Pace,
     PermanentError,
     RetryLater,
     TransientError,
-    build_dispatcher,
     claim,
-    mark_sent,
     pending_for_employee,
 )
 from bot.engine.engine import Engine
@@ -27,6 +26,7 @@ from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
 from core.approvals.requests import set_rule
 from core.integration.outbox import notify
+from core.integration.queue import NOTIFICATION_QUEUE
 from core.models import Notification
 from core.partners.suppliers import NewSupplier, create_supplier
 from core.people.accounts import bind_account, create_invite, set_language
@@ -39,6 +39,7 @@ from tests.factories import Shop, make_shop
 START = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)  # after the notes are written
 TEXTS = Texts()
 UNPACED = Pace(0, 0, 1)
+mark_sent = NOTIFICATION_QUEUE.mark_sent
 
 
 class Clock:

@@ -3,19 +3,43 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from core.errors import OutOfStock
-from core.integration.outbox import claim_due, employees_with_role, mark_failed, mark_sent, notify
+from core.integration.outbox import employees_with_role, notify
+from core.integration.queue import NOTIFICATION_QUEUE
 from core.models import Notification
 from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
+
+SENDER = "test-sender"  # the claim token of the one sender these tests play
+
+
+def claim_due(uow: UnitOfWork, limit: int = 100, lease: timedelta = timedelta(minutes=2),
+              now: datetime | None = None) -> list[Row[Any]]:
+    """The queue's claim of due notes, for SENDER."""
+    return uow.run(lambda tx: NOTIFICATION_QUEUE.take(tx, NOTIFICATION_QUEUE.due(now or tx.now, limit), SENDER,
+                                                      now or tx.now, lease))
+
+
+def mark_sent(uow: UnitOfWork, ids: list[int]) -> int:
+    """The queue's mark, for SENDER."""
+    return NOTIFICATION_QUEUE.mark_sent(uow, SENDER, ids, uow.read(lambda tx: tx.now))
+
+
+def mark_failed(uow: UnitOfWork, notification_id: int, error: str, *, max_attempts: int) -> str:
+    """The queue's failure record, for SENDER and the attempt the note is at."""
+    attempts = uow.read(lambda tx: tx.session.scalar(
+        select(Notification.attempts).where(Notification.id == notification_id)))
+    return NOTIFICATION_QUEUE.mark_failed(uow, SENDER, notification_id, attempts or 0, error,
+                                          uow.read(lambda tx: tx.now), max_attempts=max_attempts)
 
 
 def notifications(uow: UnitOfWork) -> list[tuple[str, int, str]]:

@@ -223,9 +223,9 @@ if __name__ == "__main__":
 
 def test_the_server_background_delivers_the_outbox_from_its_sweep_job(uow: UnitOfWork, admin: Actor,
                                                                        db_url: str) -> None:
+    from bot.composition import build_background
     from bot.engine.replies import Reply
     from bot.engine.texts import Texts
-    from bot.scheduler import build_background
     from core.config import Config
     from core.integration.outbox import notify
     from core.people.accounts import bind_account

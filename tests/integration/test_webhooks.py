@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from bot.webhooks import claim, mark_sent
+from bot.webhooks import claim
 from core.errors import DuplicateCode, InvalidWebhook, PermissionDenied, UnknownWebhook
+from core.integration.queue import WEBHOOK_QUEUE
 from core.integration.webhooks import add_endpoint, emit, list_endpoints, purge_sent, remove_endpoint, tail
 from core.models import AuditLog, StockDocument, WebhookDelivery, WebhookEndpoint
 from core.partners.customers import NewCustomer, create_customer
@@ -26,6 +27,7 @@ from tests.factories import Shop, make_shop
 from tests.statements import counted
 
 NOW = timedelta(0)
+mark_sent = WEBHOOK_QUEUE.mark_sent
 
 
 @pytest.fixture
