@@ -191,6 +191,7 @@ def render_xlsx(report: Report, texts: Texts, lang: str) -> bytes:
     """The full table with a bold header row, number formats and a totals row."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     sheet = book.active
@@ -210,7 +211,7 @@ def render_xlsx(report: Report, texts: Texts, lang: str) -> bytes:
         cell.font = bold
     for index, column in enumerate(report.columns, start=1):
         style = MONEY_FORMAT if column in MONEY_COLUMNS else QTY_FORMAT if column in QTY_COLUMNS else None
-        letter = sheet.cell(1, index).column_letter
+        letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = max(12, min(40, display_width(str(sheet.cell(1, index).value)) + 4))
         if style is None:
             continue
