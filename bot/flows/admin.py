@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
 from bot.flows.sales import refusal
 from core.errors import DomainError
@@ -14,7 +14,7 @@ from core.permissions import ROLES, Permission
 MAX_NAME = 100
 
 
-class InviteFlow:
+class InviteFlow(Flow):
     """邀请 / invite NAME ROLE: a one-time code for a (new) employee; admins only."""
 
     name = "invite"
@@ -60,7 +60,7 @@ class InviteFlow:
         return Step([ctx.say("invite_done", issued=issued, link=link)])
 
 
-class LoginLinkFlow:
+class LoginLinkFlow(Flow):
     """登录链接 / loginlink NAME: a one-time browser sign-in link; admins only."""
 
     name = "loginlink"

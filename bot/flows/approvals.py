@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
 from bot.flows.sales import refusal
 from core.approvals.decisions import decide
@@ -16,7 +16,7 @@ MAX_SHOWN = 10
 MAX_REASON = 500
 
 
-class ApprovalsFlow:
+class ApprovalsFlow(Flow):
     """审批 / approvals: each pending request with its summary and Approve / Reject buttons."""
 
     name = "approvals"

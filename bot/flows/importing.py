@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.flows.sales import refusal
 from bot.importing import kind_of, read_rows
 from core.errors import DomainError
@@ -16,7 +16,7 @@ from core.permissions import Permission
 SHOWN_PROBLEMS = 30
 
 
-class ImportFlow:
+class ImportFlow(Flow):
     """导入 / import [KIND]: ask for the file, import it, reply with the count or the bad rows."""
 
     name = "import"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
 from bot.flows.entry import (
     DONE_WORDS,
@@ -38,7 +38,7 @@ MAX_CHOICES = 8
 RECEIVABLE = ("approved", "partially_received")
 
 
-class PurchaseOrderFlow:
+class PurchaseOrderFlow(Flow):
     """采购单 / po: supplier, warehouse, lines with a running total, confirm, submit."""
 
     name = "po"
@@ -156,7 +156,7 @@ class PurchaseOrderFlow:
         return Step([ctx.say("po_submitted", order=order, awaiting=awaiting)])
 
 
-class ReceiveFlow:
+class ReceiveFlow(Flow):
     """收货 / receive PO-...: each outstanding line's received and rejected quantity, then one goods receipt."""
 
     name = "receive"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
 from bot.flows.sales import product_name, refusal
 from core.errors import DomainError
@@ -13,7 +13,7 @@ from core.purchasing.replenishment import draft_purchase_orders, suggest_repleni
 MAX_SHOWN = 30
 
 
-class LowStockFlow:
+class LowStockFlow(Flow):
     """缺货 / lowstock: what is below its minimum, why, how much to order; "Draft POs" groups them by supplier."""
 
     name = "lowstock"

@@ -54,7 +54,7 @@ class Misread(Exception):
         self.template, self.values = template, values
 
 
-class ReportFlow:
+class ReportFlow(Flow):
     """报表 / report: which report, which month, optional filters and grouping, then summary, chart and Excel."""
 
     name = "report"
@@ -150,7 +150,7 @@ class ReportFlow:
         return Step(replies, {**state, "stage": "shown", "shown": True, "page": page} if more else None)
 
 
-class DashboardFlow:
+class DashboardFlow(Flow):
     """看板 / dashboard: today's and this month's sales, margin, stock value, low stock and approvals, as an image
     with one line of text."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import Reply, buttons
 from core.approvals.requests import waiting_role
 from core.catalog.lines import entered_typed, split_line
@@ -55,7 +55,7 @@ def customer_code(ctx: Context, customer_id: str) -> str | None:
     return partner_code(ctx.uow, ctx.actor, "customer", int(customer_id))
 
 
-class SalesOrderFlow:
+class SalesOrderFlow(Flow):
     """销售单 / so: customer, warehouse, lines, confirm, submit."""
 
     name = "sales"
@@ -215,7 +215,7 @@ class SalesOrderFlow:
         return Step([ctx.say("so_pending", order=order, role=role, reasons=list(order.approval_reasons))])
 
 
-class OrdersFlow:
+class OrdersFlow(Flow):
     """我的订单 / orders: my sales orders a page at a time; tap one to see it (and ship it, for warehouse staff)."""
 
     name = "orders"
@@ -267,7 +267,7 @@ def _may_ship(ctx: Context, warehouse: str) -> bool:
     return any(w.code == warehouse for w in warehouses_for(ctx.uow, ctx.actor, Permission.SALES_SHIP))
 
 
-class ShipFlow:
+class ShipFlow(Flow):
     """发货 / ship SO-...: everything outstanding, or line by line with quantities."""
 
     name = "ship"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import Button, Reply
 from bot.flows.sales import refusal
 from bot.report_delivery import ROWS, report_replies
@@ -79,7 +79,7 @@ def timing(ctx: Context, schedule: ScheduleView) -> dict[str, str]:
             "at": schedule.at_time, "format": label(ctx, "format", schedule.format)}
 
 
-class SavedReportsFlow:
+class SavedReportsFlow(Flow):
     """我的报表 / saved reports [NAME | new]: the list, a run by name, or a new saved report."""
 
     name = "savedreports"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
 from bot.flows.entry import first_word, is_word, label
 from core.stock.reversal import last_posting, reverse_document, undo_preview
@@ -12,7 +12,7 @@ from core.stock.reversal import last_posting, reverse_document, undo_preview
 YES_WORDS = frozenset({"yes", "y", "是", "确认", "撤销", "undo"})
 
 
-class UndoFlow:
+class UndoFlow(Flow):
     """Show what would be undone, then undo it on a button (or "yes")."""
 
     name = "undo"

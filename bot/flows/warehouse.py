@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import Reply, buttons
 from bot.flows.entry import (
     DONE_WORDS,
@@ -44,7 +44,7 @@ def _warehouse_keys(key: str, prefix: str, choices: list[Any]) -> tuple[tuple[An
                      for i in range(0, min(len(choices), MAX_CHOICES), 2)])
 
 
-class TransferFlow:
+class TransferFlow(Flow):
     """调拨 / transfer FROM TO: the two warehouses, lines "SKU qty [unit]", confirm, dispatch into transit."""
 
     name = "transfer"
@@ -150,7 +150,7 @@ class TransferFlow:
         return Step([ctx.say("transfer_done", sent=sent, source=state["from"], dest=state["to"])])
 
 
-class ReceiveTransferFlow:
+class ReceiveTransferFlow(Flow):
     """收调拨 / receivetransfer TR-...: per line received and damaged with a note; the rest is short."""
 
     name = "receivetransfer"
@@ -272,7 +272,7 @@ class ReceiveTransferFlow:
         return Step([ctx.say("receivetransfer_done", receipt=receipt, dest=state["to"])])
 
 
-class CountFlow:
+class CountFlow(Flow):
     """盘点 / count WAREHOUSE: start or continue the open count sheet, count by SKU or scan, variances, submit."""
 
     name = "count"
