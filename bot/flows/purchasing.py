@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from bot.engine.flow import Context, Event, Flow, Step
-from bot.engine.replies import buttons
+from bot.engine.flow import Context, Event, Flow, Step, StepHandler
+from bot.engine.replies import Reply, buttons
 from bot.flows.entry import (
     DONE_WORDS,
     BadForm,
@@ -52,22 +53,28 @@ class PurchaseOrderFlow(Flow):
         return Step([ctx.say("po_ask_supplier")], {"step": "supplier"})
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """Move on from the step in `state` with a typed text or a button."""
-        step = state.get("step")
+        """Cancel on any step; else move on from the step in `state` with a typed text or a button."""
         if event.button == "x":
             return Step([ctx.say("cancelled")])
-        if step == "supplier":
-            if event.button and event.button.startswith("s"):
-                return self._supplier_chosen(ctx, event.button[1:])
-            return self._suppliers(ctx, event.text or "")
-        if step == "warehouse":
-            code = event.button[1:] if event.button and event.button.startswith("w") else first_word(event.text)
-            return self._warehouse_chosen(ctx, state, code)
-        if step == "lines":
-            return self._lines(ctx, state, event)
-        if step == "confirm":
-            return self._confirm(ctx, state, event)
+        return super().resume(ctx, state, event)
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """Supplier, warehouse, lines, confirm."""
+        return {"supplier": self._supplier, "warehouse": self._warehouse, "lines": self._lines,
+                "confirm": self._confirm}
+
+    def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A state of no known step: ask for the supplier again."""
         return Step([ctx.say("po_ask_supplier")], {"step": "supplier"})
+
+    def _supplier(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        if event.button and event.button.startswith("s"):
+            return self._supplier_chosen(ctx, event.button[1:])
+        return self._suppliers(ctx, event.text or "")
+
+    def _warehouse(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        code = event.button[1:] if event.button and event.button.startswith("w") else first_word(event.text)
+        return self._warehouse_chosen(ctx, state, code)
 
     def button(self, ctx: Context, payload: str) -> Step:
         """A button of an order conversation that has ended."""
@@ -148,10 +155,7 @@ class PurchaseOrderFlow(Flow):
             draft = create_purchase_order(ctx.uow, ctx.actor, state["supplier"], state["warehouse"], lines)
             return submit_purchase_order(ctx.uow, ctx.actor, draft.number)
 
-        try:
-            order = ctx.uow.run(create_and_submit)
-        except DomainError as error:
-            return Step([refusal(ctx, error)], state)
+        order = ctx.uow.run(create_and_submit)
         awaiting = awaiting_approval(ctx.uow, "purchase_order", order.number)
         return Step([ctx.say("po_submitted", order=order, awaiting=awaiting)])
 
@@ -176,24 +180,30 @@ class ReceiveFlow(Flow):
         return Step([ctx.say("receive_ask_order", keys)], {"step": "order"})
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """The order, then per line the received quantity, the rejected quantity and its reason, then confirm."""
-        step = state.get("step")
+        """Cancel on any step; else the order, then per line the received quantity, the rejected quantity and its
+        reason, then confirm."""
         if event.button == "x":
             return Step([ctx.say("cancelled")])
-        if step == "order":
-            number = event.button[1:] if event.button and event.button.startswith("o") else first_word(event.text)
-            if not number:
-                return Step([ctx.say("receive_ask_number")], state)
-            return self._open(ctx, number, state)
-        if step == "qty":
-            return self._received(ctx, state, event)
-        if step == "rejected":
-            return self._rejected(ctx, state, event)
-        if step == "reason":
-            return self._reason(ctx, state, event)
-        if step == "confirm":
-            return self._post(ctx, state, event)
+        return super().resume(ctx, state, event)
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """Order, then per line qty, rejected and reason, then confirm."""
+        return {"order": self._order, "qty": self._received, "rejected": self._rejected, "reason": self._reason,
+                "confirm": self._post}
+
+    def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A state of no known step: ask for the order's number again."""
         return Step([ctx.say("receive_ask_number")], {"step": "order"})
+
+    def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
+        """A received quantity refused: ask for the same line again."""
+        return [self._ask_qty(ctx, state)] if state.get("step") == "qty" else []
+
+    def _order(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        number = event.button[1:] if event.button and event.button.startswith("o") else first_word(event.text)
+        if not number:
+            return Step([ctx.say("receive_ask_number")], state)
+        return self._open(ctx, number, state)
 
     def button(self, ctx: Context, payload: str) -> Step:
         """An order button pressed after the conversation moved on still opens the order."""
@@ -221,7 +231,7 @@ class ReceiveFlow(Flow):
                         warehouse=view.warehouse, lines=lines)
         return Step([intro, self._ask_qty(ctx, state)], state)
 
-    def _ask_qty(self, ctx: Context, state: dict[str, Any]) -> Any:
+    def _ask_qty(self, ctx: Context, state: dict[str, Any]) -> Reply:
         line = state["lines"][state["i"]]
         keys = buttons([(label(ctx, "receive", "all", qty=Decimal(line["outstanding"])), f"{self.key}:a"),
                         (label(ctx, "receive", "skip"), f"{self.key}:s")],
@@ -234,11 +244,7 @@ class ReceiveFlow(Flow):
             return self._next(ctx, state)
         if event.button == "f":
             return self._summary(ctx, state)
-        try:
-            got = Decimal(line["outstanding"]) if event.button == "a" else parse_quantity(
-                event.text, allow_zero=True)
-        except DomainError as error:
-            return Step([refusal(ctx, error), self._ask_qty(ctx, state)], state)
+        got = Decimal(line["outstanding"]) if event.button == "a" else parse_quantity(event.text, allow_zero=True)
         state = {**state, "step": "rejected", "current": {"sku": line["sku"], "received": str(got)}}
         keys = buttons([(label(ctx, "receive", "none"), f"{self.key}:z")])
         return Step([ctx.say("receive_ask_rejected", keys, line=line, received=got)], state)
