@@ -44,6 +44,7 @@ FILTER_WORDS = {"仓库": "warehouse", "分类": "category", "类别": "category
 _PAIR = re.compile(r"^\s*([^=:：\s]+)\s*[=:：]\s*(\S+)\s*$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _TIME = re.compile(r"^\d{1,2}[:：]\d{2}$")
+HINTED = frozenset({"filters", "period", "name"})  # steps whose refusal is followed by their question again
 LIST_WORDS = frozenset({"", "reports", "report", "list", "报表", "列表"})
 NEW_WORDS = frozenset({"new", "新建", "创建"})
 
@@ -123,6 +124,10 @@ class SavedReportsFlow(Flow):
             return handler(ctx, state, value, "")
         text = (event.text or "").strip()
         return handler(ctx, state, None, text) if text else self._ask_again(ctx, state)
+
+    def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
+        """Filters, a period or a name refused: ask for it again."""
+        return self._ask_again(ctx, state).replies if state["step"] in HINTED else []
 
     def _ask_again(self, ctx: Context, state: dict[str, Any]) -> Step:
         asks = {"report": self._ask_report, "by": self._ask_by, "filters": self._ask_filters,
@@ -222,10 +227,7 @@ class SavedReportsFlow(Flow):
                     return self._ask_filters(ctx, state, bad=text[:40] or "-")
                 key = FILTER_WORDS.get(match.group(1), match.group(1).lower())
                 filters[key] = match.group(2)
-        try:
-            check_definition(ctx.uow, ctx.actor, self._definition(state, filters))
-        except DomainError as error:
-            return Step([refusal(ctx, error), *self._ask_filters(ctx, state).replies], state)
+        check_definition(ctx.uow, ctx.actor, self._definition(state, filters))
         state["filters"] = filters
         if state["report"] in DATED:
             return self._ask_period(ctx, state)
@@ -240,10 +242,7 @@ class SavedReportsFlow(Flow):
         period = value or text
         if period not in RELATIVE_PERIODS and not _MONTH.match(period):
             return self._ask_period(ctx, state)
-        try:
-            resolve_period(period, ctx.now.date())
-        except DomainError as error:
-            return Step([refusal(ctx, error), *self._ask_period(ctx, state).replies], state)
+        resolve_period(period, ctx.now.date())
         state["period"] = period
         return self._ask_name(ctx, state)
 
@@ -254,10 +253,7 @@ class SavedReportsFlow(Flow):
     def _on_name(self, ctx: Context, state: dict[str, Any], value: str | None, text: str) -> Step:
         if not text:
             return self._ask_name(ctx, state)
-        try:
-            saved = save_report(ctx.uow, ctx.actor, text, self._definition(state, state.get("filters", {})))
-        except DomainError as error:
-            return Step([refusal(ctx, error), ctx.say("sr_ask_name")], state)
+        saved = save_report(ctx.uow, ctx.actor, text, self._definition(state, state.get("filters", {})))
         keys = ((Button(label(ctx, "button", "run"), f"{self.key}:r{saved.id}"),
                  Button(label(ctx, "button", "schedule"), f"{self.key}:s{saved.id}")),)
         return Step([ctx.say("sr_saved", keys, name=saved.name, **describe(ctx, saved.definition))])
