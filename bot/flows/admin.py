@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
-from bot.flows.sales import refusal
+from bot.flows.entry import refusal
 from core.errors import DomainError
 from core.people.accounts import create_invite, create_login_link
 from core.permissions import ROLES, Permission

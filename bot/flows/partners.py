@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import Reply, buttons
-from bot.flows.sales import refusal
+from bot.flows.entry import refusal
 from core.errors import DomainError
 from core.partners.choices import PartnerKind, partner_choices, partner_code
 from core.partners.customers import customer_history

@@ -11,10 +11,10 @@ from bot.engine.replies import Reply, buttons
 from bot.flows.entry import (
     DONE_WORDS,
     BadForm,
+    button_label,
     checked_line,
     first_word,
     is_word,
-    label,
     refusal,
     split_lines,
     total,
@@ -134,12 +134,14 @@ class PurchaseOrderFlow(Flow):
         return self._show_lines(ctx, {**state, "lines": lines + added})
 
     def _show_lines(self, ctx: Context, state: dict[str, Any]) -> Step:
-        keys = buttons([(label(ctx, "po", "done"), f"{self.key}:d"), (label(ctx, "po", "undo"), f"{self.key}:u")])
+        keys = buttons([(button_label(ctx, "po", "done"), f"{self.key}:d"),
+                        (button_label(ctx, "po", "undo"), f"{self.key}:u")])
         return Step([ctx.say("po_lines", keys, lines=state["lines"], total=total(state["lines"]))], state)
 
     def _summary(self, ctx: Context, state: dict[str, Any]) -> Step:
-        keys = buttons([(label(ctx, "po", "submit"), f"{self.key}:ok"), (label(ctx, "po", "more"), f"{self.key}:m")],
-                       [(label(ctx, "po", "cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "po", "submit"), f"{self.key}:ok"),
+                        (button_label(ctx, "po", "more"), f"{self.key}:m")],
+                       [(button_label(ctx, "po", "cancel"), f"{self.key}:x")])
         reply = ctx.say("po_summary", keys, supplier=state["supplier_name"], supplier_code=state["supplier"],
                         warehouse=state["warehouse"], lines=state["lines"], total=total(state["lines"]))
         return Step([reply], {**state, "step": "confirm"})
@@ -233,9 +235,9 @@ class ReceiveFlow(Flow):
 
     def _ask_qty(self, ctx: Context, state: dict[str, Any]) -> Reply:
         line = state["lines"][state["i"]]
-        keys = buttons([(label(ctx, "receive", "all", qty=Decimal(line["outstanding"])), f"{self.key}:a"),
-                        (label(ctx, "receive", "skip"), f"{self.key}:s")],
-                       [(label(ctx, "receive", "finish"), f"{self.key}:f")])
+        keys = buttons([(button_label(ctx, "receive", "all", qty=Decimal(line["outstanding"])), f"{self.key}:a"),
+                        (button_label(ctx, "receive", "skip"), f"{self.key}:s")],
+                       [(button_label(ctx, "receive", "finish"), f"{self.key}:f")])
         return ctx.say("receive_ask_qty", keys, line=line, n=state["i"] + 1, of=len(state["lines"]))
 
     def _received(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
@@ -246,14 +248,14 @@ class ReceiveFlow(Flow):
             return self._summary(ctx, state)
         got = Decimal(line["outstanding"]) if event.button == "a" else parse_quantity(event.text, allow_zero=True)
         state = {**state, "step": "rejected", "current": {"sku": line["sku"], "received": str(got)}}
-        keys = buttons([(label(ctx, "receive", "none"), f"{self.key}:z")])
+        keys = buttons([(button_label(ctx, "receive", "none"), f"{self.key}:z")])
         return Step([ctx.say("receive_ask_rejected", keys, line=line, received=got)], state)
 
     def _rejected(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         try:
             bad = Decimal(0) if event.button == "z" else parse_quantity(event.text, allow_zero=True)
         except DomainError as error:
-            keys = buttons([(label(ctx, "receive", "none"), f"{self.key}:z")])
+            keys = buttons([(button_label(ctx, "receive", "none"), f"{self.key}:z")])
             return Step([refusal(ctx, error, "receive_rejected_form", keys)], state)
         current = {**state["current"], "rejected": str(bad), "note": ""}
         if bad > 0:
@@ -282,9 +284,9 @@ class ReceiveFlow(Flow):
     def _summary(self, ctx: Context, state: dict[str, Any]) -> Step:
         if not state["got"]:
             return Step([ctx.say("receive_nothing_entered", number=state["number"])])
-        keys = buttons([(label(ctx, "receive", "post"), f"{self.key}:ok"), (label(ctx, "receive", "redo"),
-                                                                            f"{self.key}:r")],
-                       [(label(ctx, "receive", "cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "receive", "post"), f"{self.key}:ok"),
+                        (button_label(ctx, "receive", "redo"), f"{self.key}:r")],
+                       [(button_label(ctx, "receive", "cancel"), f"{self.key}:x")])
         reply = ctx.say("receive_summary", keys, number=state["number"], got=state["got"])
         return Step([reply], {**state, "step": "confirm"})
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Reply, buttons
+from bot.flows.entry import button_label, refusal
 from core.approvals.requests import waiting_role
 from core.catalog.lines import entered_typed, split_line
 from core.catalog.products import WarehouseRef, warehouses_for
@@ -30,11 +31,6 @@ from core.sales.pricing import quote_sales_line
 
 MAX_CHOICES = 8
 MAX_CHAT_LINES = 50
-
-
-def refusal(ctx: Context, error: DomainError) -> Reply:
-    """A domain error in the reader's words."""
-    return Reply(ctx.texts.error(ctx.lang, error))
 
 
 def product_name(ctx: Context, name_zh: str, name_en: str) -> str:
@@ -138,7 +134,7 @@ class SalesOrderFlow(Flow):
         if len(found) == 1:
             state.update(customer=found[0].code, customer_name=found[0].name)
             return self._ask_warehouse(ctx, state)
-        cancel = buttons([(ctx.text("sales_button_cancel"), f"{self.key}:x")])
+        cancel = buttons([(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("so_pick_customer", rows + cancel, count=len(found), query=query[:64],
                              more=len(found) >= MAX_CHOICES)], state)
 
@@ -158,7 +154,7 @@ class SalesOrderFlow(Flow):
                                  warehouse=found[0].code), ctx.say("so_ask_line")], state)
         state["step"] = "warehouse"
         rows = tuple(buttons([(f"{w.code} {w.name}"[:40], f"{self.key}:w{w.id}")])[0] for w in found)
-        cancel = buttons([(ctx.text("sales_button_cancel"), f"{self.key}:x")])
+        cancel = buttons([(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("so_pick_warehouse", rows + cancel, customer=state["customer"],
                              name=state["customer_name"], again=again)], state)
 
@@ -192,9 +188,9 @@ class SalesOrderFlow(Flow):
         }
 
     def _lines_screen(self, ctx: Context, state: dict[str, Any], ask: bool = False) -> Step:
-        keys = buttons([(ctx.text("sales_button_add_more"), f"{self.key}:more"),
-                        (ctx.text("sales_button_done"), f"{self.key}:done"),
-                        (ctx.text("sales_button_cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "sales", "add_more"), f"{self.key}:more"),
+                        (button_label(ctx, "sales", "done"), f"{self.key}:done"),
+                        (button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("so_lines", keys, **self._figures(state), ask=ask)], state)
 
     def _figures(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -209,9 +205,9 @@ class SalesOrderFlow(Flow):
         if not state.get("lines"):
             return Step([ctx.say("so_no_lines"), ctx.say("so_ask_line")], state)
         state["step"] = "confirm"
-        keys = buttons([(ctx.text("sales_button_submit"), f"{self.key}:ok"),
-                        (ctx.text("sales_button_add_more"), f"{self.key}:more"),
-                        (ctx.text("sales_button_cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "sales", "submit"), f"{self.key}:ok"),
+                        (button_label(ctx, "sales", "add_more"), f"{self.key}:more"),
+                        (button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("so_confirm", keys, **self._figures(state))], state)
 
     def _submit(self, ctx: Context, state: dict[str, Any]) -> Step:
@@ -273,7 +269,7 @@ class OrdersFlow(Flow):
             return Step([refusal(ctx, error)], {"page": 1})
         keys: tuple[tuple[Any, ...], ...] = ()
         if order.status in SHIPPABLE and _may_ship(ctx, order.warehouse):
-            keys = buttons([(ctx.text("sales_button_ship"), f"sh:o{order.number}")])
+            keys = buttons([(button_label(ctx, "sales", "ship"), f"sh:o{order.number}")])
         return Step([ctx.say("order_view", keys, order=order)], {"page": 1})
 
 
@@ -367,18 +363,18 @@ class ShipFlow(Flow):
             return Step([refusal(ctx, error)], keep)
         lines = [{"sku": ln.sku, "name": product_name(ctx, ln.name_zh, ln.name_en), "left": str(ln.reserved_qty)}
                  for ln in order.lines if ln.reserved_qty > 0]
-        keys = buttons([(ctx.text("sales_button_ship_all"), f"{self.key}:all"),
-                        (ctx.text("sales_button_ship_each"), f"{self.key}:each")],
-                       [(ctx.text("sales_button_cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "sales", "ship_all"), f"{self.key}:all"),
+                        (button_label(ctx, "sales", "ship_each"), f"{self.key}:each")],
+                       [(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         state = {"step": "choose", "number": order.number, "lines": lines}
         return Step([ctx.say("ship_choose", keys, order=order,
                              lines=[{**ln, "left": Decimal(ln["left"])} for ln in lines])], state)
 
     def _ask_line(self, ctx: Context, state: dict[str, Any]) -> Step:
         line = state["lines"][state["index"]]
-        keys = buttons([(ctx.text("sales_button_ship_full", qty=Decimal(line["left"])), f"{self.key}:full"),
-                        (ctx.text("sales_button_ship_none"), f"{self.key}:none")],
-                       [(ctx.text("sales_button_cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "sales", "ship_full", qty=Decimal(line["left"])), f"{self.key}:full"),
+                        (button_label(ctx, "sales", "ship_none"), f"{self.key}:none")],
+                       [(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("ship_line", keys, line={**line, "left": Decimal(line["left"])},
                              index=state["index"] + 1, count=len(state["lines"]))], state)
 

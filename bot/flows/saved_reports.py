@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import Button, Reply
-from bot.flows.sales import refusal
+from bot.flows.entry import button_label, refusal
 from bot.report_delivery import ROWS, report_replies
 from core.errors import DomainError
 from core.permissions import Permission
@@ -148,7 +148,7 @@ class SavedReportsFlow(Flow):
                 row += [Button("⏰", f"{self.key}:s{saved.id}"), Button("🗑", f"{self.key}:d{saved.id}")]
             keys.append(tuple(row))
         if manages:
-            keys.append((Button(label(ctx, "button", "new"), f"{self.key}:new"),))
+            keys.append((Button(button_label(ctx, "sr", "new"), f"{self.key}:new"),))
         items = [{"name": s.name, "owner": s.owner, **describe(ctx, s.definition)} for s in found[:MAX_LISTED]]
         return Step([ctx.say("sr_list", tuple(keys), items=items, count=len(found), manages=manages)])
 
@@ -165,8 +165,8 @@ class SavedReportsFlow(Flow):
     def _confirm_delete(self, ctx: Context, report_id: int) -> Step:
         ctx.actor.require(Permission.REPORT_MANAGE)
         saved = get_report(ctx.uow, ctx.actor, report_id)
-        keys = ((Button(label(ctx, "button", "delete"), f"{self.key}:y{report_id}"),
-                 Button(label(ctx, "button", "keep"), f"{self.key}:list")),)
+        keys = ((Button(button_label(ctx, "sr", "delete"), f"{self.key}:y{report_id}"),
+                 Button(button_label(ctx, "sr", "keep"), f"{self.key}:list")),)
         return Step([ctx.say("sr_confirm_delete", keys, name=saved.name)])
 
     def _delete(self, ctx: Context, report_id: int) -> Step:
@@ -198,7 +198,7 @@ class SavedReportsFlow(Flow):
         state["step"] = "by"
         keys = [Button(label(ctx, "dimension", d), f"{self.key}:b.{d}")
                 for d in DIMENSIONS[state["report"]] if d not in state["by"]]
-        keys.append(Button(label(ctx, "button", "next"), f"{self.key}:b."))
+        keys.append(Button(button_label(ctx, "sr", "next"), f"{self.key}:b."))
         chosen = [label(ctx, "dimension", d) for d in state["by"]]
         return Step([ctx.say("sr_ask_by", rows_of(keys), chosen=chosen)], state)
 
@@ -214,7 +214,7 @@ class SavedReportsFlow(Flow):
 
     def _ask_filters(self, ctx: Context, state: dict[str, Any], bad: str = "") -> Step:
         state["step"] = "filters"
-        keys = ((Button(label(ctx, "button", "no_filters"), f"{self.key}:f."),),)
+        keys = ((Button(button_label(ctx, "sr", "no_filters"), f"{self.key}:f."),),)
         allowed = [label(ctx, "filter", f) for f in FILTERS[state["report"]]]
         return Step([ctx.say("sr_ask_filters", keys, allowed=allowed, bad=bad)], state)
 
@@ -254,8 +254,8 @@ class SavedReportsFlow(Flow):
         if not text:
             return self._ask_name(ctx, state)
         saved = save_report(ctx.uow, ctx.actor, text, self._definition(state, state.get("filters", {})))
-        keys = ((Button(label(ctx, "button", "run"), f"{self.key}:r{saved.id}"),
-                 Button(label(ctx, "button", "schedule"), f"{self.key}:s{saved.id}")),)
+        keys = ((Button(button_label(ctx, "sr", "run"), f"{self.key}:r{saved.id}"),
+                 Button(button_label(ctx, "sr", "schedule"), f"{self.key}:s{saved.id}")),)
         return Step([ctx.say("sr_saved", keys, name=saved.name, **describe(ctx, saved.definition))])
 
     @staticmethod
@@ -276,10 +276,10 @@ class SavedReportsFlow(Flow):
         people = report_recipients(ctx.uow, ctx.actor, state["report"])[:MAX_PEOPLE]
         current = list_schedules(ctx.uow, ctx.actor, state["report"])
         keys = [Button(("✅ " if i in state["who"] else "") + name, f"{self.key}:w.{i}") for i, name in people]
-        keys.append(Button(label(ctx, "button", "next"), f"{self.key}:w."))
+        keys.append(Button(button_label(ctx, "sr", "next"), f"{self.key}:w."))
         rows = rows_of(keys)
         if current:
-            rows += ((Button(label(ctx, "button", "stop"), f"{self.key}:u{state['report']}"),),)
+            rows += ((Button(button_label(ctx, "sr", "stop"), f"{self.key}:u{state['report']}"),),)
         chosen = [name for i, name in people if i in state["who"]]
         return Step([ctx.say("sr_ask_who", rows, name=state["name"], current=[timing(ctx, c) for c in current],
                              chosen=chosen,

@@ -11,10 +11,10 @@ from bot.engine.replies import Reply, buttons
 from bot.flows.entry import (
     DONE_WORDS,
     BadForm,
+    button_label,
     checked_line,
     first_word,
     is_word,
-    label,
     looks_numeric,
     refusal,
     split_lines,
@@ -133,16 +133,16 @@ class TransferFlow(Flow):
         return self._show(ctx, {**state, "lines": lines + added})
 
     def _show(self, ctx: Context, state: dict[str, Any]) -> Step:
-        keys = buttons([(label(ctx, "transfer", "done"), f"{self.key}:d"),
-                        (label(ctx, "transfer", "undo"), f"{self.key}:u")])
+        keys = buttons([(button_label(ctx, "transfer", "done"), f"{self.key}:d"),
+                        (button_label(ctx, "transfer", "undo"), f"{self.key}:u")])
         return Step([ctx.say("transfer_lines", keys, lines=state["lines"], source=state["from"],
                              dest=state["to"])], {**state, "step": "lines"})
 
     def _summary(self, ctx: Context, state: dict[str, Any]) -> Step:
-        keys = buttons([(label(ctx, "transfer", "send"), f"{self.key}:ok"),
-                        (label(ctx, "transfer", "more"), f"{self.key}:m")],
-                       [(label(ctx, "transfer", "undo"), f"{self.key}:u"),
-                        (label(ctx, "transfer", "cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "transfer", "send"), f"{self.key}:ok"),
+                        (button_label(ctx, "transfer", "more"), f"{self.key}:m")],
+                       [(button_label(ctx, "transfer", "undo"), f"{self.key}:u"),
+                        (button_label(ctx, "transfer", "cancel"), f"{self.key}:x")])
         reply = ctx.say("transfer_summary", keys, lines=state["lines"], source=state["from"], dest=state["to"])
         return Step([reply], {**state, "step": "confirm"})
 
@@ -218,8 +218,8 @@ class ReceiveTransferFlow(Flow):
 
     def _ask(self, ctx: Context, state: dict[str, Any]) -> Reply:
         line = state["lines"][state["i"]]
-        keys = buttons([(label(ctx, "receivetransfer", "all", qty=Decimal(line["qty"])), f"{self.key}:a")],
-                       [(label(ctx, "receivetransfer", "finish"), f"{self.key}:f")])
+        keys = buttons([(button_label(ctx, "receivetransfer", "all", qty=Decimal(line["qty"])), f"{self.key}:a")],
+                       [(button_label(ctx, "receivetransfer", "finish"), f"{self.key}:f")])
         return ctx.say("receivetransfer_ask_received", keys, line=line, n=state["i"] + 1, of=len(state["lines"]))
 
     def _received(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
@@ -232,7 +232,7 @@ class ReceiveTransferFlow(Flow):
         current = {"sku": line["sku"], "sent": line["qty"], "received": str(got), "damaged": "0", "note": ""}
         if got == Decimal(line["qty"]):
             return self._keep(ctx, state, current)
-        keys = buttons([(label(ctx, "receivetransfer", "none"), f"{self.key}:z")])
+        keys = buttons([(button_label(ctx, "receivetransfer", "none"), f"{self.key}:z")])
         return Step([ctx.say("receivetransfer_ask_damaged", keys, line=line, received=got,
                                      missing=Decimal(line["qty"]) - got)],
                     {**state, "step": "damaged", "current": current})
@@ -265,8 +265,8 @@ class ReceiveTransferFlow(Flow):
     def _summary(self, ctx: Context, state: dict[str, Any]) -> Step:
         entered = {g["sku"] for g in state["got"]}
         rest = [ln for ln in state["lines"] if ln["sku"] not in entered]
-        keys = buttons([(label(ctx, "receivetransfer", "post"), f"{self.key}:ok")],
-                       [(label(ctx, "receivetransfer", "cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "receivetransfer", "post"), f"{self.key}:ok")],
+                       [(button_label(ctx, "receivetransfer", "cancel"), f"{self.key}:x")])
         reply = ctx.say("receivetransfer_summary", keys, number=state["number"], got=state["got"], rest=rest)
         return Step([reply], {**state, "step": "confirm"})
 
@@ -347,8 +347,8 @@ class CountFlow(Flow):
         return Step([reply], {"step": "count", "number": number, "warehouse": code.upper()})
 
     def _keys(self, ctx: Context) -> tuple[tuple[Any, ...], ...]:
-        return buttons([(label(ctx, "count", "variances"), f"{self.key}:v"),
-                        (label(ctx, "count", "submit"), f"{self.key}:s")])
+        return buttons([(button_label(ctx, "count", "variances"), f"{self.key}:v"),
+                        (button_label(ctx, "count", "submit"), f"{self.key}:s")])
 
     def _count(self, ctx: Context, state: dict[str, Any], tokens: list[str]) -> Step:
         pending = state.get("pending")
