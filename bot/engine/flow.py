@@ -113,5 +113,3 @@ class Command:
     describe: str
     menu: bool = True
 
-
-FlowFactory = Callable[[], Flow]
