@@ -4,9 +4,11 @@ step by step (report, grouping, filters, period, name) and schedules its deliver
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
-from bot.engine.flow import Context, Event, Flow, Step
+from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Button, Reply
 from bot.flows.entry import button_label, refusal
 from bot.report_delivery import ROWS, report_replies
@@ -44,6 +46,7 @@ FILTER_WORDS = {"仓库": "warehouse", "分类": "category", "类别": "category
 _PAIR = re.compile(r"^\s*([^=:：\s]+)\s*[=:：]\s*(\S+)\s*$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _TIME = re.compile(r"^\d{1,2}[:：]\d{2}$")
+Answer = Callable[[Context, dict[str, Any], str | None, str], Step]  # a button value or the text typed
 HINTED = frozenset({"filters", "period", "name"})  # steps whose refusal is followed by their question again
 LIST_WORDS = frozenset({"", "reports", "report", "list", "报表", "列表"})
 NEW_WORDS = frozenset({"new", "新建", "创建"})
@@ -111,12 +114,18 @@ class SavedReportsFlow(Flow):
         """The next answer of the create or schedule dialogue; any other button as from the list."""
         if event.button and "." not in event.button:
             return self.button(ctx, event.button)
-        step = state["step"]
-        steps = {"report": ("k", self._on_report), "by": ("b", self._on_by), "filters": ("f", self._on_filters),
-                 "period": ("p", self._on_period), "name": ("", self._on_name), "who": ("w", self._on_who),
-                 "frequency": ("q", self._on_frequency), "day": ("xm", self._on_day), "time": ("t", self._on_time),
-                 "format": ("o", self._on_format)}
-        prefixes, handler = steps[step]
+        return super().resume(ctx, state, event)
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """Each step of the create and schedule dialogues, answered by a button of its prefixes or typed text."""
+        answers: dict[str, tuple[str, Answer]] = {
+            "report": ("k", self._on_report), "by": ("b", self._on_by), "filters": ("f", self._on_filters),
+            "period": ("p", self._on_period), "name": ("", self._on_name), "who": ("w", self._on_who),
+            "frequency": ("q", self._on_frequency), "day": ("xm", self._on_day), "time": ("t", self._on_time),
+            "format": ("o", self._on_format)}
+        return {step: partial(self._answer, prefixes, handler) for step, (prefixes, handler) in answers.items()}
+
+    def _answer(self, prefixes: str, handler: Answer, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         if event.button:
             prefix, _, value = event.button.partition(".")
             if not prefix or prefix not in prefixes:  # a button of an earlier step: ask this step again
