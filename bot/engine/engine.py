@@ -69,7 +69,7 @@ class Engine:
         self.flows = {f.name: f for f in flows}
         self.commands = list(commands)
         self.words = {w.lower(): c for c in commands for w in c.words}
-        self.prefixes = {getattr(f, "key", f.name): f for f in flows}
+        self.prefixes = {f.key: f for f in flows}
         self.timeout = timeout
         self.default_language = default_language
         self.fallback_flow = fallback_flow
@@ -228,27 +228,36 @@ class Engine:
         if command is not None and event.button is None:
             flow = self.flows[command.flow]
             step = flow.start(ctx, args)
-            if event.file_name is not None and step.state is not None and getattr(flow, "takes_files", False):
+            if event.file_name is not None and step.state is not None and flow.takes_files:
                 # "导入 products" as the caption of the file: the flow waits for a file, and here it is
-                return command.flow, flow.resume(ctx, copy.deepcopy(step.state),
-                                                 Event(file_name=event.file_name, file_content=event.file_content))
+                return command.flow, self._step(ctx, flow, step.state,
+                                                Event(file_name=event.file_name, file_content=event.file_content))
             return command.flow, step
         expired = conversation.expires_at is not None and conversation.expires_at <= ctx.now
-        state = copy.deepcopy(conversation.state)  # the flow's own copy: a refused step leaves the row untouched
         if event.button and ":" in event.button:
             key, payload = event.button.split(":", 1)
-            flow = self.prefixes.get(key)
-            if flow is not None and (conversation.flow != flow.name or expired):
-                return flow.name, flow.button(ctx, payload)  # type: ignore[attr-defined]
-            if flow is not None:
-                return flow.name, flow.resume(ctx, state, Event(button=payload))
+            pressed = self.prefixes.get(key)
+            if pressed is not None and (conversation.flow != pressed.name or expired):
+                return pressed.name, pressed.button(ctx, payload)
+            if pressed is not None:
+                return pressed.name, self._step(ctx, pressed, conversation.state, Event(button=payload))
         if conversation.flow and not expired:
-            return conversation.flow, self.flows[conversation.flow].resume(ctx, state, event)
+            return conversation.flow, self._step(ctx, self.flows[conversation.flow], conversation.state, event)
         if conversation.flow and expired:
             return None, Step([ctx.say("timed_out")])
         if event.text and self.fallback_flow:
             return self.fallback_flow, self.flows[self.fallback_flow].start(ctx, event.text)
         return None, Step([ctx.say("help_hint")])
+
+    def _step(self, ctx: Context, flow: Flow, state: dict[str, Any], event: Event) -> Step:
+        """One step of a flow on its own copy of `state`; a refused step keeps `state` as it was and answers with
+        the refusal in the reader's words, then what the flow asks again."""
+        try:
+            return flow.resume(ctx, copy.deepcopy(state), event)
+        except DomainError as error:
+            log.info("refused %s for %s in %s: %s", error.code, ctx.actor.name, flow.name, error.params)
+            refusal = Reply(self.texts.error(ctx.lang, error))
+            return Step([refusal, *flow.hint(ctx, copy.deepcopy(state), error)], state)
 
     def _keep(self, tx: Tx, conversation: Conversation, flow_name: str | None, step: Step) -> None:
         if step.state is None or flow_name is None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from bot.engine.replies import Button, Reply
 from bot.engine.texts import Texts
+from core.errors import DomainError
 from core.permissions import Actor
 from core.uow import Tx, UnitOfWork
 
@@ -60,18 +62,46 @@ class Step:
     state: dict[str, Any] | None = None
 
 
-class Flow(Protocol):
-    """A conversation written once for every channel."""
+StepHandler = Callable[[Context, dict[str, Any], Event], Step]
+
+
+class Flow(ABC):
+    """A conversation written once for every channel: `start`, then one step at a time by `state["step"]`."""
 
     name: str
+    takes_files: bool = False  # a file sent with the command word as its caption goes straight to `resume`
 
+    @property
+    def key(self) -> str:
+        """The prefix of this flow's buttons ("key:payload"); the flow's name unless it declares a shorter one."""
+        return self.name
+
+    @abstractmethod
     def start(self, ctx: Context, args: str) -> Step:
         """Begin, with whatever followed the command word."""
-        ...
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """Each step of the conversation (`state["step"]`) and the method that handles it."""
+        return {}
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """Continue from `state` with what the person just did."""
-        ...
+        """Continue from `state` with what the person just did: the handler of the step in `state`."""
+        handler = self.steps().get(str(state.get("step")))
+        if handler is None:
+            return self.lost(ctx, state, event)
+        return handler(ctx, state, event)
+
+    def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A state whose step this flow has no handler for: begin again."""
+        return self.start(ctx, "")
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """A button of a conversation of this flow that already ended."""
+        return Step([ctx.say("help_hint")])
+
+    def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
+        """What to ask again after the engine refused a step of `state` with `error` (shown after the refusal)."""
+        return []
 
 
 @dataclass(frozen=True)
@@ -83,5 +113,3 @@ class Command:
     describe: str
     menu: bool = True
 
-
-FlowFactory = Callable[[], Flow]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import buttons
-from bot.flows.sales import refusal
+from bot.flows.entry import refusal
 from core.errors import DomainError
 from core.people.accounts import create_invite, create_login_link
 from core.permissions import ROLES, Permission
@@ -14,7 +15,7 @@ from core.permissions import ROLES, Permission
 MAX_NAME = 100
 
 
-class InviteFlow:
+class InviteFlow(Flow):
     """邀请 / invite NAME ROLE: a one-time code for a (new) employee; admins only."""
 
     name = "invite"
@@ -30,10 +31,20 @@ class InviteFlow:
             return Step([ctx.say("invite_ask")], {"step": "name"})
         return self._invite(ctx, args)
 
-    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+    def steps(self) -> Mapping[str, StepHandler]:
         """'NAME ROLE' typed, or a role button for the name given before."""
+        return {"name": self._typed, "role": self._role}
+
+    def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A state of no known step: as if asked for the name."""
+        return self._typed(ctx, state, event)
+
+    def _role(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         if event.button and event.button.startswith("r") and state.get("name"):
             return self._invite(ctx, f"{state['name']} {event.button[1:]}")
+        return self._typed(ctx, state, event)
+
+    def _typed(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         if event.text and event.text.strip():
             return self._invite(ctx, event.text)
         return Step([ctx.say("invite_ask")], state)
@@ -60,7 +71,7 @@ class InviteFlow:
         return Step([ctx.say("invite_done", issued=issued, link=link)])
 
 
-class LoginLinkFlow:
+class LoginLinkFlow(Flow):
     """登录链接 / loginlink NAME: a one-time browser sign-in link; admins only."""
 
     name = "loginlink"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
-from bot.flows.sales import refusal
+from bot.flows.entry import button_label, refusal
 from core.approvals.decisions import decide
 from core.approvals.progress import open_request_number
 from core.approvals.requests import pending_for
@@ -16,7 +16,7 @@ MAX_SHOWN = 10
 MAX_REASON = 500
 
 
-class ApprovalsFlow:
+class ApprovalsFlow(Flow):
     """审批 / approvals: each pending request with its summary and Approve / Reject buttons."""
 
     name = "approvals"
@@ -29,8 +29,8 @@ class ApprovalsFlow:
             return Step([ctx.say("approvals_none")])
         replies = [ctx.say("approvals_count", count=len(waiting), shown=min(len(waiting), MAX_SHOWN))]
         for request in waiting[:MAX_SHOWN]:
-            keys = buttons([(ctx.text("sales_button_approve"), f"{self.key}:{request.request_id}:y"),
-                            (ctx.text("sales_button_reject"), f"{self.key}:{request.request_id}:n")])
+            keys = buttons([(button_label(ctx, "sales", "approve"), f"{self.key}:{request.request_id}:y"),
+                            (button_label(ctx, "sales", "reject"), f"{self.key}:{request.request_id}:n")])
             replies.append(ctx.say("approvals_item", keys, r=request, s=request.summary))
         return Step(replies)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
 from core.people.accounts import LANGUAGES, set_language
 from core.stock.levels import PAGE_SIZE, find_stock
 
 
-class HelpFlow:
+class HelpFlow(Flow):
     """Lists what this person may do."""
 
     name = "help"
@@ -32,7 +32,7 @@ class HelpFlow:
         return self.start(ctx, "")
 
 
-class StockFlow:
+class StockFlow(Flow):
     """Stock by SKU, barcode or name fragment, a page at a time, with the next page on a button."""
 
     name = "stock"
@@ -66,7 +66,7 @@ class StockFlow:
         return Step([reply], {"query": query, "page": page} if more else None)
 
 
-class LanguageFlow:
+class LanguageFlow(Flow):
     """Switch between 中文 and English; remembered per employee."""
 
     name = "language"

@@ -12,8 +12,8 @@ from core.catalog.resolve import resolve_lines
 from core.errors import DomainError
 from core.numbers import round_money
 
-__all__ = ["DONE_WORDS", "BadForm", "checked_line", "first_word", "is_word", "label", "looks_numeric", "refusal",
-           "split_lines", "total"]
+__all__ = ["DONE_WORDS", "BadForm", "button_label", "checked_line", "first_word", "is_word", "looks_numeric",
+           "refusal", "split_lines", "total"]
 DONE_WORDS = frozenset({"done", "ok", "finish", "完成", "好了", "好", "结束", "确定"})
 
 
@@ -49,9 +49,9 @@ def is_word(text: str | None, words: frozenset[str]) -> bool:
     return (text or "").strip().lower() in words
 
 
-def label(ctx: Context, flow: str, which: str, **values: Any) -> str:
-    """A button label from <flow>_button.j2."""
-    return ctx.text(f"{flow}_button", b=which, **values)
+def button_label(ctx: Context, flow: str, which: str, **values: Any) -> str:
+    """A button's words in the reader's language: template <flow>_button_<which>."""
+    return ctx.text(f"{flow}_button_{which}", **values)
 
 
 def total(lines: list[dict[str, Any]]) -> Decimal:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
-from bot.flows.sales import refusal
+from bot.engine.flow import Context, Event, Flow, Step
+from bot.engine.replies import Reply
 from bot.importing import kind_of, read_rows
 from core.errors import DomainError
 from core.integration.import_columns import KINDS
@@ -16,7 +16,7 @@ from core.permissions import Permission
 SHOWN_PROBLEMS = 30
 
 
-class ImportFlow:
+class ImportFlow(Flow):
     """导入 / import [KIND]: ask for the file, import it, reply with the count or the bad rows."""
 
     name = "import"
@@ -39,11 +39,8 @@ class ImportFlow:
                          ctx.say("import_ask", kinds=KINDS, kind=state["kind"])], state)
         if event.file_content is None or not event.file_name:
             return Step([ctx.say("import_ask", kinds=KINDS, kind=state["kind"])], state)
-        try:
-            rows = read_rows(state["kind"], event.file_name, event.file_content)
-            result = import_rows(ctx.uow, ctx.actor, state["kind"], rows)
-        except DomainError as error:
-            return Step([refusal(ctx, error), ctx.say("import_ask", kinds=KINDS, kind=state["kind"])], state)
+        rows = read_rows(state["kind"], event.file_name, event.file_content)
+        result = import_rows(ctx.uow, ctx.actor, state["kind"], rows)
         if not result.ok:
             return Step([ctx.say("import_refused", result=result, shown=result.problems[:SHOWN_PROBLEMS],
                                  hidden=len(result.problems) - SHOWN_PROBLEMS + result.more_problems)], state)
@@ -52,3 +49,7 @@ class ImportFlow:
     def button(self, ctx: Context, payload: str) -> Step:
         """No buttons: start over."""
         return self.start(ctx, "")
+
+    def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
+        """A file refused: ask for a file again."""
+        return [ctx.say("import_ask", kinds=KINDS, kind=state["kind"])]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import Reply, buttons
-from bot.flows.sales import refusal
+from bot.flows.entry import refusal
 from core.errors import DomainError
 from core.partners.choices import PartnerKind, partner_choices, partner_code
 from core.partners.customers import customer_history
@@ -35,14 +35,18 @@ def supplier_reply(ctx: Context, code: str) -> Reply:
 HISTORIES: dict[str, Callable[[Context, str], Reply]] = {"customer": customer_reply, "supplier": supplier_reply}
 
 
-class PartnerFlow:
+class PartnerFlow(Flow):
     """客户 / customer NAME, 供应商 / supplier NAME: the partner's details and recent history."""
 
     def __init__(self, kind: PartnerKind) -> None:
         self.kind: PartnerKind = kind
         self.name: str = kind
-        self.key = KEYS[kind]
         self.prefix = kind[0]
+
+    @property
+    def key(self) -> str:
+        """cu for customers, su for suppliers."""
+        return KEYS[self.kind]
 
     def start(self, ctx: Context, args: str) -> Step:
         """Search `args`, or ask what to search."""

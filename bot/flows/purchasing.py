@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
-from bot.engine.replies import buttons
+from bot.engine.flow import Context, Event, Flow, Step, StepHandler
+from bot.engine.replies import Reply, buttons
 from bot.flows.entry import (
     DONE_WORDS,
     BadForm,
+    button_label,
     checked_line,
     first_word,
     is_word,
-    label,
     refusal,
     split_lines,
     total,
@@ -38,7 +39,7 @@ MAX_CHOICES = 8
 RECEIVABLE = ("approved", "partially_received")
 
 
-class PurchaseOrderFlow:
+class PurchaseOrderFlow(Flow):
     """采购单 / po: supplier, warehouse, lines with a running total, confirm, submit."""
 
     name = "po"
@@ -52,22 +53,28 @@ class PurchaseOrderFlow:
         return Step([ctx.say("po_ask_supplier")], {"step": "supplier"})
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """Move on from the step in `state` with a typed text or a button."""
-        step = state.get("step")
+        """Cancel on any step; else move on from the step in `state` with a typed text or a button."""
         if event.button == "x":
             return Step([ctx.say("cancelled")])
-        if step == "supplier":
-            if event.button and event.button.startswith("s"):
-                return self._supplier_chosen(ctx, event.button[1:])
-            return self._suppliers(ctx, event.text or "")
-        if step == "warehouse":
-            code = event.button[1:] if event.button and event.button.startswith("w") else first_word(event.text)
-            return self._warehouse_chosen(ctx, state, code)
-        if step == "lines":
-            return self._lines(ctx, state, event)
-        if step == "confirm":
-            return self._confirm(ctx, state, event)
+        return super().resume(ctx, state, event)
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """Supplier, warehouse, lines, confirm."""
+        return {"supplier": self._supplier, "warehouse": self._warehouse, "lines": self._lines,
+                "confirm": self._confirm}
+
+    def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A state of no known step: ask for the supplier again."""
         return Step([ctx.say("po_ask_supplier")], {"step": "supplier"})
+
+    def _supplier(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        if event.button and event.button.startswith("s"):
+            return self._supplier_chosen(ctx, event.button[1:])
+        return self._suppliers(ctx, event.text or "")
+
+    def _warehouse(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        code = event.button[1:] if event.button and event.button.startswith("w") else first_word(event.text)
+        return self._warehouse_chosen(ctx, state, code)
 
     def button(self, ctx: Context, payload: str) -> Step:
         """A button of an order conversation that has ended."""
@@ -127,12 +134,14 @@ class PurchaseOrderFlow:
         return self._show_lines(ctx, {**state, "lines": lines + added})
 
     def _show_lines(self, ctx: Context, state: dict[str, Any]) -> Step:
-        keys = buttons([(label(ctx, "po", "done"), f"{self.key}:d"), (label(ctx, "po", "undo"), f"{self.key}:u")])
+        keys = buttons([(button_label(ctx, "po", "done"), f"{self.key}:d"),
+                        (button_label(ctx, "po", "undo"), f"{self.key}:u")])
         return Step([ctx.say("po_lines", keys, lines=state["lines"], total=total(state["lines"]))], state)
 
     def _summary(self, ctx: Context, state: dict[str, Any]) -> Step:
-        keys = buttons([(label(ctx, "po", "submit"), f"{self.key}:ok"), (label(ctx, "po", "more"), f"{self.key}:m")],
-                       [(label(ctx, "po", "cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "po", "submit"), f"{self.key}:ok"),
+                        (button_label(ctx, "po", "more"), f"{self.key}:m")],
+                       [(button_label(ctx, "po", "cancel"), f"{self.key}:x")])
         reply = ctx.say("po_summary", keys, supplier=state["supplier_name"], supplier_code=state["supplier"],
                         warehouse=state["warehouse"], lines=state["lines"], total=total(state["lines"]))
         return Step([reply], {**state, "step": "confirm"})
@@ -148,15 +157,12 @@ class PurchaseOrderFlow:
             draft = create_purchase_order(ctx.uow, ctx.actor, state["supplier"], state["warehouse"], lines)
             return submit_purchase_order(ctx.uow, ctx.actor, draft.number)
 
-        try:
-            order = ctx.uow.run(create_and_submit)
-        except DomainError as error:
-            return Step([refusal(ctx, error)], state)
+        order = ctx.uow.run(create_and_submit)
         awaiting = awaiting_approval(ctx.uow, "purchase_order", order.number)
         return Step([ctx.say("po_submitted", order=order, awaiting=awaiting)])
 
 
-class ReceiveFlow:
+class ReceiveFlow(Flow):
     """收货 / receive PO-...: each outstanding line's received and rejected quantity, then one goods receipt."""
 
     name = "receive"
@@ -176,24 +182,30 @@ class ReceiveFlow:
         return Step([ctx.say("receive_ask_order", keys)], {"step": "order"})
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """The order, then per line the received quantity, the rejected quantity and its reason, then confirm."""
-        step = state.get("step")
+        """Cancel on any step; else the order, then per line the received quantity, the rejected quantity and its
+        reason, then confirm."""
         if event.button == "x":
             return Step([ctx.say("cancelled")])
-        if step == "order":
-            number = event.button[1:] if event.button and event.button.startswith("o") else first_word(event.text)
-            if not number:
-                return Step([ctx.say("receive_ask_number")], state)
-            return self._open(ctx, number, state)
-        if step == "qty":
-            return self._received(ctx, state, event)
-        if step == "rejected":
-            return self._rejected(ctx, state, event)
-        if step == "reason":
-            return self._reason(ctx, state, event)
-        if step == "confirm":
-            return self._post(ctx, state, event)
+        return super().resume(ctx, state, event)
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """Order, then per line qty, rejected and reason, then confirm."""
+        return {"order": self._order, "qty": self._received, "rejected": self._rejected, "reason": self._reason,
+                "confirm": self._post}
+
+    def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A state of no known step: ask for the order's number again."""
         return Step([ctx.say("receive_ask_number")], {"step": "order"})
+
+    def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
+        """A received quantity refused: ask for the same line again."""
+        return [self._ask_qty(ctx, state)] if state.get("step") == "qty" else []
+
+    def _order(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        number = event.button[1:] if event.button and event.button.startswith("o") else first_word(event.text)
+        if not number:
+            return Step([ctx.say("receive_ask_number")], state)
+        return self._open(ctx, number, state)
 
     def button(self, ctx: Context, payload: str) -> Step:
         """An order button pressed after the conversation moved on still opens the order."""
@@ -221,11 +233,11 @@ class ReceiveFlow:
                         warehouse=view.warehouse, lines=lines)
         return Step([intro, self._ask_qty(ctx, state)], state)
 
-    def _ask_qty(self, ctx: Context, state: dict[str, Any]) -> Any:
+    def _ask_qty(self, ctx: Context, state: dict[str, Any]) -> Reply:
         line = state["lines"][state["i"]]
-        keys = buttons([(label(ctx, "receive", "all", qty=Decimal(line["outstanding"])), f"{self.key}:a"),
-                        (label(ctx, "receive", "skip"), f"{self.key}:s")],
-                       [(label(ctx, "receive", "finish"), f"{self.key}:f")])
+        keys = buttons([(button_label(ctx, "receive", "all", qty=Decimal(line["outstanding"])), f"{self.key}:a"),
+                        (button_label(ctx, "receive", "skip"), f"{self.key}:s")],
+                       [(button_label(ctx, "receive", "finish"), f"{self.key}:f")])
         return ctx.say("receive_ask_qty", keys, line=line, n=state["i"] + 1, of=len(state["lines"]))
 
     def _received(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
@@ -234,20 +246,16 @@ class ReceiveFlow:
             return self._next(ctx, state)
         if event.button == "f":
             return self._summary(ctx, state)
-        try:
-            got = Decimal(line["outstanding"]) if event.button == "a" else parse_quantity(
-                event.text, allow_zero=True)
-        except DomainError as error:
-            return Step([refusal(ctx, error), self._ask_qty(ctx, state)], state)
+        got = Decimal(line["outstanding"]) if event.button == "a" else parse_quantity(event.text, allow_zero=True)
         state = {**state, "step": "rejected", "current": {"sku": line["sku"], "received": str(got)}}
-        keys = buttons([(label(ctx, "receive", "none"), f"{self.key}:z")])
+        keys = buttons([(button_label(ctx, "receive", "none"), f"{self.key}:z")])
         return Step([ctx.say("receive_ask_rejected", keys, line=line, received=got)], state)
 
     def _rejected(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         try:
             bad = Decimal(0) if event.button == "z" else parse_quantity(event.text, allow_zero=True)
         except DomainError as error:
-            keys = buttons([(label(ctx, "receive", "none"), f"{self.key}:z")])
+            keys = buttons([(button_label(ctx, "receive", "none"), f"{self.key}:z")])
             return Step([refusal(ctx, error, "receive_rejected_form", keys)], state)
         current = {**state["current"], "rejected": str(bad), "note": ""}
         if bad > 0:
@@ -276,9 +284,9 @@ class ReceiveFlow:
     def _summary(self, ctx: Context, state: dict[str, Any]) -> Step:
         if not state["got"]:
             return Step([ctx.say("receive_nothing_entered", number=state["number"])])
-        keys = buttons([(label(ctx, "receive", "post"), f"{self.key}:ok"), (label(ctx, "receive", "redo"),
-                                                                            f"{self.key}:r")],
-                       [(label(ctx, "receive", "cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "receive", "post"), f"{self.key}:ok"),
+                        (button_label(ctx, "receive", "redo"), f"{self.key}:r")],
+                       [(button_label(ctx, "receive", "cancel"), f"{self.key}:x")])
         reply = ctx.say("receive_summary", keys, number=state["number"], got=state["got"])
         return Step([reply], {**state, "step": "confirm"})
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.flows.entry import looks_numeric, refusal
 from core.errors import DomainError
 from core.purchasing.orders import ReceiptLineIn, receive_purchase
 from core.stock.moves import LineIn, issue_stock, receive_stock
 
 
-class QuickInFlow:
+class QuickInFlow(Flow):
     """入库 / in: receive a line of a purchase order, or goods into a warehouse when the first word is its code."""
 
     name = "in"
@@ -47,7 +47,7 @@ class QuickInFlow:
         return Step([ctx.say("quick_in_form")])
 
 
-class QuickOutFlow:
+class QuickOutFlow(Flow):
     """出库 / out: take goods out of a warehouse at once."""
 
     name = "out"

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
-from bot.flows.sales import product_name, refusal
+from bot.flows.entry import button_label, refusal
+from bot.flows.sales import product_name
 from core.errors import DomainError
 from core.purchasing.replenishment import draft_purchase_orders, suggest_replenishment
 
 MAX_SHOWN = 30
 
 
-class LowStockFlow:
+class LowStockFlow(Flow):
     """缺货 / lowstock: what is below its minimum, why, how much to order; "Draft POs" groups them by supplier."""
 
     name = "lowstock"
@@ -27,7 +28,7 @@ class LowStockFlow:
             return Step([ctx.say("lowstock_none")])
         items = [{"s": s, "name": product_name(ctx, s.name_zh, s.name_en)} for s in found[:MAX_SHOWN]]
         orderable = [s for s in found if s.quantity > 0 and s.supplier_code]
-        keys = buttons([(ctx.text("sales_button_draft_pos"), f"{self.key}:draft" + (f":{warehouse}" if warehouse
+        keys = buttons([(button_label(ctx, "sales", "draft_pos"), f"{self.key}:draft" + (f":{warehouse}" if warehouse
                                                                                  else ""))]) if orderable else ()
         return Step([ctx.say("lowstock_list", keys, items=items, count=len(found), orderable=len(orderable))])
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.engine.flow import Command, Context, Event, Flow, Step
 from bot.engine.replies import Button
+from bot.flows.entry import button_label
 from bot.reporting import TEXT_ROWS, dashboard_reply, report_replies
 from core.errors import PermissionDenied
 from core.permissions import Actor, Permission
@@ -54,7 +55,7 @@ class Misread(Exception):
         self.template, self.values = template, values
 
 
-class ReportFlow:
+class ReportFlow(Flow):
     """报表 / report: which report, which month, optional filters and grouping, then summary, chart and Excel."""
 
     name = "report"
@@ -120,13 +121,13 @@ class ReportFlow:
             return Step([*replies, ctx.say("report_pick", rows)], {**state, "stage": "report"})
         title = ctx.text("report_title", name=report)
         if report in MONTHLY and not state.get("period"):
-            months = ((Button(ctx.text("report_period_button", name="this"), f"{self.key}:p:this"),
-                       Button(ctx.text("report_period_button", name="last"), f"{self.key}:p:last")),)
+            months = ((Button(button_label(ctx, "report", "this"), f"{self.key}:p:this"),
+                       Button(button_label(ctx, "report", "last"), f"{self.key}:p:last")),)
             return Step([*replies, ctx.say("report_period", months, title=title)], {**state, "stage": "period"})
         by = state.get("by") or _default_by(report)
-        groupings = [Button(ctx.text("report_by_button", label=_label(ctx, d)), f"{self.key}:b:{d}")
+        groupings = [Button(button_label(ctx, "report", "by", label=_label(ctx, d)), f"{self.key}:b:{d}")
                      for d in GROUPINGS.get(report, ()) if d != by]
-        keys = ((Button(ctx.text("report_run_button"), f"{self.key}:go"),), *((tuple(groupings),) if groupings
+        keys = ((Button(button_label(ctx, "report", "run"), f"{self.key}:go"),), *((tuple(groupings),) if groupings
                                                                               else ()))
         filters = [(_label(ctx, name), value) for name, value in sorted(state["filters"].items())]
         examples = ", ".join(ctx.text("report_filter_examples", name=f) for f in FILTERS[report][:3])
@@ -150,7 +151,7 @@ class ReportFlow:
         return Step(replies, {**state, "stage": "shown", "shown": True, "page": page} if more else None)
 
 
-class DashboardFlow:
+class DashboardFlow(Flow):
     """看板 / dashboard: today's and this month's sales, margin, stock value, low stock and approvals, as an image
     with one line of text."""
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Reply, buttons
+from bot.flows.entry import button_label, refusal
 from core.approvals.requests import waiting_role
 from core.catalog.lines import entered_typed, split_line
 from core.catalog.products import WarehouseRef, warehouses_for
@@ -31,11 +33,6 @@ MAX_CHOICES = 8
 MAX_CHAT_LINES = 50
 
 
-def refusal(ctx: Context, error: DomainError) -> Reply:
-    """A domain error in the reader's words."""
-    return Reply(ctx.texts.error(ctx.lang, error))
-
-
 def product_name(ctx: Context, name_zh: str, name_en: str) -> str:
     """The product name in the reader's language."""
     return name_en or name_zh if ctx.lang == "en" else name_zh
@@ -55,7 +52,7 @@ def customer_code(ctx: Context, customer_id: str) -> str | None:
     return partner_code(ctx.uow, ctx.actor, "customer", int(customer_id))
 
 
-class SalesOrderFlow:
+class SalesOrderFlow(Flow):
     """销售单 / so: customer, warehouse, lines, confirm, submit."""
 
     name = "sales"
@@ -70,46 +67,65 @@ class SalesOrderFlow:
         return Step([ctx.say("so_ask_customer")], state)
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """Whatever the step expects: a customer, a warehouse, a line, or a button."""
-        step = state.get("step")
-        pressed = event.button or ""
-        if pressed == "x":
+        """Cancel on any step, or whatever the step expects: a customer, a warehouse, a line, or a button."""
+        if event.button == "x":
             return Step([ctx.say("cancelled")])
-        if step == "customer":
-            if pressed.startswith("c"):
-                return self._customer_chosen(ctx, state, pressed[1:])
-            if event.text and event.text.strip():
-                return self._customer_search(ctx, state, event.text.strip())
-            return Step([ctx.say("so_ask_customer")], state)
-        if step == "warehouse":
-            if pressed.startswith("w"):
-                return self._warehouse_chosen(ctx, state, pressed[1:])
-            return self._ask_warehouse(ctx, state, again=True)
-        if step == "lines":
-            if pressed == "more":
-                return Step([ctx.say("so_ask_line")], state)
-            if pressed == "done":
-                return self._confirm(ctx, state)
-            if event.text and event.text.strip():
-                return self._add_line(ctx, state, event.text.strip())
-            return self._lines_screen(ctx, state, ask=True)
-        if step == "confirm":
-            if pressed == "ok":
-                return self._submit(ctx, state)
-            if pressed == "more":
-                state["step"] = "lines"
-                return Step([ctx.say("so_ask_line")], state)
-            if event.text and event.text.strip():
-                state["step"] = "lines"
-                return self._add_line(ctx, state, event.text.strip())
-            return self._confirm(ctx, state)
+        return super().resume(ctx, state, event)
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """Customer, warehouse, lines, confirm."""
+        return {"customer": self._customer, "warehouse": self._warehouse, "lines": self._lines,
+                "confirm": self._confirm_step}
+
+    def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A state of no known step: the order conversation has expired."""
         return Step([ctx.say("so_expired")])
 
     def button(self, ctx: Context, payload: str) -> Step:
         """A button of an order conversation that already ended."""
         return Step([ctx.say("so_expired")])
 
+    def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
+        """Ask for the customer again, or to confirm again."""
+        asks = {"customer": "so_ask_customer", "confirm": "so_confirm_again"}
+        step = str(state.get("step"))
+        return [ctx.say(asks[step])] if step in asks else []
+
     # Steps
+
+    def _customer(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        pressed = event.button or ""
+        if pressed.startswith("c"):
+            return self._customer_chosen(ctx, state, pressed[1:])
+        if event.text and event.text.strip():
+            return self._customer_search(ctx, state, event.text.strip())
+        return Step([ctx.say("so_ask_customer")], state)
+
+    def _warehouse(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        pressed = event.button or ""
+        if pressed.startswith("w"):
+            return self._warehouse_chosen(ctx, state, pressed[1:])
+        return self._ask_warehouse(ctx, state, again=True)
+
+    def _lines(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        if event.button == "more":
+            return Step([ctx.say("so_ask_line")], state)
+        if event.button == "done":
+            return self._confirm(ctx, state)
+        if event.text and event.text.strip():
+            return self._add_line(ctx, state, event.text.strip())
+        return self._lines_screen(ctx, state, ask=True)
+
+    def _confirm_step(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        if event.button == "ok":
+            return self._submit(ctx, state)
+        if event.button == "more":
+            state["step"] = "lines"
+            return Step([ctx.say("so_ask_line")], state)
+        if event.text and event.text.strip():
+            state["step"] = "lines"
+            return self._add_line(ctx, state, event.text.strip())
+        return self._confirm(ctx, state)
 
     def _customer_search(self, ctx: Context, state: dict[str, Any], query: str) -> Step:
         found, rows = customer_choices(ctx, self.key, query[:64])
@@ -118,15 +134,12 @@ class SalesOrderFlow:
         if len(found) == 1:
             state.update(customer=found[0].code, customer_name=found[0].name)
             return self._ask_warehouse(ctx, state)
-        cancel = buttons([(ctx.text("sales_button_cancel"), f"{self.key}:x")])
+        cancel = buttons([(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("so_pick_customer", rows + cancel, count=len(found), query=query[:64],
                              more=len(found) >= MAX_CHOICES)], state)
 
     def _customer_chosen(self, ctx: Context, state: dict[str, Any], customer_id: str) -> Step:
-        try:
-            customer = get_customer(ctx.uow, ctx.actor, customer_code(ctx, customer_id) or "-")
-        except DomainError as error:
-            return Step([refusal(ctx, error), ctx.say("so_ask_customer")], state)
+        customer = get_customer(ctx.uow, ctx.actor, customer_code(ctx, customer_id) or "-")
         state.update(customer=customer.code, customer_name=customer.name)
         return self._ask_warehouse(ctx, state)
 
@@ -141,7 +154,7 @@ class SalesOrderFlow:
                                  warehouse=found[0].code), ctx.say("so_ask_line")], state)
         state["step"] = "warehouse"
         rows = tuple(buttons([(f"{w.code} {w.name}"[:40], f"{self.key}:w{w.id}")])[0] for w in found)
-        cancel = buttons([(ctx.text("sales_button_cancel"), f"{self.key}:x")])
+        cancel = buttons([(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("so_pick_warehouse", rows + cancel, customer=state["customer"],
                              name=state["customer_name"], again=again)], state)
 
@@ -175,9 +188,9 @@ class SalesOrderFlow:
         }
 
     def _lines_screen(self, ctx: Context, state: dict[str, Any], ask: bool = False) -> Step:
-        keys = buttons([(ctx.text("sales_button_add_more"), f"{self.key}:more"),
-                        (ctx.text("sales_button_done"), f"{self.key}:done"),
-                        (ctx.text("sales_button_cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "sales", "add_more"), f"{self.key}:more"),
+                        (button_label(ctx, "sales", "done"), f"{self.key}:done"),
+                        (button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("so_lines", keys, **self._figures(state), ask=ask)], state)
 
     def _figures(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -192,9 +205,9 @@ class SalesOrderFlow:
         if not state.get("lines"):
             return Step([ctx.say("so_no_lines"), ctx.say("so_ask_line")], state)
         state["step"] = "confirm"
-        keys = buttons([(ctx.text("sales_button_submit"), f"{self.key}:ok"),
-                        (ctx.text("sales_button_add_more"), f"{self.key}:more"),
-                        (ctx.text("sales_button_cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "sales", "submit"), f"{self.key}:ok"),
+                        (button_label(ctx, "sales", "add_more"), f"{self.key}:more"),
+                        (button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("so_confirm", keys, **self._figures(state))], state)
 
     def _submit(self, ctx: Context, state: dict[str, Any]) -> Step:
@@ -205,17 +218,14 @@ class SalesOrderFlow:
                                        channel=ctx.actor.channel)
             return submit_sales_order(ctx.uow, ctx.actor, draft.number)
 
-        try:
-            order = ctx.uow.run(work)  # one savepoint: a refused submit leaves no draft behind
-        except DomainError as error:
-            return Step([refusal(ctx, error), ctx.say("so_confirm_again")], state)
+        order = ctx.uow.run(work)  # one savepoint: a refused submit leaves no draft behind (and asks again: hint)
         if order.status == "approved":
             return Step([ctx.say("so_approved", order=order)])
         role = None if order.approval_request_id is None else waiting_role(ctx.uow, order.approval_request_id)
         return Step([ctx.say("so_pending", order=order, role=role, reasons=list(order.approval_reasons))])
 
 
-class OrdersFlow:
+class OrdersFlow(Flow):
     """我的订单 / orders: my sales orders a page at a time; tap one to see it (and ship it, for warehouse staff)."""
 
     name = "orders"
@@ -259,7 +269,7 @@ class OrdersFlow:
             return Step([refusal(ctx, error)], {"page": 1})
         keys: tuple[tuple[Any, ...], ...] = ()
         if order.status in SHIPPABLE and _may_ship(ctx, order.warehouse):
-            keys = buttons([(ctx.text("sales_button_ship"), f"sh:o{order.number}")])
+            keys = buttons([(button_label(ctx, "sales", "ship"), f"sh:o{order.number}")])
         return Step([ctx.say("order_view", keys, order=order)], {"page": 1})
 
 
@@ -267,7 +277,7 @@ def _may_ship(ctx: Context, warehouse: str) -> bool:
     return any(w.code == warehouse for w in warehouses_for(ctx.uow, ctx.actor, Permission.SALES_SHIP))
 
 
-class ShipFlow:
+class ShipFlow(Flow):
     """发货 / ship SO-...: everything outstanding, or line by line with quantities."""
 
     name = "ship"
@@ -280,47 +290,59 @@ class ShipFlow:
         return self._show(ctx, args.split()[0])
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """An order number, a choice (all / line by line), or a quantity for the current line."""
+        """Cancel or another order's button on any step; else an order number, a choice (all / line by line), or a
+        quantity for the current line."""
         pressed = event.button or ""
         if pressed == "x":
             return Step([ctx.say("cancelled")])
         if pressed.startswith("o") and len(pressed) > 1:
             return self._show(ctx, pressed[1:])
-        step = state.get("step")
-        if step == "number":
-            if event.text and event.text.strip():
-                return self._show(ctx, event.text.split()[0], keep=state)
-            return Step([ctx.say("ship_ask")], state)
-        if step == "choose":
-            if pressed == "all":
-                return self._ship(ctx, state, None)
-            if pressed == "each":
-                state.update(step="line", index=0, picked={})
-                return self._ask_line(ctx, state)
-            return self._show(ctx, state["number"])
-        if step == "line":
-            line = state["lines"][state["index"]]
-            if pressed in ("full", "none"):
-                qty = Decimal(line["left"]) if pressed == "full" else ZERO
-            elif event.text and event.text.strip():
-                try:
-                    qty = parse_quantity(event.text.strip(), allow_zero=True)
-                except DomainError as error:
-                    return Step([refusal(ctx, error), self._ask_line(ctx, state).replies[0]], state)
-                if qty > Decimal(line["left"]):
-                    return Step([ctx.say("ship_too_many", line=line, qty=qty), self._ask_line(ctx, state).replies[0]],
-                                state)
-            else:
-                return self._ask_line(ctx, state)
-            if qty > 0:
-                state["picked"][line["sku"]] = str(Decimal(state["picked"].get(line["sku"], "0")) + qty)
-            state["index"] += 1
-            if state["index"] < len(state["lines"]):
-                return self._ask_line(ctx, state)
-            if not state["picked"]:
-                return Step([ctx.say("ship_nothing")])
-            return self._ship(ctx, state, [SalesLineIn(sku, q) for sku, q in state["picked"].items()])
+        return super().resume(ctx, state, event)
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """The order's number, the choice, each line's quantity."""
+        return {"number": self._number, "choose": self._choose, "line": self._line}
+
+    def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A state of no known step: ask for the order again."""
         return Step([ctx.say("ship_ask")], {"step": "number"})
+
+    def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
+        """A quantity refused: ask for the same line again."""
+        return self._ask_line(ctx, state).replies if state.get("step") == "line" else []
+
+    def _number(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        if event.text and event.text.strip():
+            return self._show(ctx, event.text.split()[0], keep=state)
+        return Step([ctx.say("ship_ask")], state)
+
+    def _choose(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        if event.button == "all":
+            return self._ship(ctx, state, None)
+        if event.button == "each":
+            state.update(step="line", index=0, picked={})
+            return self._ask_line(ctx, state)
+        return self._show(ctx, state["number"])
+
+    def _line(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        line = state["lines"][state["index"]]
+        if event.button in ("full", "none"):
+            qty = Decimal(line["left"]) if event.button == "full" else ZERO
+        elif event.text and event.text.strip():
+            qty = parse_quantity(event.text.strip(), allow_zero=True)
+            if qty > Decimal(line["left"]):
+                return Step([ctx.say("ship_too_many", line=line, qty=qty), self._ask_line(ctx, state).replies[0]],
+                            state)
+        else:
+            return self._ask_line(ctx, state)
+        if qty > 0:
+            state["picked"][line["sku"]] = str(Decimal(state["picked"].get(line["sku"], "0")) + qty)
+        state["index"] += 1
+        if state["index"] < len(state["lines"]):
+            return self._ask_line(ctx, state)
+        if not state["picked"]:
+            return Step([ctx.say("ship_nothing")])
+        return self._ship(ctx, state, [SalesLineIn(sku, q) for sku, q in state["picked"].items()])
 
     def button(self, ctx: Context, payload: str) -> Step:
         """'Ship' from an order view (o<number>); other buttons of an ended conversation start over."""
@@ -341,18 +363,18 @@ class ShipFlow:
             return Step([refusal(ctx, error)], keep)
         lines = [{"sku": ln.sku, "name": product_name(ctx, ln.name_zh, ln.name_en), "left": str(ln.reserved_qty)}
                  for ln in order.lines if ln.reserved_qty > 0]
-        keys = buttons([(ctx.text("sales_button_ship_all"), f"{self.key}:all"),
-                        (ctx.text("sales_button_ship_each"), f"{self.key}:each")],
-                       [(ctx.text("sales_button_cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "sales", "ship_all"), f"{self.key}:all"),
+                        (button_label(ctx, "sales", "ship_each"), f"{self.key}:each")],
+                       [(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         state = {"step": "choose", "number": order.number, "lines": lines}
         return Step([ctx.say("ship_choose", keys, order=order,
                              lines=[{**ln, "left": Decimal(ln["left"])} for ln in lines])], state)
 
     def _ask_line(self, ctx: Context, state: dict[str, Any]) -> Step:
         line = state["lines"][state["index"]]
-        keys = buttons([(ctx.text("sales_button_ship_full", qty=Decimal(line["left"])), f"{self.key}:full"),
-                        (ctx.text("sales_button_ship_none"), f"{self.key}:none")],
-                       [(ctx.text("sales_button_cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "sales", "ship_full", qty=Decimal(line["left"])), f"{self.key}:full"),
+                        (button_label(ctx, "sales", "ship_none"), f"{self.key}:none")],
+                       [(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("ship_line", keys, line={**line, "left": Decimal(line["left"])},
                              index=state["index"] + 1, count=len(state["lines"]))], state)
 

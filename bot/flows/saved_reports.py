@@ -4,11 +4,13 @@ step by step (report, grouping, filters, period, name) and schedules its deliver
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Button, Reply
-from bot.flows.sales import refusal
+from bot.flows.entry import button_label, refusal
 from bot.report_delivery import ROWS, report_replies
 from core.errors import DomainError
 from core.permissions import Permission
@@ -44,6 +46,8 @@ FILTER_WORDS = {"仓库": "warehouse", "分类": "category", "类别": "category
 _PAIR = re.compile(r"^\s*([^=:：\s]+)\s*[=:：]\s*(\S+)\s*$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _TIME = re.compile(r"^\d{1,2}[:：]\d{2}$")
+Answer = Callable[[Context, dict[str, Any], str | None, str], Step]  # a button value or the text typed
+HINTED = frozenset({"filters", "period", "name"})  # steps whose refusal is followed by their question again
 LIST_WORDS = frozenset({"", "reports", "report", "list", "报表", "列表"})
 NEW_WORDS = frozenset({"new", "新建", "创建"})
 
@@ -79,7 +83,7 @@ def timing(ctx: Context, schedule: ScheduleView) -> dict[str, str]:
             "at": schedule.at_time, "format": label(ctx, "format", schedule.format)}
 
 
-class SavedReportsFlow:
+class SavedReportsFlow(Flow):
     """我的报表 / saved reports [NAME | new]: the list, a run by name, or a new saved report."""
 
     name = "savedreports"
@@ -110,12 +114,18 @@ class SavedReportsFlow:
         """The next answer of the create or schedule dialogue; any other button as from the list."""
         if event.button and "." not in event.button:
             return self.button(ctx, event.button)
-        step = state["step"]
-        steps = {"report": ("k", self._on_report), "by": ("b", self._on_by), "filters": ("f", self._on_filters),
-                 "period": ("p", self._on_period), "name": ("", self._on_name), "who": ("w", self._on_who),
-                 "frequency": ("q", self._on_frequency), "day": ("xm", self._on_day), "time": ("t", self._on_time),
-                 "format": ("o", self._on_format)}
-        prefixes, handler = steps[step]
+        return super().resume(ctx, state, event)
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """Each step of the create and schedule dialogues, answered by a button of its prefixes or typed text."""
+        answers: dict[str, tuple[str, Answer]] = {
+            "report": ("k", self._on_report), "by": ("b", self._on_by), "filters": ("f", self._on_filters),
+            "period": ("p", self._on_period), "name": ("", self._on_name), "who": ("w", self._on_who),
+            "frequency": ("q", self._on_frequency), "day": ("xm", self._on_day), "time": ("t", self._on_time),
+            "format": ("o", self._on_format)}
+        return {step: partial(self._answer, prefixes, handler) for step, (prefixes, handler) in answers.items()}
+
+    def _answer(self, prefixes: str, handler: Answer, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         if event.button:
             prefix, _, value = event.button.partition(".")
             if not prefix or prefix not in prefixes:  # a button of an earlier step: ask this step again
@@ -123,6 +133,10 @@ class SavedReportsFlow:
             return handler(ctx, state, value, "")
         text = (event.text or "").strip()
         return handler(ctx, state, None, text) if text else self._ask_again(ctx, state)
+
+    def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
+        """Filters, a period or a name refused: ask for it again."""
+        return self._ask_again(ctx, state).replies if state["step"] in HINTED else []
 
     def _ask_again(self, ctx: Context, state: dict[str, Any]) -> Step:
         asks = {"report": self._ask_report, "by": self._ask_by, "filters": self._ask_filters,
@@ -143,7 +157,7 @@ class SavedReportsFlow:
                 row += [Button("⏰", f"{self.key}:s{saved.id}"), Button("🗑", f"{self.key}:d{saved.id}")]
             keys.append(tuple(row))
         if manages:
-            keys.append((Button(label(ctx, "button", "new"), f"{self.key}:new"),))
+            keys.append((Button(button_label(ctx, "sr", "new"), f"{self.key}:new"),))
         items = [{"name": s.name, "owner": s.owner, **describe(ctx, s.definition)} for s in found[:MAX_LISTED]]
         return Step([ctx.say("sr_list", tuple(keys), items=items, count=len(found), manages=manages)])
 
@@ -160,8 +174,8 @@ class SavedReportsFlow:
     def _confirm_delete(self, ctx: Context, report_id: int) -> Step:
         ctx.actor.require(Permission.REPORT_MANAGE)
         saved = get_report(ctx.uow, ctx.actor, report_id)
-        keys = ((Button(label(ctx, "button", "delete"), f"{self.key}:y{report_id}"),
-                 Button(label(ctx, "button", "keep"), f"{self.key}:list")),)
+        keys = ((Button(button_label(ctx, "sr", "delete"), f"{self.key}:y{report_id}"),
+                 Button(button_label(ctx, "sr", "keep"), f"{self.key}:list")),)
         return Step([ctx.say("sr_confirm_delete", keys, name=saved.name)])
 
     def _delete(self, ctx: Context, report_id: int) -> Step:
@@ -193,7 +207,7 @@ class SavedReportsFlow:
         state["step"] = "by"
         keys = [Button(label(ctx, "dimension", d), f"{self.key}:b.{d}")
                 for d in DIMENSIONS[state["report"]] if d not in state["by"]]
-        keys.append(Button(label(ctx, "button", "next"), f"{self.key}:b."))
+        keys.append(Button(button_label(ctx, "sr", "next"), f"{self.key}:b."))
         chosen = [label(ctx, "dimension", d) for d in state["by"]]
         return Step([ctx.say("sr_ask_by", rows_of(keys), chosen=chosen)], state)
 
@@ -209,7 +223,7 @@ class SavedReportsFlow:
 
     def _ask_filters(self, ctx: Context, state: dict[str, Any], bad: str = "") -> Step:
         state["step"] = "filters"
-        keys = ((Button(label(ctx, "button", "no_filters"), f"{self.key}:f."),),)
+        keys = ((Button(button_label(ctx, "sr", "no_filters"), f"{self.key}:f."),),)
         allowed = [label(ctx, "filter", f) for f in FILTERS[state["report"]]]
         return Step([ctx.say("sr_ask_filters", keys, allowed=allowed, bad=bad)], state)
 
@@ -222,10 +236,7 @@ class SavedReportsFlow:
                     return self._ask_filters(ctx, state, bad=text[:40] or "-")
                 key = FILTER_WORDS.get(match.group(1), match.group(1).lower())
                 filters[key] = match.group(2)
-        try:
-            check_definition(ctx.uow, ctx.actor, self._definition(state, filters))
-        except DomainError as error:
-            return Step([refusal(ctx, error), *self._ask_filters(ctx, state).replies], state)
+        check_definition(ctx.uow, ctx.actor, self._definition(state, filters))
         state["filters"] = filters
         if state["report"] in DATED:
             return self._ask_period(ctx, state)
@@ -240,10 +251,7 @@ class SavedReportsFlow:
         period = value or text
         if period not in RELATIVE_PERIODS and not _MONTH.match(period):
             return self._ask_period(ctx, state)
-        try:
-            resolve_period(period, ctx.now.date())
-        except DomainError as error:
-            return Step([refusal(ctx, error), *self._ask_period(ctx, state).replies], state)
+        resolve_period(period, ctx.now.date())
         state["period"] = period
         return self._ask_name(ctx, state)
 
@@ -254,12 +262,9 @@ class SavedReportsFlow:
     def _on_name(self, ctx: Context, state: dict[str, Any], value: str | None, text: str) -> Step:
         if not text:
             return self._ask_name(ctx, state)
-        try:
-            saved = save_report(ctx.uow, ctx.actor, text, self._definition(state, state.get("filters", {})))
-        except DomainError as error:
-            return Step([refusal(ctx, error), ctx.say("sr_ask_name")], state)
-        keys = ((Button(label(ctx, "button", "run"), f"{self.key}:r{saved.id}"),
-                 Button(label(ctx, "button", "schedule"), f"{self.key}:s{saved.id}")),)
+        saved = save_report(ctx.uow, ctx.actor, text, self._definition(state, state.get("filters", {})))
+        keys = ((Button(button_label(ctx, "sr", "run"), f"{self.key}:r{saved.id}"),
+                 Button(button_label(ctx, "sr", "schedule"), f"{self.key}:s{saved.id}")),)
         return Step([ctx.say("sr_saved", keys, name=saved.name, **describe(ctx, saved.definition))])
 
     @staticmethod
@@ -280,10 +285,10 @@ class SavedReportsFlow:
         people = report_recipients(ctx.uow, ctx.actor, state["report"])[:MAX_PEOPLE]
         current = list_schedules(ctx.uow, ctx.actor, state["report"])
         keys = [Button(("✅ " if i in state["who"] else "") + name, f"{self.key}:w.{i}") for i, name in people]
-        keys.append(Button(label(ctx, "button", "next"), f"{self.key}:w."))
+        keys.append(Button(button_label(ctx, "sr", "next"), f"{self.key}:w."))
         rows = rows_of(keys)
         if current:
-            rows += ((Button(label(ctx, "button", "stop"), f"{self.key}:u{state['report']}"),),)
+            rows += ((Button(button_label(ctx, "sr", "stop"), f"{self.key}:u{state['report']}"),),)
         chosen = [name for i, name in people if i in state["who"]]
         return Step([ctx.say("sr_ask_who", rows, name=state["name"], current=[timing(ctx, c) for c in current],
                              chosen=chosen,

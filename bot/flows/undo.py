@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
-from bot.flows.entry import first_word, is_word, label
+from bot.flows.entry import button_label, first_word, is_word
 from core.stock.reversal import last_posting, reverse_document, undo_preview
 
 YES_WORDS = frozenset({"yes", "y", "是", "确认", "撤销", "undo"})
 
 
-class UndoFlow:
+class UndoFlow(Flow):
     """Show what would be undone, then undo it on a button (or "yes")."""
 
     name = "undo"
@@ -24,8 +24,8 @@ class UndoFlow:
         if not number:
             return Step([ctx.say("undo_nothing", minutes=ctx.uow.rules.undo_minutes)])
         preview = undo_preview(ctx.uow, ctx.actor, number)
-        keys = buttons([(label(ctx, "undo", "yes"), f"{self.key}:y{preview.number}"),
-                        (label(ctx, "undo", "no"), f"{self.key}:n")])
+        keys = buttons([(button_label(ctx, "undo", "yes"), f"{self.key}:y{preview.number}"),
+                        (button_label(ctx, "undo", "no"), f"{self.key}:n")])
         return Step([ctx.say("undo_confirm", keys, preview=preview)], {"number": preview.number})
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from bot.engine.flow import Context, Event, Step
+from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Reply, buttons
 from bot.flows.entry import (
     DONE_WORDS,
     BadForm,
+    button_label,
     checked_line,
     first_word,
     is_word,
-    label,
     looks_numeric,
     refusal,
     split_lines,
@@ -39,12 +40,17 @@ SUBMIT_WORDS = frozenset({"submit", "提交"})
 SHOWN_VARIANCES = 30
 
 
+def _chosen(event: Event) -> str:
+    """A warehouse code from a from/to button (f<code>, t<code>) or the first word typed."""
+    return event.button[1:] if event.button and event.button[:1] in ("f", "t") else first_word(event.text)
+
+
 def _warehouse_keys(key: str, prefix: str, choices: list[Any]) -> tuple[tuple[Any, ...], ...]:
     return buttons(*[[(f"{w.code} {w.name}"[:40], f"{key}:{prefix}{w.code}") for w in choices[i:i + 2]]
                      for i in range(0, min(len(choices), MAX_CHOICES), 2)])
 
 
-class TransferFlow:
+class TransferFlow(Flow):
     """调拨 / transfer FROM TO: the two warehouses, lines "SKU qty [unit]", confirm, dispatch into transit."""
 
     name = "transfer"
@@ -63,24 +69,28 @@ class TransferFlow:
         return self._ask_from(ctx, state)
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """Warehouses by button or code, then lines, then dispatch."""
-        step = state.get("step")
+        """Cancel on any step; else warehouses by button or code, then lines, then dispatch."""
         if event.button == "x":
             return Step([ctx.say("cancelled")])
-        chosen = event.button[1:] if event.button and event.button[:1] in ("f", "t") else first_word(event.text)
-        if step == "from":
-            return self._from(ctx, state, chosen)
-        if step == "to":
-            return self._to(ctx, state, chosen)
-        if step == "lines":
-            return self._lines(ctx, state, event)
-        if step == "confirm":
-            return self._confirm(ctx, state, event)
+        return super().resume(ctx, state, event)
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """From, to, lines, confirm."""
+        return {"from": lambda ctx, state, event: self._from(ctx, state, _chosen(event)),
+                "to": lambda ctx, state, event: self._to(ctx, state, _chosen(event)),
+                "lines": self._lines, "confirm": self._confirm}
+
+    def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A state of no known step: ask for the source warehouse again."""
         return self._ask_from(ctx, {"step": "from"})
 
     def button(self, ctx: Context, payload: str) -> Step:
         """A button of a transfer conversation that has ended."""
         return Step([ctx.say("transfer_expired")])
+
+    def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
+        """A refused dispatch: the summary again, to send or change."""
+        return self._summary(ctx, state).replies if state.get("step") == "confirm" else []
 
     def _ask_from(self, ctx: Context, state: dict[str, Any], wrong: str = "") -> Step:
         choices = warehouses_for(ctx.uow, ctx.actor, Permission.STOCK_TRANSFER)
@@ -123,18 +133,18 @@ class TransferFlow:
         return self._show(ctx, {**state, "lines": lines + added})
 
     def _show(self, ctx: Context, state: dict[str, Any]) -> Step:
-        keys = buttons([(label(ctx, "transfer", "done"), f"{self.key}:d"),
-                        (label(ctx, "transfer", "undo"), f"{self.key}:u")])
+        keys = buttons([(button_label(ctx, "transfer", "done"), f"{self.key}:d"),
+                        (button_label(ctx, "transfer", "undo"), f"{self.key}:u")])
         return Step([ctx.say("transfer_lines", keys, lines=state["lines"], source=state["from"],
                              dest=state["to"])], {**state, "step": "lines"})
 
-    def _summary(self, ctx: Context, state: dict[str, Any], first: list[Reply] | None = None) -> Step:
-        keys = buttons([(label(ctx, "transfer", "send"), f"{self.key}:ok"),
-                        (label(ctx, "transfer", "more"), f"{self.key}:m")],
-                       [(label(ctx, "transfer", "undo"), f"{self.key}:u"),
-                        (label(ctx, "transfer", "cancel"), f"{self.key}:x")])
+    def _summary(self, ctx: Context, state: dict[str, Any]) -> Step:
+        keys = buttons([(button_label(ctx, "transfer", "send"), f"{self.key}:ok"),
+                        (button_label(ctx, "transfer", "more"), f"{self.key}:m")],
+                       [(button_label(ctx, "transfer", "undo"), f"{self.key}:u"),
+                        (button_label(ctx, "transfer", "cancel"), f"{self.key}:x")])
         reply = ctx.say("transfer_summary", keys, lines=state["lines"], source=state["from"], dest=state["to"])
-        return Step([*(first or []), reply], {**state, "step": "confirm"})
+        return Step([reply], {**state, "step": "confirm"})
 
     def _confirm(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         if event.button in ("m", "u"):
@@ -143,14 +153,11 @@ class TransferFlow:
         if event.button != "ok" and not is_word(event.text, DONE_WORDS | {"yes", "是", "发出", "send"}):
             return self._summary(ctx, state)
         lines = [LineIn(ln["item"], ln["qty"], unit=ln["unit"]) for ln in state["lines"]]
-        try:
-            sent = dispatch_transfer(ctx.uow, ctx.actor, state["from"], state["to"], lines)
-        except DomainError as error:
-            return self._summary(ctx, state, [refusal(ctx, error)])
+        sent = dispatch_transfer(ctx.uow, ctx.actor, state["from"], state["to"], lines)
         return Step([ctx.say("transfer_done", sent=sent, source=state["from"], dest=state["to"])])
 
 
-class ReceiveTransferFlow:
+class ReceiveTransferFlow(Flow):
     """收调拨 / receivetransfer TR-...: per line received and damaged with a note; the rest is short."""
 
     name = "receivetransfer"
@@ -165,31 +172,37 @@ class ReceiveTransferFlow:
         return self._open(ctx, number)
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """Number, then per line received, damaged and a note when something is missing, then confirm."""
-        step = state.get("step")
+        """Cancel on any step; else the number, then per line received, damaged and a note when something is
+        missing, then confirm."""
         if event.button == "x":
             return Step([ctx.say("cancelled")])
-        if step == "number":
-            number = first_word(event.text)
-            if not number:
-                return Step([ctx.say("receivetransfer_ask_number")], state)
-            try:
-                return self._open(ctx, number)
-            except DomainError as error:
-                return Step([refusal(ctx, error, "receivetransfer_ask_number")], state)
-        if step == "received":
-            return self._received(ctx, state, event)
-        if step == "damaged":
-            return self._damaged(ctx, state, event)
-        if step == "note":
-            return self._note(ctx, state, event)
-        if step == "confirm":
-            return self._post(ctx, state, event)
+        return super().resume(ctx, state, event)
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """Number, received, damaged, note, confirm."""
+        return {"number": self._number, "received": self._received, "damaged": self._damaged, "note": self._note,
+                "confirm": self._post}
+
+    def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A state of no known step: ask for the transfer's number again."""
         return Step([ctx.say("receivetransfer_ask_number")], {"step": "number"})
 
     def button(self, ctx: Context, payload: str) -> Step:
         """A button of a receiving conversation that has ended."""
         return Step([ctx.say("receivetransfer_expired")])
+
+    def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
+        """A received quantity refused: ask for the same line again."""
+        return [self._ask(ctx, state)] if state.get("step") == "received" else []
+
+    def _number(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        number = first_word(event.text)
+        if not number:
+            return Step([ctx.say("receivetransfer_ask_number")], state)
+        try:
+            return self._open(ctx, number)
+        except DomainError as error:
+            return Step([refusal(ctx, error, "receivetransfer_ask_number")], state)
 
     def _open(self, ctx: Context, number: str) -> Step:
         view = transfer_view(ctx.uow, ctx.actor, number)
@@ -205,25 +218,21 @@ class ReceiveTransferFlow:
 
     def _ask(self, ctx: Context, state: dict[str, Any]) -> Reply:
         line = state["lines"][state["i"]]
-        keys = buttons([(label(ctx, "receivetransfer", "all", qty=Decimal(line["qty"])), f"{self.key}:a")],
-                       [(label(ctx, "receivetransfer", "finish"), f"{self.key}:f")])
+        keys = buttons([(button_label(ctx, "receivetransfer", "all", qty=Decimal(line["qty"])), f"{self.key}:a")],
+                       [(button_label(ctx, "receivetransfer", "finish"), f"{self.key}:f")])
         return ctx.say("receivetransfer_ask_received", keys, line=line, n=state["i"] + 1, of=len(state["lines"]))
 
     def _received(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         line = state["lines"][state["i"]]
         if event.button == "f":
             return self._summary(ctx, state)
-        try:
-            got = Decimal(line["qty"]) if event.button == "a" else parse_quantity(event.text, allow_zero=True)
-            if got > Decimal(line["qty"]):
-                return Step([ctx.say("receivetransfer_too_many", line=line, received=got), self._ask(ctx, state)],
-                            state)
-        except DomainError as error:
-            return Step([refusal(ctx, error), self._ask(ctx, state)], state)
+        got = Decimal(line["qty"]) if event.button == "a" else parse_quantity(event.text, allow_zero=True)
+        if got > Decimal(line["qty"]):
+            return Step([ctx.say("receivetransfer_too_many", line=line, received=got), self._ask(ctx, state)], state)
         current = {"sku": line["sku"], "sent": line["qty"], "received": str(got), "damaged": "0", "note": ""}
         if got == Decimal(line["qty"]):
             return self._keep(ctx, state, current)
-        keys = buttons([(label(ctx, "receivetransfer", "none"), f"{self.key}:z")])
+        keys = buttons([(button_label(ctx, "receivetransfer", "none"), f"{self.key}:z")])
         return Step([ctx.say("receivetransfer_ask_damaged", keys, line=line, received=got,
                                      missing=Decimal(line["qty"]) - got)],
                     {**state, "step": "damaged", "current": current})
@@ -256,8 +265,8 @@ class ReceiveTransferFlow:
     def _summary(self, ctx: Context, state: dict[str, Any]) -> Step:
         entered = {g["sku"] for g in state["got"]}
         rest = [ln for ln in state["lines"] if ln["sku"] not in entered]
-        keys = buttons([(label(ctx, "receivetransfer", "post"), f"{self.key}:ok")],
-                       [(label(ctx, "receivetransfer", "cancel"), f"{self.key}:x")])
+        keys = buttons([(button_label(ctx, "receivetransfer", "post"), f"{self.key}:ok")],
+                       [(button_label(ctx, "receivetransfer", "cancel"), f"{self.key}:x")])
         reply = ctx.say("receivetransfer_summary", keys, number=state["number"], got=state["got"], rest=rest)
         return Step([reply], {**state, "step": "confirm"})
 
@@ -272,7 +281,7 @@ class ReceiveTransferFlow:
         return Step([ctx.say("receivetransfer_done", receipt=receipt, dest=state["to"])])
 
 
-class CountFlow:
+class CountFlow(Flow):
     """盘点 / count WAREHOUSE: start or continue the open count sheet, count by SKU or scan, variances, submit."""
 
     name = "count"
@@ -287,15 +296,28 @@ class CountFlow:
         return self._ask_warehouse(ctx)
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """Counts ("SKU qty", or a scanned code then its quantity), "variances", "submit"."""
+        """Cancel on any step; else the warehouse, then counts."""
         if event.button == "x":
             return Step([ctx.say("cancelled")])
-        if state.get("step") == "warehouse":
-            code = event.button[1:] if event.button and event.button.startswith("w") else first_word(event.text)
-            if code.upper() not in {w.code.upper() for w in warehouses_for(ctx.uow, ctx.actor,
-                                                                            Permission.STOCKTAKE_COUNT)}:
-                return self._ask_warehouse(ctx, wrong=code or "?")
-            return self._open(ctx, code)
+        return super().resume(ctx, state, event)
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """The warehouse, then counting."""
+        return {"warehouse": self._warehouse, "count": self._counting}
+
+    def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """A state of no known step is a count sheet being counted."""
+        return self._counting(ctx, state, event)
+
+    def _warehouse(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        code = event.button[1:] if event.button and event.button.startswith("w") else first_word(event.text)
+        if code.upper() not in {w.code.upper() for w in warehouses_for(ctx.uow, ctx.actor,
+                                                                        Permission.STOCKTAKE_COUNT)}:
+            return self._ask_warehouse(ctx, wrong=code or "?")
+        return self._open(ctx, code)
+
+    def _counting(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """Counts ("SKU qty", or a scanned code then its quantity), "variances", "submit"."""
         if event.button == "v" or is_word(event.text, VARIANCE_WORDS):
             return self._variances(ctx, state)
         if event.button == "s" or is_word(event.text, SUBMIT_WORDS):
@@ -325,8 +347,8 @@ class CountFlow:
         return Step([reply], {"step": "count", "number": number, "warehouse": code.upper()})
 
     def _keys(self, ctx: Context) -> tuple[tuple[Any, ...], ...]:
-        return buttons([(label(ctx, "count", "variances"), f"{self.key}:v"),
-                        (label(ctx, "count", "submit"), f"{self.key}:s")])
+        return buttons([(button_label(ctx, "count", "variances"), f"{self.key}:v"),
+                        (button_label(ctx, "count", "submit"), f"{self.key}:s")])
 
     def _count(self, ctx: Context, state: dict[str, Any], tokens: list[str]) -> Step:
         pending = state.get("pending")

@@ -1,0 +1,56 @@
+"""A step refused with a domain error: the engine says why in the reader's words, the flow asks again, the state
+stays as it was before the step."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.engine.engine import Engine
+from bot.engine.flow import Command, Context, Event, Flow, Step, StepHandler
+from bot.engine.replies import Reply
+from bot.engine.texts import Texts
+from bot.flows import COMMANDS, default_flows
+from core.errors import DomainError
+from core.numbers import parse_quantity
+from core.people.accounts import create_invite
+from core.permissions import Actor
+from core.uow import UnitOfWork
+from tests.chat import Chat
+
+
+class GuessFlow(Flow):
+    """Test-only: asks for a quantity, counting tries in its state in place before parsing (as a careless flow
+    might)."""
+
+    name = "guess"
+    key = "gs"
+
+    def start(self, ctx: Context, args: str) -> Step:
+        return Step([Reply("how many?")], {"step": "qty", "tries": 0})
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        return {"qty": self._qty}
+
+    def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
+        return [Reply(f"how many? (try {state['tries'] + 1})")]
+
+    def _qty(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        state["tries"] += 1
+        qty = parse_quantity(event.text)
+        return Step([Reply(f"{qty.normalize()} after {state['tries']} tries")])
+
+
+def test_a_refused_step_answers_the_refusal_then_the_hint_and_keeps_the_state_it_had(
+    uow: UnitOfWork, admin: Actor
+) -> None:
+    texts = Texts()
+    engine = Engine(uow, texts, [*default_flows(), GuessFlow()], (*COMMANDS, Command("guess", ("guess",), "test")))
+    chat = Chat(engine, user_id="4004", chat_id="4004")
+    code = create_invite(uow, admin, "sales-1", roles=("sales",)).code
+    chat.send(f"/start {code}")
+    assert chat.send("guess") == ["how many?"]
+    refused = chat.send("lots")
+    assert refused[0].startswith("数量「lots」无效") and refused[1:] == ["how many? (try 1)"]
+    assert chat.send("-2")[1:] == ["how many? (try 1)"]
+    assert chat.send("3") == ["3 after 1 tries"]
