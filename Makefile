@@ -3,6 +3,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 DEMO_DB ?= demo.db
+# pytest-xdist workers for `make test` (auto: one per CPU); each has its own PostgreSQL database (tests/conftest.py).
+TEST_WORKERS ?= auto
 
 .PHONY: test lint demo bench clean
 
@@ -17,7 +19,7 @@ lint: $(BIN)/.installed
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 
 # A fresh demo.db, one browser sign-in link per demo employee, then the server on 127.0.0.1:8080 (Ctrl-C stops it).
 demo: $(BIN)/.installed
