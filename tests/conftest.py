@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from core.db import create_db_engine, normalise_url
 from core.models import Base
+from core.models.base import utcnow
 from core.people.employees import load_actor
 from core.people.setup import bootstrap
 from core.permissions import Actor
@@ -126,9 +128,25 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def uow(engine: Engine) -> UnitOfWork:
+def clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Callable[[], datetime]:
+    """The books' clock: real time, or under @pytest.mark.pinned_clock("2026-11-20T02:00:00+00:00") a clock that
+    starts at that moment and runs (tests whose literal texts name a year); doc_no() follows it."""
+    marker = request.node.get_closest_marker("pinned_clock")
+    if marker is None:
+        return utcnow
+    offset = datetime.fromisoformat(marker.args[0]) - utcnow()
+
+    def pinned() -> datetime:
+        return utcnow() + offset
+
+    monkeypatch.setattr("tests.factories.utcnow", pinned)
+    return pinned
+
+
+@pytest.fixture
+def uow(engine: Engine, clock: Callable[[], datetime]) -> UnitOfWork:
     """A unit of work on a bootstrapped database (system admin and transit warehouse present)."""
-    unit = UnitOfWork(engine)
+    unit = UnitOfWork(engine, clock=clock)
     bootstrap(unit)
     return unit
 

@@ -19,6 +19,7 @@ from bot.flows.entry import (
     total,
 )
 from core.errors import DomainError, InvalidQuantity, OverReceipt
+from core.ledger.numbering import example_number, sample_number
 from core.numbers import parse_quantity
 from core.partners.directory import find_suppliers, get_supplier
 from core.permissions import Permission
@@ -36,6 +37,11 @@ from core.stock.worklists import awaiting_approval, warehouses_for
 
 MAX_CHOICES = 8
 RECEIVABLE = ("approved", "partially_received")
+
+
+def po_example(ctx: Context) -> str:
+    """The reader's newest purchase order waiting for goods, else PO-<this year>-000012."""
+    return example_number(ctx.uow, ctx.actor, "PO", 12)
 
 
 class PurchaseOrderFlow:
@@ -176,7 +182,7 @@ class ReceiveFlow:
             return Step([ctx.say("receive_none_open")])
         keys = buttons(*[[(f"{o.number} {o.supplier_name}"[:40], f"{self.key}:o{o.number}")]
                          for o in orders[:MAX_CHOICES]])
-        return Step([ctx.say("receive_ask_order", keys)], {"step": "order"})
+        return Step([ctx.say("receive_ask_order", keys, example=sample_number("PO", ctx.now, 12))], {"step": "order"})
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """The order, then per line the received quantity, the rejected quantity and its reason, then confirm."""
@@ -186,7 +192,7 @@ class ReceiveFlow:
         if step == "order":
             number = event.button[1:] if event.button and event.button.startswith("o") else first_word(event.text)
             if not number:
-                return Step([ctx.say("receive_ask_number")], state)
+                return Step([ctx.say("receive_ask_number", example=po_example(ctx))], state)
             return self._open(ctx, number, state)
         if step == "qty":
             return self._received(ctx, state, event)
@@ -196,7 +202,7 @@ class ReceiveFlow:
             return self._reason(ctx, state, event)
         if step == "confirm":
             return self._post(ctx, state, event)
-        return Step([ctx.say("receive_ask_number")], {"step": "order"})
+        return Step([ctx.say("receive_ask_number", example=po_example(ctx))], {"step": "order"})
 
     def button(self, ctx: Context, payload: str) -> Step:
         """An order button pressed after the conversation moved on still opens the order."""
@@ -210,7 +216,7 @@ class ReceiveFlow:
         except DomainError as error:
             if state is None:
                 raise
-            return Step([refusal(ctx, error, "receive_ask_number")], state)
+            return Step([refusal(ctx, error, "receive_ask_number", example=po_example(ctx))], state)
         if view.status not in RECEIVABLE:
             return Step([ctx.say("receive_not_open", number=view.number, status=view.status)])
         lines = [{"sku": ln.sku, "name_zh": ln.name_zh, "name_en": ln.name_en or ln.name_zh, "ordered": str(ln.qty),

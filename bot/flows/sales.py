@@ -11,6 +11,7 @@ from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import Reply, buttons
 from core.catalog.products import products_in, unit_factors_in
 from core.errors import DomainError, InvalidQuantity, UnknownDocument
+from core.ledger.numbering import example_number
 from core.models import ApprovalRequest, Customer, Product, Warehouse
 from core.numbers import ZERO, parse_quantity, parse_unit_cost, round_money
 from core.partners.directory import find_customers, get_customer
@@ -33,6 +34,11 @@ MAX_CHAT_LINES = 50
 def refusal(ctx: Context, error: DomainError) -> Reply:
     """A domain error in the reader's words."""
     return Reply(ctx.texts.error(ctx.lang, error))
+
+
+def ship_ask(ctx: Context) -> Reply:
+    """Which order to ship, with the reader's newest shippable order as the example."""
+    return ctx.say("ship_ask", example=example_number(ctx.uow, ctx.actor, "SO"))
 
 
 def product_name(ctx: Context, name_zh: str, name_en: str) -> str:
@@ -310,7 +316,7 @@ class ShipFlow:
     def start(self, ctx: Context, args: str) -> Step:
         """The order named, or ask for its number."""
         if not args.strip():
-            return Step([ctx.say("ship_ask")], {"step": "number"})
+            return Step([ship_ask(ctx)], {"step": "number"})
         return self._show(ctx, args.split()[0])
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
@@ -324,7 +330,7 @@ class ShipFlow:
         if step == "number":
             if event.text and event.text.strip():
                 return self._show(ctx, event.text.split()[0], keep=state)
-            return Step([ctx.say("ship_ask")], state)
+            return Step([ship_ask(ctx)], state)
         if step == "choose":
             if pressed == "all":
                 return self._ship(ctx, state, None)
@@ -354,13 +360,13 @@ class ShipFlow:
             if not state["picked"]:
                 return Step([ctx.say("ship_nothing")])
             return self._ship(ctx, state, [SalesLineIn(sku, q) for sku, q in state["picked"].items()])
-        return Step([ctx.say("ship_ask")], {"step": "number"})
+        return Step([ship_ask(ctx)], {"step": "number"})
 
     def button(self, ctx: Context, payload: str) -> Step:
         """'Ship' from an order view (o<number>); other buttons of an ended conversation start over."""
         if payload.startswith("o") and len(payload) > 1:
             return self._show(ctx, payload[1:])
-        return Step([ctx.say("ship_ask")], {"step": "number"})
+        return Step([ship_ask(ctx)], {"step": "number"})
 
     def _show(self, ctx: Context, number: str, keep: dict[str, Any] | None = None) -> Step:
         try:
@@ -371,7 +377,7 @@ class ShipFlow:
                 ctx.actor.require(Permission.SALES_SHIP, -1)
         except DomainError as error:
             if keep is not None and isinstance(error, UnknownDocument):
-                return Step([refusal(ctx, error), ctx.say("ship_ask")], keep)
+                return Step([refusal(ctx, error), ship_ask(ctx)], keep)
             return Step([refusal(ctx, error)], keep)
         lines = [{"sku": ln.sku, "name": product_name(ctx, ln.name_zh, ln.name_en), "left": str(ln.reserved_qty)}
                  for ln in order.lines if ln.reserved_qty > 0]

@@ -20,6 +20,7 @@ from bot.flows.entry import (
 )
 from core.catalog.products import products_in
 from core.errors import DomainError
+from core.ledger.numbering import sample_number
 from core.numbers import parse_quantity
 from core.permissions import Permission
 from core.stock.moves import LineIn, dispatch_transfer
@@ -150,6 +151,11 @@ class TransferFlow:
         return Step([ctx.say("transfer_done", sent=sent, source=state["from"], dest=state["to"])])
 
 
+def tr_example(ctx: Context) -> str:
+    """A transfer number of this year for the receiving prompt: TR-<this year>-000003."""
+    return sample_number("TR", ctx.now, 3)
+
+
 class ReceiveTransferFlow:
     """收调拨 / receivetransfer TR-...: per line received and damaged with a note; the rest is short."""
 
@@ -161,7 +167,7 @@ class ReceiveTransferFlow:
         ctx.actor.require(Permission.STOCK_TRANSFER)
         number = first_word(args)
         if not number:
-            return Step([ctx.say("receivetransfer_ask_number")], {"step": "number"})
+            return Step([ctx.say("receivetransfer_ask_number", example=tr_example(ctx))], {"step": "number"})
         return self._open(ctx, number)
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
@@ -172,11 +178,11 @@ class ReceiveTransferFlow:
         if step == "number":
             number = first_word(event.text)
             if not number:
-                return Step([ctx.say("receivetransfer_ask_number")], state)
+                return Step([ctx.say("receivetransfer_ask_number", example=tr_example(ctx))], state)
             try:
                 return self._open(ctx, number)
             except DomainError as error:
-                return Step([refusal(ctx, error, "receivetransfer_ask_number")], state)
+                return Step([refusal(ctx, error, "receivetransfer_ask_number", example=tr_example(ctx))], state)
         if step == "received":
             return self._received(ctx, state, event)
         if step == "damaged":
@@ -185,7 +191,7 @@ class ReceiveTransferFlow:
             return self._note(ctx, state, event)
         if step == "confirm":
             return self._post(ctx, state, event)
-        return Step([ctx.say("receivetransfer_ask_number")], {"step": "number"})
+        return Step([ctx.say("receivetransfer_ask_number", example=tr_example(ctx))], {"step": "number"})
 
     def button(self, ctx: Context, payload: str) -> Step:
         """A button of a receiving conversation that has ended."""
