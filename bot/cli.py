@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from bot.composition import Books, build_books
 from bot.engine.texts import Texts
@@ -371,6 +372,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(books, args)
     except DomainError as error:
         print(refusal(texts, lang, error), file=sys.stderr)
+        return 2
+    except OperationalError as error:
+        database = make_url(books.config.database_url).render_as_string(hide_password=True)
+        reason = str(error.orig or error).strip().splitlines()[0]
+        print(texts.render(lang, "cli/database_unreachable", database=database, reason=reason), file=sys.stderr)
         return 2
     finally:
         books.close()

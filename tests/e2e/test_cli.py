@@ -131,3 +131,11 @@ def test_a_refusal_prints_the_sentence_the_chat_would_in_the_configured_language
            "（invalid_state）\n")
     nobody = jxc(tmp_path, "stock", "--as", "nobody")
     assert (nobody.returncode, nobody.stderr) == (2, 'refused: No employee "nobody". (unknown_employee)\n')
+
+
+def test_a_postgresql_server_that_cannot_be_reached_is_named_in_one_line(tmp_path: Path) -> None:
+    done = jxc(tmp_path, "check", JXC_DATABASE_URL="postgresql://shop:secret@127.0.0.1:1/books",
+               JXC_COMPANY_LANGUAGE="en")
+    assert done.returncode == 2
+    assert done.stderr.startswith("Cannot open the database postgresql://shop:***@127.0.0.1:1/books: ")
+    assert done.stderr.count("\n") == 1 and "secret" not in done.stderr and "Traceback" not in done.stderr
