@@ -78,8 +78,7 @@ def cmd_seed_demo(books: Books, args: argparse.Namespace) -> int:
     """Fill an empty database with the demo company and a month of stock history."""
     problem = schema_problem(books.uow.engine)
     if problem is not None:
-        missing = list(problem.missing)
-        print(f"refused: the database schema is older than this jxc (missing {', '.join(missing[:10])}); "
+        print(f"refused: the database schema is older than this jxc (missing {', '.join(problem.missing[:10])}); "
               "run `jxc init` with up-to-date migrations", file=sys.stderr)
         return 2
     actor = load_actor(books.uow, args.actor)

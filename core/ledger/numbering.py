@@ -47,14 +47,14 @@ def example_number(uow: UnitOfWork, actor: Actor, prefix: str, serial: int = 1) 
     else a made-up one of this year."""
 
     def work(tx: Tx) -> str:
-        found = None
-        if prefix in _OPEN_FOR_EXAMPLE:
-            model, states, permission = _OPEN_FOR_EXAMPLE[prefix]
-            scope = actor.warehouse_scope(permission)
-            statement = select(model.number).where(model.status.in_(states)).order_by(model.id.desc()).limit(1)
-            if scope is not None:
-                statement = statement.where(model.warehouse_id.in_(scope))
-            found = tx.session.scalar(statement) if actor.can(permission) else None
-        return found or sample_number(prefix, tx.now, serial)
+        entry = _OPEN_FOR_EXAMPLE.get(prefix)
+        if entry is None or not actor.can(entry[2]):
+            return sample_number(prefix, tx.now, serial)
+        model, states, permission = entry
+        statement = select(model.number).where(model.status.in_(states)).order_by(model.id.desc()).limit(1)
+        scope = actor.warehouse_scope(permission)
+        if scope is not None:
+            statement = statement.where(model.warehouse_id.in_(scope))
+        return tx.session.scalar(statement) or sample_number(prefix, tx.now, serial)
 
     return uow.read(work)
