@@ -3,6 +3,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 DEMO_DB ?= demo.db
+# pytest-xdist workers for `make test` (auto: one per CPU); each has its own PostgreSQL database (tests/conftest.py).
+# --dist load, not loadscope/loadgroup: those key tests by node id and would run schemathesis' 24 same-id cases once.
+TEST_WORKERS ?= auto
 
 .PHONY: test lint demo bench clean
 
@@ -17,7 +20,7 @@ lint: $(BIN)/.installed
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist load
 
 # A fresh demo.db, one browser sign-in link per demo employee, then the server on 127.0.0.1:8080 (Ctrl-C stops it).
 demo: $(BIN)/.installed

@@ -11,15 +11,17 @@ import unicodedata
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from bot.composition import Books, build_books
+from bot.engine.texts import Texts
 from bot.report_command import add_report_command
 from bot.webhooks import add_webhook_command
-from core.config import ConfigError, load_config
-from core.demo.company import DEFAULT_PRODUCTS, HISTORY_DAYS, missing_schema, seed_demo
+from core.config import Config, ConfigError, load_config
+from core.demo.company import DEFAULT_PRODUCTS, HISTORY_DAYS, seed_demo
 from core.errors import DomainError, InvalidState, UnknownEmployee
 from core.ledger.check import check_ledger
-from core.migrate import upgrade
+from core.migrate import SchemaProblem, schema_problem, upgrade
 from core.people.accounts import LANGUAGES, bind_account, create_invite, create_login_link
 from core.people.employees import SYSTEM_NAME, load_actor
 from core.people.setup import bootstrap
@@ -28,6 +30,9 @@ from core.stock.levels import stock_summary
 
 log = logging.getLogger("jxc")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
+# Commands that make the database themselves; every other one refuses a missing or unmigrated database.
+MAKES_DATABASE = frozenset({"init", "restore"})
+KEEPS_OWN_SCHEMA_CHECK = frozenset({"seed"})
 
 
 def cmd_init(books: Books, _args: argparse.Namespace) -> int:
@@ -71,9 +76,9 @@ def cmd_stock(books: Books, args: argparse.Namespace) -> int:
 
 def cmd_seed_demo(books: Books, args: argparse.Namespace) -> int:
     """Fill an empty database with the demo company and a month of stock history."""
-    missing = missing_schema(books.uow.engine)
-    if missing:
-        print(f"refused: the database schema is older than this jxc (missing {', '.join(missing[:10])}); "
+    problem = schema_problem(books.uow.engine)
+    if problem is not None:
+        print(f"refused: the database schema is older than this jxc (missing {', '.join(problem.missing[:10])}); "
               "run `jxc init` with up-to-date migrations", file=sys.stderr)
         return 2
     actor = load_actor(books.uow, args.actor)
@@ -248,10 +253,22 @@ def positive(text: str) -> int:
     return value
 
 
+CONFIG_HELP = "config file (default: $JXC_CONFIG, else ./jxc.toml)"
+
+
+def accept_config_everywhere(command: argparse.ArgumentParser) -> None:
+    """Let --config come after any subcommand too (`jxc init --config PATH`), not only before it."""
+    for action in command._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                child.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
+                accept_config_everywhere(child)
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     root = argparse.ArgumentParser(prog="jxc", description="jxc: inventory, purchasing and sales from chat")
-    root.add_argument("--config", help="config file (default: $JXC_CONFIG, else ./jxc.toml)")
+    root.add_argument("--config", help=CONFIG_HELP)
     sub = root.add_subparsers(dest="command", required=True)
     sub.add_parser("init", help="create or migrate the database").set_defaults(run=cmd_init)
     sub.add_parser("check", help="verify every ledger invariant").set_defaults(run=cmd_check)
@@ -311,7 +328,27 @@ def parser() -> argparse.ArgumentParser:
     res.set_defaults(run=cmd_restore)
     add_report_command(sub)
     add_webhook_command(sub)
+    accept_config_everywhere(root)
     return root
+
+
+def cli_texts(config: Config) -> tuple[Texts, str]:
+    """The templates and the configured language ([company] language) the command speaks."""
+    texts = Texts(timezone=str(config.get("company", "timezone", "Asia/Shanghai")),
+                  currency=str(config.get("books", "currency", "CNY")))
+    return texts, str(config.get("company", "language", "zh_CN"))
+
+
+def schema_refusal(texts: Texts, lang: str, problem: SchemaProblem) -> str:
+    """One line: the database is missing or not migrated, and `jxc init` makes it."""
+    if problem.file_missing:
+        return texts.render(lang, "database_missing", database=problem.database)
+    return texts.render(lang, "database_not_migrated", database=problem.database, missing=list(problem.missing))
+
+
+def refusal(texts: Texts, lang: str, error: DomainError) -> str:
+    """A domain error as the chat words it, with its code for scripts."""
+    return texts.render(lang, "cli_refused", sentence=texts.error(lang, error), code=error.code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -323,11 +360,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         return 2
+    texts, lang = cli_texts(books.config)
     run: Callable[[Books, argparse.Namespace], int] = args.run
     try:
+        if args.command not in MAKES_DATABASE | KEEPS_OWN_SCHEMA_CHECK:
+            problem = schema_problem(books.uow.engine)
+            if problem is not None:
+                print(schema_refusal(texts, lang, problem), file=sys.stderr)
+                return 2
         return run(books, args)
     except DomainError as error:
-        print(f"refused: {error.code} {error.params}", file=sys.stderr)
+        print(refusal(texts, lang, error), file=sys.stderr)
+        return 2
+    except OperationalError as error:
+        database = make_url(books.config.database_url).render_as_string(hide_password=True)
+        reason = str(error.orig or error).strip().splitlines()[0]
+        print(texts.render(lang, "database_unreachable", database=database, reason=reason), file=sys.stderr)
         return 2
     finally:
         books.close()

@@ -1,16 +1,26 @@
-"""Fixtures: the same tests run against SQLite and, when JXC_TEST_PG_URL is set, PostgreSQL."""
+"""Fixtures: the same tests run against SQLite and, when JXC_TEST_PG_URL is set, PostgreSQL.
+
+Under pytest-xdist each worker has a PostgreSQL database of its own (JXC_TEST_PG_URL's name + "_gw0", ...), made
+from that URL on first use and dropped when the worker ends, so whole-database tests (backup and restore, leases,
+two servers) never meet another worker's rows. The role needs CREATEDB for that; without -n the URL is used as is.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
-from core.db import create_db_engine
+from core.db import create_db_engine, normalise_url
 from core.models import Base
+from core.models.base import utcnow
 from core.people.employees import load_actor
 from core.people.setup import bootstrap
 from core.permissions import Actor
@@ -26,7 +36,45 @@ def _require_pg() -> str:
         if REQUIRE_PG:
             pytest.fail("JXC_TEST_REQUIRE_PG=1 but JXC_TEST_PG_URL is not set")
         pytest.skip("PostgreSQL tests need JXC_TEST_PG_URL")
-    return PG_URL
+    return _worker_pg_url()
+
+
+def _xdist_worker() -> str:
+    """gw0, gw1, ... under pytest-xdist; empty in a plain run."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _on_server(statement: str) -> None:
+    """Run one statement outside a transaction on JXC_TEST_PG_URL's server (CREATE / DROP DATABASE)."""
+    admin = create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+@functools.cache
+def _worker_pg_url() -> str:
+    """JXC_TEST_PG_URL itself, or under xdist a fresh database of this worker's own beside it."""
+    worker = _xdist_worker()
+    if not worker:
+        return PG_URL
+    url = make_url(PG_URL)
+    name = f"{url.database}_{worker}"
+    try:
+        _on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _on_server(f'CREATE DATABASE "{name}"')
+    except DBAPIError as error:
+        pytest.fail(f"parallel PostgreSQL tests need a database per worker: {error.orig} "
+                    f"(grant CREATEDB to the role of JXC_TEST_PG_URL, or run pytest without -n)")
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop this worker's PostgreSQL database, when it made one."""
+    if _xdist_worker() and _worker_pg_url.cache_info().currsize:
+        _on_server(f'DROP DATABASE IF EXISTS "{make_url(_worker_pg_url()).database}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -80,9 +128,25 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def uow(engine: Engine) -> UnitOfWork:
+def clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Callable[[], datetime]:
+    """The books' clock: real time, or under @pytest.mark.pinned_clock("2026-11-20T02:00:00+00:00") a clock that
+    starts at that moment and runs (tests whose literal texts name a year); doc_no() follows it."""
+    marker = request.node.get_closest_marker("pinned_clock")
+    if marker is None:
+        return utcnow
+    offset = datetime.fromisoformat(marker.args[0]) - utcnow()
+
+    def pinned() -> datetime:
+        return utcnow() + offset
+
+    monkeypatch.setattr("tests.factories.utcnow", pinned)
+    return pinned
+
+
+@pytest.fixture
+def uow(engine: Engine, clock: Callable[[], datetime]) -> UnitOfWork:
     """A unit of work on a bootstrapped database (system admin and transit warehouse present)."""
-    unit = UnitOfWork(engine)
+    unit = UnitOfWork(engine, clock=clock)
     bootstrap(unit)
     return unit
 

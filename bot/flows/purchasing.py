@@ -22,6 +22,7 @@ from bot.flows.entry import (
 from core.approvals.progress import awaiting_approval
 from core.catalog.products import warehouses_for
 from core.errors import DomainError, InvalidQuantity, OverReceipt
+from core.ledger.numbering import example_number, sample_number
 from core.numbers import parse_quantity
 from core.partners.suppliers import find_suppliers, get_supplier
 from core.permissions import Permission
@@ -37,6 +38,11 @@ from core.purchasing.orders import (
 
 MAX_CHOICES = 8
 RECEIVABLE = ("approved", "partially_received")
+
+
+def po_example(ctx: Context) -> str:
+    """The reader's newest purchase order waiting for goods, else PO-<this year>-000012."""
+    return example_number(ctx.uow, ctx.actor, "PO", 12)
 
 
 class PurchaseOrderFlow(Flow):
@@ -179,7 +185,7 @@ class ReceiveFlow(Flow):
             return Step([ctx.say("receive_none_open")])
         keys = buttons(*[[(f"{o.number} {o.supplier_name}"[:40], f"{self.key}:o{o.number}")]
                          for o in orders[:MAX_CHOICES]])
-        return Step([ctx.say("receive_ask_order", keys)], {"step": "order"})
+        return Step([ctx.say("receive_ask_order", keys, example=sample_number("PO", ctx.now, 12))], {"step": "order"})
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """Cancel on any step; else the order, then per line the received quantity, the rejected quantity and its
@@ -195,7 +201,7 @@ class ReceiveFlow(Flow):
 
     def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A state of no known step: ask for the order's number again."""
-        return Step([ctx.say("receive_ask_number")], {"step": "order"})
+        return Step([ctx.say("receive_ask_number", example=po_example(ctx))], {"step": "order"})
 
     def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
         """A received quantity refused: ask for the same line again."""
@@ -204,7 +210,7 @@ class ReceiveFlow(Flow):
     def _order(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         number = event.button[1:] if event.button and event.button.startswith("o") else first_word(event.text)
         if not number:
-            return Step([ctx.say("receive_ask_number")], state)
+            return Step([ctx.say("receive_ask_number", example=po_example(ctx))], state)
         return self._open(ctx, number, state)
 
     def button(self, ctx: Context, payload: str) -> Step:
@@ -219,7 +225,7 @@ class ReceiveFlow(Flow):
         except DomainError as error:
             if state is None:
                 raise
-            return Step([refusal(ctx, error, "receive_ask_number")], state)
+            return Step([refusal(ctx, error, "receive_ask_number", example=po_example(ctx))], state)
         if view.status not in RECEIVABLE:
             return Step([ctx.say("receive_not_open", number=view.number, status=view.status)])
         lines = [{"sku": ln.sku, "name_zh": ln.name_zh, "name_en": ln.name_en or ln.name_zh, "ordered": str(ln.qty),

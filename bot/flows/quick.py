@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step
 from bot.flows.entry import looks_numeric, refusal
+from bot.flows.purchasing import po_example
 from core.errors import DomainError
 from core.purchasing.orders import ReceiptLineIn, receive_purchase
 from core.stock.moves import LineIn, issue_stock, receive_stock
@@ -21,30 +22,30 @@ class QuickInFlow(Flow):
         """Post at once; a wrong form gets the expected form back."""
         tokens = args.split()
         if len(tokens) < 3 or len(tokens) > 5 or not looks_numeric(tokens[2]):
-            return Step([ctx.say("quick_in_form")])
+            return Step([ctx.say("quick_in_form", example=po_example(ctx))])
         target, item, qty, rest = tokens[0], tokens[1], tokens[2], tokens[3:]
         try:
             if target.upper().startswith("PO-"):
                 if rest:
-                    return Step([ctx.say("quick_in_form")])
+                    return Step([ctx.say("quick_in_form", example=po_example(ctx))])
                 receipt = receive_purchase(ctx.uow, ctx.actor, target, [ReceiptLineIn(item, qty)])
                 return Step([ctx.say("quick_in_po_done", receipt=receipt)])
             extra = _unit_and_cost(rest)
             if extra is None:
-                return Step([ctx.say("quick_in_form")])
+                return Step([ctx.say("quick_in_form", example=po_example(ctx))])
             unit, cost = extra
             posted = receive_stock(ctx.uow, ctx.actor, target, [LineIn(item, qty, cost, unit)])
         except DomainError as error:
-            return Step([refusal(ctx, error, "quick_in_form")])
+            return Step([refusal(ctx, error, "quick_in_form", example=po_example(ctx))])
         return Step([ctx.say("quick_done", posted=posted, direction="in")])
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """Quick entry has no second step."""
-        return Step([ctx.say("quick_in_form")])
+        return Step([ctx.say("quick_in_form", example=po_example(ctx))])
 
     def button(self, ctx: Context, payload: str) -> Step:
         """Quick entry has no buttons."""
-        return Step([ctx.say("quick_in_form")])
+        return Step([ctx.say("quick_in_form", example=po_example(ctx))])
 
 
 class QuickOutFlow(Flow):

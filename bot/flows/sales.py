@@ -13,6 +13,7 @@ from core.approvals.requests import waiting_role
 from core.catalog.lines import entered_typed, split_line
 from core.catalog.products import WarehouseRef, warehouses_for
 from core.errors import DomainError, UnknownDocument
+from core.ledger.numbering import example_number
 from core.numbers import ZERO, parse_quantity
 from core.partners.choices import partner_choices, partner_code
 from core.partners.customers import get_customer
@@ -31,6 +32,11 @@ from core.sales.pricing import quote_sales_line
 
 MAX_CHOICES = 8
 MAX_CHAT_LINES = 50
+
+
+def ship_ask(ctx: Context) -> Reply:
+    """Which order to ship, with the reader's newest shippable order as the example."""
+    return ctx.say("ship_ask", example=example_number(ctx.uow, ctx.actor, "SO"))
 
 
 def product_name(ctx: Context, name_zh: str, name_en: str) -> str:
@@ -286,7 +292,7 @@ class ShipFlow(Flow):
     def start(self, ctx: Context, args: str) -> Step:
         """The order named, or ask for its number."""
         if not args.strip():
-            return Step([ctx.say("ship_ask")], {"step": "number"})
+            return Step([ship_ask(ctx)], {"step": "number"})
         return self._show(ctx, args.split()[0])
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
@@ -305,7 +311,7 @@ class ShipFlow(Flow):
 
     def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A state of no known step: ask for the order again."""
-        return Step([ctx.say("ship_ask")], {"step": "number"})
+        return Step([ship_ask(ctx)], {"step": "number"})
 
     def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
         """A quantity refused: ask for the same line again."""
@@ -314,7 +320,7 @@ class ShipFlow(Flow):
     def _number(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         if event.text and event.text.strip():
             return self._show(ctx, event.text.split()[0], keep=state)
-        return Step([ctx.say("ship_ask")], state)
+        return Step([ship_ask(ctx)], state)
 
     def _choose(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         if event.button == "all":
@@ -348,7 +354,7 @@ class ShipFlow(Flow):
         """'Ship' from an order view (o<number>); other buttons of an ended conversation start over."""
         if payload.startswith("o") and len(payload) > 1:
             return self._show(ctx, payload[1:])
-        return Step([ctx.say("ship_ask")], {"step": "number"})
+        return Step([ship_ask(ctx)], {"step": "number"})
 
     def _show(self, ctx: Context, number: str, keep: dict[str, Any] | None = None) -> Step:
         try:
@@ -359,7 +365,7 @@ class ShipFlow(Flow):
                 ctx.actor.require(Permission.SALES_SHIP, -1)
         except DomainError as error:
             if keep is not None and isinstance(error, UnknownDocument):
-                return Step([refusal(ctx, error), ctx.say("ship_ask")], keep)
+                return Step([refusal(ctx, error), ship_ask(ctx)], keep)
             return Step([refusal(ctx, error)], keep)
         lines = [{"sku": ln.sku, "name": product_name(ctx, ln.name_zh, ln.name_en), "left": str(ln.reserved_qty)}
                  for ln in order.lines if ln.reserved_qty > 0]

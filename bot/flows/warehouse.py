@@ -22,6 +22,7 @@ from bot.flows.entry import (
 from core.approvals.progress import awaiting_approval
 from core.catalog.products import products_in, warehouses_for
 from core.errors import DomainError
+from core.ledger.numbering import sample_number
 from core.numbers import parse_quantity
 from core.permissions import Permission
 from core.stock.moves import LineIn, dispatch_transfer
@@ -157,6 +158,11 @@ class TransferFlow(Flow):
         return Step([ctx.say("transfer_done", sent=sent, source=state["from"], dest=state["to"])])
 
 
+def tr_example(ctx: Context) -> str:
+    """A transfer number of this year for the receiving prompt: TR-<this year>-000003."""
+    return sample_number("TR", ctx.now, 3)
+
+
 class ReceiveTransferFlow(Flow):
     """收调拨 / receivetransfer TR-...: per line received and damaged with a note; the rest is short."""
 
@@ -168,7 +174,7 @@ class ReceiveTransferFlow(Flow):
         ctx.actor.require(Permission.STOCK_TRANSFER)
         number = first_word(args)
         if not number:
-            return Step([ctx.say("receivetransfer_ask_number")], {"step": "number"})
+            return Step([ctx.say("receivetransfer_ask_number", example=tr_example(ctx))], {"step": "number"})
         return self._open(ctx, number)
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
@@ -185,7 +191,7 @@ class ReceiveTransferFlow(Flow):
 
     def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A state of no known step: ask for the transfer's number again."""
-        return Step([ctx.say("receivetransfer_ask_number")], {"step": "number"})
+        return Step([ctx.say("receivetransfer_ask_number", example=tr_example(ctx))], {"step": "number"})
 
     def button(self, ctx: Context, payload: str) -> Step:
         """A button of a receiving conversation that has ended."""
@@ -198,11 +204,11 @@ class ReceiveTransferFlow(Flow):
     def _number(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         number = first_word(event.text)
         if not number:
-            return Step([ctx.say("receivetransfer_ask_number")], state)
+            return Step([ctx.say("receivetransfer_ask_number", example=tr_example(ctx))], state)
         try:
             return self._open(ctx, number)
         except DomainError as error:
-            return Step([refusal(ctx, error, "receivetransfer_ask_number")], state)
+            return Step([refusal(ctx, error, "receivetransfer_ask_number", example=tr_example(ctx))], state)
 
     def _open(self, ctx: Context, number: str) -> Step:
         view = transfer_view(ctx.uow, ctx.actor, number)

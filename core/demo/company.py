@@ -9,13 +9,13 @@ from datetime import datetime, time, timedelta, timezone
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, inspect, select
+from sqlalchemy import func, insert, select
 
 from core.demo import names
 from core.demo.history import Clock, History, Stocked
 from core.errors import InvalidQuantity, InvalidState
+from core.migrate import missing_schema
 from core.models import (
-    Base,
     Category,
     Customer,
     Employee,
@@ -119,20 +119,6 @@ def seed_demo(
     partners = [(c.code, c.name, c.channel, c.salesperson) for c in customers]
     History(books, clock, rng, stocked, now, days, say, customers=partners).run()
     return uow.read(_summary)
-
-
-def missing_schema(engine: Engine) -> list[str]:
-    """Tables and columns of the models that the database lacks (its migrations are older than the code)."""
-    inspector = inspect(engine)
-    existing = set(inspector.get_table_names())
-    missing = []
-    for table in Base.metadata.sorted_tables:
-        if table.name not in existing:
-            missing.append(table.name)
-            continue
-        columns = {column["name"] for column in inspector.get_columns(table.name)}
-        missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in columns]
-    return missing
 
 
 def opening_time(now: datetime, days: int) -> datetime:

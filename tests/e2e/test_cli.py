@@ -74,3 +74,68 @@ def test_the_environment_overrides_the_config_file(tmp_path: Path) -> None:
     assert (tmp_path / "from_file.db").exists() and (tmp_path / "from_env.db").exists()
     bad = jxc(tmp_path, "check", JXC_DATABASE_POOL_SIZE="many")
     assert (bad.returncode, bad.stderr.strip()) == (2, "config error: JXC_DATABASE_POOL_SIZE must be a whole number")
+
+
+def test_config_is_taken_before_or_after_any_subcommand(tmp_path: Path) -> None:
+    config = tmp_path / "books.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "books.db"}"\n', encoding="utf-8")
+    init = jxc(tmp_path, "init", "--config", str(config))
+    assert init.returncode == 0, init.stderr
+    assert "books.db is at revision" in init.stdout
+    for args in (("check", "--config", str(config)), ("--config", str(config), "stock"),
+                 ("stock", "--config", str(config), "--as", "system"), ("token", "list", "--config", str(config))):
+        done = jxc(tmp_path, *args)
+        assert done.returncode == 0, (args, done.stderr)
+    assert not (tmp_path / "jxc.db").exists()
+
+
+def test_every_command_but_init_refuses_a_missing_database_in_one_line_and_creates_nothing(tmp_path: Path) -> None:
+    for args in (("stock",), ("check",), ("token", "list"), ("report", "stock"), ("backup",)):
+        done = jxc(tmp_path, *args)
+        assert (done.returncode, done.stdout) == (2, ""), args
+        assert done.stderr == ("sqlite:///jxc.db 还没有数据库：请先运行 `jxc init` 创建"
+                               "（或用 --config、JXC_DATABASE_URL 指向已有的数据库）。\n"), args
+    english = jxc(tmp_path, "stock", JXC_COMPANY_LANGUAGE="en")
+    assert (english.returncode, english.stderr) == (2, "There is no database at sqlite:///jxc.db: create it with "
+                                                       "`jxc init` (or point --config or JXC_DATABASE_URL at yours).\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_database_that_was_never_migrated_is_refused_with_how_to_migrate_it(tmp_path: Path) -> None:
+    (tmp_path / "jxc.db").touch()
+    for language, start, end in (
+            ("en", "The database sqlite:///jxc.db is not migrated (missing ",
+             " more): run `jxc init` to create or migrate it.\n"),
+            ("zh_CN", "数据库 sqlite:///jxc.db 尚未建表或迁移（缺少 ", " 项）：请运行 `jxc init` 创建或迁移。\n")):
+        done = jxc(tmp_path, "stock", JXC_COMPANY_LANGUAGE=language)
+        assert done.returncode == 2
+        assert done.stderr.startswith(start) and done.stderr.endswith(end), done.stderr
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    init = jxc(tmp_path, "init")
+    assert init.returncode == 0, init.stderr
+    assert jxc(tmp_path, "stock").returncode == 0
+
+
+def test_a_refusal_prints_the_sentence_the_chat_would_in_the_configured_language(tmp_path: Path) -> None:
+    config = tmp_path / "jxc.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "books.db"}"\n[company]\nlanguage = "en"\n',
+                      encoding="utf-8")
+    assert jxc(tmp_path, "init").returncode == 0
+    english = jxc(tmp_path, "report", "sales", "--period", "2026-13")
+    assert (english.returncode, english.stderr) == (
+        2, 'refused: "2026-13" is not a month or a day: type a month such as 2026-11, or days such as 2026-11-01.'
+           " (invalid_state)\n")
+    chinese = jxc(tmp_path, "report", "sales", "--period", "2026-13", JXC_COMPANY_LANGUAGE="zh_CN")
+    assert (chinese.returncode, chinese.stderr) == (
+        2, "未执行：「2026-13」不是有效的月份或日期：请输入像 2026-11 这样的月份，或像 2026-11-01 这样的日期。"
+           "（invalid_state）\n")
+    nobody = jxc(tmp_path, "stock", "--as", "nobody")
+    assert (nobody.returncode, nobody.stderr) == (2, 'refused: No employee "nobody". (unknown_employee)\n')
+
+
+def test_a_postgresql_server_that_cannot_be_reached_is_named_in_one_line(tmp_path: Path) -> None:
+    done = jxc(tmp_path, "check", JXC_DATABASE_URL="postgresql://shop:secret@127.0.0.1:1/books",
+               JXC_COMPANY_LANGUAGE="en")
+    assert done.returncode == 2
+    assert done.stderr.startswith("Cannot open the database postgresql://shop:***@127.0.0.1:1/books: ")
+    assert done.stderr.count("\n") == 1 and "secret" not in done.stderr and "Traceback" not in done.stderr

@@ -13,8 +13,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from bot.cli import main
 from core.db import create_db_engine
-from core.migrate import current_revision, head_revision, upgrade
+from core.migrate import current_revision, head_revision, schema_problem, upgrade
 from core.models import Base
 from core.people.setup import bootstrap
 from core.uow import UnitOfWork
@@ -63,5 +64,26 @@ def test_upgrading_an_empty_database_gives_exactly_the_models_schema(empty_url: 
             people = connection.execute(text("SELECT count(*) FROM employee")).scalar()
             transit = connection.execute(text("SELECT count(*) FROM warehouse WHERE kind = 'transit'")).scalar()
         assert (people, transit) == (1, 1)
+    finally:
+        engine.dispose()
+
+
+def test_an_empty_database_is_refused_as_not_migrated_until_jxc_init_migrates_it(
+        empty_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "jxc.toml"
+    config.write_text(f'[database]\nurl = "{empty_url}"\n[company]\nlanguage = "en"\n', encoding="utf-8")
+    engine = create_db_engine(empty_url, pool_size=1)
+    try:
+        problem = schema_problem(engine)
+        assert problem is not None and "employee" in problem.missing
+        assert problem.file_missing == (engine.dialect.name == "sqlite")
+        assert main(["stock", "--config", str(config)]) == 2
+        said = capsys.readouterr().err
+        how = ("create it with `jxc init` (or point --config or JXC_DATABASE_URL at yours)." if problem.file_missing
+               else "run `jxc init` to create or migrate it.")
+        assert said.count("\n") == 1 and said.endswith(f": {how}\n"), said
+        assert main(["init", "--config", str(config)]) == 0
+        assert schema_problem(engine) is None
+        assert main(["stock", "--config", str(config)]) == 0
     finally:
         engine.dispose()
