@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step
-from bot.flows.entry import looks_numeric, refusal
+from bot.flows.entry import refusal
 from bot.flows.purchasing import po_example
+from core.catalog.lines import BadForm, TypedLine, looks_numeric, split_line
 from core.errors import DomainError
 from core.purchasing.orders import ReceiptLineIn, receive_purchase
 from core.stock.moves import LineIn, issue_stock, receive_stock
@@ -20,21 +21,16 @@ class QuickInFlow(Flow):
 
     def start(self, ctx: Context, args: str) -> Step:
         """Post at once; a wrong form gets the expected form back."""
-        tokens = args.split()
-        if len(tokens) < 3 or len(tokens) > 5 or not looks_numeric(tokens[2]):
+        target, line = _target_and_line(args, prices=True)
+        if line is None:
             return Step([ctx.say("quick_in_form", example=po_example(ctx))])
-        target, item, qty, rest = tokens[0], tokens[1], tokens[2], tokens[3:]
         try:
             if target.upper().startswith("PO-"):
-                if rest:
+                if line.unit is not None or line.price is not None:
                     return Step([ctx.say("quick_in_form", example=po_example(ctx))])
-                receipt = receive_purchase(ctx.uow, ctx.actor, target, [ReceiptLineIn(item, qty)])
+                receipt = receive_purchase(ctx.uow, ctx.actor, target, [ReceiptLineIn(line.item, line.qty)])
                 return Step([ctx.say("quick_in_po_done", receipt=receipt)])
-            extra = _unit_and_cost(rest)
-            if extra is None:
-                return Step([ctx.say("quick_in_form", example=po_example(ctx))])
-            unit, cost = extra
-            posted = receive_stock(ctx.uow, ctx.actor, target, [LineIn(item, qty, cost, unit)])
+            posted = receive_stock(ctx.uow, ctx.actor, target, [LineIn(line.item, line.qty, line.price, line.unit)])
         except DomainError as error:
             return Step([refusal(ctx, error, "quick_in_form", example=po_example(ctx))])
         return Step([ctx.say("quick_done", posted=posted, direction="in")])
@@ -56,15 +52,11 @@ class QuickOutFlow(Flow):
 
     def start(self, ctx: Context, args: str) -> Step:
         """Post at once; a wrong form gets the expected form back."""
-        tokens = args.split()
-        if len(tokens) < 3 or len(tokens) > 4 or not looks_numeric(tokens[2]):
-            return Step([ctx.say("quick_out_form")])
-        target, item, qty = tokens[:3]
-        unit = tokens[3] if len(tokens) == 4 and not looks_numeric(tokens[3]) else None
-        if len(tokens) == 4 and unit is None:
+        target, line = _target_and_line(args, prices=False)
+        if line is None:
             return Step([ctx.say("quick_out_form")])
         try:
-            posted = issue_stock(ctx.uow, ctx.actor, target, [LineIn(item, qty, unit=unit)])
+            posted = issue_stock(ctx.uow, ctx.actor, target, [LineIn(line.item, line.qty, unit=line.unit)])
         except DomainError as error:
             return Step([refusal(ctx, error, "quick_out_form")])
         return Step([ctx.say("quick_done", posted=posted, direction="out")])
@@ -78,14 +70,14 @@ class QuickOutFlow(Flow):
         return Step([ctx.say("quick_out_form")])
 
 
-def _unit_and_cost(rest: list[str]) -> tuple[str | None, str | None] | None:
-    """An optional pack unit and unit cost after the quantity, in any order; None when it is neither."""
-    unit = cost = None
-    for token in rest:
-        if looks_numeric(token) and cost is None:
-            cost = token
-        elif unit is None and not looks_numeric(token):
-            unit = token[:20]
-        else:
-            return None
-    return unit, cost
+def _target_and_line(args: str, *, prices: bool) -> tuple[str, TypedLine | None]:
+    """The warehouse (or purchase order) and the line after it, in the one line grammar; None when the form is
+    wrong."""
+    target, _, rest = args.strip().partition(" ")
+    words = rest.split()
+    if not words or len(words) < 2 or not looks_numeric(words[1]):
+        return target, None
+    try:
+        return target, split_line(rest, prices=prices)
+    except BadForm:
+        return target, None

@@ -20,7 +20,9 @@ from bot.flows.entry import (
     split_lines,
 )
 from core.approvals.progress import awaiting_approval
-from core.catalog.products import products_in, warehouses_for
+from core.catalog.lines import ITEM_LENGTH, TypedLine, split_line
+from core.catalog.products import warehouses_for
+from core.catalog.resolve import item_named
 from core.errors import DomainError
 from core.ledger.numbering import sample_number
 from core.numbers import parse_quantity
@@ -358,9 +360,9 @@ class CountFlow(Flow):
 
     def _count(self, ctx: Context, state: dict[str, Any], tokens: list[str]) -> Step:
         pending = state.get("pending")
-        if len(tokens) == 1 and len(tokens[0]) <= 64:
+        if len(tokens) == 1 and len(tokens[0]) <= ITEM_LENGTH:
             try:
-                product = products_in(ctx.tx, [tokens[0]])[tokens[0]]
+                product = item_named(ctx.uow, tokens[0])
             except DomainError as error:
                 if not pending:
                     return Step([refusal(ctx, error, "count_form")], {**state, "pending": None})
@@ -368,10 +370,11 @@ class CountFlow(Flow):
             else:
                 return Step([ctx.say("count_ask_qty", sku=product.sku, name_zh=product.name_zh,
                                      name_en=product.name_en or product.name_zh)], {**state, "pending": tokens[0]})
-        elif len(tokens) in (2, 3) and looks_numeric(tokens[1]) and len(tokens[0]) <= 64:
-            item, qty, unit = tokens[0], tokens[1], tokens[2] if len(tokens) == 3 else None
         else:
-            return Step([ctx.say("count_form")], state)
+            line = _count_line(tokens)
+            if line is None:
+                return Step([ctx.say("count_form")], state)
+            item, qty, unit = line.item, line.qty, line.unit
         try:
             counted = count_item(ctx.uow, ctx.actor, state["number"], item, qty, unit)
         except DomainError as error:
@@ -390,3 +393,13 @@ class CountFlow(Flow):
             return Step([refusal(ctx, error, "count_form")], state)
         awaiting = awaiting_approval(ctx.uow, "stocktake", outcome.number)
         return Step([ctx.say("count_submitted", outcome=outcome, awaiting=awaiting)])
+
+
+def _count_line(tokens: list[str]) -> TypedLine | None:
+    """"SKU qty [unit]" in the one line grammar (no price on a count sheet); None when the form is wrong."""
+    if len(tokens) not in (2, 3) or not looks_numeric(tokens[1]):
+        return None
+    try:
+        return split_line(" ".join(tokens), prices=False)
+    except BadForm:
+        return None

@@ -18,7 +18,7 @@ from core.catalog.lines import EnteredLine
 from core.errors import InactiveProduct, InvalidQuantity, UnknownProduct
 from core.models import Product, ProductBarcode, ProductUnit
 from core.numbers import parse_quantity, round_cost
-from core.uow import Tx
+from core.uow import Tx, UnitOfWork
 
 ONE = Decimal(1)
 
@@ -113,6 +113,21 @@ def items_in(tx: Tx, codes: Sequence[str]) -> dict[str, CatalogItem]:
         if not item.ref.active:
             raise InactiveProduct(item=code[:40], sku=item.ref.sku)
     return {code: found[code.strip()] for code in codes}
+
+
+@dataclass(frozen=True)
+class NamedItem:
+    """A product as a conversation names it back to the person (no price, no cost)."""
+
+    sku: str
+    name_zh: str
+    name_en: str
+
+
+def item_named(uow: UnitOfWork, code: str) -> NamedItem:
+    """The active product a code names (SKU or barcode), for a step that takes the item before its quantity."""
+    ref = uow.read(lambda tx: items_in(tx, [code])[code].ref)
+    return NamedItem(ref.sku, ref.name_zh, ref.name_en)
 
 
 def unit_factors_in(tx: Tx, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Decimal]:
