@@ -31,8 +31,11 @@ from core.partners import customers, suppliers
 from core.people.tokens import Caller
 from core.permissions import Actor
 from core.purchasing import orders as purchasing
+from core.purchasing import receipts
 from core.reporting import periods, reports
 from core.sales import orders as sales
+from core.sales.records import SalesLineIn
+from core.sales.shipments import ship_sales_order
 from core.stock import moves as stock
 from core.uow import UnitOfWork
 
@@ -406,17 +409,17 @@ class Api:
 
     def new_purchase_receipt(self, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
         number, note = request.match_info["number"], _text(body, "note", required=False)
-        lines = [purchasing.ReceiptLineIn(_text(ln, "sku", limit=64), _amount(ln.get("received"), "received"),
+        lines = [receipts.ReceiptLineIn(_text(ln, "sku", limit=64), _amount(ln.get("received"), "received"),
                                           _amount(ln.get("rejected", 0), "rejected"),
                                           _text(ln, "note", required=False))
                  for ln in _lines(body) or ()]
-        return lambda: purchasing.receive_purchase(self.uow, actor, number, lines, note)
+        return lambda: receipts.receive_purchase(self.uow, actor, number, lines, note)
 
     def new_sales_order(self, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
         customer, warehouse = _text(body, "customer", limit=40), _text(body, "warehouse", limit=40)
         channel = _text(body, "channel", required=False, default="api", limit=40)
         note = _text(body, "note", required=False)
-        lines = [sales.SalesLineIn(_text(ln, "sku", limit=64), _amount(ln.get("qty"), "qty"),
+        lines = [SalesLineIn(_text(ln, "sku", limit=64), _amount(ln.get("qty"), "qty"),
                                    _amount(ln.get("unit_price"), "unit_price", required=False))
                  for ln in _lines(body) or ()]
 
@@ -445,8 +448,8 @@ class Api:
     def new_shipment(self, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
         number, given = request.match_info["number"], _lines(body, required=False)
         lines = None if given is None else [
-            sales.SalesLineIn(_text(ln, "sku", limit=64), _amount(ln.get("qty"), "qty")) for ln in given]
-        return lambda: sales.ship_sales_order(self.uow, actor, number, lines)
+            SalesLineIn(_text(ln, "sku", limit=64), _amount(ln.get("qty"), "qty")) for ln in given]
+        return lambda: ship_sales_order(self.uow, actor, number, lines)
 
     def new_transfer(self, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
         source, dest = _text(body, "from_warehouse", limit=40), _text(body, "to_warehouse", limit=40)

@@ -7,7 +7,7 @@ from typing import Any
 from bot.engine.flow import Context, Event, Step
 from bot.flows.entry import looks_numeric, refusal
 from core.errors import DomainError
-from core.purchasing.orders import ReceiptLineIn, receive_purchase
+from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.stock.moves import LineIn, issue_stock, receive_stock
 
 
