@@ -15,7 +15,9 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.channels.wecom import WecomChannel, WecomConfigError, WecomSettings, split_bytes
+from bot.channels.wecom import WecomChannel
+from bot.channels.wecom_sender import split_bytes
+from bot.channels.wecom_settings import WecomConfigError, WecomSettings
 from bot.cli import main as cli_main
 from bot.composition import AppParts, build_app_parts
 from bot.delivery import build_dispatcher
