@@ -26,7 +26,8 @@ from core.partners.customers import NewCustomer, create_customer
 from core.people.employees import load_actor
 from core.people.tokens import create_token
 from core.permissions import Actor
-from core.sales.orders import SalesLineIn, create_sales_order, submit_sales_order
+from core.sales.orders import create_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
 from core.stock.moves import LineIn, receive_stock
 
 ORDERS = 160

@@ -16,7 +16,9 @@ from core.db import WRITE_OPTION
 from core.models import Product
 from core.models.base import UTCDateTime, utcnow
 from core.partners.customers import NewCustomer, create_customer
-from core.sales.orders import SalesLineIn, create_sales_order, ship_sales_order, submit_sales_order
+from core.sales.orders import create_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
+from core.sales.shipments import ship_sales_order
 from core.stock.moves import LineIn, receive_stock
 
 LINES = 5

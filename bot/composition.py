@@ -18,7 +18,8 @@ from bot.api import ApiChannel
 from bot.channels import Channel, InFlight
 from bot.channels.telegram import TelegramChannel, TelegramSettings
 from bot.channels.web import WebChannel, WebSettings
-from bot.channels.wecom import WecomChannel, WecomSettings
+from bot.channels.wecom import WecomChannel
+from bot.channels.wecom_settings import WecomSettings
 from bot.delivery import Dispatcher, Pace, Sender, TelegramSender, pending_for_employee, telegram_pace, wecom_pace
 from bot.engine.engine import Engine
 from bot.engine.flow import Command, Flow

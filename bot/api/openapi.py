@@ -18,8 +18,9 @@ from core.catalog import listing as api_reads
 from core.integration import webhooks
 from core.partners import customers, suppliers
 from core.purchasing import orders as purchasing
+from core.purchasing import receipts
 from core.reporting import periods, reports
-from core.sales import orders as sales
+from core.sales import views as sales
 from core.stock import moves as stock
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
@@ -28,8 +29,8 @@ MODELS: dict[str, type] = {
     "Product": api_reads.ProductView, "StockRow": api_reads.StockRow, "Warehouse": api_reads.WarehouseView,
     "Supplier": suppliers.SupplierView, "Customer": customers.CustomerView,
     "PurchaseOrderSummary": purchasing.PurchaseOrderSummary, "PurchaseOrder": purchasing.PurchaseOrderView,
-    "PurchaseLine": purchasing.PurchaseLineView, "PurchaseReceipt": purchasing.PurchaseReceiptView,
-    "ReceivedLine": purchasing.ReceivedLine, "SalesOrderSummary": sales.SalesOrderSummary,
+    "PurchaseLine": purchasing.PurchaseLineView, "PurchaseReceipt": receipts.PurchaseReceiptView,
+    "ReceivedLine": receipts.ReceivedLine, "SalesOrderSummary": sales.SalesOrderSummary,
     "SalesOrder": sales.SalesOrderView, "SalesLine": sales.SalesLineView, "StockDocument": stock.Posted,
     "PostedLine": stock.PostedLine, "Period": periods.Period, "Comparison": periods.Comparison,
     "Webhook": webhooks.WebhookView, "NewWebhook": webhooks.IssuedWebhook,

@@ -28,13 +28,12 @@ from core.partners.suppliers import find_suppliers, get_supplier
 from core.permissions import Permission
 from core.purchasing.orders import (
     PurchaseLineIn,
-    ReceiptLineIn,
     create_purchase_order,
     get_purchase_order,
     list_purchase_orders,
-    receive_purchase,
     submit_purchase_order,
 )
+from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 
 MAX_CHOICES = 8
 RECEIVABLE = ("approved", "partially_received")

@@ -9,7 +9,7 @@ from bot.flows.entry import refusal
 from bot.flows.purchasing import po_example
 from core.catalog.lines import BadForm, TypedLine, looks_numeric, split_line
 from core.errors import DomainError
-from core.purchasing.orders import ReceiptLineIn, receive_purchase
+from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.stock.moves import LineIn, issue_stock, receive_stock
 
 

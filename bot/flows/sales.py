@@ -18,17 +18,10 @@ from core.numbers import ZERO, parse_quantity
 from core.partners.choices import partner_choices, partner_code
 from core.partners.customers import get_customer
 from core.permissions import Permission
-from core.sales.orders import (
-    PAGE_SIZE,
-    SHIPPABLE,
-    SalesLineIn,
-    create_sales_order,
-    get_sales_order,
-    list_sales_orders,
-    ship_sales_order,
-    submit_sales_order,
-)
+from core.sales.orders import PAGE_SIZE, create_sales_order, get_sales_order, list_sales_orders, submit_sales_order
 from core.sales.pricing import quote_sales_line
+from core.sales.records import SalesLineIn
+from core.sales.shipments import SHIPPABLE, ship_sales_order
 
 MAX_CHOICES = 8
 MAX_CHAT_LINES = 50

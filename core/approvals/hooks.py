@@ -8,7 +8,9 @@ from types import MappingProxyType
 
 from core.permissions import Actor
 from core.purchasing import orders as purchase_orders
+from core.purchasing import records as purchase_records
 from core.sales import orders as sales_orders
+from core.sales import records as sales_records
 from core.stock import stocktake
 from core.uow import Tx
 
@@ -23,7 +25,7 @@ class DocumentHooks:
 
 
 DOCUMENT_HOOKS: Mapping[str, DocumentHooks] = MappingProxyType({
-    purchase_orders.DOC_TYPE: DocumentHooks(purchase_orders.on_approved, purchase_orders.on_rejected),
-    sales_orders.DOC_TYPE: DocumentHooks(sales_orders.on_approved, sales_orders.on_rejected),
+    purchase_records.DOC_TYPE: DocumentHooks(purchase_orders.on_approved, purchase_orders.on_rejected),
+    sales_records.DOC_TYPE: DocumentHooks(sales_orders.on_approved, sales_orders.on_rejected),
     stocktake.DOC_TYPE: DocumentHooks(stocktake.on_approved, stocktake.on_rejected),
 })

@@ -14,7 +14,9 @@ from core.numbers import round_cost
 from core.people.employees import load_actor
 from core.permissions import Actor
 from core.purchasing.replenishment import set_reorder_rule
-from core.sales.orders import SalesLineIn, create_sales_order, ship_sales_order, submit_sales_order
+from core.sales.orders import create_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
+from core.sales.shipments import ship_sales_order
 from core.stock.moves import (
     LineIn,
     Posted,

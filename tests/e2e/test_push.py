@@ -13,7 +13,8 @@ from core.partners.customers import NewCustomer, create_customer
 from core.people.accounts import create_invite
 from core.people.employees import load_actor
 from core.permissions import Actor
-from core.sales.orders import SalesLineIn, create_sales_order, submit_sales_order
+from core.sales.orders import create_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram

@@ -34,7 +34,8 @@ from core.people.employees import create_employee
 from core.permissions import Actor
 from core.purchasing.orders import PurchaseLineIn, create_purchase_order, get_purchase_order, submit_purchase_order
 from core.purchasing.replenishment import set_reorder_rule
-from core.sales.orders import SalesLineIn, create_sales_order, get_sales_order, submit_sales_order
+from core.sales.orders import create_sales_order, get_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
 from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.e2e.fake_telegram import document_update, message_update

@@ -15,7 +15,9 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.channels.wecom import WecomChannel, WecomConfigError, WecomSettings, split_bytes
+from bot.channels.wecom import WecomChannel
+from bot.channels.wecom_sender import split_bytes
+from bot.channels.wecom_settings import WecomConfigError, WecomSettings
 from bot.cli import main as cli_main
 from bot.composition import AppParts, build_app_parts, build_dispatcher
 from bot.engine.flow import Command
@@ -29,7 +31,8 @@ from core.partners.customers import NewCustomer, create_customer
 from core.people.accounts import bind_account, create_invite
 from core.people.employees import load_actor
 from core.permissions import Actor
-from core.sales.orders import SalesLineIn, create_sales_order, submit_sales_order
+from core.sales.orders import create_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.fake_wecom import (

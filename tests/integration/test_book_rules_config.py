@@ -18,13 +18,8 @@ from core.models import Stocktake
 from core.models.base import utcnow
 from core.people.accounts import create_invite
 from core.permissions import Actor
-from core.purchasing.orders import (
-    OVER_RECEIPT_PERCENT,
-    PurchaseLineIn,
-    create_purchase_order,
-    get_purchase_order,
-    submit_purchase_order,
-)
+from core.purchasing.orders import PurchaseLineIn, create_purchase_order, get_purchase_order, submit_purchase_order
+from core.purchasing.receipts import OVER_RECEIPT_PERCENT
 from core.stock.reversal import UNDO_WINDOW
 from core.stock.stocktake import DEFAULT_APPROVAL_THRESHOLD
 from core.uow import UnitOfWork

@@ -11,7 +11,8 @@ from core.ledger.numbering import example_number, sample_number
 from core.partners.customers import NewCustomer, create_customer
 from core.permissions import Actor
 from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order
-from core.sales.orders import SalesLineIn, create_sales_order, submit_sales_order
+from core.sales.orders import create_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import Shop

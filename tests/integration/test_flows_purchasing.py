@@ -10,12 +10,7 @@ import pytest
 from core.approvals.requests import set_rule
 from core.models import Notification, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine, StockDocument, StockMove
 from core.permissions import Actor
-from core.purchasing.orders import (
-    PurchaseLineIn,
-    create_purchase_order,
-    get_purchase_order,
-    submit_purchase_order,
-)
+from core.purchasing.orders import PurchaseLineIn, create_purchase_order, get_purchase_order, submit_purchase_order
 from core.uow import UnitOfWork
 from tests.factories import Shop
 from tests.integration.chat_shop import BAD_QUANTITIES, books_clean, on_hand, open_shop, person, rows

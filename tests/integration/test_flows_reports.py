@@ -27,7 +27,8 @@ from core.permissions import Actor
 from core.purchasing.replenishment import set_reorder_rule
 from core.reporting.dashboard import read_dashboard
 from core.reporting.periods import Period, Report
-from core.sales.orders import SalesLineIn, create_sales_order, submit_sales_order
+from core.sales.orders import create_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.conftest import _require_pg, fresh_schema

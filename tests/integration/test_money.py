@@ -27,22 +27,13 @@ from core.partners.customers import NewCustomer, create_customer
 from core.partners.suppliers import NewSupplier, create_supplier
 from core.people.employees import load_actor
 from core.people.setup import bootstrap
-from core.purchasing.orders import (
-    PurchaseLineIn,
-    ReceiptLineIn,
-    ReturnLineIn,
-    create_purchase_order,
-    receive_purchase,
-    return_to_supplier,
-    submit_purchase_order,
-)
-from core.sales.orders import (
-    SalesLineIn,
-    create_sales_order,
-    return_from_customer,
-    ship_sales_order,
-    submit_sales_order,
-)
+from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order
+from core.purchasing.receipts import ReceiptLineIn, receive_purchase
+from core.purchasing.returns import ReturnLineIn, return_to_supplier
+from core.sales.orders import create_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
+from core.sales.returns import return_from_customer
+from core.sales.shipments import ship_sales_order
 from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop

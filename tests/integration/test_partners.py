@@ -27,17 +27,11 @@ from core.partners.suppliers import (
 )
 from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
-from core.purchasing.orders import (
-    PurchaseLineIn,
-    ReceiptLineIn,
-    ReturnLineIn,
-    create_purchase_order,
-    list_purchase_orders,
-    receive_purchase,
-    return_to_supplier,
-    submit_purchase_order,
-)
-from core.sales.orders import SalesLineIn, cancel_sales_order, create_sales_order, submit_sales_order
+from core.purchasing.orders import PurchaseLineIn, create_purchase_order, list_purchase_orders, submit_purchase_order
+from core.purchasing.receipts import ReceiptLineIn, receive_purchase
+from core.purchasing.returns import ReturnLineIn, return_to_supplier
+from core.sales.orders import cancel_sales_order, create_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import Shop, make_shop

@@ -31,18 +31,16 @@ from core.permissions import Actor
 from core.purchasing.orders import (
     PurchaseLineIn,
     PurchaseOrderView,
-    ReceiptLineIn,
-    ReturnLineIn,
     cancel_purchase_order,
     close_purchase_order,
     create_purchase_order,
     get_purchase_order,
     list_purchase_orders,
     on_approved,
-    receive_purchase,
-    return_to_supplier,
     submit_purchase_order,
 )
+from core.purchasing.receipts import ReceiptLineIn, receive_purchase
+from core.purchasing.returns import ReturnLineIn, return_to_supplier
 from core.stock.levels import find_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop

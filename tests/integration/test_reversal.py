@@ -15,14 +15,8 @@ from core.models import StockDocument, StockLevel, StockMove
 from core.money.statements import partner_balance
 from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
-from core.purchasing.orders import (
-    PurchaseLineIn,
-    ReceiptLineIn,
-    create_purchase_order,
-    get_purchase_order,
-    receive_purchase,
-    submit_purchase_order,
-)
+from core.purchasing.orders import PurchaseLineIn, create_purchase_order, get_purchase_order, submit_purchase_order
+from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.stock.moves import LineIn, adjust_stock, dispatch_transfer, issue_stock, receive_stock, reserve_stock
 from core.stock.reversal import last_posting, reverse_document, undo_preview
 from core.uow import Tx, UnitOfWork

@@ -23,18 +23,18 @@ from core.partners.customers import NewCustomer, create_customer
 from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
 from core.sales.orders import (
-    SalesLineIn,
-    SalesOrderView,
     cancel_sales_order,
     close_sales_order,
     create_sales_order,
     get_sales_order,
     list_sales_orders,
     open_receivable,
-    return_from_customer,
-    ship_sales_order,
     submit_sales_order,
 )
+from core.sales.records import SalesLineIn
+from core.sales.returns import return_from_customer
+from core.sales.shipments import ship_sales_order
+from core.sales.views import SalesOrderView
 from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop

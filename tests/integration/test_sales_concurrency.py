@@ -16,13 +16,9 @@ from core.ledger.check import check_ledger
 from core.models import SalesOrder, SalesOrderLine, StockLevel, StockMove
 from core.partners.customers import NewCustomer, create_customer
 from core.people.employees import load_actor
-from core.sales.orders import (
-    SalesLineIn,
-    create_sales_order,
-    get_sales_order,
-    ship_sales_order,
-    submit_sales_order,
-)
+from core.sales.orders import create_sales_order, get_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
+from core.sales.shipments import ship_sales_order
 from core.stock.moves import LineIn, issue_stock, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import make_shop

@@ -35,7 +35,9 @@ from core.reporting.schedules import (
     schedule_report,
     unschedule,
 )
-from core.sales.orders import SalesLineIn, create_sales_order, ship_sales_order, submit_sales_order
+from core.sales.orders import create_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
+from core.sales.shipments import ship_sales_order
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import Shop, make_shop

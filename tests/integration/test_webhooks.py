@@ -20,7 +20,8 @@ from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
 from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order
 from core.purchasing.replenishment import set_reorder_rule
-from core.sales.orders import SalesLineIn, create_sales_order, submit_sales_order
+from core.sales.orders import create_sales_order, submit_sales_order
+from core.sales.records import SalesLineIn
 from core.stock.moves import LineIn, issue_stock, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop

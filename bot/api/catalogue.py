@@ -1,0 +1,55 @@
+"""/api/v1 routes for the catalogue and stock: products, stock levels, warehouses, and transfers between them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.api.http import amount_field, lines_field, paged, query_text, text_field
+from core.catalog import listing as api_reads
+from core.permissions import Actor
+from core.stock import moves as stock
+from core.uow import UnitOfWork
+
+
+def products(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /products: a page of products, optionally searched."""
+    search = query_text(request, "search")
+    return paged(request, lambda o, n: api_reads.list_products(uow, actor, search, o, n))
+
+
+def product(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /products/{sku}: one product."""
+    return api_reads.get_product(uow, actor, request.match_info["sku"])
+
+
+def stock_levels(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /stock: a page of stock levels, by SKU and warehouse."""
+    sku, warehouse = query_text(request, "sku"), query_text(request, "warehouse")
+    return paged(request, lambda o, n: api_reads.stock_levels(uow, actor, sku, warehouse, o, n))
+
+
+def warehouses(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /warehouses: every warehouse the actor may see."""
+    return {"items": api_reads.list_warehouses(uow, actor)}
+
+
+def new_transfer(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /transfers: send goods from one warehouse towards another."""
+    source, dest = text_field(body, "from_warehouse", limit=40), text_field(body, "to_warehouse", limit=40)
+    reason = text_field(body, "reason", required=False)
+    lines = [stock.LineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"))
+             for ln in lines_field(body) or ()]
+    return lambda: stock.dispatch_transfer(uow, actor, source, dest, lines, reason)
+
+
+def new_transfer_receipt(
+    uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
+) -> Callable[[], Any]:
+    """POST /transfers/{number}/receipts: take in what arrived of a transfer (all, or the lines given)."""
+    number, given = request.match_info["number"], lines_field(body, required=False)
+    lines = None if given is None else [
+        stock.LineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty")) for ln in given]
+    return lambda: stock.receive_transfer(uow, actor, number, lines)

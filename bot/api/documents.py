@@ -1,0 +1,121 @@
+"""/api/v1 routes for documents: purchase orders and their receipts, sales orders, their approval and shipments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.api.http import amount_field, lines_field, paged, pages, query_text, text_field
+from core.approvals import decisions as approvals
+from core.errors import InvalidState
+from core.permissions import Actor
+from core.purchasing import orders as purchasing
+from core.purchasing import receipts
+from core.sales import orders as sales
+from core.sales.records import SalesLineIn
+from core.sales.shipments import ship_sales_order
+from core.uow import UnitOfWork
+
+
+def purchase_orders(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /purchase-orders: a page of purchase orders, optionally by status."""
+    status = query_text(request, "status") or None
+    return paged(request, pages(
+        lambda p: purchasing.list_purchase_orders(uow, actor, status=status, page=p)))
+
+
+def purchase_order(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /purchase-orders/{number}: one purchase order."""
+    return purchasing.get_purchase_order(uow, actor, request.match_info["number"])
+
+
+def sales_orders(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /sales-orders: a page of the sales orders the actor may see, optionally by status."""
+    status = query_text(request, "status") or None
+    return paged(request, pages(
+        lambda p: sales.list_sales_orders(uow, actor, status=status, page=p)))
+
+
+def sales_order(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /sales-orders/{number}: one sales order."""
+    return sales.get_sales_order(uow, actor, request.match_info["number"])
+
+
+def new_purchase_order(
+    uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
+) -> Callable[[], Any]:
+    """POST /purchase-orders: write the order and submit it for approval."""
+    supplier, warehouse = text_field(body, "supplier", limit=40), text_field(body, "warehouse", limit=40)
+    note = text_field(body, "note", required=False)
+    lines = [purchasing.PurchaseLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"),
+                                       amount_field(ln.get("unit_price"), "unit_price", required=False))
+             for ln in lines_field(body) or ()]
+
+    def work() -> Any:
+        draft = purchasing.create_purchase_order(uow, actor, supplier, warehouse, lines, note)
+        return purchasing.submit_purchase_order(uow, actor, draft.number)
+
+    return work
+
+
+def new_purchase_receipt(
+    uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
+) -> Callable[[], Any]:
+    """POST /purchase-orders/{number}/receipts: take in what arrived, with rejections."""
+    number, note = request.match_info["number"], text_field(body, "note", required=False)
+    lines = [receipts.ReceiptLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("received"), "received"),
+                                    amount_field(ln.get("rejected", 0), "rejected"),
+                                    text_field(ln, "note", required=False))
+             for ln in lines_field(body) or ()]
+    return lambda: receipts.receive_purchase(uow, actor, number, lines, note)
+
+
+def new_sales_order(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /sales-orders: write the order and submit it (reserving the stock when no approval is needed)."""
+    customer, warehouse = text_field(body, "customer", limit=40), text_field(body, "warehouse", limit=40)
+    channel = text_field(body, "channel", required=False, default="api", limit=40)
+    note = text_field(body, "note", required=False)
+    lines = [SalesLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"),
+                         amount_field(ln.get("unit_price"), "unit_price", required=False))
+             for ln in lines_field(body) or ()]
+
+    def work() -> Any:
+        draft = sales.create_sales_order(uow, actor, customer, warehouse, lines, channel=channel, note=note)
+        return sales.submit_sales_order(uow, actor, draft.number)
+
+    return work
+
+
+def approve_sales_order(
+    uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
+) -> Callable[[], Any]:
+    """POST /sales-orders/{number}/approve: approve its pending approval level."""
+    return _decide(uow, actor, request.match_info["number"], True, text_field(body, "reason", required=False))
+
+
+def reject_sales_order(
+    uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
+) -> Callable[[], Any]:
+    """POST /sales-orders/{number}/reject: reject the order, with a reason."""
+    return _decide(uow, actor, request.match_info["number"], False, text_field(body, "reason"))
+
+
+def new_shipment(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /sales-orders/{number}/shipments: ship reserved goods (all, or the lines given)."""
+    number, given = request.match_info["number"], lines_field(body, required=False)
+    lines = None if given is None else [
+        SalesLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty")) for ln in given]
+    return lambda: ship_sales_order(uow, actor, number, lines)
+
+
+def _decide(uow: UnitOfWork, actor: Actor, number: str, approve: bool, reason: str) -> Callable[[], Any]:
+    def work() -> Any:
+        order = sales.get_sales_order(uow, actor, number)
+        if order.status != "pending_approval" or order.approval_request_id is None:
+            raise InvalidState(number=order.number, status=order.status, action="approve" if approve else "reject")
+        approvals.decide(uow, actor, order.approval_request_id, approve, reason)
+        return sales.get_sales_order(uow, actor, number)
+
+    return work

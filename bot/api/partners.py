@@ -1,0 +1,49 @@
+"""/api/v1 routes for partners: suppliers and customers, listed and created."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.api.http import amount_field, paged, pages, query_text, text_field
+from core.partners import customers, suppliers
+from core.permissions import Actor
+from core.uow import UnitOfWork
+
+
+def list_suppliers(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /suppliers: a page of suppliers, optionally searched."""
+    search = query_text(request, "search")
+    return paged(request, pages(lambda p: suppliers.find_suppliers(uow, actor, search, p)))
+
+
+def list_customers(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /customers: a page of customers, optionally searched."""
+    search = query_text(request, "search")
+    return paged(request, pages(lambda p: customers.find_customers(uow, actor, search, p)))
+
+
+def new_supplier(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /suppliers: a new supplier."""
+    new = suppliers.NewSupplier(
+        code=text_field(body, "code", limit=40), name=text_field(body, "name", limit=200),
+        contact=text_field(body, "contact", required=False), phone=text_field(body, "phone", required=False),
+        credit_rating=text_field(body, "credit_rating", required=False, default="B"),
+        lead_time_days=amount_field(body.get("lead_time_days", 7), "lead_time_days"),
+        payment_terms_days=amount_field(body.get("payment_terms_days", 30), "payment_terms_days"),
+        note=text_field(body, "note", required=False))
+    return lambda: suppliers.create_supplier(uow, actor, new)
+
+
+def new_customer(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /customers: a new customer."""
+    new = customers.NewCustomer(
+        code=text_field(body, "code", limit=40), name=text_field(body, "name", limit=200),
+        contact=text_field(body, "contact", required=False), phone=text_field(body, "phone", required=False),
+        channel=text_field(body, "channel", required=False, default="online", limit=40),
+        credit_limit=amount_field(body.get("credit_limit", 0), "credit_limit"),
+        payment_terms_days=amount_field(body.get("payment_terms_days", 30), "payment_terms_days"),
+        note=text_field(body, "note", required=False))
+    return lambda: customers.create_customer(uow, actor, new)

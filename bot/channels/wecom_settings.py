@@ -1,0 +1,50 @@
+"""The [wecom] section of the config: a WeCom self-built app's ids, secrets and pacing, checked when read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_API = "https://qyapi.weixin.qq.com/cgi-bin/"
+
+
+class WecomConfigError(ValueError):
+    """The [wecom] section cannot work as written."""
+
+
+@dataclass(frozen=True)
+class WecomSettings:
+    """The [wecom] section of the config."""
+
+    corp_id: str
+    agent_id: int
+    secret: str
+    token: str
+    encoding_aes_key: str
+    api_base_url: str = DEFAULT_API
+    member_per_minute: float = 30
+    member_period: float = 60  # seconds over which member_per_minute counts (tests shorten it)
+    timeout: float = 10
+
+    @classmethod
+    def from_section(cls, section: Mapping[str, Any]) -> WecomSettings:
+        """Settings from [wecom]; every key but api_base_url, member_per_minute and timeout is required."""
+        base = str(section.get("api_base_url", "") or DEFAULT_API)
+        settings = cls(
+            corp_id=str(section.get("corp_id", "") or ""),
+            agent_id=int(section.get("agent_id", 0) or 0),
+            secret=str(section.get("secret", "") or ""),
+            token=str(section.get("token", "") or ""),
+            encoding_aes_key=str(section.get("encoding_aes_key", "") or ""),
+            api_base_url=base if base.endswith("/") else base + "/",
+            member_per_minute=float(section.get("member_per_minute", cls.member_per_minute)),
+            member_period=float(section.get("member_period", cls.member_period)),
+            timeout=float(section.get("timeout", cls.timeout)),
+        )
+        missing = [k for k in ("corp_id", "secret", "token", "encoding_aes_key") if not getattr(settings, k)]
+        if missing or not settings.agent_id:
+            raise WecomConfigError(f"[wecom] needs {', '.join(missing + ([] if settings.agent_id else ['agent_id']))}")
+        if len(settings.encoding_aes_key) != 43:
+            raise WecomConfigError("[wecom] encoding_aes_key must be the 43 characters WeCom shows")
+        return settings

@@ -1,0 +1,209 @@
+"""Receiving a purchase order: accepted goods into stock at the order's prices, rejections recorded, and
+over-receipt beyond the book rule refused unless a manager receives (managers are told)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, update
+
+from core.catalog.lines import bounded, item_code
+from core.errors import InvalidQuantity, OverReceipt
+from core.integration.outbox import employees_with_role, notify
+from core.ledger.documents import open_document, post_moves
+from core.ledger.posting import MoveSpec, PostedMove
+from core.models import PurchaseOrder, PurchaseReceiptLine, Warehouse
+from core.numbers import ZERO, parse_quantity
+from core.people.audit import record
+from core.permissions import Actor, Permission
+from core.purchasing.records import DOC_TYPE, LINES, MAX_LINES, OrderLine, allow, find_order, lines_of, match
+from core.uow import Tx, UnitOfWork
+
+OVER_RECEIPT_PERCENT = Decimal(5)
+RECEIPT_LINES: Table = PurchaseReceiptLine.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class ReceiptLineIn:
+    """What arrived of one item: accepted into stock, and rejected (not stocked) with a note."""
+
+    item: str
+    received: object
+    rejected: object = 0
+    note: str = ""
+
+
+
+@dataclass(frozen=True)
+class ReceivedLine:
+    line_no: int
+    sku: str
+    received: Decimal
+    rejected: Decimal
+    note: str
+    received_qty: Decimal
+    outstanding: Decimal
+    on_hand: Decimal | None
+    value: Decimal | None
+
+
+@dataclass(frozen=True)
+class PurchaseReceiptView:
+    """One goods receipt (GR-) against an order, and the order's status after it."""
+
+    order_number: str
+    receipt_number: str
+    status: str
+    lines: tuple[ReceivedLine, ...]
+    value: Decimal | None
+
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """An over-receipt refusal: managers are told (committed), then the caller gets the error."""
+
+    number: str
+    lines: tuple[dict[str, Any], ...]
+
+
+
+def receive_purchase(
+    uow: UnitOfWork, actor: Actor, number: str, lines: Sequence[ReceiptLineIn], note: str = "",
+    *, tolerance_percent: object | None = None,
+) -> PurchaseReceiptView:
+    """Take delivered goods into stock at the order's prices; rejected quantities are recorded, not stocked.
+
+    Over-receipt beyond [books] over_receipt_percent (tx.rules; `tolerance_percent` overrides it) needs a manager."""
+    actor.require(Permission.PURCHASE_RECEIVE)
+    parsed = _parse_receipt_lines(lines)
+    given = None if tolerance_percent is None else parse_quantity(tolerance_percent, allow_zero=True)
+
+    def work(tx: Tx) -> PurchaseReceiptView | _Refused:
+        percent = parse_quantity(tx.rules.over_receipt_percent, allow_zero=True) if given is None else given
+        tolerance = percent / 100
+        order = find_order(tx, number, lock=True)
+        actor.require(Permission.PURCHASE_RECEIVE, order.warehouse_id)
+        allow(order, "receive")
+        order_lines = lines_of(tx, order.id)
+        wanted = _receipt_by_line(match(tx, order, order_lines, [p[0] for p in parsed]), parsed)
+        over = [_over(ln, got, tolerance) for ln, (got, _, _) in wanted.items()]
+        over_lines = tuple(o for o in over if o is not None)
+        if over_lines and not actor.can(Permission.OVER_RECEIPT_APPROVE, order.warehouse_id):
+            return _refuse_over_receipt(tx, actor, order, over_lines)
+        return _receive(tx, actor, order, order_lines, wanted, note.strip()[:500])
+
+    result = uow.run(work)
+    if isinstance(result, _Refused):
+        raise OverReceipt(number=result.number, lines=list(result.lines))
+    return result
+
+
+
+def _parse_receipt_lines(lines: Sequence[ReceiptLineIn]) -> list[tuple[str, Decimal, Decimal, str]]:
+    parsed = []
+    for ln in bounded(lines, MAX_LINES):
+        received = parse_quantity(ln.received, allow_zero=True)
+        rejected = parse_quantity(ln.rejected, allow_zero=True)
+        if received + rejected == 0:
+            raise InvalidQuantity(value="0", reason="zero", item=str(ln.item)[:40])
+        parsed.append((item_code(ln.item), received, rejected, ln.note.strip()[:500]))
+    return parsed
+
+
+
+def _receipt_by_line(
+    matched: dict[str, OrderLine], parsed: list[tuple[str, Decimal, Decimal, str]]
+) -> dict[OrderLine, tuple[Decimal, Decimal, str]]:
+    wanted: dict[OrderLine, tuple[Decimal, Decimal, str]] = {}
+    for item, received, rejected, note in parsed:
+        got, bad, notes = wanted.get(matched[item], (ZERO, ZERO, ""))
+        wanted[matched[item]] = (got + received, bad + rejected, "; ".join(n for n in (notes, note) if n)[:500])
+    return dict(sorted(wanted.items(), key=lambda kv: kv[0].line_no))
+
+
+def _over(line: OrderLine, received: Decimal, tolerance: Decimal) -> dict[str, Any] | None:
+    limit = line.qty + line.qty * tolerance
+    if line.received_qty + received <= limit:
+        return None
+    return {"sku": line.sku, "ordered": line.qty, "received_before": line.received_qty, "receiving": received,
+            "limit": limit.normalize()}
+
+
+def _refuse_over_receipt(tx: Tx, actor: Actor, order: PurchaseOrder, lines: tuple[dict[str, Any], ...]) -> _Refused:
+    managers = employees_with_role(tx, "manager") or employees_with_role(tx, "admin")
+    warehouse = tx.session.scalar(select(Warehouse.code).where(Warehouse.id == order.warehouse_id))
+    attempt = ",".join(f"{ln['sku']}={ln['received_before'] + ln['receiving']}" for ln in lines)
+    notify(tx, "over_receipt_needs_manager", managers,
+           {"number": order.number, "warehouse": warehouse, "by": actor.name, "lines": list(lines)},
+           dedupe_key=f"over_receipt:{order.number}:{attempt}")
+    record(tx, actor, "purchase.over_receipt_refused", DOC_TYPE, order.id, number=order.number,
+           lines=list(lines), notified=managers)
+    return _Refused(order.number, lines)
+
+
+def _receive(
+    tx: Tx, actor: Actor, order: PurchaseOrder, lines: list[OrderLine],
+    wanted: dict[OrderLine, tuple[Decimal, Decimal, str]], note: str,
+) -> PurchaseReceiptView:
+    document_id, receipt_number = open_document(tx, actor, "po_receipt", order.warehouse_id, reason=note,
+                                                source=(DOC_TYPE, order.id))
+    specs = [
+        MoveSpec(line.line_no, line.product_id, order.warehouse_id, qty=got, unit_cost=line.unit_price,
+                 source_line_id=line.id, label=line.sku)
+        for line, (got, _, _) in wanted.items() if got > 0
+    ]
+    posted = {m.spec.source_line_id: m for m in post_moves(tx, actor, document_id, specs)} if specs else {}
+    tx.session.execute(insert(RECEIPT_LINES), [
+        {"document_id": document_id, "order_line_id": line.id, "received": got, "rejected": bad, "note": text}
+        for line, (got, bad, text) in wanted.items()
+    ])
+    tx.session.execute(
+        update(LINES).where(LINES.c.id == bindparam("line_id"))
+        .values(received_qty=LINES.c.received_qty + bindparam("got"),
+                rejected_qty=LINES.c.rejected_qty + bindparam("bad")),
+        [{"line_id": line.id, "got": got, "bad": bad} for line, (got, bad, _) in wanted.items()],
+    )
+    status = _status_after_receipt(order.status, lines, wanted)
+    if status != order.status:
+        order.status = status
+        tx.session.flush()
+    sees_cost = actor.can(Permission.COST_VIEW)
+    value = sum((m.change.value for m in posted.values()), ZERO)
+    record(tx, actor, "purchase.receive", DOC_TYPE, order.id, number=order.number, receipt=receipt_number,
+           status=status, value=value, note=note,
+           lines=[{"sku": ln.sku, "received": got, "rejected": bad, "note": text}
+                  for ln, (got, bad, text) in wanted.items()])
+    return PurchaseReceiptView(
+        order_number=order.number, receipt_number=receipt_number, status=status,
+        lines=tuple(_received_line(ln, got, bad, text, posted.get(ln.id), sees_cost)
+                    for ln, (got, bad, text) in wanted.items()),
+        value=value if sees_cost else None,
+    )
+
+
+def _status_after_receipt(
+    current: str, lines: list[OrderLine], wanted: dict[OrderLine, tuple[Decimal, Decimal, str]]
+) -> str:
+    received = [(ln.received_qty + wanted.get(ln, (ZERO,))[0], ln.qty) for ln in lines]
+    if all(got >= qty for got, qty in received):
+        return "received"
+    if any(got > 0 for got, _ in received):
+        return "partially_received"
+    return current
+
+
+def _received_line(
+    line: OrderLine, got: Decimal, bad: Decimal, note: str, move: PostedMove | None, sees_cost: bool
+) -> ReceivedLine:
+    received_qty = line.received_qty + got
+    return ReceivedLine(
+        line_no=line.line_no, sku=line.sku, received=got, rejected=bad, note=note, received_qty=received_qty,
+        outstanding=max(line.qty - received_qty, ZERO), on_hand=None if move is None else move.change.balance_qty,
+        value=(move.change.value if move else ZERO) if sees_cost else None,
+    )
+
+
