@@ -6,15 +6,23 @@ from sqlalchemy import select
 
 from core.errors import InvalidState
 from core.integration.import_columns import COLUMNS
-from core.models import Category, Customer, Employee, Product, ProductBarcode, ReorderRule, Supplier, Warehouse
+from core.models import (
+    Category,
+    Customer,
+    Employee,
+    Product,
+    ProductBarcode,
+    ReorderRule,
+    StockLevel,
+    Supplier,
+    Warehouse,
+)
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
 
 
 def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, object]]:
     """Every row of a kind as import reads it back (opening stock: what is on hand now, at average cost)."""
-    from core.models import StockLevel
-
     if kind not in COLUMNS:
         raise InvalidState(kind=kind[:40], reason="unknown_import_kind")
     actor.require({"products": Permission.STOCK_VIEW, "customers": Permission.PARTNER_VIEW,
