@@ -41,6 +41,8 @@ class Checked:
     lines: list[int]
     clean: list[dict[str, Any]] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    # files repeat the same prices and quantities: each (column, text) is parsed once per file
+    numbers: dict[tuple[str, str], tuple[Any, str | None]] = field(default_factory=dict)
 
     def bad(self, index: int, column: str, reason: str, value: object = "") -> None:
         self.problems.append(RowProblem(self.lines[index], column, reason, str(value)[:40]))
@@ -102,21 +104,17 @@ _PRICES = ("purchase_price", "sale_price", "floor_price", "unit_cost")
 _DAYS = ("payment_terms_days", "lead_time_days")
 
 
-_NUMBERS: dict[tuple[str, str], tuple[Any, str | None]] = {}
-
-
 def _number(checked: Checked, index: int, column: str, text: str, required: tuple[str, ...]) -> Any:
     if not text:
         if column in required:
             checked.bad(index, column, "missing")
         return None
-    known = _NUMBERS.get((column, text))  # files repeat the same prices and quantities: parse each text once
+    known = checked.numbers.get((column, text))
     if known is None:
         problems = len(checked.problems)
         value = _parse_number(checked, index, column, text)
         known = (value, checked.problems[-1].reason if len(checked.problems) > problems else None)
-        if len(_NUMBERS) < 100_000:
-            _NUMBERS[(column, text)] = known
+        checked.numbers[(column, text)] = known
         return value
     if known[1] is not None:
         checked.bad(index, column, known[1], text)
