@@ -111,6 +111,7 @@ def cmd_serve(books: Books, _args: argparse.Namespace) -> int:
     from bot.server import run_server
 
     logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # not a line per job run every 5 s
     books.close()
     run_server(books.config)
     return 0
