@@ -8,9 +8,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -40,6 +41,10 @@ class Tx:
     @property
     def dialect(self) -> str:
         return self.conn.dialect.name
+
+    def insert(self, table: Any) -> postgresql.Insert | sqlite.Insert:
+        """INSERT in this database's dialect, for ON CONFLICT clauses (PostgreSQL and SQLite spell them alike)."""
+        return postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
 
 
 def is_retryable(error: BaseException) -> bool:

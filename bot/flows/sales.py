@@ -9,7 +9,7 @@ from typing import Any
 from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Reply, buttons
 from bot.flows.entry import button_label, refusal
-from core.approvals.requests import waiting_role
+from core.approvals.progress import waiting_role
 from core.catalog.lines import entered_typed, split_line
 from core.catalog.products import WarehouseRef, warehouses_for
 from core.errors import DomainError, UnknownDocument

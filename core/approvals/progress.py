@@ -47,6 +47,12 @@ def awaiting_approval(uow: UnitOfWork, doc_type: str, number: str) -> Awaiting |
     return uow.read(work)
 
 
+def waiting_role(uow: UnitOfWork, request_id: int) -> str | None:
+    """The role whose decision a request waits for now (None for an unknown request)."""
+    return uow.read(lambda tx: tx.session.scalar(
+        select(ApprovalRequest.current_role).where(ApprovalRequest.id == request_id)))
+
+
 def open_request_number(uow: UnitOfWork, request_id: int) -> str:
     """The document number of a request still waiting for a decision (before asking why it is rejected)."""
 

@@ -172,12 +172,6 @@ def decisions_of(uow: UnitOfWork, actor: Actor, request_id: int) -> list[Decisio
     return uow.read(work)
 
 
-def waiting_role(uow: UnitOfWork, request_id: int) -> str | None:
-    """The role whose decision a request waits for now (None for an unknown request)."""
-    return uow.read(lambda tx: tx.session.scalar(
-        select(ApprovalRequest.current_role).where(ApprovalRequest.id == request_id)))
-
-
 def due_reminders(uow: UnitOfWork, now: datetime | None = None) -> int:
     """Remind the current level of every request past its reminder time, once per level; rows written."""
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core.models import ChannelValue
 from core.uow import Tx, UnitOfWork
@@ -38,8 +37,7 @@ def keep_channel_value(uow: UnitOfWork, channel: str, key: str, value: str, ttl:
 
     def work(tx: Tx) -> None:
         expires_at = None if ttl is None else tx.now + ttl
-        dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
-        tx.session.execute(dialect_insert(ChannelValue).values(
+        tx.session.execute(tx.insert(ChannelValue).values(
             channel=channel, key=key, value=value, expires_at=expires_at,
         ).on_conflict_do_update(index_elements=["channel", "key"], set_={"value": value, "expires_at": expires_at}))
 

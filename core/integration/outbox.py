@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core.models import Employee, EmployeeRole, Notification
 from core.payloads import to_plain
@@ -57,9 +56,8 @@ def write_notes(tx: Tx, notes: Sequence[Note]) -> int:
          "created_at": tx.now}
         for n in notes
     ]
-    dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
     statement = (
-        dialect_insert(NOTIFICATIONS)
+        tx.insert(NOTIFICATIONS)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(NOTIFICATIONS.c.id)
     )

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import String, Table, and_, cast, delete, exists, func, literal, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import DuplicateCode, InvalidWebhook, UnknownWebhook
@@ -337,8 +336,7 @@ def _row(tx: Tx, endpoint_id: int, event_type: str, payload: dict[str, Any], key
 def _insert(tx: Tx, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
-    dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
-    statement = (dialect_insert(DELIVERIES).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    statement = (tx.insert(DELIVERIES).on_conflict_do_nothing(index_elements=["dedupe_key"])
                  .returning(DELIVERIES.c.id))
     return len(tx.session.execute(statement, rows).all())
 

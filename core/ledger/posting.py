@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Table, bindparam, insert, literal, or_, select, true, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import DomainError
 from core.ledger.position import Change, Position
@@ -150,8 +149,7 @@ def _create_levels(tx: Tx, keys: set[tuple[int, int]]) -> None:
         .where(product.id.in_(product_ids), warehouse.id.in_(warehouse_ids))
         .where(tuple_(product.id, warehouse.id).in_(sorted(keys)))
     )
-    dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
-    statement = dialect_insert(LEVELS).from_select(
+    statement = tx.insert(LEVELS).from_select(
         ["product_id", "warehouse_id", "allow_negative", "on_hand", "reserved", "value", "avg_cost",
          "updated_at"],
         source,

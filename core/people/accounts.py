@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import DomainError, UnknownEmployee
 from core.models import ROLES, AccessCode, ChatAccount, Employee, EmployeeRole, WebSession
@@ -69,8 +68,7 @@ def redeem_invite(uow: UnitOfWork, channel: str, external_user_id: str, chat_id:
 
     def work(tx: Tx) -> Actor:
         access = _take(tx, "invite", code.strip().upper())
-        dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
-        statement = dialect_insert(ChatAccount).values(
+        statement = tx.insert(ChatAccount).values(
             channel=channel, external_user_id=external_user_id, chat_id=chat_id,
             employee_id=access.employee_id, created_at=tx.now,
         )
@@ -96,8 +94,7 @@ def bind_account(
         target = _employee_named(tx, employee)
         if target is None:
             raise UnknownEmployee(employee=employee)
-        dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
-        tx.session.execute(dialect_insert(ChatAccount).values(
+        tx.session.execute(tx.insert(ChatAccount).values(
             channel=channel, external_user_id=external_user_id, chat_id=chat_id, employee_id=target.id,
             created_at=tx.now,
         ).on_conflict_do_update(index_elements=["channel", "external_user_id"],
@@ -212,9 +209,8 @@ def web_user_id(employee_id: int) -> str:
 
 def _bind_web(tx: Tx, employee_id: int) -> None:
     """Signing in binds the employee's browser chat account, so the engine knows who is writing."""
-    dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
     account = web_user_id(employee_id)
-    tx.session.execute(dialect_insert(ChatAccount).values(
+    tx.session.execute(tx.insert(ChatAccount).values(
         channel="web", external_user_id=account, chat_id=account, employee_id=employee_id, created_at=tx.now,
     ).on_conflict_do_nothing(index_elements=["channel", "external_user_id"]))
 

@@ -11,7 +11,6 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import InvalidSchedule, PermissionDenied, UnknownSavedReport
 from core.models import Employee, EmployeeRole, Notification, ReportSchedule, SavedReport
@@ -95,8 +94,7 @@ def schedule_report(
         values = [{"saved_report_id": row.id, "recipient_id": p.employee_id, "frequency": frequency,
                    "at_time": at_time, "weekday": weekday, "day_of_month": day_of_month, "format": fmt,
                    "active": True, "created_by": actor.employee_id, "created_at": tx.now} for p in people]
-        dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
-        statement = dialect_insert(ReportSchedule)
+        statement = tx.insert(ReportSchedule)
         tx.session.execute(statement.on_conflict_do_update(
             index_elements=["saved_report_id", "recipient_id", "frequency"],
             set_={k: statement.excluded[k] for k in ("at_time", "weekday", "day_of_month", "format", "active",
