@@ -127,8 +127,13 @@ async def recover(engine: Engine, channel: str, turn: Turn, deliver: Deliver, un
 async def left_over(engine: Engine, channel: str,
                     until: datetime | None) -> tuple[list[int], list[Undelivered]]:
     """Abandoned updates to handle (each is claimed when handled) and abandoned replies, claimed now."""
-    pending = await asyncio.to_thread(engine.abandoned, channel, None, until)
-    claimed = await asyncio.to_thread(engine.claim_undelivered, channel, None, until)
+    pending: list[int] = []
+    while page := await asyncio.to_thread(engine.abandoned, channel, None, until, pending[-1] if pending else 0):
+        pending += page  # every page, oldest first: no number of poison rows hides a real update behind them
+    claimed: list[Undelivered] = []
+    while page_claimed := await asyncio.to_thread(engine.claim_undelivered, channel, None, until,
+                                                  claimed[-1].inbox_id if claimed else 0):
+        claimed += page_claimed
     return pending, claimed
 
 

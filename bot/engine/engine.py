@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import logging
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.attributes import flag_modified
 
 from bot.engine.flow import Command, Context, Event, Flow, Step
@@ -19,6 +21,7 @@ from bot.engine.inbound import Inbound
 from bot.engine.replies import Reply
 from bot.engine.texts import DEFAULT_LANGUAGE, Texts
 from core.errors import DomainError
+from core.integration.outbox import employees_with_role, notify
 from core.models import Conversation, InboxMessage
 from core.people.accounts import actor_for_account, redeem_invite
 from core.permissions import Actor
@@ -29,6 +32,8 @@ CANCEL_WORDS = frozenset({"cancel", "取消", "退出"})
 BIND_WORDS = frozenset({"start", "bind", "绑定"})
 MAX_TEXT = 4000
 RECOVERY_GRACE = timedelta(minutes=2)
+RECOVERY_PAGE = 500
+UNAVAILABLE = (OperationalError, InterfaceError)  # the database itself: the update stays to be retried
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,15 @@ class Engine:
         return self.uow.run(work)
 
     def process(self, inbox_id: int) -> list[Reply]:
-        """Handle a recorded update exactly once; a second call returns the replies stored the first time."""
-        return self.uow.run(lambda tx: self._process(tx, inbox_id))
+        """Handle a recorded update exactly once; a second call returns the replies stored the first time. An
+        update whose handling fails unexpectedly is finished as failed (nothing it did is kept): see `_failed`."""
+        try:
+            return self.uow.run(lambda tx: self._process(tx, inbox_id))
+        except UNAVAILABLE:
+            raise
+        except Exception as error:  # any input, however it breaks a flow or a service, ends its update
+            failure = error
+            return self.uow.run(lambda tx: self._failed(tx, inbox_id, failure))
 
     def unprocessed(self, channel: str | None = None) -> list[int]:
         """Updates recorded but not handled (the process died): handle them after a restart."""
@@ -110,13 +122,15 @@ class Engine:
             for m in tx.session.scalars(statement)
         ])
 
-    def abandoned(self, channel: str, grace: timedelta | None = None, until: datetime | None = None) -> list[int]:
+    def abandoned(self, channel: str, grace: timedelta | None = None, until: datetime | None = None,
+                  after: int = 0) -> list[int]:
         """Updates recorded more than `grace` ago (and before `until`) and still not handled: their process died
-        (a live one is quicker)."""
+        (a live one is quicker). One page, oldest first, of those with an id above `after`."""
         return self.uow.read(lambda tx: list(tx.session.scalars(
             select(InboxMessage.id).where(InboxMessage.status == "received", InboxMessage.channel == channel,
+                                          InboxMessage.id > after,
                                           InboxMessage.received_at <= self._cutoff(tx, grace, until))
-            .order_by(InboxMessage.id).limit(500))))
+            .order_by(InboxMessage.id).limit(RECOVERY_PAGE))))
 
     def process_abandoned(self, inbox_id: int, grace: timedelta | None = None,
                           until: datetime | None = None) -> Undelivered | None:
@@ -124,29 +138,36 @@ class Engine:
         None when it is not abandoned (any more): handled meanwhile, recorded too recently, or locked by another
         process at this moment (PostgreSQL: SKIP LOCKED)."""
 
-        def work(tx: Tx) -> Undelivered | None:
+        def work(tx: Tx, handle: Callable[[Tx], list[Reply]]) -> Undelivered | None:
             row = tx.session.execute(select(InboxMessage).where(
                 InboxMessage.id == inbox_id, InboxMessage.status == "received",
                 InboxMessage.received_at <= self._cutoff(tx, grace, until)
             ).with_for_update(skip_locked=True)).scalar_one_or_none()
             if row is None:
                 return None
-            replies = self._process(tx, inbox_id)
-            return Undelivered(row.id, row.channel, row.chat_id, replies)
+            return Undelivered(row.id, row.channel, row.chat_id, handle(tx))
 
-        return self.uow.run(work)
+        try:
+            return self.uow.run(lambda tx: work(tx, lambda t: self._process(t, inbox_id)))
+        except UNAVAILABLE:
+            raise
+        except Exception as error:  # the same end as in `process`: a poison update is finished, not retried
+            failure = error
+            return self.uow.run(lambda tx: work(tx, lambda t: self._failed(t, inbox_id, failure)))
 
     def claim_undelivered(self, channel: str, grace: timedelta | None = None,
-                          until: datetime | None = None) -> list[Undelivered]:
+                          until: datetime | None = None, after: int = 0) -> list[Undelivered]:
         """Handled updates whose replies were not confirmed sent for more than `grace` (their sender died),
         claimed for this process: their processed_at is set to now, so that nobody else takes them again
-        before another `grace` has passed. Rows another process is claiming at this moment are skipped."""
+        before another `grace` has passed. Rows another process is claiming at this moment are skipped. One page,
+        oldest first, of those with an id above `after`."""
 
         def work(tx: Tx) -> list[Undelivered]:
             rows = list(tx.session.scalars(
                 select(InboxMessage).where(InboxMessage.status == "processed", InboxMessage.channel == channel,
+                                           InboxMessage.id > after,
                                            InboxMessage.processed_at <= self._cutoff(tx, grace, until))
-                .order_by(InboxMessage.id).limit(500).with_for_update(skip_locked=True)))
+                .order_by(InboxMessage.id).limit(RECOVERY_PAGE).with_for_update(skip_locked=True)))
             if not rows:
                 return []
             tx.session.execute(update(InboxMessage).where(InboxMessage.id.in_([m.id for m in rows]))
@@ -197,6 +218,26 @@ class Engine:
         row.status, row.processed_at = "processed", tx.now
         row.replies = [r.to_json() for r in replies]
         row.attempts = row.attempts + 1
+        return replies
+
+    def _failed(self, tx: Tx, inbox_id: int, error: Exception) -> list[Reply]:
+        """Finish an update whose handling raised: logged with its id, the person told in their language that
+        nothing was changed, admins alerted once a day per kind of failure; its replies are sent as any others."""
+        row = tx.session.execute(
+            select(InboxMessage).where(InboxMessage.id == inbox_id).with_for_update()).scalar_one()
+        if row.status != "received":
+            return [Reply.from_json(r) for r in row.replies or []]
+        kind = failure_kind(error)
+        log.error("update %d (%s) failed: %s", inbox_id, row.channel, kind, exc_info=error)
+        actor = actor_for_account(tx, row.channel, row.user_id)
+        lang = actor.language if actor is not None else self.default_language
+        replies = [Reply(self.texts.render(lang, "update_failed"))]
+        row.status, row.processed_at, row.failure = "processed", tx.now, kind
+        row.replies = [r.to_json() for r in replies]
+        row.attempts = row.attempts + 1
+        notify(tx, "update_failed", employees_with_role(tx, "admin"),
+               {"kind": kind, "inbox_id": inbox_id, "channel": row.channel},
+               f"update_failed:{kind}:{tx.now.date().isoformat()}")
         return replies
 
     def _handle(self, tx: Tx, inbound: Inbound, conversation: Conversation, actor: Actor | None) -> list[Reply]:
@@ -297,6 +338,13 @@ def split_command(text: str) -> tuple[str, str]:
     head, _, rest = text.partition(" ")
     word = head.lstrip("/").split("@", 1)[0].lower()
     return word, rest.strip()
+
+
+def failure_kind(error: BaseException) -> str:
+    """What kind of failure this is, for alerts: the error's type and where in jxc it was raised."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "/site-packages/" not in f.filename]
+    where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].name}" if frames else ""
+    return f"{type(error).__name__}{where}"[:120]
 
 
 def _event(inbound: Inbound) -> Event:

@@ -69,6 +69,7 @@ class InboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failure: Mapped[str | None] = mapped_column(String(120))  # the kind of error that ended it, when one did
 
     __table_args__ = (
         UniqueConstraint("channel", "external_id"),
