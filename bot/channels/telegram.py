@@ -14,14 +14,16 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 from aiolimiter import AsyncLimiter
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
 from bot.channels import ChatTurns, InFlight, read_capped, start_recovery
@@ -116,10 +118,9 @@ class TelegramChannel:
         builder = (
             Application.builder().token(settings.token).base_url(settings.api_base_url)
             .base_file_url(settings.api_file_url)
-            .rate_limiter(AIORateLimiter(
+            .rate_limiter(AIORateLimiter(  # no retries of its own: `send` retries replies, the dispatcher pushes
                 overall_max_rate=settings.overall_per_second, overall_time_period=1,
-                group_max_rate=settings.group_per_minute, group_time_period=60,
-                max_retries=settings.max_retries))
+                group_max_rate=settings.group_per_minute, group_time_period=60, max_retries=0))
         )
         if settings.mode == "webhook":
             builder = builder.updater(None)
@@ -289,8 +290,11 @@ class TelegramChannel:
 
     # ---- sending ---------------------------------------------------------------------------------------------
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        """One reply: text split to Telegram's limit, buttons on the last message, an image or a file."""
+    async def send(self, chat_id: str, reply: Reply, retries: int | None = None) -> None:
+        """One reply: text split to Telegram's limit, buttons on the last message, an image or a file. A 429 is
+        waited out and retried up to `retries` times (`max_retries` by default; the dispatcher passes 0 and
+        owns the retries of what it pushes)."""
+        retries = self.settings.max_retries if retries is None else retries
         markup = keyboard(reply)
         attachment = reply.image or reply.file
         caption = reply.text if attachment is not None and utf16_len(reply.text) <= CAPTION_LIMIT else None
@@ -298,14 +302,29 @@ class TelegramChannel:
         for n, part in enumerate(parts):
             last = n == len(parts) - 1 and attachment is None
             await self._pace(chat_id)
-            await self.app.bot.send_message(chat_id, part, reply_markup=markup if last else None)
+            await self._call(partial(self.app.bot.send_message, chat_id, part,
+                                     reply_markup=markup if last else None), retries)
         if attachment is not None:
             await self._pace(chat_id)
             upload = InputFile(attachment.content, filename=attachment.name)
             if reply.image is not None:
-                await self.app.bot.send_photo(chat_id, upload, caption=caption, reply_markup=markup)
+                await self._call(partial(self.app.bot.send_photo, chat_id, upload, caption=caption,
+                                         reply_markup=markup), retries)
             else:
-                await self.app.bot.send_document(chat_id, upload, caption=caption, reply_markup=markup)
+                await self._call(partial(self.app.bot.send_document, chat_id, upload, caption=caption,
+                                         reply_markup=markup), retries)
+
+    async def _call(self, call: Callable[[], Awaitable[object]], retries: int) -> None:
+        """One Bot API call; on 429 wait what Telegram asks and try again, at most `retries` more times."""
+        for attempt in range(retries + 1):
+            try:
+                await call()
+                return
+            except RetryAfter as error:
+                if attempt == retries:
+                    raise
+                after = error.retry_after
+                await asyncio.sleep(after.total_seconds() if isinstance(after, timedelta) else float(after))
 
     async def _pace(self, chat_id: str) -> None:
         """About `chat_per_second` messages per chat (Telegram's per-chat limit); 0 turns pacing off."""

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from benchmarks import telegram_throughput
 from benchmarks.common import Backend
 from bot.channels.telegram import TelegramChannel, split_text, utf16_len
+from bot.delivery import RetryLater, TelegramSender
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Attachment, Reply, buttons
 from core.models import ChatAccount, InboxMessage
@@ -226,6 +227,26 @@ def test_a_429_with_retry_after_is_honoured_and_the_reply_still_arrives(
             refused, sent = [c for c in fake.calls if c.method.startswith("sendMessage")][-2:]
             assert refused.method == "sendMessage:429" and sent.method == "sendMessage"
             assert sent.at - refused.at >= 1.0
+        finally:
+            await s.stop()
+
+    run(scenario)
+
+
+def test_a_push_answered_429_goes_back_to_the_dispatcher_at_once_with_the_wait_telegram_asked(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake)
+        try:
+            channel = next(c for c in s.parts.channels if isinstance(c, TelegramChannel))
+            fake.fail_next(1, retry_after=7)
+            started = time.monotonic()
+            with pytest.raises(RetryLater) as refused:
+                await TelegramSender(channel).send(str(ANNA), [Reply("低库存提醒")])
+            assert time.monotonic() - started < 3, "python-telegram-bot did not wait out the 429 itself"
+            assert refused.value.seconds == 7
+            assert [c.method for c in fake.calls if c.method.startswith("sendMessage")] == ["sendMessage:429"]
         finally:
             await s.stop()
 
