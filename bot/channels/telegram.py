@@ -26,7 +26,7 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Inp
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot.channels import ChatTurns, InFlight, read_capped, start_recovery
+from bot.channels import ChatTurns, InFlight, read_capped, recover, start_recovery
 from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
@@ -132,7 +132,6 @@ class TelegramChannel:
         self._marker: asyncio.Task[None] | None = None
         self._started = False
         self._recovering = False
-        self._later: asyncio.Task[None] | None = None
         self._ready = False
 
     # ---- serving ---------------------------------------------------------------------------------------------
@@ -147,10 +146,9 @@ class TelegramChannel:
         self._started = True
         menu = [BotCommand(c["command"], c["description"]) for c in describe(self.commands)]
         await self._best_effort(self.app.bot.set_my_commands(menu), "setMyCommands")
-        if not self._recovering:
-            # before updates are accepted; only rows older than the recovery grace and this start are taken
+        if not self._recovering:  # what dead processes left whose leases ran out; the leader's sweep does the rest
             self._recovering = True
-            self._later = await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver)
+            await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver)
         if self.settings.mode == "webhook":
             await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
                                            allowed_updates=ALLOWED_UPDATES)
@@ -164,8 +162,6 @@ class TelegramChannel:
     async def drain(self) -> None:
         """Stop polling (the webhook route closes with the server) and record every update already fetched;
         the server then awaits the work in flight."""
-        if self._later is not None:
-            self._later.cancel()
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
         if self._consumer is not None:
@@ -270,12 +266,18 @@ class TelegramChannel:
             replies = await asyncio.to_thread(self.engine.process, inbox_id)
             await self._deliver(inbox_id, chat_id, replies)
 
+    async def sweep(self) -> int:
+        """Answer what dead processes left on this channel (their leases ran out); how many updates were sent."""
+        return await recover(self.engine, CHANNEL, self._turns.turn, self._deliver)
+
     async def _deliver(self, inbox_id: int, chat_id: str, replies: Sequence[Reply]) -> None:
         try:
             for reply in replies:
                 await self.send(chat_id, reply)
         except TelegramError:
-            log.exception("telegram: replies to update %d not sent; they are resent at the next start", inbox_id)
+            log.exception("telegram: replies to update %d not sent; the sweep resends them when the lease ends",
+                          inbox_id)
+            self.engine.release(inbox_id)
             return
         self._delivered.append(inbox_id)
         if self._marker is None or self._marker.done():

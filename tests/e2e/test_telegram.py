@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from benchmarks import telegram_throughput
 from benchmarks.common import Backend
 from bot.channels.telegram import TelegramChannel, split_text, utf16_len
+from bot.composition import build_chat_engine
 from bot.delivery import RetryLater, TelegramSender
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Attachment, Reply, buttons
@@ -26,7 +27,7 @@ from core.permissions import Actor
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram, button_update, message_update
-from tests.e2e.stack import SECRET, age_past_recovery_grace, run, start_stack
+from tests.e2e.stack import SECRET, expire_leases, run, start_stack
 from tests.factories import make_shop
 
 ANNA, BORIS = 5001, 5002
@@ -180,7 +181,7 @@ def test_a_restart_in_the_middle_of_a_flow_continues_it_and_finishes_what_the_de
         # a process died after recording one update and after processing (not sending) another
         recorded = first.engine.record(Inbound("telegram", "777001", str(ANNA), str(ANNA), text="TEA-CUP"))
         assert recorded is not None
-        age_past_recovery_grace(shop)
+        expire_leases(shop)
 
         second = await start_stack(db_url, fake)
         try:
@@ -191,7 +192,7 @@ def test_a_restart_in_the_middle_of_a_flow_continues_it_and_finishes_what_the_de
             second.engine.process(processed)
         finally:
             await second.stop()
-        age_past_recovery_grace(shop)
+        expire_leases(shop)
 
         third = await start_stack(db_url, fake)
         try:
@@ -210,6 +211,30 @@ def test_a_restart_in_the_middle_of_a_flow_continues_it_and_finishes_what_the_de
     run(scenario)
     statuses = shop.read(lambda tx: set(tx.session.scalars(select(InboxMessage.status))))
     assert statuses == {"replied"}
+
+
+def test_what_a_dead_process_left_is_answered_by_the_scheduler_leaders_sweep_without_any_restart(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    code = invite(shop, admin, "sales-1")
+    fast = {"scheduler": {"sweep_seconds": 1, "lease_seconds": 3, "renew_seconds": 1}}
+
+    async def scenario(fake: FakeTelegram) -> None:
+        running = await start_stack(db_url, fake, background=True, extra=fast)
+        try:
+            await running.say(ANNA, f"/start {code}")
+            dead = build_chat_engine(running.parts.books)  # another process, which records and then dies
+            assert dead.record(Inbound("telegram", "778001", str(ANNA), str(ANNA), text="TEA-CUP")) is not None
+            await asyncio.sleep(1.5)
+            assert not any("TEA-CUP" in t for t in fake.texts(ANNA)), "its lease has not run out yet"
+            expire_leases(shop)
+            await fake.wait_sent(2, ANNA, timeout=15)
+            assert "TEA-CUP 青花茶杯" in fake.texts(ANNA)[-1]
+        finally:
+            await running.stop()
+        assert len([t for t in fake.texts(ANNA) if "TEA-CUP" in t]) == 1
+
+    run(scenario)
 
 
 def test_a_429_with_retry_after_is_honoured_and_the_reply_still_arrives(
