@@ -7,7 +7,6 @@ what python-telegram-bot sent to the fake.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from pathlib import Path
 
@@ -303,8 +302,10 @@ def test_a_long_reply_is_split_on_lines_and_paced_per_chat_and_attachments_go_as
             "sendPhoto", "月报 chart", "chart.png")
         assert (document.method, document.params["caption"], document.params["document"]["content"]) == (
             "sendDocument", "对账单", b"sku,qty\nRETRO-CLOCK,12\n")
-        gaps = [b.at - a.at for a, b in itertools.pairwise(calls)]
-        assert min(gaps) >= 0.15, f"about 5 a second in one chat, got gaps {gaps}"
+        # paced when sent, timed when they arrive: a loaded machine delays one arrival and shortens the next gap,
+        # never the whole span, which at 5 a second is at least 0.2 s per gap (one gap's slack for the jitter)
+        span = calls[-1].at - calls[0].at
+        assert span >= 0.2 * (len(calls) - 2), f"about 5 a second in one chat, got {len(calls)} calls in {span:.2f} s"
 
     run(scenario)
 
