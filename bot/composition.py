@@ -15,13 +15,13 @@ from sqlalchemy import Engine as DatabaseEngine
 
 from bot import delivery, webhooks
 from bot.api import ApiChannel
-from bot.channels import Channel, InFlight
+from bot.channels import Channel, InFlight, sweep_inboxes
 from bot.channels.telegram import TelegramChannel, TelegramSettings
 from bot.channels.web import WebChannel, WebSettings
 from bot.channels.wecom import WecomChannel
 from bot.channels.wecom_settings import WecomSettings
 from bot.delivery import Dispatcher, Pace, Sender, TelegramSender, pending_for_employee, telegram_pace, wecom_pace
-from bot.engine.engine import Engine
+from bot.engine.engine import LEASE, Engine
 from bot.engine.flow import Command, Flow
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
@@ -87,7 +87,7 @@ def build_chat_engine(books: Books, flows: Sequence[Flow] | None = None,
                   list(commands) if commands is not None else list(COMMANDS),
                   default_language=str(config.get("company", "language", "zh_CN")), fallback_flow="stock",
                   notices=pending_for_employee,
-                  recovery_grace=timedelta(seconds=float(config.get("server", "recovery_grace", 120))))
+                  lease=timedelta(seconds=float(config.get("server", "inbox_lease", LEASE.total_seconds()))))
 
 
 def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
@@ -164,13 +164,16 @@ def webhooks_context(uow: UnitOfWork, config: Config) -> Callable[[Any], AsyncIt
     return context
 
 
-def build_scheduler(config: Config, uow: UnitOfWork, sweep: Callable[[], Any] | None = None) -> SchedulerRunner:
+def build_scheduler(config: Config, uow: UnitOfWork, sweep: Callable[[], Any] | None = None,
+                    inbox_sweep: Callable[[], Any] | None = None) -> SchedulerRunner:
     """The job runner for the server from [scheduler]: `await runner.start()` on startup, `await runner.stop()` on
     shutdown."""
-    return SchedulerRunner(uow, SchedulerSettings.from_config(config), config.database_url, sweep=sweep)
+    return SchedulerRunner(uow, SchedulerSettings.from_config(config), config.database_url, sweep=sweep,
+                           inbox_sweep=inbox_sweep)
 
 
 def build_background(config: Config, uow: UnitOfWork, texts: Texts, channels: Sequence[Any]) -> Background:
     """The dispatcher for the configured channels and the scheduler whose sweep job runs it."""
     dispatcher = build_dispatcher(uow, texts, channels, config)
-    return Background(dispatcher, build_scheduler(config, uow, sweep=lambda: dispatcher.drain(parallel=2)))
+    return Background(dispatcher, build_scheduler(config, uow, sweep=lambda: dispatcher.drain(parallel=2),
+                                                  inbox_sweep=lambda: sweep_inboxes(channels)))

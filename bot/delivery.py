@@ -315,7 +315,7 @@ class TelegramSender:
 
         try:
             for reply in replies:
-                await self.channel.send(chat_id, reply)
+                await self.channel.send(chat_id, reply, retries=0)  # a 429 comes back here at once: RetryLater
         except RetryAfter as error:
             after = error.retry_after
             raise RetryLater(after.total_seconds() if isinstance(after, timedelta) else float(after)) from error

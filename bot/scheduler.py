@@ -176,12 +176,18 @@ class Runtime:
     settings: SchedulerSettings
     database_url: str
     sweep: Callable[[], Any] | None = None  # async: one outbox round (Dispatcher.drain)
+    inbox_sweep: Callable[[], Any] | None = None  # async: answer chat updates dead processes left (bot.channels)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 async def job_outbox_sweep(runtime: Runtime) -> None:
     if runtime.sweep is not None:
         await runtime.sweep()
+
+
+async def job_inbox_sweep(runtime: Runtime) -> None:
+    if runtime.inbox_sweep is not None:
+        await runtime.inbox_sweep()
 
 
 async def job_approvals(runtime: Runtime) -> None:
@@ -221,6 +227,8 @@ def add_jobs(scheduler: AsyncIOScheduler, runtime: Runtime, settings: SchedulerS
                               "max_instances": 1, "misfire_grace_time": settings.misfire_grace_seconds}
     scheduler.add_job(job_outbox_sweep, IntervalTrigger(seconds=settings.sweep_seconds), id="outbox_sweep",
                       **{**common, "misfire_grace_time": max(int(settings.sweep_seconds * 2), 1)})
+    scheduler.add_job(job_inbox_sweep, IntervalTrigger(seconds=settings.sweep_seconds), id="inbox_sweep",
+                      **{**common, "misfire_grace_time": max(int(settings.sweep_seconds * 2), 1)})
     scheduler.add_job(job_approvals, IntervalTrigger(seconds=settings.approvals_seconds), id="approvals", **common)
     scheduler.add_job(job_low_stock_digest, _at(settings.digest_time, zone), id="low_stock_digest", **common)
     scheduler.add_job(job_daily_summary, _at(settings.daily_summary_time, zone), id="daily_summary", **common)
@@ -234,12 +242,13 @@ class SchedulerRunner:
     lease, paused when it is lost (a renewal failed or another holder took it)."""
 
     def __init__(self, uow: UnitOfWork, settings: SchedulerSettings, database_url: str, *,
-                 sweep: Callable[[], Any] | None = None, holder: str | None = None,
+                 sweep: Callable[[], Any] | None = None, inbox_sweep: Callable[[], Any] | None = None,
+                 holder: str | None = None,
                  jobs: Callable[[AsyncIOScheduler, Runtime, SchedulerSettings], None] = add_jobs) -> None:
         self.uow = uow
         self.settings = settings
         self.holder = holder or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.runtime = Runtime(uow, settings, database_url, sweep)
+        self.runtime = Runtime(uow, settings, database_url, sweep, inbox_sweep)
         self.scheduler = AsyncIOScheduler(timezone=ZoneInfo(settings.timezone))
         self.jobs = jobs
         self.leading = False

@@ -13,7 +13,7 @@ import logging
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.channels import Channel
+from bot.channels import Channel, keep_leases
 from bot.composition import AppParts, build_app_parts, build_background, webhooks_context
 from bot.scheduler import Background
 from core.config import Config
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 PARTS = web.AppKey("parts", AppParts)
 RETRIES = web.AppKey("channel_start_retries", set[asyncio.Task[None]])
 BACKGROUND = web.AppKey("background", Background)
+LEASES = web.AppKey("inbox_leases", asyncio.Task[None])
 HEALTH_TIMEOUT = 5.0
 START_RETRY = 5.0
 # after refusing an oversized body, wait at most this long for the client to stop sending (aiohttp's default: 10 s)
@@ -67,6 +68,8 @@ async def _start_channels(app: web.Application) -> None:
     background, so that the server still answers /healthz meanwhile."""
     retries: set[asyncio.Task[None]] = set()
     app[RETRIES] = retries
+    engine = app[PARTS].engine
+    app[LEASES] = asyncio.create_task(keep_leases(engine, engine.lease.total_seconds() / 3), name="inbox-leases")
     for channel in app[PARTS].channels:
         try:
             await channel.start()
@@ -120,6 +123,8 @@ async def _drain(app: web.Application) -> None:
 async def _close(app: web.Application) -> None:
     parts = app[PARTS]
     await parts.in_flight.wait(parts.shutdown_timeout)
+    if LEASES in app:
+        app[LEASES].cancel()
     for channel in parts.channels:
         try:
             await channel.stop()

@@ -30,6 +30,10 @@ class ApiChannel:
     async def drain(self) -> None:
         return None
 
+    async def sweep(self) -> int:
+        """REST requests are answered within their own request: nothing is left to sweep."""
+        return 0
+
     async def stop(self) -> None:
         return None
 

@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -93,6 +92,10 @@ class Channel(Protocol):
         """Stop taking new updates (polling) and finish the ones in flight."""
         ...
 
+    async def sweep(self) -> int:
+        """Answer the updates of this channel that dead processes left (their leases ran out)."""
+        ...
+
     async def stop(self) -> None:
         """Release connections; called after `drain`."""
         ...
@@ -114,26 +117,43 @@ Turn = Callable[[str], AbstractAsyncContextManager[Any]]
 Deliver = Callable[[int, str, Sequence[Reply]], Coroutine[Any, Any, None]]
 
 
-async def recover(engine: Engine, channel: str, turn: Turn, deliver: Deliver, until: datetime | None = None) -> int:
-    """Finish what a dead process left: updates it recorded but did not handle, replies it did not send. Only rows
-    older than the engine's recovery grace are taken (a live process, this one or another behind the same
-    database, is still handling younger ones), and each is claimed in a transaction before it is sent, so two
-    processes recovering at once send it once; `until` (the moment this process started) also leaves out what
-    it accepted itself. Returns how many updates were sent."""
-    pending, claimed = await left_over(engine, channel, until)
-    return await answer(engine, channel, pending, claimed, turn, deliver, until)
+async def recover(engine: Engine, channel: str, turn: Turn, deliver: Deliver) -> int:
+    """Finish what a dead process left: updates it recorded but did not handle, replies it did not send, each
+    once its lease has run out (a live process renews the leases of what it holds, however long it takes). Each is
+    claimed in a transaction before it is sent, so two processes recovering at once send it once. Called when a
+    channel starts and by the scheduler leader's sweep. Returns how many updates were sent."""
+    pending, claimed = await left_over(engine, channel)
+    if pending or claimed:
+        log.info("%s: %d update(s) to process and %d to resend, left by a dead process", channel, len(pending),
+                 len(claimed))
+    return await answer(engine, channel, pending, claimed, turn, deliver)
 
 
-async def left_over(engine: Engine, channel: str,
-                    until: datetime | None) -> tuple[list[int], list[Undelivered]]:
-    """Abandoned updates to handle (each is claimed when handled) and abandoned replies, claimed now."""
-    pending = await asyncio.to_thread(engine.abandoned, channel, None, until)
-    claimed = await asyncio.to_thread(engine.claim_undelivered, channel, None, until)
+async def start_recovery(engine: Engine, channel: str, in_flight: InFlight, turn: Turn, deliver: Deliver) -> None:
+    """At a channel's start, before it accepts updates: look up (and claim) what dead processes left and answer
+    it in the background; the scheduler leader's sweep takes whatever is left later."""
+    pending, claimed = await left_over(engine, channel)
+    if pending or claimed:
+        log.info("%s: %d update(s) to process and %d to resend, left by a dead process", channel, len(pending),
+                 len(claimed))
+        in_flight.spawn(answer(engine, channel, pending, claimed, turn, deliver), f"{channel}-recover")
+
+
+async def left_over(engine: Engine, channel: str) -> tuple[list[int], list[Undelivered]]:
+    """Abandoned updates to handle (each is claimed when handled) and abandoned replies, claimed now: every page,
+    oldest first, so that no number of rows ahead of a real update keeps it waiting."""
+    pending: list[int] = []
+    while page := await asyncio.to_thread(engine.abandoned, channel, pending[-1] if pending else 0):
+        pending += page
+    claimed: list[Undelivered] = []
+    while page_claimed := await asyncio.to_thread(engine.claim_undelivered, channel,
+                                                  claimed[-1].inbox_id if claimed else 0):
+        claimed += page_claimed
     return pending, claimed
 
 
 async def answer(engine: Engine, channel: str, pending: list[int], claimed: list[Undelivered], turn: Turn,
-                 deliver: Deliver, until: datetime | None) -> int:
+                 deliver: Deliver) -> int:
     """Send the claimed replies, then handle and answer each pending update this process manages to claim."""
     sent = 0
     for item in claimed:
@@ -142,7 +162,7 @@ async def answer(engine: Engine, channel: str, pending: list[int], claimed: list
         sent += 1
     for inbox_id in pending:
         try:
-            found = await asyncio.to_thread(engine.process_abandoned, inbox_id, None, until)
+            found = await asyncio.to_thread(engine.process_abandoned, inbox_id)
         except Exception:
             log.exception("%s: update %d could not be processed after a restart", channel, inbox_id)
             continue
@@ -153,25 +173,16 @@ async def answer(engine: Engine, channel: str, pending: list[int], claimed: list
     return sent
 
 
-async def start_recovery(engine: Engine, channel: str, in_flight: InFlight, turn: Turn,
-                         deliver: Deliver) -> asyncio.Task[None]:
-    """At a channel's start, before it accepts updates: look up (and claim) what dead processes left and answer
-    it in the background; returns the task that looks once more when the grace has passed (cancel it on drain)."""
-    started = datetime.now(UTC)
-    pending, claimed = await left_over(engine, channel, started)
-    if pending or claimed:
-        log.info("%s: %d update(s) to process and %d to resend, left by a dead process", channel, len(pending),
-                 len(claimed))
-        in_flight.spawn(answer(engine, channel, pending, claimed, turn, deliver, started), f"{channel}-recover")
-    return asyncio.create_task(recover_later(engine, channel, in_flight, turn, deliver, started),
-                               name=f"{channel}-recover-later")
+async def keep_leases(engine: Engine, every: float) -> None:
+    """Renew the leases of the updates this process holds every `every` seconds, for as long as it runs."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(engine.renew)
+        except Exception:  # the database is away for a moment: the next round tries again
+            log.exception("inbox leases not renewed")
 
 
-async def recover_later(engine: Engine, channel: str, in_flight: InFlight, turn: Turn, deliver: Deliver,
-                        started: datetime) -> None:
-    """Recover once more when the grace has passed after the start: what a process that died just before this one
-    started left is old enough by then, and nothing this process accepted since is taken."""
-    grace = engine.recovery_grace.total_seconds()
-    if grace > 0:
-        await asyncio.sleep(grace)
-        in_flight.spawn(recover(engine, channel, turn, deliver, started), f"{channel}-recover-later")
+async def sweep_inboxes(channels: Sequence[Channel]) -> int:
+    """The scheduler leader's sweep: every channel answers what dead processes left; how many were answered."""
+    return sum(await asyncio.gather(*(c.sweep() for c in channels)))

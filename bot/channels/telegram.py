@@ -14,17 +14,19 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 from aiolimiter import AsyncLimiter
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot.channels import ChatTurns, InFlight, read_capped, start_recovery
+from bot.channels import ChatTurns, InFlight, read_capped, recover, start_recovery
 from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
@@ -116,10 +118,9 @@ class TelegramChannel:
         builder = (
             Application.builder().token(settings.token).base_url(settings.api_base_url)
             .base_file_url(settings.api_file_url)
-            .rate_limiter(AIORateLimiter(
+            .rate_limiter(AIORateLimiter(  # no retries of its own: `send` retries replies, the dispatcher pushes
                 overall_max_rate=settings.overall_per_second, overall_time_period=1,
-                group_max_rate=settings.group_per_minute, group_time_period=60,
-                max_retries=settings.max_retries))
+                group_max_rate=settings.group_per_minute, group_time_period=60, max_retries=0))
         )
         if settings.mode == "webhook":
             builder = builder.updater(None)
@@ -131,7 +132,6 @@ class TelegramChannel:
         self._marker: asyncio.Task[None] | None = None
         self._started = False
         self._recovering = False
-        self._later: asyncio.Task[None] | None = None
         self._ready = False
 
     # ---- serving ---------------------------------------------------------------------------------------------
@@ -146,10 +146,9 @@ class TelegramChannel:
         self._started = True
         menu = [BotCommand(c["command"], c["description"]) for c in describe(self.commands)]
         await self._best_effort(self.app.bot.set_my_commands(menu), "setMyCommands")
-        if not self._recovering:
-            # before updates are accepted; only rows older than the recovery grace and this start are taken
+        if not self._recovering:  # what dead processes left whose leases ran out; the leader's sweep does the rest
             self._recovering = True
-            self._later = await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver)
+            await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver)
         if self.settings.mode == "webhook":
             await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
                                            allowed_updates=ALLOWED_UPDATES)
@@ -163,8 +162,6 @@ class TelegramChannel:
     async def drain(self) -> None:
         """Stop polling (the webhook route closes with the server) and record every update already fetched;
         the server then awaits the work in flight."""
-        if self._later is not None:
-            self._later.cancel()
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
         if self._consumer is not None:
@@ -269,12 +266,18 @@ class TelegramChannel:
             replies = await asyncio.to_thread(self.engine.process, inbox_id)
             await self._deliver(inbox_id, chat_id, replies)
 
+    async def sweep(self) -> int:
+        """Answer what dead processes left on this channel (their leases ran out); how many updates were sent."""
+        return await recover(self.engine, CHANNEL, self._turns.turn, self._deliver)
+
     async def _deliver(self, inbox_id: int, chat_id: str, replies: Sequence[Reply]) -> None:
         try:
             for reply in replies:
                 await self.send(chat_id, reply)
         except TelegramError:
-            log.exception("telegram: replies to update %d not sent; they are resent at the next start", inbox_id)
+            log.exception("telegram: replies to update %d not sent; the sweep resends them when the lease ends",
+                          inbox_id)
+            self.engine.release(inbox_id)
             return
         self._delivered.append(inbox_id)
         if self._marker is None or self._marker.done():
@@ -289,8 +292,11 @@ class TelegramChannel:
 
     # ---- sending ---------------------------------------------------------------------------------------------
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        """One reply: text split to Telegram's limit, buttons on the last message, an image or a file."""
+    async def send(self, chat_id: str, reply: Reply, retries: int | None = None) -> None:
+        """One reply: text split to Telegram's limit, buttons on the last message, an image or a file. A 429 is
+        waited out and retried up to `retries` times (`max_retries` by default; the dispatcher passes 0 and
+        owns the retries of what it pushes)."""
+        retries = self.settings.max_retries if retries is None else retries
         markup = keyboard(reply)
         attachment = reply.image or reply.file
         caption = reply.text if attachment is not None and utf16_len(reply.text) <= CAPTION_LIMIT else None
@@ -298,14 +304,29 @@ class TelegramChannel:
         for n, part in enumerate(parts):
             last = n == len(parts) - 1 and attachment is None
             await self._pace(chat_id)
-            await self.app.bot.send_message(chat_id, part, reply_markup=markup if last else None)
+            await self._call(partial(self.app.bot.send_message, chat_id, part,
+                                     reply_markup=markup if last else None), retries)
         if attachment is not None:
             await self._pace(chat_id)
             upload = InputFile(attachment.content, filename=attachment.name)
             if reply.image is not None:
-                await self.app.bot.send_photo(chat_id, upload, caption=caption, reply_markup=markup)
+                await self._call(partial(self.app.bot.send_photo, chat_id, upload, caption=caption,
+                                         reply_markup=markup), retries)
             else:
-                await self.app.bot.send_document(chat_id, upload, caption=caption, reply_markup=markup)
+                await self._call(partial(self.app.bot.send_document, chat_id, upload, caption=caption,
+                                         reply_markup=markup), retries)
+
+    async def _call(self, call: Callable[[], Awaitable[object]], retries: int) -> None:
+        """One Bot API call; on 429 wait what Telegram asks and try again, at most `retries` more times."""
+        for attempt in range(retries + 1):
+            try:
+                await call()
+                return
+            except RetryAfter as error:
+                if attempt == retries:
+                    raise
+                after = error.retry_after
+                await asyncio.sleep(after.total_seconds() if isinstance(after, timedelta) else float(after))
 
     async def _pace(self, chat_id: str) -> None:
         """About `chat_per_second` messages per chat (Telegram's per-chat limit); 0 turns pacing off."""

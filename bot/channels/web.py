@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -21,6 +22,7 @@ from urllib.parse import quote
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from bot.channels import ChatTurns, recover
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
 from bot.engine.replies import CALLBACK_LIMIT, Attachment, Reply
@@ -137,6 +139,7 @@ class WebChannel:
         self.engine = engine
         self.uow = engine.uow
         self.settings = settings
+        self._turns = ChatTurns()
         self.pages = Environment(loader=FileSystemLoader(str(PAGES)), autoescape=select_autoescape(["html"]),
                                  undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
@@ -150,15 +153,19 @@ class WebChannel:
         app.on_response_prepare.append(_protect)
 
     async def start(self) -> None:
-        """Handle what a previous process recorded but did not process; the page shows it in the history."""
-        for inbox_id in await asyncio.to_thread(self.engine.unprocessed, CHANNEL):
-            try:
-                await asyncio.to_thread(self.engine.process, inbox_id)
-            except Exception:  # one message that cannot be handled must not keep the chat from starting
-                log.exception("web message %d left unprocessed", inbox_id)
+        """Handle what dead processes recorded but did not answer (leases run out); the page shows it."""
+        await self.sweep()
 
     async def drain(self) -> None:
         """Nothing runs in the background: every message is answered within its own request."""
+
+    async def sweep(self) -> int:
+        """Handle what a dead process recorded but did not answer (its lease ran out); the page shows it."""
+        return await recover(self.engine, CHANNEL, self._turns.turn, self._answered)
+
+    async def _answered(self, inbox_id: int, chat_id: str, replies: Sequence[Reply]) -> None:
+        """The page reads replies from the history: handled is answered."""
+        await asyncio.to_thread(self.engine.delivered, inbox_id)
 
     async def stop(self) -> None:
         """No connections of its own to close."""

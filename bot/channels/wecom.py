@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from aiohttp import web
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.channels import ChatTurns, InFlight, start_recovery
+from bot.channels import ChatTurns, InFlight, recover, start_recovery
 from bot.channels.wecom_callback import CHANNEL, Card, Refused, check_url, read_callback, to_inbound
 from bot.channels.wecom_sender import WecomSender
 from bot.channels.wecom_settings import WecomSettings
@@ -47,7 +47,6 @@ class WecomChannel:
         self.sender = WecomSender(engine.uow, engine.texts, engine.default_language, settings)
         self._turns = ChatTurns()
         self._recovered = False
-        self._later: asyncio.Task[None] | None = None
 
     # Serving
 
@@ -60,12 +59,10 @@ class WecomChannel:
         if self._recovered:
             return
         self._recovered = True
-        self._later = await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver)
+        await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver)
 
     async def drain(self) -> None:
         """The callback route closes with the server; the work in flight is awaited by the server."""
-        if self._later is not None:
-            self._later.cancel()
 
     async def stop(self) -> None:
         """requests' connections close with the process."""
@@ -111,12 +108,17 @@ class WecomChannel:
             for waiting in await asyncio.to_thread(self.sender.waiting_cards, chat_id):
                 await self.sender.update_card(waiting)
 
+    async def sweep(self) -> int:
+        """Answer what dead processes left on this channel (their leases ran out); how many updates were sent."""
+        return await recover(self.engine, CHANNEL, self._turns.turn, self._deliver)
+
     async def _deliver(self, inbox_id: int, user_id: str, replies: Sequence[Reply]) -> None:
         """Send the replies of one update, remember its numbered choices, confirm them sent."""
         try:
             offered = await self.sender.send_all(user_id, replies)
         except Exception:
-            log.exception("wecom: replies to update %d not sent; they are resent at the next start", inbox_id)
+            log.exception("wecom: replies to update %d not sent; the sweep resends them when the lease ends", inbox_id)
+            self.engine.release(inbox_id)
             return
         await asyncio.to_thread(self.sender.remember, user_id, offered)
         await asyncio.to_thread(self.engine.delivered, inbox_id)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 import copy
 import logging
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.attributes import flag_modified
 
 from bot.engine.flow import Command, Context, Event, Flow, Step
@@ -19,6 +21,7 @@ from bot.engine.inbound import Inbound
 from bot.engine.replies import Reply
 from bot.engine.texts import DEFAULT_LANGUAGE, Texts
 from core.errors import DomainError
+from core.integration.outbox import employees_with_role, notify
 from core.models import Conversation, InboxMessage
 from core.people.accounts import actor_for_account, redeem_invite
 from core.permissions import Actor
@@ -28,7 +31,9 @@ log = logging.getLogger(__name__)
 CANCEL_WORDS = frozenset({"cancel", "取消", "退出"})
 BIND_WORDS = frozenset({"start", "bind", "绑定"})
 MAX_TEXT = 4000
-RECOVERY_GRACE = timedelta(minutes=2)
+LEASE = timedelta(seconds=30)
+RECOVERY_PAGE = 500
+UNAVAILABLE = (OperationalError, InterfaceError)  # the database itself: the update stays to be retried
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class Engine:
         default_language: str = DEFAULT_LANGUAGE,
         fallback_flow: str | None = None,
         notices: Callable[[Tx, int, Texts], list[Reply]] | None = None,
-        recovery_grace: timedelta = RECOVERY_GRACE,
+        lease: timedelta = LEASE,
     ) -> None:
         self.uow = uow
         self.texts = texts
@@ -74,25 +79,52 @@ class Engine:
         self.default_language = default_language
         self.fallback_flow = fallback_flow
         self.notices = notices  # bot.delivery.pending_for_employee: notes for people the dispatcher cannot reach
-        self.recovery_grace = recovery_grace  # longer than any live process takes from recording to sending
+        self.lease = lease  # how long an update stays this process's after its last renewal (see `renew`)
+        self._held: set[int] = set()  # updates this process recorded or claimed and has not yet answered
 
     def record(self, inbound: Inbound) -> int | None:
-        """Commit the update to the inbox; None when this (channel, external id) was recorded before."""
+        """Commit the update to the inbox, leased to this process; None when this (channel, external id) was
+        recorded before."""
 
         def work(tx: Tx) -> int | None:
             dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
             statement = dialect_insert(InboxMessage).values(
                 channel=inbound.channel, external_id=inbound.external_id, chat_id=inbound.chat_id,
                 user_id=inbound.user_id, payload=inbound.to_json(), status="received", attempts=0,
-                received_at=tx.now,
+                received_at=tx.now, lease_until=tx.now + self.lease,
             ).on_conflict_do_nothing(index_elements=["channel", "external_id"]).returning(InboxMessage.id)
             return tx.session.execute(statement).scalar_one_or_none()
 
-        return self.uow.run(work)
+        inbox_id = self.uow.run(work)
+        if inbox_id is not None:
+            self._held.add(inbox_id)
+        return inbox_id
+
+    def renew(self) -> int:
+        """Extend the lease of every update this process holds (one statement); a process that dies stops
+        renewing, and the scheduler leader's sweep answers its updates once their leases run out."""
+        held = list(self._held)
+        if not held:
+            return 0
+        return self.uow.run(lambda tx: int(getattr(tx.session.execute(
+            update(InboxMessage).where(InboxMessage.id.in_(held), InboxMessage.status != "replied")
+            .values(lease_until=tx.now + self.lease).execution_options(synchronize_session=False)), "rowcount", 0)))
+
+    def release(self, *inbox_ids: int) -> None:
+        """Stop renewing these updates (their replies could not be sent): the sweep takes them when the lease ends."""
+        self._held.difference_update(inbox_ids)
 
     def process(self, inbox_id: int) -> list[Reply]:
-        """Handle a recorded update exactly once; a second call returns the replies stored the first time."""
-        return self.uow.run(lambda tx: self._process(tx, inbox_id))
+        """Handle a recorded update exactly once; a second call returns the replies stored the first time. An
+        update whose handling fails unexpectedly is finished as failed (nothing it did is kept): see `_failed`."""
+        try:
+            return self.uow.run(lambda tx: self._process(tx, inbox_id))
+        except UNAVAILABLE:
+            self.release(inbox_id)  # the database is away: the sweep tries again when the lease has run out
+            raise
+        except Exception as error:  # any input, however it breaks a flow or a service, ends its update
+            failure = error
+            return self.uow.run(lambda tx: self._failed(tx, inbox_id, failure))
 
     def unprocessed(self, channel: str | None = None) -> list[int]:
         """Updates recorded but not handled (the process died): handle them after a restart."""
@@ -110,55 +142,59 @@ class Engine:
             for m in tx.session.scalars(statement)
         ])
 
-    def abandoned(self, channel: str, grace: timedelta | None = None, until: datetime | None = None) -> list[int]:
-        """Updates recorded more than `grace` ago (and before `until`) and still not handled: their process died
-        (a live one is quicker)."""
+    def abandoned(self, channel: str, after: int = 0) -> list[int]:
+        """Updates not handled whose lease has run out: the process that recorded them died. One page, oldest
+        first, of those with an id above `after`."""
         return self.uow.read(lambda tx: list(tx.session.scalars(
             select(InboxMessage.id).where(InboxMessage.status == "received", InboxMessage.channel == channel,
-                                          InboxMessage.received_at <= self._cutoff(tx, grace, until))
-            .order_by(InboxMessage.id).limit(500))))
+                                          InboxMessage.id > after, InboxMessage.lease_until <= tx.now)
+            .order_by(InboxMessage.id).limit(RECOVERY_PAGE))))
 
-    def process_abandoned(self, inbox_id: int, grace: timedelta | None = None,
-                          until: datetime | None = None) -> Undelivered | None:
-        """Handle an abandoned update and claim its replies for sending (processed_at is the claim's time);
-        None when it is not abandoned (any more): handled meanwhile, recorded too recently, or locked by another
-        process at this moment (PostgreSQL: SKIP LOCKED)."""
+    def process_abandoned(self, inbox_id: int) -> Undelivered | None:
+        """Handle an abandoned update and lease its replies to this process for sending; None when it is not
+        abandoned (any more): handled or renewed meanwhile, or locked by another process at this moment
+        (PostgreSQL: SKIP LOCKED)."""
 
-        def work(tx: Tx) -> Undelivered | None:
+        def work(tx: Tx, handle: Callable[[Tx], list[Reply]]) -> Undelivered | None:
             row = tx.session.execute(select(InboxMessage).where(
-                InboxMessage.id == inbox_id, InboxMessage.status == "received",
-                InboxMessage.received_at <= self._cutoff(tx, grace, until)
+                InboxMessage.id == inbox_id, InboxMessage.status == "received", InboxMessage.lease_until <= tx.now
             ).with_for_update(skip_locked=True)).scalar_one_or_none()
             if row is None:
                 return None
-            replies = self._process(tx, inbox_id)
-            return Undelivered(row.id, row.channel, row.chat_id, replies)
+            row.lease_until = tx.now + self.lease
+            return Undelivered(row.id, row.channel, row.chat_id, handle(tx))
 
-        return self.uow.run(work)
+        try:
+            found = self.uow.run(lambda tx: work(tx, lambda t: self._process(t, inbox_id)))
+        except UNAVAILABLE:
+            raise
+        except Exception as error:  # the same end as in `process`: a poison update is finished, not retried
+            failure = error
+            found = self.uow.run(lambda tx: work(tx, lambda t: self._failed(t, inbox_id, failure)))
+        if found is not None:
+            self._held.add(found.inbox_id)
+        return found
 
-    def claim_undelivered(self, channel: str, grace: timedelta | None = None,
-                          until: datetime | None = None) -> list[Undelivered]:
-        """Handled updates whose replies were not confirmed sent for more than `grace` (their sender died),
-        claimed for this process: their processed_at is set to now, so that nobody else takes them again
-        before another `grace` has passed. Rows another process is claiming at this moment are skipped."""
+    def claim_undelivered(self, channel: str, after: int = 0) -> list[Undelivered]:
+        """Handled updates whose replies were not confirmed sent and whose lease has run out (their sender died),
+        leased to this process, which renews them until it has sent them. Rows another process is claiming at
+        this moment are skipped. One page, oldest first, of those with an id above `after`."""
 
         def work(tx: Tx) -> list[Undelivered]:
             rows = list(tx.session.scalars(
                 select(InboxMessage).where(InboxMessage.status == "processed", InboxMessage.channel == channel,
-                                           InboxMessage.processed_at <= self._cutoff(tx, grace, until))
-                .order_by(InboxMessage.id).limit(500).with_for_update(skip_locked=True)))
+                                           InboxMessage.id > after, InboxMessage.lease_until <= tx.now)
+                .order_by(InboxMessage.id).limit(RECOVERY_PAGE).with_for_update(skip_locked=True)))
             if not rows:
                 return []
             tx.session.execute(update(InboxMessage).where(InboxMessage.id.in_([m.id for m in rows]))
-                               .values(processed_at=tx.now).execution_options(synchronize_session=False))
+                               .values(lease_until=tx.now + self.lease).execution_options(synchronize_session=False))
             return [Undelivered(m.id, m.channel, m.chat_id, [Reply.from_json(r) for r in m.replies or []])
                     for m in rows]
 
-        return self.uow.run(work)
-
-    def _cutoff(self, tx: Tx, grace: timedelta | None, until: datetime | None) -> datetime:
-        cutoff = tx.now - (self.recovery_grace if grace is None else grace)
-        return cutoff if until is None else min(cutoff, until)
+        claimed = self.uow.run(work)
+        self._held.update(u.inbox_id for u in claimed)
+        return claimed
 
     def recorded(self, channel: str, external_id: str) -> int | None:
         """The inbox id of an update recorded before under this (channel, external id)."""
@@ -181,9 +217,10 @@ class Engine:
         return [Exchange(r.id, r.payload, [Reply.from_json(x) for x in r.replies or []]) for r in reversed(rows)]
 
     def delivered(self, *inbox_ids: int) -> None:
-        """Mark the replies of updates as sent (one statement for any number of them)."""
+        """Mark the replies of updates as sent (one statement for any number of them); their leases end."""
         self.uow.run(lambda tx: tx.session.execute(
             update(InboxMessage).where(InboxMessage.id.in_(inbox_ids)).values(status="replied")))
+        self.release(*inbox_ids)
 
     def _process(self, tx: Tx, inbox_id: int) -> list[Reply]:
         row = tx.session.execute(
@@ -197,6 +234,26 @@ class Engine:
         row.status, row.processed_at = "processed", tx.now
         row.replies = [r.to_json() for r in replies]
         row.attempts = row.attempts + 1
+        return replies
+
+    def _failed(self, tx: Tx, inbox_id: int, error: Exception) -> list[Reply]:
+        """Finish an update whose handling raised: logged with its id, the person told in their language that
+        nothing was changed, admins alerted once a day per kind of failure; its replies are sent as any others."""
+        row = tx.session.execute(
+            select(InboxMessage).where(InboxMessage.id == inbox_id).with_for_update()).scalar_one()
+        if row.status != "received":
+            return [Reply.from_json(r) for r in row.replies or []]
+        kind = failure_kind(error)
+        log.error("update %d (%s) failed: %s", inbox_id, row.channel, kind, exc_info=error)
+        actor = actor_for_account(tx, row.channel, row.user_id)
+        lang = actor.language if actor is not None else self.default_language
+        replies = [Reply(self.texts.render(lang, "update_failed"))]
+        row.status, row.processed_at, row.failure = "processed", tx.now, kind
+        row.replies = [r.to_json() for r in replies]
+        row.attempts = row.attempts + 1
+        notify(tx, "update_failed", employees_with_role(tx, "admin"),
+               {"kind": kind, "inbox_id": inbox_id, "channel": row.channel},
+               f"update_failed:{kind}:{tx.now.date().isoformat()}")
         return replies
 
     def _handle(self, tx: Tx, inbound: Inbound, conversation: Conversation, actor: Actor | None) -> list[Reply]:
@@ -297,6 +354,13 @@ def split_command(text: str) -> tuple[str, str]:
     head, _, rest = text.partition(" ")
     word = head.lstrip("/").split("@", 1)[0].lower()
     return word, rest.strip()
+
+
+def failure_kind(error: BaseException) -> str:
+    """What kind of failure this is, for alerts: the error's type and where in jxc it was raised."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "/site-packages/" not in f.filename]
+    where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].name}" if frames else ""
+    return f"{type(error).__name__}{where}"[:120]
 
 
 def _event(inbound: Inbound) -> Event:

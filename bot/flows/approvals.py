@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
-from bot.flows.entry import button_label, refusal
+from bot.flows.entry import button_label, button_number, refusal
 from core.approvals.decisions import decide
 from core.approvals.progress import open_request_number
 from core.approvals.requests import pending_for
@@ -48,9 +48,9 @@ class ApprovalsFlow(Flow):
     def button(self, ctx: Context, payload: str) -> Step:
         """'<request id>:y' approves; '<request id>:n' asks for the reason first."""
         request_text, _, answer = payload.partition(":")
-        if not request_text.isdigit() or answer not in ("y", "n"):
+        request_id = button_number(request_text)
+        if request_id is None or answer not in ("y", "n"):
             return self.start(ctx, "")
-        request_id = int(request_text)
         if answer == "y":
             return self._decide(ctx, request_id, True, "", None)
         try:

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
+from bot.flows.entry import button_number
 from core.people.accounts import LANGUAGES, set_language
 from core.stock.levels import PAGE_SIZE, find_stock
 
@@ -47,7 +48,7 @@ class StockFlow(Flow):
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A query typed after the question, or the next page."""
         if event.button and event.button.startswith("p") and state.get("query"):
-            return self._page(ctx, state["query"], int(event.button[1:] or 1))
+            return self._page(ctx, state["query"], button_number(event.button[1:]) or 1)
         if event.text and event.text.strip():
             return self._page(ctx, event.text.strip(), 1)
         return Step([ctx.say("stock_ask")], state)

@@ -12,9 +12,18 @@ from core.catalog.resolve import resolve_lines
 from core.errors import DomainError
 from core.numbers import round_money
 
-__all__ = ["DONE_WORDS", "BadForm", "button_label", "checked_line", "first_word", "is_word", "looks_numeric",
-           "refusal", "split_lines", "total"]
+__all__ = ["DONE_WORDS", "BadForm", "button_label", "button_number", "checked_line", "first_word", "is_word",
+           "looks_numeric", "refusal", "split_lines", "total"]
 DONE_WORDS = frozenset({"done", "ok", "finish", "完成", "好了", "好", "结束", "确定"})
+MAX_ID = 2**31 - 1  # what an id column holds on every database
+
+
+def button_number(text: str) -> int | None:
+    """A number a button carries (an id, a page): ASCII digits from 1 to what an id column holds, else None."""
+    if not (0 < len(text) <= 10 and text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID and number > 0 else None
 
 
 def checked_line(ctx: Context, line: TypedLine) -> dict[str, Any]:

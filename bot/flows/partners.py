@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import Reply, buttons
-from bot.flows.entry import refusal
+from bot.flows.entry import button_number, refusal
 from core.errors import DomainError
 from core.partners.choices import PartnerKind, partner_choices, partner_code
 from core.partners.customers import customer_history
@@ -64,9 +64,9 @@ class PartnerFlow(Flow):
 
     def button(self, ctx: Context, payload: str) -> Step:
         """c<customer id> or s<supplier id>: that partner's history."""
-        code = None
-        if payload.startswith(self.prefix) and payload[1:].isdigit():
-            code = partner_code(ctx.uow, ctx.actor, self.kind, int(payload[1:]))
+        code, number = None, button_number(payload[1:])
+        if payload.startswith(self.prefix) and number is not None:
+            code = partner_code(ctx.uow, ctx.actor, self.kind, number)
         return self._history(ctx, code or "-")
 
     def _search(self, ctx: Context, query: str) -> Step:

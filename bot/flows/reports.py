@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.engine.flow import Command, Context, Event, Flow, Step
 from bot.engine.replies import Button
-from bot.flows.entry import button_label
+from bot.flows.entry import button_label, button_number
 from bot.reporting import TEXT_ROWS, dashboard_reply, report_replies
 from core.errors import PermissionDenied
 from core.permissions import Actor, Permission
@@ -104,8 +104,8 @@ class ReportFlow(Flow):
             state["by"] = value
         elif kind == "go" and state.get("report"):
             return self._run(ctx, state, 1)
-        elif kind == "n" and state.get("shown") and value.isdigit():
-            return self._run(ctx, state, int(value), attachments=False)
+        elif kind == "n" and state.get("shown") and (page := button_number(value)) is not None:
+            return self._run(ctx, state, page, attachments=False)
         return self._ask(ctx, state)
 
     def _ask(self, ctx: Context, state: dict[str, Any], before: list[Any] | None = None) -> Step:

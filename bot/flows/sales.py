@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Reply, buttons
-from bot.flows.entry import button_label, refusal
+from bot.flows.entry import button_label, button_number, refusal
 from core.approvals.progress import waiting_role
 from core.catalog.lines import entered_typed, split_line
 from core.catalog.products import WarehouseRef, warehouses_for
@@ -46,9 +46,8 @@ def customer_choices(ctx: Context, key: str, query: str) -> tuple[list[Any], tup
 
 def customer_code(ctx: Context, customer_id: str) -> str | None:
     """The code of a customer by id (from a button), or None."""
-    if not customer_id.isdigit():
-        return None
-    return partner_code(ctx.uow, ctx.actor, "customer", int(customer_id))
+    number = button_number(customer_id)
+    return None if number is None else partner_code(ctx.uow, ctx.actor, "customer", number)
 
 
 class SalesOrderFlow(Flow):
@@ -246,8 +245,9 @@ class OrdersFlow(Flow):
 
     def button(self, ctx: Context, payload: str) -> Step:
         """p<page> or v<number>."""
-        if payload.startswith("p") and payload[1:].isdigit():
-            return self._page(ctx, int(payload[1:]))
+        page = button_number(payload[1:])
+        if payload.startswith("p") and page is not None:
+            return self._page(ctx, page)
         if payload.startswith("v"):
             return self._one(ctx, payload[1:])
         return self._page(ctx, 1)

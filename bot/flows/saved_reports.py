@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Button, Reply
-from bot.flows.entry import button_label, refusal
+from bot.flows.entry import button_label, button_number, refusal
 from bot.report_delivery import ROWS, report_replies
 from core.errors import DomainError
 from core.permissions import Permission
@@ -103,8 +103,8 @@ class SavedReportsFlow(Flow):
         kind, number = payload[:1], payload[1:]
         if payload == "new":
             return self._new(ctx)
-        if number.isdigit() and kind in "rsudy":
-            report_id = int(number)
+        report_id = button_number(number)
+        if report_id is not None and kind and kind in "rsudy":
             actions = {"r": self._run, "s": self._schedule, "u": self._unschedule, "d": self._confirm_delete,
                        "y": self._delete}
             return actions[kind](ctx, report_id)

@@ -20,6 +20,7 @@ EVENT_TYPES = frozenset({
     "delivery_dead", "low_stock_digest", "daily_summary",  # bot.delivery / bot.scheduler
     "saved_report",  # bot.report_delivery: a scheduled saved report, rendered for its recipient
     "webhook_dead",  # bot.webhooks: a webhook delivery given up
+    "update_failed",  # bot.engine: an update whose handling broke unexpectedly, once a day per kind
 })
 
 

@@ -69,10 +69,13 @@ class InboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failure: Mapped[str | None] = mapped_column(String(120))  # the kind of error that ended it, when one did
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # owned by a live process until then
 
     __table_args__ = (
         UniqueConstraint("channel", "external_id"),
         Index("ix_inbox_message_status", "status", "id"),
+        Index("ix_inbox_message_lease", "channel", "status", "lease_until"),
         Index("ix_inbox_message_chat", "channel", "chat_id", "id"),
     )
 

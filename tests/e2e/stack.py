@@ -135,12 +135,10 @@ def run(scenario: Callable[[FakeTelegram], Awaitable[None]]) -> None:
     asyncio.run(main())
 
 
-def age_past_recovery_grace(uow: UnitOfWork) -> None:
-    """What a dead process left unanswered is older than the recovery grace (younger rows a live process owns)."""
-    back = timedelta(minutes=10)
+def expire_leases(uow: UnitOfWork) -> None:
+    """What a dead process left unanswered: it stopped renewing, and the leases have run out."""
     def work(tx: Tx) -> None:
-        rows = update(InboxMessage).where(InboxMessage.status != "replied")
-        tx.session.execute(rows.values(received_at=tx.now - back))
-        tx.session.execute(rows.where(InboxMessage.processed_at.is_not(None)).values(processed_at=tx.now - back))
+        tx.session.execute(update(InboxMessage).where(InboxMessage.status != "replied")
+                           .values(lease_until=tx.now - timedelta(seconds=1)))
 
     uow.run(work)

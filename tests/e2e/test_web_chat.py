@@ -392,7 +392,7 @@ def test_signing_out_ends_the_session(db_url: str, shop: UnitOfWork, admin: Acto
     assert inbox_count(shop) == 0
 
 
-def test_a_bug_in_a_flow_answers_500_in_the_readers_words_and_a_retry_is_handled_again(
+def test_a_bug_in_a_flow_finishes_the_message_in_the_readers_words_and_a_retry_gets_the_same_answer(
     db_url: str, shop: UnitOfWork, admin: Actor
 ) -> None:
     token = link(shop, admin, "manager-1")
@@ -403,13 +403,16 @@ def test_a_bug_in_a_flow_answers_500_in_the_readers_words_and_a_retry_is_handled
         message = {"id": str(uuid.uuid4()), "text": "broken"}
         for _ in range(2):
             status, answer = await anna.post(message)
-            assert (status, answer["message"]) == (500, "服务器出错了，请稍后再试。")
+            assert status == 200
+            assert [r["text"] for r in answer["replies"]] == [
+                "抱歉，这条消息没能处理：出了意外的错误，什么都没有改变。请再试一次，或换个说法；管理员已收到通知。"]
         assert (await anna.say("帮助"))[0].startswith("manager-1，你好！")
 
     run(db_url, scenario)
     rows = shop.read(lambda tx: tx.session.execute(
-        select(InboxMessage.payload, InboxMessage.status).order_by(InboxMessage.id)).all())
-    assert [(r.payload["text"], r.status) for r in rows] == [("broken", "received"), ("帮助", "replied")]
+        select(InboxMessage.payload, InboxMessage.status, InboxMessage.failure).order_by(InboxMessage.id)).all())
+    assert [(r.payload["text"], r.status) for r in rows] == [("broken", "replied"), ("帮助", "replied")]
+    assert rows[0].failure == "RuntimeError at test_web_chat.py:start" and rows[1].failure is None
 
 
 def test_signing_in_again_in_the_same_browser_ends_the_previous_session(

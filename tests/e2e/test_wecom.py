@@ -48,7 +48,7 @@ from tests.e2e.fake_wecom import (
     encrypt,
     text_xml,
 )
-from tests.e2e.stack import LongFlow, age_past_recovery_grace
+from tests.e2e.stack import LongFlow, expire_leases
 from tests.factories import make_shop
 
 ANNA, MGR = "anna.wang", "li.manager"
@@ -367,7 +367,7 @@ def test_a_restart_processes_what_a_dead_process_recorded_and_sends_what_it_did_
             assert processed is not None
             first.parts.engine.process(processed)
             assert len(fake.texts(ANNA)) == 1
-            age_past_recovery_grace(shop)  # died long enough ago: younger rows belong to a live process
+            expire_leases(shop)  # died long enough ago: younger rows belong to a live process
 
             second = await start_stack(db_url, fake)
             try:

@@ -1,6 +1,6 @@
-"""Recovery after a restart takes only what a dead process left: two engines (two processes) on one database,
-one still handling its update; the other's recovery sends nothing of it, and a truly abandoned update is sent
-once even when both recover at the same moment."""
+"""Recovery takes only what a dead process left: two engines (two processes) on one database, one still handling
+its update and renewing its lease however long that takes; the other's recovery sends nothing of it, and a truly
+abandoned update (its lease ran out) is sent once even when both recover at the same moment."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from tests.chat import Chat
 from tests.factories import make_shop
 from tests.integration.test_engine import TEXTS
 
-GRACE = timedelta(minutes=2)
+LEASE = timedelta(minutes=2)
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def process_on(db_url: str) -> Iterator[Callable[[], Engine]]:
     def start() -> Engine:
         pools.append(create_db_engine(db_url, pool_size=4))
         return Engine(UnitOfWork(pools[-1]), TEXTS, default_flows(), COMMANDS, fallback_flow="stock",
-                      recovery_grace=GRACE)
+                      lease=LEASE)
 
     yield start
     for pool in pools:
@@ -72,34 +72,47 @@ def shop_with_seller(uow: UnitOfWork, admin: Actor, engine: Engine) -> Chat:
 
 
 def age(uow: UnitOfWork, *inbox_ids: int) -> None:
-    """These rows were left by a process that died ten minutes ago."""
+    """These rows were left by a process that died ten minutes ago: it stopped renewing their leases then."""
     back = timedelta(minutes=10)
     def work(tx: Tx) -> None:
         rows = update(InboxMessage).where(InboxMessage.id.in_(inbox_ids))
-        tx.session.execute(rows.values(received_at=tx.now - back))
+        tx.session.execute(rows.values(received_at=tx.now - back, lease_until=tx.now - back + LEASE))
         tx.session.execute(rows.where(InboxMessage.processed_at.is_not(None)).values(processed_at=tx.now - back))
 
     uow.run(work)
+
+
+def leased(uow: UnitOfWork, *inbox_ids: int) -> list[bool]:
+    """Whether each row's lease is still running."""
+    return uow.read(lambda tx: [bool(until and until > tx.now) for until in tx.session.scalars(
+        select(InboxMessage.lease_until).where(InboxMessage.id.in_(inbox_ids)).order_by(InboxMessage.id))])
 
 
 def status(uow: UnitOfWork, inbox_id: int) -> str:
     return uow.read(lambda tx: tx.session.scalar(select(InboxMessage.status).where(InboxMessage.id == inbox_id)))
 
 
-def test_recovery_leaves_alone_what_a_live_process_is_handling(
+def test_recovery_leaves_alone_what_a_live_process_is_handling_however_long_it_takes(
         engine: SqlEngine, uow: UnitOfWork, admin: Actor, process_on: Callable[[], Engine]) -> None:
     live, starting = process_on(), process_on()
     shop_with_seller(uow, admin, live)
     recorded = live.record(Inbound("test", "live-1", "1001", "1001", text="TEA-CUP"))
     processed = live.record(Inbound("test", "live-2", "1001", "1001", text="TEA-CUP"))
     assert recorded is not None and processed is not None
-    live.process(processed)  # the live process handled it and is sending it right now
+    live.process(processed)  # the live process handled it and is sending it right now, slowly
+    age(uow, recorded, processed)  # ten minutes later, longer than any fixed grace ...
+    live.renew()  # ... but the live process renews its leases
+    assert leased(uow, recorded, processed) == [True, True]
 
     sender = Sender(starting)
     assert asyncio.run(recover(starting, "test", sender.turn, sender.deliver)) == 0
     assert sender.sent == []
     assert (status(uow, recorded), status(uow, processed)) == ("received", "processed")
     assert "TEA-CUP 青花茶杯" in live.process(recorded)[0].text  # the live process goes on as if nothing happened
+    live.delivered(recorded, processed)
+    age(uow, recorded, processed)
+    live.renew()
+    assert leased(uow, recorded, processed) == [False, False], "what is answered is no longer held"
 
 
 def test_an_abandoned_update_is_answered_once_when_two_processes_recover_at_once(
@@ -127,7 +140,7 @@ def test_an_abandoned_update_is_answered_once_when_two_processes_recover_at_once
     assert asyncio.run(recover(first, "test", one.turn, one.deliver)) == 0, "nothing is sent a third time"
 
 
-def test_a_claimed_reply_whose_sender_died_is_taken_again_only_after_the_grace(
+def test_a_claimed_reply_whose_sender_died_is_taken_again_only_when_its_lease_runs_out(
         engine: SqlEngine, uow: UnitOfWork, admin: Actor, process_on: Callable[[], Engine]) -> None:
     first, second = process_on(), process_on()
     shop_with_seller(uow, admin, first)
@@ -139,3 +152,19 @@ def test_a_claimed_reply_whose_sender_died_is_taken_again_only_after_the_grace(
     assert second.claim_undelivered("test") == []
     age(uow, unsent)
     assert [u.inbox_id for u in second.claim_undelivered("test")] == [unsent]
+
+
+def test_a_reply_that_could_not_be_sent_is_released_and_taken_by_the_sweep_when_its_lease_runs_out(
+        engine: SqlEngine, uow: UnitOfWork, admin: Actor, process_on: Callable[[], Engine]) -> None:
+    live, other = process_on(), process_on()
+    shop_with_seller(uow, admin, live)
+    unsent = live.record(Inbound("test", "unsent-1", "1001", "1001", text="TEA-CUP"))
+    assert unsent is not None
+    live.process(unsent)
+    live.release(unsent)  # the messenger refused the send: this process stops holding it
+    age(uow, unsent)
+    live.renew()
+    assert leased(uow, unsent) == [False]
+    sender = Sender(other)
+    assert asyncio.run(recover(other, "test", sender.turn, sender.deliver)) == 1
+    assert sender.sent[0][0] == unsent and status(uow, unsent) == "replied"

@@ -138,7 +138,7 @@ def test_every_job_has_an_id_coalesces_and_runs_at_the_company_times() -> None:
         return found
 
     found = asyncio.run(jobs())
-    assert sorted(found) == ["approvals", "backup", "daily_summary", "low_stock_digest", "outbox_sweep",
+    assert sorted(found) == ["approvals", "backup", "daily_summary", "inbox_sweep", "low_stock_digest", "outbox_sweep",
                              "purge_idempotency", "saved_reports"]
     assert all(coalesce and grace > 0 for coalesce, grace, _ in found.values())
     zone = ZoneInfo(SHANGHAI)
@@ -242,8 +242,11 @@ def test_the_server_background_delivers_the_outbox_from_its_sweep_job(uow: UnitO
         def __init__(self) -> None:
             self.sent: list[tuple[str, str]] = []
 
-        async def send(self, chat_id: str, reply: Reply) -> None:
+        async def send(self, chat_id: str, reply: Reply, retries: int | None = None) -> None:
             self.sent.append((chat_id, reply.text))
+
+        async def sweep(self) -> int:
+            return 0
 
     config = Config({"database": {"url": db_url}, "company": {"timezone": SHANGHAI},
                      "scheduler": {"sweep_seconds": 0.2, "renew_seconds": 0.2, "backup_dir": "unused"}})
