@@ -266,14 +266,23 @@ def pending_for_employee(tx: Tx, employee_id: int, texts: Texts, language: str |
         or DEFAULT_LANGUAGE
     settled = settled_notes(tx, rows)
     drop_settled(tx, settled)
-    live = [r for r in rows if r.id not in settled]
+    own = {r.id for r in rows if own_decision(r.event_type, r.payload, employee_id)} - settled
+    live = [r for r in rows if r.id not in settled | own]
     tx.session.execute(
         update(Notification).where(Notification.id.in_([r.id for r in live]), Notification.status == "pending")
         .values(status="sent", sent_at=tx.now, last_error="", claim_token="")
     )
+    tx.session.execute(
+        update(Notification).where(Notification.id.in_(sorted(own)), Notification.status == "pending")
+        .values(status="sent", sent_at=tx.now, last_error="the reader's own decision: said in the reply"))
     claimed = [Claimed(r.id, r.event_type, employee_id, r.payload, 1, lang, (), topic_of(r.event_type, r.payload))
                for r in live]
     return [render(texts, lang, c.event_type, c.payload) for c in fold(claimed)]
+
+
+def own_decision(event_type: str, payload: Mapping[str, Any], reader: int) -> bool:
+    """A decided approval told to the one who decided it: the browser chat's reply to the press said it already."""
+    return event_type == "approval_decided" and payload.get("decided_by_id") == reader
 
 
 # ---- what a note says ----------------------------------------------------------------------------------------------

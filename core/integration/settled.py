@@ -30,21 +30,22 @@ class Pending(Protocol):
 
 
 def settled_notes(tx: Tx, notes: Iterable[Pending]) -> frozenset[int]:
-    """Ids of `notes` asking for work already done; two statements whatever their number."""
+    """Ids of `notes` asking for work already done (a request or transfer not found is left to send); two
+    statements whatever their number."""
     notes = list(notes)
     asking = {n.id: n.payload for n in notes if n.event_type in ASKING and "request_id" in n.payload}
     receiving = {n.id: str(n.payload.get("number", "")) for n in notes if n.event_type == "transfer_awaiting_receipt"}
     done: set[int] = set()
     if asking:
-        open_levels = dict(tx.session.execute(
-            select(ApprovalRequest.id, ApprovalRequest.current_level).where(
-                ApprovalRequest.id.in_(sorted({int(p["request_id"]) for p in asking.values()})),
-                ApprovalRequest.status == "pending")).tuples().all())
-        done |= {i for i, p in asking.items() if open_levels.get(int(p["request_id"])) != int(p.get("level", 0))}
+        standing = {r.id: r for r in tx.session.execute(
+            select(ApprovalRequest.id, ApprovalRequest.status, ApprovalRequest.current_level).where(
+                ApprovalRequest.id.in_(sorted({int(p["request_id"]) for p in asking.values()}))))}
+        done |= {i for i, p in asking.items() if (r := standing.get(int(p["request_id"]))) is not None
+                 and (r.status != "pending" or r.current_level != int(p.get("level", 0)))}
     if receiving:
-        still_open = set(tx.session.scalars(select(StockDocument.number).where(
-            StockDocument.number.in_(sorted(set(receiving.values()))), StockDocument.status.in_(OPEN_STATUSES))))
-        done |= {i for i, number in receiving.items() if number not in still_open}
+        statuses = dict(tx.session.execute(select(StockDocument.number, StockDocument.status).where(
+            StockDocument.number.in_(sorted(set(receiving.values()))))).tuples().all())
+        done |= {i for i, number in receiving.items() if statuses.get(number, OPEN_STATUSES[0]) not in OPEN_STATUSES}
     return frozenset(done)
 
 
