@@ -378,6 +378,9 @@ class Dispatcher(Pump[Claimed]):
             if not decided:
                 await sender.send(chat_id, [reply])
             return
+        if decided and getattr(sender, "updates_clicked_card", False) and item.payload.get("decided_on") == channel \
+                and item.payload.get("decided_by_id") == item.recipient_id:
+            return  # the decider clicked this very card: the channel updated it with the click's own code
         previous = await asyncio.to_thread(last_sent, self.uow, channel, chat_id, item.topic)
         if decided and previous is None:
             return

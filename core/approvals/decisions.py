@@ -125,7 +125,7 @@ def _close_cards(tx: Tx, actor: Actor, request: ApprovalRequest, level: int, app
              for kind in ("approval_requested", "approval_reminder", "approval_escalated")]
     holders = set(tx.session.scalars(select(Notification.recipient_id).where(or_(*asked))))
     payload = {**request_payload(request), "level": level, "decided_by": actor.name,
-               "decided_by_id": actor.employee_id,
+               "decided_by_id": actor.employee_id, "decided_on": actor.channel,
                "decision": "approve" if approve else "reject", "decided_at": tx.now.isoformat(),
                "status": request.status}
     notify(tx, "approval_decided", holders, payload, f"approval_decided:{request.id}:{level}")
