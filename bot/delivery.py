@@ -38,6 +38,7 @@ from core.uow import Tx, UnitOfWork
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(seconds=60)
+REPLACE_WITHIN = timedelta(hours=6)  # a newer warning edits a message first sent this recently, else goes anew
 REPLACED = frozenset({"low_stock", "approval_decided"})  # a newer note edits the message of the topic in place
 PUSH_CHANNELS = ("telegram", "wecom")  # channels a dispatcher sends to; the browser chat only answers
 
@@ -320,11 +321,13 @@ class Dispatcher(Pump[Claimed]):
         paces: Mapping[str, Pace] | None = None, batch: int = 100, lease: timedelta = LEASE,
         send_timeout: float = 15.0, max_attempts: int = MAX_ATTEMPTS, concurrency: int = 16,
         clock: Callable[[], datetime] = utcnow, mark_every: float = 0.02, quiet: QuietHours | None = None,
+        replace_within: timedelta = REPLACE_WITHIN,
     ) -> None:
         super().__init__(uow, NOTIFICATION_QUEUE, batch=batch, lease=lease, send_timeout=send_timeout,
                          max_attempts=max_attempts, concurrency=concurrency, clock=clock, mark_every=mark_every)
         self.texts = texts
         self.quiet = quiet
+        self.replace_within = replace_within
         self.senders = dict(senders)
         self.paces = dict(paces or {})
         for channel in self.senders:
@@ -381,13 +384,15 @@ class Dispatcher(Pump[Claimed]):
         if decided and getattr(sender, "updates_clicked_card", False) and item.payload.get("decided_on") == channel \
                 and item.payload.get("decided_by_id") == item.recipient_id:
             return  # the decider clicked this very card: the channel updated it with the click's own code
-        previous = await asyncio.to_thread(last_sent, self.uow, channel, chat_id, item.topic)
+        since = None if decided else self.clock() - self.replace_within  # an older message is out of sight
+        previous = await asyncio.to_thread(last_sent, self.uow, channel, chat_id, item.topic, since)
         if decided and previous is None:
             return
         replacing = previous if item.event_type in REPLACED else None
         shown = await sender.replace(chat_id, reply, replacing, or_send=not decided)
-        if shown:
-            await asyncio.to_thread(keep_sent, self.uow, item.recipient_id, channel, chat_id, item.topic, shown)
+        if shown and shown != replacing:
+            await asyncio.to_thread(keep_sent, self.uow, item.recipient_id, channel, chat_id, item.topic, shown,
+                                    self.clock())
 
     def alert(self, item: Claimed, error: str) -> Alert | None:
         """One 'delivery_dead' note to each admin (none about an alert that could not be delivered)."""

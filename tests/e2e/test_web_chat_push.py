@@ -86,7 +86,8 @@ def test_on_a_phone_a_low_stock_push_appears_live_and_a_newer_one_takes_its_plac
         issue_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 15)])
         warning = page.locator('.msg[data-topic="low_stock"]')
         warning.wait_for()
-        assert warning.inner_text() == "⚠️ 库存不足（1 个商品）：\n• RETRO-CLOCK 复古闹钟（MAIN）可用 45，最低 50\n📦 库存预警"
+        assert warning.inner_text() == ("⚠️ 库存不足（1 个商品）：\n• RETRO-CLOCK 复古闹钟（MAIN）可用 45，最低 50\n"
+                                        "📦 库存预警")
         issue_stock(uow, admin, "MAIN", [LineIn("LAMP", 20)])
         page.locator('.msg[data-topic="low_stock"]', has_text="LAMP").wait_for()
         assert page.locator('.msg[data-topic="low_stock"]').count() == 1
