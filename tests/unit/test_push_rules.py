@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.engine.texts import Texts
 from bot.push_topics import fold_low_stock, topic_of
 from bot.quiet_hours import QuietHours, QuietHoursError
 
@@ -59,3 +60,24 @@ def test_warnings_fold_into_one_list_each_product_and_warehouse_once_with_the_la
     assert topic_of("low_stock", first) == "low_stock"
     assert topic_of("approval_decided", {"request_id": 9}) == "approval:9"
     assert topic_of("approved", {"request_id": 9}) == ""
+
+
+def test_a_folded_warning_and_a_decided_card_read_well_in_both_languages() -> None:
+    texts = Texts(timezone="Asia/Shanghai")
+    folded = fold_low_stock([
+        {"product_id": 1, "warehouse_id": 1, "sku": "TEA-CUP", "name_zh": "青花茶杯", "name_en": "Blue tea cup",
+         "warehouse": "MAIN", "available": "4", "minimum": "10"},
+        {"product_id": 2, "warehouse_id": 1, "sku": "LAMP", "name_zh": "台灯", "name_en": "Desk lamp",
+         "warehouse": "MAIN", "available": "1", "minimum": "3"}])
+    assert texts.render("en", "notify_low_stock", p=folded) == (
+        "⚠️ Low stock (2 products):\n• LAMP Desk lamp in MAIN: 1 available, minimum 3\n"
+        "• TEA-CUP Blue tea cup in MAIN: 4 available, minimum 10")
+    assert texts.render("zh_CN", "notify_low_stock", p=folded) == (
+        "⚠️ 库存不足（2 个商品）：\n• LAMP 台灯（MAIN）可用 1，最低 3\n• TEA-CUP 青花茶杯（MAIN）可用 4，最低 10")
+    decided = {"doc_type": "sales_order", "number": "SO-2031-000004", "amount": "250", "decided_by": "li",
+               "decision": "reject", "decided_at": "2031-03-04T02:05:00+00:00", "level": 0, "levels": ["manager"]}
+    assert texts.render("en", "notify_approval_decided", p=decided).startswith(
+        "❌ Rejected: ") and "by li at 2031-03-04 10:05 (level 1 of 1)" in texts.render(
+        "en", "notify_approval_decided", p=decided)
+    assert "li 已于 2031-03-04 10:05 驳回（第 1/1 级），无需再处理。" in texts.render(
+        "zh_CN", "notify_approval_decided", p=decided)
