@@ -25,6 +25,7 @@ from bot.engine.engine import LEASE, Engine
 from bot.engine.flow import Command, Flow
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
+from bot.quiet_hours import QuietHours
 from bot.scheduler import Background, SchedulerRunner, SchedulerSettings
 from bot.webhooks import WebhookDispatcher, running
 from core.config import Config, book_rules
@@ -116,7 +117,7 @@ def build_dispatcher(uow: UnitOfWork, texts: Texts, channels: Sequence[Any],
                      config: Config | None = None) -> Dispatcher:
     """The outbox dispatcher for the server's channels (by their `name`): Telegram wrapped in TelegramSender, paced by
     [delivery] telegram_per_second (30) and 1 a second per chat; WeCom as it is, 30 a minute per member; [delivery]
-    batch, max_attempts, lease_seconds."""
+    batch, max_attempts, lease_seconds, quiet_hours and urgent_amount (bot.quiet_hours), replace_within_minutes."""
 
     def setting(key: str, default: Any) -> Any:
         return config.get("delivery", key, default) if config is not None else default
@@ -131,7 +132,12 @@ def build_dispatcher(uow: UnitOfWork, texts: Texts, channels: Sequence[Any],
         elif name == "wecom":  # bot.channels.wecom.WecomChannel is a Sender itself
             senders[name] = channel
             paces[name] = wecom_pace()
-    return Dispatcher(uow, texts, senders, paces=paces, batch=int(setting("batch", 100)),
+    quiet = QuietHours.parse(str(setting("quiet_hours", "") or ""),
+                             str(config.get("company", "timezone", "Asia/Shanghai")) if config else "Asia/Shanghai",
+                             str(setting("urgent_amount", "") or ""))
+    within = timedelta(minutes=float(setting("replace_within_minutes", delivery.REPLACE_WITHIN.total_seconds() / 60)))
+    return Dispatcher(uow, texts, senders, paces=paces, batch=int(setting("batch", 100)), quiet=quiet,
+                      replace_within=within,
                       max_attempts=int(setting("max_attempts", delivery.MAX_ATTEMPTS)),
                       lease=timedelta(seconds=float(setting("lease_seconds", delivery.LEASE.total_seconds()))))
 

@@ -14,24 +14,32 @@ called by the engine when they next write (in the transaction that stores the re
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from jinja2 import TemplateNotFound
 from sqlalchemy import exists, select, update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.engine.replies import Reply, buttons
 from bot.engine.texts import DEFAULT_LANGUAGE, Texts
 from bot.pump import Failed, Pump, TooLate, Turn, utcnow
+from bot.push_topics import LOW_STOCK, fold_low_stock, topic_of
+from bot.quiet_hours import QuietHours
 from bot.report_delivery import report_attachments
 from core.integration.queue import NOTIFICATION_QUEUE, Alert
+from core.integration.sent_messages import keep_sent, last_sent
+from core.integration.settled import drop_settled, settled_notes
 from core.models import ChatAccount, Employee, Notification
 from core.uow import Tx, UnitOfWork
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(seconds=60)
+REPLACE_WITHIN = timedelta(hours=6)  # a newer warning edits a message first sent this recently, else goes anew
+REPLACED = frozenset({"low_stock", "approval_decided"})  # a newer note edits the message of the topic in place
 PUSH_CHANNELS = ("telegram", "wecom")  # channels a dispatcher sends to; the browser chat only answers
 
 
@@ -59,6 +67,14 @@ class Sender(Protocol):
     """One channel's way to send replies to a chat."""
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None: ...
+
+
+@runtime_checkable
+class Replacing(Protocol):
+    """A sender that can replace the message it pushed before on a topic (edit it, or update its card)."""
+
+    async def replace(self, chat_id: str, reply: Reply, message_id: str | None, *,
+                      or_send: bool = True) -> str | None: ...
 
 
 class Bucket:
@@ -152,14 +168,22 @@ class Claimed:
     attempts: int
     language: str
     chats: tuple[tuple[str, str], ...]
+    topic: str = ""
+    folded: tuple[int, ...] = ()  # the ids of the other notes this one says too (low-stock warnings of a sweep)
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return (self.id, *self.folded)
 
 
 # ---- the database side -------------------------------------------------------------------------------------------
 
 def claim(uow: UnitOfWork, channels: Sequence[str], token: str, now: datetime, *, limit: int = 100,
-          lease: timedelta = LEASE) -> list[Claimed]:
+          lease: timedelta = LEASE, quiet: QuietHours | None = None) -> list[Claimed]:
     """Take up to `limit` due notes of recipients bound to one of `channels`, oldest first, skipping rows another
-    process has locked; each is leased to `token` (core.integration.queue), with its reader's language and chats."""
+    process has locked; each is leased to `token` (core.integration.queue), with its reader's language and chats.
+    Notes whose subject is already done are closed unsent; during `quiet` hours the notes it does not let through
+    wait until the hours end; the low-stock warnings of one recipient become one note."""
 
     reachable = exists().where(ChatAccount.employee_id == Notification.recipient_id,
                                ChatAccount.channel.in_(list(channels)))
@@ -167,6 +191,16 @@ def claim(uow: UnitOfWork, channels: Sequence[str], token: str, now: datetime, *
     def work(tx: Tx) -> list[Claimed]:
         due = NOTIFICATION_QUEUE.due(now, limit, Notification.recipient_id).where(reachable)
         rows = NOTIFICATION_QUEUE.take(tx, due, token, now, lease)
+        if not rows:
+            return []
+        settled = settled_notes(tx, rows)
+        drop_settled(tx, settled)
+        rows = [r for r in rows if r.id not in settled]
+        hold_until = quiet.until(now) if quiet is not None else None
+        if hold_until is not None and quiet is not None:
+            held = [r.id for r in rows if not quiet.lets_through(r.event_type, r.payload)]
+            hold(tx, held, hold_until)
+            rows = [r for r in rows if r.id not in set(held)]
         if not rows:
             return []
         recipients = sorted({r.recipient_id for r in rows})
@@ -179,11 +213,36 @@ def claim(uow: UnitOfWork, channels: Sequence[str], token: str, now: datetime, *
             .order_by(ChatAccount.id)
         ):
             chats.setdefault(employee_id, []).append((channel, chat_id))
-        return [Claimed(r.id, r.event_type, r.recipient_id, r.payload, r.attempts,
-                        languages.get(r.recipient_id) or DEFAULT_LANGUAGE, tuple(chats.get(r.recipient_id, ())))
-                for r in rows]
+        return fold([Claimed(r.id, r.event_type, r.recipient_id, r.payload, r.attempts,
+                             languages.get(r.recipient_id) or DEFAULT_LANGUAGE, tuple(chats.get(r.recipient_id, ())),
+                             topic_of(r.event_type, r.payload))
+                     for r in rows])
 
     return uow.run(work)
+
+
+def hold(tx: Tx, ids: Sequence[int], until: datetime) -> None:
+    """Claimed notes due again at `until`, untried (quiet hours); one statement."""
+    if ids:
+        tx.session.execute(update(Notification).where(Notification.id.in_(list(ids)))
+                           .values(next_attempt_at=until, claim_token="", attempts=Notification.attempts - 1))
+
+
+def fold(claimed: Sequence[Claimed]) -> list[Claimed]:
+    """The low-stock warnings of each recipient as one note (in the place of the first), the others as they are."""
+    warnings: dict[int, list[Claimed]] = {}
+    for item in claimed:
+        if item.event_type == LOW_STOCK:
+            warnings.setdefault(item.recipient_id, []).append(item)
+    out = []
+    for item in claimed:
+        if item.event_type != LOW_STOCK:
+            out.append(item)
+        elif (group := warnings[item.recipient_id])[0] is item:
+            out.append(replace(item, payload=fold_low_stock([g.payload for g in group]),
+                               folded=tuple(g.id for g in group[1:]),
+                               attempts=max(g.attempts for g in group)))
+    return out
 
 
 def pending_for_employee(tx: Tx, employee_id: int, texts: Texts, language: str | None = None,
@@ -206,11 +265,25 @@ def pending_for_employee(tx: Tx, employee_id: int, texts: Texts, language: str |
         return []
     lang = language or tx.session.scalar(select(Employee.language).where(Employee.id == employee_id)) \
         or DEFAULT_LANGUAGE
+    settled = settled_notes(tx, rows)
+    drop_settled(tx, settled)
+    own = {r.id for r in rows if own_decision(r.event_type, r.payload, employee_id)} - settled
+    live = [r for r in rows if r.id not in settled | own]
     tx.session.execute(
-        update(Notification).where(Notification.id.in_([r.id for r in rows]), Notification.status == "pending")
+        update(Notification).where(Notification.id.in_([r.id for r in live]), Notification.status == "pending")
         .values(status="sent", sent_at=tx.now, last_error="", claim_token="")
     )
-    return [render(texts, lang, r.event_type, r.payload) for r in rows]
+    tx.session.execute(
+        update(Notification).where(Notification.id.in_(sorted(own)), Notification.status == "pending")
+        .values(status="sent", sent_at=tx.now, last_error="the reader's own decision: said in the reply"))
+    claimed = [Claimed(r.id, r.event_type, employee_id, r.payload, 1, lang, (), topic_of(r.event_type, r.payload))
+               for r in live]
+    return [render(texts, lang, c.event_type, c.payload) for c in fold(claimed)]
+
+
+def own_decision(event_type: str, payload: Mapping[str, Any], reader: int) -> bool:
+    """A decided approval told to the one who decided it: the browser chat's reply to the press said it already."""
+    return event_type == "approval_decided" and payload.get("decided_by_id") == reader
 
 
 # ---- what a note says ----------------------------------------------------------------------------------------------
@@ -229,7 +302,11 @@ def render(texts: Texts, lang: str, event_type: str, payload: dict[str, Any]) ->
     elif event_type in ("low_stock", "low_stock_digest"):
         keys = buttons([(texts.render(lang, "notify_button_low_stock"), "ls:list")])
     image, file = report_attachments(payload) if event_type == "saved_report" else (None, None)  # its chart, xlsx
-    return Reply(text, keys, image=image, file=file)
+    extra: dict[str, Any] = {"topic": topic} if (topic := topic_of(event_type, payload)) else {}
+    if event_type == "approval_decided":
+        extra["card_label"] = texts.render(lang, "wecom_card_decided", name=payload.get("decided_by", ""),
+                                           decision=payload.get("decision", ""))
+    return Reply(text, keys, image=image, file=file, extra=extra)
 
 
 # ---- the dispatcher -------------------------------------------------------------------------------------------------
@@ -243,11 +320,14 @@ class Dispatcher(Pump[Claimed]):
         self, uow: UnitOfWork, texts: Texts, senders: Mapping[str, Sender], *,
         paces: Mapping[str, Pace] | None = None, batch: int = 100, lease: timedelta = LEASE,
         send_timeout: float = 15.0, max_attempts: int = MAX_ATTEMPTS, concurrency: int = 16,
-        clock: Callable[[], datetime] = utcnow, mark_every: float = 0.02,
+        clock: Callable[[], datetime] = utcnow, mark_every: float = 0.02, quiet: QuietHours | None = None,
+        replace_within: timedelta = REPLACE_WITHIN,
     ) -> None:
         super().__init__(uow, NOTIFICATION_QUEUE, batch=batch, lease=lease, send_timeout=send_timeout,
                          max_attempts=max_attempts, concurrency=concurrency, clock=clock, mark_every=mark_every)
         self.texts = texts
+        self.quiet = quiet
+        self.replace_within = replace_within
         self.senders = dict(senders)
         self.paces = dict(paces or {})
         for channel in self.senders:
@@ -260,19 +340,23 @@ class Dispatcher(Pump[Claimed]):
 
     def take_batch(self, token: str, now: datetime) -> list[Claimed]:
         """Due notes of recipients this dispatcher can reach."""
-        return claim(self.uow, list(self.senders), token, now, limit=self.batch, lease=self.lease)
+        return claim(self.uow, list(self.senders), token, now, limit=self.batch, lease=self.lease, quiet=self.quiet)
+
+    def members(self, item: Claimed) -> Sequence[int]:
+        """The note and the warnings folded into it."""
+        return item.ids
 
     async def send(self, item: Claimed, turn: Turn) -> None:
         """The note to each of the recipient's chats: every claimed note reserves its pace turn at once, so they go
         in claim order; 429 blocks the channel, a timeout or 5xx is retried, anything else is permanent."""
-        replies = [render(self.texts, item.language, item.event_type, item.payload)]
+        reply = render(self.texts, item.language, item.event_type, item.payload)
         try:
             for channel, chat_id in item.chats:
                 pace = self.paces[channel]
                 await pace.wait(chat_id)
                 async with turn:
                     try:
-                        await asyncio.wait_for(self.senders[channel].send(chat_id, replies), self.send_timeout)
+                        await asyncio.wait_for(self.push(item, channel, chat_id, reply), self.send_timeout)
                     except RetryLater as error:
                         pace.block(error.seconds)
                         raise
@@ -286,6 +370,29 @@ class Dispatcher(Pump[Claimed]):
             raise Failed(str(error) or type(error).__name__) from error
         except Exception as error:  # PermanentError and anything unexpected: do not hammer the platform
             raise Failed(f"{type(error).__name__}: {error}", permanent=isinstance(error, PermanentError)) from error
+
+    async def push(self, item: Claimed, channel: str, chat_id: str, reply: Reply) -> None:
+        """One chat's message: a note on a topic replaces the one pushed there before where the channel can (a
+        newer low-stock warning, a decided approval's card), and is remembered for the next; a decided approval
+        whose card this chat never got, or whose channel cannot update it, sends nothing."""
+        sender = self.senders[channel]
+        decided = item.event_type == "approval_decided"
+        if not item.topic or not isinstance(sender, Replacing):
+            if not decided:
+                await sender.send(chat_id, [reply])
+            return
+        if decided and getattr(sender, "updates_clicked_card", False) and item.payload.get("decided_on") == channel \
+                and item.payload.get("decided_by_id") == item.recipient_id:
+            return  # the decider clicked this very card: the channel updated it with the click's own code
+        since = None if decided else self.clock() - self.replace_within  # an older message is out of sight
+        previous = await asyncio.to_thread(last_sent, self.uow, channel, chat_id, item.topic, since)
+        if decided and previous is None:
+            return
+        replacing = previous if item.event_type in REPLACED else None
+        shown = await sender.replace(chat_id, reply, replacing, or_send=not decided)
+        if shown and shown != replacing:
+            await asyncio.to_thread(keep_sent, self.uow, item.recipient_id, channel, chat_id, item.topic, shown,
+                                    self.clock())
 
     def alert(self, item: Claimed, error: str) -> Alert | None:
         """One 'delivery_dead' note to each admin (none about an alert that could not be delivered)."""
@@ -311,20 +418,32 @@ class TelegramSender:
         self.channel = channel
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
-        from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-
-        try:
+        with telegram_errors():
             for reply in replies:
                 await self.channel.send(chat_id, reply, retries=0)  # a 429 comes back here at once: RetryLater
-        except RetryAfter as error:
-            after = error.retry_after
-            raise RetryLater(after.total_seconds() if isinstance(after, timedelta) else float(after)) from error
-        except (Forbidden, BadRequest) as error:
-            raise PermanentError(str(error)) from error
-        except (TimedOut, NetworkError) as error:  # NetworkError covers 5xx answers too
-            raise TransientError(str(error)) from error
-        except TelegramError as error:
-            raise PermanentError(str(error)) from error
+
+    async def replace(self, chat_id: str, reply: Reply, message_id: str | None, *,
+                      or_send: bool = True) -> str | None:
+        """editMessageText of `message_id` (else a new message, with `or_send`); the id of the message shown."""
+        with telegram_errors():
+            shown: str | None = await self.channel.replace(chat_id, reply, message_id, or_send=or_send)
+            return shown
+
+
+@contextlib.contextmanager
+def telegram_errors() -> Iterator[None]:
+    """python-telegram-bot's errors as ours."""
+    try:
+        yield
+    except RetryAfter as error:
+        after = error.retry_after
+        raise RetryLater(after.total_seconds() if isinstance(after, timedelta) else float(after)) from error
+    except (Forbidden, BadRequest) as error:
+        raise PermanentError(str(error)) from error
+    except (TimedOut, NetworkError) as error:  # NetworkError covers 5xx answers too
+        raise TransientError(str(error)) from error
+    except TelegramError as error:
+        raise PermanentError(str(error)) from error
 
 
 __all__ = [

@@ -122,6 +122,10 @@ class Pump(ABC, Generic[Item]):
         """What the admins hear when `item` is given up (None: nothing)."""
         return None
 
+    def members(self, item: Item) -> Sequence[int]:
+        """The rows one send delivers (a sender may fold several into one message)."""
+        return (item.id,)
+
     def label(self, item: Item) -> str:
         """The row as the log names it (never with a secret)."""
         return f"row {item.id}"
@@ -226,12 +230,12 @@ class Pump(ABC, Generic[Item]):
         try:
             await self.send(item, turn)
         except TooLate:
-            self.stats.released += await asyncio.to_thread(self.queue.give_back, self.uow, token, [item.id],
-                                                           self.clock())
+            self.stats.released += await asyncio.to_thread(self.queue.give_back, self.uow, token,
+                                                           list(self.members(item)), self.clock())
         except Failed as failure:
             await self._failed(token, item, failure)
         else:
-            done.append(item.id)
+            done.extend(self.members(item))
 
     async def _failed(self, token: str, item: Item, failure: Failed) -> None:
         error = str(failure)

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 from aiolimiter import AsyncLimiter
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
@@ -292,41 +292,58 @@ class TelegramChannel:
 
     # ---- sending ---------------------------------------------------------------------------------------------
 
-    async def send(self, chat_id: str, reply: Reply, retries: int | None = None) -> None:
-        """One reply: text split to Telegram's limit, buttons on the last message, an image or a file. A 429 is
-        waited out and retried up to `retries` times (`max_retries` by default; the dispatcher passes 0 and
-        owns the retries of what it pushes)."""
+    async def send(self, chat_id: str, reply: Reply, retries: int | None = None) -> str:
+        """One reply: text split to Telegram's limit, buttons on the last message, an image or a file; returns the
+        id of the last message sent. A 429 is waited out and retried up to `retries` times (`max_retries` by
+        default; the dispatcher passes 0 and owns the retries of what it pushes)."""
         retries = self.settings.max_retries if retries is None else retries
         markup = keyboard(reply)
         attachment = reply.image or reply.file
         caption = reply.text if attachment is not None and utf16_len(reply.text) <= CAPTION_LIMIT else None
         parts = [] if caption is not None else split_text(reply.text)
+        sent = None
         for n, part in enumerate(parts):
             last = n == len(parts) - 1 and attachment is None
             await self._pace(chat_id)
-            await self._call(partial(self.app.bot.send_message, chat_id, part,
-                                     reply_markup=markup if last else None), retries)
+            sent = await self._call(partial(self.app.bot.send_message, chat_id, part,
+                                            reply_markup=markup if last else None), retries)
         if attachment is not None:
             await self._pace(chat_id)
             upload = InputFile(attachment.content, filename=attachment.name)
             if reply.image is not None:
-                await self._call(partial(self.app.bot.send_photo, chat_id, upload, caption=caption,
-                                         reply_markup=markup), retries)
+                sent = await self._call(partial(self.app.bot.send_photo, chat_id, upload, caption=caption,
+                                                reply_markup=markup), retries)
             else:
-                await self._call(partial(self.app.bot.send_document, chat_id, upload, caption=caption,
-                                         reply_markup=markup), retries)
+                sent = await self._call(partial(self.app.bot.send_document, chat_id, upload, caption=caption,
+                                                reply_markup=markup), retries)
+        return "" if sent is None else str(sent.message_id)
 
-    async def _call(self, call: Callable[[], Awaitable[object]], retries: int) -> None:
+    async def _call(self, call: Callable[[], Awaitable[Message]], retries: int) -> Message:
         """One Bot API call; on 429 wait what Telegram asks and try again, at most `retries` more times."""
-        for attempt in range(retries + 1):
+        for attempt in range(retries):
             try:
-                await call()
-                return
+                return await call()
             except RetryAfter as error:
-                if attempt == retries:
-                    raise
                 after = error.retry_after
+                log.info("telegram: 429, retry %d of %d after %s", attempt + 1, retries, after)
                 await asyncio.sleep(after.total_seconds() if isinstance(after, timedelta) else float(after))
+        return await call()
+
+    async def replace(self, chat_id: str, reply: Reply, message_id: str | None, *, or_send: bool = True) -> str | None:
+        """Edit the text message `message_id` to say `reply` (editMessageText; buttons as the reply has them, none
+        when it has none); when there is none to edit or it is gone, send `reply` anew (`or_send`) or do nothing.
+        Returns the id of the message that shows it (None: nothing was sent)."""
+        if message_id and message_id.isdigit() and reply.image is None and reply.file is None:
+            await self._pace(chat_id)
+            try:
+                await self.app.bot.edit_message_text(split_text(reply.text)[0], chat_id=chat_id,
+                                                     message_id=int(message_id), reply_markup=keyboard(reply))
+                return message_id
+            except BadRequest as error:
+                if "not modified" in error.message.lower():
+                    return message_id
+                log.info("telegram: message %s in %s not edited (%s)", message_id, chat_id, error.message)
+        return await self.send(chat_id, reply, retries=0) if or_send else None
 
     async def _pace(self, chat_id: str) -> None:
         """About `chat_per_second` messages per chat (Telegram's per-chat limit); 0 turns pacing off."""

@@ -3,11 +3,17 @@
 Every message the page posts carries an id made in the browser: it is the inbox's external id, so a retried
 POST is recorded once and answered with the replies stored the first time. Recording and processing run off
 the event loop; the replies go back in the answer and are marked delivered.
+
+Pushes reach an open page as they happen: GET /chat/events (Server-Sent Events, the session cookie) looks for
+its person's waiting notes every `push_seconds` in the database, so any server process (PostgreSQL) serves them,
+and marks each sent as it is written (bot.delivery.pending_for_employee: only for people with no messenger the
+dispatcher pushes to); a push on a topic (a low-stock warning, a decided approval) replaces the page's earlier one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -23,6 +29,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from bot.channels import ChatTurns, recover
+from bot.delivery import pending_for_employee
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
 from bot.engine.replies import CALLBACK_LIMIT, Attachment, Reply
@@ -103,6 +110,8 @@ class WebSettings:
     """What the browser chat needs from [server]: its public address (https makes the cookie Secure)."""
 
     public_url: str = "http://127.0.0.1:8080"
+    push_seconds: float = 1.0
+    heartbeat_seconds: float = 15.0
 
     @property
     def secure(self) -> bool:
@@ -140,6 +149,7 @@ class WebChannel:
         self.uow = engine.uow
         self.settings = settings
         self._turns = ChatTurns()
+        self._closing = asyncio.Event()
         self.pages = Environment(loader=FileSystemLoader(str(PAGES)), autoescape=select_autoescape(["html"]),
                                  undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
@@ -148,6 +158,7 @@ class WebChannel:
         app.router.add_get("/chat/login", self.login)
         app.router.add_post("/chat/logout", self.logout)
         app.router.add_post("/chat/send", self.send)
+        app.router.add_get("/chat/events", self.events)
         app.router.add_get("/chat/files/{inbox_id:\\d+}/{index:\\d+}/{part:image|file}", self.attachment)
         app.router.add_static("/chat/static/", STATIC, name="chat_static", append_version=True)
         app.on_response_prepare.append(_protect)
@@ -157,7 +168,8 @@ class WebChannel:
         await self.sweep()
 
     async def drain(self) -> None:
-        """Nothing runs in the background: every message is answered within its own request."""
+        """End the open push streams (every message is answered within its own request)."""
+        self._closing.set()
 
     async def sweep(self) -> int:
         """Handle what a dead process recorded but did not answer (its lease ran out); the page shows it."""
@@ -233,6 +245,32 @@ class WebChannel:
         return web.json_response({"inbox_id": inbox_id, "lang": lang,
                                   "replies": [_reply_json(inbox_id, i, r) for i, r in enumerate(replies)]})
 
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        """GET /chat/events: the signed-in person's pushes as Server-Sent Events ("push", a reply as JSON with its
+        topic), a comment now and then to keep the connection, until the page or the server goes."""
+        signed = await self._signed(request)
+        if signed is None:
+            return _error(Refused(401, "signed_out"), _reader_language(request))
+        stream = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
+                                             "X-Accel-Buffering": "no"})
+        await stream.prepare(request)
+        await stream.write(b": jxc\n\n")
+        loop = asyncio.get_running_loop()
+        quiet_since = loop.time()
+        while not self._closing.is_set():
+            replies = await asyncio.to_thread(self._pushes, signed.actor.employee_id)
+            for reply in replies:
+                data = json.dumps(_reply_json(0, 0, _without_attachments(reply)), ensure_ascii=False)
+                if not await _write(stream, f"event: push\ndata: {data}\n\n"):
+                    return stream
+            if replies or loop.time() - quiet_since >= self.settings.heartbeat_seconds:
+                if not replies and not await _write(stream, ": still here\n\n"):
+                    return stream
+                quiet_since = loop.time()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self.settings.push_seconds)
+        return stream
+
     async def attachment(self, request: web.Request) -> web.Response:
         """An image or file of a stored reply, only to the chat it was sent to."""
         signed = await self._signed(request)
@@ -261,6 +299,10 @@ class WebChannel:
         replies = self.engine.process(inbox_id)
         self.engine.delivered(inbox_id)
         return inbox_id, replies, load_actor(self.uow, actor.employee_id, CHANNEL).language
+
+    def _pushes(self, employee_id: int) -> list[Reply]:
+        """Notes waiting for this person, rendered and marked sent (none for people a messenger gets them on)."""
+        return self.uow.run(lambda tx: pending_for_employee(tx, employee_id, self.engine.texts))
 
     def _stored(self, inbox_id: int, chat_id: str) -> list[Reply] | None:
         return self.engine.stored_replies(inbox_id, CHANNEL, chat_id)
@@ -333,12 +375,29 @@ def _reply_json(inbox_id: int, index: int, reply: Reply) -> dict[str, Any]:
     """A reply as the page draws it: attachments become links to the download route."""
     out: dict[str, Any] = {"text": reply.text,
                            "buttons": [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons]}
+    if reply.extra.get("topic"):
+        out["topic"] = str(reply.extra["topic"])  # the page keeps one message per topic
     for part in ("image", "file"):
         attachment: Attachment | None = getattr(reply, part)
         if attachment is not None:
             out[part] = {"url": f"/chat/files/{inbox_id}/{index}/{part}", "name": attachment.name,
                          "mime": attachment.mime}
     return out
+
+
+async def _write(stream: web.StreamResponse, event: str) -> bool:
+    """One event to the page; false when the page has gone."""
+    try:
+        await stream.write(event.encode())
+    except (ConnectionResetError, RuntimeError):
+        return False
+    return True
+
+
+def _without_attachments(reply: Reply) -> Reply:
+    """A pushed reply as the page draws it live: its text and buttons (a pushed report's files are in the
+    messengers and `jxc`; the live page has no stored exchange to serve them from)."""
+    return Reply(reply.text, reply.buttons, extra=reply.extra)
 
 
 def _error(refused: Refused, lang: str) -> web.Response:

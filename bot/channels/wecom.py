@@ -37,6 +37,7 @@ class WecomChannel:
     """One WeCom app: the callback route, the engine, and replies through the message API."""
 
     name = CHANNEL
+    updates_clicked_card = True  # the card a member clicks is updated by the sender, with the click's own code
 
     def __init__(self, engine: Engine, settings: WecomSettings, in_flight: InFlight) -> None:
         self.engine = engine
@@ -128,5 +129,10 @@ class WecomChannel:
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
         """The outbox dispatcher's sender: WeChat errors become RetryLater / TransientError / PermanentError."""
         await self.sender.send(chat_id, replies)
+
+    async def replace(self, chat_id: str, reply: Reply, message_id: str | None, *,
+                      or_send: bool = True) -> str | None:
+        """The dispatcher's replacing send: a decided approval's card updated, an approval card's code kept."""
+        return await self.sender.replace(chat_id, reply, message_id, or_send=or_send)
 
     send_replies = send

@@ -5,12 +5,13 @@ token stored in the database for every process (wechatpy's synchronous client, r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -85,16 +86,8 @@ class WecomSender:
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
         """The outbox dispatcher's sender: WeChat errors become RetryLater / TransientError / PermanentError."""
-        try:
+        with delivery_errors():
             await self.send_all(chat_id, replies)
-        except APILimitedException as error:
-            raise RetryLater(60, str(error)) from error
-        except WeChatClientException as error:
-            if error.errcode is None or int(error.errcode) in (-1, 45009, 45033):
-                raise TransientError(str(error)) from error
-            raise PermanentError(str(error)) from error
-        except requests.RequestException as error:
-            raise TransientError(str(error)) from error
 
     async def send_all(self, user_id: str, replies: Sequence[Reply]) -> list[str]:
         """Every reply in order; returns the button data offered as numbered choices (1, 2, … across replies)."""
@@ -121,8 +114,30 @@ class WecomSender:
                 await self._call(user_id, sender, self.settings.agent_id, [user_id], upload["media_id"])
         return offered
 
+    async def replace(self, user_id: str, reply: Reply, message_id: str | None, *, or_send: bool = True) -> str | None:
+        """The outbox dispatcher's replacing send: a decided approval's card (`message_id`, its response code)
+        updated in place to show the reply's `card_label`; an approval card sent with its response code kept;
+        anything else sent as a new message (WeCom cannot edit a text), or nothing without `or_send`."""
+        label = str(reply.extra.get("card_label", ""))
+        if message_id and label:
+            data = {"userids": [user_id], "agentid": self.settings.agent_id, "response_code": message_id,
+                    "button": {"replace_name": _clip(label, 30)}}
+            try:
+                await self._call(user_id, self.client.post, "message/update_template_card", data=data)
+                return message_id
+            except WeChatClientException as error:  # a code used already (the card was clicked) or expired
+                log.info("wecom: card %s not updated: %s", message_id[:8], error)
+        if not or_send:
+            return None
+        if approval_buttons(reply.buttons):
+            with delivery_errors():
+                return await self.send_approval_card(user_id, reply.text, [b for row in reply.buttons for b in row])
+        await self.send(user_id, [reply])
+        return None
+
     async def send_approval_card(self, user_id: str, text: str, keys: Sequence[Button]) -> str:
-        """An interactive card with the Approve / Reject buttons (their key is the button data); its task id."""
+        """An interactive card with the Approve / Reject buttons (their key is the button data); the response code
+        WeCom answered with (to update the card later), else its task id."""
         request = APPROVAL.match(keys[0].data) if keys else None
         task_id = f"ap{request.group(1) if request else 0}-{secrets.token_hex(6)}"
         title, _, rest = text.partition("\n")
@@ -134,9 +149,10 @@ class WecomSender:
             "button_list": [{"text": _clip(b.label, 30), "style": 1 if b.data.endswith(":y") else 2, "key": b.data}
                             for b in keys],
         }
-        await self._call(user_id, self.client.message.send, self.settings.agent_id, [user_id],
-                         msg={"msgtype": "template_card", "template_card": card})
-        return task_id
+        answer = await self._call(user_id, self.client.message.send, self.settings.agent_id, [user_id],
+                                  msg={"msgtype": "template_card", "template_card": card})
+        code = answer.get("response_code") if isinstance(answer, dict) else None
+        return str(code) if code else task_id
 
     async def update_card(self, card: Card) -> None:
         """Show on the clicked card who decided (nothing while a rejection still waits for its reason)."""
@@ -208,6 +224,21 @@ class WecomSender:
                                                   for v in map(json.loads, stored))}
         decided = decided_requests(self.uow, cards)
         return [card for request_id, card in cards.items() if request_id in decided]
+
+
+@contextlib.contextmanager
+def delivery_errors() -> Iterator[None]:
+    """WeChat errors as the dispatcher's: RetryLater (rate limited), TransientError, PermanentError."""
+    try:
+        yield
+    except APILimitedException as error:
+        raise RetryLater(60, str(error)) from error
+    except WeChatClientException as error:
+        if error.errcode is None or int(error.errcode) in (-1, 45009, 45033):
+            raise TransientError(str(error)) from error
+        raise PermanentError(str(error)) from error
+    except requests.RequestException as error:
+        raise TransientError(str(error)) from error
 
 
 def approval_buttons(rows: Sequence[Sequence[Button]]) -> bool:

@@ -44,6 +44,14 @@
 
   function drawReply(reply) {
     const msg = bubble("theirs", reply.text);
+    if (reply.topic) {
+      // one message per topic: a newer push takes the place of the one shown before
+      const earlier = log.querySelector(`.msg[data-topic="${CSS.escape(reply.topic)}"]`);
+      msg.dataset.topic = reply.topic;
+      if (earlier && earlier !== msg) {
+        earlier.replaceWith(msg);
+      }
+    }
     if (reply.image) {
       const box = document.createElement("div");
       box.className = "attachment";
@@ -197,9 +205,21 @@
     }
   });
 
+  // Pushes as they happen (Server-Sent Events on the session cookie); the browser reconnects by itself.
+  function listen() {
+    if (!window.EventSource) return;
+    const events = new EventSource("/chat/events");
+    events.addEventListener("push", (event) => {
+      drawReply(JSON.parse(event.data));
+      log.classList.add("live");
+    });
+    events.addEventListener("open", () => { document.body.dataset.push = "open"; });
+  }
+
   for (const item of JSON.parse(document.getElementById("jxc-history").textContent)) {
     if (item.mine) bubble("mine", item.mine);
     drawExchange(item.inbox_id, item.replies);
   }
   scrollDown();
+  listen();
 })();

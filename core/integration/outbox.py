@@ -15,7 +15,8 @@ from core.uow import Tx
 
 NOTIFICATIONS: Table = Notification.__table__  # type: ignore[assignment]
 EVENT_TYPES = frozenset({
-    "approval_requested", "approved", "rejected", "approval_reminder", "approval_escalated", "low_stock",
+    "approval_requested", "approval_decided", "approved", "rejected", "approval_reminder", "approval_escalated",
+    "low_stock",
     "transfer_awaiting_receipt", "over_receipt_needs_manager",
     "delivery_dead", "low_stock_digest", "daily_summary",  # bot.delivery / bot.scheduler
     "saved_report",  # bot.report_delivery: a scheduled saved report, rendered for its recipient

@@ -7,7 +7,7 @@ from core.models.base import Base, Money, Qty, ScaledDecimal, UnitCost, UTCDateT
 from core.models.catalog import Category, Product, ProductBarcode, ProductUnit, Warehouse
 from core.models.messaging import AccessCode, ChannelValue, ChatAccount, Conversation, InboxMessage, WebSession
 from core.models.money import PARTNER_KINDS, MoneyEntry, Payment, PaymentAllocation
-from core.models.outbox import Notification, SchedulerLease
+from core.models.outbox import Notification, SchedulerLease, SentMessage
 from core.models.partners import Customer, Supplier
 from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
 from core.models.purchasing import PO_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
@@ -61,6 +61,7 @@ __all__ = [
     "SavedReport",
     "ScaledDecimal",
     "SchedulerLease",
+    "SentMessage",
     "StockDocument",
     "StockLevel",
     "StockMove",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, UTCDateTime, utcnow
@@ -43,3 +43,20 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100), default="")
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SentMessage(Base):
+    """The message last pushed to one chat on one topic ("low_stock", "approval:12"), so that a newer push on the
+    topic replaces it in place (Telegram's message id, WeCom's card response code)."""
+
+    __tablename__ = "sent_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    topic: Mapped[str] = mapped_column(String(80))
+    message_id: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id", "topic"),)

@@ -26,10 +26,10 @@ from bot.flows import COMMANDS, default_flows
 from bot.server import build_app, make_runner
 from core.approvals.requests import set_rule
 from core.config import Config, load_config
-from core.models import ApprovalDecision, ChannelValue, InboxMessage, Notification
+from core.models import ApprovalDecision, ChannelValue, InboxMessage, Notification, SentMessage
 from core.partners.customers import NewCustomer, create_customer
 from core.people.accounts import bind_account, create_invite
-from core.people.employees import load_actor
+from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
 from core.sales.orders import create_sales_order, submit_sales_order
 from core.sales.records import SalesLineIn
@@ -269,6 +269,40 @@ def test_a_manager_approves_on_a_wecom_card_the_card_shows_who_and_the_author_is
     told = shop.read(lambda tx: tx.session.execute(select(Notification.event_type).where(
         Notification.recipient_id == sales.employee_id)).scalars().all())
     assert "approved" in told
+
+
+def test_once_one_manager_decides_the_other_managers_card_is_updated_in_place_and_no_card_is_sent_again(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    create_employee(shop, admin, "manager-2", ["manager"], language="en")
+    _, _, request = pending_order(shop, admin)
+    bind_account(shop, admin, "manager-2", "wecom", "wang.manager", "wang.manager")
+
+    async def scenario(s: Stack) -> None:
+        dispatcher = build_dispatcher(shop, s.parts.engine.texts, [s.channel])
+        await dispatcher.drain()
+        [second_card] = s.fake.sent("wang.manager")
+        assert second_card.body["msgtype"] == "template_card"
+        sent_code = shop.read(lambda tx: tx.session.scalar(select(SentMessage.message_id).where(
+            SentMessage.chat_id == "wang.manager", SentMessage.topic == f"approval:{request}")))
+        assert sent_code  # the response code WeCom answered the card with
+        card = s.fake.sent(MGR)[0].body["template_card"]
+        click = encrypt(card_click_xml(MGR, f"ap:{request}:y", card["task_id"], "RESPONSE-CODE-3"))
+        assert await s.post(click) == 200
+        await s.parts.in_flight.wait(20)
+        await dispatcher.drain()
+        await dispatcher.drain()
+        updates = {u.body["response_code"]: u.body for u in s.fake.updates()}
+        assert updates == {
+            "RESPONSE-CODE-3": {"userids": [MGR], "agentid": AGENT_ID, "response_code": "RESPONSE-CODE-3",
+                                "button": {"replace_name": "manager-1 已同意"}},
+            sent_code: {"userids": ["wang.manager"], "agentid": AGENT_ID, "response_code": sent_code,
+                        "button": {"replace_name": "manager-1 approved"}},
+        }
+        assert len(s.fake.updates()) == 2, "each card is updated once"
+        assert s.fake.sent("wang.manager") == [second_card], "no fresh card, no message for work already done"
+
+    run(db_url, scenario)
 
 
 def test_a_rejection_on_the_card_asks_for_the_reason_and_the_card_shows_it_once_decided(

@@ -122,7 +122,9 @@ def test_two_levels_approve_in_order_then_the_document_hook_runs_and_the_author_
                ApprovalDecision.decision, ApprovalDecision.amount_at_decision).order_by(ApprovalDecision.level))])
     assert decisions == [(0, shop.manager.employee_id, "telegram", "approve", D("150000")),
                          (1, admin.employee_id, "cli", "approve", D("150000"))]
-    assert events(uow)[-2:] == [("approval_requested", admin.employee_id), ("approved", shop.purchaser.employee_id)]
+    assert events(uow) == [("approval_requested", shop.manager.employee_id),
+                           ("approval_requested", admin.employee_id), ("approval_decided", shop.manager.employee_id),
+                           ("approved", shop.purchaser.employee_id), ("approval_decided", admin.employee_id)]
     history = decisions_of(uow, shop.purchaser, request_id)
     assert [(d.level, d.role, d.employee, d.channel, d.decision) for d in history] == [
         (0, "manager", "manager-1", "telegram", "approve"), (1, "admin", "system", "cli", "approve")]
@@ -158,7 +160,8 @@ def test_a_rejection_needs_a_reason_and_tells_the_author(uow: UnitOfWork, admin:
     result = decide(uow, shop.manager, request_id, False, "price too high", hooks=HOOKS)
     assert (result.status, result.decision) == ("rejected", "reject")
     assert audited(uow, "gadget.rejected") == [7]
-    assert events(uow)[-1] == ("rejected", shop.purchaser.employee_id)
+    assert events(uow)[-2:] == [("rejected", shop.purchaser.employee_id),
+                                ("approval_decided", shop.manager.employee_id)]
     payload = uow.read(lambda tx: tx.session.scalars(
         select(Notification.payload).where(Notification.event_type == "rejected")).one())
     assert payload["reason"] == "price too high"

@@ -22,6 +22,7 @@ from core.models import (
     Employee,
     EmployeeRole,
     EmployeeWarehouse,
+    Notification,
     Product,
     ProductBarcode,
     ProductUnit,
@@ -114,6 +115,11 @@ def test_the_demo_company_has_every_part_and_a_clean_month_of_books(uow: UnitOfW
         select(StockDocument.reason).where(StockDocument.kind == "adjustment")).all())
     assert reasons and all(reason.strip() for reason in reasons)
     assert count(uow, StockDocument.id, StockDocument.kind == "transfer", StockDocument.status == "received") > 5
+    # the made-up past pushes nothing: its warnings and "please receive" notices are closed unsent
+    assert count(uow, Notification.id, Notification.status != "sent") == 0
+    closed = Counter(uow.read(lambda tx: tx.session.scalars(select(Notification.event_type).where(
+        Notification.last_error == "demo history: not pushed")).all()))
+    assert closed["transfer_awaiting_receipt"] > 5 and closed["low_stock"] > 0
 
     stock = {w.code: w for w in stock_summary(uow, admin)}
     assert all(stock[code].products > 50 and stock[code].value for code in ("SH", "BJ", "GZ"))
