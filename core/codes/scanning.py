@@ -1,0 +1,63 @@
+"""Barcodes in a photo (zxing-cpp): EAN-13, EAN-8, UPC-A, Code 128, QR and DataMatrix, several in one picture.
+
+Pure and blocking: an async channel calls `read_codes` off its event loop. A picture over the size caps, or bytes
+that are no picture, read as no code at all (the person is asked for a closer, sharper shot).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import zxingcpp
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 50_000_000  # a 50-megapixel photo; larger is refused before it is decoded into memory
+LONGEST_SIDE = 2560  # phone photos are scaled down to this before reading (codes stay far above zxing's needs)
+FORMATS = zxingcpp.BarcodeFormats([
+    zxingcpp.BarcodeFormat.EAN13, zxingcpp.BarcodeFormat.EAN8, zxingcpp.BarcodeFormat.UPCA,
+    zxingcpp.BarcodeFormat.Code128, zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.DataMatrix,
+])
+GS1_CONTENT = zxingcpp.ContentType.GS1
+
+
+@dataclass(frozen=True)
+class ScannedCode:
+    """One code read: its text as a person would type it ("(01)…(10)…" for GS1), the format, whether it is GS1."""
+
+    text: str
+    format: str
+    gs1: bool = False
+
+
+def read_codes(content: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> tuple[ScannedCode, ...]:
+    """Every code in the picture, top to bottom then left to right; () when none can be read."""
+    image = _open(content, max_bytes, max_pixels)
+    if image is None:
+        return ()
+    found = zxingcpp.read_barcodes(image, formats=FORMATS)
+    ordered = sorted(found, key=lambda code: (code.position.top_left.y // 40, code.position.top_left.x))
+    return tuple(ScannedCode(code.text, _format_name(code.format), code.content_type == GS1_CONTENT)
+                 for code in ordered if code.valid and code.text)
+
+
+def _open(content: bytes, max_bytes: int, max_pixels: int) -> Image.Image | None:
+    """The picture upright, in grey, at most LONGEST_SIDE on its longest side; None for no picture or too big."""
+    if not content or len(content) > max_bytes:
+        return None
+    try:
+        opened = Image.open(io.BytesIO(content))
+        if opened.width * opened.height > max_pixels:
+            return None
+        opened.draft("L", (LONGEST_SIDE, LONGEST_SIDE))  # JPEG: decode at a reduced scale, much faster
+        image = ImageOps.exif_transpose(opened).convert("L")
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    if max(image.size) > LONGEST_SIDE:
+        image.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
+    return image
+
+
+def _format_name(format: zxingcpp.BarcodeFormat) -> str:
+    return format.name
