@@ -36,10 +36,30 @@ def read_codes(content: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = 
     image = _open(content, max_bytes, max_pixels)
     if image is None:
         return ()
-    found = zxingcpp.read_barcodes(image, formats=FORMATS)
-    ordered = sorted(found, key=lambda code: (code.position.top_left.y // 40, code.position.top_left.x))
-    return tuple(ScannedCode(code.text, _format_name(code.format), code.content_type == GS1_CONTENT)
-                 for code in ordered if code.valid and code.text)
+    found = [code for code in zxingcpp.read_barcodes(image, formats=FORMATS) if code.valid and code.text]
+    kept: list[zxingcpp.Barcode] = []
+    for code in found:  # a second reading of the same symbol (another pass of the reader) is not another code
+        if not any(_inside(_centre(code), other) for other in kept):
+            kept.append(code)
+    kept.sort(key=lambda code: (code.position.top_left.y // 40, code.position.top_left.x))
+    return tuple(ScannedCode(code.text, code.format.name, code.content_type == GS1_CONTENT) for code in kept)
+
+
+def _centre(code: zxingcpp.Barcode) -> tuple[float, float]:
+    corners = _corners(code)
+    return sum(x for x, _ in corners) / 4, sum(y for _, y in corners) / 4
+
+
+def _inside(point: tuple[float, float], code: zxingcpp.Barcode) -> bool:
+    """Whether the point lies within the code's bounding box."""
+    corners = _corners(code)
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    return min(xs) <= point[0] <= max(xs) and min(ys) <= point[1] <= max(ys)
+
+
+def _corners(code: zxingcpp.Barcode) -> list[tuple[int, int]]:
+    p = code.position
+    return [(c.x, c.y) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
 
 
 def _open(content: bytes, max_bytes: int, max_pixels: int) -> Image.Image | None:
@@ -58,6 +78,3 @@ def _open(content: bytes, max_bytes: int, max_pixels: int) -> Image.Image | None
         image.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
     return image
 
-
-def _format_name(format: zxingcpp.BarcodeFormat) -> str:
-    return format.name
