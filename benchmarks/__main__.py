@@ -9,6 +9,7 @@ from pathlib import Path
 
 from benchmarks import (
     api_orders,
+    barcode,
     dashboard,
     history_independence,
     import_products,
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "sales_order_life": sales_order_life.main,
     "replenishment": replenishment.main,
     "dashboard": dashboard.main,
+    "barcode": barcode.main,
 }
 
 

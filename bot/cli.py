@@ -1,5 +1,5 @@
-"""The `jxc` command line: init, seed, check, stock, report, serve, invite, login-link, import, export, backup,
-restore, for admins and scripts."""
+"""The `jxc` command line: init, seed, check, stock, report, serve, invite, login-link, item-link, import, export,
+backup, restore, for admins and scripts."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bot.composition import Books, build_books
 from bot.engine.texts import Texts
 from bot.report_command import add_report_command
 from bot.webhooks import add_webhook_command
+from core.catalog.links import item_links
 from core.config import Config, ConfigError, load_config
 from core.demo.company import DEFAULT_PRODUCTS, HISTORY_DAYS, seed_demo
 from core.errors import DomainError, InvalidState, UnknownEmployee
@@ -152,6 +153,19 @@ def cmd_login_link(books: Books, args: argparse.Namespace) -> int:
     base = str(books.config.get("server", "public_url", "") or DEFAULT_PUBLIC_URL).rstrip("/")
     print(f"{base}/chat/login?token={issued.code}")
     print(f"one use, valid until {issued.expires_at_iso}", file=sys.stderr)
+    return 0
+
+
+def cmd_item_link(books: Books, args: argparse.Namespace) -> int:
+    """An item's links for a label: the Telegram deep link (with [telegram] bot_username) and the browser link."""
+    links = item_links(books.uow, args.code, bot_username=str(books.config.get("telegram", "bot_username", "") or ""),
+                       public_url=str(books.config.get("server", "public_url", "") or DEFAULT_PUBLIC_URL))
+    print(f"browser: {links.browser}")
+    if links.telegram:
+        print(f"telegram: {links.telegram}")
+    else:
+        print(f"telegram: send the bot `/start {links.payload}`; set [telegram] bot_username for a t.me link",
+              file=sys.stderr)
     return 0
 
 
@@ -294,6 +308,9 @@ def parser() -> argparse.ArgumentParser:
     login.add_argument("name", help="employee name")
     login.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="admin to act as")
     login.set_defaults(run=cmd_login_link)
+    link = sub.add_parser("item-link", help="an item's Telegram and browser links (for labels)")
+    link.add_argument("code", help="SKU, barcode or GS1 code")
+    link.set_defaults(run=cmd_item_link)
     wecom = sub.add_parser("bind-wecom", help="map a WeCom UserID to an employee")
     wecom.add_argument("userid", help="the member's WeCom UserID")
     wecom.add_argument("employee", help="employee name")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Reply
+from core.codes.scanning import read_codes
 
 _ids = itertools.count(1)
 
@@ -25,6 +26,11 @@ class Chat:
     def send(self, text: str, external_id: str | None = None) -> list[str]:
         return self._deliver(Inbound(self.channel, external_id or f"m{next(_ids)}", self.chat_id, self.user_id,
                                      text=text))
+
+    def photo(self, picture: bytes) -> list[str]:
+        """Send a photo as the channels do: the codes read from it (none when nothing is readable)."""
+        codes = tuple(code.text for code in read_codes(picture))
+        return self._deliver(Inbound(self.channel, f"p{next(_ids)}", self.chat_id, self.user_id, codes=codes))
 
     def press(self, data: str) -> list[str]:
         return self._deliver(Inbound(self.channel, f"b{next(_ids)}", self.chat_id, self.user_id, button=data))

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.engine.engine import Engine, Undelivered
 from bot.engine.replies import Reply
+from core.codes.scanning import read_codes
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,11 @@ async def read_capped(request: web.Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+async def photo_codes(content: bytes) -> tuple[str, ...]:
+    """The codes in a photo, read off the event loop (decoding takes tens of milliseconds)."""
+    return tuple(code.text for code in await asyncio.to_thread(read_codes, content))
 
 
 Turn = Callable[[str], AbstractAsyncContextManager[Any]]

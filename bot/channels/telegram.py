@@ -26,7 +26,7 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Inp
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot.channels import ChatTurns, InFlight, read_capped, recover, start_recovery
+from bot.channels import ChatTurns, InFlight, photo_codes, read_capped, recover, start_recovery
 from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
@@ -221,7 +221,9 @@ class TelegramChannel:
         inbound = to_inbound(update)
         if inbound is None:
             return
-        if inbound.file_name is not None and update.message is not None and update.message.document is not None:
+        if inbound.codes is not None:
+            inbound = await self._with_codes(inbound, update)
+        elif inbound.file_name is not None and update.message is not None and update.message.document is not None:
             inbound = await self._with_file(inbound, update)
         inbox_id = await asyncio.to_thread(self.engine.record, inbound)
         callback_id = update.callback_query.id if update.callback_query else None
@@ -237,26 +239,45 @@ class TelegramChannel:
         webhook's 502 makes Telegram send it again."""
         assert update.message is not None and update.message.document is not None
         document = update.message.document
+        content = await self._download(inbound, document.file_id, document.file_size)
+        if content is None:
+            return inbound
+        return replace(inbound, file_content_b64=base64.b64encode(content).decode("ascii"))
+
+    async def _with_codes(self, inbound: Inbound, update: Update) -> Inbound:
+        """A photo (its largest size) or an image document, downloaded like a document and read off the event
+        loop: the inbound carries the codes, not the picture (none when it is over the cap or unreadable)."""
+        assert update.message is not None
+        message = update.message
+        picture = message.photo[-1] if message.photo else message.document
+        if picture is None:
+            return inbound
+        content = await self._download(inbound, picture.file_id, picture.file_size)
+        if content is None:
+            return inbound
+        return replace(inbound, codes=await photo_codes(content))
+
+    async def _download(self, inbound: Inbound, file_id: str, declared: int | None) -> bytes | None:
+        """The bytes of a file a bound person sent, or None: a stranger's file, or over `max_file_bytes` (declared,
+        or as downloaded) or refused by the Bot API."""
         cap = self.settings.max_file_bytes
         bound = await asyncio.to_thread(self.engine.uow.read,
                                         lambda tx: actor_for_account(tx, CHANNEL, inbound.user_id) is not None)
         if not bound:  # strangers get the binding prompt only: their files are not fetched, nor stored
-            return inbound
-        if document.file_size is not None and document.file_size > cap:
-            log.info("telegram: %s (%d bytes) over the %d byte cap, not downloaded", inbound.file_name,
-                     document.file_size, cap)
-            return inbound
+            return None
+        if declared is not None and declared > cap:
+            log.info("telegram: %s (%d bytes) over the %d byte cap, not downloaded", inbound.file_name or "photo",
+                     declared, cap)
+            return None
         try:
-            file = await self.app.bot.get_file(document.file_id)
+            file = await self.app.bot.get_file(file_id)
         except BadRequest as error:  # "file is too big" (over the Bot API's 20 MB): asking again will not help
-            log.warning("telegram: %s not downloaded: %s", inbound.file_name, error.message)
-            return inbound
+            log.warning("telegram: %s not downloaded: %s", inbound.file_name or "photo", error.message)
+            return None
         if file.file_size is not None and file.file_size > cap:
-            return inbound
+            return None
         content = await file.download_as_bytearray()
-        if len(content) > cap:
-            return inbound
-        return replace(inbound, file_content_b64=base64.b64encode(bytes(content)).decode("ascii"))
+        return None if len(content) > cap else bytes(content)
 
     async def _handle(self, inbox_id: int, chat_id: str, callback_id: str | None) -> None:
         if callback_id:  # stop the button's spinner now, without making this update lose its turn
@@ -369,7 +390,7 @@ def too_large() -> web.Response:
 
 
 def to_inbound(update: Update) -> Inbound | None:
-    """Text, a button press or a document from a person; None for anything else (edits, joins, channel posts)."""
+    """Text, a button press, a document or a photo from a person; None for anything else (edits, joins, posts)."""
     external_id = str(update.update_id)
     query = update.callback_query
     if query is not None:
@@ -384,6 +405,9 @@ def to_inbound(update: Update) -> Inbound | None:
     if message.text is not None:
         return Inbound(CHANNEL, external_id, str(message.chat.id), str(user.id), text=message.text,
                        display_name=user.full_name)
+    if message.photo or (message.document is not None and (message.document.mime_type or "").startswith("image/")):
+        return Inbound(CHANNEL, external_id, str(message.chat.id), str(user.id), text=message.caption, codes=(),
+                       display_name=user.full_name)  # the codes are read once the picture is downloaded
     if message.document is not None:
         return Inbound(CHANNEL, external_id, str(message.chat.id), str(user.id), text=message.caption,
                        file_name=message.document.file_name or "file", display_name=user.full_name)

@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from urllib.parse import quote
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from bot.channels import ChatTurns, recover
+from bot.channels import ChatTurns, photo_codes, read_capped, recover
 from bot.delivery import pending_for_employee
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
@@ -43,6 +44,8 @@ CHANNEL = "web"
 COOKIE = "jxc_session"
 CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY = 32 * 1024
+MAX_PHOTO = 10 * 1024 * 1024  # a phone camera's JPEG; read as it arrives and refused past this
+MESSAGE_HEADER = "X-Message-Id"
 HISTORY = 40
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -71,6 +74,10 @@ WORDS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType({
         "bad_request": "消息格式不正确。",
         "empty": "请输入内容。",
         "too_large": "消息太长了，请分几次发送。",
+        "photo": "📷 扫码",
+        "photo_label": "拍照或选一张图片扫码",
+        "photo_sent": "📷 图片",
+        "photo_too_large": "图片太大了（最多 10 MB）。请换一张小一些的照片。",
         "server": "服务器出错了，请稍后再试。",
         "signin_title": "请先登录",
         "signin_body": "jxc 的网页聊天用一次性登录链接进入。请让管理员运行 jxc login-link 你的名字，"
@@ -94,6 +101,10 @@ WORDS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType({
         "bad_request": "That message was not understood.",
         "empty": "Type something first.",
         "too_large": "That message is too long; send it in parts.",
+        "photo": "📷 Scan",
+        "photo_label": "Take or choose a picture to scan",
+        "photo_sent": "📷 Photo",
+        "photo_too_large": "That picture is too big (10 MB at most). Try a smaller photo.",
         "server": "Something went wrong on the server. Try again in a moment.",
         "signin_title": "Please sign in",
         "signin_body": "The jxc browser chat opens with a one-time sign-in link. Ask an administrator to run "
@@ -159,6 +170,9 @@ class WebChannel:
         app.router.add_post("/chat/logout", self.logout)
         app.router.add_post("/chat/send", self.send)
         app.router.add_get("/chat/events", self.events)
+        app.router.add_post("/chat/photo", self.photo)
+        app.router.add_get("/i/{code}", self.item_link)
+        app.router.add_get("/chat/i/{code}", self.item_card)
         app.router.add_get("/chat/files/{inbox_id:\\d+}/{index:\\d+}/{part:image|file}", self.attachment)
         app.router.add_static("/chat/static/", STATIC, name="chat_static", append_version=True)
         app.on_response_prepare.append(_protect)
@@ -237,6 +251,50 @@ class WebChannel:
             inbound = _inbound(signed, await _json_body(request))
         except Refused as refused:
             return _error(refused, lang)
+        return await self._answer(inbound, signed, lang)
+
+    async def photo(self, request: web.Request) -> web.Response:
+        """A picture the page took or chose (the raw bytes, its id in X-Message-Id): its codes are read off the
+        event loop and go to the engine as a photo's; the picture itself is not kept."""
+        signed = await self._signed(request)
+        lang = signed.actor.language if signed else _reader_language(request)
+        try:
+            if signed is None:
+                raise Refused(401, "signed_out")
+            if not _same(request.headers.get(CSRF_HEADER, ""), signed.csrf):
+                raise Refused(403, "csrf")
+            message_id = request.headers.get(MESSAGE_HEADER, "")
+            if not MESSAGE_ID.match(message_id):
+                raise Refused(400, "bad_request")
+            content = await read_capped(request, MAX_PHOTO)
+            if content is None:
+                raise Refused(413, "photo_too_large")
+        except Refused as refused:
+            return _error(refused, lang)
+        chat = signed.chat_id
+        inbound = Inbound(CHANNEL, f"{chat}:{message_id}", chat, chat, codes=await photo_codes(content),
+                          display_name=signed.actor.name)
+        return await self._answer(inbound, signed, lang)
+
+    async def item_link(self, request: web.Request) -> web.Response:
+        """/i/<SKU>, the browser link printed on a label: on to the chat's own path (where its cookie is sent)."""
+        raise web.HTTPSeeOther(f"/chat/i/{quote(request.match_info['code'], safe='')}")
+
+    async def item_card(self, request: web.Request) -> web.Response:
+        """The item's card as a message of this person's chat, then the chat page showing it; not signed in, how
+        to sign in."""
+        signed = await self._signed(request)
+        if signed is None:
+            return self._render("signin.html", _reader_language(request), status=401)
+        code = request.match_info["code"].strip()[:64]
+        chat = signed.chat_id
+        inbound = Inbound(CHANNEL, f"{chat}:link-{uuid.uuid4()}", chat, chat, text=f"item {code}",
+                          display_name=signed.actor.name)
+        await asyncio.to_thread(self._exchange, inbound, signed.actor)
+        raise web.HTTPSeeOther("/chat")
+
+    async def _answer(self, inbound: Inbound, signed: Signed, lang: str) -> web.Response:
+        """Record and process the message, answer with its replies as JSON (a 500 the page retries on failure)."""
         try:
             inbox_id, replies, lang = await asyncio.to_thread(self._exchange, inbound, signed.actor)
         except Exception:  # the page retries with the same id; the person reads a message, not a stack trace
@@ -314,6 +372,8 @@ class WebChannel:
         for exchange in self.engine.history(CHANNEL, chat_id, HISTORY):
             button = exchange.payload.get("button")
             mine = labels.get(button, button) if button else exchange.payload.get("text") or ""
+            if exchange.payload.get("codes") is not None:
+                mine = " ".join(["📷", *exchange.payload["codes"]])
             history.append({"inbox_id": exchange.inbox_id, "mine": mine,
                             "replies": [_reply_json(exchange.inbox_id, i, r) for i, r in enumerate(exchange.replies)]})
             labels.update({b.data: b.label for r in exchange.replies for line in r.buttons for b in line})

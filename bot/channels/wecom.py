@@ -17,17 +17,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
+import requests
 from aiohttp import web
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.channels import ChatTurns, InFlight, recover, start_recovery
+from bot.channels import ChatTurns, InFlight, photo_codes, recover, start_recovery
 from bot.channels.wecom_callback import CHANNEL, Card, Refused, check_url, read_callback, to_inbound
 from bot.channels.wecom_sender import WecomSender
 from bot.channels.wecom_settings import WecomSettings
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Reply
+from core.codes.scanning import MAX_BYTES as MAX_PICTURE
+from core.people.accounts import actor_for_account
 
 log = logging.getLogger(__name__)
 CALLBACK_PATH = "/wecom/callback"
@@ -86,6 +90,12 @@ class WecomChannel:
         if found is None:
             return web.Response(status=200, text="")
         inbound, card = found
+        if inbound.codes is not None:
+            try:
+                inbound = await self._with_codes(inbound, str(getattr(message, "media_id", "") or ""))
+            except requests.RequestException as error:  # not recorded: WeCom sends the image again
+                log.warning("wecom: image %s not downloaded: %s", inbound.external_id, error)
+                return web.Response(status=503, text="")
         if inbound.text is not None and inbound.text.strip().isdigit():
             choice = await asyncio.to_thread(self.sender.choice, inbound.user_id, int(inbound.text.strip()))
             if choice is not None:
@@ -96,6 +106,16 @@ class WecomChannel:
         else:
             self.in_flight.spawn(self._handle(inbox_id, inbound.chat_id, card), f"wecom-{inbox_id}")
         return web.Response(status=200, text="")
+
+    async def _with_codes(self, inbound: Inbound, media_id: str) -> Inbound:
+        """The codes of an image a bound member sent: downloaded through the media API (at most MAX_PICTURE bytes)
+        and read off the event loop; a stranger's image is not fetched (they get the binding prompt)."""
+        bound = await asyncio.to_thread(self.uow.read,
+                                        lambda tx: actor_for_account(tx, CHANNEL, inbound.user_id) is not None)
+        if not bound or not media_id:
+            return inbound
+        content = await asyncio.to_thread(self.sender.client.download_media, media_id, MAX_PICTURE)
+        return inbound if content is None else replace(inbound, codes=await photo_codes(content))
 
     # One update
 

@@ -93,12 +93,15 @@ async def read_callback(crypto: WeChatCrypto, request: web.Request) -> Any:
 
 
 def to_inbound(message: Any) -> tuple[Inbound, Card | None] | None:
-    """Text, a card click or a menu click; None for anything else (images, enter_agent, …)."""
+    """Text, an image (its codes are read once it is downloaded), a card click or a menu click; None for anything
+    else (voice, enter_agent, …)."""
     user = str(getattr(message, "source", "") or "")
     if not user:
         return None
     if message.type == "text":
         return Inbound(CHANNEL, str(message.id), user, user, text=message.content or ""), None
+    if message.type == "image":
+        return Inbound(CHANNEL, str(message.id), user, user, codes=()), None
     if message.type != "event":
         return None
     external = f"{user}:{message.create_time}:{getattr(message, 'agent', 0)}:{message.event}"

@@ -72,6 +72,24 @@ class Client(WeChatClient):  # type: ignore[misc]
         return self._fetch_access_token(url=self.API_BASE_URL + "gettoken",
                                         params={"corpid": self.corp_id, "corpsecret": self.secret})
 
+    def download_media(self, media_id: str, cap: int) -> bytes | None:
+        """A temporary media file (the image a member sent) by its media_id, read in chunks; None when it is over
+        `cap` bytes or WeCom answers with an error instead (wechatpy's media.get_url has the real host written in)."""
+        url = self.API_BASE_URL + "media/get"
+        params = {"access_token": self.access_token, "media_id": media_id}
+        with requests.get(url, params=params, timeout=self.timeout, stream=True) as response:
+            kind = response.headers.get("Content-Type", "")
+            if response.status_code != 200 or kind.startswith(("application/json", "text/")):
+                log.warning("wecom: media %s not downloaded (%s %s)", media_id, response.status_code, kind)
+                return None
+            body = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > cap:
+                    log.info("wecom: media %s over the %d byte cap, not read", media_id, cap)
+                    return None
+        return bytes(body)
+
 
 class WecomSender:
     """Sends to WeCom members as one app: the client, the pace per member, the choices and cards remembered."""

@@ -30,6 +30,9 @@ from core.uow import Tx, UnitOfWork
 log = logging.getLogger(__name__)
 CANCEL_WORDS = frozenset({"cancel", "取消", "退出"})
 BIND_WORDS = frozenset({"start", "bind", "绑定"})
+DEEP_LINKS = ("item_", "itemid_")  # /start payloads of a label's link: they open the item card
+GO = "go:"  # a button that starts a command ("go:count"): the next thing to do from a card
+MAX_CARDS = 5
 MAX_TEXT = 4000
 LEASE = timedelta(seconds=30)
 RECOVERY_PAGE = 500
@@ -68,6 +71,7 @@ class Engine:
         fallback_flow: str | None = None,
         notices: Callable[[Tx, int, Texts], list[Reply]] | None = None,
         lease: timedelta = LEASE,
+        scan_flow: str = "item",
     ) -> None:
         self.uow = uow
         self.texts = texts
@@ -81,6 +85,7 @@ class Engine:
         self.notices = notices  # bot.delivery.pending_for_employee: notes for people the dispatcher cannot reach
         self.lease = lease  # how long an update stays this process's after its last renewal (see `renew`)
         self._held: set[int] = set()  # updates this process recorded or claimed and has not yet answered
+        self.scan_flow = self.flows.get(scan_flow)  # shows the card of a code scanned outside an item step
 
     def record(self, inbound: Inbound) -> int | None:
         """Commit the update to the inbox, leased to this process; None when this (channel, external id) was
@@ -266,6 +271,8 @@ class Engine:
         event = _event(inbound)
         if len(text) > MAX_TEXT:
             return [ctx.say("too_long", limit=MAX_TEXT)]
+        if event.codes is not None and not event.codes:
+            return [ctx.say("scan_none")]  # a picture with no readable code: the conversation stays as it was
         try:
             flow_name, step = self._route(ctx, conversation, word, args, event)
         except DomainError as error:
@@ -281,6 +288,13 @@ class Engine:
     ) -> tuple[str | None, Step]:
         if word in CANCEL_WORDS:
             return None, Step([ctx.say("cancelled" if conversation.flow else "nothing_to_cancel")])
+        if event.codes:
+            return self._scanned(ctx, conversation, event.codes)
+        if word in BIND_WORDS and args.startswith(DEEP_LINKS) and self.scan_flow is not None:
+            return None, Step(self.scan_flow.start(ctx, args).replies)
+        if event.button and event.button.startswith(GO):
+            word, args = split_command(event.button.removeprefix(GO))
+            event = Event()
         command = self.words.get(word)
         if command is not None and event.button is None:
             flow = self.flows[command.flow]
@@ -306,6 +320,37 @@ class Engine:
             return self.fallback_flow, self.flows[self.fallback_flow].start(ctx, event.text)
         return None, Step([ctx.say("help_hint")])
 
+    def _scanned(self, ctx: Context, conversation: Conversation, codes: tuple[str, ...]) -> tuple[str | None, Step]:
+        """A photo's codes: entered as typed lines in a step that asks for an item; else each code's card, and the
+        conversation (if any) goes on where it was."""
+        expired = conversation.expires_at is not None and conversation.expires_at <= ctx.now
+        flow = self.flows.get(conversation.flow or "") if not expired else None
+        if flow is not None and flow.takes_scan(conversation.state):
+            return flow.name, self._entered(ctx, flow, conversation.state, codes)
+        cards = [reply for code in list(dict.fromkeys(codes))[:MAX_CARDS] for reply in self._card(ctx, code)]
+        if flow is not None:
+            return flow.name, Step(cards, conversation.state)
+        return None, Step(cards)
+
+    def _entered(self, ctx: Context, flow: Flow, state: dict[str, Any], codes: tuple[str, ...]) -> Step:
+        """Each line the codes stand for, entered one after the other as if typed."""
+        replies: list[Reply] = []
+        for line in flow.scanned_lines(copy.deepcopy(state), codes):
+            step = self._step(ctx, flow, state, Event(text=line))
+            replies.extend(step.replies)
+            if step.state is None:
+                return Step(replies)
+            state = step.state
+        return Step(replies, state)
+
+    def _card(self, ctx: Context, code: str) -> list[Reply]:
+        if self.scan_flow is None:
+            return [ctx.say("help_hint")]
+        try:
+            return self.scan_flow.start(ctx, code).replies
+        except DomainError as error:
+            return [Reply(self.texts.error(ctx.lang, error))]
+
     def _step(self, ctx: Context, flow: Flow, state: dict[str, Any], event: Event) -> Step:
         """One step of a flow on its own copy of `state`; a refused step keeps `state` as it was and answers with
         the refusal in the reader's words, then what the flow asks again."""
@@ -327,7 +372,7 @@ class Engine:
 
     def _bind(self, tx: Tx, inbound: Inbound, word: str, args: str, conversation: Conversation) -> list[Reply]:
         lang = self.default_language
-        if word not in BIND_WORDS or not args:
+        if word not in BIND_WORDS or not args or args.startswith(DEEP_LINKS):
             return [Reply(self.texts.render(lang, "bind_prompt"))]
         try:
             actor = redeem_invite(self.uow, inbound.channel, inbound.user_id, inbound.chat_id, args.split()[0])
@@ -365,7 +410,8 @@ def failure_kind(error: BaseException) -> str:
 
 def _event(inbound: Inbound) -> Event:
     content = base64.b64decode(inbound.file_content_b64) if inbound.file_content_b64 else None
-    return Event(text=inbound.text, button=inbound.button, file_name=inbound.file_name, file_content=content)
+    return Event(text=inbound.text, button=inbound.button, file_name=inbound.file_name, file_content=content,
+                 codes=inbound.codes)
 
 
 def describe(commands: Sequence[Command]) -> list[dict[str, Any]]:

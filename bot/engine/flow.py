@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -17,12 +18,13 @@ from core.uow import Tx, UnitOfWork
 
 @dataclass(frozen=True)
 class Event:
-    """What the person did: typed text, pressed a button, or sent a file."""
+    """What the person did: typed text, pressed a button, sent a file, or sent a photo (the codes read from it)."""
 
     text: str | None = None
     button: str | None = None
     file_name: str | None = None
     file_content: bytes | None = None
+    codes: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -70,6 +72,7 @@ class Flow(ABC):
 
     name: str
     takes_files: bool = False  # a file sent with the command word as its caption goes straight to `resume`
+    scan_steps: frozenset[str] = frozenset()  # steps asking for an item: a scanned code is entered as typed
 
     @property
     def key(self) -> str:
@@ -98,6 +101,14 @@ class Flow(ABC):
     def button(self, ctx: Context, payload: str) -> Step:
         """A button of a conversation of this flow that already ended."""
         return Step([ctx.say("help_hint")])
+
+    def takes_scan(self, state: dict[str, Any]) -> bool:
+        """Whether the step in `state` asks for an item or a line, so that a scanned code is entered there."""
+        return str(state.get("step")) in self.scan_steps
+
+    def scanned_lines(self, state: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
+        """The typed lines a photo's codes stand for: one per code, with how many times it was read."""
+        return [f"{code} {count}" for code, count in Counter(codes).items()]
 
     def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
         """What to ask again after the engine refused a step of `state` with `error` (shown after the refusal)."""

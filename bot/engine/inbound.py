@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Inbound:
-    """Text or a button press from one account in one chat; `external_id` identifies it for deduplication."""
+    """Text, a button press, a file or a photo's codes from one account in one chat; `external_id` dedupes it."""
 
     channel: str
     external_id: str
@@ -19,12 +19,16 @@ class Inbound:
     file_name: str | None = None
     file_content_b64: str | None = None
     display_name: str = ""
+    codes: tuple[str, ...] | None = None  # a photo: the codes read from it (none when unreadable)
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "button": self.button, "file_name": self.file_name,
-                "file_content_b64": self.file_content_b64, "display_name": self.display_name}
+                "file_content_b64": self.file_content_b64, "display_name": self.display_name,
+                "codes": None if self.codes is None else list(self.codes)}
 
     @classmethod
     def from_row(cls, channel: str, external_id: str, chat_id: str, user_id: str, payload: dict[str, Any]) -> Inbound:
+        codes = payload.get("codes")
         return cls(channel, external_id, chat_id, user_id, payload.get("text"), payload.get("button"),
-                   payload.get("file_name"), payload.get("file_content_b64"), payload.get("display_name", ""))
+                   payload.get("file_name"), payload.get("file_content_b64"), payload.get("display_name", ""),
+                   None if codes is None else tuple(str(c) for c in codes))

@@ -8,6 +8,7 @@ from bot.flows.admin import InviteFlow, LoginLinkFlow
 from bot.flows.approvals import ApprovalsFlow
 from bot.flows.basics import HelpFlow, LanguageFlow, StockFlow
 from bot.flows.importing import ImportFlow
+from bot.flows.item import ItemFlow
 from bot.flows.partners import PartnerFlow
 from bot.flows.purchasing import PurchaseOrderFlow, ReceiveFlow
 from bot.flows.quick import QuickInFlow, QuickOutFlow
@@ -22,6 +23,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", ("help", "帮助", "菜单", "menu", "?", "？"), "Help / 帮助"),
     Command("stock", ("stock", "库存", "查库存", "search", "搜索", "查找"), "Stock by SKU, barcode or name / 查库存"),
     Command("language", ("lang", "language", "语言"), "Language / 语言"),
+    Command("item", ("item", "商品", "货品"), "Item card: stock, price, next steps / 商品", menu=False),
     Command("sales", ("so", "order", "销售单", "开单"), "New sales order / 销售单"),
     Command("orders", ("orders", "我的订单", "订单"), "My sales orders / 我的订单"),
     Command("ship", ("ship", "发货"), "Ship a sales order / 发货"),
@@ -49,7 +51,7 @@ COMMANDS: tuple[Command, ...] = (
 def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1:8080") -> list[Flow]:
     """One instance of every flow; `bot_username` ([telegram]) and `public_url` ([server]) make links ([books]
     rules travel on the unit of work)."""
-    return [HelpFlow(describe(COMMANDS)), StockFlow(), LanguageFlow(),
+    return [HelpFlow(describe(COMMANDS)), StockFlow(), LanguageFlow(), ItemFlow(),
             SalesOrderFlow(), OrdersFlow(), ShipFlow(), PartnerFlow("customer"), PartnerFlow("supplier"),
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(), ReceiveTransferFlow(),

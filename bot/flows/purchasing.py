@@ -48,6 +48,7 @@ class PurchaseOrderFlow(Flow):
     """采购单 / po: supplier, warehouse, lines with a running total, confirm, submit."""
 
     name = "po"
+    scan_steps = frozenset({"lines"})
     key = "po"
 
     def start(self, ctx: Context, args: str) -> Step:

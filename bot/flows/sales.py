@@ -55,6 +55,7 @@ class SalesOrderFlow(Flow):
 
     name = "sales"
     key = "so"
+    scan_steps = frozenset({"lines", "confirm"})
 
     def start(self, ctx: Context, args: str) -> Step:
         """Search the customer named in `args`, or ask for one."""

@@ -57,6 +57,7 @@ class TransferFlow(Flow):
     """调拨 / transfer FROM TO: the two warehouses, lines "SKU qty [unit]", confirm, dispatch into transit."""
 
     name = "transfer"
+    scan_steps = frozenset({"lines"})
     key = "tf"
 
     def start(self, ctx: Context, args: str) -> Step:
@@ -294,6 +295,7 @@ class CountFlow(Flow):
 
     name = "count"
     key = "ct"
+    scan_steps = frozenset({"count"})
 
     def start(self, ctx: Context, args: str) -> Step:
         """Open the warehouse named, or ask which one."""
@@ -316,6 +318,12 @@ class CountFlow(Flow):
     def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A state of no known step is a count sheet being counted."""
         return self._counting(ctx, state, event)
+
+    def scanned_lines(self, state: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
+        """One code read once asks for its quantity (as a typed code does); several are counted as read."""
+        if len(codes) == 1:
+            return [codes[0]]
+        return super().scanned_lines(state, codes)
 
     def _warehouse(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         code = event.button[1:] if event.button and event.button.startswith("w") else first_word(event.text)

@@ -1,4 +1,5 @@
-// The jxc browser chat: draws messages, posts text and button presses, retries a lost POST with the same id.
+// The jxc browser chat: draws messages, posts text, button presses and photos to scan, retries a lost POST with
+// the same id.
 "use strict";
 
 (function () {
@@ -6,6 +7,8 @@
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
   const sendButton = document.getElementById("send");
+  const photo = document.getElementById("photo");
+  const MAX_PHOTO = 10 * 1024 * 1024;
   const status = document.getElementById("status");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const words = JSON.parse(document.getElementById("jxc-words").textContent);
@@ -110,6 +113,7 @@
     document.documentElement.lang = lang === "zh_CN" ? "zh-CN" : "en";
     document.title = t("title");
     document.querySelectorAll("[data-word]").forEach((el) => { el.textContent = t(el.dataset.word); });
+    document.querySelectorAll("[data-word-title]").forEach((el) => { el.title = t(el.dataset.wordTitle); });
     const welcome = log.querySelector(".welcome");
     if (welcome) welcome.firstElementChild.textContent = t("welcome").replace("{name}", welcome.dataset.welcome);
     input.placeholder = t("placeholder");
@@ -129,15 +133,31 @@
   function setBusy(value) {
     busy = value;
     sendButton.disabled = value;
+    photo.disabled = value;
     log.querySelectorAll(".keys button").forEach((b) => { b.disabled = value; });
   }
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+  function jsonRequest(payload) {
+    const body = JSON.stringify(Object.assign({ id: messageId() }, payload));
+    return { url: "/chat/send", type: "application/json", id: null, body };
+  }
+
+  function photoRequest(file) {
+    return { url: "/chat/photo", type: file.type || "application/octet-stream", id: messageId(), body: file };
+  }
+
   // One message: the same id on every attempt, so the server records it once however often it is retried.
   async function post(payload, shownText) {
+    return deliver(jsonRequest(payload), shownText);
+  }
+
+  async function deliver(request, shownText) {
     if (busy) return;
-    const body = JSON.stringify(Object.assign({ id: messageId() }, payload));
+    const headers = { "Content-Type": request.type, "X-CSRF-Token": csrf };
+    if (request.id) headers["X-Message-Id"] = request.id;
+    const body = request.body;
     const mine = bubble("mine", shownText, "pending");
     setBusy(true);
     say("waiting");
@@ -146,12 +166,7 @@
       for (let attempt = 0; attempt < 4; attempt++) {
         let response;
         try {
-          response = await fetch("/chat/send", {
-            method: "POST",
-            credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-            body,
-          });
+          response = await fetch(request.url, { method: "POST", credentials: "same-origin", headers, body });
         } catch (networkError) {
           say("retrying");
           await sleep(800 * (attempt + 1));
@@ -196,6 +211,18 @@
     input.value = "";
     post({ text }, text);
     input.focus();
+  });
+
+  // A photo taken or chosen: the server reads the codes in it; whatever the person is doing takes them.
+  photo.addEventListener("change", () => {
+    const file = photo.files && photo.files[0];
+    photo.value = "";
+    if (!file || busy) return;
+    if (file.size > MAX_PHOTO) {
+      bubble("theirs", t("photo_too_large"), "error");
+      return;
+    }
+    deliver(photoRequest(file), t("photo_sent"));
   });
 
   input.addEventListener("keydown", (event) => {

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from core.catalog.lines import EnteredLine
+from core.codes.gs1 import barcode_forms, parse_gs1
 from core.errors import InactiveProduct, InvalidQuantity, UnknownProduct
 from core.models import Product, ProductBarcode, ProductUnit
 from core.numbers import parse_quantity, round_cost
@@ -94,7 +95,24 @@ def _by_barcode(tx: Tx, codes: frozenset[str]) -> dict[str, CatalogItem]:
     return {row.barcode: _item(row) for row in tx.conn.execute(_ITEMS_BY_BARCODE, {"barcodes": sorted(codes)})}
 
 
-FINDERS: tuple[Finder, ...] = (_by_sku, _by_barcode)
+def _by_gs1(tx: Tx, codes: frozenset[str]) -> dict[str, CatalogItem]:
+    """GS1 codes ("(01)…(10)…(17)…", raw "01…") and GTINs by the barcode their GTIN is stored as: a GTIN-14
+    with a leading 0 is the EAN-13, a scanned UPC-A in its EAN-13 form ("0036000291452") the UPC-A."""
+    forms: dict[str, tuple[str, ...]] = {}
+    for code in codes:
+        data = parse_gs1(code)
+        found = barcode_forms(data.gtin if data is not None else code)
+        if found:
+            forms[code] = found
+    if not forms:
+        return {}
+    wanted = sorted({form for found in forms.values() for form in found})
+    items = {row.barcode: _item(row) for row in tx.conn.execute(_ITEMS_BY_BARCODE, {"barcodes": wanted})}
+    return {code: next(items[f] for f in found if f in items) for code, found in forms.items()
+            if any(f in items for f in found)}
+
+
+FINDERS: tuple[Finder, ...] = (_by_sku, _by_barcode, _by_gs1)
 
 
 def items_in(tx: Tx, codes: Sequence[str]) -> dict[str, CatalogItem]:

@@ -255,3 +255,19 @@ def document_update(update_id: int, user_id: int, file_id: str, file_name: str, 
     if caption is not None:
         message["caption"] = caption
     return {"update_id": update_id, "message": message}
+
+
+def photo_update(update_id: int, user_id: int, file_id: str, size: int, *, width: int = 1280, height: int = 960,
+                 caption: str | None = None) -> dict[str, Any]:
+    """The JSON Telegram posts for a photo: its sizes smallest first, the largest (the original) last."""
+    sizes = [{"file_id": f"thumb-{file_id}", "file_unique_id": f"ut{file_id}", "width": 90, "height": 68,
+              "file_size": 1500},
+             {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": width, "height": height,
+              "file_size": size}]
+    message: dict[str, Any] = {
+        "message_id": update_id, "date": int(time.time()), "photo": sizes,
+        "from": {"id": user_id, "is_bot": False, "first_name": "Test"}, "chat": {"id": user_id, "type": "private"},
+    }
+    if caption is not None:
+        message["caption"] = caption
+    return {"update_id": update_id, "message": message}

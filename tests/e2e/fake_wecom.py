@@ -47,6 +47,7 @@ class FakeWecom:
     calls: list[Call] = field(default_factory=list)
     tokens_issued: int = 0
     expired: set[str] = field(default_factory=set)
+    media: dict[str, bytes] = field(default_factory=dict)  # media_id -> content of what members sent (media/get)
     _media: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
@@ -60,6 +61,7 @@ class FakeWecom:
         self._changed = asyncio.Condition()
         app = web.Application(client_max_size=20 * 1024 * 1024)
         app.router.add_get("/cgi-bin/gettoken", self._token)
+        app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_post("/cgi-bin/{path:.+}", self._post)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
@@ -93,6 +95,21 @@ class FakeWecom:
         self.tokens_issued += 1
         return web.json_response({"errcode": 0, "errmsg": "ok", "access_token": f"TOKEN-{self.tokens_issued}",
                                   "expires_in": 7200})
+
+    def add_media(self, content: bytes) -> str:
+        """Keep a picture as if a member had sent it; its media_id for the image callback."""
+        media_id = f"IMG-{next(self._media)}"
+        self.media[media_id] = content
+        return media_id
+
+    async def _media_get(self, request: web.Request) -> web.Response:
+        """GET media/get: the bytes of a kept picture, or WeCom's JSON error for an unknown media_id."""
+        token = request.query.get("access_token", "")
+        await self._record(Call("media/get", token, {"media_id": request.query.get("media_id", "")}, time.monotonic()))
+        content = self.media.get(request.query.get("media_id", ""))
+        if not token.startswith("TOKEN-") or content is None:
+            return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
+        return web.Response(body=content, content_type="image/jpeg")
 
     async def _post(self, request: web.Request) -> web.Response:
         path = request.match_info["path"]
@@ -155,6 +172,13 @@ def text_xml(user: str, content: str, msg_id: int, created: int | None = None) -
     return (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
             f"<CreateTime>{created or int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
             f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>")
+
+
+def image_xml(user: str, media_id: str, msg_id: int, created: int | None = None) -> str:
+    return (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
+            f"<CreateTime>{created or int(time.time())}</CreateTime><MsgType><![CDATA[image]]></MsgType>"
+            f"<PicUrl><![CDATA[https://wework.example/pic/{media_id}]]></PicUrl>"
+            f"<MediaId><![CDATA[{media_id}]]></MediaId><MsgId>{msg_id}</MsgId><AgentID>{AGENT_ID}</AgentID></xml>")
 
 
 def card_click_xml(user: str, key: str, task_id: str, response_code: str, created: int | None = None) -> str:

@@ -25,7 +25,7 @@ from bot.engine.replies import Attachment, Button, Reply
 from core.people.accounts import create_invite
 from core.permissions import Actor
 from core.uow import UnitOfWork
-from tests.e2e.fake_telegram import BOT, Call, FakeTelegram, document_update, message_update
+from tests.e2e.fake_telegram import BOT, Call, FakeTelegram, document_update, message_update, photo_update
 from tests.e2e.stack import Stack, start_stack
 
 T = TypeVar("T")
@@ -148,6 +148,11 @@ class TelegramChat:
         file_id = self.stack.fake.add_file(content)
         size = None if undeclared else len(content) if declared is None else declared
         return self._exchange(document_update(self._id(None), self.user_id, file_id, name, size, caption=caption))
+
+    def send_photo(self, content: bytes) -> list[str]:
+        """A photo uploaded to the fake Bot API and sent (its largest size is the picture, a thumbnail beside)."""
+        file_id = self.stack.fake.add_file(content)
+        return self._exchange(photo_update(self._id(None), self.user_id, file_id, len(content)))
 
     def button(self, label_part: str, *, earlier: bool = False) -> str:
         """The data of the button in the last replies whose label contains `label_part`; with `earlier`, on any

@@ -1,0 +1,1 @@
+"""Codes on goods: barcodes read from photos and the GS1 element strings inside them."""
