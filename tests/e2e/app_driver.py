@@ -209,16 +209,19 @@ def receive_order(p: Phone, number: str, partial_sku: str, got: str, bad: str, r
     return str(page.locator("#notice").inner_text())
 
 
-def count_by_scanning(p: Phone, reads: int) -> str:
-    """Start a count, let the camera read `reads` codes, pause, submit and confirm."""
+def count_by_scanning(p: Phone, reads: int, shot: Path | None = None) -> str:
+    """Start a count, let the camera read `reads` codes, pause, submit and confirm (a screenshot to `shot` once
+    the counts are recorded, before confirming)."""
     page = p.page
     page.locator("#warehouse option").first.wait_for(state="attached")
     p.tap("#start", "start scanning")
-    page.wait_for_function(f"Number(document.getElementById('reads').textContent) >= {reads}", timeout=90_000)
+    page.wait_for_function(f"() => Number(document.getElementById('reads').textContent) >= {reads}", timeout=90_000)
     p.tap("#pause", "pause")
     p.tap("#submit", "submit")
     page.locator("#confirm-text").filter(has_text="?").or_(
         page.locator("#confirm-text").filter(has_text="？")).wait_for()
+    if shot is not None:
+        page.screenshot(path=str(shot), full_page=True)
     p.tap("#submit", "confirm")
     page.locator("#notice.ok").wait_for()
     return str(page.locator("#notice").inner_text())

@@ -42,7 +42,7 @@ const JXC = (() => {
     if (!answer.ok) { say(body.message || t("signed_out"), "error"); return false; }
     token = body.token;
     sessionStorage.setItem("jxc-page-token", token);
-    document.getElementById("who").textContent = body.name;
+    sessionStorage.setItem("jxc-page-name", body.name);
     if (body.lang !== lang) {  // the page in the employee's language
       const url = new URL(location.href);
       url.searchParams.set("lang", body.lang);
@@ -94,15 +94,25 @@ const JXC = (() => {
 
   function debounce(fn, ms) {
     let timer = null;
-    return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+    const later = (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+    later.cancel = () => clearTimeout(timer);
+    return later;
+  }
+
+  function unsay() {  // a refusal is taken back once the person has put it right; other notices stay
+    if (notice.classList.contains("error")) say("");
   }
 
   async function start(main) {
     theme();
     if (!tg && !token && !csrf) { say(t("signed_out"), "error"); return; }
     if (!(await signIn())) return;
+    const who = document.getElementById("who");
+    if (!who.textContent) who.textContent = sessionStorage.getItem("jxc-page-name") || "";
     await main();
   }
 
-  return { t, say, api, feedback, el, debounce, start, query, lang, tg };
+  if (document.body.dataset.page === "home") start(async () => {});
+
+  return { t, say, unsay, api, feedback, el, debounce, start, query, lang, tg };
 })();

@@ -99,11 +99,10 @@
     box.replaceChildren();
     for (const row of state.counts.values()) {
       box.append(el("li", { class: "line", "data-sku": row.sku },
-        el("div", { class: "top" }, el("span", { class: "name", text: row.name }), el("span", { class: "amount qty", text: String(row.qty) })),
-        el("small", { text: row.sku }),
+        el("div", { class: "top" }, el("span", { class: "name", text: row.name }), el("small", { text: row.sku })),
         el("div", { class: "controls" },
           el("button", { type: "button", class: "step minus", text: "−", onclick: () => change(row, -1) }),
-          el("span", {}),
+          el("span", { class: "qty", text: String(row.qty) }),
           el("button", { type: "button", class: "step plus", text: "+", onclick: () => change(row, 1) }))));
     }
     const unknown = $("unknown");

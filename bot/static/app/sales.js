@@ -3,9 +3,9 @@
 "use strict";
 
 (() => {
-  const { t, say, api, feedback, el, debounce, start, query } = JXC;
+  const { t, say, unsay, api, feedback, el, debounce, start, query } = JXC;
   const $ = (id) => document.getElementById(id);
-  const state = { customer: null, lines: [], quoted: [] };
+  const state = { customer: null, lines: [], quoted: [], version: 0 };
   const QTY = /^(.*\S)\s+(\d+(?:\.\d+)?)$/;
 
   async function main() {
@@ -130,13 +130,16 @@
   const requote = debounce(async () => {
     if (!state.lines.length) { state.quoted = []; state.total = ""; draw(); return; }
     const lines = state.lines.map(({ sku, qty, unit, price }) => ({ sku, qty, unit, price }));
+    const version = ++state.version;
     try {
       const quote = await api("POST", "sales/quote", { warehouse: $("warehouse").value, lines });
+      if (version !== state.version) return;  // the order changed (or was placed) meanwhile
       state.quoted = quote.lines;
       state.total = quote.total_text;
-      say("");
+      unsay();
     } catch (error) {
       if (!error.refused) throw error;
+      if (version !== state.version) return;
       state.quoted = [];
       state.total = "";
     }
@@ -160,6 +163,8 @@
     if (!state.customer) { say(t("need_customer"), "error"); return; }
     if (!state.lines.length) { say(t("need_lines"), "error"); return; }
     $("submit").disabled = true;
+    requote.cancel();
+    state.version += 1;
     const lines = state.lines.map(({ sku, qty, unit, price }) => ({ sku, qty, unit, price }));
     try {
       const placed = await api("POST", "sales/place", { customer: state.customer.code, warehouse: $("warehouse").value, lines });
