@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { t, say, api, feedback, el, start } = JXC;
+  const { t, say, api, feedback, el, start, query } = JXC;
   const $ = (id) => document.getElementById(id);
   const WASM = "/app/static/vendor/zxing-wasm/zxing_reader.wasm";
   const FORMATS = ["EAN13", "EAN8", "UPCA", "Code128", "QRCode", "DataMatrix"];
@@ -14,6 +14,7 @@
   async function main() {
     const found = await api("GET", "warehouses", { for: "count" });
     for (const w of found.warehouses) $("warehouse").append(el("option", { value: w.code, text: `${w.code} ${w.name}` }));
+    if (query.warehouse && found.warehouses.some((w) => w.code === query.warehouse)) $("warehouse").value = query.warehouse;
     $("start").addEventListener("click", begin);
     $("pause").addEventListener("click", () => (state.scanning ? stop() : camera()));
     $("submit").addEventListener("click", submit);
