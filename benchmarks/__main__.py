@@ -18,6 +18,7 @@ from benchmarks import (
     reports_sales,
     sales_order_life,
     statements_per_document,
+    taps_app,
     telegram_throughput,
 )
 from benchmarks.common import Backend, backends_from_env
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "sales_order_life": sales_order_life.main,
     "replenishment": replenishment.main,
     "dashboard": dashboard.main,
+    "taps_app": taps_app.main,
 }
 
 
