@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from typing import Any
 
@@ -13,11 +14,13 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app.auth import sign_init_data
-from bot.composition import build_app_parts
+from bot.app.channel import AppChannel
+from bot.composition import build_app_parts, page_link
 from bot.server import build_app
 from core.config import Config
 from core.models.base import Base
-from core.people.accounts import bind_account
+from core.partners.customers import NewCustomer, create_customer
+from core.people.accounts import bind_account, create_login_link
 from core.permissions import Actor
 from core.uow import UnitOfWork
 from tests.factories import make_shop
@@ -104,3 +107,57 @@ def test_forged_stale_unbound_and_malformed_init_data_are_refused_with_401_and_l
     assert sessions[0][1]["message"] == "无法确认你的 Telegram 身份，请从机器人聊天里重新打开这个页面。"
     assert {s for s, _ in api_calls} == {401}, "no refused session opens the API"
     assert rows(uow) == before
+
+
+def test_the_browser_chats_session_opens_the_pages_with_its_csrf_token_and_a_wecom_link_opens_them_signed(
+        db_url: str, uow: UnitOfWork, admin: Actor) -> None:
+    make_shop(uow, admin)
+    create_customer(uow, admin, NewCustomer("C-BLUE", "蓝海百货", salesperson="sales-1"))
+    bind_account(uow, admin, "sales-1", "wecom", "zhangsan", "zhangsan")
+    token = create_login_link(uow, admin, "sales-1").code
+    config = Config(sections={"database": {"url": db_url}, "server": {"public_url": "http://127.0.0.1:8080"}})
+
+    async def main() -> dict[str, Any]:
+        parts = build_app_parts(config)
+        pages = next(c for c in parts.channels if isinstance(c, AppChannel))
+        runner = web.AppRunner(build_app(parts), handle_signals=False)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        seen: dict[str, Any] = {}
+        try:
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+                async with http.get(f"{url}/app/sales") as response:
+                    seen["before_sign_in"] = 'content=""' in await response.text()
+                async with http.get(f"{url}/chat/login?token={token}") as response:
+                    assert response.status == 200
+                async with http.get(f"{url}/app/sales") as response:
+                    page = await response.text()
+                    seen["csp"] = response.headers["Content-Security-Policy"]
+                csrf = re.search(r'<meta name="jxc-csrf" content="([^"]+)">', page)[1]  # type: ignore[index]
+                seen["title"] = re.search(r"<h1>([^<]+)</h1>", page)[1]  # type: ignore[index]
+                async with http.get(f"{url}/app/api/customers", params={"q": "蓝海"}) as response:
+                    seen["no_csrf"] = (response.status, (await response.json())["error"])
+                async with http.get(f"{url}/app/api/customers", params={"q": "蓝海"},
+                                    headers={"X-CSRF-Token": csrf}) as response:
+                    seen["with_csrf"] = (response.status, await response.json())
+            link = page_link(url, "/app/sales", pages.link_token("wecom", "zhangsan"))
+            async with aiohttp.ClientSession() as http:
+                async with http.get(link) as response:
+                    seen["wecom_title"] = re.search(r"<h1>([^<]+)</h1>", await response.text())[1]  # type: ignore[index]
+                async with http.post(f"{url}/app/api/sales/place", json={
+                        "customer": "C-BLUE", "warehouse": "MAIN", "lines": [{"sku": "TEA-CUP", "qty": "abc"}]},
+                        headers={"Authorization": f"Bearer {link.split('k=')[1]}"}) as response:
+                    seen["bad_qty"] = (response.status, await response.json())
+        finally:
+            await runner.cleanup()
+        return seen
+
+    seen = asyncio.run(main())
+    assert seen["before_sign_in"] and seen["title"] == "新销售单" and seen["wecom_title"] == "新销售单"
+    assert "frame-ancestors 'self' https://web.telegram.org" in seen["csp"]
+    assert seen["no_csrf"] == (403, "csrf")
+    assert seen["with_csrf"] == (200, {"customers": [{"code": "C-BLUE", "name": "蓝海百货"}]})
+    status, refused = seen["bad_qty"]
+    assert (status, refused["error"]) == (422, "invalid_quantity") and "abc" in refused["message"]
+    assert rows(uow)["sales_order"] == 0, "a refused order leaves nothing"
