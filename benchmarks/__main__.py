@@ -19,6 +19,7 @@ from benchmarks import (
     reports_sales,
     sales_order_life,
     statements_per_document,
+    taps_app,
     telegram_throughput,
 )
 from benchmarks.common import Backend, backends_from_env
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "replenishment": replenishment.main,
     "dashboard": dashboard.main,
     "barcode": barcode.main,
+    "taps_app": taps_app.main,
 }
 
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from hashlib import sha256
+from secrets import token_bytes
 from typing import Any
 
 from sqlalchemy import Engine as DatabaseEngine
 
 from bot import delivery, webhooks
 from bot.api import ApiChannel
+from bot.app.api import AppApi
+from bot.app.channel import AppChannel, AppSettings
 from bot.channels import Channel, InFlight, sweep_inboxes
 from bot.channels.telegram import TelegramChannel, TelegramSettings
 from bot.channels.web import WebChannel, WebSettings
@@ -98,17 +102,37 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
     books = build_books(config)
     engine = build_chat_engine(books, flows, commands)
     in_flight = InFlight()
-    channels: list[Channel] = [WebChannel(engine, WebSettings(str(config.get("server", "public_url", "") or "")))]
+    public_url = str(config.get("server", "public_url", "") or "").rstrip("/")
+    channels: list[Channel] = [WebChannel(engine, WebSettings(public_url))]
+    pages = AppChannel(books.uow, engine.texts, app_settings(config), AppApi(books.uow, engine.texts).routes())
+    channels.append(pages)
     telegram = config.section("telegram")
     if str(telegram.get("token", "") or ""):
-        settings = TelegramSettings.from_section(telegram, str(config.get("server", "public_url", "") or ""))
+        settings = TelegramSettings.from_section(telegram, public_url)
         channels.append(TelegramChannel(engine, settings, engine.commands, in_flight))
     wecom = config.section("wecom")
     if str(wecom.get("corp_id", "") or ""):
-        channels.append(WecomChannel(engine, WecomSettings.from_section(wecom), in_flight))
+        wecom_channel = WecomChannel(engine, WecomSettings.from_section(wecom), in_flight)
+        wecom_channel.sender.links = lambda user, path: page_link(public_url, path, pages.link_token("wecom", user))
+        channels.append(wecom_channel)
     channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600))))
     return AppParts(config=config, books=books, engine=engine, in_flight=in_flight, channels=channels,
                     shutdown_timeout=float(config.get("server", "shutdown_timeout", 30)))
+
+
+def app_settings(config: Config) -> AppSettings:
+    """The Mini App's bot token and the page-session secret: [server] app_secret, else one derived from the bot's
+    secrets (the same in every server process), else a new one per process (page sessions end on restart)."""
+    token = str(config.get("telegram", "token", "") or "")
+    given = str(config.get("server", "app_secret", "") or "")
+    secrets = token + str(config.get("wecom", "secret", "") or "")
+    secret = given.encode() if given else sha256(secrets.encode()).digest() if secrets else token_bytes(32)
+    return AppSettings(bot_token=token, secret=secret)
+
+
+def page_link(public_url: str, path: str, token: str) -> str:
+    """The address of a page with a page session in it (`?k=`), for chats without a Mini App (WeCom)."""
+    return f"{public_url}{path}{'&' if '?' in path else '?'}k={token}"
 
 
 # ---- delivery and scheduled jobs ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Phone-like photos of barcodes, drawn in the test: codes made by zxing-cpp (or segno), pasted slightly rotated
+"""Phone-like photos of barcodes, drawn in the test: codes made by zxing-cpp, pasted slightly rotated
 onto a larger, noisy, unevenly lit picture, saved as JPEG the way a phone sends it."""
 
 from __future__ import annotations

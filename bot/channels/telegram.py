@@ -22,7 +22,16 @@ from typing import Any
 
 from aiohttp import web
 from aiolimiter import AsyncLimiter
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    MenuButtonWebApp,
+    Message,
+    Update,
+    WebAppInfo,
+)
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
@@ -30,7 +39,8 @@ from bot.channels import ChatTurns, InFlight, photo_codes, read_capped, recover,
 from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
-from bot.engine.replies import Reply
+from bot.engine.replies import Button, Reply
+from bot.engine.texts import DEFAULT_LANGUAGE
 from core.people.accounts import actor_for_account
 
 log = logging.getLogger(__name__)
@@ -146,6 +156,9 @@ class TelegramChannel:
         self._started = True
         menu = [BotCommand(c["command"], c["description"]) for c in describe(self.commands)]
         await self._best_effort(self.app.bot.set_my_commands(menu), "setMyCommands")
+        pages = menu_button(self.settings.public_url, self.engine.texts.render(DEFAULT_LANGUAGE, "app_menu_button"))
+        if pages is not None:
+            await self._best_effort(self.app.bot.set_chat_menu_button(menu_button=pages), "setChatMenuButton")
         if not self._recovering:  # what dead processes left whose leases ran out; the leader's sweep does the rest
             self._recovering = True
             await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver)
@@ -318,7 +331,7 @@ class TelegramChannel:
         id of the last message sent. A 429 is waited out and retried up to `retries` times (`max_retries` by
         default; the dispatcher passes 0 and owns the retries of what it pushes)."""
         retries = self.settings.max_retries if retries is None else retries
-        markup = keyboard(reply)
+        markup = keyboard(reply, self.settings.public_url)
         attachment = reply.image or reply.file
         caption = reply.text if attachment is not None and utf16_len(reply.text) <= CAPTION_LIMIT else None
         parts = [] if caption is not None else split_text(reply.text)
@@ -358,7 +371,8 @@ class TelegramChannel:
             await self._pace(chat_id)
             try:
                 await self.app.bot.edit_message_text(split_text(reply.text)[0], chat_id=chat_id,
-                                                     message_id=int(message_id), reply_markup=keyboard(reply))
+                                                     message_id=int(message_id),
+                                                     reply_markup=keyboard(reply, self.settings.public_url))
                 return message_id
             except BadRequest as error:
                 if "not modified" in error.message.lower():
@@ -414,12 +428,27 @@ def to_inbound(update: Update) -> Inbound | None:
     return None
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Inline buttons whose callback_data is the button's short data."""
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-                                 for row in reply.buttons])
+def keyboard(reply: Reply, public_url: str = "") -> InlineKeyboardMarkup | None:
+    """Inline buttons whose callback_data is the button's short data; a page button opens the page as a Mini App
+    (https only, as Telegram requires), as a plain link on http, and is left out without a public address."""
+    rows = [[key for key in (_key(b, public_url) for b in row) if key is not None] for row in reply.buttons]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _key(button: Button, public_url: str) -> InlineKeyboardButton | None:
+    if not button.link:
+        return InlineKeyboardButton(button.label, callback_data=button.data)
+    if public_url.startswith("https://"):
+        return InlineKeyboardButton(button.label, web_app=WebAppInfo(public_url + button.link))
+    if public_url.startswith("http://"):
+        return InlineKeyboardButton(button.label, url=public_url + button.link)
+    return None
+
+
+def menu_button(public_url: str, label: str) -> MenuButtonWebApp | None:
+    """The chat's menu button opening the pages, when the server has an https address."""
+    return MenuButtonWebApp(label, WebAppInfo(public_url + "/app/")) if public_url.startswith("https://") else None
 
 
 def utf16_len(text: str) -> int:

@@ -221,7 +221,7 @@ class WebChannel:
             await asyncio.to_thread(sign_out, self.uow, previous)  # one browser, one session
         response = web.HTTPSeeOther("/chat")
         response.set_cookie(COOKIE, session.cookie, httponly=True, samesite="Lax", secure=self.settings.secure,
-                            path="/chat", max_age=14 * 24 * 3600)
+                            path="/", max_age=14 * 24 * 3600)  # "/": the pages under /app use it too
         log.info("web sign-in: %s", session.actor.name)
         raise response
 
@@ -234,7 +234,7 @@ class WebChannel:
                 return self._render("signin.html", signed.actor.language, status=403, problem="csrf")
             await asyncio.to_thread(sign_out, self.uow, signed.cookie)
         response = web.HTTPSeeOther("/chat")
-        response.del_cookie(COOKIE, path="/chat")
+        response.del_cookie(COOKIE, path="/")
         raise response
 
     # ---- messages --------------------------------------------------------------------------------------------
@@ -376,7 +376,7 @@ class WebChannel:
                 mine = " ".join(["📷", *exchange.payload["codes"]])
             history.append({"inbox_id": exchange.inbox_id, "mine": mine,
                             "replies": [_reply_json(exchange.inbox_id, i, r) for i, r in enumerate(exchange.replies)]})
-            labels.update({b.data: b.label for r in exchange.replies for line in r.buttons for b in line})
+            labels.update({b.data: b.label for r in exchange.replies for line in r.buttons for b in line if b.data})
         return history
 
     # ---- helpers ---------------------------------------------------------------------------------------------
@@ -434,7 +434,8 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
 def _reply_json(inbox_id: int, index: int, reply: Reply) -> dict[str, Any]:
     """A reply as the page draws it: attachments become links to the download route."""
     out: dict[str, Any] = {"text": reply.text,
-                           "buttons": [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons]}
+                           "buttons": [[{"label": b.label, "data": b.data, "link": b.link} if b.link else
+                                        {"label": b.label, "data": b.data} for b in row] for row in reply.buttons]}
     if reply.extra.get("topic"):
         out["topic"] = str(reply.extra["topic"])  # the page keeps one message per topic
     for part in ("image", "file"):

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -101,6 +101,8 @@ class WecomSender:
         self.settings = settings
         self.client = Client(settings, DatabaseStorage(uow))
         self._pace: dict[str, AsyncLimiter] = {}
+        # (member, page path) -> a signed address of the page; set by the composition root when pages are served
+        self.links: Callable[[str, str], str] | None = None
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
         """The outbox dispatcher's sender: WeChat errors become RetryLater / TransientError / PermanentError."""
@@ -115,10 +117,11 @@ class WecomSender:
             if approval_buttons(reply.buttons):
                 await self.send_approval_card(user_id, reply.text, [b for row in reply.buttons for b in row])
                 continue
-            flat = [b for row in reply.buttons for b in row]
+            flat = [b for row in reply.buttons for b in row if not b.link]
             if flat and lang is None:
                 lang = await asyncio.to_thread(self.language, user_id)
-            text = reply.text + choices_text(self.texts, lang or "", flat, len(offered))
+            text = reply.text + self._page_links(user_id, reply) + choices_text(self.texts, lang or "", flat,
+                                                                                 len(offered))
             offered.extend(b.data for b in flat)
             attachment = reply.image or reply.file
             if text.strip() or attachment is None:
@@ -152,6 +155,13 @@ class WecomSender:
                 return await self.send_approval_card(user_id, reply.text, [b for row in reply.buttons for b in row])
         await self.send(user_id, [reply])
         return None
+
+    def _page_links(self, user_id: str, reply: Reply) -> str:
+        """Page buttons as signed links WeCom's in-app browser opens (left out when no pages are served)."""
+        pages = [b for row in reply.buttons for b in row if b.link]
+        if not pages or self.links is None:
+            return ""
+        return "\n\n" + "\n".join(f"{b.label}: {self.links(user_id, b.link)}" for b in pages)
 
     async def send_approval_card(self, user_id: str, text: str, keys: Sequence[Button]) -> str:
         """An interactive card with the Approve / Reject buttons (their key is the button data); the response code

@@ -11,10 +11,12 @@ CALLBACK_LIMIT = 64
 
 @dataclass(frozen=True)
 class Button:
-    """A choice; `data` is a short id (at most 64 bytes in UTF-8: Telegram's limit), never a name."""
+    """A choice; `data` is a short id (at most 64 bytes in UTF-8: Telegram's limit), never a name. A button with a
+    `link` (a page of this server, `/app/...`) opens that page instead: a Telegram Mini App, a link elsewhere."""
 
     label: str
     data: str
+    link: str = ""
 
     def __post_init__(self) -> None:
         if len(self.data.encode()) > CALLBACK_LIMIT:
@@ -42,7 +44,8 @@ class Reply:
         """A JSON-safe form, stored with the inbox row until delivered."""
         return {
             "text": self.text,
-            "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
+            "buttons": [[[b.label, b.data, b.link] if b.link else [b.label, b.data] for b in row]
+                        for row in self.buttons],
             "image": _attachment_json(self.image),
             "file": _attachment_json(self.file),
             "extra": self.extra,
@@ -53,7 +56,7 @@ class Reply:
         """The reply back from its stored form."""
         return cls(
             text=data["text"],
-            buttons=tuple(tuple(Button(label, value) for label, value in row) for row in data["buttons"]),
+            buttons=tuple(tuple(Button(*button) for button in row) for row in data["buttons"]),
             image=_attachment_of(data.get("image")),
             file=_attachment_of(data.get("file")),
             extra=data.get("extra") or {},
@@ -63,6 +66,11 @@ class Reply:
 def buttons(*rows: list[tuple[str, str]]) -> tuple[tuple[Button, ...], ...]:
     """Rows of buttons from (label, data) pairs."""
     return tuple(tuple(Button(label, data) for label, data in row) for row in rows)
+
+
+def page_button(label: str, link: str) -> Button:
+    """A button that opens a page of this server (`/app/sales`, `/app/receive?po=PO-...`)."""
+    return Button(label, "", link)
 
 
 def _attachment_json(attachment: Attachment | None) -> dict[str, str] | None:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.engine.flow import Context
-from bot.engine.replies import Button, Reply
+from bot.engine.replies import Button, Reply, page_button
 from core.catalog.lines import BadForm, TypedLine, entered_typed, looks_numeric, split_lines
 from core.catalog.resolve import resolve_lines
 from core.errors import DomainError
@@ -61,6 +61,11 @@ def is_word(text: str | None, words: frozenset[str]) -> bool:
 def button_label(ctx: Context, flow: str, which: str, **values: Any) -> str:
     """A button's words in the reader's language: template <flow>_button_<which>."""
     return ctx.text(f"{flow}_button_{which}", **values)
+
+
+def page_keys(ctx: Context, flow: str, link: str) -> tuple[tuple[Button, ...], ...]:
+    """One button opening a page of the server (a Mini App in Telegram, a link elsewhere): <flow>_button_page."""
+    return ((page_button(button_label(ctx, flow, "page"), link),),)
 
 
 def total(lines: list[dict[str, Any]]) -> Decimal:

@@ -15,6 +15,7 @@ from bot.flows.entry import (
     checked_line,
     first_word,
     is_word,
+    page_keys,
     refusal,
     split_lines,
     total,
@@ -235,8 +236,8 @@ class ReceiveFlow(Flow):
             return Step([ctx.say("receive_nothing_outstanding", number=view.number)])
         state = {"step": "qty", "number": view.number, "supplier": view.supplier_name, "warehouse": view.warehouse,
                  "lines": lines, "i": 0, "got": []}
-        intro = ctx.say("receive_outstanding", number=view.number, supplier=view.supplier_name,
-                        warehouse=view.warehouse, lines=lines)
+        intro = ctx.say("receive_outstanding", page_keys(ctx, "receive", f"/app/receive?po={view.number}"),
+                        number=view.number, supplier=view.supplier_name, warehouse=view.warehouse, lines=lines)
         return Step([intro, self._ask_qty(ctx, state)], state)
 
     def _ask_qty(self, ctx: Context, state: dict[str, Any]) -> Reply:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Reply, buttons
-from bot.flows.entry import button_label, button_number, refusal
+from bot.flows.entry import button_label, button_number, page_keys, refusal
 from core.approvals.progress import waiting_role
 from core.catalog.lines import entered_typed, split_line
 from core.catalog.products import WarehouseRef, warehouses_for
@@ -63,7 +63,7 @@ class SalesOrderFlow(Flow):
         state: dict[str, Any] = {"step": "customer"}
         if args.strip():
             return self._customer_search(ctx, state, args.strip())
-        return Step([ctx.say("so_ask_customer")], state)
+        return Step([ctx.say("so_ask_customer", page_keys(ctx, "sales", "/app/sales"))], state)
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """Cancel on any step, or whatever the step expects: a customer, a warehouse, a line, or a button."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Reply, buttons
@@ -16,6 +17,7 @@ from bot.flows.entry import (
     first_word,
     is_word,
     looks_numeric,
+    page_keys,
     refusal,
     split_lines,
 )
@@ -357,10 +359,15 @@ class CountFlow(Flow):
             return Step([ctx.say("count_waiting", number=sheet.number)])
         if sheet is None:
             started = start_stocktake(ctx.uow, ctx.actor, code)
-            number, reply = started.number, ctx.say("count_started", sheet=started)
+            number, reply = started.number, ctx.say("count_started", self._page(ctx, code), sheet=started)
         else:
-            number, reply = sheet.number, ctx.say("count_continue", number=sheet.number, warehouse=code.upper())
+            number, reply = sheet.number, ctx.say("count_continue", self._page(ctx, code), number=sheet.number,
+                                                  warehouse=code.upper())
         return Step([reply], {"step": "count", "number": number, "warehouse": code.upper()})
+
+    def _page(self, ctx: Context, code: str) -> tuple[tuple[Any, ...], ...]:
+        """The camera count page for this warehouse."""
+        return page_keys(ctx, "count", f"/app/count?warehouse={quote(code.upper())}")
 
     def _keys(self, ctx: Context) -> tuple[tuple[Any, ...], ...]:
         return buttons([(button_label(ctx, "count", "variances"), f"{self.key}:v"),

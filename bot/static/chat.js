@@ -87,6 +87,14 @@
         const line = document.createElement("div");
         line.className = "row";
         for (const b of row) {
+          if (b.link) {
+            const page = document.createElement("a");
+            page.className = "page-link";
+            page.href = b.link;
+            page.textContent = b.label;
+            line.appendChild(page);
+            continue;
+          }
           const key = document.createElement("button");
           key.type = "button";
           key.textContent = b.label;

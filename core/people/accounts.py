@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -116,6 +116,17 @@ def actor_for_account(tx: Tx, channel: str, external_user_id: str, message_id: s
         return actor_in(tx, employee_id, channel, message_id)
     except UnknownEmployee:
         return None
+
+
+def bound_actor(uow: UnitOfWork, channel: str, external_user_id: str, acting_channel: str) -> Actor | None:
+    """The active employee bound to a chat account, acting through `acting_channel` (a page opened from that chat);
+    None when the account is unbound or the employee inactive."""
+
+    def work(tx: Tx) -> Actor | None:
+        found = actor_for_account(tx, channel, external_user_id)
+        return None if found is None else replace(found, channel=acting_channel)
+
+    return uow.read(work)
 
 
 def chat_ids_of(tx: Tx, employee_id: int) -> list[tuple[str, str]]:

@@ -7,6 +7,7 @@ what python-telegram-bot sent to the fake.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -55,11 +56,13 @@ def test_a_whole_dialogue_in_chinese_then_english_through_the_webhook(
     async def scenario(fake: FakeTelegram) -> None:
         s = await start_stack(db_url, fake)
         try:
-            assert fake.methods()[:3] == ["getMe", "setMyCommands", "setWebhook"]
+            assert fake.methods()[:4] == ["getMe", "setMyCommands", "setChatMenuButton", "setWebhook"]
             menu = fake.calls[1].params["commands"]
             assert {"command": "stock", "description": "Stock by SKU, barcode or name / 查库存"} in menu
             assert "longtest" not in str(menu)
-            hook = fake.calls[2].params
+            assert json.loads(fake.calls[2].params["menu_button"]) == {
+                "type": "web_app", "text": "打开页面", "web_app": {"url": "https://jxc.example.com/app/"}}
+            hook = fake.calls[3].params
             assert (hook["url"], hook["secret_token"]) == ("https://jxc.example.com/telegram/webhook", SECRET)
 
             assert await s.say(ANNA, f"/start {code}") == ["绑定成功，欢迎 manager-1！发送「帮助」开始。"]

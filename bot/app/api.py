@@ -1,0 +1,183 @@
+"""The JSON calls the pages make (/app/api/...): parse, call the core service, return plain data. Permissions,
+transactions and the audit trail are the services' own, exactly as in chat."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from bot.app.channel import Handler, Refused
+from bot.engine.texts import Texts, format_money, format_quantity
+from bot.flows.purchasing import RECEIVABLE
+from core.catalog.products import warehouses_for
+from core.catalog.resolve import item_named
+from core.errors import DomainError
+from core.partners.choices import partner_choices
+from core.payloads import to_plain
+from core.permissions import Actor, Permission
+from core.purchasing.orders import get_purchase_order, list_purchase_orders
+from core.purchasing.receipts import ReceiptLineIn, receive_purchase
+from core.sales.entry import place_sales_order, quote_sales_order, sale_items
+from core.sales.records import SalesLineIn
+from core.stock.stocktake import count_item, open_stocktake, start_stocktake, stocktake_variances, submit_stocktake
+from core.uow import UnitOfWork
+
+T = TypeVar("T")
+MAX_CHOICES = 8
+MAX_LINES = 200
+
+
+class AppApi:
+    """The calls of the three pages, by (method, path under /app/api/)."""
+
+    def __init__(self, uow: UnitOfWork, texts: Texts) -> None:
+        self.uow, self.texts = uow, texts
+
+    def routes(self) -> dict[tuple[str, str], Handler]:
+        """Every call the pages make."""
+        return {
+            ("GET", "warehouses"): self.warehouses,
+            ("GET", "customers"): self.customers,
+            ("GET", "items"): self.items,
+            ("POST", "sales/quote"): self.quote,
+            ("POST", "sales/place"): self.place,
+            ("GET", "receive/orders"): self.orders,
+            ("GET", "receive/order"): self.order,
+            ("POST", "receive"): self.receive,
+            ("POST", "count/open"): self.open_count,
+            ("GET", "count/item"): self.count_item,
+            ("POST", "count/record"): self.record_counts,
+            ("POST", "count/submit"): self.submit_count,
+        }
+
+    async def warehouses(self, actor: Actor, q: dict[str, Any]) -> Any:
+        """Warehouses the reader may sell from (`for=sales`) or count in (`for=count`)."""
+        permission = {"count": Permission.STOCKTAKE_COUNT}.get(_text(q, "for"))
+        found = await _run(warehouses_for, self.uow, actor, permission)
+        return {"warehouses": [{"code": w.code, "name": w.name} for w in found]}
+
+    async def customers(self, actor: Actor, q: dict[str, Any]) -> Any:
+        """Customers matching what was typed."""
+        found = await _run(partner_choices, self.uow, actor, "customer", _text(q, "q"), MAX_CHOICES)
+        return {"customers": [{"code": c.code, "name": c.name} for c in found]}
+
+    async def items(self, actor: Actor, q: dict[str, Any]) -> Any:
+        """Products matching what was typed, with pack units, the customer's last price and the stock here."""
+        found = await _run(sale_items, self.uow, actor, _text(q, "customer"), _text(q, "warehouse"), _text(q, "q"))
+        return {"items": [{**_plain(asdict(i)), "name": _name(actor, i.name_zh, i.name_en),
+                           "available_text": format_quantity(i.available, actor.language),
+                           "price_text": format_money(i.sale_price, actor.language, self.texts.currency),
+                           "last_text": None if i.last_price is None else format_money(
+                               i.last_price, actor.language, self.texts.currency)} for i in found]}
+
+    async def quote(self, actor: Actor, body: dict[str, Any]) -> Any:
+        """The order as it stands: each line's amount, short stock and below-floor flags, and the total."""
+        quoted = await _run(quote_sales_order, self.uow, actor, _text(body, "warehouse"), _sales_lines(body))
+        money = self._money(actor)
+        return {"lines": [{**_plain(asdict(ln)), "amount_text": money(ln.amount),
+                           "available_text": format_quantity(ln.available, actor.language)} for ln in quoted.lines],
+                "total": _plain(quoted.total), "total_text": money(quoted.total)}
+
+    async def place(self, actor: Actor, body: dict[str, Any]) -> Any:
+        """Write and submit the order; its number, status and total."""
+        order = await _run(place_sales_order, self.uow, actor, _text(body, "customer"), _text(body, "warehouse"),
+                           _sales_lines(body), actor.channel)
+        return {"number": order.number, "status": order.status, "total_text": self._money(actor)(order.total),
+                "reasons": list(order.approval_reasons)}
+
+    async def orders(self, actor: Actor, q: dict[str, Any]) -> Any:
+        """Purchase orders waiting for goods."""
+        found = []
+        for status in RECEIVABLE:
+            found += await _run(list_purchase_orders, self.uow, actor, status)
+        return {"orders": [{"number": o.number, "supplier": o.supplier_name, "warehouse": o.warehouse,
+                            "status": o.status} for o in found]}
+
+    async def order(self, actor: Actor, q: dict[str, Any]) -> Any:
+        """One purchase order's lines still to receive."""
+        view = await _run(get_purchase_order, self.uow, actor, _text(q, "number"))
+        return {"number": view.number, "supplier": view.supplier_name, "warehouse": view.warehouse,
+                "status": view.status, "receivable": view.status in RECEIVABLE,
+                "lines": [{"sku": ln.sku, "name": _name(actor, ln.name_zh, ln.name_en), "ordered": _plain(ln.qty),
+                           "received": _plain(ln.received_qty), "outstanding": _plain(ln.outstanding)}
+                          for ln in view.lines if ln.outstanding > 0]}
+
+    async def receive(self, actor: Actor, body: dict[str, Any]) -> Any:
+        """One goods receipt: per line received and rejected (with a reason)."""
+        lines = [ReceiptLineIn(_text(ln, "sku"), ln.get("received", 0), ln.get("rejected", 0), _text(ln, "note"))
+                 for ln in _list(body, "lines")]
+        done = await _run(receive_purchase, self.uow, actor, _text(body, "number"), lines)
+        return {"order": done.order_number, "receipt": done.receipt_number, "status": done.status,
+                "lines": [{"sku": ln.sku, "received": _plain(ln.received), "rejected": _plain(ln.rejected),
+                           "outstanding": _plain(ln.outstanding)} for ln in done.lines]}
+
+    async def open_count(self, actor: Actor, body: dict[str, Any]) -> Any:
+        """The warehouse's open count sheet, or a new one."""
+        warehouse = _text(body, "warehouse")
+        sheet = await _run(open_stocktake, self.uow, actor, warehouse)
+        if sheet is not None and sheet.status != "counting":
+            raise Refused(409, "count_pending")
+        number = sheet.number if sheet else (await _run(start_stocktake, self.uow, actor, warehouse)).number
+        report = await _run(stocktake_variances, self.uow, actor, number)
+        return {"number": number, "warehouse": report.warehouse,
+                "lines": report.counted_lines + report.uncounted_lines}
+
+    async def count_item(self, actor: Actor, q: dict[str, Any]) -> Any:
+        """What a scanned code is: its product, or unknown."""
+        code = _text(q, "code")
+        try:
+            item = await _run(item_named, self.uow, code)
+        except DomainError:
+            return {"code": code, "known": False}
+        return {"code": code, "known": True, "sku": item.sku, "name": _name(actor, item.name_zh, item.name_en)}
+
+    async def record_counts(self, actor: Actor, body: dict[str, Any]) -> Any:
+        """Record every counted item (a recount replaces the count); how many are counted and how many not."""
+        number = _text(body, "number")
+        for ln in _list(body, "counts"):
+            await _run(count_item, self.uow, actor, number, _text(ln, "sku"), ln.get("qty"))
+        report = await _run(stocktake_variances, self.uow, actor, number)
+        return {"number": number, "counted": report.counted_lines, "uncounted": report.uncounted_lines}
+
+    async def submit_count(self, actor: Actor, body: dict[str, Any]) -> Any:
+        """Submit the sheet: posted, or sent for approval when the difference is large."""
+        outcome = await _run(submit_stocktake, self.uow, actor, _text(body, "number"))
+        return {"number": outcome.number, "status": outcome.status, "document": outcome.document_number}
+
+    def _money(self, actor: Actor) -> Callable[[Decimal], str]:
+        return lambda value: format_money(value, actor.language, self.texts.currency)
+
+
+async def _run(call: Callable[..., T], *args: Any) -> T:
+    return await asyncio.to_thread(call, *args)
+
+
+def _sales_lines(body: dict[str, Any]) -> list[SalesLineIn]:
+    return [SalesLineIn(_text(ln, "sku"), ln.get("qty"), ln.get("price") or None, ln.get("unit") or None)
+            for ln in _list(body, "lines")]
+
+
+def _list(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = body.get(key)
+    if not isinstance(value, list) or len(value) > MAX_LINES or not all(isinstance(v, dict) for v in value):
+        raise Refused(400, "bad_request")
+    return value
+
+
+def _text(values: dict[str, Any], key: str) -> str:
+    value = values.get(key, "")
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise Refused(400, "bad_request")
+    return str(value).strip()[:100]
+
+
+def _plain(value: Any) -> Any:
+    return to_plain(value, short=True)
+
+
+def _name(actor: Actor, name_zh: str, name_en: str) -> str:
+    return (name_en or name_zh) if actor.language == "en" else name_zh
+

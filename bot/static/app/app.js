@@ -1,0 +1,118 @@
+// jxc pages: who the page is (Telegram initData, a link's session, or the browser chat's cookie), the API calls,
+// Telegram's theme, feedback on a read, and small helpers the three pages share.
+"use strict";
+
+const JXC = (() => {
+  const words = JSON.parse(document.getElementById("jxc-words").textContent);
+  const query = JSON.parse(document.getElementById("jxc-query").textContent);
+  const csrf = document.querySelector('meta[name="jxc-csrf"]').content;
+  const lang = document.querySelector('meta[name="jxc-lang"]').content;
+  const tg = window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData ? window.Telegram.WebApp : null;
+  const notice = document.getElementById("notice");
+  let token = query.k || sessionStorage.getItem("jxc-page-token") || "";
+
+  function t(key, values) {
+    return (words[key] || key).replace(/\{(\w+)\}/g, (_, name) => (values && name in values ? values[name] : ""));
+  }
+
+  function say(text, kind) {
+    notice.textContent = text;
+    notice.className = "notice " + (kind || "");
+    notice.hidden = !text;
+    if (text) notice.scrollIntoView({ block: "nearest" });
+  }
+
+  function theme() {
+    if (!tg) return;
+    const params = tg.themeParams || {};
+    for (const [key, value] of Object.entries(params)) {
+      document.documentElement.style.setProperty("--tg-theme-" + key.replace(/_/g, "-"), value);
+    }
+    if (tg.ready) tg.ready();
+    if (tg.expand) tg.expand();
+  }
+
+  async function signIn() {
+    if (!tg || token) return true;
+    const answer = await fetch("/app/session", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ init_data: tg.initData }),
+    });
+    const body = await answer.json().catch(() => ({}));
+    if (!answer.ok) { say(body.message || t("signed_out"), "error"); return false; }
+    token = body.token;
+    sessionStorage.setItem("jxc-page-token", token);
+    sessionStorage.setItem("jxc-page-name", body.name);
+    if (body.lang !== lang) {  // the page in the employee's language
+      const url = new URL(location.href);
+      url.searchParams.set("lang", body.lang);
+      location.replace(url.toString());
+      return false;
+    }
+    return true;
+  }
+
+  async function api(method, path, data) {
+    const headers = { "Content-Type": "application/json" };
+    if (token) headers.Authorization = "Bearer " + token; else headers["X-CSRF-Token"] = csrf;
+    let url = "/app/api/" + path;
+    if (method === "GET" && data) url += "?" + new URLSearchParams(data).toString();
+    let answer;
+    try {
+      answer = await fetch(url, { method, headers, body: method === "POST" ? JSON.stringify(data || {}) : undefined,
+                                  credentials: "same-origin" });
+    } catch (error) {
+      say(t("network"), "error");
+      throw error;
+    }
+    const body = await answer.json().catch(() => ({}));
+    if (!answer.ok) {
+      say(body.message || t("network"), "error");
+      const error = new Error(body.error || "failed");
+      error.refused = true;
+      throw error;
+    }
+    return body;
+  }
+
+  function feedback(ok) {
+    if (tg && tg.HapticFeedback) tg.HapticFeedback.notificationOccurred(ok ? "success" : "error");
+    else if (navigator.vibrate) navigator.vibrate(ok ? 40 : [60, 40, 60]);
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  }
+
+  function debounce(fn, ms) {
+    let timer = null;
+    const later = (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+    later.cancel = () => clearTimeout(timer);
+    return later;
+  }
+
+  function unsay() {  // a refusal is taken back once the person has put it right; other notices stay
+    if (notice.classList.contains("error")) say("");
+  }
+
+  async function start(main) {
+    theme();
+    if (!tg && !token && !csrf) { say(t("signed_out"), "error"); return; }
+    if (!(await signIn())) return;
+    const who = document.getElementById("who");
+    if (!who.textContent) who.textContent = sessionStorage.getItem("jxc-page-name") || "";
+    await main();
+  }
+
+  if (document.body.dataset.page === "home") start(async () => {});
+
+  return { t, say, unsay, api, feedback, el, debounce, start, query, lang, tg };
+})();

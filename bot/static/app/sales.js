@@ -1,0 +1,185 @@
+// The sales order page: customer search, items as you type ("mug 5" adds 5), steppers, pack units, prices,
+// warnings from the server's quote while editing, and one submit (written and submitted as in chat).
+"use strict";
+
+(() => {
+  const { t, say, unsay, api, feedback, el, debounce, start, query } = JXC;
+  const $ = (id) => document.getElementById(id);
+  const state = { customer: null, lines: [], quoted: [], version: 0 };
+  const QTY = /^(.*\S)\s+(\d+(?:\.\d+)?)$/;
+
+  async function main() {
+    const found = await api("GET", "warehouses", { for: "sales" });
+    for (const w of found.warehouses) $("warehouse").append(el("option", { value: w.code, text: `${w.code} ${w.name}` }));
+    $("warehouse").addEventListener("change", requote);
+    $("customer-q").addEventListener("input", debounce(findCustomers, 200));
+    $("customer-change").addEventListener("click", () => chooseCustomer(null));
+    $("item-q").addEventListener("input", debounce(findItems, 200));
+    $("item-q").addEventListener("keydown", (event) => {
+      if (event.key === "Enter") { event.preventDefault(); const first = $("item-list").querySelector("button"); if (first) first.click(); }
+    });
+    $("submit").addEventListener("click", submit);
+    if (query.customer) await findCustomers(query.customer, true);
+    $("customer-q").focus();
+  }
+
+  async function findCustomers(given, takeOne) {
+    const q = typeof given === "string" ? given : $("customer-q").value.trim();
+    const list = $("customer-list");
+    list.replaceChildren();
+    if (!q) return;
+    const found = (await api("GET", "customers", { q })).customers;
+    if (takeOne === true && found.length === 1) { chooseCustomer(found[0]); return; }
+    if (!found.length) list.append(el("li", { class: "empty", text: t("no_customer", { q }) }));
+    for (const c of found) {
+      list.append(el("li", {}, el("button", { type: "button", "data-code": c.code, onclick: () => chooseCustomer(c) },
+        el("span", { text: c.name }), el("small", { text: c.code }))));
+    }
+  }
+
+  function chooseCustomer(customer) {
+    state.customer = customer;
+    $("customer-list").replaceChildren();
+    $("customer-chosen").hidden = !customer;
+    $("customer-q").hidden = !!customer;
+    $("item-q").disabled = !customer;
+    if (customer) {
+      $("customer-name").textContent = `${customer.name} (${customer.code})`;
+      $("item-q").focus();
+    } else {
+      $("customer-q").value = "";
+      $("customer-q").focus();
+    }
+    draw();
+  }
+
+  async function findItems() {
+    const typed = $("item-q").value.trim();
+    const list = $("item-list");
+    if (!typed || !state.customer) { list.replaceChildren(); return; }
+    const match = QTY.exec(typed);
+    const q = match ? match[1] : typed;
+    const qty = match ? match[2] : "1";
+    const found = (await api("GET", "items", { q, customer: state.customer.code, warehouse: $("warehouse").value })).items;
+    if ($("item-q").value.trim() !== typed) return;  // typed on meanwhile
+    list.replaceChildren();
+    if (!found.length) list.append(el("li", { class: "empty", text: t("no_item", { q }) }));
+    for (const item of found) {
+      const facts = [item.sku, t("stock", { n: item.available_text }), item.price_text];
+      if (item.last_text) facts.push(t("last", { p: item.last_text }));
+      list.append(el("li", {}, el("button", { type: "button", "data-sku": item.sku, onclick: () => addLine(item, qty) },
+        el("span", { text: qty === "1" ? item.name : `${item.name} × ${qty}` }), el("small", { text: facts.join(" · ") }))));
+    }
+  }
+
+  function addLine(item, qty) {
+    const same = state.lines.find((ln) => ln.sku === item.sku && ln.unit === "");
+    if (same && qty === "1") same.qty = String(Number(same.qty) + 1);
+    else if (same) same.qty = qty;
+    else state.lines.push({ sku: item.sku, name: item.name, base: item.unit, units: item.units, unit: "", qty,
+                            price: item.last_price || "", list: item.price_text, last: item.last_text });
+    $("item-q").value = "";
+    $("item-list").replaceChildren();
+    $("item-q").focus();
+    feedback(true);
+    draw();
+    requote();
+  }
+
+  function draw() {
+    const box = $("lines");
+    box.replaceChildren();
+    state.lines.forEach((ln, i) => box.append(lineCard(ln, i, state.quoted[i])));
+    $("submit").disabled = !state.customer || !state.lines.length;
+    $("total").textContent = state.total ? t("total", { t: state.total }) : "";
+  }
+
+  function lineCard(ln, i, quote) {
+    const qty = el("input", { type: "text", inputmode: "decimal", value: ln.qty, "aria-label": t("qty"), class: "qty" });
+    qty.addEventListener("input", () => { ln.qty = qty.value.trim(); requote(); });
+    const units = el("select", { "aria-label": t("unit"), class: "unit" },
+      el("option", { value: "", text: ln.base }), ...ln.units.map((u) => el("option", { value: u.name, text: `${u.name} (${u.factor})` })));
+    units.value = ln.unit;
+    units.addEventListener("change", () => { ln.unit = units.value; ln.price = ""; draw(); requote(); });
+    const price = el("input", { type: "text", inputmode: "decimal", value: ln.price, placeholder: ln.list, "aria-label": t("price"), class: "price" });
+    price.addEventListener("input", () => { ln.price = price.value.trim(); requote(); });
+    const warns = [];
+    if (quote && quote.short) warns.push(el("div", { class: "warn", text: t("short", { n: quote.available_text, w: $("warehouse").value }) }));
+    if (quote && quote.below_floor) warns.push(el("div", { class: "warn bad", text: t("below_floor") }));
+    return el("li", { class: "line", "data-sku": ln.sku },
+      el("div", { class: "top" }, el("span", { class: "name", text: ln.name }), el("span", { class: "amount", text: quote ? quote.amount_text : "" })),
+      el("small", { text: [ln.sku, ln.last ? t("last", { p: ln.last }) : ""].filter(Boolean).join(" · ") }),
+      el("div", { class: "controls" },
+        el("button", { type: "button", class: "step minus", "aria-label": "−", text: "−", onclick: () => step(ln, -1) }),
+        qty,
+        el("button", { type: "button", class: "step plus", "aria-label": "+", text: "+", onclick: () => step(ln, 1) })),
+      el("div", { class: "more" },
+        el("label", {}, t("unit"), units), el("label", {}, t("price"), price),
+        el("button", { type: "button", class: "delete", text: t("delete"), onclick: () => { state.lines.splice(i, 1); state.quoted.splice(i, 1); draw(); requote(); } })),
+      ...warns);
+  }
+
+  function step(ln, by) {
+    const now = Number(ln.qty) || 0;
+    const next = Math.max(1, Math.round(now) + by);
+    ln.qty = String(next);
+    draw();
+    requote();
+  }
+
+  const requote = debounce(async () => {
+    if (!state.lines.length) { state.quoted = []; state.total = ""; draw(); return; }
+    const lines = state.lines.map(({ sku, qty, unit, price }) => ({ sku, qty, unit, price }));
+    const version = ++state.version;
+    try {
+      const quote = await api("POST", "sales/quote", { warehouse: $("warehouse").value, lines });
+      if (version !== state.version) return;  // the order changed (or was placed) meanwhile
+      state.quoted = quote.lines;
+      state.total = quote.total_text;
+      unsay();
+    } catch (error) {
+      if (!error.refused) throw error;
+      if (version !== state.version) return;
+      state.quoted = [];
+      state.total = "";
+    }
+    keepFocus(draw);
+  }, 250);
+
+  function keepFocus(redraw) {
+    const active = document.activeElement;
+    const card = active && active.closest ? active.closest(".line") : null;
+    const which = card ? [...document.querySelectorAll("#lines .line")].indexOf(card) : -1;
+    const cls = active ? active.className : "";
+    const caret = active && "selectionStart" in active ? active.selectionStart : null;
+    redraw();
+    if (which < 0) return;
+    const again = document.querySelectorAll("#lines .line")[which];
+    const field = again && cls ? again.querySelector("." + cls.split(" ")[0]) : null;
+    if (field) { field.focus(); if (caret !== null && field.setSelectionRange) field.setSelectionRange(caret, caret); }
+  }
+
+  async function submit() {
+    if (!state.customer) { say(t("need_customer"), "error"); return; }
+    if (!state.lines.length) { say(t("need_lines"), "error"); return; }
+    $("submit").disabled = true;
+    requote.cancel();
+    state.version += 1;
+    const lines = state.lines.map(({ sku, qty, unit, price }) => ({ sku, qty, unit, price }));
+    try {
+      const placed = await api("POST", "sales/place", { customer: state.customer.code, warehouse: $("warehouse").value, lines });
+      feedback(true);
+      say(t(placed.status === "approved" ? "placed_approved" : "placed_pending", { number: placed.number, t: placed.total_text }), "ok");
+      state.lines = [];
+      state.quoted = [];
+      state.total = "";
+      draw();
+    } catch (error) {
+      feedback(false);
+      $("submit").disabled = false;
+      if (!error.refused) throw error;
+    }
+  }
+
+  start(main);
+})();
