@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from core.catalog import listing as api_reads
+from core.text_input import unreadable_in
 
 BASE = "/api/v1"
 MAX_LINES = 1000
@@ -63,6 +64,14 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 
 
 # Request fields
+
+
+def check_readable(request: web.Request, body: Any = None) -> None:
+    """Refuse control characters (NUL, ...) and lone surrogates in the path, the query and the body: BadRequest."""
+    if unreadable_in(dict(request.match_info)) or unreadable_in(list(request.query.items())):
+        raise BadRequest("the path or query holds control characters")
+    if unreadable_in(body):
+        raise BadRequest("the body holds control characters or nests too deep")
 
 
 def text_field(body: dict[str, Any], name: str, *, required: bool = True, default: str = "", limit: int = 500) -> str:

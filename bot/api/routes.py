@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bot.api import catalogue, documents, partners, reports
 from bot.api.auth import RateLimits, caller_of
-from bot.api.http import BASE, BadRequest, dumps, error_body, error_response, language
+from bot.api.http import BASE, BadRequest, check_readable, dumps, error_body, error_response, language
 from bot.api.idempotency import fingerprint, key_of, once
 from bot.api.openapi import document
 from bot.channels import read_capped
@@ -108,6 +108,7 @@ class Api:
             if isinstance(entered, web.Response):
                 return entered
             try:
+                check_readable(request)
                 result = await asyncio.to_thread(read, request, entered.actor)
             except BadRequest as error:
                 return error_response(400, "bad_request", str(error))
@@ -127,6 +128,7 @@ class Api:
             try:
                 key = key_of(request)
                 body = await self._body(request)
+                check_readable(request, body)
                 work = write(request, entered.actor.with_channel("api", key), body)
             except BadRequest as error:
                 return error_response(400, "bad_request", str(error))
@@ -158,7 +160,7 @@ class Api:
             raise BadRequest("request body too large")
         try:
             body = json.loads(raw.decode("utf-8") or "null", parse_float=Decimal, parse_constant=_no_constant)
-        except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
+        except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as error:
             raise BadRequest("the body must be a JSON object") from error
         if body is None:
             body = {}
@@ -189,6 +191,10 @@ class Api:
         if isinstance(entered, web.Response):
             return entered
         actor = entered.actor.with_channel("api")
+        try:
+            check_readable(request)
+        except BadRequest as error:
+            return error_response(400, "bad_request", str(error))
         try:
             name = await asyncio.to_thread(webhooks.remove_endpoint, self.uow, actor, request.match_info["name"])
         except DomainError as error:

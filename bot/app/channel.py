@@ -26,6 +26,7 @@ from bot.engine.texts import DEFAULT_LANGUAGE, LANGUAGES, TEMPLATES, Texts
 from core.errors import DomainError
 from core.people.accounts import bound_actor, session_actor
 from core.permissions import Actor
+from core.text_input import unreadable_in
 from core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -206,9 +207,9 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
         raise Refused(413, "too_large")
     try:
         body = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise Refused(400, "bad_request") from error
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or unreadable_in(body):
         raise Refused(400, "bad_request")
     return body
 

@@ -38,6 +38,7 @@ from core.errors import DomainError
 from core.people.accounts import session_actor, sign_in, sign_out, web_user_id
 from core.people.employees import load_actor
 from core.permissions import Actor
+from core.text_input import unreadable_in
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
@@ -424,9 +425,9 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
         raise Refused(413, "too_large")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise Refused(400, "bad_request") from error
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or unreadable_in(body):
         raise Refused(400, "bad_request")
     return body
 

@@ -25,6 +25,7 @@ from core.integration.outbox import employees_with_role, notify
 from core.models import Conversation, InboxMessage
 from core.people.accounts import actor_for_account, redeem_invite
 from core.permissions import Actor
+from core.text_input import readable, unreadable
 from core.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -262,6 +263,9 @@ class Engine:
         return replies
 
     def _handle(self, tx: Tx, inbound: Inbound, conversation: Conversation, actor: Actor | None) -> list[Reply]:
+        if unreadable(inbound.text or "") or unreadable(inbound.button or ""):
+            lang = actor.language if actor is not None else self.default_language
+            return [Reply(self.texts.render(lang, "unreadable_text"))]  # nothing moves: the flow waits as it was
         text = (inbound.text or "").strip()
         word, args = split_command(text)
         if actor is None:
@@ -410,8 +414,9 @@ def failure_kind(error: BaseException) -> str:
 
 def _event(inbound: Inbound) -> Event:
     content = base64.b64decode(inbound.file_content_b64) if inbound.file_content_b64 else None
-    return Event(text=inbound.text, button=inbound.button, file_name=inbound.file_name, file_content=content,
-                 codes=inbound.codes)
+    codes = None if inbound.codes is None else tuple(c for c in inbound.codes if "\x00" not in c)
+    return Event(text=inbound.text, button=inbound.button, file_content=content, codes=codes,
+                 file_name=None if inbound.file_name is None else readable(inbound.file_name))
 
 
 def describe(commands: Sequence[Command]) -> list[dict[str, Any]]:
