@@ -216,7 +216,7 @@ def document() -> dict[str, Any]:
             "parameters": [{"name": "name", "in": "path", "required": True,
                             "schema": {"type": "string", "maxLength": 100}}],
             "responses": {"200": {"description": "Removed", **_json(_ref("RemovedWebhook"))},
-                          **_errors(403, 404)}}},
+                          **_errors(400, 403, 404)}}},
         "/transfers/{number}/receipts": _post("Receive a transfer (all outstanding, or the lines given)", _body(
             [], lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)), "StockDocument", [_path("number")]),
     }

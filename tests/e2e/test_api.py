@@ -316,6 +316,30 @@ def test_errors_are_json_with_the_domain_code_in_the_readers_language(shop: Shop
     asyncio.run(scenario())
 
 
+def test_control_characters_and_deep_nesting_are_400_and_change_nothing(shop: Shop) -> None:
+    t = tokens(shop)
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            for path in ("/products?search=%00", "/customers?search=a%07", "/stock?warehouse=%00",
+                         "/products/A%00B", "/sales-orders?status=%00"):
+                answer = await api.get(path, t["manager"])
+                assert (answer.status, answer.body["error"]["code"]) == (400, "bad_request"), path
+            for body in ({"code": "C1", "name": "网店\x00客户"}, {"code": "C1", "name": "\ud800"},
+                         {"code": "C1", "name": "ok", "note\x00": "x"}):
+                answer = await api.post("/customers", t["sales"], body)
+                assert (answer.status, answer.body["error"]["code"]) == (400, "bad_request"), body
+            deep = b"[" * 2000 + b"]" * 2000
+            assert (await api.post("/customers", t["sales"], raw=deep)).status == 400
+            nested: object = "x"
+            for _ in range(100):
+                nested = {"a": nested}
+            assert (await api.post("/customers", t["sales"], {"code": "C1", "name": "ok", "x": nested})).status == 400
+            assert (await api.get("/customers", t["sales"])).body["items"] == []
+
+    asyncio.run(scenario())
+
+
 def test_the_configured_over_receipt_tolerance_holds_for_receipts_through_the_api(shop: Shop) -> None:
     t = tokens(shop)
 
