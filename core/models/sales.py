@@ -23,6 +23,7 @@ class SalesOrder(Base):
         "submit": ("draft",),
         "approve": ("pending_approval",),
         "reject": ("pending_approval",),
+        "withdraw": ("pending_approval",),
         "cancel": ("draft", "pending_approval", "approved"),
         "ship": ("approved", "partially_shipped"),
         "close": ("partially_shipped", "shipped"),

@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select
 
 from core.approvals import requests as approvals
+from core.approvals.requests import withdraw_request
 from core.catalog.lines import EnteredLine
 from core.catalog.products import warehouse_in
-from core.errors import InvalidState, PermissionDenied, UnknownDocument, UnknownPartner
+from core.errors import InvalidState, NotOwnDocument, PermissionDenied, UnknownDocument, UnknownPartner
 from core.ledger.numbering import next_number
 from core.models import (
     SO_STATUSES,
@@ -40,6 +41,7 @@ from core.sales.records import (
     SalesLineIn,
     held,
     lines_of,
+    locked,
     locked_by_id,
     parse_lines,
     require_sees,
@@ -105,6 +107,25 @@ def submit_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrder
         else:
             reserve(tx, actor, order, current)
         return replace(order_view(tx, actor, order.id), approval_reasons=tuple(reasons))
+
+    return uow.run(work)
+
+
+def withdraw_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrderView:
+    """Take a submitted order back before it is approved (its author only): a draft again, the approval withdrawn."""
+    actor.require(Permission.SALES_CREATE)
+
+    def work(tx: Tx) -> SalesOrderView:
+        order = locked(tx, number)
+        require_sees(actor, order)
+        if order.salesperson_id != actor.employee_id:
+            raise NotOwnDocument(number=order.number, action="withdraw")
+        if order.status not in SalesOrder.LIFECYCLE.statuses("withdraw"):
+            raise InvalidState(reason="withdraw_too_late", number=order.number, status=order.status)
+        withdraw_request(tx, actor, DOC_TYPE, order.id)
+        set_status(tx, order, "draft")
+        record(tx, actor, "sales.withdraw", DOC_TYPE, order.id, number=order.number, total=order.total)
+        return order_view(tx, actor, order.id)
 
     return uow.run(work)
 
