@@ -288,6 +288,11 @@ def list_rules(uow: UnitOfWork, actor: Actor, doc_type: str | None = None) -> li
     return uow.read(work)
 
 
+def levels_for(tx: Tx, doc_type: str, amount: Decimal, force: bool = False) -> list[str]:
+    """The approval levels a document of that type and amount would need (a manager first when forced)."""
+    return _levels_for(tx, doc_type, amount, force)
+
+
 def _levels_for(tx: Tx, doc_type: str, amount: Decimal, force: bool) -> list[str]:
     levels: list[str] = tx.conn.execute(_RULE_LEVELS, {"doc_type": doc_type, "amount": amount}).scalar() or []
     if force and not {"manager", "admin"} & set(levels):
