@@ -137,8 +137,7 @@ class SalesOrderFlow(Flow):
         if pressed == "u":
             return self._delete(ctx, state, len(lines))
         if pressed == "e" and len(lines) > 1:
-            rows = tuple(buttons([(f"{n}. {ln['sku']} × {Decimal(ln['base_qty']):f}"[:40], f"{self.key}:e{n}")])[0]
-                         for n, ln in enumerate(lines, 1))
+            rows = tuple(buttons([(_label(n, ln), f"{self.key}:e{n}")])[0] for n, ln in enumerate(lines, 1))
             back = buttons([(button_label(ctx, "sales", "back"), f"{self.key}:back")])
             return Step([ctx.say("so_edit_pick", rows + back)], state)
         index = 1 if pressed == "e" else button_number(pressed[1:]) or 0
@@ -238,9 +237,9 @@ class SalesOrderFlow(Flow):
             given = entered_typed(split_line(text))
             check = self._check(ctx, state, given, replace)
         except DomainError as error:
-            return Step([refusal(ctx, error), ctx.say("so_line_format")], state)
+            return Step([refusal(ctx, error), ctx.say("so_line_format", self._line_keys(ctx, state))], state)
         except ValueError:
-            return Step([ctx.say("so_line_format", typed=text[:40])], state)
+            return Step([ctx.say("so_line_format", self._line_keys(ctx, state), typed=text[:40])], state)
         if replace is None and len(state["lines"]) >= MAX_CHAT_LINES:
             return Step([ctx.say("so_too_many_lines", limit=MAX_CHAT_LINES)], state)
         line = self._line_of(ctx, check)
@@ -264,10 +263,11 @@ class SalesOrderFlow(Flow):
             "qty": str(line.qty), "unit": line.unit, "price": None if line.price is None else str(line.price),
             "base_qty": str(line.base_qty), "unit_price": str(line.unit_price), "amount": str(line.amount),
             "floor": str(line.floor_price), "below_floor": line.below_floor,
-            "available": str(check.available), "if_short": check.if_short,
+            "available": str(check.available), "negative": check.negative, "approval": check.approval,
         }
 
     def _put(self, ctx: Context, state: dict[str, Any], line: dict[str, Any], at: int | None) -> Step:
+        state["approval"] = line["approval"]  # what the order as it now stands will need
         if at is None:
             state["lines"].append(line)
         else:
@@ -281,27 +281,41 @@ class SalesOrderFlow(Flow):
         if not 1 <= index <= len(lines):
             return self._lines_screen(ctx, state, ask=True)
         gone = lines.pop(index - 1)
+        if lines:  # what the smaller order will need: checked again with its last line
+            ln = lines[-1]
+            given = EnteredLine(ln["sku"], Decimal(ln["qty"]), ln["unit"], None if ln["price"] is None else
+                                Decimal(ln["price"]))
+            state["approval"] = self._check(ctx, state, given, len(lines)).approval
         state.update(step="lines")
         state.pop("edit", None)
         note = ctx.text("so_line_deleted", index=index, ln=_typed(gone))
         return self._lines_screen(ctx, state, note=note)
 
-    def _lines_screen(self, ctx: Context, state: dict[str, Any], ask: bool = False, note: str = "") -> Step:
-        keys = buttons([(button_label(ctx, "sales", "done"), f"{self.key}:done")],
+    def _line_keys(self, ctx: Context, state: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
+        """Done, remove the last line, change a line, cancel (only cancel while there are no lines)."""
+        cancel = (button_label(ctx, "sales", "cancel"), f"{self.key}:x")
+        if not state.get("lines"):
+            return buttons([cancel])
+        return buttons([(button_label(ctx, "sales", "done"), f"{self.key}:done")],
                        [(button_label(ctx, "sales", "undo"), f"{self.key}:u"),
-                        (button_label(ctx, "sales", "edit"), f"{self.key}:e"),
-                        (button_label(ctx, "sales", "cancel"), f"{self.key}:x")]) if state["lines"] else buttons(
-                       [(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
+                        (button_label(ctx, "sales", "edit"), f"{self.key}:e"), cancel])
+
+    def _lines_screen(self, ctx: Context, state: dict[str, Any], ask: bool = False, note: str = "") -> Step:
+        keys = self._line_keys(ctx, state)
         return Step([ctx.say("so_lines", keys, **self._figures(state), ask=ask, note=note)], state)
 
     def _figures(self, state: dict[str, Any]) -> dict[str, Any]:
         lines = [_typed(ln) for ln in state.get("lines", [])]
         needed: dict[str, Decimal] = {}
-        for ln in lines:
+        last: dict[str, int] = {}
+        waits = bool(state.get("approval")) or any(ln["below_floor"] for ln in lines)
+        for n, ln in enumerate(lines):
             needed[ln["sku"]] = needed.get(ln["sku"], ZERO) + ln["base_qty"]
-        for ln in lines:
+            last[ln["sku"]] = n
+        for n, ln in enumerate(lines):  # a shortfall is the product's: said once, on its last line
             ln["needed"] = needed[ln["sku"]]
-            ln["short"] = ln["if_short"] if "available" in ln and ln["needed"] > ln["available"] else ""
+            short = "available" in ln and last[ln["sku"]] == n and ln["needed"] > ln["available"]
+            ln["short"] = "" if not short else "negative" if ln["negative"] else "approval" if waits else "refused"
         return {"lines": lines, "total": sum((ln["amount"] for ln in lines), ZERO),
                 "customer": state.get("customer"), "customer_name": state.get("customer_name"),
                 "warehouse": state.get("warehouse"), "below": [ln["sku"] for ln in lines if ln["below_floor"]],
@@ -332,5 +346,10 @@ class SalesOrderFlow(Flow):
 
 def _typed(line: dict[str, Any]) -> dict[str, Any]:
     """A stored line with its figures as decimals again (the state keeps them as text)."""
-    return {**line, **{k: Decimal(line[k]) for k in DECIMALS if line.get(k) is not None}, "if_short":
-            line.get("if_short", "")}
+    return {**line, **{k: Decimal(line[k]) for k in DECIMALS if line.get(k) is not None},
+            "negative": line.get("negative", False)}
+
+
+def _label(index: int, line: dict[str, Any]) -> str:
+    """A line's button when choosing which to change: "2. TEA-CUP × 150"."""
+    return f"{index}. {line['sku']} × {Decimal(line['base_qty']).normalize():f}"[:40]

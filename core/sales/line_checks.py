@@ -14,7 +14,7 @@ from core.catalog.lines import EnteredLine
 from core.catalog.products import warehouse_in
 from core.errors import InvalidAmount
 from core.models import Product, SalesOrderLine, StockLevel, StockMove, Warehouse
-from core.numbers import ZERO
+from core.numbers import LIMIT, ZERO
 from core.permissions import Actor, Permission
 from core.sales.pricing import PricedLine, priced_lines
 from core.sales.records import DOC_TYPE
@@ -51,9 +51,14 @@ class LineCheck:
     line: PricedLine
     available: Decimal
     needed: Decimal
-    if_short: str
+    negative: bool
+    approval: bool
     usual: Decimal
     multiple: Decimal
+
+    @property
+    def if_short(self) -> str:
+        return "negative" if self.negative else "approval" if self.approval else "refused"
 
     @property
     def shortfall(self) -> str:
@@ -76,10 +81,13 @@ def check_sales_line(
                                 places=tx.money_places)
         source = warehouse_in(tx, warehouse)
         priced = priced_lines(tx, [line])[0]
+        total = priced.amount + sum((o.amount for o in others), ZERO)
+        if total >= LIMIT:
+            raise InvalidAmount(value=str(total), reason="too_large", total=total, limit=LIMIT)
         needed = priced.base_qty + sum((o.base_qty for o in others if o.sku == priced.sku), ZERO)
         available, negative = _stock_here(tx, priced.product_id, source.id)
-        if_short = "negative" if negative else _at_submit(tx, priced, others)
-        return LineCheck(priced, available, needed, if_short, _usual(tx, priced.product_id),
+        return LineCheck(priced, available, needed, negative, _needs_approval(tx, priced, others),
+                         _usual(tx, priced.product_id),
                          tx.rules.absurd_quantity_multiple)
 
     return uow.read(work)
@@ -94,11 +102,12 @@ def _stock_here(tx: Tx, product_id: int, warehouse_id: int) -> tuple[Decimal, bo
     return ZERO, bool(tx.conn.execute(_NEGATIVE_ALLOWED, params).scalar())
 
 
-def _at_submit(tx: Tx, priced: PricedLine, others: Sequence[OtherLine]) -> str:
-    """A short order waits for a manager when the rules or a price below the floor ask for one; else it is refused."""
+def _needs_approval(tx: Tx, priced: PricedLine, others: Sequence[OtherLine]) -> bool:
+    """Whether the order with this line will wait for someone (by the rules, or a price below the floor): a short
+    order then waits too, instead of being refused at submit."""
     total = priced.amount + sum((o.amount for o in others), ZERO)
     below = priced.below_floor or any(o.below_floor for o in others)
-    return "approval" if levels_for(tx, DOC_TYPE, total, below) else "refused"
+    return bool(levels_for(tx, DOC_TYPE, total, below))
 
 
 def _usual(tx: Tx, product_id: int) -> Decimal:
