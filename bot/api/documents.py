@@ -102,6 +102,14 @@ def reject_sales_order(
     return _decide(uow, actor, request.match_info["number"], False, text_field(body, "reason"))
 
 
+def withdraw_sales_order(
+    uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
+) -> Callable[[], Any]:
+    """POST /sales-orders/{number}/withdraw: its author takes it back before it is approved (a draft again)."""
+    number = request.match_info["number"]
+    return lambda: sales.withdraw_sales_order(uow, actor, number)
+
+
 def new_shipment(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /sales-orders/{number}/shipments: ship reserved goods (all, or the lines given)."""
     number, given = request.match_info["number"], lines_field(body, required=False)

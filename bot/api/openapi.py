@@ -198,6 +198,9 @@ def document() -> dict[str, Any]:
         "/sales-orders/{number}/reject": _post("Reject the order, with a reason", _body(
             ["reason"], reason={"type": "string", "minLength": 1, "maxLength": 500}), "SalesOrder",
             [_path("number")], 200),
+        "/sales-orders/{number}/withdraw": _post(
+            "Withdraw the order before it is approved (its author only): a draft again, its approval cancelled",
+            _body([]), "SalesOrder", [_path("number")], 200),
         "/sales-orders/{number}/shipments": _post("Ship reserved goods (all, or the lines given)", _body(
             [], lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)), "SalesOrder", [_path("number")]),
         "/transfers": _post("Dispatch a transfer between warehouses", _body(

@@ -76,6 +76,7 @@ class Api:
             ("/sales-orders", partial(documents.new_sales_order, uow), 201),
             ("/sales-orders/{number}/approve", partial(documents.approve_sales_order, uow), 200),
             ("/sales-orders/{number}/reject", partial(documents.reject_sales_order, uow), 200),
+            ("/sales-orders/{number}/withdraw", partial(documents.withdraw_sales_order, uow), 200),
             ("/sales-orders/{number}/shipments", partial(documents.new_shipment, uow), 201),
             ("/transfers", partial(catalogue.new_transfer, uow), 201),
             ("/transfers/{number}/receipts", partial(catalogue.new_transfer_receipt, uow), 201),

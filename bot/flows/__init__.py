@@ -14,7 +14,8 @@ from bot.flows.purchasing import PurchaseOrderFlow, ReceiveFlow
 from bot.flows.quick import QuickInFlow, QuickOutFlow
 from bot.flows.replenish import LowStockFlow
 from bot.flows.reports import REPORT_COMMANDS, report_flows
-from bot.flows.sales import OrdersFlow, SalesOrderFlow, ShipFlow
+from bot.flows.sales import SalesOrderFlow
+from bot.flows.sales_orders import OrdersFlow, ShipFlow
 from bot.flows.saved_reports import SavedReportsFlow
 from bot.flows.undo import UndoFlow
 from bot.flows.warehouse import CountFlow, ReceiveTransferFlow, TransferFlow
