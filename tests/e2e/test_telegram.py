@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from benchmarks import telegram_throughput
 from benchmarks.common import Backend
-from bot.channels.telegram import TelegramChannel, split_text, utf16_len
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_pieces import split_text, utf16_len
 from bot.composition import build_chat_engine
 from bot.delivery import RetryLater, TelegramSender
 from bot.engine.inbound import Inbound
