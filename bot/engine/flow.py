@@ -46,6 +46,10 @@ class Context:
         """Render a template in the reader's language."""
         return self.texts.render(self.lang, template, **values)
 
+    def unit(self, unit: str) -> str:
+        """A unit in the reader's words where it is a standard one."""
+        return self.texts.unit(self.lang, unit)
+
     def with_language(self, language: str) -> Context:
         """The same context speaking another language (right after the person switched)."""
         actor = replace(self.actor, language=language)

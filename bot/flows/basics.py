@@ -7,6 +7,7 @@ from typing import Any
 from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
 from bot.flows.entry import button_number
+from bot.flows.stock_table import stock_reply
 from core.people.accounts import LANGUAGES, set_language
 from core.stock.levels import PAGE_SIZE, find_stock
 
@@ -63,8 +64,7 @@ class StockFlow(Flow):
             return Step([ctx.say("stock_none", query=query)])
         more = len(found) == PAGE_SIZE
         keys = buttons([(ctx.text("next_page"), f"{self.key}:p{page + 1}")]) if more else ()
-        reply = ctx.say("stock_result", keys, products=found, query=query, page=page)
-        return Step([reply], {"query": query, "page": page} if more else None)
+        return Step([stock_reply(ctx, found, query, page, keys)], {"query": query, "page": page} if more else None)
 
 
 class LanguageFlow(Flow):
