@@ -132,6 +132,11 @@ class Flow(ABC):
         """A state whose step this flow has no handler for: begin again."""
         return self.start(ctx, "")
 
+    def fallback(self, ctx: Context, text: str) -> Step | None:
+        """Text that is no command, given to the engine's fallback flow: a step, or None when this flow has nothing
+        for it (the engine then suggests the commands it resembles)."""
+        return self.start(ctx, text)
+
     def button(self, ctx: Context, payload: str) -> Step:
         """A button of a conversation of this flow that already ended."""
         return Step([ctx.say("help_hint")])
