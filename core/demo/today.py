@@ -55,16 +55,19 @@ def first_day(uow: UnitOfWork, history: History) -> FirstDay:
         made = create_purchase_order(uow, buyer, supplier, warehouse, lines, note="demo: 今天到货 arriving today")
         return submit_purchase_order(uow, buyer, made.number).number
 
-    hub = order(suppliers[0], HUB, by_supplier[suppliers[0]][:3], 4)
-    partly = order(suppliers[1], HUB, by_supplier[suppliers[1]][:3], 4)
-    first, second = by_supplier[suppliers[1]][:2]
-    receive_purchase(uow, staff["warehouse-chen"], partly, [ReceiptLineIn(first.sku, 2 * first.box),
-                                                            ReceiptLineIn(second.sku, 4 * second.box)])
-    branch = order(suppliers[2], BRANCH, by_supplier[suppliers[2]][:2], 2)
-    big = _large_order(uow, history, by_supplier[suppliers[0]], suppliers[0])
+    def pick(n: int) -> str:
+        return suppliers[n % len(suppliers)]
+
+    hub = order(pick(0), HUB, by_supplier[pick(0)][:3], 4)
+    partly = order(pick(1), HUB, by_supplier[pick(1)][:3], 4)
+    first, *rest = by_supplier[pick(1)][:2]
+    received = [ReceiptLineIn(first.sku, 2 * first.box), *(ReceiptLineIn(p.sku, 4 * p.box) for p in rest)]
+    receive_purchase(uow, staff["warehouse-chen"], partly, received)
+    branch = order(pick(2), BRANCH, by_supplier[pick(2)][:2], 2)
+    big = _large_order(uow, history, by_supplier[pick(0)], pick(0))
     transfer = _transfer(uow, history)
     to_ship, below_floor = _sales(uow, history)
-    return FirstDay((hub, partly, branch), partly, transfer, to_ship, (big, below_floor))
+    return FirstDay((hub, partly, branch), partly, transfer, to_ship, tuple(n for n in (big, below_floor) if n))
 
 
 def _large_order(uow: UnitOfWork, history: History, products: Sequence[Stocked], supplier: str) -> str:
@@ -78,27 +81,32 @@ def _large_order(uow: UnitOfWork, history: History, products: Sequence[Stocked],
 
 
 def _transfer(uow: UnitOfWork, history: History) -> str:
-    """Goods sent from the hub to the branch this morning, not yet received there."""
+    """Goods sent from the hub to the branch this morning, not yet received there ("" in a demo too small)."""
     lines = [LineIn(p.sku, 2 * p.box) for p in _in_stock(history, HUB, 4)[:2]]
+    if not lines:
+        return ""
     sent = dispatch_transfer(uow, history.actors["warehouse-chen"], HUB, BRANCH, lines,
                              reason=f"补货调拨 {HUB}→{BRANCH} replenishment")
     return sent.number
 
 
 def _sales(uow: UnitOfWork, history: History) -> tuple[tuple[str, ...], str]:
-    """One approved order per salesperson (stock reserved, waiting to ship), and one below the floor price."""
-    products = _in_stock(history, HUB, 6)
+    """One approved order per salesperson (stock reserved, waiting to ship), and one below the floor price (none
+    in a demo too small to have stock for them)."""
+    products = _in_stock(history, HUB, 4)  # 2 boxes (12 or more) are left after the transfer; orders take 7 at most
+    if not products:
+        return (), ""
     customers = {seller: [c for c in history.customers if c[3] == seller] for seller in SELLERS}
     shipped: list[str] = []
     for n, name in enumerate(SELLERS):
         actor = history.actors[name]
-        lines = [SalesLineIn(p.sku, 2) for p in products[2 * n:2 * n + 2]]
+        lines = [SalesLineIn(p.sku, 2) for p in dict.fromkeys(products[(2 * n + k) % len(products)] for k in (0, 1))]
         made = create_sales_order(uow, actor, customers[name][0][0], HUB, lines, channel=customers[name][0][2])
         submitted = submit_sales_order(uow, actor, made.number)
         if submitted.approval_request_id is not None:  # over the customer's credit: the manager lets it through
             decide(uow, history.actors["manager-wang"], submitted.approval_request_id, True)
         shipped.append(submitted.number)
-    cheap = products[4]
+    cheap = products[4 % len(products)]
     floor = Decimal(uow.read(lambda tx: tx.session.scalar(
         select(Product.floor_price).where(Product.sku == cheap.sku))) or 0)
     seller = history.actors[SELLERS[0]]
