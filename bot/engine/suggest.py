@@ -13,22 +13,23 @@ MOST = 3
 CUTOFF_LATIN = 0.6
 CUTOFF_CJK = 0.5  # two Chinese characters of which one is right (收获 for 收货) are close enough
 HELP = "help"
+MIN_LATIN = 3  # "hi" is a greeting, not a mistyped "ship"
 
 
-def likely_commands(commands: Sequence[Command], word: str) -> list[Command]:
-    """The commands whose words are closest to `word` (or start with it), the closest first, at most MOST."""
+def likely_commands(commands: Sequence[Command], word: str) -> list[tuple[Command, str]]:
+    """The commands whose words are closest to `word` (or start with it), each with the word that matched, the
+    closest first, at most MOST."""
     word = word.lower()
-    if not word:
+    if not word or (word.isascii() and len(word) < MIN_LATIN):
         return []
     words = {w.lower(): c for c in commands for w in c.words}
     cutoff = CUTOFF_LATIN if word.isascii() else CUTOFF_CJK
     close = difflib.get_close_matches(word, list(words), n=10, cutoff=cutoff)
     starting = sorted(w for w in words if len(word) >= 2 and w.startswith(word) and w != word)
-    found: list[Command] = []
+    found: dict[str, tuple[Command, str]] = {}
     for w in [*close, *starting]:
-        if words[w] not in found:
-            found.append(words[w])
-    return found[:MOST]
+        found.setdefault(words[w].flow, (words[w], w))
+    return list(found.values())[:MOST]
 
 
 def command_word(command: Command, lang: str) -> str:
@@ -50,12 +51,14 @@ def suggestion_reply(ctx: Context, commands: Sequence[Command], text: str) -> Re
     word, when it fits in a button: "库纯 CUP-00001" offers 库存 CUP-00001 in one tap), then one for help."""
     word, _, args = text.strip().partition(" ")
     word, args = word.lstrip("/"), " ".join(args.split())
-    likely = [c for c in likely_commands(commands, word) if c.flow != HELP]
+    likely = [(c, w) for c, w in likely_commands(commands, word) if c.flow != HELP]
     keys = []
-    for command in likely:
-        label, description = command_word(command, ctx.lang), command_description(command, ctx.lang)
+    for command, matched in likely:
+        own = matched.isascii() == (ctx.lang == "en")  # the word typed, when it is one of the reader's language
+        label, description = matched if own else command_word(command, ctx.lang), command_description(command,
+                                                                                                      ctx.lang)
         shown = label if description == label else f"{label} · {description}"
-        data = f"go:{command_word(command, 'en')}"
+        data = f"go:{label}"
         with_args = f"{data} {args}"
         keys.append((Button(shown, with_args if args and len(with_args.encode()) <= CALLBACK_LIMIT else data),))
     keys += [(Button(ctx.text("unknown_help_button"), f"go:{HELP}"),)]
