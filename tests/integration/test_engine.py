@@ -67,7 +67,8 @@ def test_a_manager_sees_cost_and_english_after_switching_language(stocked: UnitO
     chat.send("语言")
     assert chat.press(chat.button("English")) == ["Language set to English."]
     reply = chat.send("stock 6901234567890")[0]
-    assert reply == "RETRO-CLOCK Retro clock\nPrice 25.00 / pcs\n\nWarehouse  Available  Cost\nMAIN              12  9.50"
+    assert reply == ("RETRO-CLOCK Retro clock\nPrice 25.00 / pcs\n\n"
+                     "Warehouse  Available  Cost\nMAIN              12  9.50")
 
 
 def test_a_bare_word_looks_up_stock_and_a_code_that_finds_nothing_says_so(stocked: UnitOfWork, admin: Actor) -> None:
@@ -79,7 +80,8 @@ def test_a_bare_word_looks_up_stock_and_a_code_that_finds_nothing_says_so(stocke
 def test_words_that_are_no_command_get_the_commands_they_resemble_in_chinese(stocked: UnitOfWork,
                                                                               admin: Actor) -> None:
     chat = bound_chat(stocked, admin, "warehouse-1")
-    assert chat.send("你好") == ["没听懂「你好」。点「帮助」看看能做什么；查库存直接发送 SKU 或商品名，例如「RETRO-CLOCK」。"]
+    assert chat.send("你好") == ["没听懂「你好」。点「帮助」看看能做什么；查库存直接发送 SKU 或商品名，"
+                                 "例如「RETRO-CLOCK」。"]
     assert keys(chat) == [("帮助", "go:help")]
     assert chat.send("收获") == ["没听懂「收获」。你是不是想要："]
     assert keys(chat)[0] == ("收货", "go:收货")
