@@ -37,6 +37,26 @@ def clip(text: str, width: int) -> str:
     return "".join(kept) + ELLIPSIS
 
 
+def wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` monospace columns, broken at spaces where there are any, else between characters."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if display_width(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = ""
+        for ch in word:
+            if display_width(current + ch) > width:
+                lines.append(current)
+                current = ""
+            current += ch
+    return [*lines, current] if current or not lines else lines
+
+
 @dataclass(frozen=True)
 class Table:
     """Rows of cell texts under a header; `numeric` marks right-aligned columns; `totals` is an optional last row

@@ -89,10 +89,17 @@ def test_the_stored_form_of_a_reply_keeps_its_table() -> None:
     assert reply.plain == "x\n\n" + WIDE.as_text()
 
 
-def test_a_picture_of_many_rows_stops_at_sixty_with_a_row_of_dots() -> None:
-    long = Table(("编码", "名称"), tuple((str(n), "名称" * 10) for n in range(200)))
-    with Image.open(io.BytesIO(table_png(long))) as picture:
-        assert picture.size[1] < 61 * 46 + 100
+def test_a_picture_of_many_rows_stops_at_sixty_and_long_names_wrap_instead_of_widening_it() -> None:
+    def size(table: Table) -> tuple[int, int]:
+        with Image.open(io.BytesIO(table_png(table))) as picture:
+            return picture.size
+
+    one_line = size(Table(("编码", "名称"), tuple((str(n), "名称") for n in range(200))))
+    assert one_line[1] == size(Table(("编码", "名称"), tuple((str(n), "名称") for n in range(59))))[1] + 46, \
+        "60 rows drawn: 59 and a row of dots, under the header"
+    short = size(Table(("编码", "名称"), (("1", "名称" * 6),)))
+    long = size(Table(("编码", "名称"), (("1", "名称" * 30),)))
+    assert long[0] < short[0] * 2 and long[1] > short[1], "a long name wraps onto more lines, not wider"
 
 
 def test_standard_units_read_in_the_readers_language_and_others_stay_as_written() -> None:
