@@ -29,7 +29,7 @@ from bot.engine.texts import DEFAULT_LANGUAGE, Texts
 from bot.pump import Failed, Pump, TooLate, Turn, utcnow
 from bot.push_topics import LOW_STOCK, fold_low_stock, topic_of
 from bot.quiet_hours import QuietHours
-from bot.report_delivery import report_attachments
+from bot.report_delivery import report_attachments, report_table_of
 from core.integration.queue import NOTIFICATION_QUEUE, Alert
 from core.integration.sent_messages import keep_sent, last_sent
 from core.integration.settled import drop_settled, settled_notes
@@ -302,11 +302,12 @@ def render(texts: Texts, lang: str, event_type: str, payload: dict[str, Any]) ->
     elif event_type in ("low_stock", "low_stock_digest"):
         keys = buttons([(texts.render(lang, "notify_button_low_stock"), "ls:list")])
     image, file = report_attachments(payload) if event_type == "saved_report" else (None, None)  # its chart, xlsx
+    table = report_table_of(payload) if event_type == "saved_report" else None
     extra: dict[str, Any] = {"topic": topic} if (topic := topic_of(event_type, payload)) else {}
     if event_type == "approval_decided":
         extra["card_label"] = texts.render(lang, "wecom_card_decided", name=payload.get("decided_by", ""),
                                            decision=payload.get("decision", ""))
-    return Reply(text, keys, image=image, file=file, extra=extra)
+    return Reply(text, keys, image=image, file=file, extra=extra, table=table)
 
 
 # ---- the dispatcher -------------------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ def cmd_report(books: Any, args: Any) -> int:
     zone_name = str(books.config.get("company", "timezone", "Asia/Shanghai"))
     zone = ZoneInfo(zone_name)
     actor = load_actor(books.uow, args.actor)
+    lang = args.lang or actor.language or str(books.config.get("company", "language", "zh_CN"))
     dated = args.period or args.date_from or args.date_to
     period = parse_period(args.period, args.date_from, args.date_to, today=datetime.now(zone).date())
     filters = Filters(
@@ -54,11 +55,10 @@ def cmd_report(books: Any, args: Any) -> int:
         warehouse=args.warehouse, category=args.category, customer=args.customer, supplier=args.supplier,
         salesperson=args.salesperson, channel=args.channel, product=args.product,
         by=tuple((args.by or "").split(",")) if args.by else (), days=args.days, partner_kind=args.kind,
-        page=max(args.page, 1), timezone=zone_name,
+        page=max(args.page, 1), timezone=zone_name, language=lang,
     )
     report = run_report(books.uow, actor, args.name, filters)
     texts = Texts(timezone=zone_name, currency=str(books.config.get("books", "currency", "CNY")))
-    lang = args.lang or actor.language or str(books.config.get("company", "language", "zh_CN"))
     out = args.out
     if out is None and args.format != "text":
         out = Path(f"report-{args.name}.{args.format}")

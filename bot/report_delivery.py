@@ -11,14 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from bot.engine.replies import Attachment, Reply
+from bot.engine.tables import Table
 from bot.engine.texts import Texts
 from bot.reporting import (
     PNG_MIME,
     XLSX_MIME,
     file_stem,
     render_png,
-    render_table,
     render_xlsx,
+    report_table,
     summary_values,
 )
 from bot.reporting import report_replies as chat_replies
@@ -53,8 +54,7 @@ def report_replies(texts: Texts, lang: str, name: str, report: Report, fmt: str 
         return [replace(first, text=f"📌 {name}\n{first.text}"), *rest]
     text = summary(texts, lang, name, report)
     if fmt == "text":
-        table = render_table(replace(report, rows=report.rows[:TEXT_ROWS]), texts, lang)
-        return [Reply(text + "\n\n" + table)]
+        return [Reply(text, table=report_table(replace(report, rows=report.rows[:TEXT_ROWS]), texts, lang))]
     stem = file_stem(report)
     if fmt == "png":
         return [Reply(text, image=Attachment(f"{stem}.png", render_png(report, texts, lang), PNG_MIME))]
@@ -94,7 +94,7 @@ def _payload(uow: UnitOfWork, texts: Texts, recipient: Actor, due: DueDelivery, 
                                              reason=texts.error(lang, error))}
     [reply] = report_replies(texts, lang, due.name, run.report, due.format)
     return {**base, "text": reply.text, "image": _attachment_json(reply.image),
-            "file": _attachment_json(reply.file)}
+            "file": _attachment_json(reply.file), "table": reply.table.to_json() if reply.table else None}
 
 
 def _attachment_json(attachment: Attachment | None) -> dict[str, str] | None:
@@ -102,6 +102,12 @@ def _attachment_json(attachment: Attachment | None) -> dict[str, str] | None:
         return None
     return {"name": attachment.name, "mime": attachment.mime,
             "content": base64.b64encode(attachment.content).decode()}
+
+
+def report_table_of(payload: dict[str, Any]) -> Table | None:
+    """The table a saved report's note carries (a text delivery's first rows; bot.delivery.render shows it)."""
+    data = payload.get("table")
+    return Table.from_json(data) if isinstance(data, dict) else None
 
 
 def report_attachments(payload: dict[str, Any]) -> tuple[Attachment | None, Attachment | None]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -14,11 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.engine.replies import Attachment, Button, Reply
+from bot.engine.tables import Table, display_width
 from bot.engine.texts import Texts, format_money, format_quantity
+from bot.table_picture import CJK_FONT
+from bot.table_picture import cjk_font as chart_font
 from core.reporting.dashboard import Dashboard
 from core.reporting.periods import Comparison, Report
 
-CJK_FONT = "WenQuanYi Micro Hei"
 CHART_WIDTH_PX = 1080
 CHART_HEIGHT_PX = 1350
 CHART_DPI = 100
@@ -33,17 +34,6 @@ QTY_FORMAT = "#,##0.####"
 TEXT_ROWS = 20
 PNG_MIME = "image/png"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def display_width(text: str) -> int:
-    """Terminal columns: Chinese (wide and full-width) characters count as two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def fit(text: str, width: int, right: bool = False) -> str:
-    """Pad to `width` terminal columns, on the left for numbers."""
-    gap = " " * max(0, width - display_width(text))
-    return gap + text if right else text + gap
 
 
 def cell_text(column: str, value: Any, lang: str, zone: ZoneInfo) -> str:
@@ -63,21 +53,21 @@ def column_labels(report: Report, texts: Texts, lang: str) -> list[str]:
     return [texts.render(lang, "report_column", name=c) for c in report.columns]
 
 
-def render_table(report: Report, texts: Texts, lang: str) -> str:
-    """The rows and the totals row, aligned in columns (numbers to the right)."""
-    labels = column_labels(report, texts, lang)
-    body = [[cell_text(c, v, lang, texts.zone) for c, v in zip(report.columns, row, strict=True)]
-            for row in report.rows]
+def report_table(report: Report, texts: Texts, lang: str) -> Table:
+    """The rows and the totals row as a table (numbers to the right), labels in the reader's language."""
+    body = tuple(tuple(cell_text(c, v, lang, texts.zone) for c, v in zip(report.columns, row, strict=True))
+                 for row in report.rows)
     totals = [cell_text(c, v, lang, texts.zone) for c, v in zip(report.columns, report.totals, strict=True)]
     if report.rows and totals:
         totals[0] = totals[0] or texts.render(lang, "report_column", name="total")
-    table = [labels, *body, totals] if report.rows else [labels]
-    widths = [max(display_width(line[i]) for line in table) for i in range(len(labels))]
-    numeric = [_is_numeric(report, i) for i in range(len(labels))]
-    lines = ["  ".join(fit(text, widths[i], numeric[i]) for i, text in enumerate(line)).rstrip() for line in table]
-    if report.rows:
-        lines.insert(len(lines) - 1, "-" * (sum(widths) + 2 * (len(widths) - 1)))
-    return "\n".join(lines)
+    return Table(tuple(column_labels(report, texts, lang)), body,
+                 tuple(_is_numeric(report, i) for i in range(len(report.columns))),
+                 tuple(totals) if report.rows else ())
+
+
+def render_table(report: Report, texts: Texts, lang: str) -> str:
+    """The rows and the totals row, aligned in columns (numbers to the right)."""
+    return report_table(report, texts, lang).as_text()
 
 
 def render_text(report: Report, texts: Texts, lang: str) -> str:
@@ -114,16 +104,6 @@ def _is_numeric(report: Report, index: int) -> bool:
 
 
 # Charts
-
-
-def chart_font() -> str | None:
-    """The CJK font used for charts when it is installed (fonts-wqy-microhei), else None."""
-    from matplotlib import font_manager
-
-    for font in font_manager.fontManager.ttflist:
-        if font.name == CJK_FONT:
-            return CJK_FONT
-    return None
 
 
 def render_png(report: Report, texts: Texts, lang: str) -> bytes:
@@ -271,11 +251,12 @@ def report_replies(report: Report, texts: Texts, lang: str, *, page: int = 1, ne
     """A report in chat: the summary with one page of the table (a next-page button with data `next_page` when
     there is more), then the chart as a PNG and the whole table as an .xlsx (unless `attachments` is False)."""
     shown = page_of(report, page)
-    text = "\n".join([render_text(shown, texts, lang), *notes]).strip()
+    summary = texts.render(lang, "report_summary", **summary_values(shown, texts, lang))
+    text = "\n".join([summary, *notes]).strip()
     keys: tuple[tuple[Button, ...], ...] = ()
     if next_page is not None and shown.page < shown.pages:
         keys = ((Button(texts.render(lang, "next_page"), next_page),),)
-    replies = [Reply(text, keys)]
+    replies = [Reply(text, keys, table=report_table(shown, texts, lang))]
     if attachments:
         title = texts.render(lang, "report_chart_caption", **summary_values(report, texts, lang))
         stem = file_stem(report)
@@ -350,7 +331,21 @@ def dashboard_reply(board: Dashboard, texts: Texts, lang: str) -> Reply:
                                   PNG_MIME))
 
 
-__all__: Sequence[str] = ("chart_font", "dashboard_reply", "dashboard_text", "neutralise", "page_of",
-                          "render_dashboard_png", "render_png", "render_table", "render_text", "render_xlsx",
-                          "report_replies", "write_report")
+__all__: Sequence[str] = (
+    "CJK_FONT",
+    "chart_font",
+    "dashboard_reply",
+    "dashboard_text",
+    "display_width",
+    "neutralise",
+    "page_of",
+    "render_dashboard_png",
+    "render_png",
+    "render_table",
+    "render_text",
+    "render_xlsx",
+    "report_replies",
+    "report_table",
+    "write_report",
+)
 

@@ -15,7 +15,8 @@ _ids = itertools.count(1)
 
 @dataclass
 class Chat:
-    """One person in one chat: `send` text or `press` a button; each returns the reply texts."""
+    """One person in one chat: `send` text or `press` a button; each returns the reply texts (a reply's table in its
+    text form under its text, as a text-only channel shows it)."""
 
     engine: Engine
     user_id: str = "1001"
@@ -49,4 +50,4 @@ class Chat:
         if inbox_id is None:
             return []
         self.replies = self.engine.process(inbox_id)
-        return [r.text for r in self.replies]
+        return [r.plain for r in self.replies]

@@ -32,10 +32,12 @@ from telegram import (
     Update,
     WebAppInfo,
 )
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
 from bot.channels import ChatTurns, InFlight, photo_codes, read_capped, recover, start_recovery
+from bot.channels.telegram_pieces import Piece, pieces
 from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Inbound
@@ -47,8 +49,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
 MAX_BODY = 1024 * 1024
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -327,30 +327,29 @@ class TelegramChannel:
     # ---- sending ---------------------------------------------------------------------------------------------
 
     async def send(self, chat_id: str, reply: Reply, retries: int | None = None) -> str:
-        """One reply: text split to Telegram's limit, buttons on the last message, an image or a file; returns the
-        id of the last message sent. A 429 is waited out and retried up to `retries` times (`max_retries` by
-        default; the dispatcher passes 0 and owns the retries of what it pushes)."""
+        """One reply as the messages `telegram_pieces.pieces` cuts it into (texts within Telegram's limit, a table
+        in `<pre>` or as a picture, an image or a file), buttons on the last; returns the id of the last message
+        sent. A 429 is waited out and retried up to `retries` times (`max_retries` by default; the dispatcher
+        passes 0 and owns the retries of what it pushes)."""
         retries = self.settings.max_retries if retries is None else retries
         markup = keyboard(reply, self.settings.public_url)
-        attachment = reply.image or reply.file
-        caption = reply.text if attachment is not None and utf16_len(reply.text) <= CAPTION_LIMIT else None
-        parts = [] if caption is not None else split_text(reply.text)
+        shown = pieces(reply)
         sent = None
-        for n, part in enumerate(parts):
-            last = n == len(parts) - 1 and attachment is None
+        for n, piece in enumerate(shown):
+            keys = markup if n == len(shown) - 1 else None
             await self._pace(chat_id)
-            sent = await self._call(partial(self.app.bot.send_message, chat_id, part,
-                                            reply_markup=markup if last else None), retries)
-        if attachment is not None:
-            await self._pace(chat_id)
-            upload = InputFile(attachment.content, filename=attachment.name)
-            if reply.image is not None:
-                sent = await self._call(partial(self.app.bot.send_photo, chat_id, upload, caption=caption,
-                                                reply_markup=markup), retries)
-            else:
-                sent = await self._call(partial(self.app.bot.send_document, chat_id, upload, caption=caption,
-                                                reply_markup=markup), retries)
+            sent = await self._call(self._piece_call(chat_id, piece, keys), retries)
         return "" if sent is None else str(sent.message_id)
+
+    def _piece_call(self, chat_id: str, piece: Piece, keys: InlineKeyboardMarkup | None) -> Callable[[],
+                                                                                                  Awaitable[Message]]:
+        """The Bot API call that sends one piece."""
+        mode = ParseMode.HTML if piece.html else None
+        if piece.attachment is None:
+            return partial(self.app.bot.send_message, chat_id, piece.text, parse_mode=mode, reply_markup=keys)
+        upload = InputFile(piece.attachment.content, filename=piece.attachment.name)
+        send = self.app.bot.send_photo if piece.kind == "photo" else self.app.bot.send_document
+        return partial(send, chat_id, upload, caption=piece.text or None, parse_mode=mode, reply_markup=keys)
 
     async def _call(self, call: Callable[[], Awaitable[Message]], retries: int) -> Message:
         """One Bot API call; on 429 wait what Telegram asks and try again, at most `retries` more times."""
@@ -367,11 +366,12 @@ class TelegramChannel:
         """Edit the text message `message_id` to say `reply` (editMessageText; buttons as the reply has them, none
         when it has none); when there is none to edit or it is gone, send `reply` anew (`or_send`) or do nothing.
         Returns the id of the message that shows it (None: nothing was sent)."""
-        if message_id and message_id.isdigit() and reply.image is None and reply.file is None:
+        shown = pieces(reply)
+        if message_id and message_id.isdigit() and len(shown) == 1 and shown[0].kind == "text":
             await self._pace(chat_id)
             try:
-                await self.app.bot.edit_message_text(split_text(reply.text)[0], chat_id=chat_id,
-                                                     message_id=int(message_id),
+                await self.app.bot.edit_message_text(shown[0].text, chat_id=chat_id, message_id=int(message_id),
+                                                     parse_mode=ParseMode.HTML if shown[0].html else None,
                                                      reply_markup=keyboard(reply, self.settings.public_url))
                 return message_id
             except BadRequest as error:
@@ -449,42 +449,3 @@ def _key(button: Button, public_url: str) -> InlineKeyboardButton | None:
 def menu_button(public_url: str, label: str) -> MenuButtonWebApp | None:
     """The chat's menu button opening the pages, when the server has an https address."""
     return MenuButtonWebApp(label, WebAppInfo(public_url + "/app/")) if public_url.startswith("https://") else None
-
-
-def utf16_len(text: str) -> int:
-    """Telegram counts text length in UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Pieces of at most `limit` (UTF-16 units), cut at line ends; a single overlong line is cut hard."""
-    if not text:
-        return ["…"]
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while utf16_len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            cut = _fit(line, limit)
-            parts.append(line[:cut])
-            line = line[cut:]
-        if utf16_len(current) + utf16_len(line) > limit:
-            parts.append(current)
-            current = ""
-        current += line
-    if current:
-        parts.append(current)
-    cleaned = [p.rstrip("\n") for p in parts]
-    return [p for p in cleaned if p.strip()] or ["…"]
-
-
-def _fit(line: str, limit: int) -> int:
-    """How many characters of `line` fit in `limit` UTF-16 units."""
-    used = 0
-    for n, ch in enumerate(line):
-        used += 2 if ord(ch) > 0xFFFF else 1
-        if used > limit:
-            return n
-    return len(line)

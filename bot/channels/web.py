@@ -437,6 +437,8 @@ def _reply_json(inbox_id: int, index: int, reply: Reply) -> dict[str, Any]:
     out: dict[str, Any] = {"text": reply.text,
                            "buttons": [[{"label": b.label, "data": b.data, "link": b.link} if b.link else
                                         {"label": b.label, "data": b.data} for b in row] for row in reply.buttons]}
+    if reply.table is not None:
+        out["table"] = reply.table.to_json()  # the page draws it as an HTML table
     if reply.extra.get("topic"):
         out["topic"] = str(reply.extra["topic"])  # the page keeps one message per topic
     for part in ("image", "file"):
@@ -459,7 +461,7 @@ async def _write(stream: web.StreamResponse, event: str) -> bool:
 def _without_attachments(reply: Reply) -> Reply:
     """A pushed reply as the page draws it live: its text and buttons (a pushed report's files are in the
     messengers and `jxc`; the live page has no stored exchange to serve them from)."""
-    return Reply(reply.text, reply.buttons, extra=reply.extra)
+    return Reply(reply.text, reply.buttons, extra=reply.extra, table=reply.table)
 
 
 def _error(refused: Refused, lang: str) -> web.Response:

@@ -24,8 +24,9 @@ from wechatpy.session import SessionStorage
 from bot.channels.wecom_callback import CHANNEL, Card
 from bot.channels.wecom_settings import WecomSettings
 from bot.delivery import PermanentError, RetryLater, TransientError
-from bot.engine.replies import Button, Reply
+from bot.engine.replies import Attachment, Button, Reply
 from bot.engine.texts import Texts
+from bot.table_picture import table_png
 from core.approvals.progress import decided_requests, last_decision
 from core.integration.channel_values import channel_value, channel_values, forget_channel_value, keep_channel_value
 from core.people.accounts import actor_for_account
@@ -120,15 +121,13 @@ class WecomSender:
             flat = [b for row in reply.buttons for b in row if not b.link]
             if flat and lang is None:
                 lang = await asyncio.to_thread(self.language, user_id)
-            text = reply.text + self._page_links(user_id, reply) + choices_text(self.texts, lang or "", flat,
-                                                                                 len(offered))
+            body, pictures = wecom_parts(reply)
+            text = body + self._page_links(user_id, reply) + choices_text(self.texts, lang or "", flat, len(offered))
             offered.extend(b.data for b in flat)
-            attachment = reply.image or reply.file
-            if text.strip() or attachment is None:
+            if text.strip() or not pictures:
                 for part in split_bytes(text):
                     await self._call(user_id, self.client.message.send_text, self.settings.agent_id, [user_id], part)
-            if attachment is not None:
-                kind = "image" if reply.image is not None else "file"
+            for kind, attachment in pictures:
                 upload = await asyncio.to_thread(self.client.media.upload, kind,
                                                  (attachment.name, io.BytesIO(attachment.content), attachment.mime))
                 sender = self.client.message.send_image if kind == "image" else self.client.message.send_file
@@ -274,6 +273,20 @@ def approval_buttons(rows: Sequence[Sequence[Button]]) -> bool:
     flat = [b for row in rows for b in row]
     return bool(flat) and all(APPROVAL.match(b.data) for b in flat) \
         and len({APPROVAL.match(b.data).group(1) for b in flat}) == 1  # type: ignore[union-attr]
+
+
+def wecom_parts(reply: Reply) -> tuple[str, list[tuple[str, Attachment]]]:
+    """The text of a reply and what goes after it: its table as text when it fits a phone, else as a picture; then
+    its image or file."""
+    body, sent = reply.plain, []
+    if reply.table is not None and not reply.table.fits():
+        body = reply.text
+        sent.append(("image", Attachment("table.png", table_png(reply.table), "image/png")))
+    if reply.image is not None:
+        sent.append(("image", reply.image))
+    if reply.file is not None:
+        sent.append(("file", reply.file))
+    return body, sent
 
 
 def choices_text(texts: Texts, lang: str, flat: Sequence[Button], start: int) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from bot.engine.flow import Command, Context, Event, Flow, Step
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Reply
+from bot.engine.suggest import suggestion_reply
 from bot.engine.texts import DEFAULT_LANGUAGE, Texts
 from core.errors import DomainError
 from core.integration.outbox import employees_with_role, notify
@@ -321,7 +322,11 @@ class Engine:
         if conversation.flow and expired:
             return None, Step([ctx.say("timed_out")])
         if event.text and self.fallback_flow:
-            return self.fallback_flow, self.flows[self.fallback_flow].start(ctx, event.text)
+            guessed = self.flows[self.fallback_flow].fallback(ctx, event.text)
+            if guessed is not None:
+                return self.fallback_flow, guessed
+        if event.text:
+            return None, Step([suggestion_reply(ctx, self.commands, event.text)])
         return None, Step([ctx.say("help_hint")])
 
     def _scanned(self, ctx: Context, conversation: Conversation, codes: tuple[str, ...]) -> tuple[str | None, Step]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.engine.replies import Button, Reply
 from bot.engine.texts import Texts
+from core.catalog.examples import Example, example_codes
 from core.errors import DomainError
 from core.permissions import Actor
 from core.uow import Tx, UnitOfWork
@@ -27,6 +28,32 @@ class Event:
     codes: tuple[str, ...] | None = None
 
 
+class Examples:
+    """The company's own codes for the examples in prompts (`{{ ex.sku }}`, `{{ ex.warehouse }}`, `{{ ex.unit }}`),
+    read in the update's transaction the first time a template asks for one."""
+
+    def __init__(self, tx: Tx, actor: Actor) -> None:
+        self._tx, self._actor = tx, actor
+        self._found: Example | None = None
+
+    def _codes(self) -> Example:
+        if self._found is None:
+            self._found = example_codes(self._tx, self._actor)
+        return self._found
+
+    @property
+    def sku(self) -> str:
+        return self._codes().sku
+
+    @property
+    def unit(self) -> str:
+        return self._codes().unit
+
+    @property
+    def warehouse(self) -> str:
+        return self._codes().warehouse
+
+
 @dataclass
 class Context:
     """What a flow step may use: services through `uow` (joining the update's transaction), words through `say`."""
@@ -37,19 +64,26 @@ class Context:
     texts: Texts
     now: datetime
     settings: dict[str, Any] = field(default_factory=dict)
+    examples: Examples | None = None
 
     @property
     def lang(self) -> str:
         return self.actor.language
 
     def text(self, template: str, **values: Any) -> str:
-        """Render a template in the reader's language."""
-        return self.texts.render(self.lang, template, **values)
+        """Render a template in the reader's language; `ex` gives it the company's own codes for examples."""
+        if self.examples is None:
+            self.examples = Examples(self.tx, self.actor)
+        return self.texts.render(self.lang, template, **{"ex": self.examples, **values})
+
+    def unit(self, unit: str) -> str:
+        """A unit in the reader's words where it is a standard one."""
+        return self.texts.unit(self.lang, unit)
 
     def with_language(self, language: str) -> Context:
         """The same context speaking another language (right after the person switched)."""
         actor = replace(self.actor, language=language)
-        return Context(self.uow, self.tx, actor, self.texts, self.now, self.settings)
+        return Context(self.uow, self.tx, actor, self.texts, self.now, self.settings, self.examples)
 
     def say(self, template: str, buttons: tuple[tuple[Button, ...], ...] = (), **values: Any) -> Reply:
         """One reply rendered from a template, with optional buttons."""
@@ -97,6 +131,11 @@ class Flow(ABC):
     def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A state whose step this flow has no handler for: begin again."""
         return self.start(ctx, "")
+
+    def fallback(self, ctx: Context, text: str) -> Step | None:
+        """Text that is no command, given to the engine's fallback flow: a step, or None when this flow has nothing
+        for it (the engine then suggests the commands it resembles)."""
+        return self.start(ctx, text)
 
     def button(self, ctx: Context, payload: str) -> Step:
         """A button of a conversation of this flow that already ended."""

@@ -1,10 +1,12 @@
-"""What a flow says back: text, buttons, an image or a file; every channel renders these its own way."""
+"""What a flow says back: text, a table, buttons, an image or a file; every channel renders these its own way."""
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.engine.tables import Table
 
 CALLBACK_LIMIT = 64
 
@@ -32,13 +34,22 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Reply:
-    """One message: text (plain, channels escape it), rows of buttons, and an optional image or file."""
+    """One message: text (plain, channels escape it), an optional table under it, rows of buttons, and an optional
+    image or file."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     image: Attachment | None = None
     file: Attachment | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    table: Table | None = None
+
+    @property
+    def plain(self) -> str:
+        """The whole message as plain text: the text, then the table's columns aligned for a monospace font."""
+        if self.table is None:
+            return self.text
+        return f"{self.text}\n\n{self.table.as_text()}" if self.text else self.table.as_text()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe form, stored with the inbox row until delivered."""
@@ -49,6 +60,7 @@ class Reply:
             "image": _attachment_json(self.image),
             "file": _attachment_json(self.file),
             "extra": self.extra,
+            **({"table": self.table.to_json()} if self.table is not None else {}),
         }
 
     @classmethod
@@ -60,6 +72,7 @@ class Reply:
             image=_attachment_of(data.get("image")),
             file=_attachment_of(data.get("file")),
             extra=data.get("extra") or {},
+            table=Table.from_json(data["table"]) if data.get("table") else None,
         )
 
 

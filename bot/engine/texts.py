@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,9 +13,23 @@ from babel.dates import format_datetime
 from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
+from bot.engine.tables import clip
 from core.errors import DomainError
 
 LANGUAGES = ("zh_CN", "en")
+QUOTED_COLUMNS = 30  # what a reply quotes back of what someone typed, at most (a pasted page is not echoed whole)
+ERROR_VALUE_COLUMNS = 60  # a refusal's values (a code, an amount, a name), at most
+UNIT_WORDS: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType({  # the standard units, per reader
+    "en": MappingProxyType({"个": "pcs", "件": "pcs", "只": "pcs", "支": "pcs", "根": "pcs", "箱": "box",
+                            "盒": "box", "包": "pack", "袋": "bag", "瓶": "bottle", "罐": "can", "桶": "bucket",
+                            "套": "set", "双": "pair", "台": "unit", "张": "sheet", "卷": "roll", "块": "pc",
+                            "口": "pc", "把": "pc", "条": "pc", "打": "dozen", "千克": "kg", "公斤": "kg",
+                            "克": "g", "米": "m", "升": "L"}),
+    "zh_CN": MappingProxyType({"pcs": "个", "pc": "个", "piece": "个", "pieces": "个", "ea": "个", "each": "个",
+                               "box": "箱", "boxes": "箱", "carton": "箱", "ctn": "箱", "case": "箱", "pack": "包",
+                               "bag": "袋", "bottle": "瓶", "can": "罐", "set": "套", "pair": "双", "roll": "卷",
+                               "sheet": "张", "dozen": "打", "kg": "千克", "g": "克", "m": "米", "l": "升"}),
+})
 DEFAULT_LANGUAGE = "zh_CN"
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -34,12 +49,17 @@ class Texts:
         env = self._envs.get(lang) or self._envs[DEFAULT_LANGUAGE]
         return env.get_template(f"{template}.j2").render(lang=lang, **values).strip()
 
+    def unit(self, lang: str, unit: str) -> str:
+        """A unit in the reader's words where it is a standard one (个 is "pcs" in English, box is 箱 in Chinese)."""
+        return unit_word(unit, lang)
+
     def error(self, lang: str, error: DomainError) -> str:
         """A domain error in words: template error/<code>, else the generic refusal."""
+        params = {k: clip(v, ERROR_VALUE_COLUMNS) if isinstance(v, str) else v for k, v in error.params.items()}
         try:
-            return self.render(lang, f"error/{error.code}", **{"code": error.code, **error.params})
+            return self.render(lang, f"error/{error.code}", **{"code": error.code, **params})
         except TemplateNotFound:
-            return self.render(lang, "error/_generic", code=error.code, params=error.params)
+            return self.render(lang, "error/_generic", code=error.code, params=params)
 
     def _environment(self, folder: Path, lang: str) -> Environment:
         env = Environment(
@@ -52,6 +72,8 @@ class Texts:
         env.filters["price"] = lambda v: format_price(v, locale)
         env.filters["when"] = lambda v: format_when(v, locale, self.zone)
         env.filters["day"] = lambda v: format_day(v, locale, self.zone)
+        env.filters["unit"] = lambda v: unit_word(str(v), locale)
+        env.filters["quoted"] = lambda v: clip(" ".join(str(v).split()), QUOTED_COLUMNS)
         env.globals["undo_minutes"] = self.undo_minutes
         return env
 
@@ -60,6 +82,12 @@ def template_folders(folder: Path) -> list[str]:
     """A language's folder and its per-flow subfolders (templates/<lang>/<flow>/): a template is named by its file
     name alone, whichever flow's folder holds it; `error/<code>` stays a path under the language folder."""
     return [str(folder), *(str(sub) for sub in sorted(folder.iterdir()) if sub.is_dir() and sub.name != "error")]
+
+
+def unit_word(unit: str, lang: str) -> str:
+    """A standard unit in `lang`'s words; any other unit as it was written."""
+    words = UNIT_WORDS.get(lang, MappingProxyType({}))
+    return words.get(unit) or words.get(unit.lower()) or unit
 
 
 def format_quantity(value: Decimal | int | None, locale: str) -> str:

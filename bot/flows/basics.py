@@ -7,8 +7,12 @@ from typing import Any
 from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
 from bot.flows.entry import button_number
+from bot.flows.stock_table import stock_reply
 from core.people.accounts import LANGUAGES, set_language
-from core.stock.levels import PAGE_SIZE, find_stock
+from core.permissions import Permission
+from core.stock.levels import PAGE_SIZE, ProductStock, find_stock
+
+SEARCH_LIMIT = 64  # longer text is not a product's name: find_stock reads no more of it
 
 
 class HelpFlow(Flow):
@@ -53,18 +57,28 @@ class StockFlow(Flow):
             return self._page(ctx, event.text.strip(), 1)
         return Step([ctx.say("stock_ask")], state)
 
+    def fallback(self, ctx: Context, text: str) -> Step | None:
+        """A bare word: the products it finds, "none found" for a code that finds none; None for anything else (a
+        greeting, a mistyped command), which the engine answers with the commands it resembles."""
+        query = text.strip()
+        searchable = len(query) >= (3 if query.isascii() else 2) and len(query) <= SEARCH_LIMIT
+        if not searchable or not ctx.actor.can(Permission.STOCK_VIEW):
+            return None
+        found = find_stock(ctx.uow, ctx.actor, query)
+        code_like = any(ch.isdigit() for ch in query) and " " not in query
+        return self._page(ctx, query, 1, found) if found or code_like else None
+
     def button(self, ctx: Context, payload: str) -> Step:
         """A page button of an earlier lookup whose conversation ended."""
         return Step([ctx.say("stock_ask")], {"asking": True})
 
-    def _page(self, ctx: Context, query: str, page: int) -> Step:
-        found = find_stock(ctx.uow, ctx.actor, query, page=page)
+    def _page(self, ctx: Context, query: str, page: int, found: list[ProductStock] | None = None) -> Step:
+        found = find_stock(ctx.uow, ctx.actor, query, page=page) if found is None else found
         if not found:
             return Step([ctx.say("stock_none", query=query)])
         more = len(found) == PAGE_SIZE
         keys = buttons([(ctx.text("next_page"), f"{self.key}:p{page + 1}")]) if more else ()
-        reply = ctx.say("stock_result", keys, products=found, query=query, page=page)
-        return Step([reply], {"query": query, "page": page} if more else None)
+        return Step([stock_reply(ctx, found, query, page, keys)], {"query": query, "page": page} if more else None)
 
 
 class LanguageFlow(Flow):

@@ -196,7 +196,8 @@ def chat_report(ctx: Context, name: str, state: dict[str, Any]) -> Report:
     return run_report(ctx.uow, ctx.actor, name, Filters(
         period=period, by=(by,) if by else (), page_size=FULL_ROWS, timezone=ctx.texts.zone.key,
         warehouse=wanted.get("warehouse"), category=wanted.get("category"), customer=wanted.get("customer"),
-        supplier=wanted.get("supplier"), salesperson=wanted.get("salesperson"), channel=wanted.get("channel")))
+        supplier=wanted.get("supplier"), salesperson=wanted.get("salesperson"), channel=wanted.get("channel"),
+        language=ctx.lang))
 
 
 def _read(text: str, state: dict[str, Any], ctx: Context) -> dict[str, Any]:

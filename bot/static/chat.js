@@ -45,8 +45,43 @@
     return msg;
   }
 
+  // A reply's table: a real table in a box that scrolls sideways when it is wider than the screen.
+  function drawTable(table) {
+    const box = document.createElement("div");
+    box.className = "table-box";
+    const grid = document.createElement("table");
+    const row = (cells, cellTag, rowClass) => {
+      const tr = document.createElement("tr");
+      if (rowClass) tr.className = rowClass;
+      cells.forEach((text, i) => {
+        const cell = document.createElement(cellTag);
+        cell.textContent = text;
+        if (table.numeric[i]) cell.className = "num";
+        tr.appendChild(cell);
+      });
+      return tr;
+    };
+    const head = document.createElement("thead");
+    head.appendChild(row(table.header, "th"));
+    grid.appendChild(head);
+    const body = document.createElement("tbody");
+    table.rows.forEach((cells) => body.appendChild(row(cells, "td")));
+    grid.appendChild(body);
+    if (table.totals && table.totals.length) {
+      const foot = document.createElement("tfoot");
+      foot.appendChild(row(table.totals, "td", "totals"));
+      grid.appendChild(foot);
+    }
+    box.appendChild(grid);
+    return box;
+  }
+
   function drawReply(reply) {
     const msg = bubble("theirs", reply.text);
+    if (reply.table) {
+      msg.classList.add("has-table");
+      msg.querySelector(".bubble").appendChild(drawTable(reply.table));
+    }
     if (reply.topic) {
       // one message per topic: a newer push takes the place of the one shown before
       const earlier = log.querySelector(`.msg[data-topic="${CSS.escape(reply.topic)}"]`);

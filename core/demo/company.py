@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 
 from core.demo import names
 from core.demo.history import Clock, History, Stocked
+from core.demo.today import first_day
 from core.errors import InvalidQuantity, InvalidState
 from core.integration.settled import close_backlog
 from core.migrate import missing_schema
@@ -118,7 +119,11 @@ def seed_demo(
         say(f"catalogue: {start + len(chunk):,} of {len(catalogue):,} products")
     stocked = _stocked(rng, catalogue)
     partners = [(c.code, c.name, c.channel, c.salesperson) for c in customers]
-    History(books, clock, rng, stocked, now, days, say, customers=partners).run()
+    history = History(books, clock, rng, stocked, now, days, say, customers=partners)
+    history.run()
+    waiting = first_day(uow, history)
+    say(f"today: {len(waiting.to_receive)} purchase orders to receive, transfer {waiting.in_transit} on its way, "
+        f"{len(waiting.to_ship)} sales orders to ship, {len(waiting.to_approve)} approvals waiting")
     uow.run(lambda tx: close_backlog(tx, "demo history: not pushed"))  # nobody is told of the made-up past
     return uow.read(_summary)
 

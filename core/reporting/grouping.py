@@ -59,7 +59,7 @@ def period_report(
     outer = select().select_from(inner)
     labels: list[Any] = []
     for i, dimension in enumerate(by):
-        outer, columns = _dimension_labels(outer, dimension, inner.c[f"k{i}"])
+        outer, columns = _dimension_labels(outer, dimension, inner.c[f"k{i}"], filters.language)
         labels += columns
     rows, totals, pages = _page(tx, outer, labels, [(n, inner.c[n], t) for n, _, t in measures], filters)
     names = [m[0] for m in measures]
@@ -135,11 +135,20 @@ def _dimension_key(dimension: str) -> ColumnElement[Any]:
     return key
 
 
-def _dimension_labels(statement: Select[Any], dimension: str, key: Any) -> tuple[Select[Any], list[Any]]:
+def product_name(product: Any, language: str) -> ColumnElement[str]:
+    """A product's name in the reader's language: the English one for "en" where there is one, else Chinese."""
+    if language == "en":
+        return func.coalesce(func.nullif(product.name_en, ""), product.name_zh)
+    column: ColumnElement[str] = product.name_zh
+    return column
+
+
+def _dimension_labels(statement: Select[Any], dimension: str, key: Any,
+                      language: str) -> tuple[Select[Any], list[Any]]:
     """Join what names a group (SKU and name, code and name...) to the grouped rows."""
     if dimension == "product":
         product = aliased(Product)
-        return statement.join(product, product.id == key), [product.sku, product.name_zh]
+        return statement.join(product, product.id == key), [product.sku, product_name(product, language)]
     if dimension in ("customer", "supplier"):
         partner: Any = aliased(Customer if dimension == "customer" else Supplier)
         return statement.join(partner, partner.id == key), [partner.code, partner.name]

@@ -94,6 +94,7 @@ class Filters:
     page: int = 1
     page_size: int = PAGE_SIZE
     timezone: str = "UTC"
+    language: str = "zh_CN"  # the reader's: rows carry a product's English name for "en" where it has one
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ def run_saved_report(uow: UnitOfWork, actor: Actor, name_or_id: str | int, *, no
         period=resolve_period(spec, today), warehouse=f.get("warehouse"), category=f.get("category"),
         customer=f.get("customer"), supplier=f.get("supplier"), salesperson=f.get("salesperson"),
         channel=f.get("channel"), product=f.get("product"), by=d.by, days=d.days, partner_kind=d.kind,
-        page=max(page, 1), page_size=page_size, timezone=timezone,
+        page=max(page, 1), page_size=page_size, timezone=timezone, language=actor.language,
     )
     return SavedRun(saved, _only_measures(run_report(uow, actor, d.report, filters), d))
 

@@ -13,7 +13,14 @@ from sqlalchemy.orm import aliased
 from core.errors import InvalidState, UnknownProduct
 from core.models import Category, Money, Product, Qty, StockDocument, StockLevel, StockMove, Warehouse
 from core.permissions import Actor, Permission
-from core.reporting.grouping import NO_CODE, dimensions, grouped_page, where_category, where_warehouse
+from core.reporting.grouping import (
+    NO_CODE,
+    dimensions,
+    grouped_page,
+    product_name,
+    where_category,
+    where_warehouse,
+)
 from core.reporting.periods import Filters, Report
 from core.uow import Tx, UnitOfWork
 
@@ -134,7 +141,7 @@ def slow_moving_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Repor
         )
         source = where_warehouse(tx, source, filters, StockLevel.warehouse_id, scope)
         source = where_category(source, filters)
-        columns: list[Any] = [Warehouse.code, Product.sku, Product.name_zh, StockLevel.on_hand]
+        columns: list[Any] = [Warehouse.code, Product.sku, product_name(Product, filters.language), StockLevel.on_hand]
         names = ["warehouse", "sku", "name", "on_hand"]
         sums: list[Any] = [func.coalesce(func.sum(type_coerce(StockLevel.on_hand, BigInteger)), 0)]
         if sees_cost:

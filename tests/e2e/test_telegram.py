@@ -7,16 +7,19 @@ what python-telegram-bot sent to the fake.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from benchmarks import telegram_throughput
 from benchmarks.common import Backend
-from bot.channels.telegram import TelegramChannel, split_text, utf16_len
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_pieces import split_text, utf16_len
 from bot.composition import build_chat_engine
 from bot.delivery import RetryLater, TelegramSender
 from bot.engine.inbound import Inbound
@@ -67,8 +70,9 @@ def test_a_whole_dialogue_in_chinese_then_english_through_the_webhook(
 
             assert await s.say(ANNA, f"/start {code}") == ["绑定成功，欢迎 manager-1！发送「帮助」开始。"]
             assert (await s.say(ANNA, "帮助"))[0].startswith("manager-1，你好！你可以：")
-            stock = (await s.say(ANNA, "库存 RETRO-CLOCK"))[0]
-            assert "RETRO-CLOCK 复古闹钟" in stock and "MAIN：可用 12，成本 9.50" in stock
+            assert await s.say(ANNA, "库存 RETRO-CLOCK") == [
+                "RETRO-CLOCK 复古闹钟\n售价 25.00 / 个\n\n<pre>仓库  可用  成本\nMAIN    12  9.50</pre>"]
+            assert fake.sent(ANNA)[-1].params["parse_mode"] == "HTML", "the table in monospace"
 
             assert await s.say(ANNA, "语言") == ["请选择语言 / Choose a language:"]
             assert fake.sent(ANNA)[-1].buttons == [[("中文", "lg:zh_CN"), ("English", "lg:en")]]
@@ -77,20 +81,57 @@ def test_a_whole_dialogue_in_chinese_then_english_through_the_webhook(
             assert len(answered) == 1 and answered[0].params["callback_query_id"].startswith("cq")
 
             assert (await s.say(ANNA, "help"))[0].startswith("Hello manager-1! You can:")
-            english = (await s.say(ANNA, "stock 6901234567890"))[0]
-            assert "RETRO-CLOCK Retro clock" in english and "MAIN: 12 available, cost 9.50" in english
+            assert await s.say(ANNA, "stock 6901234567890") == [
+                "RETRO-CLOCK Retro clock\nPrice 25.00 / pcs\n\n<pre>Warehouse  Available  Cost\n"
+                "MAIN              12  9.50</pre>"]
             assert await s.say(ANNA, "stock") == ["Which SKU, barcode or product name?"]
             assert await s.say(ANNA, "cancel") == ["Cancelled."]
             assert await s.say(ANNA, "/cancel") == ["There is nothing to cancel."]
             assert await s.press(ANNA, "lg:zh_CN") == ["已切换为中文。"]
             assert await s.say(ANNA, "取消") == ["当前没有进行中的操作。"]
-            assert all("parse_mode" not in c.params for c in fake.sent())
+            tables = [c for c in fake.sent() if "<pre>" in c.text]
+            assert len(tables) == 2 and all(c.params.get("parse_mode") == "HTML" for c in tables)
+            assert all("parse_mode" not in c.params for c in fake.sent() if c not in tables), "plain text elsewhere"
         finally:
             await s.stop()
 
     run(scenario)
     account = shop.read(lambda tx: tx.session.scalars(select(ChatAccount.external_user_id)).all())
     assert account == [str(ANNA)], "bound by the numeric Telegram user id, never the username"
+
+
+def test_a_table_too_wide_for_a_phone_arrives_as_a_picture_and_user_text_is_escaped_in_html(
+    db_url: str, shop: UnitOfWork, admin: Actor
+) -> None:
+    code = invite(shop, admin, "manager-1")
+
+    async def scenario(fake: FakeTelegram) -> None:
+        s = await start_stack(db_url, fake)
+        try:
+            await s.say(ANNA, f"/start {code}")
+            await s.say(ANNA, "language en")
+            before = len(fake.sent(ANNA))
+            texts = await s.say(ANNA, "report stock")
+            sent = fake.sent(ANNA)[before:]
+            assert [c.method for c in sent] == ["sendPhoto", "sendPhoto", "sendDocument"], "table, chart, file"
+            assert texts[0].startswith("📊 Stock on hand and value") and "Total Value: 246.00" in texts[0]
+            assert "<pre>" not in texts[0] and "parse_mode" not in sent[0].params
+            picture = sent[0].params["photo"]["content"]
+            assert picture[:8] == b"\x89PNG\r\n\x1a\n"
+            with Image.open(io.BytesIO(picture)) as image:
+                assert image.size[0] > 600, "each column as wide as its cells, large type"
+
+            tagged = await s.say(ANNA, "stock <b>TEA&CUP</b>")
+            assert tagged == ['No product matches "<b>TEA&CUP</b>". Check the SKU or barcode, or try another word.']
+            assert "parse_mode" not in fake.sent(ANNA)[-1].params, "plain text: Telegram shows it as typed"
+            narrow = await s.say(ANNA, "stock TEA-CUP")
+            assert narrow == ["TEA-CUP Blue tea cup\nPrice 8.00 / pcs\n\n<pre>Warehouse  Available  Cost\n"
+                              "MAIN              40  3.30</pre>"]
+            assert fake.sent(ANNA)[-1].params["parse_mode"] == "HTML"
+        finally:
+            await s.stop()
+
+    run(scenario)
 
 
 def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_stored(db_url: str, shop: UnitOfWork) -> None:

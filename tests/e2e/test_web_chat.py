@@ -314,16 +314,18 @@ def test_a_whole_dialogue_help_stock_and_a_language_button_then_history_on_reloa
         anna = browser()
         await anna.sign_in(token)
         assert (await anna.say("帮助"))[0].startswith("manager-1，你好！你可以：")
-        stock = (await anna.say("库存 RETRO-CLOCK"))[0]
-        assert "RETRO-CLOCK 复古闹钟" in stock and "MAIN：可用 12，成本 9.50" in stock
+        assert await anna.say("库存 RETRO-CLOCK") == ["RETRO-CLOCK 复古闹钟\n售价 25.00 / 个"]
+        assert anna.last["replies"][0]["table"] == {
+            "header": ["仓库", "可用", "成本"], "rows": [["MAIN", "12", "9.50"]], "numeric": [False, True, True],
+            "totals": []}
         assert await anna.say("语言") == ["请选择语言 / Choose a language:"]
         assert anna.last["replies"][0]["buttons"] == [[{"label": "中文", "data": "lg:zh_CN"},
                                                        {"label": "English", "data": "lg:en"}]]
         assert await anna.press("English") == ["Language set to English."]
         assert anna.last["lang"] == "en"
         assert (await anna.say("help"))[0].startswith("Hello manager-1! You can:")
-        english = (await anna.say("stock 6901234567890"))[0]
-        assert "RETRO-CLOCK Retro clock" in english and "MAIN: 12 available, cost 9.50" in english
+        assert await anna.say("stock 6901234567890") == ["RETRO-CLOCK Retro clock\nPrice 25.00 / pcs"]
+        assert anna.last["replies"][0]["table"]["header"] == ["Warehouse", "Available", "Cost"]
         assert await anna.say("stock") == ["Which SKU, barcode or product name?"]
         assert await anna.say("cancel") == ["Cancelled."]
 

@@ -57,9 +57,9 @@ def test_an_invite_code_binds_once_and_then_the_person_works_in_chinese(stocked:
     stranger = Chat(engine_on(stocked), user_id="2002", chat_id="2002")
     assert "无效" in stranger.send(f"/start {code}")[0]
     reply = chat.send("库存 RETRO-CLOCK")[0]
-    assert "RETRO-CLOCK 复古闹钟" in reply
-    assert "MAIN：可用 12" in reply
-    assert "成本" not in reply, "sales staff never see cost"
+    assert reply == "RETRO-CLOCK 复古闹钟\n售价 25.00 / 个\n\n仓库  可用\nMAIN    12"
+    assert chat.replies[0].table is not None and chat.replies[0].table.header == ("仓库", "可用"), \
+        "sales staff never see cost"
 
 
 def test_a_manager_sees_cost_and_english_after_switching_language(stocked: UnitOfWork, admin: Actor) -> None:
@@ -67,14 +67,45 @@ def test_a_manager_sees_cost_and_english_after_switching_language(stocked: UnitO
     chat.send("语言")
     assert chat.press(chat.button("English")) == ["Language set to English."]
     reply = chat.send("stock 6901234567890")[0]
-    assert "RETRO-CLOCK Retro clock" in reply
-    assert "MAIN: 12 available, cost 9.50" in reply
+    assert reply == ("RETRO-CLOCK Retro clock\nPrice 25.00 / pcs\n\n"
+                     "Warehouse  Available  Cost\nMAIN              12  9.50")
 
 
-def test_a_bare_word_looks_up_stock_and_unknown_words_say_so(stocked: UnitOfWork, admin: Actor) -> None:
+def test_a_bare_word_looks_up_stock_and_a_code_that_finds_nothing_says_so(stocked: UnitOfWork, admin: Actor) -> None:
     chat = bound_chat(stocked, admin)
-    assert "TEA-CUP 青花茶杯" in chat.send("茶杯")[0]
-    assert chat.send("zzz-nothing") == ["没有找到与「zzz-nothing」匹配的商品。请检查 SKU、条码或换个关键词。"]
+    assert chat.send("茶杯")[0].startswith("TEA-CUP 青花茶杯")
+    assert chat.send("ZZZ-404") == ["没有找到与「ZZZ-404」匹配的商品。请检查 SKU、条码或换个关键词。"]
+
+
+def test_words_that_are_no_command_get_the_commands_they_resemble_in_chinese(stocked: UnitOfWork,
+                                                                              admin: Actor) -> None:
+    chat = bound_chat(stocked, admin, "warehouse-1")
+    assert chat.send("你好") == ["没听懂「你好」。点「帮助」看看能做什么；查库存直接发送 SKU 或商品名，"
+                                 "例如「RETRO-CLOCK」。"]
+    assert keys(chat) == [("帮助", "go:help")]
+    assert chat.send("收获") == ["没听懂「收获」。你是不是想要："]
+    assert keys(chat)[0] == ("收货", "go:收货")
+    assert chat.send("库纯 RETRO-CLOCK") == ["没听懂「库纯 RETRO-CLOCK」。你是不是想要："]
+    assert keys(chat)[0] == ("库存 · 查库存", "go:库存 RETRO-CLOCK"), "one tap runs what was meant"
+    assert chat.press("go:库存 RETRO-CLOCK")[0].startswith("RETRO-CLOCK 复古闹钟\n"), "the stock, in one tap"
+    assert chat.press("go:help")[0].startswith("warehouse-1，你好！你可以：")
+
+
+def test_words_that_are_no_command_get_the_commands_they_resemble_in_english(stocked: UnitOfWork,
+                                                                              admin: Actor) -> None:
+    chat = bound_chat(stocked, admin, "sales-1")
+    chat.send("language en")
+    assert chat.send("hi there") == ['I did not understand "hi there". Tap "Help" to see what you can do; to check '
+                                     'stock, send a SKU or a product name, for example "RETRO-CLOCK".']
+    assert chat.send("ordr") == ['I did not understand "ordr". Did you mean:']
+    assert [label for label, _ in keys(chat)] == ["order · New sales order", "orders · My sales orders", "Help"]
+    pasted = "please could you tell me " * 100
+    reply = chat.send(pasted)[0]
+    assert len(reply) < 200 and '"please could you tell me plea…"' in reply, "a pasted page is not echoed whole"
+
+
+def keys(chat: Chat) -> list[tuple[str, str]]:
+    return [(b.label, b.data) for reply in chat.replies for row in reply.buttons for b in row]
 
 
 def test_cancel_leaves_a_flow_at_any_step(stocked: UnitOfWork, admin: Actor) -> None:

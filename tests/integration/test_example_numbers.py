@@ -39,7 +39,7 @@ def test_a_sample_number_takes_the_year_of_the_moment_given() -> None:
 @pytest.mark.pinned_clock(PINNED)
 def test_with_nothing_open_the_examples_are_made_up_numbers_of_this_year(uow: UnitOfWork, shop: Shop) -> None:
     worker = person(uow, shop.admin, "warehouse-1", "en")
-    assert worker.send("in")[0].splitlines()[1].endswith("for example: in PO-2031-000012 A100 30")
+    assert worker.send("in")[0].splitlines()[1].endswith("for example: in PO-2031-000012 RETRO-CLOCK 30")
     assert worker.send("ship") == ["No sales orders are waiting to ship."]
     assert worker.send("SO-1999-000001")[1] == "Which sales order to ship? (for example SO-2031-000001)"
     worker.send("cancel")
@@ -53,7 +53,7 @@ def test_the_examples_name_the_newest_open_order_of_the_readers_warehouse(uow: U
     elsewhere = open_order(shop, "NORTH")
     assert (older, newer, elsewhere) == ("PO-2031-000001", "PO-2031-000002", "PO-2031-000003")
     worker = person(uow, shop.admin, "warehouse-1")
-    assert worker.send("入库")[0].splitlines()[1].endswith(f"例如：入库 {newer} A100 30")
+    assert worker.send("入库")[0].splitlines()[1].endswith(f"例如：入库 {newer} RETRO-CLOCK 30")
     assert worker.send("收货")[0] == "收哪张采购单？请点选，或输入单号（例如 PO-2031-000012）："  # open ones: buttons
     assert worker.send("PO-1999-000001") == [
         f"找不到单据「PO-1999-000001」，或你无权查看。\n请输入采购单号，例如 {newer}："]

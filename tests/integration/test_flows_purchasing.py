@@ -17,7 +17,7 @@ from tests.integration.chat_shop import BAD_QUANTITIES, books_clean, on_hand, op
 
 ORDER_TABLES = (PurchaseOrder, PurchaseOrderLine)
 RECEIPT_TABLES = (StockDocument, StockMove, PurchaseReceiptLine)
-LINE_FORM = "请按「SKU 数量 [单位] [单价]」输入，例如「A100 30」或「A100 2 箱 120」；输完发送「完成」。"
+LINE_FORM = "请按「SKU 数量 [单位] [单价]」输入，例如「RETRO-CLOCK 30」或「RETRO-CLOCK 2 箱 120」；输完发送「完成」。"
 
 
 @pytest.fixture

@@ -196,11 +196,15 @@ def test_long_tables_come_a_page_at_a_time_with_a_next_page_button() -> None:
     report = Report("report.sales", ("product", "product_name", "qty", "revenue"), rows_, ("", "", D(45), D(450)),
                     period=Period(date(2026, 3, 1), date(2026, 3, 31)))
     first = report_replies(report, TEXTS, "zh_CN", next_page="rp:n:2")
-    assert len(first) == 3 and "第 1/3 页" in first[0].text and "SKU-019" in first[0].text
-    assert "SKU-020" not in first[0].text and "合计" in first[0].text
+    table = first[0].table
+    assert len(first) == 3 and "第 1/3 页" in first[0].text and table is not None
+    assert [row[0] for row in table.rows] == [f"SKU-{n:03d}" for n in range(20)]
+    assert table.totals == ("合计", "", "45", "450.00") and table.header == ("商品", "商品名称", "数量", "销售额")
+    assert table.numeric == (False, False, True, True)
     assert [b.data for row in first[0].buttons for b in row] == ["rp:n:2"]
     last = report_replies(report, TEXTS, "en", page=3, next_page="rp:n:4", attachments=False)
-    assert len(last) == 1 and "Page 3/3" in last[0].text and "SKU-044" in last[0].text and not last[0].buttons
+    assert len(last) == 1 and "Page 3/3" in last[0].text and not last[0].buttons
+    assert last[0].table is not None and last[0].table.rows[-1][0] == "SKU-044" and len(last[0].table.rows) == 5
     assert len(sheet_rows(first[2])) == 47, "the spreadsheet has every row, the header and the totals"
 
 

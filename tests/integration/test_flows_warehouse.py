@@ -16,7 +16,7 @@ from tests.factories import Shop, doc_no
 from tests.integration.chat_shop import BAD_QUANTITIES, books_clean, on_hand, open_shop, person, rows
 
 POSTING_TABLES = (StockDocument, StockMove, StockLevel, TransferDiscrepancy)
-COUNT_FORM = ("请发送「SKU 数量 [单位]」，例如「A100 16」；或者扫条码后再发数量。"
+COUNT_FORM = ("请发送「SKU 数量 [单位]」，例如「RETRO-CLOCK 16」；或者扫条码后再发数量。"
               "发送「差异」查看差异，「提交」完成盘点。")
 
 
@@ -58,7 +58,7 @@ def test_a_transfer_is_dispatched_in_english_with_both_warehouses_given(uow: Uni
     chat = person(uow, shop.admin, "manager-1", "en")
     assert chat.send("transfer main north")[0].startswith('MAIN → NORTH. Send the lines, one per line as "SKU qty')
     for bad in BAD_QUANTITIES:
-        assert chat.send(f"LAMP {bad}")[0].endswith('Send "SKU qty [unit]", for example "A100 10"; send "done" '
+        assert chat.send(f"LAMP {bad}")[0].endswith('Send "SKU qty [unit]", for example "RETRO-CLOCK 10"; send "done" '
                                                     'when finished.')
     assert chat.send("NOPE 2")[0].startswith('No product "NOPE".')
     assert chat.send("LAMP 2") == ["MAIN → NORTH:\n1. LAMP Desk lamp × 2\nSend more, or press \"Done\"."]

@@ -16,6 +16,7 @@ from core.errors import InvalidState, PermissionDenied
 from core.ledger.check import check_ledger
 from core.models import (
     ROLES,
+    ApprovalRequest,
     Base,
     Category,
     Customer,
@@ -26,6 +27,7 @@ from core.models import (
     Product,
     ProductBarcode,
     ProductUnit,
+    PurchaseOrder,
     SalesOrder,
     StockDocument,
     StockMove,
@@ -38,6 +40,7 @@ from core.people.setup import bootstrap
 from core.permissions import Actor
 from core.stock.levels import stock_summary
 from core.uow import Tx, UnitOfWork
+from tests.integration.chat_shop import person
 
 
 def valid_ean13(code: str) -> bool:
@@ -52,6 +55,7 @@ def count(uow: UnitOfWork, column: object, *where: object) -> int:
 def test_the_demo_company_has_every_part_and_a_clean_month_of_books(uow: UnitOfWork, admin: Actor) -> None:
     started = utcnow()
     summary = seed_demo(uow, admin)
+    ended = utcnow()
 
     assert (summary.warehouses, summary.transit_warehouses, summary.products) == (3, 1, 200)
     codes = uow.read(lambda tx: dict(tx.session.execute(select(Warehouse.code, Warehouse.kind)).all()))
@@ -103,11 +107,12 @@ def test_the_demo_company_has_every_part_and_a_clean_month_of_books(uow: UnitOfW
     first, last = uow.read(lambda tx: tx.session.execute(
         select(func.min(StockMove.created_at), func.max(StockMove.created_at))).one())
     assert timedelta(days=27) < last - first < timedelta(days=31)
-    assert started - timedelta(days=2) < last < started
+    assert started - timedelta(days=2) < last < ended
     kinds = Counter(uow.read(lambda tx: tx.session.scalars(select(StockDocument.kind)).all()))
     assert {"receipt", "issue", "transfer", "transfer_in", "adjustment", "reservation", "release", "so_reservation",
             "shipment"} <= set(kinds)
-    assert kinds["shipment"] > 100 and kinds["so_reservation"] == kinds["shipment"]  # sales orders, shipped whole
+    assert kinds["shipment"] > 100  # sales orders shipped whole, and the first morning's two waiting to ship
+    assert kinds["so_reservation"] == kinds["shipment"] + 2
     shipped = count(uow, SalesOrder.id, SalesOrder.status == "shipped")
     assert shipped == kinds["shipment"] and {c for c, in uow.read(lambda tx: tx.session.execute(
         select(SalesOrder.channel).distinct()).all())} == {"store", "online", "wholesale"}
@@ -183,3 +188,40 @@ def test_barcodes_get_the_ean13_check_digit_shops_scan() -> None:
     assert ean13("400638133393") == "4006381333931"
     assert ean13("692010000001") == "6920100000011"
     assert valid_ean13("4006381333931") and not valid_ean13("4006381333932")
+
+
+def test_the_first_morning_has_work_waiting_for_every_person_and_nothing_left_to_push(
+    uow: UnitOfWork, admin: Actor
+) -> None:
+    seed_demo(uow, admin, products=60, days=5)
+
+    def waiting(tx: Tx) -> dict[str, list[tuple[str, str]]]:
+        return {
+            "po": [(n, s) for n, s in tx.session.execute(
+                select(PurchaseOrder.number, PurchaseOrder.status).order_by(PurchaseOrder.number))],
+            "so": [(n, s) for n, s in tx.session.execute(
+                select(SalesOrder.number, SalesOrder.status).where(SalesOrder.status != "shipped"))],
+            "approvals": [(n, r) for n, r in tx.session.execute(
+                select(ApprovalRequest.number, ApprovalRequest.current_role)
+                .where(ApprovalRequest.status == "pending"))],
+            "transit": [(n, s) for n, s in tx.session.execute(
+                select(StockDocument.number, StockDocument.status)
+                .where(StockDocument.kind == "transfer", StockDocument.status == "in_transit"))],
+        }
+
+    found = uow.read(waiting)
+    statuses = Counter(status for _, status in found["po"])
+    assert statuses == {"approved": 2, "partially_received": 1, "pending_approval": 1}
+    assert Counter(status for _, status in found["so"]) == {"approved": 2, "pending_approval": 1}
+    assert {role for _, role in found["approvals"]} == {"manager"} and len(found["approvals"]) == 2
+    assert {number[:2] for number, _ in found["approvals"]} == {"PO", "SO"}
+    assert found["transit"], "a transfer is on its way"
+    assert count(uow, Notification.id, Notification.status != "sent") == 0, "no backlog of pushes on day one"
+    assert uow.read(check_ledger) == []
+
+    keeper = person(uow, admin, "warehouse-chen")
+    keeper.send("收货")
+    to_receive = [b.data for reply in keeper.replies for row in reply.buttons for b in row]
+    assert len(to_receive) == 2 and all(data.startswith("rc:oPO-") for data in to_receive), "SH's two orders"
+    manager = person(uow, admin, "manager-wang")
+    assert manager.send("审批")[0] == "有 2 张单据等你审批："

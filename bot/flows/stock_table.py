@@ -1,0 +1,60 @@
+"""The stock lookup's answer as a table: one product's stock per warehouse, or several products with what is
+available of each; names and units in the reader's language."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.engine.flow import Context
+from bot.engine.replies import Button, Reply
+from bot.engine.tables import Table
+from bot.engine.texts import format_price, format_quantity
+from core.stock.levels import ProductStock
+
+
+def stock_reply(ctx: Context, found: list[ProductStock], query: str, page: int,
+                keys: tuple[tuple[Button, ...], ...] = ()) -> Reply:
+    """One product: its line, then a table of its warehouses; several: a table of products and availability."""
+    if len(found) == 1 and page == 1:
+        product = found[0]
+        return Reply(ctx.text("stock_one", product=product, name=product_name(ctx, product),
+                              unit=ctx.unit(product.unit)), keys, table=warehouse_table(ctx, product))
+    return Reply(ctx.text("stock_many", query=query, page=page, count=len(found)), keys,
+                 table=product_table(ctx, found))
+
+
+def warehouse_table(ctx: Context, product: ProductStock) -> Table | None:
+    """Per warehouse: available, reserved (when any is) and average cost (for those who may see it)."""
+    if not product.by_warehouse:
+        return None
+    reserved = any(w.reserved for w in product.by_warehouse)
+    costs = any(w.avg_cost is not None for w in product.by_warehouse)
+    names = ["warehouse", "available", *(["reserved"] if reserved else []), *(["cost"] if costs else [])]
+    rows = []
+    for w in product.by_warehouse:
+        cells = [w.warehouse, _qty(ctx, w.available)]
+        cells += [_qty(ctx, w.reserved)] if reserved else []
+        cells += [format_price(w.avg_cost, ctx.lang)] if costs else []
+        rows.append(tuple(cells))
+    totals = [ctx.text("stock_column", name="total"), _qty(ctx, product.available)]
+    totals += [_qty(ctx, sum((w.reserved for w in product.by_warehouse), Decimal(0)))] if reserved else []
+    totals += [""] if costs else []
+    return Table(tuple(ctx.text("stock_column", name=n) for n in names), tuple(rows),
+                 tuple(n != "warehouse" for n in names), tuple(totals) if len(rows) > 1 else ())
+
+
+def product_table(ctx: Context, found: list[ProductStock]) -> Table:
+    """Per product: SKU, name and what is available in all warehouses, with the unit (a phone too narrow for the
+    names gets it as a picture: a name cut short loses the size or colour that tells variants apart)."""
+    header = tuple(ctx.text("stock_column", name=n) for n in ("sku", "name", "available"))
+    rows = tuple((p.sku, product_name(ctx, p), f"{_qty(ctx, p.available)} {ctx.unit(p.unit)}") for p in found)
+    return Table(header, rows, (False, False, True))
+
+
+def product_name(ctx: Context, product: ProductStock) -> str:
+    """The product's name in the reader's language (Chinese when it has no English one)."""
+    return product.name_en or product.name_zh if ctx.lang == "en" else product.name_zh
+
+
+def _qty(ctx: Context, value: Decimal) -> str:
+    return format_quantity(value, ctx.lang)
