@@ -58,7 +58,7 @@ def po_example(ctx: Context) -> str:
 
 def order_cards(
     ctx: Context, key: str, orders: Sequence[PurchaseOrderSummary], page: int, per_page: int,
-    label: Callable[[PurchaseOrderSummary], str], action: str = "o",
+    label: Callable[[PurchaseOrderSummary], str], action: str,
 ) -> tuple[tuple[Button, ...], ...]:
     """One button per card (its mark and the next thing to do with it), then the previous and next page."""
     rows = [(Button(f"{MARKS[n]} {label(o)}"[:40], f"{key}:{action}{o.number}"),) for n, o in enumerate(orders)]
@@ -113,7 +113,7 @@ class PurchaseOrderFlow(Flow):
 
     def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A state of no known step: ask for the supplier again."""
-        return Step([ctx.say("po_ask_supplier", drafts=[])], {"step": "supplier"})
+        return Step([ctx.say("po_ask_supplier")], {"step": "supplier"})
 
     def button(self, ctx: Context, payload: str) -> Step:
         """e<number> opens a draft and p<page> shows drafts even after the conversation ended; others expired."""
@@ -171,7 +171,7 @@ class PurchaseOrderFlow(Flow):
         query = query.strip()[:64]
         state = {**(state or {}), "step": "supplier"}
         if not query:
-            return Step([ctx.say("po_ask_supplier", drafts=[])], state)
+            return Step([ctx.say("po_ask_new_supplier" if state.get("lines") else "po_ask_supplier")], state)
         found = [s for s in find_suppliers(ctx.uow, ctx.actor, query)[:MAX_CHOICES] if s.active]
         if not found:
             return Step([ctx.say("po_no_supplier", query=query)], state)
@@ -268,8 +268,8 @@ class PurchaseOrderFlow(Flow):
         if event.button == "m":
             return self._show_lines(ctx, state)
         if event.button == "c":
-            return Step([ctx.say("po_ask_supplier", buttons([(button_label(ctx, "po", "back"), f"{self.key}:b")]),
-                                 drafts=[])], {**state, "step": "supplier"})
+            keys = buttons([(button_label(ctx, "po", "back"), f"{self.key}:b")])
+            return Step([ctx.say("po_ask_new_supplier", keys)], {**state, "step": "supplier"})
         if event.button == "k" and state.get("draft"):
             keys = buttons([(button_label(ctx, "po", "discard_yes"), f"{self.key}:k"),
                             (button_label(ctx, "po", "back"), f"{self.key}:b")])

@@ -50,7 +50,7 @@ class ReceiveFlow(Flow):
         """Cancel on any step; another page or order of the list on any step; else the step in `state`."""
         if event.button == "x":
             return Step([ctx.say("cancelled")])
-        if event.button and event.button[:1] in ("o", "p"):
+        if event.button and event.button[:1] in ("v", "p"):
             return self.button(ctx, event.button)
         return super().resume(ctx, state, event)
 
@@ -68,8 +68,8 @@ class ReceiveFlow(Flow):
         return [self._ask_qty(ctx, state)] if state.get("step") == "qty" else []
 
     def button(self, ctx: Context, payload: str) -> Step:
-        """o<number> opens an order and p<page> shows a page of the list, even after the conversation moved on."""
-        if payload.startswith("o"):
+        """v<number> opens an order and p<page> shows a page of the list, even after the conversation moved on."""
+        if payload.startswith("v"):
             return self._open(ctx, payload[1:])
         page = button_number(payload[1:])
         if payload.startswith("p") and page is not None:
@@ -83,7 +83,7 @@ class ReceiveFlow(Flow):
         if not orders:
             return Step([ctx.say("receive_none_open" if page == 1 else "receive_no_more")], {"step": "order"})
         keys = order_cards(ctx, self.key, orders, page, CARDS_PER_PAGE,
-                           lambda o: button_label(ctx, "receive", "card", number=o.number, status=o.status))
+                           lambda o: button_label(ctx, "receive", "card", number=o.number, status=o.status), action="v")
         reply = ctx.say("receive_ask_order", keys, orders=orders, page=page, example=po_example(ctx))
         return Step([reply], {"step": "order"})
 
