@@ -121,8 +121,8 @@ def check_rejected(sku: str, outstanding: Decimal, rejected: Decimal) -> None:
     """Refuse rejecting more of a line than is still to receive on it (what was rejected never came in)."""
     still = max(outstanding, ZERO)
     if rejected > still:
-        raise InvalidQuantity(value=str(rejected.normalize()), reason="rejected_over_outstanding", sku=sku,
-                              outstanding=str(still.normalize()))
+        raise InvalidQuantity(value=f"{rejected.normalize():f}", reason="rejected_over_outstanding", sku=sku,
+                              outstanding=f"{still.normalize():f}")
 
 
 def _receipt_by_line(

@@ -3,18 +3,21 @@ expected in one tap, partial lines with rejects and their reason, and what is re
 
 from __future__ import annotations
 
+import asyncio
 import re
 from decimal import Decimal as D
 
 import pytest
 
+from bot.app.api import AppApi
+from core.errors import InvalidQuantity
 from core.models import Notification, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine, StockDocument, StockMove
 from core.permissions import Actor
 from core.purchasing.orders import PurchaseLineIn, create_purchase_order, get_purchase_order, submit_purchase_order
 from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.uow import UnitOfWork
 from tests.factories import Shop
-from tests.integration.chat_shop import books_clean, on_hand, open_shop, person, rows
+from tests.integration.chat_shop import TEXTS, books_clean, on_hand, open_shop, person, rows
 
 ORDER_TABLES = (PurchaseOrder, PurchaseOrderLine)
 RECEIPT_TABLES = (StockDocument, StockMove, PurchaseReceiptLine)
@@ -217,3 +220,18 @@ def test_the_orders_waiting_come_five_cards_a_page_with_amounts_for_those_who_se
     assert boss.press("rc:p3") == ["No more purchase orders waiting for goods."]
     worker = person(uow, shop.admin, "warehouse-1")
     assert "· 1 行 · 已批准 · 11-20 · MAIN" in worker.send("收货")[0].replace("   ", "· "), "no amounts without cost"
+
+
+def test_the_receiving_page_goes_through_the_same_reject_cap_and_its_words(uow: UnitOfWork, shop: Shop) -> None:
+    number = approved_order(shop)
+    page = AppApi(uow, TEXTS)
+    before = rows(uow, *RECEIPT_TABLES, *ORDER_TABLES)
+    with pytest.raises(InvalidQuantity) as refused:
+        asyncio.run(page.receive(shop.warehouse, {"number": number, "lines": [
+            {"sku": "TEA-CUP", "received": "8", "rejected": "11", "note": "外箱破损"}]}))
+    assert TEXTS.error("zh_CN", refused.value) == (
+        "数量「11」无效：TEA-CUP 只剩 10 待收，拒收不能超过这个数。没有任何内容被修改。")
+    assert rows(uow, *RECEIPT_TABLES, *ORDER_TABLES) == before
+    done = asyncio.run(page.receive(shop.warehouse, {"number": number, "lines": [
+        {"sku": "TEA-CUP", "received": "8", "rejected": "2", "note": "外箱破损"}]}))
+    assert (done["status"], done["lines"][0]["rejected"]) == ("partially_received", "2")
