@@ -47,11 +47,13 @@ class ReceiveFlow(Flow):
         return self._cards(ctx, 1)
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """Cancel on any step; another page or order of the list on any step; else the step in `state`."""
+        """Cancel, another page or order of the list, or all as expected on any step; else the step in `state`."""
         if event.button == "x":
             return Step([ctx.say("cancelled")])
         if event.button and event.button[:1] in ("v", "p"):
             return self.button(ctx, event.button)
+        if event.button == "e" and state.get("lines"):
+            return self._all_expected(ctx, state)
         return super().resume(ctx, state, event)
 
     def steps(self) -> Mapping[str, StepHandler]:
@@ -126,10 +128,8 @@ class ReceiveFlow(Flow):
         return ctx.say("receive_ask_qty", keys, line=line, n=state["i"] + 1, of=len(state["lines"]))
 
     def _received(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """All, skip, finish, "e" (all the rest as expected), or "received [rejected [reason]]" typed."""
+        """All, skip, finish, or "received [rejected [reason]]" typed."""
         line = state["lines"][state["i"]]
-        if event.button == "e":
-            return self._all_expected(ctx, state)
         if event.button in ("f", "b"):
             return self._summary(ctx, state)
         if event.button == "s":
@@ -190,12 +190,15 @@ class ReceiveFlow(Flow):
         return Step([self._ask_qty(ctx, state)], state)
 
     def _all_expected(self, ctx: Context, state: dict[str, Any]) -> Step:
-        """Every line not entered yet as exactly what is outstanding, nothing rejected."""
-        entered = {g["sku"] for g in state["got"]}
-        got = list(state["got"]) + [_entry(ln, Decimal(ln["outstanding"]), Decimal(0), "")
+        """Every line not entered yet as exactly what is outstanding, nothing rejected (a line half entered keeps
+        its received quantity)."""
+        half = [state["current"]] if state.get("current") else []
+        entered = {g["sku"] for g in state["got"] + half}
+        got = list(state["got"]) + half + [_entry(ln, Decimal(ln["outstanding"]), Decimal(0), "")
                                     for ln in state["lines"] if ln["sku"] not in entered]
         order = [ln["sku"] for ln in state["lines"]]
-        return self._summary(ctx, {**state, "got": sorted(got, key=lambda g: order.index(g["sku"]))})
+        return self._summary(ctx, {**state, "current": None,
+                                   "got": sorted(got, key=lambda g: order.index(g["sku"]))})
 
     # Confirming
 

@@ -235,3 +235,20 @@ def test_the_receiving_page_goes_through_the_same_reject_cap_and_its_words(uow: 
     done = asyncio.run(page.receive(shop.warehouse, {"number": number, "lines": [
         {"sku": "TEA-CUP", "received": "8", "rejected": "2", "note": "外箱破损"}]}))
     assert (done["status"], done["lines"][0]["rejected"]) == ("partially_received", "2")
+
+
+def test_all_as_expected_pressed_midway_keeps_what_was_entered_and_fills_the_rest(uow: UnitOfWork, shop: Shop) -> None:
+    number = approved_order(shop, lines=THREE_LINES)
+    chat = person(uow, shop.admin, "warehouse-1")
+    chat.send(f"收货 {number}")
+    expected = chat.button("全部照单收齐")
+    chat.send("20")
+    assert chat.press(expected) == [
+        f"请确认 {number} 的收货：\n· RETRO-CLOCK 复古闹钟：实收 20（待收 24）\n· TEA-CUP 青花茶杯：实收 10\n"
+        "· LAMP 台灯：实收 5"], "a line half entered (waiting for its rejects) keeps what was typed"
+    chat.press(chat.button("改一行"))
+    chat.send("1")
+    chat.send("22 2 外箱破损")
+    assert chat.press(expected)[0].startswith(
+        f"请确认 {number} 的收货：\n· RETRO-CLOCK 复古闹钟：实收 22（待收 24），拒收 2（外箱破损）\n"
+        "· TEA-CUP 青花茶杯：实收 10"), "an entered line stays as entered"
