@@ -252,3 +252,13 @@ def test_all_as_expected_pressed_midway_keeps_what_was_entered_and_fills_the_res
     assert chat.press(expected)[0].startswith(
         f"请确认 {number} 的收货：\n· RETRO-CLOCK 复古闹钟：实收 22（待收 24），拒收 2（外箱破损）\n"
         "· TEA-CUP 青花茶杯：实收 10"), "an entered line stays as entered"
+
+
+@pytest.mark.pinned_clock("2026-11-20T02:00:00+00:00")
+def test_the_receiving_page_lists_the_same_orders_with_lines_status_and_date(uow: UnitOfWork, shop: Shop) -> None:
+    first = approved_order(shop, lines=THREE_LINES)
+    second = approved_order(shop)
+    receive_purchase(uow, shop.warehouse, first, [ReceiptLineIn("LAMP", 1)])
+    listed = asyncio.run(AppApi(uow, TEXTS).orders(shop.warehouse, {}))["orders"]
+    assert [(o["number"], o["supplier"], o["lines"], o["status"], o["date"]) for o in listed] == [
+        (second, "Acme 贸易", 2, "approved", "11-20"), (first, "Acme 贸易", 3, "partially_received", "11-20")]
