@@ -319,7 +319,7 @@ class WithdrawFlow(Flow):
             order = withdraw_purchase_order(ctx.uow, ctx.actor, number)
         except InvalidState as error:
             shown = get_purchase_order(ctx.uow, ctx.actor, number)
-            return Step([ctx.say("po_withdraw_refused", number=shown.number, status=error.params.get(
-                "status", shown.status))])
+            return Step([ctx.say("po_withdraw_refused", number=shown.number, status=shown.status,
+                                 arrived=error.params.get("reason") == "goods_arrived")])
         keys = buttons([(button_label(ctx, "po", "open", number=order.number), f"go:po {order.number}")])
         return Step([ctx.say("po_withdrawn", keys, order=order)])

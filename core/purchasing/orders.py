@@ -182,7 +182,7 @@ def withdraw_purchase_order(uow: UnitOfWork, actor: Actor, number: str, reason: 
         if order.author_id != actor.employee_id:
             raise NotOwnDocument(number=order.number, action="withdraw")
         if any(ln.received_qty or ln.rejected_qty for ln in lines_of(tx, order.id)):
-            raise InvalidState(number=order.number, status="partially_received", action="withdraw")
+            raise InvalidState(number=order.number, status=order.status, action="withdraw", reason="goods_arrived")
         if order.status == "pending_approval":
             cancel_request(tx, DOC_TYPE, order.id)
         order.reason, order.approved_at = reason.strip()[:500], None

@@ -238,4 +238,10 @@ def test_in_english_an_order_with_goods_received_cannot_be_withdrawn(uow: UnitOf
         "once approved before any goods arrive. Nothing was changed."]
     assert get_purchase_order(uow, shop.purchaser, number).status == "partially_received"
     assert rows(uow, *ORDER_TABLES) == before
+    rejected_only = submit_purchase_order(uow, shop.purchaser, create_purchase_order(
+        uow, shop.purchaser, "ACME", "MAIN", [PurchaseLineIn("LAMP", 4, "40")]).number).number
+    receive_purchase(uow, shop.warehouse, rejected_only, [ReceiptLineIn("LAMP", 0, rejected=1, note="bent")])
+    assert chat.send(f"withdraw {rejected_only}") == [
+        f"Purchase order {rejected_only} has had goods delivered (received or rejected), so it cannot be withdrawn. "
+        "Nothing was changed."]
     assert chat.send("withdraw PO-2026-999999") == ["No document \"PO-2026-999999\", or you may not see it."]

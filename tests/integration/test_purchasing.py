@@ -180,9 +180,14 @@ def test_an_order_that_goods_reached_cannot_be_withdrawn(shop: Shop) -> None:
                      [ReceiptLineIn("LAMP", 0, rejected=1, note="bent")])
     partly = approved_order(shop)
     receive_purchase(shop.uow, shop.warehouse, partly.number, [ReceiptLineIn("LAMP", 1)])
+    with pytest.raises(InvalidState) as refused:
+        withdraw_purchase_order(shop.uow, shop.purchaser, rejected_only.number)
+    assert refused.value.params == {"number": rejected_only.number, "status": "approved", "action": "withdraw",
+                                    "reason": "goods_arrived"}
+    with pytest.raises(InvalidState) as refused:
+        withdraw_purchase_order(shop.uow, shop.purchaser, partly.number)
+    assert refused.value.params["status"] == "partially_received"
     for number, status in ((rejected_only.number, "approved"), (partly.number, "partially_received")):
-        with pytest.raises(InvalidState):
-            withdraw_purchase_order(shop.uow, shop.purchaser, number)
         assert get_purchase_order(shop.uow, shop.purchaser, number).status == status
 
 
