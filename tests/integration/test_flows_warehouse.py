@@ -163,7 +163,7 @@ def test_a_confirmation_pressed_after_more_counting_asks_again_with_the_new_figu
     confirm = chat.button("Post the count")
     chat.send("RETRO-CLOCK 30")
     assert chat.press(confirm) == [
-        f"Submit stocktake {doc_no('SC', 1)} (MAIN)?\n2 products counted, 1 of them differ from the books.\n"
+        f"Submit stocktake {doc_no('SC', 1)} (MAIN)?\n2 products counted; 1 differs from the books.\n"
         "Posting adjusts the stock (above the approval threshold it goes to a manager first)."]
     assert on_hand(uow, "LAMP") == D(4)
     chat.press(chat.button("Post the count"))
@@ -180,8 +180,8 @@ def test_in_english_a_manager_sees_values_and_a_large_variance_waits_for_approva
         f"{doc_no('SC', 1)} (MAIN): 1 counted, 1 not counted.\n"
         "· LAMP Desk lamp: book 34, counted 4, variance -30 (-CN¥1,350.00)\nGains CN¥0.00, losses -CN¥1,350.00."]
     assert manager.send("submit") == [
-        f"Submit stocktake {doc_no('SC', 1)} (MAIN)?\n1 product counted, 1 of them differ from the books.\n"
-        "1 product not counted: they stay as the books say, unchanged.\nGains CN¥0.00, losses -CN¥1,350.00.\n"
+        f"Submit stocktake {doc_no('SC', 1)} (MAIN)?\n1 product counted; 1 differs from the books.\n"
+        "1 product not counted: it stays as the books say, unchanged.\nGains CN¥0.00, losses -CN¥1,350.00.\n"
         "Posting adjusts the stock (above the approval threshold it goes to a manager first)."]
     manager.press(manager.button("Keep counting"))
     worker = person(uow, shop.admin, "warehouse-1", "en")
