@@ -344,7 +344,7 @@ class CountFlow(Flow):
         if event.button == "y" or (confirming and event.button is None and is_word(event.text, CONFIRM_WORDS)):
             return self._submit(ctx, state) if confirming else self._confirm(ctx, state)
         if event.button == "v" or is_word(event.text, VARIANCE_WORDS):
-            return self._variances(ctx, state)
+            return self._variances(ctx, {**state, "confirming": confirming})  # looking changes nothing
         if event.button == "s" or is_word(event.text, SUBMIT_WORDS):
             return self._confirm(ctx, state)
         if event.button == "c":
