@@ -176,6 +176,9 @@ def document() -> dict[str, Any]:
         "/purchase-orders/{number}/receipts": _post("Receive goods against an approved order", _body(
             ["lines"], note=TEXT, lines=_lines(["sku", "received"], sku=SKU, received=AMOUNT_IN, rejected=AMOUNT_IN,
                                               note=TEXT)), "PurchaseReceipt", [_path("number")]),
+        "/purchase-orders/{number}/withdraw": _post(
+            "Withdraw a submitted order back to a draft (its author only; pending approval, or approved before any "
+            "goods arrived)", _body([], reason=TEXT), "PurchaseOrder", [_path("number")], 200),
         "/sales-orders": {
             **_get("Sales orders the token may see, newest first", _page("SalesOrderSummary"),
                    [_query("status", "draft, pending_approval, approved, ..."), *PAGING]),

@@ -73,6 +73,7 @@ class Api:
             ("/customers", partial(partners.new_customer, uow), 201),
             ("/purchase-orders", partial(documents.new_purchase_order, uow), 201),
             ("/purchase-orders/{number}/receipts", partial(documents.new_purchase_receipt, uow), 201),
+            ("/purchase-orders/{number}/withdraw", partial(documents.withdraw_purchase_order, uow), 200),
             ("/sales-orders", partial(documents.new_sales_order, uow), 201),
             ("/sales-orders/{number}/approve", partial(documents.approve_sales_order, uow), 200),
             ("/sales-orders/{number}/reject", partial(documents.reject_sales_order, uow), 200),
