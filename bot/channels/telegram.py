@@ -1,21 +1,20 @@
 """Telegram through python-telegram-bot's Application: our own webhook route (or polling), replies paced per chat.
 
-An update is committed to the inbox before Telegram gets its 200; processing and sending run in a tracked
-background task. After a crash, `start` handles what was recorded but not processed and resends what was
-processed but not confirmed sent.
+An update is committed to the inbox before Telegram gets its 200 (a file or photo as its file_id only);
+downloading, processing and sending run in a tracked background task, the download retried with backoff. After a
+crash, `start` handles what was recorded but not processed and resends what was processed but not confirmed sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hmac
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -38,7 +37,7 @@ from telegram.ext import AIORateLimiter, Application
 from bot.channels import ChatTurns, InFlight, photo_codes, read_capped, recover, start_recovery
 from bot.engine.engine import Engine, describe
 from bot.engine.flow import Command
-from bot.engine.inbound import Inbound
+from bot.engine.inbound import Fetched, Inbound
 from bot.engine.replies import Button, Reply
 from bot.engine.texts import DEFAULT_LANGUAGE
 from core.people.accounts import actor_for_account
@@ -52,7 +51,7 @@ CAPTION_LIMIT = 1024
 MAX_BODY = 1024 * 1024
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
-MAX_FILE = 10 * 1024 * 1024  # a file sent in chat travels base64 in the inbox row; the Bot API serves at most 20 MB
+MAX_FILE = 10 * 1024 * 1024  # a file sent in chat is held in memory while it is processed; the Bot API serves 20 MB
 
 
 class TelegramConfigError(ValueError):
@@ -76,6 +75,8 @@ class TelegramSettings:
     max_retries: int = 3
     poll_timeout: int = 10
     max_file_bytes: int = MAX_FILE
+    download_attempts: int = 4  # tries of a file's download before the person is asked to send it again
+    download_backoff: float = 1.0  # seconds before the second try, doubled before each further one
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any], server_public_url: str = "") -> TelegramSettings:
@@ -94,6 +95,8 @@ class TelegramSettings:
             max_retries=int(section.get("max_retries", cls.max_retries)),
             poll_timeout=int(section.get("poll_timeout", cls.poll_timeout)),
             max_file_bytes=int(section.get("max_file_bytes", cls.max_file_bytes)),
+            download_attempts=int(section.get("download_attempts", cls.download_attempts)),
+            download_backoff=float(section.get("download_backoff", cls.download_backoff)),
         )
         settings.validate()
         return settings
@@ -108,6 +111,8 @@ class TelegramSettings:
                 raise TelegramConfigError("[telegram] public_url (or [server] public_url) is needed for a webhook")
         if not 0 < self.max_file_bytes <= 20 * 1024 * 1024:
             raise TelegramConfigError("[telegram] max_file_bytes must be between 1 and 20 MB (the Bot API's limit)")
+        if not 1 <= self.download_attempts <= 10 or not 0 <= self.download_backoff <= 60:
+            raise TelegramConfigError("[telegram] download_attempts must be 1 to 10 and download_backoff 0 to 60 s")
 
     @property
     def webhook_url(self) -> str:
@@ -161,7 +166,8 @@ class TelegramChannel:
             await self._best_effort(self.app.bot.set_chat_menu_button(menu_button=pages), "setChatMenuButton")
         if not self._recovering:  # what dead processes left whose leases ran out; the leader's sweep does the rest
             self._recovering = True
-            await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver)
+            await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver,
+                                 self._fetch_pending)
         if self.settings.mode == "webhook":
             await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
                                            allowed_updates=ALLOWED_UPDATES)
@@ -207,12 +213,7 @@ class TelegramChannel:
             update = Update.de_json(data, self.app.bot)
         except Exception:  # malformed JSON or a shape python-telegram-bot cannot read
             return web.Response(status=400, text="malformed update")
-        try:
-            await self._accept(update)
-        except TelegramError as error:  # the file could not be fetched now: Telegram sends the update again
-            log.warning("telegram: update %s not taken, its file could not be downloaded: %s", update.update_id,
-                        error)
-            return web.Response(status=502, text="file not downloaded, try again")
+        await self._accept(update)
         return web.Response(status=200, text="ok")
 
     # ---- one update ------------------------------------------------------------------------------------------
@@ -230,79 +231,86 @@ class TelegramChannel:
                 queue.task_done()
 
     async def _accept(self, update: Update) -> None:
-        """Commit the update to the inbox, then process and reply in the background."""
+        """Commit the update to the inbox (a file as its reference), then download, process and reply behind."""
         inbound = to_inbound(update)
         if inbound is None:
             return
-        if inbound.codes is not None:
-            inbound = await self._with_codes(inbound, update)
-        elif inbound.file_name is not None and update.message is not None and update.message.document is not None:
-            inbound = await self._with_file(inbound, update)
         inbox_id = await asyncio.to_thread(self.engine.record, inbound)
         callback_id = update.callback_query.id if update.callback_query else None
         if inbox_id is None:
             log.info("telegram: update %s seen before", update.update_id)
             return
-        self.in_flight.spawn(self._handle(inbox_id, inbound.chat_id, callback_id), f"telegram-{inbox_id}")
+        self.in_flight.spawn(self._handle(inbox_id, inbound, callback_id), f"telegram-{inbox_id}")
 
-    async def _with_file(self, inbound: Inbound, update: Update) -> Inbound:
-        """The document's bytes, downloaded through the Bot API (getFile, then the file URL), in the inbound.
-        Over `max_file_bytes` (declared, or as downloaded) or refused by the Bot API, the file is left out and the
-        flow says it was too big; a network failure raises TelegramError: the update is not recorded, and the
-        webhook's 502 makes Telegram send it again."""
-        assert update.message is not None and update.message.document is not None
-        document = update.message.document
-        content = await self._download(inbound, document.file_id, document.file_size)
-        if content is None:
-            return inbound
-        return replace(inbound, file_content_b64=base64.b64encode(content).decode("ascii"))
+    async def _handle(self, inbox_id: int, inbound: Inbound, callback_id: str | None) -> None:
+        if callback_id:  # stop the button's spinner now, without making this update lose its turn
+            self.in_flight.spawn(self._best_effort(self.app.bot.answer_callback_query(callback_id),
+                                                   "answerCallbackQuery"), f"telegram-answer-{inbox_id}")
+        async with self._turns.turn(inbound.chat_id):  # the download too: the chat's next update waits for it
+            fetched = None
+            if inbound.file_ref is not None:
+                fetched = await self._fetch(inbound.user_id, inbound.file_ref, inbound.file_size,
+                                            inbound.codes is not None, inbound.file_name or "photo")
+            replies = await asyncio.to_thread(self.engine.process, inbox_id, fetched)
+            await self._deliver(inbox_id, inbound.chat_id, replies)
 
-    async def _with_codes(self, inbound: Inbound, update: Update) -> Inbound:
-        """A photo (its largest size) or an image document, downloaded like a document and read off the event
-        loop: the inbound carries the codes, not the picture (none when it is over the cap or unreadable)."""
-        assert update.message is not None
-        message = update.message
-        picture = message.photo[-1] if message.photo else message.document
-        if picture is None:
-            return inbound
-        content = await self._download(inbound, picture.file_id, picture.file_size)
-        if content is None:
-            return inbound
-        return replace(inbound, codes=await photo_codes(content))
-
-    async def _download(self, inbound: Inbound, file_id: str, declared: int | None) -> bytes | None:
-        """The bytes of a file a bound person sent, or None: a stranger's file, or over `max_file_bytes` (declared,
-        or as downloaded) or refused by the Bot API."""
-        cap = self.settings.max_file_bytes
-        bound = await asyncio.to_thread(self.engine.uow.read,
-                                        lambda tx: actor_for_account(tx, CHANNEL, inbound.user_id) is not None)
-        if not bound:  # strangers get the binding prompt only: their files are not fetched, nor stored
+    async def _fetch_pending(self, inbox_id: int) -> Fetched | None:
+        """The file of an update a dead process recorded, downloaded now (the sweep's and the restart's fetch)."""
+        pending = await asyncio.to_thread(self.engine.pending_file, inbox_id)
+        if pending is None:
             return None
+        return await self._fetch(pending.user_id, pending.file_ref, pending.file_size, pending.photo, "file")
+
+    async def _fetch(self, user_id: str, file_id: str, declared: int | None, photo: bool,
+                     label: str) -> Fetched | None:
+        """A document's bytes or a photo's codes, downloaded through the Bot API with `download_attempts` tries
+        `download_backoff` apart (doubling); `failed` when every try failed, None for a stranger (their files are
+        neither fetched nor stored: they get the binding prompt)."""
+        bound = await asyncio.to_thread(self.engine.uow.read,
+                                        lambda tx: actor_for_account(tx, CHANNEL, user_id) is not None)
+        if not bound:
+            return None
+        wait = self.settings.download_backoff
+        for attempt in range(1, self.settings.download_attempts + 1):
+            try:
+                content = await self._download(label, file_id, declared)
+            except RetryAfter as error:
+                after = error.retry_after
+                pause = after.total_seconds() if isinstance(after, timedelta) else float(after)
+            except TelegramError as error:  # the network, a timeout, a 5xx: another try may work
+                log.warning("telegram: %s not downloaded (try %d of %d): %s", label, attempt,
+                            self.settings.download_attempts, error)
+                pause, wait = wait, wait * 2
+            else:
+                if photo:
+                    return Fetched(codes=() if content is None else await photo_codes(content))
+                return Fetched(content=content)
+            if attempt < self.settings.download_attempts:
+                await asyncio.sleep(pause)
+        log.error("telegram: %s not downloaded after %d tries; the person is asked to send it again", label,
+                  self.settings.download_attempts)
+        return Fetched(failed=True)
+
+    async def _download(self, label: str, file_id: str, declared: int | None) -> bytes | None:
+        """The bytes of a file (getFile, then the file URL), or None when it is over `max_file_bytes` (declared, or
+        as downloaded) or refused by the Bot API; a failure that another try may mend raises TelegramError."""
+        cap = self.settings.max_file_bytes
         if declared is not None and declared > cap:
-            log.info("telegram: %s (%d bytes) over the %d byte cap, not downloaded", inbound.file_name or "photo",
-                     declared, cap)
+            log.info("telegram: %s (%d bytes) over the %d byte cap, not downloaded", label, declared, cap)
             return None
         try:
             file = await self.app.bot.get_file(file_id)
         except BadRequest as error:  # "file is too big" (over the Bot API's 20 MB): asking again will not help
-            log.warning("telegram: %s not downloaded: %s", inbound.file_name or "photo", error.message)
+            log.warning("telegram: %s not downloaded: %s", label, error.message)
             return None
         if file.file_size is not None and file.file_size > cap:
             return None
         content = await file.download_as_bytearray()
         return None if len(content) > cap else bytes(content)
 
-    async def _handle(self, inbox_id: int, chat_id: str, callback_id: str | None) -> None:
-        if callback_id:  # stop the button's spinner now, without making this update lose its turn
-            self.in_flight.spawn(self._best_effort(self.app.bot.answer_callback_query(callback_id),
-                                                   "answerCallbackQuery"), f"telegram-answer-{inbox_id}")
-        async with self._turns.turn(chat_id):
-            replies = await asyncio.to_thread(self.engine.process, inbox_id)
-            await self._deliver(inbox_id, chat_id, replies)
-
     async def sweep(self) -> int:
         """Answer what dead processes left on this channel (their leases ran out); how many updates were sent."""
-        return await recover(self.engine, CHANNEL, self._turns.turn, self._deliver)
+        return await recover(self.engine, CHANNEL, self._turns.turn, self._deliver, self._fetch_pending)
 
     async def _deliver(self, inbox_id: int, chat_id: str, replies: Sequence[Reply]) -> None:
         try:
@@ -420,11 +428,15 @@ def to_inbound(update: Update) -> Inbound | None:
         return Inbound(CHANNEL, external_id, str(message.chat.id), str(user.id), text=message.text,
                        display_name=user.full_name)
     if message.photo or (message.document is not None and (message.document.mime_type or "").startswith("image/")):
+        picture = message.photo[-1] if message.photo else message.document
+        assert picture is not None  # the largest size of a photo, or an image sent as a document
         return Inbound(CHANNEL, external_id, str(message.chat.id), str(user.id), text=message.caption, codes=(),
-                       display_name=user.full_name)  # the codes are read once the picture is downloaded
+                       display_name=user.full_name, file_ref=picture.file_id,
+                       file_size=picture.file_size)  # the codes are read once the picture is downloaded
     if message.document is not None:
         return Inbound(CHANNEL, external_id, str(message.chat.id), str(user.id), text=message.caption,
-                       file_name=message.document.file_name or "file", display_name=user.full_name)
+                       file_name=message.document.file_name or "file", display_name=user.full_name,
+                       file_ref=message.document.file_id, file_size=message.document.file_size)
     return None
 
 

@@ -1,0 +1,242 @@
+"""SIGKILL at random moments of a burst: `jxc serve` takes REST sales orders (each with an Idempotency-Key),
+Telegram webhook updates (quick receipts) and browser chat messages (quick receipts) from concurrent clients, and
+is killed and started again several times. Every request that was acknowledged is applied exactly once; every
+one that was not is retried as its sender would (the same key, update_id or message id) until it is, and is then
+applied exactly once too (at most once before its retry). The books pass `jxc check` afterwards.
+
+The kill moments come from a seeded random generator (the seed is printed; JXC_CRASH_SEED replays a run)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import func, select
+
+from core.ledger.check import check_ledger
+from core.models import IdempotencyRecord, InboxMessage, SalesOrder
+from core.partners.customers import NewCustomer, create_customer
+from core.people.accounts import bind_account, create_login_link
+from core.people.employees import create_employee
+from core.people.tokens import create_token
+from core.permissions import Actor
+from core.stock.moves import LineIn, receive_stock
+from core.uow import UnitOfWork
+from tests.e2e.fake_telegram import FakeTelegram, message_update
+from tests.e2e.stack import SECRET
+from tests.e2e.test_two_servers import ROOT, Process, start_server
+from tests.factories import make_shop
+from tests.integration.chat_shop import on_hand
+
+PER_LANE = 40  # requests of each kind
+WORKERS = 3  # concurrent clients of each kind
+KILLS = 3
+SELLER_TG = 7301  # warehouse-1's Telegram account
+SETTINGS: dict[str, dict[str, Any]] = {
+    "server": {"inbox_lease": 1.5},
+    "scheduler": {"sweep_seconds": 0.3, "lease_seconds": 1.5, "renew_seconds": 0.5},
+    "api": {"rate_per_minute": 100_000},
+}
+TIMEOUT = aiohttp.ClientTimeout(total=8)
+
+
+@dataclass
+class Request:
+    """One request a client keeps sending until it is acknowledged; `tries` counts the sends."""
+
+    kind: str  # rest | telegram | web
+    key: str  # the Idempotency-Key, the update_id, the browser's message id
+    tries: int = 0
+    acked_on: int = 0  # the try that was acknowledged (1: the first)
+    answer: str = ""
+
+
+@dataclass
+class Burst:
+    """The clients' side: what is still to be acknowledged, and the server the clients talk to now."""
+
+    token: str
+    cookie: str
+    csrf: str
+    todo: list[Request]
+    server: Process | None = None
+    done: list[Request] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
+
+
+def _seed() -> int:
+    return int(os.environ.get("JXC_CRASH_SEED") or time.time_ns() % 1_000_000)
+
+
+async def _send(http: aiohttp.ClientSession, burst: Burst, request: Request) -> bool:
+    """One try; True when the server acknowledged it (a 2xx with the answer the sender waits for)."""
+    assert burst.server is not None
+    url = burst.server.url
+    request.tries += 1
+    try:
+        if request.kind == "rest":
+            body = {"customer": "ACME", "warehouse": "MAIN", "note": request.key,
+                    "lines": [{"sku": "TEA-CUP", "qty": "1"}]}
+            async with http.post(f"{url}/api/v1/sales-orders", json=body, timeout=TIMEOUT, headers={
+                    "Authorization": f"Bearer {burst.token}", "Idempotency-Key": request.key}) as response:
+                if response.status != 201:
+                    burst.failures[f"rest {response.status} {(await response.text())[:80]}"] += 1
+                    return False
+                request.answer = str((await response.json())["number"])
+        elif request.kind == "telegram":
+            update = message_update(int(request.key), SELLER_TG, "入库 MAIN LAMP 1")
+            async with http.post(f"{url}/telegram/webhook", json=update, timeout=TIMEOUT,
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+                if response.status != 200:
+                    burst.failures[f"telegram {response.status}"] += 1
+                    return False
+        else:
+            headers = {"Cookie": f"jxc_session={burst.cookie}", "X-CSRF-Token": burst.csrf}
+            async with http.post(f"{url}/chat/send", json={"id": request.key, "text": "入库 MAIN RETRO-CLOCK 1"},
+                                 headers=headers, timeout=TIMEOUT) as response:
+                if response.status != 200:
+                    burst.failures[f"web {response.status} {(await response.text())[:80]}"] += 1
+                    return False
+                request.answer = (await response.json())["replies"][0]["text"]
+    except (aiohttp.ClientError, TimeoutError):  # the server died under the request: no answer
+        burst.failures[f"{request.kind} no answer"] += 1
+        return False
+    request.acked_on = request.tries
+    return True
+
+
+async def _client(http: aiohttp.ClientSession, burst: Burst, kind: str, alive: asyncio.Event) -> None:
+    """Send this kind's requests one after the other; an unacknowledged one goes back to the queue's end."""
+    while True:
+        await alive.wait()
+        request = next((r for r in burst.todo if r.kind == kind), None)
+        if request is None:
+            return
+        burst.todo.remove(request)
+        if await _send(http, burst, request):
+            burst.done.append(request)
+        else:
+            burst.todo.append(request)
+            await asyncio.sleep(0.05)
+
+
+def _kill(process: Process) -> None:
+    process.child.send_signal(signal.SIGKILL)
+    process.child.wait(10)
+
+
+def _counts(uow: UnitOfWork) -> tuple[Counter[str], dict[str, int], int]:
+    """Sales orders per note; inbox rows per (channel, external id); idempotency records."""
+    notes = Counter(uow.read(lambda tx: list(tx.session.scalars(select(SalesOrder.note)))))
+    rows = uow.read(lambda tx: tx.session.execute(
+        select(InboxMessage.channel, InboxMessage.external_id, func.count())
+        .group_by(InboxMessage.channel, InboxMessage.external_id)).all())
+    keys = uow.read(lambda tx: int(tx.session.scalar(select(func.count()).select_from(IdempotencyRecord)) or 0))
+    return Counter(notes), {f"{c}:{e}": int(n) for c, e, n in rows}, keys
+
+
+async def _all_answered(uow: UnitOfWork, timeout: float) -> None:
+    """Every update of the inbox processed and its replies sent (what a dead process left, by the sweep)."""
+    query = select(func.count()).select_from(InboxMessage).where(InboxMessage.status != "replied")
+    deadline = time.monotonic() + timeout
+    while uow.read(lambda tx: tx.session.scalar(query)):
+        assert time.monotonic() < deadline, "updates left unanswered"
+        await asyncio.sleep(0.1)
+
+
+def test_a_server_killed_at_random_moments_of_a_burst_applies_every_request_exactly_once(
+        uow: UnitOfWork, admin: Actor, db_url: str, tmp_path: Path) -> None:
+    seed = _seed()
+    rng = random.Random(seed)
+    make_shop(uow, admin)
+    create_customer(uow, admin, NewCustomer("ACME", "Acme Trading", salesperson="sales-1"))
+    receive_stock(uow, admin, "MAIN", [LineIn("TEA-CUP", 1000, "3.3")])
+    create_employee(uow, admin, "warehouse-2", ["warehouse"], warehouses=["MAIN"])
+    bind_account(uow, admin, "warehouse-1", "telegram", str(SELLER_TG), str(SELLER_TG))
+    token = create_token(uow, admin, "shop-api", "manager").secret
+    login = create_login_link(uow, admin, "warehouse-2").code
+    before = {sku: on_hand(uow, sku) for sku in ("LAMP", "RETRO-CLOCK", "TEA-CUP")}
+    requests = ([Request("rest", f"order-{n:04d}") for n in range(PER_LANE)]
+                + [Request("telegram", str(6_000_000 + 3 * n)) for n in range(PER_LANE)]
+                + [Request("web", str(uuid.uuid4())) for n in range(PER_LANE)])
+    kills: list[tuple[float, int]] = []  # (seconds into the round, requests acknowledged so far)
+    started = time.monotonic()
+
+    async def scenario() -> None:
+        fake = await FakeTelegram().start()
+        server: Process | None = None
+        try:
+            server = await start_server(tmp_path, "crash-0", db_url, fake, SETTINGS)
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"{server.url}/chat/login?token={login}", allow_redirects=False) as signed:
+                    cookie = signed.cookies["jxc_session"].value
+                async with http.get(f"{server.url}/chat", headers={"Cookie": f"jxc_session={cookie}"}) as page:
+                    csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', await page.text())[1]  # type: ignore[index]
+                burst = Burst(token, cookie, csrf, list(requests), server)
+                alive = asyncio.Event()
+                alive.set()
+                clients = [asyncio.create_task(_client(http, burst, kind, alive))
+                           for kind in ("rest", "telegram", "web") for _ in range(WORKERS)]
+                for round_ in range(1, KILLS + 1):
+                    moment = rng.uniform(0.15, 1.2)
+                    await asyncio.sleep(moment)
+                    alive.clear()  # the clients finish what they are sending; the kill cuts it short
+                    _kill(server)
+                    kills.append((round(moment, 2), len(burst.done)))
+                    server = burst.server = await start_server(tmp_path, f"crash-{round_}", db_url, fake, SETTINGS)
+                    alive.set()
+                finished, _ = await asyncio.wait(clients, timeout=40)
+                assert len(finished) == len(clients), (f"seed {seed}: still unacknowledged "
+                                                       f"{Counter(r.kind for r in burst.todo)} after "
+                                                       f"{dict(burst.failures)}; kills {kills}")
+                await _all_answered(uow, 20)
+                replies = Counter(c.text.split("\n", 1)[0] for c in fake.sent(SELLER_TG))
+                print(f"seed {seed}: kills at (s into the round, acknowledged) {kills}; failed tries "
+                      f"{dict(burst.failures)}; telegram replies {sum(replies.values())} for {PER_LANE} updates; "
+                      f"{time.monotonic() - started:.1f} s")
+                assert len(burst.done) == len(requests) and not burst.todo
+                retried = [r for r in burst.done if r.acked_on > 1]
+                assert retried, "no kill cut a request short: the test proved nothing"
+                assert sum(replies.values()) >= PER_LANE, "every update was answered"
+        finally:
+            if server is not None and server.child.poll() is None:
+                server.child.send_signal(signal.SIGTERM)
+                server.child.wait(15)
+            await fake.stop()
+
+    asyncio.run(scenario())
+    notes, rows, keys = _counts(uow)
+    assert notes == Counter({r.key: 1 for r in requests if r.kind == "rest"}), "one order per Idempotency-Key"
+    assert keys == PER_LANE
+    numbers = {r.key: r.answer for r in requests if r.kind == "rest"}
+    stored = dict(uow.read(lambda tx: tx.session.execute(select(SalesOrder.note, SalesOrder.number)).all()))
+    assert stored == numbers, "a retried request was answered with the order its first try made"
+    assert {k: n for k, n in rows.items() if k.startswith("telegram:")} == {
+        f"telegram:{r.key}": 1 for r in requests if r.kind == "telegram"}
+    assert len([k for k in rows if k.startswith("web:")]) == PER_LANE and set(rows.values()) == {1}
+    attempts = uow.read(lambda tx: set(tx.session.scalars(select(InboxMessage.attempts))))
+    assert attempts == {1}, "every update was processed once"
+    assert on_hand(uow, "LAMP") == before["LAMP"] + PER_LANE, "each Telegram receipt posted once"
+    assert on_hand(uow, "RETRO-CLOCK") == before["RETRO-CLOCK"] + PER_LANE, "each browser receipt posted once"
+    assert on_hand(uow, "TEA-CUP") == before["TEA-CUP"] == Decimal(1000)
+    assert uow.read(check_ledger) == []
+    check = subprocess.run([sys.executable, "-m", "bot.cli", "check"], cwd=tmp_path, capture_output=True, text=True,
+                           env={**{k: v for k, v in os.environ.items() if not k.startswith("JXC_")},
+                                "JXC_CONFIG": str(tmp_path / f"crash-{KILLS}.toml"), "PYTHONPATH": str(ROOT)},
+                           timeout=120, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.splitlines()[-1].startswith("ledger OK")
+
