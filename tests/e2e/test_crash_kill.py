@@ -13,8 +13,6 @@ import os
 import random
 import re
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -24,26 +22,29 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select
 
+from bot.cli import main
 from core.ledger.check import check_ledger
 from core.models import IdempotencyRecord, InboxMessage, SalesOrder
 from core.partners.customers import NewCustomer, create_customer
-from core.people.accounts import bind_account, create_login_link
+from core.people.accounts import bind_account, create_login_link, web_user_id
 from core.people.employees import create_employee
 from core.people.tokens import create_token
 from core.permissions import Actor
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram, message_update
+from tests.e2e.forked_servers import Forked, Forker
 from tests.e2e.stack import SECRET
-from tests.e2e.test_two_servers import ROOT, Process, start_server
+from tests.e2e.test_two_servers import free_port, write_config
 from tests.factories import make_shop
 from tests.integration.chat_shop import on_hand
 
-PER_LANE = 40  # requests of each kind
+PER_LANE = 30  # requests of each kind
 WORKERS = 3  # concurrent clients of each kind
-KILLS = 3
+KILLS = 4
 SELLER_TG = 7301  # warehouse-1's Telegram account
 SETTINGS: dict[str, dict[str, Any]] = {
     "server": {"inbox_lease": 1.5},
@@ -72,7 +73,7 @@ class Burst:
     cookie: str
     csrf: str
     todo: list[Request]
-    server: Process | None = None
+    server: Forked | None = None
     done: list[Request] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
 
@@ -133,11 +134,6 @@ async def _client(http: aiohttp.ClientSession, burst: Burst, kind: str, alive: a
             await asyncio.sleep(0.05)
 
 
-def _kill(process: Process) -> None:
-    process.child.send_signal(signal.SIGKILL)
-    process.child.wait(10)
-
-
 def _counts(uow: UnitOfWork) -> tuple[Counter[str], dict[str, int], int]:
     """Sales orders per note; inbox rows per (channel, external id); idempotency records."""
     notes = Counter(uow.read(lambda tx: list(tx.session.scalars(select(SalesOrder.note)))))
@@ -146,6 +142,17 @@ def _counts(uow: UnitOfWork) -> tuple[Counter[str], dict[str, int], int]:
         .group_by(InboxMessage.channel, InboxMessage.external_id)).all())
     keys = uow.read(lambda tx: int(tx.session.scalar(select(func.count()).select_from(IdempotencyRecord)) or 0))
     return Counter(notes), {f"{c}:{e}": int(n) for c, e, n in rows}, keys
+
+
+def _applied(uow: UnitOfWork, cut: list[Request], web_chat: str) -> Counter[str]:
+    """Which of the requests a kill cut short (no answer) had taken effect all the same, per kind."""
+    keys = {r.key for r in cut if r.kind == "rest"}
+    external = {("telegram", r.key) for r in cut if r.kind == "telegram"}
+    external |= {("web", f"{web_chat}:{r.key}") for r in cut if r.kind == "web"}
+    notes = uow.read(lambda tx: set(tx.session.scalars(select(SalesOrder.note).where(SalesOrder.note.in_(keys)))))
+    rows = uow.read(lambda tx: tx.session.execute(select(InboxMessage.channel, InboxMessage.external_id).where(
+        InboxMessage.external_id.in_([e for _, e in external]))).all())
+    return Counter(["rest"] * len(notes) + [c for c, e in rows if (c, e) in external])
 
 
 async def _all_answered(uow: UnitOfWork, timeout: float) -> None:
@@ -158,15 +165,15 @@ async def _all_answered(uow: UnitOfWork, timeout: float) -> None:
 
 
 def test_a_server_killed_at_random_moments_of_a_burst_applies_every_request_exactly_once(
-        uow: UnitOfWork, admin: Actor, db_url: str, tmp_path: Path) -> None:
+        uow: UnitOfWork, admin: Actor, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     seed = _seed()
     rng = random.Random(seed)
     make_shop(uow, admin)
     create_customer(uow, admin, NewCustomer("ACME", "Acme Trading", salesperson="sales-1"))
     receive_stock(uow, admin, "MAIN", [LineIn("TEA-CUP", 1000, "3.3")])
-    create_employee(uow, admin, "warehouse-2", ["warehouse"], warehouses=["MAIN"])
     bind_account(uow, admin, "warehouse-1", "telegram", str(SELLER_TG), str(SELLER_TG))
     token = create_token(uow, admin, "shop-api", "manager").secret
+    web_chat = web_user_id(create_employee(uow, admin, "warehouse-2", ["warehouse"], warehouses=["MAIN"]))
     login = create_login_link(uow, admin, "warehouse-2").code
     before = {sku: on_hand(uow, sku) for sku in ("LAMP", "RETRO-CLOCK", "TEA-CUP")}
     requests = ([Request("rest", f"order-{n:04d}") for n in range(PER_LANE)]
@@ -174,12 +181,26 @@ def test_a_server_killed_at_random_moments_of_a_burst_applies_every_request_exac
                 + [Request("web", str(uuid.uuid4())) for n in range(PER_LANE)])
     kills: list[tuple[float, int]] = []  # (seconds into the round, requests acknowledged so far)
     started = time.monotonic()
+    cut_short: Counter[str] = Counter()  # requests a kill left without an answer (each is retried)
+    applied: Counter[str] = Counter()  # those of them that had taken effect before their retry
+    starts: list[float] = []
 
     async def scenario() -> None:
         fake = await FakeTelegram().start()
-        server: Process | None = None
+        forker = Forker()
+        server: Forked | None = None
+
+        async def start(n: int) -> Forked:
+            boot = time.monotonic()
+            port = free_port()
+            config = write_config(tmp_path, f"crash-{n}", db_url, port, fake, SETTINGS)
+            forked = await forker.start(f"crash-{n}", config, f"http://127.0.0.1:{port}",
+                                        tmp_path / f"crash-{n}.log")
+            starts.append(round(time.monotonic() - boot, 1))
+            return forked
+
         try:
-            server = await start_server(tmp_path, "crash-0", db_url, fake, SETTINGS)
+            server = await start(0)
             async with aiohttp.ClientSession() as http:
                 async with http.get(f"{server.url}/chat/login?token={login}", allow_redirects=False) as signed:
                     cookie = signed.cookies["jxc_session"].value
@@ -190,31 +211,43 @@ def test_a_server_killed_at_random_moments_of_a_burst_applies_every_request_exac
                 alive.set()
                 clients = [asyncio.create_task(_client(http, burst, kind, alive))
                            for kind in ("rest", "telegram", "web") for _ in range(WORKERS)]
+                counted: set[str] = set()
                 for round_ in range(1, KILLS + 1):
-                    moment = rng.uniform(0.15, 1.2)
+                    moment = rng.uniform(0.2, 1.5)
                     await asyncio.sleep(moment)
-                    alive.clear()  # the clients finish what they are sending; the kill cuts it short
-                    _kill(server)
+                    alive.clear()  # the clients send nothing new; the kill cuts short what they are sending
+                    server.kill()
                     kills.append((round(moment, 2), len(burst.done)))
-                    server = burst.server = await start_server(tmp_path, f"crash-{round_}", db_url, fake, SETTINGS)
+                    await asyncio.sleep(0.2)  # the clients see their requests cut short
+                    cut = [r for r in burst.todo if r.tries and not r.acked_on and r.key not in counted]
+                    counted.update(r.key for r in cut)
+                    cut_short.update(r.kind for r in cut)
+                    applied.update(_applied(uow, cut, web_chat))
+                    server = burst.server = await start(round_)  # what the dead process left: start-up or sweep
                     alive.set()
+                last = time.monotonic()
                 finished, _ = await asyncio.wait(clients, timeout=40)
                 assert len(finished) == len(clients), (f"seed {seed}: still unacknowledged "
                                                        f"{Counter(r.kind for r in burst.todo)} after "
                                                        f"{dict(burst.failures)}; kills {kills}")
+                burst_end = time.monotonic()
                 await _all_answered(uow, 20)
                 replies = Counter(c.text.split("\n", 1)[0] for c in fake.sent(SELLER_TG))
-                print(f"seed {seed}: kills at (s into the round, acknowledged) {kills}; failed tries "
-                      f"{dict(burst.failures)}; telegram replies {sum(replies.values())} for {PER_LANE} updates; "
-                      f"{time.monotonic() - started:.1f} s")
+                with capsys.disabled():
+                    print(f"\nseed {seed}: kills at (s into the round, acknowledged) {kills}; failed tries "
+                          f"{dict(burst.failures)}; telegram replies {sum(replies.values())} for {PER_LANE} updates; "
+                          f"server starts {starts} s, the rest of the burst {burst_end - last:.1f} s, the sweep "
+                          f"{time.monotonic() - burst_end:.1f} s; {time.monotonic() - started:.1f} s in all; cut "
+                          f"short by a kill {dict(cut_short)}, of which had taken effect before their retry "
+                          f"{dict(applied)}")
                 assert len(burst.done) == len(requests) and not burst.todo
                 retried = [r for r in burst.done if r.acked_on > 1]
-                assert retried, "no kill cut a request short: the test proved nothing"
+                assert retried and sum(cut_short.values()), "no kill cut a request short: the test proved nothing"
                 assert sum(replies.values()) >= PER_LANE, "every update was answered"
         finally:
-            if server is not None and server.child.poll() is None:
-                server.child.send_signal(signal.SIGTERM)
-                server.child.wait(15)
+            if server is not None:
+                server.kill(signal.SIGTERM)
+            forker.close()
             await fake.stop()
 
     asyncio.run(scenario())
@@ -233,10 +266,6 @@ def test_a_server_killed_at_random_moments_of_a_burst_applies_every_request_exac
     assert on_hand(uow, "RETRO-CLOCK") == before["RETRO-CLOCK"] + PER_LANE, "each browser receipt posted once"
     assert on_hand(uow, "TEA-CUP") == before["TEA-CUP"] == Decimal(1000)
     assert uow.read(check_ledger) == []
-    check = subprocess.run([sys.executable, "-m", "bot.cli", "check"], cwd=tmp_path, capture_output=True, text=True,
-                           env={**{k: v for k, v in os.environ.items() if not k.startswith("JXC_")},
-                                "JXC_CONFIG": str(tmp_path / f"crash-{KILLS}.toml"), "PYTHONPATH": str(ROOT)},
-                           timeout=120, check=False)
-    assert check.returncode == 0, check.stdout + check.stderr
-    assert check.stdout.splitlines()[-1].startswith("ledger OK")
+    assert main(["check", "--config", str(tmp_path / f"crash-{KILLS}.toml")]) == 0, "jxc check"
+    assert capsys.readouterr().out.splitlines()[-1].startswith("ledger OK")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -25,7 +26,8 @@ from tests.integration.chat_shop import open_shop
 from tests.pictures import Code, photo
 
 ZH, EN = "zh_CN", "en"
-FAST = {"download_attempts": 3, "download_backoff": 0.05}
+ATTEMPTS = 3
+FAST: dict[str, Any] = {"download_attempts": ATTEMPTS, "download_backoff": 0.05}
 FILE_CALLS = ("getFile", "getFile:502", "download", "download:502")
 _update_ids = itertools.count(5_100_000, 3)
 
@@ -96,7 +98,7 @@ def test_a_file_that_never_downloads_is_answered_in_the_persons_language_and_cha
         "文件「lost.csv」没能从聊天软件下载，什么都没有改变。请重新发送一次。" if zh else
         'The file "lost.csv" could not be downloaded from the chat app, so nothing was changed. '
         "Please send it again."]
-    assert file_calls(tg.fake) == ["getFile:502"] * FAST["download_attempts"], "tried a bounded number of times"
+    assert file_calls(tg.fake) == ["getFile:502"] * ATTEMPTS, "tried a bounded number of times"
     assert count(uow, Product.id) == products
     no_bytes_kept(uow)
     tg.fake.fail_files(0)
@@ -112,7 +114,7 @@ def test_a_photo_that_never_downloads_is_answered_and_the_stocktake_waits_as_it_
     tg.fake.fail_files(1_000)
     assert worker.send_photo(photo([Code("6908888000027", "EAN13")])) == [
         "The photo could not be downloaded from the chat app, so nothing was changed. Please send it again."]
-    assert file_calls(tg.fake) == ["getFile:502"] * FAST["download_attempts"]
+    assert file_calls(tg.fake) == ["getFile:502"] * ATTEMPTS
     no_bytes_kept(uow)
 
 
@@ -171,7 +173,7 @@ def test_polling_keeps_an_update_whose_file_download_fails(
             assert len(fake.sent(user)) == 4
             if always:
                 assert answer.startswith('The file "polled.csv" could not be downloaded')
-                assert file_calls(fake) == ["getFile:502"] * FAST["download_attempts"]
+                assert file_calls(fake) == ["getFile:502"] * ATTEMPTS
             else:
                 assert answer == "Imported 1 products."
                 assert file_calls(fake) == ["getFile:502", "getFile", "download"]

@@ -71,7 +71,7 @@ def _sections(extra: Extra | None) -> str:
                    if name not in ("server", "telegram", "scheduler"))
 
 
-def _config(tmp_path: Path, name: str, db_url: str, port: int, fake: FakeTelegram, extra: Extra | None = None
+def write_config(tmp_path: Path, name: str, db_url: str, port: int, fake: FakeTelegram, extra: Extra | None = None
             ) -> Path:
     path = tmp_path / f"{name}.toml"
     path.write_text(f"""
@@ -108,7 +108,7 @@ async def start_server(tmp_path: Path, name: str, db_url: str, fake: FakeTelegra
     """`jxc serve` as a child process, once /healthz answers; `extra` adds keys to its config's sections."""
     port = free_port()
     log = tmp_path / f"{name}.log"
-    env = {**os.environ, "JXC_CONFIG": str(_config(tmp_path, name, db_url, port, fake, extra)),
+    env = {**os.environ, "JXC_CONFIG": str(write_config(tmp_path, name, db_url, port, fake, extra)),
            "PYTHONPATH": str(ROOT)}
     env = {k: v for k, v in env.items() if not k.startswith("JXC_") or k == "JXC_CONFIG"}
     with log.open("wb") as out:
