@@ -35,7 +35,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
 from bot.channels import ChatTurns, InFlight, photo_codes, read_capped, recover, start_recovery
-from bot.engine.engine import Engine, describe
+from bot.engine.engine import UNAVAILABLE, Engine, describe
 from bot.engine.flow import Command
 from bot.engine.inbound import Fetched, Inbound
 from bot.engine.replies import Button, Reply
@@ -51,6 +51,7 @@ CAPTION_LIMIT = 1024
 MAX_BODY = 1024 * 1024
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_PAUSE, POLL_PAUSE_MAX = 0.5, 30.0  # seconds after a failed getUpdates or record, doubling up to the limit
 MAX_FILE = 10 * 1024 * 1024  # a file sent in chat is held in memory while it is processed; the Bot API serves 20 MB
 
 
@@ -137,12 +138,11 @@ class TelegramChannel:
                 overall_max_rate=settings.overall_per_second, overall_time_period=1,
                 group_max_rate=settings.group_per_minute, group_time_period=60, max_retries=0))
         )
-        if settings.mode == "webhook":
-            builder = builder.updater(None)
-        self.app = builder.build()
+        self.app = builder.updater(None).build()  # polling is `_poll`'s: an update is confirmed once recorded
         self._chat_pace: dict[str, AsyncLimiter] = {}
         self._turns = ChatTurns()
-        self._consumer: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._delivered: list[int] = []
         self._marker: asyncio.Task[None] | None = None
         self._started = False
@@ -172,23 +172,18 @@ class TelegramChannel:
             await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
                                            allowed_updates=ALLOWED_UPDATES)
         else:
-            assert self.app.updater is not None
-            await self.app.updater.start_polling(poll_interval=0, timeout=self.settings.poll_timeout,
-                                                 allowed_updates=ALLOWED_UPDATES)
-            self._consumer = asyncio.create_task(self._consume(), name="telegram-poll-consumer")
+            await self.app.bot.delete_webhook()  # getUpdates answers 409 while a webhook is set
+            self._stopping.clear()
+            self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
         self._ready = True
 
     async def drain(self) -> None:
-        """Stop polling (the webhook route closes with the server) and record every update already fetched;
+        """Stop polling (the webhook route closes with the server) once every update already fetched is recorded;
         the server then awaits the work in flight."""
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
-        if self._consumer is not None:
-            await self.app.update_queue.join()
-            self._consumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._consumer
-            self._consumer = None
+        if self._poller is not None:
+            self._stopping.set()
+            await self._poller
+            self._poller = None
         self._ready = False
 
     async def stop(self) -> None:
@@ -218,17 +213,60 @@ class TelegramChannel:
 
     # ---- one update ------------------------------------------------------------------------------------------
 
-    async def _consume(self) -> None:
-        queue = self.app.update_queue
-        while True:
-            update = await queue.get()
+    async def _poll(self) -> None:
+        """Polling: getUpdates, record each update, and only then ask for the next ones (the offset past them is
+        what tells Telegram they arrived): a process that dies before it recorded an update gets it again, from
+        Telegram, in the next process. A database that is away is waited for; the update is never dropped."""
+        offset: int | None = None
+        pause = POLL_PAUSE
+        while not self._stopping.is_set():
+            fetch = asyncio.ensure_future(self.app.bot.get_updates(
+                offset=offset, timeout=self.settings.poll_timeout, allowed_updates=ALLOWED_UPDATES))
+            stop = asyncio.ensure_future(self._stopping.wait())
+            await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                    await fetch
+                break
             try:
-                if isinstance(update, Update):
-                    await self._accept(update)
-            except Exception:
-                log.exception("telegram: could not record a polled update")
-            finally:
-                queue.task_done()
+                updates = fetch.result()
+            except TelegramError as error:  # the network, a 5xx, another process polling (409): try again
+                log.warning("telegram: getUpdates failed (%s); again in %.1f s", error, pause)
+                await self._pause(pause)
+                pause = min(pause * 2, POLL_PAUSE_MAX)
+                continue
+            pause = POLL_PAUSE
+            for update in updates:
+                if not await self._record_polled(update):
+                    break  # stopping with the database away: Telegram gives it to the next process
+                offset = update.update_id + 1
+        if offset is not None:  # confirm what was recorded, so that the next process is not sent it again
+            await self._best_effort(self.app.bot.get_updates(offset=offset, timeout=0, limit=1), "getUpdates")
+
+    async def _record_polled(self, update: Update) -> bool:
+        """Record one polled update, waiting out a database that is away (doubling pauses up to a limit); False
+        when the process stops before the database is back."""
+        pause = POLL_PAUSE
+        while True:
+            try:
+                await self._accept(update)
+                return True
+            except UNAVAILABLE as error:
+                if self._stopping.is_set():
+                    return False
+                log.warning("telegram: update %s not recorded yet, the database is away (%s); again in %.1f s",
+                            update.update_id, error, pause)
+                await self._pause(pause)
+                pause = min(pause * 2, POLL_PAUSE_MAX)
+            except Exception:  # an update this code cannot read: it is skipped, not retried for ever
+                log.exception("telegram: polled update %s could not be recorded", update.update_id)
+                return True
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _accept(self, update: Update) -> None:
         """Commit the update to the inbox (a file as its reference), then download, process and reply behind."""
