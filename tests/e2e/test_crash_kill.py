@@ -260,6 +260,9 @@ def test_a_server_killed_at_random_moments_of_a_burst_applies_every_request_exac
     assert {k: n for k, n in rows.items() if k.startswith("telegram:")} == {
         f"telegram:{r.key}": 1 for r in requests if r.kind == "telegram"}
     assert len([k for k in rows if k.startswith("web:")]) == PER_LANE and set(rows.values()) == {1}
+    receipt = re.compile(r"已入库 (RC-\d{4}-\d{6})：MAIN RETRO-CLOCK 复古闹钟 \+1，现库存 \d+。\n.*", re.S)
+    receipts = [receipt.fullmatch(r.answer) for r in requests if r.kind == "web"]
+    assert all(receipts) and len({m[1] for m in receipts if m}) == PER_LANE, "each message answered with its receipt"
     attempts = uow.read(lambda tx: set(tx.session.scalars(select(InboxMessage.attempts))))
     assert attempts == {1}, "every update was processed once"
     assert on_hand(uow, "LAMP") == before["LAMP"] + PER_LANE, "each Telegram receipt posted once"
