@@ -63,6 +63,7 @@ class Request:
     tries: int = 0
     acked_on: int = 0  # the try that was acknowledged (1: the first)
     answer: str = ""
+    sending: bool = False  # a try is under way
 
 
 @dataclass
@@ -87,6 +88,7 @@ async def _send(http: aiohttp.ClientSession, burst: Burst, request: Request) -> 
     assert burst.server is not None
     url = burst.server.url
     request.tries += 1
+    request.sending = True
     try:
         if request.kind == "rest":
             body = {"customer": "ACME", "warehouse": "MAIN", "note": request.key,
@@ -115,6 +117,8 @@ async def _send(http: aiohttp.ClientSession, burst: Burst, request: Request) -> 
     except (aiohttp.ClientError, TimeoutError):  # the server died under the request: no answer
         burst.failures[f"{request.kind} no answer"] += 1
         return False
+    finally:
+        request.sending = False
     request.acked_on = request.tries
     return True
 
@@ -155,6 +159,19 @@ def _applied(uow: UnitOfWork, cut: list[Request], web_chat: str) -> Counter[str]
     return Counter(["rest"] * len(notes) + [c for c, e in rows if (c, e) in external])
 
 
+async def _committed_unanswered(uow: UnitOfWork, requests: list[Request], kind: str, web_chat: str,
+                                limit: float) -> bool:
+    """Wait (at most `limit` seconds) for the moment a request of this kind under way has been committed but not
+    answered yet: the window a kill must not turn into a double effect. True when it came."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        under_way = [r for r in requests if r.sending and r.kind == kind]
+        if under_way and _applied(uow, under_way, web_chat):
+            return True
+        await asyncio.sleep(0.005)
+    return False
+
+
 async def _all_answered(uow: UnitOfWork, timeout: float) -> None:
     """Every update of the inbox processed and its replies sent (what a dead process left, by the sweep)."""
     query = select(func.count()).select_from(InboxMessage).where(InboxMessage.status != "replied")
@@ -184,11 +201,13 @@ def test_a_server_killed_at_random_moments_of_a_burst_applies_every_request_exac
     cut_short: Counter[str] = Counter()  # requests a kill left without an answer (each is retried)
     applied: Counter[str] = Counter()  # those of them that had taken effect before their retry
     starts: list[float] = []
+    caught = 0  # kills that came after a request's commit and before its answer
 
     async def scenario() -> None:
         fake = await FakeTelegram().start()
         forker = Forker()
         server: Forked | None = None
+        nonlocal caught
 
         async def start(n: int) -> Forked:
             boot = time.monotonic()
@@ -215,6 +234,9 @@ def test_a_server_killed_at_random_moments_of_a_burst_applies_every_request_exac
                 for round_ in range(1, KILLS + 1):
                     moment = rng.uniform(0.2, 1.5)
                     await asyncio.sleep(moment)
+                    if round_ % 2 == 0:  # every other kill lands just after a commit, before its answer
+                        kind = "rest" if round_ % 4 == 2 else "telegram"
+                        caught += await _committed_unanswered(uow, requests, kind, web_chat, 3)
                     alive.clear()  # the clients send nothing new; the kill cuts short what they are sending
                     server.kill()
                     kills.append((round(moment, 2), len(burst.done)))
@@ -239,7 +261,7 @@ def test_a_server_killed_at_random_moments_of_a_burst_applies_every_request_exac
                           f"server starts {starts} s, the rest of the burst {burst_end - last:.1f} s, the sweep "
                           f"{time.monotonic() - burst_end:.1f} s; {time.monotonic() - started:.1f} s in all; cut "
                           f"short by a kill {dict(cut_short)}, of which had taken effect before their retry "
-                          f"{dict(applied)}")
+                          f"{dict(applied)}; {caught} of {KILLS // 2} kills timed after a commit")
                 assert len(burst.done) == len(requests) and not burst.todo
                 retried = [r for r in burst.done if r.acked_on > 1]
                 assert retried and sum(cut_short.values()), "no kill cut a request short: the test proved nothing"
