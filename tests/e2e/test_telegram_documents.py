@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from bot.engine.replies import Attachment
 from core.models import (
     ApprovalDecision,
+    InboundFile,
     InboxMessage,
     Product,
     PurchaseOrder,
@@ -38,7 +39,7 @@ from core.sales.orders import create_sales_order, get_sales_order, submit_sales_
 from core.sales.records import SalesLineIn
 from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
-from tests.e2e.fake_telegram import document_update, message_update
+from tests.e2e.fake_telegram import message_update
 from tests.e2e.telegram_chat import TelegramChat, TelegramStack, doc_no, reply_of
 from tests.factories import Shop
 from tests.integration.chat_shop import books_clean, on_hand, open_shop, rows
@@ -567,25 +568,6 @@ def test_a_file_over_the_size_cap_is_refused_with_a_clear_message_and_nothing_im
         assert count(uow, Product) == products + 1
 
 
-def test_a_file_that_cannot_be_downloaded_now_is_not_recorded_and_its_redelivery_is_imported(
-    tg: TelegramStack, uow: UnitOfWork, shop: Shop
-) -> None:
-    boss = tg.person(uow, shop.admin, "system", EN)
-    boss.send("import products")
-    inbox = count(uow, InboxMessage)
-    content = xlsx([HEADER, ["LATE-ONE", "迟到", "Late", 1, 2, 1]])
-    update = document_update(4_300_001, boss.user_id, tg.fake.add_file(content), "late.xlsx", len(content))
-    tg.fake.down = True
-    assert tg.post(update) == 502, "Telegram is asked to send it again"
-    tg.fake.down = False
-    assert count(uow, InboxMessage) == inbox and count(uow, Product) == 3
-    sent = len(boss.transcript())
-    assert tg.post(update) == 200
-    assert [c.text for c in boss.transcript()[sent:]] == ["Imported 1 products."]
-    assert tg.post(update) == 200 and len(boss.transcript()) == sent + 1, "a third delivery is a duplicate"
-    assert count(uow, Product) == 4
-
-
 def test_the_transcript_keeps_split_texts_photos_and_files_as_the_person_receives_them(
     tg: TelegramStack, uow: UnitOfWork, shop: Shop
 ) -> None:
@@ -610,7 +592,8 @@ def test_a_stranger_sending_a_file_gets_the_binding_prompt_and_the_file_is_neith
     assert len(replies) == 1 and replies[0].startswith("你还没有绑定员工账号")
     assert not [c for c in tg.fake.calls if c.method in ("getFile", "download")]
     stored = uow.read(lambda tx: [m.payload for m in tx.session.scalars(select(InboxMessage))])
-    assert [(p["file_name"], p["file_content_b64"]) for p in stored] == [("catalogue.xlsx", None)]
+    assert [p["file_name"] for p in stored] == ["catalogue.xlsx"]
+    assert count(uow, InboundFile) == 0
     assert count(uow, Product) == 3
 
 
