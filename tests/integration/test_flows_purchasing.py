@@ -210,7 +210,7 @@ def test_the_author_withdraws_a_pending_order_in_chinese_changes_it_and_submits_
     [number] = re.findall(r"PO-\d{4}-\d{6}", submitted)
     assert chat.button("撤回修改") == f"go:withdraw {number}"
     boss = person(uow, shop.admin, "manager-1")
-    assert boss.send(f"撤回 {number}") == [f"{number} 不是你开的单，只有开单人可以撤回。"]
+    assert boss.send(f"撤回 {number}") == [f"{number} 不是你提交的，只有提交人可以撤回。"]
     assert boss.send(f"采购单 {number}") == [
         f"采购单 {number} 当前「待审批」，不是草稿，不能在这里修改。开单人可以先撤回成草稿。"]
     assert chat.press(chat.button("撤回修改")) == [f"采购单 {number} 已撤回，回到草稿（¥180.00）。修改好后重新提交。"]
