@@ -20,6 +20,7 @@ from benchmarks import (
     sales_order_life,
     statements_per_document,
     taps_app,
+    taps_chat,
     telegram_throughput,
 )
 from benchmarks.common import Backend, backends_from_env
@@ -38,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "dashboard": dashboard.main,
     "barcode": barcode.main,
     "taps_app": taps_app.main,
+    "taps_chat": taps_chat.main,
 }
 
 

@@ -202,8 +202,10 @@ def build_scheduler(config: Config, uow: UnitOfWork, sweep: Callable[[], Any] | 
                            inbox_sweep=inbox_sweep)
 
 
-def build_background(config: Config, uow: UnitOfWork, texts: Texts, channels: Sequence[Any]) -> Background:
-    """The dispatcher for the configured channels and the scheduler whose sweep job runs it."""
+def build_background(config: Config, uow: UnitOfWork, texts: Texts, channels: Sequence[Any],
+                     engine: Engine | None = None) -> Background:
+    """The dispatcher for the configured channels and the scheduler whose sweep job runs it (and the inbox sweep,
+    which also drops the bytes kept for finished updates of `engine`)."""
     dispatcher = build_dispatcher(uow, texts, channels, config)
     return Background(dispatcher, build_scheduler(config, uow, sweep=lambda: dispatcher.drain(parallel=2),
-                                                  inbox_sweep=lambda: sweep_inboxes(channels)))
+                                                  inbox_sweep=lambda: sweep_inboxes(channels, engine)))

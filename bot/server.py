@@ -94,7 +94,8 @@ async def _keep_starting(channel: Channel) -> None:
 async def _start_background(app: web.Application) -> None:
     """Start delivering the outbox and running scheduled jobs once the channels are up."""
     parts = app[PARTS]
-    running = build_background(parts.books.config, parts.books.uow, parts.engine.texts, parts.channels)
+    running = build_background(parts.books.config, parts.books.uow, parts.engine.texts, parts.channels,
+                               parts.engine)
     await running.start()
     app[BACKGROUND] = running
 

@@ -15,11 +15,12 @@ from typing import Any
 DEFAULTS: dict[str, dict[str, Any]] = {
     "database": {"url": "sqlite:///jxc.db", "echo": False, "pool_size": 10},
     "books": {"money_places": 2, "currency": "CNY", "undo_minutes": 10, "stocktake_approval_value": "1000",
-              "over_receipt_percent": "5"},
+              "over_receipt_percent": "5", "absurd_quantity_multiple": "10"},
     "company": {"name": "jxc", "timezone": "Asia/Shanghai", "language": "zh_CN"},
 }
 # Amounts that may be written as whole numbers in the file but as decimals in the environment (kept as text).
-DECIMAL_KEYS = frozenset({("books", "stocktake_approval_value"), ("books", "over_receipt_percent")})
+DECIMAL_KEYS = frozenset({("books", "stocktake_approval_value"), ("books", "over_receipt_percent"),
+                          ("books", "absurd_quantity_multiple")})
 SECRET_WORDS = ("secret", "token", "password", "aes_key", "key")
 URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
@@ -59,11 +60,13 @@ class Config:
 class BookRules:
     """[books] rules the services read on the transaction (tx.rules): how long a posting may be undone, the
     stocktake variance value above which a manager approves, and how far a purchase receipt may exceed the ordered
-    quantity."""
+    quantity; and how many times the most ever held or ordered of a product makes an entered quantity absurd (the
+    person is asked whether they are sure)."""
 
     undo_window: timedelta = timedelta(minutes=10)
     stocktake_approval_value: Decimal = Decimal(1000)
     over_receipt_percent: Decimal = Decimal(5)
+    absurd_quantity_multiple: Decimal = Decimal(10)
 
     @property
     def undo_minutes(self) -> int:
@@ -75,9 +78,12 @@ def book_rules(config: Config) -> BookRules:
     minutes = config.get("books", "undo_minutes", 10)
     if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
         raise ConfigError(f"[books] undo_minutes must be a whole number of minutes, at least 1, not {minutes!r}")
+    multiple = _non_negative(config, "absurd_quantity_multiple", "10")
+    if multiple < 1:
+        raise ConfigError(f"[books] absurd_quantity_multiple must be a number of at least 1, not {multiple}")
     return BookRules(timedelta(minutes=minutes),
                      _non_negative(config, "stocktake_approval_value", "1000"),
-                     _non_negative(config, "over_receipt_percent", "5"))
+                     _non_negative(config, "over_receipt_percent", "5"), multiple)
 
 
 def _non_negative(config: Config, key: str, default: str) -> Decimal:

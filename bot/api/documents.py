@@ -72,6 +72,14 @@ def new_purchase_receipt(
     return lambda: receipts.receive_purchase(uow, actor, number, lines, note)
 
 
+def withdraw_purchase_order(
+    uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
+) -> Callable[[], Any]:
+    """POST /purchase-orders/{number}/withdraw: its author takes a submitted order back to a draft."""
+    number, reason = request.match_info["number"], text_field(body, "reason", required=False)
+    return lambda: purchasing.withdraw_purchase_order(uow, actor, number, reason)
+
+
 def new_sales_order(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /sales-orders: write the order and submit it (reserving the stock when no approval is needed)."""
     customer, warehouse = text_field(body, "customer", limit=40), text_field(body, "warehouse", limit=40)
@@ -100,6 +108,14 @@ def reject_sales_order(
 ) -> Callable[[], Any]:
     """POST /sales-orders/{number}/reject: reject the order, with a reason."""
     return _decide(uow, actor, request.match_info["number"], False, text_field(body, "reason"))
+
+
+def withdraw_sales_order(
+    uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
+) -> Callable[[], Any]:
+    """POST /sales-orders/{number}/withdraw: its author takes it back before it is approved (a draft again)."""
+    number = request.match_info["number"]
+    return lambda: sales.withdraw_sales_order(uow, actor, number)
 
 
 def new_shipment(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:

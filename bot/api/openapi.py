@@ -176,6 +176,9 @@ def document() -> dict[str, Any]:
         "/purchase-orders/{number}/receipts": _post("Receive goods against an approved order", _body(
             ["lines"], note=TEXT, lines=_lines(["sku", "received"], sku=SKU, received=AMOUNT_IN, rejected=AMOUNT_IN,
                                               note=TEXT)), "PurchaseReceipt", [_path("number")]),
+        "/purchase-orders/{number}/withdraw": _post(
+            "Withdraw a submitted order back to a draft (its author only; pending approval, or approved before any "
+            "goods arrived)", _body([], reason=TEXT), "PurchaseOrder", [_path("number")], 200),
         "/sales-orders": {
             **_get("Sales orders the token may see, newest first", _page("SalesOrderSummary"),
                    [_query("status", "draft, pending_approval, approved, ..."), *PAGING]),
@@ -198,6 +201,9 @@ def document() -> dict[str, Any]:
         "/sales-orders/{number}/reject": _post("Reject the order, with a reason", _body(
             ["reason"], reason={"type": "string", "minLength": 1, "maxLength": 500}), "SalesOrder",
             [_path("number")], 200),
+        "/sales-orders/{number}/withdraw": _post(
+            "Withdraw the order before it is approved (its author only): a draft again, its approval cancelled",
+            _body([]), "SalesOrder", [_path("number")], 200),
         "/sales-orders/{number}/shipments": _post("Ship reserved goods (all, or the lines given)", _body(
             [], lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)), "SalesOrder", [_path("number")]),
         "/transfers": _post("Dispatch a transfer between warehouses", _body(
@@ -216,7 +222,7 @@ def document() -> dict[str, Any]:
             "parameters": [{"name": "name", "in": "path", "required": True,
                             "schema": {"type": "string", "maxLength": 100}}],
             "responses": {"200": {"description": "Removed", **_json(_ref("RemovedWebhook"))},
-                          **_errors(403, 404)}}},
+                          **_errors(400, 403, 404)}}},
         "/transfers/{number}/receipts": _post("Receive a transfer (all outstanding, or the lines given)", _body(
             [], lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)), "StockDocument", [_path("number")]),
     }

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from bot.app.channel import Handler, Refused
-from bot.engine.texts import Texts, format_money, format_quantity
+from bot.engine.texts import Texts, format_money, format_quantity, format_when
 from bot.flows.purchasing import RECEIVABLE
 from core.catalog.products import warehouses_for
 from core.catalog.resolve import item_named
@@ -89,12 +89,12 @@ class AppApi:
                 "reasons": list(order.approval_reasons)}
 
     async def orders(self, actor: Actor, q: dict[str, Any]) -> Any:
-        """Purchase orders waiting for goods."""
-        found = []
-        for status in RECEIVABLE:
-            found += await _run(list_purchase_orders, self.uow, actor, status)
+        """Purchase orders waiting for goods, newest first: who from, how many lines, where they stand, when."""
+        found = await _run(list_purchase_orders, self.uow, actor, RECEIVABLE)
         return {"orders": [{"number": o.number, "supplier": o.supplier_name, "warehouse": o.warehouse,
-                            "status": o.status} for o in found]}
+                            "status": o.status, "lines": o.line_count,
+                            "date": format_when(o.created_at, actor.language, self.texts.zone)[5:10]}
+                           for o in found]}
 
     async def order(self, actor: Actor, q: dict[str, Any]) -> Any:
         """One purchase order's lines still to receive."""

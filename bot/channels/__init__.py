@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.engine.engine import Engine, Undelivered
+from bot.engine.inbound import Fetched
 from bot.engine.replies import Reply
 from core.codes.scanning import read_codes
 
@@ -121,9 +122,15 @@ async def photo_codes(content: bytes) -> tuple[str, ...]:
 
 Turn = Callable[[str], AbstractAsyncContextManager[Any]]
 Deliver = Callable[[int, str, Sequence[Reply]], Coroutine[Any, Any, None]]
+Fetch = Callable[[int], Coroutine[Any, Any, Fetched | None]]  # the file an update refers to, downloaded
 
 
-async def recover(engine: Engine, channel: str, turn: Turn, deliver: Deliver) -> int:
+async def no_fetch(inbox_id: int) -> Fetched | None:
+    """For channels whose updates carry no file references."""
+    return None
+
+
+async def recover(engine: Engine, channel: str, turn: Turn, deliver: Deliver, fetch: Fetch = no_fetch) -> int:
     """Finish what a dead process left: updates it recorded but did not handle, replies it did not send, each
     once its lease has run out (a live process renews the leases of what it holds, however long it takes). Each is
     claimed in a transaction before it is sent, so two processes recovering at once send it once. Called when a
@@ -132,17 +139,18 @@ async def recover(engine: Engine, channel: str, turn: Turn, deliver: Deliver) ->
     if pending or claimed:
         log.info("%s: %d update(s) to process and %d to resend, left by a dead process", channel, len(pending),
                  len(claimed))
-    return await answer(engine, channel, pending, claimed, turn, deliver)
+    return await answer(engine, channel, pending, claimed, turn, deliver, fetch)
 
 
-async def start_recovery(engine: Engine, channel: str, in_flight: InFlight, turn: Turn, deliver: Deliver) -> None:
+async def start_recovery(engine: Engine, channel: str, in_flight: InFlight, turn: Turn, deliver: Deliver,
+                         fetch: Fetch = no_fetch) -> None:
     """At a channel's start, before it accepts updates: look up (and claim) what dead processes left and answer
     it in the background; the scheduler leader's sweep takes whatever is left later."""
     pending, claimed = await left_over(engine, channel)
     if pending or claimed:
         log.info("%s: %d update(s) to process and %d to resend, left by a dead process", channel, len(pending),
                  len(claimed))
-        in_flight.spawn(answer(engine, channel, pending, claimed, turn, deliver), f"{channel}-recover")
+        in_flight.spawn(answer(engine, channel, pending, claimed, turn, deliver, fetch), f"{channel}-recover")
 
 
 async def left_over(engine: Engine, channel: str) -> tuple[list[int], list[Undelivered]]:
@@ -159,8 +167,9 @@ async def left_over(engine: Engine, channel: str) -> tuple[list[int], list[Undel
 
 
 async def answer(engine: Engine, channel: str, pending: list[int], claimed: list[Undelivered], turn: Turn,
-                 deliver: Deliver) -> int:
-    """Send the claimed replies, then handle and answer each pending update this process manages to claim."""
+                 deliver: Deliver, fetch: Fetch = no_fetch) -> int:
+    """Send the claimed replies, then handle and answer each pending update this process manages to claim (its
+    file, if it refers to one, downloaded first)."""
     sent = 0
     for item in claimed:
         async with turn(item.chat_id):
@@ -168,7 +177,7 @@ async def answer(engine: Engine, channel: str, pending: list[int], claimed: list
         sent += 1
     for inbox_id in pending:
         try:
-            found = await asyncio.to_thread(engine.process_abandoned, inbox_id)
+            found = await asyncio.to_thread(engine.process_abandoned, inbox_id, await fetch(inbox_id))
         except Exception:
             log.exception("%s: update %d could not be processed after a restart", channel, inbox_id)
             continue
@@ -189,6 +198,10 @@ async def keep_leases(engine: Engine, every: float) -> None:
             log.exception("inbox leases not renewed")
 
 
-async def sweep_inboxes(channels: Sequence[Channel]) -> int:
-    """The scheduler leader's sweep: every channel answers what dead processes left; how many were answered."""
-    return sum(await asyncio.gather(*(c.sweep() for c in channels)))
+async def sweep_inboxes(channels: Sequence[Channel], engine: Engine | None = None) -> int:
+    """The scheduler leader's sweep: every channel answers what dead processes left, then the bytes kept for
+    finished updates are dropped; how many updates were answered."""
+    answered = sum(await asyncio.gather(*(c.sweep() for c in channels)))
+    if engine is not None and (purged := await asyncio.to_thread(engine.purge_files)):
+        log.info("inbox: bytes of %d finished update(s) dropped", purged)
+    return answered

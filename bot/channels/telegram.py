@@ -1,21 +1,20 @@
 """Telegram through python-telegram-bot's Application: our own webhook route (or polling), replies paced per chat.
 
-An update is committed to the inbox before Telegram gets its 200; processing and sending run in a tracked
-background task. After a crash, `start` handles what was recorded but not processed and resends what was
-processed but not confirmed sent.
+An update is committed to the inbox before Telegram gets its 200 (a file or photo as its file_id only);
+downloading, processing and sending run in a tracked background task, the download retried with backoff. After a
+crash, `start` handles what was recorded but not processed and resends what was processed but not confirmed sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hmac
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -38,9 +37,9 @@ from telegram.ext import AIORateLimiter, Application
 
 from bot.channels import ChatTurns, InFlight, photo_codes, read_capped, recover, start_recovery
 from bot.channels.telegram_pieces import Piece, pieces
-from bot.engine.engine import Engine, describe
+from bot.engine.engine import UNAVAILABLE, Engine, describe
 from bot.engine.flow import Command
-from bot.engine.inbound import Inbound
+from bot.engine.inbound import Fetched, Inbound
 from bot.engine.replies import Button, Reply
 from bot.engine.texts import DEFAULT_LANGUAGE
 from core.people.accounts import actor_for_account
@@ -52,7 +51,8 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1024 * 1024
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
-MAX_FILE = 10 * 1024 * 1024  # a file sent in chat travels base64 in the inbox row; the Bot API serves at most 20 MB
+POLL_PAUSE, POLL_PAUSE_MAX = 0.5, 30.0  # seconds after a failed getUpdates or record, doubling up to the limit
+MAX_FILE = 10 * 1024 * 1024  # a file sent in chat is held in memory while it is processed; the Bot API serves 20 MB
 
 
 class TelegramConfigError(ValueError):
@@ -76,6 +76,8 @@ class TelegramSettings:
     max_retries: int = 3
     poll_timeout: int = 10
     max_file_bytes: int = MAX_FILE
+    download_attempts: int = 4  # tries of a file's download before the person is asked to send it again
+    download_backoff: float = 1.0  # seconds before the second try, doubled before each further one
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any], server_public_url: str = "") -> TelegramSettings:
@@ -94,6 +96,8 @@ class TelegramSettings:
             max_retries=int(section.get("max_retries", cls.max_retries)),
             poll_timeout=int(section.get("poll_timeout", cls.poll_timeout)),
             max_file_bytes=int(section.get("max_file_bytes", cls.max_file_bytes)),
+            download_attempts=int(section.get("download_attempts", cls.download_attempts)),
+            download_backoff=float(section.get("download_backoff", cls.download_backoff)),
         )
         settings.validate()
         return settings
@@ -108,6 +112,8 @@ class TelegramSettings:
                 raise TelegramConfigError("[telegram] public_url (or [server] public_url) is needed for a webhook")
         if not 0 < self.max_file_bytes <= 20 * 1024 * 1024:
             raise TelegramConfigError("[telegram] max_file_bytes must be between 1 and 20 MB (the Bot API's limit)")
+        if not 1 <= self.download_attempts <= 10 or not 0 <= self.download_backoff <= 60:
+            raise TelegramConfigError("[telegram] download_attempts must be 1 to 10 and download_backoff 0 to 60 s")
 
     @property
     def webhook_url(self) -> str:
@@ -132,12 +138,11 @@ class TelegramChannel:
                 overall_max_rate=settings.overall_per_second, overall_time_period=1,
                 group_max_rate=settings.group_per_minute, group_time_period=60, max_retries=0))
         )
-        if settings.mode == "webhook":
-            builder = builder.updater(None)
-        self.app = builder.build()
+        self.app = builder.updater(None).build()  # polling is `_poll`'s: an update is confirmed once recorded
         self._chat_pace: dict[str, AsyncLimiter] = {}
         self._turns = ChatTurns()
-        self._consumer: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._delivered: list[int] = []
         self._marker: asyncio.Task[None] | None = None
         self._started = False
@@ -161,28 +166,24 @@ class TelegramChannel:
             await self._best_effort(self.app.bot.set_chat_menu_button(menu_button=pages), "setChatMenuButton")
         if not self._recovering:  # what dead processes left whose leases ran out; the leader's sweep does the rest
             self._recovering = True
-            await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver)
+            await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver,
+                                 self._fetch_pending)
         if self.settings.mode == "webhook":
             await self.app.bot.set_webhook(self.settings.webhook_url, secret_token=self.settings.webhook_secret,
                                            allowed_updates=ALLOWED_UPDATES)
         else:
-            assert self.app.updater is not None
-            await self.app.updater.start_polling(poll_interval=0, timeout=self.settings.poll_timeout,
-                                                 allowed_updates=ALLOWED_UPDATES)
-            self._consumer = asyncio.create_task(self._consume(), name="telegram-poll-consumer")
+            await self.app.bot.delete_webhook()  # getUpdates answers 409 while a webhook is set
+            self._stopping.clear()
+            self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
         self._ready = True
 
     async def drain(self) -> None:
-        """Stop polling (the webhook route closes with the server) and record every update already fetched;
+        """Stop polling (the webhook route closes with the server) once every update already fetched is recorded;
         the server then awaits the work in flight."""
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
-        if self._consumer is not None:
-            await self.app.update_queue.join()
-            self._consumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._consumer
-            self._consumer = None
+        if self._poller is not None:
+            self._stopping.set()
+            await self._poller
+            self._poller = None
         self._ready = False
 
     async def stop(self) -> None:
@@ -207,102 +208,147 @@ class TelegramChannel:
             update = Update.de_json(data, self.app.bot)
         except Exception:  # malformed JSON or a shape python-telegram-bot cannot read
             return web.Response(status=400, text="malformed update")
-        try:
-            await self._accept(update)
-        except TelegramError as error:  # the file could not be fetched now: Telegram sends the update again
-            log.warning("telegram: update %s not taken, its file could not be downloaded: %s", update.update_id,
-                        error)
-            return web.Response(status=502, text="file not downloaded, try again")
+        await self._accept(update)
         return web.Response(status=200, text="ok")
 
     # ---- one update ------------------------------------------------------------------------------------------
 
-    async def _consume(self) -> None:
-        queue = self.app.update_queue
-        while True:
-            update = await queue.get()
+    async def _poll(self) -> None:
+        """Polling: getUpdates, record each update, and only then ask for the next ones (the offset past them is
+        what tells Telegram they arrived): a process that dies before it recorded an update gets it again, from
+        Telegram, in the next process. A database that is away is waited for; the update is never dropped."""
+        offset: int | None = None
+        pause = POLL_PAUSE
+        while not self._stopping.is_set():
+            fetch = asyncio.ensure_future(self.app.bot.get_updates(
+                offset=offset, timeout=self.settings.poll_timeout, allowed_updates=ALLOWED_UPDATES))
+            stop = asyncio.ensure_future(self._stopping.wait())
+            await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            if not fetch.done():
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                    await fetch
+                break
             try:
-                if isinstance(update, Update):
-                    await self._accept(update)
-            except Exception:
-                log.exception("telegram: could not record a polled update")
-            finally:
-                queue.task_done()
+                updates = fetch.result()
+            except TelegramError as error:  # the network, a 5xx, another process polling (409): try again
+                log.warning("telegram: getUpdates failed (%s); again in %.1f s", error, pause)
+                await self._pause(pause)
+                pause = min(pause * 2, POLL_PAUSE_MAX)
+                continue
+            pause = POLL_PAUSE
+            for update in updates:
+                if not await self._record_polled(update):
+                    break  # stopping with the database away: Telegram gives it to the next process
+                offset = update.update_id + 1
+        if offset is not None:  # confirm what was recorded, so that the next process is not sent it again
+            await self._best_effort(self.app.bot.get_updates(offset=offset, timeout=0, limit=1), "getUpdates")
+
+    async def _record_polled(self, update: Update) -> bool:
+        """Record one polled update, waiting out a database that is away (doubling pauses up to a limit); False
+        when the process stops before the database is back."""
+        pause = POLL_PAUSE
+        while True:
+            try:
+                await self._accept(update)
+                return True
+            except UNAVAILABLE as error:
+                if self._stopping.is_set():
+                    return False
+                log.warning("telegram: update %s not recorded yet, the database is away (%s); again in %.1f s",
+                            update.update_id, error, pause)
+                await self._pause(pause)
+                pause = min(pause * 2, POLL_PAUSE_MAX)
+            except Exception:  # an update this code cannot read: it is skipped, not retried for ever
+                log.exception("telegram: polled update %s could not be recorded", update.update_id)
+                return True
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _accept(self, update: Update) -> None:
-        """Commit the update to the inbox, then process and reply in the background."""
+        """Commit the update to the inbox (a file as its reference), then download, process and reply behind."""
         inbound = to_inbound(update)
         if inbound is None:
             return
-        if inbound.codes is not None:
-            inbound = await self._with_codes(inbound, update)
-        elif inbound.file_name is not None and update.message is not None and update.message.document is not None:
-            inbound = await self._with_file(inbound, update)
         inbox_id = await asyncio.to_thread(self.engine.record, inbound)
         callback_id = update.callback_query.id if update.callback_query else None
         if inbox_id is None:
             log.info("telegram: update %s seen before", update.update_id)
             return
-        self.in_flight.spawn(self._handle(inbox_id, inbound.chat_id, callback_id), f"telegram-{inbox_id}")
+        self.in_flight.spawn(self._handle(inbox_id, inbound, callback_id), f"telegram-{inbox_id}")
 
-    async def _with_file(self, inbound: Inbound, update: Update) -> Inbound:
-        """The document's bytes, downloaded through the Bot API (getFile, then the file URL), in the inbound.
-        Over `max_file_bytes` (declared, or as downloaded) or refused by the Bot API, the file is left out and the
-        flow says it was too big; a network failure raises TelegramError: the update is not recorded, and the
-        webhook's 502 makes Telegram send it again."""
-        assert update.message is not None and update.message.document is not None
-        document = update.message.document
-        content = await self._download(inbound, document.file_id, document.file_size)
-        if content is None:
-            return inbound
-        return replace(inbound, file_content_b64=base64.b64encode(content).decode("ascii"))
+    async def _handle(self, inbox_id: int, inbound: Inbound, callback_id: str | None) -> None:
+        if callback_id:  # stop the button's spinner now, without making this update lose its turn
+            self.in_flight.spawn(self._best_effort(self.app.bot.answer_callback_query(callback_id),
+                                                   "answerCallbackQuery"), f"telegram-answer-{inbox_id}")
+        async with self._turns.turn(inbound.chat_id):  # the download too: the chat's next update waits for it
+            fetched = None
+            if inbound.file_ref is not None:
+                fetched = await self._fetch(inbound.user_id, inbound.file_ref, inbound.file_size,
+                                            inbound.codes is not None, inbound.file_name or "photo")
+            replies = await asyncio.to_thread(self.engine.process, inbox_id, fetched)
+            await self._deliver(inbox_id, inbound.chat_id, replies)
 
-    async def _with_codes(self, inbound: Inbound, update: Update) -> Inbound:
-        """A photo (its largest size) or an image document, downloaded like a document and read off the event
-        loop: the inbound carries the codes, not the picture (none when it is over the cap or unreadable)."""
-        assert update.message is not None
-        message = update.message
-        picture = message.photo[-1] if message.photo else message.document
-        if picture is None:
-            return inbound
-        content = await self._download(inbound, picture.file_id, picture.file_size)
-        if content is None:
-            return inbound
-        return replace(inbound, codes=await photo_codes(content))
-
-    async def _download(self, inbound: Inbound, file_id: str, declared: int | None) -> bytes | None:
-        """The bytes of a file a bound person sent, or None: a stranger's file, or over `max_file_bytes` (declared,
-        or as downloaded) or refused by the Bot API."""
-        cap = self.settings.max_file_bytes
-        bound = await asyncio.to_thread(self.engine.uow.read,
-                                        lambda tx: actor_for_account(tx, CHANNEL, inbound.user_id) is not None)
-        if not bound:  # strangers get the binding prompt only: their files are not fetched, nor stored
+    async def _fetch_pending(self, inbox_id: int) -> Fetched | None:
+        """The file of an update a dead process recorded, downloaded now (the sweep's and the restart's fetch)."""
+        pending = await asyncio.to_thread(self.engine.pending_file, inbox_id)
+        if pending is None:
             return None
+        return await self._fetch(pending.user_id, pending.file_ref, pending.file_size, pending.photo, "file")
+
+    async def _fetch(self, user_id: str, file_id: str, declared: int | None, photo: bool,
+                     label: str) -> Fetched | None:
+        """A document's bytes or a photo's codes, downloaded through the Bot API with `download_attempts` tries
+        `download_backoff` apart (doubling); `failed` when every try failed, None for a stranger (their files are
+        neither fetched nor stored: they get the binding prompt)."""
+        bound = await asyncio.to_thread(self.engine.uow.read,
+                                        lambda tx: actor_for_account(tx, CHANNEL, user_id) is not None)
+        if not bound:
+            return None
+        wait = self.settings.download_backoff
+        for attempt in range(1, self.settings.download_attempts + 1):
+            try:
+                content = await self._download(label, file_id, declared)
+            except RetryAfter as error:
+                after = error.retry_after
+                pause = after.total_seconds() if isinstance(after, timedelta) else float(after)
+            except TelegramError as error:  # the network, a timeout, a 5xx: another try may work
+                log.warning("telegram: %s not downloaded (try %d of %d): %s", label, attempt,
+                            self.settings.download_attempts, error)
+                pause, wait = wait, wait * 2
+            else:
+                if photo:
+                    return Fetched(codes=() if content is None else await photo_codes(content))
+                return Fetched(content=content)
+            if attempt < self.settings.download_attempts:
+                await asyncio.sleep(pause)
+        log.error("telegram: %s not downloaded after %d tries; the person is asked to send it again", label,
+                  self.settings.download_attempts)
+        return Fetched(failed=True)
+
+    async def _download(self, label: str, file_id: str, declared: int | None) -> bytes | None:
+        """The bytes of a file (getFile, then the file URL), or None when it is over `max_file_bytes` (declared, or
+        as downloaded) or refused by the Bot API; a failure that another try may mend raises TelegramError."""
+        cap = self.settings.max_file_bytes
         if declared is not None and declared > cap:
-            log.info("telegram: %s (%d bytes) over the %d byte cap, not downloaded", inbound.file_name or "photo",
-                     declared, cap)
+            log.info("telegram: %s (%d bytes) over the %d byte cap, not downloaded", label, declared, cap)
             return None
         try:
             file = await self.app.bot.get_file(file_id)
         except BadRequest as error:  # "file is too big" (over the Bot API's 20 MB): asking again will not help
-            log.warning("telegram: %s not downloaded: %s", inbound.file_name or "photo", error.message)
+            log.warning("telegram: %s not downloaded: %s", label, error.message)
             return None
         if file.file_size is not None and file.file_size > cap:
             return None
         content = await file.download_as_bytearray()
         return None if len(content) > cap else bytes(content)
 
-    async def _handle(self, inbox_id: int, chat_id: str, callback_id: str | None) -> None:
-        if callback_id:  # stop the button's spinner now, without making this update lose its turn
-            self.in_flight.spawn(self._best_effort(self.app.bot.answer_callback_query(callback_id),
-                                                   "answerCallbackQuery"), f"telegram-answer-{inbox_id}")
-        async with self._turns.turn(chat_id):
-            replies = await asyncio.to_thread(self.engine.process, inbox_id)
-            await self._deliver(inbox_id, chat_id, replies)
-
     async def sweep(self) -> int:
         """Answer what dead processes left on this channel (their leases ran out); how many updates were sent."""
-        return await recover(self.engine, CHANNEL, self._turns.turn, self._deliver)
+        return await recover(self.engine, CHANNEL, self._turns.turn, self._deliver, self._fetch_pending)
 
     async def _deliver(self, inbox_id: int, chat_id: str, replies: Sequence[Reply]) -> None:
         try:
@@ -420,11 +466,15 @@ def to_inbound(update: Update) -> Inbound | None:
         return Inbound(CHANNEL, external_id, str(message.chat.id), str(user.id), text=message.text,
                        display_name=user.full_name)
     if message.photo or (message.document is not None and (message.document.mime_type or "").startswith("image/")):
+        picture = message.photo[-1] if message.photo else message.document
+        assert picture is not None  # the largest size of a photo, or an image sent as a document
         return Inbound(CHANNEL, external_id, str(message.chat.id), str(user.id), text=message.caption, codes=(),
-                       display_name=user.full_name)  # the codes are read once the picture is downloaded
+                       display_name=user.full_name, file_ref=picture.file_id,
+                       file_size=picture.file_size)  # the codes are read once the picture is downloaded
     if message.document is not None:
         return Inbound(CHANNEL, external_id, str(message.chat.id), str(user.id), text=message.caption,
-                       file_name=message.document.file_name or "file", display_name=user.full_name)
+                       file_name=message.document.file_name or "file", display_name=user.full_name,
+                       file_ref=message.document.file_id, file_size=message.document.file_size)
     return None
 
 

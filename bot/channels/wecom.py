@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 
 import requests
 from aiohttp import web
@@ -28,7 +27,7 @@ from bot.channels.wecom_callback import CHANNEL, Card, Refused, check_url, read_
 from bot.channels.wecom_sender import WecomSender
 from bot.channels.wecom_settings import WecomSettings
 from bot.engine.engine import Engine
-from bot.engine.inbound import Inbound
+from bot.engine.inbound import Fetched, Inbound
 from bot.engine.replies import Reply
 from core.codes.scanning import MAX_BYTES as MAX_PICTURE
 from core.people.accounts import actor_for_account
@@ -64,7 +63,8 @@ class WecomChannel:
         if self._recovered:
             return
         self._recovered = True
-        await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver)
+        await start_recovery(self.engine, CHANNEL, self.in_flight, self._turns.turn, self._deliver,
+                             self._fetch_pending)
 
     async def drain(self) -> None:
         """The callback route closes with the server; the work in flight is awaited by the server."""
@@ -90,12 +90,6 @@ class WecomChannel:
         if found is None:
             return web.Response(status=200, text="")
         inbound, card = found
-        if inbound.codes is not None:
-            try:
-                inbound = await self._with_codes(inbound, str(getattr(message, "media_id", "") or ""))
-            except requests.RequestException as error:  # not recorded: WeCom sends the image again
-                log.warning("wecom: image %s not downloaded: %s", inbound.external_id, error)
-                return web.Response(status=503, text="")
         if inbound.text is not None and inbound.text.strip().isdigit():
             choice = await asyncio.to_thread(self.sender.choice, inbound.user_id, int(inbound.text.strip()))
             if choice is not None:
@@ -104,24 +98,43 @@ class WecomChannel:
         if inbox_id is None:
             log.info("wecom: %s seen before", inbound.external_id)
         else:
-            self.in_flight.spawn(self._handle(inbox_id, inbound.chat_id, card), f"wecom-{inbox_id}")
+            self.in_flight.spawn(self._handle(inbox_id, inbound, card), f"wecom-{inbox_id}")
         return web.Response(status=200, text="")
 
-    async def _with_codes(self, inbound: Inbound, media_id: str) -> Inbound:
+    async def _fetch(self, user_id: str, media_id: str) -> Fetched | None:
         """The codes of an image a bound member sent: downloaded through the media API (at most MAX_PICTURE bytes)
-        and read off the event loop; a stranger's image is not fetched (they get the binding prompt)."""
+        with `download_attempts` tries `download_backoff` apart (doubling), read off the event loop; `failed` when
+        every try failed, None for a stranger (their images are not fetched: they get the binding prompt)."""
         bound = await asyncio.to_thread(self.uow.read,
-                                        lambda tx: actor_for_account(tx, CHANNEL, inbound.user_id) is not None)
-        if not bound or not media_id:
-            return inbound
-        content = await asyncio.to_thread(self.sender.client.download_media, media_id, MAX_PICTURE)
-        return inbound if content is None else replace(inbound, codes=await photo_codes(content))
+                                        lambda tx: actor_for_account(tx, CHANNEL, user_id) is not None)
+        if not bound:
+            return None
+        wait = self.settings.download_backoff
+        for attempt in range(1, self.settings.download_attempts + 1):
+            try:
+                content = await asyncio.to_thread(self.sender.client.download_media, media_id, MAX_PICTURE)
+            except requests.RequestException as error:
+                log.warning("wecom: image %s not downloaded (try %d of %d): %s", media_id, attempt,
+                            self.settings.download_attempts, error)
+            else:
+                return Fetched(codes=() if content is None else await photo_codes(content))
+            if attempt < self.settings.download_attempts:
+                await asyncio.sleep(wait)
+                wait *= 2
+        return Fetched(failed=True)
+
+    async def _fetch_pending(self, inbox_id: int) -> Fetched | None:
+        """The image of an update a dead process recorded, downloaded now (the sweep's and the restart's fetch)."""
+        pending = await asyncio.to_thread(self.engine.pending_file, inbox_id)
+        return None if pending is None else await self._fetch(pending.user_id, pending.file_ref)
 
     # One update
 
-    async def _handle(self, inbox_id: int, chat_id: str, card: Card | None) -> None:
-        async with self._turns.turn(chat_id):
-            replies = await asyncio.to_thread(self.engine.process, inbox_id)
+    async def _handle(self, inbox_id: int, inbound: Inbound, card: Card | None) -> None:
+        chat_id = inbound.chat_id
+        async with self._turns.turn(chat_id):  # the download too: the member's next message waits for it
+            fetched = None if inbound.file_ref is None else await self._fetch(inbound.user_id, inbound.file_ref)
+            replies = await asyncio.to_thread(self.engine.process, inbox_id, fetched)
             await self._deliver(inbox_id, chat_id, replies)
         if card is not None:
             await self.sender.update_card(card)
@@ -131,7 +144,7 @@ class WecomChannel:
 
     async def sweep(self) -> int:
         """Answer what dead processes left on this channel (their leases ran out); how many updates were sent."""
-        return await recover(self.engine, CHANNEL, self._turns.turn, self._deliver)
+        return await recover(self.engine, CHANNEL, self._turns.turn, self._deliver, self._fetch_pending)
 
     async def _deliver(self, inbox_id: int, user_id: str, replies: Sequence[Reply]) -> None:
         """Send the replies of one update, remember its numbered choices, confirm them sent."""

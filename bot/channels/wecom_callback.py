@@ -100,8 +100,9 @@ def to_inbound(message: Any) -> tuple[Inbound, Card | None] | None:
         return None
     if message.type == "text":
         return Inbound(CHANNEL, str(message.id), user, user, text=message.content or ""), None
-    if message.type == "image":
-        return Inbound(CHANNEL, str(message.id), user, user, codes=()), None
+    if message.type == "image":  # the codes are read once the picture (by its MediaId) is downloaded
+        return Inbound(CHANNEL, str(message.id), user, user, codes=(),
+                       file_ref=str(getattr(message, "media_id", "") or "") or None), None
     if message.type != "event":
         return None
     external = f"{user}:{message.create_time}:{getattr(message, 'agent', 0)}:{message.event}"

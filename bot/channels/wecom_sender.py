@@ -75,11 +75,14 @@ class Client(WeChatClient):  # type: ignore[misc]
 
     def download_media(self, media_id: str, cap: int) -> bytes | None:
         """A temporary media file (the image a member sent) by its media_id, read in chunks; None when it is over
-        `cap` bytes or WeCom answers with an error instead (wechatpy's media.get_url has the real host written in)."""
+        `cap` bytes or WeCom answers with an error instead (wechatpy's media.get_url has the real host written in).
+        A 5xx, like a network failure, raises requests.RequestException: another try may work."""
         url = self.API_BASE_URL + "media/get"
         params = {"access_token": self.access_token, "media_id": media_id}
         with requests.get(url, params=params, timeout=self.timeout, stream=True) as response:
             kind = response.headers.get("Content-Type", "")
+            if response.status_code >= 500:
+                response.raise_for_status()
             if response.status_code != 200 or kind.startswith(("application/json", "text/")):
                 log.warning("wecom: media %s not downloaded (%s %s)", media_id, response.status_code, kind)
                 return None

@@ -26,6 +26,8 @@ class WecomSettings:
     member_per_minute: float = 30
     member_period: float = 60  # seconds over which member_per_minute counts (tests shorten it)
     timeout: float = 10
+    download_attempts: int = 3  # tries of a picture's download before the member is asked to send it again
+    download_backoff: float = 1.0  # seconds before the second try, doubled before each further one
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any]) -> WecomSettings:
@@ -41,10 +43,14 @@ class WecomSettings:
             member_per_minute=float(section.get("member_per_minute", cls.member_per_minute)),
             member_period=float(section.get("member_period", cls.member_period)),
             timeout=float(section.get("timeout", cls.timeout)),
+            download_attempts=int(section.get("download_attempts", cls.download_attempts)),
+            download_backoff=float(section.get("download_backoff", cls.download_backoff)),
         )
         missing = [k for k in ("corp_id", "secret", "token", "encoding_aes_key") if not getattr(settings, k)]
         if missing or not settings.agent_id:
             raise WecomConfigError(f"[wecom] needs {', '.join(missing + ([] if settings.agent_id else ['agent_id']))}")
         if len(settings.encoding_aes_key) != 43:
             raise WecomConfigError("[wecom] encoding_aes_key must be the 43 characters WeCom shows")
+        if not 1 <= settings.download_attempts <= 10 or not 0 <= settings.download_backoff <= 60:
+            raise WecomConfigError("[wecom] download_attempts must be 1 to 10 and download_backoff 0 to 60 s")
         return settings

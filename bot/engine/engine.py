@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import base64
 import copy
 import logging
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.attributes import flag_modified
 
 from bot.engine.flow import Command, Context, Event, Flow, Step
-from bot.engine.inbound import Inbound
+from bot.engine.inbound import LEGACY_CONTENT, Fetched, Inbound, PendingFile
 from bot.engine.replies import Reply
 from bot.engine.suggest import suggestion_reply
 from bot.engine.texts import DEFAULT_LANGUAGE, Texts
 from core.errors import DomainError
 from core.integration.outbox import employees_with_role, notify
-from core.models import Conversation, InboxMessage
+from core.models import Conversation, InboundFile, InboxMessage
 from core.people.accounts import actor_for_account, redeem_invite
 from core.permissions import Actor
 from core.text_input import readable, unreadable
@@ -90,8 +89,8 @@ class Engine:
         self.scan_flow = self.flows.get(scan_flow)  # shows the card of a code scanned outside an item step
 
     def record(self, inbound: Inbound) -> int | None:
-        """Commit the update to the inbox, leased to this process; None when this (channel, external id) was
-        recorded before."""
+        """Commit the update to the inbox, leased to this process, with the bytes it came with (in inbound_file);
+        None when this (channel, external id) was recorded before."""
 
         def work(tx: Tx) -> int | None:
             dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
@@ -100,7 +99,10 @@ class Engine:
                 user_id=inbound.user_id, payload=inbound.to_json(), status="received", attempts=0,
                 received_at=tx.now, lease_until=tx.now + self.lease,
             ).on_conflict_do_nothing(index_elements=["channel", "external_id"]).returning(InboxMessage.id)
-            return tx.session.execute(statement).scalar_one_or_none()
+            inbox_id = tx.session.execute(statement).scalar_one_or_none()
+            if inbox_id is not None and inbound.file_content is not None:
+                tx.session.add(InboundFile(inbox_id=inbox_id, content=inbound.file_content, stored_at=tx.now))
+            return inbox_id
 
         inbox_id = self.uow.run(work)
         if inbox_id is not None:
@@ -121,11 +123,13 @@ class Engine:
         """Stop renewing these updates (their replies could not be sent): the sweep takes them when the lease ends."""
         self._held.difference_update(inbox_ids)
 
-    def process(self, inbox_id: int) -> list[Reply]:
+    def process(self, inbox_id: int, fetched: Fetched | None = None) -> list[Reply]:
         """Handle a recorded update exactly once; a second call returns the replies stored the first time. An
-        update whose handling fails unexpectedly is finished as failed (nothing it did is kept): see `_failed`."""
+        update whose handling fails unexpectedly is finished as failed (nothing it did is kept): see `_failed`.
+        `fetched` is what the channel downloaded for the update's file reference; an update with a reference
+        and nothing (or a failure) fetched is answered that its file could not be downloaded."""
         try:
-            return self.uow.run(lambda tx: self._process(tx, inbox_id))
+            return self.uow.run(lambda tx: self._process(tx, inbox_id, fetched))
         except UNAVAILABLE:
             self.release(inbox_id)  # the database is away: the sweep tries again when the lease has run out
             raise
@@ -157,7 +161,24 @@ class Engine:
                                           InboxMessage.id > after, InboxMessage.lease_until <= tx.now)
             .order_by(InboxMessage.id).limit(RECOVERY_PAGE))))
 
-    def process_abandoned(self, inbox_id: int) -> Undelivered | None:
+    def pending_file(self, inbox_id: int) -> PendingFile | None:
+        """The file an unprocessed update refers to and that is still to be downloaded; None for any other."""
+        row = self.uow.read(lambda tx: tx.session.execute(
+            select(InboxMessage.user_id, InboxMessage.payload)
+            .where(InboxMessage.id == inbox_id, InboxMessage.status == "received")).one_or_none())
+        if row is None or not row.payload.get("file_ref"):
+            return None
+        return PendingFile(inbox_id, row.user_id, str(row.payload["file_ref"]), row.payload.get("file_size"),
+                           row.payload.get("codes") is not None)
+
+    def purge_files(self) -> int:
+        """Drop the bytes kept for updates that are finished (processing drops its own; this takes leftovers)."""
+        finished = select(InboxMessage.id).where(InboxMessage.status != "received")
+        return self.uow.run(lambda tx: int(getattr(tx.session.execute(
+            delete(InboundFile).where(InboundFile.inbox_id.in_(finished))
+            .execution_options(synchronize_session=False)), "rowcount", 0)))
+
+    def process_abandoned(self, inbox_id: int, fetched: Fetched | None = None) -> Undelivered | None:
         """Handle an abandoned update and lease its replies to this process for sending; None when it is not
         abandoned (any more): handled or renewed meanwhile, or locked by another process at this moment
         (PostgreSQL: SKIP LOCKED)."""
@@ -172,7 +193,7 @@ class Engine:
             return Undelivered(row.id, row.channel, row.chat_id, handle(tx))
 
         try:
-            found = self.uow.run(lambda tx: work(tx, lambda t: self._process(t, inbox_id)))
+            found = self.uow.run(lambda tx: work(tx, lambda t: self._process(t, inbox_id, fetched)))
         except UNAVAILABLE:
             raise
         except Exception as error:  # the same end as in `process`: a poison update is finished, not retried
@@ -229,15 +250,21 @@ class Engine:
             update(InboxMessage).where(InboxMessage.id.in_(inbox_ids)).values(status="replied")))
         self.release(*inbox_ids)
 
-    def _process(self, tx: Tx, inbox_id: int) -> list[Reply]:
+    def _process(self, tx: Tx, inbox_id: int, fetched: Fetched | None) -> list[Reply]:
         row = tx.session.execute(
             select(InboxMessage).where(InboxMessage.id == inbox_id).with_for_update()).scalar_one()
         if row.status != "received":
             return [Reply.from_json(r) for r in row.replies or []]
-        inbound = Inbound.from_row(row.channel, row.external_id, row.chat_id, row.user_id, row.payload)
+        kept = tx.session.scalar(select(InboundFile.content).where(InboundFile.inbox_id == inbox_id))
+        inbound = Inbound.from_row(row.channel, row.external_id, row.chat_id, row.user_id, row.payload, kept)
+        if fetched is not None and not fetched.failed:
+            inbound = replace(inbound, file_content=fetched.content,
+                              codes=inbound.codes if fetched.codes is None else fetched.codes)
+        missing = inbound.file_ref is not None and (fetched is None or fetched.failed)
         conversation = self._conversation(tx, inbound)
         actor = actor_for_account(tx, inbound.channel, inbound.user_id, inbound.external_id)
-        replies = self._handle(tx, inbound, conversation, actor)
+        replies = self._handle(tx, inbound, conversation, actor, missing)
+        _drop_file(tx, row, kept is not None)
         row.status, row.processed_at = "processed", tx.now
         row.replies = [r.to_json() for r in replies]
         row.attempts = row.attempts + 1
@@ -255,6 +282,7 @@ class Engine:
         actor = actor_for_account(tx, row.channel, row.user_id)
         lang = actor.language if actor is not None else self.default_language
         replies = [Reply(self.texts.render(lang, "update_failed"))]
+        _drop_file(tx, row)
         row.status, row.processed_at, row.failure = "processed", tx.now, kind
         row.replies = [r.to_json() for r in replies]
         row.attempts = row.attempts + 1
@@ -263,7 +291,8 @@ class Engine:
                f"update_failed:{kind}:{tx.now.date().isoformat()}")
         return replies
 
-    def _handle(self, tx: Tx, inbound: Inbound, conversation: Conversation, actor: Actor | None) -> list[Reply]:
+    def _handle(self, tx: Tx, inbound: Inbound, conversation: Conversation, actor: Actor | None,
+                missing: bool = False) -> list[Reply]:
         if unreadable(inbound.text or "") or unreadable(inbound.button or ""):
             lang = actor.language if actor is not None else self.default_language
             return [Reply(self.texts.render(lang, "unreadable_text"))]  # nothing moves: the flow waits as it was
@@ -271,6 +300,9 @@ class Engine:
         word, args = split_command(text)
         if actor is None:
             return self._bind(tx, inbound, word, args, conversation)
+        if missing:  # the file never arrived: nothing moves, and the person knows to send it again
+            name = None if inbound.file_name is None else readable(inbound.file_name)
+            return [Reply(self.texts.render(actor.language, "file_not_downloaded", name=name))]
         conversation.employee_id = actor.employee_id
         ctx = Context(self.uow, tx, actor, self.texts, tx.now)
         event = _event(inbound)
@@ -417,8 +449,17 @@ def failure_kind(error: BaseException) -> str:
     return f"{type(error).__name__}{where}"[:120]
 
 
+def _drop_file(tx: Tx, row: InboxMessage, kept: bool = True) -> None:
+    """A finished update keeps no bytes: its inbound_file row goes (when it has one), and so does what an older
+    version left in the row itself."""
+    if kept:
+        tx.session.execute(delete(InboundFile).where(InboundFile.inbox_id == row.id))
+    if LEGACY_CONTENT in row.payload:
+        row.payload = {k: v for k, v in row.payload.items() if k != LEGACY_CONTENT}
+
+
 def _event(inbound: Inbound) -> Event:
-    content = base64.b64decode(inbound.file_content_b64) if inbound.file_content_b64 else None
+    content = inbound.file_content
     codes = None if inbound.codes is None else tuple(c for c in inbound.codes if "\x00" not in c)
     return Event(text=inbound.text, button=inbound.button, file_content=content, codes=codes,
                  file_name=None if inbound.file_name is None else readable(inbound.file_name))

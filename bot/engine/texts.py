@@ -71,6 +71,7 @@ class Texts:
         env.filters["money"] = lambda v: format_money(v, locale, self.currency)
         env.filters["price"] = lambda v: format_price(v, locale)
         env.filters["when"] = lambda v: format_when(v, locale, self.zone)
+        env.filters["day"] = lambda v: format_day(v, locale, self.zone)
         env.filters["unit"] = lambda v: unit_word(str(v), locale)
         env.filters["quoted"] = lambda v: clip(" ".join(str(v).split()), QUOTED_COLUMNS)
         env.globals["undo_minutes"] = self.undo_minutes
@@ -116,3 +117,11 @@ def format_when(value: datetime | str | None, locale: str, zone: ZoneInfo) -> st
         return "-"
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return format_datetime(moment.astimezone(zone), "yyyy-MM-dd HH:mm", locale=locale)
+
+
+def format_day(value: datetime | str | None, locale: str, zone: ZoneInfo) -> str:
+    """The day of a moment in the company's time zone, short enough for a card on a phone: 11-27."""
+    if value is None:
+        return "-"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return format_datetime(moment.astimezone(zone), "MM-dd", locale=locale)

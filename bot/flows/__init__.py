@@ -10,11 +10,13 @@ from bot.flows.basics import HelpFlow, LanguageFlow, StockFlow
 from bot.flows.importing import ImportFlow
 from bot.flows.item import ItemFlow
 from bot.flows.partners import PartnerFlow
-from bot.flows.purchasing import PurchaseOrderFlow, ReceiveFlow
+from bot.flows.purchasing import PurchaseOrderFlow, WithdrawFlow
 from bot.flows.quick import QuickInFlow, QuickOutFlow
+from bot.flows.receiving import ReceiveFlow
 from bot.flows.replenish import LowStockFlow
 from bot.flows.reports import REPORT_COMMANDS, report_flows
-from bot.flows.sales import OrdersFlow, SalesOrderFlow, ShipFlow
+from bot.flows.sales import SalesOrderFlow
+from bot.flows.sales_orders import OrdersFlow, ShipFlow
 from bot.flows.saved_reports import SavedReportsFlow
 from bot.flows.undo import UndoFlow
 from bot.flows.warehouse import CountFlow, ReceiveTransferFlow, TransferFlow
@@ -32,6 +34,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("approvals", ("approvals", "approve", "审批"), "Pending approvals / 审批"),
     Command("lowstock", ("lowstock", "缺货", "补货"), "Low stock, draft POs / 缺货"),
     Command("po", ("po", "采购单", "采购"), "New purchase order / 采购单"),
+    Command("withdraw", ("withdraw", "撤回"), "Withdraw my submitted purchase order / 撤回", menu=False),
     Command("receive", ("receive", "收货"), "Receive a purchase order / 收货"),
     Command("in", ("in", "入库"), "Quick receipt: in PO-... SKU qty, in WAREHOUSE SKU qty / 入库"),
     Command("out", ("out", "出库"), "Quick issue: out WAREHOUSE SKU qty / 出库"),
@@ -54,6 +57,7 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
     return [HelpFlow(describe(COMMANDS)), StockFlow(), LanguageFlow(), ItemFlow(),
             SalesOrderFlow(), OrdersFlow(), ShipFlow(), PartnerFlow("customer"), PartnerFlow("supplier"),
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
-            PurchaseOrderFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(), ReceiveTransferFlow(),
+            PurchaseOrderFlow(), WithdrawFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(),
+            ReceiveTransferFlow(),
             CountFlow(), UndoFlow(), ImportFlow(), *report_flows(),
             SavedReportsFlow()]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step
-from bot.engine.replies import buttons
+from bot.engine.replies import Button
 from bot.flows.entry import button_label, refusal
+from bot.flows.purchasing import MARKS
 from bot.flows.sales import product_name
 from core.errors import DomainError
 from core.purchasing.replenishment import draft_purchase_orders, suggest_replenishment
@@ -28,9 +29,14 @@ class LowStockFlow(Flow):
             return Step([ctx.say("lowstock_none")])
         items = [{"s": s, "name": product_name(ctx, s.name_zh, s.name_en)} for s in found[:MAX_SHOWN]]
         orderable = [s for s in found if s.quantity > 0 and s.supplier_code]
-        keys = buttons([(button_label(ctx, "sales", "draft_pos"), f"{self.key}:draft" + (f":{warehouse}" if warehouse
-                                                                                 else ""))]) if orderable else ()
-        return Step([ctx.say("lowstock_list", keys, items=items, count=len(found), orderable=len(orderable))])
+        row = [Button(button_label(ctx, "sales", "draft_pos"), f"{self.key}:draft" + (f":{warehouse}" if warehouse
+                                                                                     else ""))] if orderable else []
+        on_draft = any(s.reason.on_draft > 0 for s in found)
+        if on_draft:
+            row.append(Button(button_label(ctx, "lowstock", "drafts"), "go:po drafts"))
+        keys = (tuple(row),) if row else ()
+        return Step([ctx.say("lowstock_list", keys, items=items, count=len(found), orderable=len(orderable),
+                             on_draft=on_draft)])
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """Low stock keeps no state; a button is handled as such."""
@@ -48,4 +54,6 @@ class LowStockFlow(Flow):
             orders = draft_purchase_orders(ctx.uow, ctx.actor, orderable)
         except DomainError as error:
             return Step([refusal(ctx, error)])
-        return Step([ctx.say("lowstock_drafted", orders=orders, skipped=skipped)])
+        keys = tuple((Button(f"{MARKS[n]} {button_label(ctx, 'po', 'open', number=o.number)}"[:40],
+                             f"go:po {o.number}"),) for n, o in enumerate(orders[:len(MARKS)]))
+        return Step([ctx.say("lowstock_drafted", keys, orders=orders, skipped=skipped, marks=MARKS)])

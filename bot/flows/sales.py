@@ -1,4 +1,5 @@
-"""Sales in chat: a new sales order step by step, my orders a page at a time, and shipping an order."""
+"""A new sales order in chat, step by step: customer, warehouse, lines (each checked for stock, price places and an
+absurd quantity as it is entered; changed or deleted before submitting), confirm, submit."""
 
 from __future__ import annotations
 
@@ -10,21 +11,22 @@ from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Reply, buttons
 from bot.flows.entry import button_label, button_number, page_keys, refusal
 from core.approvals.progress import waiting_role
-from core.catalog.lines import entered_typed, split_line
+from core.catalog.lines import EnteredLine, entered_typed, looks_numeric, split_line
 from core.catalog.products import WarehouseRef, warehouses_for
-from core.errors import DomainError, UnknownDocument
+from core.errors import DomainError
 from core.ledger.numbering import example_number
-from core.numbers import ZERO, parse_quantity
+from core.numbers import ZERO
 from core.partners.choices import partner_choices, partner_code
 from core.partners.customers import get_customer
 from core.permissions import Permission
-from core.sales.orders import PAGE_SIZE, create_sales_order, get_sales_order, list_sales_orders, submit_sales_order
-from core.sales.pricing import quote_sales_line
+from core.sales.line_checks import LineCheck, OtherLine, check_sales_line
+from core.sales.orders import create_sales_order, submit_sales_order
 from core.sales.records import SalesLineIn
-from core.sales.shipments import SHIPPABLE, ship_sales_order
+from core.sales.views import SalesOrderView
 
 MAX_CHOICES = 8
 MAX_CHAT_LINES = 50
+DECIMALS = ("base_qty", "unit_price", "amount", "floor", "qty", "available", "needed")
 
 
 def ship_ask(ctx: Context) -> Reply:
@@ -50,6 +52,15 @@ def customer_code(ctx: Context, customer_id: str) -> str | None:
     return None if number is None else partner_code(ctx.uow, ctx.actor, "customer", number)
 
 
+def submitted(ctx: Context, order: SalesOrderView) -> Reply:
+    """What a submit did: approved and reserved, or waiting for someone (with a button to withdraw it)."""
+    if order.status == "approved":
+        return ctx.say("so_approved", order=order)
+    role = None if order.approval_request_id is None else waiting_role(ctx.uow, order.approval_request_id)
+    keys = buttons([(button_label(ctx, "sales", "withdraw"), f"od:w{order.number}")])
+    return ctx.say("so_pending", keys, order=order, role=role, reasons=list(order.approval_reasons))
+
+
 class SalesOrderFlow(Flow):
     """销售单 / so: customer, warehouse, lines, confirm, submit."""
 
@@ -72,9 +83,9 @@ class SalesOrderFlow(Flow):
         return super().resume(ctx, state, event)
 
     def steps(self) -> Mapping[str, StepHandler]:
-        """Customer, warehouse, lines, confirm."""
+        """Customer, warehouse, lines, a line being changed, an absurd quantity to confirm, confirm."""
         return {"customer": self._customer, "warehouse": self._warehouse, "lines": self._lines,
-                "confirm": self._confirm_step}
+                "edit": self._edit_step, "absurd": self._absurd_step, "confirm": self._confirm_step}
 
     def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A state of no known step: the order conversation has expired."""
@@ -107,24 +118,77 @@ class SalesOrderFlow(Flow):
         return self._ask_warehouse(ctx, state, again=True)
 
     def _lines(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        if event.button == "more":
+        pressed = event.button or ""
+        if pressed == "more":
             return Step([ctx.say("so_ask_line")], state)
-        if event.button == "done":
+        if pressed == "done":
             return self._confirm(ctx, state)
+        if pressed in ("u", "e") or (pressed.startswith(("e", "d")) and button_number(pressed[1:])):
+            return self._line_button(ctx, state, pressed)
         if event.text and event.text.strip():
-            return self._add_line(ctx, state, event.text.strip())
+            return self._enter_line(ctx, state, event.text.strip())
         return self._lines_screen(ctx, state, ask=True)
+
+    def _line_button(self, ctx: Context, state: dict[str, Any], pressed: str) -> Step:
+        """u: remove the last line; e: which line to change; e<n>: change line n; d<n>: delete line n."""
+        lines = state["lines"]
+        if not lines:
+            return self._lines_screen(ctx, state, ask=True)
+        if pressed == "u":
+            return self._delete(ctx, state, len(lines))
+        if pressed == "e" and len(lines) > 1:
+            rows = tuple(buttons([(_label(n, ln), f"{self.key}:e{n}")])[0] for n, ln in enumerate(lines, 1))
+            back = buttons([(button_label(ctx, "sales", "back"), f"{self.key}:back")])
+            return Step([ctx.say("so_edit_pick", rows + back)], state)
+        index = 1 if pressed == "e" else button_number(pressed[1:]) or 0
+        if not 1 <= index <= len(lines):
+            return self._lines_screen(ctx, state, ask=True)
+        if pressed.startswith("d"):
+            return self._delete(ctx, state, index)
+        state.update(step="edit", edit=index)
+        keys = buttons([(button_label(ctx, "sales", "delete"), f"{self.key}:d{index}"),
+                        (button_label(ctx, "sales", "back"), f"{self.key}:back")])
+        return Step([ctx.say("so_edit_line", keys, index=index, ln=_typed(lines[index - 1]))], state)
+
+    def _edit_step(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        pressed = event.button or ""
+        if pressed.startswith("d") and button_number(pressed[1:]):
+            state["step"] = "lines"
+            return self._delete(ctx, state, button_number(pressed[1:]) or 0)
+        if event.text and event.text.strip():
+            text = event.text.strip()
+            line = state["lines"][state["edit"] - 1]
+            if len(text.split()) == 1 and looks_numeric(text):
+                text = " ".join([line["sku"], text, *([line["unit"]] if line["unit"] else []),
+                                 *([line["price"]] if line["price"] else [])])
+            return self._enter_line(ctx, state, text, replace=state["edit"])
+        state.update(step="lines")
+        state.pop("edit", None)
+        return self._lines_screen(ctx, state, ask=True)
+
+    def _absurd_step(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        pending, at = state.pop("pending"), state.pop("at", None)
+        state["step"] = "lines"
+        if event.button == "sure":
+            return self._put(ctx, state, pending, at)
+        if event.text and event.text.strip():
+            return self._enter_line(ctx, state, event.text.strip())
+        return Step([ctx.say("so_absurd_dropped"), ctx.say("so_ask_line")], state)
 
     def _confirm_step(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         if event.button == "ok":
             return self._submit(ctx, state)
-        if event.button == "more":
+        if event.button in ("more", "e"):
             state["step"] = "lines"
+            if event.button == "e":
+                return self._line_button(ctx, state, "e")
             return Step([ctx.say("so_ask_line")], state)
         if event.text and event.text.strip():
             state["step"] = "lines"
-            return self._add_line(ctx, state, event.text.strip())
+            return self._enter_line(ctx, state, event.text.strip())
         return self._confirm(ctx, state)
+
+    # Customer and warehouse
 
     def _customer_search(self, ctx: Context, state: dict[str, Any], query: str) -> Step:
         found, rows = customer_choices(ctx, self.key, query[:64])
@@ -164,47 +228,106 @@ class SalesOrderFlow(Flow):
         state.update(step="lines", warehouse=codes[warehouse_id], lines=[])
         return Step([ctx.say("so_ask_line")], state)
 
-    def _add_line(self, ctx: Context, state: dict[str, Any], text: str) -> Step:
-        try:
-            line = self._parse_line(ctx, text)
-        except DomainError as error:
-            return Step([refusal(ctx, error), ctx.say("so_line_format")], state)
-        except ValueError:
-            return Step([ctx.say("so_line_format", typed=text[:40])], state)
-        if len(state["lines"]) >= MAX_CHAT_LINES:
-            return Step([ctx.say("so_too_many_lines", limit=MAX_CHAT_LINES)], state)
-        state["lines"].append(line)
-        return self._lines_screen(ctx, state)
+    # Lines
 
-    def _parse_line(self, ctx: Context, text: str) -> dict[str, Any]:
-        """'SKU qty', then an optional unit and an optional price, priced as the order will price it."""
-        line = quote_sales_line(ctx.uow, ctx.actor, entered_typed(split_line(text)))
+    def _enter_line(self, ctx: Context, state: dict[str, Any], text: str, replace: int | None = None) -> Step:
+        """A typed line checked at once (stock, price places, an absurd quantity), then added or put in place of
+        line `replace`; an absurd quantity is asked about first."""
+        try:
+            given = entered_typed(split_line(text))
+            check = self._check(ctx, state, given, replace)
+        except DomainError as error:
+            return Step([refusal(ctx, error), ctx.say("so_line_format", self._line_keys(ctx, state))], state)
+        except ValueError:
+            return Step([ctx.say("so_line_format", self._line_keys(ctx, state), typed=text[:40])], state)
+        if replace is None and len(state["lines"]) >= MAX_CHAT_LINES:
+            return Step([ctx.say("so_too_many_lines", limit=MAX_CHAT_LINES)], state)
+        line = self._line_of(ctx, check)
+        if check.absurd:
+            state.update(step="absurd", pending=line, at=replace)
+            keys = buttons([(button_label(ctx, "sales", "sure", qty=check.line.base_qty), f"{self.key}:sure"),
+                            (button_label(ctx, "sales", "not_sure"), f"{self.key}:no")])
+            return Step([ctx.say("so_absurd", keys, ln=_typed(line), usual=check.usual,
+                                 multiple=check.multiple)], state)
+        return self._put(ctx, state, line, replace)
+
+    def _check(self, ctx: Context, state: dict[str, Any], given: EnteredLine, replace: int | None) -> LineCheck:
+        others = [OtherLine(ln["sku"], Decimal(ln["base_qty"]), Decimal(ln["amount"]), ln["below_floor"])
+                  for n, ln in enumerate(state["lines"], 1) if n != replace]
+        return check_sales_line(ctx.uow, ctx.actor, state["warehouse"], given, others)
+
+    def _line_of(self, ctx: Context, check: LineCheck) -> dict[str, Any]:
+        line = check.line
         return {
             "sku": line.sku, "name": product_name(ctx, line.name_zh, line.name_en),
             "qty": str(line.qty), "unit": line.unit, "price": None if line.price is None else str(line.price),
             "base_qty": str(line.base_qty), "unit_price": str(line.unit_price), "amount": str(line.amount),
             "floor": str(line.floor_price), "below_floor": line.below_floor,
+            "available": str(check.available), "negative": check.negative, "approval": check.approval,
         }
 
-    def _lines_screen(self, ctx: Context, state: dict[str, Any], ask: bool = False) -> Step:
-        keys = buttons([(button_label(ctx, "sales", "add_more"), f"{self.key}:more"),
-                        (button_label(ctx, "sales", "done"), f"{self.key}:done"),
-                        (button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
-        return Step([ctx.say("so_lines", keys, **self._figures(state), ask=ask)], state)
+    def _put(self, ctx: Context, state: dict[str, Any], line: dict[str, Any], at: int | None) -> Step:
+        state["approval"] = line["approval"]  # what the order as it now stands will need
+        if at is None:
+            state["lines"].append(line)
+        else:
+            state["lines"][at - 1] = line
+        state.update(step="lines")
+        state.pop("edit", None)
+        return self._lines_screen(ctx, state)
+
+    def _delete(self, ctx: Context, state: dict[str, Any], index: int) -> Step:
+        lines = state["lines"]
+        if not 1 <= index <= len(lines):
+            return self._lines_screen(ctx, state, ask=True)
+        gone = lines.pop(index - 1)
+        if lines:  # what the smaller order will need: checked again with its last line
+            ln = lines[-1]
+            given = EnteredLine(ln["sku"], Decimal(ln["qty"]), ln["unit"], None if ln["price"] is None else
+                                Decimal(ln["price"]))
+            state["approval"] = self._check(ctx, state, given, len(lines)).approval
+        state.update(step="lines")
+        state.pop("edit", None)
+        note = ctx.text("so_line_deleted", index=index, ln=_typed(gone))
+        return self._lines_screen(ctx, state, note=note)
+
+    def _line_keys(self, ctx: Context, state: dict[str, Any]) -> tuple[tuple[Any, ...], ...]:
+        """Done, remove the last line, change a line, cancel (only cancel while there are no lines)."""
+        cancel = (button_label(ctx, "sales", "cancel"), f"{self.key}:x")
+        if not state.get("lines"):
+            return buttons([cancel])
+        return buttons([(button_label(ctx, "sales", "done"), f"{self.key}:done")],
+                       [(button_label(ctx, "sales", "undo"), f"{self.key}:u"),
+                        (button_label(ctx, "sales", "edit"), f"{self.key}:e"), cancel])
+
+    def _lines_screen(self, ctx: Context, state: dict[str, Any], ask: bool = False, note: str = "") -> Step:
+        keys = self._line_keys(ctx, state)
+        return Step([ctx.say("so_lines", keys, **self._figures(state), ask=ask, note=note)], state)
 
     def _figures(self, state: dict[str, Any]) -> dict[str, Any]:
-        lines = [{**ln, "base_qty": Decimal(ln["base_qty"]), "unit_price": Decimal(ln["unit_price"]),
-                  "amount": Decimal(ln["amount"]), "floor": Decimal(ln["floor"]),
-                  "qty": Decimal(ln["qty"])} for ln in state.get("lines", [])]
+        lines = [_typed(ln) for ln in state.get("lines", [])]
+        needed: dict[str, Decimal] = {}
+        last: dict[str, int] = {}
+        waits = bool(state.get("approval")) or any(ln["below_floor"] for ln in lines)
+        for n, ln in enumerate(lines):
+            needed[ln["sku"]] = needed.get(ln["sku"], ZERO) + ln["base_qty"]
+            last[ln["sku"]] = n
+        for n, ln in enumerate(lines):  # a shortfall is the product's: said once, on its last line
+            ln["needed"] = needed[ln["sku"]]
+            short = "available" in ln and last[ln["sku"]] == n and ln["needed"] > ln["available"]
+            ln["short"] = "" if not short else "negative" if ln["negative"] else "approval" if waits else "refused"
         return {"lines": lines, "total": sum((ln["amount"] for ln in lines), ZERO),
                 "customer": state.get("customer"), "customer_name": state.get("customer_name"),
-                "warehouse": state.get("warehouse"), "below": [ln["sku"] for ln in lines if ln["below_floor"]]}
+                "warehouse": state.get("warehouse"), "below": [ln["sku"] for ln in lines if ln["below_floor"]],
+                "refused": [ln["sku"] for ln in lines if ln["short"] == "refused"],
+                "waiting": [ln["sku"] for ln in lines if ln["short"] == "approval"]}
 
     def _confirm(self, ctx: Context, state: dict[str, Any]) -> Step:
         if not state.get("lines"):
             return Step([ctx.say("so_no_lines"), ctx.say("so_ask_line")], state)
         state["step"] = "confirm"
-        keys = buttons([(button_label(ctx, "sales", "submit"), f"{self.key}:ok"),
+        keys = buttons([(button_label(ctx, "sales", "submit"), f"{self.key}:ok")],
+                       [(button_label(ctx, "sales", "edit"), f"{self.key}:e"),
                         (button_label(ctx, "sales", "add_more"), f"{self.key}:more"),
                         (button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("so_confirm", keys, **self._figures(state))], state)
@@ -218,169 +341,15 @@ class SalesOrderFlow(Flow):
             return submit_sales_order(ctx.uow, ctx.actor, draft.number)
 
         order = ctx.uow.run(work)  # one savepoint: a refused submit leaves no draft behind (and asks again: hint)
-        if order.status == "approved":
-            return Step([ctx.say("so_approved", order=order)])
-        role = None if order.approval_request_id is None else waiting_role(ctx.uow, order.approval_request_id)
-        return Step([ctx.say("so_pending", order=order, role=role, reasons=list(order.approval_reasons))])
+        return Step([submitted(ctx, order)])
 
 
-class OrdersFlow(Flow):
-    """我的订单 / orders: my sales orders a page at a time; tap one to see it (and ship it, for warehouse staff)."""
-
-    name = "orders"
-    key = "od"
-
-    def start(self, ctx: Context, args: str) -> Step:
-        """The first page (or the order named)."""
-        if args.strip():
-            return self._one(ctx, args.strip())
-        return self._page(ctx, 1)
-
-    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """A page or order button, or an order number typed."""
-        if event.button:
-            return self.button(ctx, event.button)
-        if event.text and event.text.strip():
-            return self._one(ctx, event.text.strip())
-        return self._page(ctx, 1)
-
-    def button(self, ctx: Context, payload: str) -> Step:
-        """p<page> or v<number>."""
-        page = button_number(payload[1:])
-        if payload.startswith("p") and page is not None:
-            return self._page(ctx, page)
-        if payload.startswith("v"):
-            return self._one(ctx, payload[1:])
-        return self._page(ctx, 1)
-
-    def _page(self, ctx: Context, page: int) -> Step:
-        orders = list_sales_orders(ctx.uow, ctx.actor, page=page)
-        if not orders:
-            return Step([ctx.say("orders_none", page=page)])
-        rows = tuple(buttons([(f"{o.number} {o.customer}"[:40], f"{self.key}:v{o.number}")])[0] for o in orders)
-        if len(orders) == PAGE_SIZE:
-            rows += buttons([(ctx.text("next_page"), f"{self.key}:p{page + 1}")])
-        return Step([ctx.say("orders_list", rows, orders=orders, page=page)], {"page": page})
-
-    def _one(self, ctx: Context, number: str) -> Step:
-        try:
-            order = get_sales_order(ctx.uow, ctx.actor, number[:40])
-        except DomainError as error:
-            return Step([refusal(ctx, error)], {"page": 1})
-        keys: tuple[tuple[Any, ...], ...] = ()
-        if order.status in SHIPPABLE and _may_ship(ctx, order.warehouse):
-            keys = buttons([(button_label(ctx, "sales", "ship"), f"sh:o{order.number}")])
-        return Step([ctx.say("order_view", keys, order=order)], {"page": 1})
+def _typed(line: dict[str, Any]) -> dict[str, Any]:
+    """A stored line with its figures as decimals again (the state keeps them as text)."""
+    return {**line, **{k: Decimal(line[k]) for k in DECIMALS if line.get(k) is not None},
+            "negative": line.get("negative", False)}
 
 
-def _may_ship(ctx: Context, warehouse: str) -> bool:
-    return any(w.code == warehouse for w in warehouses_for(ctx.uow, ctx.actor, Permission.SALES_SHIP))
-
-
-class ShipFlow(Flow):
-    """发货 / ship SO-...: everything outstanding, or line by line with quantities."""
-
-    name = "ship"
-    key = "sh"
-
-    def start(self, ctx: Context, args: str) -> Step:
-        """The order named, or ask for its number."""
-        if not args.strip():
-            return Step([ship_ask(ctx)], {"step": "number"})
-        return self._show(ctx, args.split()[0])
-
-    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """Cancel or another order's button on any step; else an order number, a choice (all / line by line), or a
-        quantity for the current line."""
-        pressed = event.button or ""
-        if pressed == "x":
-            return Step([ctx.say("cancelled")])
-        if pressed.startswith("o") and len(pressed) > 1:
-            return self._show(ctx, pressed[1:])
-        return super().resume(ctx, state, event)
-
-    def steps(self) -> Mapping[str, StepHandler]:
-        """The order's number, the choice, each line's quantity."""
-        return {"number": self._number, "choose": self._choose, "line": self._line}
-
-    def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """A state of no known step: ask for the order again."""
-        return Step([ship_ask(ctx)], {"step": "number"})
-
-    def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
-        """A quantity refused: ask for the same line again."""
-        return self._ask_line(ctx, state).replies if state.get("step") == "line" else []
-
-    def _number(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        if event.text and event.text.strip():
-            return self._show(ctx, event.text.split()[0], keep=state)
-        return Step([ship_ask(ctx)], state)
-
-    def _choose(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        if event.button == "all":
-            return self._ship(ctx, state, None)
-        if event.button == "each":
-            state.update(step="line", index=0, picked={})
-            return self._ask_line(ctx, state)
-        return self._show(ctx, state["number"])
-
-    def _line(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        line = state["lines"][state["index"]]
-        if event.button in ("full", "none"):
-            qty = Decimal(line["left"]) if event.button == "full" else ZERO
-        elif event.text and event.text.strip():
-            qty = parse_quantity(event.text.strip(), allow_zero=True)
-            if qty > Decimal(line["left"]):
-                return Step([ctx.say("ship_too_many", line=line, qty=qty), self._ask_line(ctx, state).replies[0]],
-                            state)
-        else:
-            return self._ask_line(ctx, state)
-        if qty > 0:
-            state["picked"][line["sku"]] = str(Decimal(state["picked"].get(line["sku"], "0")) + qty)
-        state["index"] += 1
-        if state["index"] < len(state["lines"]):
-            return self._ask_line(ctx, state)
-        if not state["picked"]:
-            return Step([ctx.say("ship_nothing")])
-        return self._ship(ctx, state, [SalesLineIn(sku, q) for sku, q in state["picked"].items()])
-
-    def button(self, ctx: Context, payload: str) -> Step:
-        """'Ship' from an order view (o<number>); other buttons of an ended conversation start over."""
-        if payload.startswith("o") and len(payload) > 1:
-            return self._show(ctx, payload[1:])
-        return Step([ship_ask(ctx)], {"step": "number"})
-
-    def _show(self, ctx: Context, number: str, keep: dict[str, Any] | None = None) -> Step:
-        try:
-            order = get_sales_order(ctx.uow, ctx.actor, number[:40])
-            if order.status not in SHIPPABLE:
-                return Step([ctx.say("ship_not_shippable", order=order)])
-            if not _may_ship(ctx, order.warehouse):
-                ctx.actor.require(Permission.SALES_SHIP, -1)
-        except DomainError as error:
-            if keep is not None and isinstance(error, UnknownDocument):
-                return Step([refusal(ctx, error), ship_ask(ctx)], keep)
-            return Step([refusal(ctx, error)], keep)
-        lines = [{"sku": ln.sku, "name": product_name(ctx, ln.name_zh, ln.name_en), "left": str(ln.reserved_qty)}
-                 for ln in order.lines if ln.reserved_qty > 0]
-        keys = buttons([(button_label(ctx, "sales", "ship_all"), f"{self.key}:all"),
-                        (button_label(ctx, "sales", "ship_each"), f"{self.key}:each")],
-                       [(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
-        state = {"step": "choose", "number": order.number, "lines": lines}
-        return Step([ctx.say("ship_choose", keys, order=order,
-                             lines=[{**ln, "left": Decimal(ln["left"])} for ln in lines])], state)
-
-    def _ask_line(self, ctx: Context, state: dict[str, Any]) -> Step:
-        line = state["lines"][state["index"]]
-        keys = buttons([(button_label(ctx, "sales", "ship_full", qty=Decimal(line["left"])), f"{self.key}:full"),
-                        (button_label(ctx, "sales", "ship_none"), f"{self.key}:none")],
-                       [(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
-        return Step([ctx.say("ship_line", keys, line={**line, "left": Decimal(line["left"])},
-                             index=state["index"] + 1, count=len(state["lines"]))], state)
-
-    def _ship(self, ctx: Context, state: dict[str, Any], lines: list[SalesLineIn] | None) -> Step:
-        try:
-            order = ship_sales_order(ctx.uow, ctx.actor, state["number"], lines)
-        except DomainError as error:
-            return Step([refusal(ctx, error)])
-        return Step([ctx.say("ship_done", order=order)])
+def _label(index: int, line: dict[str, Any]) -> str:
+    """A line's button when choosing which to change: "2. TEA-CUP × 150"."""
+    return f"{index}. {line['sku']} × {Decimal(line['base_qty']).normalize():f}"[:40]

@@ -25,7 +25,7 @@ from core.approvals.progress import awaiting_approval
 from core.catalog.lines import ITEM_LENGTH, TypedLine, split_line
 from core.catalog.products import warehouses_for
 from core.catalog.resolve import item_named
-from core.errors import DomainError
+from core.errors import DomainError, EmptyDocument
 from core.ledger.numbering import sample_number
 from core.numbers import parse_quantity
 from core.permissions import Permission
@@ -42,6 +42,7 @@ from core.stock.transfers import TransferReceiptIn, receive_transfer_with_discre
 MAX_CHOICES = 8
 VARIANCE_WORDS = frozenset({"variances", "variance", "差异", "差异表", "盘差"})
 SUBMIT_WORDS = frozenset({"submit", "提交"})
+CONFIRM_WORDS = frozenset({"confirm", "yes", "确认", "是"})
 SHOWN_VARIANCES = 30
 
 
@@ -305,6 +306,9 @@ class CountFlow(Flow):
         code = first_word(args)
         if code:
             return self._open(ctx, code)
+        choices = warehouses_for(ctx.uow, ctx.actor, Permission.STOCKTAKE_COUNT)
+        if len(choices) == 1:
+            return self._open(ctx, choices[0].code)
         return self._ask_warehouse(ctx)
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
@@ -335,11 +339,16 @@ class CountFlow(Flow):
         return self._open(ctx, code)
 
     def _counting(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """Counts ("SKU qty", or a scanned code then its quantity), "variances", "submit"."""
+        """Counts ("SKU qty", or a scanned code then its quantity), "variances", "submit" and then its confirmation."""
+        confirming, state = bool(state.get("confirming")), {**state, "confirming": False}
+        if event.button == "y" or (confirming and event.button is None and is_word(event.text, CONFIRM_WORDS)):
+            return self._submit(ctx, state) if confirming else self._confirm(ctx, state)
         if event.button == "v" or is_word(event.text, VARIANCE_WORDS):
-            return self._variances(ctx, state)
+            return self._variances(ctx, {**state, "confirming": confirming})  # looking changes nothing
         if event.button == "s" or is_word(event.text, SUBMIT_WORDS):
-            return self._submit(ctx, state)
+            return self._confirm(ctx, state)
+        if event.button == "c":
+            return Step([ctx.say("count_go_on", self._keys(ctx), number=state["number"])], state)
         return self._count(ctx, state, (event.text or "").split())
 
     def button(self, ctx: Context, payload: str) -> Step:
@@ -400,6 +409,18 @@ class CountFlow(Flow):
         report = stocktake_variances(ctx.uow, ctx.actor, state["number"])
         shown = [ln for ln in report.lines if ln.variance != 0][:SHOWN_VARIANCES]
         return Step([ctx.say("count_variances", self._keys(ctx), report=report, lines=shown)], state)
+
+    def _confirm(self, ctx: Context, state: dict[str, Any]) -> Step:
+        """What submitting will do: how many were counted, how many were not (and stay as they are), the value."""
+        report = stocktake_variances(ctx.uow, ctx.actor, state["number"])
+        if report.counted_lines == 0:
+            return Step([refusal(ctx, EmptyDocument(number=report.number, reason="nothing_counted"), "count_form")],
+                        state)
+        keys = buttons([(button_label(ctx, "count", "confirm"), f"{self.key}:y")],
+                       [(button_label(ctx, "count", "variances"), f"{self.key}:v"),
+                        (button_label(ctx, "count", "go_on"), f"{self.key}:c")])
+        changed = sum(1 for ln in report.lines if ln.variance != 0)
+        return Step([ctx.say("count_confirm", keys, report=report, changed=changed)], {**state, "confirming": True})
 
     def _submit(self, ctx: Context, state: dict[str, Any]) -> Step:
         try:

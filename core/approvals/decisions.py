@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from core.approvals.hooks import DOCUMENT_HOOKS, DocumentHooks
-from core.approvals.requests import ESCALATE_AFTER, REMIND_AFTER, notify_level, request_payload
+from core.approvals.requests import ESCALATE_AFTER, REMIND_AFTER, close_cards, notify_level, request_payload
 from core.errors import AlreadyDecided, InvalidState, OwnDocument, PermissionDenied, ReasonRequired, UnknownDocument
 from core.integration.outbox import notify
-from core.models import ApprovalDecision, ApprovalRequest, Notification
+from core.models import ApprovalDecision, ApprovalRequest
 from core.people.audit import record
 from core.permissions import Actor
 from core.uow import Tx, UnitOfWork
@@ -61,7 +61,7 @@ def decide(
             _advance(tx, request, remind_after, escalate_after)
         else:
             _finish(tx, actor, request, approve, reason, documents)
-        _close_cards(tx, actor, request, decided, approve)
+        close_cards(tx, actor, request, decided, "approve" if approve else "reject")
         record(tx, actor, "approval.approve" if approve else "approval.reject", "approval_request", request.id,
                doc_type=request.doc_type, number=request.number, level=decided, amount=request.amount,
                reason=reason)
@@ -116,16 +116,3 @@ def _finish(
         hooks.on_rejected(tx, actor, request.doc_id, reason)
     payload = {**request_payload(request), "decided_by": actor.name, "reason": reason}
     notify(tx, request.status, [request.author_id], payload, f"{request.status}:{request.id}")
-
-
-def _close_cards(tx: Tx, actor: Actor, request: ApprovalRequest, level: int, approve: bool) -> None:
-    """Everyone asked to decide `level` (its card, reminder or escalation) hears who decided it and when: the
-    dispatcher edits the card it sent them in place, and pushes nothing where it sent none."""
-    asked = [Notification.dedupe_key.startswith(f"{kind}:{request.id}:{level}:", autoescape=True)
-             for kind in ("approval_requested", "approval_reminder", "approval_escalated")]
-    holders = set(tx.session.scalars(select(Notification.recipient_id).where(or_(*asked))))
-    payload = {**request_payload(request), "level": level, "decided_by": actor.name,
-               "decided_by_id": actor.employee_id, "decided_on": actor.channel,
-               "decision": "approve" if approve else "reject", "decided_at": tx.now.isoformat(),
-               "status": request.status}
-    notify(tx, "approval_decided", holders, payload, f"approval_decided:{request.id}:{level}")

@@ -18,7 +18,7 @@ from core.errors import (
     UnknownDocument,
 )
 from core.integration.outbox import Note, notify, write_notes
-from core.models import ROLES, ApprovalDecision, ApprovalRequest, ApprovalRule, Employee, EmployeeRole
+from core.models import ROLES, ApprovalDecision, ApprovalRequest, ApprovalRule, Employee, EmployeeRole, Notification
 from core.numbers import parse_money
 from core.payloads import to_plain
 from core.people.audit import record
@@ -124,6 +124,35 @@ def cancel_request(tx: Tx, doc_type: str, doc_id: int) -> None:
                ApprovalRequest.status == "pending")
         .values(status="cancelled", decided_at=tx.now)
     )
+
+
+def withdraw_request(tx: Tx, actor: Actor, doc_type: str, doc_id: int) -> None:
+    """The author took the document back: its pending request is cancelled and the cards sent for it say so."""
+    request = tx.session.execute(
+        select(ApprovalRequest).where(ApprovalRequest.doc_type == doc_type, ApprovalRequest.doc_id == doc_id,
+                                      ApprovalRequest.status == "pending").with_for_update()
+    ).scalar_one_or_none()
+    if request is None:
+        return
+    request.status = "cancelled"
+    request.decided_at = tx.now
+    tx.session.flush()
+    close_cards(tx, actor, request, request.current_level, "withdraw")
+    record(tx, actor, "approval.withdraw", "approval_request", request.id, doc_type=doc_type,
+           number=request.number, level=request.current_level, amount=request.amount)
+
+
+def close_cards(tx: Tx, actor: Actor, request: ApprovalRequest, level: int, decision: str) -> None:
+    """Everyone asked to decide `level` (its card, reminder or escalation) hears who decided it and when: the
+    dispatcher edits the card it sent them in place, and pushes nothing where it sent none."""
+    asked = [Notification.dedupe_key.startswith(f"{kind}:{request.id}:{level}:", autoescape=True)
+             for kind in ("approval_requested", "approval_reminder", "approval_escalated")]
+    holders = set(tx.session.scalars(select(Notification.recipient_id).where(or_(*asked))))
+    payload = {**request_payload(request), "level": level, "decided_by": actor.name,
+               "decided_by_id": actor.employee_id, "decided_on": actor.channel,
+               "decision": decision, "decided_at": tx.now.isoformat(),
+               "status": request.status}
+    notify(tx, "approval_decided", holders, payload, f"approval_decided:{request.id}:{level}")
 
 
 def waiting_for(actor: Actor) -> ColumnElement[bool]:
@@ -257,6 +286,11 @@ def list_rules(uow: UnitOfWork, actor: Actor, doc_type: str | None = None) -> li
         return [_rule_out(rule) for rule in tx.session.scalars(statement)]
 
     return uow.read(work)
+
+
+def levels_for(tx: Tx, doc_type: str, amount: Decimal, force: bool = False) -> list[str]:
+    """The approval levels a document of that type and amount would need (a manager first when forced)."""
+    return _levels_for(tx, doc_type, amount, force)
 
 
 def _levels_for(tx: Tx, doc_type: str, amount: Decimal, force: bool) -> list[str]:

@@ -5,7 +5,15 @@ from core.models.approvals import ApprovalDecision, ApprovalRequest, ApprovalRul
 from core.models.audit import AuditLog
 from core.models.base import Base, Money, Qty, ScaledDecimal, UnitCost, UTCDateTime, utcnow
 from core.models.catalog import Category, Product, ProductBarcode, ProductUnit, Warehouse
-from core.models.messaging import AccessCode, ChannelValue, ChatAccount, Conversation, InboxMessage, WebSession
+from core.models.messaging import (
+    AccessCode,
+    ChannelValue,
+    ChatAccount,
+    Conversation,
+    InboundFile,
+    InboxMessage,
+    WebSession,
+)
 from core.models.money import PARTNER_KINDS, MoneyEntry, Payment, PaymentAllocation
 from core.models.outbox import Notification, SchedulerLease, SentMessage
 from core.models.partners import Customer, Supplier
@@ -41,6 +49,7 @@ __all__ = [
     "EmployeeRole",
     "EmployeeWarehouse",
     "IdempotencyRecord",
+    "InboundFile",
     "InboxMessage",
     "Money",
     "MoneyEntry",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, UTCDateTime, utcnow
@@ -78,6 +78,16 @@ class InboxMessage(Base):
         Index("ix_inbox_message_lease", "channel", "status", "lease_until"),
         Index("ix_inbox_message_chat", "channel", "chat_id", "id"),
     )
+
+
+class InboundFile(Base):
+    """The bytes of a file that came with an update (not in its inbox row), kept only until it is processed."""
+
+    __tablename__ = "inbound_file"
+
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox_message.id", ondelete="CASCADE"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Conversation(Base):

@@ -23,6 +23,8 @@ class PurchaseOrder(Base):
         "submit": ("draft",),
         "approve": ("pending_approval",),
         "reject": ("pending_approval",),
+        "revise": ("draft",),
+        "withdraw": ("pending_approval", "approved"),
         "cancel": ("draft", "pending_approval", "approved"),
         "receive": ("approved", "partially_received"),
         "close": ("partially_received", "received"),

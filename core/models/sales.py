@@ -23,6 +23,7 @@ class SalesOrder(Base):
         "submit": ("draft",),
         "approve": ("pending_approval",),
         "reject": ("pending_approval",),
+        "withdraw": ("pending_approval",),
         "cancel": ("draft", "pending_approval", "approved"),
         "ship": ("approved", "partially_shipped"),
         "close": ("partially_shipped", "shipped"),
@@ -71,6 +72,7 @@ class SalesOrderLine(Base):
 
     __table_args__ = (
         UniqueConstraint("order_id", "line_no"),
+        Index("ix_sales_order_line_product_qty", "product_id", "qty"),  # the largest order of a product
         CheckConstraint("qty > 0 AND unit_price >= 0 AND amount >= 0", name="ordered"),
         CheckConstraint(
             "reserved_qty >= 0 AND shipped_qty >= 0 AND reserved_qty + shipped_qty <= qty "

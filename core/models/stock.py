@@ -73,6 +73,7 @@ class StockMove(Base):
         Index("ix_stock_move_created_at_cover", "created_at", "document_id", "product_id", "warehouse_id", "qty",
               "value", "source_line_id"),
         Index("ix_stock_move_warehouse_id", "warehouse_id"),
+        Index("ix_stock_move_product_balance", "product_id", "balance_qty"),  # the most of a product ever held
     )
 
 

@@ -8,20 +8,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from core.approvals.requests import cancel_request, submit_for_approval
 from core.catalog.lines import EnteredLine, bounded, entered
 from core.catalog.products import warehouse_in
 from core.catalog.resolve import resolve_lines
-from core.errors import InvalidQuantity, InvalidState
+from core.errors import InvalidQuantity, InvalidState, NotOwnDocument
 from core.ledger.numbering import next_number
 from core.models import PO_STATUSES, Employee, Product, PurchaseOrder, Supplier, Warehouse
 from core.numbers import ZERO, round_money
 from core.partners.suppliers import supplier_by_code, supplier_in
 from core.people.audit import record
 from core.permissions import Actor, Permission
-from core.purchasing.records import DOC_TYPE, LINES, MAX_LINES, allow, find_order, order_by_id
+from core.purchasing.records import DOC_TYPE, LINES, MAX_LINES, allow, find_order, lines_of, order_by_id
 from core.uow import Tx, UnitOfWork
 
 PAGE_SIZE = 20
@@ -77,6 +77,8 @@ class PurchaseOrderView:
 
 @dataclass(frozen=True)
 class PurchaseOrderSummary:
+    """One order in a list: enough for a card (who from, how many lines, how much, where it stands, when)."""
+
     number: str
     status: str
     supplier_code: str
@@ -84,6 +86,7 @@ class PurchaseOrderSummary:
     warehouse: str
     created_at: datetime
     total: Decimal | None
+    line_count: int
 
 
 
@@ -167,6 +170,56 @@ def cancel_purchase_order(uow: UnitOfWork, actor: Actor, number: str, reason: st
     return uow.run(work)
 
 
+def withdraw_purchase_order(uow: UnitOfWork, actor: Actor, number: str, reason: str = "") -> PurchaseOrderView:
+    """Take a submitted order back to a draft, by its author, while it waits for approval or (approved) before
+    anything arrived; a pending approval request is withdrawn."""
+    actor.require(Permission.PURCHASE_CREATE)
+
+    def work(tx: Tx) -> PurchaseOrderView:
+        order = find_order(tx, number, lock=True)
+        actor.require(Permission.PURCHASE_CREATE, order.warehouse_id)
+        allow(order, "withdraw")
+        if order.author_id != actor.employee_id:
+            raise NotOwnDocument(number=order.number, action="withdraw")
+        if any(ln.received_qty or ln.rejected_qty for ln in lines_of(tx, order.id)):
+            raise InvalidState(number=order.number, status=order.status, action="withdraw", reason="goods_arrived")
+        if order.status == "pending_approval":
+            cancel_request(tx, DOC_TYPE, order.id)
+        order.reason, order.approved_at = reason.strip()[:500], None
+        _set_status(tx, actor, order, "draft", "purchase.withdraw", reason=order.reason)
+        return _view(tx, actor, order)
+
+    return uow.run(work)
+
+
+def revise_purchase_draft(
+    uow: UnitOfWork, actor: Actor, number: str, lines: Sequence[PurchaseLineIn], supplier: str | None = None
+) -> PurchaseOrderView:
+    """Replace a draft's lines (and, if given, its supplier) with what the purchaser settled on."""
+    actor.require(Permission.PURCHASE_CREATE)
+    parsed = _parse_order_lines(lines)
+
+    def work(tx: Tx) -> PurchaseOrderView:
+        order = find_order(tx, number, lock=True)
+        actor.require(Permission.PURCHASE_CREATE, order.warehouse_id)
+        allow(order, "revise")
+        partner = supplier_in(tx, supplier) if supplier else None
+        rows = _priced_lines(tx, parsed)
+        total = round_money(sum((r["amount"] for r in rows), ZERO), tx.money_places)
+        tx.session.execute(delete(LINES).where(LINES.c.order_id == order.id))
+        tx.session.execute(insert(LINES), [{**r, "order_id": order.id} for r in rows])
+        changes: dict[str, Any] = {"total": total}
+        if partner is not None:
+            changes["supplier_id"] = partner.id
+        tx.session.execute(update(PurchaseOrder).where(PurchaseOrder.id == order.id).values(**changes))
+        tx.session.refresh(order)
+        record(tx, actor, "purchase.revise", DOC_TYPE, order.id, number=order.number,
+               supplier=None if partner is None else partner.code, total=total, lines=len(rows))
+        return _view(tx, actor, order)
+
+    return uow.run(work)
+
+
 def close_purchase_order(uow: UnitOfWork, actor: Actor, number: str, reason: str = "") -> PurchaseOrderView:
     """Close a (partially) received order: what has not come will not come."""
     actor.require(Permission.PURCHASE_CREATE)
@@ -198,25 +251,31 @@ def get_purchase_order(uow: UnitOfWork, actor: Actor, number: str) -> PurchaseOr
 
 
 def list_purchase_orders(
-    uow: UnitOfWork, actor: Actor, status: str | None = None, supplier: str | None = None, page: int = 1
+    uow: UnitOfWork, actor: Actor, status: str | Sequence[str] | None = None, supplier: str | None = None,
+    page: int = 1, *, page_size: int = PAGE_SIZE,
 ) -> list[PurchaseOrderSummary]:
-    """Purchase orders newest first, a page at a time, optionally by status and supplier code."""
+    """Purchase orders newest first, a page at a time, optionally by status (one or several) and supplier code."""
     actor.require(Permission.PURCHASE_VIEW)
-    if status is not None and status not in PO_STATUSES:
-        raise InvalidState(status=status[:40], reason="unknown_status")
+    statuses = None if status is None else [status] if isinstance(status, str) else list(status)
+    unknown = [s for s in statuses or () if s not in PO_STATUSES]
+    if unknown:
+        raise InvalidState(status=str(unknown[0])[:40], reason="unknown_status")
     sees_cost = actor.can(Permission.COST_VIEW)
+    size = min(max(page_size, 1), PAGE_SIZE)
 
     def work(tx: Tx) -> list[PurchaseOrderSummary]:
+        line_count = (select(func.count(LINES.c.id)).where(LINES.c.order_id == PurchaseOrder.id)
+                      .scalar_subquery().label("line_count"))
         statement = (
             select(PurchaseOrder.number, PurchaseOrder.status, Supplier.code.label("supplier_code"),
                    Supplier.name.label("supplier_name"), Warehouse.code.label("warehouse"),
-                   PurchaseOrder.created_at, PurchaseOrder.total)
+                   PurchaseOrder.created_at, PurchaseOrder.total, line_count)
             .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
             .join(Warehouse, Warehouse.id == PurchaseOrder.warehouse_id)
-            .order_by(PurchaseOrder.id.desc()).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)
+            .order_by(PurchaseOrder.id.desc()).limit(size).offset((max(page, 1) - 1) * size)
         )
-        if status is not None:
-            statement = statement.where(PurchaseOrder.status == status)
+        if statuses is not None:
+            statement = statement.where(PurchaseOrder.status.in_(statuses))
         if supplier is not None:
             statement = statement.where(PurchaseOrder.supplier_id == supplier_by_code(tx, supplier).id)
         if not _sees_every_warehouse(actor):
@@ -224,7 +283,7 @@ def list_purchase_orders(
         return [
             PurchaseOrderSummary(number=r.number, status=r.status, supplier_code=r.supplier_code,
                                  supplier_name=r.supplier_name, warehouse=r.warehouse, created_at=r.created_at,
-                                 total=r.total if sees_cost else None)
+                                 total=r.total if sees_cost else None, line_count=r.line_count or 0)
             for r in tx.session.execute(statement)
         ]
 

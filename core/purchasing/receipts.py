@@ -90,6 +90,8 @@ def receive_purchase(
         allow(order, "receive")
         order_lines = lines_of(tx, order.id)
         wanted = _receipt_by_line(match(tx, order, order_lines, [p[0] for p in parsed]), parsed)
+        for line, (_, bad, _) in wanted.items():
+            check_rejected(line.sku, line.qty - line.received_qty, bad)
         over = [_over(ln, got, tolerance) for ln, (got, _, _) in wanted.items()]
         over_lines = tuple(o for o in over if o is not None)
         if over_lines and not actor.can(Permission.OVER_RECEIPT_APPROVE, order.warehouse_id):
@@ -113,6 +115,14 @@ def _parse_receipt_lines(lines: Sequence[ReceiptLineIn]) -> list[tuple[str, Deci
         parsed.append((item_code(ln.item), received, rejected, ln.note.strip()[:500]))
     return parsed
 
+
+
+def check_rejected(sku: str, outstanding: Decimal, rejected: Decimal) -> None:
+    """Refuse rejecting more of a line than is still to receive on it (what was rejected never came in)."""
+    still = max(outstanding, ZERO)
+    if rejected > still:
+        raise InvalidQuantity(value=f"{rejected.normalize():f}", reason="rejected_over_outstanding", sku=sku,
+                              outstanding=f"{still.normalize():f}")
 
 
 def _receipt_by_line(

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     and_,
+    case,
     cast,
     func,
     select,
@@ -68,7 +69,8 @@ class Reason(NamedTuple):
     by the hundred thousand).
 
     code: "below_minimum" (order = maximum - available - on order + daily demand x lead time, rounded up to
-    whole packs) or "covered_by_open_orders" (open purchase orders already cover it; quantity 0).
+    whole packs) or "covered_by_open_orders" (open purchase orders already cover it; quantity 0). `on_draft` is the
+    part of `on_order` in drafts nobody has submitted yet (they still need a purchaser).
     """
 
     code: str
@@ -83,6 +85,7 @@ class Reason(NamedTuple):
     pack_size: Decimal
     needed: Decimal
     quantity: Decimal
+    on_draft: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -228,10 +231,12 @@ def _below_minimum(tx: Tx, warehouse_id: int | None, rule_ids: Sequence[int] | N
         select(StockMove.id).where(StockMove.created_at >= since - LONGEST_TRANSACTION)
         .order_by(StockMove.created_at, StockMove.id).limit(1).scalar_subquery()
     )
+    open_qty = _raw(PurchaseOrderLine.qty) - _raw(PurchaseOrderLine.received_qty)
     on_order = (
         select(PurchaseOrder.warehouse_id, PurchaseOrderLine.product_id,
-               cast(func.sum(_raw(PurchaseOrderLine.qty) - _raw(PurchaseOrderLine.received_qty)), BigInteger)
-               .label("open_qty"))
+               cast(func.sum(open_qty), BigInteger).label("open_qty"),
+               cast(func.sum(case((PurchaseOrder.status == "draft", open_qty), else_=0)), BigInteger)
+               .label("draft_qty"))
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
         .where(PurchaseOrder.status.in_(ON_ORDER_STATUSES),
                _raw(PurchaseOrderLine.qty) > _raw(PurchaseOrderLine.received_qty))
@@ -255,7 +260,8 @@ def _below_minimum(tx: Tx, warehouse_id: int | None, rule_ids: Sequence[int] | N
                Warehouse.code.label("warehouse"), c.supplier_id, Supplier.code.label("supplier_code"),
                Supplier.name.label("supplier_name"), c.lead_time_days.label("rule_lead_time"),
                lead_time.label("lead_time"), c.available, c.minimum, c.maximum, c.pack_size,
-               func.coalesce(on_order.c.open_qty, 0).label("open_qty"), func.coalesce(demand, 0).label("out_qty"))
+               func.coalesce(on_order.c.open_qty, 0).label("open_qty"), func.coalesce(demand, 0).label("out_qty"),
+               func.coalesce(on_order.c.draft_qty, 0).label("draft_qty"))
         .select_from(candidates)
         .join(Product, Product.id == c.product_id)
         .join(Warehouse, Warehouse.id == c.warehouse_id)
@@ -292,7 +298,7 @@ def _suggestion(
     dec: _Decimals, rule_id: int, product_id: int, sku: str, name_zh: str, name_en: str, warehouse_id: int,
     warehouse: str, supplier_id: int | None, supplier_code: str | None, supplier_name: str | None,
     rule_lead_time: int | None, lead_time: int, available: int, minimum: int, maximum: int, pack_size: int,
-    open_qty: int, out_qty: int,
+    open_qty: int, out_qty: int, draft_qty: int = 0,
 ) -> Suggestion:
     """Quantities arrive as stored integers (10^-4 units): the arithmetic is exact, rounding up to whole packs."""
     needed = max(maximum - available - open_qty - (-out_qty * lead_time // DEMAND_DAYS), 0)
@@ -301,7 +307,7 @@ def _suggestion(
     lead_from = "rule" if rule_lead_time is not None else "supplier" if supplier_id else "default"
     code = "below_minimum" if quantity > 0 else "covered_by_open_orders"
     reason = Reason(code, dec[available], dec[minimum], dec[maximum], dec[open_qty], dec[daily], DEMAND_DAYS,
-                    lead_time, lead_from, dec[pack_size], dec[needed], dec[quantity])
+                    lead_time, lead_from, dec[pack_size], dec[needed], dec[quantity], dec[draft_qty])
     return Suggestion(rule_id, product_id, sku, name_zh, name_en, warehouse_id, warehouse, supplier_id,
                       supplier_code, supplier_name, reason.quantity, reason)
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select
 
 from core.approvals import requests as approvals
+from core.approvals.requests import withdraw_request
 from core.catalog.lines import EnteredLine
 from core.catalog.products import warehouse_in
-from core.errors import InvalidState, PermissionDenied, UnknownDocument, UnknownPartner
+from core.errors import InvalidState, NotOwnDocument, PermissionDenied, UnknownDocument, UnknownPartner
 from core.ledger.numbering import next_number
 from core.models import (
     SO_STATUSES,
@@ -40,6 +41,7 @@ from core.sales.records import (
     SalesLineIn,
     held,
     lines_of,
+    locked,
     locked_by_id,
     parse_lines,
     require_sees,
@@ -50,6 +52,7 @@ from core.sales.views import SalesOrderSummary, SalesOrderView, order_view
 from core.uow import Tx, UnitOfWork
 
 PAGE_SIZE = 20
+MAX_PER_PAGE = 100
 SUMMARY_LINES = 10
 CHANNEL_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,19}")
 _CU = Customer.__table__.c
@@ -105,6 +108,25 @@ def submit_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrder
         else:
             reserve(tx, actor, order, current)
         return replace(order_view(tx, actor, order.id), approval_reasons=tuple(reasons))
+
+    return uow.run(work)
+
+
+def withdraw_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrderView:
+    """Take a submitted order back before it is approved (its author only): a draft again, the approval withdrawn."""
+    actor.require(Permission.SALES_CREATE)
+
+    def work(tx: Tx) -> SalesOrderView:
+        order = locked(tx, number)
+        require_sees(actor, order)
+        if order.salesperson_id != actor.employee_id:
+            raise NotOwnDocument(number=order.number, action="withdraw")
+        if order.status not in SalesOrder.LIFECYCLE.statuses("withdraw"):
+            raise InvalidState(reason="withdraw_too_late", number=order.number, status=order.status)
+        withdraw_request(tx, actor, DOC_TYPE, order.id)
+        set_status(tx, order, "draft")
+        record(tx, actor, "sales.withdraw", DOC_TYPE, order.id, number=order.number, total=order.total)
+        return order_view(tx, actor, order.id)
 
     return uow.run(work)
 
@@ -174,13 +196,35 @@ def list_sales_orders(
     uow: UnitOfWork, actor: Actor, status: str | None = None, customer: str | None = None, page: int = 1
 ) -> list[SalesOrderSummary]:
     """Sales orders the actor may see, newest first, a page at a time; sales staff see only their own."""
+    if status is not None and status not in SO_STATUSES:
+        raise InvalidState(reason="unknown_status", status=status[:40])
+    found = sales_order_page(uow, actor, page, PAGE_SIZE, statuses=None if status is None else (status,),
+                             customer=customer)
+    return list(found.orders)
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """One page of order summaries, and whether another page follows."""
+
+    orders: tuple[SalesOrderSummary, ...]
+    page: int
+    more: bool
+
+
+def sales_order_page(
+    uow: UnitOfWork, actor: Actor, page: int = 1, per_page: int = PAGE_SIZE, *,
+    statuses: Sequence[str] | None = None, customer: str | None = None,
+    warehouses: Sequence[int] | None = None, oldest_first: bool = False,
+) -> OrderPage:
+    """A page of the sales orders the actor may see (in those statuses and warehouses), newest first unless
+    `oldest_first`; one statement, reading one row past the page to know whether more follow."""
     if not (actor.can(Permission.SALES_VIEW_OWN) or actor.can(Permission.SALES_VIEW_ALL)):
         raise PermissionDenied(employee=actor.name, permission=Permission.SALES_VIEW_OWN.value,
                                warehouse_id=None)
-    if status is not None and status not in SO_STATUSES:
-        raise InvalidState(reason="unknown_status", status=status[:40])
+    page, per_page = max(page, 1), max(1, min(per_page, MAX_PER_PAGE))
 
-    def work(tx: Tx) -> list[SalesOrderSummary]:
+    def work(tx: Tx) -> OrderPage:
         statement = (
             select(SalesOrder.number, SalesOrder.status, SalesOrder.channel, Customer.code.label("customer"),
                    Customer.name.label("customer_name"), Employee.name.label("salesperson"), SalesOrder.total,
@@ -191,13 +235,16 @@ def list_sales_orders(
         visible = _visible_condition(actor)
         if visible is not None:
             statement = statement.where(visible)
-        if status is not None:
-            statement = statement.where(SalesOrder.status == status)
+        if statuses is not None:
+            statement = statement.where(SalesOrder.status.in_(list(statuses)))
         if customer is not None:
             statement = statement.where(Customer.code == customer.strip().upper())
-        rows = tx.session.execute(
-            statement.order_by(SalesOrder.id.desc()).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE))
-        return [SalesOrderSummary(**row._mapping) for row in rows]
+        if warehouses is not None:
+            statement = statement.where(SalesOrder.warehouse_id.in_(list(warehouses)))
+        order = SalesOrder.id.asc() if oldest_first else SalesOrder.id.desc()
+        rows = tx.session.execute(statement.order_by(order).limit(per_page + 1).offset((page - 1) * per_page))
+        found = [SalesOrderSummary(**row._mapping) for row in rows]
+        return OrderPage(tuple(found[:per_page]), page, len(found) > per_page)
 
     return uow.read(work)
 

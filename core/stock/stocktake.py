@@ -72,6 +72,7 @@ class StocktakeVariances:
     lines: tuple[VarianceLine, ...]
     gain_value: Decimal | None
     loss_value: Decimal | None
+    uncounted_policy: str = "unchanged"
 
     @property
     def net_value(self) -> Decimal | None:
@@ -297,7 +298,7 @@ def _variances(tx: Tx, actor: Actor, sheet: Stocktake, see_cost: bool = False) -
                                   variance, cost if sees_cost else None, value if sees_cost else None))
     counted = sum(1 for ln in lines if ln.counted is not None)
     return StocktakeVariances(sheet.number, code, sheet.status, counted, len(lines) - counted, tuple(lines),
-                              gain if sees_cost else None, loss if sees_cost else None)
+                              gain if sees_cost else None, loss if sees_cost else None, sheet.uncounted)
 
 
 def _lines_query(sheet: Stocktake) -> Select[*tuple[Any, ...]]:

@@ -58,6 +58,7 @@ class FakeTelegram:
     port: int = 0
     files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content, served by getFile and /file/bot
     _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    file_failures: int = 0  # the next so many getFile calls and file downloads answer 502 (see `fail_files`)
 
     @property
     def api_base_url(self) -> str:
@@ -86,6 +87,16 @@ class FakeTelegram:
     def fail_next(self, count: int, retry_after: int) -> None:
         """The next `count` sending calls answer 429 Too Many Requests with `retry_after` seconds."""
         self._failures.extend([retry_after] * count)
+
+    def fail_files(self, count: int) -> None:
+        """The next `count` getFile calls and file downloads answer 502 Bad Gateway (a huge count: always)."""
+        self.file_failures = count
+
+    def _file_failure(self) -> bool:
+        if self.file_failures <= 0:
+            return False
+        self.file_failures -= 1
+        return True
 
     async def push_update(self, update: dict[str, Any]) -> None:
         """Queue an update for getUpdates (polling)."""
@@ -138,6 +149,9 @@ class FakeTelegram:
                                       f"after {retry}", "parameters": {"retry_after": retry}}, status=429)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
+        if method == "getFile" and self._file_failure():
+            await self._record(Call(f"{method}:502", params, time.monotonic()))
+            return web.json_response({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502)
         if method == "getFile":
             await self._record(Call(method, params, time.monotonic()))
             content = self.files.get(str(params.get("file_id")))
@@ -159,6 +173,9 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return web.Response(status=401)
         path = request.match_info["path"]
+        if self._file_failure():
+            await self._record(Call("download:502", {"path": path}, time.monotonic()))
+            return web.Response(status=502, text="Bad Gateway")
         await self._record(Call("download", {"path": path}, time.monotonic()))
         content = self.files.get(path.removeprefix("documents/").removesuffix(".bin"))
         if content is None:

@@ -49,6 +49,7 @@ class FakeWecom:
     expired: set[str] = field(default_factory=set)
     media: dict[str, bytes] = field(default_factory=dict)  # media_id -> content of what members sent (media/get)
     _media: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    media_failures: int = 0  # the next so many media/get calls answer 502 Bad Gateway
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
     port: int = 0
@@ -106,6 +107,9 @@ class FakeWecom:
         """GET media/get: the bytes of a kept picture, or WeCom's JSON error for an unknown media_id."""
         token = request.query.get("access_token", "")
         await self._record(Call("media/get", token, {"media_id": request.query.get("media_id", "")}, time.monotonic()))
+        if self.media_failures > 0:
+            self.media_failures -= 1
+            return web.Response(status=502, text="Bad Gateway")
         content = self.media.get(request.query.get("media_id", ""))
         if not token.startswith("TOKEN-") or content is None:
             return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})

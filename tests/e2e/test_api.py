@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main as jxc
+from core.approvals.requests import pending_for, set_rule
 from core.models import ApiToken, SalesOrder
 from core.people.tokens import create_token, hash_secret, revoke_token
 from core.permissions import Actor
@@ -316,6 +317,30 @@ def test_errors_are_json_with_the_domain_code_in_the_readers_language(shop: Shop
     asyncio.run(scenario())
 
 
+def test_control_characters_and_deep_nesting_are_400_and_change_nothing(shop: Shop) -> None:
+    t = tokens(shop)
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            for path in ("/products?search=%00", "/customers?search=a%07", "/stock?warehouse=%00",
+                         "/products/A%00B", "/sales-orders?status=%00"):
+                answer = await api.get(path, t["manager"])
+                assert (answer.status, answer.body["error"]["code"]) == (400, "bad_request"), path
+            for body in ({"code": "C1", "name": "网店\x00客户"}, {"code": "C1", "name": "\ud800"},
+                         {"code": "C1", "name": "ok", "note\x00": "x"}):
+                answer = await api.post("/customers", t["sales"], body)
+                assert (answer.status, answer.body["error"]["code"]) == (400, "bad_request"), body
+            deep = b"[" * 2000 + b"]" * 2000
+            assert (await api.post("/customers", t["sales"], raw=deep)).status == 400
+            nested: object = "x"
+            for _ in range(100):
+                nested = {"a": nested}
+            assert (await api.post("/customers", t["sales"], {"code": "C1", "name": "ok", "x": nested})).status == 400
+            assert (await api.get("/customers", t["sales"])).body["items"] == []
+
+    asyncio.run(scenario())
+
+
 def test_the_configured_over_receipt_tolerance_holds_for_receipts_through_the_api(shop: Shop) -> None:
     t = tokens(shop)
 
@@ -335,3 +360,36 @@ def test_the_configured_over_receipt_tolerance_holds_for_receipts_through_the_ap
         assert (taken[0], taken[1]["status"]) == (201, "received"), taken
 
     asyncio.run(scenario())
+
+
+def test_a_purchase_order_is_withdrawn_to_a_draft_through_the_api_by_its_author_only(shop: Shop) -> None:
+    t = tokens(shop)
+    set_rule(shop.uow, shop.admin, "purchase_order", 100, ["manager"])
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            await api.post("/suppliers", t["purchaser"], {"code": "ACME", "name": "Acme 工厂"})
+            order = await api.post("/purchase-orders", t["purchaser"], {
+                "supplier": "ACME", "warehouse": "MAIN", "lines": [{"sku": "LAMP", "qty": "4"}]})
+            assert (order.status, order.body["status"]) == (201, "pending_approval"), order.body
+            number = order.body["number"]
+            others = await api.post(f"/purchase-orders/{number}/withdraw", t["manager"], {})
+            assert (others.status, others.body["error"]["code"]) == (409, "not_own_document"), others.body
+            assert "only its author can withdraw it" in others.body["error"]["message"]
+            denied = await api.post(f"/purchase-orders/{number}/withdraw", t["warehouse"], {})
+            assert (denied.status, denied.body["error"]["code"]) == (403, "permission_denied")
+            withdrawn = await api.post(f"/purchase-orders/{number}/withdraw", t["purchaser"],
+                                       {"reason": "wrong lamp"})
+            assert (withdrawn.status, withdrawn.body["status"], withdrawn.body["reason"]) == (
+                200, "draft", "wrong lamp"), withdrawn.body
+            again = await api.post(f"/purchase-orders/{number}/withdraw", t["purchaser"], {})
+            assert (again.status, again.body["error"]["code"]) == (409, "invalid_state")
+            unknown = await api.post("/purchase-orders/PO-2026-999999/withdraw", t["purchaser"], {})
+            assert unknown.status == 404
+            bad = await api.post(f"/purchase-orders/{number}/withdraw", t["purchaser"], {"reason": ["x"]})
+            assert bad.status == 400
+            listed = await api.get("/purchase-orders?status=draft", t["purchaser"])
+            assert [(o["number"], o["line_count"]) for o in listed.body["items"]] == [(number, 1)]
+
+    asyncio.run(scenario())
+    assert pending_for(shop.uow, shop.manager) == []

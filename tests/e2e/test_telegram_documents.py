@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from bot.engine.replies import Attachment
 from core.models import (
     ApprovalDecision,
+    InboundFile,
     InboxMessage,
     Product,
     PurchaseOrder,
@@ -38,7 +39,7 @@ from core.sales.orders import create_sales_order, get_sales_order, submit_sales_
 from core.sales.records import SalesLineIn
 from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
-from tests.e2e.fake_telegram import document_update, message_update
+from tests.e2e.fake_telegram import message_update
 from tests.e2e.telegram_chat import TelegramChat, TelegramStack, doc_no, reply_of
 from tests.factories import Shop
 from tests.integration.chat_shop import books_clean, on_hand, open_shop, rows
@@ -185,7 +186,8 @@ def test_a_purchase_order_is_written_then_received_line_by_line_partly_and_with_
     assert get_purchase_order(uow, shop.purchaser, number).status == "approved"
 
     worker = tg.person(uow, shop.admin, "warehouse-1", lang)
-    assert worker.send("收货" if zh else "receive")[0].startswith("收哪张采购单" if zh else "Which purchase order")
+    assert worker.send("收货" if zh else "receive")[0].startswith(
+        f"待收货的采购单：\n① {number}" if zh else f"Purchase orders waiting for goods:\n① {number}")
     intro, ask = worker.press(worker.button(number))
     assert "RETRO-CLOCK" in intro and "TEA-CUP" in intro
     assert ask.startswith("第 1/2 行 RETRO-CLOCK" if zh else "Line 1/2 RETRO-CLOCK")
@@ -194,16 +196,16 @@ def test_a_purchase_order_is_written_then_received_line_by_line_partly_and_with_
     assert refused.startswith(
         "数量「-2」无效：不能为负数" if zh else 'The quantity "-2" is not valid: it cannot be negative')
     assert again == ask
-    assert worker.send("20")[0].startswith("RETRO-CLOCK 实收 20" if zh else "RETRO-CLOCK: 20 received")
+    assert worker.send("20")[0].startswith("RETRO-CLOCK 实收 20，还差 4" if zh else "RETRO-CLOCK: 20 received, 4 short")
     assert worker.send("2")[0].startswith("RETRO-CLOCK 拒收 2" if zh else "RETRO-CLOCK: 2 rejected")
     assert worker.send("x" * 300) == ["请用一句话写明拒收原因（1 到 200 个字）。" if zh else
                                       "Please give the reason in one sentence (1 to 200 characters)."]
     worker.send("外箱破损" if zh else "crushed box")
-    worker.press(worker.button("全部 10" if zh else "All 10"))
-    summary = worker.press(worker.button("没有拒收" if zh else "None rejected"))[0]
-    assert summary.startswith(f"请确认 {number} 的收货：\n· RETRO-CLOCK：实收 20，拒收 2（外箱破损）" if zh else
-                              f"Please confirm the receipt for {number}:\n"
-                              "· RETRO-CLOCK: 20 received, 2 rejected (crushed box)")
+    summary = worker.press(worker.button("全部 10" if zh else "All 10"))[0]
+    assert summary.startswith(f"请确认 {number} 的收货：\n"
+                              "· RETRO-CLOCK 复古闹钟：实收 20（待收 24），拒收 2（外箱破损）"
+                              if zh else f"Please confirm the receipt for {number}:\n"
+                              "· RETRO-CLOCK Retro clock: 20 of 24 received, 2 rejected (crushed box)")
     assert rows(uow, *POSTINGS) == before, "nothing posted before the confirmation"
     posted = worker.press(worker.button("确认收货" if zh else "Post receipt"))[0]
     assert posted.startswith(f"已收货 {doc_no('GR', 1)}" if zh else f"Received {doc_no('GR', 1)}")
@@ -267,8 +269,7 @@ def test_a_stocktake_is_counted_by_sku_and_barcode_then_posted(
     worker = tg.person(uow, shop.admin, "warehouse-1", lang)
     assert worker.send("盘点 NORTH" if zh else "count NORTH") == [
         "你没有权限执行这个操作。" if zh else "You are not allowed to do that."]
-    worker.send("盘点" if zh else "count")
-    started = worker.press(worker.button("MAIN"))[0]
+    started = worker.send("盘点" if zh else "count")[0]
     take = doc_no("SC", 1)
     assert take in started
     assert worker.send("RETRO-CLOCK 28") == [
@@ -286,7 +287,11 @@ def test_a_stocktake_is_counted_by_sku_and_barcode_then_posted(
     assert ("RETRO-CLOCK 复古闹钟：账 30，盘 29，差 -1" if zh else
             "RETRO-CLOCK Retro clock: book 30, counted 29, variance -1") in variances
     assert on_hand(uow, "RETRO-CLOCK") == D(30), "nothing posted while counting"
-    posted = worker.send("提交" if zh else "submit")[0]
+    confirm = worker.send("提交" if zh else "submit")[0]
+    assert confirm.startswith(f"提交盘点 {take}（MAIN）？\n已盘 3 种" if zh else
+                              f"Submit stocktake {take} (MAIN)?\n3 products counted")
+    assert on_hand(uow, "RETRO-CLOCK") == D(30), "nothing posted before the confirmation"
+    posted = worker.press(worker.button("确认过账" if zh else "Post the count"))[0]
     assert take in posted and doc_no("ST", 1) in posted
     assert on_hand(uow, "RETRO-CLOCK") == D(29)
     assert books_clean(uow)
@@ -350,7 +355,7 @@ def test_the_low_stock_list_drafts_purchase_orders_with_one_tap(
     assert ("建议订 36，供应商 CLOCKCO Clock Company" if zh else "Order 36 from CLOCKCO Clock Company") in listed
     assert count(uow, PurchaseOrder) == 0
     drafted = buyer.press(buyer.button("生成采购草稿" if zh else "Draft POs"))[0]
-    assert drafted.startswith("已生成 2 张采购草稿：" if zh else "2 draft purchase order(s):")
+    assert drafted.startswith("已生成 2 张采购草稿：" if zh else "2 draft purchase orders:")
     numbers = re.findall(r"PO-\d{4}-\d{6}", drafted)
     assert sorted(numbers) == [doc_no("PO", 1), doc_no("PO", 2)]
     orders = {o.supplier_code: o for o in (get_purchase_order(uow, shop.admin, n) for n in numbers)}
@@ -563,25 +568,6 @@ def test_a_file_over_the_size_cap_is_refused_with_a_clear_message_and_nothing_im
         assert count(uow, Product) == products + 1
 
 
-def test_a_file_that_cannot_be_downloaded_now_is_not_recorded_and_its_redelivery_is_imported(
-    tg: TelegramStack, uow: UnitOfWork, shop: Shop
-) -> None:
-    boss = tg.person(uow, shop.admin, "system", EN)
-    boss.send("import products")
-    inbox = count(uow, InboxMessage)
-    content = xlsx([HEADER, ["LATE-ONE", "迟到", "Late", 1, 2, 1]])
-    update = document_update(4_300_001, boss.user_id, tg.fake.add_file(content), "late.xlsx", len(content))
-    tg.fake.down = True
-    assert tg.post(update) == 502, "Telegram is asked to send it again"
-    tg.fake.down = False
-    assert count(uow, InboxMessage) == inbox and count(uow, Product) == 3
-    sent = len(boss.transcript())
-    assert tg.post(update) == 200
-    assert [c.text for c in boss.transcript()[sent:]] == ["Imported 1 products."]
-    assert tg.post(update) == 200 and len(boss.transcript()) == sent + 1, "a third delivery is a duplicate"
-    assert count(uow, Product) == 4
-
-
 def test_the_transcript_keeps_split_texts_photos_and_files_as_the_person_receives_them(
     tg: TelegramStack, uow: UnitOfWork, shop: Shop
 ) -> None:
@@ -606,7 +592,8 @@ def test_a_stranger_sending_a_file_gets_the_binding_prompt_and_the_file_is_neith
     assert len(replies) == 1 and replies[0].startswith("你还没有绑定员工账号")
     assert not [c for c in tg.fake.calls if c.method in ("getFile", "download")]
     stored = uow.read(lambda tx: [m.payload for m in tx.session.scalars(select(InboxMessage))])
-    assert [(p["file_name"], p["file_content_b64"]) for p in stored] == [("catalogue.xlsx", None)]
+    assert [p["file_name"] for p in stored] == ["catalogue.xlsx"]
+    assert count(uow, InboundFile) == 0
     assert count(uow, Product) == 3
 
 

@@ -58,7 +58,21 @@ class Process:
     log: Path
 
 
-def _config(tmp_path: Path, name: str, db_url: str, port: int, fake: FakeTelegram) -> Path:
+Extra = dict[str, dict[str, Any]]  # more keys of [server], [telegram] or [scheduler]
+
+
+def _more(extra: Extra | None, section: str) -> str:
+    return "".join(f"{key} = {json.dumps(value)}\n" for key, value in (extra or {}).get(section, {}).items())
+
+
+def _sections(extra: Extra | None) -> str:
+    """Sections of `extra` the config does not have: appended whole."""
+    return "".join(f"\n[{name}]\n{_more(extra, name)}" for name in (extra or {})
+                   if name not in ("server", "telegram", "scheduler"))
+
+
+def write_config(tmp_path: Path, name: str, db_url: str, port: int, fake: FakeTelegram, extra: Extra | None = None
+            ) -> Path:
     path = tmp_path / f"{name}.toml"
     path.write_text(f"""
 [database]
@@ -73,7 +87,7 @@ host = "127.0.0.1"
 port = {port}
 public_url = "https://jxc.example.com"
 shutdown_timeout = 5
-
+{_more(extra, "server")}
 [telegram]
 token = {json.dumps(fake.token)}
 mode = "webhook"
@@ -81,18 +95,21 @@ webhook_secret = {json.dumps(SECRET)}
 api_base_url = {json.dumps(fake.api_base_url)}
 api_file_url = {json.dumps(fake.api_file_url)}
 chat_per_second = 0
-
+{_more(extra, "telegram")}
 [scheduler]
 enabled = true
 backup_dir = {json.dumps(str(tmp_path / name))}
-""", encoding="utf-8")
+{_more(extra, "scheduler")}{_sections(extra)}""", encoding="utf-8")
     return path
 
 
-async def start_server(tmp_path: Path, name: str, db_url: str, fake: FakeTelegram) -> Process:
+async def start_server(tmp_path: Path, name: str, db_url: str, fake: FakeTelegram, extra: Extra | None = None
+                       ) -> Process:
+    """`jxc serve` as a child process, once /healthz answers; `extra` adds keys to its config's sections."""
     port = free_port()
     log = tmp_path / f"{name}.log"
-    env = {**os.environ, "JXC_CONFIG": str(_config(tmp_path, name, db_url, port, fake)), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "JXC_CONFIG": str(write_config(tmp_path, name, db_url, port, fake, extra)),
+           "PYTHONPATH": str(ROOT)}
     env = {k: v for k, v in env.items() if not k.startswith("JXC_") or k == "JXC_CONFIG"}
     with log.open("wb") as out:
         child = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,

@@ -52,3 +52,33 @@ def test_an_image_is_read_in_a_stocktake_and_outside_a_flow(db_url: str, uow: Un
     counted = uow.read(lambda tx: [ln.counted_qty for ln in tx.session.query(StocktakeLine)
                                    if ln.counted_qty is not None])
     assert counted == [2]
+
+
+def test_an_image_whose_download_fails_once_is_read_once_and_one_that_never_downloads_is_answered(
+        db_url: str, uow: UnitOfWork, admin: Actor) -> None:
+    make_shop(uow, admin)
+    create_product(uow, admin, NewProduct("KETTLE", "电水壶", "Kettle", purchase_price="10", sale_price="25",
+                                          barcodes=("6908888000027",)))
+    bind_account(uow, admin, "warehouse-1", "wecom", WORKER, WORKER)
+
+    async def image(s: Stack, failures: int) -> list[str]:
+        before = len(s.fake.texts(WORKER))
+        s.fake.media_failures = failures
+        xml = encrypt(image_xml(WORKER, s.fake.add_media(photo([KETTLE])), next(_msg_ids)))
+        assert await s.post(xml) == 200, "recorded at once, whatever the download does"
+        await s.parts.in_flight.wait(20)
+        assert await s.post(xml) == 200, "WeCom's retry of the callback"
+        await s.parts.in_flight.wait(20)
+        return s.fake.texts(WORKER)[before:]
+
+    async def scenario(s: Stack) -> None:
+        card = await image(s, 1)
+        assert len(card) == 1 and card[0].startswith("📦 KETTLE 电水壶\n")
+        assert len([c for c in s.fake.calls if c.path == "media/get"]) == 2, "one failure, one download, no more"
+        assert await image(s, 1_000) == ["照片没能从聊天软件下载，什么都没有改变。请重新发送一次。"]
+        assert len([c for c in s.fake.calls if c.path == "media/get"]) == 2 + 3, "three tries, then the answer"
+
+    inbox = count(uow, InboxMessage)
+    run(db_url, scenario, download_backoff=0.05)
+    assert count(uow, InboxMessage) == inbox + 2
+    assert uow.read(lambda tx: {m.status for m in tx.session.query(InboxMessage)}) == {"replied"}

@@ -98,7 +98,8 @@ def test_configured_rules_reach_the_chat_through_the_composition_root(
     worker.send("language en")
     worker.send("count MAIN")
     worker.send("RETRO-CLOCK 6")
-    submitted = worker.send("submit")[0]
+    assert worker.send("submit")[0].startswith("Submit stocktake ")
+    submitted = worker.send("confirm")[0]
     assert submitted.endswith("it is above the approval threshold and waits for a manager (manager-1). "
                               "You will be told the outcome."), submitted
     status, value = uow.read(lambda tx: tx.session.execute(

@@ -54,3 +54,19 @@ def test_a_refused_step_answers_the_refusal_then_the_hint_and_keeps_the_state_it
     assert refused[0].startswith("数量「lots」无效") and refused[1:] == ["how many? (try 1)"]
     assert chat.send("-2")[1:] == ["how many? (try 1)"]
     assert chat.send("3") == ["3 after 1 tries"]
+
+
+def test_text_with_control_characters_is_refused_in_the_readers_words_and_the_flow_waits(
+    uow: UnitOfWork, admin: Actor
+) -> None:
+    engine = Engine(uow, Texts(), default_flows(), COMMANDS)
+    chat = Chat(engine, user_id="4005", chat_id="4005")
+    chat.send(f"/start {create_invite(uow, admin, 'sales-2', roles=('sales',)).code}")
+    for text in ("\x00", "库存 \x00", "保温杯\x07 2", "\ud800"):
+        answer = chat.send(text)
+        assert answer and "控制字符" in answer[0], text
+    assert "控制字符" in chat.press("ap:1\x00:y")[0]
+    assert chat.send("库存 \tA\n") and "控制字符" not in chat.replies[0].text, "tabs and line breaks are text"
+    english = Chat(engine, user_id="4006", chat_id="4006")
+    english.send(f"/start {create_invite(uow, admin, 'sales-3', roles=('sales',), language='en').code}")
+    assert "control characters" in english.send("stock \x00")[0]

@@ -190,7 +190,7 @@ def test_low_stock_in_chinese_drafts_purchase_orders_per_supplier(uow: UnitOfWor
     assert lines["CUPCO"].lines[0].qty == D(100)
     assert uow.read(lambda tx: tx.session.scalar(select(func.count()).select_from(PurchaseOrder))) == before + 2
     reply = buyer.send("缺货")[0]
-    assert "已有在途采购 36，够用了，不用再订。" in reply, "open drafts count as on order"
+    assert "已有在途采购 36（其中 36 在还没提交的草稿里），够用了，不用再订。" in reply, "open drafts count as on order"
 
 
 def test_low_stock_in_english_says_why_and_skips_products_without_a_supplier(uow: UnitOfWork, low: Shop) -> None:
@@ -203,7 +203,7 @@ def test_low_stock_in_english_says_why_and_skips_products_without_a_supplier(uow
     assert "Order 36 from CLOCKCO Clock Company" in reply
     assert "Why: fill up to the maximum 60, rounded up to packs of 12." in reply
     reply = boss.press(boss.button("Draft POs"))[0]
-    assert reply.startswith("2 draft purchase order(s):")
+    assert reply.startswith("2 draft purchase orders:")
     assert "Not ordered, no supplier: LAMP" in reply
     seller = chat_of(uow, low.admin, "sales-1", "1001", "en")
     assert seller.send("lowstock") == ["You are not allowed to do that."]

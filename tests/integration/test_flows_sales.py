@@ -214,12 +214,15 @@ def test_my_orders_lists_pages_and_shows_one_and_never_someone_elses(uow: UnitOf
                for _ in range(21)]
     chat = chat_of(uow, shop.admin, "sales-1", "1001")
     reply = chat.send("我的订单")[0]
-    assert reply.startswith("销售单（第 1 页），点一张查看：")
-    assert numbers[-1] in reply and numbers[0] not in reply and beta_order not in reply
-    assert f"{numbers[-1]} Acme Trading ¥8.00 草稿" in reply
-    reply = chat.press(chat.button("下一页"))[0]
-    assert numbers[0] in reply
-    reply = chat.press(chat.button(numbers[0]))[0]
+    assert reply.startswith(f"销售单，最新的在前：\n① {numbers[-1]} · 草稿\n　 Acme Trading · ¥8.00 · ")
+    assert reply.count("\n") == 10, "five cards of two lines under the title"
+    assert numbers[-5] in reply and numbers[-6] not in reply and beta_order not in reply
+    assert [b.label for row in chat.replies[0].buttons for b in row][-2:] == ["⑤ 详情", "更多 ▸"]
+    for _ in range(4):
+        reply = chat.press(chat.button("更多"))[0]
+    assert reply.startswith("销售单（第 5 页）：\n① " + numbers[0]), "21 orders: the last page holds the first"
+    assert "更多" not in str(chat.replies[0].buttons), "no more pages after the last"
+    reply = chat.press(chat.button("① 详情"))[0]
     assert reply.startswith(f"{numbers[0]}（草稿）\n客户：ACME Acme Trading")
     assert chat.send(beta_order) == ["你没有权限执行这个操作。"]
     assert chat.send("SO-1999-000001") == ["找不到单据「SO-1999-000001」，或你无权查看。"]
@@ -248,8 +251,9 @@ def test_warehouse_staff_ship_line_by_line_then_the_rest_in_english(uow: UnitOfW
 
     worker.send("lang en")
     reply = worker.send("orders")[0]
-    assert f"{number} Acme Trading CN¥205.00 partly shipped" in reply
-    reply = worker.press(worker.button(number))[0]
+    assert f"① {number} · partly shipped\n    Acme Trading · CN¥205.00 · " in reply
+    assert [b.label for b in worker.replies[0].buttons[0]] == ["① Details", "① Ship"]
+    reply = worker.press(worker.button("① Details"))[0]
     assert "1. RETRO-CLOCK Retro clock × 5 @ 25.00 = CN¥125.00, 3 shipped, 2 reserved" in reply
     worker.press(worker.button("Ship"))
     reply = worker.press(worker.button("Ship all"))[0]

@@ -116,9 +116,8 @@ def test_a_transfer_is_received_in_full_in_english(uow: UnitOfWork, shop: Shop) 
 
 def test_a_stocktake_is_counted_by_sku_and_by_scan_and_posted_in_chinese(uow: UnitOfWork, shop: Shop) -> None:
     chat = person(uow, shop.admin, "warehouse-1")
-    assert chat.send("盘点") == ["盘点哪个仓库？请点选或输入仓库编码："]
-    started = chat.press(chat.button("MAIN"))[0]
-    assert started.startswith(f"已开始盘点 {doc_no('SC', 1)}（MAIN，账上 2 种商品）。")
+    started = chat.send("盘点")[0]
+    assert started.startswith(f"已开始盘点 {doc_no('SC', 1)}（MAIN，账上 2 种商品）。"), "one warehouse: no choice"
     assert chat.send("RETRO-CLOCK 28") == ["已记录 RETRO-CLOCK：28。继续下一个。"]
     assert chat.send("6901234567890") == ["RETRO-CLOCK 复古闹钟：盘到多少？请发送数量："]
     assert chat.send("29") == ["已记录 RETRO-CLOCK：29（重盘，已替换上次数量）。继续下一个。"]
@@ -127,27 +126,85 @@ def test_a_stocktake_is_counted_by_sku_and_by_scan_and_posted_in_chinese(uow: Un
     assert variances == [f"{doc_no('SC', 1)}（MAIN）已盘 2 种，未盘 0 种。\n"
                          "· RETRO-CLOCK 复古闹钟：账 30，盘 29，差 -1"]
     assert chat.send("盘点 MAIN")[0].startswith(f"继续盘点 {doc_no('SC', 1)}（MAIN）。请发送「SKU 数量」或扫条码；")
-    assert chat.send("提交") == [f"盘点 {doc_no('SC', 1)} 已过账，调整单 {doc_no('ST', 1)}。"]
+    assert chat.send("提交") == [f"提交盘点 {doc_no('SC', 1)}（MAIN）？\n已盘 2 种，其中 1 种与账面不同。\n"
+                                "过账后调整库存（超过审批额度的先送经理审批）。"]
+    assert on_hand(uow, "RETRO-CLOCK") == D(30), "nothing is posted before the confirmation"
+    assert chat.press(chat.button("确认过账")) == [f"盘点 {doc_no('SC', 1)} 已过账，调整单 {doc_no('ST', 1)}。"]
     assert on_hand(uow, "RETRO-CLOCK") == D(29)
     assert books_clean(uow)
+
+
+def test_a_stocktake_says_what_was_not_counted_and_posts_only_once_confirmed_in_chinese(
+    uow: UnitOfWork, shop: Shop
+) -> None:
+    chat = person(uow, shop.admin, "warehouse-1")
+    chat.send("盘点")
+    chat.send("LAMP 3")
+    before = rows(uow, *POSTING_TABLES)
+    assert chat.press(chat.button("提交盘点")) == [
+        f"提交盘点 {doc_no('SC', 1)}（MAIN）？\n已盘 1 种，其中 1 种与账面不同。\n"
+        "未盘 1 种：保持账面数量不变。\n过账后调整库存（超过审批额度的先送经理审批）。"]
+    assert chat.press(chat.button("继续盘点")) == [f"继续盘点 {doc_no('SC', 1)}：发送「SKU 数量」或扫下一个。"]
+    assert chat.send("确认")[0].startswith("找不到商品「确认」"), "a typed 确认 confirms only right after the question"
+    assert rows(uow, *POSTING_TABLES) == before
+    chat.send("提交")
+    assert chat.send("确认") == [f"盘点 {doc_no('SC', 1)} 已过账，调整单 {doc_no('ST', 1)}。"]
+    assert (on_hand(uow, "LAMP"), on_hand(uow, "RETRO-CLOCK")) == (D(3), D(30)), "the uncounted clock is unchanged"
+    assert books_clean(uow)
+
+
+def test_a_confirmation_pressed_after_more_counting_asks_again_with_the_new_figures(
+    uow: UnitOfWork, shop: Shop
+) -> None:
+    chat = person(uow, shop.admin, "warehouse-1", "en")
+    chat.send("count")
+    chat.send("LAMP 3")
+    chat.send("submit")
+    confirm = chat.button("Post the count")
+    chat.send("RETRO-CLOCK 30")
+    assert chat.press(confirm) == [
+        f"Submit stocktake {doc_no('SC', 1)} (MAIN)?\n2 products counted; 1 differs from the books.\n"
+        "Posting adjusts the stock (above the approval threshold it goes to a manager first)."]
+    assert on_hand(uow, "LAMP") == D(4)
+    chat.press(chat.button("Variances"))
+    assert on_hand(uow, "LAMP") == D(4)
+    assert chat.press(confirm)[0].startswith(f"Stocktake {doc_no('SC', 1)} posted"), "looking changed nothing"
+    assert on_hand(uow, "LAMP") == D(3)
 
 
 def test_in_english_a_manager_sees_values_and_a_large_variance_waits_for_approval(uow: UnitOfWork, shop: Shop) -> None:
     receive_stock(uow, shop.admin, "MAIN", [LineIn("LAMP", 30, "45")])
     manager = person(uow, shop.admin, "manager-1", "en")
-    manager.send("count MAIN")
+    assert manager.send("count")[0].startswith("Count which warehouse?"), "two warehouses: a choice"
+    manager.press(manager.button("MAIN"))
     manager.send("LAMP 4")
     assert manager.send("variances") == [
         f"{doc_no('SC', 1)} (MAIN): 1 counted, 1 not counted.\n"
         "· LAMP Desk lamp: book 34, counted 4, variance -30 (-CN¥1,350.00)\nGains CN¥0.00, losses -CN¥1,350.00."]
+    assert manager.send("submit") == [
+        f"Submit stocktake {doc_no('SC', 1)} (MAIN)?\n1 product counted; 1 differs from the books.\n"
+        "1 product not counted: it stays as the books say, unchanged.\nGains CN¥0.00, losses -CN¥1,350.00.\n"
+        "Posting adjusts the stock (above the approval threshold it goes to a manager first)."]
+    manager.press(manager.button("Keep counting"))
     worker = person(uow, shop.admin, "warehouse-1", "en")
     assert worker.send("count main")[0].startswith(f"Continuing stocktake {doc_no('SC', 1)} (MAIN).")
-    assert worker.send("submit") == [
+    assert worker.send("submit")[0].startswith(f"Submit stocktake {doc_no('SC', 1)} (MAIN)?")
+    assert worker.press(worker.button("Post the count")) == [
         f"Stocktake {doc_no('SC', 1)} submitted; it is above the approval threshold and waits for a manager "
         "(manager-1). You will be told the outcome."]
     assert manager.send("count MAIN") == [
         f"{doc_no('SC', 1)} was submitted and is waiting for approval; counting is closed."]
     assert on_hand(uow, "LAMP") == D(34)
+
+
+def test_submitting_a_count_with_nothing_counted_is_refused_before_any_confirmation(
+    uow: UnitOfWork, shop: Shop
+) -> None:
+    chat = person(uow, shop.admin, "warehouse-1")
+    chat.send("盘点")
+    refused = chat.send("提交")[0]
+    assert refused.endswith(COUNT_FORM)
+    assert "确认过账" not in str(chat.replies[0].buttons)
 
 
 def test_counting_explains_bad_input_and_writes_nothing(uow: UnitOfWork, shop: Shop) -> None:

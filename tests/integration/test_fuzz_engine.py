@@ -4,7 +4,6 @@ role. Whatever arrives, every update is finished without an unexpected failure, 
 
 from __future__ import annotations
 
-import base64
 import itertools
 from dataclasses import dataclass, field
 
@@ -105,7 +104,7 @@ def test_no_input_at_any_step_leaves_an_update_unfinished_or_failed_and_the_book
             assert isinstance(value, tuple)
             name, content = value
             inbound = Inbound("test", external, person.user_id, person.user_id, file_name=name,
-                              file_content_b64=base64.b64encode(content).decode())
+                              file_content=content)
         assert person.deliver(inbound), f"{kind} {value!r} got no answer"
 
     sent = [i for person in people for i in person.sent]

@@ -184,7 +184,6 @@ def test_one_hundred_thousand_products_import_set_based_in_well_under_a_minute(
 
 
 def test_an_admin_imports_a_file_in_chat_and_gets_the_bad_rows_or_the_count(uow: UnitOfWork, admin: Actor) -> None:
-    import base64
 
     from bot.engine.engine import Engine
     from bot.engine.inbound import Inbound
@@ -202,7 +201,7 @@ def test_an_admin_imports_a_file_in_chat_and_gets_the_bad_rows_or_the_count(uow:
 
     def send_file(name: str, content: bytes) -> list[str]:
         inbound = Inbound("test", f"f{name}", "77", "77", file_name=name,
-                          file_content_b64=base64.b64encode(content).decode())
+                          file_content=content)
         inbox_id = chat.engine.record(inbound)
         assert inbox_id is not None
         return [r.text for r in chat.engine.process(inbox_id)]

@@ -87,3 +87,36 @@ def test_an_empty_database_is_refused_as_not_migrated_until_jxc_init_migrates_it
         assert main(["stock", "--config", str(config)]) == 0
     finally:
         engine.dispose()
+
+
+def test_files_older_versions_left_base64_in_inbox_rows_move_to_inbound_file_or_are_dropped(empty_url: str) -> None:
+    import base64
+    import json
+
+    from alembic import command
+
+    from core.migrate import alembic_config
+
+    engine = create_db_engine(empty_url, pool_size=1)
+    try:
+        config = alembic_config(engine)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0005_push")
+            for n, status in ((1, "received"), (2, "replied"), (3, "received")):
+                payload = {"text": None, "file_name": f"f{n}.csv", "display_name": "",
+                           "file_content_b64": base64.b64encode(f"sku,{n}\n".encode()).decode() if n < 3 else None}
+                connection.execute(text(
+                    "INSERT INTO inbox_message (id, channel, external_id, chat_id, user_id, payload, status, attempts,"
+                    " received_at) VALUES (:id, 'telegram', :e, '1', '1', :p, :s, 0, CURRENT_TIMESTAMP)"),
+                    {"id": n, "e": str(n), "p": json.dumps(payload), "s": status})
+        assert upgrade(engine) == head_revision(engine)
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT inbox_id, content FROM inbound_file")).all()
+            payloads = [p if isinstance(p, dict) else json.loads(p) for p in connection.execute(
+                text("SELECT payload FROM inbox_message ORDER BY id")).scalars()]
+        assert [(i, bytes(c)) for i, c in kept] == [(1, b"sku,1\n")], "the waiting update keeps its file"
+        assert [("file_content_b64" in p, p["file_name"]) for p in payloads] == [
+            (False, "f1.csv"), (False, "f2.csv"), (False, "f3.csv")], "no row holds base64 any more"
+    finally:
+        engine.dispose()

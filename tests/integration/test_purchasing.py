@@ -16,7 +16,16 @@ from sqlalchemy import Engine, event, func, select
 from core.approvals.decisions import decide
 from core.approvals.requests import pending_for, set_rule
 from core.catalog.products import NewProduct, create_product
-from core.errors import DomainError, InvalidState, OutOfStock, OverReceipt, OverReturn, PermissionDenied
+from core.errors import (
+    DomainError,
+    InvalidQuantity,
+    InvalidState,
+    NotOwnDocument,
+    OutOfStock,
+    OverReceipt,
+    OverReturn,
+    PermissionDenied,
+)
 from core.ledger.check import check_ledger
 from core.models import (
     AuditLog,
@@ -37,7 +46,9 @@ from core.purchasing.orders import (
     get_purchase_order,
     list_purchase_orders,
     on_approved,
+    revise_purchase_draft,
     submit_purchase_order,
+    withdraw_purchase_order,
 )
 from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.purchasing.returns import ReturnLineIn, return_to_supplier
@@ -145,6 +156,60 @@ def test_cancelling_a_pending_order_withdraws_its_approval_request(shop: Shop) -
     assert pending_for(shop.uow, shop.manager) == []
 
 
+def test_the_author_withdraws_a_pending_order_to_a_draft_and_its_approval_request_with_it(shop: Shop) -> None:
+    set_rule(shop.uow, shop.admin, "purchase_order", 100, ["manager"])
+    pending = approved_order(shop)
+    with pytest.raises(NotOwnDocument) as refused:
+        withdraw_purchase_order(shop.uow, shop.manager, pending.number)
+    assert refused.value.params == {"number": pending.number, "action": "withdraw"}
+    with pytest.raises(PermissionDenied):
+        withdraw_purchase_order(shop.uow, shop.warehouse, pending.number)
+    draft = withdraw_purchase_order(shop.uow, shop.purchaser, pending.number, reason="wrong lamp")
+    assert (draft.status, draft.reason, draft.approved_at) == ("draft", "wrong lamp", None)
+    assert pending_for(shop.uow, shop.manager) == []
+    again = submit_purchase_order(shop.uow, shop.purchaser, draft.number)
+    assert again.status == "pending_approval"
+    [request] = pending_for(shop.uow, shop.manager)
+    decide(shop.uow, shop.manager, request.request_id, approve=True)
+    assert withdraw_purchase_order(shop.uow, shop.purchaser, draft.number).status == "draft", "approved, nothing in"
+
+
+def test_an_order_that_goods_reached_cannot_be_withdrawn(shop: Shop) -> None:
+    rejected_only = approved_order(shop)
+    receive_purchase(shop.uow, shop.warehouse, rejected_only.number,
+                     [ReceiptLineIn("LAMP", 0, rejected=1, note="bent")])
+    partly = approved_order(shop)
+    receive_purchase(shop.uow, shop.warehouse, partly.number, [ReceiptLineIn("LAMP", 1)])
+    with pytest.raises(InvalidState) as refused:
+        withdraw_purchase_order(shop.uow, shop.purchaser, rejected_only.number)
+    assert refused.value.params == {"number": rejected_only.number, "status": "approved", "action": "withdraw",
+                                    "reason": "goods_arrived"}
+    with pytest.raises(InvalidState) as refused:
+        withdraw_purchase_order(shop.uow, shop.purchaser, partly.number)
+    assert refused.value.params["status"] == "partially_received"
+    for number, status in ((rejected_only.number, "approved"), (partly.number, "partially_received")):
+        assert get_purchase_order(shop.uow, shop.purchaser, number).status == status
+
+
+def test_a_draft_is_revised_with_new_lines_and_supplier_and_only_while_a_draft(shop: Shop) -> None:
+    draft = clock_order(shop)
+    revised = revise_purchase_draft(shop.uow, shop.purchaser, draft.number,
+                                    [PurchaseLineIn("LAMP", 2, "41"), PurchaseLineIn("TEA-CUP", 5)], "northwind")
+    assert (revised.number, revised.status, revised.supplier_code, revised.total) == (
+        draft.number, "draft", "NORTHWIND", D("98.50"))
+    assert [(ln.line_no, ln.sku, ln.qty, ln.unit_price) for ln in revised.lines] == [
+        (1, "LAMP", D(2), D(41)), (2, "TEA-CUP", D(5), D("3.3"))]
+    with pytest.raises(InvalidQuantity):
+        revise_purchase_draft(shop.uow, shop.purchaser, draft.number,
+                              [PurchaseLineIn("LAMP", 1), PurchaseLineIn("lamp", 2)])
+    with pytest.raises(PermissionDenied):
+        revise_purchase_draft(shop.uow, shop.warehouse, draft.number, [PurchaseLineIn("LAMP", 1)])
+    assert get_purchase_order(shop.uow, shop.purchaser, draft.number).total == D("98.50"), "refusals change nothing"
+    submit_purchase_order(shop.uow, shop.purchaser, draft.number)
+    with pytest.raises(InvalidState):
+        revise_purchase_draft(shop.uow, shop.purchaser, draft.number, [PurchaseLineIn("LAMP", 1)])
+
+
 def test_partial_receipts_with_rejections_stock_only_what_was_accepted(shop: Shop) -> None:
     order = approved_order(shop)
     first = receive_purchase(shop.uow, shop.warehouse, order.number, [
@@ -193,6 +258,25 @@ def test_partial_receipts_with_rejections_stock_only_what_was_accepted(shop: Sho
     assert notes == [(D(6), D(1), "one cracked face"), (D(4), D(0), ""), (D(3), D(1), "dented"),
                      (D(1), D(0), "")]
     assert shop.uow.read(check_ledger) == []
+
+
+def test_no_more_can_be_rejected_than_is_still_to_receive_on_the_line(shop: Shop) -> None:
+    order = approved_order(shop)
+    receive_purchase(shop.uow, shop.warehouse, order.number, [ReceiptLineIn("RETRO-CLOCK", 6)])
+    before = shop.uow.read(lambda tx: tx.session.scalar(select(func.count()).select_from(PurchaseReceiptLine)))
+    for lines in ([ReceiptLineIn("RETRO-CLOCK", 1, rejected=5, note="bent")],
+                  [ReceiptLineIn("RETRO-CLOCK", 0, rejected=3, note="a"), ReceiptLineIn("retro-clock", 0, rejected=2,
+                                                                                        note="b")],
+                  [ReceiptLineIn("LAMP", 4), ReceiptLineIn("RETRO-CLOCK", 0, rejected="4.0001", note="c")]):
+        with pytest.raises(InvalidQuantity) as refused:
+            receive_purchase(shop.uow, shop.warehouse, order.number, lines)
+        assert refused.value.params["reason"] == "rejected_over_outstanding"
+        assert (refused.value.params["sku"], refused.value.params["outstanding"]) == ("RETRO-CLOCK", "4")
+    assert shop.uow.read(lambda tx: tx.session.scalar(select(func.count()).select_from(PurchaseReceiptLine))) == before
+    assert stock_of(shop, "LAMP") == (D(0), D(0))
+    done = receive_purchase(shop.uow, shop.warehouse, order.number, [ReceiptLineIn("RETRO-CLOCK", 4, rejected=4,
+                                                                                   note="replacements came")])
+    assert [(ln.received, ln.rejected, ln.outstanding) for ln in done.lines] == [(D(4), D(4), D(0))]
 
 
 def test_a_receipt_of_only_rejected_goods_stocks_nothing_and_keeps_the_order_open(shop: Shop) -> None:
@@ -317,18 +401,19 @@ def test_a_return_needs_a_reason(shop: Shop) -> None:
 
 # Every action from every status
 
-ACTIONS = ("submit", "approve", "cancel", "receive", "close", "return")
+ACTIONS = ("submit", "approve", "cancel", "receive", "close", "return", "withdraw", "revise")
 ALLOWED = {
-    "draft": {"submit", "cancel"},
-    "pending_approval": {"approve", "cancel"},
-    "approved": {"cancel", "receive"},
+    "draft": {"submit", "cancel", "revise"},
+    "pending_approval": {"approve", "cancel", "withdraw"},
+    "approved": {"cancel", "receive", "withdraw"},
     "partially_received": {"receive", "close", "return"},
     "received": {"close", "return"},
     "closed": {"return"},
     "cancelled": set(),
     "rejected": set(),
 }
-RESULT = {"submit": "approved", "approve": "approved", "cancel": "cancelled", "close": "closed"}
+RESULT = {"submit": "approved", "approve": "approved", "cancel": "cancelled", "close": "closed", "withdraw": "draft",
+          "revise": "draft"}
 
 
 def order_in(shop: Shop, status: str) -> str:
@@ -369,6 +454,10 @@ def act(shop: Shop, action: str, number: str) -> str:
         return close_purchase_order(uow, purchaser, number).status
     if action == "return":
         return_to_supplier(uow, purchaser, number, [ReturnLineIn("RETRO-CLOCK", 1)], reason="check")
+    if action == "withdraw":
+        return withdraw_purchase_order(uow, purchaser, number).status
+    if action == "revise":
+        return revise_purchase_draft(uow, purchaser, number, [PurchaseLineIn("RETRO-CLOCK", 10, "9.50")]).status
     return get_purchase_order(uow, purchaser, number).status
 
 
@@ -434,6 +523,12 @@ def test_lists_are_newest_first_filtered_and_paginated(shop: Shop) -> None:
     assert [o.number for o in list_purchase_orders(shop.uow, shop.purchaser, status="approved")] == [numbers[0]]
     assert [o.supplier_code for o in list_purchase_orders(shop.uow, shop.purchaser, supplier="NORTHWIND")] == [
         "NORTHWIND"]
+    both = list_purchase_orders(shop.uow, shop.purchaser, status=("approved", "draft"), page_size=3)
+    assert [(o.number, o.status, o.line_count) for o in both][1:] == [(numbers[-1], "draft", 1),
+                                                                      (numbers[-2], "draft", 1)]
+    assert len(list_purchase_orders(shop.uow, shop.purchaser, status=("approved", "draft"), page=9, page_size=3)) == 0
+    with pytest.raises(InvalidState):
+        list_purchase_orders(shop.uow, shop.purchaser, status=("approved", "nonsense"))
 
 
 def test_every_change_to_an_order_is_audited(shop: Shop) -> None:
@@ -470,8 +565,10 @@ def counting(engine: Engine) -> Iterator[list[str]]:
 
 
 def statements_for_life(shop: Shop, engine: Engine, skus: list[str]) -> list[int]:
-    """Statements run by create, submit, receive (all but one unit each, rejecting one) and return."""
+    """Statements run by create, revise, submit, receive (all but one unit each, rejecting one) and return."""
     steps: list[Callable[[str], object]] = [
+        lambda n: revise_purchase_draft(shop.uow, shop.purchaser, n, [PurchaseLineIn(s, 3, "2.5") for s in skus],
+                                        supplier="NORTHWIND"),
         lambda n: submit_purchase_order(shop.uow, shop.purchaser, n),
         lambda n: receive_purchase(shop.uow, shop.warehouse, n,
                                    [ReceiptLineIn(s, 2, rejected=1, note="bent") for s in skus]),

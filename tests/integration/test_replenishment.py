@@ -17,7 +17,7 @@ from core.models import Notification, utcnow
 from core.partners.suppliers import NewSupplier, create_supplier
 from core.people.setup import bootstrap
 from core.permissions import Actor
-from core.purchasing.orders import get_purchase_order
+from core.purchasing.orders import get_purchase_order, submit_purchase_order
 from core.purchasing.replenishment import (
     draft_purchase_orders,
     set_reorder_rule,
@@ -204,6 +204,11 @@ def test_accepted_suggestions_become_draft_orders_per_supplier_and_count_as_on_o
         (D(0), "covered_by_open_orders", D(30))]
     with pytest.raises(InvalidQuantity):
         draft_purchase_orders(uow, shop.purchaser, again)
+    assert [s.reason.on_draft for s in again] == [D(4), D(12), D(30)], "drafts: on order, not yet ordered"
+    submit_purchase_order(uow, shop.purchaser, orders[0].number)
+    submitted = suggest_replenishment(uow, shop.purchaser)
+    assert [(s.sku, s.reason.on_order, s.reason.on_draft) for s in submitted] == [
+        ("LAMP", D(4), D(4)), ("RETRO-CLOCK", D(12), D(0)), ("TEA-CUP", D(30), D(0))]
 
 
 def test_a_suggestion_without_supplier_cannot_become_an_order(uow: UnitOfWork, admin: Actor) -> None:

@@ -188,6 +188,9 @@ def test_uncounted_products_can_be_treated_as_gone(uow: UnitOfWork, admin: Actor
     report = stocktake_variances(uow, shop.manager, sheet.number)
     # 100 uncounted cups at 3.30 are written off: 330.00
     assert report.loss_value == D("-330.00")
+    assert (report.uncounted_lines, report.uncounted_policy) == (1, "zero"), "what a confirmation tells the counter"
+    kept = start_stocktake(uow, shop.manager, "NORTH")
+    assert stocktake_variances(uow, shop.manager, kept.number).uncounted_policy == "unchanged"
     submit_stocktake(uow, shop.manager, sheet.number)
     assert on_hand(uow, admin, "TEA-CUP") == D(0)
     assert uow.read(check_ledger) == []

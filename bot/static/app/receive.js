@@ -23,7 +23,8 @@
     if (!found.length) { say(t("none_open")); return; }
     for (const o of found) {
       box.append(el("li", {}, el("button", { type: "button", "data-number": o.number, onclick: () => open(o.number) },
-        el("span", { text: `${o.number} ${o.supplier}` }), el("small", { text: o.warehouse }))));
+        el("span", { text: `${o.number} ${o.supplier}` }),
+        el("small", { text: [o.warehouse, t(o.lines === 1 ? "line" : "lines", { n: o.lines }), t("status_" + o.status), o.date].join(" · ") }))));
     }
   }
 
