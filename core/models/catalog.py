@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, Qty, UnitCost, UTCDateTime, utcnow
+from core.models.searchable import PINYIN_LENGTH, default_of
 
 
 class Category(Base):
@@ -36,6 +37,9 @@ class Product(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     allow_negative: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    search_pinyin: Mapped[str] = mapped_column(String(PINYIN_LENGTH), default=default_of("product", "search_pinyin"),
+                                               server_default="", index=True)
+    search_text: Mapped[str] = mapped_column(Text, default=default_of("product", "search_text"), server_default="")
 
     barcodes: Mapped[list[ProductBarcode]] = relationship(back_populates="product")
     units: Mapped[list[ProductUnit]] = relationship(back_populates="product")

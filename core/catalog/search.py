@@ -1,0 +1,172 @@
+"""Finding rows by what a person knows of them: a fragment of a name (Chinese or English), its full pinyin or
+initials, a part of its code, or all of these with a small typo.
+
+Each row keeps `search_text` (every form joined by "|": names, code, pinyin, initials) and `search_pinyin` (indexed).
+Matches are a substring search of the one text column with a LIMIT, best first: a whole form equal to the query,
+then a form that starts with it, then the rest. Typos are scored with rapidfuzz over a bounded set of candidates:
+rows whose pinyin, code or English name starts with the query's first letters (index ranges). Any number of
+queries is answered in two statements: one for the matches, one for the candidates of those that matched nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import ColumnElement, Select, Table, case, func, literal, or_, select, union_all
+
+from core.catalog.spelling import SEPARATOR, folded, spelling
+
+TAKE_SCORE = 85  # a typo this close to one row (and no other) is taken as that row
+NEAR_SCORE = 60  # rows at least this close are offered as the nearest when nothing matched
+PART_LENGTH, PART_PENALTY = 4, 5  # a fragment of a longer form scores a little less than the whole form
+MAX_CANDIDATES = 600  # per index range and query, for the typo scoring
+QUERY_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class Searched:
+    """What one query found: `matches` (ids, best first; `exact` when only the first equals a whole form), else
+    `typos` (rows a small typo away, best first), else the `nearest` rows."""
+
+    matches: tuple[int, ...] = ()
+    exact: bool = False
+    typos: tuple[int, ...] = ()
+    nearest: tuple[int, ...] = ()
+
+    @property
+    def only(self) -> int | None:
+        """The one row this query means, if it means one: a lone or exact match, or a lone typo."""
+        if self.matches:
+            return self.matches[0] if len(self.matches) == 1 or self.exact else None
+        return self.typos[0] if len(self.typos) == 1 else None
+
+    @property
+    def several(self) -> tuple[int, ...]:
+        """The rows to pick from when the query means more than one: the matches, else the typos."""
+        return () if self.only is not None else self.matches or self.typos
+
+
+@dataclass(frozen=True)
+class Searchable:
+    """A table with searchable columns, the condition on rows that may be found, and its code and English name."""
+
+    table: Any
+    where: ColumnElement[bool]
+    code: Any
+    tiebreak: tuple[Any, ...]
+
+
+def search(tx_conn: Any, target: Searchable, queries: Iterable[str], limit: int) -> dict[str, Searched]:
+    """Up to `limit` matches (else the nearest rows) for each query."""
+    wanted = sorted({q for q in queries if folded(q)})
+    matched = _matches(tx_conn, target, wanted, limit) if wanted else {}
+    found = {q: Searched(tuple(i for i, _ in rows), [r for _, r in rows].count(0) == 1) for q, rows in matched.items()}
+    missing = [q for q in wanted if q not in found]
+    if missing:
+        found.update(_nearest(tx_conn, target, missing, limit))
+    return found
+
+
+def ranked(tx_conn: Any, target: Searchable, query: str, limit: int, offset: int = 0) -> list[int]:
+    """Ids of the rows matching `query`, best first, a page of `limit` from `offset` (for lists)."""
+    if not folded(query):
+        return []
+    statement = _match_select(target, query).limit(limit).offset(max(offset, 0))
+    return [row.id for row in tx_conn.execute(statement)]
+
+
+def forms_of(query: str) -> tuple[str, str]:
+    """The query as its forms are stored (folded) and as a key for pinyin and codes (no spaces; Chinese spelled)."""
+    text = folded(query)[:QUERY_LENGTH]
+    key = spelling(text).pinyin if any(not ch.isascii() for ch in text) else text.replace(" ", "")
+    return text, key
+
+
+def _rank(column: Any, text: str) -> Any:
+    whole = or_(column.startswith(text + SEPARATOR, autoescape=True),
+                column.contains(SEPARATOR + text + SEPARATOR, autoescape=True))
+    starts = or_(column.startswith(text, autoescape=True), column.contains(SEPARATOR + text, autoescape=True))
+    return case((whole, 0), (starts, 1), else_=2)
+
+
+def matching(table: Table, query: str) -> tuple[ColumnElement[bool], Any]:
+    """The condition that a row of `table` matches `query`, and its rank (0 a whole form, 1 a form's start)."""
+    text, key = forms_of(query)
+    column = table.c.search_text
+    hit = column.contains(text, autoescape=True)
+    if key != text and key and text.isascii():  # "bao wen bei"; a Chinese query's homophones are typos
+        hit = or_(hit, column.contains(key, autoescape=True))
+    return hit, _rank(column, text)
+
+
+def _match_select(target: Searchable, query: str) -> Select[Any]:
+    hit, rank = matching(target.table, query)
+    return (select(target.table.c.id, rank.label("rank")).where(target.where, hit)
+            .order_by(rank, *target.tiebreak))
+
+
+def _matches(conn: Any, target: Searchable, queries: Sequence[str], limit: int) -> dict[str, list[tuple[int, int]]]:
+    parts = [select(literal(n).label("query"), s.c.id, s.c.rank).select_from(s)
+             for n, q in enumerate(queries) for s in [_match_select(target, q).limit(limit).subquery()]]
+    found: dict[str, list[tuple[int, int]]] = {}
+    for row in conn.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+        found.setdefault(queries[row.query], []).append((row.id, row.rank))
+    for rows in found.values():
+        rows.sort(key=lambda r: r[1])  # the union keeps each part's order, not across parts
+    return found
+
+
+def _ranges(target: Searchable, key: str) -> list[Select[Any]]:
+    """Rows whose pinyin, code or English name starts with the key's first letters: index range scans."""
+    head = key[:3] if len(key) >= 5 else key[:2]
+    after = head[:-1] + chr(ord(head[-1]) + 1)
+    columns = [target.table.c.search_pinyin, target.code]
+    if "name_en" in target.table.c:
+        columns.append(func.lower(target.table.c.name_en))
+    selects = []
+    for column in columns:
+        low, high = (head.upper(), after.upper()) if column is target.code else (head, after)
+        selects.append(select(target.table.c.id, target.table.c.search_text)
+                       .where(target.where, column >= low, column < high).limit(MAX_CANDIDATES))
+    return selects
+
+
+def _nearest(conn: Any, target: Searchable, queries: Sequence[str], limit: int) -> dict[str, Searched]:
+    keyed = {q: forms_of(q) for q in queries}
+    parts = [select(literal(n).label("query"), s.c.id, s.c.search_text).select_from(s)
+             for n, q in enumerate(queries) if len(keyed[q][1]) >= 2
+             for s in (r.subquery() for r in _ranges(target, keyed[q][1]))]
+    if not parts:
+        return {}
+    candidates: dict[str, dict[int, str]] = {}
+    for row in conn.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+        candidates.setdefault(queries[row.query], {})[row.id] = row.search_text
+    found = {}
+    for query, rows in candidates.items():
+        scored = _scored(keyed[query], rows)
+        if scored:
+            typos = tuple(i for i, score in scored[:limit] if score >= TAKE_SCORE)
+            found[query] = Searched(typos=typos, nearest=tuple(i for i, _ in scored[:limit]))
+    return found
+
+
+def _scored(forms: tuple[str, str], rows: dict[int, str]) -> list[tuple[int, float]]:
+    """Rows by their closest form to the query, those at least NEAR_SCORE, best first: rapidfuzz's ratio (0 to 100)
+    of the whole form, or a little less for the best part of a longer form (a fragment of a name)."""
+    ids: list[int] = []
+    choices: list[str] = []
+    for ident, text in rows.items():
+        for form in text.split(SEPARATOR):
+            ids.append(ident)
+            choices.append(form.replace(" ", ""))
+    best: dict[int, float] = {}
+    for query in set(forms):
+        scorers = [(fuzz.ratio, 0)] + ([(fuzz.partial_ratio, PART_PENALTY)] if len(query) >= PART_LENGTH else [])
+        for scorer, penalty in scorers:
+            for _choice, score, index in process.extract(query, choices, scorer=scorer, limit=50,
+                                                         score_cutoff=NEAR_SCORE + penalty):
+                best[ids[index]] = max(best.get(ids[index], 0.0), score - penalty)
+    return sorted(best.items(), key=lambda item: (-item[1], item[0]))
