@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnElement, Select, Table, case, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, union_all
 
 from core.catalog.spelling import SEPARATOR, folded, spelling
 
 TAKE_SCORE = 85  # a typo this close to one row (and no other) is taken as that row
 NEAR_SCORE = 60  # rows at least this close are offered as the nearest when nothing matched
-PART_LENGTH, PART_PENALTY = 4, 5  # a fragment of a longer form scores a little less than the whole form
+PART_LENGTH, PART_PENALTY = 4, 3  # a fragment of a longer form scores a little less than the whole form
 MAX_CANDIDATES = 600  # per index range and query, for the typo scoring
 QUERY_LENGTH = 64
 
@@ -92,7 +92,7 @@ def _rank(column: Any, text: str) -> Any:
     return case((whole, 0), (starts, 1), else_=2)
 
 
-def matching(table: Table, query: str) -> tuple[ColumnElement[bool], Any]:
+def matching(table: Any, query: str) -> tuple[ColumnElement[bool], Any]:
     """The condition that a row of `table` matches `query`, and its rank (0 a whole form, 1 a form's start)."""
     text, key = forms_of(query)
     column = table.c.search_text
