@@ -383,6 +383,8 @@ class Engine:
         except DomainError as error:
             log.info("refused %s for %s in %s: %s", error.code, ctx.actor.name, flow.name, error.params)
             refusal = refusal_reply(ctx, error)
+            if refusal.buttons:  # products to pick: the press is what comes next
+                return Step([refusal], state)
             return Step([refusal, *flow.hint(ctx, copy.deepcopy(state), error)], state)
 
     def _keep(self, tx: Tx, conversation: Conversation, flow_name: str | None, step: Step,

@@ -168,7 +168,8 @@ class SalesOrderFlow(Flow):
         try:
             line = self._parse_line(ctx, text)
         except DomainError as error:
-            return Step([refusal(ctx, error), ctx.say("so_line_format")], state)
+            said = refusal(ctx, error)  # with pick buttons, the press is what comes next, not the line again
+            return Step([said] if said.buttons else [said, ctx.say("so_line_format")], state)
         except ValueError:
             return Step([ctx.say("so_line_format", typed=text[:40])], state)
         if len(state["lines"]) >= MAX_CHAT_LINES:
