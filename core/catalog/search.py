@@ -16,8 +16,11 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, union_all
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 
 from core.catalog.spelling import SEPARATOR, folded, spelling
+from core.models.search_index import SQLITE_TABLE
 
 TAKE_SCORE = 85  # a typo this close to one row (and no other) is taken as that row
 NEAR_SCORE = 60  # rows at least this close are offered as the nearest when nothing matched
@@ -74,7 +77,7 @@ def ranked(tx_conn: Any, target: Searchable, query: str, limit: int, offset: int
     """Ids of the rows matching `query`, best first, a page of `limit` from `offset` (for lists)."""
     if not folded(query):
         return []
-    statement = _match_select(target, query).limit(limit).offset(max(offset, 0))
+    statement = _match_select(target, query, tx_conn.dialect.name).limit(limit).offset(max(offset, 0))
     return [row.id for row in tx_conn.execute(statement)]
 
 
@@ -92,25 +95,36 @@ def _rank(column: Any, text: str) -> Any:
     return case((whole, 0), (starts, 1), else_=2)
 
 
-def matching(table: Any, query: str) -> tuple[ColumnElement[bool], Any]:
-    """The condition that a row of `table` matches `query`, and its rank (0 a whole form, 1 a form's start)."""
+def matching(table: Any, query: str, dialect: str = "") -> tuple[ColumnElement[bool], Any]:
+    """The condition that a row of `table` matches `query`, and its rank (0 a whole form, 1 a form's start). On
+    SQLite, products are matched through their trigram table (three characters or more)."""
     text, key = forms_of(query)
     column = table.c.search_text
-    hit = column.contains(text, autoescape=True)
-    if key != text and key and text.isascii():  # "bao wen bei"; a Chinese query's homophones are typos
-        hit = or_(hit, column.contains(key, autoescape=True))
+    patterns = [text] + ([key] if key != text and key and text.isascii() else [])  # "bao wen bei" as baowenbei
+    if dialect == "sqlite" and table.name == "product" and all(_trigram_ready(p) for p in patterns):
+        trigrams = sql_table(SQLITE_TABLE, sql_column("rowid"), sql_column("search_text"))
+        hit = or_(*(table.c.id.in_(select(trigrams.c.rowid).where(trigrams.c.search_text.like(f"%{p}%")))
+                    for p in patterns))
+    else:
+        hit = or_(*(column.contains(p, autoescape=True) for p in patterns))
     return hit, _rank(column, text)
 
 
-def _match_select(target: Searchable, query: str) -> Select[Any]:
-    hit, rank = matching(target.table, query)
+def _trigram_ready(pattern: str) -> bool:
+    """A pattern the trigram table answers from its index: three characters or more, no LIKE wildcards."""
+    return len(pattern) >= 3 and not any(ch in pattern for ch in "%_\\")
+
+
+def _match_select(target: Searchable, query: str, dialect: str = "") -> Select[Any]:
+    hit, rank = matching(target.table, query, dialect)
     return (select(target.table.c.id, rank.label("rank")).where(target.where, hit)
             .order_by(rank, *target.tiebreak))
 
 
 def _matches(conn: Any, target: Searchable, queries: Sequence[str], limit: int) -> dict[str, list[tuple[int, int]]]:
     parts = [select(literal(n).label("query"), s.c.id, s.c.rank).select_from(s)
-             for n, q in enumerate(queries) for s in [_match_select(target, q).limit(limit).subquery()]]
+             for n, q in enumerate(queries)
+             for s in [_match_select(target, q, conn.dialect.name).limit(limit).subquery()]]
     found: dict[str, list[tuple[int, int]]] = {}
     for row in conn.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
         found.setdefault(queries[row.query], []).append((row.id, row.rank))

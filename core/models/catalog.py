@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, Qty, UnitCost, UTCDateTime, utcnow
+from core.models.search_index import create_search_index, drop_search_index
 from core.models.searchable import PINYIN_LENGTH, default_of
 
 
@@ -49,6 +50,10 @@ class Product(Base):
         Index("ix_product_lower_name_en", func.lower(name_en)),
         CheckConstraint("purchase_price >= 0 AND sale_price >= 0 AND floor_price >= 0", name="prices"),
     )
+
+
+event.listen(Product.__table__, "after_create", lambda _table, connection, **_kw: create_search_index(connection))
+event.listen(Product.__table__, "before_drop", lambda _table, connection, **_kw: drop_search_index(connection))
 
 
 class ProductBarcode(Base):

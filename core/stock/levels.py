@@ -61,7 +61,7 @@ def _find_stock(tx: Tx, actor: Actor, query: str, page: int) -> list[ProductStoc
     if not query:
         return []
     barcode_match = select(ProductBarcode.product_id).where(ProductBarcode.barcode == query)
-    hit, rank = matching(Product.__table__, query)
+    hit, rank = matching(Product.__table__, query, tx.dialect)
     products = tx.session.execute(
         select(Product)
         .where(Product.active, or_(func.upper(Product.sku) == query.upper(), Product.id.in_(barcode_match), hit))

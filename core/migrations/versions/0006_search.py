@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from core.models.search_index import create_search_index, drop_search_index
 from core.models.searchable import FORMS, PINYIN_LENGTH, search_values
 
 revision = '0006_search'
@@ -27,6 +28,7 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column('search_text', sa.Text(), server_default='', nullable=False))
             batch_op.create_index(batch_op.f(f'ix_{table}_search_pinyin'), ['search_pinyin'], unique=False)
         _fill(table)
+    create_search_index(op.get_bind())
 
 
 def _fill(table: str) -> None:
@@ -42,6 +44,7 @@ def _fill(table: str) -> None:
 
 
 def downgrade() -> None:
+    drop_search_index(op.get_bind())
     for table in TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(f'ix_{table}_search_pinyin'))
