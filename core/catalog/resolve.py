@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 
 from core.catalog.lines import EnteredLine
 from core.catalog.search import Searchable, Searched, search
@@ -87,7 +87,7 @@ _AVAILABLE = (
                                                             _W.id == _S.warehouse_id)
     .where(_S.product_id.in_(bindparam("ids", expanding=True)), _W.kind == "normal")
 )
-PRODUCTS = Searchable(Product.__table__, _P.active, _P.sku, (func.length(_P.name_zh), _P.sku))
+PRODUCTS = Searchable(Product.__table__, _P.active, _P.sku, _P.name_zh, _P.name_en)
 _UNITS_OF = select(_U.product_id, _U.name, _U.factor).where(_U.product_id.in_(bindparam("ids", expanding=True)))
 
 

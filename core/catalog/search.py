@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 
@@ -26,6 +26,8 @@ TAKE_SCORE = 85  # a typo this close to one row (and no other) is taken as that 
 NEAR_SCORE = 60  # rows at least this close are offered as the nearest when nothing matched
 PART_LENGTH, PART_PENALTY = 4, 3  # a fragment of a longer form scores a little less than the whole form
 MAX_CANDIDATES = 600  # per index range and query, for the typo scoring
+CANDIDATES = 60  # rows containing a query fetched (unordered) to rank: a scan stops there
+TRIGRAM_PATTERN = 12  # the trigram table is asked for the query's first characters, the row checked for all
 QUERY_LENGTH = 64
 
 
@@ -54,12 +56,14 @@ class Searched:
 
 @dataclass(frozen=True)
 class Searchable:
-    """A table with searchable columns, the condition on rows that may be found, and its code and English name."""
+    """A table with searchable columns, the condition on rows that may be found, its code, its name and (for
+    products) its English name."""
 
     table: Any
     where: ColumnElement[bool]
     code: Any
-    tiebreak: tuple[Any, ...]
+    name: Any
+    name_en: Any = None
 
 
 def search(tx_conn: Any, target: Searchable, queries: Iterable[str], limit: int) -> dict[str, Searched]:
@@ -71,14 +75,6 @@ def search(tx_conn: Any, target: Searchable, queries: Iterable[str], limit: int)
     if missing:
         found.update(_nearest(tx_conn, target, missing, limit))
     return found
-
-
-def ranked(tx_conn: Any, target: Searchable, query: str, limit: int, offset: int = 0) -> list[int]:
-    """Ids of the rows matching `query`, best first, a page of `limit` from `offset` (for lists)."""
-    if not folded(query):
-        return []
-    statement = _match_select(target, query, tx_conn.dialect.name).limit(limit).offset(max(offset, 0))
-    return [row.id for row in tx_conn.execute(statement)]
 
 
 def forms_of(query: str) -> tuple[str, str]:
@@ -101,36 +97,66 @@ def matching(table: Any, query: str, dialect: str = "") -> tuple[ColumnElement[b
     text, key = forms_of(query)
     column = table.c.search_text
     patterns = [text] + ([key] if key != text and key and text.isascii() else [])  # "bao wen bei" as baowenbei
-    if dialect == "sqlite" and table.name == "product" and all(_trigram_ready(p) for p in patterns):
+    hits = [column.contains(p, autoescape=True) for p in patterns]
+    if dialect == "sqlite" and table.name == "product" and all(len(p) >= 3 for p in patterns):
         trigrams = sql_table(SQLITE_TABLE, sql_column("rowid"), sql_column("search_text"))
-        hit = or_(*(table.c.id.in_(select(trigrams.c.rowid).where(trigrams.c.search_text.like(f"%{p}%")))
-                    for p in patterns))
-    else:
-        hit = or_(*(column.contains(p, autoescape=True) for p in patterns))
-    return hit, _rank(column, text)
+        hits = [and_(table.c.id.in_(select(trigrams.c.rowid).where(trigrams.c.search_text.match(_phrase(p)))), hit)
+                for p, hit in zip(patterns, hits, strict=True)]
+    return or_(*hits), _rank(column, text)
 
 
-def _trigram_ready(pattern: str) -> bool:
-    """A pattern the trigram table answers from its index: three characters or more, no LIKE wildcards."""
-    return len(pattern) >= 3 and not any(ch in pattern for ch in "%_\\")
+def _phrase(pattern: str) -> str:
+    """An FTS5 phrase of the pattern's first characters: their trigrams in a row, which is their substring."""
+    return '"' + pattern[:TRIGRAM_PATTERN].replace('"', '""') + '"'
 
 
-def _match_select(target: Searchable, query: str, dialect: str = "") -> Select[Any]:
-    hit, rank = matching(target.table, query, dialect)
-    return (select(target.table.c.id, rank.label("rank")).where(target.where, hit)
-            .order_by(rank, *target.tiebreak))
+def _columns(number: int, table: Any) -> tuple[Any, ...]:
+    return literal(number).label("query"), table.c.id, table.c.search_text
+
+
+def _exact(target: Searchable, number: int, query: str) -> Select[Any]:
+    """Rows equal to the query by an index: its whole name, English name or pinyin."""
+    text, key = forms_of(query)
+    equal = [target.name == query.strip(), target.table.c.search_pinyin == key]
+    if target.name_en is not None:
+        equal.append(func.lower(target.name_en) == text)
+    return select(*_columns(number, target.table)).where(target.where, or_(*equal)).limit(CANDIDATES)
+
+
+def _containing(target: Searchable, number: int, query: str, dialect: str) -> Select[Any]:
+    """The first rows containing the query, unordered (a scan stops at CANDIDATES), to be ranked in Python."""
+    hit = matching(target.table, query, dialect)[0]
+    return select(*_columns(number, target.table)).where(target.where, hit).limit(CANDIDATES)
+
+
+def _union(conn: Any, parts: list[Select[Any]], queries: Sequence[str]) -> dict[str, dict[int, str]]:
+    subqueries = [part.subquery() for part in parts]
+    statement = union_all(*(select(s.c.query, s.c.id, s.c.search_text).select_from(s) for s in subqueries))
+    texts: dict[str, dict[int, str]] = {}
+    for row in conn.execute(statement):
+        texts.setdefault(queries[row.query], {})[row.id] = row.search_text
+    return texts
 
 
 def _matches(conn: Any, target: Searchable, queries: Sequence[str], limit: int) -> dict[str, list[tuple[int, int]]]:
-    parts = [select(literal(n).label("query"), s.c.id, s.c.rank).select_from(s)
-             for n, q in enumerate(queries)
-             for s in [_match_select(target, q, conn.dialect.name).limit(limit).subquery()]]
-    found: dict[str, list[tuple[int, int]]] = {}
-    for row in conn.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
-        found.setdefault(queries[row.query], []).append((row.id, row.rank))
-    for rows in found.values():
-        rows.sort(key=lambda r: r[1])  # the union keeps each part's order, not across parts
-    return found
+    """Whole names first (one statement for every query), then the rows containing the queries that no whole
+    name answered (one more)."""
+    texts = _union(conn, [_exact(target, n, q) for n, q in enumerate(queries)], queries)
+    rest = [(n, q) for n, q in enumerate(queries) if q not in texts]
+    if rest:
+        texts.update(_union(conn, [_containing(target, n, q, conn.dialect.name) for n, q in rest], queries))
+    return {query: _ranked(forms_of(query)[0], rows)[:limit] for query, rows in texts.items()}
+
+
+def _ranked(text: str, rows: dict[int, str]) -> list[tuple[int, int]]:
+    """(id, rank) best first: 0 a whole form equals the query, 1 a form starts with it, 2 it is inside one; then
+    the shorter name, then the older row."""
+    scored = []
+    for ident, searchable in rows.items():
+        forms = searchable.split(SEPARATOR)
+        rank = 0 if text in forms[:-1] else 1 if any(f.startswith(text) for f in forms) else 2
+        scored.append((rank, len(forms[0]), ident))
+    return [(ident, rank) for rank, _length, ident in sorted(scored)]
 
 
 def _ranges(target: Searchable, key: str) -> list[Select[Any]]:

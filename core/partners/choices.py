@@ -52,7 +52,7 @@ def _typos(uow: UnitOfWork, actor: Actor, kind: PartnerKind, query: str, limit: 
     visible: ColumnElement[bool] = true()
     if kind == "customer" and not sees_all_customers(actor):
         visible = Customer.salesperson_id == actor.employee_id
-    target = Searchable(model.__table__, visible, model.__table__.c.code, (model.__table__.c.code,))
+    target = Searchable(model.__table__, visible, model.__table__.c.code, model.__table__.c.name)
 
     def work(tx: Tx) -> tuple[PartnerChoice, ...]:
         typos = search(tx.conn, target, [query], limit).get(query)
