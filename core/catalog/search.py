@@ -2,10 +2,11 @@
 initials, a part of its code, or all of these with a small typo.
 
 Each row keeps `search_text` (every form joined by "|": names, code, pinyin, initials) and `search_pinyin` (indexed).
-Matches are a substring search of the one text column with a LIMIT, best first: a whole form equal to the query,
-then a form that starts with it, then the rest. Typos are scored with rapidfuzz over a bounded set of candidates:
-rows whose pinyin, code or English name starts with the query's first letters (index ranges). Any number of
-queries is answered in two statements: one for the matches, one for the candidates of those that matched nothing.
+A query is looked up in bounded steps, each one statement for any number of queries: rows whose whole name,
+English name or pinyin equals it (indexes); else the first CANDIDATES rows containing it (products: through the
+trigram index, see core.models.search_index), ranked in Python (a whole form equal, then a form that starts with
+it, then the rest); else typos, scored with rapidfuzz over the rows whose pinyin, code or English name starts with
+the query's first letters (index ranges, MAX_CANDIDATES each).
 """
 
 from __future__ import annotations
@@ -204,9 +205,16 @@ def _scored(forms: tuple[str, str], rows: dict[int, str]) -> list[tuple[int, flo
             choices.append(form.replace(" ", ""))
     best: dict[int, float] = {}
     for query in set(forms):
-        scorers = [(fuzz.ratio, 0)] + ([(fuzz.partial_ratio, PART_PENALTY)] if len(query) >= PART_LENGTH else [])
-        for scorer, penalty in scorers:
-            for _choice, score, index in process.extract(query, choices, scorer=scorer, limit=50,
-                                                         score_cutoff=NEAR_SCORE + penalty):
-                best[ids[index]] = max(best.get(ids[index], 0.0), score - penalty)
+        _best_of(best, query, ids, choices, fuzz.ratio, 0)
+        if len(query) >= PART_LENGTH:  # a part of a longer form only: a short form inside the query is no match
+            longer = [n for n, choice in enumerate(choices) if len(choice) > len(query)]
+            _best_of(best, query, [ids[n] for n in longer], [choices[n] for n in longer], fuzz.partial_ratio,
+                     PART_PENALTY)
     return sorted(best.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _best_of(best: dict[int, float], query: str, ids: list[int], choices: list[str], scorer: Any,
+             penalty: float) -> None:
+    for _choice, score, index in process.extract(query, choices, scorer=scorer, limit=50,
+                                                 score_cutoff=NEAR_SCORE + penalty):
+        best[ids[index]] = max(best.get(ids[index], 0.0), score - penalty)

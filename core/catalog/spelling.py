@@ -15,7 +15,7 @@ from pypinyin.pinyin_dict import pinyin_dict
 
 SEPARATOR = "|"  # between the forms in a searchable text; never part of a query
 _TONELESS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
-_LONGEST_PHRASE = 4
+_LONGEST_PHRASE = 3
 
 
 @dataclass(frozen=True)
