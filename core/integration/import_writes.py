@@ -13,6 +13,7 @@ from core.integration.import_checks import CHUNK, Checked
 from core.ledger.documents import open_document, post_moves
 from core.ledger.posting import MoveSpec
 from core.models import Customer, Product, ProductBarcode, ReorderRule, Supplier
+from core.models.search_index import bulk_insert
 from core.models.searchable import search_values
 from core.people.audit import record
 from core.permissions import Actor
@@ -61,7 +62,9 @@ def _write_products(tx: Tx, _actor: Actor, checked: Checked, progress: Progress)
              "purchase_price": c["purchase_price"] or Decimal(0), "sale_price": c["sale_price"] or Decimal(0),
              "floor_price": c["floor_price"] or Decimal(0), "active": True, "allow_negative": False,
              "created_at": tx.now, **search_values("product", c)} for c in checked.clean]
-    ids = _insert_chunks(tx, Product.__table__, rows, progress, len(rows))
+    with bulk_insert(tx.conn, "product") as index:
+        ids = _insert_chunks(tx, Product.__table__, rows, progress, len(rows))
+        index(ids)  # the new rows' trigram index, one statement (SQLite)
     _insert_chunks(tx, ProductBarcode.__table__, [{"product_id": ident, "barcode": c["barcode"]}
                                                   for ident, c in zip(ids, checked.clean, strict=True)
                                                   if c["barcode"]], None, 0)

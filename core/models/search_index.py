@@ -4,6 +4,8 @@ had; without it the search scans). Either answers LIKE '%...%' for three charact
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import text
@@ -11,11 +13,12 @@ from sqlalchemy.exc import DBAPIError
 
 SQLITE_TABLE = "product_search"
 PG_INDEX = "ix_product_search_trgm"
+_INSERT_TRIGGER = (f"CREATE TRIGGER IF NOT EXISTS product_search_insert AFTER INSERT ON product BEGIN "
+                   f"INSERT INTO {SQLITE_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END")
 _SQLITE = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {SQLITE_TABLE} USING fts5(search_text, content='product', "
     "content_rowid='id', tokenize='trigram')",
-    f"CREATE TRIGGER IF NOT EXISTS product_search_insert AFTER INSERT ON product BEGIN "
-    f"INSERT INTO {SQLITE_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    _INSERT_TRIGGER,
     f"CREATE TRIGGER IF NOT EXISTS product_search_delete AFTER DELETE ON product BEGIN "
     f"INSERT INTO {SQLITE_TABLE}({SQLITE_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
     f"CREATE TRIGGER IF NOT EXISTS product_search_update AFTER UPDATE OF search_text ON product BEGIN "
@@ -37,6 +40,27 @@ def create_search_index(connection: Any) -> None:
     if schema is not None:
         connection.execute(text(f'CREATE INDEX IF NOT EXISTS {PG_INDEX} ON product USING gin '
                                 f'(search_text "{schema}".gin_trgm_ops)'))
+
+
+@contextmanager
+def bulk_insert(connection: Any, table: str) -> Iterator[Callable[[Sequence[int]], None]]:
+    """For an import's many product rows: on SQLite the per-row trigger is set aside for the block (the import's
+    transaction holds the only write lock; DDL is transactional) and the caller indexes the new rows with the
+    function yielded, one statement for all of them. Elsewhere, and for other tables, nothing to do."""
+    if table != "product" or connection.dialect.name != "sqlite" or not has_trigram_table(connection):
+        yield lambda _ids: None
+        return
+    connection.exec_driver_sql("DROP TRIGGER IF EXISTS product_search_insert")
+    try:
+        yield lambda ids: _index_rows(connection, ids)
+    finally:
+        connection.exec_driver_sql(_INSERT_TRIGGER)
+
+
+def _index_rows(connection: Any, ids: Sequence[int]) -> None:
+    if ids:
+        connection.exec_driver_sql(f"INSERT INTO {SQLITE_TABLE}(rowid, search_text) SELECT id, search_text "
+                                   "FROM product WHERE id BETWEEN ? AND ?", (min(ids), max(ids)))
 
 
 def drop_search_index(connection: Any) -> None:
