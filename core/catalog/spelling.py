@@ -28,7 +28,8 @@ class Spelling:
 
 def folded(text: str) -> str:
     """Lower case, full-width letters and digits made ASCII (ＢＷＢ１ -> bwb1), the separator dropped."""
-    return unicodedata.normalize("NFKC", text).lower().replace(SEPARATOR, "").strip()
+    wide = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    return wide.lower().replace(SEPARATOR, "").strip()
 
 
 def spelling(text: str, phrases: dict[str, Any] | None = None) -> Spelling:
@@ -37,13 +38,15 @@ def spelling(text: str, phrases: dict[str, Any] | None = None) -> Spelling:
     table = _phrases() if phrases is None else phrases
     pinyin, initials = [], []
     for index, char in enumerate(name):
+        if char.isascii():
+            if char.isalnum():
+                pinyin.append(char)
+                initials.append(char)
+            continue
         reading = _reading(name, index, table)
         if reading:
             pinyin.append(reading)
             initials.append(reading[0])
-        elif char.isascii() and char.isalnum():
-            pinyin.append(char)
-            initials.append(char)
     return Spelling("".join(pinyin), "".join(initials))
 
 
