@@ -24,7 +24,15 @@ class InvalidAmount(DomainError):
 
 
 class UnknownProduct(DomainError):
+    """No product is what was given; `nearest` (when given) holds the closest ones as `ItemChoice`s."""
+
     code = "unknown_product"
+
+
+class AmbiguousProduct(DomainError):
+    """What was given names several products (`choices`, `ItemChoice`s): the person picks one."""
+
+    code = "ambiguous_product"
 
 
 class InactiveProduct(DomainError):

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from bot.engine.flow import Command, Context, Event, Flow, Step
 from bot.engine.inbound import LEGACY_CONTENT, Fetched, Inbound, PendingFile
+from bot.engine.picks import PENDING, PICK, pending_pick, picked_text, refusal_reply
 from bot.engine.replies import Reply
 from bot.engine.suggest import suggestion_reply
 from bot.engine.texts import DEFAULT_LANGUAGE, Texts
@@ -314,8 +315,12 @@ class Engine:
             flow_name, step = self._route(ctx, conversation, word, args, event)
         except DomainError as error:
             log.info("refused %s for %s: %s", error.code, actor.name, error.params)
-            return [Reply(self.texts.error(ctx.lang, error))]
-        self._keep(tx, conversation, flow_name, step)
+            replies = [refusal_reply(ctx, error)]
+            waiting = pending_pick(replies, text) if event.text else None
+            if waiting is not None:  # a command's item to pick: the message waits for the press
+                self._keep(tx, conversation, None, Step(replies), waiting)
+            return replies
+        self._keep(tx, conversation, flow_name, step, pending_pick(step.replies, text) if event.text else None)
         if self.notices is None:
             return step.replies
         return step.replies + self.notices(tx, actor.employee_id, self.texts)  # waiting notes, shown once
@@ -329,6 +334,8 @@ class Engine:
             return self._scanned(ctx, conversation, event.codes)
         if word in BIND_WORDS and args.startswith(DEEP_LINKS) and self.scan_flow is not None:
             return None, Step(self.scan_flow.start(ctx, args).replies)
+        if event.button and event.button.startswith(PICK):
+            return self._picked(ctx, conversation, event.button.removeprefix(PICK))
         if event.button and event.button.startswith(GO):
             word, args = split_command(event.button.removeprefix(GO))
             event = Event()
@@ -361,6 +368,18 @@ class Engine:
             return None, Step([suggestion_reply(ctx, self.commands, event.text)])
         return None, Step([ctx.say("help_hint")])
 
+    def _picked(self, ctx: Context, conversation: Conversation, sku: str) -> tuple[str | None, Step]:
+        """A product picked for the item of the waiting message: the message entered again with its SKU (in the
+        same step of the same flow, or the same command); with no message waiting, the product's card."""
+        expired = conversation.expires_at is not None and conversation.expires_at <= ctx.now
+        text = None if expired else picked_text(conversation.state, sku)
+        if text is None:
+            flow = None if expired else conversation.flow
+            return flow, Step(self._card(ctx, sku), conversation.state if flow else None)
+        conversation.state = {k: v for k, v in conversation.state.items() if k != PENDING}
+        word, args = split_command(text)
+        return self._route(ctx, conversation, word, args, Event(text=text))
+
     def _scanned(self, ctx: Context, conversation: Conversation, codes: tuple[str, ...]) -> tuple[str | None, Step]:
         """A photo's codes: entered as typed lines in a step that asks for an item; else each code's card, and the
         conversation (if any) goes on where it was."""
@@ -390,23 +409,30 @@ class Engine:
         try:
             return self.scan_flow.start(ctx, code).replies
         except DomainError as error:
-            return [Reply(self.texts.error(ctx.lang, error))]
+            return [refusal_reply(ctx, error)]
 
     def _step(self, ctx: Context, flow: Flow, state: dict[str, Any], event: Event) -> Step:
         """One step of a flow on its own copy of `state`; a refused step keeps `state` as it was and answers with
         the refusal in the reader's words, then what the flow asks again."""
+        state = {k: v for k, v in state.items() if k != PENDING}
         try:
             return flow.resume(ctx, copy.deepcopy(state), event)
         except DomainError as error:
             log.info("refused %s for %s in %s: %s", error.code, ctx.actor.name, flow.name, error.params)
-            refusal = Reply(self.texts.error(ctx.lang, error))
+            refusal = refusal_reply(ctx, error)
+            if refusal.buttons:  # products to pick: the press is what comes next
+                return Step([refusal], state)
             return Step([refusal, *flow.hint(ctx, copy.deepcopy(state), error)], state)
 
-    def _keep(self, tx: Tx, conversation: Conversation, flow_name: str | None, step: Step) -> None:
+    def _keep(self, tx: Tx, conversation: Conversation, flow_name: str | None, step: Step,
+              pending: dict[str, str] | None = None) -> None:
+        """Save the flow's state (or end it); a message waiting for a pick is kept with it, even after a command."""
+        waiting = {PENDING: pending} if pending else {}
         if step.state is None or flow_name is None:
-            conversation.flow, conversation.state, conversation.expires_at = None, {}, None
+            conversation.flow, conversation.state = None, waiting
+            conversation.expires_at = tx.now + self.timeout if waiting else None
         else:
-            conversation.flow, conversation.state = flow_name, step.state
+            conversation.flow, conversation.state = flow_name, {**step.state, **waiting}
             flag_modified(conversation, "state")  # flows change their own copy of the state: save it every time
             conversation.expires_at = tx.now + self.timeout
         conversation.updated_at = tx.now

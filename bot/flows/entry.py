@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.engine.flow import Context
+from bot.engine.picks import refusal_reply
 from bot.engine.replies import Button, Reply, page_button
 from core.catalog.lines import BadForm, TypedLine, entered_typed, looks_numeric, split_lines
 from core.catalog.resolve import resolve_lines
@@ -44,10 +45,9 @@ def checked_line(ctx: Context, line: TypedLine) -> dict[str, Any]:
 def refusal(ctx: Context, error: DomainError, hint: str | None = None,
             keys: tuple[tuple[Button, ...], ...] = (), **values: Any) -> Reply:
     """The refusal in the reader's language, followed by what the step expects."""
-    text = ctx.texts.error(ctx.lang, error)
-    if hint:
-        text = f"{text}\n{ctx.text(hint, **values)}"
-    return Reply(text, keys)
+    said = refusal_reply(ctx, error)
+    text = f"{said.text}\n{ctx.text(hint, **values)}" if hint else said.text
+    return Reply(text, said.buttons + keys, extra=said.extra)
 
 
 def first_word(text: str | None) -> str:

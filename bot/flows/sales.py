@@ -237,7 +237,9 @@ class SalesOrderFlow(Flow):
             given = entered_typed(split_line(text))
             check = self._check(ctx, state, given, replace)
         except DomainError as error:
-            return Step([refusal(ctx, error), ctx.say("so_line_format", self._line_keys(ctx, state))], state)
+            said = refusal(ctx, error)  # with pick buttons, the press is what comes next, not the line again
+            return Step([said] if said.buttons else [said, ctx.say("so_line_format", self._line_keys(ctx, state))],
+                        state)
         except ValueError:
             return Step([ctx.say("so_line_format", self._line_keys(ctx, state), typed=text[:40])], state)
         if replace is None and len(state["lines"]) >= MAX_CHAT_LINES:

@@ -2,7 +2,9 @@
 
 Set-based: all lines of a document resolve in a constant number of statements whatever their count (one for
 the SKUs, one more for codes that are not SKUs, one for pack units when any is given). Each finder in FINDERS
-looks up the codes the earlier ones left unknown; a finder for names, pinyin or GS1 codes goes there.
+looks up the codes the earlier ones left unknown; codes no code finder knows are then searched as a name, pinyin,
+initials or a typo (core.catalog.search, two statements more): one match is taken, several are refused with the
+choices (AmbiguousProduct), none with the nearest (UnknownProduct).
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from core.catalog.lines import EnteredLine
+from core.catalog.search import Searchable, Searched, search
 from core.codes.gs1 import barcode_forms, parse_gs1
-from core.errors import InactiveProduct, InvalidQuantity, UnknownProduct
-from core.models import Product, ProductBarcode, ProductUnit
+from core.errors import AmbiguousProduct, InactiveProduct, InvalidQuantity, UnknownProduct
+from core.models import Product, ProductBarcode, ProductUnit, StockLevel, Warehouse
 from core.numbers import parse_quantity, round_cost
 from core.uow import Tx, UnitOfWork
 
 ONE = Decimal(1)
+MAX_CHOICES = 8  # products offered to pick from when what was given names several
+MAX_NEAREST = 3  # products offered when nothing matched
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,14 @@ _ITEMS_BY_BARCODE = (
     select(_B.barcode, *_ITEM).join_from(ProductBarcode.__table__, Product.__table__, _P.id == _B.product_id)
     .where(_B.barcode.in_(bindparam("barcodes", expanding=True)))
 )
+_ITEMS_BY_ID = select(*_ITEM).where(_P.id.in_(bindparam("ids", expanding=True)))
+_S, _W = StockLevel.__table__.c, Warehouse.__table__.c
+_AVAILABLE = (
+    select(_S.product_id, _S.on_hand, _S.reserved).join_from(StockLevel.__table__, Warehouse.__table__,
+                                                            _W.id == _S.warehouse_id)
+    .where(_S.product_id.in_(bindparam("ids", expanding=True)), _W.kind == "normal")
+)
+PRODUCTS = Searchable(Product.__table__, _P.active, _P.sku, _P.name_zh, _P.name_en)
 _UNITS_OF = select(_U.product_id, _U.name, _U.factor).where(_U.product_id.in_(bindparam("ids", expanding=True)))
 
 
@@ -115,8 +128,22 @@ def _by_gs1(tx: Tx, codes: frozenset[str]) -> dict[str, CatalogItem]:
 FINDERS: tuple[Finder, ...] = (_by_sku, _by_barcode, _by_gs1)
 
 
+@dataclass(frozen=True)
+class ItemChoice:
+    """A product offered to pick: what tells it apart (name, unit, stock available) and its sale price; never its
+    cost (a refusal is read by whoever typed the line)."""
+
+    sku: str
+    name_zh: str
+    name_en: str
+    unit: str
+    available: Decimal
+    sale_price: Decimal
+
+
 def items_in(tx: Tx, codes: Sequence[str]) -> dict[str, CatalogItem]:
-    """Active products by what was given for them, keyed by the code as given; unknown or inactive ones refused."""
+    """Active products by what was given for them (a code, else a name, pinyin, initials or a small typo), keyed
+    by the code as given; unknown, ambiguous or inactive ones refused."""
     wanted = frozenset(c.strip() for c in codes)
     found: dict[str, CatalogItem] = {}
     for finder in FINDERS:
@@ -124,13 +151,45 @@ def items_in(tx: Tx, codes: Sequence[str]) -> dict[str, CatalogItem]:
         if not missing:
             break
         found.update(finder(tx, missing))
+    missing = wanted - found.keys()
+    searched = search(tx.conn, PRODUCTS, missing, MAX_CHOICES) if missing else {}
+    found.update(_by_name(tx, searched))
     for code in codes:
         item = found.get(code.strip())
         if item is None:
-            raise UnknownProduct(item=code[:40])
+            raise _refusal(tx, code, searched.get(code.strip(), Searched()))
         if not item.ref.active:
             raise InactiveProduct(item=code[:40], sku=item.ref.sku)
     return {code: found[code.strip()] for code in codes}
+
+
+def _by_name(tx: Tx, searched: Mapping[str, Searched]) -> dict[str, CatalogItem]:
+    """The codes a search found exactly one product for."""
+    chosen = {code: s.only for code, s in searched.items() if s.only is not None}
+    if not chosen:
+        return {}
+    items = {row.id: _item(row) for row in tx.conn.execute(_ITEMS_BY_ID, {"ids": sorted(set(chosen.values()))})}
+    return {code: items[ident] for code, ident in chosen.items() if ident in items}
+
+
+def _refusal(tx: Tx, code: str, searched: Searched) -> AmbiguousProduct | UnknownProduct:
+    if searched.several:
+        return AmbiguousProduct(item=code.strip()[:40], choices=item_choices(tx, searched.several))
+    nearest = item_choices(tx, searched.nearest[:MAX_NEAREST])
+    return UnknownProduct(item=code[:40], nearest=nearest) if nearest else UnknownProduct(item=code[:40])
+
+
+def item_choices(tx: Tx, ids: Sequence[int]) -> list[ItemChoice]:
+    """Products to pick from, in the order given, with the stock available in the ordinary warehouses."""
+    if not ids:
+        return []
+    rows = {row.id: row for row in tx.conn.execute(
+        select(_P.id, _P.sku, _P.name_zh, _P.name_en, _P.base_unit, _P.sale_price).where(_P.id.in_(ids)))}
+    available: dict[int, Decimal] = {}
+    for level in tx.conn.execute(_AVAILABLE, {"ids": list(ids)}):
+        available[level.product_id] = available.get(level.product_id, Decimal(0)) + level.on_hand - level.reserved
+    return [ItemChoice(rows[i].sku, rows[i].name_zh, rows[i].name_en, rows[i].base_unit,
+                       available.get(i, Decimal(0)), rows[i].sale_price) for i in ids if i in rows]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from core.integration.import_checks import CHUNK, Checked
 from core.ledger.documents import open_document, post_moves
 from core.ledger.posting import MoveSpec
 from core.models import Customer, Product, ProductBarcode, ReorderRule, Supplier
+from core.models.search_index import bulk_insert
+from core.models.searchable import search_values
 from core.people.audit import record
 from core.permissions import Actor
 from core.uow import Tx
@@ -59,8 +61,10 @@ def _write_products(tx: Tx, _actor: Actor, checked: Checked, progress: Progress)
              "category_id": c.get("category_id"), "base_unit": c["base_unit"] or "pcs",
              "purchase_price": c["purchase_price"] or Decimal(0), "sale_price": c["sale_price"] or Decimal(0),
              "floor_price": c["floor_price"] or Decimal(0), "active": True, "allow_negative": False,
-             "created_at": tx.now} for c in checked.clean]
-    ids = _insert_chunks(tx, Product.__table__, rows, progress, len(rows))
+             "created_at": tx.now, **search_values("product", c)} for c in checked.clean]
+    with bulk_insert(tx.conn, "product") as index:
+        ids = _insert_chunks(tx, Product.__table__, rows, progress, len(rows))
+        index(ids)  # the new rows' trigram index, one statement (SQLite)
     _insert_chunks(tx, ProductBarcode.__table__, [{"product_id": ident, "barcode": c["barcode"]}
                                                   for ident, c in zip(ids, checked.clean, strict=True)
                                                   if c["barcode"]], None, 0)
@@ -71,8 +75,8 @@ def _write_suppliers(tx: Tx, _actor: Actor, checked: Checked, progress: Progress
     rows = [{"code": c["code"], "name": c["name"], "contact": c["contact"], "phone": c["phone"],
              "credit_rating": c["credit_rating"], "lead_time_days": 7 if c["lead_time_days"] is None
              else c["lead_time_days"], "payment_terms_days": 30 if c["payment_terms_days"] is None
-             else c["payment_terms_days"], "note": c["note"], "active": True, "created_at": tx.now}
-            for c in checked.clean]
+             else c["payment_terms_days"], "note": c["note"], "active": True, "created_at": tx.now,
+             **search_values("supplier", c)} for c in checked.clean]
     _insert_chunks(tx, Supplier.__table__, rows, progress, len(rows))
     return []
 
@@ -81,8 +85,8 @@ def _write_customers(tx: Tx, _actor: Actor, checked: Checked, progress: Progress
     rows = [{"code": c["code"], "name": c["name"], "contact": c["contact"], "phone": c["phone"],
              "channel": c["channel"], "credit_limit": c["credit_limit"] or Decimal(0),
              "salesperson_id": c.get("salesperson_id"), "payment_terms_days": 30 if c["payment_terms_days"] is None
-             else c["payment_terms_days"], "note": c["note"], "active": True, "created_at": tx.now}
-            for c in checked.clean]
+             else c["payment_terms_days"], "note": c["note"], "active": True, "created_at": tx.now,
+             **search_values("customer", c)} for c in checked.clean]
     _insert_chunks(tx, Customer.__table__, rows, progress, len(rows))
     return []
 

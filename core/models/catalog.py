@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, Qty, UnitCost, UTCDateTime, utcnow
+from core.models.search_index import create_search_index, drop_search_index
+from core.models.searchable import PINYIN_LENGTH, default_of
 
 
 class Category(Base):
@@ -36,6 +38,9 @@ class Product(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     allow_negative: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    search_pinyin: Mapped[str] = mapped_column(String(PINYIN_LENGTH), default=default_of("product", "search_pinyin"),
+                                               server_default="", index=True)
+    search_text: Mapped[str] = mapped_column(Text, default=default_of("product", "search_text"), server_default="")
 
     barcodes: Mapped[list[ProductBarcode]] = relationship(back_populates="product")
     units: Mapped[list[ProductUnit]] = relationship(back_populates="product")
@@ -45,6 +50,10 @@ class Product(Base):
         Index("ix_product_lower_name_en", func.lower(name_en)),
         CheckConstraint("purchase_price >= 0 AND sale_price >= 0 AND floor_price >= 0", name="prices"),
     )
+
+
+event.listen(Product.__table__, "after_create", lambda _table, connection, **_kw: create_search_index(connection))
+event.listen(Product.__table__, "before_drop", lambda _table, connection, **_kw: drop_search_index(connection))
 
 
 class ProductBarcode(Base):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, Money, UTCDateTime, utcnow
+from core.models.searchable import PINYIN_LENGTH, default_of
 
 CREDIT_RATINGS = ("A", "B", "C", "D")
 
@@ -27,6 +28,9 @@ class Supplier(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    search_pinyin: Mapped[str] = mapped_column(String(PINYIN_LENGTH), default=default_of("supplier", "search_pinyin"),
+                                               server_default="", index=True)
+    search_text: Mapped[str] = mapped_column(Text, default=default_of("supplier", "search_text"), server_default="")
 
     __table_args__ = (
         CheckConstraint("lead_time_days >= 0 AND payment_terms_days >= 0", name="days"),
@@ -48,6 +52,9 @@ class Customer(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    search_pinyin: Mapped[str] = mapped_column(String(PINYIN_LENGTH), default=default_of("customer", "search_pinyin"),
+                                               server_default="", index=True)
+    search_text: Mapped[str] = mapped_column(Text, default=default_of("customer", "search_text"), server_default="")
 
     __table_args__ = (
         CheckConstraint("credit_limit >= 0 AND payment_terms_days >= 0", name="limits"),

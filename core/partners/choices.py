@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 
+from core.catalog.search import Searchable, search
 from core.models import Customer, Supplier
-from core.partners.customers import find_customers
+from core.partners.customers import find_customers, sees_all_customers
 from core.partners.suppliers import find_suppliers
 from core.permissions import Actor, Permission
-from core.uow import UnitOfWork
+from core.uow import Tx, UnitOfWork
 
 PartnerKind = Literal["customer", "supplier"]
 _MODELS: dict[str, type[Customer] | type[Supplier]] = {"customer": Customer, "supplier": Supplier}
@@ -27,11 +28,11 @@ class PartnerChoice:
 def partner_choices(uow: UnitOfWork, actor: Actor, kind: PartnerKind, query: str,
                     limit: int) -> tuple[PartnerChoice, ...]:
     """The first `limit` customers (or suppliers) the actor may see matching `query`, with their ids."""
-    search = find_customers if kind == "customer" else find_suppliers
-    found = [(p.code, p.name) for p in search(uow, actor, query)[:limit]]
-    if not found:
-        return ()
+    finder = find_customers if kind == "customer" else find_suppliers
+    found = [(p.code, p.name) for p in finder(uow, actor, query)[:limit]]
     model = _MODELS[kind]
+    if not found:
+        return _typos(uow, actor, kind, query, limit)
     ids = dict(uow.read(lambda tx: tx.session.execute(
         select(model.code, model.id).where(model.code.in_([code for code, _ in found]))).all()))
     return tuple(PartnerChoice(ids[code], code, name) for code, name in found)
@@ -43,3 +44,22 @@ def partner_code(uow: UnitOfWork, actor: Actor, kind: PartnerKind, partner_id: i
     actor.require(Permission.PARTNER_VIEW)
     model = _MODELS[kind]
     return uow.read(lambda tx: tx.session.scalar(select(model.code).where(model.id == partner_id)))
+
+
+def _typos(uow: UnitOfWork, actor: Actor, kind: PartnerKind, query: str, limit: int) -> tuple[PartnerChoice, ...]:
+    """Partners the actor may see a small typo away from `query` (nothing matched it), closest first."""
+    model = _MODELS[kind]
+    visible: ColumnElement[bool] = true()
+    if kind == "customer" and not sees_all_customers(actor):
+        visible = Customer.salesperson_id == actor.employee_id
+    target = Searchable(model.__table__, visible, model.__table__.c.code, model.__table__.c.name)
+
+    def work(tx: Tx) -> tuple[PartnerChoice, ...]:
+        typos = search(tx.conn, target, [query], limit).get(query)
+        if typos is None or not typos.typos:
+            return ()
+        rows = {r.id: r for r in tx.session.execute(
+            select(model.id, model.code, model.name).where(model.id.in_(typos.typos)))}
+        return tuple(PartnerChoice(i, rows[i].code, rows[i].name) for i in typos.typos if i in rows)
+
+    return uow.read(work)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table, func, or_
+from sqlalchemy import Select, Table, or_
 
+from core.catalog.search import matching as search_matching
 from core.errors import InvalidPartner
 from core.models import Base
 from core.models.partners import CREDIT_RATINGS
+from core.models.searchable import respell
 from core.numbers import parse_money
 
 PAGE_SIZE = 20
@@ -71,19 +73,20 @@ def apply_changes(row: Base, clean: dict[str, Any]) -> dict[str, list[Any]]:
     changes = {name: [getattr(row, name), value] for name, value in clean.items() if getattr(row, name) != value}
     for name, (_, value) in changes.items():
         setattr(row, name, value)
+    if "name" in changes:
+        respell(row, str(row.__tablename__))
     return changes
 
 
 def matching(statement: S, table: Table, query: str) -> S:
-    """Rows whose code is `query` or whose code or name contains it, the exact code first."""
+    """Rows whose code is `query` or whose code, name, name's pinyin or initials contains it: the exact code first,
+    then a whole name (or pinyin), then a name that starts with it."""
     text = query.strip()[:64]
     code = table.c.code
     if not text:
         return statement.order_by(code)
-    pattern = f"%{text.lower()}%"
-    return statement.where(
-        or_(code == text.upper(), func.lower(code).like(pattern), func.lower(table.c.name).like(pattern))
-    ).order_by(code != text.upper(), code)
+    hit, rank = search_matching(table, text)
+    return statement.where(or_(code == text.upper(), hit)).order_by(code != text.upper(), rank, code)
 
 
 def page_of(statement: S, page: int) -> S:

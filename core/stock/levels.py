@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
+from core.catalog.resolve import PRODUCTS
+from core.catalog.search import matching, search
 from core.models import Money, Product, ProductBarcode, Qty, StockLevel, Warehouse
 from core.numbers import round_money
 from core.permissions import Actor, Permission
@@ -49,7 +51,8 @@ class WarehouseSummary:
 
 
 def find_stock(uow: UnitOfWork, actor: Actor, query: str, page: int = 1) -> list[ProductStock]:
-    """Stock of products matching a SKU, a barcode or a fragment of a name, one page at a time."""
+    """Stock of products matching a SKU, a barcode, a fragment of a name, its pinyin or initials (else a small typo
+    of one of these), one page at a time."""
     actor.require(Permission.STOCK_VIEW)
     return uow.read(lambda tx: _find_stock(tx, actor, query.strip()[:64], max(page, 1)))
 
@@ -57,16 +60,19 @@ def find_stock(uow: UnitOfWork, actor: Actor, query: str, page: int = 1) -> list
 def _find_stock(tx: Tx, actor: Actor, query: str, page: int) -> list[ProductStock]:
     if not query:
         return []
-    pattern = f"%{query.lower()}%"
     barcode_match = select(ProductBarcode.product_id).where(ProductBarcode.barcode == query)
+    hit, rank = matching(Product.__table__, query, tx.dialect)
     products = tx.session.execute(
         select(Product)
-        .where(Product.active, or_(func.upper(Product.sku) == query.upper(), Product.id.in_(barcode_match),
-                                   func.lower(Product.name_en).like(pattern), Product.name_zh.like(f"%{query}%"),
-                                   func.lower(Product.sku).like(pattern)))
-        .order_by(func.upper(Product.sku) != query.upper(), Product.sku)
+        .where(Product.active, or_(func.upper(Product.sku) == query.upper(), Product.id.in_(barcode_match), hit))
+        .order_by(func.upper(Product.sku) != query.upper(), rank, Product.sku)
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).scalars().all()
+    if not products and page == 1:
+        typos = search(tx.conn, PRODUCTS, [query], PAGE_SIZE).get(query)
+        if typos is not None and typos.typos:
+            found = {p.id: p for p in tx.session.scalars(select(Product).where(Product.id.in_(typos.typos)))}
+            products = [found[i] for i in typos.typos if i in found]
     levels = tx.session.execute(
         select(StockLevel, Warehouse.code)
         .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from bot.importing import read_rows, write_rows
 from core.catalog.products import create_category
 from core.demo.company import ean13
 from core.integration.exports import export_rows
+from core.integration.import_writes import CHUNK
 from core.integration.imports import import_rows
 from core.ledger.check import check_ledger
 from core.models import AuditLog, Customer, Product, ProductBarcode, ReorderRule, StockDocument, StockLevel, Supplier
@@ -24,6 +24,7 @@ from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
 from core.uow import UnitOfWork
 from tests.factories import make_shop
+from tests.statements import counted
 
 
 def xlsx(rows: list[list[object]]) -> bytes:
@@ -167,16 +168,18 @@ def test_a_salesperson_may_not_import_products(uow: UnitOfWork, admin: Actor) ->
 
 
 @pytest.mark.slow
-def test_one_hundred_thousand_products_import_set_based_in_well_under_a_minute(
+def test_one_hundred_thousand_products_import_set_based_in_chunks(
         uow: UnitOfWork, admin: Actor) -> None:
     rows = [{"sku": f"SKU-{i:06d}", "name_zh": f"商品{i}", "purchase_price": "1.5", "sale_price": "3",
              "floor_price": "2", "barcode": ean13(f"69{i:010d}")} for i in range(100_000)]
-    started = time.perf_counter()
-    result = import_rows(uow, admin, "products", rows)
-    took = time.perf_counter() - started
+    with counted(uow.engine) as statements:
+        result = import_rows(uow, admin, "products", rows)
     assert result.ok and result.written == 100_000
     assert count(uow, Product.id) == 100_000 and count(uow, ProductBarcode.id) == 100_000
-    assert took < 60, f"{took:.1f}s"
+    chunks = -(-100_000 // CHUNK)
+    if uow.engine.dialect.name == "sqlite":  # SQLite returns ids in row order only from one-row INSERTs
+        statements = [s for s in statements if not s.lstrip().upper().startswith("INSERT")]
+    assert len(statements) <= 3 * chunks + 40, f"{len(statements)} statements: the checks are not set-based"
     last = uow.read(lambda tx: tx.session.execute(
         select(Product.name_zh, Product.purchase_price, Product.floor_price, ProductBarcode.barcode)
         .join(ProductBarcode, ProductBarcode.product_id == Product.id).where(Product.sku == "SKU-099999")).one())
