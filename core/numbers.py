@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from core.errors import InvalidAmount, InvalidQuantity
@@ -14,6 +15,16 @@ LIMIT = Decimal(10) ** 12
 QTY_STEP = Decimal(1).scaleb(-QTY_PLACES)
 COST_STEP = Decimal(1).scaleb(-COST_PLACES)
 ZERO = Decimal(0)
+SEPARATORS = ",，"
+GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]*)?")
+
+
+def misgrouped(value: object) -> bool:
+    """True for text with a comma that does not group thousands ("1,5", "15,00"): never read as another number."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return any(sep in text for sep in SEPARATORS) and GROUPED.fullmatch(text) is None
 
 
 def _to_decimal(value: object) -> Decimal | None:
@@ -24,7 +35,7 @@ def _to_decimal(value: object) -> Decimal | None:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, str):
-        text = value.strip().replace(",", "").replace("，", "")
+        text = value.strip().replace(",", "").replace("，", "")  # only thousands groups get here
         if not text or len(text) > 40:
             return None
         try:
@@ -36,6 +47,8 @@ def _to_decimal(value: object) -> Decimal | None:
 
 def parse_quantity(value: object, *, allow_negative: bool = False, allow_zero: bool = False) -> Decimal:
     """A quantity from user or API input: finite, at most 4 places, below 10^12, positive unless allowed."""
+    if misgrouped(value):
+        raise InvalidQuantity(value=str(value)[:40], reason="separator")
     number = _to_decimal(value)
     if number is None or not number.is_finite():
         raise InvalidQuantity(value=str(value)[:40], reason="not_a_number")
@@ -52,6 +65,8 @@ def parse_quantity(value: object, *, allow_negative: bool = False, allow_zero: b
 
 def parse_money(value: object, *, places: int = MONEY_PLACES, allow_negative: bool = False) -> Decimal:
     """A money amount or unit price from input: finite, below 10^12, rounded half up to `places`."""
+    if misgrouped(value):
+        raise InvalidAmount(value=str(value)[:40], reason="separator")
     number = _to_decimal(value)
     if number is None or not number.is_finite():
         raise InvalidAmount(value=str(value)[:40], reason="not_a_number")
@@ -64,6 +79,8 @@ def parse_money(value: object, *, places: int = MONEY_PLACES, allow_negative: bo
 
 def parse_unit_cost(value: object) -> Decimal:
     """A unit cost or price: finite, non-negative, at most 6 places (rounded half up)."""
+    if misgrouped(value):
+        raise InvalidAmount(value=str(value)[:40], reason="separator")
     number = _to_decimal(value)
     if number is None or not number.is_finite():
         raise InvalidAmount(value=str(value)[:40], reason="not_a_number")

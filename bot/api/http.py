@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,6 +21,7 @@ BASE = "/api/v1"
 MAX_LINES = 1000
 SERVICE_PAGE = 20
 MAX_PAGE = 10_000
+PLAIN_DECIMAL = re.compile(r"\s*-?[0-9]+(?:\.[0-9]+)?\s*")
 
 
 class BadRequest(Exception):
@@ -87,11 +89,14 @@ def text_field(body: dict[str, Any], name: str, *, required: bool = True, defaul
 
 
 def amount_field(value: Any, name: str, *, required: bool = True) -> object:
-    """A decimal string or a number, passed on for core to parse."""
+    """A plain decimal string ("1500", "2.5": no thousands separators, no exponent) or a JSON number (read exactly,
+    never through a float), passed on for core to check against its limits."""
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal) or len(str(value)) > 40:
-        raise BadRequest(f"field {name!r} must be a decimal string or a number")
+    plain = isinstance(value, int | Decimal) or (isinstance(value, str) and PLAIN_DECIMAL.fullmatch(value))
+    if isinstance(value, bool) or not plain or len(str(value)) > 40:
+        raise BadRequest(f"field {name!r} must be a plain decimal string such as \"1500\" or \"2.5\" "
+                         "(no thousands separators, no exponent) or a JSON number")
     return value
 
 

@@ -24,7 +24,9 @@ from core.sales import views as sales
 from core.stock import moves as stock
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
-AMOUNT_IN = {"oneOf": [{"type": "string", "pattern": r"^\s*-?\d{1,12}(\.\d{1,4})?\s*$"}, {"type": "integer"}]}
+AMOUNT_IN = {"oneOf": [{"type": "string", "pattern": r"^\s*-?[0-9]{1,12}(\.[0-9]{1,4})?\s*$"}, {"type": "number"}],
+             "description": "a plain decimal string (\"1500\", \"2.5\": no thousands separators, no exponent) or a "
+                            "JSON number, read exactly as written (never through a binary float)"}
 MODELS: dict[str, type] = {
     "Product": api_reads.ProductView, "StockRow": api_reads.StockRow, "Warehouse": api_reads.WarehouseView,
     "Supplier": suppliers.SupplierView, "Customer": customers.CustomerView,
