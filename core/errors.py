@@ -23,6 +23,12 @@ class InvalidAmount(DomainError):
     code = "invalid_amount"
 
 
+class AmountTooLarge(DomainError):
+    """A line's amount or a document's total at or beyond what the books hold (core.numbers.LIMIT)."""
+
+    code = "amount_too_large"
+
+
 class UnknownProduct(DomainError):
     code = "unknown_product"
 

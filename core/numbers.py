@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from core.errors import InvalidAmount, InvalidQuantity
+from core.errors import AmountTooLarge, InvalidAmount, InvalidQuantity
 
 QTY_PLACES = 4
 MONEY_PLACES = 2
@@ -89,6 +90,22 @@ def parse_unit_cost(value: object) -> Decimal:
     if number < 0:
         raise InvalidAmount(value=str(value)[:40], reason="negative")
     return round_cost(number)
+
+
+def line_amount(qty: Decimal, price: Decimal, places: int = MONEY_PLACES, item: str = "") -> Decimal:
+    """A line's amount, quantity times price rounded to money; AmountTooLarge when it reaches what the books hold."""
+    amount = qty * price
+    if abs(amount) >= LIMIT or abs(round_money(amount, places)) >= LIMIT:
+        raise AmountTooLarge(item=item, amount=amount, limit=LIMIT)
+    return round_money(amount, places)
+
+
+def document_total(amounts: Iterable[Decimal], places: int = MONEY_PLACES) -> Decimal:
+    """The sum of a document's line amounts; AmountTooLarge when it reaches what the books hold."""
+    total = sum(amounts, ZERO)
+    if abs(total) >= LIMIT:
+        raise AmountTooLarge(item="", amount=total, limit=LIMIT)
+    return round_money(total, places)
 
 
 def round_money(value: Decimal, places: int = MONEY_PLACES) -> Decimal:

@@ -129,6 +129,7 @@ class PurchaseOrderFlow(Flow):
         try:
             typed = split_lines(event.text or "", prices=True)
             added = [checked_line(ctx, ln) for ln in typed]
+            total(lines + added)
         except BadForm:
             return Step([ctx.say("po_line_form")], state)
         except DomainError as error:

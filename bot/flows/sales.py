@@ -14,7 +14,7 @@ from core.catalog.lines import entered_typed, split_line
 from core.catalog.products import WarehouseRef, warehouses_for
 from core.errors import DomainError, UnknownDocument
 from core.ledger.numbering import example_number
-from core.numbers import ZERO, parse_quantity
+from core.numbers import ZERO, document_total, parse_quantity
 from core.partners.choices import partner_choices, partner_code
 from core.partners.customers import get_customer
 from core.permissions import Permission
@@ -167,6 +167,7 @@ class SalesOrderFlow(Flow):
     def _add_line(self, ctx: Context, state: dict[str, Any], text: str) -> Step:
         try:
             line = self._parse_line(ctx, text)
+            document_total(Decimal(ln["amount"]) for ln in [*state["lines"], line])
         except DomainError as error:
             return Step([refusal(ctx, error), ctx.say("so_line_format")], state)
         except ValueError:

@@ -17,7 +17,7 @@ from core.catalog.resolve import resolve_lines
 from core.errors import InvalidQuantity, InvalidState
 from core.ledger.numbering import next_number
 from core.models import PO_STATUSES, Employee, Product, PurchaseOrder, Supplier, Warehouse
-from core.numbers import ZERO, round_money
+from core.numbers import ZERO, document_total, line_amount
 from core.partners.suppliers import supplier_by_code, supplier_in
 from core.people.audit import record
 from core.permissions import Actor, Permission
@@ -102,7 +102,7 @@ def create_purchase_order(
         actor.require(Permission.PURCHASE_CREATE, target.id)
         partner = supplier_in(tx, supplier)
         rows = _priced_lines(tx, parsed)
-        total = round_money(sum((r["amount"] for r in rows), ZERO), tx.money_places)
+        total = document_total((r["amount"] for r in rows), tx.money_places)
         number = next_number(tx, "PO")
         order_id: int = tx.session.execute(
             insert(PurchaseOrder).values(
@@ -254,7 +254,7 @@ def _priced_lines(tx: Tx, parsed: list[EnteredLine]) -> list[dict[str, Any]]:
         seen.add(product.id)
         qty, price = ln.base_qty, ln.price_or(product.purchase_price)
         rows.append({"line_no": line_no, "product_id": product.id, "qty": qty, "unit_price": price,
-                     "amount": round_money(qty * price, tx.money_places), "received_qty": ZERO,
+                     "amount": line_amount(qty, price, tx.money_places, product.sku), "received_qty": ZERO,
                      "rejected_qty": ZERO, "returned_qty": ZERO})
     return rows
 

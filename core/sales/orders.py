@@ -26,7 +26,7 @@ from core.models import (
     StockDocument,
     StockMove,
 )
-from core.numbers import ZERO, round_money
+from core.numbers import ZERO, document_total, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.sales.pricing import priced_lines
@@ -73,7 +73,7 @@ def create_sales_order(
         source = warehouse_in(tx, warehouse)
         buyer = _customer(tx, actor, customer)
         rows = _priced(tx, parsed)
-        total = sum((row["amount"] for row in rows), ZERO)
+        total = document_total((row["amount"] for row in rows), tx.money_places)
         number = next_number(tx, "SO")
         order_id: int = tx.conn.execute(_INSERT_ORDER, {
             "number": number, "customer_id": buyer.id, "warehouse_id": source.id,

@@ -57,3 +57,40 @@ def test_rest_amounts_are_plain_decimal_strings_or_json_numbers_never_with_separ
                 ("LAMP", Decimal(1500), Decimal("0.1")), ("TEA-CUP", Decimal("2.5"), Decimal("3.3"))]
 
     asyncio.run(scenario())
+
+
+def test_a_line_or_total_beyond_what_the_books_hold_is_refused_when_the_order_is_written(shop: Shop) -> None:
+    t = tokens(shop)
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            assert (await api.post("/suppliers", t["purchaser"], {"code": "ACME", "name": "Acme"})).status == 201
+            assert (await api.post("/customers", t["manager"], {"code": "BIG", "name": "Big"})).status == 201
+            huge = [{"sku": "LAMP", "qty": "999999999999", "unit_price": "999999"}]
+            near = [{"sku": "LAMP", "qty": "900000", "unit_price": "1000000000"}]  # 9·10^14: never receivable
+            pair = [{"sku": "LAMP", "qty": "600000", "unit_price": "1000000"},
+                    {"sku": "TEA-CUP", "qty": "600000", "unit_price": "1000000"}]  # each 6·10^11, 1.2·10^12 in all
+            for lines in (huge, near, pair):
+                po = await api.post("/purchase-orders", t["purchaser"],
+                                    {"supplier": "ACME", "warehouse": "MAIN", "lines": lines})
+                assert (po.status, po.body["error"]["code"]) == (422, "amount_too_large"), po.body
+                so = await api.post("/sales-orders", t["manager"],
+                                    {"customer": "BIG", "warehouse": "MAIN", "lines": lines})
+                assert (so.status, so.body["error"]["code"]) == (422, "amount_too_large"), so.body
+            chinese = await api.post("/sales-orders", t["manager"],
+                                     {"customer": "BIG", "warehouse": "MAIN", "lines": pair}, lang="zh-CN")
+            assert chinese.body["error"]["message"] == (
+                "合计金额为 ¥1,200,000,000,000.00，超出了账簿能记录的金额（须小于 ¥1,000,000,000,000.00）。"
+                "请检查数量和单价，或拆成几张单。没有任何内容被修改。")
+            line = await api.post("/purchase-orders", t["purchaser"],
+                                  {"supplier": "ACME", "warehouse": "MAIN", "lines": near})
+            assert line.body["error"]["message"].startswith("The line LAMP comes to CN¥900,000,000,000,000.00: "
+                                                            "the books hold amounts below CN¥1,000,000,000,000.00.")
+            assert (count(shop.uow, PurchaseOrder), count(shop.uow, SalesOrder)) == (0, 0)
+
+            fits = await api.post("/purchase-orders", t["purchaser"], {
+                "supplier": "ACME", "warehouse": "MAIN",
+                "lines": [{"sku": "LAMP", "qty": "900000", "unit_price": "1000000"}]})
+            assert (fits.status, Decimal(fits.body["total"])) == (201, Decimal("9E+11")), fits.body
+
+    asyncio.run(scenario())

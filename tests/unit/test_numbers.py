@@ -6,8 +6,17 @@ from decimal import Decimal as D
 
 import pytest
 
-from core.errors import InvalidAmount, InvalidQuantity
-from core.numbers import parse_money, parse_quantity, parse_unit_cost, round_cost, round_money, round_qty
+from core.errors import AmountTooLarge, InvalidAmount, InvalidQuantity
+from core.numbers import (
+    document_total,
+    line_amount,
+    parse_money,
+    parse_quantity,
+    parse_unit_cost,
+    round_cost,
+    round_money,
+    round_qty,
+)
 
 
 @pytest.mark.parametrize(
@@ -97,3 +106,14 @@ def test_sums_that_float_gets_wrong_are_exact() -> None:
     assert 0.1 + 0.2 != 0.3
     assert parse_quantity("0.1") + parse_quantity("0.2") == parse_quantity("0.3")
     assert sum((parse_quantity("0.1") for _ in range(10)), D(0)) == D(1)
+
+
+def test_a_line_amount_or_total_at_what_the_books_hold_is_refused_with_its_own_code() -> None:
+    assert line_amount(D("999999999999"), D("0.999999"), 2, "LAMP") == D("999998999999.00")
+    for qty, price in ((D("999999999999.9999"), D("999999999999.999999")), (D(1), D("999999999999.995"))):
+        with pytest.raises(AmountTooLarge) as refused:
+            line_amount(qty, price, 2, "LAMP")
+        assert (refused.value.code, refused.value.params["item"]) == ("amount_too_large", "LAMP")
+    assert document_total([D("600000000000"), D("399999999999.99")]) == D("999999999999.99")
+    with pytest.raises(AmountTooLarge):
+        document_total([D("600000000000"), D("400000000000")])
