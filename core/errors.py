@@ -69,6 +69,13 @@ class InvalidState(DomainError):
     code = "invalid_state"
 
 
+class InvalidFilter(DomainError):
+    """A filter of a report or list that is not one of those allowed (a period, a grouping, a status ...): the
+    params name the value and, where there is a choice, what is allowed."""
+
+    code = "invalid_filter"
+
+
 class ReasonRequired(DomainError):
     code = "reason_required"
 

@@ -37,6 +37,7 @@ NOT_FOUND = frozenset({"unknown_product", "unknown_warehouse", "unknown_document
                        "unknown_employee", "unknown_webhook"})
 CONFLICT = frozenset({"invalid_state", "already_decided", "already_posted", "already_reversed", "own_document",
                       "duplicate_code", "not_own_document", "not_reversible"})
+BAD_FILTER = frozenset({"invalid_filter"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -172,6 +173,8 @@ class Api:
         code = error.code
         if code == "permission_denied":
             status = 403
+        elif code in BAD_FILTER:
+            status = 400
         elif code == "unknown_document" or (code in NOT_FOUND and read_only):
             status = 404
         elif code in CONFLICT:

@@ -14,7 +14,7 @@ from core.approvals.requests import cancel_request, submit_for_approval
 from core.catalog.lines import EnteredLine, bounded, entered
 from core.catalog.products import warehouse_in
 from core.catalog.resolve import resolve_lines
-from core.errors import InvalidQuantity, InvalidState
+from core.errors import InvalidFilter, InvalidQuantity
 from core.ledger.numbering import next_number
 from core.models import PO_STATUSES, Employee, Product, PurchaseOrder, Supplier, Warehouse
 from core.numbers import ZERO, document_total, line_amount
@@ -203,7 +203,7 @@ def list_purchase_orders(
     """Purchase orders newest first, a page at a time, optionally by status and supplier code."""
     actor.require(Permission.PURCHASE_VIEW)
     if status is not None and status not in PO_STATUSES:
-        raise InvalidState(status=status[:40], reason="unknown_status")
+        raise InvalidFilter(reason="unknown_status", status=status[:40], allowed=list(PO_STATUSES))
     sees_cost = actor.can(Permission.COST_VIEW)
 
     def work(tx: Tx) -> list[PurchaseOrderSummary]:

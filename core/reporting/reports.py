@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.errors import InvalidState
+from core.errors import InvalidFilter
 from core.permissions import Actor, Permission
 from core.reporting.periods import Filters, Report
 from core.reporting.stock_reports import movements_report, slow_moving_report, stock_report
@@ -33,7 +33,7 @@ def run_report(uow: UnitOfWork, actor: Actor, name: str, filters: Filters) -> Re
         "purchases": purchases_report, "sales": sales_report, "profit": profit_report, "ageing": ageing_report,
     }
     if name not in runners:
-        raise InvalidState(reason="report", value=name[:20], allowed=list(REPORTS))
+        raise InvalidFilter(reason="report", value=name[:20], allowed=list(REPORTS))
     return runners[name](uow, actor, filters)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Select, and_, case, func, select, type_coerce
 
-from core.errors import InvalidState, PermissionDenied, UnknownEmployee, UnknownPartner
+from core.errors import InvalidFilter, PermissionDenied, UnknownEmployee, UnknownPartner
 from core.models import (
     Category,
     Customer,
@@ -120,7 +120,7 @@ def ageing_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
     0-30, 31-60, 61-90, over 90."""
     kind = filters.partner_kind
     if kind not in ORDER_TYPES:
-        raise InvalidState(reason="partner_kind", value=kind[:20])
+        raise InvalidFilter(reason="partner_kind", value=kind[:20])
     own_only = False
     if not actor.can(Permission.MONEY_VIEW):
         if kind != "customer" or not actor.can(Permission.SALES_VIEW_OWN):

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, bindparam, func, insert, or_, select
 from core.approvals import requests as approvals
 from core.catalog.lines import EnteredLine
 from core.catalog.products import warehouse_in
-from core.errors import InvalidState, PermissionDenied, UnknownDocument, UnknownPartner
+from core.errors import InvalidFilter, InvalidState, PermissionDenied, UnknownDocument, UnknownPartner
 from core.ledger.numbering import next_number
 from core.models import (
     SO_STATUSES,
@@ -178,7 +178,7 @@ def list_sales_orders(
         raise PermissionDenied(employee=actor.name, permission=Permission.SALES_VIEW_OWN.value,
                                warehouse_id=None)
     if status is not None and status not in SO_STATUSES:
-        raise InvalidState(reason="unknown_status", status=status[:40])
+        raise InvalidFilter(reason="unknown_status", status=status[:40], allowed=list(SO_STATUSES))
 
     def work(tx: Tx) -> list[SalesOrderSummary]:
         statement = (

@@ -94,3 +94,36 @@ def test_a_line_or_total_beyond_what_the_books_hold_is_refused_when_the_order_is
             assert (fits.status, Decimal(fits.body["total"])) == (201, Decimal("9E+11")), fits.body
 
     asyncio.run(scenario())
+
+
+def test_bad_filters_are_400_saying_what_is_allowed_and_a_period_beyond_the_books_is_no_500(shop: Shop) -> None:
+    t = tokens(shop)
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            cases = [
+                ("/reports/sales?from=0001-01-01&to=9999-12-31", "The period from 0001-01-01 to 9999-12-31 is "
+                 "outside the years the books hold: choose days from 1970-01-01 to 2999-12-31."),
+                ("/reports/profit?month=0001-01", "The period from 0001-01-01 to 0001-01-31 is outside the years "
+                 "the books hold: choose days from 1970-01-01 to 2999-12-31."),
+                ("/reports/sales?by=cost", 'The report cannot be grouped by "cost". Choose from: product, customer, '
+                 "salesperson, channel, month, warehouse, category."),
+                ("/reports/sales?from=2026-05-01&to=2026-04-01", "The period from 2026-05-01 to 2026-04-01 is not "
+                 "valid: the first day must not be after the last."),
+                ("/sales-orders?status=bogus", 'There is no status "bogus". Choose from: draft, pending_approval, '
+                 "approved, partially_shipped, shipped, closed, cancelled, rejected."),
+                ("/purchase-orders?status=bogus", 'There is no status "bogus". Choose from: draft, '
+                 "pending_approval, approved, partially_received, received, closed, cancelled, rejected."),
+            ]
+            for path, message in cases:
+                bad = await api.get(path, t["manager"])
+                assert (bad.status, bad.body["error"]) == (400, {"code": "invalid_filter", "message": message}), path
+            chinese = await api.get("/reports/sales?from=0001-01-01&to=9999-12-31", t["manager"], lang="zh-CN")
+            assert chinese.body["error"]["message"] == (
+                "期间 0001-01-01 至 9999-12-31 超出了账簿的年份范围：请选择 1970-01-01 至 2999-12-31 之间的日期。")
+            unknown = await api.get("/reports/sales?customer=NOPE", t["manager"])
+            assert (unknown.status, unknown.body["error"]["message"]) == (404, 'No customer "NOPE".')
+            widest = await api.get("/reports/sales?from=1970-01-01&to=2999-12-31", t["manager"])
+            assert widest.status == 200, widest.body
+
+    asyncio.run(scenario())
