@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -100,8 +100,17 @@ def amount_field(value: Any, name: str, *, required: bool = True) -> object:
     return value
 
 
-def lines_field(body: dict[str, Any], *, required: bool = True) -> list[dict[str, Any]] | None:
-    """The body's lines: a list of 1 to MAX_LINES objects."""
+def known_fields(value: dict[str, Any], allowed: Collection[str], where: str = "the body") -> dict[str, Any]:
+    """The object itself when it has no field but those allowed: a field we would ignore is refused instead."""
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise BadRequest(f"unknown field {unknown[0]!r} in {where}; allowed: {', '.join(allowed)}")
+    return value
+
+
+def lines_field(body: dict[str, Any], allowed: Collection[str], *, required: bool = True
+                ) -> list[dict[str, Any]] | None:
+    """The body's lines: a list of 1 to MAX_LINES objects, each with no field but those allowed."""
     lines = body.get("lines")
     if lines is None and not required:
         return None
@@ -109,7 +118,12 @@ def lines_field(body: dict[str, Any], *, required: bool = True) -> list[dict[str
         raise BadRequest(f"field 'lines' must be a list of 1 to {MAX_LINES} objects")
     if not all(isinstance(line, dict) for line in lines):
         raise BadRequest("every line must be an object")
-    return lines
+    return [known_fields(line, allowed, f"line {n}") for n, line in enumerate(lines, 1)]
+
+
+def unit_field(line: dict[str, Any]) -> str | None:
+    """A line's pack unit (箱, box ...: the product's units), None for the base unit."""
+    return text_field(line, "unit", required=False, limit=20).strip() or None
 
 
 def int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:

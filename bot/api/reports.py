@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.api.http import MAX_PAGE, BadRequest, encode, int_query, query_text, text_field
+from bot.api.http import MAX_PAGE, BadRequest, encode, int_query, known_fields, query_text, text_field
 from bot.engine.texts import Texts
 from core.catalog import listing as api_reads
 from core.errors import UnknownDocument
@@ -54,6 +54,7 @@ def list_webhooks(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
 
 def new_webhook(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /webhooks: a new endpoint for the events named (admins)."""
+    known_fields(body, ("name", "url", "events"))
     name, url = text_field(body, "name", limit=100), text_field(body, "url", limit=500)
     events = body.get("events")
     if not isinstance(events, list) or not all(isinstance(e, str) for e in events):

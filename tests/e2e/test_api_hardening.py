@@ -127,3 +127,52 @@ def test_bad_filters_are_400_saying_what_is_allowed_and_a_period_beyond_the_book
             assert widest.status == 200, widest.body
 
     asyncio.run(scenario())
+
+
+def test_pack_units_on_rest_lines_count_as_in_chat_and_unknown_fields_are_refused(shop: Shop) -> None:
+    t = tokens(shop)
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            assert (await api.post("/suppliers", t["purchaser"], {"code": "ACME", "name": "Acme"})).status == 201
+            po = await api.post("/purchase-orders", t["purchaser"], {
+                "supplier": "ACME", "warehouse": "MAIN",
+                "lines": [{"sku": "RETRO-CLOCK", "qty": "2", "unit": "箱", "unit_price": "120"}]})
+            assert po.status == 201, po.body
+            line = po.body["lines"][0]
+            assert (Decimal(line["qty"]), Decimal(line["unit_price"]), Decimal(line["amount"])) == (24, 10, 240)
+            got = await api.post(f"/purchase-orders/{po.body['number']}/receipts", t["warehouse"],
+                                 {"lines": [{"sku": "RETRO-CLOCK", "received": "24"}]})
+            assert got.status == 201, got.body
+
+            assert (await api.post("/customers", t["manager"], {"code": "SHOP", "name": "Shop"})).status == 201
+            so = await api.post("/sales-orders", t["manager"], {
+                "customer": "SHOP", "warehouse": "MAIN", "lines": [{"sku": "RETRO-CLOCK", "qty": 1, "unit": "box"}]})
+            assert so.status == 201, so.body
+            assert (Decimal(so.body["lines"][0]["qty"]), Decimal(so.body["total"])) == (12, 300)
+            shipped = await api.post(f"/sales-orders/{so.body['number']}/shipments", t["warehouse"],
+                                     {"lines": [{"sku": "RETRO-CLOCK", "qty": "1", "unit": "箱"}]})
+            assert (shipped.status, shipped.body["status"]) == (201, "shipped"), shipped.body
+            moved = await api.post("/transfers", t["manager"], {
+                "from_warehouse": "MAIN", "to_warehouse": "NORTH", "lines": [{"sku": "RETRO-CLOCK", "qty": "1",
+                                                                             "unit": "箱"}]})
+            assert moved.status == 201 and Decimal(moved.body["lines"][0]["qty"]) == -12, moved.body
+
+            no_unit = await api.post("/sales-orders", t["manager"], {
+                "customer": "SHOP", "warehouse": "MAIN", "lines": [{"sku": "TEA-CUP", "qty": 1, "unit": "crate"}]})
+            assert (no_unit.status, no_unit.body["error"]["message"]) == (
+                422, 'The quantity "crate" is not valid: there is no such pack unit. Nothing was changed.')
+            orders = count(shop.uow, SalesOrder)
+            for body in ({"customer": "SHOP", "warehouse": "MAIN", "lines": [{"sku": "TEA-CUP", "qty": 1}],
+                          "discount": "10"},
+                         {"customer": "SHOP", "warehouse": "MAIN", "lines": [{"sku": "TEA-CUP", "qty": 1,
+                                                                              "units": "box"}]}):
+                bad = await api.post("/sales-orders", t["manager"], body)
+                assert (bad.status, bad.body["error"]["code"]) == (400, "bad_request"), body
+            assert bad.body["error"]["message"] == "unknown field 'units' in line 1; allowed: sku, qty, unit, unit_price"
+            receipt = await api.post(f"/purchase-orders/{po.body['number']}/receipts", t["warehouse"],
+                                     {"lines": [{"sku": "RETRO-CLOCK", "received": "1", "unit": "箱"}]})
+            assert receipt.status == 400 and "unknown field 'unit'" in receipt.body["error"]["message"]
+            assert count(shop.uow, SalesOrder) == orders
+
+    asyncio.run(scenario())
