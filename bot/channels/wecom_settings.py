@@ -26,10 +26,11 @@ class WecomSettings:
     member_per_minute: float = 30
     member_period: float = 60  # seconds over which member_per_minute counts (tests shorten it)
     timeout: float = 10
+    max_age: float = 300  # seconds a callback's signed timestamp may be from now
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any]) -> WecomSettings:
-        """Settings from [wecom]; every key but api_base_url, member_per_minute and timeout is required."""
+        """Settings from [wecom]; corp_id, agent_id, secret, token and encoding_aes_key are required."""
         base = str(section.get("api_base_url", "") or DEFAULT_API)
         settings = cls(
             corp_id=str(section.get("corp_id", "") or ""),
@@ -41,10 +42,13 @@ class WecomSettings:
             member_per_minute=float(section.get("member_per_minute", cls.member_per_minute)),
             member_period=float(section.get("member_period", cls.member_period)),
             timeout=float(section.get("timeout", cls.timeout)),
+            max_age=float(section.get("max_age", cls.max_age)),
         )
         missing = [k for k in ("corp_id", "secret", "token", "encoding_aes_key") if not getattr(settings, k)]
         if missing or not settings.agent_id:
             raise WecomConfigError(f"[wecom] needs {', '.join(missing + ([] if settings.agent_id else ['agent_id']))}")
+        if not settings.max_age > 0:
+            raise WecomConfigError("[wecom] max_age must be a number of seconds above 0")
         if len(settings.encoding_aes_key) != 43:
             raise WecomConfigError("[wecom] encoding_aes_key must be the 43 characters WeCom shows")
         return settings
