@@ -79,8 +79,10 @@ def get_product(uow: UnitOfWork, actor: Actor, sku: str) -> ProductView:
 
 def stock_levels(uow: UnitOfWork, actor: Actor, sku: str = "", warehouse: str = "", offset: int = 0,
                  limit: int = 20) -> list[StockRow]:
-    """Stock per product and (normal) warehouse, by SKU then warehouse, optionally for one SKU or warehouse."""
+    """Stock per product and (normal) warehouse, by SKU then warehouse, optionally for one SKU or warehouse; only
+    the warehouses the actor works in, for warehouse staff (none when they have none), as the stock report."""
     actor.require(Permission.STOCK_VIEW)
+    scope = actor.warehouse_scope(Permission.STOCK_VIEW)
     sees_cost = actor.can(Permission.COST_VIEW)
     limit = max(1, min(limit, MAX_PAGE_SIZE + 1))
 
@@ -91,6 +93,8 @@ def stock_levels(uow: UnitOfWork, actor: Actor, sku: str = "", warehouse: str = 
             .join(Product, Product.id == StockLevel.product_id).join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
             .where(Warehouse.kind == "normal")
         )
+        if scope is not None:
+            statement = statement.where(StockLevel.warehouse_id.in_(sorted(scope) or [-1]))
         if sku.strip():
             statement = statement.where(Product.sku == sku.strip().upper()[:40])
         if warehouse.strip():

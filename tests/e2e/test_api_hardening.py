@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from core.models import PurchaseOrder, SalesOrder
 from core.people.tokens import create_token
 from core.permissions import Actor
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
-from tests.e2e.api_client import serve
+from tests.e2e.api_client import Reply, serve
 from tests.factories import Shop, make_shop
 
 
@@ -169,10 +170,36 @@ def test_pack_units_on_rest_lines_count_as_in_chat_and_unknown_fields_are_refuse
                                                                               "units": "box"}]}):
                 bad = await api.post("/sales-orders", t["manager"], body)
                 assert (bad.status, bad.body["error"]["code"]) == (400, "bad_request"), body
-            assert bad.body["error"]["message"] == "unknown field 'units' in line 1; allowed: sku, qty, unit, unit_price"
+            assert bad.body["error"]["message"] == \
+                "unknown field 'units' in line 1; allowed: sku, qty, unit, unit_price"
             receipt = await api.post(f"/purchase-orders/{po.body['number']}/receipts", t["warehouse"],
                                      {"lines": [{"sku": "RETRO-CLOCK", "received": "1", "unit": "箱"}]})
             assert receipt.status == 400 and "unknown field 'unit'" in receipt.body["error"]["message"]
             assert count(shop.uow, SalesOrder) == orders
+
+    asyncio.run(scenario())
+
+
+def test_a_warehouse_token_reads_the_stock_of_its_own_warehouses_only_as_in_the_stock_report(shop: Shop) -> None:
+    t = tokens(shop)
+    receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("LAMP", 3, "45")])
+    receive_stock(shop.uow, shop.admin, "NORTH", [LineIn("LAMP", 5, "45"), LineIn("TEA-CUP", 7, "3.3")])
+    nowhere = create_token(shop.uow, shop.admin, "no-warehouse", "warehouse").secret
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            def seen(reply: Reply) -> list[tuple[str, str]]:
+                assert reply.status == 200, reply.body
+                return [(r["sku"], r["warehouse"]) for r in reply.body["items"]]
+
+            assert seen(await api.get("/stock", t["manager"])) == [
+                ("LAMP", "MAIN"), ("LAMP", "NORTH"), ("TEA-CUP", "NORTH")]
+            assert seen(await api.get("/stock", t["warehouse"])) == [("LAMP", "MAIN")]
+            assert seen(await api.get("/stock?warehouse=NORTH", t["warehouse"])) == []
+            assert seen(await api.get("/stock?sku=TEA-CUP", t["warehouse"])) == []
+            assert seen(await api.get("/stock", nowhere)) == []
+            report = await api.get("/reports/stock?by=warehouse", t["warehouse"])
+            assert [row[0] for row in report.body["rows"]] == ["MAIN"]
+            assert (await api.get("/reports/stock?by=warehouse", nowhere)).body["rows"] == []
 
     asyncio.run(scenario())
