@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.models import PurchaseOrder, SalesOrder
+from core.partners.customers import NewCustomer, create_customer
 from core.people.tokens import create_token
 from core.permissions import Actor
 from core.stock.moves import LineIn, receive_stock
@@ -201,5 +202,28 @@ def test_a_warehouse_token_reads_the_stock_of_its_own_warehouses_only_as_in_the_
             report = await api.get("/reports/stock?by=warehouse", t["warehouse"])
             assert [row[0] for row in report.body["rows"]] == ["MAIN"]
             assert (await api.get("/reports/stock?by=warehouse", nowhere)).body["rows"] == []
+
+    asyncio.run(scenario())
+
+
+def test_another_salespersons_customer_answers_exactly_as_an_unknown_one(shop: Shop) -> None:
+    t = tokens(shop)
+    create_customer(shop.uow, shop.admin, NewCustomer("THEIRS", "Theirs Ltd", salesperson="manager-1"))
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            answers = []
+            for code in ("THEIRS", "NOPE"):
+                order = await api.post("/sales-orders", t["sales"], {
+                    "customer": code, "warehouse": "MAIN", "lines": [{"sku": "TEA-CUP", "qty": "1"}]})
+                report = await api.get(f"/reports/sales?customer={code}", t["sales"])
+                answers.append((order.status, order.body["error"]["code"], report.status,
+                                report.body["error"]["code"], order.body["error"]["message"].replace(code, "X"),
+                                report.body["error"]["message"].replace(code, "X")))
+            assert answers[0] == answers[1] == (422, "unknown_partner", 404, "unknown_partner", 'No customer "X".',
+                                                'No customer "X".')
+            assert count(shop.uow, SalesOrder) == 0
+            seen = await api.get("/reports/sales?customer=THEIRS", t["manager"])
+            assert seen.status == 200
 
     asyncio.run(scenario())
