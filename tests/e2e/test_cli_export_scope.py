@@ -1,5 +1,6 @@
-"""`jxc export ... --as EMPLOYEE` writes only what that employee may read: no purchase prices or average costs
-without cost, a salesperson's own customers, a warehouse worker's own warehouses."""
+"""The command line acts by the same rules as everything else: `jxc export ... --as EMPLOYEE` writes only what
+that employee may read (no purchase prices without cost, a salesperson's own customers, a warehouse worker's own
+warehouses), and `jxc token create --warehouse` matches codes in any case and refuses unknown ones."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import csv
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.cli import main as jxc
+from core.catalog.products import warehouse_in
+from core.models import ApiToken
 from core.partners.customers import NewCustomer, create_customer
-from core.people.employees import create_employee
+from core.people.employees import create_employee, load_actor
+from core.people.tokens import authenticate
 from core.permissions import Actor
 from core.purchasing.replenishment import set_reorder_rule
 from core.stock.moves import LineIn, receive_stock
@@ -52,3 +57,22 @@ def test_an_export_follows_the_visibility_rules_of_the_employee_it_acts_as(
     assert "permission_denied" in capsys.readouterr().err
     assert [(r["sku"], r["warehouse"]) for r in exported(tmp_path, capsys, "reorder-rules", "purchaser-1")] == [
         ("LAMP", "MAIN"), ("TEA-CUP", "NORTH")]
+
+
+def test_a_token_s_warehouse_is_matched_in_any_case_and_an_unknown_one_is_refused(
+        uow: UnitOfWork, admin: Actor, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    make_shop(uow, admin)
+    monkeypatch.setenv("JXC_DATABASE_URL", url_of(uow))
+    assert jxc(["token", "create", "dock", "--role", "warehouse", "--warehouse", "main"]) == 0
+    token = capsys.readouterr().out.strip()
+    caller = authenticate(uow, token)
+    assert caller is not None and caller.actor.warehouse_ids == {warehouse_id(uow, "MAIN")}
+    assert jxc(["token", "create", "lost", "--role", "warehouse", "--warehouse", "bj"]) == 2
+    assert capsys.readouterr().err == "未执行：找不到仓库「bj」。（unknown_warehouse）\n"
+    assert uow.read(lambda tx: tx.session.scalar(select(ApiToken.id).where(ApiToken.name == "lost"))) is None
+    create_employee(uow, admin, "north-1", ["warehouse"], warehouses=["north"])
+    assert load_actor(uow, "north-1").warehouse_ids == {warehouse_id(uow, "NORTH")}
+
+
+def warehouse_id(uow: UnitOfWork, code: str) -> int:
+    return uow.read(lambda tx: warehouse_in(tx, code).id)
