@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 
 from core.errors import UnknownProduct
 from core.models import Product, ProductBarcode, StockLevel, Warehouse
+from core.numbers import round_money
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
 
@@ -101,7 +102,7 @@ def stock_levels(uow: UnitOfWork, actor: Actor, sku: str = "", warehouse: str = 
             statement = statement.where(func.upper(Warehouse.code) == warehouse.strip().upper()[:40])
         rows = tx.session.execute(statement.order_by(Product.sku, Warehouse.code).limit(limit).offset(max(offset, 0)))
         return [StockRow(r[0], r[1], r[2], r[3], r[2] - r[3], r[4] if sees_cost else None,
-                         r[5] if sees_cost else None) for r in rows]
+                         round_money(r[5], tx.money_places) if sees_cost else None) for r in rows]
 
     return uow.read(work)
 

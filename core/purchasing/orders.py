@@ -17,7 +17,7 @@ from core.catalog.resolve import resolve_lines
 from core.errors import InvalidFilter, InvalidQuantity
 from core.ledger.numbering import next_number
 from core.models import PO_STATUSES, Employee, Product, PurchaseOrder, Supplier, Warehouse
-from core.numbers import ZERO, document_total, line_amount
+from core.numbers import ZERO, document_total, line_amount, round_money
 from core.partners.suppliers import supplier_by_code, supplier_in
 from core.people.audit import record
 from core.permissions import Actor, Permission
@@ -224,7 +224,7 @@ def list_purchase_orders(
         return [
             PurchaseOrderSummary(number=r.number, status=r.status, supplier_code=r.supplier_code,
                                  supplier_name=r.supplier_name, warehouse=r.warehouse, created_at=r.created_at,
-                                 total=r.total if sees_cost else None)
+                                 total=round_money(r.total, tx.money_places) if sees_cost else None)
             for r in tx.session.execute(statement)
         ]
 
@@ -287,13 +287,14 @@ def _view(tx: Tx, actor: Actor, order: PurchaseOrder, *, prices: bool | None = N
     )
     lines = tuple(
         PurchaseLineView(r.line_no, r.sku, r.name_zh, r.name_en, r.qty, r.unit_price if sees_cost else None,
-                         r.amount if sees_cost else None, r.received_qty, r.rejected_qty, r.returned_qty)
+                         round_money(r.amount, tx.money_places) if sees_cost else None, r.received_qty,
+                         r.rejected_qty, r.returned_qty)
         for r in rows
     )
     return PurchaseOrderView(
         number=order.number, status=order.status, supplier_code=header.supplier_code,
         supplier_name=header.supplier_name, warehouse=header.warehouse, author=header.author,
-        total=order.total if sees_cost else None, note=order.note,
+        total=round_money(order.total, tx.money_places) if sees_cost else None, note=order.note,
         reason=order.reason, created_at=order.created_at, approved_at=order.approved_at,
         closed_at=order.closed_at, lines=lines,
     )

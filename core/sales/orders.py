@@ -197,7 +197,8 @@ def list_sales_orders(
             statement = statement.where(Customer.code == customer.strip().upper())
         rows = tx.session.execute(
             statement.order_by(SalesOrder.id.desc()).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE))
-        return [SalesOrderSummary(**row._mapping) for row in rows]
+        return [SalesOrderSummary(**{**row._mapping, "total": round_money(row.total, tx.money_places)})
+                for row in rows]
 
     return uow.read(work)
 

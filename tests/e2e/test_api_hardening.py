@@ -227,3 +227,31 @@ def test_another_salespersons_customer_answers_exactly_as_an_unknown_one(shop: S
             assert seen.status == 200
 
     asyncio.run(scenario())
+
+
+def test_money_has_the_money_places_in_lists_and_details_alike(shop: Shop) -> None:
+    t = tokens(shop)
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            await api.post("/suppliers", t["manager"], {"code": "ACME", "name": "Acme"})
+            await api.post("/customers", t["manager"], {"code": "SHOP", "name": "Shop", "credit_limit": "1000"})
+            po = await api.post("/purchase-orders", t["manager"], {"supplier": "ACME", "warehouse": "MAIN", "lines": [
+                {"sku": "TEA-CUP", "qty": "3", "unit_price": "1.30"}]})
+            await api.post(f"/purchase-orders/{po.body['number']}/receipts", t["warehouse"],
+                           {"lines": [{"sku": "TEA-CUP", "received": "3"}]})
+            so = await api.post("/sales-orders", t["manager"], {"customer": "SHOP", "warehouse": "MAIN", "lines": [
+                {"sku": "TEA-CUP", "qty": "1", "unit_price": "8"}]})
+            detail_po = (await api.get(f"/purchase-orders/{po.body['number']}", t["manager"])).body
+            listed_po = (await api.get("/purchase-orders", t["manager"])).body["items"][0]
+            detail_so = (await api.get(f"/sales-orders/{so.body['number']}", t["manager"])).body
+            listed_so = (await api.get("/sales-orders", t["manager"])).body["items"][0]
+            stock = (await api.get("/stock?sku=TEA-CUP", t["manager"])).body["items"][0]
+            customer = (await api.get("/customers", t["manager"])).body["items"][0]
+            assert (listed_po["total"], detail_po["total"], detail_po["lines"][0]["amount"]) == ("3.90",) * 3
+            assert (listed_so["total"], detail_so["total"], detail_so["lines"][0]["amount"]) == ("8.00",) * 3
+            assert (detail_so["lines"][0]["cost"], detail_so["lines"][0]["profit"]) == ("0.00", "0.00")
+            assert (stock["value"], stock["on_hand"], stock["avg_cost"]) == ("3.90", "3.0000", "1.300000")
+            assert customer["credit_limit"] == "1000.00"
+
+    asyncio.run(scenario())
