@@ -226,7 +226,7 @@ def document() -> dict[str, Any]:
             "parameters": [{"name": "name", "in": "path", "required": True,
                             "schema": {"type": "string", "maxLength": 100}}],
             "responses": {"200": {"description": "Removed", **_json(_ref("RemovedWebhook"))},
-                          **_errors(403, 404)}}},
+                          **_errors(400, 403, 404)}}},
         "/transfers/{number}/receipts": _post("Receive a transfer (all outstanding, or the lines given)", _input(
             [], lines=counted), "StockDocument", [_path("number")]),
     }
