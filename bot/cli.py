@@ -23,6 +23,7 @@ from core.demo.company import DEFAULT_PRODUCTS, HISTORY_DAYS, seed_demo
 from core.errors import DomainError, InvalidState, UnknownEmployee
 from core.ledger.check import check_ledger
 from core.migrate import SchemaProblem, schema_problem, upgrade
+from core.numbers import misgrouped
 from core.people.accounts import LANGUAGES, bind_account, create_invite, create_login_link
 from core.people.employees import SYSTEM_NAME, load_actor
 from core.people.setup import bootstrap
@@ -260,9 +261,12 @@ def cmd_restore(books: Books, args: argparse.Namespace) -> int:
 def positive(text: str) -> int:
     """A whole number of at least 1, for command-line options."""
     try:
+        if misgrouped(text):
+            raise ValueError(text)
         value = int(text.replace(",", "").replace("_", ""))
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from error
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number (a comma only groups thousands: 1,500)") from error
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value

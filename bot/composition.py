@@ -31,7 +31,7 @@ from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
 from bot.quiet_hours import QuietHours
 from bot.scheduler import Background, SchedulerRunner, SchedulerSettings
-from bot.webhooks import WebhookDispatcher, running
+from bot.webhooks import WebhookDispatcher, running, webhook_policy
 from core.config import Config, book_rules
 from core.db import create_db_engine
 from core.integration.webhooks import SETTLE
@@ -115,7 +115,8 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
         wecom_channel = WecomChannel(engine, WecomSettings.from_section(wecom), in_flight)
         wecom_channel.sender.links = lambda user, path: page_link(public_url, path, pages.link_token("wecom", user))
         channels.append(wecom_channel)
-    channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600))))
+    channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600)),
+                               webhook_policy(config)))
     return AppParts(config=config, books=books, engine=engine, in_flight=in_flight, channels=channels,
                     shutdown_timeout=float(config.get("server", "shutdown_timeout", 30)))
 
@@ -168,7 +169,7 @@ def build_dispatcher(uow: UnitOfWork, texts: Texts, channels: Sequence[Any],
 
 def build_webhooks(uow: UnitOfWork, config: Config | None = None) -> WebhookDispatcher:
     """The webhook dispatcher from [webhooks]: batch, timeout_seconds, max_attempts, lease_seconds, settle_seconds,
-    keep_sent_days."""
+    keep_sent_days, and its policy (webhook_policy)."""
 
     def setting(key: str, default: Any) -> Any:
         return config.get("webhooks", key, default) if config is not None else default
@@ -178,7 +179,8 @@ def build_webhooks(uow: UnitOfWork, config: Config | None = None) -> WebhookDisp
         max_attempts=int(setting("max_attempts", webhooks.MAX_ATTEMPTS)),
         lease=timedelta(seconds=float(setting("lease_seconds", webhooks.LEASE.total_seconds()))),
         settle=timedelta(seconds=float(setting("settle_seconds", SETTLE.total_seconds()))),
-        keep_sent=timedelta(days=float(setting("keep_sent_days", webhooks.KEEP_SENT.days))))
+        keep_sent=timedelta(days=float(setting("keep_sent_days", webhooks.KEEP_SENT.days))),
+        policy=webhook_policy(config))
 
 
 def webhooks_context(uow: UnitOfWork, config: Config) -> Callable[[Any], AsyncIterator[None]]:

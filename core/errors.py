@@ -23,6 +23,12 @@ class InvalidAmount(DomainError):
     code = "invalid_amount"
 
 
+class AmountTooLarge(DomainError):
+    """A line's amount or a document's total at or beyond what the books hold (core.numbers.LIMIT)."""
+
+    code = "amount_too_large"
+
+
 class UnknownProduct(DomainError):
     """No product is what was given; `nearest` (when given) holds the closest ones as `ItemChoice`s."""
 
@@ -69,6 +75,13 @@ class PermissionDenied(DomainError):
 
 class InvalidState(DomainError):
     code = "invalid_state"
+
+
+class InvalidFilter(DomainError):
+    """A filter of a report or list that is not one of those allowed (a period, a grouping, a status ...): the
+    params name the value and, where there is a choice, what is allowed."""
+
+    code = "invalid_filter"
 
 
 class ReasonRequired(DomainError):

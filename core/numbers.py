@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from core.errors import InvalidAmount, InvalidQuantity
+from core.errors import AmountTooLarge, InvalidAmount, InvalidQuantity
 
 QTY_PLACES = 4
 MONEY_PLACES = 2
@@ -14,6 +16,16 @@ LIMIT = Decimal(10) ** 12
 QTY_STEP = Decimal(1).scaleb(-QTY_PLACES)
 COST_STEP = Decimal(1).scaleb(-COST_PLACES)
 ZERO = Decimal(0)
+SEPARATORS = ",，"
+GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]*)?")
+
+
+def misgrouped(value: object) -> bool:
+    """True for text with a comma that does not group thousands ("1,5", "15,00"): never read as another number."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return any(sep in text for sep in SEPARATORS) and GROUPED.fullmatch(text) is None
 
 
 def _to_decimal(value: object) -> Decimal | None:
@@ -24,7 +36,7 @@ def _to_decimal(value: object) -> Decimal | None:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, str):
-        text = value.strip().replace(",", "").replace("，", "")
+        text = value.strip().replace(",", "").replace("，", "")  # only thousands groups get here
         if not text or len(text) > 40:
             return None
         try:
@@ -36,6 +48,8 @@ def _to_decimal(value: object) -> Decimal | None:
 
 def parse_quantity(value: object, *, allow_negative: bool = False, allow_zero: bool = False) -> Decimal:
     """A quantity from user or API input: finite, at most 4 places, below 10^12, positive unless allowed."""
+    if misgrouped(value):
+        raise InvalidQuantity(value=str(value)[:40], reason="separator")
     number = _to_decimal(value)
     if number is None or not number.is_finite():
         raise InvalidQuantity(value=str(value)[:40], reason="not_a_number")
@@ -52,6 +66,8 @@ def parse_quantity(value: object, *, allow_negative: bool = False, allow_zero: b
 
 def parse_money(value: object, *, places: int = MONEY_PLACES, allow_negative: bool = False) -> Decimal:
     """A money amount or unit price from input: finite, below 10^12, rounded half up to `places`."""
+    if misgrouped(value):
+        raise InvalidAmount(value=str(value)[:40], reason="separator")
     number = _to_decimal(value)
     if number is None or not number.is_finite():
         raise InvalidAmount(value=str(value)[:40], reason="not_a_number")
@@ -64,6 +80,8 @@ def parse_money(value: object, *, places: int = MONEY_PLACES, allow_negative: bo
 
 def parse_unit_cost(value: object) -> Decimal:
     """A unit cost or price: finite, non-negative, at most 6 places (rounded half up)."""
+    if misgrouped(value):
+        raise InvalidAmount(value=str(value)[:40], reason="separator")
     number = _to_decimal(value)
     if number is None or not number.is_finite():
         raise InvalidAmount(value=str(value)[:40], reason="not_a_number")
@@ -72,6 +90,22 @@ def parse_unit_cost(value: object) -> Decimal:
     if number < 0:
         raise InvalidAmount(value=str(value)[:40], reason="negative")
     return round_cost(number)
+
+
+def line_amount(qty: Decimal, price: Decimal, places: int = MONEY_PLACES, item: str = "") -> Decimal:
+    """A line's amount, quantity times price rounded to money; AmountTooLarge when it reaches what the books hold."""
+    amount = qty * price
+    if abs(amount) >= LIMIT or abs(round_money(amount, places)) >= LIMIT:
+        raise AmountTooLarge(item=item, amount=amount, limit=LIMIT)
+    return round_money(amount, places)
+
+
+def document_total(amounts: Iterable[Decimal], places: int = MONEY_PLACES) -> Decimal:
+    """The sum of a document's line amounts; AmountTooLarge when it reaches what the books hold."""
+    total = sum(amounts, ZERO)
+    if abs(total) >= LIMIT:
+        raise AmountTooLarge(item="", amount=total, limit=LIMIT)
+    return round_money(total, places)
 
 
 def round_money(value: Decimal, places: int = MONEY_PLACES) -> Decimal:

@@ -8,6 +8,7 @@ import math
 from aiohttp import web
 from aiolimiter import AsyncLimiter
 
+from bot.channels import header_text
 from core.people.tokens import Caller, authenticate
 from core.uow import UnitOfWork
 
@@ -34,7 +35,7 @@ class RateLimits:
 
 def bearer(request: web.Request) -> str | None:
     """The token of an `Authorization: Bearer ...` header, if any."""
-    header = request.headers.get("Authorization", "")
+    header = header_text(request, "Authorization")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None

@@ -7,11 +7,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.http import amount_field, lines_field, paged, query_text, text_field
+from bot.api.http import amount_field, known_fields, lines_field, paged, query_text, text_field, unit_field
 from core.catalog import listing as api_reads
 from core.permissions import Actor
 from core.stock import moves as stock
 from core.uow import UnitOfWork
+
+COUNTED_LINE = ("sku", "qty", "unit")
 
 
 def products(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
@@ -38,10 +40,11 @@ def warehouses(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
 
 def new_transfer(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /transfers: send goods from one warehouse towards another."""
+    known_fields(body, ("from_warehouse", "to_warehouse", "reason", "lines"))
     source, dest = text_field(body, "from_warehouse", limit=40), text_field(body, "to_warehouse", limit=40)
     reason = text_field(body, "reason", required=False)
-    lines = [stock.LineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"))
-             for ln in lines_field(body) or ()]
+    lines = [stock.LineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"), unit=unit_field(ln))
+             for ln in lines_field(body, COUNTED_LINE) or ()]
     return lambda: stock.dispatch_transfer(uow, actor, source, dest, lines, reason)
 
 
@@ -49,7 +52,9 @@ def new_transfer_receipt(
     uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
 ) -> Callable[[], Any]:
     """POST /transfers/{number}/receipts: take in what arrived of a transfer (all, or the lines given)."""
-    number, given = request.match_info["number"], lines_field(body, required=False)
+    known_fields(body, ("lines",))
+    number, given = request.match_info["number"], lines_field(body, COUNTED_LINE, required=False)
     lines = None if given is None else [
-        stock.LineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty")) for ln in given]
+        stock.LineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"), unit=unit_field(ln))
+        for ln in given]
     return lambda: stock.receive_transfer(uow, actor, number, lines)

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.http import amount_field, lines_field, paged, pages, query_text, text_field
+from bot.api.http import amount_field, known_fields, lines_field, paged, pages, query_text, text_field, unit_field
 from core.approvals import decisions as approvals
 from core.errors import InvalidState
 from core.permissions import Actor
@@ -17,6 +17,9 @@ from core.sales import orders as sales
 from core.sales.records import SalesLineIn
 from core.sales.shipments import ship_sales_order
 from core.uow import UnitOfWork
+
+PRICED_LINE = ("sku", "qty", "unit", "unit_price")
+COUNTED_LINE = ("sku", "qty", "unit")
 
 
 def purchase_orders(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
@@ -47,11 +50,13 @@ def new_purchase_order(
     uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
 ) -> Callable[[], Any]:
     """POST /purchase-orders: write the order and submit it for approval."""
+    known_fields(body, ("supplier", "warehouse", "note", "lines"))
     supplier, warehouse = text_field(body, "supplier", limit=40), text_field(body, "warehouse", limit=40)
     note = text_field(body, "note", required=False)
     lines = [purchasing.PurchaseLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"),
-                                       amount_field(ln.get("unit_price"), "unit_price", required=False))
-             for ln in lines_field(body) or ()]
+                                       amount_field(ln.get("unit_price"), "unit_price", required=False),
+                                       unit_field(ln))
+             for ln in lines_field(body, PRICED_LINE) or ()]
 
     def work() -> Any:
         draft = purchasing.create_purchase_order(uow, actor, supplier, warehouse, lines, note)
@@ -64,11 +69,12 @@ def new_purchase_receipt(
     uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
 ) -> Callable[[], Any]:
     """POST /purchase-orders/{number}/receipts: take in what arrived, with rejections."""
+    known_fields(body, ("note", "lines"))
     number, note = request.match_info["number"], text_field(body, "note", required=False)
     lines = [receipts.ReceiptLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("received"), "received"),
                                     amount_field(ln.get("rejected", 0), "rejected"),
                                     text_field(ln, "note", required=False))
-             for ln in lines_field(body) or ()]
+             for ln in lines_field(body, ("sku", "received", "rejected", "note")) or ()]
     return lambda: receipts.receive_purchase(uow, actor, number, lines, note)
 
 
@@ -82,12 +88,13 @@ def withdraw_purchase_order(
 
 def new_sales_order(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /sales-orders: write the order and submit it (reserving the stock when no approval is needed)."""
+    known_fields(body, ("customer", "warehouse", "channel", "note", "lines"))
     customer, warehouse = text_field(body, "customer", limit=40), text_field(body, "warehouse", limit=40)
     channel = text_field(body, "channel", required=False, default="api", limit=40)
     note = text_field(body, "note", required=False)
     lines = [SalesLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"),
-                         amount_field(ln.get("unit_price"), "unit_price", required=False))
-             for ln in lines_field(body) or ()]
+                         amount_field(ln.get("unit_price"), "unit_price", required=False), unit_field(ln))
+             for ln in lines_field(body, PRICED_LINE) or ()]
 
     def work() -> Any:
         draft = sales.create_sales_order(uow, actor, customer, warehouse, lines, channel=channel, note=note)
@@ -100,6 +107,7 @@ def approve_sales_order(
     uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
 ) -> Callable[[], Any]:
     """POST /sales-orders/{number}/approve: approve its pending approval level."""
+    known_fields(body, ("reason",))
     return _decide(uow, actor, request.match_info["number"], True, text_field(body, "reason", required=False))
 
 
@@ -107,6 +115,7 @@ def reject_sales_order(
     uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
 ) -> Callable[[], Any]:
     """POST /sales-orders/{number}/reject: reject the order, with a reason."""
+    known_fields(body, ("reason",))
     return _decide(uow, actor, request.match_info["number"], False, text_field(body, "reason"))
 
 
@@ -120,9 +129,11 @@ def withdraw_sales_order(
 
 def new_shipment(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /sales-orders/{number}/shipments: ship reserved goods (all, or the lines given)."""
-    number, given = request.match_info["number"], lines_field(body, required=False)
+    known_fields(body, ("lines",))
+    number, given = request.match_info["number"], lines_field(body, COUNTED_LINE, required=False)
     lines = None if given is None else [
-        SalesLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty")) for ln in given]
+        SalesLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"), unit=unit_field(ln))
+        for ln in given]
     return lambda: ship_sales_order(uow, actor, number, lines)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ BASE = "/api/v1"
 MAX_LINES = 1000
 SERVICE_PAGE = 20
 MAX_PAGE = 10_000
+PLAIN_DECIMAL = re.compile(r"\s*-?[0-9]+(?:\.[0-9]+)?\s*")
 
 
 class BadRequest(Exception):
@@ -87,16 +89,28 @@ def text_field(body: dict[str, Any], name: str, *, required: bool = True, defaul
 
 
 def amount_field(value: Any, name: str, *, required: bool = True) -> object:
-    """A decimal string or a number, passed on for core to parse."""
+    """A plain decimal string ("1500", "2.5": no thousands separators, no exponent) or a JSON number (read exactly,
+    never through a float), passed on for core to check against its limits."""
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal) or len(str(value)) > 40:
-        raise BadRequest(f"field {name!r} must be a decimal string or a number")
+    plain = isinstance(value, int | Decimal) or (isinstance(value, str) and PLAIN_DECIMAL.fullmatch(value))
+    if isinstance(value, bool) or not plain or len(str(value)) > 40:
+        raise BadRequest(f"field {name!r} must be a plain decimal string such as \"1500\" or \"2.5\" "
+                         "(no thousands separators, no exponent) or a JSON number")
     return value
 
 
-def lines_field(body: dict[str, Any], *, required: bool = True) -> list[dict[str, Any]] | None:
-    """The body's lines: a list of 1 to MAX_LINES objects."""
+def known_fields(value: dict[str, Any], allowed: Collection[str], where: str = "the body") -> dict[str, Any]:
+    """The object itself when it has no field but those allowed: a field we would ignore is refused instead."""
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise BadRequest(f"unknown field {unknown[0]!r} in {where}; allowed: {', '.join(allowed)}")
+    return value
+
+
+def lines_field(body: dict[str, Any], allowed: Collection[str], *, required: bool = True
+                ) -> list[dict[str, Any]] | None:
+    """The body's lines: a list of 1 to MAX_LINES objects, each with no field but those allowed."""
     lines = body.get("lines")
     if lines is None and not required:
         return None
@@ -104,7 +118,12 @@ def lines_field(body: dict[str, Any], *, required: bool = True) -> list[dict[str
         raise BadRequest(f"field 'lines' must be a list of 1 to {MAX_LINES} objects")
     if not all(isinstance(line, dict) for line in lines):
         raise BadRequest("every line must be an object")
-    return lines
+    return [known_fields(line, allowed, f"line {n}") for n, line in enumerate(lines, 1)]
+
+
+def unit_field(line: dict[str, Any]) -> str | None:
+    """A line's pack unit (箱, box ...: the product's units), None for the base unit."""
+    return text_field(line, "unit", required=False, limit=20).strip() or None
 
 
 def int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:

@@ -24,7 +24,9 @@ from core.sales import views as sales
 from core.stock import moves as stock
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
-AMOUNT_IN = {"oneOf": [{"type": "string", "pattern": r"^\s*-?\d{1,12}(\.\d{1,4})?\s*$"}, {"type": "integer"}]}
+AMOUNT_IN = {"oneOf": [{"type": "string", "pattern": r"^\s*-?[0-9]{1,12}(\.[0-9]{1,4})?\s*$"}, {"type": "number"}],
+             "description": "a plain decimal string (\"1500\", \"2.5\": no thousands separators, no exponent) or a "
+                            "JSON number, read exactly as written (never through a binary float)"}
 MODELS: dict[str, type] = {
     "Product": api_reads.ProductView, "StockRow": api_reads.StockRow, "Warehouse": api_reads.WarehouseView,
     "Supplier": suppliers.SupplierView, "Customer": customers.CustomerView,
@@ -122,10 +124,17 @@ def _body(required: list[str], **fields: dict[str, Any]) -> dict[str, Any]:
 TEXT = {"type": "string", "maxLength": 500}
 CODE = {"type": "string", "maxLength": 40}
 SKU = {"type": "string", "maxLength": 64}
+UNIT = {"type": "string", "maxLength": 20, "description": "a pack unit of the product (箱, box ...); "
+        "the quantity and price are then per pack"}
+
+
+def _input(required: list[str], **fields: dict[str, Any]) -> dict[str, Any]:
+    """A request object: a field not listed is refused (400), never ignored."""
+    return {**_body(required, **fields), "additionalProperties": False}
 
 
 def _lines(required: list[str], **fields: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "minItems": 1, "maxItems": 1000, "items": _body(required, **fields)}
+    return {"type": "array", "minItems": 1, "maxItems": 1000, "items": _input(required, **fields)}
 
 
 @cache
@@ -144,7 +153,8 @@ def document() -> dict[str, Any]:
     schemas["Warehouses"] = _body(["items"], items={"type": "array", "items": _ref("Warehouse")})
     schemas["Webhooks"] = _body(["items"], items={"type": "array", "items": _ref("Webhook")})
     schemas["RemovedWebhook"] = _body(["name"], name={"type": "string"})
-    lines_out = _lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN, unit_price=AMOUNT_IN)
+    lines_out = _lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN, unit=UNIT, unit_price=AMOUNT_IN)
+    counted = _lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN, unit=UNIT)
     paths: dict[str, Any] = {
         "/products": _get("Products by SKU, optionally matching a search", _page("Product"),
                           [_query("search", "SKU, barcode or part of a name"), *PAGING]),
@@ -154,35 +164,35 @@ def document() -> dict[str, Any]:
         "/warehouses": _get("Warehouses", _ref("Warehouses"), []),
         "/suppliers": {
             **_get("Suppliers", _page("Supplier"), [_query("search", "code or part of a name"), *PAGING]),
-            **_post("Add a supplier", _body(
+            **_post("Add a supplier", _input(
                 ["code", "name"], code=CODE, name={"type": "string", "maxLength": 200}, contact=TEXT, phone=TEXT,
                 credit_rating=TEXT, lead_time_days=AMOUNT_IN, payment_terms_days=AMOUNT_IN, note=TEXT), "Supplier"),
         },
         "/customers": {
             **_get("Customers the token may see", _page("Customer"),
                    [_query("search", "code or part of a name"), *PAGING]),
-            **_post("Add a customer (owned by the token's employee)", _body(
+            **_post("Add a customer (owned by the token's employee)", _input(
                 ["code", "name"], code=CODE, name={"type": "string", "maxLength": 200}, contact=TEXT, phone=TEXT,
                 channel=CODE, credit_limit=AMOUNT_IN, payment_terms_days=AMOUNT_IN, note=TEXT), "Customer"),
         },
         "/purchase-orders": {
             **_get("Purchase orders, newest first", _page("PurchaseOrderSummary"),
                    [_query("status", "draft, pending_approval, approved, ..."), *PAGING]),
-            **_post("Create and submit a purchase order", _body(
+            **_post("Create and submit a purchase order", _input(
                 ["supplier", "warehouse", "lines"], supplier=CODE, warehouse=CODE, note=TEXT, lines=lines_out),
                 "PurchaseOrder"),
         },
         "/purchase-orders/{number}": _get("One purchase order", _ref("PurchaseOrder"), [_path("number")], 404),
-        "/purchase-orders/{number}/receipts": _post("Receive goods against an approved order", _body(
+        "/purchase-orders/{number}/receipts": _post("Receive goods against an approved order", _input(
             ["lines"], note=TEXT, lines=_lines(["sku", "received"], sku=SKU, received=AMOUNT_IN, rejected=AMOUNT_IN,
                                               note=TEXT)), "PurchaseReceipt", [_path("number")]),
         "/purchase-orders/{number}/withdraw": _post(
             "Withdraw a submitted order back to a draft (its author only; pending approval, or approved before any "
-            "goods arrived)", _body([], reason=TEXT), "PurchaseOrder", [_path("number")], 200),
+            "goods arrived)", _input([], reason=TEXT), "PurchaseOrder", [_path("number")], 200),
         "/sales-orders": {
             **_get("Sales orders the token may see, newest first", _page("SalesOrderSummary"),
                    [_query("status", "draft, pending_approval, approved, ..."), *PAGING]),
-            **_post("Create and submit a sales order (channel defaults to api)", _body(
+            **_post("Create and submit a sales order (channel defaults to api)", _input(
                 ["customer", "warehouse", "lines"], customer=CODE, warehouse=CODE, channel=CODE, note=TEXT,
                 lines=lines_out), "SalesOrder"),
         },
@@ -196,22 +206,22 @@ def document() -> dict[str, Any]:
             _query("product", "SKU"), _query("by", "dimensions, comma-separated (e.g. product,month)"),
             {"name": "days", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 3650}},
             *PAGING], 404),
-        "/sales-orders/{number}/approve": _post("Approve the pending approval level", _body([], reason=TEXT),
+        "/sales-orders/{number}/approve": _post("Approve the pending approval level", _input([], reason=TEXT),
                                                 "SalesOrder", [_path("number")], 200),
-        "/sales-orders/{number}/reject": _post("Reject the order, with a reason", _body(
+        "/sales-orders/{number}/reject": _post("Reject the order, with a reason", _input(
             ["reason"], reason={"type": "string", "minLength": 1, "maxLength": 500}), "SalesOrder",
             [_path("number")], 200),
         "/sales-orders/{number}/withdraw": _post(
             "Withdraw the order before it is approved (its author only): a draft again, its approval cancelled",
-            _body([]), "SalesOrder", [_path("number")], 200),
-        "/sales-orders/{number}/shipments": _post("Ship reserved goods (all, or the lines given)", _body(
-            [], lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)), "SalesOrder", [_path("number")]),
-        "/transfers": _post("Dispatch a transfer between warehouses", _body(
+            _input([]), "SalesOrder", [_path("number")], 200),
+        "/sales-orders/{number}/shipments": _post("Ship reserved goods (all, or the lines given)", _input(
+            [], lines=counted), "SalesOrder", [_path("number")]),
+        "/transfers": _post("Dispatch a transfer between warehouses", _input(
             ["from_warehouse", "to_warehouse", "lines"], from_warehouse=CODE, to_warehouse=CODE, reason=TEXT,
-            lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)), "StockDocument"),
+            lines=counted), "StockDocument"),
         "/webhooks": {
             **_get("Webhook endpoints, without their secrets (admins)", _ref("Webhooks"), []),
-            **_post("Add a webhook endpoint (admins); the signing secret is in this answer only", _body(
+            **_post("Add a webhook endpoint (admins); the signing secret is in this answer only", _input(
                 ["name", "url", "events"], name={"type": "string", "maxLength": 100},
                 url={"type": "string", "maxLength": 500},
                 events={"type": "array", "items": {"type": "string", "enum": list(webhooks.EVENTS)}}),
@@ -223,8 +233,8 @@ def document() -> dict[str, Any]:
                             "schema": {"type": "string", "maxLength": 100}}],
             "responses": {"200": {"description": "Removed", **_json(_ref("RemovedWebhook"))},
                           **_errors(400, 403, 404)}}},
-        "/transfers/{number}/receipts": _post("Receive a transfer (all outstanding, or the lines given)", _body(
-            [], lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)), "StockDocument", [_path("number")]),
+        "/transfers/{number}/receipts": _post("Receive a transfer (all outstanding, or the lines given)", _input(
+            [], lines=counted), "StockDocument", [_path("number")]),
     }
     return {
         "openapi": "3.0.3",

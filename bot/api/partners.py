@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.http import amount_field, paged, pages, query_text, text_field
+from bot.api.http import amount_field, known_fields, paged, pages, query_text, text_field
 from core.partners import customers, suppliers
 from core.permissions import Actor
 from core.uow import UnitOfWork
@@ -27,6 +27,8 @@ def list_customers(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
 
 def new_supplier(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /suppliers: a new supplier."""
+    known_fields(body, ("code", "name", "contact", "phone", "credit_rating", "lead_time_days", "payment_terms_days",
+                        "note"))
     new = suppliers.NewSupplier(
         code=text_field(body, "code", limit=40), name=text_field(body, "name", limit=200),
         contact=text_field(body, "contact", required=False), phone=text_field(body, "phone", required=False),
@@ -39,6 +41,7 @@ def new_supplier(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict
 
 def new_customer(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /customers: a new customer."""
+    known_fields(body, ("code", "name", "contact", "phone", "channel", "credit_limit", "payment_terms_days", "note"))
     new = customers.NewCustomer(
         code=text_field(body, "code", limit=40), name=text_field(body, "name", limit=200),
         contact=text_field(body, "contact", required=False), phone=text_field(body, "phone", required=False),

@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.api.http import MAX_PAGE, BadRequest, encode, int_query, query_text, text_field
+from bot.api.http import MAX_PAGE, BadRequest, encode, int_query, known_fields, query_text, text_field
 from bot.engine.texts import Texts
 from core.catalog import listing as api_reads
 from core.errors import UnknownDocument
 from core.integration import webhooks
+from core.integration.webhook_policy import WebhookPolicy
 from core.permissions import Actor
 from core.reporting import periods
 from core.reporting import reports as reporting
@@ -52,10 +53,12 @@ def list_webhooks(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
     return {"items": webhooks.list_endpoints(uow, actor)}
 
 
-def new_webhook(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+def new_webhook(uow: UnitOfWork, policy: WebhookPolicy, request: web.Request, actor: Actor,
+                body: dict[str, Any]) -> Callable[[], Any]:
     """POST /webhooks: a new endpoint for the events named (admins)."""
+    known_fields(body, ("name", "url", "events"))
     name, url = text_field(body, "name", limit=100), text_field(body, "url", limit=500)
     events = body.get("events")
     if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
         raise BadRequest("events must be a list of event names")
-    return lambda: webhooks.add_endpoint(uow, actor, name, url, events)
+    return lambda: webhooks.add_endpoint(uow, actor, name, url, events, policy)

@@ -27,6 +27,7 @@ from bot.channels import read_capped
 from bot.engine.texts import Texts
 from core.errors import DomainError
 from core.integration import webhooks
+from core.integration.webhook_policy import DEFAULT_POLICY, WebhookPolicy
 from core.people.tokens import Caller
 from core.permissions import Actor
 from core.uow import UnitOfWork
@@ -37,14 +38,17 @@ NOT_FOUND = frozenset({"unknown_product", "unknown_warehouse", "unknown_document
                        "unknown_employee", "unknown_webhook"})
 CONFLICT = frozenset({"invalid_state", "already_decided", "already_posted", "already_reversed", "own_document",
                       "duplicate_code", "not_own_document", "not_reversible"})
+BAD_FILTER = frozenset({"invalid_filter"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Api:
     """The /api/v1 routes on the server, acting for integrations through core services."""
 
-    def __init__(self, uow: UnitOfWork, texts: Texts, rate_per_minute: float = 600) -> None:
+    def __init__(self, uow: UnitOfWork, texts: Texts, rate_per_minute: float = 600,
+                 policy: WebhookPolicy = DEFAULT_POLICY) -> None:
         self.uow = uow
+        self.policy = policy
         self.texts = texts
         self.limits = RateLimits(rate_per_minute)
 
@@ -81,7 +85,7 @@ class Api:
             ("/sales-orders/{number}/shipments", partial(documents.new_shipment, uow), 201),
             ("/transfers", partial(catalogue.new_transfer, uow), 201),
             ("/transfers/{number}/receipts", partial(catalogue.new_transfer_receipt, uow), 201),
-            ("/webhooks", partial(reports.new_webhook, uow), 201),
+            ("/webhooks", partial(reports.new_webhook, uow, self.policy), 201),
         ]
         for path, write, status in posts:
             r.add_post(BASE + path, self._write(write, status))
@@ -174,6 +178,8 @@ class Api:
         code = error.code
         if code == "permission_denied":
             status = 403
+        elif code in BAD_FILTER:
+            status = 400
         elif code == "unknown_document" or (code in NOT_FOUND and read_only):
             status = 404
         elif code in CONFLICT:

@@ -22,6 +22,7 @@ from aiohttp import web
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from bot.app.auth import PageTokens, telegram_user
+from bot.channels import cookie_text, header_text
 from bot.engine.texts import DEFAULT_LANGUAGE, LANGUAGES, TEMPLATES, Texts
 from core.errors import DomainError
 from core.people.accounts import bound_actor, session_actor
@@ -112,8 +113,8 @@ class AppChannel:
         actor = await self._page_actor(request)
         lang = actor.language if actor else _wanted_language(request)
         csrf = ""
-        if actor is not None and request.cookies.get(COOKIE):
-            found = await asyncio.to_thread(session_actor, self.uow, request.cookies[COOKIE])
+        if actor is not None and cookie_text(request, COOKIE):
+            found = await asyncio.to_thread(session_actor, self.uow, cookie_text(request, COOKIE))
             csrf = found[1] if found else ""
         static = request.app.router["app_static"].url_for
         html = self.pages[lang].get_template(f"app_{which}.j2").render(
@@ -163,17 +164,17 @@ class AppChannel:
         return web.json_response(result)
 
     async def _api_actor(self, request: web.Request) -> Actor:
-        bearer = request.headers.get("Authorization", "")
+        bearer = header_text(request, "Authorization")
         if bearer.startswith("Bearer "):
             actor = await self._token_actor(bearer.removeprefix("Bearer ").strip())
             if actor is None:
                 raise Refused(401, "signed_out")
             return actor
-        cookie = request.cookies.get(COOKIE, "")
+        cookie = cookie_text(request, COOKIE)
         found = await asyncio.to_thread(session_actor, self.uow, cookie) if 0 < len(cookie) <= 100 else None
         if found is None:
             raise Refused(401, "signed_out")
-        if not _same(request.headers.get(CSRF_HEADER, ""), found[1]):
+        if not _same(header_text(request, CSRF_HEADER), found[1]):
             raise Refused(403, "csrf")
         return replace(found[0], channel="web_app")
 
@@ -181,7 +182,7 @@ class AppChannel:
         token = request.query.get("k", "")
         if token:
             return await self._token_actor(token)
-        cookie = request.cookies.get(COOKIE, "")
+        cookie = cookie_text(request, COOKIE)
         if not 0 < len(cookie) <= 100:
             return None
         found = await asyncio.to_thread(session_actor, self.uow, cookie)

@@ -15,6 +15,7 @@ from bot.engine.engine import Engine, Undelivered
 from bot.engine.inbound import Fetched
 from bot.engine.replies import Reply
 from core.codes.scanning import read_codes
+from core.text_input import unreadable
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,19 @@ class Channel(Protocol):
     async def stop(self) -> None:
         """Release connections; called after `drain`."""
         ...
+
+
+def header_text(request: web.Request, name: str) -> str:
+    """A header as text, "" when missing or when it holds bytes that are not UTF-8 or control characters (aiohttp
+    keeps those as lone surrogates): such a value is never a credential, and must not reach an encode()."""
+    value = request.headers.get(name, "")
+    return "" if unreadable(value) else value
+
+
+def cookie_text(request: web.Request, name: str) -> str:
+    """A cookie's value as text, "" when missing or not clean UTF-8 (as header_text)."""
+    value = request.cookies.get(name, "")
+    return "" if unreadable(value) else value
 
 
 async def read_capped(request: web.Request, limit: int) -> bytes | None:

@@ -35,7 +35,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot.channels import ChatTurns, InFlight, photo_codes, read_capped, recover, start_recovery
+from bot.channels import ChatTurns, InFlight, header_text, photo_codes, read_capped, recover, start_recovery
 from bot.channels.telegram_pieces import Piece, pieces
 from bot.engine.engine import UNAVAILABLE, Engine, describe
 from bot.engine.flow import Command
@@ -193,7 +193,7 @@ class TelegramChannel:
 
     async def webhook(self, request: web.Request) -> web.Response:
         """POST /telegram/webhook: check the secret, record the update, answer 200; the work continues behind."""
-        given = request.headers.get(SECRET_HEADER, "")
+        given = header_text(request, SECRET_HEADER)
         if not hmac.compare_digest(given.encode(), self.settings.webhook_secret.encode()):
             return web.Response(status=403, text="forbidden")
         if not self._ready:

@@ -29,7 +29,7 @@ from urllib.parse import quote
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from bot.channels import ChatTurns, photo_codes, read_capped, recover
+from bot.channels import ChatTurns, cookie_text, header_text, photo_codes, read_capped, recover
 from bot.delivery import pending_for_employee
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
@@ -217,7 +217,7 @@ class WebChannel:
         except DomainError as error:
             log.info("web sign-in refused: %s", error.code)
             return self._render("login_failed.html", _reader_language(request), status=403)
-        previous = request.cookies.get(COOKIE, "")
+        previous = cookie_text(request, COOKIE)
         if previous and len(previous) <= 100:
             await asyncio.to_thread(sign_out, self.uow, previous)  # one browser, one session
         response = web.HTTPSeeOther("/chat")
@@ -247,7 +247,7 @@ class WebChannel:
         try:
             if signed is None:
                 raise Refused(401, "signed_out")
-            if not _same(request.headers.get(CSRF_HEADER, ""), signed.csrf):
+            if not _same(header_text(request, CSRF_HEADER), signed.csrf):
                 raise Refused(403, "csrf")
             inbound = _inbound(signed, await _json_body(request))
         except Refused as refused:
@@ -262,7 +262,7 @@ class WebChannel:
         try:
             if signed is None:
                 raise Refused(401, "signed_out")
-            if not _same(request.headers.get(CSRF_HEADER, ""), signed.csrf):
+            if not _same(header_text(request, CSRF_HEADER), signed.csrf):
                 raise Refused(403, "csrf")
             message_id = request.headers.get(MESSAGE_HEADER, "")
             if not MESSAGE_ID.match(message_id):
@@ -383,7 +383,7 @@ class WebChannel:
     # ---- helpers ---------------------------------------------------------------------------------------------
 
     async def _signed(self, request: web.Request) -> Signed | None:
-        cookie = request.cookies.get(COOKIE, "")
+        cookie = cookie_text(request, COOKIE)
         if not cookie or len(cookie) > 100:
             return None
         found = await asyncio.to_thread(session_actor, self.uow, cookie)

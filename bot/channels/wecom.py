@@ -74,12 +74,12 @@ class WecomChannel:
 
     async def verify(self, request: web.Request) -> web.Response:
         """GET /wecom/callback: WeCom checks the URL; answer the decrypted echostr as plain text."""
-        return check_url(self.crypto, request)
+        return check_url(self.crypto, request, self.settings.max_age)
 
     async def callback(self, request: web.Request) -> web.Response:
         """POST /wecom/callback: check, decrypt, record, answer empty 200; the work continues behind."""
         try:
-            message = await read_callback(self.crypto, request)
+            message = await read_callback(self.crypto, request, self.settings.max_age)
         except Refused as refused:
             log.info("wecom: callback refused (%s)", refused)
             response = web.Response(status=refused.status, text=str(refused))

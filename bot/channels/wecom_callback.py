@@ -4,6 +4,7 @@ decrypted and parsed by wechatpy, and turned into an Inbound (the inbox then dro
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 from xml.parsers.expat import ExpatError
@@ -54,9 +55,20 @@ class Refused(Exception):
         self.status = status
 
 
-def check_url(crypto: WeChatCrypto, request: web.Request) -> web.Response:
-    """WeCom checks the URL: the decrypted echostr as plain text, 403 on a bad signature."""
+def fresh(request: web.Request, max_age: float) -> bool:
+    """True when the callback's timestamp (signed with the message) is a whole number of seconds within
+    `max_age` of now, either way: a callback recorded on the way cannot be replayed later."""
+    stamp = request.query.get("timestamp", "")
+    if not (0 < len(stamp) <= 12 and stamp.isascii() and stamp.isdigit()):
+        return False
+    return abs(time.time() - int(stamp)) <= max_age
+
+
+def check_url(crypto: WeChatCrypto, request: web.Request, max_age: float) -> web.Response:
+    """WeCom checks the URL: the decrypted echostr as plain text, 403 on a bad signature or a stale timestamp."""
     q = request.query
+    if not fresh(request, max_age):
+        return web.Response(status=403, text="stale")
     try:
         echo = crypto.check_signature(q.get("msg_signature", ""), q.get("timestamp", ""),
                                       q.get("nonce", ""), q.get("echostr", ""))
@@ -68,8 +80,10 @@ def check_url(crypto: WeChatCrypto, request: web.Request) -> web.Response:
     return web.Response(text=text, content_type="text/plain")
 
 
-async def read_callback(crypto: WeChatCrypto, request: web.Request) -> Any:
+async def read_callback(crypto: WeChatCrypto, request: web.Request, max_age: float) -> Any:
     """The checked, decrypted and parsed message of a POSTed callback; Refused with the status to answer."""
+    if not fresh(request, max_age):
+        raise Refused(403, "stale timestamp")
     body = await read_capped(request, MAX_BODY)
     if body is None:
         raise Refused(413, "too large")

@@ -28,10 +28,11 @@ class WecomSettings:
     timeout: float = 10
     download_attempts: int = 3  # tries of a picture's download before the member is asked to send it again
     download_backoff: float = 1.0  # seconds before the second try, doubled before each further one
+    max_age: float = 300  # seconds a callback's signed timestamp may be from now
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any]) -> WecomSettings:
-        """Settings from [wecom]; every key but api_base_url, member_per_minute and timeout is required."""
+        """Settings from [wecom]; corp_id, agent_id, secret, token and encoding_aes_key are required."""
         base = str(section.get("api_base_url", "") or DEFAULT_API)
         settings = cls(
             corp_id=str(section.get("corp_id", "") or ""),
@@ -45,10 +46,13 @@ class WecomSettings:
             timeout=float(section.get("timeout", cls.timeout)),
             download_attempts=int(section.get("download_attempts", cls.download_attempts)),
             download_backoff=float(section.get("download_backoff", cls.download_backoff)),
+            max_age=float(section.get("max_age", cls.max_age)),
         )
         missing = [k for k in ("corp_id", "secret", "token", "encoding_aes_key") if not getattr(settings, k)]
         if missing or not settings.agent_id:
             raise WecomConfigError(f"[wecom] needs {', '.join(missing + ([] if settings.agent_id else ['agent_id']))}")
+        if not settings.max_age > 0:
+            raise WecomConfigError("[wecom] max_age must be a number of seconds above 0")
         if len(settings.encoding_aes_key) != 43:
             raise WecomConfigError("[wecom] encoding_aes_key must be the 43 characters WeCom shows")
         if not 1 <= settings.download_attempts <= 10 or not 0 <= settings.download_backoff <= 60:

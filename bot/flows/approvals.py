@@ -7,8 +7,7 @@ from typing import Any
 from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import buttons
 from bot.flows.entry import button_label, button_number, refusal
-from core.approvals.decisions import decide
-from core.approvals.progress import open_request_number
+from core.approvals.decisions import decidable_number, decide
 from core.approvals.requests import pending_for
 from core.errors import DomainError, UnknownDocument
 
@@ -54,10 +53,10 @@ class ApprovalsFlow(Flow):
         if answer == "y":
             return self._decide(ctx, request_id, True, "", None)
         try:
-            number = open_request_number(ctx.uow, request_id)
+            number = decidable_number(ctx.uow, ctx.actor, request_id)
         except UnknownDocument:
             return Step([ctx.say("approvals_unknown")])
-        except DomainError as error:  # decided already: no reason to ask for
+        except DomainError as error:  # not theirs to decide, or decided already: no reason to ask for
             return Step([refusal(ctx, error)])
         return Step([ctx.say("approvals_ask_reason", number=number)], {"request": request_id, "number": number})
 

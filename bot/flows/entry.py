@@ -11,7 +11,7 @@ from bot.engine.replies import Button, Reply, page_button
 from core.catalog.lines import BadForm, TypedLine, entered_typed, looks_numeric, split_lines
 from core.catalog.resolve import resolve_lines
 from core.errors import DomainError
-from core.numbers import round_money
+from core.numbers import document_total, line_amount
 
 __all__ = ["DONE_WORDS", "BadForm", "button_label", "button_number", "checked_line", "first_word", "is_word",
            "looks_numeric", "refusal", "split_lines", "total"]
@@ -38,7 +38,8 @@ def checked_line(ctx: Context, line: TypedLine) -> dict[str, Any]:
         "price": None if given.price is None else str(given.price),
         "sku": product.sku, "product_id": product.id, "name_zh": product.name_zh,
         "name_en": product.name_en or product.name_zh, "base_qty": str(resolved.base_qty),
-        "base_price": str(base_price), "amount": str(round_money(resolved.base_qty * base_price, ctx.tx.money_places)),
+        "base_price": str(base_price),
+        "amount": str(line_amount(resolved.base_qty, base_price, ctx.tx.money_places, product.sku)),
     }
 
 
@@ -69,4 +70,5 @@ def page_keys(ctx: Context, flow: str, link: str) -> tuple[tuple[Button, ...], .
 
 
 def total(lines: list[dict[str, Any]]) -> Decimal:
-    return sum((Decimal(ln["amount"]) for ln in lines), Decimal(0))
+    """The lines' total; AmountTooLarge when it reaches what the books hold (checked as each line is added)."""
+    return document_total(Decimal(ln["amount"]) for ln in lines)

@@ -220,6 +220,7 @@ class PurchaseOrderFlow(Flow):
             typed = split_lines(event.text or "", prices=True)
             for ln in typed:
                 lines = self._entered(ctx, lines, ln)
+            total(lines)
         except BadForm:
             return Step([ctx.say("po_line_form")], state)
         except DomainError as error:

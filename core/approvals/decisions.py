@@ -72,18 +72,35 @@ def decide(
     return uow.run(work)
 
 
+def decidable_number(uow: UnitOfWork, actor: Actor, request_id: int) -> str:
+    """The document number of a request the actor may decide now (before asking why it is rejected); else the
+    refusal `decide` would give, which shows nothing of the request to someone who is none of its deciders."""
+
+    def work(tx: Tx) -> str:
+        request = tx.session.get(ApprovalRequest, request_id)
+        if request is None:
+            raise UnknownDocument(request_id=request_id)
+        _check_turn(tx, request, actor, None)
+        return request.number
+
+    return uow.read(work)
+
+
 def _check_turn(tx: Tx, request: ApprovalRequest, actor: Actor, level: int | None) -> None:
-    """Not the author, the level still open, a role that may decide it, and nobody deciding two levels."""
+    """Not the author, a role among its deciders (before anything of it is told), the level still open, a role
+    that may decide it now, and nobody deciding two levels."""
     if request.author_id == actor.employee_id:
         raise OwnDocument(number=request.number, doc_type=request.doc_type)
+    allowed = {"admin", request.current_role} | ({request.escalated_to} if request.escalated_to else set())
+    if not (allowed | set(request.levels)) & actor.roles:
+        raise PermissionDenied(employee=actor.name, permission="approval.decide")
     done = AlreadyDecided(number=request.number, status=request.status, level=request.current_level)
     if request.status != "pending" or (level is not None and level != request.current_level):
         raise done
-    allowed = {"admin", request.current_role} | ({request.escalated_to} if request.escalated_to else set())
     if not allowed & actor.roles:
         if set(request.levels[:request.current_level]) & actor.roles:
             raise done
-        raise PermissionDenied(employee=actor.name, permission="approval.decide", role=request.current_role)
+        raise PermissionDenied(employee=actor.name, permission="approval.decide")
     if request.current_level > 0 and tx.session.scalar(select(ApprovalDecision.id).where(
             ApprovalDecision.request_id == request.id, ApprovalDecision.employee_id == actor.employee_id)):
         raise AlreadyDecided(number=request.number, status=request.status, level=request.current_level,

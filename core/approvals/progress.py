@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from core.errors import AlreadyDecided, UnknownDocument
 from core.models import ApprovalDecision, ApprovalRequest, Employee, EmployeeRole
 from core.uow import Tx, UnitOfWork
 
@@ -51,21 +50,6 @@ def waiting_role(uow: UnitOfWork, request_id: int) -> str | None:
     """The role whose decision a request waits for now (None for an unknown request)."""
     return uow.read(lambda tx: tx.session.scalar(
         select(ApprovalRequest.current_role).where(ApprovalRequest.id == request_id)))
-
-
-def open_request_number(uow: UnitOfWork, request_id: int) -> str:
-    """The document number of a request still waiting for a decision (before asking why it is rejected)."""
-
-    def work(tx: Tx) -> str:
-        row = tx.session.execute(select(ApprovalRequest.number, ApprovalRequest.status)
-                                 .where(ApprovalRequest.id == request_id)).one_or_none()
-        if row is None:
-            raise UnknownDocument(request_id=request_id)
-        if row.status != "pending":
-            raise AlreadyDecided(number=row.number, status=row.status)
-        return str(row.number)
-
-    return uow.read(work)
 
 
 def decided_requests(uow: UnitOfWork, request_ids: Iterable[int]) -> frozenset[int]:

@@ -42,7 +42,7 @@ class EnteredLine:
 
 def looks_numeric(token: str) -> bool:
     """True for a word that reads as a number (digits with separators, sign or exponent)."""
-    return any(ch.isdigit() for ch in token) and all(ch.isdigit() or ch in ".,-+eE" for ch in token)
+    return any(ch.isdigit() for ch in token) and all(ch.isdigit() or ch in ".,，-+eE" for ch in token)
 
 
 def split_line(text: str, *, prices: bool = True) -> TypedLine:

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 
 from core.errors import UnknownProduct
 from core.models import Product, ProductBarcode, StockLevel, Warehouse
+from core.numbers import round_money
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
 
@@ -79,8 +80,10 @@ def get_product(uow: UnitOfWork, actor: Actor, sku: str) -> ProductView:
 
 def stock_levels(uow: UnitOfWork, actor: Actor, sku: str = "", warehouse: str = "", offset: int = 0,
                  limit: int = 20) -> list[StockRow]:
-    """Stock per product and (normal) warehouse, by SKU then warehouse, optionally for one SKU or warehouse."""
+    """Stock per product and (normal) warehouse, by SKU then warehouse, optionally for one SKU or warehouse; only
+    the warehouses the actor works in, for warehouse staff (none when they have none), as the stock report."""
     actor.require(Permission.STOCK_VIEW)
+    scope = actor.warehouse_scope(Permission.STOCK_VIEW)
     sees_cost = actor.can(Permission.COST_VIEW)
     limit = max(1, min(limit, MAX_PAGE_SIZE + 1))
 
@@ -91,13 +94,15 @@ def stock_levels(uow: UnitOfWork, actor: Actor, sku: str = "", warehouse: str = 
             .join(Product, Product.id == StockLevel.product_id).join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
             .where(Warehouse.kind == "normal")
         )
+        if scope is not None:
+            statement = statement.where(StockLevel.warehouse_id.in_(sorted(scope) or [-1]))
         if sku.strip():
             statement = statement.where(Product.sku == sku.strip().upper()[:40])
         if warehouse.strip():
             statement = statement.where(func.upper(Warehouse.code) == warehouse.strip().upper()[:40])
         rows = tx.session.execute(statement.order_by(Product.sku, Warehouse.code).limit(limit).offset(max(offset, 0)))
         return [StockRow(r[0], r[1], r[2], r[3], r[2] - r[3], r[4] if sees_cost else None,
-                         r[5] if sees_cost else None) for r in rows]
+                         round_money(r[5], tx.money_places) if sees_cost else None) for r in rows]
 
     return uow.read(work)
 

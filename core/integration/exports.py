@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from core.errors import InvalidState
 from core.integration.import_columns import COLUMNS
@@ -17,17 +17,24 @@ from core.models import (
     Supplier,
     Warehouse,
 )
+from core.partners.customers import sees_all_customers
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
 
 
 def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, object]]:
-    """Every row of a kind as import reads it back (opening stock: what is on hand now, at average cost)."""
+    """Every row of a kind the actor may read, as import reads it back (opening stock: what is on hand now, at
+    average cost), by the rules of the reads: no purchase price without cost, sales staff's own customers only,
+    warehouse staff's own warehouses only."""
     if kind not in COLUMNS:
         raise InvalidState(kind=kind[:40], reason="unknown_import_kind")
     actor.require({"products": Permission.STOCK_VIEW, "customers": Permission.PARTNER_VIEW,
                    "suppliers": Permission.PARTNER_VIEW, "opening_stock": Permission.COST_VIEW,
                    "reorder_rules": Permission.REPLENISH}[kind])
+    sees_cost = actor.can(Permission.COST_VIEW)
+    all_customers = sees_all_customers(actor)
+    scope = actor.warehouse_scope(Permission.REPLENISH if kind == "reorder_rules" else Permission.STOCK_VIEW)
+    warehouses = None if scope is None else sorted(scope) or [-1]
 
     def work(tx: Tx) -> list[dict[str, object]]:
         s = tx.session
@@ -37,7 +44,8 @@ def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, obje
                                        .order_by(ProductBarcode.id)):
                 barcodes.setdefault(pid, code)
             return [{"sku": r.sku, "name_zh": r.name_zh, "name_en": r.name_en, "category": r.code or "",
-                     "base_unit": r.base_unit, "purchase_price": r.purchase_price, "sale_price": r.sale_price,
+                     "base_unit": r.base_unit, "purchase_price": r.purchase_price if sees_cost else "",
+                     "sale_price": r.sale_price,
                      "floor_price": r.floor_price, "barcode": barcodes.get(r.id, "")}
                     for r in s.execute(select(Product.id, Product.sku, Product.name_zh, Product.name_en,
                                               Category.code, Product.base_unit, Product.purchase_price,
@@ -48,9 +56,10 @@ def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, obje
             return [{c: getattr(r, c) for c in COLUMNS[kind]}
                     for r in s.scalars(select(Supplier).order_by(Supplier.code))]
         if kind == "customers":
-            rows = s.execute(select(Customer, Employee.name).outerjoin(Employee, Employee.id ==
-                                                                       Customer.salesperson_id)
-                             .order_by(Customer.code)).all()
+            customers = select(Customer, Employee.name).outerjoin(Employee, Employee.id == Customer.salesperson_id)
+            if not all_customers:
+                customers = customers.where(Customer.salesperson_id == actor.employee_id)
+            rows = s.execute(customers.order_by(Customer.code)).all()
             return [{**{c: getattr(r, c) for c in COLUMNS[kind] if c != "salesperson"}, "salesperson": name or ""}
                     for r, name in rows]
         if kind == "opening_stock":
@@ -59,7 +68,8 @@ def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, obje
                         select(Warehouse.code, Product.sku, StockLevel.on_hand, StockLevel.avg_cost)
                         .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
                         .join(Product, Product.id == StockLevel.product_id)
-                        .where(StockLevel.on_hand > 0, Warehouse.kind == "normal")
+                        .where(StockLevel.on_hand > 0, Warehouse.kind == "normal",
+                               true() if warehouses is None else StockLevel.warehouse_id.in_(warehouses))
                         .order_by(Warehouse.code, Product.sku))]
         return [{"sku": sku, "warehouse": w, "minimum": r.minimum, "maximum": r.maximum, "pack_size": r.pack_size,
                  "supplier": sup or "", "lead_time_days": "" if r.lead_time_days is None else r.lead_time_days}
@@ -68,6 +78,7 @@ def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, obje
                     .join(Product, Product.id == ReorderRule.product_id)
                     .join(Warehouse, Warehouse.id == ReorderRule.warehouse_id)
                     .outerjoin(Supplier, Supplier.id == ReorderRule.supplier_id)
+                    .where(true() if warehouses is None else ReorderRule.warehouse_id.in_(warehouses))
                     .order_by(Warehouse.code, Product.sku))]
 
     return uow.read(work)

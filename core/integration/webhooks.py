@@ -16,11 +16,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import String, Table, and_, cast, delete, exists, func, literal, or_, select
+from sqlalchemy import String, Table, and_, cast, delete, exists, func, literal, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import DuplicateCode, InvalidWebhook, UnknownWebhook
 from core.integration.outbox import Note
+from core.integration.webhook_policy import DEFAULT_POLICY, PLAIN, SEALED, WebhookPolicy
 from core.models import (
     AuditLog,
     Customer,
@@ -71,17 +72,21 @@ class WebhookView:
     dead: int
 
 
-def add_endpoint(uow: UnitOfWork, actor: Actor, name: str, url: str, events: Iterable[str]) -> IssuedWebhook:
-    """Register an integrator's URL for some events (admins); it hears of what happens from now on."""
+def add_endpoint(uow: UnitOfWork, actor: Actor, name: str, url: str, events: Iterable[str],
+                 policy: WebhookPolicy = DEFAULT_POLICY) -> IssuedWebhook:
+    """Register an integrator's URL for some events (admins); it hears of what happens from now on. The URL's host
+    may not be a private address unless the policy allows it; the secret is stored as the policy seals it."""
     actor.require(Permission.PEOPLE_ADMIN)
     name, url, wanted = _valid(name, url, events)
+    policy.check_host(urlsplit(url).hostname or "")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
 
     def work(tx: Tx) -> IssuedWebhook:
         if tx.session.scalar(select(WebhookEndpoint.id).where(WebhookEndpoint.name == name)) is not None:
             raise DuplicateCode(kind="webhook", code=name)
         endpoint = WebhookEndpoint(
-            name=name, url=url, secret=secret, events=list(wanted), active=True, created_by=actor.employee_id,
+            name=name, url=url, secret=policy.seal(secret), events=list(wanted), active=True,
+            created_by=actor.employee_id,
             created_at=tx.now, stock_cursor=tx.session.scalar(select(func.max(StockDocument.id))) or 0,
             audit_cursor=tx.session.scalar(select(func.max(AuditLog.id))) or 0)
         tx.session.add(endpoint)
@@ -124,6 +129,45 @@ def remove_endpoint(uow: UnitOfWork, actor: Actor, name: str) -> str:
         record(tx, actor, "webhook.remove", "webhook_endpoint", endpoint.id, name=endpoint.name,
                deliveries_dropped=int(getattr(dropped, "rowcount", 0)))
         return endpoint.name
+
+    return uow.run(work)
+
+
+def seal_secrets(uow: UnitOfWork, actor: Actor, policy: WebhookPolicy) -> int:
+    """Encrypt every secret still stored plain with the policy's key (admins); returns how many were sealed."""
+    actor.require(Permission.PEOPLE_ADMIN)
+    if not policy.encrypts:
+        raise InvalidWebhook(reason="no_key")
+
+    def work(tx: Tx) -> int:
+        endpoints = [e for e in tx.session.scalars(select(WebhookEndpoint).with_for_update())
+                     if not e.secret.startswith(SEALED)]
+        for endpoint in endpoints:
+            endpoint.secret = policy.seal(endpoint.secret.removeprefix(PLAIN))
+            record(tx, actor, "webhook.seal", "webhook_endpoint", endpoint.id, name=endpoint.name)
+        return len(endpoints)
+
+    return uow.run(work)
+
+
+def replay_dead(uow: UnitOfWork, actor: Actor, name: str, delivery_ids: Sequence[int] = ()) -> int:
+    """Send the given-up deliveries of an endpoint again (all, or those ids), from a fresh count of attempts
+    (admins); returns how many were put back."""
+    actor.require(Permission.PEOPLE_ADMIN)
+
+    def work(tx: Tx) -> int:
+        endpoint = tx.session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.name == name.strip()))
+        if endpoint is None:
+            raise UnknownWebhook(name=name)
+        wanted = [WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "dead"]
+        if delivery_ids:
+            wanted.append(WebhookDelivery.id.in_(sorted(set(delivery_ids))))
+        ids = list(tx.session.scalars(select(WebhookDelivery.id).where(*wanted).with_for_update()))
+        if ids:
+            tx.session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(
+                status="pending", attempts=0, next_attempt_at=tx.now, claim_token=""))
+        record(tx, actor, "webhook.replay", "webhook_endpoint", endpoint.id, name=endpoint.name, deliveries=ids)
+        return len(ids)
 
     return uow.run(work)
 
@@ -362,4 +406,5 @@ def dead_alert(endpoint: str, delivery_id: int, event_type: str, attempts: int, 
 
 
 __all__ = ["EVENTS", "IssuedWebhook", "WebhookView", "add_endpoint", "dead_alert", "emit", "emit_low_stock",
-           "emit_many", "has_endpoints", "list_endpoints", "purge_sent", "remove_endpoint", "tail"]
+           "emit_many", "has_endpoints", "list_endpoints", "purge_sent", "remove_endpoint", "replay_dead",
+           "seal_secrets", "tail"]

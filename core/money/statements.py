@@ -4,14 +4,13 @@ SQL."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, String, Subquery, case, cast, func, literal, select, type_coerce, union_all
 
-from core.errors import InvalidState
+from core.errors import InvalidFilter
 from core.models import (
     Customer,
     Employee,
@@ -39,6 +38,7 @@ from core.money.billing import (
 )
 from core.numbers import ZERO
 from core.permissions import Actor, Permission
+from core.reporting.periods import Period
 from core.uow import Tx, UnitOfWork
 
 GROUPS = ("line", "product", "customer", "salesperson")
@@ -217,7 +217,7 @@ def gross_profit(
     deducted, per sales line, product, customer or salesperson."""
     actor.require(Permission.PROFIT_VIEW)
     if group_by not in GROUPS:
-        raise InvalidState(reason="group_by", value=group_by[:20], allowed=list(GROUPS))
+        raise InvalidFilter(reason="group_by", value=group_by[:20], allowed=list(GROUPS))
     start, end = _period(date_from, date_to, timezone)
 
     def work(tx: Tx) -> GrossProfit:
@@ -264,9 +264,8 @@ def _entries(who: Partner, places: int) -> Subquery:
 def _period(date_from: date, date_to: date, timezone: str) -> tuple[datetime, datetime]:
     """[start of date_from, start of the day after date_to) in the company's time zone."""
     if date_to < date_from:
-        raise InvalidState(reason="period", date_from=date_from.isoformat(), date_to=date_to.isoformat())
-    zone = ZoneInfo(timezone)
-    return (datetime.combine(date_from, time.min, zone), datetime.combine(date_to + timedelta(days=1), time.min, zone))
+        raise InvalidFilter(reason="period", date_from=date_from.isoformat(), date_to=date_to.isoformat())
+    return Period(date_from, date_to).held().bounds(timezone)
 
 
 def _profit_key(group_by: str) -> tuple[Any, Any]:

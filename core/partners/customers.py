@@ -62,9 +62,10 @@ class CustomerHistory:
     order_total: Decimal
 
 
-def _customer_view(row: Customer, salesperson: str | None) -> CustomerView:
-    return CustomerView(row.code, row.name, row.contact, row.phone, row.channel, row.credit_limit, salesperson,
-                        row.payment_terms_days, row.note, row.active)
+def _customer_view(row: Customer, salesperson: str | None, places: int) -> CustomerView:
+    return CustomerView(row.code, row.name, row.contact, row.phone, row.channel,
+                        round_money(row.credit_limit, places), salesperson, row.payment_terms_days, row.note,
+                        row.active)
 
 
 def sees_all_customers(actor: Actor) -> bool:
@@ -86,7 +87,7 @@ def create_customer(uow: UnitOfWork, actor: Actor, new: NewCustomer) -> Customer
         tx.session.add(customer)
         tx.session.flush()
         record(tx, actor, "customer.create", "customer", customer.id, salesperson=owner, **clean)
-        return _customer_view(customer, owner)
+        return _customer_view(customer, owner, tx.money_places)
 
     return uow.run(work)
 
@@ -108,7 +109,7 @@ def update_customer(
         changed = apply_changes(customer, clean)
         if changed:
             record(tx, actor, "customer.update", "customer", customer.id, code=customer.code, changes=changed)
-        return _customer_view(customer, _employee_name(tx, customer.salesperson_id))
+        return _customer_view(customer, _employee_name(tx, customer.salesperson_id), tx.money_places)
 
     return uow.run(work)
 
@@ -119,7 +120,7 @@ def get_customer(uow: UnitOfWork, actor: Actor, code: str) -> CustomerView:
 
     def work(tx: Tx) -> CustomerView:
         customer = _customer_row(tx, actor, code)
-        return _customer_view(customer, _employee_name(tx, customer.salesperson_id))
+        return _customer_view(customer, _employee_name(tx, customer.salesperson_id), tx.money_places)
 
     return uow.read(work)
 
@@ -132,7 +133,8 @@ def find_customers(uow: UnitOfWork, actor: Actor, query: str = "", page: int = 1
         Customer.__table__, query)  # type: ignore[arg-type]
     if not sees_all_customers(actor):
         statement = statement.where(Customer.salesperson_id == actor.employee_id)
-    return uow.read(lambda tx: [_customer_view(c, n) for c, n in tx.session.execute(page_of(statement, page))])
+    return uow.read(lambda tx: [_customer_view(c, n, tx.money_places)
+                                        for c, n in tx.session.execute(page_of(statement, page))])
 
 
 def customer_in(tx: Tx, actor: Actor, code: str) -> Customer:
@@ -149,7 +151,7 @@ def customer_history(uow: UnitOfWork, actor: Actor, code: str, page: int = 1) ->
 
     def work(tx: Tx) -> CustomerHistory:
         customer = _customer_row(tx, actor, code)
-        view = _customer_view(customer, _employee_name(tx, customer.salesperson_id))
+        view = _customer_view(customer, _employee_name(tx, customer.salesperson_id), tx.money_places)
         rows = tx.session.execute(page_of(
             select(SalesOrder.number, SalesOrder.status, SalesOrder.channel, SalesOrder.created_at,
                    SalesOrder.total)

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from core.errors import DuplicateCode, PermissionDenied, UnknownEmployee, UnknownWarehouse
-from core.models import ROLES, Employee, EmployeeRole, EmployeeWarehouse, Warehouse
+from core.catalog.products import warehouse_in
+from core.errors import DuplicateCode, PermissionDenied, UnknownEmployee
+from core.models import ROLES, Employee, EmployeeRole, EmployeeWarehouse
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
@@ -56,14 +57,11 @@ def create_employee(
     def work(tx: Tx) -> int:
         if tx.session.scalar(select(Employee.id).where(Employee.name == name)) is not None:
             raise DuplicateCode(kind="employee", code=name)
-        codes = list(warehouses)
-        ids = dict(tx.session.execute(select(Warehouse.code, Warehouse.id).where(Warehouse.code.in_(codes))).all())
-        missing = [c for c in codes if c not in ids]
-        if missing:
-            raise UnknownWarehouse(warehouse=missing[0])
+        found = [warehouse_in(tx, code) for code in warehouses]  # any case; UnknownWarehouse otherwise
+        codes = [w.code for w in found]
         employee = Employee(name=name.strip(), language=language)
         employee.roles = [EmployeeRole(role=r) for r in wanted]
-        employee.warehouses = [EmployeeWarehouse(warehouse_id=ids[c]) for c in codes]
+        employee.warehouses = [EmployeeWarehouse(warehouse_id=i) for i in sorted({w.id for w in found})]
         tx.session.add(employee)
         tx.session.flush()
         record(tx, actor, "employee.create", "employee", employee.id, name=name, roles=wanted, warehouses=codes)

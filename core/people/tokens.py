@@ -12,8 +12,9 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.catalog.products import warehouse_in
 from core.errors import DuplicateCode, PermissionDenied, UnknownEmployee
-from core.models import ROLES, ApiToken, Employee, EmployeeRole, EmployeeWarehouse, IdempotencyRecord, Warehouse
+from core.models import ROLES, ApiToken, Employee, EmployeeRole, EmployeeWarehouse, IdempotencyRecord
 from core.people.audit import record
 from core.permissions import ROLE_PERMISSIONS, Actor, Permission
 from core.uow import Tx, UnitOfWork
@@ -73,7 +74,8 @@ def scopes_of(role: str) -> tuple[str, ...]:
 def create_token(
     uow: UnitOfWork, actor: Actor, name: str, role: str, warehouses: tuple[str, ...] = ()
 ) -> IssuedToken:
-    """A bearer token for an integration acting with one role (admins only); the secret is returned once."""
+    """A bearer token for an integration acting with one role (admins only), in the warehouses named (codes in
+    any case, as everywhere; an unknown one is refused); the secret is returned once."""
     actor.require(Permission.PEOPLE_ADMIN)
     name = name.strip()
     if role not in ROLES or not name or len(name) > 90:
@@ -84,10 +86,10 @@ def create_token(
         taken = tx.session.scalar(select(ApiToken.id).where(ApiToken.name == name))
         if taken is not None or tx.session.scalar(select(Employee.id).where(Employee.name == EMPLOYEE_PREFIX + name)):
             raise DuplicateCode(kind="api_token", code=name)
-        ids = dict(tx.session.execute(select(Warehouse.code, Warehouse.id).where(Warehouse.code.in_(warehouses))).all())
+        ids = sorted({warehouse_in(tx, code).id for code in warehouses})  # any case; UnknownWarehouse otherwise
         employee = Employee(name=EMPLOYEE_PREFIX + name, language="en", created_at=tx.now)
         employee.roles = [EmployeeRole(role=role)]
-        employee.warehouses = [EmployeeWarehouse(warehouse_id=ids[c]) for c in warehouses if c in ids]
+        employee.warehouses = [EmployeeWarehouse(warehouse_id=i) for i in ids]
         tx.session.add(employee)
         tx.session.flush()
         token = ApiToken(name=name, token_hash=hash_secret(secret), role=role, scopes=",".join(scopes_of(role)),

@@ -14,10 +14,10 @@ from core.approvals.requests import cancel_request, submit_for_approval
 from core.catalog.lines import EnteredLine, bounded, entered
 from core.catalog.products import warehouse_in
 from core.catalog.resolve import resolve_lines
-from core.errors import InvalidQuantity, InvalidState, NotOwnDocument
+from core.errors import InvalidFilter, InvalidQuantity, InvalidState, NotOwnDocument
 from core.ledger.numbering import next_number
 from core.models import PO_STATUSES, Employee, Product, PurchaseOrder, Supplier, Warehouse
-from core.numbers import ZERO, round_money
+from core.numbers import ZERO, document_total, line_amount, round_money
 from core.partners.suppliers import supplier_by_code, supplier_in
 from core.people.audit import record
 from core.permissions import Actor, Permission
@@ -105,7 +105,7 @@ def create_purchase_order(
         actor.require(Permission.PURCHASE_CREATE, target.id)
         partner = supplier_in(tx, supplier)
         rows = _priced_lines(tx, parsed)
-        total = round_money(sum((r["amount"] for r in rows), ZERO), tx.money_places)
+        total = document_total((r["amount"] for r in rows), tx.money_places)
         number = next_number(tx, "PO")
         order_id: int = tx.session.execute(
             insert(PurchaseOrder).values(
@@ -259,7 +259,7 @@ def list_purchase_orders(
     statuses = None if status is None else [status] if isinstance(status, str) else list(status)
     unknown = [s for s in statuses or () if s not in PO_STATUSES]
     if unknown:
-        raise InvalidState(status=str(unknown[0])[:40], reason="unknown_status")
+        raise InvalidFilter(reason="unknown_status", status=str(unknown[0])[:40], allowed=list(PO_STATUSES))
     sees_cost = actor.can(Permission.COST_VIEW)
     size = min(max(page_size, 1), PAGE_SIZE)
 
@@ -283,7 +283,8 @@ def list_purchase_orders(
         return [
             PurchaseOrderSummary(number=r.number, status=r.status, supplier_code=r.supplier_code,
                                  supplier_name=r.supplier_name, warehouse=r.warehouse, created_at=r.created_at,
-                                 total=r.total if sees_cost else None, line_count=r.line_count or 0)
+                                 total=round_money(r.total, tx.money_places) if sees_cost else None,
+                                 line_count=r.line_count or 0)
             for r in tx.session.execute(statement)
         ]
 
@@ -313,7 +314,7 @@ def _priced_lines(tx: Tx, parsed: list[EnteredLine]) -> list[dict[str, Any]]:
         seen.add(product.id)
         qty, price = ln.base_qty, ln.price_or(product.purchase_price)
         rows.append({"line_no": line_no, "product_id": product.id, "qty": qty, "unit_price": price,
-                     "amount": round_money(qty * price, tx.money_places), "received_qty": ZERO,
+                     "amount": line_amount(qty, price, tx.money_places, product.sku), "received_qty": ZERO,
                      "rejected_qty": ZERO, "returned_qty": ZERO})
     return rows
 
@@ -346,13 +347,14 @@ def _view(tx: Tx, actor: Actor, order: PurchaseOrder, *, prices: bool | None = N
     )
     lines = tuple(
         PurchaseLineView(r.line_no, r.sku, r.name_zh, r.name_en, r.qty, r.unit_price if sees_cost else None,
-                         r.amount if sees_cost else None, r.received_qty, r.rejected_qty, r.returned_qty)
+                         round_money(r.amount, tx.money_places) if sees_cost else None, r.received_qty,
+                         r.rejected_qty, r.returned_qty)
         for r in rows
     )
     return PurchaseOrderView(
         number=order.number, status=order.status, supplier_code=header.supplier_code,
         supplier_name=header.supplier_name, warehouse=header.warehouse, author=header.author,
-        total=order.total if sees_cost else None, note=order.note,
+        total=round_money(order.total, tx.money_places) if sees_cost else None, note=order.note,
         reason=order.reason, created_at=order.created_at, approved_at=order.approved_at,
         closed_at=order.closed_at, lines=lines,
     )

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, case, func, literal_column, or_, s
 from sqlalchemy.orm import aliased
 
 from core.catalog.products import warehouse_in
-from core.errors import InvalidState
+from core.errors import InvalidFilter
 from core.models import Category, Customer, Employee, Product, PurchaseOrder, SalesOrder, StockMove, Supplier, Warehouse
 from core.reporting.periods import Comparison, Filters, Period, Report
 from core.uow import Tx
@@ -176,7 +176,7 @@ def _months(period: Period, timezone: str) -> list[tuple[str, datetime, datetime
         firsts.append(first)
         first = (first + timedelta(days=32)).replace(day=1)
     if len(firsts) > MAX_MONTHS:
-        raise InvalidState(reason="too_many_months", months=len(firsts), allowed=MAX_MONTHS)
+        raise InvalidFilter(reason="too_many_months", months=len(firsts), allowed=MAX_MONTHS)
     edges = [start, *(datetime.combine(f, time.min, zone) for f in firsts[1:]), end]
     return [(f"{month:%Y-%m}", low, high) for month, (low, high) in zip(firsts, pairwise(edges), strict=True)]
 
@@ -210,9 +210,9 @@ def where_category(statement: Select[Any], filters: Filters) -> Select[Any]:
 
 
 def dimensions(wanted: Sequence[str], allowed: Sequence[str]) -> tuple[str, ...]:
-    """The wanted dimensions in lower case, each allowed and named once; InvalidState otherwise."""
+    """The wanted dimensions in lower case, each allowed and named once; InvalidFilter otherwise."""
     chosen = tuple(d.strip().lower() for d in wanted if d.strip())
     bad = [d for d in chosen if d not in allowed]
     if bad or not chosen or len(set(chosen)) != len(chosen):
-        raise InvalidState(reason="group_by", value=",".join(chosen)[:40], allowed=list(allowed))
+        raise InvalidFilter(reason="group_by", value=",".join(chosen)[:40], allowed=list(allowed))
     return chosen

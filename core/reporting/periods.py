@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.errors import InvalidState
+from core.errors import InvalidFilter
 
 PAGE_SIZE = 50
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)  # the years the books hold, comparisons included
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,13 @@ class Period:
             return Period(start, start.replace(day=calendar.monthrange(start.year, start.month)[1]))
         return Period(back(self.start), back(self.end))
 
+    def held(self) -> Period:
+        """The period itself when it lies in the years the books hold; InvalidFilter (reason "years") otherwise."""
+        if self.start < FIRST_DAY or self.end > LAST_DAY:
+            raise InvalidFilter(reason="years", date_from=self.start.isoformat(), date_to=self.end.isoformat(),
+                                first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat())
+        return self
+
     def bounds(self, timezone: str) -> tuple[datetime, datetime]:
         zone = ZoneInfo(timezone)
         return (datetime.combine(self.start, time.min, zone),
@@ -60,11 +68,11 @@ def parse_period(month: str | None = None, date_from: str | date | None = None,
         if month:
             year, number = (int(part) for part in month.strip().split("-"))
             start = date(year, number, 1)
-            return Period(start, start.replace(day=calendar.monthrange(year, number)[1]))
+            return Period(start, start.replace(day=calendar.monthrange(year, number)[1])).held()
         first = date.fromisoformat(date_from) if isinstance(date_from, str) else date_from
         last = date.fromisoformat(date_to) if isinstance(date_to, str) else date_to
     except ValueError as error:
-        raise InvalidState(reason="period", value=str(month or date_from or date_to)[:20]) from error
+        raise InvalidFilter(reason="period", value=str(month or date_from or date_to)[:20]) from error
     now = today or date.today()
     if first is None and last is None:
         start = now.replace(day=1)
@@ -72,8 +80,8 @@ def parse_period(month: str | None = None, date_from: str | date | None = None,
     first = first or (last or now).replace(day=1)
     last = last or now
     if last < first:
-        raise InvalidState(reason="period", date_from=first.isoformat(), date_to=last.isoformat())
-    return Period(first, last)
+        raise InvalidFilter(reason="period", date_from=first.isoformat(), date_to=last.isoformat())
+    return Period(first, last).held()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
-from core.errors import InvalidState, UnknownProduct
+from core.errors import InvalidFilter, UnknownProduct
 from core.models import Category, Money, Product, Qty, StockDocument, StockLevel, StockMove, Warehouse
 from core.permissions import Actor, Permission
 from core.reporting.grouping import (
@@ -66,7 +66,7 @@ def movements_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
     scope = actor.warehouse_scope(Permission.STOCK_VIEW)
     sees_cost = actor.can(Permission.COST_VIEW)
     if not filters.product:
-        raise InvalidState(reason="product_required")
+        raise InvalidFilter(reason="product_required")
 
     sku = filters.product.strip().upper()
 
@@ -113,7 +113,7 @@ def slow_moving_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Repor
     scope = actor.warehouse_scope(Permission.STOCK_VIEW)
     sees_cost = actor.can(Permission.COST_VIEW)
     if filters.days < 1:
-        raise InvalidState(reason="days", value=filters.days)
+        raise InvalidFilter(reason="days", value=filters.days)
 
     def work(tx: Tx) -> Report:
         cutoff = tx.now - timedelta(days=filters.days)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Select, and_, case, func, select, type_coerce
 
-from core.errors import InvalidState, PermissionDenied, UnknownEmployee, UnknownPartner
+from core.errors import InvalidFilter, PermissionDenied, UnknownEmployee, UnknownPartner
 from core.models import (
     Category,
     Customer,
@@ -120,7 +120,7 @@ def ageing_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
     0-30, 31-60, 61-90, over 90."""
     kind = filters.partner_kind
     if kind not in ORDER_TYPES:
-        raise InvalidState(reason="partner_kind", value=kind[:20])
+        raise InvalidFilter(reason="partner_kind", value=kind[:20])
     own_only = False
     if not actor.can(Permission.MONEY_VIEW):
         if kind != "customer" or not actor.can(Permission.SALES_VIEW_OWN):
@@ -210,9 +210,12 @@ def _sales_source(tx: Tx, scope: _SalesScope, by: Sequence[str], filters: Filter
         salesperson_id = tx.session.scalar(select(Employee.id).where(Employee.name == filters.salesperson.strip()))
         if salesperson_id is None:
             raise UnknownEmployee(employee=filters.salesperson[:40])
-    if filters.customer and tx.session.scalar(
-            select(Customer.id).where(func.upper(Customer.code) == filters.customer.strip().upper())) is None:
-        raise UnknownPartner(kind="customer", partner=filters.customer[:40])
+    if filters.customer:
+        wanted = select(Customer.id).where(func.upper(Customer.code) == filters.customer.strip().upper())
+        if scope.own_customers_only:  # another's customer is as unknown as one that does not exist
+            wanted = wanted.where(Customer.salesperson_id == scope.actor.employee_id)
+        if tx.session.scalar(wanted) is None:
+            raise UnknownPartner(kind="customer", partner=filters.customer[:40])
     needs_customer = bool(filters.customer) or scope.own_customers_only
     needs_order = needs_customer or bool({"customer", "salesperson", "channel"} & set(by)) or bool(filters.channel) \
         or salesperson_id is not None

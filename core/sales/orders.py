@@ -14,7 +14,7 @@ from core.approvals import requests as approvals
 from core.approvals.requests import withdraw_request
 from core.catalog.lines import EnteredLine
 from core.catalog.products import warehouse_in
-from core.errors import InvalidState, NotOwnDocument, PermissionDenied, UnknownDocument, UnknownPartner
+from core.errors import InvalidFilter, InvalidState, NotOwnDocument, PermissionDenied, UnknownDocument, UnknownPartner
 from core.ledger.numbering import next_number
 from core.models import (
     SO_STATUSES,
@@ -27,7 +27,7 @@ from core.models import (
     StockDocument,
     StockMove,
 )
-from core.numbers import ZERO, round_money
+from core.numbers import ZERO, document_total, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.sales.pricing import priced_lines
@@ -76,7 +76,7 @@ def create_sales_order(
         source = warehouse_in(tx, warehouse)
         buyer = _customer(tx, actor, customer)
         rows = _priced(tx, parsed)
-        total = sum((row["amount"] for row in rows), ZERO)
+        total = document_total((row["amount"] for row in rows), tx.money_places)
         number = next_number(tx, "SO")
         order_id: int = tx.conn.execute(_INSERT_ORDER, {
             "number": number, "customer_id": buyer.id, "warehouse_id": source.id,
@@ -197,7 +197,7 @@ def list_sales_orders(
 ) -> list[SalesOrderSummary]:
     """Sales orders the actor may see, newest first, a page at a time; sales staff see only their own."""
     if status is not None and status not in SO_STATUSES:
-        raise InvalidState(reason="unknown_status", status=status[:40])
+        raise InvalidFilter(reason="unknown_status", status=status[:40], allowed=list(SO_STATUSES))
     found = sales_order_page(uow, actor, page, PAGE_SIZE, statuses=None if status is None else (status,),
                              customer=customer)
     return list(found.orders)
@@ -222,6 +222,9 @@ def sales_order_page(
     if not (actor.can(Permission.SALES_VIEW_OWN) or actor.can(Permission.SALES_VIEW_ALL)):
         raise PermissionDenied(employee=actor.name, permission=Permission.SALES_VIEW_OWN.value,
                                warehouse_id=None)
+    unknown = [s for s in statuses or () if s not in SO_STATUSES]
+    if unknown:
+        raise InvalidFilter(reason="unknown_status", status=str(unknown[0])[:40], allowed=list(SO_STATUSES))
     page, per_page = max(page, 1), max(1, min(per_page, MAX_PER_PAGE))
 
     def work(tx: Tx) -> OrderPage:
@@ -243,7 +246,8 @@ def sales_order_page(
             statement = statement.where(SalesOrder.warehouse_id.in_(list(warehouses)))
         order = SalesOrder.id.asc() if oldest_first else SalesOrder.id.desc()
         rows = tx.session.execute(statement.order_by(order).limit(per_page + 1).offset((page - 1) * per_page))
-        found = [SalesOrderSummary(**row._mapping) for row in rows]
+        found = [SalesOrderSummary(**{**row._mapping, "total": round_money(row.total, tx.money_places)})
+                 for row in rows]
         return OrderPage(tuple(found[:per_page]), page, len(found) > per_page)
 
     return uow.read(work)
@@ -277,11 +281,10 @@ def _channel(channel: str) -> str:
 
 def _customer(tx: Tx, actor: Actor, code: str) -> Any:
     customer = tx.conn.execute(_CUSTOMER_BY_CODE, {"code": str(code).strip().upper()}).one_or_none()
-    if customer is None or not customer.active:
+    mine = customer is not None and (customer.salesperson_id == actor.employee_id
+                                     or actor.can(Permission.SALES_VIEW_ALL))
+    if customer is None or not customer.active or not mine:  # another's customer answers as an unknown one
         raise UnknownPartner(kind="customer", code=str(code)[:40])
-    if customer.salesperson_id != actor.employee_id and not actor.can(Permission.SALES_VIEW_ALL):
-        raise PermissionDenied(employee=actor.name, permission=Permission.SALES_VIEW_ALL.value,
-                               customer=customer.code)
     return customer
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from core.catalog.lines import EnteredLine
 from core.catalog.resolve import resolve_lines
-from core.numbers import round_money
+from core.numbers import line_amount
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
 
@@ -42,7 +42,8 @@ def priced_lines(tx: Tx, lines: Sequence[EnteredLine]) -> list[PricedLine]:
         unit_price = ln.price_or(ln.item.sale_price)
         priced.append(PricedLine(
             ln.product.id, ln.product.sku, ln.product.name_zh, ln.product.name_en, ln.line.qty, ln.line.unit,
-            ln.line.price, ln.base_qty, unit_price, round_money(ln.base_qty * unit_price, tx.money_places),
+            ln.line.price, ln.base_qty, unit_price,
+            line_amount(ln.base_qty, unit_price, tx.money_places, ln.product.sku),
             ln.item.floor_price))
     return priced
 

@@ -113,7 +113,7 @@ def order_view(tx: Tx, actor: Actor, order_id: int) -> SalesOrderView:
     for line in rows:
         cost = profit = None
         if sees_cost:
-            cost = ZERO if line.ledger_value is None else -line.ledger_value
+            cost = round_money(ZERO if line.ledger_value is None else -line.ledger_value, tx.money_places)
             revenue = round_money((line.shipped_qty - line.returned_qty) * line.unit_price, tx.money_places)
             profit = revenue - cost
         lines.append(SalesLineView(line.line_no, line.sku, line.name_zh, line.name_en, line.qty, line.unit_price,

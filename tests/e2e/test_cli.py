@@ -124,11 +124,11 @@ def test_a_refusal_prints_the_sentence_the_chat_would_in_the_configured_language
     english = jxc(tmp_path, "report", "sales", "--period", "2026-13")
     assert (english.returncode, english.stderr) == (
         2, 'refused: "2026-13" is not a month or a day: type a month such as 2026-11, or days such as 2026-11-01.'
-           " (invalid_state)\n")
+           " (invalid_filter)\n")
     chinese = jxc(tmp_path, "report", "sales", "--period", "2026-13", JXC_COMPANY_LANGUAGE="zh_CN")
     assert (chinese.returncode, chinese.stderr) == (
         2, "未执行：「2026-13」不是有效的月份或日期：请输入像 2026-11 这样的月份，或像 2026-11-01 这样的日期。"
-           "（invalid_state）\n")
+           "（invalid_filter）\n")
     nobody = jxc(tmp_path, "stock", "--as", "nobody")
     assert (nobody.returncode, nobody.stderr) == (2, 'refused: No employee "nobody". (unknown_employee)\n')
 

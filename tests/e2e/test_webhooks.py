@@ -23,6 +23,7 @@ from bot.engine.texts import Texts
 from bot.server import build_app, make_runner
 from bot.webhooks import WebhookDispatcher, sign, verify
 from core.config import Config
+from core.integration.webhook_policy import WebhookPolicy
 from core.integration.webhooks import add_endpoint
 from core.models import Notification, WebhookDelivery
 from core.people.tokens import create_token
@@ -37,6 +38,9 @@ from tests.factories import Shop, make_shop
 @pytest.fixture
 def shop(uow: UnitOfWork, admin: Actor) -> Shop:
     return make_shop(uow, admin)
+
+
+LOCAL = WebhookPolicy(allow_private_networks=True)  # the receivers of these tests listen on 127.0.0.1
 
 
 @dataclass
@@ -120,11 +124,11 @@ def test_every_event_is_delivered_exactly_once_signed_after_a_500_and_a_429_with
     async def scenario() -> None:
         async with receiving(receiver):
             receiver.secret = add_endpoint(shop.uow, shop.admin, "online-shop", receiver.url,
-                                           ["stock.changed", "stock.low"]).secret
+                                           ["stock.changed", "stock.low"], LOCAL).secret
             receipt = receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("RETRO-CLOCK", 12, "10")])
             issue = issue_stock(shop.uow, shop.admin, "MAIN", [LineIn("RETRO-CLOCK", 4)])  # 8 < minimum 10
             clock.now = datetime.now(UTC) + timedelta(seconds=1)
-            dispatcher = WebhookDispatcher(shop.uow, clock=clock, settle=timedelta(0))
+            dispatcher = WebhookDispatcher(shop.uow, policy=LOCAL, clock=clock, settle=timedelta(0))
             try:
                 assert await dispatcher.drain() == 3  # each answered 500
                 assert statuses(shop.uow) == [("pending", 1)] * 3
@@ -157,9 +161,9 @@ def test_a_forged_or_altered_body_fails_verification(shop: Shop) -> None:
     async def scenario() -> None:
         async with receiving(receiver):
             receiver.secret = add_endpoint(shop.uow, shop.admin, "online-shop", receiver.url,
-                                           ["stock.changed"]).secret
+                                           ["stock.changed"], LOCAL).secret
             receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("TEA-CUP", 5, "3.3")])
-            dispatcher = WebhookDispatcher(shop.uow, settle=timedelta(0))
+            dispatcher = WebhookDispatcher(shop.uow, policy=LOCAL, settle=timedelta(0))
             try:
                 assert await dispatcher.drain() == 1
             finally:
@@ -192,10 +196,10 @@ def test_a_delivery_is_dead_after_the_bound_and_the_admins_are_alerted(shop: Sho
     async def scenario() -> None:
         async with receiving(receiver):
             receiver.secret = add_endpoint(shop.uow, shop.admin, "online-shop", receiver.url,
-                                           ["stock.changed"]).secret
+                                           ["stock.changed"], LOCAL).secret
             receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("TEA-CUP", 5, "3.3")])
             clock.now = datetime.now(UTC) + timedelta(seconds=1)
-            dispatcher = WebhookDispatcher(shop.uow, clock=clock, settle=timedelta(0), max_attempts=3)
+            dispatcher = WebhookDispatcher(shop.uow, policy=LOCAL, clock=clock, settle=timedelta(0), max_attempts=3)
             try:
                 for _ in range(5):
                     await dispatcher.drain()
@@ -219,11 +223,12 @@ def test_a_refusal_that_will_not_change_is_dead_at_once_and_a_dead_receiver_is_r
 
     async def scenario() -> None:
         async with receiving(receiver):
-            receiver.secret = add_endpoint(shop.uow, shop.admin, "gone", receiver.url, ["stock.changed"]).secret
-            add_endpoint(shop.uow, shop.admin, "closed-port", "http://127.0.0.1:9/hooks", ["stock.changed"])
+            receiver.secret = add_endpoint(shop.uow, shop.admin, "gone", receiver.url,
+                                           ["stock.changed"], LOCAL).secret
+            add_endpoint(shop.uow, shop.admin, "closed-port", "http://127.0.0.1:9/hooks", ["stock.changed"], LOCAL)
             receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("TEA-CUP", 5, "3.3")])
             clock.now = datetime.now(UTC) + timedelta(seconds=1)
-            dispatcher = WebhookDispatcher(shop.uow, clock=clock, settle=timedelta(0), timeout=2)
+            dispatcher = WebhookDispatcher(shop.uow, policy=LOCAL, clock=clock, settle=timedelta(0), timeout=2)
             try:
                 assert await dispatcher.drain() == 2
             finally:
@@ -256,7 +261,8 @@ async def server_with_background(uow: UnitOfWork) -> AsyncIterator[Server]:
     """Our whole server as `jxc serve` runs it (background work on), webhooks polled every 0.1 s."""
     config = Config(sections={"database": {"url": url_of(uow), "pool_size": 10},
                               "server": {"public_url": "http://127.0.0.1"}, "api": {"rate_per_minute": 0},
-                              "webhooks": {"poll_seconds": 0.1, "settle_seconds": 0}})
+                              "webhooks": {"poll_seconds": 0.1, "settle_seconds": 0,
+                                           "allow_private_networks": True}})
     runner = make_runner(build_app(build_app_parts(config), background=True))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -278,7 +284,7 @@ def test_an_order_approved_through_the_rest_api_reaches_the_integrator_from_the_
     async def scenario() -> None:
         async with receiving(receiver), server_with_background(shop.uow) as api:
             receiver.secret = add_endpoint(shop.uow, shop.admin, "online-shop", receiver.url,
-                                           ["sales_order.approved"]).secret
+                                           ["sales_order.approved"], LOCAL).secret
             customer = await api.post("/customers", sales, {"code": "SHOP-1", "name": "网店客户"})
             assert customer.status == 201, customer.body
             order = await api.post("/sales-orders", sales, {
@@ -335,11 +341,12 @@ def test_deliveries_too_late_in_the_lease_are_given_back_untried_instead_of_raci
 
     async def scenario() -> None:
         async with receiving(receiver):
-            receiver.secret = add_endpoint(shop.uow, shop.admin, "slow", receiver.url, ["stock.changed"]).secret
+            receiver.secret = add_endpoint(shop.uow, shop.admin, "slow", receiver.url,
+                                           ["stock.changed"], LOCAL).secret
             for qty in (1, 2, 3):
                 receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("TEA-CUP", qty, "3.3")])
-            dispatcher = WebhookDispatcher(shop.uow, settle=timedelta(0), lease=timedelta(seconds=4), timeout=2.5,
-                                           concurrency=1)
+            dispatcher = WebhookDispatcher(shop.uow, policy=LOCAL, settle=timedelta(0), lease=timedelta(seconds=4),
+                                           timeout=2.5, concurrency=1)
             try:
                 assert await dispatcher.run_once() == 3
                 assert sorted(statuses(shop.uow)) == [("pending", 0), ("pending", 0), ("sent", 1)]

@@ -8,8 +8,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from core.approvals.decisions import decide
-from core.approvals.progress import awaiting_approval, decided_requests, last_decision, open_request_number
+from core.approvals.decisions import decidable_number, decide
+from core.approvals.progress import awaiting_approval, decided_requests, last_decision
 from core.approvals.requests import pending_for, set_rule
 from core.errors import AlreadyDecided, PermissionDenied, UnknownDocument
 from core.integration.channel_values import channel_value, channel_values, forget_channel_value, keep_channel_value
@@ -54,7 +54,7 @@ def test_an_approval_request_says_who_is_to_decide_it_then_who_did(shop: Shop) -
     request_id = pending.request_id
     awaiting = awaiting_approval(shop.uow, "purchase_order", number)
     assert awaiting is not None and (awaiting.role, awaiting.names) == ("manager", ("manager-1",))
-    assert open_request_number(shop.uow, request_id) == number
+    assert decidable_number(shop.uow, shop.manager, request_id) == number
     assert decided_requests(shop.uow, [request_id]) == frozenset() and last_decision(shop.uow, request_id) is None
 
     decide(shop.uow, shop.manager, request_id, False, "too dear")
@@ -63,9 +63,9 @@ def test_an_approval_request_says_who_is_to_decide_it_then_who_did(shop: Shop) -
     decision = last_decision(shop.uow, request_id)
     assert decision is not None and (decision.employee, decision.decision) == ("manager-1", "reject")
     with pytest.raises(AlreadyDecided):
-        open_request_number(shop.uow, request_id)
+        decidable_number(shop.uow, shop.manager, request_id)
     with pytest.raises(UnknownDocument):
-        open_request_number(shop.uow, request_id + 1000)
+        decidable_number(shop.uow, shop.manager, request_id + 1000)
 
 
 def test_a_channel_value_is_kept_replaced_listed_by_prefix_expires_and_is_forgotten(uow: UnitOfWork) -> None:

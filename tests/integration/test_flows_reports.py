@@ -281,3 +281,13 @@ def test_a_long_report_in_chat_pages_with_a_button_and_sends_the_files_once(uow:
     assert "第 2/2 页" in second[0] and "MUG-01" in second[0] and "MUG-06" not in second[0]  # most valuable first
     assert "在库数量合计：325" in second[0] and not chat.replies[0].buttons
     assert chat.send("取消") == ["当前没有进行中的操作。"], "the last page ends the conversation"
+
+
+def test_a_month_beyond_the_years_the_books_hold_is_refused_in_chat_with_the_years(golden: GoldenMonth) -> None:
+    zh = person(golden.uow, golden.shop.admin, "manager-1")
+    assert zh.send("报表 销售 9999-12")[0] == (
+        "期间 9999-12-01 至 9999-12-31 超出了账簿的年份范围：请选择 1970-01-01 至 2999-12-31 之间的日期。")
+    en = person(golden.uow, golden.shop.admin, "manager-en", "en")
+    assert en.send("report sales 1900-01")[0] == (
+        "The period from 1900-01-01 to 1900-01-31 is outside the years the books hold: choose days from 1970-01-01 "
+        "to 2999-12-31.")

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 
 from core.errors import (
     DomainError,
+    InvalidFilter,
     InvalidPartner,
     InvalidState,
     OverAllocation,
@@ -251,8 +252,8 @@ def test_bad_money_input_is_refused_with_its_code_and_nothing_is_written(books: 
         (InvalidState, lambda: record_payment(shop.uow, shop.finance, "customer", "ACME", "0")),
         (DomainError, lambda: record_payment(shop.uow, shop.finance, "customer", "ACME", "-5")),
         (DomainError, lambda: record_expense(shop.uow, shop.finance, " ", "5")),
-        (InvalidState, lambda: cash_flow(shop.uow, shop.finance, date(2026, 3, 2), date(2026, 3, 1))),
-        (InvalidState, lambda: gross_profit(shop.uow, shop.finance, *period, group_by="colour")),
+        (InvalidFilter, lambda: cash_flow(shop.uow, shop.finance, date(2026, 3, 2), date(2026, 3, 1))),
+        (InvalidFilter, lambda: gross_profit(shop.uow, shop.finance, *period, group_by="colour")),
     ]
     for error, call in refusals:
         with pytest.raises(error):

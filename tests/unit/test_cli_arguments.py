@@ -34,3 +34,10 @@ def test_a_missing_sqlite_file_is_seen_without_creating_it(tmp_path: Path) -> No
     finally:
         engine.dispose()
     assert not sqlite_file_missing(create_db_engine("sqlite://"))
+
+
+def test_a_count_on_the_command_line_takes_a_comma_only_between_thousands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parser().parse_args(["seed", "demo", "--products", "1,500"]).products == 1500
+    with pytest.raises(SystemExit):
+        parser().parse_args(["seed", "demo", "--products", "1,5"])
+    assert "'1,5' is not a whole number (a comma only groups thousands: 1,500)" in capsys.readouterr().err
