@@ -4,7 +4,8 @@ press on a button, a message is something typed and sent. SQLite; taps do not de
 Tasks, as in the Mini App's benchmark (taps_app): a 3-line sales order, approving it from the approvals list,
 receiving a 3-line purchase order with one line partly received
 and a rejection with its reason (line by line, and "all as expected" then one line changed), and counting 10 items
-then posting the count (submit, then confirm). Each run checks the books came out as the dialogue said.
+then posting the count (submit, then confirm), typed and by scanning (a photo per unit: five, four and one unknown).
+Each run checks the books came out as the dialogue said.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
 from core.catalog.products import NewProduct, create_product
 from core.db import create_db_engine
+from core.demo.company import ean13
 from core.models import SalesOrder
 from core.models.base import Base
 from core.partners.customers import NewCustomer, create_customer
@@ -36,7 +38,9 @@ from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.chat import Chat
 from tests.factories import make_shop
+from tests.pictures import Code, photo
 
+UNKNOWN = "6929999999994"  # on no product: the scan says so and counts nothing
 COUNTED = [("RETRO-CLOCK", 11), ("TEA-CUP", 40), ("LAMP", 2), *((f"PART-{n:02d}", n + 1) for n in range(1, 8))]
 
 
@@ -53,6 +57,11 @@ class Counted:
         self.messages += 1
         self.steps.append(f"type {text!r}")
         self.chat.send(text)
+
+    def photo(self, code: str) -> None:
+        self.messages += 1
+        self.steps.append(f"photo {code}")
+        self.chat.photo(photo([Code(code, "EAN13")]))
 
     def press(self, label: str) -> None:
         self.taps += 1
@@ -76,7 +85,7 @@ def _shop(directory: Path) -> tuple[UnitOfWork, Engine]:
     admin = load_actor(uow, "system")
     make_shop(uow, admin)
     for sku, _ in COUNTED[3:]:
-        create_product(uow, admin, NewProduct(sku, f"零件 {sku}", purchase_price="2"))
+        create_product(uow, admin, NewProduct(sku, f"零件 {sku}", purchase_price="2", barcodes=(barcode_of(sku),)))
     receive_stock(uow, admin, "MAIN", [LineIn(sku, 10, "2") for sku, _ in COUNTED])
     create_supplier(uow, admin, NewSupplier("ACME", "Acme 贸易"))
     create_customer(uow, admin, NewCustomer("ACME", "Acme 商行", salesperson="sales-1"))
@@ -130,6 +139,19 @@ def _approve(c: Counted) -> None:
     c.press("同意")
 
 
+def barcode_of(sku: str) -> str:
+    """The EAN-13 printed on a part's label."""
+    return ean13(f"692{int(sku[-2:]):09d}")
+
+
+def _scan_ten(c: Counted) -> None:
+    c.send("盘点")
+    for code in [barcode_of("PART-01")] * 5 + [barcode_of("PART-02")] * 4 + [UNKNOWN]:
+        c.photo(code)
+    c.press("提交盘点")
+    c.press("确认过账")
+
+
 def _count_ten(c: Counted) -> None:
     c.send("盘点")
     for sku, qty in COUNTED:
@@ -165,6 +187,11 @@ def measure(directory: Path) -> list[Task]:
     counted = {sku: _on_hand(uow, sku) for sku, _ in COUNTED}
     assert counted == {sku: Decimal(qty) for sku, qty in COUNTED}, counted
     tasks.append(Task("count 10 items and post", person.taps, person.messages, tuple(person.steps)))
+    person = _person(uow, engine, "7102")
+    _scan_ten(person)
+    scanned = {sku: _on_hand(uow, sku) for sku in ("PART-01", "PART-02")}
+    assert scanned == {"PART-01": 5, "PART-02": 4}, scanned
+    tasks.append(Task("count 10 items by scanning and post", person.taps, person.messages, tuple(person.steps)))
     uow.engine.dispose()
     return tasks
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -326,10 +328,8 @@ class CountFlow(Flow):
         return self._counting(ctx, state, event)
 
     def scanned_lines(self, state: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
-        """One code read once asks for its quantity (as a typed code does); several are counted as read."""
-        if len(codes) == 1:
-            return [codes[0]]
-        return super().scanned_lines(state, codes)
+        """Each code read adds one to its item's count ("CODE +n"); a number typed next replaces the total."""
+        return [f"{code} +{count}" for code, count in Counter(codes).items()]
 
     def _warehouse(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         code = event.button[1:] if event.button and event.button.startswith("w") else first_word(event.text)
@@ -384,6 +384,8 @@ class CountFlow(Flow):
 
     def _count(self, ctx: Context, state: dict[str, Any], tokens: list[str]) -> Step:
         pending = state.get("pending")
+        if len(tokens) == 2 and tokens[1].startswith("+") and looks_numeric(tokens[1][1:]):
+            return self._add(ctx, state, tokens[0], tokens[1][1:])
         if len(tokens) == 1 and len(tokens[0]) <= ITEM_LENGTH:
             try:
                 product = item_named(ctx.uow, tokens[0])
@@ -404,6 +406,15 @@ class CountFlow(Flow):
         except DomainError as error:
             return Step([refusal(ctx, error, "count_form")], state)
         return Step([ctx.say("count_counted", self._keys(ctx), counted=counted)], {**state, "pending": None})
+
+    def _add(self, ctx: Context, state: dict[str, Any], item: str, qty: str) -> Step:
+        """Scanned (or "SKU +n"): added to what is counted so far; the item waits for a typed total."""
+        try:
+            counted = count_item(ctx.uow, ctx.actor, state["number"], item, qty, add=True)
+        except DomainError as error:  # an unknown code: said, with the sheet's buttons (or the nearest items)
+            said = refusal(ctx, error, "count_form")
+            return Step([said if said.buttons else replace(said, buttons=self._keys(ctx))], {**state, "pending": None})
+        return Step([ctx.say("count_added", self._keys(ctx), counted=counted)], {**state, "pending": item})
 
     def _variances(self, ctx: Context, state: dict[str, Any]) -> Step:
         report = stocktake_variances(ctx.uow, ctx.actor, state["number"])

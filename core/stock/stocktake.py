@@ -17,7 +17,7 @@ from core.ledger.documents import open_document, post_moves
 from core.ledger.numbering import next_number
 from core.ledger.posting import MoveSpec
 from core.models import Category, Product, StockLevel, Stocktake, StocktakeLine, Warehouse
-from core.numbers import ZERO, parse_money, round_money
+from core.numbers import ZERO, parse_money, parse_quantity, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
@@ -134,9 +134,10 @@ def start_stocktake(
 
 
 def count_item(
-    uow: UnitOfWork, actor: Actor, number: str, item: str, qty: object, unit: str | None = None
+    uow: UnitOfWork, actor: Actor, number: str, item: str, qty: object, unit: str | None = None, *, add: bool = False
 ) -> CountedItem:
-    """Record the counted quantity of one product (SKU or barcode); a recount replaces the earlier count."""
+    """Record the counted quantity of one product (SKU or barcode); a recount replaces the earlier count, unless
+    `add`: then the quantity is added to what was counted so far (each scan of a unit)."""
     given = entered(item, qty, unit, allow_zero=True)
     code = given.item
 
@@ -147,9 +148,11 @@ def count_item(
         product, base = resolved.product, resolved.base_qty
         book = tx.session.scalar(select(StockLevel.on_hand).where(
             StockLevel.product_id == product.id, StockLevel.warehouse_id == sheet.warehouse_id)) or ZERO
-        values = {"counted_qty": base, "book_qty": book, "counted_by": actor.employee_id, "counted_at": tx.now}
         line = tx.session.execute(select(StocktakeLine.id, StocktakeLine.counted_qty).where(
             StocktakeLine.stocktake_id == sheet.id, StocktakeLine.product_id == product.id)).one_or_none()
+        if add and line is not None and line.counted_qty is not None:
+            base = parse_quantity(line.counted_qty + base, allow_zero=True)  # the sum within what the books hold
+        values = {"counted_qty": base, "book_qty": book, "counted_by": actor.employee_id, "counted_at": tx.now}
         if line is not None:
             tx.session.execute(update(StocktakeLine).where(StocktakeLine.id == line.id).values(**values))
         else:
@@ -160,7 +163,7 @@ def count_item(
                 select(func.max(StocktakeLine.line_no)).where(StocktakeLine.stocktake_id == sheet.id)) or 0
             tx.session.execute(insert(StocktakeLine).values(
                 stocktake_id=sheet.id, line_no=last + 1, product_id=product.id, expected_qty=ZERO, **values))
-        recount = line is not None and line.counted_qty is not None
+        recount = line is not None and line.counted_qty is not None and not add
         record(tx, actor, "stocktake.count", "stocktake", sheet.id, number=sheet.number, sku=product.sku,
                counted=base, book=book, recount=recount)
         return CountedItem(sheet.number, product.sku, base, recount)

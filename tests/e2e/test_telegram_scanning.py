@@ -60,13 +60,15 @@ def test_a_photo_and_an_image_document_in_a_stocktake_count_their_codes_in_engli
     chat = tg.person(uow, shop.admin, "warehouse-1", "en")
     chat.send("count MAIN")
     assert chat.send_photo(photo([KETTLE, KETTLE, MUG])) == [
-        "Counted KETTLE: 2. Next one.", "Counted MUG: 1. Next one."]
+        "KETTLE scanned: 2 so far. Scan again to add one, or send the actual quantity to replace it.",
+        "MUG scanned: 1 so far. Scan again to add one, or send the actual quantity to replace it."]
     picture = photo([MUG, MUG, MUG])
     file_id = tg.fake.add_file(picture)
     update = document_update(chat._id(None), chat.user_id, file_id, "IMG_0001.jpg", len(picture))
     update["message"]["document"]["mime_type"] = "image/jpeg"
-    assert chat._exchange(update) == ["Counted MUG: 3 (recount, replaces the earlier count). Next one."]
-    assert uow.read(lambda tx: sorted(ln.counted_qty for ln in tx.session.query(StocktakeLine))) == [2, 3]
+    assert chat._exchange(update) == [
+        "MUG scanned: 4 so far. Scan again to add one, or send the actual quantity to replace it."], "added to 1"
+    assert uow.read(lambda tx: sorted(ln.counted_qty for ln in tx.session.query(StocktakeLine))) == [2, 4]
 
 
 @pytest.mark.parametrize(("language", "words"), [("zh_CN", "没有读到条码"), ("en", "No barcode or QR code")])

@@ -40,7 +40,7 @@ def test_an_image_is_read_in_a_stocktake_and_outside_a_flow(db_url: str, uow: Un
         assert card[0].startswith("📦 KETTLE 电水壶\n售价 25.00 / ") and "MAIN 主仓 Main：可用 30" in card[0]
         assert "回复 1 选择「收货」" in card[0], "the card's next steps are numbered choices on WeCom"
         await s.say(WORKER, "盘点 MAIN")
-        assert (await image(s, photo([KETTLE, KETTLE])))[0].startswith("已记录 KETTLE：2。继续下一个。\n")
+        assert (await image(s, photo([KETTLE, KETTLE])))[0].startswith("KETTLE 已扫，累计 2。")
         inbox = count(uow, InboxMessage)
         answer = await image(s, blank_photo())
         assert len(answer) == 1 and "没有读到条码" in answer[0]

@@ -75,17 +75,30 @@ def test_outside_a_flow_a_photo_opens_the_item_card_with_stock_price_and_next_st
     assert "，进价 10.00" in manager.replies[0].text
 
 
-def test_a_stocktake_counts_every_code_in_one_photo(uow: UnitOfWork, shop: Shop) -> None:
+def test_a_stocktake_adds_every_code_read_and_a_typed_number_replaces_the_total(uow: UnitOfWork, shop: Shop) -> None:
     chat = person(uow, shop.admin, "warehouse-1")
     chat.send("盘点 MAIN")
     counted = chat.photo(photo([KETTLE, KETTLE, KETTLE, MUG, MUG], width=1600, height=1200))
-    assert counted == ["已记录 KETTLE：3。继续下一个。", "已记录 MUG：2。继续下一个。"]
-    assert chat.photo(photo([MUG])) == ["MUG 马克杯：盘到多少？请发送数量："], "one code asks how many"
-    assert chat.send("38") == ["已记录 MUG：38（重盘，已替换上次数量）。继续下一个。"]
+    assert counted == ["KETTLE 已扫，累计 3。再扫一次加一，或直接发送实际数量替换。",
+                       "MUG 已扫，累计 2。再扫一次加一，或直接发送实际数量替换。"]
+    assert chat.photo(photo([MUG])) == ["MUG 已扫，累计 3。再扫一次加一，或直接发送实际数量替换。"], "one more"
+    assert chat.send("38") == ["已记录 MUG：38（重盘，已替换上次数量）。继续下一个。"], "a number replaces the total"
+    unknown = chat.photo(photo([Code("4006381333931", "EAN13")]))
+    assert unknown[0].startswith("找不到商品「4006381333931」"), "an unknown code is named, never read as a quantity"
+    assert "提交" in " ".join(b.label for row in chat.replies[0].buttons for b in row)
+    assert chat.send("5")[0].startswith("找不到商品「5」"), "nothing waits for a quantity after an unknown code"
     counts = uow.read(lambda tx: {sku: ln.counted_qty for ln, sku in tx.session.query(StocktakeLine, Product.sku)
                                   .join(Product, Product.id == StocktakeLine.product_id)
                                   if ln.counted_qty is not None})
     assert counts == {"KETTLE": D(3), "MUG": D(38)}
+
+
+def test_scanning_in_english_says_the_running_count(uow: UnitOfWork, shop: Shop) -> None:
+    chat = person(uow, shop.admin, "warehouse-1", "en")
+    chat.send("count MAIN")
+    chat.photo(photo([KETTLE]))
+    assert chat.photo(photo([KETTLE])) == [
+        "KETTLE scanned: 2 so far. Scan again to add one, or send the actual quantity to replace it."]
 
 
 @pytest.mark.parametrize(("language", "words"), [("zh_CN", "没有读到条码"), ("en", "No barcode or QR code")])

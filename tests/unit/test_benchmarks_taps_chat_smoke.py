@@ -19,5 +19,7 @@ def test_receiving_and_counting_in_chat_take_no_more_taps_than_before(tmp_path: 
     assert (expected.taps, expected.messages) == (5, 2)
     assert (counting.taps, counting.messages) == (2, 11)
     assert (tasks["3-line sales order"].taps, tasks["3-line sales order"].messages) == (3, 4)
+    scanning = tasks["count 10 items by scanning and post"]
+    assert (scanning.taps, scanning.messages) == (2, 11)
     assert (tasks["approve it"].taps, tasks["approve it"].messages) == (1, 1)
     assert all(task.taps <= 6 and task.steps[-1].startswith("tap") for task in tasks.values())
