@@ -13,6 +13,7 @@ from benchmarks import (
     dashboard,
     history_independence,
     import_products,
+    load,
     outbox_drain,
     posting_efficiency,
     replenishment,
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "barcode": barcode.main,
     "taps_app": taps_app.main,
     "taps_chat": taps_chat.main,
+    "load": load.main,
 }
 
 

@@ -87,9 +87,10 @@ class Database:
 
 
 @contextmanager
-def database(backend: Backend, name: str, *, migrated: bool = False) -> Iterator[Database]:
+def database(backend: Backend, name: str, *, migrated: bool = False, pool_size: int = 2) -> Iterator[Database]:
     """A fresh database for one benchmark: a SQLite file, or a PostgreSQL schema dropped afterwards; `migrated`
-    builds the schema with the migrations (as `jxc init` does), so that `jxc` commands and servers accept it."""
+    builds the schema with the migrations (as `jxc init` does), so that `jxc` commands and servers accept it;
+    `pool_size` is the PostgreSQL engine's (as many again may overflow)."""
     if backend.name == "sqlite":
         with _sqlite_directory(backend) as directory:
             engine = create_db_engine(f"sqlite:///{directory / name}.db")
@@ -103,7 +104,7 @@ def database(backend: Backend, name: str, *, migrated: bool = False) -> Iterator
     admin_engine = create_engine(normalise_url(backend.pg_url), isolation_level="AUTOCOMMIT")
     _recreate_schema(admin_engine, schema)
     url = normalise_url(backend.pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = create_db_engine(url, pool_size=2)
+    engine = create_db_engine(url, pool_size=pool_size)
     try:
         yield _prepared(backend.name, engine, migrated)
     finally:
