@@ -19,6 +19,7 @@ from benchmarks import (
     replenishment,
     reports_sales,
     sales_order_life,
+    scale,
     statements_per_document,
     taps_app,
     taps_chat,
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "taps_app": taps_app.main,
     "taps_chat": taps_chat.main,
     "load": load.main,
+    "scale": scale.main,
 }
 
 
