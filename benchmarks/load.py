@@ -108,7 +108,7 @@ class Result:
     alone: dict[str, Stats]
     crowd: dict[str, Stats]
     ledger_problems: int
-    server_errors: int
+    server_errors: tuple[str, ...]
 
     @property
     def errors(self) -> int:
@@ -237,10 +237,11 @@ def stop_server(server: Server) -> None:
             server.child.wait()
 
 
-def server_errors(servers: Sequence[Server]) -> int:
-    """Tracebacks and ERROR lines the servers logged."""
-    return sum(len(re.findall(r"^Traceback|\bERROR\b", s.log.read_text(errors="replace"), re.MULTILINE))
-               for s in servers)
+def server_errors(servers: Sequence[Server]) -> tuple[str, ...]:
+    """The ERROR lines and the last lines of tracebacks the servers logged."""
+    wrong = re.compile(r"^(ERROR|CRITICAL) |^\w+(\.\w+)*(Error|Exception): ")
+    return tuple(line for server in servers for line in server.log.read_text(errors="replace").splitlines()
+                 if wrong.match(line))
 
 
 def prepare(db: Database, clients: int) -> tuple[list[str], str, int]:
@@ -431,7 +432,7 @@ def report(result: Result) -> str:
                         f"{s.tail:>9.1f}{s.errors:>8}" + (f"  first: {s.first_error}" if s.first_error else ""))
     total = sum(len(s.times) for s in result.crowd.values()) / result.seconds
     rows.append(f"  all kinds crowd {total:.0f} req/s; worst p99/p50 {result.worst_tail:.1f} (goal <= {GOAL_TAIL:g}); "
-                f"errors {result.errors} (goal 0); server log errors {result.server_errors}; "
+                f"errors {result.errors} (goal 0); server log errors {len(result.server_errors)}; "
                 f"ledger problems {result.ledger_problems}")
     return "\n".join(rows)
 
