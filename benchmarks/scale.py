@@ -19,7 +19,6 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
 
 from benchmarks.common import Backend, Database, StatementCounter, add_products, database, median, timed
 from benchmarks.history_independence import HISTORY_PREFIX, fill_history
@@ -146,7 +145,7 @@ def _database(backend: Backend, directory: Path, name: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{own}"'))
-        yield make_url(backend.pg_url).set(database=own).render_as_string(hide_password=False)
+        yield server.set(database=own).render_as_string(hide_password=False)
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
     finally:
