@@ -3,7 +3,8 @@ the same company grown to BASELINE (100,000) rows in the same invocation: postin
 dashboard, `jxc check`, `jxc backup` and restore, each with its time and the ratio of the two sizes.
 
 The demo (DEMO_PRODUCTS products, a month of history posted through the real services, sales included) is grown
-with GROW products of MOVES_PER_PRODUCT ledger rows each in the hub, set-based, with consistent running balances
+with GROW_PRODUCTS products in the hub whose histories are as deep as the size needs (100 rows each at 100,000,
+1,000 at 1,000,000: the catalogue stays the same, the ledger grows), set-based, with consistent running balances
 (benchmarks.history_independence.fill_history), so `jxc check` passes at every size. Posting (a 3-line receipt plus
 an issue, median of rounds) is also timed on an empty ledger. On PostgreSQL every size gets a database of its own,
 and restore goes into another, so that pg_dump and pg_restore see what `jxc backup` and restore would."""
@@ -40,7 +41,7 @@ ROWS = 1_000_000
 BASELINE = 100_000
 DEMO_PRODUCTS = 1000
 DEMO_DAYS = 30
-MOVES_PER_PRODUCT = 100
+GROW_PRODUCTS = 1000
 HUB = "SH"
 TIMEZONE = "Asia/Shanghai"
 POSTED = 3
@@ -92,8 +93,8 @@ def _size(backend: Backend, rows: int, rounds: int, demo_products: int) -> Size:
                 seed_demo(uow, admin, products=demo_products, days=DEMO_DAYS)
                 db = Database(backend.name, engine, uow, admin, StatementCounter(engine))
                 demo_rows = _ledger_rows(db)
-                add_products(db, HISTORY_PREFIX, max(1, (rows - demo_rows) // MOVES_PER_PRODUCT))
-                fill_history(db, MOVES_PER_PRODUCT, warehouse=HUB)
+                add_products(db, HISTORY_PREFIX, GROW_PRODUCTS)
+                fill_history(db, max(1, (rows - demo_rows) // GROW_PRODUCTS), warehouse=HUB)
                 if backend.name == "postgresql":
                     with engine.begin() as connection:
                         connection.execute(text("ANALYZE"))
