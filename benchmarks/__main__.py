@@ -14,11 +14,13 @@ from benchmarks import (
     history_independence,
     import_products,
     item_search,
+    load,
     outbox_drain,
     posting_efficiency,
     replenishment,
     reports_sales,
     sales_order_life,
+    scale,
     statements_per_document,
     taps_app,
     taps_chat,
@@ -42,6 +44,8 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "barcode": barcode.main,
     "taps_app": taps_app.main,
     "taps_chat": taps_chat.main,
+    "load": load.main,
+    "scale": scale.main,
 }
 
 

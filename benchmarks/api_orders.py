@@ -52,7 +52,7 @@ def _lines(n: int, skus: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def measure(backend: Backend) -> Result:
-    with database(backend, "api_orders") as db:
+    with database(backend, "api_orders", pool_size=CLIENTS + 2) as db:  # the same pool as the server's
         skus = add_products(db, "API", PRODUCTS)
         receive_stock(db.uow, db.admin, "MAIN", [LineIn(s, "1000000", "1") for s in skus])
         secret = create_token(db.uow, db.admin, "bench-shop", "sales").secret

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event, insert, select, text
 
 from core.catalog.products import create_warehouse
 from core.db import create_db_engine, normalise_url
+from core.migrate import upgrade
 from core.models import Base, Product, Warehouse
 from core.people.employees import load_actor
 from core.people.setup import bootstrap
@@ -86,13 +87,15 @@ class Database:
 
 
 @contextmanager
-def database(backend: Backend, name: str) -> Iterator[Database]:
-    """A fresh database for one benchmark: a SQLite file, or a PostgreSQL schema dropped afterwards."""
+def database(backend: Backend, name: str, *, migrated: bool = False, pool_size: int = 2) -> Iterator[Database]:
+    """A fresh database for one benchmark: a SQLite file, or a PostgreSQL schema dropped afterwards; `migrated`
+    builds the schema with the migrations (as `jxc init` does), so that `jxc` commands and servers accept it;
+    `pool_size` is the PostgreSQL engine's (as many again may overflow)."""
     if backend.name == "sqlite":
         with _sqlite_directory(backend) as directory:
             engine = create_db_engine(f"sqlite:///{directory / name}.db")
             try:
-                yield _prepared(backend.name, engine)
+                yield _prepared(backend.name, engine, migrated)
             finally:
                 engine.dispose()
         return
@@ -101,9 +104,9 @@ def database(backend: Backend, name: str) -> Iterator[Database]:
     admin_engine = create_engine(normalise_url(backend.pg_url), isolation_level="AUTOCOMMIT")
     _recreate_schema(admin_engine, schema)
     url = normalise_url(backend.pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = create_db_engine(url, pool_size=2)
+    engine = create_db_engine(url, pool_size=pool_size)
     try:
-        yield _prepared(backend.name, engine)
+        yield _prepared(backend.name, engine, migrated)
     finally:
         engine.dispose()
         with admin_engine.connect() as connection:
@@ -126,8 +129,11 @@ def _recreate_schema(admin_engine: Engine, schema: str) -> None:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
 
 
-def _prepared(backend: str, engine: Engine) -> Database:
-    Base.metadata.create_all(engine)
+def _prepared(backend: str, engine: Engine, migrated: bool = False) -> Database:
+    if migrated:
+        upgrade(engine)
+    else:
+        Base.metadata.create_all(engine)
     uow = UnitOfWork(engine)
     bootstrap(uow)
     admin = load_actor(uow, "system")

@@ -87,14 +87,15 @@ def measure(
     return Independence(backend.name, int(rows), fill_seconds, median(empty_ms), median(full_ms))
 
 
-def fill_history(db: Database, moves_per_product: int) -> None:
-    """Ledger rows for every HIST product, in set-based statements: documents, moves, levels, sequences."""
-    warehouse = db.warehouse_id("MAIN")
+def fill_history(db: Database, moves_per_product: int, warehouse: str = "MAIN") -> None:
+    """Ledger rows for every HIST product in `warehouse`, in set-based statements: documents, moves, levels,
+    sequences."""
+    warehouse_id = db.warehouse_id(warehouse)
     start = utcnow().replace(year=HISTORY_YEAR, month=1, day=1)
     receipts = (moves_per_product + 1) // 2
     documents = [
         {"number": f"{'RC' if k % 2 else 'IS'}-{HISTORY_YEAR}-{(k + 1) // 2:06d}",
-         "kind": "receipt" if k % 2 else "issue", "status": "posted", "warehouse_id": warehouse, "reason": "",
+         "kind": "receipt" if k % 2 else "issue", "status": "posted", "warehouse_id": warehouse_id, "reason": "",
          "employee_id": db.admin.employee_id, "channel": "cli", "created_at": start + timedelta(hours=k)}
         for k in range(1, moves_per_product + 1)
     ]
@@ -106,11 +107,11 @@ def fill_history(db: Database, moves_per_product: int) -> None:
         assert last - first + 1 == moves_per_product, "history documents must have consecutive ids"
         pattern = f"{HISTORY_PREFIX}-%"
         connection.execute(text(FILL_MOVES), {
-            "moves": moves_per_product, "warehouse": warehouse, "employee": db.admin.employee_id,
+            "moves": moves_per_product, "warehouse": warehouse_id, "employee": db.admin.employee_id,
             "first_document": first, "pattern": pattern})
         balance = 10 * receipts - 5 * (moves_per_product // 2)
         connection.execute(text(FILL_LEVELS).bindparams(bindparam("at", type_=UTCDateTime())), {
-            "warehouse": warehouse, "balance": balance, "no": False, "at": start, "pattern": pattern})
+            "warehouse": warehouse_id, "balance": balance, "no": False, "at": start, "pattern": pattern})
         connection.execute(insert(DocumentSequence), [
             {"prefix": "RC", "year": HISTORY_YEAR, "last_number": receipts},
             {"prefix": "IS", "year": HISTORY_YEAR, "last_number": moves_per_product // 2}])

@@ -29,7 +29,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from benchmarks.common import Backend, Database, add_products, database
 from bot.channels import InFlight
 from bot.channels.telegram import TelegramChannel, TelegramSettings
-from bot.composition import AppParts, Books, build_chat_engine
+from bot.composition import AppParts, build_books, build_chat_engine
 from bot.server import build_app, make_runner
 from core.config import Config
 from core.people.accounts import create_invite, redeem_invite
@@ -68,8 +68,8 @@ class Target:
 
 
 async def start_ours(db: Database, fake: FakeTelegram) -> Target:
-    config = Config(sections={"database": {"url": "(benchmark)"}})
-    books = Books(config, db.uow)
+    config = Config(sections={"database": {"url": db.engine.url.render_as_string(hide_password=False)}})
+    books = build_books(config)  # its own engine and pool, as `jxc serve` builds them
     engine = build_chat_engine(books)
     in_flight = InFlight()
     settings = TelegramSettings(token=fake.token, webhook_secret=SECRET, public_url="https://bench.example.com",
@@ -78,8 +78,6 @@ async def start_ours(db: Database, fake: FakeTelegram) -> Target:
     channel = TelegramChannel(engine, settings, engine.commands, in_flight)
     parts = AppParts(config=config, books=books, engine=engine, in_flight=in_flight, channels=[channel])
     app = build_app(parts)
-    app.on_cleanup.clear()  # the benchmark's database outlives the server
-    app.on_cleanup.append(lambda _app: channel.stop())
     runner = make_runner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from core.config import BookRules
-from core.db import WRITE_OPTION, session_factory
+from core.db import WRITE_OPTION, session_factory, write_gate
 from core.models.base import utcnow
 
 T = TypeVar("T")
@@ -78,6 +78,7 @@ class UnitOfWork:
         self.rules = rules
         self._sessions: sessionmaker[Session] = session_factory(engine)
         self._max_attempts = max_attempts
+        self._gate = write_gate(engine)
 
     def run(self, work: Callable[[Tx], T]) -> T:
         """Run `work` in a write transaction and commit; retry it whole on a retryable database error.
@@ -120,11 +121,16 @@ class UnitOfWork:
 
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Tx]:
-        session = self._sessions()
+        gate = self._gate if write and self._gate is not None and self._gate.acquire() else None
         try:
-            connection = session.connection(execution_options={WRITE_OPTION: write})
-            yield Tx(session=session, now=self.clock(), conn=connection, money_places=self.money_places,
-                     rules=self.rules)
+            session = self._sessions()
+            try:
+                connection = session.connection(execution_options={WRITE_OPTION: write})
+                yield Tx(session=session, now=self.clock(), conn=connection, money_places=self.money_places,
+                         rules=self.rules)
+            finally:
+                session.rollback()
+                session.close()
         finally:
-            session.rollback()
-            session.close()
+            if gate is not None:
+                gate.release()

@@ -52,6 +52,11 @@ MAX_BODY = 1024 * 1024
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_PAUSE, POLL_PAUSE_MAX = 0.5, 30.0  # seconds after a failed getUpdates or record, doubling up to the limit
+# Connections to the Bot API, and how long a call may wait for one. python-telegram-bot's default pool is 256
+# connections, every one kept alive; httpcore scans the whole pool for every request, so after a burst each call pays
+# for hundreds of idle connections. Telegram takes 30 messages a second: a few dozen connections carry that.
+CONNECTIONS = 32
+POOL_TIMEOUT = 20.0
 MAX_FILE = 10 * 1024 * 1024  # a file sent in chat is held in memory while it is processed; the Bot API serves 20 MB
 
 
@@ -134,6 +139,7 @@ class TelegramChannel:
         builder = (
             Application.builder().token(settings.token).base_url(settings.api_base_url)
             .base_file_url(settings.api_file_url)
+            .connection_pool_size(CONNECTIONS).pool_timeout(POOL_TIMEOUT)
             .rate_limiter(AIORateLimiter(  # no retries of its own: `send` retries replies, the dispatcher pushes
                 overall_max_rate=settings.overall_per_second, overall_time_period=1,
                 group_max_rate=settings.group_per_minute, group_time_period=60, max_retries=0))

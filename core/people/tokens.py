@@ -9,8 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
 
 from core.catalog.products import warehouse_in
 from core.errors import DuplicateCode, PermissionDenied, UnknownEmployee
@@ -180,15 +179,13 @@ def run_idempotent(
     """
 
     def work(tx: Tx) -> Answer:
-        try:
-            with tx.session.begin_nested():
-                claim_id = tx.session.execute(
-                    insert(IdempotencyRecord).values(
-                        token_id=token_id, key=key, request_hash=request_hash, status=0, body="", created_at=tx.now)
-                    .returning(IdempotencyRecord.id)
-                ).scalar_one()
-        except IntegrityError as error:
-            raise _Taken() from error
+        claim_id = tx.session.execute(  # no savepoint: a key already taken ends this transaction anyway
+            tx.insert(IdempotencyRecord).values(
+                token_id=token_id, key=key, request_hash=request_hash, status=0, body="", created_at=tx.now)
+            .on_conflict_do_nothing(index_elements=["token_id", "key"]).returning(IdempotencyRecord.id)
+        ).scalar_one_or_none()
+        if claim_id is None:
+            raise _Taken()
         status, body = action()
         tx.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claim_id)
                            .values(status=status, body=body))
