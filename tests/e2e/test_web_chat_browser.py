@@ -211,7 +211,8 @@ def test_a_sales_order_placed_with_buttons_is_approved_by_a_manager_in_another_b
         manager.screenshot(path=str(tmp_path / "manager-approved.png"))
 
         say(seller, "库存 RETRO-CLOCK")
-        stock = seller.locator(".msg.has-table").last  # the stock, then the note that the order was approved
+        stock = seller.locator(".msg.has-table").nth(1)  # the second stock answer, then the note of the approval
+        stock.wait_for()  # the reply is drawn after the send returns: never read the first table twice
         assert stock.locator("thead th").all_inner_texts() == ["仓库", "可用", "已预留"]
         assert stock.locator("tbody td").all_inner_texts() == ["MAIN", "7", "5"]
         after = seller.locator("#log").inner_text()

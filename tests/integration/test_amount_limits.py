@@ -42,11 +42,11 @@ def test_a_sales_line_too_large_for_the_books_is_refused_in_english_and_the_orde
     chat = person(uow, shop.admin, "sales-1", "en")
     chat.send("so big")
     chat.press(chat.button("MAIN"))
-    assert "Total: CN¥500,000,000,000.00" in chat.send("LAMP 500000 1000000")[0]
+    assert chat.send("LAMP 500000 1000000")[0].endswith("Are you sure?"), "an absurd quantity is asked about first"
+    assert "Total: CN¥500,000,000,000.00" in chat.press(chat.button("Yes"))[0]
     refused = chat.send("TEA-CUP 500000 1000000")
-    assert refused[0] == ("The total comes to CN¥1,000,000,000,000.00: the books hold amounts below "
-                          "CN¥1,000,000,000,000.00. Check the quantity and the price, or split it into several "
-                          "orders. Nothing was changed.")
+    assert refused[0] == ("The total CN¥1,000,000,000,000.00 is too large: an order's total must stay below "
+                          "CN¥1,000,000,000,000.00. Nothing was changed.")
     huge = chat.send("LAMP 999999999999 999999")[0]
     assert huge.startswith("The line LAMP comes to CN¥999,998,999,999,000,001.00")
     assert rows(uow, SalesOrder) == (0,)

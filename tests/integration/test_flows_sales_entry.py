@@ -152,9 +152,11 @@ def test_ninety_nine_billion_units_are_never_taken_silently(uow: UnitOfWork, sho
     before = rows(uow)
     reply = chat.send("RETRO-CLOCK 99999999999")
     assert reply[0] == words(
-        language, "合计 ¥2,499,999,999,975.00 太大了：一张单的合计必须小于 ¥1,000,000,000,000.00。没有任何内容被修改。",
-        "The total CN¥2,499,999,999,975.00 is too large: an order's total must stay below "
-        "CN¥1,000,000,000,000.00. Nothing was changed.")
+        language, "RETRO-CLOCK 这一行金额为 ¥2,499,999,999,975.00，"
+        "超出了账簿能记录的金额（须小于 ¥1,000,000,000,000.00）。请检查数量和单价，或拆成几张单。没有任何内容被修改。",
+        "The line RETRO-CLOCK comes to CN¥2,499,999,999,975.00: the books hold amounts below "
+        "CN¥1,000,000,000,000.00. Check the quantity and the price, or split it into several orders. "
+        "Nothing was changed.")
     reply = chat.send("RETRO-CLOCK 99999999999 0.001")
     assert words(language, "小数位太多", "too many decimal places") in reply[0]
     reply = chat.send("RETRO-CLOCK 99999999999 0")

@@ -13,8 +13,8 @@ from core.uow import UnitOfWork
 from tests.factories import Shop, doc_no
 from tests.integration.chat_shop import books_clean, on_hand, open_shop, person, rows
 
-IN_FORM = ("请这样发送：\n入库 PO-单号 SKU 数量（按采购单收货），例如：入库 PO-2026-000012 A100 30\n"
-           "入库 仓库 SKU 数量 [单位] [单价]（直接入库），例如：入库 MAIN A100 30")
+IN_FORM = ("请这样发送：\n入库 PO-单号 SKU 数量（按采购单收货），例如：入库 PO-2026-000012 RETRO-CLOCK 30\n"
+           "入库 仓库 SKU 数量 [单位] [单价]（直接入库），例如：入库 MAIN RETRO-CLOCK 30")
 
 
 @pytest.fixture
