@@ -13,7 +13,9 @@ from aiohttp import web
 from bot.composition import build_app_parts
 from bot.server import build_app, make_runner
 from core.config import Config
+from core.people.tokens import create_token
 from core.uow import UnitOfWork
+from tests.factories import Shop
 
 
 @dataclass
@@ -78,3 +80,11 @@ async def serve(uow: UnitOfWork, rate_per_minute: float = 0,
     finally:
         await http.close()
         await runner.cleanup()
+
+
+def tokens(shop: Shop) -> dict[str, str]:
+    """One token per role; the warehouse token works in MAIN."""
+    made = {role: create_token(shop.uow, shop.admin, f"{role}-api", role).secret
+            for role in ("manager", "purchaser", "sales", "finance")}
+    made["warehouse"] = create_token(shop.uow, shop.admin, "warehouse-api", "warehouse", ("MAIN",)).secret
+    return made

@@ -12,24 +12,16 @@ from sqlalchemy import func, select
 from bot.cli import main as jxc
 from core.approvals.requests import pending_for, set_rule
 from core.models import ApiToken, SalesOrder
-from core.people.tokens import create_token, hash_secret, revoke_token
+from core.people.tokens import hash_secret, revoke_token
 from core.permissions import Actor
 from core.uow import UnitOfWork
-from tests.e2e.api_client import Server, serve, url_of
+from tests.e2e.api_client import Server, serve, tokens, url_of
 from tests.factories import Shop, make_shop
 
 
 @pytest.fixture
 def shop(uow: UnitOfWork, admin: Actor) -> Shop:
     return make_shop(uow, admin)
-
-
-def tokens(shop: Shop) -> dict[str, str]:
-    """One token per role; the warehouse token works in MAIN."""
-    made = {role: create_token(shop.uow, shop.admin, f"{role}-api", role).secret
-            for role in ("manager", "purchaser", "sales", "finance")}
-    made["warehouse"] = create_token(shop.uow, shop.admin, "warehouse-api", "warehouse", ("MAIN",)).secret
-    return made
 
 
 def around_now() -> str:

@@ -14,21 +14,13 @@ from core.people.tokens import create_token
 from core.permissions import Actor
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
-from tests.e2e.api_client import Reply, serve
+from tests.e2e.api_client import Reply, serve, tokens
 from tests.factories import Shop, make_shop
 
 
 @pytest.fixture
 def shop(uow: UnitOfWork, admin: Actor) -> Shop:
     return make_shop(uow, admin)
-
-
-def tokens(shop: Shop) -> dict[str, str]:
-    """One token per role; the warehouse token works in MAIN."""
-    made = {role: create_token(shop.uow, shop.admin, f"{role}-api", role).secret
-            for role in ("manager", "purchaser", "sales", "finance")}
-    made["warehouse"] = create_token(shop.uow, shop.admin, "warehouse-api", "warehouse", ("MAIN",)).secret
-    return made
 
 
 def count(uow: UnitOfWork, model: type[PurchaseOrder] | type[SalesOrder]) -> int:
