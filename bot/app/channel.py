@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -22,12 +21,11 @@ from aiohttp import web
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from bot.app.auth import PageTokens, telegram_user
-from bot.channels import cookie_text, header_text
+from bot.channels import cookie_text, header_text, json_object, read_capped
 from bot.engine.texts import DEFAULT_LANGUAGE, LANGUAGES, TEMPLATES, Texts
 from core.errors import DomainError
 from core.people.accounts import bound_actor, session_actor
 from core.permissions import Actor
-from core.text_input import unreadable_in
 from core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -201,16 +199,11 @@ class AppChannel:
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > MAX_BODY:
+    raw = await read_capped(request, MAX_BODY)
+    if raw is None:
         raise Refused(413, "too_large")
-    raw = await request.read()
-    if len(raw) > MAX_BODY:
-        raise Refused(413, "too_large")
-    try:
-        body = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        raise Refused(400, "bad_request") from error
-    if not isinstance(body, dict) or unreadable_in(body):
+    body = json_object(raw or b"{}")
+    if body is None:
         raise Refused(400, "bad_request")
     return body
 

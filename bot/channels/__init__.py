@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -15,7 +16,7 @@ from bot.engine.engine import Engine, Undelivered
 from bot.engine.inbound import Fetched
 from bot.engine.replies import Reply
 from core.codes.scanning import read_codes
-from core.text_input import unreadable
+from core.text_input import unreadable, unreadable_in
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,16 @@ async def read_capped(request: web.Request, limit: int) -> bytes | None:
         if len(body) > limit:
             return None
     return bytes(body)
+
+
+def json_object(raw: bytes) -> dict[str, Any] | None:
+    """A request body as a JSON object; None when it is not one: malformed, nested too deep, not an object, or
+    holding control characters."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return body if isinstance(body, dict) and not unreadable_in(body) else None
 
 
 async def photo_codes(content: bytes) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ from urllib.parse import quote
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from bot.channels import ChatTurns, cookie_text, header_text, photo_codes, read_capped, recover
+from bot.channels import ChatTurns, cookie_text, header_text, json_object, photo_codes, read_capped, recover
 from bot.delivery import pending_for_employee
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
@@ -38,7 +38,6 @@ from core.errors import DomainError
 from core.people.accounts import session_actor, sign_in, sign_out, web_user_id
 from core.people.employees import load_actor
 from core.permissions import Actor
-from core.text_input import unreadable_in
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
@@ -415,19 +414,11 @@ def _inbound(signed: Signed, body: dict[str, Any]) -> Inbound:
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > MAX_BODY:
+    raw = await read_capped(request, MAX_BODY)
+    if raw is None:
         raise Refused(413, "too_large")
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge as error:
-        raise Refused(413, "too_large") from error
-    if len(raw) > MAX_BODY:
-        raise Refused(413, "too_large")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        raise Refused(400, "bad_request") from error
-    if not isinstance(body, dict) or unreadable_in(body):
+    body = json_object(raw)
+    if body is None:
         raise Refused(400, "bad_request")
     return body
 
