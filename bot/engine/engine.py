@@ -365,7 +365,8 @@ class Engine:
             if guessed is not None:
                 return self.fallback_flow, guessed
         if event.text:
-            return None, Step([suggestion_reply(ctx, self.commands, event.text)])
+            usable = [c for c in self.commands if self.flows[c.flow].permitted(ctx.actor)]
+            return None, Step([suggestion_reply(ctx, usable, event.text)])
         return None, Step([ctx.say("help_hint")])
 
     def _picked(self, ctx: Context, conversation: Conversation, sku: str) -> tuple[str | None, Step]:

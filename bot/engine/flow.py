@@ -13,7 +13,7 @@ from bot.engine.replies import Button, Reply
 from bot.engine.texts import Texts
 from core.catalog.examples import Example, example_codes
 from core.errors import DomainError
-from core.permissions import Actor
+from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
 
 
@@ -107,6 +107,11 @@ class Flow(ABC):
     name: str
     takes_files: bool = False  # a file sent with the command word as its caption goes straight to `resume`
     scan_steps: frozenset[str] = frozenset()  # steps asking for an item: a scanned code is entered as typed
+    permission: Permission | None = None  # what starting it needs: a command the reader cannot use is never offered
+
+    def permitted(self, actor: Actor) -> bool:
+        """True when `actor` may start this flow (the services it calls still check every step)."""
+        return self.permission is None or actor.can(self.permission)
 
     @property
     def key(self) -> str:

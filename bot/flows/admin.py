@@ -19,6 +19,7 @@ class InviteFlow(Flow):
     """邀请 / invite NAME ROLE: a one-time code for a (new) employee; admins only."""
 
     name = "invite"
+    permission = Permission.PEOPLE_ADMIN
     key = "iv"
 
     def __init__(self, bot_username: str = "") -> None:
@@ -75,6 +76,7 @@ class LoginLinkFlow(Flow):
     """登录链接 / loginlink NAME: a one-time browser sign-in link; admins only."""
 
     name = "loginlink"
+    permission = Permission.PEOPLE_ADMIN
     key = "ll"
 
     def __init__(self, public_url: str = "http://127.0.0.1:8080") -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step
-from bot.engine.replies import buttons
+from bot.engine.replies import CALLBACK_LIMIT, Button, buttons
 from bot.flows.entry import button_number
-from bot.flows.stock_table import stock_reply
+from bot.flows.item import item_reply
+from bot.flows.stock_table import product_name, stock_reply
 from core.people.accounts import LANGUAGES, set_language
 from core.permissions import Permission
 from core.stock.levels import PAGE_SIZE, ProductStock, find_stock
 
 SEARCH_LIMIT = 64  # longer text is not a product's name: find_stock reads no more of it
+CARD_BUTTONS = 6  # this many products found or fewer: a button each opens its card (more would be a wall)
+CARD_LABEL = 36
 
 
 class HelpFlow(Flow):
@@ -41,6 +44,7 @@ class StockFlow(Flow):
     """Stock by SKU, barcode or name fragment, a page at a time, with the next page on a button."""
 
     name = "stock"
+    permission = Permission.STOCK_VIEW
     key = "sk"
 
     def start(self, ctx: Context, args: str) -> Step:
@@ -76,9 +80,23 @@ class StockFlow(Flow):
         found = find_stock(ctx.uow, ctx.actor, query, page=page) if found is None else found
         if not found:
             return Step([ctx.say("stock_none", query=query)])
+        if len(found) == 1 and page == 1:
+            return Step([item_reply(ctx, found[0].sku)])
         more = len(found) == PAGE_SIZE
-        keys = buttons([(ctx.text("next_page"), f"{self.key}:p{page + 1}")]) if more else ()
-        return Step([stock_reply(ctx, found, query, page, keys)], {"query": query, "page": page} if more else None)
+        cards = _card_keys(ctx, found) if page == 1 and len(found) <= CARD_BUTTONS else ()
+        keys = cards + (buttons([(ctx.text("next_page"), f"{self.key}:p{page + 1}")]) if more else ())
+        state = {"query": query, "page": page} if more else None
+        return Step([stock_reply(ctx, found, query, page, keys, tap=bool(cards))], state)
+
+
+def _card_keys(ctx: Context, found: list[ProductStock]) -> tuple[tuple[Button, ...], ...]:
+    """One button per product found, opening its card: the SKU and as much of the name as fits."""
+    rows = []
+    for product in found:
+        data = f"go:item {product.sku}"
+        if len(data.encode()) <= CALLBACK_LIMIT:
+            rows.append((Button(f"{product.sku} {product_name(ctx, product)}"[:CARD_LABEL], data),))
+    return tuple(rows)
 
 
 class LanguageFlow(Flow):

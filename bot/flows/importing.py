@@ -20,6 +20,7 @@ class ImportFlow(Flow):
     """导入 / import [KIND]: ask for the file, import it, reply with the count or the bad rows."""
 
     name = "import"
+    permission = Permission.PEOPLE_ADMIN
     key = "im"
     takes_files = True  # a file sent with "导入 products" as its caption goes straight to resume
 

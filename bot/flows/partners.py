@@ -12,6 +12,7 @@ from core.errors import DomainError
 from core.partners.choices import PartnerKind, partner_choices, partner_code
 from core.partners.customers import customer_history
 from core.partners.suppliers import supplier_history
+from core.permissions import Permission
 
 RECENT = 5
 MAX_CHOICES = 8
@@ -37,6 +38,8 @@ HISTORIES: dict[str, Callable[[Context, str], Reply]] = {"customer": customer_re
 
 class PartnerFlow(Flow):
     """客户 / customer NAME, 供应商 / supplier NAME: the partner's details and recent history."""
+
+    permission = Permission.PARTNER_VIEW
 
     def __init__(self, kind: PartnerKind) -> None:
         self.kind: PartnerKind = kind

@@ -81,6 +81,7 @@ class PurchaseOrderFlow(Flow):
     a draft opens at its summary, to change (quantities, lines, supplier), submit or discard."""
 
     name = "po"
+    permission = Permission.PURCHASE_CREATE
     scan_steps = frozenset({"lines"})
     key = "po"
 
@@ -296,6 +297,7 @@ class WithdrawFlow(Flow):
     """撤回 / withdraw PO-...: the author takes a submitted order back to a draft, to change and submit again."""
 
     name = "withdraw"
+    permission = Permission.PURCHASE_CREATE
     key = "wd"
 
     def start(self, ctx: Context, args: str) -> Step:

@@ -9,6 +9,7 @@ from bot.flows.entry import refusal
 from bot.flows.purchasing import po_example
 from core.catalog.lines import BadForm, TypedLine, looks_numeric, split_line
 from core.errors import DomainError
+from core.permissions import Actor, Permission
 from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.stock.moves import LineIn, issue_stock, receive_stock
 
@@ -18,6 +19,10 @@ class QuickInFlow(Flow):
 
     name = "in"
     key = "qi"
+
+    def permitted(self, actor: Actor) -> bool:
+        """Receiving into a warehouse or against a purchase order."""
+        return actor.can(Permission.STOCK_RECEIVE) or actor.can(Permission.PURCHASE_RECEIVE)
 
     def start(self, ctx: Context, args: str) -> Step:
         """Post at once; a wrong form gets the expected form back."""
@@ -48,6 +53,7 @@ class QuickOutFlow(Flow):
     """出库 / out: take goods out of a warehouse at once."""
 
     name = "out"
+    permission = Permission.STOCK_ISSUE
     key = "qo"
 
     def start(self, ctx: Context, args: str) -> Step:

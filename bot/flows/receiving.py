@@ -36,6 +36,7 @@ class ReceiveFlow(Flow):
     rejected quantity with a reason, then one goods receipt."""
 
     name = "receive"
+    permission = Permission.PURCHASE_RECEIVE
     key = "rc"
 
     def start(self, ctx: Context, args: str) -> Step:

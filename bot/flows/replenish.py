@@ -10,6 +10,7 @@ from bot.flows.entry import button_label, refusal
 from bot.flows.purchasing import MARKS
 from bot.flows.sales import product_name
 from core.errors import DomainError
+from core.permissions import Permission
 from core.purchasing.replenishment import draft_purchase_orders, suggest_replenishment
 
 MAX_SHOWN = 30
@@ -19,6 +20,7 @@ class LowStockFlow(Flow):
     """缺货 / lowstock: what is below its minimum, why, how much to order; "Draft POs" groups them by supplier."""
 
     name = "lowstock"
+    permission = Permission.REPLENISH
     key = "ls"
 
     def start(self, ctx: Context, args: str) -> Step:

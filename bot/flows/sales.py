@@ -65,6 +65,7 @@ class SalesOrderFlow(Flow):
     """销售单 / so: customer, warehouse, lines, confirm, submit."""
 
     name = "sales"
+    permission = Permission.SALES_CREATE
     key = "so"
     scan_steps = frozenset({"lines", "confirm"})
 

@@ -15,7 +15,7 @@ from bot.flows.sales import product_name, ship_ask, submitted
 from core.catalog.products import warehouses_for
 from core.errors import DomainError, UnknownDocument
 from core.numbers import ZERO, parse_quantity
-from core.permissions import Permission
+from core.permissions import Actor, Permission
 from core.sales.orders import (
     cancel_sales_order,
     get_sales_order,
@@ -42,6 +42,10 @@ class OrdersFlow(Flow):
 
     name = "orders"
     key = "od"
+
+    def permitted(self, actor: Actor) -> bool:
+        """Anyone who may read sales orders: their own or everyone's."""
+        return actor.can(Permission.SALES_VIEW_OWN) or actor.can(Permission.SALES_VIEW_ALL)
 
     def start(self, ctx: Context, args: str) -> Step:
         """The first page (or the order named)."""
@@ -131,6 +135,7 @@ class ShipFlow(Flow):
     """发货 / ship: the orders waiting to ship as cards; 发货 SO-...: everything outstanding, or line by line."""
 
     name = "ship"
+    permission = Permission.SALES_SHIP
     key = "sh"
 
     def start(self, ctx: Context, args: str) -> Step:

@@ -1,9 +1,11 @@
-"""The stock lookup's answer as a table: one product's stock per warehouse, or several products with what is
-available of each; names and units in the reader's language."""
+"""Stock as tables: one product's stock per warehouse (its card), or several products with what is available of
+each; names and units in the reader's language."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Protocol
 
 from bot.engine.flow import Context
 from bot.engine.replies import Button, Reply
@@ -12,32 +14,41 @@ from bot.engine.texts import format_price, format_quantity
 from core.stock.levels import ProductStock
 
 
+class WarehouseRow(Protocol):
+    """One warehouse's stock of a product as a table row shows it."""
+
+    @property
+    def warehouse(self) -> str: ...
+    @property
+    def reserved(self) -> Decimal: ...
+    @property
+    def available(self) -> Decimal: ...
+    @property
+    def avg_cost(self) -> Decimal | None: ...
+
+
 def stock_reply(ctx: Context, found: list[ProductStock], query: str, page: int,
-                keys: tuple[tuple[Button, ...], ...] = ()) -> Reply:
-    """One product: its line, then a table of its warehouses; several: a table of products and availability."""
-    if len(found) == 1 and page == 1:
-        product = found[0]
-        return Reply(ctx.text("stock_one", product=product, name=product_name(ctx, product),
-                              unit=ctx.unit(product.unit)), keys, table=warehouse_table(ctx, product))
-    return Reply(ctx.text("stock_many", query=query, page=page, count=len(found)), keys,
+                keys: tuple[tuple[Button, ...], ...] = (), *, tap: bool = False) -> Reply:
+    """Several products: a table of products and what is available of each (`tap`: a button opens each card)."""
+    return Reply(ctx.text("stock_many", query=query, page=page, count=len(found), tap=tap), keys,
                  table=product_table(ctx, found))
 
 
-def warehouse_table(ctx: Context, product: ProductStock) -> Table | None:
+def warehouse_table(ctx: Context, stock: Sequence[WarehouseRow]) -> Table | None:
     """Per warehouse: available, reserved (when any is) and average cost (for those who may see it)."""
-    if not product.by_warehouse:
+    if not stock:
         return None
-    reserved = any(w.reserved for w in product.by_warehouse)
-    costs = any(w.avg_cost is not None for w in product.by_warehouse)
+    reserved = any(w.reserved for w in stock)
+    costs = any(w.avg_cost is not None for w in stock)
     names = ["warehouse", "available", *(["reserved"] if reserved else []), *(["cost"] if costs else [])]
     rows = []
-    for w in product.by_warehouse:
+    for w in stock:
         cells = [w.warehouse, _qty(ctx, w.available)]
         cells += [_qty(ctx, w.reserved)] if reserved else []
         cells += [format_price(w.avg_cost, ctx.lang)] if costs else []
         rows.append(tuple(cells))
-    totals = [ctx.text("stock_column", name="total"), _qty(ctx, product.available)]
-    totals += [_qty(ctx, sum((w.reserved for w in product.by_warehouse), Decimal(0)))] if reserved else []
+    totals = [ctx.text("stock_column", name="total"), _qty(ctx, sum((w.available for w in stock), Decimal(0)))]
+    totals += [_qty(ctx, sum((w.reserved for w in stock), Decimal(0)))] if reserved else []
     totals += [""] if costs else []
     return Table(tuple(ctx.text("stock_column", name=n) for n in names), tuple(rows),
                  tuple(n != "warehouse" for n in names), tuple(totals) if len(rows) > 1 else ())

@@ -62,6 +62,7 @@ class TransferFlow(Flow):
     """调拨 / transfer FROM TO: the two warehouses, lines "SKU qty [unit]", confirm, dispatch into transit."""
 
     name = "transfer"
+    permission = Permission.STOCK_TRANSFER
     scan_steps = frozenset({"lines"})
     key = "tf"
 
@@ -175,6 +176,7 @@ class ReceiveTransferFlow(Flow):
     """收调拨 / receivetransfer TR-...: per line received and damaged with a note; the rest is short."""
 
     name = "receivetransfer"
+    permission = Permission.STOCK_TRANSFER
     key = "rt"
 
     def start(self, ctx: Context, args: str) -> Step:
@@ -299,6 +301,7 @@ class CountFlow(Flow):
     """盘点 / count WAREHOUSE: start or continue the open count sheet, count by SKU or scan, variances, submit."""
 
     name = "count"
+    permission = Permission.STOCKTAKE_COUNT
     key = "ct"
     scan_steps = frozenset({"count"})
 

@@ -18,7 +18,16 @@ from core.errors import (
     UnknownDocument,
 )
 from core.integration.outbox import Note, notify, write_notes
-from core.models import ROLES, ApprovalDecision, ApprovalRequest, ApprovalRule, Employee, EmployeeRole, Notification
+from core.models import (
+    ROLES,
+    ApprovalDecision,
+    ApprovalRequest,
+    ApprovalRule,
+    Employee,
+    EmployeeRole,
+    Notification,
+    Product,
+)
 from core.numbers import parse_money
 from core.payloads import to_plain
 from core.people.audit import record
@@ -172,14 +181,41 @@ def pending_for(uow: UnitOfWork, actor: Actor) -> list[PendingApproval]:
     def work(tx: Tx) -> list[PendingApproval]:
         rows = tx.session.execute(
             select(ApprovalRequest, Employee.name).join(Employee, Employee.id == ApprovalRequest.author_id)
-            .where(waiting_for(actor)).order_by(ApprovalRequest.created_at, ApprovalRequest.id))
+            .where(waiting_for(actor)).order_by(ApprovalRequest.created_at, ApprovalRequest.id)).all()
+        names = _product_names(tx, [dict(r.summary) for r, _ in rows])
         return [
             PendingApproval(r.id, r.doc_type, r.doc_id, r.number, r.amount, r.author_id, author, r.current_level,
-                            tuple(r.levels), r.current_role, r.escalated_to, dict(r.summary), r.created_at)
+                            tuple(r.levels), r.current_role, r.escalated_to, _named(dict(r.summary), names),
+                            r.created_at)
             for r, author in rows
         ]
 
     return uow.read(work)
+
+
+def _summary_lines(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    lines = summary.get("lines")
+    return [ln for ln in lines if isinstance(ln, dict)] if isinstance(lines, list) else []
+
+
+def _product_names(tx: Tx, summaries: Sequence[Mapping[str, Any]]) -> dict[str, tuple[str, str | None]]:
+    """The names of the products the summaries' lines name by SKU alone, in one statement."""
+    skus = {str(ln["sku"]) for s in summaries for ln in _summary_lines(s) if "sku" in ln and "name_zh" not in ln}
+    if not skus:
+        return {}
+    rows = tx.session.execute(select(Product.sku, Product.name_zh, Product.name_en).where(Product.sku.in_(skus)))
+    return {r.sku: (r.name_zh, r.name_en) for r in rows}
+
+
+def _named(summary: dict[str, Any], names: Mapping[str, tuple[str, str | None]]) -> dict[str, Any]:
+    """The summary with each line's product names, so an approver reads what is ordered, not only its SKU."""
+    lines = _summary_lines(summary)
+    if not lines:
+        return summary
+    summary["lines"] = [ln if "name_zh" in ln or str(ln.get("sku")) not in names else
+                        {**ln, "name_zh": names[str(ln["sku"])][0], "name_en": names[str(ln["sku"])][1]}
+                        for ln in lines]
+    return summary
 
 
 def decisions_of(uow: UnitOfWork, actor: Actor, request_id: int) -> list[DecisionView]:

@@ -1,4 +1,5 @@
-"""The item card a scan or a label's link opens: stock per warehouse, the reader's price, what the reader may do."""
+"""The item card a scan or a label's link opens: stock per warehouse (those the reader works in, for warehouse staff),
+the reader's price, what the reader may do."""
 
 from __future__ import annotations
 
@@ -64,10 +65,14 @@ def _card(tx: Tx, actor: Actor, code: str | None, product_id: int | None) -> Ite
     if product is None or not product.active:
         raise UnknownProduct(item=(code or str(product_id))[:40])
     sees_cost = actor.can(Permission.COST_VIEW)
-    levels = tx.session.execute(
+    levels_of = (
         select(StockLevel, Warehouse.code, Warehouse.name).join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
         .where(StockLevel.product_id == product.id, Warehouse.kind == "normal").order_by(Warehouse.code)
-    ).all()
+    )
+    scope = actor.warehouse_scope(Permission.STOCK_VIEW)
+    if scope is not None:
+        levels_of = levels_of.where(Warehouse.id.in_(sorted(scope)))
+    levels = tx.session.execute(levels_of).all()
     stock = tuple(CardStock(wh_code, wh_name, level.on_hand, level.reserved, level.on_hand - level.reserved,
                             level.avg_cost if sees_cost else None) for level, wh_code, wh_name in levels)
     return ItemCard(

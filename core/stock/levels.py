@@ -52,7 +52,7 @@ class WarehouseSummary:
 
 def find_stock(uow: UnitOfWork, actor: Actor, query: str, page: int = 1) -> list[ProductStock]:
     """Stock of products matching a SKU, a barcode, a fragment of a name, its pinyin or initials (else a small typo
-    of one of these), one page at a time."""
+    of one of these), one page at a time; warehouse staff see the warehouses they work in."""
     actor.require(Permission.STOCK_VIEW)
     return uow.read(lambda tx: _find_stock(tx, actor, query.strip()[:64], max(page, 1)))
 
@@ -73,12 +73,16 @@ def _find_stock(tx: Tx, actor: Actor, query: str, page: int) -> list[ProductStoc
         if typos is not None and typos.typos:
             found = {p.id: p for p in tx.session.scalars(select(Product).where(Product.id.in_(typos.typos)))}
             products = [found[i] for i in typos.typos if i in found]
-    levels = tx.session.execute(
+    levels_of = (
         select(StockLevel, Warehouse.code)
         .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
         .where(StockLevel.product_id.in_([p.id for p in products]), Warehouse.kind == "normal")
         .order_by(Warehouse.code)
-    ).all()
+    )
+    scope = actor.warehouse_scope(Permission.STOCK_VIEW)
+    if scope is not None:
+        levels_of = levels_of.where(Warehouse.id.in_(sorted(scope)))
+    levels = tx.session.execute(levels_of).all()
     sees_cost = actor.can(Permission.COST_VIEW)
     return [
         ProductStock(

@@ -15,6 +15,7 @@ from bot.engine.inbound import Inbound
 from bot.engine.replies import Reply
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
+from core.catalog.products import NewProduct, create_product
 from core.models import InboxMessage
 from core.people.accounts import create_invite
 from core.permissions import Actor
@@ -67,8 +68,9 @@ def test_a_manager_sees_cost_and_english_after_switching_language(stocked: UnitO
     chat.send("语言")
     assert chat.press(chat.button("English")) == ["Language set to English."]
     reply = chat.send("stock 6901234567890")[0]
-    assert reply == ("RETRO-CLOCK Retro clock\nPrice 25.00 / pcs\n\n"
+    assert reply == ("RETRO-CLOCK Retro clock\nPrice 25.00 / pcs, purchase price 10.00\n\n"
                      "Warehouse  Available  Cost\nMAIN              12  9.50")
+    assert ("Sales order", "go:so") in keys(chat), "one product found is its card, with what the reader may do next"
 
 
 def test_a_bare_word_looks_up_stock_and_a_code_that_finds_nothing_says_so(stocked: UnitOfWork, admin: Actor) -> None:
@@ -89,6 +91,27 @@ def test_words_that_are_no_command_get_the_commands_they_resemble_in_chinese(sto
     assert keys(chat)[0] == ("库存 · 查库存", "go:库存 RETRO-CLOCK"), "one tap runs what was meant"
     assert chat.press("go:库存 RETRO-CLOCK")[0].startswith("RETRO-CLOCK 复古闹钟\n"), "the stock, in one tap"
     assert chat.press("go:help")[0].startswith("warehouse-1，你好！你可以：")
+
+
+def test_a_few_products_found_are_a_button_each_that_opens_the_card(stocked: UnitOfWork, admin: Actor) -> None:
+    create_product(stocked, admin, NewProduct("TEA-POT", "青花茶壶", "Blue teapot", sale_price="30"))
+    receive_stock(stocked, admin, "NORTH", [LineIn("TEA-CUP", 5)])
+    chat = bound_chat(stocked, admin, "warehouse-1")
+    assert chat.send("青花")[0].startswith("「青花」找到的商品；点一个看各仓库存和下一步：")
+    assert keys(chat) == [("TEA-CUP 青花茶杯", "go:item TEA-CUP"), ("TEA-POT 青花茶壶", "go:item TEA-POT")]
+    assert chat.replies[0].table is not None and chat.replies[0].table.rows[0] == ("TEA-CUP", "青花茶杯", "40 个"), \
+        "warehouse staff count the stock of the warehouses they work in (5 more are in NORTH)"
+    card = chat.press("go:item TEA-CUP")
+    assert card[0].startswith("TEA-CUP 青花茶杯\n售价 8.00 / 个")
+    assert chat.replies[0].table is not None and chat.replies[0].table.rows == (("MAIN", "40"),)
+
+
+def test_only_commands_the_reader_may_use_are_suggested(stocked: UnitOfWork, admin: Actor) -> None:
+    chat = bound_chat(stocked, admin, "sales-1")
+    assert chat.send("收获") == ["没听懂「收获」。点「帮助」看看能做什么；查库存直接发送 SKU 或商品名，例如「RETRO-CLOCK」。"]
+    assert keys(chat) == [("帮助", "go:help")], "sales staff do not receive goods: 收货 is not offered"
+    purchaser = bound_chat(stocked, admin, "purchaser-1", user_id="1002")
+    assert purchaser.send("ordr") == ['没听懂「ordr」。点「帮助」看看能做什么；查库存直接发送 SKU 或商品名，例如「RETRO-CLOCK」。']
 
 
 def test_words_that_are_no_command_get_the_commands_they_resemble_in_english(stocked: UnitOfWork,

@@ -88,7 +88,7 @@ def test_a_manager_approves_a_salespersons_chat_order_and_the_stock_is_reserved(
     assert replies[0] == "有 1 张单据等你审批："
     assert replies[1].startswith(f"销售单 {number}，金额 ¥60.00，提交人 sales-1")
     assert "客户：ACME Acme Trading" in replies[1]
-    assert "· RETRO-CLOCK × 4 @ 15.00" in replies[1]
+    assert "· RETRO-CLOCK 复古闹钟 × 4 @ 15.00" in replies[1]
     assert "需要审批的原因：低于最低售价" in replies[1]
     assert boss.press(boss.button("同意")) == [f"已同意 {number}。单据已审批生效。"]
     assert get_sales_order(uow, shop.sales, number).status == "approved"
@@ -237,7 +237,7 @@ def test_a_purchase_order_is_shown_with_its_supplier_and_approved_from_chat(uow:
     boss = chat_of(uow, low.admin, "manager-1", "2001", "en")
     replies = boss.send("approvals")
     assert replies[1].startswith(f"Purchase order {draft.number}, amount CN¥228.00, by purchaser-1")
-    assert "Supplier: CLOCKCO Clock Company" in replies[1] and "· RETRO-CLOCK × 24 @ 9.50" in replies[1]
+    assert "Supplier: CLOCKCO Clock Company" in replies[1] and "· RETRO-CLOCK Retro clock × 24 @ 9.50" in replies[1]
     assert boss.press(boss.button("Approve")) == [f"Approved {draft.number}. The document is now approved."]
     assert get_purchase_order(uow, low.admin, draft.number).status == "approved"
 

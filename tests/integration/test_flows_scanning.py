@@ -57,9 +57,10 @@ def test_outside_a_flow_a_photo_opens_the_item_card_with_stock_price_and_next_st
 ) -> None:
     sales = person(uow, shop.admin, "sales-1")
     card = sales.photo(photo([KETTLE]))[0]
-    assert card.splitlines()[0] == "📦 KETTLE 电水壶"
-    assert "售价 25.00 / " in card and "MAIN 主仓 Main：可用 30" in card and "NORTH 北仓 North：可用 5" in card
-    assert "合计可用 35" in card
+    assert card.splitlines()[:2] == ["KETTLE 电水壶", "售价 25.00 / 个"]
+    table = sales.replies[0].table
+    assert table is not None and table.header == ("仓库", "可用") and table.rows == (("MAIN", "30"), ("NORTH", "5"))
+    assert table.totals == ("合计", "35")
     assert "成本" not in card and "进价" not in card, "sales staff never see cost"
     labels = [b.label for row in sales.replies[0].buttons for b in row]
     assert labels == ["开销售单"]
@@ -67,12 +68,14 @@ def test_outside_a_flow_a_photo_opens_the_item_card_with_stock_price_and_next_st
 
     worker = person(uow, shop.admin, "warehouse-1", "en")
     card = worker.photo(photo([GS1_KETTLE]))[0]
-    assert card.splitlines()[:2] == ["📦 KETTLE Kettle", "Scanned: lot L2026A expires 2027-12-31 "]
-    assert "MAIN 主仓 Main: 30 available\n" in card and "cost" not in card
+    assert card.splitlines()[:2] == ["KETTLE Kettle", "Scanned: lot L2026A expires 2027-12-31 "]
+    assert worker.replies[0].table is not None and worker.replies[0].table.rows == (("MAIN", "30"),), \
+        "warehouse staff see the warehouses they work in"
+    assert "cost" not in card
     assert [b.label for row in worker.replies[0].buttons for b in row] == ["Receive", "Count", "Transfer"]
     manager = person(uow, shop.admin, "manager-1")
-    assert "MAIN 主仓 Main：可用 30，成本 10.00" in manager.send("商品 KETTLE")[0]
-    assert "，进价 10.00" in manager.replies[0].text
+    assert "，进价 10.00" in manager.send("商品 KETTLE")[0]
+    assert manager.replies[0].table is not None and manager.replies[0].table.rows[0] == ("MAIN", "30", "10.00")
 
 
 def test_a_stocktake_adds_every_code_read_and_a_typed_number_replaces_the_total(uow: UnitOfWork, shop: Shop) -> None:
@@ -127,7 +130,7 @@ def test_an_unknown_code_outside_a_flow_is_named(uow: UnitOfWork, shop: Shop) ->
 def test_a_deep_link_opens_the_card_and_a_stranger_is_asked_to_bind_first(uow: UnitOfWork, shop: Shop) -> None:
     chat = person(uow, shop.admin, "sales-1")
     card = chat.send("/start item_KETTLE")[0]
-    assert card.startswith("📦 KETTLE 电水壶")
+    assert card.startswith("KETTLE 电水壶\n售价 25.00")
     kettle = uow.read(lambda tx: tx.session.query(Product.id).filter(Product.sku == "KETTLE").scalar())
     assert chat.send(f"/start itemid_{kettle}")[0] == card
     assert chat.send("/start item_NOPE")[0].startswith("找不到商品「NOPE」")
