@@ -23,6 +23,7 @@ from core.sales.line_checks import LineCheck, OtherLine, check_sales_line
 from core.sales.orders import create_sales_order, submit_sales_order
 from core.sales.records import SalesLineIn
 from core.sales.views import SalesOrderView
+from core.stock.levels import find_stock
 
 MAX_CHOICES = 8
 MAX_CHAT_LINES = 50
@@ -116,7 +117,16 @@ class SalesOrderFlow(Flow):
         pressed = event.button or ""
         if pressed.startswith("w"):
             return self._warehouse_chosen(ctx, state, pressed[1:])
-        return self._ask_warehouse(ctx, state, again=True)
+        typed = (event.text or "").strip()
+        named = {w.code.upper(): w for w in self._warehouses(ctx)}.get(typed.upper()) if typed else None
+        if named is not None:
+            return self._warehouse_chosen(ctx, state, str(named.id))
+        best = self._warehouse_for_line(ctx, typed) if typed else None
+        if best is None:
+            return self._ask_warehouse(ctx, state, again=True)
+        state.update(step="lines", warehouse=best, lines=[])
+        entered = self._enter_line(ctx, state, typed)
+        return Step([ctx.say("so_warehouse_taken", warehouse=best), *entered.replies], entered.state)
 
     def _lines(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         pressed = event.button or ""
@@ -221,6 +231,19 @@ class SalesOrderFlow(Flow):
         cancel = buttons([(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("so_pick_warehouse", rows + cancel, customer=state["customer"],
                              name=state["customer_name"], again=again)], state)
+
+    def _warehouse_for_line(self, ctx: Context, typed: str) -> str | None:
+        """A line typed instead of a warehouse: the warehouse with the most of its one product available (None
+        when the item names no single product, or none of it is available anywhere the reader may sell from)."""
+        try:
+            item = split_line(typed).item
+        except ValueError:
+            return None
+        found = find_stock(ctx.uow, ctx.actor, item)
+        sellable = {w.code for w in self._warehouses(ctx)}
+        levels = [w for w in found[0].by_warehouse if w.warehouse in sellable] if len(found) == 1 else []
+        best = max(levels, key=lambda w: w.available, default=None)
+        return best.warehouse if best is not None and best.available > 0 else None
 
     def _warehouse_chosen(self, ctx: Context, state: dict[str, Any], warehouse_id: str) -> Step:
         codes = {str(w.id): w.code for w in self._warehouses(ctx)}

@@ -104,6 +104,8 @@ class TransferFlow(Flow):
 
     def _ask_from(self, ctx: Context, state: dict[str, Any], wrong: str = "") -> Step:
         choices = warehouses_for(ctx.uow, ctx.actor, Permission.STOCK_TRANSFER)
+        if len(choices) == 1 and not wrong:  # the one warehouse this person may send from: no question to tap
+            return self._from(ctx, state, choices[0].code)
         return Step([ctx.say("transfer_ask_from", _warehouse_keys(self.key, "f", choices), wrong=wrong)], state)
 
     def _from(self, ctx: Context, state: dict[str, Any], code: str) -> Step:

@@ -246,7 +246,7 @@ def test_one_conversation_goes_on_alternately_through_two_server_processes(
                 browser = Browser(http)
                 await browser.sign_in(a, login)
                 assert await browser.say(b, "开单") == ["新销售单。请输入客户名称或编码的一部分："]
-                assert (await browser.say(a, "ACME"))[0] == "客户：ACME Acme Trading。从哪个仓库发货？"
+                assert (await browser.say(a, "ACME"))[0].startswith("客户：ACME Acme Trading。从哪个仓库发货？")
                 assert (await browser.press(b, "MAIN"))[0].startswith("请输入一行")
                 assert "1. RETRO-CLOCK 复古闹钟 × 2 @ 25.00 = ¥50.00" in (await browser.say(a, "RETRO-CLOCK 2"))[0]
                 line_two = (await browser.say(b, "TEA-CUP 10 7.5"))[0]

@@ -116,9 +116,10 @@ def test_a_salesperson_writes_an_order_in_chinese_and_the_stock_is_reserved(uow:
 def test_an_english_order_below_the_floor_price_waits_for_a_manager(uow: UnitOfWork, shop: Shop) -> None:
     chat = chat_of(uow, shop.admin, "sales-1", "1001", "en")
     reply = chat.send("so acme")[0]
-    assert reply == "Customer: ACME Acme Trading. Ship from which warehouse?"
-    chat.press(chat.button("MAIN"))
-    reply = chat.send("RETRO-CLOCK 3 15")[0]
+    assert reply.startswith("Customer: ACME Acme Trading. Ship from which warehouse? Or send the first line (like")
+    taken, reply = chat.send("RETRO-CLOCK 3 15")
+    assert taken == "Shipping from MAIN (most of this product is available there).", \
+        "the first line instead of a warehouse: the warehouse with most of it, one tap fewer"
     assert "1. RETRO-CLOCK Retro clock × 3 @ 15.00 = CN¥45.00" in reply
     assert "below the floor price 18.00: a manager must approve" in reply
     reply = chat.press(chat.button("Done"))[0]
@@ -130,6 +131,20 @@ def test_an_english_order_below_the_floor_price_waits_for_a_manager(uow: UnitOfW
     assert get_sales_order(uow, shop.manager, number).status == "pending_approval"
     assert level(uow, "RETRO-CLOCK") == (D(30), D(0)), "nothing is reserved before the approval"
     assert ledger_clean(uow)
+
+
+def test_a_first_line_for_a_product_nowhere_available_asks_for_the_warehouse_again(uow: UnitOfWork,
+                                                                                    shop: Shop) -> None:
+    receive_stock(uow, shop.admin, "NORTH", [LineIn("TEA-CUP", 200, "3.3")])
+    chat = chat_of(uow, shop.admin, "sales-1", "1001")
+    chat.send("开单 acme")
+    assert chat.send("LAMP 2")[0].startswith("请点按钮选择仓库。"), "no lamp anywhere: the warehouse is asked"
+    assert chat.send("NOPE-1 2")[0].startswith("请点按钮选择仓库。")
+    taken, line = chat.send("TEA-CUP 10")
+    assert taken == "从 NORTH 发货（这个商品在那里可用最多）。" and "1. TEA-CUP 青花茶杯 × 10" in line
+    assert "仓库：NORTH" in chat.press(chat.button("完成"))[0]
+    done = chat.press(chat.button("提交"))[0]
+    assert get_sales_order(uow, shop.sales, number_in(done)).warehouse == "NORTH"
 
 
 def test_bad_lines_are_explained_in_chinese_and_the_order_goes_on(uow: UnitOfWork, shop: Shop) -> None:
