@@ -8,14 +8,13 @@ from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import CALLBACK_LIMIT, Button, buttons
 from bot.flows.entry import button_number
 from bot.flows.item import item_reply
-from bot.flows.stock_table import product_name, stock_reply
+from bot.flows.stock_table import stock_reply
 from core.people.accounts import LANGUAGES, set_language
 from core.permissions import Permission
 from core.stock.levels import PAGE_SIZE, ProductStock, find_stock
 
 SEARCH_LIMIT = 64  # longer text is not a product's name: find_stock reads no more of it
 CARD_BUTTONS = 6  # this many products found or fewer: a button each opens its card (more would be a wall)
-CARD_LABEL = 36
 
 
 class HelpFlow(Flow):
@@ -90,13 +89,10 @@ class StockFlow(Flow):
 
 
 def _card_keys(ctx: Context, found: list[ProductStock]) -> tuple[tuple[Button, ...], ...]:
-    """One button per product found, opening its card: the SKU and as much of the name as fits."""
-    rows = []
-    for product in found:
-        data = f"go:item {product.sku}"
-        if len(data.encode()) <= CALLBACK_LIMIT:
-            rows.append((Button(f"{product.sku} {product_name(ctx, product)}"[:CARD_LABEL], data),))
-    return tuple(rows)
+    """One button per product found, opening its card, in the words of an order line's pick: name, available and
+    the reader's price."""
+    return tuple((Button(ctx.text("pick_button", choice=product), f"go:item {product.sku}"),) for product in found
+                 if len(f"go:item {product.sku}".encode()) <= CALLBACK_LIMIT)
 
 
 class LanguageFlow(Flow):

@@ -17,6 +17,7 @@ from bot.engine.replies import Button, Reply
 
 PER_PAGE = 5
 MARKS = "①②③④⑤⑥⑦⑧⑨⑩"
+ROW_WIDTH = 30  # width of button words side by side on a 390 px phone (a CJK character counts two)
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,38 @@ class Card:
 def card_page(
     ctx: Context, title: str, cards: Sequence[Card], more: str | None = None, **values: Any
 ) -> Reply:
-    """The cards under the title template `title` (given `values`), each card's actions in a row of its own marked
-    like the card, and a "more" button with the data `more` when another page follows."""
+    """The cards under the title template `title` (given `values`), each card's actions marked like the card (a card
+    of several actions in a row of its own, single actions side by side as far as they fit), and a "more" button
+    with the data `more` when another page follows."""
     rows: list[tuple[Button, ...]] = []
+    single: list[Button] = []
     for mark, card in zip(MARKS, cards, strict=False):
-        if card.actions:
-            rows.append(tuple(Button(f"{mark} {a.label}"[:40], a.data) for a in card.actions))
+        keys = [Button(f"{mark} {a.label}"[:40], a.data) for a in card.actions]
+        if len(keys) == 1:
+            single.append(keys[0])
+            continue
+        rows += _packed(single)
+        single = []
+        if keys:
+            rows.append(tuple(keys))
+    rows += _packed(single)
     if more:
         rows.append((Button(ctx.text("cards_more"), more),))
     text = ctx.text("cards", title=ctx.text(title, **values), cards=list(zip(MARKS, cards, strict=False)))
     return Reply(text, tuple(rows))
+
+
+def _packed(keys: Sequence[Button]) -> list[tuple[Button, ...]]:
+    """Buttons side by side while their words fit in a phone's row, in order."""
+    rows: list[tuple[Button, ...]] = []
+    row: list[Button] = []
+    for key in keys:
+        if row and sum(_width(k.label) for k in [*row, key]) > ROW_WIDTH:
+            rows.append(tuple(row))
+            row = []
+        row.append(key)
+    return rows + ([tuple(row)] if row else [])
+
+
+def _width(label: str) -> int:
+    return sum(1 if ch.isascii() else 2 for ch in label) + 2  # a button's own padding

@@ -29,9 +29,10 @@ class WarehouseRow(Protocol):
 
 def stock_reply(ctx: Context, found: list[ProductStock], query: str, page: int,
                 keys: tuple[tuple[Button, ...], ...] = (), *, tap: bool = False) -> Reply:
-    """Several products: a table of products and what is available of each (`tap`: a button opens each card)."""
+    """Several products: a table of products and what is available of each, or (`tap`) a button for each that opens
+    its card and says as much."""
     return Reply(ctx.text("stock_many", query=query, page=page, count=len(found), tap=tap), keys,
-                 table=product_table(ctx, found))
+                 table=None if tap else product_table(ctx, found))
 
 
 def warehouse_table(ctx: Context, stock: Sequence[WarehouseRow]) -> Table | None:

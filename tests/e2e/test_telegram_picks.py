@@ -42,8 +42,8 @@ def test_two_cups_of_one_name_come_as_an_inline_keyboard_and_a_press_takes_the_l
             reply = (await s.say(SALES, "保温杯 2"))[0]
             assert reply.startswith("「保温杯」对应 2 个商品，请点选一个：")
             assert fake.sent(SALES)[-1].buttons == [
-                [("儿童保温杯 · 可用 5 pcs · 29.00", "pick:BWB-KID")],
-                [("不锈钢保温杯500ml · 可用 12 pcs · 39.00", "pick:BWB-500")]]
+                [("儿童保温杯 · 可用 5 个 · 29.00", "pick:BWB-KID")],
+                [("不锈钢保温杯500ml · 可用 12 个 · 39.00", "pick:BWB-500")]]
             reply = (await s.press(SALES, "pick:BWB-500"))[0]
             assert "1. BWB-500 不锈钢保温杯500ml × 2 @ 39.00 = ¥78.00" in reply
             assert [c for c in fake.calls if c.method == "answerCallbackQuery"], "the press is answered"

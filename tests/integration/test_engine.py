@@ -98,9 +98,10 @@ def test_a_few_products_found_are_a_button_each_that_opens_the_card(stocked: Uni
     receive_stock(stocked, admin, "NORTH", [LineIn("TEA-CUP", 5)])
     chat = bound_chat(stocked, admin, "warehouse-1")
     assert chat.send("青花")[0].startswith("「青花」找到的商品；点一个看各仓库存和下一步：")
-    assert keys(chat) == [("TEA-CUP 青花茶杯", "go:item TEA-CUP"), ("TEA-POT 青花茶壶", "go:item TEA-POT")]
-    assert chat.replies[0].table is not None and chat.replies[0].table.rows[0] == ("TEA-CUP", "青花茶杯", "40 个"), \
+    assert keys(chat) == [("青花茶杯 · 可用 40 个 · 8.00", "go:item TEA-CUP"),
+                          ("青花茶壶 · 可用 0 个 · 30.00", "go:item TEA-POT")], \
         "warehouse staff count the stock of the warehouses they work in (5 more are in NORTH)"
+    assert chat.replies[0].table is None, "the buttons say what a table would"
     card = chat.press("go:item TEA-CUP")
     assert card[0].startswith("TEA-CUP 青花茶杯\n售价 8.00 / 个")
     assert chat.replies[0].table is not None and chat.replies[0].table.rows == (("MAIN", "40"),)
@@ -108,10 +109,11 @@ def test_a_few_products_found_are_a_button_each_that_opens_the_card(stocked: Uni
 
 def test_only_commands_the_reader_may_use_are_suggested(stocked: UnitOfWork, admin: Actor) -> None:
     chat = bound_chat(stocked, admin, "sales-1")
-    assert chat.send("收获") == ["没听懂「收获」。点「帮助」看看能做什么；查库存直接发送 SKU 或商品名，例如「RETRO-CLOCK」。"]
+    not_understood = "。点「帮助」看看能做什么；查库存直接发送 SKU 或商品名，例如「RETRO-CLOCK」。"
+    assert chat.send("收获") == [f"没听懂「收获」{not_understood}"]
     assert keys(chat) == [("帮助", "go:help")], "sales staff do not receive goods: 收货 is not offered"
     purchaser = bound_chat(stocked, admin, "purchaser-1", user_id="1002")
-    assert purchaser.send("ordr") == ['没听懂「ordr」。点「帮助」看看能做什么；查库存直接发送 SKU 或商品名，例如「RETRO-CLOCK」。']
+    assert purchaser.send("ordr") == [f"没听懂「ordr」{not_understood}"], "a purchaser has no sales orders"
 
 
 def test_words_that_are_no_command_get_the_commands_they_resemble_in_english(stocked: UnitOfWork,

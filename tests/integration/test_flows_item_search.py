@@ -49,8 +49,8 @@ def test_a_name_of_four_cups_in_a_chinese_sales_order_offers_them_and_a_press_ta
     assert "BWB-KID 儿童保温杯" in reply and "BWB-500 不锈钢保温杯500ml" in reply
     labels = [b.label for b in chat.replies[0].buttons[0] + tuple(b for row in chat.replies[0].buttons[1:]
                                                                     for b in row)]
-    assert "不锈钢保温杯500ml · 可用 12 pcs · 39.00" in labels
-    assert "保温杯 大号 · 可用 0 pcs · 59.00" in labels
+    assert "不锈钢保温杯500ml · 可用 12 个 · 39.00" in labels
+    assert "保温杯 大号 · 可用 0 个 · 59.00" in labels
     assert not any("20.00" in label for label in labels), "a salesperson never sees a cost price"
     assert all(len(label) <= 40 for label in labels), "a button fits a phone screen"
     reply = chat.press(chat.button("不锈钢保温杯"))[0]
@@ -105,8 +105,9 @@ def test_a_pick_pressed_after_the_order_ended_shows_the_card_and_changes_nothing
 def test_stock_lookup_finds_by_pinyin_initials_and_a_typo(uow: UnitOfWork, shop: Shop) -> None:
     chat = chat_of(uow, shop.admin, "sales-1", "1001")
     for query in ("库存 保温杯", "库存 bwb", "库存 baowenbei"):
-        reply = chat.send(query)[0]
-        assert all(sku in reply for sku in ("BWB-500", "BWB-KID", "BWB-CAR", "BWB-BIG")), query
+        chat.send(query)
+        opened = {b.data for row in chat.replies[0].buttons for b in row}
+        assert opened == {f"go:item {sku}" for sku in ("BWB-500", "BWB-KID", "BWB-CAR", "BWB-BIG")}, query
     assert "CQ-HOTPOT 重庆火锅底料" in chat.send("库存 chongqnig")[0]
 
 

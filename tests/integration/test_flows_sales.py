@@ -232,7 +232,8 @@ def test_my_orders_lists_pages_and_shows_one_and_never_someone_elses(uow: UnitOf
     assert reply.startswith(f"销售单，最新的在前：\n① {numbers[-1]} · 草稿\n　 Acme Trading · ¥8.00 · ")
     assert reply.count("\n") == 10, "five cards of two lines under the title"
     assert numbers[-5] in reply and numbers[-6] not in reply and beta_order not in reply
-    assert [b.label for row in chat.replies[0].buttons for b in row][-2:] == ["⑤ 详情", "更多 ▸"]
+    assert [[b.label for b in row] for row in chat.replies[0].buttons] == [
+        ["① 详情", "② 详情", "③ 详情"], ["④ 详情", "⑤ 详情"], ["更多 ▸"]], "three rows of buttons, not six"
     for _ in range(4):
         reply = chat.press(chat.button("更多"))[0]
     assert reply.startswith("销售单（第 5 页）：\n① " + numbers[0]), "21 orders: the last page holds the first"
