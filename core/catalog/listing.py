@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
+from core.catalog.finding import found_products
 from core.errors import UnknownProduct
 from core.models import Product, ProductBarcode, StockLevel, Warehouse
 from core.numbers import round_money
@@ -46,21 +47,17 @@ class WarehouseView:
 
 def list_products(uow: UnitOfWork, actor: Actor, search: str = "", offset: int = 0,
                   limit: int = 20) -> list[ProductView]:
-    """Active products by SKU (only those matching `search`: SKU, barcode or part of a name), `limit` from `offset`."""
+    """Active products by SKU, or those `search` finds (SKU, barcode, part of a name, pinyin, initials, a small typo)
+    closest first, `limit` from `offset`."""
     actor.require(Permission.STOCK_VIEW)
     text = search.strip()[:64]
     limit = max(1, min(limit, MAX_PAGE_SIZE + 1))
 
     def work(tx: Tx) -> list[ProductView]:
-        statement = select(Product).where(Product.active)
         if text:
-            pattern = f"%{text.lower()}%"
-            statement = statement.where(or_(
-                func.lower(Product.sku).like(pattern), func.lower(Product.name_en).like(pattern),
-                Product.name_zh.like(f"%{text}%"),
-                Product.id.in_(select(ProductBarcode.product_id).where(ProductBarcode.barcode == text))))
-        products = list(tx.session.scalars(statement.order_by(Product.sku).limit(limit).offset(max(offset, 0))))
-        return _views(tx, actor, products)
+            return _views(tx, actor, found_products(tx, text, limit, max(offset, 0)))
+        statement = select(Product).where(Product.active).order_by(Product.sku)
+        return _views(tx, actor, list(tx.session.scalars(statement.limit(limit).offset(max(offset, 0)))))
 
     return uow.read(work)
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
-from core.catalog.resolve import PRODUCTS
-from core.catalog.search import matching, search
-from core.models import Money, Product, ProductBarcode, Qty, StockLevel, Warehouse
+from core.catalog.finding import found_products
+from core.models import Money, Qty, StockLevel, Warehouse
 from core.numbers import round_money
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
@@ -60,19 +59,7 @@ def find_stock(uow: UnitOfWork, actor: Actor, query: str, page: int = 1) -> list
 def _find_stock(tx: Tx, actor: Actor, query: str, page: int) -> list[ProductStock]:
     if not query:
         return []
-    barcode_match = select(ProductBarcode.product_id).where(ProductBarcode.barcode == query)
-    hit, rank = matching(Product.__table__, query, tx.dialect)
-    products = tx.session.execute(
-        select(Product)
-        .where(Product.active, or_(func.upper(Product.sku) == query.upper(), Product.id.in_(barcode_match), hit))
-        .order_by(func.upper(Product.sku) != query.upper(), rank, Product.sku)
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).scalars().all()
-    if not products and page == 1:
-        typos = search(tx.conn, PRODUCTS, [query], PAGE_SIZE).get(query)
-        if typos is not None and typos.typos:
-            found = {p.id: p for p in tx.session.scalars(select(Product).where(Product.id.in_(typos.typos)))}
-            products = [found[i] for i in typos.typos if i in found]
+    products = found_products(tx, query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     levels_of = (
         select(StockLevel, Warehouse.code)
         .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)

@@ -7,10 +7,12 @@ from decimal import Decimal as D
 
 import pytest
 
+from core.catalog.listing import list_products
 from core.catalog.products import NewProduct, create_product
 from core.partners.customers import NewCustomer, create_customer
 from core.people.employees import create_employee
 from core.permissions import Actor
+from core.sales.entry import sale_items
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import Shop, make_shop
@@ -118,3 +120,18 @@ def test_a_customer_is_found_by_pinyin_initials_or_a_typo(uow: UnitOfWork, shop:
         reply = chat.send(query)[0]
         assert "HXMY" in reply or "华夏贸易有限公司" in reply, (query, reply)
         chat.send("取消")
+
+
+@pytest.mark.parametrize("query", ["bwb", "baowenbei", "保温杯", "thermos"])
+def test_the_product_list_and_the_order_page_find_what_the_chat_finds(uow: UnitOfWork, shop: Shop,
+                                                                      query: str) -> None:
+    """REST's product list and the Mini App's item search are the chat's search: pinyin, initials, English, a typo."""
+    cups = {"BWB-500", "BWB-KID", "BWB-CAR", "BWB-BIG"}
+    assert {p.sku for p in list_products(uow, shop.sales, query)} == cups, query
+    items = sale_items(uow, shop.sales, "ACME", "MAIN", query)
+    assert {i.sku for i in items} == cups, query
+    assert next(i.available for i in items if i.sku == "BWB-500") == D(12)
+    assert [p.sku for p in list_products(uow, shop.sales, "bwb-kid")] == ["BWB-KID"], "the exact SKU, any case"
+    assert list_products(uow, shop.sales, "bwb", offset=2, limit=2) != list_products(uow, shop.sales, "bwb", limit=2)
+    typo = {p.sku for p in list_products(uow, shop.sales, "baowenbie")}
+    assert typo and typo <= cups, "a small typo finds a cup, as in chat"
