@@ -22,6 +22,7 @@ from core.purchasing.orders import get_purchase_order, list_purchase_orders
 from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.sales.entry import place_sales_order, quote_sales_order, sale_items
 from core.sales.records import SalesLineIn
+from core.sales.usual import usual_sales_warehouse
 from core.stock.stocktake import count_item, open_stocktake, start_stocktake, stocktake_variances, submit_stocktake
 from core.uow import UnitOfWork
 
@@ -54,10 +55,12 @@ class AppApi:
         }
 
     async def warehouses(self, actor: Actor, q: dict[str, Any]) -> Any:
-        """Warehouses the reader may sell from (`for=sales`) or count in (`for=count`)."""
-        permission = {"count": Permission.STOCKTAKE_COUNT}.get(_text(q, "for"))
+        """Warehouses the reader may sell from (`for=sales`, with the one to offer first) or count in (`for=count`)."""
+        purpose = _text(q, "for")
+        permission = {"count": Permission.STOCKTAKE_COUNT}.get(purpose)
         found = await _run(warehouses_for, self.uow, actor, permission)
-        return {"warehouses": [{"code": w.code, "name": w.name} for w in found]}
+        usual = await _run(usual_sales_warehouse, self.uow, actor) if purpose == "sales" else None
+        return {"warehouses": [{"code": w.code, "name": w.name} for w in found], "usual": usual}
 
     async def customers(self, actor: Actor, q: dict[str, Any]) -> Any:
         """Customers matching what was typed."""

@@ -11,6 +11,7 @@
   async function main() {
     const found = await api("GET", "warehouses", { for: "sales" });
     for (const w of found.warehouses) $("warehouse").append(el("option", { value: w.code, text: `${w.code} ${w.name}` }));
+    if (found.usual) $("warehouse").value = found.usual;
     $("warehouse").addEventListener("change", requote);
     $("customer-q").addEventListener("input", debounce(findCustomers, 200));
     $("customer-change").addEventListener("click", () => chooseCustomer(null));
