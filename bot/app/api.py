@@ -60,7 +60,7 @@ class AppApi:
         permission = {"count": Permission.STOCKTAKE_COUNT}.get(purpose)
         found = await _run(warehouses_for, self.uow, actor, permission)
         usual = await _run(usual_sales_warehouse, self.uow, actor) if purpose == "sales" else None
-        return {"warehouses": [{"code": w.code, "name": w.name} for w in found], "usual": usual}
+        return {"warehouses": [{"code": w.code, "name": w.name_in(actor.language)} for w in found], "usual": usual}
 
     async def customers(self, actor: Actor, q: dict[str, Any]) -> Any:
         """Customers matching what was typed."""

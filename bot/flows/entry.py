@@ -9,6 +9,7 @@ from bot.engine.flow import Context
 from bot.engine.picks import refusal_reply
 from bot.engine.replies import Button, Reply, page_button
 from core.catalog.lines import BadForm, TypedLine, entered_typed, looks_numeric, split_lines
+from core.catalog.products import WarehouseRef
 from core.catalog.resolve import resolve_lines
 from core.errors import DomainError
 from core.numbers import document_total, line_amount
@@ -57,6 +58,11 @@ def first_word(text: str | None) -> str:
 
 def is_word(text: str | None, words: frozenset[str]) -> bool:
     return (text or "").strip().lower() in words
+
+
+def warehouse_label(ctx: Context, warehouse: WarehouseRef) -> str:
+    """A warehouse's button: its code and its name in the reader's language, short enough for a phone's row."""
+    return f"{warehouse.code} {warehouse.name_in(ctx.lang)}"[:40]
 
 
 def button_label(ctx: Context, flow: str, which: str, **values: Any) -> str:

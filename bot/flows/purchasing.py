@@ -19,6 +19,7 @@ from bot.flows.entry import (
     refusal,
     split_lines,
     total,
+    warehouse_label,
 )
 from core.approvals.progress import awaiting_approval
 from core.catalog.lines import TypedLine
@@ -192,7 +193,7 @@ class PurchaseOrderFlow(Flow):
 
     def _ask_warehouse(self, ctx: Context, state: dict[str, Any], wrong: str = "") -> Step:
         choices = warehouses_for(ctx.uow, ctx.actor, Permission.PURCHASE_CREATE)
-        keys = buttons([(f"{w.code} {w.name}"[:40], f"{self.key}:w{w.code}") for w in choices[:MAX_CHOICES]])
+        keys = buttons([(warehouse_label(ctx, w), f"{self.key}:w{w.code}") for w in choices[:MAX_CHOICES]])
         return Step([ctx.say("po_ask_warehouse", keys, supplier=state["supplier_name"], wrong=wrong)], state)
 
     def _warehouse_chosen(self, ctx: Context, state: dict[str, Any], code: str) -> Step:

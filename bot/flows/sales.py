@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Reply, buttons
-from bot.flows.entry import button_label, button_number, page_keys, refusal
+from bot.flows.entry import button_label, button_number, page_keys, refusal, warehouse_label
 from core.approvals.progress import waiting_role
 from core.catalog.lines import EnteredLine, entered_typed, looks_numeric, split_line
 from core.catalog.products import WarehouseRef, warehouses_for
@@ -227,7 +227,7 @@ class SalesOrderFlow(Flow):
             return Step([ctx.say("so_customer_set", customer=state["customer"], name=state["customer_name"],
                                  warehouse=found[0].code), ctx.say("so_ask_line")], state)
         state["step"] = "warehouse"
-        rows = tuple(buttons([(f"{w.code} {w.name}"[:40], f"{self.key}:w{w.id}")])[0] for w in found)
+        rows = tuple(buttons([(warehouse_label(ctx, w), f"{self.key}:w{w.id}")])[0] for w in found)
         cancel = buttons([(button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
         return Step([ctx.say("so_pick_warehouse", rows + cancel, customer=state["customer"],
                              name=state["customer_name"], again=again)], state)

@@ -22,6 +22,7 @@ from bot.flows.entry import (
     page_keys,
     refusal,
     split_lines,
+    warehouse_label,
 )
 from core.approvals.progress import awaiting_approval
 from core.catalog.lines import ITEM_LENGTH, TypedLine, split_line
@@ -53,8 +54,8 @@ def _chosen(event: Event) -> str:
     return event.button[1:] if event.button and event.button[:1] in ("f", "t") else first_word(event.text)
 
 
-def _warehouse_keys(key: str, prefix: str, choices: list[Any]) -> tuple[tuple[Any, ...], ...]:
-    return buttons(*[[(f"{w.code} {w.name}"[:40], f"{key}:{prefix}{w.code}") for w in choices[i:i + 2]]
+def _warehouse_keys(ctx: Context, key: str, prefix: str, choices: list[Any]) -> tuple[tuple[Any, ...], ...]:
+    return buttons(*[[(warehouse_label(ctx, w), f"{key}:{prefix}{w.code}") for w in choices[i:i + 2]]
                      for i in range(0, min(len(choices), MAX_CHOICES), 2)])
 
 
@@ -106,7 +107,7 @@ class TransferFlow(Flow):
         choices = warehouses_for(ctx.uow, ctx.actor, Permission.STOCK_TRANSFER)
         if len(choices) == 1 and not wrong:  # the one warehouse this person may send from: no question to tap
             return self._from(ctx, state, choices[0].code)
-        return Step([ctx.say("transfer_ask_from", _warehouse_keys(self.key, "f", choices), wrong=wrong)], state)
+        return Step([ctx.say("transfer_ask_from", _warehouse_keys(ctx, self.key, "f", choices), wrong=wrong)], state)
 
     def _from(self, ctx: Context, state: dict[str, Any], code: str) -> Step:
         choices = {w.code.upper(): w for w in warehouses_for(ctx.uow, ctx.actor, Permission.STOCK_TRANSFER)}
@@ -117,7 +118,7 @@ class TransferFlow(Flow):
 
     def _ask_to(self, ctx: Context, state: dict[str, Any], wrong: str = "") -> Step:
         choices = [w for w in warehouses_for(ctx.uow, ctx.actor, None) if w.code != state["from"]]
-        keys = _warehouse_keys(self.key, "t", choices)
+        keys = _warehouse_keys(ctx, self.key, "t", choices)
         return Step([ctx.say("transfer_ask_to", keys, source=state["from"], wrong=wrong)], state)
 
     def _to(self, ctx: Context, state: dict[str, Any], code: str) -> Step:
@@ -364,7 +365,7 @@ class CountFlow(Flow):
 
     def _ask_warehouse(self, ctx: Context, wrong: str = "") -> Step:
         choices = warehouses_for(ctx.uow, ctx.actor, Permission.STOCKTAKE_COUNT)
-        return Step([ctx.say("count_ask_warehouse", _warehouse_keys(self.key, "w", choices), wrong=wrong)],
+        return Step([ctx.say("count_ask_warehouse", _warehouse_keys(ctx, self.key, "w", choices), wrong=wrong)],
                     {"step": "warehouse"})
 
     def _open(self, ctx: Context, code: str) -> Step:

@@ -22,6 +22,11 @@ class WarehouseRef:
     code: str
     name: str
     kind: str
+    name_en: str = ""
+
+    def name_in(self, language: str) -> str:
+        """The name an English reader reads when it has one, else the (Chinese) name."""
+        return self.name_en or self.name if language == "en" else self.name
 
 
 _W = Warehouse.__table__.c
@@ -41,9 +46,9 @@ def warehouse_in(tx: Tx, code: str, *, kind: str = "normal") -> WarehouseRef:
 def warehouses_for(uow: UnitOfWork, actor: Actor, permission: Permission | None) -> list[WarehouseRef]:
     """Active ordinary warehouses where the actor holds `permission` (every one for None), by code."""
     rows = uow.read(lambda tx: tx.session.execute(
-        select(Warehouse.id, Warehouse.code, Warehouse.name, Warehouse.kind)
+        select(Warehouse.id, Warehouse.code, Warehouse.name, Warehouse.kind, Warehouse.name_en)
         .where(Warehouse.active, Warehouse.kind == "normal").order_by(Warehouse.code)).all())
-    return [WarehouseRef(r.id, r.code, r.name, r.kind) for r in rows
+    return [WarehouseRef(r.id, r.code, r.name, r.kind, r.name_en) for r in rows
             if permission is None or actor.can(permission, r.id)]
 
 
@@ -69,18 +74,18 @@ def products_in(tx: Tx, codes: Sequence[str]) -> dict[str, ProductRef]:
 
 
 def create_warehouse(
-    uow: UnitOfWork, actor: Actor, code: str, name: str, *, allow_negative: bool = False
+    uow: UnitOfWork, actor: Actor, code: str, name: str, *, allow_negative: bool = False, name_en: str = ""
 ) -> int:
-    """Add a warehouse."""
+    """Add a warehouse (its English name for English readers, when it has one)."""
     actor.require(Permission.CATALOG_EDIT)
 
     def work(tx: Tx) -> int:
         if tx.session.scalar(select(Warehouse.id).where(func.upper(Warehouse.code) == code.upper())):
             raise DuplicateCode(kind="warehouse", code=code)
-        warehouse = Warehouse(code=code, name=name, allow_negative=allow_negative)
+        warehouse = Warehouse(code=code, name=name, name_en=name_en, allow_negative=allow_negative)
         tx.session.add(warehouse)
         tx.session.flush()
-        record(tx, actor, "warehouse.create", "warehouse", warehouse.id, code=code, name=name)
+        record(tx, actor, "warehouse.create", "warehouse", warehouse.id, code=code, name=name, name_en=name_en)
         return warehouse.id
 
     return uow.run(work)

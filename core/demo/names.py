@@ -154,7 +154,7 @@ BRANDS = (
 COLOURS = (("白色", "white"), ("曜石黑", "black"), ("雾霾蓝", "misty blue"), ("樱花粉", "blossom pink"),
            ("抹茶绿", "matcha green"))
 
-WAREHOUSES = (("SH", "上海总仓 Shanghai main"), ("BJ", "北京仓 Beijing"), ("GZ", "广州仓 Guangzhou"))
+WAREHOUSES = (("SH", "上海总仓", "Shanghai main"), ("BJ", "北京仓", "Beijing"), ("GZ", "广州仓", "Guangzhou"))
 
 # name, roles, warehouses, language
 STAFF = (

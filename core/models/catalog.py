@@ -90,6 +90,7 @@ class Warehouse(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="", server_default="")  # for English readers
     kind: Mapped[str] = mapped_column(String(10), default="normal")
     allow_negative: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -20,6 +20,6 @@ def bootstrap(uow: UnitOfWork) -> None:
             system.roles = [EmployeeRole(role="admin")]
             tx.session.add(system)
         if tx.session.scalar(select(Warehouse.id).where(Warehouse.kind == "transit")) is None:
-            tx.session.add(Warehouse(code=TRANSIT_CODE, name="在途 In transit", kind="transit"))
+            tx.session.add(Warehouse(code=TRANSIT_CODE, name="在途", name_en="In transit", kind="transit"))
 
     uow.run(work)

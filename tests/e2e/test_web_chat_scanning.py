@@ -5,6 +5,7 @@ with the page's <input type=file capture> is uploaded, read on the server and ta
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def test_on_a_phone_a_photo_opens_the_card_then_becomes_an_order_line_and_a_blan
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, "nothing scrolls sideways"
 
         card = upload(page, shot).inner_text()
-        assert card.startswith("📦 KETTLE 电水壶") and "MAIN 主仓 Main：可用 30" in card and "成本" not in card
+        assert card.startswith("KETTLE 电水壶") and re.search(r"MAIN\s+30\b", card) and "成本" not in card
         assert page.locator(".msg.mine").last.inner_text() == "📷 图片"
         assert press(page, "开销售单").inner_text().startswith("新销售单。请输入客户")
         say(page, "ACME")
@@ -85,7 +86,7 @@ def test_the_browser_link_of_a_label_opens_the_card_or_asks_to_sign_in(
         page.goto(f"{url}/i/KETTLE")
         assert page.url == f"{url}/chat"
         card = page.locator(".msg.theirs").last
-        assert card.inner_text().startswith("📦 KETTLE 电水壶")
+        assert card.inner_text().startswith("KETTLE 电水壶")
         assert card.locator(".keys button").all_inner_texts() == ["收货", "盘点", "调拨"]
 
 
@@ -113,7 +114,7 @@ def test_the_upload_route_refuses_strangers_forged_pages_bad_ids_and_oversized_p
             inbox = rows(uow, InboxMessage)
             async with http.post(f"{url}/chat/photo", data=photo([KETTLE]), headers=good) as r:
                 answer = await r.json()
-            assert answer["replies"][0]["text"].startswith("📦 KETTLE 电水壶")
+            assert answer["replies"][0]["text"].startswith("KETTLE 电水壶")
             async with http.post(f"{url}/chat/photo", data=photo([KETTLE]), headers=good) as r:
                 assert (await r.json())["inbox_id"] == answer["inbox_id"], "a retried upload is recorded once"
             assert rows(uow, InboxMessage) == (inbox[0] + 1,)

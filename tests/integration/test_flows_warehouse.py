@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from core.catalog.products import create_warehouse
 from core.models import StockDocument, StockLevel, StockMove, Stocktake, StocktakeLine, TransferDiscrepancy
 from core.people.employees import create_employee
 from core.permissions import Actor
@@ -225,3 +226,15 @@ def test_counting_explains_bad_input_and_writes_nothing(uow: UnitOfWork, shop: S
     assert uow.read(lambda tx: tx.session.query(StocktakeLine).filter(
         StocktakeLine.counted_qty.is_not(None)).count()) == counted == 0
     assert chat.send("3") == ["已记录 LAMP：3。继续下一个。"], "the scanned product is still waiting for its count"
+
+
+def test_warehouse_buttons_name_a_warehouse_in_the_readers_language(uow: UnitOfWork, shop: Shop) -> None:
+    create_warehouse(uow, shop.admin, "EAST", "东仓", name_en="East")
+    english = person(uow, shop.admin, "manager-1", "en")
+    english.send("transfer MAIN")
+    assert english.button("EAST East") == "tf:tEAST"
+    assert english.button("NORTH 北仓 North") == "tf:tNORTH", "no English name: the one name it has"
+    create_employee(uow, shop.admin, "manager-2", ["manager"])
+    chinese = person(uow, shop.admin, "manager-2")
+    chinese.send("调拨 MAIN")
+    assert chinese.button("EAST 东仓") == "tf:tEAST"
