@@ -126,8 +126,7 @@ def _receive_all_then_change(c: Counted, number: str) -> None:
 
 
 def _sales_order(c: Counted) -> None:
-    c.send("开单 ACME")
-    c.press("MAIN")
+    c.send("开单 ACME")  # the first line instead of a warehouse: it ships from where most of it is (MAIN)
     for line in ("RETRO-CLOCK 2 15", "TEA-CUP 5", "LAMP 1"):  # 15 is below the floor price: it needs approval
         c.send(line)
     c.press("完成")
