@@ -18,8 +18,8 @@ from sqlalchemy.orm.attributes import flag_modified
 from bot.engine.flow import Command, Context, Event, Flow, Step
 from bot.engine.inbound import LEGACY_CONTENT, Fetched, Inbound, PendingFile
 from bot.engine.picks import PENDING, PICK, pending_pick, picked_text, refusal_reply
-from bot.engine.replies import Reply
-from bot.engine.suggest import suggestion_reply
+from bot.engine.replies import Button, Reply
+from bot.engine.suggest import command_description, suggestion_reply
 from bot.engine.texts import DEFAULT_LANGUAGE, Texts
 from core.errors import DomainError
 from core.integration.outbox import employees_with_role, notify
@@ -342,6 +342,9 @@ class Engine:
         command = self.words.get(word)
         if command is not None and event.button is None:
             flow = self.flows[command.flow]
+            if not flow.permitted(ctx.actor):  # a command of another role: say whose it is, and what help offers
+                keys = ((Button(ctx.text("unknown_help_button"), f"{GO}help"),),)
+                return None, Step([ctx.say("not_your_command", keys, what=command_description(command, ctx.lang))])
             step = flow.start(ctx, args)
             if event.file_name is not None and step.state is not None and flow.takes_files:
                 # "导入 products" as the caption of the file: the flow waits for a file, and here it is

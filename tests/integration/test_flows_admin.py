@@ -86,11 +86,11 @@ def test_an_invite_without_a_bot_name_tells_how_to_bind() -> None:
 def test_only_admins_invite_or_make_login_links(uow: UnitOfWork, shop: Shop) -> None:
     before = counts(uow)
     boss = chat_of(uow, shop.admin, "manager-1", "2001")
-    assert boss.send("邀请 小李 sales") == ["你没有权限执行这个操作。"]
-    assert boss.send("登录链接 sales-1") == ["你没有权限执行这个操作。"]
+    assert boss.send("邀请 小李 sales") == ["「邀请」不是你的角色能做的。点「帮助」看看你可以做什么。"]
+    assert boss.send("登录链接 sales-1") == ["「登录链接」不是你的角色能做的。点「帮助」看看你可以做什么。"]
     seller = chat_of(uow, shop.admin, "sales-1", "1001", "en")
-    assert seller.send("invite mallory admin") == ["You are not allowed to do that."]
-    assert seller.send("loginlink system") == ["You are not allowed to do that."]
+    assert seller.send("invite mallory admin")[0].startswith('"Invite a person (admin)" is not something your role')
+    assert seller.send("loginlink system")[0].startswith('"Browser sign-in link (admin)" is not something')
     assert counts(uow)[:2] == before[:2]
     assert counts(uow)[2] == before[2] + 2, "only the two invites of this test's own chats"
 

@@ -284,7 +284,9 @@ def test_a_salesperson_cannot_ship_and_is_told_so(uow: UnitOfWork, shop: Shop) -
     draft = create_sales_order(uow, shop.sales, "ACME", "MAIN", [SalesLineIn("TEA-CUP", 1)])
     number = submit_sales_order(uow, shop.sales, draft.number).number
     chat = chat_of(uow, shop.admin, "sales-1", "1001", "en")
-    assert chat.send(f"ship {number}") == ["You are not allowed to do that."]
+    assert chat.send(f"ship {number}") == ['"Ship a sales order" is not something your role can do. Tap "Help" to '
+                                           'see what you can.']
+    assert chat.button("Help") == "go:help"
     assert chat.press(f"od:v{number}")[0].startswith(f"{number} (approved)")
     assert chat.replies[0].buttons == (), "no Ship button for sales staff"
     assert level(uow, "TEA-CUP") == (D(100), D(1))

@@ -277,8 +277,9 @@ def test_ship_lists_the_orders_waiting_to_ship_as_cards(uow: UnitOfWork, shop: S
     assert reply.startswith(words(language, f"发货 {numbers[4]}", f"Ship {numbers[4]}")), "a number still works"
     worker.send(words(language, "取消", "cancel"))
     seller = chat_of(uow, shop.admin, "sales-1", "1001", language)
-    assert seller.send(words(language, "发货", "ship")) == [words(language, "你没有权限执行这个操作。",
-                                                                  "You are not allowed to do that.")]
+    assert seller.send(words(language, "发货", "ship")) == [words(
+        language, "「发货」不是你的角色能做的。点「帮助」看看你可以做什么。",
+        '"Ship a sales order" is not something your role can do. Tap "Help" to see what you can.')]
 
 
 def test_nothing_to_ship_in_my_warehouse_is_said_plainly(uow: UnitOfWork, shop: Shop) -> None:
