@@ -25,6 +25,7 @@ from bot.channels.web import WebChannel, WebSettings
 from bot.channels.wecom import WecomChannel
 from bot.channels.wecom_settings import WecomSettings
 from bot.delivery import Dispatcher, Pace, Sender, TelegramSender, pending_for_employee, telegram_pace, wecom_pace
+from bot.documents import Printer, document_settings
 from bot.engine.engine import LEASE, Engine
 from bot.engine.flow import Command, Flow
 from bot.engine.texts import Texts
@@ -87,7 +88,8 @@ def build_chat_engine(books: Books, flows: Sequence[Flow] | None = None,
                   currency=str(config.get("books", "currency", "CNY")), undo_minutes=books.uow.rules.undo_minutes)
     if flows is None:
         flows = default_flows(bot_username=str(config.get("telegram", "bot_username", "") or ""),
-                              public_url=str(config.get("server", "public_url", "http://127.0.0.1:8080")))
+                              public_url=str(config.get("server", "public_url", "http://127.0.0.1:8080")),
+                              printer=Printer(document_settings(config)))
     return Engine(books.uow, texts, list(flows),
                   list(commands) if commands is not None else list(COMMANDS),
                   default_language=str(config.get("company", "language", "zh_CN")), fallback_flow="stock",

@@ -37,6 +37,12 @@ class Card:
     status: str
     day: datetime
     actions: tuple[CardAction, ...] = ()
+    printable: bool = True  # a Print button after its actions (打印 NUMBER: the PDF)
+
+
+def print_action(ctx: Context, number: str) -> CardAction:
+    """The Print button of a document: the print flow sends its PDF."""
+    return CardAction(ctx.text("cards_button_print"), f"pr:{number}")
 
 
 def card_page(
@@ -46,8 +52,9 @@ def card_page(
     like the card, and a "more" button with the data `more` when another page follows."""
     rows: list[tuple[Button, ...]] = []
     for mark, card in zip(MARKS, cards, strict=False):
-        if card.actions:
-            rows.append(tuple(Button(f"{mark} {a.label}"[:40], a.data) for a in card.actions))
+        actions = (*card.actions, print_action(ctx, card.number)) if card.printable else card.actions
+        if actions:
+            rows.append(tuple(Button(f"{mark} {a.label}"[:40], a.data) for a in actions))
     if more:
         rows.append((Button(ctx.text("cards_more"), more),))
     text = ctx.text("cards", title=ctx.text(title, **values), cards=list(zip(MARKS, cards, strict=False)))

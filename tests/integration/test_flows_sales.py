@@ -217,7 +217,7 @@ def test_my_orders_lists_pages_and_shows_one_and_never_someone_elses(uow: UnitOf
     assert reply.startswith(f"销售单，最新的在前：\n① {numbers[-1]} · 草稿\n　 Acme Trading · ¥8.00 · ")
     assert reply.count("\n") == 10, "five cards of two lines under the title"
     assert numbers[-5] in reply and numbers[-6] not in reply and beta_order not in reply
-    assert [b.label for row in chat.replies[0].buttons for b in row][-2:] == ["⑤ 详情", "更多 ▸"]
+    assert [b.label for row in chat.replies[0].buttons for b in row][-3:] == ["⑤ 详情", "⑤ 打印", "更多 ▸"]
     for _ in range(4):
         reply = chat.press(chat.button("更多"))[0]
     assert reply.startswith("销售单（第 5 页）：\n① " + numbers[0]), "21 orders: the last page holds the first"
@@ -252,7 +252,7 @@ def test_warehouse_staff_ship_line_by_line_then_the_rest_in_english(uow: UnitOfW
     worker.send("lang en")
     reply = worker.send("orders")[0]
     assert f"① {number} · partly shipped\n    Acme Trading · CN¥205.00 · " in reply
-    assert [b.label for b in worker.replies[0].buttons[0]] == ["① Details", "① Ship"]
+    assert [b.label for b in worker.replies[0].buttons[0]] == ["① Details", "① Ship", "① Print"]
     reply = worker.press(worker.button("① Details"))[0]
     assert "1. RETRO-CLOCK Retro clock × 5 @ 25.00 = CN¥125.00, 3 shipped, 2 reserved" in reply
     worker.press(worker.button("Ship"))
@@ -270,7 +270,7 @@ def test_a_salesperson_cannot_ship_and_is_told_so(uow: UnitOfWork, shop: Shop) -
     chat = chat_of(uow, shop.admin, "sales-1", "1001", "en")
     assert chat.send(f"ship {number}") == ["You are not allowed to do that."]
     assert chat.press(f"od:v{number}")[0].startswith(f"{number} (approved)")
-    assert chat.replies[0].buttons == (), "no Ship button for sales staff"
+    assert [b.data for row in chat.replies[0].buttons for b in row] == [f"pr:{number}"], "no Ship button for sales staff"
     assert level(uow, "TEA-CUP") == (D(100), D(1))
 
 

@@ -1,0 +1,99 @@
+"""打印 / print: a document as a PDF file in chat (`打印 SO-...`, `print PO-... 80mm en`), a customer's or
+supplier's statement for a month (`打印 对账单 ACME 2026-03`), or the document on the receipt printer (`小票`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.documents import LAYOUTS, PDF_MIME, FontMissing, NoPrinter, Printer
+from bot.engine.flow import Context, Event, Flow, Step
+from bot.engine.replies import Attachment, Reply
+from bot.engine.texts import LANGUAGES
+from bot.flows.entry import refusal
+from core.documents.kinds import printable
+from core.errors import DomainError
+from core.reporting.periods import parse_period
+
+RECEIPT_WORDS = frozenset({"receipt", "小票", "escpos", "printer", "打印机"})
+LANGUAGE_WORDS = {"en": "en", "english": "en", "英文": "en", "zh": "zh_CN", "zh_cn": "zh_CN", "中文": "zh_CN"}
+PARTNER_WORDS = {"customer": "customer", "客户": "customer", "supplier": "supplier", "供应商": "supplier",
+                 "statement": "customer", "对账单": "customer", "客户对账单": "customer", "供应商对账单": "supplier"}
+
+
+@dataclass(frozen=True)
+class PrintAsk:
+    """What `打印 ...` asked for: the number (or `customer:CODE`), the month of a statement, layout, language and
+    whether it goes to the receipt printer."""
+
+    target: str
+    month: str | None = None
+    layout: str | None = None
+    lang: str | None = None
+    receipt: bool = False
+
+
+def read_ask(args: str) -> PrintAsk | None:
+    """The words after the command; None when they name no document."""
+    words = args.split()
+    layout = next((w.lower() for w in words if w.lower() in LAYOUTS), None)
+    lang = next((LANGUAGE_WORDS[w.lower()] for w in words if w.lower() in LANGUAGE_WORDS), None)
+    receipt = any(w.lower() in RECEIPT_WORDS for w in words)
+    rest = [w for w in words if w.lower() not in LAYOUTS and w.lower() not in LANGUAGE_WORDS
+            and w.lower() not in RECEIPT_WORDS]
+    month = next((w for w in rest if len(w) == 7 and w[4] == "-" and w[:4].isdigit()), None)
+    rest = [w for w in rest if w != month]
+    if not rest:
+        return None
+    kind = PARTNER_WORDS.get(rest[0].lower())
+    if kind and len(rest) > 1:
+        if rest[0] in ("对账单", "statement") and rest[1].lower() in PARTNER_WORDS and len(rest) > 2:
+            kind, rest = PARTNER_WORDS[rest[1].lower()], rest[1:]
+        return PrintAsk(f"{kind}:{rest[1]}", month, layout, lang, receipt)
+    return PrintAsk(rest[0][:40], month, layout, lang, receipt)
+
+
+class PrintFlow(Flow):
+    """打印 / print: the PDF of a document (a file), or the document on the receipt printer."""
+
+    name = "print"
+    key = "pr"
+
+    def __init__(self, printer: Printer | None = None) -> None:
+        self.printer = printer or Printer()
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """Print what was named, or say how."""
+        ask = read_ask(args)
+        if ask is None:
+            return Step([ctx.say("print_ask")])
+        return Step([self._print(ctx, ask)])
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """Printing has no second step."""
+        return self.start(ctx, event.text or "")
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """The Print button of a card or a document: its number."""
+        return self.start(ctx, payload)
+
+    def _print(self, ctx: Context, ask: PrintAsk) -> Reply:
+        lang = ask.lang if ask.lang in LANGUAGES else ctx.lang
+        try:
+            period = parse_period(ask.month, today=ctx.now.astimezone(ctx.texts.zone).date()) if ask.month else None
+            doc = printable(ctx.uow, ctx.actor, ask.target, period=None if period is None else
+                            (period.start, period.end), timezone=ctx.texts.zone.key)
+            if ask.receipt:
+                self.printer.send(self.printer.receipt(doc, ctx.texts, lang))
+                return ctx.say("print_sent", number=doc.number)
+            content = self.printer.pdf(doc, ctx.texts, lang, ask.layout)
+        except DomainError as error:
+            return refusal(ctx, error, "print_ask")
+        except FontMissing:
+            return ctx.say("print_no_font")
+        except NoPrinter:
+            return ctx.say("print_no_printer")
+        except OSError as error:
+            return ctx.say("print_printer_failed", reason=str(error)[:80])
+        return Reply(ctx.text("print_done", number=doc.number, lines=len(doc.lines)),
+                     file=Attachment(Printer.file_name(doc), content, PDF_MIME))
