@@ -3,10 +3,10 @@ supplier's statement for a month (`打印 对账单 ACME 2026-03`), or the docum
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from bot.documents import LAYOUTS, PDF_MIME, FontMissing, NoPrinter, Printer
+from bot.documents.ask import PrintAsk
 from bot.engine.flow import Context, Event, Flow, Step
 from bot.engine.replies import Attachment, Reply
 from bot.engine.texts import LANGUAGES
@@ -19,18 +19,6 @@ RECEIPT_WORDS = frozenset({"receipt", "小票", "escpos", "printer", "打印机"
 LANGUAGE_WORDS = {"en": "en", "english": "en", "英文": "en", "zh": "zh_CN", "zh_cn": "zh_CN", "中文": "zh_CN"}
 PARTNER_WORDS = {"customer": "customer", "客户": "customer", "supplier": "supplier", "供应商": "supplier",
                  "statement": "customer", "对账单": "customer", "客户对账单": "customer", "供应商对账单": "supplier"}
-
-
-@dataclass(frozen=True)
-class PrintAsk:
-    """What `打印 ...` asked for: the number (or `customer:CODE`), the month of a statement, layout, language and
-    whether it goes to the receipt printer."""
-
-    target: str
-    month: str | None = None
-    layout: str | None = None
-    lang: str | None = None
-    receipt: bool = False
 
 
 def read_ask(args: str) -> PrintAsk | None:

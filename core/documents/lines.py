@@ -16,14 +16,14 @@ PRODUCT_COLUMNS = (Column("line", "text", 2), Column("sku", "text", 7), Column("
 def first_barcode() -> Any:
     """The product's first barcode (by value), as a column of a statement over Product."""
     return (select(func.min(ProductBarcode.barcode)).where(ProductBarcode.product_id == Product.id)
-            .correlate(Product).scalar_subquery())
+            .correlate_except(ProductBarcode).scalar_subquery())
 
 
-def on_hand(warehouse_id: Any) -> Any:
-    """The product's on-hand quantity in `warehouse_id` (a column or value), as a column over Product."""
+def on_hand(warehouse_id: int) -> Any:
+    """The product's on-hand quantity in warehouse `warehouse_id`, as a column over Product."""
     return (select(StockLevel.on_hand).where(StockLevel.product_id == Product.id,
                                              StockLevel.warehouse_id == warehouse_id)
-            .correlate(Product).scalar_subquery())
+            .correlate_except(StockLevel).scalar_subquery())
 
 
 def product_cells(row: Any) -> dict[str, Any]:

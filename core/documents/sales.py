@@ -44,7 +44,7 @@ def delivery_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
     order = _order(tx, actor, number)
     rows = tx.session.execute(
         select(*_head_columns(), SalesOrderLine.line_no, Product.sku, Product.name_zh, Product.name_en,
-               Product.base_unit, first_barcode().label("barcode"), on_hand(SalesOrder.warehouse_id).label("stock"),
+               Product.base_unit, first_barcode().label("barcode"), on_hand(order.warehouse_id).label("stock"),
                SalesOrderLine.qty, SalesOrderLine.shipped_qty, SalesOrderLine.unit_price, SalesOrderLine.amount)
         .join(Customer, Customer.id == SalesOrder.customer_id).join(Warehouse, Warehouse.id == SalesOrder.warehouse_id)
         .join(Employee, Employee.id == SalesOrder.salesperson_id)
