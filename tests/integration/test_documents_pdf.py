@@ -43,7 +43,8 @@ EXPECTED = {
 }
 TITLES = {"SO": ("送货单", "Delivery note"), "SH": ("出库单", "Dispatch note"), "PO": ("采购订单", "Purchase order"),
           "GR": ("采购入库单", "Goods received note"), "SC": ("盘点表", "Stocktake sheet"),
-          "customer:ACME": ("客户对账单", "Customer statement"), "supplier:NORTHWIND": ("供应商对账单", "Supplier statement")}
+          "customer:ACME": ("客户对账单", "Customer statement"),
+          "supplier:NORTHWIND": ("供应商对账单", "Supplier statement")}
 
 
 @pytest.fixture
