@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.documents import LAYOUTS, FontMissing, NoPrinter, Printer, document_settings
 from bot.engine.texts import Texts
+from core.config import ConfigError
 from core.documents.kinds import printable
 from core.people.employees import SYSTEM_NAME, load_actor
 from core.reporting.periods import parse_period
@@ -34,6 +35,11 @@ def add_print_command(sub: Any) -> None:
 def cmd_print(books: Any, args: Any) -> int:
     """Print one document as the employee `--as` may see it: a PDF file, or bytes to the receipt printer."""
     zone = str(books.config.get("company", "timezone", "Asia/Shanghai"))
+    try:
+        printer = Printer(document_settings(books.config))
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 2
     actor = load_actor(books.uow, args.actor)
     lang = args.lang or actor.language or str(books.config.get("company", "language", "zh_CN"))
     dated = args.period or args.date_from or args.date_to
@@ -41,7 +47,6 @@ def cmd_print(books: Any, args: Any) -> int:
                           today=datetime.now(ZoneInfo(zone)).date()) if dated else None
     doc = printable(books.uow, actor, args.number, period=None if period is None else (period.start, period.end),
                     timezone=zone)
-    printer = Printer(document_settings(books.config))
     texts = Texts(timezone=zone, currency=str(books.config.get("books", "currency", "CNY")))
     try:
         if args.printer:
