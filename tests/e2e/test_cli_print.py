@@ -31,8 +31,8 @@ def test_print_writes_the_pdf_sends_receipts_and_refuses_clearly(tmp_path: Path)
     assert page_size_mm(content)[0] == 80.0 and "Delivery note" in pdf_text(content)
 
     with FakePrinter() as printer:
-        sent = jxc(tmp_path, "print", number, "--printer", "--lang", "zh_CN", JXC_DOCUMENTS_PRINTER=f"127.0.0.1:{printer.address[1]}",
-                   **env)
+        sent = jxc(tmp_path, "print", number, "--printer", "--lang", "zh_CN",
+                   JXC_DOCUMENTS_PRINTER=f"127.0.0.1:{printer.address[1]}", **env)
         assert sent.returncode == 0, sent.stderr
         assert printer.done.wait(5)
     assert sent.stdout.strip() == f"sent {number} to the receipt printer"
