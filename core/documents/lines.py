@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from core.documents.model import Column
 from core.models import Product, ProductBarcode, StockLevel
 
-PRODUCT_COLUMNS = (Column("line", "text", 2), Column("sku", "text", 7), Column("name", "text", 11),
+PRODUCT_COLUMNS = (Column("line", "index", 3), Column("sku", "text", 7), Column("name", "text", 11),
                    Column("barcode", "text", 8), Column("unit", "text", 3))
 
 

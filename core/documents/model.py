@@ -11,14 +11,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 Cell = str | Decimal | datetime | None
-COLUMN_KINDS = ("text", "qty", "price", "money", "when")
+COLUMN_KINDS = ("index", "text", "qty", "price", "money", "when")
 HIDEABLE = ("stock", "warehouse", "barcode")  # the columns [documents] hide_columns may name
 
 
 @dataclass(frozen=True)
 class Column:
     """One column: its key (the label's name in templates/<lang>/documents/), how its cells are written
-    (text, qty, price, money, when) and its share of the width."""
+    (index: a line number; text, qty, price, money, when) and its share of the width."""
 
     key: str
     kind: str = "text"
