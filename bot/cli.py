@@ -1,5 +1,5 @@
-"""The `jxc` command line: init, seed, check, stock, report, print, serve, invite, login-link, item-link, import,
-export, backup, restore, for admins and scripts."""
+"""The `jxc` command line: init, seed, check, stock, report, print, labels, serve, invite, login-link, item-link,
+import, export, backup, restore, for admins and scripts."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.composition import Books, build_books
 from bot.engine.texts import Texts
-from bot.print_command import add_print_command
+from bot.print_command import add_labels_command, add_print_command
 from bot.report_command import add_report_command
 from bot.webhooks import add_webhook_command
 from core.catalog.links import item_links
@@ -351,6 +351,7 @@ def parser() -> argparse.ArgumentParser:
     res.set_defaults(run=cmd_restore)
     add_report_command(sub)
     add_print_command(sub)
+    add_labels_command(sub)
     add_webhook_command(sub)
     accept_config_everywhere(root)
     return root

@@ -1,4 +1,5 @@
-"""The `jxc print NUMBER` command: a document as a PDF file (A4 or 80 mm), or on the receipt printer."""
+"""`jxc print NUMBER`: a document as a PDF file (A4 or 80 mm), or on the receipt printer; `jxc labels CODE...`:
+product and shelf labels."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.documents import LAYOUTS, FontMissing, NoPrinter, Printer, document_settings
+from bot.documents import LABEL_LAYOUTS, LAYOUTS, FontMissing, NoPrinter, Printer, document_settings
 from bot.engine.texts import Texts
 from core.config import ConfigError
 from core.documents.kinds import printable
+from core.documents.labels import product_labels
 from core.people.employees import SYSTEM_NAME, load_actor
 from core.reporting.periods import parse_period
 
@@ -30,6 +32,41 @@ def add_print_command(sub: Any) -> None:
     command.add_argument("--printer", action="store_true", help="send it to [documents] printer (ESC/POS) instead")
     command.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="employee to act as")
     command.set_defaults(run=cmd_print)
+
+
+def add_labels_command(sub: Any) -> None:
+    """Register `jxc labels CODE ...` on the command line's subparsers."""
+    command = sub.add_parser("labels", help="product or shelf labels as PDF (A4 sheets of 24, or 50x30 mm)")
+    command.add_argument("codes", nargs="+", help="SKU, barcode or name of each item")
+    command.add_argument("--layout", choices=LABEL_LAYOUTS, default="a4")
+    command.add_argument("--shelf", action="store_true", help="shelf labels (large price) instead of product labels")
+    command.add_argument("--copies", type=int, default=1, help="labels of each item (default 1)")
+    command.add_argument("--out", type=Path, default=Path("labels.pdf"), help="file to write (default labels.pdf)")
+    command.add_argument("--lang", choices=("zh_CN", "en"), help="language (default: the employee's)")
+    command.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="employee to act as")
+    command.set_defaults(run=cmd_labels)
+
+
+def cmd_labels(books: Any, args: Any) -> int:
+    """Write the labels of the items named as a PDF."""
+    try:
+        printer = Printer(document_settings(books.config))
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 2
+    actor = load_actor(books.uow, args.actor)
+    lang = args.lang or actor.language or str(books.config.get("company", "language", "zh_CN"))
+    labels = product_labels(books.uow, actor, args.codes, args.copies)
+    texts = Texts(timezone=str(books.config.get("company", "timezone", "Asia/Shanghai")),
+                  currency=str(books.config.get("books", "currency", "CNY")))
+    try:
+        content = printer.labels(labels, texts, lang, args.layout, args.shelf)
+    except FontMissing as error:
+        print(f"cannot print: {error}", file=sys.stderr)
+        return 2
+    args.out.write_bytes(content)
+    print(f"wrote {args.out} ({len(labels)} labels)")
+    return 0
 
 
 def cmd_print(books: Any, args: Any) -> int:

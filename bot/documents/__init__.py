@@ -3,19 +3,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.documents.escpos import receipt_bytes, send_to_printer
+from bot.documents.labels import LABEL_LAYOUTS, labels_pdf
 from bot.documents.pdf import Sheet, a4_pdf, roll_pdf
 from bot.documents.settings import LAYOUTS, DocumentSettings, FontMissing, document_settings
 from bot.documents.templates import templates
 from bot.documents.words import DocWords
 from bot.engine.texts import Texts
+from core.catalog.links import links_of
+from core.documents.labels import ProductLabel
 from core.documents.model import PrintedDocument
 
 PDF_MIME = "application/pdf"
-__all__ = ["LAYOUTS", "PDF_MIME", "DocumentSettings", "FontMissing", "NoPrinter", "Printer", "document_settings"]
+__all__ = ["LABEL_LAYOUTS", "LAYOUTS", "PDF_MIME", "DocumentSettings", "FontMissing", "NoPrinter", "Printer",
+           "document_settings"]
 
 
 class NoPrinter(Exception):
@@ -36,6 +41,18 @@ class Printer:
     def receipt(self, doc: PrintedDocument, texts: Texts, lang: str) -> bytes:
         """The document as ESC/POS bytes for an 80 mm receipt printer."""
         return receipt_bytes(self._sheet(doc, texts, lang, None))
+
+    def labels(self, labels: Sequence[ProductLabel], texts: Texts, lang: str, layout: str = "a4",
+               shelf: bool = False) -> bytes:
+        """Product (or shelf) labels as a PDF: A4 sheets of 3 x 8, or single 50 x 30 mm labels; each QR code opens
+        the item's card (the Telegram deep link with [telegram] bot_username, else the browser link)."""
+        words = DocWords.of(texts, lang, self.settings.currency)
+        return labels_pdf(labels, words, self.settings.font_file(), self._link, layout, shelf)
+
+    def _link(self, label: ProductLabel) -> str:
+        found = links_of(label.sku, label.product_id, bot_username=self.settings.bot_username,
+                         public_url=self.settings.public_url)
+        return found.telegram or found.browser
 
     def send(self, data: bytes) -> None:
         """Send bytes to [documents] printer (host:port); NoPrinter when none is set, OSError when it fails."""

@@ -131,11 +131,12 @@ def _a4_head(pdf: FPDF, sheet: Sheet) -> None:
     pdf.set_xy(x, 10)
     pdf.set_font(FONT, size=15)
     width = A4_WIDTH - A4_MARGIN - 30 - x
-    pdf.multi_cell(width, 7, sheet.company.name, new_x="LEFT", new_y="NEXT", wrapmode=WrapMode.CHAR, max_line_height=7)
+    pdf.multi_cell(width, 7, sheet.company.name, new_x="LEFT", new_y="NEXT", wrapmode=WrapMode.WORD,
+                   max_line_height=7, align="L")
     pdf.set_font(FONT, size=8)
     pdf.set_text_color(60, 60, 60)
     for line in sheet.company_lines():
-        pdf.multi_cell(width, 4, line, new_x="LEFT", new_y="NEXT", wrapmode=WrapMode.CHAR)
+        pdf.multi_cell(width, 4, line, new_x="LEFT", new_y="NEXT", wrapmode=WrapMode.WORD, align="L")
     qr_x = A4_WIDTH - A4_MARGIN - 24
     draw_qr(pdf, sheet.doc.number, qr_x, 7, 24)
     pdf.set_font(FONT, size=7)
@@ -177,7 +178,7 @@ def _a4_info(pdf: FPDF, sheet: Sheet) -> None:
             pdf.set_text_color(90, 90, 90)
             pdf.cell(22, 5.5, f"{label}:")
             pdf.set_text_color(0, 0, 0)
-            pdf.multi_cell(width - 24, 5.5, value, new_x="LEFT", new_y="NEXT", wrapmode=WrapMode.CHAR)
+            pdf.multi_cell(width - 24, 5.5, value, new_x="LEFT", new_y="NEXT", wrapmode=WrapMode.WORD, align="L")
             pdf.set_x(A4_MARGIN + column * width)
         bottom = max(bottom, pdf.get_y())
     pdf.set_xy(A4_MARGIN, bottom + 3)
@@ -206,7 +207,7 @@ def _fit(pdf: FPDF, text: str, width: float, kind: str) -> list[str]:
     pdf.set_font(FONT, size=8.5)
     if not text or kind in NUMERIC or pdf.get_string_width(text) <= width - 2:
         return [text]
-    lines = pdf.multi_cell(width - 2, 4.2, text, dry_run=True, output="LINES", wrapmode=WrapMode.CHAR)
+    lines = pdf.multi_cell(width - 2, 4.2, text, dry_run=True, output="LINES", wrapmode=WrapMode.WORD, align="L")
     return [str(line) for line in lines][:3]  # type: ignore[union-attr]
 
 
@@ -246,7 +247,7 @@ def _a4_end(pdf: FPDF, sheet: Sheet) -> None:
     if sheet.doc.note:
         pdf.set_font(FONT, size=9)
         pdf.multi_cell(full, 5, f"{sheet.words.word('note')}: {sheet.doc.note}", new_x="LMARGIN", new_y="NEXT",
-                       wrapmode=WrapMode.CHAR)
+                       wrapmode=WrapMode.WORD, align="L")
     signatures = sheet.signatures()
     if signatures:
         pdf.ln(9)

@@ -61,6 +61,8 @@ class DocumentSettings:
     printer_timeout: float = 5.0
     timezone: str = "Asia/Shanghai"
     currency: str = "CNY"
+    bot_username: str = ""  # [telegram] bot_username and [server] public_url: the links a label's QR code opens
+    public_url: str = "http://127.0.0.1:8080"
 
     def font_file(self) -> tuple[Path, int]:
         """The font to embed: [documents] font when set (it must exist), else the first usual one found."""
@@ -90,7 +92,9 @@ def document_settings(config: Config) -> DocumentSettings:
         printer=printer_address(str(config.get("documents", "printer", "") or "")),
         printer_timeout=float(config.get("documents", "printer_timeout", 5)),
         timezone=str(config.get("company", "timezone", "Asia/Shanghai")),
-        currency=str(config.get("books", "currency", "CNY")))
+        currency=str(config.get("books", "currency", "CNY")),
+        bot_username=str(config.get("telegram", "bot_username", "") or ""),
+        public_url=str(config.get("server", "public_url", "") or "http://127.0.0.1:8080"))
 
 
 def printer_address(raw: str) -> tuple[str, int] | None:

@@ -56,6 +56,10 @@ class DocWords:
             return self.number(column.kind, value)
         return str(value)
 
+    def cell_unit(self, unit: str) -> str:
+        """A unit in this language's words (个 is "pcs" in English)."""
+        return unit_word(unit, self.lang)
+
     def number(self, kind: str, value: Decimal) -> str:
         if kind == "qty":
             return format_quantity(value, self.lang)

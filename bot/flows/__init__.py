@@ -11,7 +11,7 @@ from bot.flows.basics import HelpFlow, LanguageFlow, StockFlow
 from bot.flows.importing import ImportFlow
 from bot.flows.item import ItemFlow
 from bot.flows.partners import PartnerFlow
-from bot.flows.printing import PrintFlow
+from bot.flows.printing import LabelsFlow, PrintFlow
 from bot.flows.purchasing import PurchaseOrderFlow, WithdrawFlow
 from bot.flows.quick import QuickInFlow, QuickOutFlow
 from bot.flows.receiving import ReceiveFlow
@@ -45,6 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("count", ("count", "盘点"), "Stocktake count / 盘点"),
     Command("undo", ("undo", "撤销"), "Undo my last posting / 撤销"),
     Command("print", ("print", "打印", "pdf"), "Print a document as PDF: print SO-... / 打印"),
+    Command("labels", ("labels", "label", "标签", "条码标签"), "Product and shelf labels: labels SKU ... / 标签"),
     Command("invite", ("invite", "邀请"), "Invite a person (admin) / 邀请"),
     Command("loginlink", ("loginlink", "登录链接"), "Browser sign-in link (admin) / 登录链接"),
     Command("import", ("import", "导入"), "Import a file: import products|customers|... (admin) / 导入"),
@@ -63,5 +64,5 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), WithdrawFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(),
             ReceiveTransferFlow(),
-            CountFlow(), UndoFlow(), PrintFlow(printer), ImportFlow(), *report_flows(),
+            CountFlow(), UndoFlow(), PrintFlow(printer), LabelsFlow(printer), ImportFlow(), *report_flows(),
             SavedReportsFlow()]

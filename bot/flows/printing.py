@@ -1,5 +1,6 @@
 """打印 / print: a document as a PDF file in chat (`打印 SO-...`, `print PO-... 80mm en`), a customer's or
-supplier's statement for a month (`打印 对账单 ACME 2026-03`), or the document on the receipt printer (`小票`)."""
+supplier's statement for a month (`打印 对账单 ACME 2026-03`), or the document on the receipt printer (`小票`);
+标签 / labels: product and shelf labels of the items named."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.engine.replies import Attachment, Reply
 from bot.engine.texts import LANGUAGES
 from bot.flows.entry import refusal
 from core.documents.kinds import printable
+from core.documents.labels import product_labels
 from core.errors import DomainError
 from core.reporting.periods import parse_period
 
@@ -85,3 +87,41 @@ class PrintFlow(Flow):
             return ctx.say("print_printer_failed", reason=str(error)[:80])
         return Reply(ctx.text("print_done", number=doc.number, lines=len(doc.lines)),
                      file=Attachment(Printer.file_name(doc), content, PDF_MIME))
+
+
+SHELF_WORDS = frozenset({"shelf", "货架", "货架标签", "价签"})
+
+
+class LabelsFlow(Flow):
+    """标签 / labels SKU ...: product labels (货架 / shelf: shelf labels) as a PDF, A4 sheets or single 50x30."""
+
+    name = "labels"
+    key = "lb"
+
+    def __init__(self, printer: Printer | None = None) -> None:
+        self.printer = printer or Printer()
+
+    def start(self, ctx: Context, args: str) -> Step:
+        """The labels of the items named, or say how."""
+        words = args.split()
+        layout = "50x30" if any(w.lower() in ("50x30", "50*30", "single") for w in words) else "a4"
+        shelf = any(w.lower() in SHELF_WORDS for w in words)
+        copies = next((int(w[1:]) for w in words if w[:1] in "x×" and w[1:].isdigit()), 1)
+        codes = [w for w in words if w.lower() not in SHELF_WORDS and w.lower() not in ("50x30", "50*30", "single")
+                 and not (w[:1] in "x×" and w[1:].isdigit())]
+        if not codes:
+            return Step([ctx.say("labels_ask")])
+        try:
+            labels = product_labels(ctx.uow, ctx.actor, codes, copies)
+            content = self.printer.labels(labels, ctx.texts, ctx.lang, layout, shelf)
+        except DomainError as error:
+            return Step([refusal(ctx, error, "labels_ask")])
+        except FontMissing:
+            return Step([ctx.say("print_no_font")])
+        name = f"labels-{labels[0].sku}.pdf" if len({label.sku for label in labels}) == 1 else "labels.pdf"
+        return Step([Reply(ctx.text("labels_done", count=len(labels), layout=layout),
+                           file=Attachment(name, content, PDF_MIME))])
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """Labels have no second step."""
+        return self.start(ctx, event.text or "")
