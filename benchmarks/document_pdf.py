@@ -19,8 +19,9 @@ from core.stock.moves import LineIn, receive_stock
 
 LINES = 200
 ROUNDS = 9
-PRINTER = Printer(DocumentSettings(company=Company("华东五金贸易有限公司", "91310000MA1FL0XX1X", "上海市浦东新区张江路 88 号",
-                                                   "021-5555 1234", "招商银行 6214 8888 0000 1234")))
+COMPANY = Company("华东五金贸易有限公司", "91310000MA1FL0XX1X", "上海市浦东新区张江路 88 号", "021-5555 1234",
+                  "招商银行 6214 8888 0000 1234")
+PRINTER = Printer(DocumentSettings(company=COMPANY))
 
 
 def _order(db: Database, skus: Sequence[str]) -> str:
