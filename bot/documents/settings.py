@@ -17,6 +17,7 @@ FONT_CANDIDATES: tuple[tuple[str, int], ...] = (
     ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
     ("/usr/share/fonts/wqy-microhei/wqy-microhei.ttc", 0),
     ("/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),  # face 2: Simplified Chinese
     ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
     ("/usr/share/fonts/google-droid-sans-fonts/DroidSansFallbackFull.ttf", 0),
     ("/Library/Fonts/Arial Unicode.ttf", 0),
