@@ -5,12 +5,12 @@ of the link that opens the item's card in chat."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import WrapMode
 
 from bot.documents.codes import barcode_pattern, draw_barcode, draw_qr
+from bot.documents.pdf import BlankPages
 from bot.documents.words import DocWords
 from core.documents.labels import ProductLabel
 
@@ -22,13 +22,11 @@ SINGLE = (50.0, 30.0)
 MODULE = 0.4  # mm per bar module at most: EAN-13 at about 120 % of its nominal size
 
 
-def labels_pdf(labels: Sequence[ProductLabel], words: DocWords, font: tuple[Path, int],
+def labels_pdf(labels: Sequence[ProductLabel], words: DocWords, blank: BlankPages,
                link: Callable[[ProductLabel], str], layout: str = "a4", shelf: bool = False) -> bytes:
     """Every label, on A4 sheets (with light cut lines) or one 50 x 30 mm page each."""
     single = layout == "50x30"
-    pdf = FPDF(unit="mm", format=SINGLE if single else A4)
-    pdf.add_font(FONT, "", str(font[0]), collection_font_number=font[1])
-    pdf.set_creator("jxc")
+    pdf = blank.pages()
     pdf.set_title(words.word("title_shelf_labels" if shelf else "title_labels"))
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
@@ -36,7 +34,7 @@ def labels_pdf(labels: Sequence[ProductLabel], words: DocWords, font: tuple[Path
     per_page = 1 if single else GRID[0] * GRID[1]
     for index, label in enumerate(labels):
         if index % per_page == 0:
-            pdf.add_page()
+            pdf.add_page(format=SINGLE if single else A4)
         slot = index % per_page
         x, y = (0.0, 0.0) if single else ((slot % GRID[0]) * width, (slot // GRID[0]) * height)
         if not single:
