@@ -73,9 +73,7 @@ def goods_received(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
                StockDocument.source_type == "purchase_order")).one_or_none()
     if found is None:
         raise UnknownDocument(number=number)
-    if not (actor.can(Permission.PURCHASE_VIEW, found.warehouse_id)
-            or actor.can(Permission.STOCK_VIEW, found.warehouse_id)):
-        actor.require(Permission.PURCHASE_VIEW, found.warehouse_id)
+    actor.require(Permission.PURCHASE_VIEW, found.warehouse_id)  # as its purchase order is read
     prices = actor.can(Permission.COST_VIEW)
     rows = tx.session.execute(
         select(*_head(), Employee.name.label("author"), StockDocument.created_at.label("received_at"),

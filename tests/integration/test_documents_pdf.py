@@ -110,6 +110,8 @@ def test_a_salespersons_delivery_note_has_prices_and_never_a_cost(golden: Golden
     with pytest.raises(PermissionDenied):
         read(golden, shop.sales, golden.po1)
     with pytest.raises(PermissionDenied):
+        read(golden, shop.sales, "GR-2026-000001")
+    with pytest.raises(PermissionDenied):
         read(golden, shop.sales, "customer:ACME")
 
 
