@@ -11,6 +11,7 @@ from benchmarks import (
     api_orders,
     barcode,
     dashboard,
+    document_pdf,
     history_independence,
     import_products,
     item_search,
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "taps_chat": taps_chat.main,
     "load": load.main,
     "scale": scale.main,
+    "document_pdf": document_pdf.main,
 }
 
 

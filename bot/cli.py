@@ -1,5 +1,5 @@
-"""The `jxc` command line: init, seed, check, stock, report, serve, invite, login-link, item-link, import, export,
-backup, restore, for admins and scripts."""
+"""The `jxc` command line: init, seed, check, stock, report, print, labels, serve, invite, login-link, item-link,
+import, export, backup, restore, for admins and scripts."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.composition import Books, build_books
 from bot.engine.texts import Texts
+from bot.print_command import add_labels_command, add_print_command
 from bot.report_command import add_report_command
 from bot.webhooks import add_webhook_command
 from core.catalog.links import item_links
@@ -349,6 +350,8 @@ def parser() -> argparse.ArgumentParser:
     res.add_argument("--force", action="store_true", help="overwrite a database that holds data")
     res.set_defaults(run=cmd_restore)
     add_report_command(sub)
+    add_print_command(sub)
+    add_labels_command(sub)
     add_webhook_command(sub)
     accept_config_everywhere(root)
     return root

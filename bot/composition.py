@@ -25,6 +25,7 @@ from bot.channels.web import WebChannel, WebSettings
 from bot.channels.wecom import WecomChannel
 from bot.channels.wecom_settings import WecomSettings
 from bot.delivery import Dispatcher, Pace, Sender, TelegramSender, pending_for_employee, telegram_pace, wecom_pace
+from bot.documents import Printer, document_settings
 from bot.engine.engine import LEASE, Engine
 from bot.engine.flow import Command, Flow
 from bot.engine.texts import Texts
@@ -80,14 +81,15 @@ class AppParts:
 
 
 def build_chat_engine(books: Books, flows: Sequence[Flow] | None = None,
-                      commands: Sequence[Command] | None = None) -> Engine:
+                      commands: Sequence[Command] | None = None, printer: Printer | None = None) -> Engine:
     """The conversation engine with every flow (or the ones given, for tests and benchmarks)."""
     config = books.config
     texts = Texts(timezone=str(config.get("company", "timezone", "Asia/Shanghai")),
                   currency=str(config.get("books", "currency", "CNY")), undo_minutes=books.uow.rules.undo_minutes)
     if flows is None:
         flows = default_flows(bot_username=str(config.get("telegram", "bot_username", "") or ""),
-                              public_url=str(config.get("server", "public_url", "http://127.0.0.1:8080")))
+                              public_url=str(config.get("server", "public_url", "http://127.0.0.1:8080")),
+                              printer=printer or Printer(document_settings(config)))
     return Engine(books.uow, texts, list(flows),
                   list(commands) if commands is not None else list(COMMANDS),
                   default_language=str(config.get("company", "language", "zh_CN")), fallback_flow="stock",
@@ -100,7 +102,8 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
     """Books, engine and every configured channel (Telegram when [telegram] token is set, WeCom when [wecom]
     corp_id is set)."""
     books = build_books(config)
-    engine = build_chat_engine(books, flows, commands)
+    printer = Printer(document_settings(config))
+    engine = build_chat_engine(books, flows, commands, printer)
     in_flight = InFlight()
     public_url = str(config.get("server", "public_url", "") or "").rstrip("/")
     channels: list[Channel] = [WebChannel(engine, WebSettings(public_url))]
@@ -116,7 +119,7 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
         wecom_channel.sender.links = lambda user, path: page_link(public_url, path, pages.link_token("wecom", user))
         channels.append(wecom_channel)
     channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600)),
-                               webhook_policy(config)))
+                               webhook_policy(config), printer))
     return AppParts(config=config, books=books, engine=engine, in_flight=in_flight, channels=channels,
                     shutdown_timeout=float(config.get("server", "shutdown_timeout", 30)))
 

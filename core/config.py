@@ -16,7 +16,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "database": {"url": "sqlite:///jxc.db", "echo": False, "pool_size": 10},
     "books": {"money_places": 2, "currency": "CNY", "undo_minutes": 10, "stocktake_approval_value": "1000",
               "over_receipt_percent": "5", "absurd_quantity_multiple": "10"},
-    "company": {"name": "jxc", "timezone": "Asia/Shanghai", "language": "zh_CN"},
+    "company": {"name": "jxc", "timezone": "Asia/Shanghai", "language": "zh_CN", "tax_id": "", "address": "",
+                "phone": "", "bank_account": "", "logo": ""},
+    "documents": {"layout": "a4", "hide_columns": (), "font": "", "printer": "", "printer_timeout": 5},
 }
 # Amounts that may be written as whole numbers in the file but as decimals in the environment (kept as text).
 DECIMAL_KEYS = frozenset({("books", "stocktake_approval_value"), ("books", "over_receipt_percent"),

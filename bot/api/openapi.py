@@ -235,6 +235,22 @@ def document() -> dict[str, Any]:
                           **_errors(400, 403, 404)}}},
         "/transfers/{number}/receipts": _post("Receive a transfer (all outstanding, or the lines given)", _input(
             [], lines=counted), "StockDocument", [_path("number")]),
+        "/documents/{number}.pdf": {"get": {
+            "summary": "A document as PDF, as the token's role may read it (no cost for sales): SO- (delivery note), "
+                       "SH- (dispatch note), PO-, GR- (goods received), SC- (stocktake sheet), or customer:CODE / "
+                       "supplier:CODE (statement of month, or from/to; default this month)",
+            "parameters": [
+                {"name": "number", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 60}},
+                {"name": "layout", "in": "query", "schema": {"type": "string", "enum": ["a4", "80mm"]}},
+                {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh_CN", "en"]},
+                 "description": "language of the document (default: Accept-Language)"},
+                _query("month", "statement: YYYY-MM"), _query("from", "statement: YYYY-MM-DD"),
+                _query("to", "statement: YYYY-MM-DD")],
+            "responses": {"200": {"description": "The PDF",
+                                  "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                          **_errors(400, 403, 404),
+                          "503": {"description": "No font with Chinese glyphs on the server (font_missing)",
+                                  **_json(_ref("Error"))}}}},
     }
     return {
         "openapi": "3.0.3",

@@ -3,7 +3,8 @@ running the work off the event loop (with its Idempotency-Key), and turning refu
 
 Blocking core calls run off the event loop. Every POST may carry an Idempotency-Key; its first answer is
 stored with the key in the same transaction as the work, and replayed to retries. The handlers of each resource
-group live beside this module: catalogue (and stock), partners, documents, reports (and webhooks).
+group live beside this module: catalogue (and stock), partners, documents, printed (PDFs), reports (and
+webhooks).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import catalogue, documents, partners, reports
+from bot.api import catalogue, documents, partners, printed, reports
 from bot.api.auth import RateLimits, caller_of
 from bot.api.http import BASE, BadRequest, check_readable, dumps, error_body, error_response, language
 from bot.api.idempotency import fingerprint, key_of, once
 from bot.api.openapi import document
 from bot.channels import read_capped
+from bot.documents import PDF_MIME, FontMissing, Printer
 from bot.engine.texts import Texts
 from core.errors import DomainError
 from core.integration import webhooks
@@ -46,9 +48,10 @@ class Api:
     """The /api/v1 routes on the server, acting for integrations through core services."""
 
     def __init__(self, uow: UnitOfWork, texts: Texts, rate_per_minute: float = 600,
-                 policy: WebhookPolicy = DEFAULT_POLICY) -> None:
+                 policy: WebhookPolicy = DEFAULT_POLICY, printer: Printer | None = None) -> None:
         self.uow = uow
         self.policy = policy
+        self.printer = printer or Printer()
         self.texts = texts
         self.limits = RateLimits(rate_per_minute)
 
@@ -90,6 +93,7 @@ class Api:
         for path, write, status in posts:
             r.add_post(BASE + path, self._write(write, status))
         r.add_delete(f"{BASE}/webhooks/{{name}}", self.remove_webhook)
+        r.add_get(f"{BASE}/documents/{{number}}.pdf", self.document_pdf)
 
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(document())
@@ -209,6 +213,29 @@ class Api:
             status, text = self._refusal(error, language(request), read_only=True)
             return web.Response(status=status, text=text, content_type="application/json")
         return web.Response(text=dumps({"name": name}), content_type="application/json")
+
+
+    async def document_pdf(self, request: web.Request) -> web.StreamResponse:
+        """GET /documents/{number}.pdf?layout=a4|80mm: the document as its reader may print it (a statement:
+        customer:CODE or supplier:CODE with month or from/to)."""
+        entered = await self._enter(request)
+        if isinstance(entered, web.Response):
+            return entered
+        lang = request.query.get("lang") or language(request)
+        try:
+            check_readable(request)
+            ask = printed.ask_of(request, self.texts)
+            content, name = await asyncio.to_thread(printed.render, self.uow, self.texts, self.printer,
+                                                    entered.actor, ask, lang)
+        except BadRequest as error:
+            return error_response(400, "bad_request", str(error))
+        except DomainError as error:
+            status, body = self._refusal(error, lang, read_only=True)
+            return web.Response(status=status, text=body, content_type="application/json")
+        except FontMissing as error:
+            return error_response(503, "font_missing", str(error))
+        return web.Response(body=content, content_type=PDF_MIME,
+                            headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
 def _no_constant(name: str) -> Any:

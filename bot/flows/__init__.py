@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.documents import Printer
 from bot.engine.engine import describe
 from bot.engine.flow import Command, Flow
 from bot.flows.admin import InviteFlow, LoginLinkFlow
@@ -10,6 +11,7 @@ from bot.flows.basics import HelpFlow, LanguageFlow, StockFlow
 from bot.flows.importing import ImportFlow
 from bot.flows.item import ItemFlow
 from bot.flows.partners import PartnerFlow
+from bot.flows.printing import LabelsFlow, PrintFlow
 from bot.flows.purchasing import PurchaseOrderFlow, WithdrawFlow
 from bot.flows.quick import QuickInFlow, QuickOutFlow
 from bot.flows.receiving import ReceiveFlow
@@ -42,6 +44,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("receivetransfer", ("receivetransfer", "收调拨"), "Receive a transfer / 收调拨"),
     Command("count", ("count", "盘点"), "Stocktake count / 盘点"),
     Command("undo", ("undo", "撤销"), "Undo my last posting / 撤销"),
+    Command("print", ("print", "打印", "pdf"), "Print a document as PDF: print SO-... / 打印"),
+    Command("labels", ("labels", "label", "标签", "条码标签"), "Product and shelf labels: labels SKU ... / 标签"),
     Command("invite", ("invite", "邀请"), "Invite a person (admin) / 邀请"),
     Command("loginlink", ("loginlink", "登录链接"), "Browser sign-in link (admin) / 登录链接"),
     Command("import", ("import", "导入"), "Import a file: import products|customers|... (admin) / 导入"),
@@ -51,13 +55,14 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
-def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1:8080") -> list[Flow]:
-    """One instance of every flow; `bot_username` ([telegram]) and `public_url` ([server]) make links ([books]
-    rules travel on the unit of work)."""
+def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1:8080",
+                  printer: Printer | None = None) -> list[Flow]:
+    """One instance of every flow; `bot_username` ([telegram]) and `public_url` ([server]) make links, `printer`
+    prints with [company] and [documents] ([books] rules travel on the unit of work)."""
     return [HelpFlow(describe(COMMANDS)), StockFlow(), LanguageFlow(), ItemFlow(),
             SalesOrderFlow(), OrdersFlow(), ShipFlow(), PartnerFlow("customer"), PartnerFlow("supplier"),
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), WithdrawFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(),
             ReceiveTransferFlow(),
-            CountFlow(), UndoFlow(), ImportFlow(), *report_flows(),
+            CountFlow(), UndoFlow(), PrintFlow(printer), LabelsFlow(printer), ImportFlow(), *report_flows(),
             SavedReportsFlow()]

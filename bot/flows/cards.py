@@ -38,6 +38,12 @@ class Card:
     status: str
     day: datetime
     actions: tuple[CardAction, ...] = ()
+    printable: bool = False  # a Print button after its actions (打印 NUMBER: the PDF); lists keep it to the detail
+
+
+def print_action(ctx: Context, number: str) -> CardAction:
+    """The Print button of a document: the print flow sends its PDF."""
+    return CardAction(ctx.text("cards_button_print"), f"pr:{number}")
 
 
 def card_page(
@@ -49,7 +55,8 @@ def card_page(
     rows: list[tuple[Button, ...]] = []
     single: list[Button] = []
     for mark, card in zip(MARKS, cards, strict=False):
-        keys = [Button(f"{mark} {a.label}"[:40], a.data) for a in card.actions]
+        actions = (*card.actions, print_action(ctx, card.number)) if card.printable else card.actions
+        keys = [Button(f"{mark} {a.label}"[:40], a.data) for a in actions]
         if len(keys) == 1:
             single.append(keys[0])
             continue

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Button, Reply, buttons
+from bot.flows.cards import print_action
 from bot.flows.entry import (
     DONE_WORDS,
     button_label,
@@ -253,7 +254,8 @@ class ReceiveFlow(Flow):
             receipt = receive_purchase(ctx.uow, ctx.actor, state["number"], lines)
         except (OverReceipt, InvalidQuantity) as error:
             return self._restart(ctx, state, [refusal(ctx, error)])
-        keys = buttons([(button_label(ctx, "receive", "others"), f"{self.key}:p1")])
+        keys = buttons([(button_label(ctx, "receive", "others"), f"{self.key}:p1"),
+                        (print_action(ctx, receipt.receipt_number).label, f"pr:{receipt.receipt_number}")])
         return Step([ctx.say("receive_done", keys, receipt=receipt)])
 
 

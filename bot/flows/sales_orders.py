@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step, StepHandler
-from bot.engine.replies import Reply, buttons
-from bot.flows.cards import PER_PAGE, Card, CardAction, card_page
+from bot.engine.replies import Button, Reply, buttons
+from bot.flows.cards import PER_PAGE, Card, CardAction, card_page, print_action
 from bot.flows.entry import button_label, button_number, refusal
 from bot.flows.sales import product_name, ship_ask, submitted
 from core.catalog.products import warehouses_for
@@ -94,7 +94,8 @@ class OrdersFlow(Flow):
             order = get_sales_order(ctx.uow, ctx.actor, number[:40])
         except DomainError as error:
             return Step([refusal(ctx, error)], {"page": 1})
-        return Step([ctx.say("order_view", self._keys(ctx, order), order=order)], {"page": 1})
+        keys = (*self._keys(ctx, order), (Button(print_action(ctx, order.number).label, f"pr:{order.number}"),))
+        return Step([ctx.say("order_view", keys, order=order)], {"page": 1})
 
     def _keys(self, ctx: Context, order: SalesOrderView) -> tuple[tuple[Any, ...], ...]:
         if order.status == "pending_approval" and order.salesperson == ctx.actor.name:

@@ -42,6 +42,11 @@ def payload_item(payload: str) -> tuple[str | None, int | None]:
 def item_links(uow: UnitOfWork, code: str, *, bot_username: str, public_url: str) -> ItemLinks:
     """The links of the active product a code names (unknown_product otherwise), for a label or a message."""
     ref = uow.read(lambda tx: items_in(tx, [code])[code].ref)
-    payload = start_payload(ref.sku, ref.id)
+    return links_of(ref.sku, ref.id, bot_username=bot_username, public_url=public_url)
+
+
+def links_of(sku: str, product_id: int, *, bot_username: str, public_url: str) -> ItemLinks:
+    """The links of a product already found: the t.me deep link when the bot's name is known, the browser link."""
+    payload = start_payload(sku, product_id)
     telegram = f"https://t.me/{bot_username.lstrip('@')}?start={payload}" if bot_username else None
-    return ItemLinks(ref.sku, payload, telegram, f"{public_url.rstrip('/')}/i/{quote(ref.sku, safe='')}")
+    return ItemLinks(sku, payload, telegram, f"{public_url.rstrip('/')}/i/{quote(sku, safe='')}")

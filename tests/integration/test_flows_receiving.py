@@ -62,6 +62,8 @@ def test_a_worker_picks_an_order_card_and_receives_line_by_line_with_a_rejection
     assert re.fullmatch(r"已收货 GR-\d{4}-\d{6}：\n· RETRO-CLOCK 实收 24，已收齐，现库存 24\n"
                         r"· TEA-CUP 实收 8，拒收 2，还差 2，现库存 8\n· LAMP 实收 5，已收齐，现库存 5\n"
                         rf"采购单 {number} 现在：部分收货。收错了？10 分钟内发送「撤销」。", done)
+    receipt = done.split()[1].rstrip("：")
+    assert chat.button("打印") == f"pr:{receipt}", "the goods received note prints from the receipt"
     view = get_purchase_order(uow, shop.purchaser, number)
     assert view.status == "partially_received"
     assert [(ln.received_qty, ln.rejected_qty) for ln in view.lines] == [(D(24), D(0)), (D(8), D(2)), (D(5), D(0))]

@@ -1,0 +1,35 @@
+"""A customer's or supplier's statement (对账单) for a period: opening balance, each document and payment with the
+running balance, closing balance; for who may see money."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from core.documents.model import Cell, Column, Party, PrintedDocument
+from core.errors import InvalidFilter
+from core.money.statements import statement
+from core.permissions import Actor
+from core.uow import UnitOfWork
+
+PARTNER_KINDS = ("customer", "supplier")
+ENTRY_COLUMNS = (Column("when", "when", 6), Column("entry", "text", 6), Column("document", "text", 8),
+                 Column("reference", "text", 8), Column("amount", "money", 6), Column("balance", "money", 6))
+
+
+def partner_statement(uow: UnitOfWork, actor: Actor, kind: str, code: str, period: tuple[date, date] | None,
+                      timezone: str) -> PrintedDocument:
+    """对账单 of `kind` `code` over `period` (default: this month up to today, in the company's time zone)."""
+    now = uow.clock().astimezone(ZoneInfo(timezone))
+    start, end = period or (now.date().replace(day=1), now.date())
+    if start > end:
+        raise InvalidFilter(reason="period", date_from=start.isoformat(), date_to=end.isoformat())
+    found = statement(uow, actor, kind, code, start, end, timezone=timezone)
+    lines: tuple[dict[str, Cell], ...] = tuple(
+        {"when": e.at, "entry": f"entry_{e.kind}", "document": e.number, "reference": e.reference,
+         "amount": e.amount, "balance": e.balance} for e in found.entries)
+    return PrintedDocument(
+        kind=f"{kind}_statement", number=f"{found.code}-{start.isoformat()}-{end.isoformat()}", status="",
+        created_at=now, party=Party(kind, found.code, found.name), warehouse="",
+        author=actor.name, columns=ENTRY_COLUMNS, lines=lines,
+        totals=(("opening", found.opening), ("closing", found.closing)), amount=found.closing, period=(start, end))

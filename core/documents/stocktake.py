@@ -1,0 +1,41 @@
+"""The stocktake sheet for counting on paper: every product in scope, its book quantity (hide the stock column
+for a blind count), what has been counted so far and an empty space for the count."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.documents.lines import PRODUCT_COLUMNS, first_barcode, product_cells
+from core.documents.model import Column, PrintedDocument
+from core.errors import UnknownDocument
+from core.models import Employee, Product, Stocktake, StocktakeLine, Warehouse
+from core.permissions import Actor, Permission
+from core.uow import Tx
+
+SHEET_COLUMNS = (*PRODUCT_COLUMNS, Column("stock", "qty", 4), Column("counted", "qty", 4),
+                 Column("count_here", "text", 6))
+
+
+def stocktake_sheet(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
+    """盘点表: the sheet's lines for the people who count in its warehouse."""
+    found = tx.session.execute(select(Stocktake.id, Stocktake.warehouse_id)
+                               .where(Stocktake.number == number)).one_or_none()
+    if found is None:
+        raise UnknownDocument(number=number)
+    actor.require(Permission.STOCKTAKE_COUNT, found.warehouse_id)
+    rows = tx.session.execute(
+        select(Stocktake.status, Stocktake.created_at, Stocktake.reason, Warehouse.code.label("warehouse"),
+               Warehouse.name.label("warehouse_name"), Employee.name.label("author"), StocktakeLine.line_no,
+               Product.sku, Product.name_zh, Product.name_en, Product.base_unit, first_barcode().label("barcode"),
+               StocktakeLine.expected_qty, StocktakeLine.counted_qty)
+        .join(Warehouse, Warehouse.id == Stocktake.warehouse_id).join(Employee, Employee.id == Stocktake.author_id)
+        .outerjoin(StocktakeLine, StocktakeLine.stocktake_id == Stocktake.id)
+        .outerjoin(Product, Product.id == StocktakeLine.product_id)
+        .where(Stocktake.id == found.id).order_by(StocktakeLine.line_no)).all()
+    head = rows[0]
+    lines = tuple({**product_cells(r), "stock": r.expected_qty, "counted": r.counted_qty, "count_here": ""}
+                  for r in rows if r.sku is not None)
+    return PrintedDocument(
+        kind="stocktake_sheet", number=number, status=head.status, created_at=head.created_at, party=None,
+        warehouse=f"{head.warehouse} {head.warehouse_name}", author=head.author, columns=SHEET_COLUMNS, lines=lines,
+        note=head.reason)
