@@ -257,4 +257,5 @@ class ShipFlow(Flow):
             order = ship_sales_order(ctx.uow, ctx.actor, state["number"], lines)
         except DomainError as error:
             return Step([refusal(ctx, error)])
-        return Step([ctx.say("ship_done", order=order)])
+        printing = buttons([(print_action(ctx, order.number).label, f"pr:{order.number}")])  # the 送货单 to go along
+        return Step([ctx.say("ship_done", printing, order=order)])

@@ -36,7 +36,8 @@ def test_a_manager_on_telegram_gets_the_delivery_note_as_a_pdf_document(db_url: 
             assert all(font.embedded for font in pdf_fonts(document["content"]))
 
             await s.say(MANAGER, "我的订单")
-            printed = await s.press(MANAGER, s.button(MANAGER, "① 打印"))
+            await s.press(MANAGER, s.button(MANAGER, "① 详情"))
+            printed = await s.press(MANAGER, s.button(MANAGER, "打印"))
             assert printed[0].endswith("的 PDF（2 行），可直接打印或转发。")
             assert fake.sent(MANAGER)[-1].method == "sendDocument"
         finally:
