@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "database": {"url": "sqlite:///jxc.db", "echo": False, "pool_size": 10},
@@ -61,12 +62,13 @@ class BookRules:
     """[books] rules the services read on the transaction (tx.rules): how long a posting may be undone, the
     stocktake variance value above which a manager approves, and how far a purchase receipt may exceed the ordered
     quantity; and how many times the most ever held or ordered of a product makes an entered quantity absurd (the
-    person is asked whether they are sure)."""
+    person is asked whether they are sure); and the company's zone, in which dates of prices are days."""
 
     undo_window: timedelta = timedelta(minutes=10)
     stocktake_approval_value: Decimal = Decimal(1000)
     over_receipt_percent: Decimal = Decimal(5)
     absurd_quantity_multiple: Decimal = Decimal(10)
+    timezone: str = "Asia/Shanghai"
 
     @property
     def undo_minutes(self) -> int:
@@ -83,7 +85,18 @@ def book_rules(config: Config) -> BookRules:
         raise ConfigError(f"[books] absurd_quantity_multiple must be a number of at least 1, not {multiple}")
     return BookRules(timedelta(minutes=minutes),
                      _non_negative(config, "stocktake_approval_value", "1000"),
-                     _non_negative(config, "over_receipt_percent", "5"), multiple)
+                     _non_negative(config, "over_receipt_percent", "5"), multiple,
+                     _zone(config))
+
+
+def _zone(config: Config) -> str:
+    """[company] timezone, the zone in which price rules' dates and quotations' validity are days."""
+    name = str(config.get("company", "timezone", "Asia/Shanghai"))
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(f"[company] timezone must be a zone such as Asia/Shanghai, not {name!r}") from error
+    return name
 
 
 def _non_negative(config: Config, key: str, default: str) -> Decimal:

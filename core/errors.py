@@ -166,3 +166,9 @@ class InvalidReportDefinition(DomainError):
 
 class InvalidSchedule(DomainError):
     code = "invalid_schedule"
+
+
+class InvalidPriceRule(DomainError):
+    """A price rule that cannot be: `reason` says what is wrong with it."""
+
+    code = "invalid_price_rule"

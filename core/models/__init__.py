@@ -18,6 +18,7 @@ from core.models.money import PARTNER_KINDS, MoneyEntry, Payment, PaymentAllocat
 from core.models.outbox import Notification, SchedulerLease, SentMessage
 from core.models.partners import Customer, Supplier
 from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
+from core.models.pricing import PRICE_METHODS, QUOTATION_STATUSES, PriceRule, Quotation, QuotationLine
 from core.models.purchasing import PO_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
 from core.models.replenishment import ReorderRule
 from core.models.sales import SO_STATUSES, SalesOrder, SalesOrderLine
@@ -30,6 +31,8 @@ from core.models.webhooks import WebhookDelivery, WebhookEndpoint
 __all__ = [
     "PARTNER_KINDS",
     "PO_STATUSES",
+    "PRICE_METHODS",
+    "QUOTATION_STATUSES",
     "ROLES",
     "SO_STATUSES",
     "AccessCode",
@@ -56,6 +59,7 @@ __all__ = [
     "Notification",
     "Payment",
     "PaymentAllocation",
+    "PriceRule",
     "Product",
     "ProductBarcode",
     "ProductUnit",
@@ -63,6 +67,8 @@ __all__ = [
     "PurchaseOrderLine",
     "PurchaseReceiptLine",
     "Qty",
+    "Quotation",
+    "QuotationLine",
     "ReorderRule",
     "ReportSchedule",
     "SalesOrder",

@@ -66,7 +66,7 @@ def create_sales_order(
     uow: UnitOfWork, actor: Actor, customer: str, warehouse: str, lines: Sequence[SalesLineIn],
     channel: str = "chat", note: str = "",
 ) -> SalesOrderView:
-    """Write a draft sales order for a customer; prices default to the product's sale price."""
+    """Write a draft sales order for a customer; prices default to the customer's price list."""
     actor.require(Permission.SALES_CREATE)
     parsed = parse_lines(lines)
     channel = _channel(channel)
@@ -75,7 +75,7 @@ def create_sales_order(
     def work(tx: Tx) -> SalesOrderView:
         source = warehouse_in(tx, warehouse)
         buyer = _customer(tx, actor, customer)
-        rows = _priced(tx, parsed)
+        rows = _priced(tx, parsed, buyer.id)
         total = document_total((row["amount"] for row in rows), tx.money_places)
         number = next_number(tx, "SO")
         order_id: int = tx.conn.execute(_INSERT_ORDER, {
@@ -288,11 +288,11 @@ def _customer(tx: Tx, actor: Actor, code: str) -> Any:
     return customer
 
 
-def _priced(tx: Tx, parsed: Sequence[EnteredLine]) -> list[dict[str, Any]]:
-    """Line rows in base units, priced at what was given or the product's sale price."""
+def _priced(tx: Tx, parsed: Sequence[EnteredLine], customer_id: int) -> list[dict[str, Any]]:
+    """Line rows in base units, priced at what was given or the customer's price list."""
     return [{"line_no": line_no, "product_id": ln.product_id, "qty": ln.base_qty, "unit_price": ln.unit_price,
              "amount": ln.amount, "reserved_qty": ZERO, "shipped_qty": ZERO, "returned_qty": ZERO}
-            for line_no, ln in enumerate(priced_lines(tx, parsed), 1)]
+            for line_no, ln in enumerate(priced_lines(tx, parsed, customer_id), 1)]
 
 
 def _approval_summary(
