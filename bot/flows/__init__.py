@@ -10,6 +10,7 @@ from bot.flows.basics import HelpFlow, LanguageFlow, StockFlow
 from bot.flows.importing import ImportFlow
 from bot.flows.item import ItemFlow
 from bot.flows.partners import PartnerFlow
+from bot.flows.prices import PriceListFlow
 from bot.flows.purchasing import PurchaseOrderFlow, WithdrawFlow
 from bot.flows.quick import QuickInFlow, QuickOutFlow
 from bot.flows.receiving import ReceiveFlow
@@ -31,6 +32,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("ship", ("ship", "发货"), "Ship a sales order / 发货"),
     Command("customer", ("customer", "客户"), "Customer and history / 客户"),
     Command("supplier", ("supplier", "供应商"), "Supplier and history / 供应商"),
+    Command("prices", ("prices", "price", "价格", "价目表"), "Price lists: grades, rules (manager) / 价格"),
     Command("approvals", ("approvals", "approve", "审批"), "Pending approvals / 审批"),
     Command("lowstock", ("lowstock", "缺货", "补货"), "Low stock, draft POs / 缺货"),
     Command("po", ("po", "采购单", "采购"), "New purchase order / 采购单"),
@@ -56,6 +58,7 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
     rules travel on the unit of work)."""
     return [HelpFlow(describe(COMMANDS)), StockFlow(), LanguageFlow(), ItemFlow(),
             SalesOrderFlow(), OrdersFlow(), ShipFlow(), PartnerFlow("customer"), PartnerFlow("supplier"),
+            PriceListFlow(),
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), WithdrawFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(),
             ReceiveTransferFlow(),

@@ -26,7 +26,7 @@ from core.sales.views import SalesOrderView
 
 MAX_CHOICES = 8
 MAX_CHAT_LINES = 50
-DECIMALS = ("base_qty", "unit_price", "amount", "floor", "qty", "available", "needed")
+DECIMALS = ("base_qty", "unit_price", "amount", "floor", "qty", "available", "needed", "proposed")
 
 
 def ship_ask(ctx: Context) -> Reply:
@@ -256,7 +256,7 @@ class SalesOrderFlow(Flow):
     def _check(self, ctx: Context, state: dict[str, Any], given: EnteredLine, replace: int | None) -> LineCheck:
         others = [OtherLine(ln["sku"], Decimal(ln["base_qty"]), Decimal(ln["amount"]), ln["below_floor"])
                   for n, ln in enumerate(state["lines"], 1) if n != replace]
-        return check_sales_line(ctx.uow, ctx.actor, state["warehouse"], given, others)
+        return check_sales_line(ctx.uow, ctx.actor, state["warehouse"], given, others, state.get("customer", ""))
 
     def _line_of(self, ctx: Context, check: LineCheck) -> dict[str, Any]:
         line = check.line
@@ -266,6 +266,9 @@ class SalesOrderFlow(Flow):
             "base_qty": str(line.base_qty), "unit_price": str(line.unit_price), "amount": str(line.amount),
             "floor": str(line.floor_price), "below_floor": line.below_floor,
             "available": str(check.available), "negative": check.negative, "approval": check.approval,
+            "source": ctx.text("price_source", src=line.price_source), "proposed": str(line.proposed),
+            "last": ctx.text("last_paid", price=None if line.last is None else line.last.price,
+                             at=None if line.last is None else line.last.at),
         }
 
     def _put(self, ctx: Context, state: dict[str, Any], line: dict[str, Any], at: int | None) -> Step:

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from core.errors import InvalidPriceRule, UnknownPartner
 from core.models import PRICE_METHODS, Category, Customer, PriceRule, Product
@@ -28,7 +28,8 @@ _R = PriceRule.__table__.c
 @dataclass(frozen=True)
 class PriceRuleIn:
     """A rule as a person or file gives it: for a grade or a customer (or neither: everyone), a product SKU or a
-    category code (or neither: every product), how it prices and from which quantity, valid from and to."""
+    category code (or neither: every product), how it prices and from which quantity, valid from and to. As typed
+    in chat, `who` is a customer's code or else a grade, `what` a SKU or else a category code."""
 
     method: str
     value: object
@@ -39,6 +40,8 @@ class PriceRuleIn:
     min_qty: object = 0
     valid_from: object = None
     valid_to: object = None
+    who: str | None = None
+    what: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,9 +84,13 @@ def add_price_rules(uow: UnitOfWork, actor: Actor, rules: Sequence[PriceRuleIn])
     checked = [_checked(rule) for rule in rules]
 
     def work(tx: Tx) -> list[PriceRuleView]:
-        customers = _ids(tx, Customer, Customer.code, {c["customer"] for c in checked if c["customer"]})
-        categories = _ids(tx, Category, Category.code, {c["category"] for c in checked if c["category"]})
-        products = _ids(tx, Product, func.upper(Product.sku), {c["product"] for c in checked if c["product"]})
+        customers = _ids(tx, Customer, Customer.code, {c[k] for c in checked for k in ("customer", "who") if c[k]})
+        categories = _ids(tx, Category, Category.code, {c[k] for c in checked for k in ("category", "what")
+                                                        if c[k]})
+        products = _ids(tx, Product, func.upper(Product.sku), {str(c[k]).upper() for c in checked
+                                                               for k in ("product", "what") if c[k]})
+        for c in checked:
+            _classify(c, customers, products, categories)
         rows = [_row(c, customers, products, categories, actor, tx) for c in checked]
         ids = list(tx.conn.execute(insert(PriceRule).returning(PriceRule.id, sort_by_parameter_order=True),
                                    rows).scalars())
@@ -108,8 +115,9 @@ def remove_price_rule(uow: UnitOfWork, actor: Actor, rule_id: int) -> None:
 
 
 def list_price_rules(uow: UnitOfWork, actor: Actor, *, grade: str | None = None, customer: str | None = None,
-                     product: str | None = None, page: int = 1) -> list[PriceRuleView]:
-    """The rules (of a grade, a customer or a product when given), newest first, a page at a time."""
+                     product: str | None = None, of: str | None = None, page: int = 1) -> list[PriceRuleView]:
+    """The rules (of a grade, a customer or a product when given; `of` any of them, or a category), newest first,
+    a page at a time."""
     actor.require(Permission.PRICES_EDIT)
     page = max(page, 1)
 
@@ -126,6 +134,9 @@ def list_price_rules(uow: UnitOfWork, actor: Actor, *, grade: str | None = None,
             statement = statement.where(Customer.code == customer.strip().upper())
         if product:
             statement = statement.where(Product.sku == product.strip().upper())
+        if of:
+            statement = statement.where(or_(PriceRule.grade == of.strip(), Customer.code == of.strip().upper(),
+                                            Product.sku == of.strip().upper(), Category.code == of.strip()))
         rows = tx.conn.execute(statement.order_by(PriceRule.id.desc()).limit(PAGE_SIZE)
                                .offset((page - 1) * PAGE_SIZE))
         return [PriceRuleView(**r._mapping) for r in rows]
@@ -165,13 +176,32 @@ def _checked(rule: PriceRuleIn) -> dict[str, Any]:
         raise InvalidPriceRule(reason="grade_and_customer", grade=grade, customer=customer)
     if product and category:
         raise InvalidPriceRule(reason="product_and_category", product=product, category=category)
+    who, what = (rule.who or "").strip() or None, (rule.what or "").strip() or None
+    if (who and (grade or customer)) or (what and (product or category)):
+        raise InvalidPriceRule(reason="format")
     start, end = _day(rule.valid_from, "valid_from"), _day(rule.valid_to, "valid_to")
     if start and end and end < start:
         raise InvalidPriceRule(reason="dates", valid_from=start, valid_to=end)
     min_qty = parse_quantity(rule.min_qty or 0, allow_zero=True)
     return {"method": method, "value": value, "grade": grade, "customer": customer,
             "product": product.upper() if product else None, "category": category, "min_qty": min_qty,
-            "valid_from": start, "valid_to": end}
+            "valid_from": start, "valid_to": end, "who": who, "what": what}
+
+
+def _classify(c: dict[str, Any], customers: dict[str, int], products: dict[str, int],
+              categories: dict[str, int]) -> None:
+    """`who` a customer's code, else a grade; `what` a SKU, else a category code, else an unknown product."""
+    who, what = c.pop("who"), c.pop("what")
+    if who and who.upper() in customers:
+        c["customer"] = who.upper()
+    elif who:
+        c["grade"] = _grade(who)
+    if what and what.upper() in products:
+        c["product"] = what.upper()
+    elif what and what in categories:
+        c["category"] = what
+    elif what:
+        c["product"] = what.upper()
 
 
 def _ids(tx: Tx, model: Any, column: Any, codes: set[str]) -> dict[str, int]:

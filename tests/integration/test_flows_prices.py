@@ -1,0 +1,87 @@
+"""Price lists in chat: a manager sets grades and rules in one line each, removes one by its button; a salesperson
+sees each order line's price with where it comes from and what the customer paid last."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from babel.dates import format_datetime
+
+from core.catalog.products import NewProduct, create_category, create_product
+from core.partners.customers import NewCustomer, create_customer
+from core.permissions import Actor
+from core.sales.price_lists import list_price_rules
+from core.stock.moves import LineIn, receive_stock
+from core.uow import UnitOfWork
+from tests.factories import Shop, make_shop
+from tests.integration.test_flows_sales import chat_of
+
+
+@pytest.fixture
+def shop(uow: UnitOfWork, admin: Actor) -> Shop:
+    shop = make_shop(uow, admin)
+    create_category(uow, admin, "CUPS", "杯具", "Cups")
+    create_product(uow, admin, NewProduct("MUG", "马克杯", "Mug", category="CUPS", purchase_price="8",
+                                          sale_price="20", floor_price="9"))
+    for code in ("VIPCO", "PLAIN"):
+        create_customer(uow, admin, NewCustomer(code, code.title() + " Ltd", salesperson="sales-1"))
+    receive_stock(uow, admin, "MAIN", [LineIn("MUG", 100, "8")])
+    return shop
+
+
+def test_a_manager_keeps_the_price_list_in_chat(uow: UnitOfWork, shop: Shop) -> None:
+    boss = chat_of(uow, shop.admin, "manager-1", "2001")
+    assert boss.send("价格")[0].startswith("价目表（管理员、经理）：")
+    assert boss.send("价格 等级 vipco VIP") == ["客户 VIPCO 的价格等级现在是 VIP。"]
+    added = boss.send("价格 VIP MUG 15 10起")[0]
+    assert added.startswith("已添加价格规则：\n#") and added.endswith(" VIP · MUG · 15.00 · 10 件起")
+    assert boss.send("价格 VIP CUPS 90% 2026-01-01 ~ 2099-12-31")[0].endswith(
+        " VIP · 分类 CUPS · 牌价的 90% · 2026-01-01~2099-12-31")
+    assert boss.send("价格 全部 全部 成本+50%")[0].endswith(" 所有客户 · 全部商品 · 成本加 50%")
+    listed = boss.send("价格 VIP")[0]
+    assert listed.startswith("「VIP」的价格规则（2 条）：\n#2 VIP · 分类 CUPS · 牌价的 90%")
+    assert boss.send("价格 VIP MUG 便宜") == ["金额「便宜」无效：请输入一个不小于 0 的数字，例如 19.90。"]
+    assert boss.send("价格 VIP MUG 12 from 100 ~2026-12-31")[0].endswith(" VIP · MUG · 12.00 · 100 件起 · ~2026-12-31")
+    assert boss.send("价格 VIP MUG 11 200件起")[0].endswith(" VIP · MUG · 11.00 · 200 件起")
+    assert boss.send("价格 VIP NOTHING 3")[0] == "没有商品「NOTHING」。"
+    assert boss.send("价格 VIP MUG 3 明天")[0].startswith("价格规则的格式是：")
+    first = list_price_rules(uow, shop.manager, of="VIP")[-1]
+    boss.send("价格 VIP")
+    assert boss.press(boss.button(f"删除 #{first.id}")) == [f"已删除第 {first.id} 号价格规则。"]
+    assert len(list_price_rules(uow, shop.manager, of="VIP")) == 3
+    seller = chat_of(uow, shop.admin, "sales-1", "2002")
+    assert seller.send("价格 VIP") == ["你没有权限执行这个操作。"]
+    assert "价格 VIP" not in seller.send("帮助")[0] and "价格 VIP" in boss.send("帮助")[0]
+
+
+def test_each_order_line_says_where_its_price_comes_from_and_the_last_price_paid(uow: UnitOfWork,
+                                                                                 shop: Shop) -> None:
+    boss = chat_of(uow, shop.admin, "manager-1", "2001")
+    boss.send("价格 等级 VIPCO VIP")
+    boss.send("价格 VIP MUG 15 10起")
+    seller = chat_of(uow, shop.admin, "sales-1", "2002")
+    seller.send("开单 vipco")
+    seller.press(seller.button("MAIN"))
+    reply = seller.send("MUG 9")[0]
+    assert "1. MUG 马克杯 × 9 @ 20.00 = ¥180.00\n   牌价 · 此客户未买过" in reply
+    reply = seller.send("MUG 10")[0]
+    assert "2. MUG 马克杯 × 10 @ 15.00 = ¥150.00\n   VIP 价，10 件起 · 此客户未买过" in reply
+    reply = seller.send("MUG 12 16.5")[0]
+    assert "3. MUG 马克杯 × 12 @ 16.50 = ¥198.00\n   手填价 (价目表 15.00) · 此客户未买过" in reply
+    seller.press(seller.button("完成"))
+    assert "已审批" in seller.press(seller.button("提交"))[0]
+    seller.send("开单 vipco")
+    seller.press(seller.button("MAIN"))
+    day = format_datetime(datetime.now().astimezone(), "MM-dd", locale="zh_CN")
+    assert f"VIP 价，10 件起 · 上次成交 16.50（{day}）" in seller.send("MUG 10")[0]
+    english = chat_of(uow, shop.admin, "sales-1", "2003", language="en")
+    english.send("so plain")
+    english.press(english.button("MAIN"))
+    assert "1. MUG Mug × 10 @ 20.00 = CN¥200.00\n   list price · never bought by this customer" in english.send(
+        "MUG 10")[0]
+    english.send("x")
+    boss.send("价格 PLAIN 全部 90%")
+    english.send("so vipco")
+    english.press(english.button("MAIN"))
+    assert f"VIP price, from 10 · last paid 16.50 ({day})" in english.send("MUG 10")[0]
