@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import catalogue, documents, partners, reports
+from bot.api import catalogue, documents, partners, prices, reports
 from bot.api.auth import RateLimits, caller_of
 from bot.api.http import BASE, BadRequest, check_readable, dumps, error_body, error_response, language
 from bot.api.idempotency import fingerprint, key_of, once
@@ -69,6 +69,7 @@ class Api:
             ("/sales-orders/{number}", partial(documents.sales_order, uow)),
             ("/reports/{name}", partial(reports.report, uow, self.texts)),
             ("/webhooks", partial(reports.list_webhooks, uow)),
+            ("/price-rules", partial(prices.price_rules, uow)),
         ]
         for path, read in gets:
             r.add_get(BASE + path, self._read(read))
@@ -79,6 +80,9 @@ class Api:
             ("/purchase-orders/{number}/receipts", partial(documents.new_purchase_receipt, uow), 201),
             ("/purchase-orders/{number}/withdraw", partial(documents.withdraw_purchase_order, uow), 200),
             ("/sales-orders", partial(documents.new_sales_order, uow), 201),
+            ("/sales-orders/quote", partial(prices.quote, uow, self.texts), 200),
+            ("/price-rules", partial(prices.new_price_rules, uow), 201),
+            ("/customers/{code}/price-grade", partial(prices.set_grade, uow), 200),
             ("/sales-orders/{number}/approve", partial(documents.approve_sales_order, uow), 200),
             ("/sales-orders/{number}/reject", partial(documents.reject_sales_order, uow), 200),
             ("/sales-orders/{number}/withdraw", partial(documents.withdraw_sales_order, uow), 200),
@@ -90,6 +94,7 @@ class Api:
         for path, write, status in posts:
             r.add_post(BASE + path, self._write(write, status))
         r.add_delete(f"{BASE}/webhooks/{{name}}", self.remove_webhook)
+        r.add_delete(f"{BASE}/price-rules/{{rule_id}}", self.remove_price_rule)
 
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(document())
@@ -209,6 +214,26 @@ class Api:
             status, text = self._refusal(error, language(request), read_only=True)
             return web.Response(status=status, text=text, content_type="application/json")
         return web.Response(text=dumps({"name": name}), content_type="application/json")
+
+
+    async def remove_price_rule(self, request: web.Request) -> web.Response:
+        """DELETE /price-rules/{rule_id}: the rule is gone (admins and managers)."""
+        entered = await self._enter(request)
+        if isinstance(entered, web.Response):
+            return entered
+        actor = entered.actor.with_channel("api")
+        try:
+            check_readable(request)
+            removed = await asyncio.to_thread(prices.remove_price_rule, self.uow, actor,
+                                              request.match_info["rule_id"])
+        except BadRequest as error:
+            return error_response(400, "bad_request", str(error))
+        except DomainError as error:
+            if error.code == "invalid_price_rule" and error.params.get("reason") == "unknown_rule":
+                return error_response(404, error.code, self.texts.error(language(request), error))
+            status, text = self._refusal(error, language(request), read_only=True)
+            return web.Response(status=status, text=text, content_type="application/json")
+        return web.Response(text=dumps(removed), content_type="application/json")
 
 
 def _no_constant(name: str) -> Any:

@@ -20,7 +20,7 @@ from core.uow import Tx, UnitOfWork
 
 GRADE_LENGTH = 20
 MAX_RULES = 100_000
-PAGE_SIZE = 50
+PAGE_SIZE = 20
 MAX_PERCENT = Decimal(1000)
 _R = PriceRule.__table__.c
 
@@ -95,8 +95,9 @@ def add_price_rules(uow: UnitOfWork, actor: Actor, rules: Sequence[PriceRuleIn])
         ids = list(tx.conn.execute(insert(PriceRule).returning(PriceRule.id, sort_by_parameter_order=True),
                                    rows).scalars())
         record(tx, actor, "prices.add", "price_rule", ids[0] if len(ids) == 1 else None, rules=len(ids))
-        return [PriceRuleView(i, c["grade"], c["customer"], c["product"], c["category"], c["method"], c["value"],
-                              c["min_qty"], c["valid_from"], c["valid_to"]) for i, c in zip(ids, checked, strict=True)]
+        return [PriceRuleView(i, c["grade"], c["customer"], c["product"], c["category"], c["method"],
+                              _short(c["value"]), _short(c["min_qty"]), c["valid_from"], c["valid_to"])
+                for i, c in zip(ids, checked, strict=True)]
 
     return uow.run(work)
 
@@ -139,9 +140,15 @@ def list_price_rules(uow: UnitOfWork, actor: Actor, *, grade: str | None = None,
                                             Product.sku == of.strip().upper(), Category.code == of.strip()))
         rows = tx.conn.execute(statement.order_by(PriceRule.id.desc()).limit(PAGE_SIZE)
                                .offset((page - 1) * PAGE_SIZE))
-        return [PriceRuleView(**r._mapping) for r in rows]
+        return [PriceRuleView(**{**r._mapping, "value": _short(r.value), "min_qty": _short(r.min_qty)})
+                for r in rows]
 
     return uow.read(work)
+
+
+def _short(value: Decimal) -> Decimal:
+    """A figure without trailing zeros (15, not 15.000000)."""
+    return value.normalize() if value else Decimal(0)
 
 
 def _grade(grade: str | None) -> str | None:

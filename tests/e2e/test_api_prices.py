@@ -1,0 +1,86 @@
+"""Prices through the REST API on our real server: a manager's token keeps the price list (grades, rules added all
+or none, removed), a salesperson's token prices an order before writing it and sees each line's source and the last
+price paid; the order is written at those prices; other roles are refused."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from core.permissions import Actor
+from core.stock.moves import LineIn, receive_stock
+from core.uow import UnitOfWork
+from tests.e2e.api_client import serve, tokens
+from tests.factories import Shop, make_shop
+
+
+@pytest.fixture
+def shop(uow: UnitOfWork, admin: Actor) -> Shop:
+    shop = make_shop(uow, admin)
+    receive_stock(uow, admin, "MAIN", [LineIn("RETRO-CLOCK", 50, "10"), LineIn("TEA-CUP", 100, "3.3")])
+    return shop
+
+
+def test_a_price_list_through_rest(shop: Shop) -> None:
+    t = tokens(shop)
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            made = await api.post("/customers", t["sales"], {"code": "SHOP-7", "name": "网店七号"})
+            assert made.status == 201, made.body
+            graded = await api.post("/customers/shop-7/price-grade", t["manager"], {"grade": "经销商"})
+            assert (graded.status, graded.body) == (200, {"customer": "SHOP-7", "grade": "经销商"})
+            added = await api.post("/price-rules", t["manager"], {"rules": [
+                {"grade": "经销商", "product": "RETRO-CLOCK", "method": "fixed", "value": "21", "min_qty": 5},
+                {"grade": "经销商", "method": "percent", "value": "90", "valid_to": "2099-12-31"},
+                {"customer": "SHOP-7", "product": "TEA-CUP", "method": "cost_plus", "value": "100"}]})
+            assert added.status == 201, added.body
+            assert [(r["method"], r["value"], r["min_qty"]) for r in added.body["rules"]] == [
+                ("fixed", "21", "5"), ("percent", "90", "0"), ("cost_plus", "100", "0")]
+            refused = await api.post("/price-rules", t["manager"], {"rules": [
+                {"grade": "VIP", "method": "fixed", "value": "1"},
+                {"grade": "VIP", "customer": "SHOP-7", "method": "fixed", "value": "1"}]}, lang="zh-CN")
+            assert refused.status == 422 and refused.body["error"]["code"] == "invalid_price_rule"
+            assert "不能两者都给" in refused.body["error"]["message"]
+            listed = await api.get("/price-rules?of=经销商", t["manager"])
+            assert (listed.status, len(listed.body["items"])) == (200, 2)
+            for role in ("sales", "purchaser", "warehouse", "finance"):
+                assert (await api.get("/price-rules", t[role])).status == 403
+                assert (await api.post("/price-rules", t[role], {"rules": [
+                    {"method": "fixed", "value": "1"}]})).status == 403
+                assert (await api.post("/customers/SHOP-7/price-grade", t[role], {"grade": None})).status == 403
+
+            lines = [{"sku": "RETRO-CLOCK", "qty": "5"}, {"sku": "RETRO-CLOCK", "qty": "1"},
+                     {"sku": "TEA-CUP", "qty": "10"}, {"sku": "TEA-CUP", "qty": "1", "unit_price": "6"}]
+            quoted = await api.post("/sales-orders/quote", t["sales"], {
+                "customer": "SHOP-7", "warehouse": "MAIN", "lines": lines}, lang="zh-CN")
+            assert quoted.status == 200, quoted.body
+            got = [(ln["unit_price"], ln["amount"], ln["source_text"], ln["last_price"]) for ln in quoted.body["lines"]]
+            assert got == [("21.00", "105.00", "经销商 价，5 件起", None),
+                           ("22.50", "22.50", "经销商 价，牌价的 90%，至 2099-12-31", None),
+                           ("6.60", "66.00", "客户专价", None), ("6.000000", "6.00", "手填价", None)]
+            assert quoted.body["total"] == "199.50"
+            shown = str(quoted.body)
+            assert "3.3" not in shown and "purchase" not in shown and "'100'" not in shown, "never the cost or margin"
+            placed = await api.post("/sales-orders", t["sales"], {"customer": "SHOP-7", "warehouse": "MAIN",
+                                                                   "lines": lines})
+            assert (placed.status, placed.body["status"], placed.body["total"]) == (201, "approved", "199.50")
+            again = await api.post("/sales-orders/quote", t["sales"], {
+                "customer": "SHOP-7", "warehouse": "MAIN", "lines": lines[:1]})
+            line = again.body["lines"][0]
+            assert (line["source_text"], line["last_price"]) == ("经销商 price, from 5", "22.500000")
+            assert datetime.fromisoformat(line["last_at"]).date() == datetime.now(UTC).date()
+
+            rule = added.body["rules"][0]["id"]
+            removed = await api.call("DELETE", f"/price-rules/{rule}", t["manager"])
+            assert (removed.status, removed.body) == (200, {"id": rule})
+            assert (await api.call("DELETE", f"/price-rules/{rule}", t["manager"])).status == 404
+            assert (await api.call("DELETE", "/price-rules/x1", t["manager"])).status == 400
+            assert (await api.call("DELETE", f"/price-rules/{rule + 1}", t["sales"])).status == 403
+            after = await api.post("/sales-orders/quote", t["sales"], {
+                "customer": "SHOP-7", "warehouse": "MAIN", "lines": lines[:1]})
+            assert after.body["lines"][0]["unit_price"] == "22.50"
+
+    asyncio.run(scenario())
