@@ -81,7 +81,7 @@ def add_price_rules(uow: UnitOfWork, actor: Actor, rules: Sequence[PriceRuleIn])
     actor.require(Permission.PRICES_EDIT)
     if not rules or len(rules) > MAX_RULES:
         raise InvalidPriceRule(reason="count", maximum=MAX_RULES)
-    checked = [_checked(rule) for rule in rules]
+    checked = [checked_rule(rule) for rule in rules]
 
     def work(tx: Tx) -> list[PriceRuleView]:
         customers = _ids(tx, Customer, Customer.code, {c[k] for c in checked for k in ("customer", "who") if c[k]})
@@ -123,27 +123,32 @@ def list_price_rules(uow: UnitOfWork, actor: Actor, *, grade: str | None = None,
     page = max(page, 1)
 
     def work(tx: Tx) -> list[PriceRuleView]:
-        statement = (select(PriceRule.id, PriceRule.grade, Customer.code.label("customer"),
-                            Product.sku.label("product"), Category.code.label("category"), PriceRule.method,
-                            PriceRule.value, PriceRule.min_qty, PriceRule.valid_from, PriceRule.valid_to)
-                     .outerjoin(Customer, Customer.id == PriceRule.customer_id)
-                     .outerjoin(Product, Product.id == PriceRule.product_id)
-                     .outerjoin(Category, Category.id == PriceRule.category_id))
-        if grade:
-            statement = statement.where(PriceRule.grade == grade.strip())
-        if customer:
-            statement = statement.where(Customer.code == customer.strip().upper())
-        if product:
-            statement = statement.where(Product.sku == product.strip().upper())
-        if of:
-            statement = statement.where(or_(PriceRule.grade == of.strip(), Customer.code == of.strip().upper(),
-                                            Product.sku == of.strip().upper(), Category.code == of.strip()))
-        rows = tx.conn.execute(statement.order_by(PriceRule.id.desc()).limit(PAGE_SIZE)
-                               .offset((page - 1) * PAGE_SIZE))
-        return [PriceRuleView(**{**r._mapping, "value": _short(r.value), "min_qty": _short(r.min_qty)})
-                for r in rows]
+        return price_rule_rows(tx, grade=grade, customer=customer, product=product, of=of,
+                               limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
 
     return uow.read(work)
+
+
+def price_rule_rows(tx: Tx, *, grade: str | None = None, customer: str | None = None, product: str | None = None,
+                    of: str | None = None, limit: int | None = None, offset: int = 0) -> list[PriceRuleView]:
+    """Rules with their customer's code, SKU and category code, newest first (a page, or all for an export)."""
+    statement = (select(PriceRule.id, PriceRule.grade, Customer.code.label("customer"), Product.sku.label("product"),
+                        Category.code.label("category"), PriceRule.method, PriceRule.value, PriceRule.min_qty,
+                        PriceRule.valid_from, PriceRule.valid_to)
+                 .outerjoin(Customer, Customer.id == PriceRule.customer_id)
+                 .outerjoin(Product, Product.id == PriceRule.product_id)
+                 .outerjoin(Category, Category.id == PriceRule.category_id))
+    if grade:
+        statement = statement.where(PriceRule.grade == grade.strip())
+    if customer:
+        statement = statement.where(Customer.code == customer.strip().upper())
+    if product:
+        statement = statement.where(Product.sku == product.strip().upper())
+    if of:
+        statement = statement.where(or_(PriceRule.grade == of.strip(), Customer.code == of.strip().upper(),
+                                        Product.sku == of.strip().upper(), Category.code == of.strip()))
+    rows = tx.conn.execute(statement.order_by(PriceRule.id.desc()).limit(limit).offset(offset))
+    return [PriceRuleView(**{**r._mapping, "value": _short(r.value), "min_qty": _short(r.min_qty)}) for r in rows]
 
 
 def _short(value: Decimal) -> Decimal:
@@ -163,13 +168,14 @@ def _day(value: object, field: str) -> date | None:
         return None
     if isinstance(value, date):
         return value
+    text = str(value).strip()
     try:
-        return date.fromisoformat(str(value).strip())
+        return date.fromisoformat(text[:10] if text.endswith("T00:00:00") else text)
     except ValueError:
-        raise InvalidPriceRule(reason="date", field=field, value=str(value)[:40]) from None
+        raise InvalidPriceRule(reason="date", field=field, value=text[:40]) from None
 
 
-def _checked(rule: PriceRuleIn) -> dict[str, Any]:
+def checked_rule(rule: PriceRuleIn) -> dict[str, Any]:
     """The rule's values checked for form (codes are looked up later, all at once)."""
     method = str(rule.method or "").strip().lower()
     if method not in PRICE_METHODS:
