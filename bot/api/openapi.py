@@ -21,7 +21,7 @@ from core.purchasing import orders as purchasing
 from core.purchasing import receipts
 from core.reporting import periods, reports
 from core.sales import entry as sales_entry
-from core.sales import price_lists, price_rules
+from core.sales import price_lists, price_rules, quotations
 from core.sales import views as sales
 from core.stock import moves as stock
 
@@ -39,7 +39,8 @@ MODELS: dict[str, type] = {
     "PostedLine": stock.PostedLine, "Period": periods.Period, "Comparison": periods.Comparison,
     "Webhook": webhooks.WebhookView, "NewWebhook": webhooks.IssuedWebhook,
     "PriceRule": price_lists.PriceRuleView, "PriceSource": price_rules.PriceSource,
-    "QuotedLine": sales_entry.LineQuote,
+    "QuotedLine": sales_entry.LineQuote, "Quotation": quotations.QuotationView,
+    "QuotationLine": quotations.QuotationLineView, "QuotationSummary": quotations.QuotationSummary,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
 
@@ -232,6 +233,22 @@ def document() -> dict[str, Any]:
                             "schema": {"type": "integer", "minimum": 1}}],
             "responses": {"200": {"description": "Removed", **_json(_ref("RemovedPriceRule"))},
                           **_errors(400, 403, 404)}}},
+        "/quotations": {
+            **_get("Quotations the token may see, newest first: open and still valid, or all (status=all)",
+                   _page("QuotationSummary"), [_query("customer", "a customer code"),
+                                               {"name": "status", "in": "query",
+                                                "schema": {"type": "string", "enum": ["open", "all"]}}, *PAGING]),
+            **_post("Write a quotation priced at the customer's price list, valid until a day (two weeks when "
+                    "not given)", _input(["customer", "warehouse", "lines"], customer=CODE, warehouse=CODE,
+                                         valid_until={"type": "string", "format": "date"}, note=TEXT,
+                                         lines=lines_out), "Quotation"),
+        },
+        "/quotations/{number}": _get("One quotation", _ref("Quotation"), [_path("number")], 404),
+        "/quotations/{number}/order": _post(
+            "Turn a valid quotation into a submitted sales order at the quoted prices (expired: 409)", _input([]),
+            "SalesOrder", [_path("number")]),
+        "/quotations/{number}/cancel": _post("Cancel an open quotation", _input([]), "Quotation",
+                                             [_path("number")], 200),
         "/customers/{code}/price-grade": _post(
             "Put a customer in a price grade (零售, 批发, VIP, 经销商 ...), or in none with null (admins, managers)",
             _input(["grade"], grade={"type": "string", "maxLength": 20, "nullable": True}), "PriceGrade",

@@ -1,5 +1,6 @@
-"""/api/v1 routes for prices: price rules listed, added (many at once) and removed, a customer's price grade, and a
-sales order priced for a customer before it is written (each line's price, its source and the last price paid)."""
+"""/api/v1 routes for prices: price rules listed, added (many at once) and removed, a customer's price grade, a
+sales order priced for a customer before it is written (each line's price, its source and the last price paid), and
+quotations written, read, listed, ordered and cancelled."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from bot.api.http import (
 from bot.engine.texts import Texts
 from core.permissions import Actor
 from core.sales import price_lists
+from core.sales import quotations as quotes
 from core.sales.entry import quote_sales_order
 from core.sales.records import SalesLineIn
 from core.uow import UnitOfWork
@@ -95,3 +97,43 @@ def _rule(given: dict[str, Any]) -> price_lists.PriceRuleIn:
 
 def _optional_text(given: dict[str, Any], name: str) -> str | None:
     return text_field(given, name, required=False, limit=64) or None
+
+
+def quotations(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /quotations: open quotations still valid (`status=all` for every one), of a customer when given."""
+    customer, status = query_text(request, "customer") or None, query_text(request, "status") or "open"
+    if status not in ("open", "all"):
+        raise BadRequest("query parameter 'status' must be open or all")
+    return paged(request, pages(lambda p: quotes.list_quotations(uow, actor, customer, open_only=status == "open",
+                                                                 page=p)))
+
+
+def quotation(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /quotations/{number}: one quotation."""
+    return quotes.get_quotation(uow, actor, request.match_info["number"])
+
+
+def new_quotation(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /quotations: lines priced for the customer, valid until a day (two weeks when not given)."""
+    known_fields(body, ("customer", "warehouse", "valid_until", "note", "lines"))
+    customer, warehouse = text_field(body, "customer", limit=40), text_field(body, "warehouse", limit=40)
+    until, note = text_field(body, "valid_until", required=False, limit=10), text_field(body, "note", required=False)
+    lines = [SalesLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"),
+                         amount_field(ln.get("unit_price"), "unit_price", required=False),
+                         text_field(ln, "unit", required=False, limit=20).strip() or None)
+             for ln in lines_field(body, PRICED_LINE) or ()]
+    return lambda: quotes.create_quotation(uow, actor, customer, warehouse, lines, until or None, note)
+
+
+def order_quotation(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /quotations/{number}/order: a submitted sales order at the quoted prices, while it is valid."""
+    known_fields(body, ())
+    number = request.match_info["number"]
+    return lambda: quotes.order_quotation(uow, actor, number, "api")
+
+
+def cancel_quotation(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /quotations/{number}/cancel: withdraw an open quotation."""
+    known_fields(body, ())
+    number = request.match_info["number"]
+    return lambda: quotes.cancel_quotation(uow, actor, number)

@@ -70,6 +70,8 @@ class Api:
             ("/reports/{name}", partial(reports.report, uow, self.texts)),
             ("/webhooks", partial(reports.list_webhooks, uow)),
             ("/price-rules", partial(prices.price_rules, uow)),
+            ("/quotations", partial(prices.quotations, uow)),
+            ("/quotations/{number}", partial(prices.quotation, uow)),
         ]
         for path, read in gets:
             r.add_get(BASE + path, self._read(read))
@@ -83,6 +85,9 @@ class Api:
             ("/sales-orders/quote", partial(prices.quote, uow, self.texts), 200),
             ("/price-rules", partial(prices.new_price_rules, uow), 201),
             ("/customers/{code}/price-grade", partial(prices.set_grade, uow), 200),
+            ("/quotations", partial(prices.new_quotation, uow), 201),
+            ("/quotations/{number}/order", partial(prices.order_quotation, uow), 201),
+            ("/quotations/{number}/cancel", partial(prices.cancel_quotation, uow), 200),
             ("/sales-orders/{number}/approve", partial(documents.approve_sales_order, uow), 200),
             ("/sales-orders/{number}/reject", partial(documents.reject_sales_order, uow), 200),
             ("/sales-orders/{number}/withdraw", partial(documents.withdraw_sales_order, uow), 200),

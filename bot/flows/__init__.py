@@ -13,6 +13,7 @@ from bot.flows.partners import PartnerFlow
 from bot.flows.prices import PriceListFlow
 from bot.flows.purchasing import PurchaseOrderFlow, WithdrawFlow
 from bot.flows.quick import QuickInFlow, QuickOutFlow
+from bot.flows.quotations import QuotationFlow, QuotationsFlow
 from bot.flows.receiving import ReceiveFlow
 from bot.flows.replenish import LowStockFlow
 from bot.flows.reports import REPORT_COMMANDS, report_flows
@@ -29,6 +30,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("item", ("item", "商品", "货品"), "Item card: stock, price, next steps / 商品", menu=False),
     Command("sales", ("so", "order", "销售单", "开单"), "New sales order / 销售单"),
     Command("orders", ("orders", "我的订单", "订单"), "My sales orders / 我的订单"),
+    Command("quotation", ("quote", "quotation", "报价"), "New quotation / 报价"),
+    Command("quotations", ("quotes", "quotations", "报价单"), "Open quotations, one tap to order / 报价单"),
     Command("ship", ("ship", "发货"), "Ship a sales order / 发货"),
     Command("customer", ("customer", "客户"), "Customer and history / 客户"),
     Command("supplier", ("supplier", "供应商"), "Supplier and history / 供应商"),
@@ -58,7 +61,7 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
     rules travel on the unit of work)."""
     return [HelpFlow(describe(COMMANDS)), StockFlow(), LanguageFlow(), ItemFlow(),
             SalesOrderFlow(), OrdersFlow(), ShipFlow(), PartnerFlow("customer"), PartnerFlow("supplier"),
-            PriceListFlow(),
+            PriceListFlow(), QuotationFlow(), QuotationsFlow(),
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), WithdrawFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(),
             ReceiveTransferFlow(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step, StepHandler
@@ -67,6 +68,8 @@ class SalesOrderFlow(Flow):
     name = "sales"
     key = "so"
     scan_steps = frozenset({"lines", "confirm"})
+    asks: Mapping[str, str] = MappingProxyType({"start": "so_ask_customer", "confirm": "so_confirm",
+                                                "again": "so_confirm_again", "over": "so_expired"})
 
     def start(self, ctx: Context, args: str) -> Step:
         """Search the customer named in `args`, or ask for one."""
@@ -74,7 +77,7 @@ class SalesOrderFlow(Flow):
         state: dict[str, Any] = {"step": "customer"}
         if args.strip():
             return self._customer_search(ctx, state, args.strip())
-        return Step([ctx.say("so_ask_customer", page_keys(ctx, "sales", "/app/sales"))], state)
+        return Step([ctx.say(self.asks["start"], page_keys(ctx, "sales", "/app/sales"))], state)
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """Cancel on any step, or whatever the step expects: a customer, a warehouse, a line, or a button."""
@@ -89,15 +92,15 @@ class SalesOrderFlow(Flow):
 
     def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A state of no known step: the order conversation has expired."""
-        return Step([ctx.say("so_expired")])
+        return Step([ctx.say(self.asks["over"])])
 
     def button(self, ctx: Context, payload: str) -> Step:
         """A button of an order conversation that already ended."""
-        return Step([ctx.say("so_expired")])
+        return Step([ctx.say(self.asks["over"])])
 
     def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
         """Ask for the customer again, or to confirm again."""
-        asks = {"customer": "so_ask_customer", "confirm": "so_confirm_again"}
+        asks = {"customer": self.asks["start"], "confirm": self.asks["again"]}
         step = str(state.get("step"))
         return [ctx.say(asks[step])] if step in asks else []
 
@@ -109,7 +112,7 @@ class SalesOrderFlow(Flow):
             return self._customer_chosen(ctx, state, pressed[1:])
         if event.text and event.text.strip():
             return self._customer_search(ctx, state, event.text.strip())
-        return Step([ctx.say("so_ask_customer")], state)
+        return Step([ctx.say(self.asks["start"])], state)
 
     def _warehouse(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         pressed = event.button or ""
@@ -335,7 +338,7 @@ class SalesOrderFlow(Flow):
                        [(button_label(ctx, "sales", "edit"), f"{self.key}:e"),
                         (button_label(ctx, "sales", "add_more"), f"{self.key}:more"),
                         (button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
-        return Step([ctx.say("so_confirm", keys, **self._figures(state))], state)
+        return Step([ctx.say(self.asks["confirm"], keys, **self._figures(state))], state)
 
     def _submit(self, ctx: Context, state: dict[str, Any]) -> Step:
         lines = [SalesLineIn(ln["sku"], ln["qty"], ln["price"], ln["unit"]) for ln in state["lines"]]

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 
 from core.catalog.products import warehouse_in
-from core.errors import InvalidState, PermissionDenied, UnknownDocument
+from core.errors import InvalidQuotation, InvalidState, PermissionDenied, UnknownDocument
 from core.ledger.numbering import next_number
 from core.models import Customer, Employee, Product, Quotation, QuotationLine, Warehouse
 from core.numbers import document_total, round_money
@@ -201,9 +201,9 @@ def _valid_until(tx: Tx, value: object) -> date:
     try:
         until = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InvalidState(reason="valid_until", value=str(value)[:40]) from None
+        raise InvalidQuotation(reason="valid_until", value=str(value)[:40]) from None
     if not day <= until <= day + timedelta(days=MAX_VALID_DAYS):
-        raise InvalidState(reason="valid_until", value=until.isoformat(), maximum=MAX_VALID_DAYS)
+        raise InvalidQuotation(reason="valid_until", value=until.isoformat(), maximum=MAX_VALID_DAYS)
     return until
 
 
@@ -220,12 +220,15 @@ def _head(tx: Tx, actor: Actor, number: str, *, lock: bool = False) -> Any:
 
 def _held(tx: Tx, actor: Actor, number: str, action: str) -> Any:
     head = _head(tx, actor, number, lock=True)
-    Quotation.LIFECYCLE.ensure(action, head.number, head.status)
+    if head.status not in Quotation.LIFECYCLE.statuses(action):
+        raise InvalidState(reason="quotation_closed", number=head.number, status=head.status,
+                           order=head.order_number or "")
     return head
 
 
 def _lines(tx: Tx, quotation_id: int) -> list[QuotationLineView]:
-    return [QuotationLineView(**r._mapping) for r in tx.conn.execute(_LINES, {"quotation_id": quotation_id})]
+    return [QuotationLineView(**{**r._mapping, "amount": round_money(r.amount, tx.money_places)})
+            for r in tx.conn.execute(_LINES, {"quotation_id": quotation_id})]
 
 
 def _view(tx: Tx, actor: Actor, number: str) -> QuotationView:

@@ -84,3 +84,52 @@ def test_a_price_list_through_rest(shop: Shop) -> None:
             assert after.body["lines"][0]["unit_price"] == "22.50"
 
     asyncio.run(scenario())
+
+
+def test_quotations_through_rest(shop: Shop) -> None:
+    from datetime import timedelta
+
+    from core.partners.customers import NewCustomer, create_customer
+    from core.sales.quotations import create_quotation
+    from core.sales.records import SalesLineIn
+
+    t = tokens(shop)
+    create_customer(shop.uow, shop.admin, NewCustomer("OLDIE", "Old Customer", salesperson="sales-1"))
+    month_ago = UnitOfWork(shop.uow.engine, clock=lambda: datetime.now(UTC) - timedelta(days=30))
+    stale = create_quotation(month_ago, shop.manager, "OLDIE", "MAIN", [SalesLineIn("LAMP", 1)]).number
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            assert (await api.post("/customers", t["sales"], {"code": "SHOP-8", "name": "网店八号"})).status == 201
+            await api.post("/customers/SHOP-8/price-grade", t["manager"], {"grade": "VIP"})
+            await api.post("/price-rules", t["manager"], {"rules": [
+                {"grade": "VIP", "product": "TEA-CUP", "method": "fixed", "value": "6.50", "min_qty": "10"}]})
+            made = await api.post("/quotations", t["sales"], {
+                "customer": "SHOP-8", "warehouse": "MAIN", "valid_until": "2099-01-01",
+                "lines": [{"sku": "TEA-CUP", "qty": "12"}, {"sku": "RETRO-CLOCK", "qty": "1", "unit_price": "24"}]})
+            assert made.status == 422 and made.body["error"]["code"] == "invalid_quotation", "too far ahead"
+            made = await api.post("/quotations", t["sales"], {
+                "customer": "SHOP-8", "warehouse": "MAIN", "note": "含运费",
+                "lines": [{"sku": "TEA-CUP", "qty": "12"}, {"sku": "RETRO-CLOCK", "qty": "1", "unit_price": "24"}]})
+            assert made.status == 201, made.body
+            number = made.body["number"]
+            assert (made.body["status"], made.body["valid"], made.body["total"]) == ("open", True, "102.00")
+            assert [(ln["sku"], ln["unit_price"], ln["amount"]) for ln in made.body["lines"]] == [
+                ("TEA-CUP", "6.500000", "78.00"), ("RETRO-CLOCK", "24.000000", "24.00")]
+            listed = await api.get("/quotations?customer=SHOP-8", t["sales"])
+            assert [q["number"] for q in listed.body["items"]] == [number]
+            assert (await api.get(f"/quotations/{number}", t["sales"])).body["note"] == "含运费"
+            assert (await api.get(f"/quotations/{number}", t["purchaser"])).status == 403
+            assert (await api.get("/quotations/QT-1999-000009", t["sales"])).status == 404
+            ordered = await api.post(f"/quotations/{number}/order", t["sales"], {})
+            assert (ordered.status, ordered.body["status"], ordered.body["total"]) == (201, "approved", "102.00")
+            again = await api.post(f"/quotations/{number}/order", t["sales"], {})
+            assert again.status == 409 and again.body["error"]["code"] == "invalid_state"
+            assert (await api.get(f"/quotations/{number}", t["sales"])).body["order_number"] == ordered.body["number"]
+            expired = await api.post(f"/quotations/{stale}/order", t["manager"], {}, lang="zh-CN")
+            assert expired.status == 409 and "已过期" in expired.body["error"]["message"]
+            everything = await api.get("/quotations?status=all", t["manager"])
+            assert {q["number"]: q["valid"] for q in everything.body["items"]} == {number: False, stale: False}
+            assert (await api.post(f"/quotations/{stale}/cancel", t["manager"], {})).body["status"] == "cancelled"
+
+    asyncio.run(scenario())

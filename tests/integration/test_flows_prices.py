@@ -85,3 +85,41 @@ def test_each_order_line_says_where_its_price_comes_from_and_the_last_price_paid
     english.send("so vipco")
     english.press(english.button("MAIN"))
     assert f"VIP price, from 10 · last paid 16.50 ({day})" in english.send("MUG 10")[0]
+
+
+def test_a_quotation_in_chat_becomes_an_order_with_one_tap(uow: UnitOfWork, shop: Shop) -> None:
+    boss = chat_of(uow, shop.admin, "manager-1", "2001")
+    boss.send("价格 等级 VIPCO VIP")
+    boss.send("价格 VIP MUG 15 10起")
+    seller = chat_of(uow, shop.admin, "sales-1", "2002")
+    assert seller.send("报价") == ["新报价单。请输入客户名称或编码的一部分："]
+    seller.send("vipco")
+    seller.press(seller.button("MAIN"))
+    assert "1. MUG 马克杯 × 10 @ 15.00 = ¥150.00\n   VIP 价，10 件起" in seller.send("MUG 10")[0]
+    confirm = seller.press(seller.button("完成"))[0]
+    assert confirm.startswith("请确认报价单：\n客户：VIPCO Vipco Ltd")
+    assert "1. MUG 马克杯 × 10 @ 15.00 = ¥150.00（VIP 价，10 件起）" in confirm
+    made = seller.press(seller.button("提交"))[0]
+    number = made.split()[1]
+    assert made.startswith(f"报价单 {number} 已生成：VIPCO Vipco Ltd，合计 ¥150.00，1 行，有效期至 ")
+    boss.send("价格 VIPCO MUG 18")  # the price list changes; the quotation keeps its price
+    listed = seller.send("报价单 vipco")[0]
+    assert listed.startswith("客户 VIPCO 的有效报价单（1 张）：\n" + number)
+    ordered = seller.press(seller.button(f"下单 {number}"))[0]
+    assert ordered.startswith("销售单 SO-") and "已审批" in ordered and "合计 ¥150.00" in ordered
+    assert seller.send("报价单") == ["没有有效的报价单。发送「报价」新建一张。"]
+    assert seller.press(f"qt:o{number}") == [f"报价单 {number} 已转为销售单 {ordered.split()[1]}，不能再下单或作废。"]
+
+
+def test_a_quotation_in_english_is_cancelled(uow: UnitOfWork, shop: Shop) -> None:
+    seller = chat_of(uow, shop.admin, "sales-1", "2003", language="en")
+    seller.send("quote plain")
+    seller.press(seller.button("MAIN"))
+    seller.send("MUG 3")
+    assert seller.press(seller.button("Done"))[0].startswith("Please confirm the quotation:")
+    made = seller.press(seller.button("Submit"))[0]
+    assert "total CN¥60.00, 1 line(s), valid until" in made
+    number = made.split()[1]
+    assert seller.press(seller.button("Cancel it")) == [f"Quotation {number} cancelled."]
+    assert seller.send("quotes") == ['No open quotations. Send "quote" to write one.']
+    assert chat_of(uow, shop.admin, "warehouse-1", "2004").send("报价") == ["你没有权限执行这个操作。"]

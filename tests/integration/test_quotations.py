@@ -9,7 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from core.errors import InvalidState, PermissionDenied
+from core.errors import InvalidQuotation, InvalidState, PermissionDenied
 from core.partners.customers import NewCustomer, create_customer
 from core.people.employees import create_employee, load_actor
 from core.permissions import Actor
@@ -74,7 +74,7 @@ def test_an_expired_quotation_is_refused_and_nothing_is_written(uow: UnitOfWork,
 @pytest.mark.parametrize("until", ["2026-12-09", "2028-01-01", "next week"])
 def test_a_quotation_valid_until_a_day_past_or_too_far_or_no_day_is_refused(uow: UnitOfWork, shop: Shop,
                                                                             until: str) -> None:
-    with pytest.raises(InvalidState) as refused:
+    with pytest.raises(InvalidQuotation) as refused:
         create_quotation(at(uow, DAY_ONE), shop.sales, "VIPCO", "MAIN", [SalesLineIn("TEA-CUP", 1)], until)
     assert refused.value.params["reason"] == "valid_until"
 
