@@ -64,6 +64,7 @@ class Quotation(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     valid_until: Mapped[date] = mapped_column(Date())
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    tax_total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     note: Mapped[str] = mapped_column(String(500), default="")
     order_number: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -87,6 +88,8 @@ class QuotationLine(Base):
     qty: Mapped[Decimal] = mapped_column(Qty())
     unit_price: Mapped[Decimal] = mapped_column(UnitCost())
     amount: Mapped[Decimal] = mapped_column(Money())
+    tax_rate: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    tax_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     price_rule_id: Mapped[int | None] = mapped_column(ForeignKey("price_rule.id"))
 
     __table_args__ = (

@@ -13,12 +13,14 @@ from sqlalchemy import bindparam, func, select
 from core.catalog.lines import EnteredLine
 from core.catalog.resolve import resolve_lines
 from core.models import SalesOrder, SalesOrderLine
-from core.numbers import line_amount
+from core.numbers import ZERO, line_amount
 from core.permissions import Actor, Permission
 from core.sales.price_rules import GIVEN_PRICE, LIST_PRICE, PriceSource, best_rule, rules_for
+from core.sales.tax import LineTax, line_tax, vat_rates
 from core.uow import Tx, UnitOfWork
 
 PRICED_STATUSES = ("approved", "partially_shipped", "shipped", "closed")
+NO_TAX = LineTax(ZERO, ZERO, ZERO)
 _SO, _L = SalesOrder.__table__.c, SalesOrderLine.__table__.c
 _NEWEST = (select(_L.product_id, func.max(_L.id).label("line_id"))
            .join_from(SalesOrderLine.__table__, SalesOrder.__table__, _SO.id == _L.order_id)
@@ -57,6 +59,7 @@ class PricedLine:
     proposed: Decimal
     source: PriceSource
     last: LastPrice | None = None
+    tax: LineTax = NO_TAX
 
     @property
     def below_floor(self) -> bool:
@@ -86,18 +89,19 @@ def priced_lines(tx: Tx, lines: Sequence[EnteredLine], customer_id: int | None =
         most[ln.product.id] = max(most.get(ln.product.id, ln.base_qty), ln.base_qty)
     rules = rules_for(tx, customer_id, most)
     last = last_prices(tx, customer_id, list(most))
+    rates = vat_rates(tx, list(most))
     priced = []
     for ln in resolved:
         rule = best_rule(rules.get(ln.product.id, ()), ln.base_qty)
         proposed = (ln.item.sale_price if rule is None else
                     rule.price(ln.item.sale_price, ln.product.purchase_price, tx.money_places))
         unit_price = ln.price_or(proposed)
+        amount = line_amount(ln.base_qty, unit_price, tx.money_places, ln.product.sku)
         priced.append(PricedLine(
             ln.product.id, ln.product.sku, ln.product.name_zh, ln.product.name_en, ln.line.qty, ln.line.unit,
-            ln.line.price, ln.base_qty, unit_price,
-            line_amount(ln.base_qty, unit_price, tx.money_places, ln.product.sku),
-            ln.item.floor_price, proposed, LIST_PRICE if rule is None else rule.source(),
-            last.get(ln.product.id)))
+            ln.line.price, ln.base_qty, unit_price, amount, ln.item.floor_price, proposed,
+            LIST_PRICE if rule is None else rule.source(), last.get(ln.product.id),
+            line_tax(tx, amount, rates.get(ln.product.id, ZERO))))
     return priced
 
 

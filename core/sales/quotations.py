@@ -32,7 +32,8 @@ VALID_DAYS = 14
 MAX_VALID_DAYS = 366
 PAGE_SIZE = 20
 _Q, _QL = Quotation.__table__.c, QuotationLine.__table__.c
-_HEAD = (select(_Q.id, _Q.number, _Q.status, _Q.valid_until, _Q.total, _Q.note, _Q.order_number, _Q.created_at,
+_HEAD = (select(_Q.id, _Q.number, _Q.status, _Q.valid_until, _Q.total, _Q.tax_total, _Q.note, _Q.order_number,
+                _Q.created_at,
                 _Q.salesperson_id, _Q.warehouse_id, Customer.code.label("customer"),
                 Customer.name.label("customer_name"), Customer.salesperson_id.label("customer_salesperson_id"),
                 Warehouse.code.label("warehouse"), Employee.name.label("salesperson"))
@@ -41,7 +42,7 @@ _HEAD = (select(_Q.id, _Q.number, _Q.status, _Q.valid_until, _Q.total, _Q.note, 
          .join(Employee.__table__, Employee.id == _Q.salesperson_id))
 _BY_NUMBER = _HEAD.where(_Q.number == bindparam("number"))
 _LINES = (select(_QL.line_no, Product.sku, Product.name_zh, Product.name_en, Product.base_unit.label("unit"), _QL.qty,
-                 _QL.unit_price, _QL.amount)
+                 _QL.unit_price, _QL.amount, _QL.tax_rate, _QL.tax_amount)
           .join_from(QuotationLine.__table__, Product.__table__, Product.id == _QL.product_id)
           .where(_QL.quotation_id == bindparam("quotation_id")).order_by(_QL.line_no))
 
@@ -58,6 +59,8 @@ class QuotationLineView:
     qty: Decimal
     unit_price: Decimal
     amount: Decimal
+    tax_rate: Decimal
+    tax_amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class QuotationView:
     valid_until: date
     valid: bool
     total: Decimal
+    tax_total: Decimal
     note: str
     order_number: str | None
     created_at: datetime
@@ -107,15 +111,16 @@ def create_quotation(uow: UnitOfWork, actor: Actor, customer: str, warehouse: st
         source = warehouse_in(tx, warehouse)
         until = _valid_until(tx, valid_until)
         priced = priced_lines(tx, parsed, buyer.id)
-        total = document_total((p.amount for p in priced), tx.money_places)
+        total = document_total((p.tax.gross for p in priced), tx.money_places)
+        tax_total = document_total((p.tax.tax for p in priced), tx.money_places)
         number = next_number(tx, "QT")
         quotation_id: int = tx.conn.execute(insert(Quotation).returning(Quotation.id), {
             "number": number, "customer_id": buyer.id, "warehouse_id": source.id,
             "salesperson_id": actor.employee_id, "status": "open", "valid_until": until, "total": total,
-            "note": note, "created_at": tx.now}).scalar_one()
+            "tax_total": tax_total, "note": note, "created_at": tx.now}).scalar_one()
         tx.conn.execute(insert(QuotationLine), [
             {"quotation_id": quotation_id, "line_no": n, "product_id": p.product_id, "qty": p.base_qty,
-             "unit_price": p.unit_price, "amount": p.amount,
+             "unit_price": p.unit_price, "amount": p.amount, "tax_rate": p.tax.rate, "tax_amount": p.tax.tax,
              "price_rule_id": p.price_source.rule_id} for n, p in enumerate(priced, 1)])
         record(tx, actor, "quotation.create", DOC_TYPE, quotation_id, number=number, customer=buyer.code,
                total=total, lines=len(priced), valid_until=until.isoformat())
@@ -227,7 +232,9 @@ def _held(tx: Tx, actor: Actor, number: str, action: str) -> Any:
 
 
 def _lines(tx: Tx, quotation_id: int) -> list[QuotationLineView]:
-    return [QuotationLineView(**{**r._mapping, "amount": round_money(r.amount, tx.money_places)})
+    return [QuotationLineView(**{**r._mapping, "amount": round_money(r.amount, tx.money_places),
+                                 "tax_rate": r.tax_rate.normalize(),
+                                 "tax_amount": round_money(r.tax_amount, tx.money_places)})
             for r in tx.conn.execute(_LINES, {"quotation_id": quotation_id})]
 
 
@@ -236,4 +243,5 @@ def _view(tx: Tx, actor: Actor, number: str) -> QuotationView:
     valid = head.status == "open" and head.valid_until >= today(tx)
     return QuotationView(head.number, head.status, head.customer, head.customer_name, head.warehouse,
                          head.salesperson, head.valid_until, valid, round_money(head.total, tx.money_places),
-                         head.note, head.order_number, head.created_at, tuple(_lines(tx, head.id)))
+                         round_money(head.tax_total, tx.money_places), head.note, head.order_number,
+                         head.created_at, tuple(_lines(tx, head.id)))

@@ -1,5 +1,5 @@
 """prices: price rules (per customer grade or customer; product, category or all; quantity breaks; dates), the
-customer's price grade, quotations and their lines
+customer's price grade, quotations and their lines, VAT rates of products and categories, tax on sales order lines
 
 Revision ID: 0007_prices
 Revises: 0006_harden
@@ -57,6 +57,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('valid_until', sa.Date(), nullable=False),
     sa.Column('total', sa.BigInteger(), nullable=False),
+    sa.Column('tax_total', sa.BigInteger(), nullable=False),
     sa.Column('note', sa.String(length=500), nullable=False),
     sa.Column('order_number', sa.String(length=30), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -79,6 +80,8 @@ def upgrade() -> None:
     sa.Column('qty', sa.BigInteger(), nullable=False),
     sa.Column('unit_price', sa.BigInteger(), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('tax_rate', sa.BigInteger(), nullable=False),
+    sa.Column('tax_amount', sa.BigInteger(), nullable=False),
     sa.Column('price_rule_id', sa.Integer(), nullable=True),
     sa.CheckConstraint('qty > 0 AND unit_price >= 0 AND amount >= 0', name=op.f('ck_quotation_line_quoted')),
     sa.ForeignKeyConstraint(['price_rule_id'], ['price_rule.id'], name=op.f('fk_quotation_line_price_rule_id_price_rule')),
@@ -89,9 +92,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('price_grade', sa.String(length=20), nullable=True))
+    for table in ('product', 'category'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('vat_rate', sa.BigInteger(), nullable=True))
+    with op.batch_alter_table('sales_order', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('tax_total', sa.BigInteger(), server_default='0', nullable=False))
+    with op.batch_alter_table('sales_order_line', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('tax_rate', sa.BigInteger(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('tax_amount', sa.BigInteger(), server_default='0', nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('sales_order_line', schema=None) as batch_op:
+        batch_op.drop_column('tax_amount')
+        batch_op.drop_column('tax_rate')
+    with op.batch_alter_table('sales_order', schema=None) as batch_op:
+        batch_op.drop_column('tax_total')
+    for table in ('category', 'product'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('vat_rate')
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_column('price_grade')
 
