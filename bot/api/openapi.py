@@ -162,6 +162,7 @@ def document() -> dict[str, Any]:
     schemas["PriceGrade"] = _body(["customer", "grade"], customer={"type": "string"},
                                   grade={"type": "string", "nullable": True})
     schemas["RemovedPriceRule"] = _body(["id"], id={"type": "integer"})
+    schemas["VatRate"] = _body(["code", "rate"], code={"type": "string"}, rate={**DECIMAL, "nullable": True})
     schemas["SalesQuote"] = _body(["lines", "total"], total=DECIMAL, lines={"type": "array", "items": {"allOf": [
         _ref("QuotedLine"), _body(["source_text"], source_text={
             "type": "string", "description": "the source in words (\"VIP 价，10 件起\" / \"VIP price, from 10\")"})]}})
@@ -249,6 +250,10 @@ def document() -> dict[str, Any]:
             "SalesOrder", [_path("number")]),
         "/quotations/{number}/cancel": _post("Cancel an open quotation", _input([]), "Quotation",
                                              [_path("number")], 200),
+        "/vat-rates": _post(
+            "Set the VAT rate (percent, 0 to 100) of a product by SKU, else a category by code; null: none of its "
+            "own (catalogue editors)", _input(["code", "rate"], code=SKU, rate={**AMOUNT_IN, "nullable": True}),
+            "VatRate", status=200),
         "/customers/{code}/price-grade": _post(
             "Put a customer in a price grade (零售, 批发, VIP, 经销商 ...), or in none with null (admins, managers)",
             _input(["grade"], grade={"type": "string", "maxLength": 20, "nullable": True}), "PriceGrade",

@@ -27,6 +27,7 @@ from core.sales import price_lists
 from core.sales import quotations as quotes
 from core.sales.entry import quote_sales_order
 from core.sales.records import SalesLineIn
+from core.sales.tax import set_vat_rate
 from core.uow import UnitOfWork
 
 RULE_FIELDS = ("grade", "customer", "product", "category", "method", "value", "min_qty", "valid_from", "valid_to")
@@ -137,3 +138,11 @@ def cancel_quotation(uow: UnitOfWork, request: web.Request, actor: Actor, body: 
     known_fields(body, ())
     number = request.match_info["number"]
     return lambda: quotes.cancel_quotation(uow, actor, number)
+
+
+def set_vat(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /vat-rates: the VAT rate (percent) of a product by SKU, else a category by code; null for none."""
+    known_fields(body, ("code", "rate"))
+    code = text_field(body, "code", limit=64)
+    rate = None if body.get("rate") is None else amount_field(body.get("rate"), "rate")
+    return lambda: {"code": code, "rate": set_vat_rate(uow, actor, code, rate)}

@@ -86,6 +86,7 @@ class Api:
             ("/price-rules", partial(prices.new_price_rules, uow), 201),
             ("/customers/{code}/price-grade", partial(prices.set_grade, uow), 200),
             ("/quotations", partial(prices.new_quotation, uow), 201),
+            ("/vat-rates", partial(prices.set_vat, uow), 200),
             ("/quotations/{number}/order", partial(prices.order_quotation, uow), 201),
             ("/quotations/{number}/cancel", partial(prices.cancel_quotation, uow), 200),
             ("/sales-orders/{number}/approve", partial(documents.approve_sales_order, uow), 200),

@@ -5,7 +5,8 @@ customer put in a price grade.
     价格 VIP MUG 15 10起          VIP pays 15.00 for MUG from 10 (who: grade or customer code, 全部 = everyone;
     价格 ACME CUPS 90%            what: SKU or category code, 全部 = every product; how: a price, a percentage of
     价格 批发 全部 成本+25% 2026-12-01~2026-12-31   the list price, or cost plus a margin; then a quantity break
-    价格 等级 ACME VIP            and dates), and a customer's grade (- for none)."""
+    价格 等级 ACME VIP            and dates), and a customer's grade (- for none);
+    价格 税率 MUG 13              a product's or category's VAT rate (none: the default)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ from core.sales.price_lists import (
     remove_price_rule,
     set_price_grade,
 )
+from core.sales.tax import set_vat_rate
 
 EVERY = frozenset({"全部", "所有", "*", "all", "everyone", "any"})
 GRADE_WORDS = frozenset({"等级", "grade"})
+VAT_WORDS = frozenset({"税率", "vat", "tax"})
 NO_GRADE = frozenset({"-", "无", "none"})
 MAX_BUTTONS = 8
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)%")
@@ -78,6 +81,9 @@ class PriceListFlow(Flow):
             return Step([ctx.say("prices_help")])
         if words[0].lower() in GRADE_WORDS:
             return self._grade(ctx, words[1:])
+        if words[0].lower() in VAT_WORDS and len(words) in (2, 3):
+            rate = set_vat_rate(ctx.uow, ctx.actor, words[1], words[2] if len(words) == 3 else None)
+            return Step([ctx.say("prices_vat_set", code=words[1], rate=rate)])
         if len(words) == 1:
             return self._list(ctx, words[0])
         added = add_price_rules(ctx.uow, ctx.actor, [parse_rule(words)])[0]

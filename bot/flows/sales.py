@@ -27,7 +27,7 @@ from core.sales.views import SalesOrderView
 
 MAX_CHOICES = 8
 MAX_CHAT_LINES = 50
-DECIMALS = ("base_qty", "unit_price", "amount", "floor", "qty", "available", "needed", "proposed")
+DECIMALS = ("base_qty", "unit_price", "amount", "floor", "qty", "available", "needed", "proposed", "tax", "gross")
 
 
 def ship_ask(ctx: Context) -> Reply:
@@ -270,6 +270,7 @@ class SalesOrderFlow(Flow):
             "floor": str(line.floor_price), "below_floor": line.below_floor,
             "available": str(check.available), "negative": check.negative, "approval": check.approval,
             "source": ctx.text("price_source", src=line.price_source), "proposed": str(line.proposed),
+            "tax": str(line.tax.tax), "gross": str(line.tax.gross),
             "last": ctx.text("last_paid", price=None if line.last is None else line.last.price,
                              at=None if line.last is None else line.last.at),
         }
@@ -324,7 +325,8 @@ class SalesOrderFlow(Flow):
             ln["needed"] = needed[ln["sku"]]
             short = "available" in ln and last[ln["sku"]] == n and ln["needed"] > ln["available"]
             ln["short"] = "" if not short else "negative" if ln["negative"] else "approval" if waits else "refused"
-        return {"lines": lines, "total": sum((ln["amount"] for ln in lines), ZERO),
+        return {"lines": lines, "total": sum((ln.get("gross", ln["amount"]) for ln in lines), ZERO),
+                "tax_total": sum((ln.get("tax", ZERO) for ln in lines), ZERO),
                 "customer": state.get("customer"), "customer_name": state.get("customer_name"),
                 "warehouse": state.get("warehouse"), "below": [ln["sku"] for ln in lines if ln["below_floor"]],
                 "refused": [ln["sku"] for ln in lines if ln["short"] == "refused"],

@@ -108,12 +108,17 @@ def test_quotations_through_rest(shop: Shop) -> None:
                 "customer": "SHOP-8", "warehouse": "MAIN", "valid_until": "2099-01-01",
                 "lines": [{"sku": "TEA-CUP", "qty": "12"}, {"sku": "RETRO-CLOCK", "qty": "1", "unit_price": "24"}]})
             assert made.status == 422 and made.body["error"]["code"] == "invalid_quotation", "too far ahead"
+            vat = await api.post("/vat-rates", t["purchaser"], {"code": "TEA-CUP", "rate": "13"})
+            assert (vat.status, vat.body) == (200, {"code": "TEA-CUP", "rate": "13"})
+            assert (await api.post("/vat-rates", t["sales"], {"code": "TEA-CUP", "rate": "9"})).status == 403
+            assert (await api.post("/vat-rates", t["manager"], {"code": "TEA-CUP", "rate": "113"})).status == 422
             made = await api.post("/quotations", t["sales"], {
                 "customer": "SHOP-8", "warehouse": "MAIN", "note": "含运费",
                 "lines": [{"sku": "TEA-CUP", "qty": "12"}, {"sku": "RETRO-CLOCK", "qty": "1", "unit_price": "24"}]})
             assert made.status == 201, made.body
             number = made.body["number"]
             assert (made.body["status"], made.body["valid"], made.body["total"]) == ("open", True, "102.00")
+            assert made.body["tax_total"] == "8.97"  # 78 x 13 / 113 = 8.9734...
             assert [(ln["sku"], ln["unit_price"], ln["amount"]) for ln in made.body["lines"]] == [
                 ("TEA-CUP", "6.500000", "78.00"), ("RETRO-CLOCK", "24.000000", "24.00")]
             listed = await api.get("/quotations?customer=SHOP-8", t["sales"])
@@ -123,6 +128,7 @@ def test_quotations_through_rest(shop: Shop) -> None:
             assert (await api.get("/quotations/QT-1999-000009", t["sales"])).status == 404
             ordered = await api.post(f"/quotations/{number}/order", t["sales"], {})
             assert (ordered.status, ordered.body["status"], ordered.body["total"]) == (201, "approved", "102.00")
+            assert (ordered.body["tax_total"], ordered.body["lines"][0]["tax_amount"]) == ("8.97", "8.97")
             again = await api.post(f"/quotations/{number}/order", t["sales"], {})
             assert again.status == 409 and again.body["error"]["code"] == "invalid_state"
             assert (await api.get(f"/quotations/{number}", t["sales"])).body["order_number"] == ordered.body["number"]

@@ -123,3 +123,16 @@ def test_a_quotation_in_english_is_cancelled(uow: UnitOfWork, shop: Shop) -> Non
     assert seller.press(seller.button("Cancel it")) == [f"Quotation {number} cancelled."]
     assert seller.send("quotes") == ['No open quotations. Send "quote" to write one.']
     assert chat_of(uow, shop.admin, "warehouse-1", "2004").send("报价") == ["你没有权限执行这个操作。"]
+
+
+def test_a_vat_rate_set_in_chat_shows_as_the_tax_in_the_order_total(uow: UnitOfWork, shop: Shop) -> None:
+    boss = chat_of(uow, shop.admin, "manager-1", "2001")
+    assert boss.send("价格 税率 mug 13%") == ["mug 的税率现在是 13%。"]
+    assert boss.send("价格 税率 CUPS 200")[0] == "税率「200」无效：应是 0 到 100 之间的百分比，例如 13 或 9。"
+    seller = chat_of(uow, shop.admin, "sales-1", "2002")
+    seller.send("开单 plain")
+    seller.press(seller.button("MAIN"))
+    assert "合计：¥200.00（其中税额 ¥23.01）" in seller.send("MUG 10")[0]  # 200 x 13 / 113 = 23.0088...
+    assert "合计：¥200.00（其中税额 ¥23.01）" in seller.press(seller.button("完成"))[0]
+    assert seller.send("价格 税率 MUG 6") == ["你没有权限执行这个操作。"]
+    assert boss.send("价格 税率 MUG") == ["MUG 不再有自己的税率：按分类或默认税率计税。"]
