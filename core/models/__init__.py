@@ -14,7 +14,7 @@ from core.models.messaging import (
     InboxMessage,
     WebSession,
 )
-from core.models.money import PARTNER_KINDS, MoneyEntry, Payment, PaymentAllocation
+from core.models.money import DEPOSIT_STATUSES, PARTNER_KINDS, MoneyEntry, OrderDeposit, Payment, PaymentAllocation
 from core.models.outbox import Notification, SchedulerLease, SentMessage
 from core.models.partners import Customer, Supplier
 from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
@@ -29,6 +29,7 @@ from core.models.transfers import TransferDiscrepancy
 from core.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "DEPOSIT_STATUSES",
     "PARTNER_KINDS",
     "PO_STATUSES",
     "PRICE_METHODS",
@@ -57,6 +58,7 @@ __all__ = [
     "Money",
     "MoneyEntry",
     "Notification",
+    "OrderDeposit",
     "Payment",
     "PaymentAllocation",
     "PriceRule",

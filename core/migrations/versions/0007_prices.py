@@ -1,5 +1,6 @@
 """prices: price rules (per customer grade or customer; product, category or all; quantity breaks; dates), the
-customer's price grade, quotations and their lines, VAT rates of products and categories, tax on sales order lines
+customer's price grade, quotations and their lines, deposits on orders (a payment may be negative: a deposit
+refunded or forfeited), VAT rates of products and categories, tax on sales order lines
 
 Revision ID: 0007_prices
 Revises: 0006_harden
@@ -92,6 +93,31 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('price_grade', sa.String(length=20), nullable=True))
+    op.create_table('order_deposit',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=False),
+    sa.Column('doc_type', sa.String(length=20), nullable=False),
+    sa.Column('doc_id', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('allocated', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('settlement_id', sa.Integer(), nullable=True),
+    sa.Column('settled_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("doc_type IN ('sales_order', 'purchase_order')", name=op.f('ck_order_deposit_doc_type')),
+    sa.CheckConstraint("status IN ('held', 'allocated', 'refunded', 'forfeited')",
+                       name=op.f('ck_order_deposit_status')),
+    sa.CheckConstraint('amount > 0 AND allocated >= 0 AND allocated <= amount', name=op.f('ck_order_deposit_amounts')),
+    sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], name=op.f('fk_order_deposit_payment_id_payment')),
+    sa.ForeignKeyConstraint(['settlement_id'], ['payment.id'], name=op.f('fk_order_deposit_settlement_id_payment')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_order_deposit')),
+    sa.UniqueConstraint('payment_id', name=op.f('uq_order_deposit_payment_id'))
+    )
+    with op.batch_alter_table('order_deposit', schema=None) as batch_op:
+        batch_op.create_index('ix_order_deposit_document', ['doc_type', 'doc_id'], unique=False)
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_payment_amount_positive'), type_='check')
+        batch_op.create_check_constraint('amount_not_zero', 'amount <> 0')
     for table in ('product', 'category'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('vat_rate', sa.BigInteger(), nullable=True))
@@ -103,6 +129,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_payment_amount_not_zero'), type_='check')
+        batch_op.create_check_constraint('amount_positive', 'amount > 0')
+    op.drop_table('order_deposit')
     with op.batch_alter_table('sales_order_line', schema=None) as batch_op:
         batch_op.drop_column('tax_amount')
         batch_op.drop_column('tax_rate')
