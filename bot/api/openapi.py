@@ -16,6 +16,7 @@ from typing import Any
 
 from core.catalog import listing as api_reads
 from core.integration import webhooks
+from core.money import deposits
 from core.partners import customers, suppliers
 from core.purchasing import orders as purchasing
 from core.purchasing import receipts
@@ -41,6 +42,7 @@ MODELS: dict[str, type] = {
     "PriceRule": price_lists.PriceRuleView, "PriceSource": price_rules.PriceSource,
     "QuotedLine": sales_entry.LineQuote, "Quotation": quotations.QuotationView,
     "QuotationLine": quotations.QuotationLineView, "QuotationSummary": quotations.QuotationSummary,
+    "Deposit": deposits.DepositView,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
 
@@ -162,6 +164,7 @@ def document() -> dict[str, Any]:
     schemas["PriceGrade"] = _body(["customer", "grade"], customer={"type": "string"},
                                   grade={"type": "string", "nullable": True})
     schemas["RemovedPriceRule"] = _body(["id"], id={"type": "integer"})
+    schemas["Deposits"] = _body(["items"], items={"type": "array", "items": _ref("Deposit")})
     schemas["VatRate"] = _body(["code", "rate"], code={"type": "string"}, rate={**DECIMAL, "nullable": True})
     schemas["SalesQuote"] = _body(["lines", "total"], total=DECIMAL, lines={"type": "array", "items": {"allOf": [
         _ref("QuotedLine"), _body(["source_text"], source_text={
@@ -250,6 +253,20 @@ def document() -> dict[str, Any]:
             "SalesOrder", [_path("number")]),
         "/quotations/{number}/cancel": _post("Cancel an open quotation", _input([]), "Quotation",
                                              [_path("number")], 200),
+        "/deposits": {
+            **_get("An order's deposits (money staff)", _ref("Deposits"), [
+                {"name": "order", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 40}}],
+                404),
+            **_post("Record a deposit (订金) paid against a sales (SO-) or purchase (PO-) order; it is set against "
+                    "what the order bills as it ships or is received", _input(
+                        ["order", "amount"], order=CODE, amount=AMOUNT_IN, method={"type": "string", "maxLength": 20},
+                        note=TEXT), "Deposit"),
+        },
+        "/deposits/settle": _post(
+            "On a cancelled (rejected, closed) order, refund or forfeit what is left of its deposits, with a reason",
+            _input(["order", "action", "reason"], order=CODE, action={"type": "string", "enum": ["refund", "forfeit"]},
+                   reason={"type": "string", "minLength": 1, "maxLength": 500},
+                   method={"type": "string", "maxLength": 20}), "Deposits", status=200),
         "/vat-rates": _post(
             "Set the VAT rate (percent, 0 to 100) of a product by SKU, else a category by code; null: none of its "
             "own (catalogue editors)", _input(["code", "rate"], code=SKU, rate={**AMOUNT_IN, "nullable": True}),

@@ -22,6 +22,7 @@ from bot.api.http import (
     text_field,
 )
 from bot.engine.texts import Texts
+from core.money import deposits as money_deposits
 from core.permissions import Actor
 from core.sales import price_lists
 from core.sales import quotations as quotes
@@ -146,3 +147,29 @@ def set_vat(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str,
     code = text_field(body, "code", limit=64)
     rate = None if body.get("rate") is None else amount_field(body.get("rate"), "rate")
     return lambda: {"code": code, "rate": set_vat_rate(uow, actor, code, rate)}
+
+
+def deposits(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /deposits?order=NUMBER: the order's deposits (money staff)."""
+    order = query_text(request, "order")
+    if not order:
+        raise BadRequest("query parameter 'order' is required")
+    return {"items": money_deposits.order_deposits(uow, actor, order)}
+
+
+def new_deposit(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /deposits: a deposit paid against a sales (SO-) or purchase (PO-) order."""
+    known_fields(body, ("order", "amount", "method", "note"))
+    order, amount = text_field(body, "order", limit=40), amount_field(body.get("amount"), "amount")
+    method = text_field(body, "method", required=False, default="bank", limit=20)
+    note = text_field(body, "note", required=False)
+    return lambda: money_deposits.record_deposit(uow, actor, order, amount, method, note)
+
+
+def settle_deposits(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /deposits/settle: on a cancelled order, refund or forfeit what is left of its deposits, with a reason."""
+    known_fields(body, ("order", "action", "reason", "method"))
+    order, action = text_field(body, "order", limit=40), text_field(body, "action", limit=20)
+    reason = text_field(body, "reason", required=False)
+    method = text_field(body, "method", required=False, default="bank", limit=20)
+    return lambda: {"items": money_deposits.settle_deposits(uow, actor, order, action, reason, method)}

@@ -72,6 +72,7 @@ class Api:
             ("/price-rules", partial(prices.price_rules, uow)),
             ("/quotations", partial(prices.quotations, uow)),
             ("/quotations/{number}", partial(prices.quotation, uow)),
+            ("/deposits", partial(prices.deposits, uow)),
         ]
         for path, read in gets:
             r.add_get(BASE + path, self._read(read))
@@ -87,6 +88,8 @@ class Api:
             ("/customers/{code}/price-grade", partial(prices.set_grade, uow), 200),
             ("/quotations", partial(prices.new_quotation, uow), 201),
             ("/vat-rates", partial(prices.set_vat, uow), 200),
+            ("/deposits", partial(prices.new_deposit, uow), 201),
+            ("/deposits/settle", partial(prices.settle_deposits, uow), 200),
             ("/quotations/{number}/order", partial(prices.order_quotation, uow), 201),
             ("/quotations/{number}/cancel", partial(prices.cancel_quotation, uow), 200),
             ("/sales-orders/{number}/approve", partial(documents.approve_sales_order, uow), 200),

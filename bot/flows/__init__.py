@@ -7,6 +7,7 @@ from bot.engine.flow import Command, Flow
 from bot.flows.admin import InviteFlow, LoginLinkFlow
 from bot.flows.approvals import ApprovalsFlow
 from bot.flows.basics import HelpFlow, LanguageFlow, StockFlow
+from bot.flows.deposits import DepositFlow
 from bot.flows.importing import ImportFlow
 from bot.flows.item import ItemFlow
 from bot.flows.partners import PartnerFlow
@@ -37,6 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("supplier", ("supplier", "供应商"), "Supplier and history / 供应商"),
     Command("prices", ("prices", "price", "价格", "价目表"), "Price lists: grades, rules (manager) / 价格"),
     Command("approvals", ("approvals", "approve", "审批"), "Pending approvals / 审批"),
+    Command("deposit", ("deposit", "订金", "定金"), "Deposits on orders: record, refund, forfeit (money) / 订金"),
     Command("lowstock", ("lowstock", "缺货", "补货"), "Low stock, draft POs / 缺货"),
     Command("po", ("po", "采购单", "采购"), "New purchase order / 采购单"),
     Command("withdraw", ("withdraw", "撤回"), "Withdraw my submitted purchase order / 撤回", menu=False),
@@ -61,7 +63,7 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
     rules travel on the unit of work)."""
     return [HelpFlow(describe(COMMANDS)), StockFlow(), LanguageFlow(), ItemFlow(),
             SalesOrderFlow(), OrdersFlow(), ShipFlow(), PartnerFlow("customer"), PartnerFlow("supplier"),
-            PriceListFlow(), QuotationFlow(), QuotationsFlow(),
+            PriceListFlow(), QuotationFlow(), QuotationsFlow(), DepositFlow(),
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), WithdrawFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(),
             ReceiveTransferFlow(),

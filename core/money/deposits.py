@@ -16,7 +16,7 @@ from core.errors import InvalidState, ReasonRequired, UnknownDocument
 from core.ledger.numbering import next_number
 from core.models import MoneyEntry, OrderDeposit, Payment, PaymentAllocation, PurchaseOrder, SalesOrder
 from core.money.billing import ORDER_TYPES, PAYMENT_PREFIXES, Partner, billing_rows, money_sum
-from core.numbers import ZERO, parse_money
+from core.numbers import ZERO, parse_money, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
@@ -205,4 +205,6 @@ def _deposits(tx: Tx, number: str, doc_type: str, order_id: int) -> list[Deposit
                            .join(Payment, Payment.id == OrderDeposit.payment_id)
                            .where(OrderDeposit.doc_type == doc_type, OrderDeposit.doc_id == order_id)
                            .order_by(OrderDeposit.id))
-    return [DepositView(r.number, number, r.amount, r.allocated, r.status, r.reason, r.created_at) for r in rows]
+    places = tx.money_places
+    return [DepositView(r.number, number, round_money(r.amount, places), round_money(r.allocated, places), r.status,
+                        r.reason, r.created_at) for r in rows]

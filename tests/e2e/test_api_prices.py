@@ -139,3 +139,39 @@ def test_quotations_through_rest(shop: Shop) -> None:
             assert (await api.post(f"/quotations/{stale}/cancel", t["manager"], {})).body["status"] == "cancelled"
 
     asyncio.run(scenario())
+
+
+def test_deposits_through_rest(shop: Shop) -> None:
+    from core.sales.orders import cancel_sales_order
+
+    t = tokens(shop)
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            assert (await api.post("/customers", t["sales"], {"code": "SHOP-9", "name": "网店九号"})).status == 201
+            placed = await api.post("/sales-orders", t["sales"], {
+                "customer": "SHOP-9", "warehouse": "MAIN", "lines": [{"sku": "RETRO-CLOCK", "qty": "4"}]})
+            number = placed.body["number"]
+            assert (await api.post("/deposits", t["sales"], {"order": number, "amount": "50"})).status == 403
+            paid = await api.post("/deposits", t["finance"], {"order": number, "amount": "50", "method": "cash"})
+            assert (paid.status, paid.body["status"], paid.body["allocated"]) == (201, "held", "0.00"), paid.body
+            shipped = await api.post(f"/sales-orders/{number}/shipments", t["warehouse"], {})
+            assert shipped.status == 201, shipped.body
+            listed = await api.get(f"/deposits?order={number}", t["finance"])
+            assert [(d["status"], d["allocated"]) for d in listed.body["items"]] == [("allocated", "50.00")]
+            assert (await api.get("/deposits?order=SO-1999-000001", t["finance"])).status == 404
+            other = await api.post("/sales-orders", t["sales"], {
+                "customer": "SHOP-9", "warehouse": "MAIN", "lines": [{"sku": "TEA-CUP", "qty": "2"}]})
+            await api.post("/deposits", t["finance"], {"order": other.body["number"], "amount": "5"})
+            early = await api.post("/deposits/settle", t["finance"], {
+                "order": other.body["number"], "action": "forfeit", "reason": "违约"})
+            assert early.status == 409
+            await asyncio.to_thread(cancel_sales_order, shop.uow, shop.manager, other.body["number"], "客户取消")
+            bare = await api.post("/deposits/settle", t["finance"], {
+                "order": other.body["number"], "action": "forfeit", "reason": ""})
+            assert bare.status == 422 and bare.body["error"]["code"] == "reason_required"
+            kept = await api.post("/deposits/settle", t["finance"], {
+                "order": other.body["number"], "action": "forfeit", "reason": "违约"})
+            assert (kept.status, kept.body["items"][0]["status"]) == (200, "forfeited")
+
+    asyncio.run(scenario())

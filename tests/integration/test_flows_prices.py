@@ -136,3 +136,22 @@ def test_a_vat_rate_set_in_chat_shows_as_the_tax_in_the_order_total(uow: UnitOfW
     assert "合计：¥200.00（其中税额 ¥23.01）" in seller.press(seller.button("完成"))[0]
     assert seller.send("价格 税率 MUG 6") == ["你没有权限执行这个操作。"]
     assert boss.send("价格 税率 MUG") == ["MUG 不再有自己的税率：按分类或默认税率计税。"]
+
+
+def test_deposits_in_chat_recorded_listed_and_refunded(uow: UnitOfWork, shop: Shop) -> None:
+    from core.sales.orders import cancel_sales_order, create_sales_order, submit_sales_order
+    from core.sales.records import SalesLineIn
+
+    order = submit_sales_order(uow, shop.sales, create_sales_order(uow, shop.sales, "PLAIN", "MAIN", [
+        SalesLineIn("MUG", 5)]).number).number
+    money = chat_of(uow, shop.admin, "finance-1", "2005")
+    assert money.send("订金")[0].startswith("订金（财务、经理）：")
+    recorded = money.send(f"订金 {order.lower()} 60 现金")[0]
+    assert recorded.startswith("已记订金 CR-") and recorded.endswith(f"：{order} ¥60.00，发货时冲抵货款。")
+    assert "，已冲抵 ¥0.00，未冲抵完" in money.send(f"订金 {order}")[0]
+    assert "只有取消" in money.send(f"订金 退还 {order} 客户取消")[0]
+    cancel_sales_order(uow, shop.sales, order, "客户取消")
+    settled = money.send(f"订金 退还 {order} 客户取消 原路退回")[0]
+    assert settled.startswith(f"{order} 的订金已退还：") and "已退还（客户取消 原路退回）" in settled
+    seller = chat_of(uow, shop.admin, "sales-1", "2006", language="en")
+    assert seller.send(f"deposit {order} 10") == ["You are not allowed to do that."]
