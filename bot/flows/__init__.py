@@ -36,7 +36,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("ship", ("ship", "发货"), "Ship a sales order / 发货"),
     Command("customer", ("customer", "客户"), "Customer and history / 客户"),
     Command("supplier", ("supplier", "供应商"), "Supplier and history / 供应商"),
-    Command("prices", ("prices", "price", "价格", "价目表"), "Price lists: grades, rules (manager) / 价格"),
+    Command("prices", ("prices", "价格", "价目表"), "Price lists: grades, rules (manager) / 价格"),
     Command("approvals", ("approvals", "approve", "审批"), "Pending approvals / 审批"),
     Command("deposit", ("deposit", "订金", "定金"), "Deposits on orders: record, refund, forfeit (money) / 订金"),
     Command("lowstock", ("lowstock", "缺货", "补货"), "Low stock, draft POs / 缺货"),
