@@ -18,6 +18,7 @@ from benchmarks import (
     load,
     outbox_drain,
     posting_efficiency,
+    price_lists,
     replenishment,
     reports_sales,
     sales_order_life,
@@ -47,6 +48,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "taps_chat": taps_chat.main,
     "load": load.main,
     "scale": scale.main,
+    "price_lists": price_lists.main,
     "document_pdf": document_pdf.main,
 }
 

@@ -23,12 +23,15 @@ ALIASES = {
     "业务员": "salesperson", "账期": "payment_terms_days", "备注": "note", "信用等级": "credit_rating",
     "交货期": "lead_time_days", "仓库": "warehouse", "数量": "qty", "单位成本": "unit_cost", "成本": "unit_cost",
     "最低库存": "minimum", "最高库存": "maximum", "包装": "pack_size", "供应商": "supplier",
-    "name": "name", "name_zh": "name_zh",
+    "name": "name", "name_zh": "name_zh", "等级": "grade", "价格等级": "grade", "客户": "customer",
+    "定价方式": "method", "方式": "method", "值": "value", "价格": "value", "起订量": "min_qty", "数量起": "min_qty",
+    "生效日期": "valid_from", "开始日期": "valid_from", "失效日期": "valid_to", "结束日期": "valid_to",
 }
 KIND_ALIASES = {"product": "products", "商品": "products", "customer": "customers", "客户": "customers",
                 "supplier": "suppliers", "供应商": "suppliers", "stock": "opening_stock", "opening-stock":
                 "opening_stock", "期初库存": "opening_stock", "rules": "reorder_rules", "reorder-rules":
-                "reorder_rules", "reorder": "reorder_rules", "补货规则": "reorder_rules"}
+                "reorder_rules", "reorder": "reorder_rules", "补货规则": "reorder_rules", "prices": "price_rules",
+                "price-rules": "price_rules", "价格": "price_rules", "价目表": "price_rules", "价格规则": "price_rules"}
 
 
 def kind_of(text: str) -> str:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "database": {"url": "sqlite:///jxc.db", "echo": False, "pool_size": 10},
@@ -22,7 +23,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 # Amounts that may be written as whole numbers in the file but as decimals in the environment (kept as text).
 DECIMAL_KEYS = frozenset({("books", "stocktake_approval_value"), ("books", "over_receipt_percent"),
-                          ("books", "absurd_quantity_multiple")})
+                          ("books", "absurd_quantity_multiple"), ("books", "default_vat_rate")})
 SECRET_WORDS = ("secret", "token", "password", "aes_key", "key")
 URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
@@ -63,12 +64,17 @@ class BookRules:
     """[books] rules the services read on the transaction (tx.rules): how long a posting may be undone, the
     stocktake variance value above which a manager approves, and how far a purchase receipt may exceed the ordered
     quantity; and how many times the most ever held or ordered of a product makes an entered quantity absurd (the
-    person is asked whether they are sure)."""
+    person is asked whether they are sure); the company's zone, in which dates of prices are days; whether sales
+    prices are entered with VAT included (含税价) or without, and the VAT rate (percent) of a product whose own and
+    whose category's rate are not set."""
 
     undo_window: timedelta = timedelta(minutes=10)
     stocktake_approval_value: Decimal = Decimal(1000)
     over_receipt_percent: Decimal = Decimal(5)
     absurd_quantity_multiple: Decimal = Decimal(10)
+    timezone: str = "Asia/Shanghai"
+    prices_include_tax: bool = True
+    default_vat_rate: Decimal = Decimal(0)
 
     @property
     def undo_minutes(self) -> int:
@@ -85,7 +91,34 @@ def book_rules(config: Config) -> BookRules:
         raise ConfigError(f"[books] absurd_quantity_multiple must be a number of at least 1, not {multiple}")
     return BookRules(timedelta(minutes=minutes),
                      _non_negative(config, "stocktake_approval_value", "1000"),
-                     _non_negative(config, "over_receipt_percent", "5"), multiple)
+                     _non_negative(config, "over_receipt_percent", "5"), multiple,
+                     _zone(config), _flag(config, "prices_include_tax", True), _vat(config))
+
+
+def _flag(config: Config, key: str, default: bool) -> bool:
+    value = config.get("books", key, default)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    if not isinstance(value, bool):
+        raise ConfigError(f"[books] {key} must be true or false, not {value!r}")
+    return value
+
+
+def _vat(config: Config) -> Decimal:
+    rate = _non_negative(config, "default_vat_rate", "0")
+    if rate > 100:
+        raise ConfigError(f"[books] default_vat_rate is a percentage of at most 100, not {rate}")
+    return rate
+
+
+def _zone(config: Config) -> str:
+    """[company] timezone, the zone in which price rules' dates and quotations' validity are days."""
+    name = str(config.get("company", "timezone", "Asia/Shanghai"))
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(f"[company] timezone must be a zone such as Asia/Shanghai, not {name!r}") from error
+    return name
 
 
 def _non_negative(config: Config, key: str, default: str) -> Decimal:

@@ -166,3 +166,15 @@ class InvalidReportDefinition(DomainError):
 
 class InvalidSchedule(DomainError):
     code = "invalid_schedule"
+
+
+class InvalidPriceRule(DomainError):
+    """A price rule that cannot be: `reason` says what is wrong with it."""
+
+    code = "invalid_price_rule"
+
+
+class InvalidQuotation(DomainError):
+    """A quotation that cannot be written as given: `reason` says why (valid_until)."""
+
+    code = "invalid_quotation"

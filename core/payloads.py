@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -14,9 +15,12 @@ def decimal_text(value: Decimal, *, short: bool = False) -> str:
 
 
 def to_plain(value: Any, *, short: bool = False) -> Any:
-    """JSON-safe copy of a payload: decimals as text (`decimal_text`), tuples and sets as lists, keys as strings."""
+    """JSON-safe copy of a payload: decimals as text (`decimal_text`), days and times in ISO 8601, tuples and sets
+    as lists, keys as strings."""
     if isinstance(value, Decimal):
         return decimal_text(value, short=short)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, dict):
         return {str(k): to_plain(v, short=short) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

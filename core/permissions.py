@@ -40,6 +40,7 @@ class Permission(StrEnum):
     MONEY_RECORD = "money.record"
     PROFIT_VIEW = "profit.view"
     REPORT_MANAGE = "report.manage"
+    PRICES_EDIT = "prices.edit"
 
 
 P = Permission

@@ -16,10 +16,13 @@ from typing import Any
 
 from core.catalog import listing as api_reads
 from core.integration import webhooks
+from core.money import deposits
 from core.partners import customers, suppliers
 from core.purchasing import orders as purchasing
 from core.purchasing import receipts
 from core.reporting import periods, reports
+from core.sales import entry as sales_entry
+from core.sales import price_lists, price_rules, quotations
 from core.sales import views as sales
 from core.stock import moves as stock
 
@@ -36,6 +39,10 @@ MODELS: dict[str, type] = {
     "SalesOrder": sales.SalesOrderView, "SalesLine": sales.SalesLineView, "StockDocument": stock.Posted,
     "PostedLine": stock.PostedLine, "Period": periods.Period, "Comparison": periods.Comparison,
     "Webhook": webhooks.WebhookView, "NewWebhook": webhooks.IssuedWebhook,
+    "PriceRule": price_lists.PriceRuleView, "PriceSource": price_rules.PriceSource,
+    "QuotedLine": sales_entry.LineQuote, "Quotation": quotations.QuotationView,
+    "QuotationLine": quotations.QuotationLineView, "QuotationSummary": quotations.QuotationSummary,
+    "Deposit": deposits.DepositView,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
 
@@ -153,6 +160,15 @@ def document() -> dict[str, Any]:
     schemas["Warehouses"] = _body(["items"], items={"type": "array", "items": _ref("Warehouse")})
     schemas["Webhooks"] = _body(["items"], items={"type": "array", "items": _ref("Webhook")})
     schemas["RemovedWebhook"] = _body(["name"], name={"type": "string"})
+    schemas["PriceRules"] = _body(["rules"], rules={"type": "array", "items": _ref("PriceRule")})
+    schemas["PriceGrade"] = _body(["customer", "grade"], customer={"type": "string"},
+                                  grade={"type": "string", "nullable": True})
+    schemas["RemovedPriceRule"] = _body(["id"], id={"type": "integer"})
+    schemas["Deposits"] = _body(["items"], items={"type": "array", "items": _ref("Deposit")})
+    schemas["VatRate"] = _body(["code", "rate"], code={"type": "string"}, rate={**DECIMAL, "nullable": True})
+    schemas["SalesQuote"] = _body(["lines", "total"], total=DECIMAL, lines={"type": "array", "items": {"allOf": [
+        _ref("QuotedLine"), _body(["source_text"], source_text={
+            "type": "string", "description": "the source in words (\"VIP 价，10 件起\" / \"VIP price, from 10\")"})]}})
     lines_out = _lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN, unit=UNIT, unit_price=AMOUNT_IN)
     counted = _lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN, unit=UNIT)
     paths: dict[str, Any] = {
@@ -197,6 +213,68 @@ def document() -> dict[str, Any]:
                 lines=lines_out), "SalesOrder"),
         },
         "/sales-orders/{number}": _get("One sales order", _ref("SalesOrder"), [_path("number")], 404),
+        "/sales-orders/quote": _post(
+            "Price lines for a customer as an order would (its price list: the most specific rule, else the list "
+            "price), with each price's source and the last price this customer paid; nothing is written",
+            _input(["customer", "warehouse", "lines"], customer=CODE, warehouse=CODE, lines=lines_out),
+            "SalesQuote", status=200),
+        "/price-rules": {
+            **_get("Price rules, newest first (admins and managers)", _page("PriceRule"), [
+                _query("grade", "a price grade"), _query("customer", "a customer code"), _query("product", "a SKU"),
+                _query("of", "a grade, customer code, SKU or category code"), *PAGING]),
+            **_post("Add price rules, all or none (admins and managers)", _input(["rules"], rules={
+                "type": "array", "minItems": 1, "maxItems": 1000, "items": _input(
+                    ["method", "value"], method={"type": "string", "enum": ["fixed", "percent", "cost_plus"]},
+                    value={**AMOUNT_IN, "description": "fixed: the price per base unit; percent: of the list price; "
+                                                       "cost_plus: the margin over cost, in percent"},
+                    grade={"type": "string", "maxLength": 20}, customer=CODE, product=SKU, category=CODE,
+                    min_qty=AMOUNT_IN, valid_from={"type": "string", "format": "date"},
+                    valid_to={"type": "string", "format": "date"})}), "PriceRules"),
+        },
+        "/price-rules/{rule_id}": {"delete": {
+            "summary": "Remove a price rule (admins and managers)",
+            "parameters": [{"name": "rule_id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1}}],
+            "responses": {"200": {"description": "Removed", **_json(_ref("RemovedPriceRule"))},
+                          **_errors(400, 403, 404)}}},
+        "/quotations": {
+            **_get("Quotations the token may see, newest first: open and still valid, or all (status=all)",
+                   _page("QuotationSummary"), [_query("customer", "a customer code"),
+                                               {"name": "status", "in": "query",
+                                                "schema": {"type": "string", "enum": ["open", "all"]}}, *PAGING]),
+            **_post("Write a quotation priced at the customer's price list, valid until a day (two weeks when "
+                    "not given)", _input(["customer", "warehouse", "lines"], customer=CODE, warehouse=CODE,
+                                         valid_until={"type": "string", "format": "date"}, note=TEXT,
+                                         lines=lines_out), "Quotation"),
+        },
+        "/quotations/{number}": _get("One quotation", _ref("Quotation"), [_path("number")], 404),
+        "/quotations/{number}/order": _post(
+            "Turn a valid quotation into a submitted sales order at the quoted prices (expired: 409)", _input([]),
+            "SalesOrder", [_path("number")]),
+        "/quotations/{number}/cancel": _post("Cancel an open quotation", _input([]), "Quotation",
+                                             [_path("number")], 200),
+        "/deposits": {
+            **_get("An order's deposits (money staff)", _ref("Deposits"), [
+                {"name": "order", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 40}}],
+                404),
+            **_post("Record a deposit (订金) paid against a sales (SO-) or purchase (PO-) order; it is set against "
+                    "what the order bills as it ships or is received", _input(
+                        ["order", "amount"], order=CODE, amount=AMOUNT_IN, method={"type": "string", "maxLength": 20},
+                        note=TEXT), "Deposit"),
+        },
+        "/deposits/settle": _post(
+            "On a cancelled (rejected, closed) order, refund or forfeit what is left of its deposits, with a reason",
+            _input(["order", "action", "reason"], order=CODE, action={"type": "string", "enum": ["refund", "forfeit"]},
+                   reason={"type": "string", "minLength": 1, "maxLength": 500},
+                   method={"type": "string", "maxLength": 20}), "Deposits", status=200),
+        "/vat-rates": _post(
+            "Set the VAT rate (percent, 0 to 100) of a product by SKU, else a category by code; null: none of its "
+            "own (catalogue editors)", _input(["code", "rate"], code=SKU, rate={**AMOUNT_IN, "nullable": True}),
+            "VatRate", status=200),
+        "/customers/{code}/price-grade": _post(
+            "Put a customer in a price grade (零售, 批发, VIP, 经销商 ...), or in none with null (admins, managers)",
+            _input(["grade"], grade={"type": "string", "maxLength": 20, "nullable": True}), "PriceGrade",
+            [_path("code")], 200),
         "/reports/{name}": _get("A report (as in chat and `jxc report`), a page at a time", _ref("Report"), [
             {"name": "name", "in": "path", "required": True,
              "schema": {"type": "string", "enum": list(reports.REPORTS)}},

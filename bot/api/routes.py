@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import catalogue, documents, partners, printed, reports
+from bot.api import catalogue, documents, partners, prices, printed, reports
 from bot.api.auth import RateLimits, caller_of
 from bot.api.http import BASE, BadRequest, check_readable, dumps, error_body, error_response, language
 from bot.api.idempotency import fingerprint, key_of, once
@@ -72,6 +72,10 @@ class Api:
             ("/sales-orders/{number}", partial(documents.sales_order, uow)),
             ("/reports/{name}", partial(reports.report, uow, self.texts)),
             ("/webhooks", partial(reports.list_webhooks, uow)),
+            ("/price-rules", partial(prices.price_rules, uow)),
+            ("/quotations", partial(prices.quotations, uow)),
+            ("/quotations/{number}", partial(prices.quotation, uow)),
+            ("/deposits", partial(prices.deposits, uow)),
         ]
         for path, read in gets:
             r.add_get(BASE + path, self._read(read))
@@ -82,6 +86,15 @@ class Api:
             ("/purchase-orders/{number}/receipts", partial(documents.new_purchase_receipt, uow), 201),
             ("/purchase-orders/{number}/withdraw", partial(documents.withdraw_purchase_order, uow), 200),
             ("/sales-orders", partial(documents.new_sales_order, uow), 201),
+            ("/sales-orders/quote", partial(prices.quote, uow, self.texts), 200),
+            ("/price-rules", partial(prices.new_price_rules, uow), 201),
+            ("/customers/{code}/price-grade", partial(prices.set_grade, uow), 200),
+            ("/quotations", partial(prices.new_quotation, uow), 201),
+            ("/vat-rates", partial(prices.set_vat, uow), 200),
+            ("/deposits", partial(prices.new_deposit, uow), 201),
+            ("/deposits/settle", partial(prices.settle_deposits, uow), 200),
+            ("/quotations/{number}/order", partial(prices.order_quotation, uow), 201),
+            ("/quotations/{number}/cancel", partial(prices.cancel_quotation, uow), 200),
             ("/sales-orders/{number}/approve", partial(documents.approve_sales_order, uow), 200),
             ("/sales-orders/{number}/reject", partial(documents.reject_sales_order, uow), 200),
             ("/sales-orders/{number}/withdraw", partial(documents.withdraw_sales_order, uow), 200),
@@ -93,6 +106,7 @@ class Api:
         for path, write, status in posts:
             r.add_post(BASE + path, self._write(write, status))
         r.add_delete(f"{BASE}/webhooks/{{name}}", self.remove_webhook)
+        r.add_delete(f"{BASE}/price-rules/{{rule_id}}", self.remove_price_rule)
         r.add_get(f"{BASE}/documents/{{number}}.pdf", self.document_pdf)
 
     async def openapi(self, request: web.Request) -> web.Response:
@@ -215,6 +229,24 @@ class Api:
         return web.Response(text=dumps({"name": name}), content_type="application/json")
 
 
+    async def remove_price_rule(self, request: web.Request) -> web.Response:
+        """DELETE /price-rules/{rule_id}: the rule is gone (admins and managers)."""
+        entered = await self._enter(request)
+        if isinstance(entered, web.Response):
+            return entered
+        actor = entered.actor.with_channel("api")
+        try:
+            check_readable(request)
+            removed = await asyncio.to_thread(prices.remove_price_rule, self.uow, actor,
+                                              request.match_info["rule_id"])
+        except BadRequest as error:
+            return error_response(400, "bad_request", str(error))
+        except DomainError as error:
+            if error.code == "invalid_price_rule" and error.params.get("reason") == "unknown_rule":
+                return error_response(404, error.code, self.texts.error(language(request), error))
+            status, text = self._refusal(error, language(request), read_only=True)
+            return web.Response(status=status, text=text, content_type="application/json")
+        return web.Response(text=dumps(removed), content_type="application/json")
     async def document_pdf(self, request: web.Request) -> web.StreamResponse:
         """GET /documents/{number}.pdf?layout=a4|80mm: the document as its reader may print it (a statement:
         customer:CODE or supplier:CODE with month or from/to)."""

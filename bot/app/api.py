@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from bot.app.channel import Handler, Refused
-from bot.engine.texts import Texts, format_money, format_quantity, format_when
+from bot.engine.texts import Texts, format_day, format_money, format_quantity, format_when
 from bot.flows.purchasing import RECEIVABLE
 from core.catalog.products import warehouses_for
 from core.catalog.resolve import item_named
@@ -21,6 +22,7 @@ from core.permissions import Actor, Permission
 from core.purchasing.orders import get_purchase_order, list_purchase_orders
 from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.sales.entry import place_sales_order, quote_sales_order, sale_items
+from core.sales.price_rules import PriceSource
 from core.sales.records import SalesLineIn
 from core.sales.usual import usual_sales_warehouse
 from core.stock.stocktake import count_item, open_stocktake, start_stocktake, stocktake_variances, submit_stocktake
@@ -68,20 +70,27 @@ class AppApi:
         return {"customers": [{"code": c.code, "name": c.name} for c in found]}
 
     async def items(self, actor: Actor, q: dict[str, Any]) -> Any:
-        """Products matching what was typed, with pack units, the customer's last price and the stock here."""
+        """Products matching what was typed, with pack units, the price this customer's price list proposes (and
+        why), the customer's last price and its day, and the stock here."""
         found = await _run(sale_items, self.uow, actor, _text(q, "customer"), _text(q, "warehouse"), _text(q, "q"))
+        money = self._money(actor)
         return {"items": [{**_plain(asdict(i)), "name": _name(actor, i.name_zh, i.name_en),
                            "available_text": format_quantity(i.available, actor.language),
-                           "price_text": format_money(i.sale_price, actor.language, self.texts.currency),
-                           "last_text": None if i.last_price is None else format_money(
-                               i.last_price, actor.language, self.texts.currency)} for i in found]}
+                           "price_text": money(i.price), "source_text": self._source(actor, i.source),
+                           "last_text": None if i.last_price is None else money(i.last_price),
+                           "last_day": self._day(actor, i.last_at)} for i in found]}
 
     async def quote(self, actor: Actor, body: dict[str, Any]) -> Any:
-        """The order as it stands: each line's amount, short stock and below-floor flags, and the total."""
-        quoted = await _run(quote_sales_order, self.uow, actor, _text(body, "warehouse"), _sales_lines(body))
+        """The order as it stands at the customer's prices: each line's amount, the price proposed and why, the
+        last price paid, short stock and below-floor flags, and the total."""
+        quoted = await _run(quote_sales_order, self.uow, actor, _text(body, "warehouse"), _sales_lines(body),
+                            _text(body, "customer"))
         money = self._money(actor)
         return {"lines": [{**_plain(asdict(ln)), "amount_text": money(ln.amount),
-                           "available_text": format_quantity(ln.available, actor.language)} for ln in quoted.lines],
+                           "available_text": format_quantity(ln.available, actor.language),
+                           "proposed_text": money(ln.proposed), "source_text": self._source(actor, ln.source),
+                           "last_text": None if ln.last_price is None else money(ln.last_price),
+                           "last_day": self._day(actor, ln.last_at)} for ln in quoted.lines],
                 "total": _plain(quoted.total), "total_text": money(quoted.total)}
 
     async def place(self, actor: Actor, body: dict[str, Any]) -> Any:
@@ -149,6 +158,12 @@ class AppApi:
         """Submit the sheet: posted, or sent for approval when the difference is large."""
         outcome = await _run(submit_stocktake, self.uow, actor, _text(body, "number"))
         return {"number": outcome.number, "status": outcome.status, "document": outcome.document_number}
+
+    def _source(self, actor: Actor, source: PriceSource) -> str:
+        return self.texts.render(actor.language, "price_source", src=source)
+
+    def _day(self, actor: Actor, at: datetime | None) -> str | None:
+        return None if at is None else format_day(at, actor.language, self.texts.zone)
 
     def _money(self, actor: Actor) -> Callable[[Decimal], str]:
         return lambda value: format_money(value, actor.language, self.texts.currency)

@@ -8,12 +8,15 @@ from bot.engine.flow import Command, Flow
 from bot.flows.admin import InviteFlow, LoginLinkFlow
 from bot.flows.approvals import ApprovalsFlow
 from bot.flows.basics import HelpFlow, LanguageFlow, StockFlow
+from bot.flows.deposits import DepositFlow
 from bot.flows.importing import ImportFlow
 from bot.flows.item import ItemFlow
 from bot.flows.partners import PartnerFlow
+from bot.flows.prices import PriceListFlow
 from bot.flows.printing import LabelsFlow, PrintFlow
 from bot.flows.purchasing import PurchaseOrderFlow, WithdrawFlow
 from bot.flows.quick import QuickInFlow, QuickOutFlow
+from bot.flows.quotations import QuotationFlow, QuotationsFlow
 from bot.flows.receiving import ReceiveFlow
 from bot.flows.replenish import LowStockFlow
 from bot.flows.reports import REPORT_COMMANDS, report_flows
@@ -30,10 +33,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("item", ("item", "商品", "货品"), "Item card: stock, price, next steps / 商品", menu=False),
     Command("sales", ("so", "order", "销售单", "开单"), "New sales order / 销售单"),
     Command("orders", ("orders", "我的订单", "订单"), "My sales orders / 我的订单"),
+    Command("quotation", ("quote", "quotation", "报价"), "New quotation / 报价"),
+    Command("quotations", ("quotes", "quotations", "报价单"), "Open quotations, one tap to order / 报价单"),
     Command("ship", ("ship", "发货"), "Ship a sales order / 发货"),
     Command("customer", ("customer", "客户"), "Customer and history / 客户"),
     Command("supplier", ("supplier", "供应商"), "Supplier and history / 供应商"),
+    Command("prices", ("prices", "价格", "价目表"), "Price lists: grades, rules (manager) / 价格"),
     Command("approvals", ("approvals", "approve", "审批"), "Pending approvals / 审批"),
+    Command("deposit", ("deposit", "订金", "定金"), "Deposits on orders: record, refund, forfeit (money) / 订金"),
     Command("lowstock", ("lowstock", "缺货", "补货"), "Low stock, draft POs / 缺货"),
     Command("po", ("po", "采购单", "采购"), "New purchase order / 采购单"),
     Command("withdraw", ("withdraw", "撤回"), "Withdraw my submitted purchase order / 撤回", menu=False),
@@ -61,6 +68,7 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
     prints with [company] and [documents] ([books] rules travel on the unit of work)."""
     return [HelpFlow(describe(COMMANDS)), StockFlow(), LanguageFlow(), ItemFlow(),
             SalesOrderFlow(), OrdersFlow(), ShipFlow(), PartnerFlow("customer"), PartnerFlow("supplier"),
+            PriceListFlow(), QuotationFlow(), QuotationsFlow(), DepositFlow(),
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), WithdrawFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(),
             ReceiveTransferFlow(),

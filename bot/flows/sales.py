@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step, StepHandler
@@ -27,7 +28,7 @@ from core.stock.levels import find_stock
 
 MAX_CHOICES = 8
 MAX_CHAT_LINES = 50
-DECIMALS = ("base_qty", "unit_price", "amount", "floor", "qty", "available", "needed")
+DECIMALS = ("base_qty", "unit_price", "amount", "floor", "qty", "available", "needed", "proposed", "tax", "gross")
 
 
 def ship_ask(ctx: Context) -> Reply:
@@ -69,6 +70,8 @@ class SalesOrderFlow(Flow):
     permission = Permission.SALES_CREATE
     key = "so"
     scan_steps = frozenset({"lines", "confirm"})
+    asks: Mapping[str, str] = MappingProxyType({"start": "so_ask_customer", "confirm": "so_confirm",
+                                                "again": "so_confirm_again", "over": "so_expired"})
 
     def start(self, ctx: Context, args: str) -> Step:
         """Search the customer named in `args`, or ask for one."""
@@ -76,7 +79,7 @@ class SalesOrderFlow(Flow):
         state: dict[str, Any] = {"step": "customer"}
         if args.strip():
             return self._customer_search(ctx, state, args.strip())
-        return Step([ctx.say("so_ask_customer", page_keys(ctx, "sales", "/app/sales"))], state)
+        return Step([ctx.say(self.asks["start"], page_keys(ctx, "sales", "/app/sales"))], state)
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """Cancel on any step, or whatever the step expects: a customer, a warehouse, a line, or a button."""
@@ -91,15 +94,15 @@ class SalesOrderFlow(Flow):
 
     def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A state of no known step: the order conversation has expired."""
-        return Step([ctx.say("so_expired")])
+        return Step([ctx.say(self.asks["over"])])
 
     def button(self, ctx: Context, payload: str) -> Step:
         """A button of an order conversation that already ended."""
-        return Step([ctx.say("so_expired")])
+        return Step([ctx.say(self.asks["over"])])
 
     def hint(self, ctx: Context, state: dict[str, Any], error: DomainError) -> list[Reply]:
         """Ask for the customer again, or to confirm again."""
-        asks = {"customer": "so_ask_customer", "confirm": "so_confirm_again"}
+        asks = {"customer": self.asks["start"], "confirm": self.asks["again"]}
         step = str(state.get("step"))
         return [ctx.say(asks[step])] if step in asks else []
 
@@ -111,7 +114,7 @@ class SalesOrderFlow(Flow):
             return self._customer_chosen(ctx, state, pressed[1:])
         if event.text and event.text.strip():
             return self._customer_search(ctx, state, event.text.strip())
-        return Step([ctx.say("so_ask_customer")], state)
+        return Step([ctx.say(self.asks["start"])], state)
 
     def _warehouse(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         pressed = event.button or ""
@@ -280,7 +283,7 @@ class SalesOrderFlow(Flow):
     def _check(self, ctx: Context, state: dict[str, Any], given: EnteredLine, replace: int | None) -> LineCheck:
         others = [OtherLine(ln["sku"], Decimal(ln["base_qty"]), Decimal(ln["amount"]), ln["below_floor"])
                   for n, ln in enumerate(state["lines"], 1) if n != replace]
-        return check_sales_line(ctx.uow, ctx.actor, state["warehouse"], given, others)
+        return check_sales_line(ctx.uow, ctx.actor, state["warehouse"], given, others, state.get("customer", ""))
 
     def _line_of(self, ctx: Context, check: LineCheck) -> dict[str, Any]:
         line = check.line
@@ -290,6 +293,10 @@ class SalesOrderFlow(Flow):
             "base_qty": str(line.base_qty), "unit_price": str(line.unit_price), "amount": str(line.amount),
             "floor": str(line.floor_price), "below_floor": line.below_floor,
             "available": str(check.available), "negative": check.negative, "approval": check.approval,
+            "source": ctx.text("price_source", src=line.price_source), "proposed": str(line.proposed),
+            "tax": str(line.tax.tax), "gross": str(line.tax.gross),
+            "last": ctx.text("last_paid", price=None if line.last is None else line.last.price,
+                             at=None if line.last is None else line.last.at),
         }
 
     def _put(self, ctx: Context, state: dict[str, Any], line: dict[str, Any], at: int | None) -> Step:
@@ -342,7 +349,8 @@ class SalesOrderFlow(Flow):
             ln["needed"] = needed[ln["sku"]]
             short = "available" in ln and last[ln["sku"]] == n and ln["needed"] > ln["available"]
             ln["short"] = "" if not short else "negative" if ln["negative"] else "approval" if waits else "refused"
-        return {"lines": lines, "total": sum((ln["amount"] for ln in lines), ZERO),
+        return {"lines": lines, "total": sum((ln.get("gross", ln["amount"]) for ln in lines), ZERO),
+                "tax_total": sum((ln.get("tax", ZERO) for ln in lines), ZERO),
                 "customer": state.get("customer"), "customer_name": state.get("customer_name"),
                 "warehouse": state.get("warehouse"), "below": [ln["sku"] for ln in lines if ln["below_floor"]],
                 "refused": [ln["sku"] for ln in lines if ln["short"] == "refused"],
@@ -356,7 +364,7 @@ class SalesOrderFlow(Flow):
                        [(button_label(ctx, "sales", "edit"), f"{self.key}:e"),
                         (button_label(ctx, "sales", "add_more"), f"{self.key}:more"),
                         (button_label(ctx, "sales", "cancel"), f"{self.key}:x")])
-        return Step([ctx.say("so_confirm", keys, **self._figures(state))], state)
+        return Step([ctx.say(self.asks["confirm"], keys, **self._figures(state))], state)
 
     def _submit(self, ctx: Context, state: dict[str, Any]) -> Step:
         lines = [SalesLineIn(ln["sku"], ln["qty"], ln["price"], ln["unit"]) for ln in state["lines"]]

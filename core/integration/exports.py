@@ -19,6 +19,7 @@ from core.models import (
 )
 from core.partners.customers import sees_all_customers
 from core.permissions import Actor, Permission
+from core.sales.price_lists import price_rule_rows
 from core.uow import Tx, UnitOfWork
 
 
@@ -30,7 +31,7 @@ def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, obje
         raise InvalidState(kind=kind[:40], reason="unknown_import_kind")
     actor.require({"products": Permission.STOCK_VIEW, "customers": Permission.PARTNER_VIEW,
                    "suppliers": Permission.PARTNER_VIEW, "opening_stock": Permission.COST_VIEW,
-                   "reorder_rules": Permission.REPLENISH}[kind])
+                   "reorder_rules": Permission.REPLENISH, "price_rules": Permission.PRICES_EDIT}[kind])
     sees_cost = actor.can(Permission.COST_VIEW)
     all_customers = sees_all_customers(actor)
     scope = actor.warehouse_scope(Permission.REPLENISH if kind == "reorder_rules" else Permission.STOCK_VIEW)
@@ -71,6 +72,11 @@ def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, obje
                         .where(StockLevel.on_hand > 0, Warehouse.kind == "normal",
                                true() if warehouses is None else StockLevel.warehouse_id.in_(warehouses))
                         .order_by(Warehouse.code, Product.sku))]
+        if kind == "price_rules":
+            return [{"grade": r.grade or "", "customer": r.customer or "", "sku": r.product or "",
+                     "category": r.category or "", "method": r.method, "value": r.value, "min_qty": r.min_qty,
+                     "valid_from": r.valid_from or "", "valid_to": r.valid_to or ""}
+                    for r in price_rule_rows(tx)]
         return [{"sku": sku, "warehouse": w, "minimum": r.minimum, "maximum": r.maximum, "pack_size": r.pack_size,
                  "supplier": sup or "", "lead_time_days": "" if r.lead_time_days is None else r.lead_time_days}
                 for r, sku, w, sup in s.execute(

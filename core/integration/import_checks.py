@@ -10,12 +10,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.errors import DomainError
+from core.errors import DomainError, InvalidPriceRule
 from core.integration.import_columns import CHANNELS, COLUMNS, REQUIRED, TEXT_LIMITS, gtin_ok, is_formula
 from core.models import Category, Customer, Employee, Product, ProductBarcode, ReorderRule, Supplier, Warehouse
 from core.models.partners import CREDIT_RATINGS
 from core.numbers import parse_money, parse_quantity, parse_unit_cost
 from core.permissions import Actor, Permission
+from core.sales.price_lists import PriceRuleIn, checked_rule
 from core.uow import Tx
 
 CHUNK = 5000
@@ -78,14 +79,14 @@ def check_values(checked: Checked, rows: Sequence[Mapping[str, object]]) -> None
                     checked.bad(index, column, "too_long", text)
                 elif is_formula(text) and not _PHONE_LIKE.fullmatch(text):
                     checked.bad(index, column, "formula", text)
-                elif column in ("sku", "code", "barcode", "warehouse", "supplier") and _SPACE.search(text):
+                elif column in ("sku", "code", "barcode", "warehouse", "supplier", "customer") and _SPACE.search(text):
                     checked.bad(index, column, "bad_code", text)
-                clean[column] = text.upper() if column in ("sku", "code", "warehouse", "supplier") else text
+                clean[column] = text.upper() if column in ("sku", "code", "warehouse", "supplier", "customer") else text
             else:
                 clean[column] = _number(checked, index, column, text, required)
         _check_row(checked, index, clean)
         key = tuple(clean[c] for c in _KEYS[kind])
-        if all(key):
+        if key and all(key):
             if key in keys:
                 checked.bad(index, _KEYS[kind][-1], "duplicate_in_file", "/".join(key))
             else:
@@ -99,8 +100,8 @@ def check_values(checked: Checked, rows: Sequence[Mapping[str, object]]) -> None
 
 
 _KEYS = {"products": ("sku",), "customers": ("code",), "suppliers": ("code",),
-         "opening_stock": ("warehouse", "sku"), "reorder_rules": ("warehouse", "sku")}
-_PRICES = ("purchase_price", "sale_price", "floor_price", "unit_cost")
+         "opening_stock": ("warehouse", "sku"), "reorder_rules": ("warehouse", "sku"), "price_rules": ()}
+_PRICES = ("purchase_price", "sale_price", "floor_price", "unit_cost", "value")
 _DAYS = ("payment_terms_days", "lead_time_days")
 
 
@@ -133,7 +134,7 @@ def _parse_number(checked: Checked, index: int, column: str, text: str) -> Any:
                             text)
                 return None
             return int(text)
-        return parse_quantity(text, allow_zero=column == "minimum")
+        return parse_quantity(text, allow_zero=column in ("minimum", "min_qty"))
     except DomainError as error:
         reason = str(error.params.get("reason", "bad_number"))
         checked.bad(index, column, {"not_a_number": "bad_number"}.get(reason, reason), text)
@@ -162,6 +163,24 @@ def _check_row(checked: Checked, index: int, clean: dict[str, Any]) -> None:
         low, high = clean["minimum"], clean["maximum"]
         if low is not None and high is not None and high < low:
             checked.bad(index, "maximum", "maximum_below_minimum", high)
+    elif kind == "price_rules" and clean["value"] is not None:
+        _check_price_rule(checked, index, clean)
+
+
+_RULE_COLUMNS = {"method": "method", "percent": "value", "grade": "grade", "grade_and_customer": "customer",
+                 "product_and_category": "category", "dates": "valid_to"}
+
+
+def _check_price_rule(checked: Checked, index: int, clean: dict[str, Any]) -> None:
+    """The rule's form as price lists check it (method, percentage, one party, one scope, dates)."""
+    try:
+        clean["rule"] = checked_rule(PriceRuleIn(
+            clean["method"], clean["value"], clean["grade"] or None, clean["customer"] or None, clean["sku"] or None,
+            clean["category"] or None, clean["min_qty"] or 0, clean["valid_from"] or None, clean["valid_to"] or None))
+    except InvalidPriceRule as error:
+        reason = str(error.params.get("reason"))
+        column = str(error.params.get("field", _RULE_COLUMNS.get(reason, "method")))
+        checked.bad(index, column, reason, clean.get(column) or "")
 
 
 # ---- references (inside the transaction) ---------------------------------------------------------------------------
@@ -273,7 +292,21 @@ def _refs_rules(tx: Tx, actor: Actor, checked: Checked) -> None:
             checked.bad(index, "sku", "exists", f"{clean['warehouse']}/{clean['sku']}")
 
 
+def _refs_prices(tx: Tx, _actor: Actor, checked: Checked) -> None:
+    customers = _ids(tx, Customer.id, Customer.code, {c["customer"] for c in checked.clean})
+    categories = _ids(tx, Category.id, Category.code, {c["category"].upper() for c in checked.clean})
+    products = _ids(tx, Product.id, Product.sku, {c["sku"] for c in checked.clean})
+    for index, clean in enumerate(checked.clean):
+        for column, found, reason in (("customer", customers, "unknown_customer"), ("sku", products,
+                                      "unknown_product"), ("category", categories, "unknown_category")):
+            if clean[column] and clean[column].upper() not in found:
+                checked.bad(index, column, reason, clean[column])
+        clean["customer_id"] = customers.get(clean["customer"])
+        clean["product_id"] = products.get(clean["sku"])
+        clean["category_id"] = categories.get(clean["category"].upper())
+
+
 REFERENCE_CHECKS: dict[str, Callable[[Tx, Actor, Checked], None]] = {
     "products": _refs_products, "customers": _refs_customers, "suppliers": _refs_suppliers,
-    "opening_stock": _refs_stock, "reorder_rules": _refs_rules,
+    "opening_stock": _refs_stock, "reorder_rules": _refs_rules, "price_rules": _refs_prices,
 }

@@ -14,15 +14,18 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                   "note"),
     "opening_stock": ("warehouse", "sku", "qty", "unit_cost"),
     "reorder_rules": ("sku", "warehouse", "minimum", "maximum", "pack_size", "supplier", "lead_time_days"),
+    "price_rules": ("grade", "customer", "sku", "category", "method", "value", "min_qty", "valid_from", "valid_to"),
 }
 KINDS = tuple(COLUMNS)
 REQUIRED: dict[str, tuple[str, ...]] = {
     "products": ("sku", "name_zh"), "customers": ("code", "name"), "suppliers": ("code", "name"),
     "opening_stock": ("warehouse", "sku", "qty"), "reorder_rules": ("sku", "warehouse", "minimum", "maximum"),
+    "price_rules": ("method", "value"),
 }
 TEXT_LIMITS = {"sku": 40, "name_zh": 200, "name_en": 200, "category": 40, "base_unit": 20, "barcode": 64,
                "code": 20, "name": 200, "contact": 100, "phone": 40, "channel": 20, "salesperson": 100,
-               "note": 500, "warehouse": 20, "supplier": 20, "credit_rating": 10}
+               "note": 500, "warehouse": 20, "supplier": 20, "credit_rating": 10, "grade": 20, "customer": 20,
+               "method": 20, "valid_from": 19, "valid_to": 19}
 CHANNELS = ("store", "online", "wholesale")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import insert, text
 from core.integration.import_checks import CHUNK, Checked
 from core.ledger.documents import open_document, post_moves
 from core.ledger.posting import MoveSpec
-from core.models import Customer, Product, ProductBarcode, ReorderRule, Supplier
+from core.models import Customer, PriceRule, Product, ProductBarcode, ReorderRule, Supplier
 from core.models.search_index import bulk_insert
 from core.models.searchable import search_values
 from core.people.audit import record
@@ -122,7 +122,16 @@ def _write_rules(tx: Tx, _actor: Actor, checked: Checked, progress: Progress) ->
     return []
 
 
+def _write_prices(tx: Tx, actor: Actor, checked: Checked, progress: Progress) -> list[str]:
+    rows = [{"grade": r["grade"], "customer_id": c["customer_id"], "product_id": c["product_id"],
+             "category_id": c["category_id"], "method": r["method"], "value": r["value"], "min_qty": r["min_qty"],
+             "valid_from": r["valid_from"], "valid_to": r["valid_to"], "created_by": actor.employee_id,
+             "created_at": tx.now} for c in checked.clean for r in [c["rule"]]]
+    _insert_chunks(tx, PriceRule.__table__, rows, progress, len(rows))
+    return []
+
+
 WRITERS: dict[str, Callable[[Tx, Actor, Checked, Progress], list[str]]] = {
     "products": _write_products, "customers": _write_customers, "suppliers": _write_suppliers,
-    "opening_stock": _write_stock, "reorder_rules": _write_rules,
+    "opening_stock": _write_stock, "reorder_rules": _write_rules, "price_rules": _write_prices,
 }

@@ -1,5 +1,5 @@
-"""Bulk import of products, partners, opening stock and reorder rules: the whole file validated, then written
-set-based in one transaction, or nothing written and every bad row named by its line."""
+"""Bulk import of products, partners, opening stock, reorder rules and price rules: the whole file validated, then
+written set-based in one transaction, or nothing written and every bad row named by its line."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def import_rows(
         raise InvalidState(kind=kind[:40], reason="unknown_import_kind")
     actor.require({"products": Permission.CATALOG_EDIT, "customers": Permission.CUSTOMER_EDIT,
                    "suppliers": Permission.SUPPLIER_EDIT, "opening_stock": Permission.STOCK_RECEIVE,
-                   "reorder_rules": Permission.REPLENISH}[kind])
+                   "reorder_rules": Permission.REPLENISH, "price_rules": Permission.PRICES_EDIT}[kind])
     if len(rows) > MAX_ROWS:
         raise InvalidState(kind=kind, reason="too_many_rows", maximum=MAX_ROWS)
     lines = [int(str(r.get("_line") or (first_line + i))) for i, r in enumerate(rows)]

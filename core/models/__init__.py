@@ -14,10 +14,11 @@ from core.models.messaging import (
     InboxMessage,
     WebSession,
 )
-from core.models.money import PARTNER_KINDS, MoneyEntry, Payment, PaymentAllocation
+from core.models.money import DEPOSIT_STATUSES, PARTNER_KINDS, MoneyEntry, OrderDeposit, Payment, PaymentAllocation
 from core.models.outbox import Notification, SchedulerLease, SentMessage
 from core.models.partners import Customer, Supplier
 from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
+from core.models.pricing import PRICE_METHODS, QUOTATION_STATUSES, PriceRule, Quotation, QuotationLine
 from core.models.purchasing import PO_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
 from core.models.replenishment import ReorderRule
 from core.models.sales import SO_STATUSES, SalesOrder, SalesOrderLine
@@ -28,8 +29,11 @@ from core.models.transfers import TransferDiscrepancy
 from core.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "DEPOSIT_STATUSES",
     "PARTNER_KINDS",
     "PO_STATUSES",
+    "PRICE_METHODS",
+    "QUOTATION_STATUSES",
     "ROLES",
     "SO_STATUSES",
     "AccessCode",
@@ -54,8 +58,10 @@ __all__ = [
     "Money",
     "MoneyEntry",
     "Notification",
+    "OrderDeposit",
     "Payment",
     "PaymentAllocation",
+    "PriceRule",
     "Product",
     "ProductBarcode",
     "ProductUnit",
@@ -63,6 +69,8 @@ __all__ = [
     "PurchaseOrderLine",
     "PurchaseReceiptLine",
     "Qty",
+    "Quotation",
+    "QuotationLine",
     "ReorderRule",
     "ReportSchedule",
     "SalesOrder",

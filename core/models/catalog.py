@@ -21,6 +21,7 @@ class Category(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100), default="")
+    vat_rate: Mapped[Decimal | None] = mapped_column(Qty())  # percent; None: the books' default_vat_rate
 
 
 class Product(Base):
@@ -35,6 +36,7 @@ class Product(Base):
     purchase_price: Mapped[Decimal] = mapped_column(UnitCost(), default=Decimal(0))
     sale_price: Mapped[Decimal] = mapped_column(UnitCost(), default=Decimal(0))
     floor_price: Mapped[Decimal] = mapped_column(UnitCost(), default=Decimal(0))
+    vat_rate: Mapped[Decimal | None] = mapped_column(Qty())  # percent; None: its category's, else the default
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     allow_negative: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

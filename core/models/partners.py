@@ -46,6 +46,7 @@ class Customer(Base):
     contact: Mapped[str] = mapped_column(String(100), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     channel: Mapped[str] = mapped_column(String(20), default="wholesale")
+    price_grade: Mapped[str | None] = mapped_column(String(20))
     credit_limit: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     salesperson_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"), index=True)
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)

@@ -16,6 +16,7 @@ from core.integration.outbox import employees_with_role, notify
 from core.ledger.documents import open_document, post_moves
 from core.ledger.posting import MoveSpec, PostedMove
 from core.models import PurchaseOrder, PurchaseReceiptLine, Warehouse
+from core.money.deposits import allocate_deposits
 from core.numbers import ZERO, parse_quantity
 from core.people.audit import record
 from core.permissions import Actor, Permission
@@ -181,6 +182,7 @@ def _receive(
     if status != order.status:
         order.status = status
         tx.session.flush()
+    allocate_deposits(tx, DOC_TYPE, order.id)
     sees_cost = actor.can(Permission.COST_VIEW)
     value = sum((m.change.value for m in posted.values()), ZERO)
     record(tx, actor, "purchase.receive", DOC_TYPE, order.id, number=order.number, receipt=receipt_number,

@@ -5,25 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.catalog.lines import bounded, entered
-from core.catalog.listing import list_products
+from core.catalog.listing import ProductView, list_products
 from core.catalog.products import warehouse_in
-from core.models import Product, ProductUnit, SalesOrder, SalesOrderLine, StockLevel
+from core.models import ProductUnit, StockLevel
 from core.numbers import ZERO
 from core.partners.customers import customer_in
 from core.permissions import Actor, Permission
 from core.sales.orders import create_sales_order, submit_sales_order
-from core.sales.pricing import priced_lines
+from core.sales.price_rules import PriceSource
+from core.sales.pricing import PricedLine, priced_lines
 from core.sales.records import MAX_LINES, SalesLineIn
 from core.sales.views import SalesOrderView
 from core.uow import Tx, UnitOfWork
 
 MAX_ITEMS = 20
-PRICED_STATUSES = ("approved", "partially_shipped", "shipped", "closed")
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class PackUnit:
 
 @dataclass(frozen=True)
 class SaleItem:
-    """A product offered while typing: its units, list and floor price, this customer's last price, stock here."""
+    """A product offered while typing: its units, list and floor price, the price this customer's price list
+    proposes for one (and why), this customer's last price and its time, stock here."""
 
     sku: str
     name_zh: str
@@ -45,6 +47,9 @@ class SaleItem:
     floor_price: Decimal
     last_price: Decimal | None
     available: Decimal
+    price: Decimal
+    source: PriceSource
+    last_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,10 @@ class LineQuote:
     available: Decimal
     short: bool
     below_floor: bool
+    proposed: Decimal
+    source: PriceSource
+    last_price: Decimal | None
+    last_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -79,35 +88,36 @@ def sale_items(uow: UnitOfWork, actor: Actor, customer: str, warehouse: str, que
     def work(tx: Tx) -> tuple[SaleItem, ...]:
         buyer = customer_in(tx, actor, customer)
         source = warehouse_in(tx, warehouse)
-        rows = tx.session.execute(select(Product.id, Product.sku, Product.floor_price).where(
-            Product.sku.in_([p.sku for p in found]))).all()
-        ids = {r.sku: r.id for r in rows}
-        floors = {r.sku: r.floor_price for r in rows}
-        units = _units(tx, list(ids.values()))
-        last = _last_prices(tx, buyer.id, list(ids.values()))
-        available = _available(tx, source.id, list(ids.values()))
-        return tuple(SaleItem(p.sku, p.name_zh, p.name_en, p.unit, units.get(ids[p.sku], ()), p.sale_price,
-                              floors[p.sku], last.get(ids[p.sku]), available.get(ids[p.sku], ZERO))
-                     for p in found if p.sku in ids)
+        priced = {p.sku: p for p in priced_lines(tx, [entered(p.sku, 1) for p in found], buyer.id)}
+        ids = [p.product_id for p in priced.values()]
+        units = _units(tx, ids)
+        available = _available(tx, source.id, ids)
+        return tuple(_item(p, priced[p.sku], units.get(priced[p.sku].product_id, ()),
+                           available.get(priced[p.sku].product_id, ZERO))
+                     for p in found if p.sku in priced)
 
     return uow.read(work)
 
 
-def quote_sales_order(uow: UnitOfWork, actor: Actor, warehouse: str, lines: Sequence[SalesLineIn]) -> OrderQuote:
-    """Every line priced as the order would price it, with short stock and below-floor prices flagged."""
+def quote_sales_order(uow: UnitOfWork, actor: Actor, warehouse: str, lines: Sequence[SalesLineIn],
+                      customer: str = "") -> OrderQuote:
+    """Every line priced as the order would price it (at the customer's price list when one is given), with short
+    stock and below-floor prices flagged."""
     actor.require(Permission.SALES_CREATE)
     given = [entered(ln.item, ln.qty, ln.unit, ln.unit_price) for ln in bounded(lines, MAX_LINES)]
 
     def work(tx: Tx) -> OrderQuote:
         source = warehouse_in(tx, warehouse)
-        priced = priced_lines(tx, given)
+        buyer = customer_in(tx, actor, customer) if customer else None
+        priced = priced_lines(tx, given, None if buyer is None else buyer.id)
         available = _available(tx, source.id, [p.product_id for p in priced])
         wanted: dict[int, Decimal] = {}
         for p in priced:
             wanted[p.product_id] = wanted.get(p.product_id, ZERO) + p.base_qty
         quotes = tuple(LineQuote(p.sku, p.qty, p.unit, p.base_qty, p.unit_price, p.amount,
                                  available.get(p.product_id, ZERO),
-                                 wanted[p.product_id] > available.get(p.product_id, ZERO), p.below_floor)
+                                 wanted[p.product_id] > available.get(p.product_id, ZERO), p.below_floor,
+                                 p.proposed, p.price_source, *_last(p))
                        for p in priced)
         return OrderQuote(quotes, sum((q.amount for q in quotes), ZERO))
 
@@ -135,16 +145,14 @@ def _units(tx: Tx, product_ids: list[int]) -> dict[int, tuple[PackUnit, ...]]:
     return {pid: tuple(units) for pid, units in found.items()}
 
 
-def _last_prices(tx: Tx, customer_id: int, product_ids: list[int]) -> dict[int, Decimal]:
-    """The price per base unit on the customer's newest approved order line of each product."""
-    newest = (select(SalesOrderLine.product_id, func.max(SalesOrderLine.id).label("line_id"))
-              .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
-              .where(SalesOrder.customer_id == customer_id, SalesOrder.status.in_(PRICED_STATUSES),
-                     SalesOrderLine.product_id.in_(product_ids))
-              .group_by(SalesOrderLine.product_id).subquery())
-    rows = tx.session.execute(select(SalesOrderLine.product_id, SalesOrderLine.unit_price)
-                              .join(newest, newest.c.line_id == SalesOrderLine.id))
-    return {r.product_id: r.unit_price for r in rows}
+def _item(found: ProductView, priced: PricedLine, units: tuple[PackUnit, ...], available: Decimal) -> SaleItem:
+    last_price, last_at = _last(priced)
+    return SaleItem(found.sku, found.name_zh, found.name_en, found.unit, units, found.sale_price, priced.floor_price,
+                    last_price, available, priced.proposed, priced.source, last_at)
+
+
+def _last(priced: PricedLine) -> tuple[Decimal | None, datetime | None]:
+    return (None, None) if priced.last is None else (priced.last.price, priced.last.at)
 
 
 def _available(tx: Tx, warehouse_id: int, product_ids: list[int]) -> dict[int, Decimal]:

@@ -15,6 +15,7 @@ from core.catalog.products import warehouse_in
 from core.errors import InvalidAmount
 from core.models import Product, SalesOrderLine, StockLevel, StockMove, Warehouse
 from core.numbers import LIMIT, ZERO
+from core.partners.customers import customer_in
 from core.permissions import Actor, Permission
 from core.sales.pricing import PricedLine, priced_lines
 from core.sales.records import DOC_TYPE
@@ -71,8 +72,10 @@ class LineCheck:
 
 def check_sales_line(
     uow: UnitOfWork, actor: Actor, warehouse: str, line: EnteredLine, others: Sequence[OtherLine] = (),
+    customer: str = "",
 ) -> LineCheck:
-    """Price the line as the order will, refuse a price with more places than money has, and check its stock."""
+    """Price the line as the order will (at the customer's price list when one is given), refuse a price with
+    more places than money has, and check its stock."""
     actor.require(Permission.SALES_CREATE)
 
     def work(tx: Tx) -> LineCheck:
@@ -80,7 +83,8 @@ def check_sales_line(
             raise InvalidAmount(value=str(line.price.normalize()), reason="too_many_places",
                                 places=tx.money_places)
         source = warehouse_in(tx, warehouse)
-        priced = priced_lines(tx, [line])[0]
+        buyer = customer_in(tx, actor, customer) if customer else None
+        priced = priced_lines(tx, [line], None if buyer is None else buyer.id)[0]
         total = priced.amount + sum((o.amount for o in others), ZERO)
         if total >= LIMIT:
             raise InvalidAmount(value=str(total), reason="too_large", total=total, limit=LIMIT)

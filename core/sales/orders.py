@@ -66,7 +66,7 @@ def create_sales_order(
     uow: UnitOfWork, actor: Actor, customer: str, warehouse: str, lines: Sequence[SalesLineIn],
     channel: str = "chat", note: str = "",
 ) -> SalesOrderView:
-    """Write a draft sales order for a customer; prices default to the product's sale price."""
+    """Write a draft sales order for a customer; prices default to the customer's price list."""
     actor.require(Permission.SALES_CREATE)
     parsed = parse_lines(lines)
     channel = _channel(channel)
@@ -75,12 +75,13 @@ def create_sales_order(
     def work(tx: Tx) -> SalesOrderView:
         source = warehouse_in(tx, warehouse)
         buyer = _customer(tx, actor, customer)
-        rows = _priced(tx, parsed)
-        total = document_total((row["amount"] for row in rows), tx.money_places)
+        rows = _priced(tx, parsed, buyer.id)
+        total, tax_total = tax_totals(rows, tx.money_places)
         number = next_number(tx, "SO")
         order_id: int = tx.conn.execute(_INSERT_ORDER, {
             "number": number, "customer_id": buyer.id, "warehouse_id": source.id,
-            "salesperson_id": actor.employee_id, "channel": channel, "status": "draft", "total": total, "note": note,
+            "salesperson_id": actor.employee_id, "channel": channel, "status": "draft", "total": total,
+            "tax_total": tax_total, "note": note,
             "reason": "", "created_at": tx.now,
         }).scalar_one()
         tx.conn.execute(_INSERT_LINES, [{**row, "order_id": order_id} for row in rows])
@@ -288,11 +289,18 @@ def _customer(tx: Tx, actor: Actor, code: str) -> Any:
     return customer
 
 
-def _priced(tx: Tx, parsed: Sequence[EnteredLine]) -> list[dict[str, Any]]:
-    """Line rows in base units, priced at what was given or the product's sale price."""
+def _priced(tx: Tx, parsed: Sequence[EnteredLine], customer_id: int) -> list[dict[str, Any]]:
+    """Line rows in base units, priced at what was given or the customer's price list."""
     return [{"line_no": line_no, "product_id": ln.product_id, "qty": ln.base_qty, "unit_price": ln.unit_price,
-             "amount": ln.amount, "reserved_qty": ZERO, "shipped_qty": ZERO, "returned_qty": ZERO}
-            for line_no, ln in enumerate(priced_lines(tx, parsed), 1)]
+             "amount": ln.amount, "tax_rate": ln.tax.rate, "tax_amount": ln.tax.tax, "gross": ln.tax.gross,
+             "reserved_qty": ZERO, "shipped_qty": ZERO, "returned_qty": ZERO}
+            for line_no, ln in enumerate(priced_lines(tx, parsed, customer_id), 1)]
+
+
+def tax_totals(rows: Sequence[dict[str, Any]], places: int) -> tuple[Decimal, Decimal]:
+    """What the customer pays (the lines' gross amounts) and the VAT in it; the rows lose their gross."""
+    total = document_total((row.pop("gross") for row in rows), places)
+    return total, document_total((row["tax_amount"] for row in rows), places)
 
 
 def _approval_summary(

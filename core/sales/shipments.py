@@ -10,6 +10,7 @@ from core.errors import InvalidQuantity
 from core.ledger.documents import open_document, post_moves
 from core.ledger.posting import MoveSpec
 from core.models import SalesOrder
+from core.money.deposits import allocate_deposits
 from core.numbers import ZERO
 from core.people.audit import record
 from core.permissions import Actor, Permission
@@ -55,6 +56,7 @@ def ship_sales_order(
         done = all(ln.shipped_qty + wanted.get(ln.id, ZERO) == ln.qty for ln in current)
         status = "shipped" if done else "partially_shipped"
         set_status(tx, order, status)
+        allocate_deposits(tx, DOC_TYPE, order.id)
         record(tx, actor, "sales.ship", DOC_TYPE, order.id, number=order.number, shipment=document,
                status=status, lines={by_id[i].line_no: q for i, q in wanted.items()})
         return replace(order_view(tx, actor, order.id), document=document)

@@ -35,6 +35,8 @@ class SalesLineView:
     returned_qty: Decimal
     cost: Decimal | None
     profit: Decimal | None
+    tax_rate: Decimal = ZERO
+    tax_amount: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class SalesOrderView:
     approval_request_id: int | None = None
     approval_reasons: tuple[str, ...] = ()
     document: str | None = None
+    tax_total: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def _view_statement(with_costs: bool) -> Any:
                _W.code.label("warehouse"), _E.name.label("salesperson"), _SO.total, _SO.note, _SO.reason,
                _SO.created_at, _SO.approved_at, _PENDING_REQUEST.label("request_id"), _L.line_no, _P.sku,
                _P.name_zh, _P.name_en, _L.qty, _L.unit_price, _L.amount, _L.reserved_qty, _L.shipped_qty,
-               _L.returned_qty, cost.label("ledger_value"))
+               _L.returned_qty, cost.label("ledger_value"), _L.tax_rate, _L.tax_amount, _SO.tax_total)
         .select_from(joined).where(_SO.id == bindparam("order_id")).order_by(_L.line_no)
     )
 
@@ -118,11 +121,13 @@ def order_view(tx: Tx, actor: Actor, order_id: int) -> SalesOrderView:
             profit = revenue - cost
         lines.append(SalesLineView(line.line_no, line.sku, line.name_zh, line.name_en, line.qty, line.unit_price,
                                    round_money(line.amount, tx.money_places), line.reserved_qty,
-                                   line.shipped_qty, line.returned_qty, cost, profit))
+                                   line.shipped_qty, line.returned_qty, cost, profit, line.tax_rate.normalize(),
+                                   round_money(line.tax_amount, tx.money_places)))
     return SalesOrderView(
         number=head.number, status=head.status, channel=head.channel, customer=head.customer,
         customer_name=head.customer_name, warehouse=head.warehouse, salesperson=head.salesperson,
         total=round_money(head.total, tx.money_places), note=head.note, reason=head.reason,
         created_at=head.created_at, approved_at=head.approved_at, lines=tuple(lines),
         approval_request_id=head.request_id if head.status == "pending_approval" else None,
+        tax_total=round_money(head.tax_total, tx.money_places),
     )

@@ -17,6 +17,7 @@ from core.people.employees import load_actor
 from core.permissions import Actor
 from core.purchasing.orders import get_purchase_order
 from core.sales.orders import list_sales_orders
+from core.sales.price_lists import PriceRuleIn, add_price_rules, set_price_grade
 from core.stock.levels import find_stock
 from core.uow import UnitOfWork
 from tests.e2e.app_driver import (
@@ -199,3 +200,32 @@ def test_every_page_fits_a_phone_in_the_readers_language(
         shot(count.page, tmp_path, f"count-scanning-{lang}")
         for p in (home, sales, receive, count):
             assert p.errors == [], p.errors
+
+
+def test_the_sales_page_proposes_the_customers_price_list_with_its_source(
+        db_url: str, app_shop: AppShop, uow: UnitOfWork) -> None:
+    set_price_grade(uow, app_shop.shop.manager, "C-BLUE", "VIP")
+    add_price_rules(uow, app_shop.shop.manager, [PriceRuleIn("fixed", "22", grade="VIP", product="RETRO-CLOCK",
+                                                             min_qty="3")])
+    with serving(db_url) as url, chromium() as launched:
+        p = phone(launched, url, "sales-1", "/app/sales")
+        p.type("#customer-q", "C-BLUE")
+        p.tap('#customer-list button[data-code="C-BLUE"]')
+        p.type("#item-q", "RETRO 3")
+        choice = p.page.locator('#item-list button[data-sku="RETRO-CLOCK"]')
+        choice.wait_for()
+        assert "¥25.00 牌价" in choice.inner_text(), "one costs the list price"
+        p.tap('#item-list button[data-sku="RETRO-CLOCK"]')
+        line = p.page.locator('#lines .line[data-sku="RETRO-CLOCK"]')
+        line.locator(".amount").filter(has_text="66").wait_for()
+        assert "RETRO-CLOCK · VIP 价，3 件起" in line.locator(".source").inner_text()
+        assert line.locator("input.price").get_attribute("placeholder") == "¥22.00"
+        line.locator("input.qty").fill("2")
+        line.locator(".amount").filter(has_text="50").wait_for()
+        assert "RETRO-CLOCK · 牌价" in line.locator(".source").inner_text()
+        line.locator("input.qty").fill("3")
+        line.locator(".amount").filter(has_text="66").wait_for()
+        p.tap("#submit", "submit")
+        p.page.locator("#notice.ok").wait_for()
+    orders = list_sales_orders(uow, load_actor(uow, "sales-1"))
+    assert [(o.customer, o.total) for o in orders] == [("C-BLUE", Decimal("66.00"))]

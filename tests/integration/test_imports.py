@@ -230,3 +230,54 @@ def test_opening_stock_past_five_thousand_lines_in_one_warehouse_splits_into_rec
     assert result.ok and len(result.documents) == 2
     assert uow.read(check_ledger) == []
     assert uow.read(lambda tx: tx.session.scalar(select(func.sum(StockLevel.value)))) == Decimal(5001 * 6)
+
+
+def test_price_rules_import_from_a_chinese_xlsx_all_or_nothing_and_export_back(uow: UnitOfWork, admin: Actor,
+                                                                               tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from core.errors import PermissionDenied
+    from core.partners.customers import NewCustomer, create_customer
+    from core.sales.price_lists import list_price_rules
+
+    shop = make_shop(uow, admin)
+    create_category(uow, admin, "CUPS", "杯具", "Cups")
+    create_customer(uow, admin, NewCustomer("ACME", "Acme", salesperson="sales-1"))
+    header = ["等级", "客户", "编码", "分类", "定价方式", "价格", "起订量", "生效日期", "失效日期"]
+    bad = read_rows("price_rules", "p.xlsx", xlsx([
+        header, ["VIP", "", "LAMP", "", "fixed", "80", "", "", ""],
+        ["VIP", "ACME", "", "", "fixed", "1", "", "", ""],
+        ["", "NOBODY", "", "NOCAT", "percent", "0", "", "", ""],
+        ["批发", "", "", "", "cheap", "1", "", "2026-13-01", ""],
+        ["", "", "", "", "percent", "90", "", datetime(2026, 12, 31), datetime(2026, 12, 1)]]))
+    refused = import_rows(uow, shop.manager, "price_rules", bad)
+    assert [(p.line, p.column, p.reason) for p in refused.problems] == [
+        (3, "customer", "grade_and_customer"), (4, "customer", "unknown_customer"),
+        (4, "category", "unknown_category"), (4, "value", "percent"), (5, "method", "method"),
+        (6, "valid_to", "dates")]
+    assert list_price_rules(uow, shop.manager) == []
+    unknown = import_rows(uow, shop.manager, "price_rules", [
+        {"customer": "NOBODY", "method": "fixed", "value": "1"}, {"category": "NOCAT", "method": "percent",
+                                                                   "value": "95"}])
+    assert [(p.line, p.reason) for p in unknown.problems] == [(2, "unknown_customer"), (3, "unknown_category")]
+    good = read_rows("price_rules", "p.xlsx", xlsx([
+        header, ["VIP", "", "LAMP", "", "fixed", "80", "5", "", ""],
+        ["", "acme", "", "cups", "percent", "90", "", datetime(2026, 1, 1), datetime(2099, 12, 31)],
+        ["批发", "", "", "", "cost_plus", "30", "", "", ""]]))
+    done = import_rows(uow, shop.manager, "price_rules", good)
+    assert (done.ok, done.written) == (True, 3)
+    assert [(r.grade, r.customer, r.product, r.category, r.method, r.value, r.min_qty) for r in
+            list_price_rules(uow, shop.manager)] == [
+        ("批发", None, None, None, "cost_plus", Decimal(30), Decimal(0)),
+        (None, "ACME", None, "CUPS", "percent", Decimal(90), Decimal(0)),
+        ("VIP", None, "LAMP", None, "fixed", Decimal(80), Decimal(5))]
+    path = write_rows("price_rules", export_rows(uow, shop.manager, "price_rules"), tmp_path / "rules.csv")
+    back = read_rows("price_rules", "rules.csv", path.read_bytes())
+    assert back[1]["valid_from"] == "2026-01-01" and back[2]["sku"] == "LAMP"
+    assert import_rows(uow, shop.manager, "price_rules", back).written == 3
+    assert len(list_price_rules(uow, shop.manager)) == 6
+    for actor in (shop.sales, shop.purchaser):
+        with pytest.raises(PermissionDenied):
+            import_rows(uow, actor, "price_rules", good)
+        with pytest.raises(PermissionDenied):
+            export_rows(uow, actor, "price_rules")

@@ -41,6 +41,7 @@ money.view            Y Y - - - Y
 money.record          Y Y - - - Y
 profit.view           Y Y - - - Y
 report.manage         Y Y - - - -
+prices.edit           Y Y - - - -
 """
 CELLS = [
     (Permission(name), role, mark == "Y")

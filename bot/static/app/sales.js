@@ -66,8 +66,8 @@
     list.replaceChildren();
     if (!found.length) list.append(el("li", { class: "empty", text: t("no_item", { q }) }));
     for (const item of found) {
-      const facts = [item.sku, t("stock", { n: item.available_text }), item.price_text];
-      if (item.last_text) facts.push(t("last", { p: item.last_text }));
+      const facts = [item.sku, t("stock", { n: item.available_text }), `${item.price_text} ${item.source_text}`];
+      if (item.last_text) facts.push(t("last", { p: item.last_text, d: item.last_day }));
       list.append(el("li", {}, el("button", { type: "button", "data-sku": item.sku, onclick: () => addLine(item, qty) },
         el("span", { text: qty === "1" ? item.name : `${item.name} × ${qty}` }), el("small", { text: facts.join(" · ") }))));
     }
@@ -78,7 +78,7 @@
     if (same && qty === "1") same.qty = String(Number(same.qty) + 1);
     else if (same) same.qty = qty;
     else state.lines.push({ sku: item.sku, name: item.name, base: item.unit, units: item.units, unit: "", qty,
-                            price: item.last_price || "", list: item.price_text, last: item.last_text });
+                            price: "", list: item.price_text, last: item.last_text, lastDay: item.last_day });
     $("item-q").value = "";
     $("item-list").replaceChildren();
     $("item-q").focus();
@@ -102,14 +102,14 @@
       el("option", { value: "", text: ln.base }), ...ln.units.map((u) => el("option", { value: u.name, text: `${u.name} (${u.factor})` })));
     units.value = ln.unit;
     units.addEventListener("change", () => { ln.unit = units.value; ln.price = ""; draw(); requote(); });
-    const price = el("input", { type: "text", inputmode: "decimal", value: ln.price, placeholder: ln.list, "aria-label": t("price"), class: "price" });
+    const price = el("input", { type: "text", inputmode: "decimal", value: ln.price, placeholder: quote ? quote.proposed_text : ln.list, "aria-label": t("price"), class: "price" });
     price.addEventListener("input", () => { ln.price = price.value.trim(); requote(); });
     const warns = [];
     if (quote && quote.short) warns.push(el("div", { class: "warn", text: t("short", { n: quote.available_text, w: $("warehouse").value }) }));
     if (quote && quote.below_floor) warns.push(el("div", { class: "warn bad", text: t("below_floor") }));
     return el("li", { class: "line", "data-sku": ln.sku },
       el("div", { class: "top" }, el("span", { class: "name", text: ln.name }), el("span", { class: "amount", text: quote ? quote.amount_text : "" })),
-      el("small", { text: [ln.sku, ln.last ? t("last", { p: ln.last }) : ""].filter(Boolean).join(" · ") }),
+      el("small", { class: "source", text: [ln.sku, quote ? quote.source_text : "", ln.last ? t("last", { p: ln.last, d: ln.lastDay }) : ""].filter(Boolean).join(" · ") }),
       el("div", { class: "controls" },
         el("button", { type: "button", class: "step minus", "aria-label": "−", text: "−", onclick: () => step(ln, -1) }),
         qty,
@@ -133,7 +133,7 @@
     const lines = state.lines.map(({ sku, qty, unit, price }) => ({ sku, qty, unit, price }));
     const version = ++state.version;
     try {
-      const quote = await api("POST", "sales/quote", { warehouse: $("warehouse").value, lines });
+      const quote = await api("POST", "sales/quote", { warehouse: $("warehouse").value, customer: state.customer ? state.customer.code : "", lines });
       if (version !== state.version) return;  // the order changed (or was placed) meanwhile
       state.quoted = quote.lines;
       state.total = quote.total_text;
