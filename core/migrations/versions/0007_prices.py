@@ -3,7 +3,7 @@ customer's price grade, quotations and their lines, deposits on orders (a paymen
 refunded or forfeited), VAT rates of products and categories, tax on sales order lines
 
 Revision ID: 0007_prices
-Revises: 0006_harden
+Revises: 0007_warehouse_name_en
 Create Date: 2026-12-04 01:15:53
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007_prices'
-down_revision = '0006_harden'
+down_revision = '0007_warehouse_name_en'
 branch_labels = None
 depends_on = None
 
