@@ -81,6 +81,8 @@ class Engine:
         self.commands = list(commands)
         self.words = {w.lower(): c for c in commands for w in c.words}
         self.prefixes = {f.key: f for f in flows}
+        if len(self.prefixes) < len(flows):  # two flows answering one button prefix: one would never get its presses
+            raise ValueError(f"flows share a button prefix: {sorted(f.key for f in flows)}")
         self.timeout = timeout
         self.default_language = default_language
         self.fallback_flow = fallback_flow

@@ -18,6 +18,7 @@ class DepositFlow(Flow):
     """订金 / deposit: record, list, refund or forfeit an order's deposits."""
 
     name = "deposit"
+    permission = Permission.MONEY_VIEW
     key = "dp"
 
     def start(self, ctx: Context, args: str) -> Step:

@@ -71,7 +71,8 @@ class PriceListFlow(Flow):
     """价格 / prices: list, add and remove price rules, and set a customer's grade."""
 
     name = "prices"
-    key = "pr"
+    permission = Permission.PRICES_EDIT
+    key = "pl"
 
     def start(self, ctx: Context, args: str) -> Step:
         """The help, the rules of what is named, a rule added, or a customer's grade set."""

@@ -61,6 +61,7 @@ class QuotationsFlow(Flow):
     """报价单 / quotes [CUSTOMER]: the open quotations (a customer's), each with its Order button."""
 
     name = "quotations"
+    permission = Permission.SALES_CREATE
     key = "ql"
 
     def start(self, ctx: Context, args: str) -> Step:

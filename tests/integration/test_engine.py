@@ -10,7 +10,7 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import func, select
 
 from bot.engine.engine import Engine
-from bot.engine.flow import Command, Event, Step
+from bot.engine.flow import Command, Event, Flow, Step
 from bot.engine.inbound import Inbound
 from bot.engine.replies import Reply
 from bot.engine.texts import Texts
@@ -171,11 +171,11 @@ def test_a_flow_left_too_long_times_out(engine: SqlEngine, stocked: UnitOfWork, 
     assert chat.send("TEA-CUP") == ["上一个操作已超时，请重新开始。"]
 
 
-class CountingFlow:
+class CountingFlow(Flow):
     """A test flow that changes its state in place, as a careless flow might."""
 
     name = "counting"
-    key = "ct"
+    key = "zz"
 
     def start(self, ctx: object, args: str) -> Step:
         return Step([Reply("0")], {"seen": []})
@@ -196,3 +196,8 @@ def test_a_flow_that_changes_its_state_in_place_still_has_it_saved(stocked: Unit
     assert chat.send("count-test") == ["0"]
     assert chat.send("a") == ["a"]
     assert chat.send("b") == ["a,b"]
+
+
+def test_two_flows_may_not_share_a_button_prefix(stocked: UnitOfWork) -> None:
+    with pytest.raises(ValueError, match="button prefix"):
+        Engine(stocked, TEXTS, [*default_flows(), CountingFlow(), CountingFlow()], COMMANDS)

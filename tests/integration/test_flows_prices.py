@@ -51,7 +51,7 @@ def test_a_manager_keeps_the_price_list_in_chat(uow: UnitOfWork, shop: Shop) -> 
     assert boss.press(boss.button(f"删除 #{first.id}")) == [f"已删除第 {first.id} 号价格规则。"]
     assert len(list_price_rules(uow, shop.manager, of="VIP")) == 3
     seller = chat_of(uow, shop.admin, "sales-1", "2002")
-    assert seller.send("价格 VIP") == ["你没有权限执行这个操作。"]
+    assert seller.send("价格 VIP") == ["「价格」不是你的角色能做的。点「帮助」看看你可以做什么。"]
     assert "价格 VIP" not in seller.send("帮助")[0] and "价格 VIP" in boss.send("帮助")[0]
 
 
@@ -122,7 +122,8 @@ def test_a_quotation_in_english_is_cancelled(uow: UnitOfWork, shop: Shop) -> Non
     number = made.split()[1]
     assert seller.press(seller.button("Cancel it")) == [f"Quotation {number} cancelled."]
     assert seller.send("quotes") == ['No open quotations. Send "quote" to write one.']
-    assert chat_of(uow, shop.admin, "warehouse-1", "2004").send("报价") == ["你没有权限执行这个操作。"]
+    assert chat_of(uow, shop.admin, "warehouse-1", "2004").send("报价") == [
+        "「报价」不是你的角色能做的。点「帮助」看看你可以做什么。"]
 
 
 def test_a_vat_rate_set_in_chat_shows_as_the_tax_in_the_order_total(uow: UnitOfWork, shop: Shop) -> None:
@@ -134,7 +135,7 @@ def test_a_vat_rate_set_in_chat_shows_as_the_tax_in_the_order_total(uow: UnitOfW
     seller.press(seller.button("MAIN"))
     assert "合计：¥200.00（其中税额 ¥23.01）" in seller.send("MUG 10")[0]  # 200 x 13 / 113 = 23.0088...
     assert "合计：¥200.00（其中税额 ¥23.01）" in seller.press(seller.button("完成"))[0]
-    assert seller.send("价格 税率 MUG 6") == ["你没有权限执行这个操作。"]
+    assert seller.send("价格 税率 MUG 6") == ["「价格」不是你的角色能做的。点「帮助」看看你可以做什么。"]
     assert boss.send("价格 税率 MUG") == ["MUG 不再有自己的税率：按分类或默认税率计税。"]
 
 
@@ -154,4 +155,4 @@ def test_deposits_in_chat_recorded_listed_and_refunded(uow: UnitOfWork, shop: Sh
     settled = money.send(f"订金 退还 {order} 客户取消 原路退回")[0]
     assert settled.startswith(f"{order} 的订金已退还：") and "已退还（客户取消 原路退回）" in settled
     seller = chat_of(uow, shop.admin, "sales-1", "2006", language="en")
-    assert seller.send(f"deposit {order} 10") == ["You are not allowed to do that."]
+    assert seller.send(f"deposit {order} 10")[0].startswith('"Deposits on orders: record, refund, forfeit')
