@@ -30,6 +30,7 @@ from bot.engine.flow import Command, Flow
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
 from bot.quiet_hours import QuietHours
+from bot.reading import TIME_LIMIT, PictureReader
 from bot.scheduler import Background, SchedulerRunner, SchedulerSettings
 from bot.webhooks import WebhookDispatcher, running, webhook_policy
 from core.config import Config, book_rules
@@ -92,7 +93,8 @@ def build_chat_engine(books: Books, flows: Sequence[Flow] | None = None,
                   list(commands) if commands is not None else list(COMMANDS),
                   default_language=str(config.get("company", "language", "zh_CN")), fallback_flow="stock",
                   notices=pending_for_employee,
-                  lease=timedelta(seconds=float(config.get("server", "inbox_lease", LEASE.total_seconds()))))
+                  lease=timedelta(seconds=float(config.get("server", "inbox_lease", LEASE.total_seconds()))),
+                  reader=PictureReader(time_limit=float(config.get("reading", "time_limit", TIME_LIMIT))))
 
 
 def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,

@@ -19,6 +19,7 @@ from core.models.outbox import Notification, SchedulerLease, SentMessage
 from core.models.partners import Customer, Supplier
 from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
 from core.models.purchasing import PO_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
+from core.models.reading import DocumentPicture, PartnerItemAlias
 from core.models.replenishment import ReorderRule
 from core.models.sales import SO_STATUSES, SalesOrder, SalesOrderLine
 from core.models.saved_reports import ReportSchedule, SavedReport
@@ -44,6 +45,7 @@ __all__ = [
     "ChatAccount",
     "Conversation",
     "Customer",
+    "DocumentPicture",
     "DocumentSequence",
     "Employee",
     "EmployeeRole",
@@ -54,6 +56,7 @@ __all__ = [
     "Money",
     "MoneyEntry",
     "Notification",
+    "PartnerItemAlias",
     "Payment",
     "PaymentAllocation",
     "Product",

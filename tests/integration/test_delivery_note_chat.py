@@ -1,0 +1,110 @@
+"""A photo of the supplier's delivery note during 收货 PO-…: its rows proposed against the order (one message,
+a row of buttons per line), nothing received until confirmed, the picture recorded with the receipt, a row matched
+by hand learned for the supplier's next note; a picture without a table or not a picture changes nothing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from core.models import (
+    AuditLog,
+    DocumentPicture,
+    PartnerItemAlias,
+    Product,
+    PurchaseOrderLine,
+    PurchaseReceiptLine,
+    StockMove,
+)
+from core.permissions import Actor
+from core.reading.text import Reading
+from core.uow import UnitOfWork
+from tests.integration.chat_shop import open_shop, person, rows
+from tests.note_shop import ROWS, note_shop
+from tests.notes import Written, note, scribble
+
+TABLES = (StockMove, PurchaseReceiptLine, DocumentPicture, PartnerItemAlias)
+EIGHT = note([w for w, _ in ROWS[:8]])
+
+
+def received(uow: UnitOfWork) -> dict[str, Decimal]:
+    return uow.read(lambda tx: {sku: qty for sku, qty in tx.session.execute(
+        select(Product.sku, StockMove.qty).join(Product, Product.id == StockMove.product_id))})
+
+
+def test_a_note_proposes_its_rows_and_posts_them_once_confirmed(uow: UnitOfWork, admin: Actor) -> None:
+    shop = open_shop(uow, admin)
+    order = note_shop(uow, admin, shop.purchaser).order
+    chat = person(uow, admin, "warehouse-1")
+    chat.send(f"收货 {order}")
+    card = chat.note(EIGHT)
+    assert len(card) == 1
+    assert card[0].startswith(f"📄 送货单 DN-2026-0042（华美日用品有限公司，2026-12-03） → {order}，纸上 8 行")
+    for n, (_, (sku, qty)) in enumerate(ROWS[:8], 1):
+        assert f"\n{n}. ⏳ " in card[0] and f"→ {sku} " in card[0].split(f"\n{n}. ")[1].split("\n")[0]
+        assert f"实收 {qty}" in card[0].split(f"\n{n}. ")[1].split("\n")[0]
+    assert "纸上没有：PLATE（待收 15）、SPOON（待收 50）" in card[0]
+    assert rows(uow, *TABLES) == (0, 0, 0, 0), "nothing is received before it is confirmed"
+    drop = chat.button("8 ✗")
+    assert chat.note(EIGHT) == [f"这张图片刚才已经读过了，上面就是 {order} 的建议收货行。没有任何改动。"]
+    chat.press(drop)
+    chat.press(chat.button("认出的全部接受"))
+    chat.press(chat.button("1 改数量"))
+    assert chat.send("11")[0].count("✅") == 7
+    done = chat.press(chat.button("入库已确认的 7 行"))
+    assert done[0].startswith("已收货 GR-")
+    assert received(uow) == {"CUP500": 11, "LUNCHBOX": 36, "CHOPSTICK": 40, "KETTLE": 2, "BOWL": 10, "TOWEL": 20,
+                             "BRUSH": 30}
+    audit = uow.read(lambda tx: tx.session.scalar(select(AuditLog.detail).where(
+        AuditLog.action == "purchase.receive_from_picture")))
+    assert audit is not None and audit["receipt"] in done[0] and len(audit["picture"]) == 64
+    chat.send(f"收货 {order}")
+    again = chat.note(EIGHT)
+    assert again[0].startswith("这张送货单照片已经入库过了") and audit["receipt"] in again[0]
+
+
+def test_a_row_matched_by_hand_is_learned_for_the_suppliers_next_note(uow: UnitOfWork, admin: Actor) -> None:
+    shop = open_shop(uow, admin)
+    order = note_shop(uow, admin, shop.purchaser, lines=3).order
+    chat = person(uow, admin, "warehouse-1", "en")
+    own = [Written("HM-881大号", "5", "个"), Written("竹筷子", "10", "双")]
+    chat.send(f"receive {order}")
+    card = chat.note(note(own, number="DN-2026-0050"))[0]
+    assert "1. ⏳ \"HM-881大号\" 5 pcs → ⚠ item not recognised" in card
+    chat.press(chat.button("1 other item"))
+    chat.press(chat.button("LUNCHBOX"))
+    chat.press(chat.button("2 ✓"))
+    assert chat.press(chat.button("Receive the 2 accepted"))[0].startswith("Received GR-")
+    assert uow.read(lambda tx: tx.session.scalars(select(PartnerItemAlias.alias)).all()) == ["hm-881大号"]
+    chat.send(f"receive {order}")
+    second = chat.note(note(own[:1], number="DN-2026-0061", day="2026-12-04"))[0]
+    assert "1. ⏳ \"HM-881大号\" 5 pcs → LUNCHBOX Steel lunch box received 5 ⚠ the order expects 31" in second
+
+
+@pytest.mark.parametrize(("language", "words"), [("zh_CN", "没有找到送货单的表格"), ("en", "No table of goods")])
+def test_a_picture_without_a_table_says_so_and_changes_nothing(
+    uow: UnitOfWork, admin: Actor, language: str, words: str
+) -> None:
+    shop = open_shop(uow, admin)
+    order = note_shop(uow, admin, shop.purchaser, lines=3).order
+    chat = person(uow, admin, "warehouse-1", language)
+    chat.send(f"收货 {order}")
+    assert words in chat.note(scribble())[0]
+    assert chat.send("3")[0].startswith(("还有", "Still")) or rows(uow, *TABLES) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(("reason", "words"), [("too_large", "图片太大了"), ("not_image", "不是图片")])
+def test_an_oversized_or_non_picture_is_refused_by_name(uow: UnitOfWork, admin: Actor, reason: str,
+                                                        words: str) -> None:
+    shop = open_shop(uow, admin)
+    order = note_shop(uow, admin, shop.purchaser, lines=3).order
+    chat = person(uow, admin, "warehouse-1")
+    chat.send(f"收货 {order}")
+    from bot.engine.inbound import Inbound
+    answer = chat._deliver(Inbound("test", f"r{reason}", chat.chat_id, chat.user_id, codes=(),
+                                   reading=Reading("0" * 64, refused=reason)))
+    assert words in answer[0] and "没有任何改动" in answer[0]
+    assert rows(uow, *TABLES) == (0, 0, 0, 0)
+    assert uow.read(lambda tx: sum(tx.session.scalars(select(PurchaseOrderLine.received_qty)))) == 0
