@@ -10,7 +10,7 @@ from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
 from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order
 from core.uow import UnitOfWork
-from tests.notes import Written
+from tests.notes import Written, note
 
 PRODUCTS = (  # sku, 中文名, English name, pack units
     ("CUP500", "不锈钢保温杯 500ml", "Steel vacuum cup 500ml", ()),
@@ -55,3 +55,6 @@ def note_shop(uow: UnitOfWork, admin: Actor, purchaser: Actor, lines: int = len(
     order = create_purchase_order(uow, purchaser, "HUAMEI", "MAIN",
                                   [PurchaseLineIn(sku, qty, "5") for _, (sku, qty) in ROWS[:lines]])
     return NoteShop(submit_purchase_order(uow, purchaser, order.number).number)
+
+
+EIGHT = note([w for w, _ in ROWS[:8]])  # the note most tests photograph: eight rows, rotated 1.5°, blurred

@@ -26,6 +26,7 @@ from core.integration.outbox import employees_with_role, notify
 from core.models import Conversation, InboundFile, InboxMessage
 from core.people.accounts import actor_for_account, redeem_invite
 from core.permissions import Actor
+from core.reading.notes import read_note
 from core.text_input import readable, unreadable
 from core.uow import Tx, UnitOfWork
 
@@ -400,14 +401,15 @@ class Engine:
         return None, Step(cards)
 
     def _pictured(self, ctx: Context, conversation: Conversation, event: Event) -> tuple[str | None, Step]:
-        """A photo with no code: read by the flow whose step takes a picture of paper, else by the picture flow
-        (which asks what the paper is for); a refusal leaves the conversation where it was."""
+        """A photo with no code: read by the flow whose step takes a picture of paper; else, when it shows a table
+        (or could not be read), by the picture flow, which asks what the paper is for; else it is a photo whose
+        code could not be read. A refusal leaves the conversation where it was."""
         expired = conversation.expires_at is not None and conversation.expires_at <= ctx.now
         flow = self.flows.get(conversation.flow or "") if not expired else None
         if flow is not None and flow.takes_picture(conversation.state):
             return flow.name, self._step(ctx, flow, conversation.state, event)
-        reader = self.picture_flow
-        if reader is None:
+        reader, picture = self.picture_flow, event.picture
+        if reader is None or picture is None or not (picture.refused or read_note(picture.boxes).header):
             return (flow.name if flow else None), Step([ctx.say("scan_none")], conversation.state if flow else None)
         try:
             step = reader.resume(ctx, {"step": "picture"}, event)

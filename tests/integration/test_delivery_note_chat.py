@@ -22,11 +22,10 @@ from core.permissions import Actor
 from core.reading.text import Reading
 from core.uow import UnitOfWork
 from tests.integration.chat_shop import open_shop, person, rows
-from tests.note_shop import ROWS, note_shop
+from tests.note_shop import EIGHT, ROWS, note_shop
 from tests.notes import Written, note, scribble
 
 TABLES = (StockMove, PurchaseReceiptLine, DocumentPicture, PartnerItemAlias)
-EIGHT = note([w for w, _ in ROWS[:8]])
 
 
 def received(uow: UnitOfWork) -> dict[str, Decimal]:
