@@ -118,7 +118,7 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
         wecom_channel.sender.links = lambda user, path: page_link(public_url, path, pages.link_token("wecom", user))
         channels.append(wecom_channel)
     channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600)),
-                               webhook_policy(config)))
+                               webhook_policy(config), engine.reader))
     return AppParts(config=config, books=books, engine=engine, in_flight=in_flight, channels=channels,
                     shutdown_timeout=float(config.get("server", "shutdown_timeout", 30)))
 

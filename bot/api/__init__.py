@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.api.routes import Api
+from bot.engine.inbound import PictureReading
 from bot.engine.texts import Texts
 from core.integration.webhook_policy import DEFAULT_POLICY, WebhookPolicy
 from core.uow import UnitOfWork
@@ -20,8 +21,8 @@ class ApiChannel:
     name = "api"
 
     def __init__(self, uow: UnitOfWork, texts: Texts, rate_per_minute: float = 600,
-                 policy: WebhookPolicy = DEFAULT_POLICY) -> None:
-        self.api = Api(uow, texts, rate_per_minute, policy)
+                 policy: WebhookPolicy = DEFAULT_POLICY, reader: PictureReading | None = None) -> None:
+        self.api = Api(uow, texts, rate_per_minute, policy, reader)
 
     def mount(self, app: web.Application) -> None:
         self.api.mount(app)
