@@ -134,6 +134,8 @@ def _row(line: list[_Placed], columns: list[tuple[str, float, float]]) -> NoteRo
     """A table row: each box in the column whose span holds its middle (spans meet halfway between headers)."""
     cells: dict[str, list[str]] = {}
     for spot in line:
+        if spot.x1 < columns[0][1]:  # left of every column (a row number with no header of its own)
+            continue
         middle = (spot.x0 + spot.x1) / 2
         kind = _column_at(middle, columns)
         cells.setdefault(kind, []).append(spot.text)
