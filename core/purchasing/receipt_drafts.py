@@ -110,6 +110,8 @@ class ConfirmedLine:
     received: object
     written: str = ""
     learned: bool = False
+    rejected: object = 0
+    note: str = ""
 
 
 def note_in(reading: Reading) -> Note:
@@ -134,8 +136,9 @@ def draft_receipt(uow: UnitOfWork, actor: Actor, number: str, reading: Reading) 
         _refuse_posted(tx, reading.sha256)
         lines = lines_of(tx, order.id)
         outstanding = {ln.product_id: ln.qty - ln.received_qty for ln in lines}
-        matched = match_rows(tx, note.rows, ("supplier", order.supplier_id), set(outstanding))
         names = _names(tx, [ln.product_id for ln in lines])
+        open_names = {ln.product_id: " ".join(names[ln.product_id]) for ln in lines if ln.qty > ln.received_qty}
+        matched = match_rows(tx, note.rows, ("supplier", order.supplier_id), open_names)
         open_lines = tuple(OpenLine(ln.sku, *names[ln.product_id], ln.qty - ln.received_qty)
                            for ln in lines if ln.qty > ln.received_qty)
         proposed = tuple(
@@ -154,12 +157,13 @@ def receive_from_picture(uow: UnitOfWork, actor: Actor, number: str, sha256: str
     """Post the confirmed lines as one goods receipt that records its picture; rows matched by hand are learned
     as the supplier's words for those products. The same picture posts once."""
     actor.require(Permission.PURCHASE_RECEIVE)
-    kept = [ln for ln in bounded(lines, MAX_LINES) if parse_quantity(ln.received, allow_zero=True) > ZERO]
+    kept = [ln for ln in bounded(lines, MAX_LINES)
+            if parse_quantity(ln.received, allow_zero=True) + parse_quantity(ln.rejected, allow_zero=True) > ZERO]
 
     def work(tx: Tx) -> PurchaseReceiptView:
         _refuse_posted(tx, sha256)
-        receipt = receive_purchase(uow, actor, number, [ReceiptLineIn(ln.sku, ln.received) for ln in kept],
-                                   note=f"📷 {note_number}".strip())
+        entered = [ReceiptLineIn(ln.sku, ln.received, ln.rejected, ln.note) for ln in kept]
+        receipt = receive_purchase(uow, actor, number, entered, note=f"📷 {note_number}".strip())
         order = find_order(tx, number)
         tx.session.add(DocumentPicture(sha256=sha256, purpose=PURPOSE, order_number=order.number,
                                        document_number=receipt.receipt_number, note_number=note_number[:40],

@@ -6,10 +6,11 @@ finders), then the name through the item search; a name that finds several is se
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from rapidfuzz import fuzz
 from sqlalchemy import bindparam, select
 
 from core.catalog.resolve import FINDERS, MAX_CHOICES, PRODUCTS, CatalogItem, unit_factors_in
@@ -20,6 +21,7 @@ from core.reading.notes import NoteRow
 from core.uow import Tx
 
 ONE = Decimal(1)
+CLOSE_SCORE, CLOSE_MARGIN = 75, 10  # a written name this close to one expected product, and this much closer
 _A, _P = PartnerItemAlias.__table__.c, Product.__table__.c
 _ALIASES = select(_A.alias, _A.product_id).where(
     _A.partner_kind == bindparam("kind"), _A.partner_id == bindparam("partner"),
@@ -49,8 +51,11 @@ def alias_of(text: str) -> str:
 
 
 def match_rows(tx: Tx, rows: Sequence[NoteRow], partner: tuple[str, int] | None,
-               expected: Collection[int] = ()) -> list[Matched]:
-    """Each row's product (or the candidates), with its quantity in base units."""
+               expected: Mapping[int, str] | None = None) -> list[Matched]:
+    """Each row's product (or the candidates), with its quantity in base units; `expected` (product id to its
+    names) are the products the paper is likely about (an order's open lines): a name closest to one of them is
+    that one, unless the catalog search already found an expected product."""
+    expected = expected or {}
     found: list[tuple[int | None, str, tuple[int, ...]]] = [(None, "", ())] * len(rows)
     aliases = _aliases(tx, rows, partner) if partner else {}
     for i, row in enumerate(rows):
@@ -74,6 +79,11 @@ def match_rows(tx: Tx, rows: Sequence[NoteRow], partner: tuple[str, int] | None,
         if found[i][0] is None and row.text in parts:
             ident, how, choices = _by_name(by_part.get(parts[row.text], Searched()), expected)
             found[i] = (ident, "part", ()) if ident is not None else (None, "", found[i][2] or choices)
+    for i, row in enumerate(rows):
+        if found[i][1] not in ("alias", "code") and found[i][0] not in expected:
+            closest = _closest(row.text, expected)
+            if closest is not None:
+                found[i] = (closest, "expected", ())
     ids = {f[0] for f in found if f[0] is not None} | {c for f in found for c in f[2]}
     products = {r.id: r for r in tx.conn.execute(_PRODUCTS, {"ids": sorted(ids)})} if ids else {}
     factors = unit_factors_in(tx, [(f[0], row.unit) for f, row in zip(found, rows, strict=True)
@@ -109,6 +119,18 @@ def _by_code(tx: Tx, codes: set[str]) -> dict[str, CatalogItem]:
             break
         found.update(finder(tx, missing))
     return {code: item for code, item in found.items() if item.ref.active}
+
+
+def _closest(text: str, expected: Mapping[int, str]) -> int | None:
+    """The expected product whose name the written text is (part of), clearly closer than any other."""
+    written = alias_of(text)
+    if len(written) < 2 or not expected:
+        return None
+    scored = sorted(((fuzz.partial_ratio(written, alias_of(names)), ident) for ident, names in expected.items()),
+                    reverse=True)
+    best, ident = scored[0]
+    second = scored[1][0] if len(scored) > 1 else 0
+    return ident if best >= CLOSE_SCORE and best - second >= CLOSE_MARGIN else None
 
 
 def _part(text: str) -> str:
