@@ -6,6 +6,7 @@ and base quantity as written), and the SQL statements of one draft (constant wha
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 from collections.abc import Sequence
@@ -52,8 +53,9 @@ def main(backends: Sequence[Backend], notes: int = NOTES, rounds: int = ROUNDS) 
     reader.close()
     ordered = sorted(seconds)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    load = os.getloadavg()[0]
     print(f"delivery note reading (1280x960, 10 lines, {len(seconds)} reads): p50 {statistics.median(seconds):.2f} s"
-          f"  p99 {p99:.2f} s")
+          f"  p99 {p99:.2f} s  (load average {load:.1f} on {os.cpu_count()} cores)")
     for backend in backends:
         print(f"  {backend.name}: {matched_share(backend, pictures, readings[:len(pictures)])}")
 

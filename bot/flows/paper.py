@@ -44,7 +44,8 @@ class NoteDraft:
         orders = likely_orders(ctx.uow, ctx.actor, reading)
         if not orders:
             return Step([ctx.say("receive_none_open")])
-        keys = buttons(*[[(f"{o.number} {o.supplier_name}"[:40], f"{self.key}:dv{n}")] for n, o in enumerate(orders)])
+        keys = buttons(*[[(f"{o.number} {o.supplier_name}"[:40], f"{self.key}:dv{n}")]
+                         for n, o in enumerate(orders, 1)])
         return Step([ctx.say("note_which_order", keys, orders=orders)],
                     {"step": "draft_order", "orders": [o.number for o in orders], "reading": reading.to_json()})
 
@@ -80,7 +81,7 @@ class NoteDraft:
             return self._picked(ctx, state, line, rest.split(".")[1] if "." in rest else "")
         return Step([self._card(ctx, state)], {**state, "step": "draft"})
 
-    def chosen_order(self, ctx: Context, state: dict[str, Any], event: Event, opened: Step) -> Step:
+    def chosen_order(self, ctx: Context, state: dict[str, Any], opened: Step) -> Step:
         """The order picked for a picture sent outside receiving: opened, then the picture read against it."""
         if opened.state is None or "number" not in opened.state:
             return opened
@@ -108,16 +109,16 @@ class NoteDraft:
     def _ask_product(self, ctx: Context, state: dict[str, Any], index: int) -> Step:
         choices = state["draft"]["open"][:MAX_PICKS]
         keys = buttons(*[[(f"{c['sku']} {c['name_zh'] if ctx.lang == 'zh_CN' else c['name_en']}"[:40],
-                           f"{self.key}:dk{index}.{n}")] for n, c in enumerate(choices)])
+                           f"{self.key}:dk{index}.{n}")] for n, c in enumerate(choices, 1)])
         line = state["draft"]["lines"][index - 1]
         return Step([ctx.say("note_ask_product", keys, line=line)], {**state, "step": "draft"})
 
     def _picked(self, ctx: Context, state: dict[str, Any], line: dict[str, Any], which: str) -> Step:
         choices = state["draft"]["open"]
         n = button_number(which) if which else None
-        if n is None or not 0 <= n < len(choices):
+        if n is None or n > len(choices):
             return Step([self._card(ctx, state)], {**state, "step": "draft"})
-        chosen = choices[n]
+        chosen = choices[n - 1]
         line.update(sku=chosen["sku"], name_zh=chosen["name_zh"], name_en=chosen["name_en"], how="picked",
                     expected=chosen["outstanding"], status="accepted", learned=True)
         return Step([self._card(ctx, state)], {**state, "step": "draft"})

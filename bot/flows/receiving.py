@@ -78,9 +78,9 @@ class ReceiveFlow(Flow):
     def _picture_order(self, ctx: Context, state: dict[str, Any], which: str) -> Step:
         """The order a picture sent outside receiving belongs to, picked from the likely ones."""
         n, orders = button_number(which), state.get("orders") or []
-        if n is None or not 0 <= n < len(orders):
+        if n is None or n > len(orders):
             return Step([ctx.say("receive_expired")])
-        return self.notes.chosen_order(ctx, state, Event(), self._open(ctx, orders[n]))
+        return self.notes.chosen_order(ctx, state, self._open(ctx, orders[n - 1]))
 
     def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A state of no known step: ask for the order's number again."""

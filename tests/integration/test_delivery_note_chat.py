@@ -73,13 +73,13 @@ def test_a_row_matched_by_hand_is_learned_for_the_suppliers_next_note(uow: UnitO
     card = chat.note(note(own, number="DN-2026-0050"))[0]
     assert "1. ⏳ \"HM-881大号\" 5 pcs → ⚠ item not recognised" in card
     chat.press(chat.button("1 other item"))
-    chat.press(chat.button("LUNCHBOX"))
+    chat.press(chat.button("CUP500"))
     chat.press(chat.button("2 ✓"))
     assert chat.press(chat.button("Receive the 2 accepted"))[0].startswith("Received GR-")
     assert uow.read(lambda tx: tx.session.scalars(select(PartnerItemAlias.alias)).all()) == ["hm-881大号"]
     chat.send(f"receive {order}")
     second = chat.note(note(own[:1], number="DN-2026-0061", day="2026-12-04"))[0]
-    assert "1. ⏳ \"HM-881大号\" 5 pcs → LUNCHBOX Steel lunch box received 5 ⚠ the order expects 31" in second
+    assert "1. ⏳ \"HM-881大号\" 5 pcs → CUP500 Steel vacuum cup 500ml received 5 ⚠ the order expects 7" in second
 
 
 @pytest.mark.parametrize(("language", "words"), [("zh_CN", "没有找到送货单的表格"), ("en", "No table of goods")])
@@ -107,3 +107,19 @@ def test_an_oversized_or_non_picture_is_refused_by_name(uow: UnitOfWork, admin: 
     assert words in answer[0] and "没有任何改动" in answer[0]
     assert rows(uow, *TABLES) == (0, 0, 0, 0)
     assert uow.read(lambda tx: sum(tx.session.scalars(select(PurchaseOrderLine.received_qty)))) == 0
+
+
+def test_outside_receiving_a_note_asks_which_open_order_the_suppliers_first(uow: UnitOfWork, admin: Actor) -> None:
+    shop = open_shop(uow, admin)
+    from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order
+    other = create_purchase_order(uow, shop.purchaser, "ACME", "MAIN", [PurchaseLineIn("RETRO-CLOCK", 5, "9")])
+    submit_purchase_order(uow, shop.purchaser, other.number)
+    order = note_shop(uow, admin, shop.purchaser).order
+    chat = person(uow, admin, "warehouse-1")
+    asked = chat.note(EIGHT)
+    assert asked[0].startswith("这张送货单属于哪张待收货的采购单？")
+    labels = [b.label for row in chat.replies[0].buttons for b in row]
+    assert labels == [f"{order} 华美日用品有限公司", f"{other.number} Acme 贸易"], "the supplier on paper first"
+    card = chat.press(chat.button(order))
+    assert card[0].startswith(f"收货：{order}") and card[1].startswith("📄 送货单 DN-2026-0042")
+    assert "纸上 8 行" in card[1] and rows(uow, *TABLES) == (0, 0, 0, 0)
