@@ -56,7 +56,7 @@ class PictureReader:
             return Reading(digest, refused=image)
         if self._ocr is None:
             self._ocr = RapidOCR()
-        found, _ = self._ocr(np.asarray(image)[:, :, ::-1])
+        found, _ = self._ocr(np.asarray(image)[:, :, ::-1], use_cls=False)  # upright paper: no 180° guesses
         boxes = tuple(TextBox(str(text), tuple((float(x), float(y)) for x, y in corners), float(score))
                       for corners, text, score in found or ())
         return Reading(digest, boxes)

@@ -22,7 +22,7 @@ from core.permissions import Actor
 from core.reading.text import Reading
 from core.uow import UnitOfWork
 from tests.integration.chat_shop import open_shop, person, rows
-from tests.note_shop import EIGHT, ROWS, note_shop
+from tests.note_shop import EIGHT, MORE_ROWS, ROWS, note_shop
 from tests.notes import Written, note, scribble
 
 TABLES = (StockMove, PurchaseReceiptLine, DocumentPicture, PartnerItemAlias)
@@ -123,3 +123,21 @@ def test_outside_receiving_a_note_asks_which_open_order_the_suppliers_first(uow:
     card = chat.press(chat.button(order))
     assert card[0].startswith(f"收货：{order}") and card[1].startswith("📄 送货单 DN-2026-0042")
     assert "纸上 8 行" in card[1] and rows(uow, *TABLES) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(("written", "angle", "blur"), [(ROWS[7:10], -2.0, 0.9), (ROWS + MORE_ROWS, 1.0, 0.5)],
+                         ids=["3 lines", "12 lines"])
+def test_notes_of_three_to_twelve_lines_are_proposed_as_written(
+    uow: UnitOfWork, admin: Actor, written: tuple[tuple[Written, tuple[str, str]], ...], angle: float, blur: float
+) -> None:
+    shop = open_shop(uow, admin)
+    order = note_shop(uow, admin, shop.purchaser, len(written), written).order
+    chat = person(uow, admin, "warehouse-1", "en")
+    chat.send(f"receive {order}")
+    card = chat.note(note([w for w, _ in written], angle=angle, blur=blur))[0]
+    assert f"{len(written)} rows on paper" in card
+    for n, (row, (sku, qty)) in enumerate(written, 1):
+        line = card.split(f"\n{n}. ")[1].split("\n")[0]
+        if row.readable:
+            assert f"→ {sku} " in line and f"received {qty}" in line and "⚠" not in line, line
+    assert "Not on paper" not in card
