@@ -141,3 +141,19 @@ def test_notes_of_three_to_twelve_lines_are_proposed_as_written(
         if row.readable:
             assert f"→ {sku} " in line and f"received {qty}" in line and "⚠" not in line, line
     assert "Not on paper" not in card
+
+
+def test_a_draft_takes_a_bounded_number_of_statements_whatever_its_line_count(uow: UnitOfWork, admin: Actor) -> None:
+    """The order (5), aliases (1), the code finders (3 at most), the search of names and of their parts (3 each at
+    most), the products (1) and pack units (1): which of them run depends on how rows match, never on how many."""
+    from benchmarks.common import StatementCounter
+    from core.purchasing.receipt_drafts import draft_receipt
+    from tests.notes import read_picture
+    shop = open_shop(uow, admin)
+    order = note_shop(uow, admin, shop.purchaser, 12, ROWS + MORE_ROWS).order
+    counter = StatementCounter(uow.engine)
+    counts = []
+    for written, angle, blur in ((ROWS[7:10], -2.0, 0.9), (ROWS + MORE_ROWS, 1.0, 0.5)):
+        reading = read_picture(note([w for w, _ in written], angle=angle, blur=blur))
+        counts.append(counter.during(lambda r=reading: draft_receipt(uow, shop.warehouse, order, r)))
+    assert max(counts) <= 17, counts
