@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rapidfuzz import fuzz
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.catalog.lines import bounded
@@ -161,19 +161,31 @@ def receive_from_picture(uow: UnitOfWork, actor: Actor, number: str, sha256: str
             if parse_quantity(ln.received, allow_zero=True) + parse_quantity(ln.rejected, allow_zero=True) > ZERO]
 
     def work(tx: Tx) -> PurchaseReceiptView:
-        _refuse_posted(tx, sha256)
+        picture = _claim(tx, actor, sha256, number, note_number)  # the unique key: one post per picture, however raced
         entered = [ReceiptLineIn(ln.sku, ln.received, ln.rejected, ln.note) for ln in kept]
         receipt = receive_purchase(uow, actor, number, entered, note=f"📷 {note_number}".strip())
         order = find_order(tx, number)
-        tx.session.add(DocumentPicture(sha256=sha256, purpose=PURPOSE, order_number=order.number,
-                                       document_number=receipt.receipt_number, note_number=note_number[:40],
-                                       employee_id=actor.employee_id, created_at=tx.now))
+        tx.session.execute(update(DocumentPicture).where(DocumentPicture.id == picture).values(
+            order_number=order.number, document_number=receipt.receipt_number))
         learned = _learn(tx, actor, order.supplier_id, [ln for ln in kept if ln.learned])
         record(tx, actor, "purchase.receive_from_picture", DOC_TYPE, order.id, number=order.number,
                receipt=receipt.receipt_number, picture=sha256, note_number=note_number, learned=learned)
         return receipt
 
     return uow.run(work)
+
+
+def _claim(tx: Tx, actor: Actor, sha256: str, number: str, note_number: str) -> int:
+    """The picture's row, inserted unless this picture was posted before (then refused, naming that receipt)."""
+    dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
+    claimed = tx.session.execute(dialect_insert(DocumentPicture).values(
+        sha256=sha256, purpose=PURPOSE, order_number=number.strip().upper()[:40], document_number="",
+        note_number=note_number[:40], employee_id=actor.employee_id, created_at=tx.now,
+    ).on_conflict_do_nothing(index_elements=["sha256", "purpose"]).returning(DocumentPicture.id)).scalar_one_or_none()
+    if claimed is None:
+        _refuse_posted(tx, sha256)
+        raise PictureAlreadyPosted(number=number, receipt="")
+    return int(claimed)
 
 
 def _refuse_posted(tx: Tx, sha256: str) -> None:

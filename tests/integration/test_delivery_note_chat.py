@@ -157,3 +157,15 @@ def test_a_draft_takes_a_bounded_number_of_statements_whatever_its_line_count(uo
         reading = read_picture(note([w for w, _ in written], angle=angle, blur=blur))
         counts.append(counter.during(lambda r=reading: draft_receipt(uow, shop.warehouse, order, r)))
     assert max(counts) <= 17, counts
+
+
+def test_a_picture_posts_once_by_its_unique_key(uow: UnitOfWork, admin: Actor) -> None:
+    from core.purchasing.receipt_drafts import ConfirmedLine, PictureAlreadyPosted, receive_from_picture
+    shop = open_shop(uow, admin)
+    order = note_shop(uow, admin, shop.purchaser, lines=3).order
+    first = receive_from_picture(uow, shop.warehouse, order, "c" * 64, "DN-1", [ConfirmedLine("CUP500", "2")])
+    with pytest.raises(PictureAlreadyPosted) as refused:
+        receive_from_picture(uow, shop.warehouse, order, "c" * 64, "DN-1", [ConfirmedLine("CUP500", "2")])
+    assert refused.value.params == {"number": order, "receipt": first.receipt_number}
+    assert rows(uow, StockMove, DocumentPicture) == (1, 1)
+    assert uow.read(lambda tx: tx.session.scalar(select(DocumentPicture.document_number))) == first.receipt_number
