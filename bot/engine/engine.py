@@ -26,7 +26,7 @@ from core.integration.outbox import employees_with_role, notify
 from core.models import Conversation, InboundFile, InboxMessage
 from core.people.accounts import actor_for_account, redeem_invite
 from core.permissions import Actor
-from core.reading.notes import read_note
+from core.reading.notes import PictureRefused, read_note
 from core.text_input import readable, unreadable
 from core.uow import Tx, UnitOfWork
 
@@ -409,13 +409,17 @@ class Engine:
         if flow is not None and flow.takes_picture(conversation.state):
             return flow.name, self._step(ctx, flow, conversation.state, event)
         reader, picture = self.picture_flow, event.picture
-        if reader is None or picture is None or not (picture.refused or read_note(picture.boxes).header):
-            return (flow.name if flow else None), Step([ctx.say("scan_none")], conversation.state if flow else None)
+        here, kept = (flow.name if flow else None), (conversation.state if flow else None)
+        if picture is not None and picture.refused:
+            return here, Step([refusal_reply(ctx, PictureRefused(reason=picture.refused))], kept)
+        if reader is None or picture is None or not read_note(picture.boxes).header:
+            return here, Step([ctx.say("scan_none")], kept)
         try:
             step = reader.resume(ctx, {"step": "picture"}, event)
         except DomainError as error:
-            return (flow.name if flow else None), Step([refusal_reply(ctx, error)],
-                                                       conversation.state if flow else None)
+            return here, Step([refusal_reply(ctx, error)], kept)
+        if step.state is None:  # nothing to ask: the conversation (if any) goes on where it was
+            return here, Step(step.replies, kept)
         return reader.name, step
 
     def _entered(self, ctx: Context, flow: Flow, state: dict[str, Any], codes: tuple[str, ...]) -> Step:

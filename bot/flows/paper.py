@@ -12,6 +12,7 @@ from bot.engine.flow import Context, Event, Step
 from bot.engine.replies import Button, Reply, buttons
 from bot.flows.entry import button_label, button_number
 from core.numbers import parse_quantity
+from core.permissions import Permission
 from core.purchasing.receipt_drafts import (
     ConfirmedLine,
     ReceiptDraft,
@@ -40,7 +41,10 @@ class NoteDraft:
         return Step([self._card(ctx, state)], state)
 
     def outside(self, ctx: Context, reading: Reading) -> Step:
-        """A picture outside receiving: which open order it belongs to (the supplier on paper first)."""
+        """A picture outside receiving: which open order it belongs to (the supplier on paper first); for someone
+        who does not receive goods, a photo whose code could not be read."""
+        if not ctx.actor.can(Permission.PURCHASE_RECEIVE):
+            return Step([ctx.say("scan_none")])
         orders = likely_orders(ctx.uow, ctx.actor, reading)
         if not orders:
             return Step([ctx.say("receive_none_open")])

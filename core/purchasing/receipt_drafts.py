@@ -22,24 +22,12 @@ from core.purchasing.orders import PurchaseOrderSummary, list_purchase_orders
 from core.purchasing.receipts import PurchaseReceiptView, ReceiptLineIn, receive_purchase
 from core.purchasing.records import DOC_TYPE, MAX_LINES, allow, find_order, lines_of
 from core.reading.matching import alias_of, match_rows
-from core.reading.notes import Note, read_note
+from core.reading.notes import note_in
 from core.reading.text import Reading
 from core.uow import Tx, UnitOfWork
 
 PURPOSE = "po_receipt"
 RECEIVABLE = ("approved", "partially_received")
-
-
-class PictureRefused(DomainError):
-    """A picture not read at all: `reason` too_large, not_image or too_slow."""
-
-    code = "picture_refused"
-
-
-class NoTableInPicture(DomainError):
-    """A picture read, with no table of goods on it (`header`: a header row was found, but no row under it)."""
-
-    code = "picture_no_table"
 
 
 class PictureAlreadyPosted(DomainError):
@@ -112,16 +100,6 @@ class ConfirmedLine:
     learned: bool = False
     rejected: object = 0
     note: str = ""
-
-
-def note_in(reading: Reading) -> Note:
-    """The delivery note on a picture; refused when it was not read or has no table of goods."""
-    if reading.refused:
-        raise PictureRefused(reason=reading.refused)
-    note = read_note(reading.boxes)
-    if not note.rows:
-        raise NoTableInPicture(header=note.header)
-    return note
 
 
 def draft_receipt(uow: UnitOfWork, actor: Actor, number: str, reading: Reading) -> ReceiptDraft:

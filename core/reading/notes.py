@@ -10,7 +10,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from statistics import median
 
-from core.reading.text import TextBox, skew
+from core.errors import DomainError
+from core.reading.text import Reading, TextBox, skew
 
 MAX_ROWS = 60
 COLUMNS = (  # checked in this order: "unit price" is a price, "item no" a code
@@ -32,6 +33,18 @@ SUPPLIER_END = re.compile(r"\s*(?:日期|单号|编号|送货单号|电话|Date|
 QTY = re.compile(r"^[^\d]*?(\d+(?:[.,]\d+)?)\s*([^\d\s.,]{0,6})$")
 PRICE = re.compile(r"(\d+(?:\.\d{1,6})?)")
 OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5"})
+
+
+class PictureRefused(DomainError):
+    """A picture not read at all: `reason` too_large, not_image or too_slow."""
+
+    code = "picture_refused"
+
+
+class NoTableInPicture(DomainError):
+    """A picture read, with no table of goods on it (`header`: a header row was found, but no row under it)."""
+
+    code = "picture_no_table"
 
 
 @dataclass(frozen=True)
@@ -198,3 +211,13 @@ def _supplier(lines: list[str]) -> str:
         if found:
             return SUPPLIER_END.sub("", found.group(1)).strip(" :：")[:100]
     return ""
+
+
+def note_in(reading: Reading) -> Note:
+    """The delivery note on a picture; refused when it was not read or has no table of goods."""
+    if reading.refused:
+        raise PictureRefused(reason=reading.refused)
+    note = read_note(reading.boxes)
+    if not note.rows:
+        raise NoTableInPicture(header=note.header)
+    return note

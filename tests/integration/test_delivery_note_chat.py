@@ -169,3 +169,21 @@ def test_a_picture_posts_once_by_its_unique_key(uow: UnitOfWork, admin: Actor) -
     assert refused.value.params == {"number": order, "receipt": first.receipt_number}
     assert rows(uow, StockMove, DocumentPicture) == (1, 1)
     assert uow.read(lambda tx: tx.session.scalar(select(DocumentPicture.document_number))) == first.receipt_number
+
+
+def test_a_salesperson_s_photo_of_a_note_or_too_large_leaves_the_order_as_it_was(
+    uow: UnitOfWork, admin: Actor
+) -> None:
+    from bot.engine.inbound import Inbound
+    from core.partners.customers import NewCustomer, create_customer
+    shop = open_shop(uow, admin)
+    note_shop(uow, admin, shop.purchaser, lines=3)
+    create_customer(uow, admin, NewCustomer("ACME-C", "Acme 客户", salesperson="sales-1"))
+    chat = person(uow, admin, "sales-1")
+    chat.send("so ACME-C")
+    chat.press(chat.button("MAIN"))
+    assert "没有读到条码" in chat.note(EIGHT)[0]
+    big = chat._deliver(Inbound("test", "big-1", chat.chat_id, chat.user_id, codes=(),
+                                reading=Reading("1" * 64, refused="too_large")))
+    assert big[0].startswith("这张图片太大了")
+    assert "CUP500" in chat.send("CUP500 2")[0], "the order goes on"
