@@ -20,7 +20,7 @@ from core.partners.choices import partner_choices
 from core.payloads import to_plain
 from core.permissions import Actor, Permission
 from core.purchasing.orders import get_purchase_order, list_purchase_orders
-from core.purchasing.receipt_drafts import ConfirmedLine, draft_receipt, receive_from_picture
+from core.purchasing.receipt_drafts import ConfirmedLine, draft_receipt, keep_picture, receive_from_picture
 from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.reading.text import Reading
 from core.sales.entry import place_sales_order, quote_sales_order, sale_items
@@ -134,6 +134,8 @@ class AppApi:
         content = body.get("picture")
         reading = await self.reader.read(content) if isinstance(content, bytes) else Reading("", refused="too_large")
         draft = await _run(draft_receipt, self.uow, actor, _text(body, "number"), reading)
+        if isinstance(content, bytes):
+            await _run(keep_picture, self.uow, actor, draft.sha256, content)
         return {"picture": draft.sha256, "note_number": draft.note_number, "supplier": draft.note_supplier,
                 "lines": [{"row": ln.row, "written": ln.written, "qty": _plain(ln.qty), "unit": ln.unit,
                            "sku": ln.sku, "name": _name(actor, ln.name_zh, ln.name_en) if ln.sku else "",

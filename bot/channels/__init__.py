@@ -154,7 +154,7 @@ async def photo_contents(content: bytes | None, reader: PictureReading | None) -
     codes = await photo_codes(content)
     if codes or reader is None:
         return Fetched(codes=codes)
-    return Fetched(codes=(), reading=await reader.read(content))
+    return Fetched(content=content, codes=(), reading=await reader.read(content))  # kept if a receipt is posted
 
 
 Turn = Callable[[str], AbstractAsyncContextManager[Any]]

@@ -274,7 +274,7 @@ class WebChannel:
         chat = signed.chat_id
         read = await photo_contents(content, self.engine.reader)
         inbound = Inbound(CHANNEL, f"{chat}:{message_id}", chat, chat, codes=read.codes,
-                          display_name=signed.actor.name, reading=read.reading)
+                          display_name=signed.actor.name, reading=read.reading, file_content=read.content)
         return await self._answer(inbound, signed, lang)
 
     async def item_link(self, request: web.Request) -> web.Response:

@@ -17,6 +17,7 @@ from core.purchasing.receipt_drafts import (
     ConfirmedLine,
     ReceiptDraft,
     draft_receipt,
+    keep_picture,
     likely_orders,
     receive_from_picture,
 )
@@ -32,15 +33,18 @@ class NoteDraft:
     def __init__(self, key: str) -> None:
         self.key = key
 
-    def picture(self, ctx: Context, state: dict[str, Any], reading: Reading) -> Step:
-        """A picture during receiving: the same one again changes nothing; else its rows proposed for the order."""
+    def picture(self, ctx: Context, state: dict[str, Any], reading: Reading, content: bytes | None) -> Step:
+        """A picture during receiving: the same one again changes nothing; else its rows proposed for the order
+        (and its bytes kept, for the receipt that may be posted from it)."""
         if state.get("draft", {}).get("sha") == reading.sha256:
             return Step([ctx.say("note_seen", number=state["number"])], state)
         draft = draft_receipt(ctx.uow, ctx.actor, state["number"], reading)
+        if content:
+            keep_picture(ctx.uow, ctx.actor, reading.sha256, content)
         state = {**state, "step": "draft", "draft": _kept(draft), "reading": None}
         return Step([self._card(ctx, state)], state)
 
-    def outside(self, ctx: Context, reading: Reading) -> Step:
+    def outside(self, ctx: Context, reading: Reading, content: bytes | None) -> Step:
         """A picture outside receiving: which open order it belongs to (the supplier on paper first); for someone
         who does not receive goods, a photo whose code could not be read."""
         if not ctx.actor.can(Permission.PURCHASE_RECEIVE):
@@ -48,6 +52,8 @@ class NoteDraft:
         orders = likely_orders(ctx.uow, ctx.actor, reading)
         if not orders:
             return Step([ctx.say("receive_none_open")])
+        if content:
+            keep_picture(ctx.uow, ctx.actor, reading.sha256, content)
         keys = buttons(*[[(f"{o.number} {o.supplier_name}"[:40], f"{self.key}:dv{n}")]
                          for n, o in enumerate(orders, 1)])
         return Step([ctx.say("note_which_order", keys, orders=orders)],
@@ -89,7 +95,7 @@ class NoteDraft:
         """The order picked for a picture sent outside receiving: opened, then the picture read against it."""
         if opened.state is None or "number" not in opened.state:
             return opened
-        step = self.picture(ctx, opened.state, Reading.from_json(state.get("reading") or {}))
+        step = self.picture(ctx, opened.state, Reading.from_json(state.get("reading") or {}), None)
         return Step([*opened.replies[:1], *step.replies], step.state)
 
     def _card(self, ctx: Context, state: dict[str, Any]) -> Reply:

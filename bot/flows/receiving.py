@@ -54,8 +54,8 @@ class ReceiveFlow(Flow):
             return Step([ctx.say("cancelled")])
         if event.picture is not None:
             if "number" not in state:
-                return self.notes.outside(ctx, event.picture)
-            return self.notes.picture(ctx, state, event.picture)
+                return self.notes.outside(ctx, event.picture, event.file_content)
+            return self.notes.picture(ctx, state, event.picture, event.file_content)
         if event.button and event.button.startswith("dv"):
             return self._picture_order(ctx, state, event.button[2:])
         if (event.button or "").startswith("d") or state.get("step") in DRAFT_STEPS:

@@ -19,7 +19,7 @@ from core.models.outbox import Notification, SchedulerLease, SentMessage
 from core.models.partners import Customer, Supplier
 from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
 from core.models.purchasing import PO_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
-from core.models.reading import DocumentPicture, PartnerItemAlias
+from core.models.reading import DocumentPicture, PartnerItemAlias, PictureFile
 from core.models.replenishment import ReorderRule
 from core.models.sales import SO_STATUSES, SalesOrder, SalesOrderLine
 from core.models.saved_reports import ReportSchedule, SavedReport
@@ -59,6 +59,7 @@ __all__ = [
     "PartnerItemAlias",
     "Payment",
     "PaymentAllocation",
+    "PictureFile",
     "Product",
     "ProductBarcode",
     "ProductUnit",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, UTCDateTime, utcnow
@@ -47,3 +47,14 @@ class DocumentPicture(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (UniqueConstraint("sha256", "purpose", name="uq_document_picture"),)
+
+
+class PictureFile(Base):
+    """The bytes of a picture of paper, by its sha256: kept for `[reading] keep_days` after a document was posted
+    from it (document_picture), a day when none was."""
+
+    __tablename__ = "picture_file"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from rapidfuzz import fuzz
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.catalog.lines import bounded
 from core.errors import DomainError
-from core.models import DocumentPicture, PartnerItemAlias, Product, Supplier
+from core.models import DocumentPicture, PartnerItemAlias, PictureFile, Product, Supplier
 from core.numbers import ZERO, parse_quantity
 from core.people.audit import record
 from core.permissions import Actor, Permission
@@ -205,3 +206,27 @@ def likely_orders(uow: UnitOfWork, actor: Actor, reading: Reading, limit: int = 
     if note.supplier:
         orders.sort(key=lambda o: -fuzz.partial_ratio(note.supplier, o.supplier_name))
     return orders[:limit]
+
+
+def keep_picture(uow: UnitOfWork, actor: Actor, sha256: str, content: bytes) -> None:
+    """Keep a picture's bytes by its sha256 (once), for the document that may be posted from it."""
+    actor.require(Permission.PURCHASE_RECEIVE)
+    if not content or len(sha256) != 64:
+        return
+
+    def work(tx: Tx) -> None:
+        dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
+        tx.session.execute(dialect_insert(PictureFile).values(sha256=sha256, content=content, stored_at=tx.now)
+                           .on_conflict_do_nothing(index_elements=["sha256"]))
+
+    uow.run(work)
+
+
+def purge_pictures(uow: UnitOfWork, now: datetime, keep_days: float) -> int:
+    """Nightly: forget the bytes of pictures a document was posted from more than `keep_days` ago, and of those no
+    document was posted from after a day; how many were forgotten."""
+    posted = select(DocumentPicture.sha256).where(DocumentPicture.document_number != "")
+    expired = or_(PictureFile.stored_at < now - timedelta(days=keep_days),
+                  and_(PictureFile.stored_at < now - timedelta(days=1), PictureFile.sha256.not_in(posted)))
+    return uow.run(lambda tx: int(getattr(tx.session.execute(
+        delete(PictureFile).where(expired).execution_options(synchronize_session=False)), "rowcount", 0)))

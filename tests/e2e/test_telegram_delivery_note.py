@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core.models import Product, PurchaseReceiptLine, StockMove
+from core.models import PictureFile, Product, PurchaseReceiptLine, StockMove
 from core.permissions import Actor
 from core.uow import UnitOfWork
 from tests.e2e.fake_telegram import photo_update
@@ -56,6 +56,7 @@ def test_a_photographed_note_is_proposed_and_received_in_a_few_taps(
     stocked = uow.read(lambda tx: dict(tx.session.execute(
         select(Product.sku, StockMove.qty).join(Product, Product.id == StockMove.product_id)).all()))
     assert stocked == {sku: Decimal(qty) for _, (sku, qty) in ROWS[:8]}
+    assert uow.read(lambda tx: tx.session.scalars(select(PictureFile.content)).all()) == [EIGHT], "the photo kept"
 
 
 def test_a_picture_over_the_download_cap_is_refused_by_name(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.models import Product, StockMove
+from core.models import PictureFile, Product, StockMove
 from core.people.accounts import create_login_link
 from core.permissions import Actor
 from core.uow import UnitOfWork
@@ -49,3 +49,4 @@ def test_in_the_browser_chat_a_photographed_note_is_received_in_two_taps(
     stocked = uow.read(lambda tx: dict(tx.session.execute(
         select(Product.sku, StockMove.qty).join(Product, Product.id == StockMove.product_id)).all()))
     assert stocked == {sku: Decimal(qty) for _, (sku, qty) in ROWS[:8]}
+    assert uow.read(lambda tx: tx.session.scalars(select(PictureFile.content)).all()) == [EIGHT], "the photo kept"

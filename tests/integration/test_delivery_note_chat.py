@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from bot.engine.inbound import Inbound
 from core.models import (
     AuditLog,
     DocumentPicture,
@@ -23,7 +24,7 @@ from core.reading.text import Reading
 from core.uow import UnitOfWork
 from tests.integration.chat_shop import open_shop, person, rows
 from tests.note_shop import EIGHT, MORE_ROWS, ROWS, note_shop
-from tests.notes import Written, note, scribble
+from tests.notes import Written, note, read_picture, scribble
 
 TABLES = (StockMove, PurchaseReceiptLine, DocumentPicture, PartnerItemAlias)
 
@@ -187,3 +188,25 @@ def test_a_salesperson_s_photo_of_a_note_or_too_large_leaves_the_order_as_it_was
                                 reading=Reading("1" * 64, refused="too_large")))
     assert big[0].startswith("这张图片太大了")
     assert "CUP500" in chat.send("CUP500 2")[0], "the order goes on"
+
+
+def test_the_photo_is_kept_with_the_receipt_for_the_days_configured(uow: UnitOfWork, admin: Actor) -> None:
+    from datetime import timedelta
+
+    from core.models import PictureFile
+    from core.purchasing.receipt_drafts import purge_pictures
+    shop = open_shop(uow, admin)
+    order = note_shop(uow, admin, shop.purchaser, lines=3).order
+    chat = person(uow, admin, "warehouse-1")
+    chat.send(f"收货 {order}")
+    picture = note([w for w, _ in ROWS[:3]])
+    chat._deliver(Inbound("test", "kept-1", chat.chat_id, chat.user_id, codes=(), reading=read_picture(picture),
+                          file_content=picture))
+    chat.press(chat.button("认出的全部接受"))
+    chat.press(chat.button("入库已确认的 3 行"))
+    kept = uow.read(lambda tx: tx.session.execute(select(PictureFile.sha256, PictureFile.content,
+                                                         PictureFile.stored_at)).one())
+    assert kept.content == picture and kept.sha256 == read_picture(picture).sha256
+    assert uow.read(lambda tx: tx.session.scalar(select(DocumentPicture.sha256))) == kept.sha256
+    assert purge_pictures(uow, kept.stored_at + timedelta(days=2), keep_days=365) == 0, "posted: kept for a year"
+    assert purge_pictures(uow, kept.stored_at + timedelta(days=366), keep_days=365) == 1

@@ -1,5 +1,5 @@
 """picture reading: a partner's words for our products (learned from confirmed delivery-note rows) and the
-picture each receipt was posted from
+picture each receipt was posted from, and the picture's bytes (kept [reading] keep_days)
 
 Revision ID: 0007_picture_reading
 Revises: 0006_harden
@@ -48,8 +48,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_document_picture')),
         sa.UniqueConstraint('sha256', 'purpose', name='uq_document_picture'),
     )
+    op.create_table(
+        'picture_file',
+        sa.Column('sha256', sa.String(length=64), nullable=False),
+        sa.Column('content', sa.LargeBinary(), nullable=False),
+        sa.Column('stored_at', core.models.base.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('sha256', name=op.f('pk_picture_file')),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('picture_file')
     op.drop_table('document_picture')
     op.drop_table('partner_item_alias')
