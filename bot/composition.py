@@ -31,6 +31,7 @@ from bot.engine.flow import Command, Flow
 from bot.engine.texts import Texts
 from bot.flows import COMMANDS, default_flows
 from bot.quiet_hours import QuietHours
+from bot.reading import TIME_LIMIT, PictureReader
 from bot.scheduler import Background, SchedulerRunner, SchedulerSettings
 from bot.webhooks import WebhookDispatcher, running, webhook_policy
 from core.config import Config, book_rules
@@ -94,7 +95,8 @@ def build_chat_engine(books: Books, flows: Sequence[Flow] | None = None,
                   list(commands) if commands is not None else list(COMMANDS),
                   default_language=str(config.get("company", "language", "zh_CN")), fallback_flow="stock",
                   notices=pending_for_employee,
-                  lease=timedelta(seconds=float(config.get("server", "inbox_lease", LEASE.total_seconds()))))
+                  lease=timedelta(seconds=float(config.get("server", "inbox_lease", LEASE.total_seconds()))),
+                  reader=PictureReader(time_limit=float(config.get("reading", "time_limit", TIME_LIMIT))))
 
 
 def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
@@ -107,7 +109,8 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
     in_flight = InFlight()
     public_url = str(config.get("server", "public_url", "") or "").rstrip("/")
     channels: list[Channel] = [WebChannel(engine, WebSettings(public_url))]
-    pages = AppChannel(books.uow, engine.texts, app_settings(config), AppApi(books.uow, engine.texts).routes())
+    pages = AppChannel(books.uow, engine.texts, app_settings(config),
+                       AppApi(books.uow, engine.texts, engine.reader).routes())
     channels.append(pages)
     telegram = config.section("telegram")
     if str(telegram.get("token", "") or ""):
@@ -119,7 +122,7 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
         wecom_channel.sender.links = lambda user, path: page_link(public_url, path, pages.link_token("wecom", user))
         channels.append(wecom_channel)
     channels.append(ApiChannel(books.uow, engine.texts, float(config.get("api", "rate_per_minute", 600)),
-                               webhook_policy(config), printer))
+                               webhook_policy(config), printer, engine.reader))
     return AppParts(config=config, books=books, engine=engine, in_flight=in_flight, channels=channels,
                     shutdown_timeout=float(config.get("server", "shutdown_timeout", 30)))
 

@@ -33,6 +33,7 @@ from bot.report_delivery import deliver_saved_reports
 from core.approvals.requests import due_escalations, due_reminders
 from core.models import SchedulerLease
 from core.people.tokens import purge_idempotency_records
+from core.purchasing.receipt_drafts import purge_pictures
 from core.reporting.digests import write_daily_summary, write_low_stock_digest
 from core.uow import Tx, UnitOfWork
 
@@ -93,6 +94,7 @@ class SchedulerSettings:
     renew_seconds: float = 5.0
     misfire_grace_seconds: int = 300
     idempotency_days: float = 7.0  # [api] idempotency_days: stored Idempotency-Key answers kept this long
+    picture_keep_days: float = 365.0  # [reading] keep_days: a receipt's picture of its delivery note kept this long
 
     @classmethod
     def from_config(cls, config: Any) -> SchedulerSettings:
@@ -114,6 +116,8 @@ class SchedulerSettings:
             misfire_grace_seconds=int(section.get("misfire_grace_seconds", defaults.misfire_grace_seconds)),
             idempotency_days=float(config.get("api", "idempotency_days", defaults.idempotency_days)
                                    if config is not None else defaults.idempotency_days),
+            picture_keep_days=float(config.get("reading", "keep_days", defaults.picture_keep_days)
+                                    if config is not None else defaults.picture_keep_days),
         )
 
 
@@ -215,6 +219,10 @@ async def job_purge_idempotency(runtime: Runtime) -> None:
     await asyncio.to_thread(purge_idempotency, runtime.uow, runtime.clock(), runtime.settings.idempotency_days)
 
 
+async def job_purge_pictures(runtime: Runtime) -> None:
+    await asyncio.to_thread(purge_pictures, runtime.uow, runtime.clock(), runtime.settings.picture_keep_days)
+
+
 def _at(time_text: str, zone: ZoneInfo) -> CronTrigger:
     hour, _, minute = time_text.partition(":")
     return CronTrigger(hour=int(hour), minute=int(minute or 0), timezone=zone)
@@ -234,6 +242,7 @@ def add_jobs(scheduler: AsyncIOScheduler, runtime: Runtime, settings: SchedulerS
     scheduler.add_job(job_daily_summary, _at(settings.daily_summary_time, zone), id="daily_summary", **common)
     scheduler.add_job(job_backup, _at(settings.backup_time, zone), id="backup", **common)
     scheduler.add_job(job_purge_idempotency, _at(settings.backup_time, zone), id="purge_idempotency", **common)
+    scheduler.add_job(job_purge_pictures, _at(settings.backup_time, zone), id="purge_pictures", **common)
     scheduler.add_job(job_saved_reports, IntervalTrigger(seconds=SAVED_REPORTS_SECONDS), id="saved_reports", **common)
 
 

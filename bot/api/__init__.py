@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.api.routes import Api
 from bot.documents import Printer
+from bot.engine.inbound import PictureReading
 from bot.engine.texts import Texts
 from core.integration.webhook_policy import DEFAULT_POLICY, WebhookPolicy
 from core.uow import UnitOfWork
@@ -21,8 +22,9 @@ class ApiChannel:
     name = "api"
 
     def __init__(self, uow: UnitOfWork, texts: Texts, rate_per_minute: float = 600,
-                 policy: WebhookPolicy = DEFAULT_POLICY, printer: Printer | None = None) -> None:
-        self.api = Api(uow, texts, rate_per_minute, policy, printer)
+                 policy: WebhookPolicy = DEFAULT_POLICY, printer: Printer | None = None,
+                 reader: PictureReading | None = None) -> None:
+        self.api = Api(uow, texts, rate_per_minute, policy, printer, reader)
 
     def mount(self, app: web.Application) -> None:
         self.api.mount(app)

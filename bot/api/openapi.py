@@ -19,7 +19,7 @@ from core.integration import webhooks
 from core.money import deposits
 from core.partners import customers, suppliers
 from core.purchasing import orders as purchasing
-from core.purchasing import receipts
+from core.purchasing import receipt_drafts, receipts
 from core.reporting import periods, reports
 from core.sales import entry as sales_entry
 from core.sales import price_lists, price_rules, quotations
@@ -34,6 +34,8 @@ MODELS: dict[str, type] = {
     "Product": api_reads.ProductView, "StockRow": api_reads.StockRow, "Warehouse": api_reads.WarehouseView,
     "Supplier": suppliers.SupplierView, "Customer": customers.CustomerView,
     "PurchaseOrderSummary": purchasing.PurchaseOrderSummary, "PurchaseOrder": purchasing.PurchaseOrderView,
+    "ReceiptDraft": receipt_drafts.ReceiptDraft, "ProposedLine": receipt_drafts.ProposedLine,
+    "OpenLine": receipt_drafts.OpenLine,
     "PurchaseLine": purchasing.PurchaseLineView, "PurchaseReceipt": receipts.PurchaseReceiptView,
     "ReceivedLine": receipts.ReceivedLine, "SalesOrderSummary": sales.SalesOrderSummary,
     "SalesOrder": sales.SalesOrderView, "SalesLine": sales.SalesLineView, "StockDocument": stock.Posted,
@@ -86,6 +88,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
     words = {400: "Malformed JSON, fields or parameters", 401: "Missing, unknown or revoked token",
              403: "The token's role may not do this (permission_denied)", 404: "Not found",
              409: "Not in a state that allows this (invalid_state and similar)",
+             413: "The picture is over the size cap (picture_refused)",
              422: "Refused by the rules (validation, stock, idempotency key reused)",
              429: "Rate limit; see Retry-After"}
     out = {str(s): {"description": words[s], **_json(_ref("Error"))} for s in (401, 429, *statuses)}
@@ -202,6 +205,14 @@ def document() -> dict[str, Any]:
         "/purchase-orders/{number}/receipts": _post("Receive goods against an approved order", _input(
             ["lines"], note=TEXT, lines=_lines(["sku", "received"], sku=SKU, received=AMOUNT_IN, rejected=AMOUNT_IN,
                                               note=TEXT)), "PurchaseReceipt", [_path("number")]),
+        "/purchase-orders/{number}/receipt-drafts": {"post": {
+            "summary": "The receipt lines a photo of the supplier's delivery note proposes against the order's open "
+                       "lines (expected and on paper); nothing is received",
+            "parameters": [_path("number")],
+            "requestBody": {"required": True, "content": {f"image/{kind}": {"schema": {
+                "type": "string", "format": "binary"}} for kind in ("jpeg", "png", "webp")}},
+            "responses": {"200": {"description": "Proposed", **_json(_ref("ReceiptDraft"))},
+                          **_errors(403, 404, 409, 413, 422)}}},
         "/purchase-orders/{number}/withdraw": _post(
             "Withdraw a submitted order back to a draft (its author only; pending approval, or approved before any "
             "goods arrived)", _input([], reason=TEXT), "PurchaseOrder", [_path("number")], 200),

@@ -26,16 +26,20 @@ from bot.api.idempotency import fingerprint, key_of, once
 from bot.api.openapi import document
 from bot.channels import read_capped
 from bot.documents import PDF_MIME, FontMissing, Printer
+from bot.engine.inbound import PictureReading
 from bot.engine.texts import Texts
 from core.errors import DomainError
 from core.integration import webhooks
 from core.integration.webhook_policy import DEFAULT_POLICY, WebhookPolicy
 from core.people.tokens import Caller
 from core.permissions import Actor
+from core.purchasing.receipt_drafts import draft_receipt
+from core.reading.text import Reading
 from core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
+MAX_PICTURE = 10 * 1024 * 1024
 NOT_FOUND = frozenset({"unknown_product", "unknown_warehouse", "unknown_document", "unknown_partner",
                        "unknown_employee", "unknown_webhook"})
 CONFLICT = frozenset({"invalid_state", "already_decided", "already_posted", "already_reversed", "own_document",
@@ -48,8 +52,10 @@ class Api:
     """The /api/v1 routes on the server, acting for integrations through core services."""
 
     def __init__(self, uow: UnitOfWork, texts: Texts, rate_per_minute: float = 600,
-                 policy: WebhookPolicy = DEFAULT_POLICY, printer: Printer | None = None) -> None:
+                 policy: WebhookPolicy = DEFAULT_POLICY, printer: Printer | None = None,
+                 reader: PictureReading | None = None) -> None:
         self.uow = uow
+        self.reader = reader  # reads the delivery note of POST /purchase-orders/{number}/receipt-drafts
         self.policy = policy
         self.printer = printer or Printer()
         self.texts = texts
@@ -108,6 +114,7 @@ class Api:
         r.add_delete(f"{BASE}/webhooks/{{name}}", self.remove_webhook)
         r.add_delete(f"{BASE}/price-rules/{{rule_id}}", self.remove_price_rule)
         r.add_get(f"{BASE}/documents/{{number}}.pdf", self.document_pdf)
+        r.add_post(f"{BASE}/purchase-orders/{{number}}/receipt-drafts", self.receipt_draft)
 
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(document())
@@ -210,6 +217,26 @@ class Api:
             log.warning("error template %s failed for %s", code, error.params)
             message = code.replace("_", " ")
         return status, error_body(code, message)
+
+    async def receipt_draft(self, request: web.Request) -> web.Response:
+        """POST /purchase-orders/{number}/receipt-drafts with a photo of the delivery note as the body: the lines
+        it proposes against the order's open lines, as data; nothing is received."""
+        entered = await self._enter(request)
+        if isinstance(entered, web.Response):
+            return entered
+        if self.reader is None:
+            return error_response(501, "not_available", "reading pictures is not configured")
+        content = await read_capped(request, MAX_PICTURE)
+        reading = Reading("", refused="too_large") if content is None else await self.reader.read(content)
+        try:
+            draft = await asyncio.to_thread(draft_receipt, self.uow, entered.actor.with_channel("api"),
+                                            request.match_info["number"], reading)
+        except DomainError as error:
+            status, text = self._refusal(error, language(request), read_only=True)
+            if error.code == "picture_refused" and error.params.get("reason") == "too_large":
+                status = 413
+            return web.Response(status=status, text=text, content_type="application/json")
+        return web.Response(text=dumps(draft), content_type="application/json")
 
     async def remove_webhook(self, request: web.Request) -> web.Response:
         """DELETE /webhooks/{name}: the endpoint and its waiting deliveries are gone."""

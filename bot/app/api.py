@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from bot.app.channel import Handler, Refused
+from bot.engine.inbound import PictureReading
 from bot.engine.texts import Texts, format_day, format_money, format_quantity, format_when
 from bot.flows.purchasing import RECEIVABLE
 from core.catalog.products import warehouses_for
@@ -20,7 +21,9 @@ from core.partners.choices import partner_choices
 from core.payloads import to_plain
 from core.permissions import Actor, Permission
 from core.purchasing.orders import get_purchase_order, list_purchase_orders
+from core.purchasing.receipt_drafts import ConfirmedLine, draft_receipt, keep_picture, receive_from_picture
 from core.purchasing.receipts import ReceiptLineIn, receive_purchase
+from core.reading.text import Reading
 from core.sales.entry import place_sales_order, quote_sales_order, sale_items
 from core.sales.price_rules import PriceSource
 from core.sales.records import SalesLineIn
@@ -36,8 +39,8 @@ MAX_LINES = 200
 class AppApi:
     """The calls of the three pages, by (method, path under /app/api/)."""
 
-    def __init__(self, uow: UnitOfWork, texts: Texts) -> None:
-        self.uow, self.texts = uow, texts
+    def __init__(self, uow: UnitOfWork, texts: Texts, reader: PictureReading | None = None) -> None:
+        self.uow, self.texts, self.reader = uow, texts, reader
 
     def routes(self) -> dict[tuple[str, str], Handler]:
         """Every call the pages make."""
@@ -50,6 +53,7 @@ class AppApi:
             ("GET", "receive/orders"): self.orders,
             ("GET", "receive/order"): self.order,
             ("POST", "receive"): self.receive,
+            ("POST", "receive/draft"): self.draft,
             ("POST", "count/open"): self.open_count,
             ("GET", "count/item"): self.count_item,
             ("POST", "count/record"): self.record_counts,
@@ -118,13 +122,37 @@ class AppApi:
                           for ln in view.lines if ln.outstanding > 0]}
 
     async def receive(self, actor: Actor, body: dict[str, Any]) -> Any:
-        """One goods receipt: per line received and rejected (with a reason)."""
-        lines = [ReceiptLineIn(_text(ln, "sku"), ln.get("received", 0), ln.get("rejected", 0), _text(ln, "note"))
-                 for ln in _list(body, "lines")]
-        done = await _run(receive_purchase, self.uow, actor, _text(body, "number"), lines)
+        """One goods receipt: per line received and rejected (with a reason); from a photo of the delivery note
+        (its sha256 in `picture`) it records the picture, as in chat."""
+        picture = _text(body, "picture")
+        if picture:
+            confirmed = [ConfirmedLine(_text(ln, "sku"), ln.get("received", 0), _text(ln, "written"),
+                                       bool(ln.get("learned")), ln.get("rejected", 0), _text(ln, "note"))
+                         for ln in _list(body, "lines")]
+            done = await _run(receive_from_picture, self.uow, actor, _text(body, "number"), picture,
+                              _text(body, "note_number"), confirmed)
+        else:
+            lines = [ReceiptLineIn(_text(ln, "sku"), ln.get("received", 0), ln.get("rejected", 0),
+                                   _text(ln, "note")) for ln in _list(body, "lines")]
+            done = await _run(receive_purchase, self.uow, actor, _text(body, "number"), lines)
         return {"order": done.order_number, "receipt": done.receipt_number, "status": done.status,
                 "lines": [{"sku": ln.sku, "received": _plain(ln.received), "rejected": _plain(ln.rejected),
                            "outstanding": _plain(ln.outstanding)} for ln in done.lines]}
+
+    async def draft(self, actor: Actor, body: dict[str, Any]) -> Any:
+        """A photo of the delivery note read against the order: each row on paper and the line it proposes."""
+        if self.reader is None:
+            raise Refused(501, "server")
+        content = body.get("picture")
+        reading = await self.reader.read(content) if isinstance(content, bytes) else Reading("", refused="too_large")
+        draft = await _run(draft_receipt, self.uow, actor, _text(body, "number"), reading)
+        if isinstance(content, bytes):
+            await _run(keep_picture, self.uow, actor, draft.sha256, content)
+        return {"picture": draft.sha256, "note_number": draft.note_number, "supplier": draft.note_supplier,
+                "lines": [{"row": ln.row, "written": ln.written, "qty": _plain(ln.qty), "unit": ln.unit,
+                           "sku": ln.sku, "name": _name(actor, ln.name_zh, ln.name_en) if ln.sku else "",
+                           "received": _plain(ln.received), "differs": ln.differs,
+                           "expected": None if ln.expected is None else _plain(ln.expected)} for ln in draft.lines]}
 
     async def open_count(self, actor: Actor, body: dict[str, Any]) -> Any:
         """The warehouse's open count sheet, or a new one."""

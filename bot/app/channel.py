@@ -33,6 +33,7 @@ CHANNEL = "app"
 COOKIE = "jxc_session"
 CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY = 64 * 1024
+MAX_PICTURE = 10 * 1024 * 1024  # a photo of a delivery note (POST image/*)
 PAGES = ("sales", "receive", "count")
 STATIC = Path(__file__).resolve().parents[1] / "static"
 SECURITY_HEADERS = MappingProxyType({
@@ -150,7 +151,10 @@ class AppChannel:
         try:
             actor = await self._api_actor(request)
             lang = actor.language
-            values = await _json_body(request) if request.method == "POST" else dict(request.query)
+            if request.method == "POST" and request.content_type.startswith("image/"):  # a photo of paper
+                values = {**dict(request.query), "picture": await read_capped(request, MAX_PICTURE)}
+            else:
+                values = await _json_body(request) if request.method == "POST" else dict(request.query)
             result = await handler(actor, values)
         except Refused as refused:
             return self._error(refused, lang)

@@ -13,9 +13,10 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.engine.engine import Engine, Undelivered
-from bot.engine.inbound import Fetched
+from bot.engine.inbound import Fetched, PictureReading
 from bot.engine.replies import Reply
 from core.codes.scanning import read_codes
+from core.reading.text import Reading
 from core.text_input import unreadable, unreadable_in
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,17 @@ def json_object(raw: bytes) -> dict[str, Any] | None:
 async def photo_codes(content: bytes) -> tuple[str, ...]:
     """The codes in a photo, read off the event loop (decoding takes tens of milliseconds)."""
     return tuple(code.text for code in await asyncio.to_thread(read_codes, content))
+
+
+async def photo_contents(content: bytes | None, reader: PictureReading | None) -> Fetched:
+    """A photo's codes; with none, the text on it (a delivery note: seconds, off the event loop); a picture too
+    large for the download cap (None) is read as refused."""
+    if content is None:
+        return Fetched(codes=(), reading=None if reader is None else Reading("", refused="too_large"))
+    codes = await photo_codes(content)
+    if codes or reader is None:
+        return Fetched(codes=codes)
+    return Fetched(content=content, codes=(), reading=await reader.read(content))  # kept if a receipt is posted
 
 
 Turn = Callable[[str], AbstractAsyncContextManager[Any]]

@@ -35,7 +35,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot.channels import ChatTurns, InFlight, header_text, photo_codes, read_capped, recover, start_recovery
+from bot.channels import ChatTurns, InFlight, header_text, photo_contents, read_capped, recover, start_recovery
 from bot.channels.telegram_pieces import Piece, pieces
 from bot.engine.engine import UNAVAILABLE, Engine, describe
 from bot.engine.flow import Command
@@ -327,7 +327,7 @@ class TelegramChannel:
                 pause, wait = wait, wait * 2
             else:
                 if photo:
-                    return Fetched(codes=() if content is None else await photo_codes(content))
+                    return await photo_contents(content, self.engine.reader)
                 return Fetched(content=content)
             if attempt < self.settings.download_attempts:
                 await asyncio.sleep(pause)

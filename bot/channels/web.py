@@ -29,7 +29,7 @@ from urllib.parse import quote
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from bot.channels import ChatTurns, cookie_text, header_text, json_object, photo_codes, read_capped, recover
+from bot.channels import ChatTurns, cookie_text, header_text, json_object, photo_contents, read_capped, recover
 from bot.delivery import pending_for_employee
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
@@ -272,8 +272,9 @@ class WebChannel:
         except Refused as refused:
             return _error(refused, lang)
         chat = signed.chat_id
-        inbound = Inbound(CHANNEL, f"{chat}:{message_id}", chat, chat, codes=await photo_codes(content),
-                          display_name=signed.actor.name)
+        read = await photo_contents(content, self.engine.reader)
+        inbound = Inbound(CHANNEL, f"{chat}:{message_id}", chat, chat, codes=read.codes,
+                          display_name=signed.actor.name, reading=read.reading, file_content=read.content)
         return await self._answer(inbound, signed, lang)
 
     async def item_link(self, request: web.Request) -> web.Response:

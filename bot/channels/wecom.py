@@ -22,7 +22,7 @@ import requests
 from aiohttp import web
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.channels import ChatTurns, InFlight, photo_codes, recover, start_recovery
+from bot.channels import ChatTurns, InFlight, photo_contents, recover, start_recovery
 from bot.channels.wecom_callback import CHANNEL, Card, Refused, check_url, read_callback, to_inbound
 from bot.channels.wecom_sender import WecomSender
 from bot.channels.wecom_settings import WecomSettings
@@ -117,7 +117,7 @@ class WecomChannel:
                 log.warning("wecom: image %s not downloaded (try %d of %d): %s", media_id, attempt,
                             self.settings.download_attempts, error)
             else:
-                return Fetched(codes=() if content is None else await photo_codes(content))
+                return await photo_contents(content, self.engine.reader)
             if attempt < self.settings.download_attempts:
                 await asyncio.sleep(wait)
                 wait *= 2

@@ -16,7 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.attributes import flag_modified
 
 from bot.engine.flow import Command, Context, Event, Flow, Step
-from bot.engine.inbound import LEGACY_CONTENT, Fetched, Inbound, PendingFile
+from bot.engine.inbound import LEGACY_CONTENT, Fetched, Inbound, PendingFile, PictureReading
 from bot.engine.picks import PENDING, PICK, pending_pick, picked_text, refusal_reply
 from bot.engine.replies import Button, Reply
 from bot.engine.suggest import command_description, suggestion_reply
@@ -26,6 +26,7 @@ from core.integration.outbox import employees_with_role, notify
 from core.models import Conversation, InboundFile, InboxMessage
 from core.people.accounts import actor_for_account, redeem_invite
 from core.permissions import Actor
+from core.reading.notes import PictureRefused, read_note
 from core.text_input import readable, unreadable
 from core.uow import Tx, UnitOfWork
 
@@ -74,6 +75,8 @@ class Engine:
         notices: Callable[[Tx, int, Texts], list[Reply]] | None = None,
         lease: timedelta = LEASE,
         scan_flow: str = "item",
+        picture_flow: str = "receive",
+        reader: PictureReading | None = None,
     ) -> None:
         self.uow = uow
         self.texts = texts
@@ -90,6 +93,8 @@ class Engine:
         self.lease = lease  # how long an update stays this process's after its last renewal (see `renew`)
         self._held: set[int] = set()  # updates this process recorded or claimed and has not yet answered
         self.scan_flow = self.flows.get(scan_flow)  # shows the card of a code scanned outside an item step
+        self.picture_flow = self.flows.get(picture_flow)  # reads a picture of paper sent outside such a step
+        self.reader = reader  # bot.reading.PictureReader: the channels read a photo with no code through it
 
     def record(self, inbound: Inbound) -> int | None:
         """Commit the update to the inbox, leased to this process, with the bytes it came with (in inbound_file);
@@ -262,7 +267,8 @@ class Engine:
         inbound = Inbound.from_row(row.channel, row.external_id, row.chat_id, row.user_id, row.payload, kept)
         if fetched is not None and not fetched.failed:
             inbound = replace(inbound, file_content=fetched.content,
-                              codes=inbound.codes if fetched.codes is None else fetched.codes)
+                              codes=inbound.codes if fetched.codes is None else fetched.codes,
+                              reading=fetched.reading or inbound.reading)
         missing = inbound.file_ref is not None and (fetched is None or fetched.failed)
         conversation = self._conversation(tx, inbound)
         actor = actor_for_account(tx, inbound.channel, inbound.user_id, inbound.external_id)
@@ -311,7 +317,7 @@ class Engine:
         event = _event(inbound)
         if len(text) > MAX_TEXT:
             return [ctx.say("too_long", limit=MAX_TEXT)]
-        if event.codes is not None and not event.codes:
+        if event.codes is not None and not event.codes and event.picture is None:
             return [ctx.say("scan_none")]  # a picture with no readable code: the conversation stays as it was
         try:
             flow_name, step = self._route(ctx, conversation, word, args, event)
@@ -334,6 +340,8 @@ class Engine:
             return None, Step([ctx.say("cancelled" if conversation.flow else "nothing_to_cancel")])
         if event.codes:
             return self._scanned(ctx, conversation, event.codes)
+        if event.picture is not None:
+            return self._pictured(ctx, conversation, event)
         if word in BIND_WORDS and args.startswith(DEEP_LINKS) and self.scan_flow is not None:
             return None, Step(self.scan_flow.start(ctx, args).replies)
         if event.button and event.button.startswith(PICK):
@@ -397,6 +405,28 @@ class Engine:
         if flow is not None:
             return flow.name, Step(cards, conversation.state)
         return None, Step(cards)
+
+    def _pictured(self, ctx: Context, conversation: Conversation, event: Event) -> tuple[str | None, Step]:
+        """A photo with no code: read by the flow whose step takes a picture of paper; else, when it shows a table
+        (or could not be read), by the picture flow, which asks what the paper is for; else it is a photo whose
+        code could not be read. A refusal leaves the conversation where it was."""
+        expired = conversation.expires_at is not None and conversation.expires_at <= ctx.now
+        flow = self.flows.get(conversation.flow or "") if not expired else None
+        if flow is not None and flow.takes_picture(conversation.state):
+            return flow.name, self._step(ctx, flow, conversation.state, event)
+        reader, picture = self.picture_flow, event.picture
+        here, kept = (flow.name if flow else None), (conversation.state if flow else None)
+        if picture is not None and picture.refused:
+            return here, Step([refusal_reply(ctx, PictureRefused(reason=picture.refused))], kept)
+        if reader is None or picture is None or not read_note(picture.boxes).header:
+            return here, Step([ctx.say("scan_none")], kept)
+        try:
+            step = reader.resume(ctx, {"step": "picture"}, event)
+        except DomainError as error:
+            return here, Step([refusal_reply(ctx, error)], kept)
+        if step.state is None:  # nothing to ask: the conversation (if any) goes on where it was
+            return here, Step(step.replies, kept)
+        return reader.name, step
 
     def _entered(self, ctx: Context, flow: Flow, state: dict[str, Any], codes: tuple[str, ...]) -> Step:
         """Each line the codes stand for, entered one after the other as if typed."""
@@ -493,7 +523,7 @@ def _drop_file(tx: Tx, row: InboxMessage, kept: bool = True) -> None:
 def _event(inbound: Inbound) -> Event:
     content = inbound.file_content
     codes = None if inbound.codes is None else tuple(c for c in inbound.codes if "\x00" not in c)
-    return Event(text=inbound.text, button=inbound.button, file_content=content, codes=codes,
+    return Event(text=inbound.text, button=inbound.button, file_content=content, codes=codes, picture=inbound.reading,
                  file_name=None if inbound.file_name is None else readable(inbound.file_name))
 
 

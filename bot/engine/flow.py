@@ -14,6 +14,7 @@ from bot.engine.texts import Texts
 from core.catalog.examples import Example, example_codes
 from core.errors import DomainError
 from core.permissions import Actor, Permission
+from core.reading.text import Reading
 from core.uow import Tx, UnitOfWork
 
 
@@ -26,6 +27,7 @@ class Event:
     file_name: str | None = None
     file_content: bytes | None = None
     codes: tuple[str, ...] | None = None
+    picture: Reading | None = None  # a photo with no code: the text read on it
 
 
 class Examples:
@@ -149,6 +151,10 @@ class Flow(ABC):
     def takes_scan(self, state: dict[str, Any]) -> bool:
         """Whether the step in `state` asks for an item or a line, so that a scanned code is entered there."""
         return str(state.get("step")) in self.scan_steps
+
+    def takes_picture(self, state: dict[str, Any]) -> bool:
+        """Whether the step in `state` reads a picture of paper (a delivery note) sent now."""
+        return False
 
     def scanned_lines(self, state: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
         """The typed lines a photo's codes stand for: one per code, with how many times it was read."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from core.reading.text import Reading
 
 LEGACY_CONTENT = "file_content_b64"  # where versions before inbound_file kept a file's bytes, in the row itself
 
@@ -29,12 +31,14 @@ class Inbound:
     codes: tuple[str, ...] | None = None  # a photo: the codes read from it (none when unreadable)
     file_ref: str | None = None  # the messenger's id of the file or photo, to download when handled
     file_size: int | None = None  # its size as the messenger declared it
+    reading: Reading | None = None  # a photo with no code: the text read on it (a delivery note, say)
 
     def to_json(self) -> dict[str, Any]:
         """The inbox row's payload: everything but the bytes."""
         return {"text": self.text, "button": self.button, "file_name": self.file_name,
                 "display_name": self.display_name, "codes": None if self.codes is None else list(self.codes),
-                "file_ref": self.file_ref, "file_size": self.file_size}
+                "file_ref": self.file_ref, "file_size": self.file_size,
+                **({"reading": self.reading.to_json()} if self.reading is not None else {})}
 
     @classmethod
     def from_row(cls, channel: str, external_id: str, chat_id: str, user_id: str, payload: dict[str, Any],
@@ -47,7 +51,15 @@ class Inbound:
         return cls(channel, external_id, chat_id, user_id, payload.get("text"), payload.get("button"),
                    payload.get("file_name"), content, payload.get("display_name", ""),
                    None if codes is None else tuple(str(c) for c in codes), payload.get("file_ref"),
-                   payload.get("file_size"))
+                   payload.get("file_size"),
+                   Reading.from_json(payload["reading"]) if isinstance(payload.get("reading"), dict) else None)
+
+
+class PictureReading(Protocol):
+    """What reads the text on a photo with no code (bot.reading.PictureReader), off the event loop."""
+
+    async def read(self, content: bytes) -> Reading:
+        """The text boxes on the picture, or why it was not read."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,7 @@ class Fetched:
     content: bytes | None = field(default=None, repr=False)
     codes: tuple[str, ...] | None = None
     failed: bool = False
+    reading: Reading | None = None  # a photo with no code: its text
 
 
 @dataclass(frozen=True)

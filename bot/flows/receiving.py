@@ -20,6 +20,7 @@ from bot.flows.entry import (
     page_keys,
     refusal,
 )
+from bot.flows.paper import DRAFT_STEPS, NoteDraft
 from bot.flows.purchasing import RECEIVABLE, order_cards, po_example
 from core.errors import DomainError, InvalidQuantity, OverReceipt
 from core.numbers import parse_quantity
@@ -39,6 +40,7 @@ class ReceiveFlow(Flow):
     name = "receive"
     permission = Permission.PURCHASE_RECEIVE
     key = "rc"
+    notes = NoteDraft("rc")  # a photo of the delivery note: bot/flows/paper.py
 
     def start(self, ctx: Context, args: str) -> Step:
         """Open the order named, or show the orders waiting for goods."""
@@ -52,6 +54,14 @@ class ReceiveFlow(Flow):
         """Cancel, another page or order of the list, or all as expected on any step; else the step in `state`."""
         if event.button == "x":
             return Step([ctx.say("cancelled")])
+        if event.picture is not None:
+            if "number" not in state:
+                return self.notes.outside(ctx, event.picture, event.file_content)
+            return self.notes.picture(ctx, state, event.picture, event.file_content)
+        if event.button and event.button.startswith("dv"):
+            return self._picture_order(ctx, state, event.button[2:])
+        if (event.button or "").startswith("d") or state.get("step") in DRAFT_STEPS:
+            return self.notes.resume(ctx, state, event)
         if event.button and event.button[:1] in ("v", "p"):
             return self.button(ctx, event.button)
         if event.button == "e" and state.get("lines"):
@@ -62,6 +72,17 @@ class ReceiveFlow(Flow):
         """Order, then per line qty, rejected and reason, then confirm (where one line may be changed)."""
         return {"order": self._order, "qty": self._received, "rejected": self._rejected, "reason": self._reason,
                 "confirm": self._post, "change": self._change}
+
+    def takes_picture(self, state: dict[str, Any]) -> bool:
+        """An order is open in this conversation: a photo with no code is its delivery note."""
+        return "number" in state
+
+    def _picture_order(self, ctx: Context, state: dict[str, Any], which: str) -> Step:
+        """The order a picture sent outside receiving belongs to, picked from the likely ones."""
+        n, orders = button_number(which), state.get("orders") or []
+        if n is None or n > len(orders):
+            return Step([ctx.say("receive_expired")])
+        return self.notes.chosen_order(ctx, state, self._open(ctx, orders[n - 1]))
 
     def lost(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A state of no known step: ask for the order's number again."""

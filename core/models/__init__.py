@@ -20,6 +20,7 @@ from core.models.partners import Customer, Supplier
 from core.models.people import ROLES, Employee, EmployeeRole, EmployeeWarehouse
 from core.models.pricing import PRICE_METHODS, QUOTATION_STATUSES, PriceRule, Quotation, QuotationLine
 from core.models.purchasing import PO_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseReceiptLine
+from core.models.reading import DocumentPicture, PartnerItemAlias, PictureFile
 from core.models.replenishment import ReorderRule
 from core.models.sales import SO_STATUSES, SalesOrder, SalesOrderLine
 from core.models.saved_reports import ReportSchedule, SavedReport
@@ -48,6 +49,7 @@ __all__ = [
     "ChatAccount",
     "Conversation",
     "Customer",
+    "DocumentPicture",
     "DocumentSequence",
     "Employee",
     "EmployeeRole",
@@ -59,8 +61,10 @@ __all__ = [
     "MoneyEntry",
     "Notification",
     "OrderDeposit",
+    "PartnerItemAlias",
     "Payment",
     "PaymentAllocation",
+    "PictureFile",
     "PriceRule",
     "Product",
     "ProductBarcode",

@@ -52,27 +52,27 @@ const JXC = (() => {
     return true;
   }
 
-  async function api(method, path, data) {
-    const headers = { "Content-Type": "application/json" };
+  async function api(method, path, data, picture) {  // picture: a File posted as the body (data in the query)
+    const headers = { "Content-Type": picture ? (picture.type || "image/jpeg") : "application/json" };
     if (token) headers.Authorization = "Bearer " + token; else headers["X-CSRF-Token"] = csrf;
     let url = "/app/api/" + path;
-    if (method === "GET" && data) url += "?" + new URLSearchParams(data).toString();
+    if ((method === "GET" || picture) && data) url += "?" + new URLSearchParams(data).toString();
+    const body = picture || (method === "POST" ? JSON.stringify(data || {}) : undefined);
     let answer;
     try {
-      answer = await fetch(url, { method, headers, body: method === "POST" ? JSON.stringify(data || {}) : undefined,
-                                  credentials: "same-origin" });
+      answer = await fetch(url, { method, headers, body, credentials: "same-origin" });
     } catch (error) {
       say(t("network"), "error");
       throw error;
     }
-    const body = await answer.json().catch(() => ({}));
+    const answered = await answer.json().catch(() => ({}));
     if (!answer.ok) {
-      say(body.message || t("network"), "error");
-      const error = new Error(body.error || "failed");
+      say(answered.message || t("network"), "error");
+      const error = new Error(answered.error || "failed");
       error.refused = true;
       throw error;
     }
-    return body;
+    return answered;
   }
 
   function feedback(ok) {

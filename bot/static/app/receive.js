@@ -5,11 +5,12 @@
 (() => {
   const { t, say, api, feedback, el, start, query } = JXC;
   const $ = (id) => document.getElementById(id);
-  const state = { order: null, lines: [] };
+  const state = { order: null, lines: [], picture: null };
 
   async function main() {
     $("all-expected").addEventListener("click", allExpected);
     $("submit").addEventListener("click", submit);
+    $("note-photo").addEventListener("change", readNote);
     if (query.po) await open(query.po); else await list();
   }
 
@@ -32,6 +33,7 @@
     const order = await api("GET", "receive/order", { number });
     state.order = order;
     state.lines = order.lines.map((ln) => ({ ...ln, got: "", bad: "", note: "" }));
+    state.picture = null;
     $("orders").hidden = true;
     $("order").hidden = false;
     $("dock").hidden = false;
@@ -61,6 +63,34 @@
       note);
   }
 
+  async function readNote() {  // the delivery note's photo: each matched row fills its line, the rest are listed
+    const file = $("note-photo").files[0];
+    if (!file) return;
+    say(t("reading"));
+    let draft;
+    try {
+      draft = await api("POST", "receive/draft", { number: state.order.number }, file);
+    } catch (error) {
+      feedback(false);
+      if (!error.refused) throw error;
+      return;
+    } finally {
+      $("note-photo").value = "";
+    }
+    const got = {};
+    for (const row of draft.lines) if (row.sku) got[row.sku] = (got[row.sku] || 0) + Number(row.received);
+    for (const ln of state.lines) if (ln.sku in got) ln.got = String(got[ln.sku]);
+    state.picture = { sha: draft.picture, note: draft.note_number, rows: draft.lines };
+    draw();
+    const unmatched = draft.lines.filter((row) => !row.sku || row.expected === null);
+    const differing = draft.lines.filter((row) => row.sku && row.differs && row.expected !== null);
+    const words = [t("read", { note: draft.note_number, n: draft.lines.length - unmatched.length })];
+    if (differing.length) words.push(t("differs", { rows: differing.map((r) => `${r.row}. ${r.written}`).join("、") }));
+    if (unmatched.length) words.push(t("unmatched", { rows: unmatched.map((r) => `${r.row}. ${r.written}`).join("、") }));
+    say(words.join(" "), unmatched.length || differing.length ? "error" : "ok");
+    feedback(!unmatched.length);
+  }
+
   function allExpected() {
     for (const ln of state.lines) ln.got = ln.outstanding;
     draw();
@@ -75,7 +105,8 @@
     if (missing) { say(t("need_reason", { sku: missing.sku }), "error"); return; }
     $("submit").disabled = true;
     try {
-      const done = await api("POST", "receive", { number: state.order.number, lines });
+      const picture = state.picture ? { picture: state.picture.sha, note_number: state.picture.note } : {};
+      const done = await api("POST", "receive", { number: state.order.number, lines, ...picture });
       feedback(true);
       say(t("done", { receipt: done.receipt, order: done.order, status: t("status_" + done.status) }), "ok");
       $("order").hidden = true;
