@@ -75,7 +75,7 @@ class Engine:
         notices: Callable[[Tx, int, Texts], list[Reply]] | None = None,
         lease: timedelta = LEASE,
         scan_flow: str = "item",
-        picture_flow: str = "receive",
+        picture_flows: Sequence[str] = ("receive", "sales"),
         reader: PictureReading | None = None,
     ) -> None:
         self.uow = uow
@@ -93,7 +93,9 @@ class Engine:
         self.lease = lease  # how long an update stays this process's after its last renewal (see `renew`)
         self._held: set[int] = set()  # updates this process recorded or claimed and has not yet answered
         self.scan_flow = self.flows.get(scan_flow)  # shows the card of a code scanned outside an item step
-        self.picture_flow = self.flows.get(picture_flow)  # reads a picture of paper sent outside such a step
+        # read a picture of paper sent outside such a step: the first the person may use (a delivery note to
+        # receive, else a customer's list to sell from)
+        self.picture_flows = [self.flows[name] for name in picture_flows if name in self.flows]
         self.reader = reader  # bot.reading.PictureReader: the channels read a photo with no code through it
 
     def record(self, inbound: Inbound) -> int | None:
@@ -414,7 +416,8 @@ class Engine:
         flow = self.flows.get(conversation.flow or "") if not expired else None
         if flow is not None and flow.takes_picture(conversation.state):
             return flow.name, self._step(ctx, flow, conversation.state, event)
-        reader, picture = self.picture_flow, event.picture
+        reader = next((f for f in self.picture_flows if f.permitted(ctx.actor)), None)
+        picture = event.picture
         here, kept = (flow.name if flow else None), (conversation.state if flow else None)
         if picture is not None and picture.refused:
             return here, Step([refusal_reply(ctx, PictureRefused(reason=picture.refused))], kept)

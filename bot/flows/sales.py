@@ -12,7 +12,7 @@ from bot.engine.flow import Context, Event, Flow, Step, StepHandler
 from bot.engine.replies import Reply, buttons
 from bot.flows.entry import button_label, button_number, page_keys, refusal, warehouse_label
 from core.approvals.progress import waiting_role
-from core.catalog.lines import EnteredLine, entered_typed, looks_numeric, split_line
+from core.catalog.lines import EnteredLine, entered, entered_typed, looks_numeric, split_line
 from core.catalog.products import WarehouseRef, warehouses_for
 from core.errors import DomainError
 from core.ledger.numbering import example_number
@@ -20,8 +20,11 @@ from core.numbers import ZERO
 from core.partners.choices import partner_choices, partner_code
 from core.partners.customers import get_customer
 from core.permissions import Permission
+from core.reading.notes import note_in
+from core.reading.text import Reading
 from core.sales.line_checks import LineCheck, OtherLine, check_sales_line
 from core.sales.orders import create_sales_order, submit_sales_order
+from core.sales.paper import lines_on_paper
 from core.sales.records import SalesLineIn
 from core.sales.views import SalesOrderView
 from core.stock.levels import find_stock
@@ -82,10 +85,31 @@ class SalesOrderFlow(Flow):
         return Step([ctx.say(self.asks["start"], page_keys(ctx, "sales", "/app/sales"))], state)
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
-        """Cancel on any step, or whatever the step expects: a customer, a warehouse, a line, or a button."""
+        """Cancel on any step, a photo of the customer's list while lines are entered, or whatever the step
+        expects: a customer, a warehouse, a line, or a button."""
         if event.button == "x":
             return Step([ctx.say("cancelled")])
-        return super().resume(ctx, state, event)
+        if event.picture is not None and state.get("step") == "picture":
+            return self._paper_first(ctx, event.picture)
+        if event.picture is not None and self.takes_picture(state):
+            return self._from_paper(ctx, state, event.picture)
+        step = super().resume(ctx, state, event)
+        if step.state is not None and step.state.get("step") == "lines" and "paper" in step.state:
+            kept = step.state  # the customer (and warehouse) named: the list waiting since is entered now
+            read = self._from_paper(ctx, kept, Reading.from_json(kept.pop("paper")))
+            return Step([*step.replies[:-1], *read.replies], read.state)
+        return step
+
+    def _paper_first(self, ctx: Context, reading: Reading) -> Step:
+        """A customer's list sent outside any order: checked for a table now, entered once the customer (and the
+        warehouse) are named."""
+        ctx.actor.require(Permission.SALES_CREATE)
+        note_in(reading)
+        return Step([ctx.say("so_paper_customer")], {"step": "customer", "paper": reading.to_json()})
+
+    def takes_picture(self, state: dict[str, Any]) -> bool:
+        """Lines are being entered: a photo with no code is the customer's list of what they want."""
+        return state.get("step") in ("lines", "confirm") and "customer" in state
 
     def steps(self) -> Mapping[str, StepHandler]:
         """Customer, warehouse, lines, a line being changed, an absurd quantity to confirm, confirm."""
@@ -279,6 +303,34 @@ class SalesOrderFlow(Flow):
             return Step([ctx.say("so_absurd", keys, ln=_typed(line), usual=check.usual,
                                  multiple=check.multiple)], state)
         return self._put(ctx, state, line, replace)
+
+    def _from_paper(self, ctx: Context, state: dict[str, Any], reading: Reading) -> Step:
+        """Each row of the customer's list entered as the typed line would be, checked the same way; rows naming
+        no product, refused or absurd are named and left out; the same photo twice adds nothing."""
+        if reading.sha256 and reading.sha256 in state.get("pictures", []):
+            return self._lines_screen(ctx, state, note=ctx.text("so_paper_again"))
+        try:
+            listed = lines_on_paper(ctx.uow, ctx.actor, state["customer"], reading)
+        except DomainError as error:
+            return Step([refusal(ctx, error), *self._lines_screen(ctx, state).replies], state)
+        taken, missed = 0, []
+        for row in listed:
+            try:
+                if not row.sku or len(state["lines"]) >= MAX_CHAT_LINES:
+                    raise ValueError(row.text)
+                check = self._check(ctx, state, entered(row.sku, row.qty), None)
+            except (DomainError, ValueError):
+                missed.append(row.text if not row.choices else f"{row.text}（{' / '.join(row.choices)}?）")
+                continue
+            if check.absurd:
+                missed.append(row.text)
+                continue
+            line = self._line_of(ctx, check)
+            state["lines"].append(line)
+            state["approval"] = line["approval"]
+            taken += 1
+        state.update(step="lines", pictures=[*state.get("pictures", []), reading.sha256][-5:])
+        return self._lines_screen(ctx, state, note=ctx.text("so_paper_read", taken=taken, missed=missed))
 
     def _check(self, ctx: Context, state: dict[str, Any], given: EnteredLine, replace: int | None) -> LineCheck:
         others = [OtherLine(ln["sku"], Decimal(ln["base_qty"]), Decimal(ln["amount"]), ln["below_floor"])

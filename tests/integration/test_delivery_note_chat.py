@@ -172,7 +172,7 @@ def test_a_picture_posts_once_by_its_unique_key(uow: UnitOfWork, admin: Actor) -
     assert uow.read(lambda tx: tx.session.scalar(select(DocumentPicture.document_number))) == first.receipt_number
 
 
-def test_a_salesperson_s_photo_of_a_note_or_too_large_leaves_the_order_as_it_was(
+def test_a_salesperson_s_photo_is_read_as_the_customer_s_list_and_one_too_large_leaves_the_order_as_it_was(
     uow: UnitOfWork, admin: Actor
 ) -> None:
     from bot.engine.inbound import Inbound
@@ -183,11 +183,12 @@ def test_a_salesperson_s_photo_of_a_note_or_too_large_leaves_the_order_as_it_was
     chat = person(uow, admin, "sales-1")
     chat.send("so ACME-C")
     chat.press(chat.button("MAIN"))
-    assert "没有读到条码" in chat.note(EIGHT)[0]
+    assert chat.note(EIGHT)[0].startswith("从图片录入 "), "during an order, paper is the customer's list"
+    lines = chat.replies[0].text.count(" @ ")
     big = chat._deliver(Inbound("test", "big-1", chat.chat_id, chat.user_id, codes=(),
                                 reading=Reading("1" * 64, refused="too_large")))
     assert big[0].startswith("这张图片太大了")
-    assert "CUP500" in chat.send("CUP500 2")[0], "the order goes on"
+    assert chat.send("CUP500 2")[0].count(" @ ") == lines + 1, "the order goes on, as it was"
 
 
 def test_the_photo_is_kept_with_the_receipt_for_the_days_configured(uow: UnitOfWork, admin: Actor) -> None:

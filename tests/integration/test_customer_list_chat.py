@@ -1,0 +1,67 @@
+"""A photo of a customer's list of what they want: during 开单 its rows become the order's lines (checked as typed
+lines are, pack units converted), rows of no product are named and left out, the same photo twice adds nothing; sent
+outside an order, it starts one for the customer the salesperson names."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.models import SalesOrder
+from core.partners.customers import NewCustomer, create_customer
+from core.permissions import Actor
+from core.stock.moves import LineIn, receive_stock
+from core.uow import UnitOfWork
+from tests.chat import Chat
+from tests.integration.chat_shop import open_shop, person, rows
+from tests.note_shop import note_shop
+from tests.notes import Written, note, scribble
+
+WANTED = note([Written("保温杯500ml", "12", "个"), Written("不锈钢饭盒", "2", "箱"), Written("竹筷子", "40", "双"),
+               Written("火星土豆", "3", "斤")], supplier="华东超市", number="YH-0007")
+
+
+def shop_with_goods(uow: UnitOfWork, admin: Actor) -> None:
+    shop = open_shop(uow, admin)
+    note_shop(uow, admin, shop.purchaser, lines=3)
+    create_customer(uow, admin, NewCustomer("HDCS", "华东超市", salesperson="sales-1"))
+    receive_stock(uow, admin, "MAIN", [LineIn("CUP500", 50, "5"), LineIn("LUNCHBOX", 48, "5"),
+                                       LineIn("CHOPSTICK", 100, "5")])
+
+
+def lines_of(reply: str) -> list[str]:
+    return [line.split(" @ ")[0] for line in reply.splitlines() if line[:1].isdigit() and ". " in line]
+
+
+@pytest.fixture
+def seller(uow: UnitOfWork, admin: Actor) -> Chat:
+    shop_with_goods(uow, admin)
+    return person(uow, admin, "sales-1")
+
+
+def test_a_photo_of_the_list_during_an_order_enters_its_rows(uow: UnitOfWork, seller: Chat) -> None:
+    seller.send("开单 HDCS")
+    seller.press(seller.button("MAIN"))
+    screen = seller.note(WANTED)[0]
+    assert screen.startswith("从图片录入 2 行。没有录入（请核对后手动输入）：保温杯500ml（CUP1L / CUP500?）、"
+                             "火星土豆。"), "a row naming two cups is named with both; a row of no product is named"
+    assert lines_of(screen) == ["1. LUNCHBOX 不锈钢饭盒 × 24", "2. CHOPSTICK 竹筷子 × 40"], "two boxes of twelve"
+    assert seller.note(WANTED)[0].startswith("这张单子已经录入过，没有再加。")
+    assert len(lines_of(seller.replies[0].text)) == 2
+    seller.send("CUP500 12")
+    refused = seller.note(scribble())
+    assert len(lines_of(refused[-1])) == 3, "a picture with no table changes nothing"
+    assert rows(uow, SalesOrder) == (0,), "nothing is written before the order is submitted"
+    seller.press(seller.button("完成"))
+    seller.press(seller.button("提交"))
+    assert rows(uow, SalesOrder) == (1,), "the three lines are one order once submitted"
+
+
+def test_a_list_sent_outside_an_order_starts_one_for_the_customer_named(uow: UnitOfWork, admin: Actor) -> None:
+    shop_with_goods(uow, admin)
+    english = person(uow, admin, "sales-1", "en")
+    assert english.note(WANTED) == [
+        "A list of goods. Type part of the customer's name or code to start a sales order with it:"]
+    english.send("HDCS")
+    screen = english.press(english.button("MAIN"))[-1]
+    assert screen.startswith("Entered 2 line(s) from the picture. Not entered (check and type them): 保温杯500ml")
+    assert lines_of(screen)[0] == "1. LUNCHBOX Steel lunch box × 24"
