@@ -7,9 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.http import amount_field, known_fields, lines_field, paged, query_text, text_field, unit_field
+from bot.api.http import BadRequest, amount_field, known_fields, lines_field, paged, query_text, text_field, unit_field
 from core.catalog import listing as api_reads
 from core.permissions import Actor
+from core.stock import lots as stock_lots
 from core.stock import moves as stock
 from core.uow import UnitOfWork
 
@@ -31,6 +32,14 @@ def stock_levels(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
     """GET /stock: a page of stock levels, by SKU and warehouse."""
     sku, warehouse = query_text(request, "sku"), query_text(request, "warehouse")
     return paged(request, lambda o, n: api_reads.stock_levels(uow, actor, sku, warehouse, o, n))
+
+
+def lots(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /lots?sku=&warehouse=: a product's lots with on hand, reserved and expiry, nearest expiry first."""
+    sku = query_text(request, "sku")
+    if not sku:
+        raise BadRequest("query parameter 'sku' is required")
+    return {"items": stock_lots.list_lots(uow, actor, sku, query_text(request, "warehouse") or None)}
 
 
 def warehouses(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:

@@ -21,6 +21,7 @@ from core.purchasing import orders as purchasing
 from core.purchasing import receipts
 from core.reporting import periods, reports
 from core.sales import views as sales
+from core.stock import lots
 from core.stock import moves as stock
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
@@ -35,7 +36,7 @@ MODELS: dict[str, type] = {
     "ReceivedLine": receipts.ReceivedLine, "SalesOrderSummary": sales.SalesOrderSummary,
     "SalesOrder": sales.SalesOrderView, "SalesLine": sales.SalesLineView, "StockDocument": stock.Posted,
     "PostedLine": stock.PostedLine, "Period": periods.Period, "Comparison": periods.Comparison,
-    "Webhook": webhooks.WebhookView, "NewWebhook": webhooks.IssuedWebhook,
+    "Webhook": webhooks.WebhookView, "NewWebhook": webhooks.IssuedWebhook, "Lot": lots.LotStock,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
 
@@ -151,6 +152,7 @@ def document() -> dict[str, Any]:
         page={"type": "integer"}, pages={"type": "integer"}, params={"type": "object"},
         next={"type": "string", "nullable": True})
     schemas["Warehouses"] = _body(["items"], items={"type": "array", "items": _ref("Warehouse")})
+    schemas["Lots"] = _body(["items"], items={"type": "array", "items": _ref("Lot")})
     schemas["Webhooks"] = _body(["items"], items={"type": "array", "items": _ref("Webhook")})
     schemas["RemovedWebhook"] = _body(["name"], name={"type": "string"})
     lines_out = _lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN, unit=UNIT, unit_price=AMOUNT_IN)
@@ -162,6 +164,8 @@ def document() -> dict[str, Any]:
         "/stock": _get("Stock per product and warehouse", _page("StockRow"),
                        [_query("sku", "one SKU"), _query("warehouse", "one warehouse code"), *PAGING]),
         "/warehouses": _get("Warehouses", _ref("Warehouses"), []),
+        "/lots": _get("A product's lots with on hand, reserved and expiry, nearest expiry first", _ref("Lots"),
+                      [_query("sku", "the product's SKU (required)"), _query("warehouse", "one warehouse code")], 404),
         "/suppliers": {
             **_get("Suppliers", _page("Supplier"), [_query("search", "code or part of a name"), *PAGING]),
             **_post("Add a supplier", _input(
@@ -184,8 +188,17 @@ def document() -> dict[str, Any]:
         },
         "/purchase-orders/{number}": _get("One purchase order", _ref("PurchaseOrder"), [_path("number")], 404),
         "/purchase-orders/{number}/receipts": _post("Receive goods against an approved order", _input(
-            ["lines"], note=TEXT, lines=_lines(["sku", "received"], sku=SKU, received=AMOUNT_IN, rejected=AMOUNT_IN,
-                                              note=TEXT)), "PurchaseReceipt", [_path("number")]),
+            ["lines"], note=TEXT, lines=_lines(
+                ["sku", "received"], sku={"type": "string", "maxLength": 120,
+                                          "description": "SKU, barcode, or a GS1 scan carrying lot and expiry"},
+                received=AMOUNT_IN, rejected=AMOUNT_IN, note=TEXT,
+                lot={"type": "string", "maxLength": 64, "description": "the lot of a lot-tracked product"},
+                expiry={"type": "string", "format": "date"},
+                produced={"type": "string", "format": "date",
+                          "description": "with the product's shelf life, gives the expiry when none is given"},
+                serials={"type": "array", "items": {"type": "string", "maxLength": 64},
+                         "description": "serial-tracked products: one per unit received"})),
+            "PurchaseReceipt", [_path("number")]),
         "/purchase-orders/{number}/withdraw": _post(
             "Withdraw a submitted order back to a draft (its author only; pending approval, or approved before any "
             "goods arrived)", _input([], reason=TEXT), "PurchaseOrder", [_path("number")], 200),

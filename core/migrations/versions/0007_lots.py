@@ -65,9 +65,23 @@ def upgrade() -> None:
         batch_op.create_index('ix_stock_move_lot_id', ['lot_id'], unique=False)
     op.create_index('ux_stock_move_line_lot', 'stock_move',
                     ['document_id', 'line_no', 'warehouse_id', sa.text('coalesce(lot_id, 0)')], unique=True)
+    with op.batch_alter_table('purchase_receipt_line', schema=None,
+                              reflect_kwargs={'resolve_fks': False}) as batch_op:
+        batch_op.add_column(sa.Column('lot_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(op.f('fk_purchase_receipt_line_lot_id_lot'), 'lot', ['lot_id'], ['id'])
+        batch_op.drop_constraint('uq_purchase_receipt_line_document_id_order_line_id', type_='unique')
+    op.create_index('ux_purchase_receipt_line_lot', 'purchase_receipt_line',
+                    ['document_id', 'order_line_id', sa.text('coalesce(lot_id, 0)')], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index('ux_purchase_receipt_line_lot', table_name='purchase_receipt_line')
+    with op.batch_alter_table('purchase_receipt_line', schema=None,
+                              reflect_kwargs={'resolve_fks': False}) as batch_op:
+        batch_op.create_unique_constraint('uq_purchase_receipt_line_document_id_order_line_id',
+                                          ['document_id', 'order_line_id'])
+        batch_op.drop_constraint('fk_purchase_receipt_line_lot_id_lot', type_='foreignkey')
+        batch_op.drop_column('lot_id')
     op.drop_index('ux_stock_move_line_lot', table_name='stock_move')
     with op.batch_alter_table('stock_move', schema=None, reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.drop_index('ix_stock_move_lot_id')
