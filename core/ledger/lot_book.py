@@ -59,6 +59,7 @@ class LotBook:
         self.positions: dict[tuple[int, int], LotPosition] = {}  # (lot id, warehouse id)
         self.meta: dict[int, tuple[int, str, date | None]] = {}  # lot id -> (product id, code, expiry)
         self.no_lot: dict[int, int] = {}
+        self.expired_first = False
         rows = tx.conn.execute(_LOCK, {"products": sorted({p for p, _ in keys}),
                                        "warehouses": sorted({w for _, w in keys}), "lots": sorted(named)})
         for row in rows:
@@ -83,13 +84,14 @@ class LotBook:
                 self.no_lot[row.product_id] = row.id
 
     def split(self, product_id: int, warehouse_id: int, lot_id: int | None, qty: Decimal,
-              reserved: Decimal) -> list[LotPart]:
-        """The lots one line falls on: the lot it names, else first-expired-first-out (never an expired lot);
-        goods coming in without a lot go to the "no lot" position."""
+              reserved: Decimal, *, expired_first: bool = False) -> list[LotPart]:
+        """The lots one line falls on: the lot it names, else first-expired-first-out (never an expired lot, unless
+        `expired_first`: a correction takes them first); goods coming in without a lot go to "no lot"."""
         if lot_id is not None and self.meta.get(lot_id, (None,))[0] != product_id:
             raise LotRefused(reason="unknown_lot", lot=str(lot_id))
         parts: dict[int, list[Decimal]] = {}
         released = self._release(product_id, warehouse_id, lot_id, -reserved, parts) if reserved < 0 else []
+        self.expired_first = expired_first
         if reserved > 0:
             self._take(product_id, warehouse_id, lot_id, reserved, parts, 1, [])
         if qty < 0:
@@ -132,8 +134,9 @@ class LotBook:
             take = min(share, amount)
             parts.setdefault(lot, [ZERO, ZERO])[0] -= take
             amount -= take
-        candidates = sorted((p for p in self._lots_of(product_id, warehouse_id) if not p.expired(self.today)),
-                            key=fefo_key)
+        candidates = sorted((p for p in self._lots_of(product_id, warehouse_id)
+                             if self.expired_first or not p.expired(self.today)),
+                            key=lambda p: (not p.expired(self.today), *fefo_key(p)))
         for position in candidates:
             if amount <= 0:
                 return

@@ -60,6 +60,7 @@ class MoveSpec:
     source_line_id: int | None = None
     label: str = ""
     lot_id: int | None = None  # the lot or serial of a tracked product; None: first-expired-first-out / "no lot"
+    expired_first: bool = False  # corrections (adjustments, counts): expired lots go first instead of never
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ class Posting:
             if spec.lot_id is not None:
                 raise LotRefused(reason="not_tracked")
             return [spec]
-        parts = self.lots.split(spec.product_id, spec.warehouse_id, spec.lot_id, spec.qty, spec.reserved)
+        parts = self.lots.split(spec.product_id, spec.warehouse_id, spec.lot_id, spec.qty, spec.reserved,
+                                expired_first=spec.expired_first)
         if len(parts) == 1:
             return [replace(spec, lot_id=parts[0].lot_id)]
         specs, value_left = [], spec.value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -14,7 +14,9 @@ from sqlalchemy import Table, func, insert, literal, select, tuple_
 from core.catalog.products import warehouse_in
 from core.errors import LotRefused, UnknownProduct
 from core.ledger.lot_position import NO_LOT
+from core.ledger.posting import MoveSpec
 from core.models import Lot, LotLevel, Product, StockLevel, StockMove, Warehouse
+from core.numbers import round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
@@ -187,6 +189,25 @@ def find_lots(tx: Tx, wanted: Sequence[LotWanted]) -> dict[tuple[int, str], int]
         if key not in ids:
             raise LotRefused(reason="unknown_lot", lot=key[1])
     return ids
+
+
+def into_lots(spec: MoveSpec, left: dict[int, Decimal], places: int) -> list[MoveSpec]:
+    """A return split back into the lots its goods left from (`left`: lot id -> still out), its value shared by
+    quantity; untracked (no lots out), the line as it is."""
+    open_lots = [(lot, qty) for lot, qty in sorted(left.items()) if qty > 0]
+    if not open_lots:
+        return [spec]
+    parts: list[MoveSpec] = []
+    qty_left = spec.qty
+    for n, (lot, out) in enumerate(open_lots, 1):
+        qty = qty_left if n == len(open_lots) else min(out, qty_left)
+        if qty > 0:
+            parts.append(replace(spec, qty=qty, lot_id=lot))
+            qty_left -= qty
+    if spec.value is None:
+        return parts
+    shares = [round_money(spec.value * p.qty / spec.qty, places) for p in parts[:-1]]
+    return [replace(p, value=v) for p, v in zip(parts, [*shares, spec.value - sum(shares, Decimal(0))], strict=True)]
 
 
 def tracking_of(tx: Tx, product_ids: Iterable[int]) -> dict[int, tuple[str, int | None]]:

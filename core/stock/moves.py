@@ -115,9 +115,11 @@ def adjust_stock(
         target = warehouse_in(tx, warehouse)
         actor.require(Permission.STOCK_ADJUST, target.id)
         resolved = resolve_lines(tx, parsed, signed=True)
+        named = named_lots(tx, [ln.product.id for ln in resolved], lines, create=True)
         specs = [
             MoveSpec(n, ln.product.id, target.id, qty=ln.base_qty, unit_cost=ln.base_price,
-                     fallback_cost=ln.product.purchase_price, label=ln.line.item)
+                     fallback_cost=ln.product.purchase_price, label=ln.line.item, lot_id=named[n - 1],
+                     expired_first=True)
             for n, ln in enumerate(resolved, 1)
         ]
         return _post(tx, actor, "adjustment", target, specs, resolved, reason)
