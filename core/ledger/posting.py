@@ -118,11 +118,17 @@ class Posting:
                                 expired_first=spec.expired_first)
         if len(parts) == 1:
             return [replace(spec, lot_id=parts[0].lot_id)]
-        specs, value_left = [], spec.value
-        for n, part in enumerate(parts, 1):
+        whole = spec.value
+        if whole is None and spec.qty < 0:  # an issue over several lots takes the value the whole line would
+            position = self.positions[(spec.product_id, spec.warehouse_id)]
+            whole = -position.value if -spec.qty == position.on_hand else -round_money(
+                -spec.qty * position.avg_cost, self.tx.money_places)
+        moving = [n for n, part in enumerate(parts) if part.qty != 0]
+        specs, value_left = [], whole
+        for n, part in enumerate(parts):
             value = None
-            if spec.value is not None and value_left is not None:
-                value = value_left if n == len(parts) else _share(spec.value, part.qty, spec.qty, self.tx)
+            if whole is not None and value_left is not None and n in moving:
+                value = value_left if n == moving[-1] else _share(whole, part.qty, spec.qty, self.tx)
                 value_left -= value
             specs.append(replace(spec, lot_id=part.lot_id, qty=part.qty, reserved=part.reserved, value=value))
         return specs
