@@ -16,12 +16,13 @@ from core.ledger.check import check_ledger
 from core.models import Lot, LotLevel
 from core.partners.customers import NewCustomer, create_customer
 from core.people.employees import load_actor
+from core.permissions import Actor
 from core.sales.orders import create_sales_order, submit_sales_order
 from core.sales.records import SalesLineIn
 from core.sales.shipments import ship_sales_order
 from core.stock.moves import LineIn, issue_stock, receive_stock
 from core.uow import Tx, UnitOfWork
-from tests.factories import make_shop
+from tests.factories import Shop, make_shop
 
 ROUNDS = 4
 
@@ -56,30 +57,35 @@ def test_shipments_racing_for_the_earliest_lot_take_the_next_lot_or_are_refused(
         receive_stock(uow, admin, "MAIN", [LineIn(sku, 5, lot=f"R{n}-EARLY", expiry="2030-01-01"),
                                            LineIn(sku, 5, lot=f"R{n}-NEXT", expiry="2030-02-01"),
                                            LineIn(sku, 5, lot=f"R{n}-OLD", expiry="2020-01-01")])
-        outcomes: Counter[str] = Counter()
         order = create_sales_order(uow, shop.sales, "ACME", "MAIN", [SalesLineIn(sku, 5)]).number
-
-        def walk_in(sku: str = sku) -> None:
-            try:
-                issue_stock(uow, shop.warehouse, "MAIN", [LineIn(sku, 5)])
-                outcomes["shipped"] += 1
-            except OutOfStock:
-                outcomes["refused"] += 1
-
-        def by_order(number: str = order) -> None:
-            try:
-                submit_sales_order(uow, shop.sales, number)
-            except OutOfStock:
-                outcomes["refused"] += 1
-                return
-            ship_sales_order(uow, shop.warehouse, number)
-            outcomes["shipped"] += 1
-
-        together([walk_in, walk_in, by_order])
-        assert outcomes == Counter({"shipped": 2, "refused": 1}), outcomes
+        assert shipping_round(uow, shop, sku, order) == Counter({"shipped": 2, "refused": 1})
         assert uow.read(lambda tx, n=n: lots_of(tx, f"R{n}-")) == {
             f"R{n}-EARLY": D(0), f"R{n}-NEXT": D(0), f"R{n}-OLD": D(5)}, "the expired lot is never picked"
     assert uow.read(check_ledger) == []
+
+
+def shipping_round(uow: UnitOfWork, shop: Shop, sku: str, order: str) -> Counter[str]:
+    """Two walk-in issues and one sales order, each for 5, at once."""
+    outcomes: Counter[str] = Counter()
+
+    def walk_in() -> None:
+        try:
+            issue_stock(uow, shop.warehouse, "MAIN", [LineIn(sku, 5)])
+            outcomes["shipped"] += 1
+        except OutOfStock:
+            outcomes["refused"] += 1
+
+    def by_order() -> None:
+        try:
+            submit_sales_order(uow, shop.sales, order)
+        except OutOfStock:
+            outcomes["refused"] += 1
+            return
+        ship_sales_order(uow, shop.warehouse, order)
+        outcomes["shipped"] += 1
+
+    together([walk_in, walk_in, by_order])
+    return outcomes
 
 
 def test_two_receipts_of_the_same_serial_at_once_one_wins(pg_uow: UnitOfWork) -> None:
@@ -88,17 +94,22 @@ def test_two_receipts_of_the_same_serial_at_once_one_wins(pg_uow: UnitOfWork) ->
     make_shop(uow, admin)
     create_product(uow, admin, NewProduct("PHONE", "手机", "Phone", purchase_price="900", tracking="serial"))
     for n in range(ROUNDS):
-        outcomes: Counter[str] = Counter()
-
-        def receive(warehouse: str, serial: str = f"IMEI-{n}") -> None:
-            try:
-                receive_stock(uow, admin, warehouse, [LineIn("PHONE", 1, lot=serial)])
-                outcomes["received"] += 1
-            except LotRefused as refused:
-                assert refused.params["reason"] == "serial_twice"
-                outcomes["refused"] += 1
-
-        together([lambda: receive("MAIN"), lambda: receive("NORTH")])
-        assert outcomes == Counter({"received": 1, "refused": 1}), outcomes
+        assert serial_round(uow, admin, f"IMEI-{n}") == Counter({"received": 1, "refused": 1})
         assert sum(uow.read(lambda tx, n=n: lots_of(tx, f"IMEI-{n}")).values()) == D(1)
     assert uow.read(check_ledger) == []
+
+
+def serial_round(uow: UnitOfWork, admin: Actor, serial: str) -> Counter[str]:
+    """The same serial received into MAIN and NORTH at once."""
+    outcomes: Counter[str] = Counter()
+
+    def receive(warehouse: str) -> None:
+        try:
+            receive_stock(uow, admin, warehouse, [LineIn("PHONE", 1, lot=serial)])
+            outcomes["received"] += 1
+        except LotRefused as refused:
+            assert refused.params["reason"] == "serial_twice"
+            outcomes["refused"] += 1
+
+    together([lambda: receive("MAIN"), lambda: receive("NORTH")])
+    return outcomes
