@@ -145,9 +145,11 @@ def withdraw_sales_order(
 def new_shipment(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /sales-orders/{number}/shipments: ship reserved goods (all, or the lines given)."""
     known_fields(body, ("lines",))
-    number, given = request.match_info["number"], lines_field(body, COUNTED_LINE, required=False)
+    number = request.match_info["number"]
+    given = lines_field(body, (*COUNTED_LINE, "lot", "serials"), required=False)
     lines = None if given is None else [
-        SalesLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"), unit=unit_field(ln))
+        SalesLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"), unit=unit_field(ln),
+                    lot=text_field(ln, "lot", required=False, limit=64) or None, serials=serials_field(ln))
         for ln in given]
     return lambda: ship_sales_order(uow, actor, number, lines)
 

@@ -227,8 +227,14 @@ def document() -> dict[str, Any]:
         "/sales-orders/{number}/withdraw": _post(
             "Withdraw the order before it is approved (its author only): a draft again, its approval cancelled",
             _input([]), "SalesOrder", [_path("number")], 200),
-        "/sales-orders/{number}/shipments": _post("Ship reserved goods (all, or the lines given)", _input(
-            [], lines=counted), "SalesOrder", [_path("number")]),
+        "/sales-orders/{number}/shipments": _post(
+            "Ship reserved goods (all, or the lines given); tracked products first-expired-first-out unless a line "
+            "names its lot or serials", _input([], lines=_lines(
+                ["sku", "qty"], sku=SKU, qty=AMOUNT_IN, unit=UNIT,
+                lot={"type": "string", "maxLength": 64, "description": "ship this lot"},
+                serials={"type": "array", "items": {"type": "string", "maxLength": 64},
+                         "description": "ship these serial numbers, one per unit"})),
+            "SalesOrder", [_path("number")]),
         "/transfers": _post("Dispatch a transfer between warehouses", _input(
             ["from_warehouse", "to_warehouse", "lines"], from_warehouse=CODE, to_warehouse=CODE, reason=TEXT,
             lines=counted), "StockDocument"),

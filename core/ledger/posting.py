@@ -79,6 +79,7 @@ class Posting:
     def __init__(self, tx: Tx, keys: set[tuple[int, int]], lots: Iterable[int | None] = ()) -> None:
         self.tx = tx
         self.positions, self.minimums, tracking = _lock_positions(tx, keys)
+        self.initial = {key: replace(p) for key, p in self.positions.items()}
         self.available_before = {key: p.available for key, p in self.positions.items()}
         self.posted: list[PostedMove] = []
         self.crossed: dict[Key, tuple[Decimal, Decimal]] = {}
@@ -148,11 +149,37 @@ class Posting:
         fell below their active reorder minimum: (available before, after) by (product, warehouse)."""
         if self.lots is not None:
             self.lots.write()
-        _write_levels(self.tx, self.positions.values())
+            self.posted, positions = self._merged()
+        else:
+            positions = self.positions
+        _write_levels(self.tx, positions.values())
         _write_moves(self.tx, actor, document_id, self.posted)
         self.crossed = {key: (self.available_before[key], p.available) for key, p in self.positions.items()
                         if key in self.minimums and p.available < self.minimums[key] <= self.available_before[key]}
         return self.posted
+
+
+    def _merged(self) -> tuple[list[PostedMove], dict[Key, Position]]:
+        """One row per line, warehouse and lot (the ledger's unique key): lines whose lot shares touched one lot
+        twice are merged where the lot first appears, and the balances replayed in the order written."""
+        groups: dict[tuple[int, int, int | None], list[PostedMove]] = {}
+        for move in self.posted:
+            groups.setdefault((move.spec.line_no, move.spec.warehouse_id, move.spec.lot_id), []).append(move)
+        if len(groups) == len(self.posted):
+            return self.posted, self.positions
+        replay = {key: replace(p, allow_negative=True) for key, p in self.initial.items()}
+        merged: list[PostedMove] = []
+        for moves in groups.values():
+            qty = sum((m.change.qty for m in moves), ZERO)
+            reserved = sum((m.change.reserved for m in moves), ZERO)
+            value = sum((m.change.value for m in moves), ZERO)
+            spec = replace(moves[0].spec, qty=qty, reserved=reserved, value=value)
+            position = replay[(spec.product_id, spec.warehouse_id)]
+            merged.append(PostedMove(spec, position.apply(qty, reserved, value=value,
+                                                          money_places=self.tx.money_places)))
+        for key, position in replay.items():
+            position.allow_negative = self.positions[key].allow_negative
+        return merged, replay
 
 
 def _share(value: Decimal, part: Decimal, whole: Decimal, tx: Tx) -> Decimal:
