@@ -15,6 +15,7 @@ from benchmarks import (
     import_products,
     item_search,
     load,
+    lot_posting,
     outbox_drain,
     posting_efficiency,
     replenishment,
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "taps_chat": taps_chat.main,
     "load": load.main,
     "scale": scale.main,
+    "lot_posting": lot_posting.main,
 }
 
 

@@ -25,13 +25,15 @@ _LOCK = (
            LOT_LEVELS.c.on_hand, LOT_LEVELS.c.reserved, LOT_LEVELS.c.allow_negative, LOTS.c.code, LOTS.c.expiry)
     .join(LOTS, LOTS.c.id == LOT_LEVELS.c.lot_id)
     .where(or_(LOT_LEVELS.c.product_id.in_(bindparam("products", expanding=True))
-               & LOT_LEVELS.c.warehouse_id.in_(bindparam("warehouses", expanding=True)),
+               & LOT_LEVELS.c.warehouse_id.in_(bindparam("warehouses", expanding=True))
+               & ((LOT_LEVELS.c.on_hand != 0) | (LOT_LEVELS.c.reserved != 0)),  # spent lots stay behind
                LOT_LEVELS.c.lot_id.in_(bindparam("lots", expanding=True))))
     .order_by(LOT_LEVELS.c.lot_id, LOT_LEVELS.c.warehouse_id)
     .with_for_update()
 )
-_NO_LOTS = select(LOTS.c.id, LOTS.c.product_id).where(
-    LOTS.c.product_id.in_(bindparam("products", expanding=True)), LOTS.c.code == NO_LOT)
+_META = select(LOTS.c.id, LOTS.c.product_id, LOTS.c.code, LOTS.c.expiry).where(or_(
+    LOTS.c.id.in_(bindparam("lots", expanding=True)),
+    LOTS.c.product_id.in_(bindparam("products", expanding=True)) & (LOTS.c.code == NO_LOT)))
 _WRITE = (
     update(LOT_LEVELS).where(LOT_LEVELS.c.id == bindparam("level_id"))
     .values(on_hand=bindparam("on_hand"), reserved=bindparam("reserved"), updated_at=bindparam("updated_at"))
@@ -69,16 +71,16 @@ class LotBook:
                 row.on_hand, row.reserved, row.allow_negative, row.id)
             if row.code == NO_LOT:
                 self.no_lot[row.product_id] = row.lot_id
-        self._read_lots(named - self.meta.keys(), {p for p, _ in keys} - self.no_lot.keys())
+        self.unread = (named - self.meta.keys(), {p for p, _ in keys} - self.no_lot.keys())
 
-    def _read_lots(self, lots: set[int], products: set[int]) -> None:
-        """Lots named or needed that have no level yet in any warehouse of this posting."""
+    def _read_lots(self) -> None:
+        """Lots named, and "no lot" positions, without a level in this posting's warehouses: read once, when a line
+        first needs one."""
+        lots, products = self.unread
+        self.unread = (set(), set())
         if not lots and not products:
             return
-        rows = self.tx.conn.execute(
-            select(LOTS.c.id, LOTS.c.product_id, LOTS.c.code, LOTS.c.expiry)
-            .where(or_(LOTS.c.id.in_(sorted(lots)), LOTS.c.product_id.in_(sorted(products)) & (LOTS.c.code == NO_LOT))))
-        for row in rows:
+        for row in self.tx.conn.execute(_META, {"lots": sorted(lots), "products": sorted(products)}):
             self.meta[row.id] = (row.product_id, row.code, row.expiry)
             if row.code == NO_LOT:
                 self.no_lot[row.product_id] = row.id
@@ -87,6 +89,8 @@ class LotBook:
               reserved: Decimal, *, expired_first: bool = False) -> list[LotPart]:
         """The lots one line falls on: the lot it names, else first-expired-first-out (never an expired lot, unless
         `expired_first`: a correction takes them first); goods coming in without a lot go to "no lot"."""
+        if lot_id is not None and lot_id not in self.meta:
+            self._read_lots()
         if lot_id is not None and self.meta.get(lot_id, (None,))[0] != product_id:
             raise LotRefused(reason="unknown_lot", lot=str(lot_id))
         parts: dict[int, list[Decimal]] = {}
@@ -158,6 +162,8 @@ class LotBook:
         return (p for p in self.positions.values() if p.product_id == product_id and p.warehouse_id == warehouse_id)
 
     def _no_lot(self, product_id: int) -> int:
+        if product_id not in self.no_lot:
+            self._read_lots()
         lot = self.no_lot.get(product_id)
         if lot is None:
             raise LotRefused(reason="not_tracked", product_id=product_id)

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import Table, func, insert, literal, select, tuple_
+from sqlalchemy import Table, bindparam, func, insert, literal, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from core.catalog.products import warehouse_in
 from core.errors import LotRefused, UnknownProduct
@@ -24,6 +25,13 @@ from core.uow import Tx, UnitOfWork
 TRACKING = ("none", "lot", "serial")
 LOTS: Table = Lot.__table__  # type: ignore[assignment]
 LOT_LEVELS: Table = LotLevel.__table__  # type: ignore[assignment]
+_FIND = select(LOTS.c.id, LOTS.c.product_id, LOTS.c.code, LOTS.c.expiry).where(
+    LOTS.c.product_id.in_(bindparam("products", expanding=True)), LOTS.c.code.in_(bindparam("codes", expanding=True)),
+    tuple_(LOTS.c.product_id, LOTS.c.code).in_(bindparam("keys", expanding=True)))
+_OPEN_PG = postgresql.insert(LOTS).on_conflict_do_nothing(index_elements=["product_id", "code"])
+_OPEN_SQLITE = sqlite.insert(LOTS).on_conflict_do_nothing(index_elements=["product_id", "code"])
+_SHELF = select(Product.id, Product.shelf_life_days).where(
+    Product.id.in_(bindparam("products", expanding=True)), Product.shelf_life_days.is_not(None))
 _CODE = re.compile(r"[\w\-./+#:]{1,64}")
 MAX_DAYS = 36_500
 
@@ -127,34 +135,42 @@ def _open_no_lot(tx: Tx, product_id: int, tracked: bool) -> None:
 
 
 def lots_for(tx: Tx, wanted: Sequence[LotWanted]) -> dict[tuple[int, str], int]:
-    """The ids of the lots a document names, opening the new ones; two statements whatever the number of lots.
-    An expiry that differs from the one the lot already has is refused."""
+    """The ids of the lots a document names, opening the new ones: one statement when they all exist, three when
+    some are new (four when a production date needs the shelf life). An expiry differing from the lot's is refused."""
     if not wanted:
         return {}
-    shelf = {r.id: r.shelf_life_days for r in tx.conn.execute(select(Product.id, Product.shelf_life_days).where(
-        Product.id.in_(sorted({w.product_id for w in wanted})), Product.shelf_life_days.is_not(None)))}
+    keys = sorted({(w.product_id, w.code) for w in wanted})
+    found = _found(tx, keys)
+    missing = [w for w in wanted if (w.product_id, w.code) not in found]
+    if missing:
+        tx.conn.execute(_OPEN_PG if tx.dialect == "postgresql" else _OPEN_SQLITE, _new_lots(tx, missing))
+        found = _found(tx, keys)
+    ids: dict[tuple[int, str], int] = {}
+    for w in wanted:
+        lot_id, expiry = found[(w.product_id, w.code)]
+        if w.expiry is not None and expiry is not None and w.expiry != expiry:
+            raise LotRefused(reason="expiry_differs", lot=w.code, expiry=expiry.isoformat(), given=w.expiry.isoformat())
+        ids[(w.product_id, w.code)] = lot_id
+    return ids
+
+
+def _found(tx: Tx, keys: list[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, date | None]]:
+    return {(r.product_id, r.code): (r.id, r.expiry) for r in tx.conn.execute(_FIND, {
+        "products": sorted({p for p, _ in keys}), "codes": sorted({c for _, c in keys}), "keys": keys})}
+
+
+def _new_lots(tx: Tx, wanted: Sequence[LotWanted]) -> list[dict[str, object]]:
+    """Rows for new lots; the expiry from the production date and the shelf life when the label shows only that."""
+    dated = sorted({w.product_id for w in wanted if w.expiry is None and w.produced is not None})
+    shelf = {r.id: r.shelf_life_days for r in tx.conn.execute(_SHELF, {"products": dated})} if dated else {}
     rows: dict[tuple[int, str], dict[str, object]] = {}
-    expiries: dict[tuple[int, str], date | None] = {}
     for w in wanted:
         expiry = w.expiry
         if expiry is None and w.produced is not None and shelf.get(w.product_id):
             expiry = w.produced + timedelta(days=shelf[w.product_id])
-        rows[(w.product_id, w.code)] = {"product_id": w.product_id, "code": w.code, "expiry": expiry,
-                                        "produced": w.produced, "created_at": tx.now}
-        expiries[(w.product_id, w.code)] = expiry
-    tx.conn.execute(tx.insert(LOTS).on_conflict_do_nothing(index_elements=["product_id", "code"]),
-                    list(rows.values()))
-    found = tx.conn.execute(select(LOTS.c.id, LOTS.c.product_id, LOTS.c.code, LOTS.c.expiry).where(
-        LOTS.c.product_id.in_(sorted({p for p, _ in rows})), LOTS.c.code.in_(sorted({c for _, c in rows})),
-        tuple_(LOTS.c.product_id, LOTS.c.code).in_(sorted(rows))))
-    ids: dict[tuple[int, str], int] = {}
-    for row in found:
-        given = expiries[(row.product_id, row.code)]
-        if given is not None and row.expiry is not None and given != row.expiry:
-            raise LotRefused(reason="expiry_differs", lot=row.code, expiry=row.expiry.isoformat(),
-                             given=given.isoformat())
-        ids[(row.product_id, row.code)] = row.id
-    return ids
+        rows.setdefault((w.product_id, w.code), {"product_id": w.product_id, "code": w.code, "expiry": expiry,
+                                                 "produced": w.produced, "created_at": tx.now})
+    return list(rows.values())
 
 
 class NamesLot(Protocol):
@@ -182,13 +198,11 @@ def named_lots(tx: Tx, product_ids: Sequence[int], lines: Sequence[NamesLot], *,
 def find_lots(tx: Tx, wanted: Sequence[LotWanted]) -> dict[tuple[int, str], int]:
     """The ids of existing lots (one statement); a lot that does not exist is refused."""
     keys = sorted({(w.product_id, w.code) for w in wanted})
-    ids = {(r.product_id, r.code): r.id for r in tx.conn.execute(select(LOTS.c.id, LOTS.c.product_id, LOTS.c.code)
-           .where(LOTS.c.product_id.in_(sorted({p for p, _ in keys})), tuple_(LOTS.c.product_id, LOTS.c.code)
-                  .in_(keys)))}
+    found = _found(tx, keys)
     for key in keys:
-        if key not in ids:
+        if key not in found:
             raise LotRefused(reason="unknown_lot", lot=key[1])
-    return ids
+    return {key: lot_id for key, (lot_id, _) in found.items()}
 
 
 def into_lots(spec: MoveSpec, left: dict[int, Decimal], places: int) -> list[MoveSpec]:
