@@ -12,6 +12,7 @@ from core.catalog import listing as api_reads
 from core.permissions import Actor
 from core.stock import lots as stock_lots
 from core.stock import moves as stock
+from core.stock import trace
 from core.uow import UnitOfWork
 
 COUNTED_LINE = ("sku", "qty", "unit")
@@ -40,6 +41,11 @@ def lots(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
     if not sku:
         raise BadRequest("query parameter 'sku' is required")
     return {"items": stock_lots.list_lots(uow, actor, sku, query_text(request, "warehouse") or None)}
+
+
+def lot_trace(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /lots/{sku}/{lot}/trace: every movement of a lot or serial, its suppliers and customers."""
+    return trace.trace_lot(uow, actor, request.match_info["sku"], request.match_info["lot"])
 
 
 def warehouses(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:

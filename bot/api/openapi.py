@@ -21,7 +21,7 @@ from core.purchasing import orders as purchasing
 from core.purchasing import receipts
 from core.reporting import periods, reports
 from core.sales import views as sales
-from core.stock import lots
+from core.stock import lots, trace
 from core.stock import moves as stock
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
@@ -37,6 +37,7 @@ MODELS: dict[str, type] = {
     "SalesOrder": sales.SalesOrderView, "SalesLine": sales.SalesLineView, "StockDocument": stock.Posted,
     "PostedLine": stock.PostedLine, "Period": periods.Period, "Comparison": periods.Comparison,
     "Webhook": webhooks.WebhookView, "NewWebhook": webhooks.IssuedWebhook, "Lot": lots.LotStock,
+    "LotTrace": trace.LotTrace, "TraceMove": trace.TraceMove, "TracePartner": trace.TracePartner,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
 
@@ -166,6 +167,8 @@ def document() -> dict[str, Any]:
         "/warehouses": _get("Warehouses", _ref("Warehouses"), []),
         "/lots": _get("A product's lots with on hand, reserved and expiry, nearest expiry first", _ref("Lots"),
                       [_query("sku", "the product's SKU (required)"), _query("warehouse", "one warehouse code")], 404),
+        "/lots/{sku}/{lot}/trace": _get("A lot's or serial's trace: movements with documents, suppliers, customers",
+                                        _ref("LotTrace"), [_path("sku"), _path("lot")], 404),
         "/suppliers": {
             **_get("Suppliers", _page("Supplier"), [_query("search", "code or part of a name"), *PAGING]),
             **_post("Add a supplier", _input(

@@ -18,6 +18,7 @@ from bot.flows.reports import REPORT_COMMANDS, report_flows
 from bot.flows.sales import SalesOrderFlow
 from bot.flows.sales_orders import OrdersFlow, ShipFlow
 from bot.flows.saved_reports import SavedReportsFlow
+from bot.flows.trace import TraceFlow
 from bot.flows.undo import UndoFlow
 from bot.flows.warehouse import CountFlow, ReceiveTransferFlow, TransferFlow
 
@@ -42,6 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("receivetransfer", ("receivetransfer", "收调拨"), "Receive a transfer / 收调拨"),
     Command("count", ("count", "盘点"), "Stocktake count / 盘点"),
     Command("undo", ("undo", "撤销"), "Undo my last posting / 撤销"),
+    Command("trace", ("trace", "追溯", "溯源"), "Trace a lot or serial: movements, supplier, customers / 追溯"),
     Command("invite", ("invite", "邀请"), "Invite a person (admin) / 邀请"),
     Command("loginlink", ("loginlink", "登录链接"), "Browser sign-in link (admin) / 登录链接"),
     Command("import", ("import", "导入"), "Import a file: import products|customers|... (admin) / 导入"),
@@ -59,5 +61,5 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), WithdrawFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(),
             ReceiveTransferFlow(),
-            CountFlow(), UndoFlow(), ImportFlow(), *report_flows(),
+            CountFlow(), UndoFlow(), TraceFlow(), ImportFlow(), *report_flows(),
             SavedReportsFlow()]
