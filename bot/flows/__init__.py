@@ -7,6 +7,7 @@ from bot.engine.flow import Command, Flow
 from bot.flows.admin import InviteFlow, LoginLinkFlow
 from bot.flows.approvals import ApprovalsFlow
 from bot.flows.basics import HelpFlow, LanguageFlow, StockFlow
+from bot.flows.expiry import ExpiryFlow
 from bot.flows.importing import ImportFlow
 from bot.flows.item import ItemFlow
 from bot.flows.partners import PartnerFlow
@@ -44,6 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("count", ("count", "盘点"), "Stocktake count / 盘点"),
     Command("undo", ("undo", "撤销"), "Undo my last posting / 撤销"),
     Command("trace", ("trace", "追溯", "溯源"), "Trace a lot or serial: movements, supplier, customers / 追溯"),
+    Command("expiry", ("expiry", "临期处理"), "Write off or quarantine an expiring lot / 临期处理", menu=False),
     Command("invite", ("invite", "邀请"), "Invite a person (admin) / 邀请"),
     Command("loginlink", ("loginlink", "登录链接"), "Browser sign-in link (admin) / 登录链接"),
     Command("import", ("import", "导入"), "Import a file: import products|customers|... (admin) / 导入"),
@@ -61,5 +63,5 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), WithdrawFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(),
             ReceiveTransferFlow(),
-            CountFlow(), UndoFlow(), TraceFlow(), ImportFlow(), *report_flows(),
+            CountFlow(), UndoFlow(), TraceFlow(), ExpiryFlow(), ImportFlow(), *report_flows(),
             SavedReportsFlow()]

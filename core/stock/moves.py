@@ -143,9 +143,10 @@ def dispatch_transfer(
         resolved = resolve_lines(tx, parsed)
         document_id, number = open_document(tx, actor, "transfer", source.id, reason=reason, dest_id=dest.id,
                                             status="in_transit")
-        posting = Posting(tx, {(ln.product.id, w) for ln in resolved for w in (source.id, transit.id)})
+        named = named_lots(tx, [ln.product.id for ln in resolved], lines, create=False)
+        posting = Posting(tx, {(ln.product.id, w) for ln in resolved for w in (source.id, transit.id)}, named)
         for n, ln in enumerate(resolved, 1):
-            out = MoveSpec(n, ln.product.id, source.id, qty=-ln.base_qty, label=ln.line.item)
+            out = MoveSpec(n, ln.product.id, source.id, qty=-ln.base_qty, label=ln.line.item, lot_id=named[n - 1])
             for part in posting.apply_parts(out):
                 posting.apply(replace(part.spec, warehouse_id=transit.id, qty=-part.change.qty,
                                       value=-part.change.value))
