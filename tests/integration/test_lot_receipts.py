@@ -14,6 +14,7 @@ from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
 from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order
 from core.purchasing.receipts import ReceiptLineIn, receive_purchase
+from core.purchasing.returns import ReturnLineIn, return_to_supplier
 from core.stock.lots import list_lots
 from core.stock.reversal import reverse_document
 from core.uow import UnitOfWork
@@ -87,4 +88,14 @@ def test_serials_are_one_per_unit_and_a_duplicate_is_refused(shop: Shop) -> None
     assert [(lot, qty) for lot, _, qty in lots(shop, "PHONE")] == [("S1", D(1)), ("S2", D(1))]
     reverse_document(shop.uow, shop.warehouse, receipt.receipt_number)
     assert lots(shop, "PHONE") == []
+    assert shop.uow.read(check_ledger) == []
+
+
+def test_a_return_to_the_supplier_takes_the_expired_lot_first_and_counts_every_lot(shop: Shop) -> None:
+    number = order(shop, PurchaseLineIn("MILK", 10, "2.00"))
+    receive_purchase(shop.uow, shop.warehouse, number, [ReceiptLineIn("MILK", 4, lot="OLD", expiry="2026-11-01"),
+                                                         ReceiptLineIn("MILK", 6, lot="NEW", expiry="2027-01-01")])
+    back = return_to_supplier(shop.uow, shop.purchaser, number, [ReturnLineIn("MILK", 5)], reason="expired")
+    assert (back.lines[0].qty, back.lines[0].value, back.value) == (D(5), D("-10.00"), D("-10.00"))
+    assert lots(shop, "MILK") == [("NEW", date(2027, 1, 1), D(5))]
     assert shop.uow.read(check_ledger) == []
