@@ -30,6 +30,10 @@ pytestmark = pytest.mark.pinned_clock("2026-11-20T02:00:00+00:00")
 
 @pytest.fixture
 def shop(uow: UnitOfWork, admin: Actor) -> Shop:
+    return recall_scenario(uow, admin)
+
+
+def recall_scenario(uow: UnitOfWork, admin: Actor) -> Shop:
     """10 of lot L7 and two phones received from ACME; 6 of L7 to SHOP-A (1 back), 3 to SHOP-B; one phone sold."""
     shop = open_shop(uow, admin)
     create_product(uow, admin, NewProduct("MILK", "牛奶", "Milk", purchase_price="2", tracking="lot"))
