@@ -12,14 +12,16 @@ from core.catalog.resolve import resolve_lines
 from core.errors import LotRefused
 from core.ledger.posting import MoveSpec
 from core.numbers import ZERO
+from core.permissions import Actor
 from core.sales.records import SalesLineIn
-from core.stock.lots import LotWanted, find_lots, lot_code
+from core.stock.lots import LotWanted, find_lots, lot_code, release_expired
 from core.uow import Tx
 
 
-def named_lots_shipped(tx: Tx, parsed: Sequence[EnteredLine], given: Sequence[SalesLineIn],
+def named_lots_shipped(tx: Tx, actor: Actor, parsed: Sequence[EnteredLine], given: Sequence[SalesLineIn],
                        specs: list[MoveSpec]) -> list[MoveSpec]:
-    """The shipment's moves with the lots and serials the lines name (a constant number of statements)."""
+    """The shipment's moves with the lots and serials the lines name (a constant number of statements); an
+    expired lot only when a manager ships it."""
     pools: dict[int, list[tuple[str, Decimal]]] = {}
     for line, resolved in zip(given, resolve_lines(tx, parsed), strict=True):
         named = [(lot_code(s), Decimal(1)) for s in line.serials] or (
@@ -29,6 +31,7 @@ def named_lots_shipped(tx: Tx, parsed: Sequence[EnteredLine], given: Sequence[Sa
                              qty=resolved.base_qty)
         pools.setdefault(resolved.product.id, []).extend(named)
     ids = find_lots(tx, [LotWanted(p, code) for p, pool in pools.items() for code, _ in pool])
+    release_expired(tx, actor, ids.values(), None)
     result: list[MoveSpec] = []
     for spec in specs:
         pool = pools.get(spec.product_id)

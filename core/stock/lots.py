@@ -13,7 +13,7 @@ from sqlalchemy import Table, bindparam, func, insert, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.catalog.products import warehouse_in
-from core.errors import LotRefused, UnknownProduct
+from core.errors import LotRefused, ReasonRequired, UnknownProduct
 from core.ledger.lot_position import NO_LOT
 from core.ledger.posting import MoveSpec
 from core.models import Lot, LotLevel, Product, StockLevel, StockMove, Warehouse
@@ -203,6 +203,22 @@ def find_lots(tx: Tx, wanted: Sequence[LotWanted]) -> dict[tuple[int, str], int]
         if key not in found:
             raise LotRefused(reason="unknown_lot", lot=key[1])
     return {key: lot_id for key, (lot_id, _) in found.items()}
+
+
+def release_expired(tx: Tx, actor: Actor, lot_ids: Iterable[int | None], reason: str | None) -> None:
+    """A lot past its expiry named on an outflow is never picked automatically: only a manager may release it, and
+    (where the document has one) with a reason. One statement."""
+    ids = sorted({lot for lot in lot_ids if lot is not None})
+    if not ids:
+        return
+    expired = tx.conn.execute(select(LOTS.c.code, LOTS.c.expiry).where(
+        LOTS.c.id.in_(ids), LOTS.c.expiry < tx.now.date()).order_by(LOTS.c.expiry).limit(1)).first()
+    if expired is None:
+        return
+    if not actor.can(Permission.EXPIRED_RELEASE):
+        raise LotRefused(reason="expired", lot=expired.code, expiry=expired.expiry.isoformat())
+    if reason is not None and not reason.strip():
+        raise ReasonRequired(action="release_expired")
 
 
 def into_lots(spec: MoveSpec, left: dict[int, Decimal], places: int) -> list[MoveSpec]:

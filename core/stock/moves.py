@@ -18,7 +18,7 @@ from core.models import Product, StockDocument, StockMove
 from core.numbers import ZERO, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
-from core.stock.lots import named_lots
+from core.stock.lots import named_lots, release_expired
 from core.stock.transfers import notify_transfer_dispatched
 from core.uow import Tx, UnitOfWork
 
@@ -94,6 +94,7 @@ def issue_stock(
         actor.require(Permission.STOCK_ISSUE, source.id)
         resolved = resolve_lines(tx, parsed)
         named = named_lots(tx, [ln.product.id for ln in resolved], lines, create=False)
+        release_expired(tx, actor, named, reason)
         specs = [
             MoveSpec(n, ln.product.id, source.id, qty=-ln.base_qty, label=ln.line.item, lot_id=named[n - 1])
             for n, ln in enumerate(resolved, 1)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from core.catalog.products import NewProduct, create_product
-from core.errors import LotRefused, OutOfStock
+from core.errors import LotRefused, OutOfStock, ReasonRequired
 from core.ledger.check import check_ledger
 from core.models import Lot, LotLevel, StockMove
 from core.people.employees import load_actor
@@ -31,7 +31,7 @@ def milk(uow: UnitOfWork, admin: Actor) -> None:
 
 
 def test_fefo_issue_skips_the_expired_lot_and_crosses_lot_boundaries(uow: UnitOfWork, admin: Actor) -> None:
-    make_shop(uow, admin)
+    shop = make_shop(uow, admin)
     milk(uow, admin)
     receive_stock(uow, admin, "MAIN", [LineIn("MILK", 4, "1.00", lot="A", expiry="2026-11-18"),
                                        LineIn("MILK", 10, "2.00", lot="B", expiry="2026-11-25"),
@@ -43,7 +43,12 @@ def test_fefo_issue_skips_the_expired_lot_and_crosses_lot_boundaries(uow: UnitOf
     with pytest.raises(OutOfStock) as refused:
         issue_stock(uow, admin, "MAIN", [LineIn("MILK", 9)])
     assert refused.value.params["available"] == D(8)
-    written_off = issue_stock(uow, admin, "MAIN", [LineIn("MILK", 4, lot="A")], reason="expired")
+    with pytest.raises(LotRefused) as expired:
+        issue_stock(uow, shop.warehouse, "MAIN", [LineIn("MILK", 1, lot="A")], reason="customer insists")
+    assert (expired.value.params["reason"], expired.value.params["expiry"]) == ("expired", "2026-11-18")
+    with pytest.raises(ReasonRequired):
+        issue_stock(uow, shop.manager, "MAIN", [LineIn("MILK", 1, lot="A")])
+    written_off = issue_stock(uow, shop.manager, "MAIN", [LineIn("MILK", 4, lot="A")], reason="expired")
     assert written_off.lines[0].value == D("-9.00")
     assert uow.read(check_ledger) == []
 
