@@ -45,7 +45,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("count", ("count", "盘点"), "Stocktake count / 盘点"),
     Command("undo", ("undo", "撤销"), "Undo my last posting / 撤销"),
     Command("trace", ("trace", "追溯", "溯源"), "Trace a lot or serial: movements, supplier, customers / 追溯"),
-    Command("expiry", ("expiry", "临期处理"), "Write off or quarantine an expiring lot / 临期处理", menu=False),
+    Command("expiry", ("writeoff", "报废"), "Write off or quarantine an expiring lot / 报废", menu=False),
     Command("invite", ("invite", "邀请"), "Invite a person (admin) / 邀请"),
     Command("loginlink", ("loginlink", "登录链接"), "Browser sign-in link (admin) / 登录链接"),
     Command("import", ("import", "导入"), "Import a file: import products|customers|... (admin) / 导入"),

@@ -17,6 +17,8 @@ from core.catalog.products import NewProduct, create_product, create_warehouse
 from core.ledger.check import check_ledger
 from core.models import Employee, Notification
 from core.permissions import Actor
+from core.reporting.periods import Filters
+from core.reporting.reports import run_report
 from core.stock.lots import list_lots
 from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
@@ -84,3 +86,18 @@ def test_the_warning_says_what_is_at_stake_and_its_buttons_write_off_or_quaranti
         ("SOON", "QUARANTINE", D(6)), ("LATER", "MAIN", D(4))]
     assert chat.press(write_off)[0].startswith("批次 GONE 在该仓库已没有库存。")
     assert uow.read(check_ledger) == []
+
+
+def test_the_expiry_report_lists_expired_and_expiring_lots_with_the_value_at_stake(uow: UnitOfWork, shop: Shop) -> None:
+    report = run_report(uow, shop.manager, "expiry", Filters(days=30))
+    assert report.columns == ("warehouse", "sku", "name", "lot", "expiry", "on_hand", "value")
+    assert [(r[3], str(r[4]), r[5], r[6]) for r in report.rows] == [
+        ("GONE", "2026-11-18", D(3), D("6.00")), ("SOON", "2026-11-22", D(6), D("12.00"))]
+    assert report.totals[-2:] == (D(9), D("18.00"))
+    assert [r[3] for r in run_report(uow, shop.manager, "expiry", Filters(days=60)).rows] == ["GONE", "SOON", "LATER"]
+    assert run_report(uow, shop.warehouse, "expiry", Filters(days=30)).columns[-1] == "on_hand", "no cost shown"
+    chat = person(uow, shop.admin, "manager-1", "en")
+    assert chat.send("expiry")[0].startswith("Expired and expiring lots.\nTap \"Run\" for the report")
+    shown = chat.press(chat.button("Run"))
+    assert shown[0].startswith("📊 Expired and expiring lots") and "GONE" in shown[0]
+    assert chat.replies[-1].file is not None and chat.replies[-1].file.name.endswith(".xlsx")
