@@ -17,6 +17,7 @@ from benchmarks import (
     import_products,
     item_search,
     load,
+    lot_posting,
     outbox_drain,
     posting_efficiency,
     price_lists,
@@ -52,6 +53,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[Backend]], None]] = {
     "scale": scale.main,
     "price_lists": price_lists.main,
     "document_pdf": document_pdf.main,
+    "lot_posting": lot_posting.main,
 }
 
 

@@ -30,6 +30,7 @@ from core.people.employees import SYSTEM_NAME, load_actor
 from core.people.setup import bootstrap
 from core.permissions import ROLES
 from core.stock.levels import stock_summary
+from core.stock.lots import set_tracking
 
 log = logging.getLogger("jxc")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
@@ -74,6 +75,15 @@ def cmd_stock(books: Books, args: argparse.Namespace) -> int:
     for r in rows:
         value = "-" if r.value is None else f"{r.value:,.2f}"
         print(f"{r.code:<10} {pad(r.name, 24)} {r.products:>8} {r.on_hand:>16,.4f} {value:>18}")
+    return 0
+
+
+def cmd_track(books: Books, args: argparse.Namespace) -> int:
+    """Track a product by lot or serial (its stock so far sits in a "no lot" position), with shelf life and alert."""
+    actor = load_actor(books.uow, args.actor)
+    tracking = set_tracking(books.uow, actor, args.sku, args.tracking, shelf_life_days=args.shelf_life,
+                            alert_days=args.alert)
+    print(f"{args.sku.upper()}: tracked by {tracking}")
     return 0
 
 
@@ -313,6 +323,13 @@ def parser() -> argparse.ArgumentParser:
     login.add_argument("name", help="employee name")
     login.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="admin to act as")
     login.set_defaults(run=cmd_login_link)
+    track = sub.add_parser("track", help="track a product by lot or serial number (shelf life, alert lead time)")
+    track.add_argument("sku")
+    track.add_argument("tracking", choices=("none", "lot", "serial"))
+    track.add_argument("--shelf-life", type=int, default=None, help="days from production to expiry")
+    track.add_argument("--alert", type=int, default=None, help="days before expiry to warn")
+    track.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="employee to act as")
+    track.set_defaults(run=cmd_track)
     link = sub.add_parser("item-link", help="an item's Telegram and browser links (for labels)")
     link.add_argument("code", help="SKU, barcode or GS1 code")
     link.set_defaults(run=cmd_item_link)

@@ -301,6 +301,10 @@ def render(texts: Texts, lang: str, event_type: str, payload: dict[str, Any]) ->
                         (texts.render(lang, "sales_button_reject"), f"ap:{request}:n")])
     elif event_type in ("low_stock", "low_stock_digest"):
         keys = buttons([(texts.render(lang, "notify_button_low_stock"), "ls:list")])
+    elif event_type == "lot_expiry" and "lot_id" in payload:
+        held = f"{payload['lot_id']}:{payload['warehouse_id']}"
+        keys = buttons([(texts.render(lang, "notify_button_write_off"), f"ex:w:{held}"),
+                        (texts.render(lang, "notify_button_quarantine"), f"ex:q:{held}")])
     image, file = report_attachments(payload) if event_type == "saved_report" else (None, None)  # its chart, xlsx
     table = report_table_of(payload) if event_type == "saved_report" else None
     extra: dict[str, Any] = {"topic": topic} if (topic := topic_of(event_type, payload)) else {}

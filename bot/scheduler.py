@@ -35,6 +35,7 @@ from core.models import SchedulerLease
 from core.people.tokens import purge_idempotency_records
 from core.purchasing.receipt_drafts import purge_pictures
 from core.reporting.digests import write_daily_summary, write_low_stock_digest
+from core.reporting.expiry import write_expiry_warnings
 from core.uow import Tx, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,11 @@ def low_stock_digest(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shang
     return write_low_stock_digest(uow, _local_day(now, ZoneInfo(timezone)))
 
 
+def expiry_warnings(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shanghai") -> int:
+    """Lots entering their alert lead time or expired today, told once per lot and crossing."""
+    return write_expiry_warnings(uow, _local_day(now, ZoneInfo(timezone)))
+
+
 def daily_summary(uow: UnitOfWork, now: datetime, timezone: str = "Asia/Shanghai") -> int:
     """The day's sales orders, shipments and stock value for the managers, once per manager per day."""
     return write_daily_summary(uow, _local_day(now, ZoneInfo(timezone)), timezone)
@@ -202,6 +208,10 @@ async def job_low_stock_digest(runtime: Runtime) -> None:
     await asyncio.to_thread(low_stock_digest, runtime.uow, runtime.clock(), runtime.settings.timezone)
 
 
+async def job_expiry_warnings(runtime: Runtime) -> None:
+    await asyncio.to_thread(expiry_warnings, runtime.uow, runtime.clock(), runtime.settings.timezone)
+
+
 async def job_daily_summary(runtime: Runtime) -> None:
     await asyncio.to_thread(daily_summary, runtime.uow, runtime.clock(), runtime.settings.timezone)
 
@@ -239,6 +249,7 @@ def add_jobs(scheduler: AsyncIOScheduler, runtime: Runtime, settings: SchedulerS
                       **{**common, "misfire_grace_time": max(int(settings.sweep_seconds * 2), 1)})
     scheduler.add_job(job_approvals, IntervalTrigger(seconds=settings.approvals_seconds), id="approvals", **common)
     scheduler.add_job(job_low_stock_digest, _at(settings.digest_time, zone), id="low_stock_digest", **common)
+    scheduler.add_job(job_expiry_warnings, _at(settings.digest_time, zone), id="expiry_warnings", **common)
     scheduler.add_job(job_daily_summary, _at(settings.daily_summary_time, zone), id="daily_summary", **common)
     scheduler.add_job(job_backup, _at(settings.backup_time, zone), id="backup", **common)
     scheduler.add_job(job_purge_idempotency, _at(settings.backup_time, zone), id="purge_idempotency", **common)

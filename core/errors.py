@@ -61,6 +61,12 @@ class OutOfStock(DomainError):
     code = "out_of_stock"
 
 
+class LotRefused(DomainError):
+    """A lot or serial number rule refused the line; `reason` says which (serial_twice, lot_required, ...)."""
+
+    code = "lot_refused"
+
+
 class OverRelease(DomainError):
     code = "over_release"
 

@@ -27,6 +27,7 @@ class Permission(StrEnum):
     PURCHASE_RECEIVE = "purchase.receive"
     PURCHASE_RETURN = "purchase.return"
     OVER_RECEIPT_APPROVE = "purchase.over_receipt"
+    EXPIRED_RELEASE = "stock.release_expired"  # ship or issue a lot past its expiry (named, with a reason)
     SALES_VIEW_OWN = "sales.view_own"
     SALES_VIEW_ALL = "sales.view_all"
     SALES_CREATE = "sales.create"

@@ -7,10 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.http import amount_field, known_fields, lines_field, paged, query_text, text_field, unit_field
+from bot.api.http import BadRequest, amount_field, known_fields, lines_field, paged, query_text, text_field, unit_field
 from core.catalog import listing as api_reads
 from core.permissions import Actor
+from core.stock import lots as stock_lots
 from core.stock import moves as stock
+from core.stock import trace
 from core.uow import UnitOfWork
 
 COUNTED_LINE = ("sku", "qty", "unit")
@@ -31,6 +33,19 @@ def stock_levels(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
     """GET /stock: a page of stock levels, by SKU and warehouse."""
     sku, warehouse = query_text(request, "sku"), query_text(request, "warehouse")
     return paged(request, lambda o, n: api_reads.stock_levels(uow, actor, sku, warehouse, o, n))
+
+
+def lots(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /lots?sku=&warehouse=: a product's lots with on hand, reserved and expiry, nearest expiry first."""
+    sku = query_text(request, "sku")
+    if not sku:
+        raise BadRequest("query parameter 'sku' is required")
+    return {"items": stock_lots.list_lots(uow, actor, sku, query_text(request, "warehouse") or None)}
+
+
+def lot_trace(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /lots/{sku}/{lot}/trace: every movement of a lot or serial, its suppliers and customers."""
+    return trace.trace_lot(uow, actor, request.match_info["sku"], request.match_info["lot"])
 
 
 def warehouses(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:

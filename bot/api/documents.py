@@ -7,7 +7,17 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.http import amount_field, known_fields, lines_field, paged, pages, query_text, text_field, unit_field
+from bot.api.http import (
+    amount_field,
+    known_fields,
+    lines_field,
+    paged,
+    pages,
+    query_text,
+    serials_field,
+    text_field,
+    unit_field,
+)
 from core.approvals import decisions as approvals
 from core.errors import InvalidState
 from core.permissions import Actor
@@ -71,10 +81,15 @@ def new_purchase_receipt(
     """POST /purchase-orders/{number}/receipts: take in what arrived, with rejections."""
     known_fields(body, ("note", "lines"))
     number, note = request.match_info["number"], text_field(body, "note", required=False)
-    lines = [receipts.ReceiptLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("received"), "received"),
+    lines = [receipts.ReceiptLineIn(text_field(ln, "sku", limit=120), amount_field(ln.get("received"), "received"),
                                     amount_field(ln.get("rejected", 0), "rejected"),
-                                    text_field(ln, "note", required=False))
-             for ln in lines_field(body, ("sku", "received", "rejected", "note")) or ()]
+                                    text_field(ln, "note", required=False),
+                                    lot=text_field(ln, "lot", required=False, limit=64) or None,
+                                    expiry=text_field(ln, "expiry", required=False, limit=10) or None,
+                                    produced=text_field(ln, "produced", required=False, limit=10) or None,
+                                    serials=serials_field(ln))
+             for ln in lines_field(body, ("sku", "received", "rejected", "note", "lot", "expiry", "produced",
+                                          "serials")) or ()]
     return lambda: receipts.receive_purchase(uow, actor, number, lines, note)
 
 
@@ -130,9 +145,11 @@ def withdraw_sales_order(
 def new_shipment(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /sales-orders/{number}/shipments: ship reserved goods (all, or the lines given)."""
     known_fields(body, ("lines",))
-    number, given = request.match_info["number"], lines_field(body, COUNTED_LINE, required=False)
+    number = request.match_info["number"]
+    given = lines_field(body, (*COUNTED_LINE, "lot", "serials"), required=False)
     lines = None if given is None else [
-        SalesLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"), unit=unit_field(ln))
+        SalesLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"), unit=unit_field(ln),
+                    lot=text_field(ln, "lot", required=False, limit=64) or None, serials=serials_field(ln))
         for ln in given]
     return lambda: ship_sales_order(uow, actor, number, lines)
 

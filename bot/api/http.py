@@ -121,6 +121,16 @@ def lines_field(body: dict[str, Any], allowed: Collection[str], *, required: boo
     return [known_fields(line, allowed, f"line {n}") for n, line in enumerate(lines, 1)]
 
 
+def serials_field(line: dict[str, Any]) -> tuple[str, ...]:
+    """A line's serial numbers: a list of at most MAX_LINES strings (none when absent)."""
+    value = line.get("serials")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_LINES or not all(isinstance(s, str) for s in value):
+        raise BadRequest(f"field 'serials' must be a list of at most {MAX_LINES} strings")
+    return tuple(value)
+
+
 def unit_field(line: dict[str, Any]) -> str | None:
     """A line's pack unit (箱, box ...: the product's units), None for the base unit."""
     return text_field(line, "unit", required=False, limit=20).strip() or None

@@ -24,6 +24,7 @@ from core.reporting import periods, reports
 from core.sales import entry as sales_entry
 from core.sales import price_lists, price_rules, quotations
 from core.sales import views as sales
+from core.stock import lots, trace
 from core.stock import moves as stock
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
@@ -45,6 +46,7 @@ MODELS: dict[str, type] = {
     "QuotedLine": sales_entry.LineQuote, "Quotation": quotations.QuotationView,
     "QuotationLine": quotations.QuotationLineView, "QuotationSummary": quotations.QuotationSummary,
     "Deposit": deposits.DepositView,
+    "Lot": lots.LotStock, "LotTrace": trace.LotTrace, "TraceMove": trace.TraceMove, "TracePartner": trace.TracePartner,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
 
@@ -161,6 +163,7 @@ def document() -> dict[str, Any]:
         page={"type": "integer"}, pages={"type": "integer"}, params={"type": "object"},
         next={"type": "string", "nullable": True})
     schemas["Warehouses"] = _body(["items"], items={"type": "array", "items": _ref("Warehouse")})
+    schemas["Lots"] = _body(["items"], items={"type": "array", "items": _ref("Lot")})
     schemas["Webhooks"] = _body(["items"], items={"type": "array", "items": _ref("Webhook")})
     schemas["RemovedWebhook"] = _body(["name"], name={"type": "string"})
     schemas["PriceRules"] = _body(["rules"], rules={"type": "array", "items": _ref("PriceRule")})
@@ -181,6 +184,10 @@ def document() -> dict[str, Any]:
         "/stock": _get("Stock per product and warehouse", _page("StockRow"),
                        [_query("sku", "one SKU"), _query("warehouse", "one warehouse code"), *PAGING]),
         "/warehouses": _get("Warehouses", _ref("Warehouses"), []),
+        "/lots": _get("A product's lots with on hand, reserved and expiry, nearest expiry first", _ref("Lots"),
+                      [_query("sku", "the product's SKU (required)"), _query("warehouse", "one warehouse code")], 404),
+        "/lots/{sku}/{lot}/trace": _get("A lot's or serial's trace: movements with documents, suppliers, customers",
+                                        _ref("LotTrace"), [_path("sku"), _path("lot")], 404),
         "/suppliers": {
             **_get("Suppliers", _page("Supplier"), [_query("search", "code or part of a name"), *PAGING]),
             **_post("Add a supplier", _input(
@@ -203,8 +210,17 @@ def document() -> dict[str, Any]:
         },
         "/purchase-orders/{number}": _get("One purchase order", _ref("PurchaseOrder"), [_path("number")], 404),
         "/purchase-orders/{number}/receipts": _post("Receive goods against an approved order", _input(
-            ["lines"], note=TEXT, lines=_lines(["sku", "received"], sku=SKU, received=AMOUNT_IN, rejected=AMOUNT_IN,
-                                              note=TEXT)), "PurchaseReceipt", [_path("number")]),
+            ["lines"], note=TEXT, lines=_lines(
+                ["sku", "received"], sku={"type": "string", "maxLength": 120,
+                                          "description": "SKU, barcode, or a GS1 scan carrying lot and expiry"},
+                received=AMOUNT_IN, rejected=AMOUNT_IN, note=TEXT,
+                lot={"type": "string", "maxLength": 64, "description": "the lot of a lot-tracked product"},
+                expiry={"type": "string", "format": "date"},
+                produced={"type": "string", "format": "date",
+                          "description": "with the product's shelf life, gives the expiry when none is given"},
+                serials={"type": "array", "items": {"type": "string", "maxLength": 64},
+                         "description": "serial-tracked products: one per unit received"})),
+            "PurchaseReceipt", [_path("number")]),
         "/purchase-orders/{number}/receipt-drafts": {"post": {
             "summary": "The receipt lines a photo of the supplier's delivery note proposes against the order's open "
                        "lines (expected and on paper); nothing is received",
@@ -303,8 +319,14 @@ def document() -> dict[str, Any]:
         "/sales-orders/{number}/withdraw": _post(
             "Withdraw the order before it is approved (its author only): a draft again, its approval cancelled",
             _input([]), "SalesOrder", [_path("number")], 200),
-        "/sales-orders/{number}/shipments": _post("Ship reserved goods (all, or the lines given)", _input(
-            [], lines=counted), "SalesOrder", [_path("number")]),
+        "/sales-orders/{number}/shipments": _post(
+            "Ship reserved goods (all, or the lines given); tracked products first-expired-first-out unless a line "
+            "names its lot or serials", _input([], lines=_lines(
+                ["sku", "qty"], sku=SKU, qty=AMOUNT_IN, unit=UNIT,
+                lot={"type": "string", "maxLength": 64, "description": "ship this lot"},
+                serials={"type": "array", "items": {"type": "string", "maxLength": 64},
+                         "description": "ship these serial numbers, one per unit"})),
+            "SalesOrder", [_path("number")]),
         "/transfers": _post("Dispatch a transfer between warehouses", _input(
             ["from_warehouse", "to_warehouse", "lines"], from_warehouse=CODE, to_warehouse=CODE, reason=TEXT,
             lines=counted), "StockDocument"),

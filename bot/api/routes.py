@@ -70,6 +70,8 @@ class Api:
         gets: list[tuple[str, Callable[[web.Request, Actor], Any]]] = [
             ("/products", partial(catalogue.products, uow)), ("/products/{sku}", partial(catalogue.product, uow)),
             ("/stock", partial(catalogue.stock_levels, uow)), ("/warehouses", partial(catalogue.warehouses, uow)),
+            ("/lots", partial(catalogue.lots, uow)),
+            ("/lots/{sku}/{lot}/trace", partial(catalogue.lot_trace, uow)),
             ("/suppliers", partial(partners.list_suppliers, uow)),
             ("/customers", partial(partners.list_customers, uow)),
             ("/purchase-orders", partial(documents.purchase_orders, uow)),

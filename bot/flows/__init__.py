@@ -9,6 +9,7 @@ from bot.flows.admin import InviteFlow, LoginLinkFlow
 from bot.flows.approvals import ApprovalsFlow
 from bot.flows.basics import HelpFlow, LanguageFlow, StockFlow
 from bot.flows.deposits import DepositFlow
+from bot.flows.expiry import ExpiryFlow
 from bot.flows.importing import ImportFlow
 from bot.flows.item import ItemFlow
 from bot.flows.partners import PartnerFlow
@@ -23,6 +24,7 @@ from bot.flows.reports import REPORT_COMMANDS, report_flows
 from bot.flows.sales import SalesOrderFlow
 from bot.flows.sales_orders import OrdersFlow, ShipFlow
 from bot.flows.saved_reports import SavedReportsFlow
+from bot.flows.trace import TraceFlow
 from bot.flows.undo import UndoFlow
 from bot.flows.warehouse import CountFlow, ReceiveTransferFlow, TransferFlow
 
@@ -53,6 +55,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("undo", ("undo", "撤销"), "Undo my last posting / 撤销"),
     Command("print", ("print", "打印", "pdf"), "Print a document as PDF: print SO-... / 打印"),
     Command("labels", ("labels", "label", "标签", "条码标签"), "Product and shelf labels: labels SKU ... / 标签"),
+    Command("trace", ("trace", "追溯", "溯源"), "Trace a lot or serial: movements, supplier, customers / 追溯"),
+    Command("expiry", ("writeoff", "报废"), "Write off or quarantine an expiring lot / 报废", menu=False),
     Command("invite", ("invite", "邀请"), "Invite a person (admin) / 邀请"),
     Command("loginlink", ("loginlink", "登录链接"), "Browser sign-in link (admin) / 登录链接"),
     Command("import", ("import", "导入"), "Import a file: import products|customers|... (admin) / 导入"),
@@ -72,5 +76,6 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), WithdrawFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(),
             ReceiveTransferFlow(),
-            CountFlow(), UndoFlow(), PrintFlow(printer), LabelsFlow(printer), ImportFlow(), *report_flows(),
+            CountFlow(), UndoFlow(), PrintFlow(printer), LabelsFlow(printer), TraceFlow(), ExpiryFlow(), ImportFlow(),
+            *report_flows(),
             SavedReportsFlow()]

@@ -22,7 +22,8 @@ from bot.flows.entry import (
 )
 from bot.flows.paper import DRAFT_STEPS, NoteDraft
 from bot.flows.purchasing import RECEIVABLE, order_cards, po_example
-from core.errors import DomainError, InvalidQuantity, OverReceipt
+from bot.flows.receiving_lots import ask_lot, needs_lot, read_lot
+from core.errors import DomainError, InvalidQuantity, LotRefused, OverReceipt
 from core.numbers import parse_quantity
 from core.permissions import Permission
 from core.purchasing.orders import get_purchase_order, list_purchase_orders
@@ -71,7 +72,7 @@ class ReceiveFlow(Flow):
     def steps(self) -> Mapping[str, StepHandler]:
         """Order, then per line qty, rejected and reason, then confirm (where one line may be changed)."""
         return {"order": self._order, "qty": self._received, "rejected": self._rejected, "reason": self._reason,
-                "confirm": self._post, "change": self._change}
+                "lot": self._lot, "confirm": self._post, "change": self._change}
 
     def takes_picture(self, state: dict[str, Any]) -> bool:
         """An order is open in this conversation: a photo with no code is its delivery note."""
@@ -128,7 +129,7 @@ class ReceiveFlow(Flow):
         if view.status not in RECEIVABLE:
             return Step([ctx.say("receive_not_open", number=view.number, status=view.status)])
         lines = [{"sku": ln.sku, "name_zh": ln.name_zh, "name_en": ln.name_en or ln.name_zh, "ordered": str(ln.qty),
-                  "received": str(ln.received_qty), "outstanding": str(ln.outstanding)}
+                  "received": str(ln.received_qty), "outstanding": str(ln.outstanding), "tracking": ln.tracking}
                  for ln in view.lines if ln.outstanding > 0]
         if not lines:
             return Step([ctx.say("receive_nothing_outstanding", number=view.number)])
@@ -202,6 +203,8 @@ class ReceiveFlow(Flow):
     def _keep(self, ctx: Context, state: dict[str, Any], current: dict[str, Any] | None) -> Step:
         """Keep what was entered for the current line (None: nothing), then the next line or the summary."""
         line = state["lines"][state["i"]]
+        if current is not None and needs_lot(line, current):
+            return Step([ask_lot(ctx, line, current)], {**state, "step": "lot", "current": current})
         got = [g for g in state["got"] if g["sku"] != line["sku"]]
         if current is not None and Decimal(current["received"]) + Decimal(current["rejected"]) > 0:
             got.append(current)
@@ -211,6 +214,13 @@ class ReceiveFlow(Flow):
             return self._summary(ctx, state)
         state["i"] += 1
         return Step([self._ask_qty(ctx, state)], state)
+
+    def _lot(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """The lot and expiry (or the serials) of a tracked line, typed or scanned (bot/flows/receiving_lots.py)."""
+        current, ask = read_lot(ctx, state["lines"][state["i"]], state["current"], event)
+        if ask is not None:
+            return Step([ask], {**state, "current": current})
+        return self._keep(ctx, state, current)
 
     def _all_expected(self, ctx: Context, state: dict[str, Any]) -> Step:
         """Every line not entered yet as exactly what is outstanding, nothing rejected (a line half entered keeps
@@ -226,6 +236,12 @@ class ReceiveFlow(Flow):
     # Confirming
 
     def _summary(self, ctx: Context, state: dict[str, Any]) -> Step:
+        by_sku = {ln["sku"]: n for n, ln in enumerate(state["lines"])}
+        lotless = next((g for g in state["got"] if needs_lot(state["lines"][by_sku[g["sku"]]], g)), None)
+        if lotless is not None:  # "all as expected" took in a tracked line: ask its lot first
+            line = state["lines"][by_sku[lotless["sku"]]]
+            return Step([ask_lot(ctx, line, lotless)], {**state, "step": "lot", "current": lotless,
+                                                        "i": by_sku[lotless["sku"]], "changing": True})
         state = {**state, "changing": False}
         if not state["got"]:
             return Step([ctx.say("receive_nothing_entered", number=state["number"])])
@@ -270,10 +286,11 @@ class ReceiveFlow(Flow):
             return self._ask_change(ctx, state)
         if event.button != "ok" and not is_word(event.text, DONE_WORDS | {"yes", "是", "确认"}):
             return self._summary(ctx, state)
-        lines = [ReceiptLineIn(g["sku"], g["received"], g["rejected"], g["note"]) for g in state["got"]]
+        lines = [ReceiptLineIn(g["sku"], g["received"], g["rejected"], g["note"], lot=g.get("lot"),
+                               expiry=g.get("expiry"), serials=tuple(g.get("serials", ()))) for g in state["got"]]
         try:
             receipt = receive_purchase(ctx.uow, ctx.actor, state["number"], lines)
-        except (OverReceipt, InvalidQuantity) as error:
+        except (OverReceipt, InvalidQuantity, LotRefused) as error:
             return self._restart(ctx, state, [refusal(ctx, error)])
         keys = buttons([(button_label(ctx, "receive", "others"), f"{self.key}:p1"),
                         (print_action(ctx, receipt.receipt_number).label, f"pr:{receipt.receipt_number}")])

@@ -17,7 +17,7 @@ from core.reporting.dashboard import read_dashboard
 from core.reporting.periods import Filters, Period, Report, parse_period
 from core.reporting.reports import may_run, run_report
 
-CHAT_REPORTS = ("sales", "profit", "purchases", "stock", "slow-moving", "ageing")
+CHAT_REPORTS = ("sales", "profit", "purchases", "stock", "slow-moving", "expiry", "ageing")
 MONTHLY = frozenset({"sales", "profit", "purchases"})
 FULL_ROWS = 2000
 SALES_BY = ("product", "customer", "salesperson", "channel")
@@ -26,13 +26,15 @@ GROUPINGS: dict[str, tuple[str, ...]] = {"sales": SALES_BY, "profit": SALES_BY, 
 SALES_FILTERS = ("warehouse", "category", "customer", "salesperson", "channel")
 FILTERS: dict[str, tuple[str, ...]] = {
     "sales": SALES_FILTERS, "profit": SALES_FILTERS, "purchases": ("warehouse", "category", "supplier"),
-    "stock": ("warehouse", "category"), "slow-moving": ("warehouse", "category"), "ageing": ("customer",),
+    "stock": ("warehouse", "category"), "slow-moving": ("warehouse", "category"), "expiry": ("warehouse", "category"),
+    "ageing": ("customer",),
 }
 REPORT_WORDS = {
     "sales": ("sales", "销售", "销售报表", "销售额", "销售汇总"),
     "profit": ("profit", "margin", "毛利", "利润", "毛利报表"),
     "purchases": ("purchases", "purchase", "采购", "采购报表", "采购汇总"),
     "stock": ("stock", "inventory", "库存", "库存报表"), "slow-moving": ("slow-moving", "slow", "滞销"),
+    "expiry": ("expiry", "expiring", "临期", "效期", "临期报表"),
     "ageing": ("ageing", "aging", "receivables", "账龄", "应收", "应收账龄"),
 }
 FILTER_WORDS = {
@@ -173,7 +175,8 @@ class DashboardFlow(Flow):
 
 
 PRESETS = (("sales", "r1", ("销售报表",)), ("profit", "r2", ("毛利报表", "利润报表")),
-           ("purchases", "r3", ("采购报表",)), ("stock", "r4", ("库存报表",)))
+           ("purchases", "r3", ("采购报表",)), ("stock", "r4", ("库存报表",)),
+           ("expiry", "r5", ("临期报表", "expiry", "expiring")))
 REPORT_COMMANDS: tuple[Command, ...] = (
     Command("report", ("report", "reports", "报表"), "Reports: sales, profit, stock... with chart and Excel / 报表"),
     *(Command(f"report_{name}", words, f"{name} report", menu=False) for name, _key, words in PRESETS),

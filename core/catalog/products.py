@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, or_, select
 
 from core.catalog.resolve import ProductRef, items_in
-from core.errors import DuplicateCode, UnknownProduct, UnknownWarehouse
-from core.models import Category, Product, ProductBarcode, ProductUnit, Warehouse
+from core.errors import DuplicateCode, LotRefused, UnknownProduct, UnknownWarehouse
+from core.models import Category, Lot, Product, ProductBarcode, ProductUnit, Warehouse
 from core.numbers import parse_quantity, parse_unit_cost
 from core.people.audit import record
 from core.permissions import Actor, Permission
@@ -127,6 +127,9 @@ class NewProduct:
     barcodes: tuple[str, ...] = ()
     units: tuple[tuple[str, object], ...] = ()
     allow_negative: bool = False
+    tracking: str = "none"  # or "lot", "serial"
+    shelf_life_days: int | None = None
+    alert_days: int | None = None
 
 
 def create_product(uow: UnitOfWork, actor: Actor, new: NewProduct) -> int:
@@ -137,6 +140,8 @@ def create_product(uow: UnitOfWork, actor: Actor, new: NewProduct) -> int:
     sku = new.sku.strip().upper()
     if not sku or len(sku) > 40 or not new.name_zh.strip():
         raise UnknownProduct(item=new.sku[:40], reason="sku_or_name_missing")
+    if new.tracking not in ("none", "lot", "serial"):
+        raise LotRefused(reason="bad_tracking", value=new.tracking[:20])
 
     def work(tx: Tx) -> int:
         taken = tx.session.scalar(
@@ -150,12 +155,16 @@ def create_product(uow: UnitOfWork, actor: Actor, new: NewProduct) -> int:
         product = Product(
             sku=sku, name_zh=new.name_zh.strip(), name_en=new.name_en.strip(), category_id=category_id,
             base_unit=new.base_unit, purchase_price=prices[0], sale_price=prices[1], floor_price=prices[2],
-            allow_negative=new.allow_negative,
+            allow_negative=new.allow_negative, tracking=new.tracking, shelf_life_days=new.shelf_life_days,
+            alert_days=new.alert_days,
         )
         product.barcodes = [ProductBarcode(barcode=b) for b in new.barcodes]
         product.units = [ProductUnit(name=name, factor=factor) for name, factor in units]
         tx.session.add(product)
         tx.session.flush()
+        if new.tracking != "none":
+            tx.session.add(Lot(product_id=product.id, code=""))  # the "no lot" position
+            tx.session.flush()
         record(tx, actor, "product.create", "product", product.id, sku=sku)
         return product.id
 

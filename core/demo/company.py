@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 
 from core.demo import names
 from core.demo.history import Clock, History, Stocked
+from core.demo.lots import seed_lots
 from core.demo.today import first_day
 from core.errors import InvalidQuantity, InvalidState
 from core.integration.settled import close_backlog
@@ -124,6 +125,8 @@ def seed_demo(
     waiting = first_day(uow, history)
     say(f"today: {len(waiting.to_receive)} purchase orders to receive, transfer {waiting.in_transit} on its way, "
         f"{len(waiting.to_ship)} sales orders to ship, {len(waiting.to_approve)} approvals waiting")
+    tracked = seed_lots(uow, actor, [(p.sku, p.family) for p in stocked], now, names.WAREHOUSES[0][0])
+    say(f"lots: {tracked} lots and serials received into {names.WAREHOUSES[0][0]}")
     uow.run(lambda tx: close_backlog(tx, "demo history: not pushed"))  # nobody is told of the made-up past
     return uow.read(_summary)
 

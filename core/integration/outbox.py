@@ -22,6 +22,7 @@ EVENT_TYPES = frozenset({
     "saved_report",  # bot.report_delivery: a scheduled saved report, rendered for its recipient
     "webhook_dead",  # bot.webhooks: a webhook delivery given up
     "update_failed",  # bot.engine: an update whose handling broke unexpectedly, once a day per kind
+    "lot_expiry",  # core.reporting.expiry: a lot within its alert lead time, or expired (bot.scheduler, daily)
 })
 
 

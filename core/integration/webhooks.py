@@ -25,6 +25,7 @@ from core.integration.webhook_policy import DEFAULT_POLICY, PLAIN, SEALED, Webho
 from core.models import (
     AuditLog,
     Customer,
+    Lot,
     Product,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -261,14 +262,16 @@ def _documents(tx: Tx, docs: Sequence[Any]) -> list[dict[str, Any]]:
     moves: dict[int, list[dict[str, Any]]] = {}
     for m in tx.session.execute(
         select(StockMove.document_id, StockMove.line_no, Product.sku, StockMove.warehouse_id, StockMove.qty,
-               StockMove.reserved, StockMove.balance_qty, StockMove.balance_reserved)
-        .join(Product, Product.id == StockMove.product_id)
+               StockMove.reserved, StockMove.balance_qty, StockMove.balance_reserved, Lot.code.label("lot"),
+               Lot.expiry)
+        .join(Product, Product.id == StockMove.product_id).outerjoin(Lot, Lot.id == StockMove.lot_id)
         .where(StockMove.document_id.in_([d.id for d in docs])).order_by(StockMove.document_id, StockMove.id)
     ):
+        lot = {} if m.lot is None else {"lot": m.lot, "expiry": m.expiry.isoformat() if m.expiry else None}
         moves.setdefault(m.document_id, []).append({
             "line_no": m.line_no, "sku": m.sku, "warehouse": codes.get(m.warehouse_id), "qty": m.qty,
             "reserved": m.reserved, "on_hand_after": m.balance_qty, "reserved_after": m.balance_reserved,
-            "available_after": m.balance_qty - m.balance_reserved})
+            "available_after": m.balance_qty - m.balance_reserved, **lot})  # a tracked product's moves carry the lot
     return [to_plain({
         "document_id": d.id, "number": d.number, "kind": d.kind, "warehouse": codes.get(d.warehouse_id),
         "dest_warehouse": codes.get(d.dest_warehouse_id) if d.dest_warehouse_id else None,

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
 
+from core.ledger.lot_check import check_lots
 from core.models import StockLevel, StockMove
 from core.numbers import round_cost
 from core.uow import Tx
@@ -39,7 +40,7 @@ class RebuiltLevel:
 def check_ledger(tx: Tx) -> list[Problem]:
     """Running balances and costs on every ledger row, levels against a rebuild, and the no-negative rule."""
     return (_running_balances(tx) + _costs_per_row(tx) + _levels_against_rebuild(tx)
-            + _negative_levels(tx))[:LIMIT]
+            + _negative_levels(tx) + [Problem(*p) for p in check_lots(tx)])[:LIMIT]
 
 
 def rebuild_levels(tx: Tx) -> dict[tuple[int, int], RebuiltLevel]:

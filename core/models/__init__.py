@@ -24,7 +24,7 @@ from core.models.reading import DocumentPicture, PartnerItemAlias, PictureFile
 from core.models.replenishment import ReorderRule
 from core.models.sales import SO_STATUSES, SalesOrder, SalesOrderLine
 from core.models.saved_reports import ReportSchedule, SavedReport
-from core.models.stock import DocumentSequence, StockDocument, StockLevel, StockMove
+from core.models.stock import DocumentSequence, Lot, LotLevel, StockDocument, StockLevel, StockMove
 from core.models.stocktake import Stocktake, StocktakeLine
 from core.models.transfers import TransferDiscrepancy
 from core.models.webhooks import WebhookDelivery, WebhookEndpoint
@@ -57,6 +57,8 @@ __all__ = [
     "IdempotencyRecord",
     "InboundFile",
     "InboxMessage",
+    "Lot",
+    "LotLevel",
     "Money",
     "MoneyEntry",
     "Notification",

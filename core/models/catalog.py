@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, func
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, Qty, UnitCost, UTCDateTime, utcnow
@@ -39,6 +50,9 @@ class Product(Base):
     vat_rate: Mapped[Decimal | None] = mapped_column(Qty())  # percent; None: its category's, else the default
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     allow_negative: Mapped[bool] = mapped_column(Boolean, default=False)
+    tracking: Mapped[str] = mapped_column(String(10), default="none", server_default="none")
+    shelf_life_days: Mapped[int | None] = mapped_column(Integer)
+    alert_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     search_pinyin: Mapped[str] = mapped_column(String(PINYIN_LENGTH), default=default_of("product", "search_pinyin"),
                                                server_default="", index=True)
@@ -51,6 +65,9 @@ class Product(Base):
         Index("ix_product_name_zh", "name_zh"),
         Index("ix_product_lower_name_en", func.lower(name_en)),
         CheckConstraint("purchase_price >= 0 AND sale_price >= 0 AND floor_price >= 0", name="prices"),
+        CheckConstraint("tracking IN ('none', 'lot', 'serial')", name="tracking"),
+        CheckConstraint("(shelf_life_days IS NULL OR shelf_life_days > 0) AND (alert_days IS NULL OR alert_days >= 0)",
+                        name="shelf_life"),
     )
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, Money, Qty, UnitCost, UTCDateTime, utcnow
@@ -86,11 +86,12 @@ class PurchaseReceiptLine(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("stock_document.id"), index=True)
     order_line_id: Mapped[int] = mapped_column(ForeignKey("purchase_order_line.id"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))  # tracked products: one row per lot
     received: Mapped[Decimal] = mapped_column(Qty())
     rejected: Mapped[Decimal] = mapped_column(Qty())
     note: Mapped[str] = mapped_column(String(500), default="")
 
     __table_args__ = (
-        UniqueConstraint("document_id", "order_line_id"),
+        Index("ux_purchase_receipt_line_lot", "document_id", "order_line_id", func.coalesce(lot_id, 0), unique=True),
         CheckConstraint("received >= 0 AND rejected >= 0 AND received + rejected > 0", name="quantities"),
     )

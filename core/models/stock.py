@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -62,12 +64,16 @@ class StockMove(Base):
     balance_value: Mapped[Decimal] = mapped_column(Money())
     avg_cost: Mapped[Decimal] = mapped_column(UnitCost())
     source_line_id: Mapped[int | None] = mapped_column(Integer)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))
     employee_id: Mapped[int] = mapped_column(ForeignKey("employee.id"))
     channel: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
-        UniqueConstraint("document_id", "line_no", "warehouse_id"),
+        # A document line posts at most once per warehouse and lot (untracked rows have no lot: 0 stands for it)
+        Index("ux_stock_move_line_lot", "document_id", "line_no", "warehouse_id", func.coalesce(lot_id, 0),
+              unique=True),
+        Index("ix_stock_move_lot_id", "lot_id"),
         Index("ix_stock_move_product_warehouse_id", "product_id", "warehouse_id", "id"),
         # Period reports read the ledger by time: everything they filter, group and sum, so they never visit rows
         Index("ix_stock_move_created_at_cover", "created_at", "document_id", "product_id", "warehouse_id", "qty",
@@ -98,6 +104,47 @@ class StockLevel(Base):
         CheckConstraint(
             "allow_negative OR (on_hand >= 0 AND on_hand - reserved >= 0)", name="not_negative"
         ),
+    )
+
+
+class Lot(Base):
+    """A lot (batch) or, for a product tracked by serial number, one serial; the code "" is the "no lot" position
+    that holds stock from before the product was tracked. A lot carries quantity, never its own cost."""
+
+    __tablename__ = "lot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    expiry: Mapped[date | None] = mapped_column(Date)
+    produced: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("product_id", "code"),
+        Index("ix_lot_product_expiry", "product_id", "expiry"),
+    )
+
+
+class LotLevel(Base):
+    """On hand and reserved of one lot in one warehouse: a cache of the ledger rows naming that lot."""
+
+    __tablename__ = "lot_level"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"))
+    on_hand: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    reserved: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    allow_negative: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("lot_id", "warehouse_id"),
+        Index("ix_lot_level_product_warehouse", "product_id", "warehouse_id"),
+        CheckConstraint("reserved >= 0", name="lot_reserved_not_negative"),
+        CheckConstraint("allow_negative OR (on_hand >= 0 AND on_hand - reserved >= 0)", name="lot_not_negative"),
     )
 
 

@@ -50,6 +50,7 @@ class PurchaseLineView:
     received_qty: Decimal
     rejected_qty: Decimal
     returned_qty: Decimal
+    tracking: str = "none"  # lot or serial: receiving asks which
 
     @property
     def outstanding(self) -> Decimal:
@@ -341,14 +342,14 @@ def _view(tx: Tx, actor: Actor, order: PurchaseOrder, *, prices: bool | None = N
     ).one()
     rows = tx.session.execute(
         select(LINES.c.line_no, Product.sku, Product.name_zh, Product.name_en, LINES.c.qty, LINES.c.unit_price,
-               LINES.c.amount, LINES.c.received_qty, LINES.c.rejected_qty, LINES.c.returned_qty)
+               LINES.c.amount, LINES.c.received_qty, LINES.c.rejected_qty, LINES.c.returned_qty, Product.tracking)
         .join(Product, Product.id == LINES.c.product_id)
         .where(LINES.c.order_id == order.id).order_by(LINES.c.line_no)
     )
     lines = tuple(
         PurchaseLineView(r.line_no, r.sku, r.name_zh, r.name_en, r.qty, r.unit_price if sees_cost else None,
                          round_money(r.amount, tx.money_places) if sees_cost else None, r.received_qty,
-                         r.rejected_qty, r.returned_qty)
+                         r.rejected_qty, r.returned_qty, r.tracking)
         for r in rows
     )
     return PurchaseOrderView(

@@ -20,6 +20,7 @@ from core.money.deposits import allocate_deposits
 from core.numbers import ZERO, parse_quantity
 from core.people.audit import record
 from core.permissions import Actor, Permission
+from core.purchasing.receipt_lots import LotShare, gs1_items, lot_label, lot_parts
 from core.purchasing.records import DOC_TYPE, LINES, MAX_LINES, OrderLine, allow, find_order, lines_of, match
 from core.uow import Tx, UnitOfWork
 
@@ -35,7 +36,10 @@ class ReceiptLineIn:
     received: object
     rejected: object = 0
     note: str = ""
-
+    lot: str | None = None  # tracked products: the lot (a GS1 scan as the item carries lot and expiry itself)
+    expiry: object = None
+    produced: object = None
+    serials: tuple[str, ...] = ()  # serial-tracked products: one per unit received
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class ReceivedLine:
     outstanding: Decimal
     on_hand: Decimal | None
     value: Decimal | None
+    lots: tuple[str, ...] = ()  # the lots or serials this receipt named on the line
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ def receive_purchase(
     Over-receipt beyond [books] over_receipt_percent (tx.rules; `tolerance_percent` overrides it) needs a manager."""
     actor.require(Permission.PURCHASE_RECEIVE)
     parsed = _parse_receipt_lines(lines)
+    labels = [lot_label(ln) for ln in bounded(lines, MAX_LINES)]
     given = None if tolerance_percent is None else parse_quantity(tolerance_percent, allow_zero=True)
 
     def work(tx: Tx) -> PurchaseReceiptView | _Refused:
@@ -90,14 +96,17 @@ def receive_purchase(
         actor.require(Permission.PURCHASE_RECEIVE, order.warehouse_id)
         allow(order, "receive")
         order_lines = lines_of(tx, order.id)
-        wanted = _receipt_by_line(match(tx, order, order_lines, [p[0] for p in parsed]), parsed)
+        items = gs1_items(tx, order_lines, [p[0] for p in parsed], labels)
+        matched = match(tx, order, order_lines, items)
+        wanted = _receipt_by_line({p[0]: matched[i] for p, i in zip(parsed, items, strict=True)}, parsed)
+        by_lot = lot_parts(tx, [matched[i] for i in items], labels, [(p[1], p[2]) for p in parsed])
         for line, (_, bad, _) in wanted.items():
             check_rejected(line.sku, line.qty - line.received_qty, bad)
         over = [_over(ln, got, tolerance) for ln, (got, _, _) in wanted.items()]
         over_lines = tuple(o for o in over if o is not None)
         if over_lines and not actor.can(Permission.OVER_RECEIPT_APPROVE, order.warehouse_id):
             return _refuse_over_receipt(tx, actor, order, over_lines)
-        return _receive(tx, actor, order, order_lines, wanted, note.strip()[:500])
+        return _receive(tx, actor, order, order_lines, wanted, by_lot, note.strip()[:500])
 
     result = uow.run(work)
     if isinstance(result, _Refused):
@@ -158,19 +167,25 @@ def _refuse_over_receipt(tx: Tx, actor: Actor, order: PurchaseOrder, lines: tupl
 
 def _receive(
     tx: Tx, actor: Actor, order: PurchaseOrder, lines: list[OrderLine],
-    wanted: dict[OrderLine, tuple[Decimal, Decimal, str]], note: str,
+    wanted: dict[OrderLine, tuple[Decimal, Decimal, str]], by_lot: dict[tuple[OrderLine, int | None], LotShare],
+    note: str,
 ) -> PurchaseReceiptView:
     document_id, receipt_number = open_document(tx, actor, "po_receipt", order.warehouse_id, reason=note,
                                                 source=(DOC_TYPE, order.id))
     specs = [
-        MoveSpec(line.line_no, line.product_id, order.warehouse_id, qty=got, unit_cost=line.unit_price,
-                 source_line_id=line.id, label=line.sku)
-        for line, (got, _, _) in wanted.items() if got > 0
+        MoveSpec(line.line_no, line.product_id, order.warehouse_id, qty=share.received, unit_cost=line.unit_price,
+                 source_line_id=line.id, label=line.sku, lot_id=lot_id)
+        for (line, lot_id), share in sorted(by_lot.items(), key=lambda kv: (kv[0][0].line_no, kv[0][1] or 0))
+        if share.received > 0
     ]
-    posted = {m.spec.source_line_id: m for m in post_moves(tx, actor, document_id, specs)} if specs else {}
+    posted: dict[int | None, list[PostedMove]] = {}
+    for move in post_moves(tx, actor, document_id, specs) if specs else []:
+        posted.setdefault(move.spec.source_line_id, []).append(move)
+    notes = {line: text for line, (_, _, text) in wanted.items()}
     tx.session.execute(insert(RECEIPT_LINES), [
-        {"document_id": document_id, "order_line_id": line.id, "received": got, "rejected": bad, "note": text}
-        for line, (got, bad, text) in wanted.items()
+        {"document_id": document_id, "order_line_id": line.id, "lot_id": lot_id, "received": share.received,
+         "rejected": share.rejected, "note": notes[line]}
+        for (line, lot_id), share in by_lot.items()
     ])
     tx.session.execute(
         update(LINES).where(LINES.c.id == bindparam("line_id"))
@@ -184,14 +199,18 @@ def _receive(
         tx.session.flush()
     allocate_deposits(tx, DOC_TYPE, order.id)
     sees_cost = actor.can(Permission.COST_VIEW)
-    value = sum((m.change.value for m in posted.values()), ZERO)
+    value = sum((m.change.value for moves in posted.values() for m in moves), ZERO)
     record(tx, actor, "purchase.receive", DOC_TYPE, order.id, number=order.number, receipt=receipt_number,
            status=status, value=value, note=note,
            lines=[{"sku": ln.sku, "received": got, "rejected": bad, "note": text}
-                  for ln, (got, bad, text) in wanted.items()])
+                  for ln, (got, bad, text) in wanted.items()],
+           lots=[{"sku": ln.sku, "lot": share.code, "received": share.received, "rejected": share.rejected}
+                 for (ln, _), share in by_lot.items() if share.code is not None])
     return PurchaseReceiptView(
         order_number=order.number, receipt_number=receipt_number, status=status,
-        lines=tuple(_received_line(ln, got, bad, text, posted.get(ln.id), sees_cost)
+        lines=tuple(_received_line(ln, got, bad, text, posted.get(ln.id, []), sees_cost,
+                                   tuple(share.code for (line, _), share in by_lot.items()
+                                         if line == ln and share.code is not None))
                     for ln, (got, bad, text) in wanted.items()),
         value=value if sees_cost else None,
     )
@@ -209,13 +228,14 @@ def _status_after_receipt(
 
 
 def _received_line(
-    line: OrderLine, got: Decimal, bad: Decimal, note: str, move: PostedMove | None, sees_cost: bool
+    line: OrderLine, got: Decimal, bad: Decimal, note: str, moves: list[PostedMove], sees_cost: bool,
+    lots: tuple[str, ...],
 ) -> ReceivedLine:
     received_qty = line.received_qty + got
     return ReceivedLine(
         line_no=line.line_no, sku=line.sku, received=got, rejected=bad, note=note, received_qty=received_qty,
-        outstanding=max(line.qty - received_qty, ZERO), on_hand=None if move is None else move.change.balance_qty,
-        value=(move.change.value if move else ZERO) if sees_cost else None,
+        outstanding=max(line.qty - received_qty, ZERO), on_hand=moves[-1].change.balance_qty if moves else None,
+        value=sum((m.change.value for m in moves), ZERO) if sees_cost else None, lots=lots,
     )
 
 

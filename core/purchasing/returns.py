@@ -87,14 +87,17 @@ def _return(
         out = round_money(qty * line.unit_price, tx.money_places)
         value = None if qty >= position.on_hand or out > position.value else -out
         posting.apply(MoveSpec(line.line_no, line.product_id, order.warehouse_id, qty=-qty, value=value,
-                               source_line_id=line.id, label=line.sku))
-    posted = {m.spec.source_line_id: m for m in write_posting(posting, actor, document_id)}
+                               source_line_id=line.id, label=line.sku, expired_first=True))
+    moves = write_posting(posting, actor, document_id)  # a tracked line: one row per lot (expired lots first)
+    posted = {m.spec.source_line_id: m for m in moves}
+    line_values = {line.id: sum((m.change.value for m in moves if m.spec.source_line_id == line.id), ZERO)
+                   for line in wanted}
     tx.session.execute(
         update(LINES).where(LINES.c.id == bindparam("line_id"))
         .values(returned_qty=LINES.c.returned_qty + bindparam("back")),
         [{"line_id": line.id, "back": qty} for line, qty in wanted.items()],
     )
-    value = sum((m.change.value for m in posted.values()), ZERO)
+    value = sum(line_values.values(), ZERO)
     record(tx, actor, "purchase.return", DOC_TYPE, order.id, number=order.number, document=return_number,
            reason=reason, value=value, lines=[{"sku": ln.sku, "qty": qty} for ln, qty in wanted.items()])
     sees_cost = actor.can(Permission.COST_VIEW)
@@ -102,7 +105,7 @@ def _return(
         order_number=order.number, return_number=return_number, status=order.status, reason=reason,
         lines=tuple(
             ReturnedLine(line.line_no, line.sku, qty, line.returned_qty + qty, posted[line.id].change.balance_qty,
-                         posted[line.id].change.value if sees_cost else None)
+                         line_values[line.id] if sees_cost else None)
             for line, qty in wanted.items()
         ),
         value=value if sees_cost else None,

@@ -33,6 +33,8 @@ class SalesLineIn:
     qty: object
     unit_price: object = None
     unit: str | None = None
+    lot: str | None = None  # shipping a tracked product: this lot (else first-expired-first-out)
+    serials: tuple[str, ...] = ()  # or these serial numbers, one per unit
 
 
 @dataclass(frozen=True)

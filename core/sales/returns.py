@@ -17,6 +17,7 @@ from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.sales.records import DOC_TYPE, OrderLine, SalesLineIn, allocate, held, lines_of, parse_lines, write_lines
 from core.sales.views import SalesOrderView, order_view
+from core.stock.lots import into_lots
 from core.uow import Tx, UnitOfWork
 
 
@@ -34,13 +35,14 @@ def return_from_customer(
         order = held(tx, actor, so_number, "return")
         current = lines_of(tx, order.id)
         wanted = allocate(tx, parsed, current, lambda ln: ln.shipped_qty - ln.returned_qty, _over_return)
-        costs = _ledger_by_line(tx, order.id)
+        costs, lots = _ledger_by_line(tx, order.id)
         document_id, document = open_document(tx, actor, "sales_return", order.warehouse_id, reason=reason,
                                               source=(DOC_TYPE, order.id))
         by_id = {ln.id: ln for ln in current}
-        specs = [MoveSpec(by_id[i].line_no, by_id[i].product_id, order.warehouse_id, qty=q,
-                          value=_return_value(tx, by_id[i], q, costs.get(i, {})), source_line_id=i,
-                          label=by_id[i].sku) for i, q in wanted.items()]
+        specs = [part for i, q in wanted.items() for part in into_lots(
+            MoveSpec(by_id[i].line_no, by_id[i].product_id, order.warehouse_id, qty=q,
+                     value=_return_value(tx, by_id[i], q, costs.get(i, {})), source_line_id=i, label=by_id[i].sku),
+            lots.get(i, {}), tx.money_places)]
         post_moves(tx, actor, document_id, specs)
         write_lines(tx, [{"line_id": i, "returned_qty": by_id[i].returned_qty + q} for i, q in wanted.items()])
         record(tx, actor, "sales.return", DOC_TYPE, order.id, number=order.number, document=document,
@@ -54,20 +56,28 @@ def _over_return(item: str, requested: Decimal, returnable: Decimal) -> None:
     raise OverReturn(item=item, requested=requested, returnable=returnable)
 
 
-def _ledger_by_line(tx: Tx, order_id: int) -> dict[int, dict[str, tuple[Decimal, Decimal]]]:
-    """Per order line and document kind: quantity and value the order's stock documents moved."""
+def _ledger_by_line(
+    tx: Tx, order_id: int
+) -> tuple[dict[int, dict[str, tuple[Decimal, Decimal]]], dict[int, dict[int, Decimal]]]:
+    """Per order line and document kind: quantity and value the order's stock documents moved; and per line and
+    lot, what left by shipment and has not come back yet."""
     rows = tx.session.execute(
-        select(StockMove.source_line_id, StockDocument.kind, func.sum(StockMove.qty).label("qty"),
+        select(StockMove.source_line_id, StockMove.lot_id, StockDocument.kind, func.sum(StockMove.qty).label("qty"),
                func.sum(StockMove.value).label("value"))
         .join(StockDocument, StockDocument.id == StockMove.document_id)
         .where(StockDocument.source_type == DOC_TYPE, StockDocument.source_id == order_id,
                StockDocument.kind.in_(("shipment", "sales_return")))
-        .group_by(StockMove.source_line_id, StockDocument.kind)
+        .group_by(StockMove.source_line_id, StockMove.lot_id, StockDocument.kind)
     )
     moved: dict[int, dict[str, tuple[Decimal, Decimal]]] = {}
+    out: dict[int, dict[int, Decimal]] = {}
     for row in rows:
-        moved.setdefault(row.source_line_id, {})[row.kind] = (row.qty, row.value)
-    return moved
+        qty, value = moved.setdefault(row.source_line_id, {}).get(row.kind, (ZERO, ZERO))
+        moved[row.source_line_id][row.kind] = (qty + row.qty, value + row.value)
+        if row.lot_id is not None:
+            lots = out.setdefault(row.source_line_id, {})
+            lots[row.lot_id] = lots.get(row.lot_id, ZERO) - row.qty
+    return moved, out
 
 
 def _return_value(tx: Tx, line: OrderLine, qty: Decimal, moved: dict[str, tuple[Decimal, Decimal]]) -> Decimal:

@@ -24,6 +24,7 @@ from core.sales.records import (
     set_status,
     write_lines,
 )
+from core.sales.shipment_lots import named_lots_shipped
 from core.sales.views import SalesOrderView, order_view
 from core.uow import Tx, UnitOfWork
 
@@ -50,6 +51,8 @@ def ship_sales_order(
         by_id = {ln.id: ln for ln in current}
         specs = [MoveSpec(by_id[i].line_no, by_id[i].product_id, order.warehouse_id, qty=-q, reserved=-q,
                           source_line_id=i, label=by_id[i].sku) for i, q in wanted.items()]
+        if lines is not None and any(ln.lot or ln.serials for ln in lines):
+            specs = named_lots_shipped(tx, actor, parsed or [], lines, specs)
         post_moves(tx, actor, document_id, specs)
         write_lines(tx, [{"line_id": i, "shipped_qty": by_id[i].shipped_qty + q,
                           "reserved_qty": by_id[i].reserved_qty - q} for i, q in wanted.items()])

@@ -18,6 +18,7 @@ from core.models import Product, StockDocument, StockMove
 from core.numbers import ZERO, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
+from core.stock.lots import named_lots, release_expired
 from core.stock.transfers import notify_transfer_dispatched
 from core.uow import Tx, UnitOfWork
 
@@ -32,6 +33,8 @@ class LineIn:
     qty: object
     unit_cost: object = None
     unit: str | None = None
+    lot: str | None = None  # a lot or serial of a tracked product (coming in: opened if new)
+    expiry: object = None
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,10 @@ def receive_stock(
         target = warehouse_in(tx, warehouse)
         actor.require(Permission.STOCK_RECEIVE, target.id)
         resolved = resolve_lines(tx, parsed)
+        named = named_lots(tx, [ln.product.id for ln in resolved], lines, create=True)
         specs = [
             MoveSpec(n, ln.product.id, target.id, qty=ln.base_qty, unit_cost=ln.price_or(ln.product.purchase_price),
-                     label=ln.line.item)
+                     label=ln.line.item, lot_id=named[n - 1])
             for n, ln in enumerate(resolved, 1)
         ]
         return _post(tx, actor, "receipt", target, specs, resolved, reason)
@@ -89,8 +93,10 @@ def issue_stock(
         source = warehouse_in(tx, warehouse)
         actor.require(Permission.STOCK_ISSUE, source.id)
         resolved = resolve_lines(tx, parsed)
+        named = named_lots(tx, [ln.product.id for ln in resolved], lines, create=False)
+        release_expired(tx, actor, named, reason)
         specs = [
-            MoveSpec(n, ln.product.id, source.id, qty=-ln.base_qty, label=ln.line.item)
+            MoveSpec(n, ln.product.id, source.id, qty=-ln.base_qty, label=ln.line.item, lot_id=named[n - 1])
             for n, ln in enumerate(resolved, 1)
         ]
         return _post(tx, actor, "issue", source, specs, resolved, reason)
@@ -110,9 +116,11 @@ def adjust_stock(
         target = warehouse_in(tx, warehouse)
         actor.require(Permission.STOCK_ADJUST, target.id)
         resolved = resolve_lines(tx, parsed, signed=True)
+        named = named_lots(tx, [ln.product.id for ln in resolved], lines, create=True)
         specs = [
             MoveSpec(n, ln.product.id, target.id, qty=ln.base_qty, unit_cost=ln.base_price,
-                     fallback_cost=ln.product.purchase_price, label=ln.line.item)
+                     fallback_cost=ln.product.purchase_price, label=ln.line.item, lot_id=named[n - 1],
+                     expired_first=True)
             for n, ln in enumerate(resolved, 1)
         ]
         return _post(tx, actor, "adjustment", target, specs, resolved, reason)
@@ -136,11 +144,13 @@ def dispatch_transfer(
         resolved = resolve_lines(tx, parsed)
         document_id, number = open_document(tx, actor, "transfer", source.id, reason=reason, dest_id=dest.id,
                                             status="in_transit")
-        posting = Posting(tx, {(ln.product.id, w) for ln in resolved for w in (source.id, transit.id)})
+        named = named_lots(tx, [ln.product.id for ln in resolved], lines, create=False)
+        posting = Posting(tx, {(ln.product.id, w) for ln in resolved for w in (source.id, transit.id)}, named)
         for n, ln in enumerate(resolved, 1):
-            out = MoveSpec(n, ln.product.id, source.id, qty=-ln.base_qty, label=ln.line.item)
-            change = posting.apply(out)
-            posting.apply(replace(out, warehouse_id=transit.id, qty=-out.qty, value=-change.value))
+            out = MoveSpec(n, ln.product.id, source.id, qty=-ln.base_qty, label=ln.line.item, lot_id=named[n - 1])
+            for part in posting.apply_parts(out):
+                posting.apply(replace(part.spec, warehouse_id=transit.id, qty=-part.change.qty,
+                                      value=-part.change.value))
         posted = write_posting(posting, actor, document_id)
         record(tx, actor, "stock.transfer.dispatch", "stock_document", document_id, number=number,
                to=dest.code, lines=len(parsed))
@@ -167,13 +177,20 @@ def receive_transfer(
         document_id, doc_number = open_document(
             tx, actor, "transfer_in", transfer.dest_warehouse_id, source=("stock_document", transfer.id))
         posting = Posting(tx, {(o.product_id, w) for o in outstanding.values()
-                               for w in (transit.id, transfer.dest_warehouse_id)})
-        for line_no, qty in wanted.items():
-            left = outstanding[line_no]
-            value = left.value if qty == left.qty else round_money(left.value * qty / left.qty, tx.money_places)
-            out = MoveSpec(line_no, left.product_id, transit.id, qty=-qty, value=-value, label=left.sku)
-            posting.apply(out)
-            posting.apply(replace(out, warehouse_id=transfer.dest_warehouse_id, qty=qty, value=value))
+                               for w in (transit.id, transfer.dest_warehouse_id)},
+                          (lot for o in outstanding.values() for lot, _, _ in o.lots))
+        for line_no, wanted_qty in wanted.items():
+            left, qty_left = outstanding[line_no], wanted_qty
+            for lot_id, lot_qty, lot_value in left.lots:
+                qty = min(qty_left, lot_qty)
+                if qty <= 0:
+                    break
+                qty_left -= qty
+                value = lot_value if qty == lot_qty else round_money(lot_value * qty / lot_qty, tx.money_places)
+                out = MoveSpec(line_no, left.product_id, transit.id, qty=-qty, value=-value, label=left.sku,
+                               lot_id=lot_id)
+                posting.apply(out)
+                posting.apply(replace(out, warehouse_id=transfer.dest_warehouse_id, qty=qty, value=value))
         posted = write_posting(posting, actor, document_id)
         done = all(outstanding[n].qty == wanted.get(n, ZERO) for n in outstanding)
         status = "received" if done else "partially_received"
@@ -277,6 +294,7 @@ class _Outstanding:
     qty: Decimal
     value: Decimal
     product: ProductRef
+    lots: tuple[tuple[int | None, Decimal, Decimal], ...] = ()  # (lot id, qty, value) still held, per lot
 
 
 def _outstanding(tx: Tx, document_id: int, warehouse_id: int, column: object) -> dict[int, _Outstanding]:
@@ -285,21 +303,28 @@ def _outstanding(tx: Tx, document_id: int, warehouse_id: int, column: object) ->
         StockDocument.source_type == "stock_document", StockDocument.source_id == document_id)
     total = func.sum(column)
     rows = tx.session.execute(
-        select(StockMove.line_no, StockMove.product_id, total.label("qty"),
+        select(StockMove.line_no, StockMove.product_id, StockMove.lot_id, total.label("qty"),
                func.sum(StockMove.value).label("value"), Product.sku, Product.name_zh, Product.name_en,
                Product.purchase_price, Product.active)
         .join(Product, Product.id == StockMove.product_id)
         .where(StockMove.warehouse_id == warehouse_id,
                (StockMove.document_id == document_id) | StockMove.document_id.in_(followers))
-        .group_by(StockMove.line_no, StockMove.product_id, Product.sku, Product.name_zh, Product.name_en,
-                  Product.purchase_price, Product.active)
+        .group_by(StockMove.line_no, StockMove.product_id, StockMove.lot_id, Product.sku, Product.name_zh,
+                  Product.name_en, Product.purchase_price, Product.active)
+        .order_by(StockMove.line_no, StockMove.lot_id)
     )
-    return {
-        row.line_no: _Outstanding(row.product_id, row.sku, row.qty, row.value,
-                                  ProductRef(row.product_id, row.sku, row.name_zh, row.name_en,
-                                             row.purchase_price, row.active))
-        for row in rows if row.qty != 0
-    }
+    lines: dict[int, _Outstanding] = {}
+    for row in rows:
+        if row.qty == 0:
+            continue
+        before = lines.get(row.line_no)
+        share = ((row.lot_id, row.qty, row.value),)
+        lines[row.line_no] = _Outstanding(
+            row.product_id, row.sku, row.qty, row.value,
+            ProductRef(row.product_id, row.sku, row.name_zh, row.name_en, row.purchase_price, row.active),
+            share) if before is None else replace(
+            before, qty=before.qty + row.qty, value=before.value + row.value, lots=before.lots + share)
+    return lines
 
 
 def _wanted(

@@ -121,11 +121,11 @@ def reverse_document(
         reversal_id, reversal_number = open_document(
             tx, actor, "reversal", document.warehouse_id, source=("stock_document", document.id),
             reason=f"undo {document.number}")
-        posting = Posting(tx, {(m.product_id, m.warehouse_id) for m, *_ in moves})
+        posting = Posting(tx, {(m.product_id, m.warehouse_id) for m, *_ in moves}, (m.lot_id for m, *_ in moves))
         for move, sku, *_ in moves:
             spec = MoveSpec(move.line_no, move.product_id, move.warehouse_id, qty=-move.qty,
                             reserved=-move.reserved, value=-move.value, source_line_id=move.source_line_id,
-                            label=sku)
+                            label=sku, lot_id=move.lot_id)
             try:
                 posting.apply(spec)
             except OutOfStock as error:
@@ -202,9 +202,12 @@ def _undo_receipt(tx: Tx, document: StockDocument) -> tuple[str, str]:
         raise UnknownDocument(number=document.number)
     if order.status not in ("partially_received", "received"):
         raise InvalidState(number=order.number, status=order.status, action="undo_receipt")
-    taken = {r.order_line_id: (r.received, r.rejected) for r in tx.session.execute(
-        select(PurchaseReceiptLine.order_line_id, PurchaseReceiptLine.received, PurchaseReceiptLine.rejected)
-        .where(PurchaseReceiptLine.document_id == document.id))}
+    taken: dict[int, tuple[Decimal, Decimal]] = {}
+    for r in tx.session.execute(  # one row per order line and lot
+            select(PurchaseReceiptLine.order_line_id, PurchaseReceiptLine.received, PurchaseReceiptLine.rejected)
+            .where(PurchaseReceiptLine.document_id == document.id)):
+        got, bad = taken.get(r.order_line_id, (ZERO, ZERO))
+        taken[r.order_line_id] = (got + r.received, bad + r.rejected)
     lines = tx.session.execute(
         select(PO_LINES.c.id, PO_LINES.c.qty, PO_LINES.c.received_qty, PO_LINES.c.returned_qty, Product.sku)
         .join(Product, Product.id == PO_LINES.c.product_id)

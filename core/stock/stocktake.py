@@ -269,7 +269,7 @@ def _post(tx: Tx, actor: Actor, sheet: Stocktake) -> str | None:
     rows = tx.session.execute(_lines_query(sheet)).all()
     specs = [
         MoveSpec(r.line_no, r.product_id, sheet.warehouse_id, qty=variance, fallback_cost=r.purchase_price,
-                 label=r.sku)
+                 expired_first=True, label=r.sku)
         for r in rows if (variance := _variance_qty(sheet, r)) != 0
     ]
     document_number = None

@@ -1,4 +1,5 @@
-"""Any sequence of stock operations, allowed or refused, leaves books that agree with an independent model."""
+"""Any sequence of stock operations, allowed or refused, leaves books that agree with an independent model; a
+lot-tracked product among them keeps every invariant per lot, and its expired lot is never picked automatically."""
 
 from __future__ import annotations
 
@@ -15,7 +16,17 @@ from sqlalchemy import func, select
 from core.catalog.products import NewProduct, create_product
 from core.errors import DomainError, InvalidQuantity, InvalidState, OutOfStock, PermissionDenied
 from core.ledger.check import check_ledger, rebuild_levels
-from core.models import AuditLog, DocumentSequence, Product, StockDocument, StockLevel, StockMove, Warehouse
+from core.models import (
+    AuditLog,
+    DocumentSequence,
+    Lot,
+    LotLevel,
+    Product,
+    StockDocument,
+    StockLevel,
+    StockMove,
+    Warehouse,
+)
 from core.numbers import round_money
 from core.permissions import Actor
 from core.stock.moves import (
@@ -41,7 +52,9 @@ quantities = st.one_of(
 )
 costs = st.one_of(st.sampled_from([D(0), D("0.1"), D("9.99")]), st.integers(0, 10**9).map(lambda n: D(n).scaleb(-6)))
 warehouses = st.sampled_from(WAREHOUSES)
-kinds = st.sampled_from(("plain", "negative"))
+kinds = st.sampled_from(("plain", "negative", "lot"))
+LOT_CODES = {"L1": "2030-03-01", "L2": "2030-01-01", "L3": "2031-01-01"}  # never expired; "OLD" expired long ago
+lot_codes = st.sampled_from(sorted(LOT_CODES))
 
 
 @dataclass
@@ -83,6 +96,13 @@ def snapshot(tx: Tx) -> Snapshot:
     )
 
 
+def lot_levels(tx: Tx, product_id: int) -> dict[tuple[str, int], tuple[D, D]]:
+    """On hand and reserved of a product's lots, by lot code and warehouse."""
+    return {(r.code, r.warehouse_id): (r.on_hand, r.reserved) for r in tx.session.execute(
+        select(Lot.code, LotLevel.warehouse_id, LotLevel.on_hand, LotLevel.reserved)
+        .join(LotLevel, LotLevel.lot_id == Lot.id).where(Lot.product_id == product_id))}
+
+
 def written(tx: Tx) -> tuple[object, ...]:
     """Rows in every table a posting writes, the numbers handed out, and every level."""
     counts = [tx.session.scalar(select(func.count()).select_from(t)) for t in (StockMove, StockDocument, AuditLog)]
@@ -108,13 +128,18 @@ def run_books_machine(uow: UnitOfWork, shop: Shop, examples: int, steps: int) ->
         def __init__(self) -> None:
             super().__init__()
             n = next(serial)
-            self.skus = {"plain": f"PLAIN-{n}", "negative": f"OWED-{n}"}
+            self.skus = {"plain": f"PLAIN-{n}", "negative": f"OWED-{n}", "lot": f"LOT-{n}"}
             for kind, sku in self.skus.items():
                 create_product(uow, admin, NewProduct(sku, sku, purchase_price=PURCHASE_PRICE,
-                                                      allow_negative=kind == "negative"))
+                                                      allow_negative=kind == "negative",
+                                                      tracking="lot" if kind == "lot" else "none"))
             self.on_hand: dict[tuple[str, str], D] = {}
             self.reserved: dict[tuple[str, str], D] = {}
-            self.value = {"plain": D(0), "negative": D(0)}
+            self.value = {"plain": D(0), "negative": D(0), "lot": D(0)}
+            receive_stock(uow, admin, "MAIN", [LineIn(self.skus["lot"], 3, "1", lot="OLD", expiry="2020-01-01")])
+            self.on_hand[("lot", "MAIN")] = D(3)
+            self.value["lot"] = D("3.00")
+            self.expired = {"MAIN": D(3)}  # the expired lot per warehouse: only a correction takes it
             self.transfers: list[Open] = []
             self.reservations: list[Open] = []
             self.product_ids, self.warehouse_ids = uow.read(lambda tx: ids_of(tx, self.skus))
@@ -123,6 +148,10 @@ def run_books_machine(uow: UnitOfWork, shop: Shop, examples: int, steps: int) ->
         def available(self, kind: str, warehouse: str) -> D:
             key = (kind, warehouse)
             return self.on_hand.get(key, D(0)) - self.reserved.get(key, D(0))
+
+        def pickable(self, kind: str, warehouse: str) -> D:
+            """What first-expired-first-out may take: all that is available, but never the expired lot."""
+            return self.available(kind, warehouse) - (self.expired.get(warehouse, D(0)) if kind == "lot" else D(0))
 
         def move(self, kind: str, warehouse: str, qty: D = D(0), reserved: D = D(0)) -> None:
             key = (kind, warehouse)
@@ -142,27 +171,32 @@ def run_books_machine(uow: UnitOfWork, shop: Shop, examples: int, steps: int) ->
                 return
             raise AssertionError(f"{expected.__name__} expected")
 
-        def posted_value(self, posted: Posted, line: int = 0) -> D:
-            value = posted.lines[line].value
-            assert value is not None
-            return value
+        def posted_value(self, posted: Posted, line: int = 0, warehouse: str | None = None) -> D:
+            """The value of a posted line: all its rows (one per lot) in the warehouse of its first row."""
+            first = posted.lines[line]
+            rows = [ln for ln in posted.lines if ln.line_no == first.line_no
+                    and ln.warehouse == (warehouse or first.warehouse)]
+            assert all(ln.value is not None for ln in rows)
+            return sum((ln.value for ln in rows if ln.value is not None), D(0))
 
-        @rule(kind=kinds, warehouse=warehouses, qty=quantities, cost=costs)
-        def receive(self, kind: str, warehouse: str, qty: D, cost: D) -> None:
-            posted = receive_stock(uow, admin, warehouse, [LineIn(self.skus[kind], qty, cost)])
+        @rule(kind=kinds, warehouse=warehouses, qty=quantities, cost=costs, lot=lot_codes)
+        def receive(self, kind: str, warehouse: str, qty: D, cost: D, lot: str) -> None:
+            named = {"lot": lot, "expiry": LOT_CODES[lot]} if kind == "lot" else {}
+            posted = receive_stock(uow, admin, warehouse, [LineIn(self.skus[kind], qty, cost, **named)])
             assert self.posted_value(posted) == round_money(qty * cost)
             self.move(kind, warehouse, qty)
             self.value[kind] += round_money(qty * cost)
 
-        def all_or(self, qty: D, whole: bool, kind: str, warehouse: str) -> D:
-            """Everything available when asked for the whole (and there is some), else `qty`."""
-            available = self.available(kind, warehouse)
+        def all_or(self, qty: D, whole: bool, kind: str, warehouse: str, *, pick: bool = False) -> D:
+            """Everything available (`pick`: that first-expired-first-out may take) when asked for the whole (and
+            there is some), else `qty`."""
+            available = self.pickable(kind, warehouse) if pick else self.available(kind, warehouse)
             return available if whole and available > 0 else qty
 
         @rule(kind=kinds, warehouse=warehouses, qty=quantities, whole=st.booleans())
         def issue(self, kind: str, warehouse: str, qty: D, whole: bool) -> None:
-            qty = self.all_or(qty, whole, kind, warehouse)
-            if kind == "plain" and qty > self.available(kind, warehouse):
+            qty = self.all_or(qty, whole, kind, warehouse, pick=True)
+            if kind != "negative" and qty > self.pickable(kind, warehouse):
                 self.refused(OutOfStock, lambda: issue_stock(uow, admin, warehouse, [LineIn(self.skus[kind], qty)]))
                 return
             on_hand, _, value, avg = self.level(kind, warehouse)
@@ -177,9 +211,12 @@ def run_books_machine(uow: UnitOfWork, shop: Shop, examples: int, steps: int) ->
             qty = qty if gain else self.all_or(qty, whole, kind, warehouse)
             signed = qty if gain else -qty
             line = [LineIn(self.skus[kind], signed)]
-            if not gain and kind == "plain" and qty > self.available(kind, warehouse):
+            if not gain and kind != "negative" and qty > self.available(kind, warehouse):
                 self.refused(OutOfStock, lambda: adjust_stock(uow, admin, warehouse, line, reason="count"))
                 return
+            if kind == "lot" and not gain:  # a correction takes the expired lot first
+                old = self.expired.get(warehouse, D(0))
+                self.expired[warehouse] = old - min(qty, old)
             on_hand, _, value, avg = self.level(kind, warehouse)
             posted = adjust_stock(uow, admin, warehouse, line, reason="count")
             if gain:
@@ -192,14 +229,14 @@ def run_books_machine(uow: UnitOfWork, shop: Shop, examples: int, steps: int) ->
 
         @rule(kind=kinds, source=warehouses, qty=quantities, whole=st.booleans())
         def dispatch(self, kind: str, source: str, qty: D, whole: bool) -> None:
-            qty = self.all_or(qty, whole, kind, source)
+            qty = self.all_or(qty, whole, kind, source, pick=True)
             dest = "NORTH" if source == "MAIN" else "MAIN"
             line = [LineIn(self.skus[kind], qty)]
-            if kind == "plain" and qty > self.available(kind, source):
+            if kind != "negative" and qty > self.pickable(kind, source):
                 self.refused(OutOfStock, lambda: dispatch_transfer(uow, admin, source, dest, line))
                 return
             posted = dispatch_transfer(uow, admin, source, dest, line)
-            assert self.posted_value(posted, 0) == -self.posted_value(posted, 1)
+            assert self.posted_value(posted, 0) == -self.posted_value(posted, 0, "TRANSIT")
             self.move(kind, source, -qty)
             self.move(kind, "TRANSIT", qty)
             self.transfers.append(Open(posted.number, kind, dest, qty))
@@ -227,7 +264,7 @@ def run_books_machine(uow: UnitOfWork, shop: Shop, examples: int, steps: int) ->
         @rule(kind=kinds, warehouse=warehouses, qty=quantities)
         def reserve(self, kind: str, warehouse: str, qty: D) -> None:
             line = [LineIn(self.skus[kind], qty)]
-            if kind == "plain" and qty > self.available(kind, warehouse):
+            if kind != "negative" and qty > self.pickable(kind, warehouse):
                 self.refused(OutOfStock, lambda: reserve_stock(uow, admin, warehouse, line))
                 return
             posted = reserve_stock(uow, admin, warehouse, line)
@@ -279,6 +316,14 @@ def run_books_machine(uow: UnitOfWork, shop: Shop, examples: int, steps: int) ->
                         assert value == 0, f"a ghost value of {value} stays in {warehouse}"
                 total = sum((v[2] for (p, _), v in now.levels.items() if p == product_id), D(0))
                 assert total == self.value[kind], f"{kind}: books say {total}, model {self.value[kind]}"
+            lots = uow.read(lambda tx: lot_levels(tx, self.product_ids["lot"]))
+            for (code, warehouse_id), (on_hand, reserved) in lots.items():
+                assert on_hand >= 0 and reserved >= 0 and on_hand - reserved >= 0, (code, warehouse_id)
+            for warehouse, warehouse_id in self.warehouse_ids.items():
+                per_lot = sum((q for (_, w), (q, _) in lots.items() if w == warehouse_id), D(0))
+                assert per_lot == self.on_hand.get(("lot", warehouse), D(0)), warehouse
+                old = lots.get(("OLD", warehouse_id), (D(0), D(0)))
+                assert old == (self.expired.get(warehouse, D(0)), D(0)), "the expired lot was picked"
 
     run_state_machine_as_test(Books, settings=settings(
         max_examples=examples, stateful_step_count=steps, deadline=None, database=None,

@@ -138,11 +138,12 @@ def test_every_job_has_an_id_coalesces_and_runs_at_the_company_times() -> None:
         return found
 
     found = asyncio.run(jobs())
-    assert sorted(found) == ["approvals", "backup", "daily_summary", "inbox_sweep", "low_stock_digest", "outbox_sweep",
-                             "purge_idempotency", "purge_pictures", "saved_reports"]
+    assert sorted(found) == ["approvals", "backup", "daily_summary", "expiry_warnings", "inbox_sweep",
+                             "low_stock_digest", "outbox_sweep", "purge_idempotency", "purge_pictures", "saved_reports"]
     assert all(coalesce and grace > 0 for coalesce, grace, _ in found.values())
     zone = ZoneInfo(SHANGHAI)
     assert found["low_stock_digest"][2] == datetime(2026, 11, 28, 8, 0, tzinfo=zone)
+    assert found["expiry_warnings"][2] == datetime(2026, 11, 28, 8, 0, tzinfo=zone)
     assert found["daily_summary"][2] == datetime(2026, 11, 27, 18, 0, tzinfo=zone)
 
 

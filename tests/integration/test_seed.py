@@ -23,6 +23,7 @@ from core.models import (
     Employee,
     EmployeeRole,
     EmployeeWarehouse,
+    Lot,
     Notification,
     Product,
     ProductBarcode,
@@ -61,6 +62,12 @@ def test_the_demo_company_has_every_part_and_a_clean_month_of_books(uow: UnitOfW
     codes = uow.read(lambda tx: dict(tx.session.execute(select(Warehouse.code, Warehouse.kind)).all()))
     assert codes == {"SH": "normal", "BJ": "normal", "GZ": "normal", "TRANSIT": "transit"}
     assert uow.read(check_ledger) == []
+    lots = uow.read(lambda tx: tx.session.execute(select(Lot.expiry, Product.tracking).join(
+        Product, Product.id == Lot.product_id).where(Lot.code != "")).all())
+    today = started.date()
+    dated = [expiry for expiry, tracking in lots if tracking == "lot"]
+    assert any(e < today for e in dated) and any(today < e <= today + timedelta(days=14) for e in dated)
+    assert sum(1 for _, tracking in lots if tracking == "serial") >= 5, "a phone-like category by serial"
 
     def people(tx: Tx) -> dict[str, set[str]]:
         rows = tx.session.execute(select(Employee.name, EmployeeRole.role).join(EmployeeRole))

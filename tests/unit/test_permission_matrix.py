@@ -28,6 +28,7 @@ purchase.create       Y Y Y - - -
 purchase.receive      Y Y - - Y -
 purchase.return       Y Y Y - - -
 purchase.over_receipt Y Y - - - -
+stock.release_expired Y Y - - - -
 sales.view_own        Y Y - Y - Y
 sales.view_all        Y Y - - Y Y
 sales.create          Y Y - Y - -
