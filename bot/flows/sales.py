@@ -24,7 +24,7 @@ from core.reading.notes import note_in
 from core.reading.text import Reading
 from core.sales.line_checks import LineCheck, OtherLine, check_sales_line
 from core.sales.orders import create_sales_order, submit_sales_order
-from core.sales.paper import lines_on_paper
+from core.sales.paper import lines_on_paper, remember_words
 from core.sales.records import SalesLineIn
 from core.sales.views import SalesOrderView
 from core.stock.levels import find_stock
@@ -93,6 +93,8 @@ class SalesOrderFlow(Flow):
             return self._paper_first(ctx, event.picture)
         if event.picture is not None and self.takes_picture(state):
             return self._from_paper(ctx, state, event.picture)
+        if (event.button or "").startswith("pp") and state.get("paper_asks"):
+            return self._paper_pick(ctx, state, event.button[2:] if event.button else "")
         step = super().resume(ctx, state, event)
         if step.state is not None and step.state.get("step") == "lines" and "paper" in step.state:
             kept = step.state  # the customer (and warehouse) named: the list waiting since is entered now
@@ -313,24 +315,55 @@ class SalesOrderFlow(Flow):
             listed = lines_on_paper(ctx.uow, ctx.actor, state["customer"], reading)
         except DomainError as error:
             return Step([refusal(ctx, error), *self._lines_screen(ctx, state).replies], state)
-        taken, missed = 0, []
+        taken, missed, asks = 0, [], []
         for row in listed:
-            try:
-                if not row.sku or len(state["lines"]) >= MAX_CHAT_LINES:
-                    raise ValueError(row.text)
-                check = self._check(ctx, state, entered(row.sku, row.qty), None)
-            except (DomainError, ValueError):
-                missed.append(row.text if not row.choices else f"{row.text}（{' / '.join(row.choices)}?）")
+            if not row.sku and row.choices:
+                asks.append({"text": row.text, "qty": str(row.qty), "choices": list(row.choices)})
                 continue
-            if check.absurd:
+            if self._paper_line(ctx, state, row.sku, row.qty):
+                taken += 1
+            else:
                 missed.append(row.text)
-                continue
-            line = self._line_of(ctx, check)
-            state["lines"].append(line)
-            state["approval"] = line["approval"]
-            taken += 1
-        state.update(step="lines", pictures=[*state.get("pictures", []), reading.sha256][-5:])
-        return self._lines_screen(ctx, state, note=ctx.text("so_paper_read", taken=taken, missed=missed))
+        state.update(step="lines", pictures=[*state.get("pictures", []), reading.sha256][-5:], paper_asks=asks)
+        screen = self._lines_screen(ctx, state, note=ctx.text("so_paper_read", taken=taken, missed=missed))
+        return Step([*screen.replies, *self._paper_ask(ctx, state)], state)
+
+    def _paper_line(self, ctx: Context, state: dict[str, Any], sku: str, qty: Decimal) -> bool:
+        """One row of the list entered as its typed line would be; False when it names no product or is refused."""
+        try:
+            if not sku or len(state["lines"]) >= MAX_CHAT_LINES:
+                return False
+            check = self._check(ctx, state, entered(sku, qty), None)
+        except DomainError:
+            return False
+        if check.absurd:
+            return False
+        line = self._line_of(ctx, check)
+        state["lines"].append(line)
+        state["approval"] = line["approval"]
+        return True
+
+    def _paper_ask(self, ctx: Context, state: dict[str, Any]) -> list[Reply]:
+        """The first row of the list that names several products: a button for each of them, and one to skip."""
+        asks = state.get("paper_asks") or []
+        if not asks:
+            return []
+        ask = asks[0]
+        keys = buttons(*[[(sku, f"{self.key}:pp{sku}")] for sku in ask["choices"]],
+                       [(button_label(ctx, "sales", "paper_skip"), f"{self.key}:pp")])
+        return [ctx.say("so_paper_which", keys, text=ask["text"], qty=Decimal(ask["qty"]))]
+
+    def _paper_pick(self, ctx: Context, state: dict[str, Any], sku: str) -> Step:
+        """The product a row of the list meant (learned for this customer's next list), or the row skipped."""
+        ask = state["paper_asks"].pop(0)
+        note = ""
+        if sku in ask["choices"]:
+            if self._paper_line(ctx, state, sku, Decimal(ask["qty"])):
+                remember_words(ctx.uow, ctx.actor, state["customer"], ask["text"], sku)
+            else:
+                note = ctx.text("so_paper_read", taken=0, missed=[ask["text"]])
+        screen = self._lines_screen(ctx, state, note=note)
+        return Step([*screen.replies, *self._paper_ask(ctx, state)], state)
 
     def _check(self, ctx: Context, state: dict[str, Any], given: EnteredLine, replace: int | None) -> LineCheck:
         others = [OtherLine(ln["sku"], Decimal(ln["base_qty"]), Decimal(ln["amount"]), ln["below_floor"])

@@ -15,14 +15,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from core.catalog.lines import bounded
 from core.errors import DomainError
-from core.models import DocumentPicture, PartnerItemAlias, PictureFile, Product, Supplier
+from core.models import DocumentPicture, PictureFile, Product, Supplier
 from core.numbers import ZERO, parse_quantity
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.purchasing.orders import PurchaseOrderSummary, list_purchase_orders
 from core.purchasing.receipts import PurchaseReceiptView, ReceiptLineIn, receive_purchase
 from core.purchasing.records import DOC_TYPE, MAX_LINES, allow, find_order, lines_of
-from core.reading.matching import alias_of, match_rows
+from core.reading.matching import learn_aliases, match_rows
 from core.reading.notes import note_in
 from core.reading.text import Reading
 from core.uow import Tx, UnitOfWork
@@ -181,21 +181,7 @@ def _names(tx: Tx, ids: list[int]) -> dict[int, tuple[str, str]]:
 
 def _learn(tx: Tx, actor: Actor, supplier_id: int, lines: list[ConfirmedLine]) -> list[dict[str, str]]:
     """Keep (or replace) the supplier's words for each product matched by hand; one statement for all."""
-    words = {alias_of(ln.written): ln.sku.upper() for ln in lines if alias_of(ln.written)}
-    if not words:
-        return []
-    ids = dict(tx.session.execute(select(Product.sku, Product.id).where(Product.sku.in_(set(words.values())))).all())
-    kept = {alias: sku for alias, sku in words.items() if sku in ids}
-    if kept:
-        dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
-        statement = dialect_insert(PartnerItemAlias).values([
-            {"partner_kind": "supplier", "partner_id": supplier_id, "alias": alias, "product_id": ids[sku],
-             "learned_by": actor.employee_id, "learned_at": tx.now} for alias, sku in kept.items()])
-        tx.session.execute(statement.on_conflict_do_update(
-            index_elements=["partner_kind", "partner_id", "alias"],
-            set_={"product_id": statement.excluded.product_id, "learned_by": statement.excluded.learned_by,
-                  "learned_at": statement.excluded.learned_at}))
-    return [{"alias": alias, "sku": sku} for alias, sku in kept.items()]
+    return learn_aliases(tx, actor, ("supplier", supplier_id), {ln.written: ln.sku for ln in lines})
 
 
 def likely_orders(uow: UnitOfWork, actor: Actor, reading: Reading, limit: int = 5) -> list[PurchaseOrderSummary]:

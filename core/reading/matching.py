@@ -12,11 +12,13 @@ from decimal import Decimal
 
 from rapidfuzz import fuzz
 from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from core.catalog.resolve import FINDERS, MAX_CHOICES, PRODUCTS, CatalogItem, unit_factors_in
 from core.catalog.search import Searched, search
 from core.catalog.spelling import folded
 from core.models import PartnerItemAlias, Product
+from core.permissions import Actor
 from core.reading.notes import NoteRow
 from core.uow import Tx
 
@@ -151,3 +153,25 @@ def _by_name(searched: Searched, expected: Collection[int]) -> tuple[int | None,
     if len(chosen) == 1:
         return chosen[0], "expected", ()
     return None, "", tuple(several[:MAX_CHOICES])
+
+
+def learn_aliases(tx: Tx, actor: Actor, partner: tuple[str, int], words: Mapping[str, str]) -> list[dict[str, str]]:
+    """Keep (or replace) a partner's own words (written text to SKU) for products a person matched by hand, in one
+    statement; the aliases kept, with their SKUs."""
+    folded_words = {alias_of(text): sku.upper() for text, sku in words.items() if alias_of(text)}
+    if not folded_words:
+        return []
+    ids = dict(tx.session.execute(
+        select(Product.sku, Product.id).where(Product.sku.in_(set(folded_words.values())))).all())
+    kept = {alias: sku for alias, sku in folded_words.items() if sku in ids}
+    if kept:
+        kind, partner_id = partner
+        dialect_insert = postgresql.insert if tx.dialect == "postgresql" else sqlite.insert
+        statement = dialect_insert(PartnerItemAlias).values([
+            {"partner_kind": kind, "partner_id": partner_id, "alias": alias, "product_id": ids[sku],
+             "learned_by": actor.employee_id, "learned_at": tx.now} for alias, sku in kept.items()])
+        tx.session.execute(statement.on_conflict_do_update(
+            index_elements=["partner_kind", "partner_id", "alias"],
+            set_={"product_id": statement.excluded.product_id, "learned_by": statement.excluded.learned_by,
+                  "learned_at": statement.excluded.learned_at}))
+    return [{"alias": alias, "sku": sku} for alias, sku in kept.items()]

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from core.models import Product
 from core.partners.customers import customer_in
+from core.people.audit import record
 from core.permissions import Actor, Permission
-from core.reading.matching import match_rows
+from core.reading.matching import learn_aliases, match_rows
 from core.reading.notes import note_in
 from core.reading.text import Reading
 from core.uow import Tx, UnitOfWork
@@ -43,3 +44,16 @@ def lines_on_paper(uow: UnitOfWork, actor: Actor, customer: str, reading: Readin
                 for row, m in zip(note.rows, matched, strict=True)]
 
     return uow.read(work)
+
+
+def remember_words(uow: UnitOfWork, actor: Actor, customer: str, written: str, sku: str) -> None:
+    """The customer's own words for a product, as the salesperson matched them: their next list reads them so."""
+    actor.require(Permission.SALES_CREATE)
+
+    def work(tx: Tx) -> None:
+        buyer = customer_in(tx, actor, customer)
+        kept = learn_aliases(tx, actor, ("customer", buyer.id), {written: sku})
+        if kept:
+            record(tx, actor, "sales.learn_words", "customer", buyer.id, aliases=kept)
+
+    uow.run(work)

@@ -5,8 +5,9 @@ outside an order, it starts one for the customer the salesperson names."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from core.models import SalesOrder
+from core.models import PartnerItemAlias, SalesOrder
 from core.partners.customers import NewCustomer, create_customer
 from core.permissions import Actor
 from core.stock.moves import LineIn, receive_stock
@@ -41,19 +42,27 @@ def seller(uow: UnitOfWork, admin: Actor) -> Chat:
 def test_a_photo_of_the_list_during_an_order_enters_its_rows(uow: UnitOfWork, seller: Chat) -> None:
     seller.send("开单 HDCS")
     seller.press(seller.button("MAIN"))
-    screen = seller.note(WANTED)[0]
-    assert screen.startswith("从图片录入 2 行。没有录入（请核对后手动输入）：保温杯500ml（CUP1L / CUP500?）、"
-                             "火星土豆。"), "a row naming two cups is named with both; a row of no product is named"
+    screen, which = seller.note(WANTED)
+    assert screen.startswith("从图片录入 2 行。没有录入（请核对后手动输入）：火星土豆。"), "no product"
     assert lines_of(screen) == ["1. LUNCHBOX 不锈钢饭盒 × 24", "2. CHOPSTICK 竹筷子 × 40"], "two boxes of twelve"
+    assert which == "「保温杯500ml」× 12 是哪一个？", "a row naming two cups asks which"
+    assert [b.label for row in seller.replies[1].buttons for b in row] == ["CUP1L", "CUP500", "跳过这行"]
+    picked = seller.press(seller.button("CUP500"))[0]
+    assert lines_of(picked)[2] == "3. CUP500 不锈钢保温杯 500ml × 12"
+    learned = uow.read(lambda tx: tx.session.execute(select(PartnerItemAlias.partner_kind, PartnerItemAlias.alias))
+                       .all())
+    assert [tuple(r) for r in learned] == [("customer", "保温杯500ml")], "learned for this customer's next list"
     assert seller.note(WANTED)[0].startswith("这张单子已经录入过，没有再加。")
-    assert len(lines_of(seller.replies[0].text)) == 2
-    seller.send("CUP500 12")
+    assert len(lines_of(seller.replies[0].text)) == 3
     refused = seller.note(scribble())
     assert len(lines_of(refused[-1])) == 3, "a picture with no table changes nothing"
     assert rows(uow, SalesOrder) == (0,), "nothing is written before the order is submitted"
     seller.press(seller.button("完成"))
     seller.press(seller.button("提交"))
     assert rows(uow, SalesOrder) == (1,), "the three lines are one order once submitted"
+    seller.send("开单 HDCS")
+    seller.press(seller.button("MAIN"))
+    assert seller.note(WANTED)[0].startswith("从图片录入 3 行。"), "the customer's words are read as learned"
 
 
 def test_a_list_sent_outside_an_order_starts_one_for_the_customer_named(uow: UnitOfWork, admin: Actor) -> None:
@@ -62,6 +71,8 @@ def test_a_list_sent_outside_an_order_starts_one_for_the_customer_named(uow: Uni
     assert english.note(WANTED) == [
         "A list of goods. Type part of the customer's name or code to start a sales order with it:"]
     english.send("HDCS")
-    screen = english.press(english.button("MAIN"))[-1]
-    assert screen.startswith("Entered 2 line(s) from the picture. Not entered (check and type them): 保温杯500ml")
+    screen, which = english.press(english.button("MAIN"))[-2:]
+    assert screen.startswith("Entered 2 line(s) from the picture. Not entered (check and type them): 火星土豆.")
     assert lines_of(screen)[0] == "1. LUNCHBOX Steel lunch box × 24"
+    assert which == 'Which product is "保温杯500ml" × 12?'
+    assert "Which" not in english.press(english.button("Skip this row"))[-1], "skipped: no more questions"
