@@ -173,7 +173,7 @@ def test_pack_units_on_rest_lines_count_as_in_chat_and_unknown_fields_are_refuse
     asyncio.run(scenario())
 
 
-def test_a_warehouse_token_reads_the_stock_of_its_own_warehouses_only_as_in_the_stock_report(shop: Shop) -> None:
+def test_a_warehouse_token_reads_the_stock_and_the_list_of_its_own_warehouses_only_as_in_the_stock_report(shop: Shop) -> None:
     t = tokens(shop)
     receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("LAMP", 3, "45")])
     receive_stock(shop.uow, shop.admin, "NORTH", [LineIn("LAMP", 5, "45"), LineIn("TEA-CUP", 7, "3.3")])
@@ -194,6 +194,14 @@ def test_a_warehouse_token_reads_the_stock_of_its_own_warehouses_only_as_in_the_
             report = await api.get("/reports/stock?by=warehouse", t["warehouse"])
             assert [row[0] for row in report.body["rows"]] == ["MAIN"]
             assert (await api.get("/reports/stock?by=warehouse", nowhere)).body["rows"] == []
+
+            def codes(reply: Reply) -> list[str]:
+                assert reply.status == 200, reply.body
+                return [w["code"] for w in reply.body["items"]]
+
+            assert codes(await api.get("/warehouses", t["manager"])) == ["MAIN", "NORTH"]
+            assert codes(await api.get("/warehouses", t["warehouse"])) == ["MAIN"]
+            assert codes(await api.get("/warehouses", nowhere)) == []
 
     asyncio.run(scenario())
 
