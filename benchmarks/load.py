@@ -349,16 +349,17 @@ async def timed(client: Client, stats: Stats) -> None:
 
 
 async def alone(clients: Sequence[Client], seconds: float) -> dict[str, Stats]:
-    """One request at a time, cycling through the kinds (and the servers), for `seconds`."""
+    """One request at a time, cycling through the kinds (and the servers), for `seconds` and whole cycles: every
+    kind is sent at least once however slow the machine is."""
     stats = {kind: Stats(kind) for kind in KINDS}
     deadline = time.perf_counter() + seconds
-    for client in itertools.cycle(clients):
+    while True:
+        for client in clients:
+            start = time.perf_counter()
+            await timed(client, stats[client.kind])
+            stats[client.kind].seconds += time.perf_counter() - start
         if time.perf_counter() >= deadline:
-            break
-        start = time.perf_counter()
-        await timed(client, stats[client.kind])
-        stats[client.kind].seconds += time.perf_counter() - start
-    return stats
+            return stats
 
 
 async def crowd(clients: Sequence[Client], seconds: float) -> dict[str, Stats]:
