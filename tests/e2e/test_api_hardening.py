@@ -173,7 +173,8 @@ def test_pack_units_on_rest_lines_count_as_in_chat_and_unknown_fields_are_refuse
     asyncio.run(scenario())
 
 
-def test_a_warehouse_token_reads_the_stock_and_the_list_of_its_own_warehouses_only_as_in_the_stock_report(shop: Shop) -> None:
+def test_a_warehouse_token_reads_the_stock_and_the_list_of_its_own_warehouses_only_as_the_stock_report(
+        shop: Shop) -> None:
     t = tokens(shop)
     receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("LAMP", 3, "45")])
     receive_stock(shop.uow, shop.admin, "NORTH", [LineIn("LAMP", 5, "45"), LineIn("TEA-CUP", 7, "3.3")])
@@ -225,6 +226,32 @@ def test_another_salespersons_customer_answers_exactly_as_an_unknown_one(shop: S
             assert count(shop.uow, SalesOrder) == 0
             seen = await api.get("/reports/sales?customer=THEIRS", t["manager"])
             assert seen.status == 200
+
+    asyncio.run(scenario())
+
+
+def test_another_salespersons_order_answers_exactly_as_an_unknown_number(shop: Shop) -> None:
+    t = tokens(shop)
+    other = create_token(shop.uow, shop.admin, "other-shop", "sales").secret
+    receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("TEA-CUP", 5, "3.3")])
+    create_customer(shop.uow, shop.admin, NewCustomer("WEB", "Web shop", salesperson="api:sales-api"))
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            order = await api.post("/sales-orders", t["sales"], {
+                "customer": "WEB", "warehouse": "MAIN", "lines": [{"sku": "TEA-CUP", "qty": "1"}]})
+            assert order.status == 201, order.body
+            number = order.body["number"]
+            unknown = number[:-6] + "999999"
+            answers = []
+            for typed in (number, unknown):
+                read = await api.get(f"/sales-orders/{typed}", other)
+                withdraw = await api.post(f"/sales-orders/{typed}/withdraw", other, {})
+                answers.append([(r.status, r.body["error"]["code"], r.body["error"]["message"].replace(typed, "X"))
+                                for r in (read, withdraw)])
+            hidden = (404, "unknown_document", 'No document "X", or you may not see it.')
+            assert answers[0] == answers[1] == [hidden, hidden]
+            assert (await api.get(f"/sales-orders/{number}", t["sales"])).status == 200
 
     asyncio.run(scenario())
 
