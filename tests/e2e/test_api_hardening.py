@@ -173,6 +173,25 @@ def test_pack_units_on_rest_lines_count_as_in_chat_and_unknown_fields_are_refuse
     asyncio.run(scenario())
 
 
+def test_a_bad_channel_on_a_sales_order_is_400_saying_what_is_allowed(shop: Shop) -> None:
+    t = tokens(shop)
+    create_customer(shop.uow, shop.admin, NewCustomer("WEB", "Web shop", salesperson="api:sales-api"))
+    receive_stock(shop.uow, shop.admin, "MAIN", [LineIn("TEA-CUP", 5, "3.3")])
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            order = {"customer": "WEB", "warehouse": "MAIN", "lines": [{"sku": "TEA-CUP", "qty": "1"}]}
+            for channel in ("web shop", "1web", "x" * 21, "网店"):
+                refused = await api.post("/sales-orders", t["sales"], {**order, "channel": channel})
+                assert (refused.status, refused.body["error"]["code"]) == (400, "bad_request"), refused.body
+                assert "field 'channel' must be a word of letters, digits and _" in refused.body["error"]["message"]
+            assert count(shop.uow, SalesOrder) == 0
+            taken = await api.post("/sales-orders", t["sales"], {**order, "channel": "Shopify"})
+            assert (taken.status, taken.body["channel"]) == (201, "shopify"), taken.body
+
+    asyncio.run(scenario())
+
+
 def test_a_warehouse_token_reads_the_stock_and_the_list_of_its_own_warehouses_only_as_the_stock_report(
         shop: Shop) -> None:
     t = tokens(shop)
