@@ -300,7 +300,8 @@ def test_money_has_the_money_places_in_lists_and_details_alike(shop: Shop) -> No
             assert (stock["value"], stock["on_hand"], stock["avg_cost"]) == ("3.90", "3.0000", "1.300000")
             assert customer["credit_limit"] == "1000.00"
             report = (await api.get("/reports/stock?by=warehouse", t["manager"])).body
-            assert (report["rows"], report["totals"][2:]) == ([["MAIN", 1, "3.0000", "3.90"]], ["3.0000", "3.90"])
+            assert (report["rows"], report["totals"]) == ([["MAIN", 1, "3.0000", "3.90"]], ["", 1, "3.0000", "3.90"])
+            assert type(report["totals"][1]) is int, "a count is a JSON number in the totals too, on every database"
             bought = (await api.get("/reports/purchases", t["manager"])).body
             assert (bought["totals"][-1], bought["comparison"][0]["current"]) == ("3.90", "3.90")
 
