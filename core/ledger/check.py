@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Row, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute
@@ -229,15 +230,24 @@ def _page_cache(tx: Tx) -> Iterator[None]:
         tx.conn.exec_driver_sql(f"PRAGMA cache_size = {before}")
 
 
-def _moves(tx: Tx) -> Iterator[Sequence[Row[int, int, int, int, int, int, int, int, int, int, int]]]:
-    """Every ledger row as stored integers, by position then id, in batches of BATCH rows."""
+def _moves(tx: Tx) -> Iterator[Sequence[tuple[int, int, int, int, int, int, int, int, int, int, int]]]:
+    """Every ledger row as stored integers, by position then id, in batches of BATCH rows: the driver's own tuples
+    from its cursor (a server-side one on PostgreSQL), a row object per ledger row costing more than the rest of
+    the pass. The statement has no parameters."""
     m = StockMove
-    result = tx.conn.execution_options(yield_per=BATCH).execute(
+    statement = (
         select(m.id, m.product_id, m.warehouse_id, _raw(m.qty), _raw(m.reserved), _raw(m.value),
                _raw(m.unit_cost), _raw(m.balance_qty), _raw(m.balance_reserved), _raw(m.balance_value),
                _raw(m.avg_cost))
         .order_by(m.product_id, m.warehouse_id, m.id))
-    yield from result.partitions()
+    driver: Any = tx.conn.connection.driver_connection
+    cursor = driver.cursor(name="jxc_check_moves") if tx.dialect == "postgresql" else driver.cursor()
+    try:
+        cursor.execute(str(statement.compile(dialect=tx.conn.dialect)))
+        while batch := cursor.fetchmany(BATCH):
+            yield batch
+    finally:
+        cursor.close()
 
 
 def _levels(tx: Tx) -> Iterator[_LevelRow]:
