@@ -3,11 +3,12 @@
 The ledger is read once, in one ordered pass streamed in batches (by position, then id, along the ledger's own
 index): each row's running balances and costs are replayed and each position's totals compared with its cached
 level as the position ends, so time grows linearly with the ledger and memory stays that of one batch. Further
-sets of checks (per lot, say) are functions of the form of `CHECKS` appended to it."""
+sets of checks (per lot, say) are `Check`s of a module of their own (reporting `core.ledger.problems.Problem`s, so
+that it need not import this one) appended to `CHECKS`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,27 +17,15 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Row, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import InstrumentedAttribute
 
+from core.ledger.problems import LIMIT, Check, Problem
 from core.models import StockLevel, StockMove
 from core.numbers import COST_PLACES, QTY_PLACES
 from core.uow import Tx
 
-LIMIT = 100
 BATCH = 20_000
 SQLITE_CACHE_KIB = 256 * 1024
 AMOUNT_PLACES = QTY_PLACES  # quantities and money are both stored in 10^-4 units
 _COST_FACTOR: int = 10 ** COST_PLACES
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One broken invariant, with the row it was found on."""
-
-    kind: str
-    table: str
-    row_id: int | None
-    product_id: int
-    warehouse_id: int
-    detail: str
 
 
 @dataclass(frozen=True)
@@ -47,9 +36,6 @@ class RebuiltLevel:
     reserved: Decimal
     value: Decimal
     avg_cost: Decimal
-
-
-Check = Callable[[Tx], list[Problem]]
 
 
 def check_ledger(tx: Tx) -> list[Problem]:
