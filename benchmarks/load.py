@@ -24,10 +24,6 @@ import json
 import math
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -44,8 +40,10 @@ from core.people.accounts import create_invite, create_login_link, redeem_invite
 from core.people.tokens import create_token
 from core.stock.moves import LineIn, receive_stock
 from tests.e2e.fake_telegram import SENDING, Call, FakeTelegram, message_update
+from tests.e2e.served import Served as Server
+from tests.e2e.served import free_port, start_served
+from tests.e2e.served import stop_served as stop_server
 
-ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = 50
 SECONDS = 60.0
 KINDS = ("telegram_read", "telegram_write", "web_chat", "rest_read", "rest_write")
@@ -140,15 +138,6 @@ class Replies(FakeTelegram):
 
 
 @dataclass
-class Server:
-    """One `jxc serve` child process."""
-
-    child: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-
-@dataclass
 class Shop:
     """What the clients act with: SKUs, the REST token, browser sessions, Telegram chats."""
 
@@ -156,12 +145,6 @@ class Shop:
     token: str
     browsers: list[tuple[str, str]] = field(default_factory=list)  # (cookie, csrf) per browser client
     chats: int = 0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def server_config(directory: Path, name: str, db_url: str, port: int, fake: FakeTelegram, pool_size: int) -> Path:
@@ -204,37 +187,8 @@ backup_dir = {json.dumps(str(directory / name))}
 async def start_server(directory: Path, name: str, db_url: str, fake: FakeTelegram, pool_size: int) -> Server:
     """`python -m bot.cli serve` with its own config, once it answers /healthz."""
     port = free_port()
-    log = directory / f"{name}.log"
     config = server_config(directory, name, db_url, port, fake, pool_size)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JXC_")}
-    env |= {"JXC_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
-    with log.open("wb") as out:
-        child = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=directory, env=env,
-                                 stdout=out, stderr=subprocess.STDOUT)
-    server = Server(child, f"http://127.0.0.1:{port}", log)
-    async with aiohttp.ClientSession() as http:
-        for _ in range(600):
-            if child.poll() is not None:
-                raise RuntimeError(f"{name} exited: {log.read_text(errors='replace')[-3000:]}")
-            try:
-                async with http.get(server.url + "/healthz") as response:
-                    if response.status == 200:
-                        return server
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    stop_server(server)
-    raise RuntimeError(f"{name} never answered /healthz: {log.read_text(errors='replace')[-3000:]}")
-
-
-def stop_server(server: Server) -> None:
-    if server.child.poll() is None:
-        server.child.send_signal(signal.SIGTERM)
-        try:
-            server.child.wait(30)
-        except subprocess.TimeoutExpired:
-            server.child.kill()
-            server.child.wait()
+    return await start_served(name, config, port, directory / f"{name}.log", directory)
 
 
 def server_errors(servers: Sequence[Server]) -> tuple[str, ...]:
@@ -349,16 +303,17 @@ async def timed(client: Client, stats: Stats) -> None:
 
 
 async def alone(clients: Sequence[Client], seconds: float) -> dict[str, Stats]:
-    """One request at a time, cycling through the kinds (and the servers), for `seconds`."""
+    """One request at a time, cycling through the kinds (and the servers), for `seconds` and whole cycles: every
+    kind is sent at least once however slow the machine is."""
     stats = {kind: Stats(kind) for kind in KINDS}
     deadline = time.perf_counter() + seconds
-    for client in itertools.cycle(clients):
+    while True:
+        for client in clients:
+            start = time.perf_counter()
+            await timed(client, stats[client.kind])
+            stats[client.kind].seconds += time.perf_counter() - start
         if time.perf_counter() >= deadline:
-            break
-        start = time.perf_counter()
-        await timed(client, stats[client.kind])
-        stats[client.kind].seconds += time.perf_counter() - start
-    return stats
+            return stats
 
 
 async def crowd(clients: Sequence[Client], seconds: float) -> dict[str, Stats]:

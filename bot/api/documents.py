@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.api.http import (
+    BadRequest,
     amount_field,
     known_fields,
     lines_field,
@@ -106,6 +107,9 @@ def new_sales_order(uow: UnitOfWork, request: web.Request, actor: Actor, body: d
     known_fields(body, ("customer", "warehouse", "channel", "note", "lines"))
     customer, warehouse = text_field(body, "customer", limit=40), text_field(body, "warehouse", limit=40)
     channel = text_field(body, "channel", required=False, default="api", limit=40)
+    if not sales.CHANNEL_PATTERN.fullmatch(channel.strip().lower()):
+        raise BadRequest("field 'channel' must be a word of letters, digits and _ that starts with a letter, at "
+                         "most 20 characters, such as \"web\" or \"shopify\"")
     note = text_field(body, "note", required=False)
     lines = [SalesLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"),
                          amount_field(ln.get("unit_price"), "unit_price", required=False), unit_field(ln))

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from core.errors import DomainError
 from core.people.tokens import Answer, run_idempotent
 from core.uow import UnitOfWork
 
@@ -34,7 +35,7 @@ def key_of(request: web.Request) -> str | None:
     return key
 
 
-async def once(uow: UnitOfWork, token_id: int, key: str, request_hash: str,
-               action: Callable[[], tuple[int, str]]) -> Answer:
-    """Run `action` once for (token, key) and store its answer; retries get the stored answer."""
-    return await asyncio.to_thread(run_idempotent, uow, token_id, key, request_hash, action)
+async def once(uow: UnitOfWork, token_id: int, key: str, request_hash: str, action: Callable[[], tuple[int, str]],
+               refusal: Callable[[DomainError], tuple[int, str]]) -> Answer:
+    """Run `action` once for (token, key) and store its answer (or its refusal's); retries get the stored answer."""
+    return await asyncio.to_thread(run_idempotent, uow, token_id, key, request_hash, action, refusal)

@@ -168,16 +168,14 @@ class Api:
             except ValueError as error:
                 return error_response(400, "bad_request", str(error))
 
-            def action() -> tuple[int, str]:
-                try:
-                    return done, dumps(self.uow.run(lambda tx: work()))
-                except DomainError as error:
-                    return self._refusal(error, lang)
+            def refusal(error: DomainError) -> tuple[int, str]:
+                return self._refusal(error, lang)
 
             if key is None:
-                status, text = await asyncio.to_thread(action)
+                status, text = await asyncio.to_thread(self._answered, work, done, refusal)
                 return web.Response(status=status, text=text, content_type="application/json")
-            answer = await once(self.uow, entered.token_id, key, fingerprint("POST", request.path, body), action)
+            answer = await once(self.uow, entered.token_id, key, fingerprint("POST", request.path, body),
+                                lambda: (done, dumps(work())), refusal)
             if answer.conflict:
                 return error_response(422, "idempotency_key_reused",
                                       "this Idempotency-Key was used with a different request")
@@ -186,6 +184,14 @@ class Api:
                                 headers=headers)
 
         return handler
+
+    def _answered(self, work: Callable[[], Any], done: int,
+                  refusal: Callable[[DomainError], tuple[int, str]]) -> tuple[int, str]:
+        """`work` in one transaction of its own: its status and JSON, or the refusal's."""
+        try:
+            return done, dumps(self.uow.run(lambda tx: work()))
+        except DomainError as error:
+            return refusal(error)
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
         raw = await read_capped(request, MAX_BODY)

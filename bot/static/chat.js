@@ -76,8 +76,10 @@
     return box;
   }
 
-  function drawReply(reply) {
+  // inboxId: the message this replies to; a push (Server-Sent Events) has none
+  function drawReply(reply, inboxId) {
     const msg = bubble("theirs", reply.text);
+    if (inboxId !== undefined) msg.dataset.inbox = String(inboxId);
     if (reply.table) {
       msg.classList.add("has-table");
       msg.querySelector(".bubble").appendChild(drawTable(reply.table));
@@ -147,7 +149,7 @@
   function drawExchange(inboxId, replies) {
     if (shown.has(inboxId)) return;
     shown.add(inboxId);
-    replies.forEach(drawReply);
+    replies.forEach((reply) => drawReply(reply, inboxId));
   }
 
   function setLanguage(next) {

@@ -105,11 +105,14 @@ def stock_levels(uow: UnitOfWork, actor: Actor, sku: str = "", warehouse: str = 
 
 
 def list_warehouses(uow: UnitOfWork, actor: Actor) -> list[WarehouseView]:
-    """Active normal warehouses by code."""
+    """Active normal warehouses by code; only the ones they work in, for warehouse staff, as stock_levels."""
     actor.require(Permission.STOCK_VIEW)
-    return uow.read(lambda tx: [WarehouseView(r[0], r[1]) for r in tx.session.execute(
-        select(Warehouse.code, Warehouse.name).where(Warehouse.active, Warehouse.kind == "normal")
-        .order_by(Warehouse.code))])
+    scope = actor.warehouse_scope(Permission.STOCK_VIEW)
+    statement = select(Warehouse.code, Warehouse.name).where(Warehouse.active, Warehouse.kind == "normal")
+    if scope is not None:
+        statement = statement.where(Warehouse.id.in_(sorted(scope) or [-1]))
+    return uow.read(lambda tx: [WarehouseView(r[0], r[1])
+                                for r in tx.session.execute(statement.order_by(Warehouse.code))])
 
 
 def _views(tx: Tx, actor: Actor, products: list[Product]) -> list[ProductView]:

@@ -35,7 +35,7 @@ def _order(tx: Tx, actor: Actor, number: str) -> OrderHead:
     if row is None:
         raise UnknownDocument(number=number)
     order = OrderHead(**row._mapping)
-    require_sees(actor, order)
+    require_sees(actor, order, number)
     return order
 
 

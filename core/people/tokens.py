@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from core.catalog.products import warehouse_in
-from core.errors import DuplicateCode, PermissionDenied, UnknownEmployee
+from core.errors import DomainError, DuplicateCode, PermissionDenied, UnknownEmployee
 from core.models import ROLES, ApiToken, Employee, EmployeeRole, EmployeeWarehouse, IdempotencyRecord
 from core.people.audit import record
 from core.permissions import ROLE_PERMISSIONS, Actor, Permission
@@ -138,17 +138,20 @@ def authenticate(uow: UnitOfWork, secret: str, *, touch_every_seconds: float = 6
     digest = hash_secret(secret)
 
     def work(tx: Tx) -> tuple[Caller, bool] | None:
-        row = tx.session.execute(
+        rows = tx.conn.execute(  # one row per warehouse of the token's employee (one with None for none)
             select(ApiToken.id, ApiToken.name, ApiToken.token_hash, ApiToken.role, ApiToken.employee_id,
-                   ApiToken.revoked_at, ApiToken.last_used_at, Employee.name, Employee.active)
-            .join(Employee, Employee.id == ApiToken.employee_id).where(ApiToken.token_hash == digest)
-        ).one_or_none()
-        if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
+                   ApiToken.revoked_at, ApiToken.last_used_at, Employee.name, Employee.active,
+                   EmployeeWarehouse.warehouse_id)
+            .join(Employee, Employee.id == ApiToken.employee_id)
+            .outerjoin(EmployeeWarehouse, EmployeeWarehouse.employee_id == ApiToken.employee_id)
+            .where(ApiToken.token_hash == digest)
+        ).all()
+        if not rows:
             return None
-        if not row.active:
+        row = rows[0]
+        if not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None or not row.active:
             return None
-        warehouses = tx.session.scalars(
-            select(EmployeeWarehouse.warehouse_id).where(EmployeeWarehouse.employee_id == row.employee_id))
+        warehouses = {r.warehouse_id for r in rows if r.warehouse_id is not None}
         stale = row.last_used_at is None or (tx.now - row.last_used_at).total_seconds() >= touch_every_seconds
         actor = Actor(employee_id=row.employee_id, name=row[7], roles=frozenset({row.role}),
                       warehouse_ids=frozenset(warehouses), language="en", channel="api")
@@ -169,32 +172,43 @@ class _Taken(Exception):
 
 
 def run_idempotent(
-    uow: UnitOfWork, token_id: int, key: str, request_hash: str, action: Callable[[], tuple[int, str]]
+    uow: UnitOfWork, token_id: int, key: str, request_hash: str, action: Callable[[], tuple[int, str]],
+    refusal: Callable[[DomainError], tuple[int, str]],
 ) -> Answer:
     """Claim (token, key) first, then run `action` in the same transaction and store its answer with the claim.
 
     A concurrent retry's claim waits on the unique key until the first commits, then replays the stored
-    answer; the same key with another request body is a conflict. `action` must turn refusals into answers
-    (its services join this transaction in a savepoint, so a refusal leaves only the stored answer behind).
+    answer; the same key with another request body is a conflict. A refusal (`action` raises DomainError) drops
+    the whole transaction, claim and work, and the answer `refusal` makes of it is then stored alone (unless a
+    retry has claimed the key meanwhile): the work needs no savepoint of its own.
     """
 
-    def work(tx: Tx) -> Answer:
-        claim_id = tx.session.execute(  # no savepoint: a key already taken ends this transaction anyway
-            tx.insert(IdempotencyRecord).values(
-                token_id=token_id, key=key, request_hash=request_hash, status=0, body="", created_at=tx.now)
-            .on_conflict_do_nothing(index_elements=["token_id", "key"]).returning(IdempotencyRecord.id)
+    def claimed(tx: Tx, status: int = 0, body: str = "") -> int | None:
+        claim_id: int | None = tx.conn.execute(
+            tx.insert(IdempotencyRecord).on_conflict_do_nothing(index_elements=["token_id", "key"])
+            .returning(IdempotencyRecord.id),
+            {"token_id": token_id, "key": key, "request_hash": request_hash, "status": status, "body": body,
+             "created_at": tx.now},
         ).scalar_one_or_none()
-        if claim_id is None:
+        return claim_id
+
+    def work(tx: Tx) -> Answer:
+        claim_id = claimed(tx)
+        if claim_id is None:  # a key already taken ends this transaction anyway
             raise _Taken()
         status, body = action()
-        tx.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claim_id)
-                           .values(status=status, body=body))
+        tx.conn.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claim_id)
+                        .values(status=status, body=body))
         return Answer(status, body)
 
     try:
         return uow.run(work)
     except _Taken:
         pass
+    except DomainError as error:
+        status, body = refusal(error)
+        if uow.run(lambda tx: claimed(tx, status, body)) is not None:
+            return Answer(status, body)
     stored = uow.read(lambda tx: tx.session.execute(
         select(IdempotencyRecord.request_hash, IdempotencyRecord.status, IdempotencyRecord.body)
         .where(IdempotencyRecord.token_id == token_id, IdempotencyRecord.key == key)).one())

@@ -9,7 +9,20 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, case, func, literal_column, or_, select, text, type_coerce, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from core.catalog.products import warehouse_in
@@ -106,8 +119,8 @@ def grouped_page(
     """One statement: a page of groups, the totals over every group and the number of groups (window sums)."""
     size = max(filters.page_size, 1)
     typed = [(s if t is None else type_coerce(s, t)).label(n) for n, s, t in measures]
-    windows = [(func.sum(s).over() if t is None else type_coerce(func.sum(s).over(), t)).label(f"total_{n}")
-               for n, s, t in measures]
+    windows = [(cast(func.sum(s).over(), BigInteger) if t is None else type_coerce(func.sum(s).over(), t))
+               .label(f"total_{n}") for n, s, t in measures]  # a count's total: an integer on every database
     statement = (
         source.add_columns(*keys, *typed, *windows, func.count().over().label("n_groups"))
         .group_by(*keys).order_by(*keys).limit(size).offset((max(filters.page, 1) - 1) * size)

@@ -119,7 +119,7 @@ def withdraw_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrd
 
     def work(tx: Tx) -> SalesOrderView:
         order = locked(tx, number)
-        require_sees(actor, order)
+        require_sees(actor, order, number)
         if order.salesperson_id != actor.employee_id:
             raise NotOwnDocument(number=order.number, action="withdraw")
         if order.status not in SalesOrder.LIFECYCLE.statuses("withdraw"):
@@ -187,7 +187,7 @@ def get_sales_order(uow: UnitOfWork, actor: Actor, number: str) -> SalesOrderVie
         if row is None:
             raise UnknownDocument(number=number[:40])
         order = OrderHead(**row._mapping)
-        require_sees(actor, order)
+        require_sees(actor, order, number)
         return order_view(tx, actor, order.id)
 
     return uow.read(work)

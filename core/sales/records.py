@@ -12,7 +12,7 @@ from sqlalchemy import Table, bindparam, select, update
 
 from core.catalog.lines import EnteredLine, bounded, entered
 from core.catalog.resolve import resolve_lines
-from core.errors import InvalidQuantity, PermissionDenied, UnknownDocument
+from core.errors import InvalidQuantity, UnknownDocument
 from core.models import Customer, Product, SalesOrder, SalesOrderLine
 from core.numbers import ZERO
 from core.permissions import Actor, Permission
@@ -167,16 +167,17 @@ def locked_by_id(tx: Tx, order_id: int) -> OrderHead:
 def held(tx: Tx, actor: Actor, number: str, action: str) -> OrderHead:
     """The order locked for a change the actor may make on it in its current status."""
     order = locked(tx, number)
-    require_sees(actor, order)
+    require_sees(actor, order, number)
     SalesOrder.LIFECYCLE.ensure(action, order.number, order.status)
     return order
 
 
-def require_sees(actor: Actor, order: OrderHead) -> None:
-    """Everyone with sales.view_all in its warehouse; with sales.view_own, its salesperson and the customer's."""
+def require_sees(actor: Actor, order: OrderHead, typed: str) -> None:
+    """Everyone with sales.view_all in its warehouse; with sales.view_own, its salesperson and the customer's.
+    Anyone else is answered exactly as for an unknown number (`typed`, as given), so numbers cannot be probed."""
     if actor.can(Permission.SALES_VIEW_ALL, order.warehouse_id):
         return
     if actor.can(Permission.SALES_VIEW_OWN) and actor.employee_id in (order.salesperson_id,
                                                                       order.customer_salesperson_id):
         return
-    raise PermissionDenied(employee=actor.name, permission=Permission.SALES_VIEW_ALL.value, number=order.number)
+    raise UnknownDocument(number=typed[:40])

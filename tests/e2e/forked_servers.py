@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
+from tests.e2e.served import wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,17 +63,8 @@ class Forker:
         self.parent.stdin.flush()
         pid = int(await asyncio.to_thread(self.parent.stdout.readline))
         server = Forked(name, pid, url, log)
-        async with aiohttp.ClientSession() as http:
-            for _ in range(600):
-                assert server.alive(), f"{name} exited: {log.read_text(errors='replace')[-3000:]}"
-                try:
-                    async with http.get(url + "/healthz") as response:
-                        if response.status == 200:
-                            return server
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError(f"{name} never answered /healthz: {log.read_text(errors='replace')[-3000:]}")
+        await wait_healthy(name, url, log, server.alive)
+        return server
 
     def close(self) -> None:
         if self.parent.stdin is not None:

@@ -168,6 +168,9 @@ def test_every_page_fits_a_phone_in_the_readers_language(
                                                                 "Stocktake", "jxc")}[lang]
     with serving(db_url) as url, chromium(camera=film) as launched:
         home = phone(launched, url, "sales-1", "/app/")
+        # the page opens in Telegram's language and reloads itself in the reader's: wait for that document
+        home.page.locator(f'html[lang="{"zh-CN" if lang == "zh_CN" else "en"}"] meta[name="jxc-lang"][content="{lang}"]'
+                          ).wait_for(state="attached")
         home.page.locator("h1").filter(has_text=titles[3]).wait_for()
         home.page.locator("nav.home a").first.wait_for()
         assert home.page.locator("nav.home a").count() == 3

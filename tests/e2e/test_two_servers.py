@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,27 +30,14 @@ from core.sales.orders import get_sales_order
 from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.e2e.fake_telegram import FakeTelegram, button_update, message_update
+from tests.e2e.served import Served, free_port, start_served, stop_served
 from tests.e2e.stack import SECRET
 from tests.factories import Shop, make_shop
 
-ROOT = Path(__file__).resolve().parents[2]
 SELLER = 7101  # the salesperson's Telegram user (and private chat) id
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Process:
-    """One `jxc serve` child process and the address it listens on."""
-
-    name: str
-    child: subprocess.Popen[bytes]
-    url: str
-    log: Path
+Process = Served
 
 
 Extra = dict[str, dict[str, Any]]  # more keys of [server], [telegram] or [scheduler]
@@ -107,35 +89,12 @@ async def start_server(tmp_path: Path, name: str, db_url: str, fake: FakeTelegra
                        ) -> Process:
     """`jxc serve` as a child process, once /healthz answers; `extra` adds keys to its config's sections."""
     port = free_port()
-    log = tmp_path / f"{name}.log"
-    env = {**os.environ, "JXC_CONFIG": str(write_config(tmp_path, name, db_url, port, fake, extra)),
-           "PYTHONPATH": str(ROOT)}
-    env = {k: v for k, v in env.items() if not k.startswith("JXC_") or k == "JXC_CONFIG"}
-    with log.open("wb") as out:
-        child = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], cwd=tmp_path, env=env,
-                                 stdout=out, stderr=subprocess.STDOUT)
-    process = Process(name, child, f"http://127.0.0.1:{port}", log)
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            assert child.poll() is None, f"{name} exited: {log.read_text(errors='replace')[-3000:]}"
-            try:
-                async with http.get(process.url + "/healthz") as response:
-                    if response.status == 200:
-                        return process
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{name} never answered /healthz: {log.read_text(errors='replace')[-3000:]}")
+    config = write_config(tmp_path, name, db_url, port, fake, extra)
+    return await start_served(name, config, port, tmp_path / f"{name}.log", tmp_path)
 
 
 def stop_server(process: Process) -> None:
-    if process.child.poll() is None:
-        process.child.send_signal(signal.SIGTERM)
-        try:
-            process.child.wait(15)
-        except subprocess.TimeoutExpired:
-            process.child.kill()
-            process.child.wait()
+    stop_served(process, 15)
 
 
 @dataclass

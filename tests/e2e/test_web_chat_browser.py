@@ -97,23 +97,33 @@ def phone(launched: Any, url: str, token: str) -> Any:
     return page
 
 
+ANSWERS = ".msg.theirs[data-inbox], .msg.theirs.error"  # replies to what was sent; a push (SSE) is neither
+
+
+def answers_so_far(page: Any) -> int:
+    """How many replies to sent messages the page shows, once it is not waiting for one: a message sent or a
+    button tapped while it waits is dropped by the page, and a push arriving meanwhile is no answer."""
+    page.locator("#send:enabled").wait_for()
+    return int(page.locator(ANSWERS).count())
+
+
 def say(page: Any, text: str) -> Any:
     """Type a message, send it, and return the bubble of jxc's last reply."""
-    before = page.locator(".msg.theirs").count()
+    before = answers_so_far(page)
     page.fill("#text", text)
     page.keyboard.press("Enter")
     return last_reply(page, before)
 
 
 def press(page: Any, label: str) -> Any:
-    before = page.locator(".msg.theirs").count()
+    before = answers_so_far(page)
     page.locator(".keys button", has_text=label).last.click()
     return last_reply(page, before)
 
 
 def last_reply(page: Any, before: int) -> Any:
-    page.locator(".msg.theirs").nth(before).wait_for()  # the page draws every reply of a message at once
-    return page.locator(".msg.theirs").last
+    page.locator(ANSWERS).nth(before).wait_for()  # the page draws every reply of a message at once
+    return page.locator(ANSWERS).last
 
 
 @pytest.fixture
@@ -170,7 +180,7 @@ def test_on_a_phone_an_employee_signs_in_looks_up_stock_and_switches_to_english_
 
 def tap(page: Any, data: str, label_part: str = "", data_end: str = "") -> Any:
     """Tap the newest button whose data starts with `data` (ends with `data_end`, label has `label_part`)."""
-    before = page.locator(".msg.theirs").count()
+    before = answers_so_far(page)
     ending = f'[data-data$="{data_end}"]' if data_end else ""
     button = page.locator(f'.keys button[data-data^="{data}"]{ending}', has_text=label_part).last
     if button.count() == 0:

@@ -18,7 +18,16 @@ from core.people.accounts import create_login_link
 from core.permissions import Actor
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
-from tests.e2e.test_web_chat_browser import browser, chromium, last_reply, phone, press, say, serving
+from tests.e2e.test_web_chat_browser import (
+    answers_so_far,
+    browser,
+    chromium,
+    last_reply,
+    phone,
+    press,
+    say,
+    serving,
+)
 from tests.factories import make_shop
 from tests.integration.chat_shop import rows
 from tests.pictures import Code, blank_photo, photo
@@ -35,7 +44,7 @@ def kettle_shop(uow: UnitOfWork, admin: Actor) -> None:
 
 
 def upload(page: object, path: Path) -> object:
-    before = page.locator(".msg.theirs").count()  # type: ignore[attr-defined]
+    before = answers_so_far(page)
     page.set_input_files("#photo", str(path))  # type: ignore[attr-defined]
     return last_reply(page, before)
 

@@ -220,7 +220,8 @@ def test_the_author_withdraws_a_waiting_order_in_chat(uow: UnitOfWork, shop: Sho
                                                     f"{number} was not submitted by you; only its author can "
                                                     "withdraw it.")]
     other = chat_of(uow, shop.admin, "sales-2", "1002", language)
-    refused = words(language, "你没有权限执行这个操作。", "You are not allowed to do that.")
+    refused = words(language, f"找不到单据「{number}」，或你无权查看。",
+                    f'No document "{number}", or you may not see it.')
     assert other.press(f"od:w{number}") == [refused], "another salesperson does not even see it"
     assert request is not None
     manager.press(f"ap:{request}:y")

@@ -1,14 +1,17 @@
-"""Stored Idempotency-Key answers are forgotten by the nightly job once older than [api] idempotency_days."""
+"""Stored Idempotency-Key answers are forgotten by the nightly job once older than [api] idempotency_days; a refused
+request's answer is stored without anything of its work."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from bot.scheduler import SchedulerSettings, purge_idempotency
 from core.config import Config
-from core.models import ApiToken, IdempotencyRecord
+from core.errors import UnknownProduct
+from core.models import ApiToken, AuditLog, IdempotencyRecord
+from core.people.audit import record
 from core.people.tokens import create_token, run_idempotent
 from core.permissions import Actor
 from core.uow import UnitOfWork
@@ -29,7 +32,8 @@ def test_answers_older_than_the_configured_days_are_purged_and_a_late_retry_runs
     runs: list[str] = []
 
     def post(key: str) -> tuple[int, bool]:
-        answer = run_idempotent(clocked, token_id, key, "hash-" + key, lambda: (runs.append(key), (201, "{}"))[1])
+        answer = run_idempotent(clocked, token_id, key, "hash-" + key, lambda: (runs.append(key), (201, "{}"))[1],
+                                lambda error: (422, error.code))
         return answer.status, answer.replayed
 
     assert post("order-1") == (201, False)
@@ -52,3 +56,26 @@ def test_answers_older_than_the_configured_days_are_purged_and_a_late_retry_runs
 def test_the_age_comes_from_api_idempotency_days_and_defaults_to_a_week() -> None:
     assert SchedulerSettings.from_config(Config()).idempotency_days == 7
     assert SchedulerSettings.from_config(Config(sections={"api": {"idempotency_days": 2}})).idempotency_days == 2
+
+
+def test_a_refusal_after_some_work_leaves_only_its_stored_answer_and_a_retry_replays_it(
+        uow: UnitOfWork, admin: Actor) -> None:
+    create_token(uow, admin, "webshop", "sales")
+    token_id = uow.read(lambda tx: tx.session.scalar(select(ApiToken.id)))
+    audits = uow.read(lambda tx: tx.session.scalar(select(func.count()).select_from(AuditLog)))
+    runs: list[int] = []
+
+    def action() -> tuple[int, str]:
+        runs.append(1)
+        uow.run(lambda tx: record(tx, admin, "gadget.made", "gadget", 1))  # written, then the request is refused
+        raise UnknownProduct(sku="NOPE")
+
+    def post() -> tuple[int, str, bool]:
+        answer = run_idempotent(uow, token_id, "order-9", "hash", action, lambda error: (422, error.code))
+        return answer.status, answer.body, answer.replayed
+
+    assert post() == (422, "unknown_product", False)
+    assert post() == (422, "unknown_product", True), "the refusal is replayed, not run again"
+    assert runs == [1]
+    assert uow.read(lambda tx: tx.session.scalar(select(func.count()).select_from(AuditLog))) == audits
+    assert keys(uow) == ["order-9"]

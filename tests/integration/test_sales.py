@@ -21,6 +21,7 @@ from core.errors import (
     OutOfStock,
     OverReturn,
     PermissionDenied,
+    UnknownDocument,
     UnknownPartner,
 )
 from core.ledger.check import check_ledger
@@ -360,19 +361,24 @@ def test_a_salesperson_can_neither_read_nor_act_on_anothers_order(uow: UnitOfWor
     mine = approved(sales, SalesLineIn("TEA-CUP", 5))
     ship_sales_order(uow, sales.shop.warehouse, mine.number, [SalesLineIn("TEA-CUP", 2)])
     draft = order(sales, SalesLineIn("TEA-CUP", 1))
-    attempts: list[Callable[[], Any]] = [
-        lambda: get_sales_order(uow, sales.other, mine.number),
-        lambda: submit_sales_order(uow, sales.other, draft.number),
-        lambda: cancel_sales_order(uow, sales.other, draft.number),
-        lambda: close_sales_order(uow, sales.other, mine.number),
-        lambda: return_from_customer(uow, sales.other, mine.number, [SalesLineIn("TEA-CUP", 1)], "x"),
-        lambda: ship_sales_order(uow, sales.other, mine.number),
-        lambda: ship_sales_order(uow, sales.shop.sales, mine.number),
+    attempts: list[tuple[str, Callable[[], Any]]] = [
+        (mine.number.lower(), lambda: get_sales_order(uow, sales.other, mine.number.lower())),
+        (draft.number, lambda: submit_sales_order(uow, sales.other, draft.number)),
+        (draft.number, lambda: cancel_sales_order(uow, sales.other, draft.number)),
+        (mine.number, lambda: close_sales_order(uow, sales.other, mine.number)),
+        (mine.number, lambda: return_from_customer(uow, sales.other, mine.number, [SalesLineIn("TEA-CUP", 1)], "x")),
     ]
-    for attempt in attempts:
-        with pytest.raises(PermissionDenied) as refused:
+    for typed, attempt in attempts:  # another's order is answered exactly as a number that does not exist
+        with pytest.raises(UnknownDocument) as refused:
             attempt()
-        assert refused.value.code == "permission_denied"
+        assert refused.value.params == {"number": typed}
+    with pytest.raises(UnknownDocument) as unknown:
+        get_sales_order(uow, sales.other, "so-1999-000001")
+    assert unknown.value.params == {"number": "so-1999-000001"}
+    for shipper in (sales.other, sales.shop.sales):  # shipping is no salesperson's, whoever's the order is
+        with pytest.raises(PermissionDenied) as denied:
+            ship_sales_order(uow, shipper, mine.number)
+        assert denied.value.code == "permission_denied"
     with pytest.raises(UnknownPartner) as unknown:  # another's customer is answered as one that does not exist
         create_sales_order(uow, sales.other, "ACME", "MAIN", [SalesLineIn("TEA-CUP", 1)])
     assert unknown.value.params == {"kind": "customer", "code": "ACME"}
@@ -390,7 +396,7 @@ def test_warehouse_staff_ship_only_in_their_warehouses(uow: UnitOfWork, sales: S
     submit_sales_order(uow, sales.shop.sales, north.number)
     with pytest.raises(PermissionDenied):
         ship_sales_order(uow, sales.shop.warehouse, north.number)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(UnknownDocument):  # an order of another warehouse is not theirs to see
         get_sales_order(uow, sales.shop.warehouse, north.number)
     assert list_sales_orders(uow, sales.shop.warehouse) == []
     assert ship_sales_order(uow, sales.shop.manager, north.number).status == "shipped"
