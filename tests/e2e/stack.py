@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from bot.composition import AppParts, build_app_parts
 from bot.engine.engine import Engine
-from bot.engine.flow import Command, Context, Event, Step
+from bot.engine.flow import Command, Context, Event, Flow, Step
 from bot.engine.replies import Attachment, Reply, buttons
 from bot.flows import COMMANDS, default_flows
 from bot.server import build_app, make_runner
@@ -28,7 +28,7 @@ SECRET = "s3cret_Webhook-token"
 _update_ids = itertools.count(900_000, 7)
 
 
-class LongFlow:
+class LongFlow(Flow):
     """Test-only: a reply far over Telegram's 4096 characters, with a button, then an image and a file."""
 
     name = "long"

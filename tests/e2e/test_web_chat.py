@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from yarl import URL
 
 from bot.composition import AppParts, build_app_parts
-from bot.engine.flow import Command, Context, Event, Step
+from bot.engine.flow import Command, Context, Event, Flow, Step
 from bot.engine.replies import Attachment, Reply, buttons
 from bot.flows import COMMANDS, default_flows
 from bot.server import build_app
@@ -35,7 +35,7 @@ from tests.factories import make_shop
 PNG = b"\x89PNG\r\n\x1a\n fake chart"
 
 
-class ReportFlow:
+class ReportFlow(Flow):
     """Test-only: a chart image and a CSV statement, the way report flows answer."""
 
     name = "report"
@@ -57,7 +57,7 @@ class ReportFlow:
         return Step([Reply("ok")])
 
 
-class BrokenFlow:
+class BrokenFlow(Flow):
     """Test-only: a flow with a bug."""
 
     name = "broken"
