@@ -83,9 +83,9 @@ class Engine:
         self.flows = {f.name: f for f in flows}
         self.commands = list(commands)
         self.words = {w.lower(): c for c in commands for w in c.words}
-        self.prefixes = {f.key: f for f in flows}
-        if len(self.prefixes) < len(flows):  # two flows answering one button prefix: one would never get its presses
-            raise ValueError(f"flows share a button prefix: {sorted(f.key for f in flows)}")
+        self.prefixes = {f.key: f for f in self.flows.values()}  # a flow given again by name replaces the first
+        if len(self.prefixes) < len(self.flows):  # two flows on one button prefix: one would never get its presses
+            raise ValueError(f"flows share a button prefix: {sorted(f.key for f in self.flows.values())}")
         self.timeout = timeout
         self.default_language = default_language
         self.fallback_flow = fallback_flow
