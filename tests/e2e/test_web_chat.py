@@ -314,7 +314,7 @@ def test_a_whole_dialogue_help_stock_and_a_language_button_then_history_on_reloa
         anna = browser()
         await anna.sign_in(token)
         assert (await anna.say("帮助"))[0].startswith("manager-1，你好！你可以：")
-        assert await anna.say("库存 RETRO-CLOCK") == ["RETRO-CLOCK 复古闹钟\n售价 25.00 / 个"]
+        assert await anna.say("库存 RETRO-CLOCK") == ["RETRO-CLOCK 复古闹钟\n售价 25.00 / 个，进价 10.00"]
         assert anna.last["replies"][0]["table"] == {
             "header": ["仓库", "可用", "成本"], "rows": [["MAIN", "12", "9.50"]], "numeric": [False, True, True],
             "totals": []}

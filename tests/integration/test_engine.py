@@ -198,6 +198,12 @@ def test_a_flow_that_changes_its_state_in_place_still_has_it_saved(stocked: Unit
     assert chat.send("b") == ["a,b"]
 
 
+class OtherCountingFlow(CountingFlow):
+    """Another flow that took the counting flow's button prefix."""
+
+    name = "counting-again"
+
+
 def test_two_flows_may_not_share_a_button_prefix(stocked: UnitOfWork) -> None:
     with pytest.raises(ValueError, match="button prefix"):
-        Engine(stocked, TEXTS, [*default_flows(), CountingFlow(), CountingFlow()], COMMANDS)
+        Engine(stocked, TEXTS, [*default_flows(), CountingFlow(), OtherCountingFlow()], COMMANDS)
