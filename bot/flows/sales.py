@@ -20,7 +20,7 @@ from core.numbers import ZERO
 from core.partners.choices import partner_choices, partner_code
 from core.partners.customers import get_customer
 from core.permissions import Permission
-from core.reading.notes import note_in
+from core.reading.notes import note_in, read_note
 from core.reading.text import Reading
 from core.sales.line_checks import LineCheck, OtherLine, check_sales_line
 from core.sales.orders import create_sales_order, submit_sales_order
@@ -311,6 +311,8 @@ class SalesOrderFlow(Flow):
         no product, refused or absurd are named and left out; the same photo twice adds nothing."""
         if reading.sha256 and reading.sha256 in state.get("pictures", []):
             return self._lines_screen(ctx, state, note=ctx.text("so_paper_again"))
+        if not reading.refused and not read_note(reading.boxes).header:  # no table: a photo whose code was not read
+            return Step([ctx.say("scan_none")], state)
         try:
             listed = lines_on_paper(ctx.uow, ctx.actor, state["customer"], reading)
         except DomainError as error:

@@ -71,7 +71,7 @@ def test_a_whole_dialogue_in_chinese_then_english_through_the_webhook(
             assert await s.say(ANNA, f"/start {code}") == ["绑定成功，欢迎 manager-1！发送「帮助」开始。"]
             assert (await s.say(ANNA, "帮助"))[0].startswith("manager-1，你好！你可以：")
             assert await s.say(ANNA, "库存 RETRO-CLOCK") == [
-                "RETRO-CLOCK 复古闹钟\n售价 25.00 / 个\n\n<pre>仓库  可用  成本\nMAIN    12  9.50</pre>"]
+                "RETRO-CLOCK 复古闹钟\n售价 25.00 / 个，进价 10.00\n\n<pre>仓库  可用  成本\nMAIN    12  9.50</pre>"]
             assert fake.sent(ANNA)[-1].params["parse_mode"] == "HTML", "the table in monospace"
 
             assert await s.say(ANNA, "语言") == ["请选择语言 / Choose a language:"]
@@ -82,7 +82,7 @@ def test_a_whole_dialogue_in_chinese_then_english_through_the_webhook(
 
             assert (await s.say(ANNA, "help"))[0].startswith("Hello manager-1! You can:")
             assert await s.say(ANNA, "stock 6901234567890") == [
-                "RETRO-CLOCK Retro clock\nPrice 25.00 / pcs\n\n<pre>Warehouse  Available  Cost\n"
+                "RETRO-CLOCK Retro clock\nPrice 25.00 / pcs, purchase price 10.00\n\n<pre>Warehouse  Available  Cost\n"
                 "MAIN              12  9.50</pre>"]
             assert await s.say(ANNA, "stock") == ["Which SKU, barcode or product name?"]
             assert await s.say(ANNA, "cancel") == ["Cancelled."]
@@ -125,8 +125,8 @@ def test_a_table_too_wide_for_a_phone_arrives_as_a_picture_and_user_text_is_esca
             assert tagged == ['No product matches "<b>TEA&CUP</b>". Check the SKU or barcode, or try another word.']
             assert "parse_mode" not in fake.sent(ANNA)[-1].params, "plain text: Telegram shows it as typed"
             narrow = await s.say(ANNA, "stock TEA-CUP")
-            assert narrow == ["TEA-CUP Blue tea cup\nPrice 8.00 / pcs\n\n<pre>Warehouse  Available  Cost\n"
-                              "MAIN              40  3.30</pre>"]
+            assert narrow == ["TEA-CUP Blue tea cup\nPrice 8.00 / pcs, purchase price 3.30\n\n"
+                              "<pre>Warehouse  Available  Cost\nMAIN              40  3.30</pre>"]
             assert fake.sent(ANNA)[-1].params["parse_mode"] == "HTML"
         finally:
             await s.stop()

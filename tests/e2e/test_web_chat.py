@@ -324,7 +324,8 @@ def test_a_whole_dialogue_help_stock_and_a_language_button_then_history_on_reloa
         assert await anna.press("English") == ["Language set to English."]
         assert anna.last["lang"] == "en"
         assert (await anna.say("help"))[0].startswith("Hello manager-1! You can:")
-        assert await anna.say("stock 6901234567890") == ["RETRO-CLOCK Retro clock\nPrice 25.00 / pcs"]
+        assert await anna.say("stock 6901234567890") == [
+            "RETRO-CLOCK Retro clock\nPrice 25.00 / pcs, purchase price 10.00"]
         assert anna.last["replies"][0]["table"]["header"] == ["Warehouse", "Available", "Cost"]
         assert await anna.say("stock") == ["Which SKU, barcode or product name?"]
         assert await anna.say("cancel") == ["Cancelled."]
