@@ -15,6 +15,7 @@ from core.config import ConfigError
 from core.documents.kinds import printable
 from core.documents.labels import product_labels
 from core.people.employees import SYSTEM_NAME, load_actor
+from core.permissions import Actor
 from core.reporting.periods import parse_period
 
 
@@ -47,15 +48,23 @@ def add_labels_command(sub: Any) -> None:
     command.set_defaults(run=cmd_labels)
 
 
-def cmd_labels(books: Any, args: Any) -> int:
-    """Write the labels of the items named as a PDF."""
+def _printer_for(books: Any, args: Any) -> tuple[Printer, Actor, str] | None:
+    """The printer of the config, the employee `--as` and the language to print in; None (said) on a bad config."""
     try:
         printer = Printer(document_settings(books.config))
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
-        return 2
+        return None
     actor = load_actor(books.uow, args.actor)
-    lang = args.lang or actor.language or str(books.config.get("company", "language", "zh_CN"))
+    return printer, actor, args.lang or actor.language or str(books.config.get("company", "language", "zh_CN"))
+
+
+def cmd_labels(books: Any, args: Any) -> int:
+    """Write the labels of the items named as a PDF."""
+    chosen = _printer_for(books, args)
+    if chosen is None:
+        return 2
+    printer, actor, lang = chosen
     labels = product_labels(books.uow, actor, args.codes, args.copies)
     texts = Texts(timezone=str(books.config.get("company", "timezone", "Asia/Shanghai")),
                   currency=str(books.config.get("books", "currency", "CNY")))
@@ -72,13 +81,10 @@ def cmd_labels(books: Any, args: Any) -> int:
 def cmd_print(books: Any, args: Any) -> int:
     """Print one document as the employee `--as` may see it: a PDF file, or bytes to the receipt printer."""
     zone = str(books.config.get("company", "timezone", "Asia/Shanghai"))
-    try:
-        printer = Printer(document_settings(books.config))
-    except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
+    chosen = _printer_for(books, args)
+    if chosen is None:
         return 2
-    actor = load_actor(books.uow, args.actor)
-    lang = args.lang or actor.language or str(books.config.get("company", "language", "zh_CN"))
+    printer, actor, lang = chosen
     dated = args.period or args.date_from or args.date_to
     period = parse_period(args.period, args.date_from, args.date_to,
                           today=datetime.now(ZoneInfo(zone)).date()) if dated else None

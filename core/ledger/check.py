@@ -262,9 +262,4 @@ def _negative_levels(tx: Tx) -> list[Problem]:
     ]
 
 
-def _lot_problems(tx: Tx) -> list[Problem]:
-    """Per lot and serial: levels against the ledger, never negative, a serial in one place (core/ledger/lot_check)."""
-    return [Problem(*p) for p in check_lots(tx)]
-
-
-CHECKS: tuple[Check, ...] = (_ledger_rows_and_levels, _negative_levels, _lot_problems)
+CHECKS: tuple[Check, ...] = (_ledger_rows_and_levels, _negative_levels, check_lots)

@@ -4,31 +4,17 @@ never negative, and a serial never above one nor in two places."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import NamedTuple
 
 from sqlalchemy import Subquery, Table, and_, func, literal, or_, select
 
 from core.ledger.lot_position import NO_LOT
+from core.ledger.problems import LIMIT, Problem
 from core.models import Lot, LotLevel, Product, StockLevel, StockMove
 from core.uow import Tx
 
 LOTS: Table = Lot.__table__  # type: ignore[assignment]
 LOT_LEVELS: Table = LotLevel.__table__  # type: ignore[assignment]
 MOVES: Table = StockMove.__table__  # type: ignore[assignment]
-LIMIT = 100
-
-
-class Problem(NamedTuple):
-    """One broken per-lot invariant, in the fields of `core.ledger.check.Problem`."""
-
-    kind: str
-    table: str
-    row_id: int | None
-    product_id: int
-    warehouse_id: int
-    detail: str
-
-
 PRODUCTS: Table = Product.__table__  # type: ignore[assignment]
 LEVELS: Table = StockLevel.__table__  # type: ignore[assignment]
 
