@@ -59,11 +59,11 @@ class Reading:
         for item in data.get("boxes") or []:
             try:
                 text, corners, score = item
-                points = tuple((float(x), float(y)) for x, y in corners)
+                points = tuple((float(x), float(y)) for x, y in corners)  # float ok: pixels
             except (TypeError, ValueError):
                 continue
             if isinstance(text, str) and len(points) == 4:
-                boxes.append(TextBox(text, points, float(score)))
+                boxes.append(TextBox(text, points, float(score)))  # float ok: a score
         refused = str(data.get("refused") or "")
         return cls(str(data.get("sha256") or ""), tuple(boxes), refused if refused in REFUSALS else "")
 
