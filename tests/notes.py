@@ -12,6 +12,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bot.reading import PictureReader
 from core.reading.text import Reading
+from tests.fonts import require_cjk_font
+
+require_cjk_font()
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 HEADER = ("序号", "品名", "数量", "单位", "单价")

@@ -10,6 +10,10 @@ from typing import Any
 import pypdf
 import pypdfium2
 
+from tests.fonts import require_cjk_font
+
+require_cjk_font()
+
 
 @dataclass(frozen=True)
 class PdfFont:
