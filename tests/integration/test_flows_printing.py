@@ -70,7 +70,8 @@ def test_a_document_prints_as_a_pdf_file_from_words_and_from_a_cards_print_butto
 def test_printing_refuses_what_the_reader_may_not_see_and_says_how(golden: GoldenMonth) -> None:
     sales = chat_as(golden, "sales-1")
     north = chat_as(golden, "north-1", user="7005")
-    assert north.send(f"打印 {golden.so1}")[0].startswith("你没有权限执行这个操作。"), "MAIN's order, a NORTH worker"
+    assert north.send(f"打印 {golden.so1}")[0].startswith(f"找不到单据「{golden.so1}」，或你无权查看。"), \
+        "MAIN's order, a NORTH worker: as an unknown number"
     assert north.replies[0].file is None
     assert sales.send(f"打印 {golden.po1}")[0].startswith("你没有权限执行这个操作。\n打印单据：")
     assert sales.replies[0].file is None
