@@ -212,6 +212,7 @@ def test_the_sales_page_proposes_the_customers_price_list_with_its_source(
                                                              min_qty="3")])
     with serving(db_url) as url, chromium() as launched:
         p = phone(launched, url, "sales-1", "/app/sales")
+        p.page.locator("#warehouse option").first.wait_for(state="attached")  # the page is ready for typing
         p.type("#customer-q", "C-BLUE")
         p.tap('#customer-list button[data-code="C-BLUE"]')
         p.type("#item-q", "RETRO 3")
