@@ -26,8 +26,8 @@ from core.sales.line_checks import LineCheck, OtherLine, check_sales_line
 from core.sales.orders import create_sales_order, submit_sales_order
 from core.sales.paper import lines_on_paper, remember_words
 from core.sales.records import SalesLineIn
+from core.sales.usual import fullest_warehouse_for
 from core.sales.views import SalesOrderView
-from core.stock.levels import find_stock
 
 MAX_CHOICES = 8
 MAX_CHAT_LINES = 50
@@ -268,11 +268,7 @@ class SalesOrderFlow(Flow):
             item = split_line(typed).item
         except ValueError:
             return None
-        found = find_stock(ctx.uow, ctx.actor, item)
-        sellable = {w.code for w in self._warehouses(ctx)}
-        levels = [w for w in found[0].by_warehouse if w.warehouse in sellable] if len(found) == 1 else []
-        best = max(levels, key=lambda w: w.available, default=None)
-        return best.warehouse if best is not None and best.available > 0 else None
+        return fullest_warehouse_for(ctx.uow, ctx.actor, item)
 
     def _warehouse_chosen(self, ctx: Context, state: dict[str, Any], warehouse_id: str) -> Step:
         codes = {str(w.id): w.code for w in self._warehouses(ctx)}
