@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step
@@ -17,8 +18,30 @@ SEARCH_LIMIT = 64  # longer text is not a product's name: find_stock reads no mo
 CARD_BUTTONS = 6  # this many products found or fewer: a button each opens its card (more would be a wall)
 
 
+@dataclass(frozen=True)
+class HelpGroup:
+    """Commands of one kind of work: shown to people with one of `roles` (everyone when empty)."""
+
+    key: str
+    words: tuple[str, ...]  # what may follow 帮助 / help to open it
+    roles: frozenset[str] = frozenset()
+
+
+HELP_GROUPS = (
+    HelpGroup("sales", ("销售", "sales", "sale"), frozenset({"admin", "manager", "sales", "warehouse", "finance"})),
+    HelpGroup("warehouse", ("仓库", "warehouse", "stock"), frozenset({"admin", "manager", "warehouse"})),
+    HelpGroup("purchasing", ("采购", "purchasing", "purchase"),
+              frozenset({"admin", "manager", "purchaser", "finance"})),
+    HelpGroup("approvals", ("审批", "价格", "approvals", "prices"), frozenset({"admin", "manager", "purchaser"})),
+    HelpGroup("reports", ("报表", "打印", "reports", "print")),
+    HelpGroup("admin", ("管理", "admin"), frozenset({"admin"})),
+)
+GROUPS_PER_ROW = 3
+
+
 class HelpFlow(Flow):
-    """Lists what this person may do."""
+    """What this person may do: one short message naming the commands by kind of work, a button per kind opening
+    its uses with examples (the whole list was longer than one WeCom message for a manager)."""
 
     name = "help"
     key = "hp"
@@ -27,16 +50,50 @@ class HelpFlow(Flow):
         self.menu = menu
 
     def start(self, ctx: Context, args: str) -> Step:
-        """Show the commands in the reader's language."""
-        return Step([ctx.say("help", name=ctx.actor.name, roles=sorted(ctx.actor.roles))])
+        """The commands by kind of work, or one kind's uses when `args` names it (帮助 仓库)."""
+        groups = _groups_of(ctx)
+        word = args.strip().lower()
+        chosen = next((g for g in groups if word in g.words), None) if word else None
+        if chosen is not None:
+            return self._group(ctx, chosen.key, groups)
+        keys = _group_keys(ctx, groups, self.key)
+        first = ctx.text("help_group_name", group=groups[0].key)
+        return Step([ctx.say("help", keys, name=ctx.actor.name, groups=[g.key for g in groups], first=first,
+                             **_role_kinds(ctx))])
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """Help has no steps."""
         return self.start(ctx, "")
 
     def button(self, ctx: Context, payload: str) -> Step:
-        """Help has no buttons."""
+        """A kind of work's button: its uses; anything else (or a kind this reader does not have): the menu."""
+        groups = _groups_of(ctx)
+        if any(g.key == payload for g in groups):
+            return self._group(ctx, payload, groups)
         return self.start(ctx, "")
+
+    def _group(self, ctx: Context, key: str, groups: list[HelpGroup]) -> Step:
+        others = [g for g in groups if g.key != key]
+        return Step([ctx.say("help_group", _group_keys(ctx, others, self.key), group=key, **_role_kinds(ctx))])
+
+
+def _groups_of(ctx: Context) -> list[HelpGroup]:
+    roles = set(ctx.actor.roles)
+    return [g for g in HELP_GROUPS if not g.roles or g.roles & roles]
+
+
+def _role_kinds(ctx: Context) -> dict[str, bool]:
+    """What the templates ask of the reader's roles within a kind of work."""
+    roles = set(ctx.actor.roles)
+    return {"seller": bool(roles & {"admin", "manager", "sales"}),
+            "money": bool(roles & {"admin", "manager", "finance"}),
+            "buyer": bool(roles & {"admin", "manager", "purchaser"}),
+            "pricer": bool(roles & {"admin", "manager"})}
+
+
+def _group_keys(ctx: Context, groups: list[HelpGroup], prefix: str) -> tuple[tuple[Button, ...], ...]:
+    labels = [Button(ctx.text("help_group_name", group=g.key), f"{prefix}:{g.key}") for g in groups]
+    return tuple(tuple(labels[i:i + GROUPS_PER_ROW]) for i in range(0, len(labels), GROUPS_PER_ROW))
 
 
 class StockFlow(Flow):

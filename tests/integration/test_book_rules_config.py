@@ -86,7 +86,7 @@ def test_configured_rules_reach_the_chat_through_the_composition_root(
     assert taken[0].startswith("已收货 GR-") and taken[0].endswith("发错了？2 分钟内发送「撤销」。"), taken
     assert get_purchase_order(uow, shop.purchaser, first).lines[0].received_qty == D(12)
     assert get_purchase_order(uow, shop.purchaser, second).lines[0].received_qty == D(0)
-    assert "· 撤销：2 分钟内撤回自己刚过账的单据" in worker.send("帮助")[0]
+    assert "· 撤销：2 分钟内撤回自己刚过账的单据" in worker.send("帮助 仓库")[0]
 
     # undo_minutes = 2: three minutes later nothing can be undone; by default (10 minutes) it still could
     now[0] += timedelta(minutes=3)

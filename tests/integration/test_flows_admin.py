@@ -116,14 +116,19 @@ def test_a_login_link_in_both_languages_signs_in_once(uow: UnitOfWork, shop: Sho
 def test_help_lists_sales_approval_and_admin_commands_by_role(uow: UnitOfWork, shop: Shop) -> None:
     seller = chat_of(uow, shop.admin, "sales-1", "1001")
     menu = seller.send("帮助")[0]
-    assert "· 开单 [客户]：新建销售单" in menu and "· 客户 名称：" in menu
+    assert "· 销售：开单、我的订单、客户、报价\n" in menu and "· 报表：报表、看板、我的报表、打印、标签" in menu
     assert "审批" not in menu and "缺货" not in menu and "邀请" not in menu and "发货" not in menu
-    assert "· 报表：" in menu and "看板" in menu and "· 我的报表：" in menu and "导入" not in menu
+    assert [b.label for row in seller.replies[0].buttons for b in row] == ["销售", "报表"]
+    uses = seller.press(seller.button("销售"))[0]
+    assert "· 开单 [客户]：新建销售单" in uses and "· 客户 名称：" in uses and "订金" not in uses
+    assert "导入" not in seller.press("hp:admin")[0], "a kind of work not the reader's opens the menu, not its uses"
     boss = chat_of(uow, shop.admin, "manager-1", "2001", "en")
     menu = boss.send("help")[0]
-    assert "· approvals: documents waiting for you" in menu and "· lowstock: " in menu
-    assert "· ship SO-NUMBER: ship all or line by line" in menu
-    assert "invite" not in menu and "· report: " in menu and "dashboard" in menu and "import" not in menu
+    assert "· Approvals: approvals, prices" in menu and "· Purchasing: po, lowstock, supplier" in menu
+    assert "invite" not in menu and "· Reports: report, dashboard" in menu and "import" not in menu
+    assert "· approvals: documents waiting for you" in boss.send("help approvals")[0]
+    assert "· ship SO-NUMBER: ship all or line by line" in boss.press(boss.button("warehouse"))[0]
     owner = chat_of(uow, shop.admin, "system", "9001", "en")
-    menu = owner.send("help")[0]
-    assert "· invite NAME ROLE: a one-time invite code" in menu and "· import products|customers|" in menu
+    owner.send("help")
+    uses = owner.press(owner.button("admin"))[0]
+    assert "· invite NAME ROLE: a one-time invite code" in uses and "· import products|customers|" in uses

@@ -52,7 +52,7 @@ def test_a_manager_keeps_the_price_list_in_chat(uow: UnitOfWork, shop: Shop) -> 
     assert len(list_price_rules(uow, shop.manager, of="VIP")) == 3
     seller = chat_of(uow, shop.admin, "sales-1", "2002")
     assert seller.send("价格 VIP") == ["「价格」不是你的角色能做的。点「帮助」看看你可以做什么。"]
-    assert "价格 VIP" not in seller.send("帮助")[0] and "价格 VIP" in boss.send("帮助")[0]
+    assert "价格 VIP" not in seller.send("帮助 审批")[0] and "价格 VIP" in boss.send("帮助 审批")[0]
 
 
 def test_each_order_line_says_where_its_price_comes_from_and_the_last_price_paid(uow: UnitOfWork,

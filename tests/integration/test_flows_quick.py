@@ -158,13 +158,27 @@ def test_undo_refuses_others_documents_used_goods_and_old_postings(
 
 def test_help_lists_the_commands_each_role_may_use(uow: UnitOfWork, shop: Shop) -> None:
     worker = person(uow, shop.admin, "warehouse-1")
-    menu = worker.send("帮助")[0]
-    assert "· 入库 PO-单号 SKU 数量 / 入库 仓库 SKU 数量：快速入库" in menu and "· 撤销：" in menu
-    assert "· 采购单 [供应商]" not in menu
+    assert "· 仓库：发货、收货、入库、出库、调拨、盘点、追溯" in worker.send("帮助")[0]
+    uses = worker.send("帮助 仓库")[0]
+    assert "· 入库 PO-单号 SKU 数量 / 入库 仓库 SKU 数量：快速入库" in uses and "· 撤销：" in uses
+    assert "采购单" not in worker.send("帮助 采购")[0], "purchasing is not a warehouse worker's: the menu"
     buyer = person(uow, shop.admin, "purchaser-1", "en")
-    menu = buyer.send("help")[0]
-    assert '· po [supplier]: new purchase order, for example "po acme"' in menu and "· undo:" in menu
-    assert "receive [PO-NUMBER]" not in menu
+    assert "Warehouse" not in buyer.send("help")[0]
+    uses = buyer.send("help purchasing")[0]
+    assert '· po [supplier]: new purchase order, for example "po acme"' in uses and "· undo:" in uses
+    assert "receive [PO-NUMBER]" not in uses
+
+
+def test_help_fits_one_wecom_message_for_everyone_in_both_languages(uow: UnitOfWork, shop: Shop) -> None:
+    owner = person(uow, shop.admin, "system")
+    for language in ("zh", "en"):
+        owner.send(f"lang {language}")
+        texts = [owner.send("help")[0]]
+        labels = [b.data for row in owner.replies[0].buttons for b in row]
+        assert labels == ["hp:sales", "hp:warehouse", "hp:purchasing", "hp:approvals", "hp:reports", "hp:admin"]
+        texts += [owner.press(data)[0] for data in labels]
+        assert max(len(text.encode()) for text in texts) < 2048, "WeCom cuts a text message at 2048 bytes"
+        assert len(set(texts)) == len(texts), "each kind of work has its own uses"
 
 
 def test_a_product_not_on_the_order_is_named_as_such(uow: UnitOfWork, shop: Shop) -> None:
