@@ -61,11 +61,13 @@ class AppApi:
         }
 
     async def warehouses(self, actor: Actor, q: dict[str, Any]) -> Any:
-        """Warehouses the reader may sell from (`for=sales`, with the one to offer first) or count in (`for=count`)."""
+        """Warehouses the reader may sell from (`for=sales`, with the one to offer first), count in (`for=count`),
+        or else see the stock of (warehouse staff: the ones they work in)."""
         purpose = _text(q, "for")
-        permission = {"count": Permission.STOCKTAKE_COUNT}.get(purpose)
+        permissions = {"count": Permission.STOCKTAKE_COUNT, "sales": Permission.SALES_CREATE}
+        permission = permissions.get(purpose, Permission.STOCK_VIEW)
         found = await _run(warehouses_for, self.uow, actor, permission)
-        usual = await _run(usual_sales_warehouse, self.uow, actor) if purpose == "sales" else None
+        usual = await _run(usual_sales_warehouse, self.uow, actor) if purpose == "sales" and found else None
         return {"warehouses": [{"code": w.code, "name": w.name_in(actor.language)} for w in found], "usual": usual}
 
     async def customers(self, actor: Actor, q: dict[str, Any]) -> Any:

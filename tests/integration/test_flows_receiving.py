@@ -264,3 +264,12 @@ def test_the_receiving_page_lists_the_same_orders_with_lines_status_and_date(uow
     listed = asyncio.run(AppApi(uow, TEXTS).orders(shop.warehouse, {}))["orders"]
     assert [(o["number"], o["supplier"], o["lines"], o["status"], o["date"]) for o in listed] == [
         (second, "Acme 贸易", 2, "approved", "11-20"), (first, "Acme 贸易", 3, "partially_received", "11-20")]
+
+
+def test_the_pages_list_only_the_warehouses_a_worker_works_in(uow: UnitOfWork, shop: Shop) -> None:
+    page = AppApi(uow, TEXTS)
+    listed = {purpose: [w["code"] for w in asyncio.run(page.warehouses(shop.warehouse, {"for": purpose}))["warehouses"]]
+              for purpose in ("", "count", "sales", "anything")}
+    assert listed == {"": ["MAIN"], "count": ["MAIN"], "sales": [], "anything": ["MAIN"]}, "never NORTH's name"
+    seller = asyncio.run(page.warehouses(shop.sales, {"for": "sales"}))["warehouses"]
+    assert [w["code"] for w in seller] == ["MAIN", "NORTH"], "a salesperson sells from every warehouse"
