@@ -305,6 +305,10 @@ def render(texts: Texts, lang: str, event_type: str, payload: dict[str, Any]) ->
         held = f"{payload['lot_id']}:{payload['warehouse_id']}"
         keys = buttons([(texts.render(lang, "notify_button_write_off"), f"ex:w:{held}"),
                         (texts.render(lang, "notify_button_quarantine"), f"ex:q:{held}")])
+    elif event_type == "deposit_held" and "number" in payload:
+        number = str(payload["number"])
+        keys = buttons([(texts.render(lang, "notify_button_deposit_refund"), f"dp:r:{number}"),
+                        (texts.render(lang, "notify_button_deposit_forfeit"), f"dp:f:{number}")])
     image, file = report_attachments(payload) if event_type == "saved_report" else (None, None)  # its chart, xlsx
     table = report_table_of(payload) if event_type == "saved_report" else None
     extra: dict[str, Any] = {"topic": topic} if (topic := topic_of(event_type, payload)) else {}

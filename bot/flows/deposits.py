@@ -7,11 +7,14 @@ and on a cancelled order refunded or forfeited with a reason.
 
 from __future__ import annotations
 
-from bot.engine.flow import Context, Flow, Step
+from typing import Any
+
+from bot.engine.flow import Context, Event, Flow, Step
 from core.money.deposits import order_deposits, record_deposit, settle_deposits
 from core.permissions import Permission
 
 ACTIONS = {"退还": "refund", "退": "refund", "refund": "refund", "没收": "forfeit", "forfeit": "forfeit"}
+BUTTON_ACTIONS = {"r": "refund", "f": "forfeit"}
 
 
 class DepositFlow(Flow):
@@ -37,3 +40,23 @@ class DepositFlow(Flow):
             deposit = record_deposit(ctx.uow, ctx.actor, words[0], words[1], method)
             return Step([ctx.say("deposit_recorded", deposit=deposit)])
         return Step([ctx.say("deposit_help")])
+
+    def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """The reason for the refund or forfeit a button asked for; a button again asks again."""
+        if event.button:
+            return self.button(ctx, event.button)
+        reason = (event.text or "").strip()
+        if not reason:
+            return Step([ctx.say("deposit_reason_ask", **state)], state)
+        settled = settle_deposits(ctx.uow, ctx.actor, state["number"], state["action"], reason)
+        return Step([ctx.say("deposit_settled", deposits=settled, action=state["action"], number=state["number"])])
+
+    def button(self, ctx: Context, payload: str) -> Step:
+        """Refund (r:SO-…) or forfeit (f:SO-…) from the note of an order that ended with its deposit held: ask the
+        reason."""
+        action, _, number = payload.partition(":")
+        if action not in BUTTON_ACTIONS or not number:
+            return Step([ctx.say("deposit_help")])
+        ctx.actor.require(Permission.MONEY_RECORD)
+        state: dict[str, Any] = {"action": BUTTON_ACTIONS[action], "number": number.strip().upper()[:40]}
+        return Step([ctx.say("deposit_reason_ask", **state)], state)

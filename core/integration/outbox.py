@@ -23,6 +23,7 @@ EVENT_TYPES = frozenset({
     "webhook_dead",  # bot.webhooks: a webhook delivery given up
     "update_failed",  # bot.engine: an update whose handling broke unexpectedly, once a day per kind
     "lot_expiry",  # core.reporting.expiry: a lot within its alert lead time, or expired (bot.scheduler, daily)
+    "deposit_held",  # core.money.deposits: an order ended with a deposit left to refund or forfeit
 })
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 
 from core.errors import InvalidState, ReasonRequired, UnknownDocument
+from core.integration.outbox import employees_with_role, notify
 from core.ledger.numbering import next_number
 from core.models import MoneyEntry, OrderDeposit, Payment, PaymentAllocation, PurchaseOrder, SalesOrder
 from core.money.billing import ORDER_TYPES, PAYMENT_PREFIXES, Partner, billing_rows, money_sum
@@ -127,6 +128,20 @@ def settle_deposits(uow: UnitOfWork, actor: Actor, order_number: str, action: st
         return _deposits(tx, order.number, doc_type, order.id)
 
     return uow.run(work)
+
+
+def tell_deposits_held(tx: Tx, doc_type: str, order_id: int, number: str, status: str) -> Decimal:
+    """An order ending (cancelled, rejected, closed) with deposits not billed: what is left, told once to the money
+    staff (finance, else the admins) to refund or forfeit; zero, and nothing told, when nothing is left."""
+    left = tx.conn.execute(select(money_sum(_D.amount - _D.allocated)).where(
+        _D.doc_type == doc_type, _D.doc_id == order_id, _D.status == "held")).scalar() or ZERO
+    if left <= 0:
+        return ZERO
+    amount = round_money(left, tx.money_places)
+    recipients = employees_with_role(tx, "finance") or employees_with_role(tx, "admin")
+    notify(tx, "deposit_held", recipients, {"number": number, "amount": amount, "status": status},
+           f"deposit_held:{number}")
+    return amount
 
 
 def order_deposits(uow: UnitOfWork, actor: Actor, order_number: str) -> list[DepositView]:

@@ -17,6 +17,7 @@ from core.catalog.resolve import resolve_lines
 from core.errors import InvalidFilter, InvalidQuantity, InvalidState, NotOwnDocument
 from core.ledger.numbering import next_number
 from core.models import PO_STATUSES, Employee, Product, PurchaseOrder, Supplier, Warehouse
+from core.money.deposits import CLOSED, tell_deposits_held
 from core.numbers import ZERO, document_total, line_amount, round_money
 from core.partners.suppliers import supplier_by_code, supplier_in
 from core.people.audit import record
@@ -327,6 +328,8 @@ def _set_status(tx: Tx, actor: Actor, order: PurchaseOrder, status: str, action:
         order.approved_at = tx.now
     tx.session.flush()
     record(tx, actor, action, DOC_TYPE, order.id, number=order.number, status=status, previous=before, **detail)
+    if status in CLOSED:
+        tell_deposits_held(tx, "purchase_order", order.id, order.number, status)
 
 
 

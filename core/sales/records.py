@@ -14,6 +14,7 @@ from core.catalog.lines import EnteredLine, bounded, entered
 from core.catalog.resolve import resolve_lines
 from core.errors import InvalidQuantity, UnknownDocument
 from core.models import Customer, Product, SalesOrder, SalesOrderLine
+from core.money.deposits import CLOSED, tell_deposits_held
 from core.numbers import ZERO
 from core.permissions import Actor, Permission
 from core.uow import Tx
@@ -115,9 +116,11 @@ def set_status(
         values["reason"] = reason.strip()[:500]
     if approved:
         values["approved_at"] = tx.now
-    if status in ("closed", "cancelled", "rejected"):
+    if status in CLOSED:
         values["closed_at"] = tx.now
     tx.conn.execute(_UPDATE_ORDER, values)
+    if status in CLOSED:
+        tell_deposits_held(tx, "sales_order", order.id, order.number, status)
 
 
 def allocate(

@@ -10,14 +10,15 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select
 
+from bot.delivery import render
 from core.errors import InvalidState, PermissionDenied, ReasonRequired
-from core.models import MoneyEntry
+from core.models import MoneyEntry, Notification
 from core.money.deposits import order_deposits, record_deposit, settle_deposits
 from core.money.statements import partner_balance, statement
 from core.partners.customers import NewCustomer, create_customer
 from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
-from core.purchasing.orders import PurchaseLineIn, create_purchase_order, submit_purchase_order
+from core.purchasing.orders import PurchaseLineIn, cancel_purchase_order, create_purchase_order, submit_purchase_order
 from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.sales.orders import cancel_sales_order, create_sales_order, submit_sales_order
 from core.sales.records import SalesLineIn
@@ -25,6 +26,7 @@ from core.sales.shipments import ship_sales_order
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import Shop, make_shop
+from tests.integration.chat_shop import TEXTS, person
 
 
 @pytest.fixture
@@ -106,3 +108,34 @@ def test_only_money_staff_record_deposits(uow: UnitOfWork, shop: Shop) -> None:
             record_deposit(uow, actor, number, "10")
     with pytest.raises(InvalidState):
         record_deposit(uow, shop.finance, number, "0")
+
+
+def test_an_order_ending_with_its_deposit_held_tells_finance_once_with_buttons_to_settle_it(
+        uow: UnitOfWork, shop: Shop) -> None:
+    held, plain = approved_order(shop, 2), approved_order(shop, 1)
+    record_deposit(uow, shop.finance, held, "30")
+    cancel_sales_order(uow, shop.sales, held, "客户取消")
+    cancel_sales_order(uow, shop.sales, plain, "客户取消")
+    draft = create_purchase_order(uow, shop.purchaser, "S-CLOCK", "MAIN", [PurchaseLineIn("RETRO-CLOCK", 5, "9")])
+    bought = submit_purchase_order(uow, shop.purchaser, draft.number).number
+    record_deposit(uow, shop.finance, bought, "12.5")
+    cancel_purchase_order(uow, shop.purchaser, bought, "供应商缺货")
+    notes = uow.read(lambda tx: [(n.event_type, n.recipient_id, n.payload["number"], n.payload["amount"])
+                                 for n in tx.session.scalars(select(Notification).order_by(Notification.id))
+                                 if n.event_type == "deposit_held"])
+    finance = shop.finance.employee_id
+    assert notes == [("deposit_held", finance, held, "30.00"), ("deposit_held", finance, bought, "12.50")], (
+        "once per order, to the money staff; an order without a deposit tells nobody")
+    note = render(TEXTS, "zh_CN", "deposit_held", {"number": held, "amount": "30.00", "status": "cancelled"})
+    assert note.text == f"💰 {held} 已作废，订金还有 ¥30.00 没有冲抵货款：请退还或没收（都要写原因）。"
+    assert [[b.data for b in row] for row in note.buttons] == [[f"dp:r:{held}", f"dp:f:{held}"]]
+    english = render(TEXTS, "en", "deposit_held", {"number": bought, "amount": "12.50", "status": "cancelled"})
+    assert english.text.startswith(f"💰 {bought} was cancelled with CN¥12.50 of its deposit not set against a bill")
+    money = person(uow, shop.admin, "finance-1")
+    assert money.press(f"dp:r:{held}") == [f"退还 {held} 的订金：请写原因，例如「客户取消」。发送「取消」不做处理。"]
+    assert money.send("客户取消，原路退回")[0].startswith(f"{held} 的订金已退还：")
+    [back] = order_deposits(uow, shop.finance, held)
+    assert (back.status, back.reason) == ("refunded", "客户取消，原路退回")
+    seller = person(uow, shop.admin, "sales-1")
+    assert "退还" not in seller.press(f"dp:f:{bought}")[0], "only money staff settle deposits"
+    assert order_deposits(uow, shop.finance, bought)[0].status == "held"
