@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.composition import Books, build_books
-from bot.engine.texts import Texts
+from bot.engine.texts import Texts, format_quantity
 from bot.print_command import add_labels_command, add_print_command
 from bot.report_command import add_report_command
 from bot.webhooks import add_webhook_command
@@ -74,7 +74,7 @@ def cmd_stock(books: Books, args: argparse.Namespace) -> int:
     print(f"{'warehouse':<10} {'name':<24} {'products':>8} {'on hand':>16} {'value':>18}")
     for r in rows:
         value = "-" if r.value is None else f"{r.value:,.2f}"
-        print(f"{r.code:<10} {pad(r.name, 24)} {r.products:>8} {r.on_hand:>16,.4f} {value:>18}")
+        print(f"{r.code:<10} {pad(r.name, 24)} {r.products:>8} {format_quantity(r.on_hand, 'en'):>16} {value:>18}")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,7 @@ def test_init_seed_check_and_stock_on_a_fresh_database(tmp_path: Path) -> None:
     rows = {line.split()[0]: line.split() for line in stock.stdout.splitlines()[1:]}
     assert set(rows) == {"SH", "BJ", "GZ", "TRANSIT"}
     assert all(int(rows[code][-3]) > 50 for code in ("SH", "BJ", "GZ"))
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", rows[code][-2]) for code in rows), "whole units, grouped, no .0000"
     assert "上海总仓" in stock.stdout
 
     again = jxc(tmp_path, "seed", "demo", "--products", "300", JXC_DATABASE_URL=url)
