@@ -16,6 +16,7 @@ from bot.engine.engine import Engine, Undelivered
 from bot.engine.inbound import Fetched, PictureReading
 from bot.engine.replies import Reply
 from core.codes.scanning import read_codes
+from core.permissions import Actor, Permission
 from core.reading.text import Reading
 from core.text_input import unreadable, unreadable_in
 
@@ -144,6 +145,13 @@ def json_object(raw: bytes) -> dict[str, Any] | None:
 async def photo_codes(content: bytes) -> tuple[str, ...]:
     """The codes in a photo, read off the event loop (decoding takes tens of milliseconds)."""
     return tuple(code.text for code in await asyncio.to_thread(read_codes, content))
+
+
+def reader_for(actor: Actor, reader: PictureReading | None) -> PictureReading | None:
+    """The OCR reader for people who may use what it reads (a supplier's delivery note to receive, a customer's
+    list to sell); None for the rest: their photos without a code cost no seconds of CPU."""
+    reads_paper = actor.can(Permission.PURCHASE_RECEIVE) or actor.can(Permission.SALES_CREATE)
+    return reader if reads_paper else None
 
 
 async def photo_contents(content: bytes | None, reader: PictureReading | None) -> Fetched:

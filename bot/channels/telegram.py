@@ -35,7 +35,16 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot.channels import ChatTurns, InFlight, header_text, photo_contents, read_capped, recover, start_recovery
+from bot.channels import (
+    ChatTurns,
+    InFlight,
+    header_text,
+    photo_contents,
+    read_capped,
+    reader_for,
+    recover,
+    start_recovery,
+)
 from bot.channels.telegram_pieces import Piece, pieces
 from bot.engine.engine import UNAVAILABLE, Engine, describe
 from bot.engine.flow import Command
@@ -310,9 +319,8 @@ class TelegramChannel:
         """A document's bytes or a photo's codes, downloaded through the Bot API with `download_attempts` tries
         `download_backoff` apart (doubling); `failed` when every try failed, None for a stranger (their files are
         neither fetched nor stored: they get the binding prompt)."""
-        bound = await asyncio.to_thread(self.engine.uow.read,
-                                        lambda tx: actor_for_account(tx, CHANNEL, user_id) is not None)
-        if not bound:
+        actor = await asyncio.to_thread(self.engine.uow.read, lambda tx: actor_for_account(tx, CHANNEL, user_id))
+        if actor is None:
             return None
         wait = self.settings.download_backoff
         for attempt in range(1, self.settings.download_attempts + 1):
@@ -327,7 +335,7 @@ class TelegramChannel:
                 pause, wait = wait, wait * 2
             else:
                 if photo:
-                    return await photo_contents(content, self.engine.reader)
+                    return await photo_contents(content, reader_for(actor, self.engine.reader))
                 return Fetched(content=content)
             if attempt < self.settings.download_attempts:
                 await asyncio.sleep(pause)

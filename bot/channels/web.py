@@ -29,7 +29,16 @@ from urllib.parse import quote
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from bot.channels import ChatTurns, cookie_text, header_text, json_object, photo_contents, read_capped, recover
+from bot.channels import (
+    ChatTurns,
+    cookie_text,
+    header_text,
+    json_object,
+    photo_contents,
+    read_capped,
+    reader_for,
+    recover,
+)
 from bot.delivery import pending_for_employee
 from bot.engine.engine import Engine
 from bot.engine.inbound import Inbound
@@ -272,7 +281,7 @@ class WebChannel:
         except Refused as refused:
             return _error(refused, lang)
         chat = signed.chat_id
-        read = await photo_contents(content, self.engine.reader)
+        read = await photo_contents(content, reader_for(signed.actor, self.engine.reader))
         inbound = Inbound(CHANNEL, f"{chat}:{message_id}", chat, chat, codes=read.codes,
                           display_name=signed.actor.name, reading=read.reading, file_content=read.content)
         return await self._answer(inbound, signed, lang)

@@ -22,7 +22,7 @@ import requests
 from aiohttp import web
 from wechatpy.enterprise.crypto import WeChatCrypto
 
-from bot.channels import ChatTurns, InFlight, photo_contents, recover, start_recovery
+from bot.channels import ChatTurns, InFlight, photo_contents, reader_for, recover, start_recovery
 from bot.channels.wecom_callback import CHANNEL, Card, Refused, check_url, read_callback, to_inbound
 from bot.channels.wecom_sender import WecomSender
 from bot.channels.wecom_settings import WecomSettings
@@ -105,9 +105,8 @@ class WecomChannel:
         """The codes of an image a bound member sent: downloaded through the media API (at most MAX_PICTURE bytes)
         with `download_attempts` tries `download_backoff` apart (doubling), read off the event loop; `failed` when
         every try failed, None for a stranger (their images are not fetched: they get the binding prompt)."""
-        bound = await asyncio.to_thread(self.uow.read,
-                                        lambda tx: actor_for_account(tx, CHANNEL, user_id) is not None)
-        if not bound:
+        actor = await asyncio.to_thread(self.uow.read, lambda tx: actor_for_account(tx, CHANNEL, user_id))
+        if actor is None:
             return None
         wait = self.settings.download_backoff
         for attempt in range(1, self.settings.download_attempts + 1):
@@ -117,7 +116,7 @@ class WecomChannel:
                 log.warning("wecom: image %s not downloaded (try %d of %d): %s", media_id, attempt,
                             self.settings.download_attempts, error)
             else:
-                return await photo_contents(content, self.engine.reader)
+                return await photo_contents(content, reader_for(actor, self.engine.reader))
             if attempt < self.settings.download_attempts:
                 await asyncio.sleep(wait)
                 wait *= 2

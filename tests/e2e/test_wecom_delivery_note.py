@@ -53,3 +53,20 @@ def test_a_note_photographed_in_wecom_is_received_by_numbered_choices(
     stocked = uow.read(lambda tx: dict(tx.session.execute(
         select(Product.sku, StockMove.qty).join(Product, Product.id == StockMove.product_id)).all()))
     assert stocked == {"CUP500": 12, "LUNCHBOX": 36, "CHOPSTICK": 40}
+
+
+def test_a_photo_without_a_code_from_someone_who_neither_receives_nor_sells_is_not_read(
+        db_url: str, uow: UnitOfWork, admin: Actor) -> None:
+    shop = make_shop(uow, admin)
+    note_shop(uow, admin, shop.purchaser, 3)
+    bind_account(uow, admin, "finance-1", "wecom", "zhao.finance", "zhao.finance")
+    picture = note([w for w, _ in ROWS[:3]])
+
+    async def scenario(s: Stack) -> None:
+        assert await s.post(encrypt(image_xml("zhao.finance", s.fake.add_media(picture), next(_msg_ids)))) == 200
+        await s.parts.in_flight.wait(60)
+        assert s.fake.texts("zhao.finance")[-1].startswith("这张图片里没有读到条码或二维码。")
+        reader = s.parts.engine.reader
+        assert reader is not None and reader._worker is None, "no OCR worker was started for the picture"
+
+    run(db_url, scenario)
