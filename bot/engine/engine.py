@@ -24,8 +24,9 @@ from bot.engine.texts import DEFAULT_LANGUAGE, Texts
 from core.errors import DomainError
 from core.integration.outbox import employees_with_role, notify
 from core.models import Conversation, InboundFile, InboxMessage
+from core.partners.choices import paper_partner
 from core.people.accounts import actor_for_account, redeem_invite
-from core.permissions import Actor
+from core.permissions import Actor, Permission
 from core.reading.notes import PictureRefused, read_note
 from core.text_input import readable, unreadable
 from core.uow import Tx, UnitOfWork
@@ -416,13 +417,15 @@ class Engine:
         flow = self.flows.get(conversation.flow or "") if not expired else None
         if flow is not None and flow.takes_picture(conversation.state):
             return flow.name, self._step(ctx, flow, conversation.state, event)
-        reader = next((f for f in self.picture_flows if f.permitted(ctx.actor)), None)
+        readers = [f for f in self.picture_flows if f.permitted(ctx.actor)]
         picture = event.picture
         here, kept = (flow.name if flow else None), (conversation.state if flow else None)
         if picture is not None and picture.refused:
             return here, Step([refusal_reply(ctx, PictureRefused(reason=picture.refused))], kept)
-        if reader is None or picture is None or not read_note(picture.boxes).header:
+        note = read_note(picture.boxes) if picture is not None else None
+        if not readers or note is None or not note.header:
             return here, Step([ctx.say("scan_none")], kept)
+        reader = _paper_reader(ctx, readers, note.supplier)
         try:
             step = reader.resume(ctx, {"step": "picture"}, event)
         except DomainError as error:
@@ -496,6 +499,15 @@ class Engine:
             select(Conversation).where(Conversation.channel == inbound.channel,
                                        Conversation.chat_id == inbound.chat_id).with_for_update()
         ).scalar_one()
+
+
+def _paper_reader(ctx: Context, readers: Sequence[Flow], printed: str) -> Flow:
+    """Of the picture flows the person may use, the one for whose paper it is (the company printed on it names a
+    supplier or a customer); the first when it names neither or there is only one."""
+    if len(readers) < 2 or not ctx.actor.can(Permission.PARTNER_VIEW):
+        return readers[0]
+    kind = paper_partner(ctx.uow, ctx.actor, printed)
+    return next((f for f in readers if kind and f.paper_of == kind), readers[0])
 
 
 def split_command(text: str) -> tuple[str, str]:

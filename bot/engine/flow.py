@@ -110,6 +110,7 @@ class Flow(ABC):
     takes_files: bool = False  # a file sent with the command word as its caption goes straight to `resume`
     scan_steps: frozenset[str] = frozenset()  # steps asking for an item: a scanned code is entered as typed
     permission: Permission | None = None  # what starting it needs: a command the reader cannot use is never offered
+    paper_of: str = ""  # whose paper a photo outside a step is when it reads one: "supplier" or "customer"
 
     def permitted(self, actor: Actor) -> bool:
         """True when `actor` may start this flow (the services it calls still check every step)."""

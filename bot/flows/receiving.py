@@ -41,6 +41,7 @@ class ReceiveFlow(Flow):
     name = "receive"
     permission = Permission.PURCHASE_RECEIVE
     key = "rc"
+    paper_of = "supplier"  # a supplier's delivery note
     notes = NoteDraft("rc")  # a photo of the delivery note: bot/flows/paper.py
 
     def start(self, ctx: Context, args: str) -> Step:

@@ -72,6 +72,7 @@ class SalesOrderFlow(Flow):
     name = "sales"
     permission = Permission.SALES_CREATE
     key = "so"
+    paper_of = "customer"  # a customer's list of what they want
     scan_steps = frozenset({"lines", "confirm"})
     asks: Mapping[str, str] = MappingProxyType({"start": "so_ask_customer", "confirm": "so_confirm",
                                                 "again": "so_confirm_again", "over": "so_expired"})

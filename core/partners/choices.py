@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from rapidfuzz import fuzz, process
 from sqlalchemy import ColumnElement, select, true
 
 from core.catalog.search import Searchable, search
@@ -15,6 +16,7 @@ from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
 
 PartnerKind = Literal["customer", "supplier"]
+PAPER_MATCH = 80  # rapidfuzz partial_ratio the company printed on paper needs with a partner's name
 _MODELS: dict[str, type[Customer] | type[Supplier]] = {"customer": Customer, "supplier": Supplier}
 
 
@@ -63,3 +65,26 @@ def _typos(uow: UnitOfWork, actor: Actor, kind: PartnerKind, query: str, limit: 
         return tuple(PartnerChoice(i, rows[i].code, rows[i].name) for i in typos.typos if i in rows)
 
     return uow.read(work)
+
+
+def paper_partner(uow: UnitOfWork, actor: Actor, printed: str) -> PartnerKind | None:
+    """Whose paper a picture is, by the company printed above its table: a supplier's (a delivery note) or a
+    customer's (a list of what they want), whichever of the partners the actor may see it names best, at least
+    PAPER_MATCH; None when it names neither (or nothing is printed)."""
+    actor.require(Permission.PARTNER_VIEW)
+    printed = printed.strip()
+    if not printed:
+        return None
+    customers = select(Customer.name).where(Customer.active)
+    if not sees_all_customers(actor):
+        customers = customers.where(Customer.salesperson_id == actor.employee_id)
+    names = uow.read(lambda tx: (list(tx.session.scalars(select(Supplier.name).where(Supplier.active))),
+                                 list(tx.session.scalars(customers))))
+    scores = {kind: _best(printed, found) for kind, found in zip(("supplier", "customer"), names, strict=True)}
+    kind: PartnerKind = "supplier" if scores["supplier"] >= scores["customer"] else "customer"
+    return kind if scores[kind] >= PAPER_MATCH else None
+
+
+def _best(printed: str, names: list[str]) -> float:
+    found = process.extractOne(printed, names, scorer=fuzz.partial_ratio) if names else None
+    return float(found[1]) if found else 0.0

@@ -75,3 +75,17 @@ def test_a_list_sent_outside_an_order_starts_one_for_the_customer_named(uow: Uni
     assert lines_of(screen)[0] == "1. LUNCHBOX Steel lunch box × 24"
     assert which == 'Which product is "保温杯500ml" × 12?'
     assert "Which" not in english.press(english.button("Skip this row"))[-1], "skipped: no more questions"
+
+
+def test_a_manager_who_both_receives_and_sells_has_each_paper_read_for_whose_it_is(
+        uow: UnitOfWork, admin: Actor) -> None:
+    shop_with_goods(uow, admin)
+    boss = person(uow, admin, "manager-1")
+    assert boss.note(WANTED) == ["收到一张要货单。请输入客户名称或编码的一部分，开一张销售单录入它："], (
+        "华东超市 is a customer: their list, not a delivery note")
+    boss.send("取消")
+    delivery = note([Written("保温杯500ml", "12", "个")])  # printed by 华美日用品有限公司, the supplier
+    assert boss.note(delivery)[0].startswith("这张送货单属于哪张待收货的采购单？")
+    unknown = note([Written("保温杯500ml", "12", "个")], supplier="某某公司")
+    boss.send("取消")
+    assert boss.note(unknown)[0].startswith("这张送货单属于哪张待收货的采购单？"), "naming neither: receiving first"
