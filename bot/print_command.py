@@ -4,6 +4,7 @@ product and shelf labels."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from bot.documents import LABEL_LAYOUTS, LAYOUTS, FontMissing, NoPrinter, Printe
 from bot.engine.texts import Texts
 from core.config import ConfigError
 from core.documents.kinds import printable
-from core.documents.labels import product_labels
+from core.documents.labels import lot_labels, product_labels
 from core.people.employees import SYSTEM_NAME, load_actor
 from core.permissions import Actor
 from core.reporting.periods import parse_period
@@ -42,6 +43,9 @@ def add_labels_command(sub: Any) -> None:
     command.add_argument("--layout", choices=LABEL_LAYOUTS, default="a4")
     command.add_argument("--shelf", action="store_true", help="shelf labels (large price) instead of product labels")
     command.add_argument("--copies", type=int, default=1, help="labels of each item (default 1)")
+    command.add_argument("--lot", action="append", default=[], metavar="LOT",
+                         help="a lot label (GS1-128 of GTIN, expiry and lot) of the first item's LOT; repeatable")
+    command.add_argument("--lots", action="store_true", help="lot labels of every lot of the first item on hand")
     command.add_argument("--out", type=Path, default=Path("labels.pdf"), help="file to write (default labels.pdf)")
     command.add_argument("--lang", choices=("zh_CN", "en"), help="language (default: the employee's)")
     command.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="employee to act as")
@@ -65,11 +69,16 @@ def cmd_labels(books: Any, args: Any) -> int:
     if chosen is None:
         return 2
     printer, actor, lang = chosen
-    labels = product_labels(books.uow, actor, args.codes, args.copies)
     texts = Texts(timezone=str(books.config.get("company", "timezone", "Asia/Shanghai")),
                   currency=str(books.config.get("books", "currency", "CNY")))
+    labels: Sequence[object]
     try:
-        content = printer.labels(labels, texts, lang, args.layout, args.shelf)
+        if args.lot or args.lots:
+            labels = lots = lot_labels(books.uow, actor, args.codes[0], args.lot, args.copies)
+            content = printer.lot_labels(lots, texts, lang, args.layout)
+        else:
+            labels = products = product_labels(books.uow, actor, args.codes, args.copies)
+            content = printer.labels(products, texts, lang, args.layout, args.shelf)
     except FontMissing as error:
         print(f"cannot print: {error}", file=sys.stderr)
         return 2

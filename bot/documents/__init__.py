@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.documents.escpos import receipt_bytes, send_to_printer
-from bot.documents.labels import LABEL_LAYOUTS, labels_pdf
+from bot.documents.labels import LABEL_LAYOUTS, labels_pdf, lot_labels_pdf
 from bot.documents.pdf import BlankPages, Sheet, a4_pdf, roll_pdf
 from bot.documents.settings import LAYOUTS, DocumentSettings, FontMissing, document_settings
 from bot.documents.templates import templates
 from bot.documents.words import DocWords
 from bot.engine.texts import Texts
 from core.catalog.links import links_of
-from core.documents.labels import ProductLabel
+from core.documents.labels import LotLabel, ProductLabel
 from core.documents.model import PrintedDocument
 
 PDF_MIME = "application/pdf"
@@ -55,7 +55,12 @@ class Printer:
         words = DocWords.of(texts, lang, self.settings.currency)
         return labels_pdf(labels, words, self._pages(), self._link, layout, shelf)
 
-    def _link(self, label: ProductLabel) -> str:
+    def lot_labels(self, labels: Sequence[LotLabel], texts: Texts, lang: str, layout: str = "a4") -> bytes:
+        """Lot labels as a PDF, laid out as product labels: GS1-128 of GTIN, expiry and lot, and the item's link."""
+        words = DocWords.of(texts, lang, self.settings.currency)
+        return lot_labels_pdf(labels, words, self._pages(), self._link, layout)
+
+    def _link(self, label: ProductLabel | LotLabel) -> str:
         found = links_of(label.sku, label.product_id, bot_username=self.settings.bot_username,
                          public_url=self.settings.public_url)
         return found.telegram or found.browser

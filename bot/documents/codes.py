@@ -1,4 +1,4 @@
-"""Codes drawn as vector rectangles on a PDF page: a QR code (segno), a Code 128 or EAN-13 barcode
+"""Codes drawn as vector rectangles on a PDF page: a QR code (segno), a Code 128, EAN-13 or GS1-128 barcode
 (python-barcode's module patterns), so they print sharp at any size."""
 
 from __future__ import annotations
@@ -30,9 +30,19 @@ def barcode_pattern(code: str) -> str:
     return str(barcode.get_barcode_class(kind)(code).build()[0])
 
 
+def gs1_pattern(element_string: str) -> str:
+    """The bars of a GS1-128 code of "(01)…(17)…(10)…" (FNC1 first; the last element may be of variable length)."""
+    raw = element_string.replace("(", "").replace(")", "")
+    return str(barcode.get_barcode_class("gs1_128")(raw).build()[0])
+
+
 def draw_barcode(pdf: FPDF, code: str, x: float, y: float, width: float, height: float) -> None:
     """The barcode of `code` fitted into `width` x `height` at (x, y)."""
-    pattern = barcode_pattern(code)
+    draw_bars(pdf, barcode_pattern(code), x, y, width, height)
+
+
+def draw_bars(pdf: FPDF, pattern: str, x: float, y: float, width: float, height: float) -> None:
+    """Bars of a module pattern ("1" dark) fitted into `width` x `height` at (x, y)."""
     step = width / len(pattern)
     pdf.set_fill_color(0, 0, 0)
     start = None

@@ -13,7 +13,7 @@ from bot.engine.replies import Attachment, Reply
 from bot.engine.texts import LANGUAGES
 from bot.flows.entry import refusal
 from core.documents.kinds import printable
-from core.documents.labels import product_labels
+from core.documents.labels import lot_labels, product_labels
 from core.errors import DomainError
 from core.reporting.periods import parse_period
 
@@ -90,6 +90,7 @@ class PrintFlow(Flow):
 
 
 SHELF_WORDS = frozenset({"shelf", "货架", "货架标签", "价签"})
+LOT_WORDS = frozenset({"lot", "lots", "批次", "批号"})
 
 
 class LabelsFlow(Flow):
@@ -111,6 +112,8 @@ class LabelsFlow(Flow):
                  and not (w[:1] in "x×" and w[1:].isdigit())]
         if not codes:
             return Step([ctx.say("labels_ask")])
+        if codes[0].lower() in LOT_WORDS:
+            return self._lots(ctx, codes[1:], copies, layout)
         try:
             labels = product_labels(ctx.uow, ctx.actor, codes, copies)
             content = self.printer.labels(labels, ctx.texts, ctx.lang, layout, shelf)
@@ -121,6 +124,22 @@ class LabelsFlow(Flow):
         name = f"labels-{labels[0].sku}.pdf" if len({label.sku for label in labels}) == 1 else "labels.pdf"
         return Step([Reply(ctx.text("labels_done", count=len(labels), layout=layout),
                            file=Attachment(name, content, PDF_MIME))])
+
+    def _lots(self, ctx: Context, words: list[str], copies: int, layout: str) -> Step:
+        """标签 批次 SKU [LOT …]: the lots named, or every lot of it on hand, as lot labels with GS1-128."""
+        if not words:
+            return Step([ctx.say("labels_ask")])
+        try:
+            labels = lot_labels(ctx.uow, ctx.actor, words[0], words[1:], copies)
+            content = self.printer.lot_labels(labels, ctx.texts, ctx.lang, layout)
+        except DomainError as error:
+            return Step([refusal(ctx, error, "labels_ask")])
+        except FontMissing:
+            return Step([ctx.say("print_no_font")])
+        if not labels:
+            return Step([ctx.say("labels_no_lots", sku=words[0].upper())])
+        return Step([Reply(ctx.text("labels_done", count=len(labels), layout=layout),
+                           file=Attachment(f"lots-{labels[0].sku}.pdf", content, PDF_MIME))])
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """Labels have no second step."""

@@ -17,6 +17,7 @@ def test_print_writes_the_pdf_sends_receipts_and_refuses_clearly(tmp_path: Path)
     assert jxc(tmp_path, "seed", "demo", "--products", "30", "--days", "3", JXC_DATABASE_URL=url).returncode == 0
     with sqlite3.connect(tmp_path / "shop.db") as db:
         number = db.execute("SELECT min(number) FROM sales_order").fetchone()[0]
+        tracked = db.execute("SELECT min(sku) FROM product WHERE tracking = 'lot'").fetchone()[0]
 
     env = {"JXC_DATABASE_URL": url, "JXC_COMPANY_NAME": "华东五金贸易有限公司", "JXC_COMPANY_TAX_ID": "9131000"}
     done = jxc(tmp_path, "print", number, "--lang", "zh_CN", **env)
@@ -42,5 +43,11 @@ def test_print_writes_the_pdf_sends_receipts_and_refuses_clearly(tmp_path: Path)
     assert unknown.returncode == 2 and "SO-1999-000001" in unknown.stderr
     fontless = jxc(tmp_path, "print", number, JXC_DOCUMENTS_FONT=str(tmp_path / "none.ttf"), **env)
     assert fontless.returncode == 2 and "fonts-wqy-microhei" in fontless.stderr
+    lots = jxc(tmp_path, "labels", tracked, "--lots", "--layout", "50x30", "--out", "lots.pdf", "--lang", "zh_CN",
+               **env)
+    assert lots.returncode == 0, lots.stderr
+    assert lots.stdout.startswith("wrote lots.pdf (") and "批号 " in pdf_text((tmp_path / "lots.pdf").read_bytes())
+    unknown_lot = jxc(tmp_path, "labels", tracked, "--lot", "NO-SUCH-LOT", **env)
+    assert unknown_lot.returncode == 2 and "NO-SUCH-LOT" in unknown_lot.stderr
     wrong = jxc(tmp_path, "print", number, JXC_DOCUMENTS_LAYOUT="a5", **env)
     assert wrong.returncode == 2 and "[documents] layout must be one of a4, 80mm" in wrong.stderr
