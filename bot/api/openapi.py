@@ -14,12 +14,14 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from core.catalog import editing
 from core.catalog import listing as api_reads
 from core.integration import webhooks
-from core.money import deposits
+from core.money import billing, deposits, payments, statements
 from core.partners import customers, suppliers
 from core.purchasing import orders as purchasing
 from core.purchasing import receipt_drafts, receipts
+from core.purchasing import returns as purchase_returns
 from core.reporting import periods, reports
 from core.sales import entry as sales_entry
 from core.sales import price_lists, price_rules, quotations
@@ -47,6 +49,10 @@ MODELS: dict[str, type] = {
     "QuotationLine": quotations.QuotationLineView, "QuotationSummary": quotations.QuotationSummary,
     "Deposit": deposits.DepositView,
     "Lot": lots.LotStock, "LotTrace": trace.LotTrace, "TraceMove": trace.TraceMove, "TracePartner": trace.TracePartner,
+    "ProductDetail": editing.ProductDetail, "PackUnit": editing.PackUnit,
+    "PurchaseReturn": purchase_returns.PurchaseReturnView, "ReturnedLine": purchase_returns.ReturnedLine,
+    "PartnerBalance": statements.PartnerBalance, "OpenDocument": billing.OpenDocument,
+    "UnallocatedPayment": payments.UnallocatedPayment,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
 
@@ -136,8 +142,28 @@ def _body(required: list[str], **fields: dict[str, Any]) -> dict[str, Any]:
 TEXT = {"type": "string", "maxLength": 500}
 CODE = {"type": "string", "maxLength": 40}
 SKU = {"type": "string", "maxLength": 64}
+FLAG = {"type": "boolean"}
+CODE_OUT = {"type": "string"}
 UNIT = {"type": "string", "maxLength": 20, "description": "a pack unit of the product (箱, box ...); "
         "the quantity and price are then per pack"}
+
+
+def _product_fields() -> dict[str, Any]:
+    days = {"type": "integer", "minimum": 0, "maximum": 36500, "nullable": True}
+    return {
+        "name_zh": {"type": "string", "minLength": 1, "maxLength": 200},
+        "name_en": {"type": "string", "maxLength": 200},
+        "category": {**CODE, "nullable": True, "description": "a category code"},
+        "unit": {"type": "string", "maxLength": 20, "description": "the base unit (pcs, 个 ...)"},
+        "purchase_price": AMOUNT_IN, "sale_price": AMOUNT_IN, "floor_price": AMOUNT_IN,
+        "vat_rate": {**AMOUNT_IN, "nullable": True, "description": "percent, 0 to 100; null: its category's"},
+        "barcodes": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 64}},
+        "units": {"type": "array", "maxItems": 50, "items": _input(
+            ["name", "factor"], name={"type": "string", "maxLength": 20}, factor=AMOUNT_IN),
+            "description": "pack units: a box of 12 is {\"name\": \"box\", \"factor\": \"12\"}"},
+        "tracking": {"type": "string", "enum": ["none", "lot", "serial"]},
+        "shelf_life_days": days, "alert_days": days, "allow_negative": FLAG,
+    }
 
 
 def _input(required: list[str], **fields: dict[str, Any]) -> dict[str, Any]:
@@ -363,6 +389,63 @@ def document() -> dict[str, Any]:
                           "503": {"description": "No font with Chinese glyphs on the server (font_missing)",
                                   **_json(_ref("Error"))}}}},
     }
+    paths["/products"] = {**paths["/products"], **_post(
+        "Add a product with its barcodes, pack units (box of 12 ...), prices, category, VAT rate and tracking "
+        "(catalogue editors: admins, managers, purchasers)", _input(["sku", "name_zh"], **_product_fields(),
+                                                                    sku={**SKU, "maxLength": 40}), "ProductDetail")}
+    paths["/products/{sku}"] = {
+        **_get("One product with its category, floor price, VAT rate, pack units and tracking (the purchase price "
+               "only for roles that see cost)", _ref("ProductDetail"), [_path("sku")], 404),
+        "patch": {**_post(
+            "Change the fields given of a product: barcodes and units replace its own; null category, vat_rate, "
+            "shelf_life_days or alert_days: none of its own (catalogue editors; sale and floor price: admins and "
+            "managers; purchase price: roles that see cost)", _input([], **_product_fields(), active=FLAG),
+            "ProductDetail", [_path("sku")], 200)["post"], "summary": "Change a product"},
+    }
+    schemas["Payment"] = _body(
+        ["number", "partner_kind", "partner", "amount", "allocations", "unallocated"], number=CODE_OUT,
+        partner_kind={"type": "string", "enum": ["customer", "supplier"]}, partner=CODE_OUT, amount=DECIMAL,
+        allocations={"type": "array", "items": _body(["order", "amount"], order=CODE_OUT, amount=DECIMAL)},
+        unallocated=DECIMAL)
+    allocations = {"type": "array", "maxItems": 500, "items": _input(["order", "amount"], order=CODE, amount=AMOUNT_IN),
+                   "description": "the orders (SO- for a customer, PO- for a supplier) and how much of each; "
+                                  "left out: the oldest open orders first; []: none"}
+    reason = {"type": "string", "minLength": 1, "maxLength": 500}
+    paths.update({
+        "/purchase-orders/{number}/approve": _post(
+            "Approve the pending approval level (its role, another person than the author, each level by someone "
+            "else)", _input([], reason=TEXT), "PurchaseOrder", [_path("number")], 200),
+        "/purchase-orders/{number}/reject": _post("Reject the order, with a reason", _input(
+            ["reason"], reason=reason), "PurchaseOrder", [_path("number")], 200),
+        "/purchase-orders/{number}/returns": _post(
+            "Return received goods to the supplier, at the order's price, never more than received less returned",
+            _input(["reason", "lines"], reason=reason, lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)),
+            "PurchaseReturn", [_path("number")]),
+        "/sales-orders/{number}/returns": _post(
+            "Take goods the customer returns back into stock at the cost they left with, never more than shipped "
+            "less returned", _input(["reason", "lines"], reason=reason, lines=counted), "SalesOrder",
+            [_path("number")]),
+        "/payments": _post(
+            "Record money received from a customer or paid to a supplier (money staff), set against the orders "
+            "given or the oldest open ones", _input(
+                ["partner_kind", "partner", "amount"], partner=CODE,
+                partner_kind={"type": "string", "enum": ["customer", "supplier"]}, amount=AMOUNT_IN,
+                method={"type": "string", "maxLength": 20}, note=TEXT,
+                allocations=allocations), "Payment"),
+        "/payments/{number}/allocations": _post(
+            "Set what is left of a payment against orders, as given or the oldest open first (not deposits)",
+            _input([], allocations=allocations), "Payment", [_path("number")], 200),
+        "/payments/unallocated": _get(
+            "Payments with money not yet set against an order, oldest first (money staff)",
+            _page("UnallocatedPayment"), [{"name": "partner_kind", "in": "query",
+                                           "schema": {"type": "string", "enum": ["customer", "supplier"]}},
+                                          _query("partner", "a customer or supplier code (with partner_kind)"),
+                                          *PAGING], 404),
+        "/customers/{code}/balance": _get("What a customer owes: billed, paid, unallocated, and the open orders "
+                                          "(money staff)", _ref("PartnerBalance"), [_path("code")], 404),
+        "/suppliers/{code}/balance": _get("What we owe a supplier: billed, paid, unallocated, and the open orders "
+                                          "(money staff)", _ref("PartnerBalance"), [_path("code")], 404),
+    })
     return {
         "openapi": "3.0.3",
         "info": {"title": "jxc API", "version": "1.0.0",

@@ -1,7 +1,7 @@
 """The REST API's route table and what every route goes through: the bearer token and rate limit, the body,
 running the work off the event loop (with its Idempotency-Key), and turning refusals into statuses.
 
-Blocking core calls run off the event loop. Every POST may carry an Idempotency-Key; its first answer is
+Blocking core calls run off the event loop. Every POST (and PATCH) may carry an Idempotency-Key; its first answer is
 stored with the key in the same transaction as the work, and replayed to retries. The handlers of each resource
 group live beside this module: catalogue (and stock), partners, documents, printed (PDFs), reports (and
 webhooks).
@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import catalogue, documents, partners, prices, printed, reports
+from bot.api import catalogue, documents, partners, payments, prices, printed, products, reports
 from bot.api.auth import RateLimits, caller_of
 from bot.api.http import BASE, BadRequest, check_readable, dumps, error_body, error_response, language
 from bot.api.idempotency import fingerprint, key_of, once
@@ -85,6 +85,11 @@ class Api:
             ("/quotations/{number}", partial(prices.quotation, uow)),
             ("/deposits", partial(prices.deposits, uow)),
         ]
+        gets += [
+            ("/payments/unallocated", partial(payments.unallocated, uow)),
+            ("/customers/{code}/balance", partial(payments.customer_balance, uow)),
+            ("/suppliers/{code}/balance", partial(payments.supplier_balance, uow)),
+        ]
         for path, read in gets:
             r.add_get(BASE + path, self._read(read))
         posts: list[tuple[str, Callable[[web.Request, Actor, dict[str, Any]], Callable[[], Any]], int]] = [
@@ -111,8 +116,18 @@ class Api:
             ("/transfers/{number}/receipts", partial(catalogue.new_transfer_receipt, uow), 201),
             ("/webhooks", partial(reports.new_webhook, uow, self.policy), 201),
         ]
+        posts += [
+            ("/products", partial(products.new_product, uow), 201),
+            ("/purchase-orders/{number}/approve", partial(documents.approve_purchase_order, uow), 200),
+            ("/purchase-orders/{number}/reject", partial(documents.reject_purchase_order, uow), 200),
+            ("/purchase-orders/{number}/returns", partial(documents.new_purchase_return, uow), 201),
+            ("/sales-orders/{number}/returns", partial(documents.new_sales_return, uow), 201),
+            ("/payments", partial(payments.new_payment, uow), 201),
+            ("/payments/{number}/allocations", partial(payments.allocate, uow), 200),
+        ]
         for path, write, status in posts:
             r.add_post(BASE + path, self._write(write, status))
+        r.add_patch(f"{BASE}/products/{{sku}}", self._write(partial(products.change_product, uow), 200, by_path=True))
         r.add_delete(f"{BASE}/webhooks/{{name}}", self.remove_webhook)
         r.add_delete(f"{BASE}/price-rules/{{rule_id}}", self.remove_price_rule)
         r.add_get(f"{BASE}/documents/{{number}}.pdf", self.document_pdf)
@@ -152,7 +167,9 @@ class Api:
 
         return handler
 
-    def _write(self, write: Callable[[web.Request, Actor, dict[str, Any]], Callable[[], Any]], done: int) -> Handler:
+    def _write(self, write: Callable[[web.Request, Actor, dict[str, Any]], Callable[[], Any]], done: int, *,
+               by_path: bool = False) -> Handler:
+        """A write route; `by_path`: the path names the thing changed, so an unknown one is 404 (as for reads)."""
         async def handler(request: web.Request) -> web.StreamResponse:
             entered = await self._enter(request)
             if isinstance(entered, web.Response):
@@ -169,12 +186,12 @@ class Api:
                 return error_response(400, "bad_request", str(error))
 
             def refusal(error: DomainError) -> tuple[int, str]:
-                return self._refusal(error, lang)
+                return self._refusal(error, lang, read_only=by_path)
 
             if key is None:
                 status, text = await asyncio.to_thread(self._answered, work, done, refusal)
                 return web.Response(status=status, text=text, content_type="application/json")
-            answer = await once(self.uow, entered.token_id, key, fingerprint("POST", request.path, body),
+            answer = await once(self.uow, entered.token_id, key, fingerprint(request.method, request.path, body),
                                 lambda: (done, dumps(work())), refusal)
             if answer.conflict:
                 return error_response(422, "idempotency_key_reused",
