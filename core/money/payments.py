@@ -34,7 +34,7 @@ from core.money.billing import (
     open_documents,
     partner_by_id,
 )
-from core.numbers import ZERO, parse_money
+from core.numbers import ZERO, parse_money, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
@@ -89,10 +89,9 @@ def record_payment(
             tx.session.execute(insert(PaymentAllocation), [
                 {"payment_id": payment_id, "doc_type": ORDER_TYPES[partner_kind], "doc_id": ids[n], "amount": a}
                 for n, a in chosen])
-        unallocated = total - sum((a for _, a in chosen), ZERO)
         record(tx, actor, "money.payment", "payment", payment_id, number=number, partner_kind=partner_kind,
                partner=who.code, amount=total, allocations=[list(c) for c in chosen], method=method, note=note)
-        return PaymentRecorded(number, partner_kind, who.code, total, tuple(chosen), unallocated)
+        return _recorded(tx, number, who, total, chosen)
 
     return uow.run(work)
 
@@ -217,8 +216,7 @@ def allocate_payment(
             raise OverAllocation(reason="not_allocatable", number=payment.number)
         code = payment.customer_id if payment.partner_kind == "customer" else payment.supplier_id
         who = partner_by_id(tx, payment.partner_kind, code or 0)
-        done = dict(tx.session.execute(select(PaymentAllocation.doc_id, PaymentAllocation.amount)
-                                       .where(PaymentAllocation.payment_id == payment.id)).tuples().all())
+        done = _allocated(tx, payment.id)
         left = payment.amount - sum(done.values(), ZERO)
         if left <= 0:
             raise OverAllocation(reason="nothing_left", number=payment.number)
@@ -229,12 +227,9 @@ def allocate_payment(
                             chosen, done)
         record(tx, actor, "money.allocate", "payment", payment.id, number=payment.number, partner=who.code,
                allocations=[list(c) for c in chosen])
-        rows = tx.session.execute(select(PaymentAllocation.doc_id, PaymentAllocation.amount)
-                                  .where(PaymentAllocation.payment_id == payment.id)).tuples().all()
-        numbers = _order_numbers(tx, who, [doc_id for doc_id, _ in rows])
-        every = tuple(sorted(((numbers[doc_id], amount) for doc_id, amount in rows)))
-        return PaymentRecorded(payment.number, who.kind, who.code, payment.amount, every,
-                               payment.amount - sum((a for _, a in every), ZERO))
+        now = _allocated(tx, payment.id)
+        numbers = _order_numbers(tx, who, list(now))
+        return _recorded(tx, payment.number, who, payment.amount, sorted((numbers[i], a) for i, a in now.items()))
 
     return uow.run(work)
 
@@ -271,11 +266,28 @@ def unallocated_payments(
                 who = find_partner(tx, partner_kind, partner)
                 column = Payment.customer_id if who.kind == "customer" else Payment.supplier_id
                 statement = statement.where(column == who.id)
-        return [UnallocatedPayment(r.number, r.partner_kind, r.partner, r.amount, r.allocated,
-                                   r.amount - r.allocated, r.method, r.note, r.created_at)
+        places = tx.money_places
+        return [UnallocatedPayment(r.number, r.partner_kind, r.partner, round_money(r.amount, places),
+                                   round_money(r.allocated, places), round_money(r.amount - r.allocated, places),
+                                   r.method, r.note, r.created_at)
                 for r in tx.session.execute(statement)]
 
     return uow.read(work)
+
+
+def _allocated(tx: Tx, payment_id: int) -> dict[int, Decimal]:
+    """What a payment settles per order id."""
+    return {r.doc_id: r.amount for r in tx.session.execute(
+        select(PaymentAllocation.doc_id, PaymentAllocation.amount).where(PaymentAllocation.payment_id == payment_id))}
+
+
+def _recorded(tx: Tx, number: str, who: Partner, amount: Decimal, allocations: list[tuple[str, Decimal]]
+              ) -> PaymentRecorded:
+    """What a payment settles now, in money places."""
+    places = tx.money_places
+    left = amount - sum((a for _, a in allocations), ZERO)
+    return PaymentRecorded(number, who.kind, who.code, round_money(amount, places),
+                           tuple((n, round_money(a, places)) for n, a in allocations), round_money(left, places))
 
 
 def _add_to_payment(tx: Tx, payment_id: int, doc_type: str, ids: dict[str, int], chosen: list[tuple[str, Decimal]],
@@ -285,9 +297,9 @@ def _add_to_payment(tx: Tx, payment_id: int, doc_type: str, ids: dict[str, int],
            for n, a in chosen if ids[n] not in done]
     grown = [{"doc": ids[n], "more": a} for n, a in chosen if ids[n] in done]
     if new:
-        tx.session.execute(insert(PaymentAllocation), new)
+        tx.conn.execute(insert(PaymentAllocation), new)
     if grown:
-        tx.session.execute(update(PaymentAllocation).where(
+        tx.conn.execute(update(PaymentAllocation).where(
             PaymentAllocation.payment_id == payment_id, PaymentAllocation.doc_type == doc_type,
             PaymentAllocation.doc_id == bindparam("doc")).values(amount=PaymentAllocation.amount + bindparam("more")),
             grown)
