@@ -29,7 +29,6 @@ from bot.documents import PDF_MIME, FontMissing, Printer
 from bot.engine.inbound import PictureReading
 from bot.engine.texts import Texts
 from core.errors import DomainError
-from core.integration import webhooks
 from core.integration.webhook_policy import DEFAULT_POLICY, WebhookPolicy
 from core.people.tokens import Caller
 from core.permissions import Actor
@@ -42,6 +41,7 @@ MAX_BODY = 256 * 1024
 MAX_PICTURE = 10 * 1024 * 1024
 NOT_FOUND = frozenset({"unknown_product", "unknown_warehouse", "unknown_document", "unknown_partner",
                        "unknown_employee", "unknown_webhook"})
+NOT_FOUND_REASONS = frozenset({("invalid_price_rule", "unknown_rule")})
 CONFLICT = frozenset({"invalid_state", "already_decided", "already_posted", "already_reversed", "own_document",
                       "duplicate_code", "not_own_document", "not_reversible"})
 BAD_FILTER = frozenset({"invalid_filter"})
@@ -91,7 +91,7 @@ class Api:
             ("/suppliers/{code}/balance", partial(payments.supplier_balance, uow)),
         ]
         for path, read in gets:
-            r.add_get(BASE + path, self._read(read))
+            r.add_get(BASE + path, self._without_body(read))
         posts: list[tuple[str, Callable[[web.Request, Actor, dict[str, Any]], Callable[[], Any]], int]] = [
             ("/suppliers", partial(partners.new_supplier, uow), 201),
             ("/customers", partial(partners.new_customer, uow), 201),
@@ -128,8 +128,12 @@ class Api:
         for path, write, status in posts:
             r.add_post(BASE + path, self._write(write, status))
         r.add_patch(f"{BASE}/products/{{sku}}", self._write(partial(products.change_product, uow), 200, by_path=True))
-        r.add_delete(f"{BASE}/webhooks/{{name}}", self.remove_webhook)
-        r.add_delete(f"{BASE}/price-rules/{{rule_id}}", self.remove_price_rule)
+        deletes: list[tuple[str, Callable[[web.Request, Actor], Any]]] = [
+            ("/webhooks/{name}", partial(reports.remove_webhook, uow)),
+            ("/price-rules/{rule_id}", partial(prices.remove_price_rule, uow)),
+        ]
+        for path, remove in deletes:
+            r.add_delete(BASE + path, self._without_body(remove))
         r.add_get(f"{BASE}/documents/{{number}}.pdf", self.document_pdf)
         r.add_post(f"{BASE}/purchase-orders/{{number}}/receipt-drafts", self.receipt_draft)
 
@@ -150,7 +154,10 @@ class Api:
                                   {"Retry-After": str(wait)})
         return caller
 
-    def _read(self, read: Callable[[web.Request, Actor], Any]) -> Handler:
+    def _without_body(self, read: Callable[[web.Request, Actor], Any]) -> Handler:
+        """A GET or DELETE: the path and query checked, the work in its own transaction off the event loop, an
+        unknown thing named by the path 404."""
+
         async def handler(request: web.Request) -> web.StreamResponse:
             entered = await self._enter(request)
             if isinstance(entered, web.Response):
@@ -230,7 +237,8 @@ class Api:
             status = 403
         elif code in BAD_FILTER:
             status = 400
-        elif code == "unknown_document" or (code in NOT_FOUND and read_only):
+        elif code == "unknown_document" or (read_only and (code in NOT_FOUND or
+                                                           (code, error.params.get("reason")) in NOT_FOUND_REASONS)):
             status = 404
         elif code in CONFLICT:
             status = 409
@@ -263,42 +271,6 @@ class Api:
             return web.Response(status=status, text=text, content_type="application/json")
         return web.Response(text=dumps(draft), content_type="application/json")
 
-    async def remove_webhook(self, request: web.Request) -> web.Response:
-        """DELETE /webhooks/{name}: the endpoint and its waiting deliveries are gone."""
-        entered = await self._enter(request)
-        if isinstance(entered, web.Response):
-            return entered
-        actor = entered.actor.with_channel("api")
-        try:
-            check_readable(request)
-        except BadRequest as error:
-            return error_response(400, "bad_request", str(error))
-        try:
-            name = await asyncio.to_thread(webhooks.remove_endpoint, self.uow, actor, request.match_info["name"])
-        except DomainError as error:
-            status, text = self._refusal(error, language(request), read_only=True)
-            return web.Response(status=status, text=text, content_type="application/json")
-        return web.Response(text=dumps({"name": name}), content_type="application/json")
-
-
-    async def remove_price_rule(self, request: web.Request) -> web.Response:
-        """DELETE /price-rules/{rule_id}: the rule is gone (admins and managers)."""
-        entered = await self._enter(request)
-        if isinstance(entered, web.Response):
-            return entered
-        actor = entered.actor.with_channel("api")
-        try:
-            check_readable(request)
-            removed = await asyncio.to_thread(prices.remove_price_rule, self.uow, actor,
-                                              request.match_info["rule_id"])
-        except BadRequest as error:
-            return error_response(400, "bad_request", str(error))
-        except DomainError as error:
-            if error.code == "invalid_price_rule" and error.params.get("reason") == "unknown_rule":
-                return error_response(404, error.code, self.texts.error(language(request), error))
-            status, text = self._refusal(error, language(request), read_only=True)
-            return web.Response(status=status, text=text, content_type="application/json")
-        return web.Response(text=dumps(removed), content_type="application/json")
     async def document_pdf(self, request: web.Request) -> web.StreamResponse:
         """GET /documents/{number}.pdf?layout=a4|80mm: the document as its reader may print it (a statement:
         customer:CODE or supplier:CODE with month or from/to)."""
