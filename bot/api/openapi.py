@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from core.approvals import requests
 from core.catalog import editing
 from core.catalog import listing as api_reads
 from core.integration import webhooks
@@ -26,7 +27,7 @@ from core.reporting import periods, reports
 from core.sales import entry as sales_entry
 from core.sales import price_lists, price_rules, quotations
 from core.sales import views as sales
-from core.stock import lots, trace
+from core.stock import lots, reversal, trace
 from core.stock import moves as stock
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
@@ -52,7 +53,8 @@ MODELS: dict[str, type] = {
     "ProductDetail": editing.ProductDetail, "PackUnit": editing.PackUnit,
     "PurchaseReturn": purchase_returns.PurchaseReturnView, "ReturnedLine": purchase_returns.ReturnedLine,
     "PartnerBalance": statements.PartnerBalance, "OpenDocument": billing.OpenDocument,
-    "UnallocatedPayment": payments.UnallocatedPayment,
+    "UnallocatedPayment": payments.UnallocatedPayment, "Approval": requests.PendingApproval,
+    "Reversal": reversal.Reversal, "ReversedLine": reversal.PostingLine,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
 
@@ -62,6 +64,8 @@ def _schema(hint: Any) -> dict[str, Any]:
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(hint) if a is not type(None)]
         return {**_schema(inner[0]), "nullable": True}
+    if origin is dict:
+        return {"type": "object"}
     if origin in (tuple, list):
         return {"type": "array", "items": _schema(typing.get_args(hint)[0])}
     if hint in NAMES:
@@ -411,7 +415,34 @@ def document() -> dict[str, Any]:
                    "description": "the orders (SO- for a customer, PO- for a supplier) and how much of each; "
                                   "left out: the oldest open orders first; []: none"}
     reason = {"type": "string", "minLength": 1, "maxLength": 500}
+    reason_out = _input([], reason=TEXT)
+    stock_lines = {"warehouse": CODE, "reason": TEXT}
     paths.update({
+        "/approvals": _get("The approval requests the token may decide now, oldest first, with the summary the "
+                           "approver sees", _body(["items"], items={"type": "array", "items": _ref("Approval")}), []),
+        "/sales-orders/{number}/cancel": _post(
+            "Cancel an order before its first shipment (the reservation released, a pending approval withdrawn)",
+            reason_out, "SalesOrder", [_path("number")], 200),
+        "/purchase-orders/{number}/cancel": _post(
+            "Cancel an order before anything is received (a pending approval withdrawn)", reason_out,
+            "PurchaseOrder", [_path("number")], 200),
+        "/purchase-orders/{number}/close": _post(
+            "Close a (partly) received order: what has not come will not come", reason_out, "PurchaseOrder",
+            [_path("number")], 200),
+        "/stock/receipts": _post(
+            "Receive goods into a warehouse outside a purchase order, at their unit cost (default: the purchase "
+            "price)", _input(["warehouse", "lines"], **stock_lines, lines=_lines(
+                ["sku", "qty"], sku={"type": "string", "maxLength": 120}, qty=AMOUNT_IN, unit=UNIT,
+                unit_cost=AMOUNT_IN, lot={"type": "string", "maxLength": 64},
+                expiry={"type": "string", "format": "date"})), "StockDocument"),
+        "/stock/issues": _post(
+            "Issue goods out of a warehouse outside a sales order, at its average cost (never below zero)",
+            _input(["warehouse", "lines"], **stock_lines, lines=_lines(
+                ["sku", "qty"], sku={"type": "string", "maxLength": 120}, qty=AMOUNT_IN, unit=UNIT,
+                lot={"type": "string", "maxLength": 64})), "StockDocument"),
+        "/stock-documents/{number}/reverse": _post(
+            "Undo the token's own recent posting (within the undo window) with a mirror document (RV-)",
+            _input([]), "Reversal", [_path("number")]),
         "/purchase-orders/{number}/approve": _post(
             "Approve the pending approval level (its role, another person than the author, each level by someone "
             "else)", _input([], reason=TEXT), "PurchaseOrder", [_path("number")], 200),

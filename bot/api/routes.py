@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import catalogue, documents, partners, payments, prices, printed, products, reports
+from bot.api import catalogue, documents, operations, partners, payments, prices, printed, products, reports
 from bot.api.auth import RateLimits, caller_of
 from bot.api.http import BASE, BadRequest, check_readable, dumps, error_body, error_response, language
 from bot.api.idempotency import fingerprint, key_of, once
@@ -89,6 +89,7 @@ class Api:
             ("/payments/unallocated", partial(payments.unallocated, uow)),
             ("/customers/{code}/balance", partial(payments.customer_balance, uow)),
             ("/suppliers/{code}/balance", partial(payments.supplier_balance, uow)),
+            ("/approvals", partial(operations.approvals, uow)),
         ]
         for path, read in gets:
             r.add_get(BASE + path, self._without_body(read))
@@ -124,6 +125,12 @@ class Api:
             ("/sales-orders/{number}/returns", partial(documents.new_sales_return, uow), 201),
             ("/payments", partial(payments.new_payment, uow), 201),
             ("/payments/{number}/allocations", partial(payments.allocate, uow), 200),
+            ("/sales-orders/{number}/cancel", partial(operations.cancel_sales_order, uow), 200),
+            ("/purchase-orders/{number}/cancel", partial(operations.cancel_purchase_order, uow), 200),
+            ("/purchase-orders/{number}/close", partial(operations.close_purchase_order, uow), 200),
+            ("/stock/receipts", partial(operations.receive, uow), 201),
+            ("/stock/issues", partial(operations.issue, uow), 201),
+            ("/stock-documents/{number}/reverse", partial(operations.undo, uow), 201),
         ]
         for path, write, status in posts:
             r.add_post(BASE + path, self._write(write, status))
