@@ -139,6 +139,11 @@ def _post(summary: str, body: dict[str, Any], result: str, params: list[dict[str
                                    **_errors(400, 403, 404, 409, 422)}}}
 
 
+def _patch(summary: str, body: dict[str, Any], result: str, name: str) -> dict[str, Any]:
+    """A PATCH of the thing the path names: unknown is 404, an empty change 400."""
+    return {"patch": _post(summary, body, result, [_path(name)], 200)["post"]}
+
+
 def _body(required: list[str], **fields: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": fields}
 
@@ -400,12 +405,23 @@ def document() -> dict[str, Any]:
     paths["/products/{sku}"] = {
         **_get("One product with its category, floor price, VAT rate, pack units and tracking (the purchase price "
                "only for roles that see cost)", _ref("ProductDetail"), [_path("sku")], 404),
-        "patch": {**_post(
+        **_patch(
             "Change the fields given of a product: barcodes and units replace its own; null category, vat_rate, "
             "shelf_life_days or alert_days: none of its own (catalogue editors; sale and floor price: admins and "
             "managers; purchase price: roles that see cost)", _input([], **_product_fields(), active=FLAG),
-            "ProductDetail", [_path("sku")], 200)["post"], "summary": "Change a product"},
+            "ProductDetail", "sku"),
     }
+    paths["/customers/{code}"] = _patch(
+        "Change the fields given of a customer (its salesperson, or those who see every customer; the owning "
+        "salesperson: those who see every customer)", _input(
+            [], name={"type": "string", "minLength": 1, "maxLength": 200}, contact=TEXT, phone=TEXT, channel=CODE,
+            note=TEXT, credit_limit=AMOUNT_IN, payment_terms_days=AMOUNT_IN, active=FLAG,
+            salesperson={"type": "string", "maxLength": 100, "nullable": True}), "Customer", "code")
+    paths["/suppliers/{code}"] = _patch(
+        "Change the fields given of a supplier (supplier editors)", _input(
+            [], name={"type": "string", "minLength": 1, "maxLength": 200}, contact=TEXT, phone=TEXT,
+            credit_rating={"type": "string", "maxLength": 10}, note=TEXT, lead_time_days=AMOUNT_IN,
+            payment_terms_days=AMOUNT_IN, active=FLAG), "Supplier", "code")
     schemas["Payment"] = _body(
         ["number", "partner_kind", "partner", "amount", "allocations", "unallocated"], number=CODE_OUT,
         partner_kind={"type": "string", "enum": ["customer", "supplier"]}, partner=CODE_OUT, amount=DECIMAL,

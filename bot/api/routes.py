@@ -134,7 +134,13 @@ class Api:
         ]
         for path, write, status in posts:
             r.add_post(BASE + path, self._write(write, status))
-        r.add_patch(f"{BASE}/products/{{sku}}", self._write(partial(products.change_product, uow), 200, by_path=True))
+        patches: list[tuple[str, Callable[[web.Request, Actor, dict[str, Any]], Callable[[], Any]]]] = [
+            ("/products/{sku}", partial(products.change_product, uow)),
+            ("/customers/{code}", partial(partners.change_customer, uow)),
+            ("/suppliers/{code}", partial(partners.change_supplier, uow)),
+        ]
+        for path, change in patches:
+            r.add_patch(BASE + path, self._write(change, 200, by_path=True))
         deletes: list[tuple[str, Callable[[web.Request, Actor], Any]]] = [
             ("/webhooks/{name}", partial(reports.remove_webhook, uow)),
             ("/price-rules/{rule_id}", partial(prices.remove_price_rule, uow)),
