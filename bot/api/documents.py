@@ -19,14 +19,13 @@ from bot.api.http import (
     text_field,
     unit_field,
 )
-from core.approvals import decisions as approvals
-from core.errors import InvalidState
 from core.permissions import Actor
 from core.purchasing import orders as purchasing
 from core.purchasing import receipts
 from core.purchasing import returns as purchase_returns
 from core.purchasing.approval import decide_purchase_order
 from core.sales import orders as sales
+from core.sales.approval import decide_sales_order
 from core.sales.records import SalesLineIn
 from core.sales.returns import return_from_customer
 from core.sales.shipments import ship_sales_order
@@ -159,7 +158,8 @@ def approve_sales_order(
 ) -> Callable[[], Any]:
     """POST /sales-orders/{number}/approve: approve its pending approval level."""
     known_fields(body, ("reason",))
-    return _decide(uow, actor, request.match_info["number"], True, text_field(body, "reason", required=False))
+    number, reason = request.match_info["number"], text_field(body, "reason", required=False)
+    return lambda: decide_sales_order(uow, actor, number, True, reason)
 
 
 def reject_sales_order(
@@ -167,7 +167,8 @@ def reject_sales_order(
 ) -> Callable[[], Any]:
     """POST /sales-orders/{number}/reject: reject the order, with a reason."""
     known_fields(body, ("reason",))
-    return _decide(uow, actor, request.match_info["number"], False, text_field(body, "reason"))
+    number, reason = request.match_info["number"], text_field(body, "reason")
+    return lambda: decide_sales_order(uow, actor, number, False, reason)
 
 
 def withdraw_sales_order(
@@ -205,14 +206,3 @@ def _reason(body: dict[str, Any]) -> str:
     if not reason.strip():
         raise BadRequest("field 'reason' must not be empty")
     return reason
-
-
-def _decide(uow: UnitOfWork, actor: Actor, number: str, approve: bool, reason: str) -> Callable[[], Any]:
-    def work() -> Any:
-        order = sales.get_sales_order(uow, actor, number)
-        if order.status != "pending_approval" or order.approval_request_id is None:
-            raise InvalidState(number=order.number, status=order.status, action="approve" if approve else "reject")
-        approvals.decide(uow, actor, order.approval_request_id, approve, reason)
-        return sales.get_sales_order(uow, actor, number)
-
-    return work
