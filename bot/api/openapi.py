@@ -21,7 +21,7 @@ from core.integration import webhooks
 from core.money import billing, deposits, payments, statements
 from core.partners import customers, suppliers
 from core.purchasing import orders as purchasing
-from core.purchasing import receipt_drafts, receipts
+from core.purchasing import receipt_drafts, receipts, replenishment
 from core.purchasing import returns as purchase_returns
 from core.reporting import periods, reports
 from core.sales import entry as sales_entry
@@ -80,6 +80,14 @@ def _object(cls: type) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     return {"type": "object", "required": names, "properties": {n: _schema(hints[n]) for n in names}}
+
+
+def _named_tuple(cls: type, **overrides: dict[str, Any]) -> dict[str, Any]:
+    """A NamedTuple sent as an object of its fields."""
+    hints = typing.get_type_hints(cls)
+    names = list(cls._fields)  # type: ignore[attr-defined]
+    return {"type": "object", "required": names,
+            "properties": {n: overrides.get(n) or _schema(hints[n]) for n in names}}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -431,11 +439,23 @@ def document() -> dict[str, Any]:
                    "description": "the orders (SO- for a customer, PO- for a supplier) and how much of each; "
                                   "left out: the oldest open orders first; []: none"}
     reason = {"type": "string", "minLength": 1, "maxLength": 500}
+    schemas["SuggestionReason"] = _named_tuple(replenishment.Reason)
+    schemas["Suggestion"] = _named_tuple(replenishment.Suggestion, reason=_ref("SuggestionReason"))
+    schemas["ReplenishmentOrders"] = _body(["orders", "skipped"], orders={"type": "array",
+                                                                          "items": _ref("PurchaseOrder")},
+                                           skipped={"type": "array", "items": {"type": "string"}})
     reason_out = _input([], reason=TEXT)
     stock_lines = {"warehouse": CODE, "reason": TEXT}
     paths.update({
         "/approvals": _get("The approval requests the token may decide now, oldest first, with the summary the "
                            "approver sees", _body(["items"], items={"type": "array", "items": _ref("Approval")}), []),
+        "/replenishment": _get(
+            "What to order for every reorder rule below its minimum (in the token's warehouses), with the reason "
+            "in numbers", _page("Suggestion"), [_query("warehouse", "one warehouse code"), *PAGING], 404),
+        "/replenishment/orders": _post(
+            "Turn the suggestions (all, or those of the SKUs given) into draft purchase orders, one per supplier and "
+            "warehouse; products without a supplier are skipped and named", _input(
+                [], warehouse=CODE, skus={"type": "array", "maxItems": 1000, "items": SKU}), "ReplenishmentOrders"),
         "/sales-orders/{number}/cancel": _post(
             "Cancel an order before its first shipment (the reservation released, a pending approval withdrawn)",
             reason_out, "SalesOrder", [_path("number")], 200),

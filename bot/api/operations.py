@@ -1,5 +1,6 @@
 """/api/v1 routes for what chat does besides writing orders: the approvals waiting for the token, orders
-cancelled or closed, stock received and issued outside an order, and one's own recent posting undone."""
+cancelled or closed, stock received and issued outside an order, one's own recent posting undone, and the
+replenishment suggestions turned into draft purchase orders."""
 
 from __future__ import annotations
 
@@ -8,10 +9,21 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.http import amount_field, known_fields, lines_field, text_field, unit_field
+from bot.api.http import (
+    MAX_LINES,
+    BadRequest,
+    amount_field,
+    known_fields,
+    lines_field,
+    paged,
+    query_text,
+    text_field,
+    unit_field,
+)
 from core.approvals.requests import pending_for
 from core.permissions import Actor
 from core.purchasing import orders as purchasing
+from core.purchasing.replenishment import Suggestion, draft_purchase_orders, suggest_replenishment
 from core.sales import orders as sales
 from core.stock import moves as stock
 from core.stock.reversal import reverse_document
@@ -79,3 +91,33 @@ def undo(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, An
     known_fields(body, ())
     number = request.match_info["number"]
     return lambda: reverse_document(uow, actor, number)
+
+
+def replenishment(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """GET /replenishment?warehouse=: what to order for every reorder rule below its minimum, with the reason."""
+    found = [_suggestion(s) for s in suggest_replenishment(uow, actor, query_text(request, "warehouse") or None)]
+    return paged(request, lambda offset, limit: found[offset:offset + limit])
+
+
+def replenish(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /replenishment/orders: the suggestions turned into draft purchase orders, one per supplier and
+    warehouse, as chat's one tap; products without a supplier are skipped and named."""
+    known_fields(body, ("warehouse", "skus"))
+    warehouse = text_field(body, "warehouse", required=False, limit=40) or None
+    skus = body.get("skus")
+    if skus is not None and (not isinstance(skus, list) or len(skus) > MAX_LINES
+                             or not all(isinstance(s, str) and len(s) <= 40 for s in skus)):
+        raise BadRequest(f"field 'skus' must be a list of at most {MAX_LINES} SKUs")
+    chosen = None if skus is None else {s.strip().upper() for s in skus}
+
+    def work() -> Any:
+        found = [s for s in suggest_replenishment(uow, actor, warehouse) if chosen is None or s.sku in chosen]
+        wanted = [s for s in found if s.quantity > 0]
+        orders = draft_purchase_orders(uow, actor, [s for s in wanted if s.supplier_code])
+        return {"orders": orders, "skipped": sorted({s.sku for s in wanted if not s.supplier_code})}
+
+    return work
+
+
+def _suggestion(found: Suggestion) -> dict[str, Any]:
+    return {**found._asdict(), "reason": found.reason._asdict()}

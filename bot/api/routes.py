@@ -90,6 +90,7 @@ class Api:
             ("/customers/{code}/balance", partial(payments.customer_balance, uow)),
             ("/suppliers/{code}/balance", partial(payments.supplier_balance, uow)),
             ("/approvals", partial(operations.approvals, uow)),
+            ("/replenishment", partial(operations.replenishment, uow)),
         ]
         for path, read in gets:
             r.add_get(BASE + path, self._without_body(read))
@@ -131,6 +132,7 @@ class Api:
             ("/stock/receipts", partial(operations.receive, uow), 201),
             ("/stock/issues", partial(operations.issue, uow), 201),
             ("/stock-documents/{number}/reverse", partial(operations.undo, uow), 201),
+            ("/replenishment/orders", partial(operations.replenish, uow), 201),
         ]
         for path, write, status in posts:
             r.add_post(BASE + path, self._write(write, status))

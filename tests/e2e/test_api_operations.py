@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from core.approvals.requests import set_rule
 from core.models import AuditLog
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
+from core.purchasing.replenishment import set_reorder_rule
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.api_client import serve, tokens
@@ -121,3 +123,32 @@ def test_stock_received_issued_and_undone_through_rest_in_the_tokens_warehouses(
         AuditLog.employee_id != shop.admin.employee_id).order_by(AuditLog.id)
     assert shop.uow.read(lambda tx: [tuple(r) for r in tx.session.execute(audited)]) == [
         ("stock.receipt", "api"), ("stock.issue", "api"), ("stock.reversal", "api")]
+
+
+def test_replenishment_suggested_and_drafted_through_rest_as_chats_one_tap(shop: Shop) -> None:
+    create_supplier(shop.uow, shop.admin, NewSupplier("ACME", "Acme"))
+    set_reorder_rule(shop.uow, shop.admin, "LAMP", "MAIN", 5, 20, supplier="ACME")
+    set_reorder_rule(shop.uow, shop.admin, "TEA-CUP", "MAIN", 10, 50)
+    t = tokens(shop)
+
+    async def scenario() -> None:
+        async with serve(shop.uow) as api:
+            for role in ("sales", "warehouse", "finance"):
+                assert (await api.get("/replenishment", t[role])).status == 403, role
+                assert (await api.post("/replenishment/orders", t[role], {})).status == 403, role
+            found = await api.get("/replenishment?warehouse=MAIN", t["purchaser"])
+            assert found.status == 200, found.body
+            got = {s["sku"]: (s["quantity"], s["supplier_code"], s["reason"]["code"]) for s in found.body["items"]}
+            assert got == {"LAMP": ("20.0000", "ACME", "below_minimum"), "TEA-CUP": ("50.0000", None, "below_minimum")}
+            drafted = await api.post("/replenishment/orders", t["purchaser"], {"warehouse": "MAIN"})
+            assert drafted.status == 201, drafted.body
+            assert drafted.body["skipped"] == ["TEA-CUP"], "no supplier: named, not ordered"
+            [order] = drafted.body["orders"]
+            assert (order["status"], order["supplier_code"], [(ln["sku"], ln["qty"]) for ln in order["lines"]]) == (
+                "draft", "ACME", [("LAMP", "20.0000")])
+            none = await api.post("/replenishment/orders", t["purchaser"], {"skus": ["RETRO-CLOCK"]})
+            assert (none.status, none.body["error"]["code"]) == (422, "invalid_quantity")
+            bad = await api.post("/replenishment/orders", t["purchaser"], {"skus": "LAMP"})
+            assert (bad.status, bad.body["error"]["code"]) == (400, "bad_request")
+
+    asyncio.run(scenario())
