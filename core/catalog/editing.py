@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from core.catalog.products import NewProduct, create_product
 from core.errors import DuplicateCode, InvalidProduct, UnknownProduct
@@ -98,7 +99,10 @@ def add_product(uow: UnitOfWork, actor: Actor, new: NewProduct, vat_rate: object
     def work(tx: Tx) -> ProductDetail:
         if new.category is not None:
             _category_id(tx, new.category)
-        create_product(uow, actor, new)
+        try:
+            create_product(uow, actor, new)
+        except IntegrityError as error:  # the same SKU or barcode added at the same moment by another request
+            raise DuplicateCode(kind="product", code=new.sku) from error
         if vat_rate is not None:
             set_vat_rate(uow, actor, new.sku, vat_rate)
         return _detail(tx, actor, _locked(tx, new.sku))
@@ -128,7 +132,10 @@ def update_product(uow: UnitOfWork, actor: Actor, sku: str, changes: ProductChan
             respell(product, "product")
         tx.session.flush()
         if not isinstance(changes.barcodes, Keep):
-            _replace_barcodes(tx, product, _barcodes(changes.barcodes))
+            try:
+                _replace_barcodes(tx, product, _barcodes(changes.barcodes))
+            except IntegrityError as error:  # a barcode given to another product at the same moment
+                raise DuplicateCode(kind="barcode", code=product.sku) from error
         if units is not None:
             tx.session.execute(delete(ProductUnit).where(ProductUnit.product_id == product.id))
             if units:
