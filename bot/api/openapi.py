@@ -53,7 +53,8 @@ MODELS: dict[str, type] = {
     "ProductDetail": editing.ProductDetail, "PackUnit": editing.PackUnit,
     "PurchaseReturn": purchase_returns.PurchaseReturnView, "ReturnedLine": purchase_returns.ReturnedLine,
     "PartnerBalance": statements.PartnerBalance, "OpenDocument": billing.OpenDocument,
-    "UnallocatedPayment": payments.UnallocatedPayment, "Approval": requests.PendingApproval,
+    "UnallocatedPayment": payments.UnallocatedPayment, "Statement": statements.Statement,
+    "StatementEntry": statements.StatementEntry, "Approval": requests.PendingApproval,
     "Reversal": reversal.Reversal, "ReversedLine": reversal.PostingLine,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
@@ -446,6 +447,7 @@ def document() -> dict[str, Any]:
                                            skipped={"type": "array", "items": {"type": "string"}})
     reason_out = _input([], reason=TEXT)
     stock_lines = {"warehouse": CODE, "reason": TEXT}
+    period = [_query("month", "YYYY-MM"), _query("from", "YYYY-MM-DD"), _query("to", "YYYY-MM-DD")]
     paths.update({
         "/approvals": _get("The approval requests the token may decide now, oldest first, with the summary the "
                            "approver sees", _body(["items"], items={"type": "array", "items": _ref("Approval")}), []),
@@ -510,6 +512,13 @@ def document() -> dict[str, Any]:
                                           *PAGING], 404),
         "/customers/{code}/balance": _get("What a customer owes: billed, paid, unallocated, and the open orders "
                                           "(money staff)", _ref("PartnerBalance"), [_path("code")], 404),
+        "/customers/{code}/statement": _get(
+            "A customer's statement (对账单) for a month or from/to (this month by default): opening balance, every "
+            "shipment, return and payment with the running balance, closing (money staff)", _ref("Statement"),
+            [_path("code"), *period], 404),
+        "/suppliers/{code}/statement": _get(
+            "A supplier's statement for a month or from/to (this month by default), as a customer's (money staff)",
+            _ref("Statement"), [_path("code"), *period], 404),
         "/suppliers/{code}/balance": _get("What we owe a supplier: billed, paid, unallocated, and the open orders "
                                           "(money staff)", _ref("PartnerBalance"), [_path("code")], 404),
     })

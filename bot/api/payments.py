@@ -1,18 +1,21 @@
 """/api/v1 routes for money: a customer's receipt or a supplier's payment recorded and set against orders (the
-oldest open first, or as given), what is left of a payment allocated later, the payments not yet allocated, and a
-partner's balance with its open orders."""
+oldest open first, or as given), what is left of a payment allocated later, the payments not yet allocated, a
+partner's balance with its open orders, and its statement for a period."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from bot.api.http import BadRequest, amount_field, known_fields, paged, pages, query_text, text_field
+from bot.engine.texts import Texts
 from core.money import payments
-from core.money.statements import partner_balance
+from core.money.statements import partner_balance, statement
 from core.permissions import Actor
+from core.reporting.periods import parse_period
 from core.uow import UnitOfWork
 
 MAX_ALLOCATIONS = payments.MAX_ALLOCATIONS
@@ -53,6 +56,16 @@ def customer_balance(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any
 def supplier_balance(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
     """GET /suppliers/{code}/balance: what we owe the supplier, paid, unallocated, and the open orders."""
     return partner_balance(uow, actor, "supplier", request.match_info["code"])
+
+
+def partner_statement(uow: UnitOfWork, texts: Texts, kind: str, request: web.Request, actor: Actor) -> Any:
+    """GET /customers/{code}/statement, /suppliers/{code}/statement: the period's opening balance, every
+    shipment or receipt, return and payment with the running balance, and the closing balance (month, or
+    from/to; this month by default), as the printed 对账单."""
+    month, first, last = (query_text(request, name) or None for name in ("month", "from", "to"))
+    period = parse_period(month, first, last, today=datetime.now(texts.zone).date())
+    return statement(uow, actor, kind, request.match_info["code"], period.start, period.end,
+                     timezone=texts.zone.key)
 
 
 def _answer(done: payments.PaymentRecorded) -> dict[str, Any]:

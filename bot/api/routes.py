@@ -89,6 +89,8 @@ class Api:
             ("/payments/unallocated", partial(payments.unallocated, uow)),
             ("/customers/{code}/balance", partial(payments.customer_balance, uow)),
             ("/suppliers/{code}/balance", partial(payments.supplier_balance, uow)),
+            ("/customers/{code}/statement", partial(payments.partner_statement, uow, self.texts, "customer")),
+            ("/suppliers/{code}/statement", partial(payments.partner_statement, uow, self.texts, "supplier")),
             ("/approvals", partial(operations.approvals, uow)),
             ("/replenishment", partial(operations.replenishment, uow)),
         ]

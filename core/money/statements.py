@@ -177,10 +177,12 @@ def statement(
             .where(entries.c.at >= start, entries.c.at < end)
             .order_by(entries.c.at, entries.c.seq, entries.c.number)
         )
-        lines = tuple(StatementEntry(r.at, r.kind, r.number, r.reference, r.amount, opening + r.running)
-                      for r in rows)
-        closing = lines[-1].balance if lines else opening
-        return Statement(partner_kind, who.code, who.name, date_from, date_to, opening, lines, closing)
+        places = tx.money_places
+        lines = tuple(StatementEntry(r.at, r.kind, r.number, r.reference, round_money(r.amount, places),
+                                     round_money(opening + r.running, places)) for r in rows)
+        closing = lines[-1].balance if lines else round_money(opening, places)
+        return Statement(partner_kind, who.code, who.name, date_from, date_to, round_money(opening, places), lines,
+                         closing)
 
     return uow.read(work)
 

@@ -6,6 +6,7 @@ not; every other role is refused, and the audit trail says it came through the A
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -194,6 +195,17 @@ def test_money_is_received_paid_and_allocated_through_rest(shop: Shop) -> None:
             assert (balance.body["billed"], balance.body["paid"], balance.body["unallocated"]) == (
                 "250.00", "200.00", "80.00")
             assert [(d["number"], d["open"]) for d in balance.body["documents"]] == [(second, "130.00")]
+            today = datetime.now(UTC).date()
+            span = f"from={today - timedelta(days=2)}&to={today + timedelta(days=2)}"
+            sheet = await api.get(f"/customers/SHOP-1/statement?{span}", t["finance"])
+            assert sheet.status == 200, sheet.body
+            assert [(e["kind"], e["amount"], e["balance"]) for e in sheet.body["entries"]] == [
+                ("shipment", "100.00", "100.00"), ("shipment", "150.00", "250.00"), ("payment", "-120.00", "130.00"),
+                ("payment", "-80.00", "50.00")], sheet.body
+            assert (sheet.body["opening"], sheet.body["closing"]) == ("0.00", "50.00")
+            assert (await api.get("/customers/SHOP-1/statement?month=2026-13", t["finance"])).status == 400
+            assert (await api.get("/customers/SHOP-1/statement", t["sales"])).status == 403
+            assert (await api.get("/customers/NOPE/statement", t["finance"])).status == 404
 
             part = await api.post(f"/payments/{kept.body['number']}/allocations", t["finance"], {
                 "allocations": [{"order": second, "amount": "30"}]})
