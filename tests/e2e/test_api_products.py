@@ -87,6 +87,11 @@ def test_a_product_added_and_changed_through_rest(shop: Shop) -> None:
                                                                                   "floor_price": "109.5"})
             assert (priced.status, priced.body["sale_price"], priced.body["floor_price"]) == (
                 200, "139.000000", "109.500000")
+            renamed = await api.call("PATCH", "/products/KETTLE-1", t["purchaser"], {"name_zh": "玻璃水壶"}, key="k")
+            replayed = await api.call("PATCH", "/products/KETTLE-1", t["purchaser"], {"name_zh": "玻璃水壶"}, key="k")
+            assert (replayed.body, replayed.headers.get("Idempotent-Replayed")) == (renamed.body, "true")
+            reused = await api.call("PATCH", "/products/KETTLE-1", t["purchaser"], {"name_zh": "水壶"}, key="k")
+            assert (reused.status, reused.body["error"]["code"]) == (422, "idempotency_key_reused")
             for role in ("sales", "warehouse", "finance"):
                 refused = await api.call("PATCH", "/products/KETTLE-1", t[role], {"name_en": "x"})
                 assert refused.status == 403, role
@@ -101,7 +106,7 @@ def test_a_product_added_and_changed_through_rest(shop: Shop) -> None:
         .order_by(AuditLog.id)).all())
     created = [r for r in rows if r.action == "product.create"]
     assert [r.channel for r in created][-1:] == ["api"]
-    assert [r.channel for r in rows if r.action == "product.update"] == ["api"] * 3
+    assert [r.channel for r in rows if r.action == "product.update"] == ["api"] * 4
 
 
 def test_bad_products_are_refused_by_what_is_wrong_and_nothing_changes(shop: Shop) -> None:
