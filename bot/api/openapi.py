@@ -53,9 +53,9 @@ MODELS: dict[str, type] = {
     "ProductDetail": editing.ProductDetail, "PackUnit": editing.PackUnit,
     "PurchaseReturn": purchase_returns.PurchaseReturnView, "ReturnedLine": purchase_returns.ReturnedLine,
     "PartnerBalance": statements.PartnerBalance, "OpenDocument": billing.OpenDocument,
-    "UnallocatedPayment": payments.UnallocatedPayment, "Statement": statements.Statement,
-    "StatementEntry": statements.StatementEntry, "Approval": requests.PendingApproval,
-    "Reversal": reversal.Reversal, "ReversedLine": reversal.PostingLine,
+    "UnallocatedPayment": payments.UnallocatedPayment, "MoneyEntry": payments.EntryRecorded,
+    "Statement": statements.Statement, "StatementEntry": statements.StatementEntry,
+    "Approval": requests.PendingApproval, "Reversal": reversal.Reversal, "ReversedLine": reversal.PostingLine,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
 
@@ -501,6 +501,12 @@ def document() -> dict[str, Any]:
                 partner_kind={"type": "string", "enum": ["customer", "supplier"]}, amount=AMOUNT_IN,
                 method={"type": "string", "maxLength": 20}, note=TEXT,
                 allocations=allocations), "Payment"),
+        "/money-entries": _post(
+            "Record other income (in: interest, scrap sales ...) or an expense (out: freight, rent, wages ...) "
+            "(money staff)", _input(["direction", "category", "amount"],
+                                    direction={"type": "string", "enum": ["in", "out"]},
+                                    category={"type": "string", "minLength": 1, "maxLength": 30}, amount=AMOUNT_IN,
+                                    method={"type": "string", "maxLength": 20}, note=TEXT), "MoneyEntry"),
         "/payments/{number}/allocations": _post(
             "Set what is left of a payment against orders, as given or the oldest open first (not deposits)",
             _input([], allocations=allocations), "Payment", [_path("number")], 200),

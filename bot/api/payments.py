@@ -31,6 +31,19 @@ def new_payment(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[
     return lambda: _answer(payments.record_payment(uow, actor, kind, partner, amount, allocations, method, note))
 
 
+def new_money_entry(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /money-entries: other income (in) or an expense (out) than a partner's: freight, rent, interest..."""
+    known_fields(body, ("direction", "category", "amount", "method", "note"))
+    direction = text_field(body, "direction", limit=3)
+    if direction not in ("in", "out"):
+        raise BadRequest("field 'direction' must be in (income) or out (expense)")
+    category, amount = text_field(body, "category", limit=30), amount_field(body.get("amount"), "amount")
+    method = text_field(body, "method", required=False, default="bank", limit=20)
+    note = text_field(body, "note", required=False)
+    record = payments.record_income if direction == "in" else payments.record_expense
+    return lambda: record(uow, actor, category, amount, note, method)
+
+
 def allocate(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /payments/{number}/allocations: set what is left of a payment against orders, as given or oldest first."""
     known_fields(body, ("allocations",))

@@ -128,6 +128,7 @@ class Api:
             ("/sales-orders/{number}/returns", partial(documents.new_sales_return, uow), 201),
             ("/payments", partial(payments.new_payment, uow), 201),
             ("/payments/{number}/allocations", partial(payments.allocate, uow), 200),
+            ("/money-entries", partial(payments.new_money_entry, uow), 201),
             ("/sales-orders/{number}/cancel", partial(operations.cancel_sales_order, uow), 200),
             ("/purchase-orders/{number}/cancel", partial(operations.cancel_purchase_order, uow), 200),
             ("/purchase-orders/{number}/close", partial(operations.close_purchase_order, uow), 200),

@@ -244,6 +244,16 @@ def test_money_is_received_paid_and_allocated_through_rest(shop: Shop) -> None:
                                                                 "amount": "1"})
             assert (nobody.status, nobody.body["error"]["code"]) == (422, "unknown_partner")
             assert (await api.get("/payments/unallocated?partner=ACME", t["finance"])).status == 400
+            freight = await api.post("/money-entries", t["finance"], {"direction": "out", "category": "Freight",
+                                                                      "amount": "35.5", "note": "顺丰"})
+            assert (freight.status, freight.body["number"][:3], freight.body["category"], freight.body["amount"]) == (
+                201, "EX-", "freight", "35.50"), freight.body
+            for role in ("sales", "warehouse", "purchaser"):
+                refused = await api.post("/money-entries", t[role], {"direction": "in", "category": "x", "amount": "1"})
+                assert refused.status == 403, role
+            sideways = await api.post("/money-entries", t["finance"], {"direction": "up", "category": "x",
+                                                                       "amount": "1"})
+            assert (sideways.status, sideways.body["error"]["code"]) == (400, "bad_request")
 
     asyncio.run(scenario())
     assert channels(shop.uow, "money.payment", "money.allocate") == ["api"] * 5
