@@ -235,7 +235,7 @@ def cmd_export(books: Books, args: argparse.Namespace) -> int:
     from core.integration.exports import export_rows
 
     actor = load_actor(books.uow, args.actor)
-    kind = kind_of(args.kind)
+    kind = kind_of(args.kind, export=True)
     rows = export_rows(books.uow, actor, kind)
     path = write_rows(kind, rows, Path(args.out or f"{kind}.xlsx"))
     print(f"exported {len(rows):,} {kind} to {path}")
@@ -354,7 +354,8 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help=".xlsx or .csv (UTF-8 or GBK)")
     imp.set_defaults(run=cmd_import)
     exp = sub.add_parser("export", help="export one kind to .xlsx or .csv")
-    exp.add_argument("kind", help="products | customers | suppliers | opening-stock | reorder-rules")
+    exp.add_argument("kind", help="products | customers | suppliers | opening-stock | reorder-rules | price-rules | "
+                     "quotations | deposits")
     exp.add_argument("--out", help="file to write (.xlsx or .csv; default KIND.xlsx)")
     exp.set_defaults(run=cmd_export)
     for command in (imp, exp):

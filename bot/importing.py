@@ -11,7 +11,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from core.errors import InvalidState
+from core.integration import document_exports
 from core.integration.import_columns import COLUMNS, neutralise
+
+EXPORT_COLUMNS = {**COLUMNS, **document_exports.COLUMNS}
 
 # Headers people write, in Chinese or English, mapped to our column names.
 ALIASES = {
@@ -31,14 +34,16 @@ KIND_ALIASES = {"product": "products", "商品": "products", "customer": "custom
                 "supplier": "suppliers", "供应商": "suppliers", "stock": "opening_stock", "opening-stock":
                 "opening_stock", "期初库存": "opening_stock", "rules": "reorder_rules", "reorder-rules":
                 "reorder_rules", "reorder": "reorder_rules", "补货规则": "reorder_rules", "prices": "price_rules",
-                "price-rules": "price_rules", "价格": "price_rules", "价目表": "price_rules", "价格规则": "price_rules"}
+                "price-rules": "price_rules", "价格": "price_rules", "价目表": "price_rules", "价格规则": "price_rules",
+                "quotation": "quotations", "报价单": "quotations", "deposit": "deposits", "订金": "deposits"}
 
 
-def kind_of(text: str) -> str:
-    """The import kind for what a person typed (products, 商品, opening-stock...)."""
+def kind_of(text: str, *, export: bool = False) -> str:
+    """The import kind for what a person typed (products, 商品, opening-stock...); for an export also the kinds only
+    exported (quotations, deposits)."""
     word = text.strip().lower()
     kind = KIND_ALIASES.get(word, word.replace("-", "_"))
-    if kind not in COLUMNS:
+    if kind not in (EXPORT_COLUMNS if export else COLUMNS):
         raise InvalidState(kind=text[:40], reason="unknown_import_kind")
     return kind
 
@@ -115,11 +120,13 @@ def read_rows(kind: str, file_name: str, content: bytes) -> list[dict[str, objec
 
 def write_rows(kind: str, rows: list[dict[str, object]], path: Path) -> Path:
     """Write rows to .xlsx or .csv (UTF-8 with BOM so Excel opens it), neutralising formula-looking text."""
-    columns = COLUMNS[kind]
+    columns = EXPORT_COLUMNS[kind]
 
     def value(v: object) -> object:
         if isinstance(v, Decimal):
             return format(v.normalize(), "f")
+        if isinstance(v, datetime):
+            return v.isoformat()  # a moment with its zone, which Excel cells cannot hold
         return neutralise(v if v is not None else "")
 
     if path.suffix.lower() == ".xlsx":

@@ -184,3 +184,9 @@ class InvalidQuotation(DomainError):
     """A quotation that cannot be written as given: `reason` says why (valid_until)."""
 
     code = "invalid_quotation"
+
+
+class InvalidProduct(DomainError):
+    """A product that cannot be added or changed as given: `reason` says what is wrong (bad_sku, bad_unit ...)."""
+
+    code = "invalid_product"

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.api.http import BadRequest, amount_field, known_fields, lines_field, paged, query_text, text_field, unit_field
+from core.catalog import editing
 from core.catalog import listing as api_reads
 from core.permissions import Actor
 from core.stock import lots as stock_lots
@@ -25,8 +26,8 @@ def products(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
 
 
 def product(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
-    """GET /products/{sku}: one product."""
-    return api_reads.get_product(uow, actor, request.match_info["sku"])
+    """GET /products/{sku}: one product, with its category, floor price, VAT rate, pack units and tracking."""
+    return editing.product_detail(uow, actor, request.match_info["sku"])
 
 
 def stock_levels(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:

@@ -19,13 +19,15 @@ from bot.api.http import (
     text_field,
     unit_field,
 )
-from core.approvals import decisions as approvals
-from core.errors import InvalidState
 from core.permissions import Actor
 from core.purchasing import orders as purchasing
 from core.purchasing import receipts
+from core.purchasing import returns as purchase_returns
+from core.purchasing.approval import decide_purchase_order
 from core.sales import orders as sales
+from core.sales.approval import decide_sales_order
 from core.sales.records import SalesLineIn
+from core.sales.returns import return_from_customer
 from core.sales.shipments import ship_sales_order
 from core.uow import UnitOfWork
 
@@ -102,6 +104,35 @@ def withdraw_purchase_order(
     return lambda: purchasing.withdraw_purchase_order(uow, actor, number, reason)
 
 
+def approve_purchase_order(
+    uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
+) -> Callable[[], Any]:
+    """POST /purchase-orders/{number}/approve: approve its pending approval level."""
+    known_fields(body, ("reason",))
+    number, reason = request.match_info["number"], text_field(body, "reason", required=False)
+    return lambda: decide_purchase_order(uow, actor, number, True, reason)
+
+
+def reject_purchase_order(
+    uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
+) -> Callable[[], Any]:
+    """POST /purchase-orders/{number}/reject: reject the order, with a reason."""
+    known_fields(body, ("reason",))
+    number, reason = request.match_info["number"], _reason(body)
+    return lambda: decide_purchase_order(uow, actor, number, False, reason)
+
+
+def new_purchase_return(
+    uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]
+) -> Callable[[], Any]:
+    """POST /purchase-orders/{number}/returns: send received goods back to the supplier, with a reason."""
+    known_fields(body, ("reason", "lines"))
+    number, reason = request.match_info["number"], _reason(body)
+    lines = [purchase_returns.ReturnLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"))
+             for ln in lines_field(body, ("sku", "qty")) or ()]
+    return lambda: purchase_returns.return_to_supplier(uow, actor, number, lines, reason)
+
+
 def new_sales_order(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /sales-orders: write the order and submit it (reserving the stock when no approval is needed)."""
     known_fields(body, ("customer", "warehouse", "channel", "note", "lines"))
@@ -127,7 +158,8 @@ def approve_sales_order(
 ) -> Callable[[], Any]:
     """POST /sales-orders/{number}/approve: approve its pending approval level."""
     known_fields(body, ("reason",))
-    return _decide(uow, actor, request.match_info["number"], True, text_field(body, "reason", required=False))
+    number, reason = request.match_info["number"], text_field(body, "reason", required=False)
+    return lambda: decide_sales_order(uow, actor, number, True, reason)
 
 
 def reject_sales_order(
@@ -135,7 +167,8 @@ def reject_sales_order(
 ) -> Callable[[], Any]:
     """POST /sales-orders/{number}/reject: reject the order, with a reason."""
     known_fields(body, ("reason",))
-    return _decide(uow, actor, request.match_info["number"], False, text_field(body, "reason"))
+    number, reason = request.match_info["number"], text_field(body, "reason")
+    return lambda: decide_sales_order(uow, actor, number, False, reason)
 
 
 def withdraw_sales_order(
@@ -158,12 +191,18 @@ def new_shipment(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict
     return lambda: ship_sales_order(uow, actor, number, lines)
 
 
-def _decide(uow: UnitOfWork, actor: Actor, number: str, approve: bool, reason: str) -> Callable[[], Any]:
-    def work() -> Any:
-        order = sales.get_sales_order(uow, actor, number)
-        if order.status != "pending_approval" or order.approval_request_id is None:
-            raise InvalidState(number=order.number, status=order.status, action="approve" if approve else "reject")
-        approvals.decide(uow, actor, order.approval_request_id, approve, reason)
-        return sales.get_sales_order(uow, actor, number)
+def new_sales_return(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /sales-orders/{number}/returns: take goods the customer sent back into stock, with a reason."""
+    known_fields(body, ("reason", "lines"))
+    number, reason = request.match_info["number"], _reason(body)
+    lines = [SalesLineIn(text_field(ln, "sku", limit=64), amount_field(ln.get("qty"), "qty"), unit=unit_field(ln))
+             for ln in lines_field(body, COUNTED_LINE) or ()]
+    return lambda: return_from_customer(uow, actor, number, lines, reason)
 
-    return work
+
+def _reason(body: dict[str, Any]) -> str:
+    """A required reason: a rejection or a return without one is refused (400)."""
+    reason = text_field(body, "reason")
+    if not reason.strip():
+        raise BadRequest("field 'reason' must not be empty")
+    return reason

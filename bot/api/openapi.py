@@ -14,17 +14,20 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from core.approvals import requests
+from core.catalog import editing
 from core.catalog import listing as api_reads
 from core.integration import webhooks
-from core.money import deposits
+from core.money import billing, deposits, payments, statements
 from core.partners import customers, suppliers
 from core.purchasing import orders as purchasing
-from core.purchasing import receipt_drafts, receipts
+from core.purchasing import receipt_drafts, receipts, replenishment
+from core.purchasing import returns as purchase_returns
 from core.reporting import periods, reports
 from core.sales import entry as sales_entry
 from core.sales import price_lists, price_rules, quotations
 from core.sales import views as sales
-from core.stock import lots, trace
+from core.stock import lots, reversal, trace
 from core.stock import moves as stock
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
@@ -47,6 +50,12 @@ MODELS: dict[str, type] = {
     "QuotationLine": quotations.QuotationLineView, "QuotationSummary": quotations.QuotationSummary,
     "Deposit": deposits.DepositView,
     "Lot": lots.LotStock, "LotTrace": trace.LotTrace, "TraceMove": trace.TraceMove, "TracePartner": trace.TracePartner,
+    "ProductDetail": editing.ProductDetail, "PackUnit": editing.PackUnit,
+    "PurchaseReturn": purchase_returns.PurchaseReturnView, "ReturnedLine": purchase_returns.ReturnedLine,
+    "PartnerBalance": statements.PartnerBalance, "OpenDocument": billing.OpenDocument,
+    "UnallocatedPayment": payments.UnallocatedPayment, "MoneyEntry": payments.EntryRecorded,
+    "Statement": statements.Statement, "StatementEntry": statements.StatementEntry,
+    "Approval": requests.PendingApproval, "Reversal": reversal.Reversal, "ReversedLine": reversal.PostingLine,
 }
 NAMES = {cls: name for name, cls in MODELS.items()}
 
@@ -56,6 +65,8 @@ def _schema(hint: Any) -> dict[str, Any]:
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(hint) if a is not type(None)]
         return {**_schema(inner[0]), "nullable": True}
+    if origin is dict:
+        return {"type": "object"}
     if origin in (tuple, list):
         return {"type": "array", "items": _schema(typing.get_args(hint)[0])}
     if hint in NAMES:
@@ -70,6 +81,14 @@ def _object(cls: type) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     return {"type": "object", "required": names, "properties": {n: _schema(hints[n]) for n in names}}
+
+
+def _named_tuple(cls: type, **overrides: dict[str, Any]) -> dict[str, Any]:
+    """A NamedTuple sent as an object of its fields."""
+    hints = typing.get_type_hints(cls)
+    names = list(cls._fields)  # type: ignore[attr-defined]
+    return {"type": "object", "required": names,
+            "properties": {n: overrides.get(n) or _schema(hints[n]) for n in names}}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -129,6 +148,11 @@ def _post(summary: str, body: dict[str, Any], result: str, params: list[dict[str
                                    **_errors(400, 403, 404, 409, 422)}}}
 
 
+def _patch(summary: str, body: dict[str, Any], result: str, name: str) -> dict[str, Any]:
+    """A PATCH of the thing the path names: unknown is 404, an empty change 400."""
+    return {"patch": _post(summary, body, result, [_path(name)], 200)["post"]}
+
+
 def _body(required: list[str], **fields: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "required": required, "properties": fields}
 
@@ -136,8 +160,28 @@ def _body(required: list[str], **fields: dict[str, Any]) -> dict[str, Any]:
 TEXT = {"type": "string", "maxLength": 500}
 CODE = {"type": "string", "maxLength": 40}
 SKU = {"type": "string", "maxLength": 64}
+FLAG = {"type": "boolean"}
+CODE_OUT = {"type": "string"}
 UNIT = {"type": "string", "maxLength": 20, "description": "a pack unit of the product (箱, box ...); "
         "the quantity and price are then per pack"}
+
+
+def _product_fields() -> dict[str, Any]:
+    days = {"type": "integer", "minimum": 0, "maximum": 36500, "nullable": True}
+    return {
+        "name_zh": {"type": "string", "minLength": 1, "maxLength": 200},
+        "name_en": {"type": "string", "maxLength": 200},
+        "category": {**CODE, "nullable": True, "description": "a category code"},
+        "unit": {"type": "string", "maxLength": 20, "description": "the base unit (pcs, 个 ...)"},
+        "purchase_price": AMOUNT_IN, "sale_price": AMOUNT_IN, "floor_price": AMOUNT_IN,
+        "vat_rate": {**AMOUNT_IN, "nullable": True, "description": "percent, 0 to 100; null: its category's"},
+        "barcodes": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 64}},
+        "units": {"type": "array", "maxItems": 50, "items": _input(
+            ["name", "factor"], name={"type": "string", "maxLength": 20}, factor=AMOUNT_IN),
+            "description": "pack units: a box of 12 is {\"name\": \"box\", \"factor\": \"12\"}"},
+        "tracking": {"type": "string", "enum": ["none", "lot", "serial"]},
+        "shelf_life_days": days, "alert_days": days, "allow_negative": FLAG,
+    }
 
 
 def _input(required: list[str], **fields: dict[str, Any]) -> dict[str, Any]:
@@ -363,6 +407,127 @@ def document() -> dict[str, Any]:
                           "503": {"description": "No font with Chinese glyphs on the server (font_missing)",
                                   **_json(_ref("Error"))}}}},
     }
+    paths["/products"] = {**paths["/products"], **_post(
+        "Add a product with its barcodes, pack units (box of 12 ...), prices, category, VAT rate and tracking "
+        "(catalogue editors: admins, managers, purchasers)", _input(["sku", "name_zh"], **_product_fields(),
+                                                                    sku={**SKU, "maxLength": 40}), "ProductDetail")}
+    paths["/products/{sku}"] = {
+        **_get("One product with its category, floor price, VAT rate, pack units and tracking (the purchase price "
+               "only for roles that see cost)", _ref("ProductDetail"), [_path("sku")], 404),
+        **_patch(
+            "Change the fields given of a product: barcodes and units replace its own; null category, vat_rate, "
+            "shelf_life_days or alert_days: none of its own (catalogue editors; sale and floor price: admins and "
+            "managers; purchase price: roles that see cost)", _input([], **_product_fields(), active=FLAG),
+            "ProductDetail", "sku"),
+    }
+    paths["/customers/{code}"] = _patch(
+        "Change the fields given of a customer (its salesperson, or those who see every customer; the owning "
+        "salesperson: those who see every customer)", _input(
+            [], name={"type": "string", "minLength": 1, "maxLength": 200}, contact=TEXT, phone=TEXT, channel=CODE,
+            note=TEXT, credit_limit=AMOUNT_IN, payment_terms_days=AMOUNT_IN, active=FLAG,
+            salesperson={"type": "string", "maxLength": 100, "nullable": True}), "Customer", "code")
+    paths["/suppliers/{code}"] = _patch(
+        "Change the fields given of a supplier (supplier editors)", _input(
+            [], name={"type": "string", "minLength": 1, "maxLength": 200}, contact=TEXT, phone=TEXT,
+            credit_rating={"type": "string", "maxLength": 10}, note=TEXT, lead_time_days=AMOUNT_IN,
+            payment_terms_days=AMOUNT_IN, active=FLAG), "Supplier", "code")
+    schemas["Payment"] = _body(
+        ["number", "partner_kind", "partner", "amount", "allocations", "unallocated"], number=CODE_OUT,
+        partner_kind={"type": "string", "enum": ["customer", "supplier"]}, partner=CODE_OUT, amount=DECIMAL,
+        allocations={"type": "array", "items": _body(["order", "amount"], order=CODE_OUT, amount=DECIMAL)},
+        unallocated=DECIMAL)
+    allocations = {"type": "array", "maxItems": 500, "items": _input(["order", "amount"], order=CODE, amount=AMOUNT_IN),
+                   "description": "the orders (SO- for a customer, PO- for a supplier) and how much of each; "
+                                  "left out: the oldest open orders first; []: none"}
+    reason = {"type": "string", "minLength": 1, "maxLength": 500}
+    schemas["SuggestionReason"] = _named_tuple(replenishment.Reason)
+    schemas["Suggestion"] = _named_tuple(replenishment.Suggestion, reason=_ref("SuggestionReason"))
+    schemas["ReplenishmentOrders"] = _body(["orders", "skipped"], orders={"type": "array",
+                                                                          "items": _ref("PurchaseOrder")},
+                                           skipped={"type": "array", "items": {"type": "string"}})
+    reason_out = _input([], reason=TEXT)
+    stock_lines = {"warehouse": CODE, "reason": TEXT}
+    period = [_query("month", "YYYY-MM"), _query("from", "YYYY-MM-DD"), _query("to", "YYYY-MM-DD")]
+    paths.update({
+        "/approvals": _get("The approval requests the token may decide now, oldest first, with the summary the "
+                           "approver sees", _body(["items"], items={"type": "array", "items": _ref("Approval")}), []),
+        "/replenishment": _get(
+            "What to order for every reorder rule below its minimum (in the token's warehouses), with the reason "
+            "in numbers", _page("Suggestion"), [_query("warehouse", "one warehouse code"), *PAGING], 404),
+        "/replenishment/orders": _post(
+            "Turn the suggestions (all, or those of the SKUs given) into draft purchase orders, one per supplier and "
+            "warehouse; products without a supplier are skipped and named", _input(
+                [], warehouse=CODE, skus={"type": "array", "maxItems": 1000, "items": SKU}), "ReplenishmentOrders"),
+        "/sales-orders/{number}/cancel": _post(
+            "Cancel an order before its first shipment (the reservation released, a pending approval withdrawn)",
+            reason_out, "SalesOrder", [_path("number")], 200),
+        "/purchase-orders/{number}/cancel": _post(
+            "Cancel an order before anything is received (a pending approval withdrawn)", reason_out,
+            "PurchaseOrder", [_path("number")], 200),
+        "/purchase-orders/{number}/close": _post(
+            "Close a (partly) received order: what has not come will not come", reason_out, "PurchaseOrder",
+            [_path("number")], 200),
+        "/stock/receipts": _post(
+            "Receive goods into a warehouse outside a purchase order, at their unit cost (default: the purchase "
+            "price)", _input(["warehouse", "lines"], **stock_lines, lines=_lines(
+                ["sku", "qty"], sku={"type": "string", "maxLength": 120}, qty=AMOUNT_IN, unit=UNIT,
+                unit_cost=AMOUNT_IN, lot={"type": "string", "maxLength": 64},
+                expiry={"type": "string", "format": "date"})), "StockDocument"),
+        "/stock/issues": _post(
+            "Issue goods out of a warehouse outside a sales order, at its average cost (never below zero)",
+            _input(["warehouse", "lines"], **stock_lines, lines=_lines(
+                ["sku", "qty"], sku={"type": "string", "maxLength": 120}, qty=AMOUNT_IN, unit=UNIT,
+                lot={"type": "string", "maxLength": 64})), "StockDocument"),
+        "/stock-documents/{number}/reverse": _post(
+            "Undo the token's own recent posting (within the undo window) with a mirror document (RV-)",
+            _input([]), "Reversal", [_path("number")]),
+        "/purchase-orders/{number}/approve": _post(
+            "Approve the pending approval level (its role, another person than the author, each level by someone "
+            "else)", _input([], reason=TEXT), "PurchaseOrder", [_path("number")], 200),
+        "/purchase-orders/{number}/reject": _post("Reject the order, with a reason", _input(
+            ["reason"], reason=reason), "PurchaseOrder", [_path("number")], 200),
+        "/purchase-orders/{number}/returns": _post(
+            "Return received goods to the supplier, at the order's price, never more than received less returned",
+            _input(["reason", "lines"], reason=reason, lines=_lines(["sku", "qty"], sku=SKU, qty=AMOUNT_IN)),
+            "PurchaseReturn", [_path("number")]),
+        "/sales-orders/{number}/returns": _post(
+            "Take goods the customer returns back into stock at the cost they left with, never more than shipped "
+            "less returned", _input(["reason", "lines"], reason=reason, lines=counted), "SalesOrder",
+            [_path("number")]),
+        "/payments": _post(
+            "Record money received from a customer or paid to a supplier (money staff), set against the orders "
+            "given or the oldest open ones", _input(
+                ["partner_kind", "partner", "amount"], partner=CODE,
+                partner_kind={"type": "string", "enum": ["customer", "supplier"]}, amount=AMOUNT_IN,
+                method={"type": "string", "maxLength": 20}, note=TEXT,
+                allocations=allocations), "Payment"),
+        "/money-entries": _post(
+            "Record other income (in: interest, scrap sales ...) or an expense (out: freight, rent, wages ...) "
+            "(money staff)", _input(["direction", "category", "amount"],
+                                    direction={"type": "string", "enum": ["in", "out"]},
+                                    category={"type": "string", "minLength": 1, "maxLength": 30}, amount=AMOUNT_IN,
+                                    method={"type": "string", "maxLength": 20}, note=TEXT), "MoneyEntry"),
+        "/payments/{number}/allocations": _post(
+            "Set what is left of a payment against orders, as given or the oldest open first (not deposits)",
+            _input([], allocations=allocations), "Payment", [_path("number")], 200),
+        "/payments/unallocated": _get(
+            "Payments with money not yet set against an order, oldest first (money staff)",
+            _page("UnallocatedPayment"), [{"name": "partner_kind", "in": "query",
+                                           "schema": {"type": "string", "enum": ["customer", "supplier"]}},
+                                          _query("partner", "a customer or supplier code (with partner_kind)"),
+                                          *PAGING], 404),
+        "/customers/{code}/balance": _get("What a customer owes: billed, paid, unallocated, and the open orders "
+                                          "(money staff)", _ref("PartnerBalance"), [_path("code")], 404),
+        "/customers/{code}/statement": _get(
+            "A customer's statement (对账单) for a month or from/to (this month by default): opening balance, every "
+            "shipment, return and payment with the running balance, closing (money staff)", _ref("Statement"),
+            [_path("code"), *period], 404),
+        "/suppliers/{code}/statement": _get(
+            "A supplier's statement for a month or from/to (this month by default), as a customer's (money staff)",
+            _ref("Statement"), [_path("code"), *period], 404),
+        "/suppliers/{code}/balance": _get("What we owe a supplier: billed, paid, unallocated, and the open orders "
+                                          "(money staff)", _ref("PartnerBalance"), [_path("code")], 404),
+    })
     return {
         "openapi": "3.0.3",
         "info": {"title": "jxc API", "version": "1.0.0",

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api.http import amount_field, known_fields, paged, pages, query_text, text_field
+from bot.api.http import BadRequest, amount_field, known_fields, paged, pages, query_text, text_field
 from core.partners import customers, suppliers
 from core.permissions import Actor
 from core.uow import UnitOfWork
@@ -50,3 +50,41 @@ def new_customer(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict
         payment_terms_days=amount_field(body.get("payment_terms_days", 30), "payment_terms_days"),
         note=text_field(body, "note", required=False))
     return lambda: customers.create_customer(uow, actor, new)
+
+
+def change_supplier(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """PATCH /suppliers/{code}: change the fields given (supplier editors)."""
+    changes = _changes(body, ("name", "contact", "phone", "credit_rating", "note"), ("lead_time_days",
+                                                                                    "payment_terms_days"))
+    code = request.match_info["code"]
+    return lambda: suppliers.update_supplier(uow, actor, code, **changes)
+
+
+def change_customer(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """PATCH /customers/{code}: change the fields given; the owning salesperson only for those who see every
+    customer."""
+    given = {k: v for k, v in body.items() if k != "salesperson"}
+    salesperson = None if body.get("salesperson") is None else text_field(body, "salesperson", limit=100)
+    changes = _changes(given, ("name", "contact", "phone", "channel", "note"), ("credit_limit", "payment_terms_days"),
+                       allow_empty=salesperson is not None)
+    code = request.match_info["code"]
+    return lambda: customers.update_customer(uow, actor, code, salesperson=salesperson, **changes)
+
+
+def _changes(body: dict[str, Any], texts: tuple[str, ...], numbers: tuple[str, ...], *,
+             allow_empty: bool = False) -> dict[str, object]:
+    """The fields given of those allowed (texts, numbers and active), checked for their type; none given: 400."""
+    known_fields(body, (*texts, *numbers, "active"))
+    if not body and not allow_empty:
+        raise BadRequest(f"give at least one field to change: {', '.join((*texts, *numbers, 'active'))}")
+    changes: dict[str, object] = {}
+    for name in body:
+        if name in texts:
+            changes[name] = text_field(body, name, limit=500)
+        elif name in numbers:
+            changes[name] = amount_field(body[name], name)
+        elif not isinstance(body[name], bool):
+            raise BadRequest("field 'active' must be true or false")
+        else:
+            changes[name] = body[name]
+    return changes

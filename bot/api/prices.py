@@ -52,8 +52,9 @@ def new_price_rules(uow: UnitOfWork, request: web.Request, actor: Actor, body: d
     return lambda: {"rules": price_lists.add_price_rules(uow, actor, rules)}
 
 
-def remove_price_rule(uow: UnitOfWork, actor: Actor, rule_id: str) -> dict[str, int]:
-    """DELETE /price-rules/{id}: the rule is gone."""
+def remove_price_rule(uow: UnitOfWork, request: web.Request, actor: Actor) -> dict[str, int]:
+    """DELETE /price-rules/{id}: the rule is gone (admins and managers)."""
+    rule_id = request.match_info["rule_id"]
     if not rule_id.isdigit() or len(rule_id) > 12:
         raise BadRequest("the rule id must be a whole number")
     price_lists.remove_price_rule(uow, actor, int(rule_id))

@@ -62,3 +62,8 @@ def new_webhook(uow: UnitOfWork, policy: WebhookPolicy, request: web.Request, ac
     if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
         raise BadRequest("events must be a list of event names")
     return lambda: webhooks.add_endpoint(uow, actor, name, url, events, policy)
+
+
+def remove_webhook(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
+    """DELETE /webhooks/{name}: the endpoint and its waiting deliveries are gone (admins)."""
+    return {"name": webhooks.remove_endpoint(uow, actor, request.match_info["name"])}

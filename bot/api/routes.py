@@ -1,7 +1,7 @@
 """The REST API's route table and what every route goes through: the bearer token and rate limit, the body,
 running the work off the event loop (with its Idempotency-Key), and turning refusals into statuses.
 
-Blocking core calls run off the event loop. Every POST may carry an Idempotency-Key; its first answer is
+Blocking core calls run off the event loop. Every POST (and PATCH) may carry an Idempotency-Key; its first answer is
 stored with the key in the same transaction as the work, and replayed to retries. The handlers of each resource
 group live beside this module: catalogue (and stock), partners, documents, printed (PDFs), reports (and
 webhooks).
@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import catalogue, documents, partners, prices, printed, reports
+from bot.api import catalogue, documents, operations, partners, payments, prices, printed, products, reports
 from bot.api.auth import RateLimits, caller_of
 from bot.api.http import BASE, BadRequest, check_readable, dumps, error_body, error_response, language
 from bot.api.idempotency import fingerprint, key_of, once
@@ -29,7 +29,6 @@ from bot.documents import PDF_MIME, FontMissing, Printer
 from bot.engine.inbound import PictureReading
 from bot.engine.texts import Texts
 from core.errors import DomainError
-from core.integration import webhooks
 from core.integration.webhook_policy import DEFAULT_POLICY, WebhookPolicy
 from core.people.tokens import Caller
 from core.permissions import Actor
@@ -42,6 +41,7 @@ MAX_BODY = 256 * 1024
 MAX_PICTURE = 10 * 1024 * 1024
 NOT_FOUND = frozenset({"unknown_product", "unknown_warehouse", "unknown_document", "unknown_partner",
                        "unknown_employee", "unknown_webhook"})
+NOT_FOUND_REASONS = frozenset({("invalid_price_rule", "unknown_rule")})
 CONFLICT = frozenset({"invalid_state", "already_decided", "already_posted", "already_reversed", "own_document",
                       "duplicate_code", "not_own_document", "not_reversible"})
 BAD_FILTER = frozenset({"invalid_filter"})
@@ -85,8 +85,17 @@ class Api:
             ("/quotations/{number}", partial(prices.quotation, uow)),
             ("/deposits", partial(prices.deposits, uow)),
         ]
+        gets += [
+            ("/payments/unallocated", partial(payments.unallocated, uow)),
+            ("/customers/{code}/balance", partial(payments.customer_balance, uow)),
+            ("/suppliers/{code}/balance", partial(payments.supplier_balance, uow)),
+            ("/customers/{code}/statement", partial(payments.partner_statement, uow, self.texts, "customer")),
+            ("/suppliers/{code}/statement", partial(payments.partner_statement, uow, self.texts, "supplier")),
+            ("/approvals", partial(operations.approvals, uow)),
+            ("/replenishment", partial(operations.replenishment, uow)),
+        ]
         for path, read in gets:
-            r.add_get(BASE + path, self._read(read))
+            r.add_get(BASE + path, self._without_body(read))
         posts: list[tuple[str, Callable[[web.Request, Actor, dict[str, Any]], Callable[[], Any]], int]] = [
             ("/suppliers", partial(partners.new_supplier, uow), 201),
             ("/customers", partial(partners.new_customer, uow), 201),
@@ -111,10 +120,38 @@ class Api:
             ("/transfers/{number}/receipts", partial(catalogue.new_transfer_receipt, uow), 201),
             ("/webhooks", partial(reports.new_webhook, uow, self.policy), 201),
         ]
+        posts += [
+            ("/products", partial(products.new_product, uow), 201),
+            ("/purchase-orders/{number}/approve", partial(documents.approve_purchase_order, uow), 200),
+            ("/purchase-orders/{number}/reject", partial(documents.reject_purchase_order, uow), 200),
+            ("/purchase-orders/{number}/returns", partial(documents.new_purchase_return, uow), 201),
+            ("/sales-orders/{number}/returns", partial(documents.new_sales_return, uow), 201),
+            ("/payments", partial(payments.new_payment, uow), 201),
+            ("/payments/{number}/allocations", partial(payments.allocate, uow), 200),
+            ("/money-entries", partial(payments.new_money_entry, uow), 201),
+            ("/sales-orders/{number}/cancel", partial(operations.cancel_sales_order, uow), 200),
+            ("/purchase-orders/{number}/cancel", partial(operations.cancel_purchase_order, uow), 200),
+            ("/purchase-orders/{number}/close", partial(operations.close_purchase_order, uow), 200),
+            ("/stock/receipts", partial(operations.receive, uow), 201),
+            ("/stock/issues", partial(operations.issue, uow), 201),
+            ("/stock-documents/{number}/reverse", partial(operations.undo, uow), 201),
+            ("/replenishment/orders", partial(operations.replenish, uow), 201),
+        ]
         for path, write, status in posts:
             r.add_post(BASE + path, self._write(write, status))
-        r.add_delete(f"{BASE}/webhooks/{{name}}", self.remove_webhook)
-        r.add_delete(f"{BASE}/price-rules/{{rule_id}}", self.remove_price_rule)
+        patches: list[tuple[str, Callable[[web.Request, Actor, dict[str, Any]], Callable[[], Any]]]] = [
+            ("/products/{sku}", partial(products.change_product, uow)),
+            ("/customers/{code}", partial(partners.change_customer, uow)),
+            ("/suppliers/{code}", partial(partners.change_supplier, uow)),
+        ]
+        for path, change in patches:
+            r.add_patch(BASE + path, self._write(change, 200, by_path=True))
+        deletes: list[tuple[str, Callable[[web.Request, Actor], Any]]] = [
+            ("/webhooks/{name}", partial(reports.remove_webhook, uow)),
+            ("/price-rules/{rule_id}", partial(prices.remove_price_rule, uow)),
+        ]
+        for path, remove in deletes:
+            r.add_delete(BASE + path, self._without_body(remove))
         r.add_get(f"{BASE}/documents/{{number}}.pdf", self.document_pdf)
         r.add_post(f"{BASE}/purchase-orders/{{number}}/receipt-drafts", self.receipt_draft)
 
@@ -135,7 +172,10 @@ class Api:
                                   {"Retry-After": str(wait)})
         return caller
 
-    def _read(self, read: Callable[[web.Request, Actor], Any]) -> Handler:
+    def _without_body(self, read: Callable[[web.Request, Actor], Any]) -> Handler:
+        """A GET or DELETE: the path and query checked, the work in its own transaction off the event loop, an
+        unknown thing named by the path 404."""
+
         async def handler(request: web.Request) -> web.StreamResponse:
             entered = await self._enter(request)
             if isinstance(entered, web.Response):
@@ -152,7 +192,9 @@ class Api:
 
         return handler
 
-    def _write(self, write: Callable[[web.Request, Actor, dict[str, Any]], Callable[[], Any]], done: int) -> Handler:
+    def _write(self, write: Callable[[web.Request, Actor, dict[str, Any]], Callable[[], Any]], done: int, *,
+               by_path: bool = False) -> Handler:
+        """A write route; `by_path`: the path names the thing changed, so an unknown one is 404 (as for reads)."""
         async def handler(request: web.Request) -> web.StreamResponse:
             entered = await self._enter(request)
             if isinstance(entered, web.Response):
@@ -169,12 +211,12 @@ class Api:
                 return error_response(400, "bad_request", str(error))
 
             def refusal(error: DomainError) -> tuple[int, str]:
-                return self._refusal(error, lang)
+                return self._refusal(error, lang, read_only=by_path)
 
             if key is None:
                 status, text = await asyncio.to_thread(self._answered, work, done, refusal)
                 return web.Response(status=status, text=text, content_type="application/json")
-            answer = await once(self.uow, entered.token_id, key, fingerprint("POST", request.path, body),
+            answer = await once(self.uow, entered.token_id, key, fingerprint(request.method, request.path, body),
                                 lambda: (done, dumps(work())), refusal)
             if answer.conflict:
                 return error_response(422, "idempotency_key_reused",
@@ -213,7 +255,8 @@ class Api:
             status = 403
         elif code in BAD_FILTER:
             status = 400
-        elif code == "unknown_document" or (code in NOT_FOUND and read_only):
+        elif code == "unknown_document" or (read_only and (code in NOT_FOUND or
+                                                           (code, error.params.get("reason")) in NOT_FOUND_REASONS)):
             status = 404
         elif code in CONFLICT:
             status = 409
@@ -246,42 +289,6 @@ class Api:
             return web.Response(status=status, text=text, content_type="application/json")
         return web.Response(text=dumps(draft), content_type="application/json")
 
-    async def remove_webhook(self, request: web.Request) -> web.Response:
-        """DELETE /webhooks/{name}: the endpoint and its waiting deliveries are gone."""
-        entered = await self._enter(request)
-        if isinstance(entered, web.Response):
-            return entered
-        actor = entered.actor.with_channel("api")
-        try:
-            check_readable(request)
-        except BadRequest as error:
-            return error_response(400, "bad_request", str(error))
-        try:
-            name = await asyncio.to_thread(webhooks.remove_endpoint, self.uow, actor, request.match_info["name"])
-        except DomainError as error:
-            status, text = self._refusal(error, language(request), read_only=True)
-            return web.Response(status=status, text=text, content_type="application/json")
-        return web.Response(text=dumps({"name": name}), content_type="application/json")
-
-
-    async def remove_price_rule(self, request: web.Request) -> web.Response:
-        """DELETE /price-rules/{rule_id}: the rule is gone (admins and managers)."""
-        entered = await self._enter(request)
-        if isinstance(entered, web.Response):
-            return entered
-        actor = entered.actor.with_channel("api")
-        try:
-            check_readable(request)
-            removed = await asyncio.to_thread(prices.remove_price_rule, self.uow, actor,
-                                              request.match_info["rule_id"])
-        except BadRequest as error:
-            return error_response(400, "bad_request", str(error))
-        except DomainError as error:
-            if error.code == "invalid_price_rule" and error.params.get("reason") == "unknown_rule":
-                return error_response(404, error.code, self.texts.error(language(request), error))
-            status, text = self._refusal(error, language(request), read_only=True)
-            return web.Response(status=status, text=text, content_type="application/json")
-        return web.Response(text=dumps(removed), content_type="application/json")
     async def document_pdf(self, request: web.Request) -> web.StreamResponse:
         """GET /documents/{number}.pdf?layout=a4|80mm: the document as its reader may print it (a statement:
         customer:CODE or supplier:CODE with month or from/to)."""

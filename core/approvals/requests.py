@@ -28,7 +28,7 @@ from core.models import (
     Notification,
     Product,
 )
-from core.numbers import parse_money
+from core.numbers import parse_money, round_money
 from core.payloads import to_plain
 from core.people.audit import record
 from core.permissions import Actor, Permission
@@ -184,9 +184,9 @@ def pending_for(uow: UnitOfWork, actor: Actor) -> list[PendingApproval]:
             .where(waiting_for(actor)).order_by(ApprovalRequest.created_at, ApprovalRequest.id)).all()
         names = _product_names(tx, [dict(r.summary) for r, _ in rows])
         return [
-            PendingApproval(r.id, r.doc_type, r.doc_id, r.number, r.amount, r.author_id, author, r.current_level,
-                            tuple(r.levels), r.current_role, r.escalated_to, _named(dict(r.summary), names),
-                            r.created_at)
+            PendingApproval(r.id, r.doc_type, r.doc_id, r.number, round_money(r.amount, tx.money_places), r.author_id,
+                            author, r.current_level, tuple(r.levels), r.current_role, r.escalated_to,
+                            _named(dict(r.summary), names), r.created_at)
             for r, author in rows
         ]
 

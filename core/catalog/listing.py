@@ -8,7 +8,6 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from core.catalog.finding import found_products
-from core.errors import UnknownProduct
 from core.models import Product, ProductBarcode, StockLevel, Warehouse
 from core.numbers import round_money
 from core.permissions import Actor, Permission
@@ -58,19 +57,6 @@ def list_products(uow: UnitOfWork, actor: Actor, search: str = "", offset: int =
             return _views(tx, actor, found_products(tx, text, limit, max(offset, 0)))
         statement = select(Product).where(Product.active).order_by(Product.sku)
         return _views(tx, actor, list(tx.session.scalars(statement.limit(limit).offset(max(offset, 0)))))
-
-    return uow.read(work)
-
-
-def get_product(uow: UnitOfWork, actor: Actor, sku: str) -> ProductView:
-    """One product by SKU (any case)."""
-    actor.require(Permission.STOCK_VIEW)
-
-    def work(tx: Tx) -> ProductView:
-        product = tx.session.scalar(select(Product).where(Product.sku == sku.strip().upper()[:40]))
-        if product is None:
-            raise UnknownProduct(item=sku[:40])
-        return _views(tx, actor, [product])[0]
 
     return uow.read(work)
 

@@ -1,10 +1,12 @@
-"""Every row of an import kind written back out as import reads it."""
+"""Every row of an import kind written back out as import reads it, and the kinds only exported (quotations,
+deposits: core/integration/document_exports)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select, true
 
 from core.errors import InvalidState
+from core.integration import document_exports
 from core.integration.import_columns import COLUMNS
 from core.models import (
     Category,
@@ -27,6 +29,9 @@ def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, obje
     """Every row of a kind the actor may read, as import reads it back (opening stock: what is on hand now, at
     average cost), by the rules of the reads: no purchase price without cost, sales staff's own customers only,
     warehouse staff's own warehouses only."""
+    if kind in document_exports.COLUMNS:
+        document_exports.require_export(actor, kind)
+        return uow.read(lambda tx: document_exports.document_rows(tx, actor, kind))
     if kind not in COLUMNS:
         raise InvalidState(kind=kind[:40], reason="unknown_import_kind")
     actor.require({"products": Permission.STOCK_VIEW, "customers": Permission.PARTNER_VIEW,

@@ -161,6 +161,15 @@ def find_partner(tx: Tx, kind: str, code: str, *, lock: bool = False) -> Partner
     return Partner(kind, row.id, row.code, row.name)
 
 
+def partner_by_id(tx: Tx, kind: str, partner_id: int) -> Partner:
+    """The customer or supplier of that id; UnknownPartner."""
+    table = Customer if kind == "customer" else Supplier
+    row = tx.session.execute(select(table.id, table.code, table.name).where(table.id == partner_id)).one_or_none()
+    if row is None:
+        raise UnknownPartner(kind=kind, partner=str(partner_id))
+    return Partner(kind, row.id, row.code, row.name)
+
+
 def check_partner_kind(kind: str) -> None:
     """Refuse a partner kind other than customer or supplier."""
     if kind not in PAYMENT_PREFIXES:

@@ -3,7 +3,7 @@ SQL."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,7 +36,7 @@ from core.money.billing import (
     open_documents,
     partner_payments,
 )
-from core.numbers import ZERO
+from core.numbers import ZERO, round_money
 from core.permissions import Actor, Permission
 from core.reporting.periods import Period
 from core.uow import Tx, UnitOfWork
@@ -146,8 +146,12 @@ def partner_balance(uow: UnitOfWork, actor: Actor, partner_kind: str, partner: s
         paid = tx.session.scalar(select(money_sum(payments.c.amount)).select_from(payments)) or ZERO
         allocated = sum((d.allocated for d in documents), ZERO)
         billed = sum((d.billed for d in documents), ZERO)
-        return PartnerBalance(partner_kind, who.code, who.name, billed, paid, paid - allocated,
-                              tuple(d for d in documents if d.open != 0))
+        places = tx.money_places
+        return PartnerBalance(partner_kind, who.code, who.name, round_money(billed, places), round_money(paid, places),
+                              round_money(paid - allocated, places),
+                              tuple(replace(d, billed=round_money(d.billed, places),
+                                            allocated=round_money(d.allocated, places),
+                                            open=round_money(d.open, places)) for d in documents if d.open != 0))
 
     return uow.read(work)
 
@@ -173,10 +177,12 @@ def statement(
             .where(entries.c.at >= start, entries.c.at < end)
             .order_by(entries.c.at, entries.c.seq, entries.c.number)
         )
-        lines = tuple(StatementEntry(r.at, r.kind, r.number, r.reference, r.amount, opening + r.running)
-                      for r in rows)
-        closing = lines[-1].balance if lines else opening
-        return Statement(partner_kind, who.code, who.name, date_from, date_to, opening, lines, closing)
+        places = tx.money_places
+        lines = tuple(StatementEntry(r.at, r.kind, r.number, r.reference, round_money(r.amount, places),
+                                     round_money(opening + r.running, places)) for r in rows)
+        closing = lines[-1].balance if lines else round_money(opening, places)
+        return Statement(partner_kind, who.code, who.name, date_from, date_to, round_money(opening, places), lines,
+                         closing)
 
     return uow.read(work)
 
