@@ -10,7 +10,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-Cell = str | Decimal | datetime | None
+from core.sales.price_rules import PriceSource
+
+Cell = str | Decimal | datetime | PriceSource | None
 COLUMN_KINDS = ("index", "text", "qty", "price", "money", "when")
 HIDEABLE = ("stock", "warehouse", "barcode")  # the columns [documents] hide_columns may name
 
@@ -34,6 +36,7 @@ class Party:
     name: str
     contact: str = ""
     phone: str = ""
+    language: str = ""  # a customer's documents print in it unless a language is asked for
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,13 @@ class PrintedDocument:
     note: str = ""
     period: tuple[date, date] | None = None
     reference: str = ""  # the document it follows from: a shipment's or a receipt's order
+    valid_until: date | None = None  # a quotation's last day
+    warehouse_en: str = ""  # the warehouse as English documents name it
+
+    @property
+    def language(self) -> str:
+        """The language its party reads (a customer's), or "" when it has none."""
+        return self.party.language if self.party else ""
 
     def without(self, hidden: frozenset[str]) -> PrintedDocument:
         """The same document without the hideable columns named in `hidden`."""
