@@ -18,6 +18,7 @@ from core.catalog import listing as api_reads
 from core.integration import webhooks
 from core.money import deposits
 from core.partners import customers, suppliers
+from core.partners.records import LANGUAGES
 from core.purchasing import orders as purchasing
 from core.purchasing import receipt_drafts, receipts
 from core.reporting import periods, reports
@@ -31,6 +32,7 @@ DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
 AMOUNT_IN = {"oneOf": [{"type": "string", "pattern": r"^\s*-?[0-9]{1,12}(\.[0-9]{1,4})?\s*$"}, {"type": "number"}],
              "description": "a plain decimal string (\"1500\", \"2.5\": no thousands separators, no exponent) or a "
                             "JSON number, read exactly as written (never through a binary float)"}
+LANGUAGE = {"type": "string", "enum": list(LANGUAGES), "description": "zh_CN (the default) or en"}
 MODELS: dict[str, type] = {
     "Product": api_reads.ProductView, "StockRow": api_reads.StockRow, "Warehouse": api_reads.WarehouseView,
     "Supplier": suppliers.SupplierView, "Customer": customers.CustomerView,
@@ -199,8 +201,12 @@ def document() -> dict[str, Any]:
                    [_query("search", "code or part of a name"), *PAGING]),
             **_post("Add a customer (owned by the token's employee)", _input(
                 ["code", "name"], code=CODE, name={"type": "string", "maxLength": 200}, contact=TEXT, phone=TEXT,
-                channel=CODE, credit_limit=AMOUNT_IN, payment_terms_days=AMOUNT_IN, note=TEXT), "Customer"),
+                channel=CODE, credit_limit=AMOUNT_IN, payment_terms_days=AMOUNT_IN, note=TEXT, language=LANGUAGE),
+                "Customer"),
         },
+        "/customers/{code}/language": _post(
+            "The language a customer's documents (delivery notes, quotations, statements) print in",
+            _input(["language"], language=LANGUAGE), "Customer", [_path("code")], 200),
         "/purchase-orders": {
             **_get("Purchase orders, newest first", _page("PurchaseOrderSummary"),
                    [_query("status", "draft, pending_approval, approved, ..."), *PAGING]),

@@ -36,4 +36,4 @@ def render(uow: UnitOfWork, texts: Texts, printer: Printer, actor: Actor, ask: P
     period = parse_period(ask.month, ask.date_from, ask.date_to, today=today) if dated else None
     doc = printable(uow, actor, ask.target, period=None if period is None else (period.start, period.end),
                     timezone=texts.zone.key)
-    return printer.pdf(doc, texts, ask.lang or lang, ask.layout), Printer.file_name(doc)
+    return printer.pdf(doc, texts, Printer.language(doc, ask.lang, lang), ask.layout), Printer.file_name(doc)

@@ -34,7 +34,7 @@ def _head() -> tuple[Any, ...]:
     return (PurchaseOrder.number.label("order_number"), PurchaseOrder.status, PurchaseOrder.note,
             PurchaseOrder.created_at, Supplier.code.label("supplier"), Supplier.name.label("supplier_name"),
             Supplier.contact, Supplier.phone, Warehouse.code.label("warehouse"),
-            Warehouse.name.label("warehouse_name"))
+            Warehouse.name.label("warehouse_name"), Warehouse.name_en.label("warehouse_name_en"))
 
 
 def purchase_order(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
@@ -105,4 +105,5 @@ def _document(head: Any, kind: str, number: str, columns: tuple[Column, ...], li
         kind=kind, number=number, status=head.status, created_at=created_at or head.created_at, party=party,
         warehouse=f"{head.warehouse} {head.warehouse_name}", author=author, columns=columns, lines=lines,
         totals=(("total", total),) if total is not None else (), amount=total,
-        note=head.note if note is None else note, reference=reference)
+        note=head.note if note is None else note, reference=reference,
+        warehouse_en=f"{head.warehouse} {head.warehouse_name_en or head.warehouse_name}")

@@ -26,7 +26,8 @@ SHIPMENT_COLUMNS = (*PRODUCT_COLUMNS, Column("qty", "qty", 4), Column("price", "
 def _head_columns() -> tuple[Any, ...]:
     return (SalesOrder.number.label("order_number"), SalesOrder.status, SalesOrder.created_at, SalesOrder.note,
             Customer.code.label("customer"), Customer.name.label("customer_name"), Customer.contact,
-            Customer.phone, Warehouse.code.label("warehouse"), Warehouse.name.label("warehouse_name"),
+            Customer.phone, Customer.language, Warehouse.code.label("warehouse"),
+            Warehouse.name.label("warehouse_name"), Warehouse.name_en.label("warehouse_name_en"),
             Employee.name.label("salesperson"))
 
 
@@ -91,8 +92,9 @@ def shipment_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
 
 def _document(head: Any, kind: str, number: str, columns: tuple[Column, ...], lines: tuple[dict[str, Any], ...],
               total: Decimal, *, reference: str = "", created_at: Any = None) -> PrintedDocument:
-    party = Party("customer", head.customer, head.customer_name, head.contact, head.phone)
+    party = Party("customer", head.customer, head.customer_name, head.contact, head.phone, head.language)
     return PrintedDocument(
         kind=kind, number=number, status=head.status, created_at=created_at or head.created_at, party=party,
         warehouse=f"{head.warehouse} {head.warehouse_name}", author=head.salesperson, columns=columns, lines=lines,
-        totals=(("total", total),), amount=total, note=head.note, reference=reference)
+        totals=(("total", total),), amount=total, note=head.note, reference=reference,
+        warehouse_en=f"{head.warehouse} {head.warehouse_name_en or head.warehouse_name}")
