@@ -184,3 +184,9 @@ class InvalidQuotation(DomainError):
     """A quotation that cannot be written as given: `reason` says why (valid_until)."""
 
     code = "invalid_quotation"
+
+
+class InvalidProductField(DomainError):
+    """A product's field that cannot be kept as given: `field` (spec), `value`, and `maximum` (its length)."""
+
+    code = "invalid_product_field"

@@ -28,7 +28,7 @@ FONT = "cjk"
 A4_WIDTH, A4_MARGIN, A4_BOTTOM = 210.0, 12.0, 16.0
 ROLL_WIDTH, ROLL_MARGIN, ROLL_MAX = 80.0, 4.0, 5000.0
 NUMERIC = frozenset({"index", "qty", "price", "money"})  # right-aligned, never wrapped
-ROLL_HEAD = ("line", "name", "when", "entry", "document")  # what a receipt line starts with
+ROLL_HEAD = ("line", "name", "spec", "when", "entry", "document")  # what a receipt line starts with
 ROLL_CODES = ("sku", "barcode", "reference")  # then, small, without their labels
 ROLL_RIGHT = ("amount", "balance")  # at the right of its last line; the other columns as "label value" before it
 

@@ -15,6 +15,7 @@ from core.sales.price_rules import PriceSource
 Cell = str | Decimal | datetime | PriceSource | None
 COLUMN_KINDS = ("index", "text", "qty", "price", "money", "when")
 HIDEABLE = ("stock", "warehouse", "barcode")  # the columns [documents] hide_columns may name
+WHEN_FILLED = ("spec",)  # columns printed only when some line has a value in them
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class PrintedDocument:
         return self.party.language if self.party else ""
 
     def without(self, hidden: frozenset[str]) -> PrintedDocument:
-        """The same document without the hideable columns named in `hidden`."""
-        kept = tuple(c for c in self.columns if c.key not in hidden or c.key not in HIDEABLE)
+        """The same document without the hideable columns named in `hidden`, nor an empty spec column."""
+        empty = {key for key in WHEN_FILLED if not any(line.get(key) for line in self.lines)}
+        kept = tuple(c for c in self.columns if (c.key not in hidden or c.key not in HIDEABLE) and c.key not in empty)
         return replace(self, columns=kept)

@@ -48,7 +48,7 @@ def purchase_order(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
     prices = actor.can(Permission.COST_VIEW)
     rows = tx.session.execute(
         select(*_head(), Employee.name.label("author"), PurchaseOrder.total, PurchaseOrderLine.line_no, Product.sku,
-               Product.name_zh, Product.name_en, Product.base_unit, first_barcode().label("barcode"),
+               Product.name_zh, Product.name_en, Product.spec, Product.base_unit, first_barcode().label("barcode"),
                PurchaseOrderLine.qty, PurchaseOrderLine.received_qty, PurchaseOrderLine.unit_price,
                PurchaseOrderLine.amount)
         .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
@@ -77,7 +77,7 @@ def goods_received(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
     prices = actor.can(Permission.COST_VIEW)
     rows = tx.session.execute(
         select(*_head(), Employee.name.label("author"), StockDocument.created_at.label("received_at"),
-               StockDocument.reason, StockMove.line_no, Product.sku, Product.name_zh, Product.name_en,
+               StockDocument.reason, StockMove.line_no, Product.sku, Product.name_zh, Product.name_en, Product.spec,
                Product.base_unit, first_barcode().label("barcode"), StockMove.qty, StockMove.unit_cost,
                StockMove.value)
         .select_from(StockDocument).join(StockMove, StockMove.document_id == StockDocument.id)

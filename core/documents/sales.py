@@ -44,7 +44,7 @@ def delivery_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
     """送货单: the order's lines at their prices, what has shipped, the stock left in its warehouse."""
     order = _order(tx, actor, number)
     rows = tx.session.execute(
-        select(*_head_columns(), SalesOrderLine.line_no, Product.sku, Product.name_zh, Product.name_en,
+        select(*_head_columns(), SalesOrderLine.line_no, Product.sku, Product.name_zh, Product.name_en, Product.spec,
                Product.base_unit, first_barcode().label("barcode"), on_hand(order.warehouse_id).label("stock"),
                SalesOrderLine.qty, SalesOrderLine.shipped_qty, SalesOrderLine.unit_price, SalesOrderLine.amount)
         .join(Customer, Customer.id == SalesOrder.customer_id).join(Warehouse, Warehouse.id == SalesOrder.warehouse_id)
@@ -71,7 +71,7 @@ def shipment_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
     _order(tx, actor, found.number)
     rows = tx.session.execute(
         select(*_head_columns(), StockDocument.created_at.label("shipped_at"), StockMove.line_no, Product.sku,
-               Product.name_zh, Product.name_en, Product.base_unit, first_barcode().label("barcode"),
+               Product.name_zh, Product.name_en, Product.spec, Product.base_unit, first_barcode().label("barcode"),
                StockMove.qty, SalesOrderLine.unit_price)
         .select_from(StockDocument).join(StockMove, StockMove.document_id == StockDocument.id)
         .join(SalesOrderLine, SalesOrderLine.id == StockMove.source_line_id)

@@ -27,7 +27,8 @@ def stocktake_sheet(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
         select(Stocktake.status, Stocktake.created_at, Stocktake.reason, Warehouse.code.label("warehouse"),
                Warehouse.name.label("warehouse_name"), Warehouse.name_en.label("warehouse_name_en"),
                Employee.name.label("author"), StocktakeLine.line_no,
-               Product.sku, Product.name_zh, Product.name_en, Product.base_unit, first_barcode().label("barcode"),
+               Product.sku, Product.name_zh, Product.name_en, Product.spec,
+               Product.base_unit, first_barcode().label("barcode"),
                StocktakeLine.expected_qty, StocktakeLine.counted_qty)
         .join(Warehouse, Warehouse.id == Stocktake.warehouse_id).join(Employee, Employee.id == Stocktake.author_id)
         .outerjoin(StocktakeLine, StocktakeLine.stocktake_id == Stocktake.id)
