@@ -354,8 +354,9 @@ def document() -> dict[str, Any]:
             [], lines=counted), "StockDocument", [_path("number")]),
         "/documents/{number}.pdf": {"get": {
             "summary": "A document as PDF, as the token's role may read it (no cost for sales): SO- (delivery note), "
-                       "SH- (dispatch note), PO-, GR- (goods received), SC- (stocktake sheet), or customer:CODE / "
-                       "supplier:CODE (statement of month, or from/to; default this month)",
+                       "SH- (dispatch note), QT- (quotation), PO-, GR- (goods received), SC- (stocktake sheet), or "
+                       "customer:CODE / supplier:CODE (statement of month, or from/to; default this month); a "
+                       "customer's documents are in the customer's language unless lang is given",
             "parameters": [
                 {"name": "number", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 60}},
                 {"name": "layout", "in": "query", "schema": {"type": "string", "enum": ["a4", "80mm"]}},
@@ -363,6 +364,25 @@ def document() -> dict[str, Any]:
                  "description": "language of the document (default: Accept-Language)"},
                 _query("month", "statement: YYYY-MM"), _query("from", "statement: YYYY-MM-DD"),
                 _query("to", "statement: YYYY-MM-DD")],
+            "responses": {"200": {"description": "The PDF",
+                                  "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                          **_errors(400, 403, 404),
+                          "503": {"description": "No font with Chinese glyphs on the server (font_missing)",
+                                  **_json(_ref("Error"))}}}},
+        "/labels.pdf": {"get": {
+            "summary": "Product (or shelf) labels as PDF, as `jxc labels` prints them: A4 sheets of 3 x 8 or single "
+                       "50 x 30 mm labels, each with name, spec, price, barcode and a QR link to the item card",
+            "parameters": [
+                {"name": "sku", "in": "query", "required": True, "style": "form", "explode": True,
+                 "schema": {"type": "array", "minItems": 1, "maxItems": 50,
+                            "items": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[^,\s]+$"}},
+                 "description": "SKU, barcode or name of each item (repeat it, or comma-separated)"},
+                {"name": "layout", "in": "query", "schema": {"type": "string", "enum": ["a4", "50x30"]}},
+                {"name": "shelf", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]},
+                 "description": "1: shelf labels (large price)"},
+                {"name": "copies", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh_CN", "en"]},
+                 "description": "language of the labels (default: Accept-Language)"}],
             "responses": {"200": {"description": "The PDF",
                                   "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
                           **_errors(400, 403, 404),

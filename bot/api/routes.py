@@ -117,6 +117,7 @@ class Api:
         r.add_delete(f"{BASE}/webhooks/{{name}}", self.remove_webhook)
         r.add_delete(f"{BASE}/price-rules/{{rule_id}}", self.remove_price_rule)
         r.add_get(f"{BASE}/documents/{{number}}.pdf", self.document_pdf)
+        r.add_get(f"{BASE}/labels.pdf", self.labels_pdf)
         r.add_post(f"{BASE}/purchase-orders/{{number}}/receipt-drafts", self.receipt_draft)
 
     async def openapi(self, request: web.Request) -> web.Response:
@@ -304,6 +305,29 @@ class Api:
             return error_response(503, "font_missing", str(error))
         return web.Response(body=content, content_type=PDF_MIME,
                             headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+    async def labels_pdf(self, request: web.Request) -> web.StreamResponse:
+        """GET /labels.pdf?sku=A,B&layout=a4|50x30&shelf=1&copies=N: product (or shelf) labels as `jxc labels`
+        prints them, for a token that may see stock."""
+        entered = await self._enter(request)
+        if isinstance(entered, web.Response):
+            return entered
+        lang = request.query.get("lang") or language(request)
+        try:
+            check_readable(request)
+            ask = printed.labels_ask_of(request)
+            content = await asyncio.to_thread(printed.render_labels, self.uow, self.texts, self.printer,
+                                              entered.actor, ask, lang)
+        except BadRequest as error:
+            return error_response(400, "bad_request", str(error))
+        except DomainError as error:
+            status, body = self._refusal(error, lang, read_only=True)
+            return web.Response(status=status, text=body, content_type="application/json")
+        except FontMissing as error:
+            return error_response(503, "font_missing", str(error))
+        return web.Response(body=content, content_type=PDF_MIME,
+                            headers={"Content-Disposition": 'inline; filename="labels.pdf"'})
 
 
 def _no_constant(name: str) -> Any:
