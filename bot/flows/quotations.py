@@ -11,7 +11,7 @@ from typing import Any
 from bot.engine.flow import Context, Flow, Step
 from bot.engine.replies import buttons
 from bot.flows.cards import print_action
-from bot.flows.entry import button_label, first_word
+from bot.flows.entry import button_label, first_word, page_keys
 from bot.flows.sales import SalesOrderFlow, submitted
 from core.permissions import Permission
 from core.sales.quotations import (
@@ -46,12 +46,12 @@ class QuotationFlow(SalesOrderFlow):
                                                 "again": "qt_confirm_again", "over": "qt_expired"})
 
     def start(self, ctx: Context, args: str) -> Step:
-        """Search the customer named in `args`, or ask for one."""
+        """Search the customer named in `args`, or ask for one (or open the quotation page)."""
         ctx.actor.require(Permission.SALES_CREATE)
         state: dict[str, Any] = {"step": "customer"}
         if args.strip():
             return self._customer_search(ctx, state, args.strip())
-        return Step([ctx.say("qt_ask_customer")], state)
+        return Step([ctx.say("qt_ask_customer", page_keys(ctx, "quotation", "/app/quote"))], state)
 
     def button(self, ctx: Context, payload: str) -> Step:
         """o<number>: order the quotation; c<number>: cancel it."""

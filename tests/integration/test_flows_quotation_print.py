@@ -55,6 +55,8 @@ def sent_text(chat: Chat) -> str:
 
 def test_a_quotation_is_sent_as_pdf_printed_from_its_card_and_the_list(uow: UnitOfWork, shop: Shop) -> None:
     seller = chat_as(uow, shop.admin, "sales-1", "3001")
+    seller.send("报价")
+    assert seller.replies[0].buttons[0][0].link.endswith("/app/quote"), "the quotation page, one tap away"
     seller.send("报价 local")
     seller.press(seller.button("EAST"))
     seller.send("RETRO-CLOCK 4")
