@@ -172,6 +172,7 @@ def document() -> dict[str, Any]:
     schemas["PriceGrade"] = _body(["customer", "grade"], customer={"type": "string"},
                                   grade={"type": "string", "nullable": True})
     schemas["RemovedPriceRule"] = _body(["id"], id={"type": "integer"})
+    schemas["ProductSpec"] = _body(["sku", "spec"], sku={"type": "string"}, spec={"type": "string"})
     schemas["Deposits"] = _body(["items"], items={"type": "array", "items": _ref("Deposit")})
     schemas["VatRate"] = _body(["code", "rate"], code={"type": "string"}, rate={**DECIMAL, "nullable": True})
     schemas["SalesQuote"] = _body(["lines", "total"], total=DECIMAL, lines={"type": "array", "items": {"allOf": [
@@ -304,6 +305,10 @@ def document() -> dict[str, Any]:
             "Set the VAT rate (percent, 0 to 100) of a product by SKU, else a category by code; null: none of its "
             "own (catalogue editors)", _input(["code", "rate"], code=SKU, rate={**AMOUNT_IN, "nullable": True}),
             "VatRate", status=200),
+        "/products/{sku}/spec": _post(
+            "Set a product's spec (规格, e.g. 500ml; empty for none), shown on its card, labels and documents "
+            "(catalogue editors)", _input(["spec"], spec={"type": "string", "maxLength": 60}), "ProductSpec",
+            [_path("sku")], 200),
         "/customers/{code}/price-grade": _post(
             "Put a customer in a price grade (零售, 批发, VIP, 经销商 ...), or in none with null (admins, managers)",
             _input(["grade"], grade={"type": "string", "maxLength": 20, "nullable": True}), "PriceGrade",

@@ -98,6 +98,7 @@ class Api:
             ("/price-rules", partial(prices.new_price_rules, uow), 201),
             ("/customers/{code}/price-grade", partial(prices.set_grade, uow), 200),
             ("/customers/{code}/language", partial(partners.set_language, uow), 200),
+            ("/products/{sku}/spec", partial(catalogue.set_spec, uow), 200),
             ("/quotations", partial(prices.new_quotation, uow), 201),
             ("/vat-rates", partial(prices.set_vat, uow), 200),
             ("/deposits", partial(prices.new_deposit, uow), 201),

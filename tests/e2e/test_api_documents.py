@@ -107,12 +107,17 @@ def test_a_quotation_prints_through_rest_in_the_customers_language(shop: Shop) -
 
 
 def test_labels_print_through_rest_as_jxc_labels_prints_them(shop: Shop) -> None:
-    from core.catalog.products import set_product_spec
-    set_product_spec(shop.uow, shop.admin, "TEA-CUP", "200ml")
     t = tokens(shop)
 
     async def scenario() -> None:
         async with serve(shop.uow) as api:
+            assert (await api.post("/products/TEA-CUP/spec", t["sales"], {"spec": "1L"})).status == 403
+            set_spec = await api.post("/products/tea-cup/spec", t["purchaser"], {"spec": "200ml"})
+            assert (set_spec.status, set_spec.body) == (200, {"sku": "TEA-CUP", "spec": "200ml"})
+            product = await api.get("/products/TEA-CUP", t["sales"])
+            assert product.body["spec"] == "200ml"
+            too_long = await api.post("/products/TEA-CUP/spec", t["purchaser"], {"spec": "x" * 61})
+            assert too_long.status == 400
             status, kind, body = await pdf(api, "/labels.pdf?sku=TEA-CUP,RETRO-CLOCK&copies=2", t["warehouse"],
                                            "zh-CN")
             text = pdf_text(body)

@@ -1,6 +1,7 @@
 """`jxc quotations`, `jxc quote-to-order` and `jxc deposit` on the test database, in both languages: the open
 quotations listed (a customer's), one made a sales order at its prices (an expired or ordered one refused), a
-deposit recorded, listed and, on the cancelled order, refunded with a reason."""
+deposit recorded, listed and, on the cancelled order, refunded with a reason; `jxc print QT-...` writes the
+quotation's PDF."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from core.sales.records import SalesLineIn
 from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.factories import Shop, make_shop
+from tests.pdfs import pdf_text
 
 
 @pytest.fixture
@@ -50,6 +52,10 @@ def test_quotations_are_listed_and_one_becomes_an_order(uow: UnitOfWork, shop: S
     assert code == 0 and out.startswith("Quotations for customer ACME (2):")
     assert f"{acme}  ACME Acme Trading  CN¥48.00  valid until" in out and "open" in out and "expired" in out
 
+    code, out, _ = jxc(uow, tmp_path, capsys, "print", acme, "--as", "sales-1", "--out", str(tmp_path / "qt.pdf"))
+    assert code == 0 and out.startswith(f"wrote {tmp_path / 'qt.pdf'} (1 lines")
+    text = pdf_text((tmp_path / "qt.pdf").read_bytes())
+    assert "报价单" in text and "Acme Trading (ACME)" in text and "大写金额: 肆拾捌元整" in text and "手填价" in text
     code, out, _ = jxc(uow, tmp_path, capsys, "quote-to-order", acme.lower(), "--as", "sales-1")
     order = get_quotation(uow, shop.sales, acme).order_number
     assert code == 0 and out == f"报价单 {acme} 已转为销售单 {order}：ACME Acme Trading，合计 ¥48.00，已审批。"
