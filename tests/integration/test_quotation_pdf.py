@@ -79,7 +79,7 @@ def test_a_quotation_prints_its_lines_price_sources_tax_totals_and_capital_figur
     assert "大写金额" not in english and "元整" not in english
 
 
-def test_a_quotation_fits_an_80mm_roll(uow: UnitOfWork, shop: Shop) -> None:
+def test_a_quotation_fits_an_80mm_roll_and_a_receipt_printer(uow: UnitOfWork, shop: Shop) -> None:
     doc = printable(uow, shop.sales, quote(uow, shop))
     content = PRINTER.pdf(doc, TEXTS, "zh_CN", "80mm")
     text = pdf_text(content)
@@ -87,6 +87,8 @@ def test_a_quotation_fits_an_80mm_roll(uow: UnitOfWork, shop: Shop) -> None:
                                          "大写金额: 贰佰零壹元整")), text
     width, height = page_size_mm(content)
     assert width == 80.0 and 100 < height < 400 and pdf_pages(content) == 1 and ink(content) > 0.005
+    receipt = PRINTER.receipt(doc, TEXTS, "zh_CN")  # the same on a network receipt printer (ESC/POS)
+    assert "报价单".encode("gb18030") in receipt and "VIP 价".encode("gb18030") in receipt
 
 
 def test_prices_without_tax_print_the_net_amount_the_tax_and_the_total(uow: UnitOfWork, shop: Shop) -> None:
