@@ -21,7 +21,7 @@ from core.reporting.periods import parse_period
 
 def add_print_command(sub: Any) -> None:
     """Register `jxc print NUMBER ...` on the command line's subparsers."""
-    command = sub.add_parser("print", help="a document as PDF: SO-, SH-, PO-, GR-, SC- numbers, customer:CODE or "
+    command = sub.add_parser("print", help="a document as PDF: SO-, SH-, QT-, PO-, GR-, SC- numbers, customer:CODE or "
                                            "supplier:CODE statements")
     command.add_argument("number", help="document number, or customer:CODE / supplier:CODE for a statement")
     command.add_argument("--layout", choices=LAYOUTS, help="a4 or 80mm (default: [documents] layout)")
