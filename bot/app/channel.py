@@ -47,6 +47,8 @@ SECURITY_HEADERS = MappingProxyType({
 Handler = Callable[[Actor, dict[str, Any]], Awaitable[Any]]
 PdfMaker = Callable[[Actor, dict[str, str]], Awaitable[tuple[bytes, str]]]  # a document's PDF and file name
 PDF_STATUS = MappingProxyType({"unknown_document": 404, "permission_denied": 403})
+# A PDF is shown by the browser's own viewer, which the pages' policy (default-src 'none') would leave blank.
+PDF_POLICY = "frame-ancestors 'self' https://web.telegram.org https://*.telegram.org"
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,8 @@ class AppChannel:
             return web.json_response({"error": error.code, "message": self.texts.error(actor.language, error)},
                                      status=PDF_STATUS.get(error.code, 422))
         return web.Response(body=content, content_type="application/pdf",
-                            headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})
+                            headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store",
+                                     "Content-Security-Policy": PDF_POLICY})
 
     async def session(self, request: web.Request) -> web.Response:
         """Trade Telegram's initData for a page session: 200 for a bound employee, 401 otherwise; nothing stored."""

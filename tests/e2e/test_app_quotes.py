@@ -91,6 +91,9 @@ def test_a_salesperson_quotes_prints_and_orders_in_the_mini_app(db_url: str, app
         assert said.startswith(f"报价单 {number} 已生成，合计 ¥90.00，有效期至 "), said
         assert p.taps <= 6, p.log
         text = printed(p, f'#done a.print[data-number="{number}"]')
+        with page.expect_popup() as opened:
+            p.tap(f'#done a.print[data-number="{number}"]', "print")
+        assert f"/app/pdf/{number}?k=" in opened.value.url, "the tap opens the PDF beside the page"
         assert "报价单" in text and "蓝海百货" in text and "复古闹钟" in text and "大写金额: 玖拾元整" in text
         page.locator(f'#quotes .quote[data-number="{number}"]').wait_for()
         shot(page, tmp_path, "quote-written-zh")

@@ -49,13 +49,17 @@ def test_the_print_button_serves_the_readers_copy_and_refuses_clearly(db_url: st
                 async with http.post(f"{url}/app/session", json={"init_data": init_data(4343)}) as response:
                     token = (await response.json())["token"]
 
+                policies: list[str] = []
+
                 async def get(path: str, **headers: str) -> tuple[int, str, bytes]:
                     async with http.get(url + path, headers=headers) as answer:
+                        policies.append(answer.headers.get("Content-Security-Policy", ""))
                         return answer.status, answer.content_type, await answer.read()
 
                 status, kind, body = await get(f"/app/pdf/{order}?k={token}")
                 assert (status, kind) == (200, "application/pdf")
                 assert "Delivery note" in pdf_text(body) and "Blue tea cup" in pdf_text(body)
+                assert policies[-1].startswith("frame-ancestors 'self'"), "framed by Telegram only, viewer allowed"
                 status, _, body = await get(f"/app/pdf/{order}?lang=zh_CN&layout=80mm",
                                             Authorization=f"Bearer {token}")
                 assert status == 200 and "送货单" in pdf_text(body)
