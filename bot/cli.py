@@ -1,5 +1,5 @@
-"""The `jxc` command line: init, seed, check, stock, report, print, labels, serve, invite, login-link, item-link,
-import, export, backup, restore, for admins and scripts."""
+"""The `jxc` command line: init, seed, check, stock, report, print, labels, quotations, quote-to-order, deposit,
+serve, invite, login-link, item-link, import, export, backup, restore, for admins and scripts."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bot.composition import Books, build_books
 from bot.engine.texts import Texts, format_quantity
 from bot.print_command import add_labels_command, add_print_command
 from bot.report_command import add_report_command
+from bot.sales_command import add_sales_commands
 from bot.webhooks import add_webhook_command
 from core.catalog.links import item_links
 from core.config import Config, ConfigError, load_config
@@ -370,6 +371,7 @@ def parser() -> argparse.ArgumentParser:
     add_report_command(sub)
     add_print_command(sub)
     add_labels_command(sub)
+    add_sales_commands(sub)
     add_webhook_command(sub)
     accept_config_everywhere(root)
     return root

@@ -109,8 +109,8 @@ def build_app_parts(config: Config, *, flows: Sequence[Flow] | None = None,
     in_flight = InFlight()
     public_url = str(config.get("server", "public_url", "") or "").rstrip("/")
     channels: list[Channel] = [WebChannel(engine, WebSettings(public_url))]
-    pages = AppChannel(books.uow, engine.texts, app_settings(config),
-                       AppApi(books.uow, engine.texts, engine.reader).routes())
+    calls = AppApi(books.uow, engine.texts, engine.reader, printer)
+    pages = AppChannel(books.uow, engine.texts, app_settings(config), calls.routes(), calls.pdf)
     channels.append(pages)
     telegram = config.section("telegram")
     if str(telegram.get("token", "") or ""):

@@ -28,6 +28,7 @@ ALIASES = {
     "最低库存": "minimum", "最高库存": "maximum", "包装": "pack_size", "供应商": "supplier",
     "name": "name", "name_zh": "name_zh", "等级": "grade", "价格等级": "grade", "客户": "customer",
     "定价方式": "method", "方式": "method", "值": "value", "价格": "value", "起订量": "min_qty", "数量起": "min_qty",
+    "规格": "spec", "规格型号": "spec", "语言": "language", "单据语言": "language",
     "生效日期": "valid_from", "开始日期": "valid_from", "失效日期": "valid_to", "结束日期": "valid_to",
 }
 KIND_ALIASES = {"product": "products", "商品": "products", "customer": "customers", "客户": "customers",

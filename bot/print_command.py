@@ -22,7 +22,7 @@ from core.reporting.periods import parse_period
 
 def add_print_command(sub: Any) -> None:
     """Register `jxc print NUMBER ...` on the command line's subparsers."""
-    command = sub.add_parser("print", help="a document as PDF: SO-, SH-, PO-, GR-, SC- numbers, customer:CODE or "
+    command = sub.add_parser("print", help="a document as PDF: SO-, SH-, QT-, PO-, GR-, SC- numbers, customer:CODE or "
                                            "supplier:CODE statements")
     command.add_argument("number", help="document number, or customer:CODE / supplier:CODE for a statement")
     command.add_argument("--layout", choices=LAYOUTS, help="a4 or 80mm (default: [documents] layout)")
@@ -30,7 +30,8 @@ def add_print_command(sub: Any) -> None:
     command.add_argument("--period", help="statement: a month, e.g. 2026-03 (default: this month)")
     command.add_argument("--from", dest="date_from", metavar="DATE", help="statement: first day")
     command.add_argument("--to", dest="date_to", metavar="DATE", help="statement: last day")
-    command.add_argument("--lang", choices=("zh_CN", "en"), help="language (default: the employee's)")
+    command.add_argument("--lang", choices=("zh_CN", "en"),
+                         help="language (default: the customer's for its documents, else the employee's)")
     command.add_argument("--printer", action="store_true", help="send it to [documents] printer (ESC/POS) instead")
     command.add_argument("--as", dest="actor", default=SYSTEM_NAME, help="employee to act as")
     command.set_defaults(run=cmd_print)
@@ -60,7 +61,7 @@ def _printer_for(books: Any, args: Any) -> tuple[Printer, Actor, str] | None:
         print(f"config error: {error}", file=sys.stderr)
         return None
     actor = load_actor(books.uow, args.actor)
-    return printer, actor, args.lang or actor.language or str(books.config.get("company", "language", "zh_CN"))
+    return printer, actor, actor.language or str(books.config.get("company", "language", "zh_CN"))
 
 
 def cmd_labels(books: Any, args: Any) -> int:
@@ -68,7 +69,8 @@ def cmd_labels(books: Any, args: Any) -> int:
     chosen = _printer_for(books, args)
     if chosen is None:
         return 2
-    printer, actor, lang = chosen
+    printer, actor, reader = chosen
+    lang = args.lang or reader
     texts = Texts(timezone=str(books.config.get("company", "timezone", "Asia/Shanghai")),
                   currency=str(books.config.get("books", "currency", "CNY")))
     labels: Sequence[object]
@@ -93,13 +95,14 @@ def cmd_print(books: Any, args: Any) -> int:
     chosen = _printer_for(books, args)
     if chosen is None:
         return 2
-    printer, actor, lang = chosen
+    printer, actor, reader = chosen
     dated = args.period or args.date_from or args.date_to
     period = parse_period(args.period, args.date_from, args.date_to,
                           today=datetime.now(ZoneInfo(zone)).date()) if dated else None
     doc = printable(books.uow, actor, args.number, period=None if period is None else (period.start, period.end),
                     timezone=zone)
     texts = Texts(timezone=zone, currency=str(books.config.get("books", "currency", "CNY")))
+    lang = Printer.language(doc, args.lang, reader)
     try:
         if args.printer:
             printer.send(printer.receipt(doc, texts, lang))

@@ -190,3 +190,9 @@ class InvalidProduct(DomainError):
     """A product that cannot be added or changed as given: `reason` says what is wrong (bad_sku, bad_unit ...)."""
 
     code = "invalid_product"
+
+
+class InvalidProductField(DomainError):
+    """A product's field that cannot be kept as given: `field` (spec), `value`, and `maximum` (its length)."""
+
+    code = "invalid_product_field"

@@ -10,6 +10,7 @@ from aiohttp import web
 from bot.api.http import BadRequest, amount_field, known_fields, lines_field, paged, query_text, text_field, unit_field
 from core.catalog import editing
 from core.catalog import listing as api_reads
+from core.catalog.products import set_product_spec
 from core.permissions import Actor
 from core.stock import lots as stock_lots
 from core.stock import moves as stock
@@ -28,6 +29,14 @@ def products(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
 def product(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:
     """GET /products/{sku}: one product, with its category, floor price, VAT rate, pack units and tracking."""
     return editing.product_detail(uow, actor, request.match_info["sku"])
+
+
+def set_spec(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /products/{sku}/spec: the product's spec (规格, e.g. 500ml; "" for none), catalogue editors."""
+    known_fields(body, ("spec",))
+    spec = text_field(body, "spec", limit=60)
+    sku = request.match_info["sku"]
+    return lambda: {"sku": sku.strip().upper(), "spec": set_product_spec(uow, actor, sku, spec)}
 
 
 def stock_levels(uow: UnitOfWork, request: web.Request, actor: Actor) -> Any:

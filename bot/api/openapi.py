@@ -20,6 +20,7 @@ from core.catalog import listing as api_reads
 from core.integration import webhooks
 from core.money import billing, deposits, payments, statements
 from core.partners import customers, suppliers
+from core.partners.records import LANGUAGES
 from core.purchasing import orders as purchasing
 from core.purchasing import receipt_drafts, receipts, replenishment
 from core.purchasing import returns as purchase_returns
@@ -34,6 +35,7 @@ DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
 AMOUNT_IN = {"oneOf": [{"type": "string", "pattern": r"^\s*-?[0-9]{1,12}(\.[0-9]{1,4})?\s*$"}, {"type": "number"}],
              "description": "a plain decimal string (\"1500\", \"2.5\": no thousands separators, no exponent) or a "
                             "JSON number, read exactly as written (never through a binary float)"}
+LANGUAGE = {"type": "string", "enum": list(LANGUAGES), "description": "zh_CN (the default) or en"}
 MODELS: dict[str, type] = {
     "Product": api_reads.ProductView, "StockRow": api_reads.StockRow, "Warehouse": api_reads.WarehouseView,
     "Supplier": suppliers.SupplierView, "Customer": customers.CustomerView,
@@ -214,6 +216,7 @@ def document() -> dict[str, Any]:
     schemas["PriceGrade"] = _body(["customer", "grade"], customer={"type": "string"},
                                   grade={"type": "string", "nullable": True})
     schemas["RemovedPriceRule"] = _body(["id"], id={"type": "integer"})
+    schemas["ProductSpec"] = _body(["sku", "spec"], sku={"type": "string"}, spec={"type": "string"})
     schemas["Deposits"] = _body(["items"], items={"type": "array", "items": _ref("Deposit")})
     schemas["VatRate"] = _body(["code", "rate"], code={"type": "string"}, rate={**DECIMAL, "nullable": True})
     schemas["SalesQuote"] = _body(["lines", "total"], total=DECIMAL, lines={"type": "array", "items": {"allOf": [
@@ -243,8 +246,12 @@ def document() -> dict[str, Any]:
                    [_query("search", "code or part of a name"), *PAGING]),
             **_post("Add a customer (owned by the token's employee)", _input(
                 ["code", "name"], code=CODE, name={"type": "string", "maxLength": 200}, contact=TEXT, phone=TEXT,
-                channel=CODE, credit_limit=AMOUNT_IN, payment_terms_days=AMOUNT_IN, note=TEXT), "Customer"),
+                channel=CODE, credit_limit=AMOUNT_IN, payment_terms_days=AMOUNT_IN, note=TEXT, language=LANGUAGE),
+                "Customer"),
         },
+        "/customers/{code}/language": _post(
+            "The language a customer's documents (delivery notes, quotations, statements) print in",
+            _input(["language"], language=LANGUAGE), "Customer", [_path("code")], 200),
         "/purchase-orders": {
             **_get("Purchase orders, newest first", _page("PurchaseOrderSummary"),
                    [_query("status", "draft, pending_approval, approved, ..."), *PAGING]),
@@ -342,6 +349,10 @@ def document() -> dict[str, Any]:
             "Set the VAT rate (percent, 0 to 100) of a product by SKU, else a category by code; null: none of its "
             "own (catalogue editors)", _input(["code", "rate"], code=SKU, rate={**AMOUNT_IN, "nullable": True}),
             "VatRate", status=200),
+        "/products/{sku}/spec": _post(
+            "Set a product's spec (规格, e.g. 500ml; empty for none), shown on its card, labels and documents "
+            "(catalogue editors)", _input(["spec"], spec={"type": "string", "maxLength": 60}), "ProductSpec",
+            [_path("sku")], 200),
         "/customers/{code}/price-grade": _post(
             "Put a customer in a price grade (零售, 批发, VIP, 经销商 ...), or in none with null (admins, managers)",
             _input(["grade"], grade={"type": "string", "maxLength": 20, "nullable": True}), "PriceGrade",
@@ -392,8 +403,9 @@ def document() -> dict[str, Any]:
             [], lines=counted), "StockDocument", [_path("number")]),
         "/documents/{number}.pdf": {"get": {
             "summary": "A document as PDF, as the token's role may read it (no cost for sales): SO- (delivery note), "
-                       "SH- (dispatch note), PO-, GR- (goods received), SC- (stocktake sheet), or customer:CODE / "
-                       "supplier:CODE (statement of month, or from/to; default this month)",
+                       "SH- (dispatch note), QT- (quotation), PO-, GR- (goods received), SC- (stocktake sheet), or "
+                       "customer:CODE / supplier:CODE (statement of month, or from/to; default this month); a "
+                       "customer's documents are in the customer's language unless lang is given",
             "parameters": [
                 {"name": "number", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 60}},
                 {"name": "layout", "in": "query", "schema": {"type": "string", "enum": ["a4", "80mm"]}},
@@ -401,6 +413,25 @@ def document() -> dict[str, Any]:
                  "description": "language of the document (default: Accept-Language)"},
                 _query("month", "statement: YYYY-MM"), _query("from", "statement: YYYY-MM-DD"),
                 _query("to", "statement: YYYY-MM-DD")],
+            "responses": {"200": {"description": "The PDF",
+                                  "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                          **_errors(400, 403, 404),
+                          "503": {"description": "No font with Chinese glyphs on the server (font_missing)",
+                                  **_json(_ref("Error"))}}}},
+        "/labels.pdf": {"get": {
+            "summary": "Product (or shelf) labels as PDF, as `jxc labels` prints them: A4 sheets of 3 x 8 or single "
+                       "50 x 30 mm labels, each with name, spec, price, barcode and a QR link to the item card",
+            "parameters": [
+                {"name": "sku", "in": "query", "required": True, "style": "form", "explode": True,
+                 "schema": {"type": "array", "minItems": 1, "maxItems": 50,
+                            "items": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[^,\s]+$"}},
+                 "description": "SKU, barcode or name of each item (repeat it, or comma-separated)"},
+                {"name": "layout", "in": "query", "schema": {"type": "string", "enum": ["a4", "50x30"]}},
+                {"name": "shelf", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]},
+                 "description": "1: shelf labels (large price)"},
+                {"name": "copies", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh_CN", "en"]},
+                 "description": "language of the labels (default: Accept-Language)"}],
             "responses": {"200": {"description": "The PDF",
                                   "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
                           **_errors(400, 403, 404),

@@ -41,14 +41,16 @@ def new_supplier(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict
 
 def new_customer(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
     """POST /customers: a new customer."""
-    known_fields(body, ("code", "name", "contact", "phone", "channel", "credit_limit", "payment_terms_days", "note"))
+    known_fields(body, ("code", "name", "contact", "phone", "channel", "credit_limit", "payment_terms_days", "note",
+                        "language"))
     new = customers.NewCustomer(
         code=text_field(body, "code", limit=40), name=text_field(body, "name", limit=200),
         contact=text_field(body, "contact", required=False), phone=text_field(body, "phone", required=False),
         channel=text_field(body, "channel", required=False, default="online", limit=40),
         credit_limit=amount_field(body.get("credit_limit", 0), "credit_limit"),
         payment_terms_days=amount_field(body.get("payment_terms_days", 30), "payment_terms_days"),
-        note=text_field(body, "note", required=False))
+        note=text_field(body, "note", required=False),
+        language=text_field(body, "language", required=False, default="zh_CN", limit=20))
     return lambda: customers.create_customer(uow, actor, new)
 
 
@@ -88,3 +90,10 @@ def _changes(body: dict[str, Any], texts: tuple[str, ...], numbers: tuple[str, .
         else:
             changes[name] = body[name]
     return changes
+
+
+def set_language(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[str, Any]) -> Callable[[], Any]:
+    """POST /customers/{code}/language: the language the customer's documents print in (zh_CN or en)."""
+    known_fields(body, ("language",))
+    language = text_field(body, "language", limit=20)
+    return lambda: customers.update_customer(uow, actor, request.match_info["code"], language=language)

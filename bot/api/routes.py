@@ -106,6 +106,8 @@ class Api:
             ("/sales-orders/quote", partial(prices.quote, uow, self.texts), 200),
             ("/price-rules", partial(prices.new_price_rules, uow), 201),
             ("/customers/{code}/price-grade", partial(prices.set_grade, uow), 200),
+            ("/customers/{code}/language", partial(partners.set_language, uow), 200),
+            ("/products/{sku}/spec", partial(catalogue.set_spec, uow), 200),
             ("/quotations", partial(prices.new_quotation, uow), 201),
             ("/vat-rates", partial(prices.set_vat, uow), 200),
             ("/deposits", partial(prices.new_deposit, uow), 201),
@@ -153,6 +155,7 @@ class Api:
         for path, remove in deletes:
             r.add_delete(BASE + path, self._without_body(remove))
         r.add_get(f"{BASE}/documents/{{number}}.pdf", self.document_pdf)
+        r.add_get(f"{BASE}/labels.pdf", self.labels_pdf)
         r.add_post(f"{BASE}/purchase-orders/{{number}}/receipt-drafts", self.receipt_draft)
 
     async def openapi(self, request: web.Request) -> web.Response:
@@ -310,6 +313,29 @@ class Api:
             return error_response(503, "font_missing", str(error))
         return web.Response(body=content, content_type=PDF_MIME,
                             headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+    async def labels_pdf(self, request: web.Request) -> web.StreamResponse:
+        """GET /labels.pdf?sku=A,B&layout=a4|50x30&shelf=1&copies=N: product (or shelf) labels as `jxc labels`
+        prints them, for a token that may see stock."""
+        entered = await self._enter(request)
+        if isinstance(entered, web.Response):
+            return entered
+        lang = request.query.get("lang") or language(request)
+        try:
+            check_readable(request)
+            ask = printed.labels_ask_of(request)
+            content = await asyncio.to_thread(printed.render_labels, self.uow, self.texts, self.printer,
+                                              entered.actor, ask, lang)
+        except BadRequest as error:
+            return error_response(400, "bad_request", str(error))
+        except DomainError as error:
+            status, body = self._refusal(error, lang, read_only=True)
+            return web.Response(status=status, text=body, content_type="application/json")
+        except FontMissing as error:
+            return error_response(503, "font_missing", str(error))
+        return web.Response(body=content, content_type=PDF_MIME,
+                            headers={"Content-Disposition": 'inline; filename="labels.pdf"'})
 
 
 def _no_constant(name: str) -> Any:

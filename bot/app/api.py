@@ -11,12 +11,15 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from bot.app.channel import Handler, Refused
+from bot.documents import LAYOUTS, FontMissing, Printer
 from bot.engine.inbound import PictureReading
 from bot.engine.texts import Texts, format_day, format_money, format_quantity, format_when
 from bot.flows.purchasing import RECEIVABLE
 from core.catalog.products import warehouses_for
 from core.catalog.resolve import item_named
+from core.documents.kinds import printable
 from core.errors import DomainError
+from core.money.deposits import DepositView, order_deposits, record_deposit
 from core.partners.choices import partner_choices
 from core.payloads import to_plain
 from core.permissions import Actor, Permission
@@ -26,6 +29,7 @@ from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.reading.text import Reading
 from core.sales.entry import place_sales_order, quote_sales_order, sale_items
 from core.sales.price_rules import PriceSource
+from core.sales.quotations import create_quotation, list_quotations, order_quotation
 from core.sales.records import SalesLineIn
 from core.sales.usual import usual_sales_warehouse
 from core.stock.stocktake import count_item, open_stocktake, start_stocktake, stocktake_variances, submit_stocktake
@@ -37,10 +41,11 @@ MAX_LINES = 200
 
 
 class AppApi:
-    """The calls of the three pages, by (method, path under /app/api/)."""
+    """The calls of the pages, by (method, path under /app/api/), and the PDF of their Print buttons."""
 
-    def __init__(self, uow: UnitOfWork, texts: Texts, reader: PictureReading | None = None) -> None:
-        self.uow, self.texts, self.reader = uow, texts, reader
+    def __init__(self, uow: UnitOfWork, texts: Texts, reader: PictureReading | None = None,
+                 printer: Printer | None = None) -> None:
+        self.uow, self.texts, self.reader, self.printer = uow, texts, reader, printer or Printer()
 
     def routes(self) -> dict[tuple[str, str], Handler]:
         """Every call the pages make."""
@@ -50,6 +55,11 @@ class AppApi:
             ("GET", "items"): self.items,
             ("POST", "sales/quote"): self.quote,
             ("POST", "sales/place"): self.place,
+            ("GET", "quotations"): self.quotations,
+            ("POST", "quotations"): self.new_quotation,
+            ("POST", "quotations/order"): self.order_quotation,
+            ("GET", "deposits"): self.deposits,
+            ("POST", "deposits"): self.new_deposit,
             ("GET", "receive/orders"): self.orders,
             ("GET", "receive/order"): self.order,
             ("POST", "receive"): self.receive,
@@ -105,6 +115,60 @@ class AppApi:
                            _sales_lines(body), actor.channel)
         return {"number": order.number, "status": order.status, "total_text": self._money(actor)(order.total),
                 "reasons": list(order.approval_reasons)}
+
+    async def quotations(self, actor: Actor, q: dict[str, Any]) -> Any:
+        """A customer's open quotations, newest first, each with its total and last day."""
+        found = await _run(list_quotations, self.uow, actor, _text(q, "customer") or None)
+        money = self._money(actor)
+        return {"quotations": [{"number": x.number, "customer": x.customer, "customer_name": x.customer_name,
+                                "total_text": money(x.total), "valid_until": x.valid_until.isoformat()}
+                               for x in found]}
+
+    async def new_quotation(self, actor: Actor, body: dict[str, Any]) -> Any:
+        """Write a quotation of the lines at the customer's prices, valid until the day given (default two weeks)."""
+        made = await _run(create_quotation, self.uow, actor, _text(body, "customer"), _text(body, "warehouse"),
+                          _sales_lines(body), _text(body, "valid_until") or None)
+        return {"number": made.number, "total_text": self._money(actor)(made.total),
+                "valid_until": made.valid_until.isoformat(), "lines": len(made.lines)}
+
+    async def order_quotation(self, actor: Actor, body: dict[str, Any]) -> Any:
+        """Turn a valid quotation into a sales order at its prices (submitted, as in chat)."""
+        order = await _run(order_quotation, self.uow, actor, _text(body, "number"), actor.channel)
+        return {"number": order.number, "status": order.status, "total_text": self._money(actor)(order.total),
+                "quotation": _text(body, "number").upper()}
+
+    async def deposits(self, actor: Actor, q: dict[str, Any]) -> Any:
+        """An order's deposits (money staff)."""
+        found = await _run(order_deposits, self.uow, actor, _text(q, "order"))
+        return {"order": _text(q, "order").upper(), "deposits": [self._deposit(actor, d) for d in found]}
+
+    async def new_deposit(self, actor: Actor, body: dict[str, Any]) -> Any:
+        """Record a deposit paid on a sales (or purchase) order; the order's deposits after it."""
+        made = await _run(record_deposit, self.uow, actor, _text(body, "order"), _text(body, "amount"),
+                          _text(body, "method") or "bank")
+        found = await _run(order_deposits, self.uow, actor, made.order)
+        return {"deposit": self._deposit(actor, made), "order": made.order,
+                "deposits": [self._deposit(actor, d) for d in found]}
+
+    async def pdf(self, actor: Actor, q: dict[str, str]) -> tuple[bytes, str]:
+        """The PDF a page's Print button opens: the document as its reader may print it (layout a4 or 80mm;
+        a customer's document in the customer's language unless `lang` is given)."""
+        layout = q.get("layout") or None
+        lang = q.get("lang") or None
+        if (layout is not None and layout not in LAYOUTS) or lang not in (None, "zh_CN", "en"):
+            raise Refused(400, "bad_request")
+        try:
+            doc = await _run(printable, self.uow, actor, q.get("number", "")[:60])
+            chosen = Printer.language(doc, lang, actor.language)
+            content = await _run(self.printer.pdf, doc, self.texts, chosen, layout)
+        except FontMissing:
+            raise Refused(503, "no_font") from None
+        return content, Printer.file_name(doc)
+
+    def _deposit(self, actor: Actor, deposit: DepositView) -> dict[str, Any]:
+        money = self._money(actor)
+        return {"payment": deposit.payment, "order": deposit.order, "amount_text": money(deposit.amount),
+                "allocated_text": money(deposit.allocated), "status": deposit.status}
 
     async def orders(self, actor: Actor, q: dict[str, Any]) -> Any:
         """Purchase orders waiting for goods, newest first: who from, how many lines, where they stand, when."""

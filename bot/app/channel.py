@@ -34,7 +34,7 @@ COOKIE = "jxc_session"
 CSRF_HEADER = "X-CSRF-Token"
 MAX_BODY = 64 * 1024
 MAX_PICTURE = 10 * 1024 * 1024  # a photo of a delivery note (POST image/*)
-PAGES = ("sales", "receive", "count")
+PAGES = ("sales", "receive", "count", "quote", "deposit")
 STATIC = Path(__file__).resolve().parents[1] / "static"
 SECURITY_HEADERS = MappingProxyType({
     "Content-Security-Policy": "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' https://telegram.org; "
@@ -45,6 +45,10 @@ SECURITY_HEADERS = MappingProxyType({
     "Referrer-Policy": "no-referrer",
 })
 Handler = Callable[[Actor, dict[str, Any]], Awaitable[Any]]
+PdfMaker = Callable[[Actor, dict[str, str]], Awaitable[tuple[bytes, str]]]  # a document's PDF and file name
+PDF_STATUS = MappingProxyType({"unknown_document": 404, "permission_denied": 403})
+# A PDF is shown by the browser's own viewer, which the pages' policy (default-src 'none') would leave blank.
+PDF_POLICY = "frame-ancestors 'self' https://web.telegram.org https://*.telegram.org"
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,8 @@ class AppChannel:
     name = CHANNEL
 
     def __init__(self, uow: UnitOfWork, texts: Texts, settings: AppSettings,
-                 routes: dict[tuple[str, str], Handler]) -> None:
-        self.uow, self.texts, self.settings, self.routes = uow, texts, settings, routes
+                 routes: dict[tuple[str, str], Handler], pdf: PdfMaker | None = None) -> None:
+        self.uow, self.texts, self.settings, self.routes, self.maker = uow, texts, settings, routes, pdf
         self.tokens = PageTokens(settings.secret)
         self.pages = {lang: Environment(
             loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES / lang / "app")), FileSystemLoader(
@@ -80,7 +84,8 @@ class AppChannel:
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/app/", self.page)
-        app.router.add_get("/app/{page:sales|receive|count}", self.page)
+        app.router.add_get("/app/{page:sales|receive|count|quote|deposit}", self.page)
+        app.router.add_get("/app/pdf/{number}", self.pdf)
         app.router.add_post("/app/session", self.session)
         for (method, path), handler in self.routes.items():
             app.router.add_route(method, f"/app/api/{path}", self._caller(handler))
@@ -120,6 +125,29 @@ class AppChannel:
             lang=lang, page=which, csrf=csrf, name=actor.name if actor else "", static=static,
             query=dict(request.query))
         return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+    async def pdf(self, request: web.Request) -> web.Response:
+        """A document's PDF for a page's Print button, as its reader may print it: who asks as for a page (?k= the
+        page session, else the browser chat's cookie) or a call (Bearer); refusals as the calls answer them."""
+        lang = _wanted_language(request)
+        bearer = header_text(request, "Authorization")
+        if bearer.startswith("Bearer "):
+            actor = await self._token_actor(bearer.removeprefix("Bearer ").strip())
+        else:
+            actor = await self._page_actor(request)
+        if actor is None or self.maker is None:
+            return self._error(Refused(401 if actor is None else 501, "signed_out" if actor is None else "server"),
+                               lang)
+        try:
+            content, name = await self.maker(actor, {**dict(request.query), "number": request.match_info["number"]})
+        except Refused as refused:
+            return self._error(refused, actor.language)
+        except DomainError as error:
+            return web.json_response({"error": error.code, "message": self.texts.error(actor.language, error)},
+                                     status=PDF_STATUS.get(error.code, 422))
+        return web.Response(body=content, content_type="application/pdf",
+                            headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store",
+                                     "Content-Security-Policy": PDF_POLICY})
 
     async def session(self, request: web.Request) -> web.Response:
         """Trade Telegram's initData for a page session: 200 for a bound employee, 401 otherwise; nothing stored."""

@@ -72,6 +72,12 @@ class Printer:
         send_to_printer(self.settings.printer, data, self.settings.printer_timeout)
 
     @staticmethod
+    def language(doc: PrintedDocument, asked: str | None, reader: str) -> str:
+        """The language to print in: the one asked for, else the customer's (a document for a customer prints in
+        its language), else the reader's."""
+        return asked or doc.language or reader
+
+    @staticmethod
     def file_name(doc: PrintedDocument) -> str:
         return f"{doc.number}.pdf"
 

@@ -111,8 +111,8 @@ def _label(pdf: FPDF, label: ProductLabel, words: DocWords, link: str, x: float,
     for line in [str(line) for line in lines][:2]:  # type: ignore[union-attr]
         pdf.set_x(x + pad)
         pdf.cell(text_width, pdf.font_size * 1.15, line, new_x="LEFT", new_y="NEXT")
-    spec = " · ".join(part for part in (label.category_zh if words.chinese else label.category_en,
-                                         words.cell_unit(label.unit), label.sku) if part)
+    kind = label.spec or (label.category_zh if words.chinese else label.category_en)  # 规格, else the category
+    spec = " · ".join(part for part in (kind, words.cell_unit(label.unit), label.sku) if part)
     pdf.set_font(FONT, size=5.5 if height < 35 else 6.5)
     pdf.set_x(x + pad)
     pdf.cell(text_width, pdf.font_size * 1.3, spec, new_x="LEFT", new_y="NEXT")

@@ -28,7 +28,7 @@ FONT = "cjk"
 A4_WIDTH, A4_MARGIN, A4_BOTTOM = 210.0, 12.0, 16.0
 ROLL_WIDTH, ROLL_MARGIN, ROLL_MAX = 80.0, 4.0, 5000.0
 NUMERIC = frozenset({"index", "qty", "price", "money"})  # right-aligned, never wrapped
-ROLL_HEAD = ("line", "name", "when", "entry", "document")  # what a receipt line starts with
+ROLL_HEAD = ("line", "name", "spec", "when", "entry", "document")  # what a receipt line starts with
 ROLL_CODES = ("sku", "barcode", "reference")  # then, small, without their labels
 ROLL_RIGHT = ("amount", "balance")  # at the right of its last line; the other columns as "label value" before it
 
@@ -47,12 +47,15 @@ class Sheet:
         """The head's label and value pairs that have a value: number, date, party, warehouse, author..."""
         doc, w = self.doc, self.words
         pairs = [(w.word("number"), doc.number), (w.word("date"), w.when(doc.created_at))]
+        if doc.valid_until:
+            pairs.append((w.word("valid_until"), doc.valid_until.isoformat()))
         if doc.period:
             pairs.append((w.word("period"), f"{doc.period[0].isoformat()} ~ {doc.period[1].isoformat()}"))
         if doc.party:
             pairs.append((w.word(f"party_{doc.party.role}"), f"{doc.party.name} ({doc.party.code})"))
             pairs += [(w.word("contact"), doc.party.contact), (w.word("phone"), doc.party.phone)]
-        pairs += [(w.word("warehouse"), doc.warehouse), (w.word("author"), doc.author),
+        warehouse = doc.warehouse if w.chinese else doc.warehouse_en or doc.warehouse
+        pairs += [(w.word("warehouse"), warehouse), (w.word("author"), doc.author),
                   (w.word("status"), w.word(f"status_{doc.status}") if doc.status else ""),
                   (w.word("reference"), doc.reference)]
         return [(label, value) for label, value in pairs if value]

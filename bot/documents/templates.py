@@ -1,5 +1,5 @@
 """The template of each printed kind: its title, whether the amount is said in capital figures, and the lines
-left for signatures. A new kind (a quotation) is one entry here, its words in doc_words, and a reader in core."""
+left for signatures. A new kind is one entry here, its words in doc_words, and a reader in core."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class DocumentTemplate:
 def templates() -> Mapping[str, DocumentTemplate]:
     """Every printable kind's template."""
     kinds = (DocumentTemplate("delivery_note"), DocumentTemplate("shipment_note"),
-             DocumentTemplate("purchase_order"), DocumentTemplate("goods_received"),
+             DocumentTemplate("quotation"), DocumentTemplate("purchase_order"), DocumentTemplate("goods_received"),
              DocumentTemplate("customer_statement"), DocumentTemplate("supplier_statement"),
              DocumentTemplate("stocktake_sheet", capitals=False))
     return {template.kind: template for template in kinds}

@@ -3,7 +3,8 @@ line) and each cell written for that language: quantities, prices, money, dates,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from babel.numbers import format_currency, format_decimal
 
 from bot.engine.texts import Texts, format_price, format_quantity, unit_word
 from core.documents.model import Cell, Column
+from core.sales.price_rules import PriceSource
 
 
 @dataclass(frozen=True)
@@ -24,12 +26,14 @@ class DocWords:
     words: dict[str, str]
     zone: ZoneInfo
     currency: str
+    sources: Callable[[PriceSource], str] = field(default=str, compare=False)  # a price's source in words
 
     @classmethod
     def of(cls, texts: Texts, lang: str, currency: str) -> DocWords:
-        """The words of `lang` from its doc_words template."""
+        """The words of `lang` from its doc_words template; a price's source as the sales flow says it."""
         pairs = (line.partition("=") for line in texts.render(lang, "doc_words").splitlines())
-        return cls(lang, {key.strip(): value.strip() for key, sep, value in pairs if sep}, texts.zone, currency)
+        return cls(lang, {key.strip(): value.strip() for key, sep, value in pairs if sep}, texts.zone, currency,
+                   lambda source: texts.render(lang, "price_source", src=source))
 
     @property
     def chinese(self) -> bool:
@@ -50,6 +54,8 @@ class DocWords:
             return unit_word(str(value), self.lang)
         if column.key == "entry":
             return self.word(str(value))
+        if isinstance(value, PriceSource):
+            return self.sources(value)
         if isinstance(value, datetime):
             return format_datetime(value.astimezone(self.zone), "yyyy-MM-dd", locale=self.lang)
         if isinstance(value, Decimal):

@@ -1,4 +1,5 @@
-"""The item card: opened by `item CODE`, a scanned code outside an item step, or a label's link (/start item_…)."""
+"""The item card: opened by `item CODE`, a scanned code outside an item step, or a label's link (/start item_…);
+`商品 SKU 规格 500ml` / `item SKU spec 500ml` sets the product's spec (catalogue editors), `规格` alone clears it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from bot.engine.replies import Reply, buttons
 from bot.flows.entry import button_label
 from bot.flows.stock_table import warehouse_table
 from core.catalog.links import payload_item
+from core.catalog.products import set_product_spec
 from core.permissions import Permission
 from core.stock.card import item_card
 
 ACTION_COMMANDS = {"order": "so", "receive": "receive", "count": "count", "transfer": "transfer", "buy": "po"}
+SPEC_WORDS = frozenset({"规格", "spec", "size"})
 
 
 class ItemFlow(Flow):
@@ -23,10 +26,14 @@ class ItemFlow(Flow):
     key = "it"
 
     def start(self, ctx: Context, args: str) -> Step:
-        """The card of the code (or deep-link payload) given, or ask for one."""
+        """The card of the code (or deep-link payload) given, or ask for one; `CODE 规格 500ml` sets its spec."""
         given = args.strip().split(maxsplit=1)[0] if args.strip() else ""
         if not given:
             return Step([ctx.say("stock_ask")])
+        words = args.split(maxsplit=2)
+        if len(words) >= 2 and words[1].lower() in SPEC_WORDS:
+            spec = set_product_spec(ctx.uow, ctx.actor, given, words[2] if len(words) == 3 else "")
+            return Step([ctx.say("item_spec_set", spec=spec, code=given.upper()), self.card(ctx, given)])
         code, product_id = payload_item(given)
         return Step([self.card(ctx, given if code is None and product_id is None else code, product_id)])
 

@@ -1,4 +1,5 @@
-"""Customers and suppliers in chat: find by part of a name or code, then their recent history (one flow, two kinds)."""
+"""Customers and suppliers in chat: find by part of a name or code, then their recent history (one flow, two kinds);
+`客户 ACME 语言 en` / `customer ACME language zh_CN`: the language the customer's documents print in."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from bot.engine.replies import Reply, buttons
 from bot.flows.entry import button_number, refusal
 from core.errors import DomainError
 from core.partners.choices import PartnerKind, partner_choices, partner_code
-from core.partners.customers import customer_history
+from core.partners.customers import customer_history, update_customer
 from core.partners.suppliers import supplier_history
 from core.permissions import Permission
 
@@ -18,6 +19,7 @@ RECENT = 5
 MAX_CHOICES = 8
 MAX_QUERY = 64
 KEYS: dict[str, str] = {"customer": "cu", "supplier": "su"}
+LANGUAGE_WORDS = frozenset({"语言", "单据语言", "language", "lang"})
 
 
 def customer_reply(ctx: Context, code: str) -> Reply:
@@ -52,10 +54,20 @@ class PartnerFlow(Flow):
         return KEYS[self.kind]
 
     def start(self, ctx: Context, args: str) -> Step:
-        """Search `args`, or ask what to search."""
+        """Search `args`, or ask what to search; `客户 ACME 语言 en` sets the language of the customer's documents."""
         if not args.strip():
             return Step([ctx.say(f"{self.kind}_ask")], {"asking": True})
+        words = args.split()
+        if self.kind == "customer" and len(words) == 3 and words[1].lower() in LANGUAGE_WORDS:
+            return self._language(ctx, words[0], words[2])
         return self._search(ctx, args.strip()[:MAX_QUERY])
+
+    def _language(self, ctx: Context, code: str, language: str) -> Step:
+        try:
+            customer = update_customer(ctx.uow, ctx.actor, code, language=language)
+        except DomainError as error:
+            return Step([refusal(ctx, error)])
+        return Step([ctx.say("customer_language_set", c=customer)])
 
     def resume(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """A name typed, or a partner button."""

@@ -68,11 +68,11 @@ class PrintFlow(Flow):
         return self.start(ctx, payload)
 
     def _print(self, ctx: Context, ask: PrintAsk) -> Reply:
-        lang = ask.lang if ask.lang in LANGUAGES else ctx.lang
         try:
             period = parse_period(ask.month, today=ctx.now.astimezone(ctx.texts.zone).date()) if ask.month else None
             doc = printable(ctx.uow, ctx.actor, ask.target, period=None if period is None else
                             (period.start, period.end), timezone=ctx.texts.zone.key)
+            lang = Printer.language(doc, ask.lang if ask.lang in LANGUAGES else None, ctx.lang)
             if ask.receipt:
                 self.printer.send(self.printer.receipt(doc, ctx.texts, lang))
                 return ctx.say("print_sent", number=doc.number)

@@ -10,21 +10,31 @@ from typing import Any
 
 from bot.engine.flow import Context, Flow, Step
 from bot.engine.replies import buttons
-from bot.flows.entry import button_label, first_word
+from bot.flows.cards import print_action
+from bot.flows.entry import button_label, first_word, page_keys
 from bot.flows.sales import SalesOrderFlow, submitted
 from core.permissions import Permission
-from core.sales.quotations import QuotationView, cancel_quotation, create_quotation, list_quotations, order_quotation
+from core.sales.quotations import (
+    QuotationView,
+    cancel_quotation,
+    create_quotation,
+    get_quotation,
+    list_quotations,
+    order_quotation,
+)
 from core.sales.records import SalesLineIn
 
 MAX_LISTED = 8
 
 
-def quotation_keys(ctx: Context, quotation: QuotationView) -> tuple[tuple[Any, ...], ...]:
-    """Order it (while valid) and cancel it."""
+def quotation_keys(ctx: Context, quotation: QuotationView, *, send: bool = False) -> tuple[tuple[Any, ...], ...]:
+    """Order it and cancel it (while valid), and its PDF: "send as PDF" right after it is written, else Print."""
+    pdf = (button_label(ctx, "quotation", "send_pdf") if send else print_action(ctx, quotation.number).label,
+           f"pr:{quotation.number}")
     if not quotation.valid:
-        return ()
+        return buttons([pdf])
     return buttons([(button_label(ctx, "quotation", "order"), f"qt:o{quotation.number}"),
-                    (button_label(ctx, "quotation", "cancel"), f"qt:c{quotation.number}")])
+                    (button_label(ctx, "quotation", "cancel"), f"qt:c{quotation.number}")], [pdf])
 
 
 class QuotationFlow(SalesOrderFlow):
@@ -36,12 +46,12 @@ class QuotationFlow(SalesOrderFlow):
                                                 "again": "qt_confirm_again", "over": "qt_expired"})
 
     def start(self, ctx: Context, args: str) -> Step:
-        """Search the customer named in `args`, or ask for one."""
+        """Search the customer named in `args`, or ask for one (or open the quotation page)."""
         ctx.actor.require(Permission.SALES_CREATE)
         state: dict[str, Any] = {"step": "customer"}
         if args.strip():
             return self._customer_search(ctx, state, args.strip())
-        return Step([ctx.say("qt_ask_customer")], state)
+        return Step([ctx.say("qt_ask_customer", page_keys(ctx, "quotation", "/app/quote"))], state)
 
     def button(self, ctx: Context, payload: str) -> Step:
         """o<number>: order the quotation; c<number>: cancel it."""
@@ -54,22 +64,27 @@ class QuotationFlow(SalesOrderFlow):
     def _submit(self, ctx: Context, state: dict[str, Any]) -> Step:
         lines = [SalesLineIn(ln["sku"], ln["qty"], ln["price"], ln["unit"]) for ln in state["lines"]]
         quotation = create_quotation(ctx.uow, ctx.actor, state["customer"], state["warehouse"], lines)
-        return Step([ctx.say("qt_created", quotation_keys(ctx, quotation), quotation=quotation)])
+        return Step([ctx.say("qt_created", quotation_keys(ctx, quotation, send=True), quotation=quotation)])
 
 
 class QuotationsFlow(Flow):
-    """报价单 / quotes [CUSTOMER]: the open quotations (a customer's), each with its Order button."""
+    """报价单 / quotes [CUSTOMER]: the open quotations (a customer's), each with its Order and Print buttons;
+    报价单 QT-...: that quotation's card."""
 
     name = "quotations"
     permission = Permission.SALES_CREATE
     key = "ql"
 
     def start(self, ctx: Context, args: str) -> Step:
-        """The open quotations the reader may see, newest first."""
+        """The open quotations the reader may see, newest first; one quotation when a QT- number is named."""
         customer = first_word(args).upper()
+        if customer.startswith("QT-"):
+            quotation = get_quotation(ctx.uow, ctx.actor, customer)
+            return Step([ctx.say("qt_card", quotation_keys(ctx, quotation), quotation=quotation)])
         found = list_quotations(ctx.uow, ctx.actor, customer or None)
         if not found:
             return Step([ctx.say("qt_none", customer=customer)])
-        keys = tuple(buttons([(button_label(ctx, "quotation", "order_number", number=q.number), f"qt:o{q.number}")])[0]
+        keys = tuple(buttons([(button_label(ctx, "quotation", "order_number", number=q.number), f"qt:o{q.number}"),
+                              (print_action(ctx, q.number).label, f"pr:{q.number}")])[0]
                      for q in found[:MAX_LISTED])
         return Step([ctx.say("qt_list", keys, quotations=found, customer=customer)])

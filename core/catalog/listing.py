@@ -25,6 +25,7 @@ class ProductView:
     sale_price: Decimal
     purchase_price: Decimal | None
     barcodes: tuple[str, ...]
+    spec: str = ""  # 规格
 
 
 @dataclass(frozen=True)
@@ -110,4 +111,5 @@ def _views(tx: Tx, actor: Actor, products: list[Product]) -> list[ProductView]:
                                             .order_by(ProductBarcode.barcode)):
             codes.setdefault(pid, []).append(code)
     return [ProductView(p.sku, p.name_zh, p.name_en, p.base_unit, p.sale_price,
-                        p.purchase_price if sees_cost else None, tuple(codes.get(p.id, ()))) for p in products]
+                        p.purchase_price if sees_cost else None, tuple(codes.get(p.id, ())), p.spec)
+            for p in products]

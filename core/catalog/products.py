@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select, update
 
 from core.catalog.resolve import ProductRef, items_in
-from core.errors import DuplicateCode, LotRefused, UnknownProduct, UnknownWarehouse
+from core.errors import DuplicateCode, InvalidProductField, LotRefused, UnknownProduct, UnknownWarehouse
 from core.models import Category, Lot, Product, ProductBarcode, ProductUnit, Warehouse
 from core.numbers import parse_quantity, parse_unit_cost
 from core.people.audit import record
@@ -130,6 +130,7 @@ class NewProduct:
     tracking: str = "none"  # or "lot", "serial"
     shelf_life_days: int | None = None
     alert_days: int | None = None
+    spec: str = ""  # 规格: 500ml, 10寸
 
 
 def create_product(uow: UnitOfWork, actor: Actor, new: NewProduct) -> int:
@@ -156,7 +157,7 @@ def create_product(uow: UnitOfWork, actor: Actor, new: NewProduct) -> int:
             sku=sku, name_zh=new.name_zh.strip(), name_en=new.name_en.strip(), category_id=category_id,
             base_unit=new.base_unit, purchase_price=prices[0], sale_price=prices[1], floor_price=prices[2],
             allow_negative=new.allow_negative, tracking=new.tracking, shelf_life_days=new.shelf_life_days,
-            alert_days=new.alert_days,
+            alert_days=new.alert_days, spec=_spec(new.spec),
         )
         product.barcodes = [ProductBarcode(barcode=b) for b in new.barcodes]
         product.units = [ProductUnit(name=name, factor=factor) for name, factor in units]
@@ -167,5 +168,30 @@ def create_product(uow: UnitOfWork, actor: Actor, new: NewProduct) -> int:
             tx.session.flush()
         record(tx, actor, "product.create", "product", product.id, sku=sku)
         return product.id
+
+    return uow.run(work)
+
+
+MAX_SPEC = 60
+
+
+def _spec(value: object) -> str:
+    text = str(value if value is not None else "").strip()
+    if len(text) > MAX_SPEC:
+        raise InvalidProductField(field="spec", value=text[:40], maximum=MAX_SPEC)
+    return text
+
+
+def set_product_spec(uow: UnitOfWork, actor: Actor, code: str, spec: object) -> str:
+    """Set a product's spec (规格, e.g. 500ml; "" for none), named by SKU, barcode or name; the spec as kept."""
+    actor.require(Permission.CATALOG_EDIT)
+    text = _spec(spec)
+
+    def work(tx: Tx) -> str:
+        product_id = items_in(tx, [code])[code].ref.id
+        before = tx.session.scalar(select(Product.spec).where(Product.id == product_id))
+        tx.session.execute(update(Product).where(Product.id == product_id).values(spec=text))
+        record(tx, actor, "product.update", "product", product_id, changes={"spec": [before, text]})
+        return text
 
     return uow.run(work)

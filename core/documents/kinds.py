@@ -1,8 +1,8 @@
-"""The printable kinds and their readers: a number's prefix names its kind (SO, SH, PO, GR, SC), a statement is
+"""The printable kinds and their readers: a number's prefix names its kind (SO, SH, PO, GR, SC, QT), a statement is
 `customer:CODE` or `supplier:CODE` over a period. Each reader checks that the actor may read the document and
 returns only what they may see, in a constant number of statements whatever the line count.
 
-A new kind (a quotation) is a reader added to `readers()` and a template in bot/documents/templates.py."""
+A new kind is a reader added to `readers()` and a template in bot/documents/templates.py."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import date
 
 from core.documents.model import PrintedDocument
 from core.documents.purchasing import goods_received, purchase_order
+from core.documents.quotations import quotation_note
 from core.documents.sales import delivery_note, shipment_note
 from core.documents.statements import PARTNER_KINDS, partner_statement
 from core.documents.stocktake import stocktake_sheet
@@ -24,7 +25,7 @@ Reader = Callable[[Tx, Actor, str], PrintedDocument]
 def readers() -> Mapping[str, Reader]:
     """The reader of each printable number's prefix."""
     return {"SO": delivery_note, "SH": shipment_note, "PO": purchase_order, "GR": goods_received,
-            "SC": stocktake_sheet}
+            "SC": stocktake_sheet, "QT": quotation_note}
 
 
 def printable(uow: UnitOfWork, actor: Actor, number: str, *, period: tuple[date, date] | None = None,

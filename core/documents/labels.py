@@ -1,6 +1,6 @@
-"""What a product or shelf label shows: name, spec (category and unit), sale price, the barcode to print (its
-first barcode, else the SKU as Code 128) and the product's id for the link that opens its card in chat; what a lot
-label shows: the product, its lot and expiry, and the GS1 element string of both for a GS1-128 barcode."""
+"""What a product or shelf label shows: name, spec (规格, else the category; and unit), sale price, the barcode to
+print (its first barcode, else the SKU as Code 128) and the product's id for the link that opens its card in chat;
+what a lot label shows: the product, its lot and expiry, and the GS1 element string of both for a GS1-128 barcode."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ class ProductLabel:
     unit: str
     price: Decimal
     barcode: str
+    spec: str = ""
 
 
 def product_labels(uow: UnitOfWork, actor: Actor, codes: Sequence[str], copies: int = 1) -> tuple[ProductLabel, ...]:
@@ -49,7 +50,7 @@ def product_labels(uow: UnitOfWork, actor: Actor, codes: Sequence[str], copies: 
         found = items_in(tx, wanted)
         ids = [found[code].ref.id for code in wanted]
         rows = {r.id: r for r in tx.session.execute(
-            select(Product.id, Product.sku, Product.name_zh, Product.name_en, Product.base_unit,
+            select(Product.id, Product.sku, Product.name_zh, Product.name_en, Product.spec, Product.base_unit,
                    Product.sale_price, Category.name_zh.label("category_zh"), Category.name_en.label("category_en"),
                    first_barcode().label("barcode"))
             .outerjoin(Category, Category.id == Product.category_id).where(Product.id.in_(set(ids))))}
@@ -62,7 +63,7 @@ def product_labels(uow: UnitOfWork, actor: Actor, codes: Sequence[str], copies: 
 def _label(row: Any, places: int) -> ProductLabel:
     return ProductLabel(row.id, row.sku, row.name_zh, row.name_en or row.name_zh, row.category_zh or "",
                         row.category_en or row.category_zh or "", row.base_unit, round_money(row.sale_price, places),
-                        row.barcode or row.sku)
+                        row.barcode or row.sku, row.spec)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""What every kind's lines share: a product's first barcode, its stock in a warehouse, and the product columns."""
+"""What every kind's lines share: a product's first barcode, its stock in a warehouse, and the product columns
+(the spec column prints only when a line has a spec)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from core.documents.model import Column
 from core.models import Product, ProductBarcode, StockLevel
 
 PRODUCT_COLUMNS = (Column("line", "index", 3), Column("sku", "text", 7), Column("name", "text", 11),
-                   Column("barcode", "text", 8), Column("unit", "text", 3))
+                   Column("spec", "text", 4), Column("barcode", "text", 8), Column("unit", "text", 3))
 
 
 def first_barcode() -> Any:
@@ -27,6 +28,6 @@ def on_hand(warehouse_id: int) -> Any:
 
 
 def product_cells(row: Any) -> dict[str, Any]:
-    """The product's cells of a line: number, SKU, names (the renderer picks the language), barcode, unit."""
+    """The product's cells of a line: number, SKU, names (the renderer picks the language), spec, barcode, unit."""
     return {"line": str(row.line_no), "sku": row.sku, "name": row.name_zh, "name_en": row.name_en or row.name_zh,
-            "barcode": row.barcode or "", "unit": row.base_unit}
+            "spec": row.spec, "barcode": row.barcode or "", "unit": row.base_unit}

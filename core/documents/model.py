@@ -10,9 +10,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-Cell = str | Decimal | datetime | None
+from core.sales.price_rules import PriceSource
+
+Cell = str | Decimal | datetime | PriceSource | None
 COLUMN_KINDS = ("index", "text", "qty", "price", "money", "when")
 HIDEABLE = ("stock", "warehouse", "barcode")  # the columns [documents] hide_columns may name
+WHEN_FILLED = ("spec",)  # columns printed only when some line has a value in them
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Party:
     name: str
     contact: str = ""
     phone: str = ""
+    language: str = ""  # a customer's documents print in it unless a language is asked for
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,16 @@ class PrintedDocument:
     note: str = ""
     period: tuple[date, date] | None = None
     reference: str = ""  # the document it follows from: a shipment's or a receipt's order
+    valid_until: date | None = None  # a quotation's last day
+    warehouse_en: str = ""  # the warehouse as English documents name it
+
+    @property
+    def language(self) -> str:
+        """The language its party reads (a customer's), or "" when it has none."""
+        return self.party.language if self.party else ""
 
     def without(self, hidden: frozenset[str]) -> PrintedDocument:
-        """The same document without the hideable columns named in `hidden`."""
-        kept = tuple(c for c in self.columns if c.key not in hidden or c.key not in HIDEABLE)
+        """The same document without the hideable columns named in `hidden`, nor an empty spec column."""
+        empty = {key for key in WHEN_FILLED if not any(line.get(key) for line in self.lines)}
+        kept = tuple(c for c in self.columns if (c.key not in hidden or c.key not in HIDEABLE) and c.key not in empty)
         return replace(self, columns=kept)

@@ -34,7 +34,7 @@ def _head() -> tuple[Any, ...]:
     return (PurchaseOrder.number.label("order_number"), PurchaseOrder.status, PurchaseOrder.note,
             PurchaseOrder.created_at, Supplier.code.label("supplier"), Supplier.name.label("supplier_name"),
             Supplier.contact, Supplier.phone, Warehouse.code.label("warehouse"),
-            Warehouse.name.label("warehouse_name"))
+            Warehouse.name.label("warehouse_name"), Warehouse.name_en.label("warehouse_name_en"))
 
 
 def purchase_order(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
@@ -48,7 +48,7 @@ def purchase_order(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
     prices = actor.can(Permission.COST_VIEW)
     rows = tx.session.execute(
         select(*_head(), Employee.name.label("author"), PurchaseOrder.total, PurchaseOrderLine.line_no, Product.sku,
-               Product.name_zh, Product.name_en, Product.base_unit, first_barcode().label("barcode"),
+               Product.name_zh, Product.name_en, Product.spec, Product.base_unit, first_barcode().label("barcode"),
                PurchaseOrderLine.qty, PurchaseOrderLine.received_qty, PurchaseOrderLine.unit_price,
                PurchaseOrderLine.amount)
         .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
@@ -77,7 +77,7 @@ def goods_received(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
     prices = actor.can(Permission.COST_VIEW)
     rows = tx.session.execute(
         select(*_head(), Employee.name.label("author"), StockDocument.created_at.label("received_at"),
-               StockDocument.reason, StockMove.line_no, Product.sku, Product.name_zh, Product.name_en,
+               StockDocument.reason, StockMove.line_no, Product.sku, Product.name_zh, Product.name_en, Product.spec,
                Product.base_unit, first_barcode().label("barcode"), StockMove.qty, StockMove.unit_cost,
                StockMove.value)
         .select_from(StockDocument).join(StockMove, StockMove.document_id == StockDocument.id)
@@ -105,4 +105,5 @@ def _document(head: Any, kind: str, number: str, columns: tuple[Column, ...], li
         kind=kind, number=number, status=head.status, created_at=created_at or head.created_at, party=party,
         warehouse=f"{head.warehouse} {head.warehouse_name}", author=author, columns=columns, lines=lines,
         totals=(("total", total),) if total is not None else (), amount=total,
-        note=head.note if note is None else note, reference=reference)
+        note=head.note if note is None else note, reference=reference,
+        warehouse_en=f"{head.warehouse} {head.warehouse_name_en or head.warehouse_name}")

@@ -26,7 +26,8 @@ SHIPMENT_COLUMNS = (*PRODUCT_COLUMNS, Column("qty", "qty", 4), Column("price", "
 def _head_columns() -> tuple[Any, ...]:
     return (SalesOrder.number.label("order_number"), SalesOrder.status, SalesOrder.created_at, SalesOrder.note,
             Customer.code.label("customer"), Customer.name.label("customer_name"), Customer.contact,
-            Customer.phone, Warehouse.code.label("warehouse"), Warehouse.name.label("warehouse_name"),
+            Customer.phone, Customer.language, Warehouse.code.label("warehouse"),
+            Warehouse.name.label("warehouse_name"), Warehouse.name_en.label("warehouse_name_en"),
             Employee.name.label("salesperson"))
 
 
@@ -43,7 +44,7 @@ def delivery_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
     """送货单: the order's lines at their prices, what has shipped, the stock left in its warehouse."""
     order = _order(tx, actor, number)
     rows = tx.session.execute(
-        select(*_head_columns(), SalesOrderLine.line_no, Product.sku, Product.name_zh, Product.name_en,
+        select(*_head_columns(), SalesOrderLine.line_no, Product.sku, Product.name_zh, Product.name_en, Product.spec,
                Product.base_unit, first_barcode().label("barcode"), on_hand(order.warehouse_id).label("stock"),
                SalesOrderLine.qty, SalesOrderLine.shipped_qty, SalesOrderLine.unit_price, SalesOrderLine.amount)
         .join(Customer, Customer.id == SalesOrder.customer_id).join(Warehouse, Warehouse.id == SalesOrder.warehouse_id)
@@ -70,7 +71,7 @@ def shipment_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
     _order(tx, actor, found.number)
     rows = tx.session.execute(
         select(*_head_columns(), StockDocument.created_at.label("shipped_at"), StockMove.line_no, Product.sku,
-               Product.name_zh, Product.name_en, Product.base_unit, first_barcode().label("barcode"),
+               Product.name_zh, Product.name_en, Product.spec, Product.base_unit, first_barcode().label("barcode"),
                StockMove.qty, SalesOrderLine.unit_price)
         .select_from(StockDocument).join(StockMove, StockMove.document_id == StockDocument.id)
         .join(SalesOrderLine, SalesOrderLine.id == StockMove.source_line_id)
@@ -91,8 +92,9 @@ def shipment_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
 
 def _document(head: Any, kind: str, number: str, columns: tuple[Column, ...], lines: tuple[dict[str, Any], ...],
               total: Decimal, *, reference: str = "", created_at: Any = None) -> PrintedDocument:
-    party = Party("customer", head.customer, head.customer_name, head.contact, head.phone)
+    party = Party("customer", head.customer, head.customer_name, head.contact, head.phone, head.language)
     return PrintedDocument(
         kind=kind, number=number, status=head.status, created_at=created_at or head.created_at, party=party,
         warehouse=f"{head.warehouse} {head.warehouse_name}", author=head.salesperson, columns=columns, lines=lines,
-        totals=(("total", total),), amount=total, note=head.note, reference=reference)
+        totals=(("total", total),), amount=total, note=head.note, reference=reference,
+        warehouse_en=f"{head.warehouse} {head.warehouse_name_en or head.warehouse_name}")

@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from core.documents.model import Cell, Column, Party, PrintedDocument
 from core.errors import InvalidFilter
+from core.models import Customer
 from core.money.statements import statement
 from core.permissions import Actor
-from core.uow import UnitOfWork
+from core.uow import Tx, UnitOfWork
 
 PARTNER_KINDS = ("customer", "supplier")
 ENTRY_COLUMNS = (Column("when", "when", 6), Column("entry", "text", 6), Column("document", "text", 8),
@@ -28,8 +31,13 @@ def partner_statement(uow: UnitOfWork, actor: Actor, kind: str, code: str, perio
     lines: tuple[dict[str, Cell], ...] = tuple(
         {"when": e.at, "entry": f"entry_{e.kind}", "document": e.number, "reference": e.reference,
          "amount": e.amount, "balance": e.balance} for e in found.entries)
+    language = uow.read(lambda tx: _language(tx, found.code)) if kind == "customer" else ""
     return PrintedDocument(
         kind=f"{kind}_statement", number=f"{found.code}-{start.isoformat()}-{end.isoformat()}", status="",
-        created_at=now, party=Party(kind, found.code, found.name), warehouse="",
+        created_at=now, party=Party(kind, found.code, found.name, language=language), warehouse="",
         author=actor.name, columns=ENTRY_COLUMNS, lines=lines,
         totals=(("opening", found.opening), ("closing", found.closing)), amount=found.closing, period=(start, end))
+
+
+def _language(tx: Tx, code: str) -> str:
+    return tx.session.scalar(select(Customer.language).where(Customer.code == code)) or ""

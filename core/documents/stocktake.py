@@ -25,8 +25,10 @@ def stocktake_sheet(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
     actor.require(Permission.STOCKTAKE_COUNT, found.warehouse_id)
     rows = tx.session.execute(
         select(Stocktake.status, Stocktake.created_at, Stocktake.reason, Warehouse.code.label("warehouse"),
-               Warehouse.name.label("warehouse_name"), Employee.name.label("author"), StocktakeLine.line_no,
-               Product.sku, Product.name_zh, Product.name_en, Product.base_unit, first_barcode().label("barcode"),
+               Warehouse.name.label("warehouse_name"), Warehouse.name_en.label("warehouse_name_en"),
+               Employee.name.label("author"), StocktakeLine.line_no,
+               Product.sku, Product.name_zh, Product.name_en, Product.spec,
+               Product.base_unit, first_barcode().label("barcode"),
                StocktakeLine.expected_qty, StocktakeLine.counted_qty)
         .join(Warehouse, Warehouse.id == Stocktake.warehouse_id).join(Employee, Employee.id == Stocktake.author_id)
         .outerjoin(StocktakeLine, StocktakeLine.stocktake_id == Stocktake.id)
@@ -38,4 +40,4 @@ def stocktake_sheet(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
     return PrintedDocument(
         kind="stocktake_sheet", number=number, status=head.status, created_at=head.created_at, party=None,
         warehouse=f"{head.warehouse} {head.warehouse_name}", author=head.author, columns=SHEET_COLUMNS, lines=lines,
-        note=head.reason)
+        note=head.reason, warehouse_en=f"{head.warehouse} {head.warehouse_name_en or head.warehouse_name}")

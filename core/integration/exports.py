@@ -52,10 +52,10 @@ def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, obje
             return [{"sku": r.sku, "name_zh": r.name_zh, "name_en": r.name_en, "category": r.code or "",
                      "base_unit": r.base_unit, "purchase_price": r.purchase_price if sees_cost else "",
                      "sale_price": r.sale_price,
-                     "floor_price": r.floor_price, "barcode": barcodes.get(r.id, "")}
+                     "floor_price": r.floor_price, "barcode": barcodes.get(r.id, ""), "spec": r.spec}
                     for r in s.execute(select(Product.id, Product.sku, Product.name_zh, Product.name_en,
                                               Category.code, Product.base_unit, Product.purchase_price,
-                                              Product.sale_price, Product.floor_price)
+                                              Product.sale_price, Product.floor_price, Product.spec)
                                        .outerjoin(Category, Category.id == Product.category_id)
                                        .order_by(Product.sku))]
         if kind == "suppliers":

@@ -10,11 +10,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.errors import DomainError, InvalidPriceRule
+from core.errors import DomainError, InvalidPartner, InvalidPriceRule
 from core.integration.import_columns import CHANNELS, COLUMNS, REQUIRED, TEXT_LIMITS, gtin_ok, is_formula
 from core.models import Category, Customer, Employee, Product, ProductBarcode, ReorderRule, Supplier, Warehouse
 from core.models.partners import CREDIT_RATINGS
 from core.numbers import parse_money, parse_quantity, parse_unit_cost
+from core.partners.records import document_language
 from core.permissions import Actor, Permission
 from core.sales.price_lists import PriceRuleIn, checked_rule
 from core.uow import Tx
@@ -159,6 +160,10 @@ def _check_row(checked: Checked, index: int, clean: dict[str, Any]) -> None:
         if channel and channel not in CHANNELS:
             checked.bad(index, "channel", "unknown_channel", channel)
         clean["channel"] = channel or "wholesale"
+        try:
+            clean["language"] = document_language(clean["language"]) if clean["language"] else "zh_CN"
+        except InvalidPartner:
+            checked.bad(index, "language", "unknown_language", clean["language"])
     elif kind == "reorder_rules":
         low, high = clean["minimum"], clean["maximum"]
         if low is not None and high is not None and high < low:

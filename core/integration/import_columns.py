@@ -7,9 +7,9 @@ FORMULA_START = ("=", "+", "@", "\t", "\r")
 # The columns of each kind, in file order (export writes them in this order; import reads them by name).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "products": ("sku", "name_zh", "name_en", "category", "base_unit", "purchase_price", "sale_price",
-                 "floor_price", "barcode"),
+                 "floor_price", "barcode", "spec"),
     "customers": ("code", "name", "contact", "phone", "channel", "credit_limit", "salesperson",
-                  "payment_terms_days", "note"),
+                  "payment_terms_days", "note", "language"),
     "suppliers": ("code", "name", "contact", "phone", "credit_rating", "lead_time_days", "payment_terms_days",
                   "note"),
     "opening_stock": ("warehouse", "sku", "qty", "unit_cost"),
@@ -25,7 +25,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 TEXT_LIMITS = {"sku": 40, "name_zh": 200, "name_en": 200, "category": 40, "base_unit": 20, "barcode": 64,
                "code": 20, "name": 200, "contact": 100, "phone": 40, "channel": 20, "salesperson": 100,
                "note": 500, "warehouse": 20, "supplier": 20, "credit_rating": 10, "grade": 20, "customer": 20,
-               "method": 20, "valid_from": 19, "valid_to": 19}
+               "method": 20, "valid_from": 19, "valid_to": 19, "spec": 60, "language": 20}
 CHANNELS = ("store", "online", "wholesale")
 
 

@@ -60,7 +60,7 @@ def _write_products(tx: Tx, _actor: Actor, checked: Checked, progress: Progress)
     rows = [{"sku": c["sku"], "name_zh": c["name_zh"], "name_en": c["name_en"],
              "category_id": c.get("category_id"), "base_unit": c["base_unit"] or "pcs",
              "purchase_price": c["purchase_price"] or Decimal(0), "sale_price": c["sale_price"] or Decimal(0),
-             "floor_price": c["floor_price"] or Decimal(0), "active": True, "allow_negative": False,
+             "floor_price": c["floor_price"] or Decimal(0), "spec": c["spec"], "active": True, "allow_negative": False,
              "created_at": tx.now, **search_values("product", c)} for c in checked.clean]
     with bulk_insert(tx.conn, "product") as index:
         ids = _insert_chunks(tx, Product.__table__, rows, progress, len(rows))
@@ -85,8 +85,8 @@ def _write_customers(tx: Tx, _actor: Actor, checked: Checked, progress: Progress
     rows = [{"code": c["code"], "name": c["name"], "contact": c["contact"], "phone": c["phone"],
              "channel": c["channel"], "credit_limit": c["credit_limit"] or Decimal(0),
              "salesperson_id": c.get("salesperson_id"), "payment_terms_days": 30 if c["payment_terms_days"] is None
-             else c["payment_terms_days"], "note": c["note"], "active": True, "created_at": tx.now,
-             **search_values("customer", c)} for c in checked.clean]
+             else c["payment_terms_days"], "note": c["note"], "language": c["language"], "active": True,
+             "created_at": tx.now, **search_values("customer", c)} for c in checked.clean]
     _insert_chunks(tx, Customer.__table__, rows, progress, len(rows))
     return []
 

@@ -42,6 +42,7 @@ class Product(Base):
     sku: Mapped[str] = mapped_column(String(40), unique=True)
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200), default="")
+    spec: Mapped[str] = mapped_column(String(60), default="", server_default="")  # 规格: 500ml, 10寸
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
     base_unit: Mapped[str] = mapped_column(String(20), default="pcs")
     purchase_price: Mapped[Decimal] = mapped_column(UnitCost(), default=Decimal(0))

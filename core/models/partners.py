@@ -47,6 +47,7 @@ class Customer(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     channel: Mapped[str] = mapped_column(String(20), default="wholesale")
     price_grade: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(10), default="zh_CN", server_default="zh_CN")  # of its documents
     credit_limit: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     salesperson_id: Mapped[int | None] = mapped_column(ForeignKey("employee.id"), index=True)
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)

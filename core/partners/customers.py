@@ -31,6 +31,7 @@ class CustomerView:
     payment_terms_days: int
     note: str
     active: bool
+    language: str = "zh_CN"  # its documents print in it
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class NewCustomer:
     salesperson: str | None = None
     payment_terms_days: object = 30
     note: str = ""
+    language: str = "zh_CN"
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class CustomerHistory:
 def _customer_view(row: Customer, salesperson: str | None, places: int) -> CustomerView:
     return CustomerView(row.code, row.name, row.contact, row.phone, row.channel,
                         round_money(row.credit_limit, places), salesperson, row.payment_terms_days, row.note,
-                        row.active)
+                        row.active, row.language)
 
 
 def sees_all_customers(actor: Actor) -> bool:
@@ -95,9 +97,11 @@ def create_customer(uow: UnitOfWork, actor: Actor, new: NewCustomer) -> Customer
 def update_customer(
     uow: UnitOfWork, actor: Actor, code: str, *, salesperson: str | None = None, **changes: object
 ) -> CustomerView:
-    """Change a customer's details, credit limit or (for those who see all customers) owning salesperson."""
+    """Change a customer's details, credit limit, document language or (for those who see all customers) owning
+    salesperson."""
     actor.require(Permission.CUSTOMER_EDIT)
-    allowed = {"name", "contact", "phone", "channel", "credit_limit", "payment_terms_days", "note", "active"}
+    allowed = {"name", "contact", "phone", "channel", "credit_limit", "payment_terms_days", "note", "active",
+               "language"}
     if changes.keys() - allowed:
         raise InvalidPartner(kind="customer", field=sorted(changes.keys() - allowed)[0], value="")
     clean = clean_fields("customer", dict(changes))

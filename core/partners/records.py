@@ -15,6 +15,9 @@ from core.numbers import parse_money
 
 PAGE_SIZE = 20
 MAX_DAYS = 3650
+LANGUAGES = ("zh_CN", "en")  # the languages a customer's documents print in
+LANGUAGE_WORDS = {"zh_cn": "zh_CN", "zh": "zh_CN", "cn": "zh_CN", "chinese": "zh_CN", "中文": "zh_CN",
+                  "en": "en", "english": "en", "英文": "en", "英语": "en"}
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
@@ -32,6 +35,15 @@ def _days(kind: str, name: str, value: object) -> int:
     if not text.isdigit() or int(text) > MAX_DAYS:
         raise InvalidPartner(kind=kind, field=name, value=text[:40])
     return int(text)
+
+
+def document_language(value: object, kind: str = "customer") -> str:
+    """The language a person named (zh_CN, 中文, en, English...); InvalidPartner for another."""
+    text = str(value if value is not None else "").strip()
+    found = LANGUAGE_WORDS.get(text.lower().replace("-", "_"))
+    if found is None:
+        raise InvalidPartner(kind=kind, field="language", value=text[:40])
+    return found
 
 
 def _code(kind: str, value: object) -> str:
@@ -63,6 +75,8 @@ def clean_fields(kind: str, values: dict[str, object]) -> dict[str, Any]:
             clean[name] = parse_money(value)
         elif name == "active":
             clean[name] = bool(value)
+        elif name == "language":
+            clean[name] = document_language(value, kind)
         else:
             clean[name] = value
     return clean

@@ -109,6 +109,12 @@ def _rule(row: Any) -> Rule:
     return Rule(row.id, party, row.grade, scope, row.method, row.value, row.min_qty, row.valid_to)
 
 
+def source_of(row: Any) -> PriceSource:
+    """What a person is told of a rule read as a row of price_rule (id, grade, customer_id, product_id,
+    category_id, method, value, min_qty, valid_to)."""
+    return _rule(row).source()
+
+
 def rules_for(tx: Tx, customer_id: int | None, most: Mapping[int, Decimal]) -> dict[int, list[Rule]]:
     """Every rule that could price each product for the customer today, by product id: one statement."""
     if not most:

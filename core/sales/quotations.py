@@ -194,6 +194,13 @@ def cancel_quotation(uow: UnitOfWork, actor: Actor, number: str) -> QuotationVie
     return uow.run(work)
 
 
+def seen_quotation(tx: Tx, actor: Actor, number: str) -> Any:
+    """The quotation's head (id, number, status, valid_until, totals, customer, salesperson...) when the actor may
+    see it; UnknownDocument or PermissionDenied otherwise."""
+    _require_reads(actor)
+    return _head(tx, actor, number)
+
+
 def _require_reads(actor: Actor) -> None:
     if not (actor.can(Permission.SALES_VIEW_OWN) or actor.can(Permission.SALES_VIEW_ALL)):
         raise PermissionDenied(employee=actor.name, permission=Permission.SALES_VIEW_OWN.value)

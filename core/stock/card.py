@@ -40,6 +40,7 @@ class ItemCard:
     sku: str
     name_zh: str
     name_en: str
+    spec: str
     unit: str
     sale_price: Decimal
     purchase_price: Decimal | None
@@ -77,7 +78,7 @@ def _card(tx: Tx, actor: Actor, code: str | None, product_id: int | None) -> Ite
                             level.avg_cost if sees_cost else None) for level, wh_code, wh_name in levels)
     return ItemCard(
         product_id=product.id, sku=product.sku, name_zh=product.name_zh, name_en=product.name_en or product.name_zh,
-        unit=product.base_unit, sale_price=product.sale_price,
+        spec=product.spec, unit=product.base_unit, sale_price=product.sale_price,
         purchase_price=product.purchase_price if sees_cost else None, stock=stock,
         actions=tuple(name for name, permission in ACTIONS if actor.can(permission)),
         scanned=parse_gs1(code) if code is not None else None,

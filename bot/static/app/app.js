@@ -92,6 +92,16 @@ const JXC = (() => {
     return node;
   }
 
+  function printLink(number, label) {  // a document's PDF (its reader's copy), in Telegram through openLink
+    const url = "/app/pdf/" + encodeURIComponent(number) + (token ? "?k=" + encodeURIComponent(token) : "");
+    const link = el("a", { class: "print", href: url, target: "_blank", rel: "noopener", "data-number": number,
+                           text: label || t("print") });
+    link.addEventListener("click", (event) => {
+      if (tg && tg.openLink) { event.preventDefault(); tg.openLink(new URL(url, location.href).toString()); }
+    });
+    return link;
+  }
+
   function debounce(fn, ms) {
     let timer = null;
     const later = (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
@@ -114,5 +124,5 @@ const JXC = (() => {
 
   if (document.body.dataset.page === "home") start(async () => {});
 
-  return { t, say, unsay, api, feedback, el, debounce, start, query, lang, tg };
+  return { t, say, unsay, api, feedback, el, debounce, start, query, lang, tg, printLink };
 })();

@@ -1,9 +1,9 @@
 // Receiving a purchase order: the lines still expected, one tap for "all as expected", per line received and
-// rejected with a reason, one goods receipt (core receive_purchase, as in chat).
+// rejected with a reason, one goods receipt (core receive_purchase, as in chat), then the receipt's Print button.
 "use strict";
 
 (() => {
-  const { t, say, api, feedback, el, start, query } = JXC;
+  const { t, say, api, feedback, el, start, query, printLink } = JXC;
   const $ = (id) => document.getElementById(id);
   const state = { order: null, lines: [], picture: null };
 
@@ -111,6 +111,8 @@
       say(t("done", { receipt: done.receipt, order: done.order, status: t("status_" + done.status) }), "ok");
       $("order").hidden = true;
       $("dock").hidden = true;
+      $("done").replaceChildren(el("span", { class: "number", text: done.receipt }), printLink(done.receipt));
+      $("done").hidden = false;
     } catch (error) {
       feedback(false);
       if (!error.refused) throw error;

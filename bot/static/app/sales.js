@@ -1,9 +1,12 @@
 // The sales order page: customer search, items as you type ("mug 5" adds 5), steppers, pack units, prices,
-// warnings from the server's quote while editing, and one submit (written and submitted as in chat).
+// warnings from the server's quote while editing, and one submit (written and submitted as in chat), then its
+// Print button and a deposit on it. The quotation page is the same page writing a quotation instead (valid until
+// a day), with the customer's open quotations listed, each made an order with one tap or printed.
 "use strict";
 
 (() => {
-  const { t, say, unsay, api, feedback, el, debounce, start, query } = JXC;
+  const { t, say, unsay, api, feedback, el, debounce, start, query, printLink } = JXC;
+  const quoting = document.body.dataset.page === "quote";
   const $ = (id) => document.getElementById(id);
   const state = { customer: null, lines: [], quoted: [], version: 0 };
   const QTY = /^(.*\S)\s+(\d+(?:\.\d+)?)$/;
@@ -44,6 +47,7 @@
     $("customer-chosen").hidden = !customer;
     $("customer-q").hidden = !!customer;
     $("item-q").disabled = !customer;
+    if (quoting) showQuotations();
     if (customer) {
       $("customer-name").textContent = `${customer.name} (${customer.code})`;
       $("item-q").focus();
@@ -168,9 +172,18 @@
     state.version += 1;
     const lines = state.lines.map(({ sku, qty, unit, price }) => ({ sku, qty, unit, price }));
     try {
-      const placed = await api("POST", "sales/place", { customer: state.customer.code, warehouse: $("warehouse").value, lines });
-      feedback(true);
-      say(t(placed.status === "approved" ? "placed_approved" : "placed_pending", { number: placed.number, t: placed.total_text }), "ok");
+      if (quoting) {
+        const made = await api("POST", "quotations", { customer: state.customer.code, warehouse: $("warehouse").value, lines, valid_until: $("valid-until").value });
+        feedback(true);
+        say(t("quoted", { number: made.number, t: made.total_text, d: made.valid_until }), "ok");
+        done(made.number, el("button", { type: "button", class: "wide order", "data-number": made.number, text: t("make_order"), onclick: () => orderQuotation(made.number) }));
+        showQuotations();
+      } else {
+        const placed = await api("POST", "sales/place", { customer: state.customer.code, warehouse: $("warehouse").value, lines });
+        feedback(true);
+        say(t(placed.status === "approved" ? "placed_approved" : "placed_pending", { number: placed.number, t: placed.total_text }), "ok");
+        done(placed.number, el("a", { class: "link deposit", href: "/app/deposit?order=" + encodeURIComponent(placed.number) + (query.k ? "&k=" + encodeURIComponent(query.k) : ""), text: t("deposit") }));
+      }
       state.lines = [];
       state.quoted = [];
       state.total = "";
@@ -178,6 +191,41 @@
     } catch (error) {
       feedback(false);
       $("submit").disabled = false;
+      if (!error.refused) throw error;
+    }
+  }
+
+  function done(number, ...more) {  // what can be done with what was just written: print it, and so on
+    const box = $("done");
+    box.replaceChildren(el("span", { class: "number", text: number }), printLink(number), ...more);
+    box.hidden = false;
+  }
+
+  async function showQuotations() {
+    const box = $("quotes");
+    box.replaceChildren();
+    if (!state.customer) return;
+    const found = (await api("GET", "quotations", { customer: state.customer.code })).quotations;
+    if (!found.length) { box.append(el("li", { class: "empty", text: t("no_quotes") })); return; }
+    for (const q of found) {
+      box.append(el("li", { class: "line quote", "data-number": q.number },
+        el("div", { class: "top" }, el("span", { class: "name", text: q.number }), el("span", { class: "amount", text: q.total_text })),
+        el("small", { text: t("until", { d: q.valid_until }) }),
+        el("div", { class: "pair" },
+          el("button", { type: "button", class: "wide order", "data-number": q.number, text: t("make_order"), onclick: () => orderQuotation(q.number) }),
+          printLink(q.number))));
+    }
+  }
+
+  async function orderQuotation(number) {
+    try {
+      const order = await api("POST", "quotations/order", { number });
+      feedback(true);
+      say(t(order.status === "approved" ? "ordered_approved" : "ordered_pending", { number: order.number, q: number, t: order.total_text }), "ok");
+      done(order.number);
+      showQuotations();
+    } catch (error) {
+      feedback(false);
       if (!error.refused) throw error;
     }
   }
