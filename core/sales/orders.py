@@ -81,7 +81,7 @@ def create_sales_order(
         order_id: int = tx.conn.execute(_INSERT_ORDER, {
             "number": number, "customer_id": buyer.id, "warehouse_id": source.id,
             "salesperson_id": actor.employee_id, "channel": channel, "status": "draft", "total": total,
-            "tax_total": tax_total, "note": note,
+            "tax_total": tax_total, "tax_included": tx.rules.prices_include_tax, "note": note,
             "reason": "", "created_at": tx.now,
         }).scalar_one()
         tx.conn.execute(_INSERT_LINES, [{**row, "order_id": order_id} for row in rows])
