@@ -12,13 +12,25 @@ import pytest
 from sqlalchemy import BigInteger, literal, select
 
 from core.config import BookRules
+from core.documents.purchasing import purchase_order
 from core.money.billing import gross_amount, net_amount, row_tax
 from core.money.deposits import order_deposits, record_deposit
 from core.money.payments import record_payment
 from core.money.statements import partner_balance, statement
 from core.numbers import round_money
 from core.partners.customers import NewCustomer, create_customer
+from core.partners.suppliers import NewSupplier, create_supplier
 from core.permissions import Actor
+from core.purchasing.orders import (
+    PurchaseLineIn,
+    create_purchase_order,
+    get_purchase_order,
+    revise_purchase_draft,
+    submit_purchase_order,
+    withdraw_purchase_order,
+)
+from core.purchasing.receipts import ReceiptLineIn, receive_purchase
+from core.purchasing.returns import ReturnLineIn, return_to_supplier
 from core.reporting.periods import Filters
 from core.reporting.reports import run_report
 from core.sales.orders import create_sales_order, submit_sales_order
@@ -29,6 +41,7 @@ from core.sales.tax import set_vat_rate
 from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
+from tests.integration.chat_shop import person
 
 EXCLUSIVE = BookRules(prices_include_tax=False)
 INCLUSIVE = BookRules(prices_include_tax=True)
@@ -128,3 +141,66 @@ def test_the_sql_vat_of_a_row_is_the_python_vat_of_a_line(uow: UnitOfWork, place
             expected = round_money(abs(amount) * rate / divisor, places) * (-1 if amount < 0 else 1)
             assert tax == expected, (amount, rate, included)
             assert (gross, net) == ((amount, amount - tax) if included else (amount + tax, amount))
+
+
+PO_LINES = [PurchaseLineIn("RETRO-CLOCK", 10), PurchaseLineIn("LAMP", 4, "45.55")]
+# Without VAT in the prices: RETRO-CLOCK 10 x 10 = 100.00 + 9 % 9.00 = 109.00; LAMP 4 x 45.55 = 182.20 + 13 %
+# 23.686 -> 23.69 = 205.89. Total 314.89, VAT 32.69.
+
+
+def test_purchase_lines_carry_vat_and_payables_bill_it_on_receipt(uow: UnitOfWork, shop: Shop) -> None:
+    excl = books(uow, EXCLUSIVE)
+    create_supplier(excl, shop.admin, NewSupplier("S-CLOCK", "钟表厂"))
+    draft = create_purchase_order(excl, shop.purchaser, "S-CLOCK", "MAIN", PO_LINES)
+    assert (draft.total, draft.tax_total, draft.tax_included) == (D("314.89"), D("32.69"), False)
+    assert [(ln.tax_rate, ln.tax_amount) for ln in draft.lines] == [(D(9), D("9.00")), (D(13), D("23.69"))]
+    number = submit_purchase_order(excl, shop.purchaser, draft.number).number
+    record_deposit(excl, shop.finance, number, "50")
+    receive_purchase(excl, shop.warehouse, number, [ReceiptLineIn("RETRO-CLOCK", 6, rejected=1, note="dented"),
+                                                    ReceiptLineIn("LAMP", 4)])  # 60.00 + 5.40, 205.89
+    [deposit] = order_deposits(excl, shop.finance, number)
+    assert (deposit.allocated, deposit.status) == (D(50), "allocated")
+    return_to_supplier(excl, shop.purchaser, number, [ReturnLineIn("LAMP", 1)], reason="flickers")  # -51.47
+    balance = partner_balance(excl, shop.finance, "supplier", "S-CLOCK")
+    assert (balance.billed, balance.paid, balance.balance) == (D("219.82"), D(50), D("169.82"))
+    payables = run_report(excl, shop.finance, "ageing", Filters(partner_kind="supplier"))
+    assert payables.rows[0][-1] == D("169.82")
+    worker = get_purchase_order(excl, shop.warehouse, number)
+    assert (worker.total, worker.tax_total, worker.lines[0].tax_amount) == (None, None, None), "no cost, no tax"
+
+    printed = excl.read(lambda tx: purchase_order(tx, shop.purchaser, number))
+    assert printed.totals == (("tax_total", D("32.69")), ("total", D("314.89")))
+    assert [(ln["tax_rate"], ln["tax_amount"]) for ln in printed.lines] == [(D(9), D("9.00")), (D(13), D("23.69"))]
+
+
+def test_purchase_vat_inside_prices_bills_the_order_price(uow: UnitOfWork, shop: Shop) -> None:
+    create_supplier(uow, shop.admin, NewSupplier("S-CLOCK", "钟表厂"))
+    draft = create_purchase_order(books(uow, INCLUSIVE), shop.purchaser, "S-CLOCK", "MAIN", PO_LINES)
+    # 100.00 x 9/109 = 8.2568 -> 8.26, 182.20 x 13/113 = 20.9610 -> 20.96
+    assert (draft.total, draft.tax_total, draft.tax_included) == (D("282.20"), D("29.22"), True)
+    number = submit_purchase_order(uow, shop.purchaser, draft.number).number
+    revised = revise_purchase_draft(books(uow, EXCLUSIVE), shop.purchaser,
+                                    withdraw_purchase_order(uow, shop.purchaser, number, "价格不含税").number,
+                                    [PurchaseLineIn("LAMP", 2, "45.55")])  # 91.10 + 11.843 -> 11.84
+    assert (revised.total, revised.tax_total, revised.tax_included) == (D("102.94"), D("11.84"), False)
+    submit_purchase_order(uow, shop.purchaser, number)
+    receive_purchase(uow, shop.warehouse, number, [ReceiptLineIn("LAMP", 2)])
+    assert partner_balance(uow, shop.finance, "supplier", "S-CLOCK").billed == D("102.94")
+
+
+def test_a_purchaser_sees_the_vat_of_an_order_in_chat_in_both_languages(uow: UnitOfWork, shop: Shop) -> None:
+    excl = books(uow, EXCLUSIVE)
+    create_supplier(excl, shop.admin, NewSupplier("ACME", "Acme 贸易"))
+    for language, running, summary, done in [
+        ("zh_CN", "合计：¥314.89（其中税额 ¥32.69）（2 行）", "合计：¥314.89（其中税额 ¥32.69）",
+         "已提交并批准（合计 ¥314.89，其中税额 ¥32.69）"),
+        ("en", "Total: CN¥314.89, VAT CN¥32.69 (2 lines)", "Total: CN¥314.89 (VAT CN¥32.69)",
+         "submitted and approved (total CN¥314.89, VAT CN¥32.69)")]:
+        chat = person(excl, shop.admin, "purchaser-1", language)
+        chat.send("采购单")
+        chat.send("acme")
+        chat.press(chat.button("Acme"))
+        chat.press(chat.button("MAIN"))
+        assert running in chat.send("RETRO-CLOCK 10\nLAMP 4 45.55")[0]
+        assert chat.send("完成")[0].endswith(summary)
+        assert done in chat.press(chat.button("提交" if language == "zh_CN" else "Submit"))[0]
