@@ -4,6 +4,7 @@ submitted, and a submitted order withdrawn by its author."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from bot.engine.flow import Context, Event, Flow, Step, StepHandler
@@ -26,7 +27,7 @@ from core.catalog.lines import TypedLine
 from core.catalog.products import warehouses_for
 from core.errors import DomainError, InvalidQuantity, InvalidState
 from core.ledger.numbering import example_number
-from core.numbers import parse_quantity
+from core.numbers import ZERO, parse_quantity
 from core.partners.suppliers import find_suppliers, get_supplier
 from core.permissions import Permission
 from core.purchasing.orders import (
@@ -37,6 +38,7 @@ from core.purchasing.orders import (
     create_purchase_order,
     get_purchase_order,
     list_purchase_orders,
+    purchase_line_tax,
     revise_purchase_draft,
     submit_purchase_order,
     withdraw_purchase_order,
@@ -50,6 +52,12 @@ DRAFTS_PER_PAGE = 5
 REMOVE_BUTTONS = 8
 DRAFT_WORDS = frozenset({"drafts", "draft", "草稿"})
 SUBMIT_WORDS = DONE_WORDS | {"submit", "提交", "yes", "是"}
+
+
+def _totals(lines: list[dict[str, Any]]) -> dict[str, Decimal]:
+    """What the lines come to with VAT (AmountTooLarge past what the books hold) and the VAT in it."""
+    return {"total": total([{"amount": ln.get("gross", ln["amount"])} for ln in lines]),
+            "tax_total": sum((Decimal(ln.get("tax", "0")) for ln in lines), ZERO)}
 
 
 def po_example(ctx: Context) -> str:
@@ -222,7 +230,7 @@ class PurchaseOrderFlow(Flow):
             typed = split_lines(event.text or "", prices=True)
             for ln in typed:
                 lines = self._entered(ctx, lines, ln)
-            total(lines)
+            _totals(lines)
         except BadForm:
             return Step([ctx.say("po_line_form")], state)
         except DomainError as error:
@@ -238,6 +246,8 @@ class PurchaseOrderFlow(Flow):
                 raise InvalidQuantity(value=typed.item[:40], reason="not_on_document")
             return kept
         line = checked_line(ctx, typed)
+        tax = purchase_line_tax(ctx.tx, line["product_id"], Decimal(line["amount"]))
+        line = {**line, "tax": str(tax.tax), "gross": str(tax.gross)}
         same = [n for n, ln in enumerate(lines) if ln["sku"] == line["sku"]]
         if same:
             return [{**line, "changed": True} if n == same[0] else ln for n, ln in enumerate(lines)]
@@ -250,7 +260,7 @@ class PurchaseOrderFlow(Flow):
         keys = buttons([(button_label(ctx, "po", "done"), f"{self.key}:d"),
                         (button_label(ctx, "po", "undo"), f"{self.key}:u")],
                        *[removes[i:i + 4] for i in range(0, len(removes), 4)])
-        return Step([ctx.say("po_lines", keys, lines=lines, total=total(lines))], {**state, "step": "lines"})
+        return Step([ctx.say("po_lines", keys, lines=lines, **_totals(lines))], {**state, "step": "lines"})
 
     # Confirm and submit
 
@@ -263,7 +273,7 @@ class PurchaseOrderFlow(Flow):
         if draft:
             rows.append([(button_label(ctx, "po", "keep"), f"{self.key}:x")])
         reply = ctx.say("po_summary", buttons(*rows), supplier=state["supplier_name"], supplier_code=state["supplier"],
-                        warehouse=state["warehouse"], lines=state["lines"], total=total(state["lines"]), draft=draft,
+                        warehouse=state["warehouse"], lines=state["lines"], **_totals(state["lines"]), draft=draft,
                         note=state.get("note", ""))
         return Step([reply], {**state, "step": "confirm"})
 

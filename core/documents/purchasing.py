@@ -47,10 +47,11 @@ def purchase_order(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
     actor.require(Permission.PURCHASE_VIEW, found.warehouse_id)
     prices = actor.can(Permission.COST_VIEW)
     rows = tx.session.execute(
-        select(*_head(), Employee.name.label("author"), PurchaseOrder.total, PurchaseOrderLine.line_no, Product.sku,
-               Product.name_zh, Product.name_en, Product.spec, Product.base_unit, first_barcode().label("barcode"),
+        select(*_head(), Employee.name.label("author"), PurchaseOrder.total, PurchaseOrder.tax_total,
+               PurchaseOrderLine.line_no, Product.sku, Product.name_zh, Product.name_en, Product.spec,
+               Product.base_unit, first_barcode().label("barcode"),
                PurchaseOrderLine.qty, PurchaseOrderLine.received_qty, PurchaseOrderLine.unit_price,
-               PurchaseOrderLine.amount)
+               PurchaseOrderLine.amount, PurchaseOrderLine.tax_rate, PurchaseOrderLine.tax_amount)
         .join(Supplier, Supplier.id == PurchaseOrder.supplier_id)
         .join(Warehouse, Warehouse.id == PurchaseOrder.warehouse_id)
         .join(Employee, Employee.id == PurchaseOrder.author_id)
@@ -58,11 +59,14 @@ def purchase_order(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
         .join(Product, Product.id == PurchaseOrderLine.product_id)
         .where(PurchaseOrder.id == found.id).order_by(PurchaseOrderLine.line_no)).all()
     lines = tuple({**product_cells(r), "qty": r.qty, "received": r.received_qty,
-                   **({"price": r.unit_price, "amount": round_money(r.amount, tx.money_places)} if prices else {})}
+                   **({"price": r.unit_price, "amount": round_money(r.amount, tx.money_places),
+                       "tax_rate": r.tax_rate.normalize(), "tax_amount": round_money(r.tax_amount, tx.money_places)}
+                      if prices else {})}
                   for r in rows)
     total = round_money(rows[0].total, tx.money_places) if prices else None
+    tax = round_money(rows[0].tax_total, tx.money_places) if prices else None
     return _document(rows[0], "purchase_order", number, (*ORDER_COLUMNS, *PRICES) if prices else ORDER_COLUMNS,
-                     lines, total, author=rows[0].author)
+                     lines, total, author=rows[0].author, tax_total=tax)
 
 
 def goods_received(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
@@ -99,11 +103,11 @@ def goods_received(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
 
 def _document(head: Any, kind: str, number: str, columns: tuple[Column, ...], lines: tuple[dict[str, Any], ...],
               total: Decimal | None, *, author: str, created_at: Any = None, reference: str = "",
-              note: str | None = None) -> PrintedDocument:
+              note: str | None = None, tax_total: Decimal | None = None) -> PrintedDocument:
     party = Party("supplier", head.supplier, head.supplier_name, head.contact, head.phone)
     return PrintedDocument(
         kind=kind, number=number, status=head.status, created_at=created_at or head.created_at, party=party,
         warehouse=f"{head.warehouse} {head.warehouse_name}", author=author, columns=columns, lines=lines,
-        totals=(("total", total),) if total is not None else (), amount=total,
-        note=head.note if note is None else note, reference=reference,
+        totals=((("tax_total", tax_total),) if tax_total else ()) + ((("total", total),) if total is not None else ()),
+        amount=total, note=head.note if note is None else note, reference=reference,
         warehouse_en=f"{head.warehouse} {head.warehouse_name_en or head.warehouse_name}")

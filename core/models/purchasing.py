@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, Money, Qty, UnitCost, UTCDateTime, utcnow
@@ -38,6 +38,8 @@ class PurchaseOrder(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("employee.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    tax_total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0), server_default="0")
+    tax_included: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # prices with VAT
     note: Mapped[str] = mapped_column(String(500), default="")
     reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -64,6 +66,8 @@ class PurchaseOrderLine(Base):
     qty: Mapped[Decimal] = mapped_column(Qty())
     unit_price: Mapped[Decimal] = mapped_column(UnitCost())
     amount: Mapped[Decimal] = mapped_column(Money())
+    tax_rate: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0), server_default="0")
+    tax_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0), server_default="0")
     received_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
     rejected_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
     returned_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, Money, Qty, UnitCost, UTCDateTime, utcnow
@@ -39,6 +39,7 @@ class SalesOrder(Base):
     status: Mapped[str] = mapped_column(String(20), default="draft")
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     tax_total: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0), server_default="0")
+    tax_included: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # prices with VAT
     note: Mapped[str] = mapped_column(String(500), default="")
     reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,5 +1,6 @@
-"""What the stock ledger bills each customer and supplier (qty x order price, returns and undos deducted), what
-they paid, and what is open per order: the SQL the payments, statements and reports share."""
+"""What the stock ledger bills each customer and supplier (qty x order price, plus VAT where prices exclude it,
+returns and undos deducted), what they paid, and what is open per order: the SQL the payments, statements and
+reports share."""
 
 from __future__ import annotations
 
@@ -80,6 +81,34 @@ def line_amount(qty: Any, price: Any, places: int) -> Any:
     return case((q < 0, -rounded), else_=rounded) * step
 
 
+def row_tax(amount: Any, rate: Any, included: Any, places: int) -> Any:
+    """The VAT of a raw money amount (10^-4 units, from `line_amount`) at a stored rate (percent in 10^-4 units):
+    amount x rate / (100 + rate) when the prices include it, amount x rate / 100 when not, rounded half up to money
+    places as `core.sales.tax.line_tax` rounds a line, signed as the amount; a raw 64-bit integer.
+
+    The amount is split into whole units and a remainder so that no product passes 2^63 for amounts below 10^12."""
+    a = type_coerce(func.abs(amount), BigInteger)
+    r = type_coerce(rate, BigInteger)
+    divisor = case((included, 1_000_000 + r), else_=1_000_000)
+    high = (a // 10_000) * r
+    rest = (high % divisor) * 10_000 + (a % 10_000) * r
+    exact = (high // divisor) * 10_000 + rest // divisor
+    step = 10 ** (4 - places)
+    up = case((2 * ((exact % step) * divisor + rest % divisor) >= step * divisor, step), else_=0)
+    rounded = (exact // step) * step + up
+    return case((r == 0, 0), (amount < 0, -rounded), else_=rounded)
+
+
+def gross_amount(amount: Any, rate: Any, included: Any, places: int) -> Any:
+    """What a raw amount bills with VAT: itself when prices include VAT, else itself plus its VAT (raw)."""
+    return amount + case((included, 0), else_=row_tax(amount, rate, included, places))
+
+
+def net_amount(amount: Any, rate: Any, included: Any, places: int) -> Any:
+    """A raw amount net of VAT: itself less its VAT when prices include VAT, else itself (raw)."""
+    return amount - case((included, row_tax(amount, rate, included, places)), else_=0)
+
+
 def as_money(raw: Any) -> ColumnElement[Decimal]:
     """A raw integer column read as money (10^-4 units)."""
     return type_coerce(raw, Money())
@@ -91,14 +120,16 @@ def money_sum(column: Any) -> ColumnElement[Decimal]:
 
 
 def billing_rows(who: Partner, places: int) -> Subquery:
-    """One row per ledger row that bills the partner: amount = qty x order price, signed as owed."""
+    """One row per ledger row that bills the partner: amount = qty x order price, with its VAT when the order's
+    prices exclude it (rounded per row), signed as owed."""
     if who.kind == "customer":
         line: Any = SalesOrderLine
         order: Any = SalesOrder
         partner_column, sign = SalesOrder.customer_id, -1
     else:
         line, order, partner_column, sign = PurchaseOrderLine, PurchaseOrder, PurchaseOrder.supplier_id, 1
-    amount = line_amount(StockMove.qty, line.unit_price, places)
+    amount = gross_amount(line_amount(StockMove.qty, line.unit_price, places), line.tax_rate, order.tax_included,
+                          places)
     return (
         select(order.id.label("order_id"), order.number.label("order_number"),
                StockDocument.id.label("document_id"), StockDocument.number.label("document_number"),

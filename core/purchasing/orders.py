@@ -18,11 +18,12 @@ from core.errors import InvalidFilter, InvalidQuantity, InvalidState, NotOwnDocu
 from core.ledger.numbering import next_number
 from core.models import PO_STATUSES, Employee, Product, PurchaseOrder, Supplier, Warehouse
 from core.money.deposits import CLOSED, tell_deposits_held
-from core.numbers import ZERO, document_total, line_amount, round_money
+from core.numbers import ZERO, line_amount, round_money
 from core.partners.suppliers import supplier_by_code, supplier_in
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.purchasing.records import DOC_TYPE, LINES, MAX_LINES, allow, find_order, lines_of, order_by_id
+from core.sales.tax import LineTax, line_tax, tax_totals, vat_rates
 from core.uow import Tx, UnitOfWork
 
 PAGE_SIZE = 20
@@ -52,6 +53,8 @@ class PurchaseLineView:
     rejected_qty: Decimal
     returned_qty: Decimal
     tracking: str = "none"  # lot or serial: receiving asks which
+    tax_rate: Decimal = ZERO  # percent, as on sales lines
+    tax_amount: Decimal | None = ZERO  # None for readers who may not see cost
 
     @property
     def outstanding(self) -> Decimal:
@@ -75,6 +78,8 @@ class PurchaseOrderView:
     approved_at: datetime | None
     closed_at: datetime | None
     lines: tuple[PurchaseLineView, ...]
+    tax_total: Decimal | None = ZERO  # the VAT in (prices with VAT) or on top of (without) the lines' amounts
+    tax_included: bool = True  # the order's prices include VAT (含税价)
 
 
 @dataclass(frozen=True)
@@ -107,12 +112,13 @@ def create_purchase_order(
         actor.require(Permission.PURCHASE_CREATE, target.id)
         partner = supplier_in(tx, supplier)
         rows = _priced_lines(tx, parsed)
-        total = document_total((r["amount"] for r in rows), tx.money_places)
+        total, tax_total = tax_totals(rows, tx.money_places)
         number = next_number(tx, "PO")
         order_id: int = tx.session.execute(
             insert(PurchaseOrder).values(
                 number=number, supplier_id=partner.id, warehouse_id=target.id, author_id=actor.employee_id,
-                status="draft", total=total, note=note.strip()[:500], reason="", created_at=tx.now,
+                status="draft", total=total, tax_total=tax_total, tax_included=tx.rules.prices_include_tax,
+                note=note.strip()[:500], reason="", created_at=tx.now,
             ).returning(PurchaseOrder.id)
         ).scalar_one()
         tx.session.execute(insert(LINES), [{**r, "order_id": order_id} for r in rows])
@@ -207,10 +213,11 @@ def revise_purchase_draft(
         allow(order, "revise")
         partner = supplier_in(tx, supplier) if supplier else None
         rows = _priced_lines(tx, parsed)
-        total = round_money(sum((r["amount"] for r in rows), ZERO), tx.money_places)
+        total, tax_total = tax_totals(rows, tx.money_places)
         tx.session.execute(delete(LINES).where(LINES.c.order_id == order.id))
         tx.session.execute(insert(LINES), [{**r, "order_id": order.id} for r in rows])
-        changes: dict[str, Any] = {"total": total}
+        changes: dict[str, Any] = {"total": total, "tax_total": tax_total,
+                                   "tax_included": tx.rules.prices_include_tax}
         if partner is not None:
             changes["supplier_id"] = partner.id
         tx.session.execute(update(PurchaseOrder).where(PurchaseOrder.id == order.id).values(**changes))
@@ -298,6 +305,11 @@ def _sees_every_warehouse(actor: Actor) -> bool:
     return actor.can(Permission.PURCHASE_VIEW, warehouse_id=-1)
 
 
+def purchase_line_tax(tx: Tx, product_id: int, amount: Decimal) -> LineTax:
+    """The VAT of a purchase line of this amount (the product's rate), as the order will hold it."""
+    return line_tax(tx, amount, vat_rates(tx, [product_id]).get(product_id, ZERO))
+
+
 # Inside the transaction
 
 
@@ -307,17 +319,22 @@ def _parse_order_lines(lines: Sequence[PurchaseLineIn]) -> list[EnteredLine]:
 
 
 def _priced_lines(tx: Tx, parsed: list[EnteredLine]) -> list[dict[str, Any]]:
+    """Line rows in base units at the price given or the purchase price, with their VAT (the product's rate)."""
     rows: list[dict[str, Any]] = []
     seen: set[int] = set()
-    for line_no, ln in enumerate(resolve_lines(tx, parsed), 1):
+    resolved = resolve_lines(tx, parsed)
+    rates = vat_rates(tx, [ln.product.id for ln in resolved])
+    for line_no, ln in enumerate(resolved, 1):
         product = ln.product
         if product.id in seen:
             raise InvalidQuantity(value=ln.line.item, reason="duplicate_item")
         seen.add(product.id)
         qty, price = ln.base_qty, ln.price_or(product.purchase_price)
+        amount = line_amount(qty, price, tx.money_places, product.sku)
+        tax = line_tax(tx, amount, rates.get(product.id, ZERO))
         rows.append({"line_no": line_no, "product_id": product.id, "qty": qty, "unit_price": price,
-                     "amount": line_amount(qty, price, tx.money_places, product.sku), "received_qty": ZERO,
-                     "rejected_qty": ZERO, "returned_qty": ZERO})
+                     "amount": amount, "tax_rate": tax.rate, "tax_amount": tax.tax, "gross": tax.gross,
+                     "received_qty": ZERO, "rejected_qty": ZERO, "returned_qty": ZERO})
     return rows
 
 
@@ -345,14 +362,16 @@ def _view(tx: Tx, actor: Actor, order: PurchaseOrder, *, prices: bool | None = N
     ).one()
     rows = tx.session.execute(
         select(LINES.c.line_no, Product.sku, Product.name_zh, Product.name_en, LINES.c.qty, LINES.c.unit_price,
-               LINES.c.amount, LINES.c.received_qty, LINES.c.rejected_qty, LINES.c.returned_qty, Product.tracking)
+               LINES.c.amount, LINES.c.received_qty, LINES.c.rejected_qty, LINES.c.returned_qty, Product.tracking,
+               LINES.c.tax_rate, LINES.c.tax_amount)
         .join(Product, Product.id == LINES.c.product_id)
         .where(LINES.c.order_id == order.id).order_by(LINES.c.line_no)
     )
     lines = tuple(
         PurchaseLineView(r.line_no, r.sku, r.name_zh, r.name_en, r.qty, r.unit_price if sees_cost else None,
                          round_money(r.amount, tx.money_places) if sees_cost else None, r.received_qty,
-                         r.rejected_qty, r.returned_qty, r.tracking)
+                         r.rejected_qty, r.returned_qty, r.tracking, r.tax_rate.normalize(),
+                         round_money(r.tax_amount, tx.money_places) if sees_cost else None)
         for r in rows
     )
     return PurchaseOrderView(
@@ -361,13 +380,15 @@ def _view(tx: Tx, actor: Actor, order: PurchaseOrder, *, prices: bool | None = N
         total=round_money(order.total, tx.money_places) if sees_cost else None, note=order.note,
         reason=order.reason, created_at=order.created_at, approved_at=order.approved_at,
         closed_at=order.closed_at, lines=lines,
+        tax_total=round_money(order.tax_total, tx.money_places) if sees_cost else None,
+        tax_included=order.tax_included,
     )
 
 
 def _summary(view: PurchaseOrderView) -> dict[str, Any]:
     return {
         "supplier": view.supplier_name, "supplier_code": view.supplier_code, "warehouse": view.warehouse,
-        "author": view.author, "total": view.total, "line_count": len(view.lines),
+        "author": view.author, "total": view.total, "tax_total": view.tax_total, "line_count": len(view.lines),
         "lines": [{"sku": ln.sku, "name_zh": ln.name_zh, "name_en": ln.name_en, "qty": ln.qty,
                    "unit_price": ln.unit_price, "amount": ln.amount} for ln in view.lines[:10]],
     }

@@ -27,7 +27,7 @@ from core.models import (
     StockMove,
     Supplier,
 )
-from core.money.billing import ORDER_TYPES, bills, line_amount
+from core.money.billing import ORDER_TYPES, bills, gross_amount, line_amount
 from core.numbers import ZERO
 from core.permissions import Actor, Permission
 from core.reporting.grouping import dimensions, period_report, where_category, where_warehouse
@@ -136,7 +136,8 @@ def ageing_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
         else:
             line, order, partner, partner_id, sign = PurchaseOrderLine, PurchaseOrder, Supplier, \
                 PurchaseOrder.supplier_id, 1
-        amount = sign * line_amount(StockMove.qty, line.unit_price, tx.money_places)
+        amount = sign * gross_amount(line_amount(StockMove.qty, line.unit_price, tx.money_places), line.tax_rate,
+                                     order.tax_included, tx.money_places)
         billed = (
             select(order.id.label("order_id"), partner_id.label("partner_id"),
                    func.sum(amount).label("billed"), func.min(StockMove.created_at).label("since"))

@@ -27,7 +27,7 @@ from core.models import (
     StockDocument,
     StockMove,
 )
-from core.numbers import ZERO, document_total, round_money
+from core.numbers import ZERO, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.sales.pricing import priced_lines
@@ -48,6 +48,7 @@ from core.sales.records import (
     set_status,
 )
 from core.sales.reservations import release, reserve
+from core.sales.tax import tax_totals
 from core.sales.views import SalesOrderSummary, SalesOrderView, order_view
 from core.uow import Tx, UnitOfWork
 
@@ -81,7 +82,7 @@ def create_sales_order(
         order_id: int = tx.conn.execute(_INSERT_ORDER, {
             "number": number, "customer_id": buyer.id, "warehouse_id": source.id,
             "salesperson_id": actor.employee_id, "channel": channel, "status": "draft", "total": total,
-            "tax_total": tax_total, "note": note,
+            "tax_total": tax_total, "tax_included": tx.rules.prices_include_tax, "note": note,
             "reason": "", "created_at": tx.now,
         }).scalar_one()
         tx.conn.execute(_INSERT_LINES, [{**row, "order_id": order_id} for row in rows])
@@ -295,12 +296,6 @@ def _priced(tx: Tx, parsed: Sequence[EnteredLine], customer_id: int) -> list[dic
              "amount": ln.amount, "tax_rate": ln.tax.rate, "tax_amount": ln.tax.tax, "gross": ln.tax.gross,
              "reserved_qty": ZERO, "shipped_qty": ZERO, "returned_qty": ZERO}
             for line_no, ln in enumerate(priced_lines(tx, parsed, customer_id), 1)]
-
-
-def tax_totals(rows: Sequence[dict[str, Any]], places: int) -> tuple[Decimal, Decimal]:
-    """What the customer pays (the lines' gross amounts) and the VAT in it; the rows lose their gross."""
-    total = document_total((row.pop("gross") for row in rows), places)
-    return total, document_total((row["tax_amount"] for row in rows), places)
 
 
 def _approval_summary(

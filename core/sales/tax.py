@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 
 from core.errors import InvalidAmount, UnknownProduct
 from core.models import Category, Product
-from core.numbers import ZERO, round_money
+from core.numbers import ZERO, document_total, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
@@ -50,6 +51,19 @@ def line_tax(tx: Tx, amount: Decimal, rate: Decimal) -> LineTax:
         return LineTax(rate, round_money(amount * rate / (HUNDRED + rate), tx.money_places), amount)
     tax = round_money(amount * rate / HUNDRED, tx.money_places)
     return LineTax(rate, tax, amount + tax)
+
+
+def net_of_tax(amount: Decimal, rate: Decimal, included: bool, places: int) -> Decimal:
+    """An amount without its VAT: less the VAT in it when prices include VAT, else itself (revenue for profit)."""
+    if not included or rate == 0:
+        return amount
+    return amount - round_money(amount * rate / (HUNDRED + rate), places)
+
+
+def tax_totals(rows: Sequence[dict[str, Any]], places: int) -> tuple[Decimal, Decimal]:
+    """What the partner pays (the lines' gross amounts) and the VAT in it; the rows lose their gross."""
+    total = document_total((row.pop("gross") for row in rows), places)
+    return total, document_total((row["tax_amount"] for row in rows), places)
 
 
 def set_vat_rate(uow: UnitOfWork, actor: Actor, code: str, rate: object) -> Decimal | None:

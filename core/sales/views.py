@@ -13,6 +13,7 @@ from core.models import ApprovalRequest, Customer, Employee, Product, StockDocum
 from core.numbers import ZERO, round_money
 from core.permissions import Actor, Permission
 from core.sales.records import DOC_TYPE, LINES, ORDERS
+from core.sales.tax import net_of_tax
 from core.uow import Tx
 
 LEDGER_KINDS = ("shipment", "sales_return")
@@ -60,6 +61,7 @@ class SalesOrderView:
     approval_reasons: tuple[str, ...] = ()
     document: str | None = None
     tax_total: Decimal = ZERO
+    tax_included: bool = True  # the order's prices include VAT (含税价)
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ def _view_statement(with_costs: bool) -> Any:
                _W.code.label("warehouse"), _E.name.label("salesperson"), _SO.total, _SO.note, _SO.reason,
                _SO.created_at, _SO.approved_at, _PENDING_REQUEST.label("request_id"), _L.line_no, _P.sku,
                _P.name_zh, _P.name_en, _L.qty, _L.unit_price, _L.amount, _L.reserved_qty, _L.shipped_qty,
-               _L.returned_qty, cost.label("ledger_value"), _L.tax_rate, _L.tax_amount, _SO.tax_total)
+               _L.returned_qty, cost.label("ledger_value"), _L.tax_rate, _L.tax_amount, _SO.tax_total,
+               _SO.tax_included)
         .select_from(joined).where(_SO.id == bindparam("order_id")).order_by(_L.line_no)
     )
 
@@ -118,7 +121,7 @@ def order_view(tx: Tx, actor: Actor, order_id: int) -> SalesOrderView:
         if sees_cost:
             cost = round_money(ZERO if line.ledger_value is None else -line.ledger_value, tx.money_places)
             revenue = round_money((line.shipped_qty - line.returned_qty) * line.unit_price, tx.money_places)
-            profit = revenue - cost
+            profit = net_of_tax(revenue, line.tax_rate, head.tax_included, tx.money_places) - cost
         lines.append(SalesLineView(line.line_no, line.sku, line.name_zh, line.name_en, line.qty, line.unit_price,
                                    round_money(line.amount, tx.money_places), line.reserved_qty,
                                    line.shipped_qty, line.returned_qty, cost, profit, line.tax_rate.normalize(),
@@ -129,5 +132,5 @@ def order_view(tx: Tx, actor: Actor, order_id: int) -> SalesOrderView:
         total=round_money(head.total, tx.money_places), note=head.note, reason=head.reason,
         created_at=head.created_at, approved_at=head.approved_at, lines=tuple(lines),
         approval_request_id=head.request_id if head.status == "pending_approval" else None,
-        tax_total=round_money(head.tax_total, tx.money_places),
+        tax_total=round_money(head.tax_total, tx.money_places), tax_included=head.tax_included,
     )
