@@ -41,6 +41,7 @@ class StocktakeSheet:
     category: str | None
     status: str
     lines: int
+    products: int = 0  # the products on the sheet (a tracked product has a line per lot)
 
 
 @dataclass(frozen=True)
@@ -144,11 +145,13 @@ def start_stocktake(
             held.c.product_id, held.c.lot_id, held.c.on_hand)
         tx.session.execute(insert(StocktakeLine).from_select(
             ["stocktake_id", "line_no", "product_id", "lot_id", "expected_qty"], snapshot))
-        lines = tx.session.scalar(
-            select(func.count(StocktakeLine.id)).where(StocktakeLine.stocktake_id == sheet_id)) or 0
+        counts = tx.session.execute(select(func.count(StocktakeLine.id).label("lines"),
+                                           func.count(func.distinct(StocktakeLine.product_id)).label("products"))
+                                    .where(StocktakeLine.stocktake_id == sheet_id)).one()
+        lines = counts.lines or 0
         record(tx, actor, "stocktake.start", "stocktake", sheet_id, number=number, warehouse=target.code,
                category=category, lines=lines, uncounted=uncounted)
-        return StocktakeSheet(number, target.code, category, "counting", lines)
+        return StocktakeSheet(number, target.code, category, "counting", lines, counts.products or 0)
 
     return uow.run(work)
 
