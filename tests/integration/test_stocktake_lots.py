@@ -12,7 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, select
 
+from bot.documents import Printer
+from bot.documents.settings import Company, DocumentSettings
+from bot.engine.texts import Texts
 from core.catalog.products import NewProduct, create_product
+from core.documents.kinds import printable
 from core.errors import LotRefused
 from core.ledger.check import check_ledger
 from core.models import Lot
@@ -24,6 +28,8 @@ from core.stock.moves import LineIn, receive_stock
 from core.stock.stocktake import count_item, start_stocktake, stocktake_variances, submit_stocktake
 from core.uow import UnitOfWork
 from tests.factories import make_shop
+from tests.fonts import require_cjk_font
+from tests.pdfs import pdf_text
 
 pytestmark = pytest.mark.pinned_clock("2026-11-20T02:00:00+00:00")
 GTIN = "06901234500013"
@@ -171,3 +177,17 @@ def test_statements_of_a_serial_count_do_not_grow_with_the_serials(engine: Engin
         used.append(len(statements))
     assert used[0] == used[1]
     assert uow.read(check_ledger) == []
+
+
+def test_the_stocktake_sheet_lists_the_lots_of_a_tracked_product(uow: UnitOfWork, admin: Actor) -> None:
+    milk_in_three_lots(uow, admin)
+    receive_stock(uow, admin, "MAIN", [LineIn("LAMP", 2, "45")])
+    number = start_stocktake(uow, admin, "MAIN").number
+    sheet = printable(uow, admin, number)
+    assert [c.key for c in sheet.columns][5:7] == ["lot", "expiry"]
+    assert [(ln["sku"], ln["lot"], ln["expiry"], ln["stock"]) for ln in sheet.lines] == [
+        ("LAMP", "", "", D(2)), ("MILK", "A", "2026-11-18", D(4)), ("MILK", "B", "2026-11-25", D(10)),
+        ("MILK", "C", "2026-12-10", D(10))]
+    require_cjk_font()
+    text = pdf_text(Printer(DocumentSettings(company=Company("Shop", "", "", "", ""))).pdf(sheet, Texts(), "en", "a4"))
+    assert "Lot" in text and "Expiry" in text and "2026-11-25" in text
