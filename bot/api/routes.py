@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import catalogue, documents, partners, prices, printed, reports
+from bot.api import catalogue, documents, partners, prices, printed, reports, stocktakes
 from bot.api.auth import RateLimits, caller_of
 from bot.api.http import BASE, BadRequest, check_readable, dumps, error_body, error_response, language
 from bot.api.idempotency import fingerprint, key_of, once
@@ -84,6 +84,7 @@ class Api:
             ("/quotations", partial(prices.quotations, uow)),
             ("/quotations/{number}", partial(prices.quotation, uow)),
             ("/deposits", partial(prices.deposits, uow)),
+            ("/stocktakes/{number}", partial(stocktakes.stocktake_sheet, uow)),
         ]
         for path, read in gets:
             r.add_get(BASE + path, self._read(read))
@@ -110,6 +111,9 @@ class Api:
             ("/transfers", partial(catalogue.new_transfer, uow), 201),
             ("/transfers/{number}/receipts", partial(catalogue.new_transfer_receipt, uow), 201),
             ("/webhooks", partial(reports.new_webhook, uow, self.policy), 201),
+            ("/stocktakes", partial(stocktakes.new_stocktake, uow), 201),
+            ("/stocktakes/{number}/counts", partial(stocktakes.new_counts, uow), 200),
+            ("/stocktakes/{number}/submit", partial(stocktakes.submit, uow), 200),
         ]
         for path, write, status in posts:
             r.add_post(BASE + path, self._write(write, status))

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Integer, Row, Select, cast, func, insert, literal, null, select, union_all, update
 
 from core.approvals import requests as approvals
-from core.catalog.lines import entered
+from core.catalog.lines import EnteredLine, bounded, entered
 from core.catalog.products import warehouse_in
 from core.catalog.resolve import resolve_lines
 from core.codes.gs1 import parse_gs1
@@ -32,6 +32,7 @@ SHEET_PREFIX = "SC"
 DEFAULT_APPROVAL_THRESHOLD = Decimal(1000)
 UNCOUNTED_POLICIES = ("unchanged", "zero")
 OPEN = ("counting", "pending_approval")
+MAX_COUNTS = 1000
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,19 @@ def start_stocktake(
     return uow.run(work)
 
 
+@dataclass(frozen=True)
+class CountIn:
+    """One count as given: SKU, barcode or GS1 scan, quantity, pack unit; a tracked product's lot (and the expiry
+    of a new one) or serials."""
+
+    item: str
+    qty: object
+    unit: str | None = None
+    lot: str | None = None
+    expiry: object = None
+    serials: tuple[str, ...] = ()
+
+
 def count_item(
     uow: UnitOfWork, actor: Actor, number: str, item: str, qty: object, unit: str | None = None, *, add: bool = False,
     lot: str | None = None, expiry: object = None, serials: Sequence[str] = (),
@@ -164,42 +178,53 @@ def count_item(
     unless `add`: then the quantity is added to what was counted so far (each scan of a unit). A tracked product
     is counted per lot (`lot`, or the scan's; a lot unknown to the books is opened with `expiry`) or, by serial,
     by listing its `serials` (those on the sheet not listed are counted as gone)."""
-    given = entered(item, qty, unit, allow_zero=True)
-    code = given.item
+    return count_items(uow, actor, number, [CountIn(item, qty, unit, lot, expiry, tuple(serials))], add=add)[0]
 
-    def work(tx: Tx) -> CountedItem:
+
+def count_items(
+    uow: UnitOfWork, actor: Actor, number: str, counts: Sequence[CountIn], *, add: bool = False
+) -> list[CountedItem]:
+    """Record several counts (as `count_item` each) in one transaction: all of them, or none when one is refused."""
+    given = [(entered(c.item, c.qty, c.unit, allow_zero=True), c) for c in bounded(counts, MAX_COUNTS)]
+
+    def work(tx: Tx) -> list[CountedItem]:
         sheet = _sheet(tx, number, ("counting",))
         actor.require(Permission.STOCKTAKE_COUNT, sheet.warehouse_id)
-        resolved = resolve_lines(tx, [given], allow_zero=True)[0]
-        product, base = resolved.product, resolved.base_qty
-        tracking = tracking_of(tx, [product.id])[product.id][0]
-        if tracking != "none":
-            return _count_tracked(tx, actor, sheet, product.id, product.sku, base, add,
-                                  lot_count(tracking, product.sku, base, lot, expiry, serials, parse_gs1(code)))
-        if lot or serials:
-            raise LotRefused(reason="not_tracked", sku=product.sku)
-        book = tx.session.scalar(select(StockLevel.on_hand).where(
-            StockLevel.product_id == product.id, StockLevel.warehouse_id == sheet.warehouse_id)) or ZERO
-        line = tx.session.execute(select(StocktakeLine.id, StocktakeLine.counted_qty).where(
-            StocktakeLine.stocktake_id == sheet.id, StocktakeLine.product_id == product.id)).one_or_none()
-        if add and line is not None and line.counted_qty is not None:
-            base = parse_quantity(line.counted_qty + base, allow_zero=True)  # the sum within what the books hold
-        values = {"counted_qty": base, "book_qty": book, "counted_by": actor.employee_id, "counted_at": tx.now}
-        if line is not None:
-            tx.session.execute(update(StocktakeLine).where(StocktakeLine.id == line.id).values(**values))
-        else:
-            if not _product_in_scope(tx, sheet, product.id):
-                raise InvalidQuantity(value=code[:40], reason="not_in_stocktake_scope")
-            last = tx.session.scalar(
-                select(func.max(StocktakeLine.line_no)).where(StocktakeLine.stocktake_id == sheet.id)) or 0
-            tx.session.execute(insert(StocktakeLine).values(
-                stocktake_id=sheet.id, line_no=last + 1, product_id=product.id, expected_qty=ZERO, **values))
-        recount = line is not None and line.counted_qty is not None and not add
-        record(tx, actor, "stocktake.count", "stocktake", sheet.id, number=sheet.number, sku=product.sku,
-               counted=base, book=book, recount=recount)
-        return CountedItem(sheet.number, product.sku, base, recount)
+        return [_count(tx, actor, sheet, line, count, add) for line, count in given]
 
     return uow.run(work)
+
+
+def _count(tx: Tx, actor: Actor, sheet: Stocktake, given: EnteredLine, count: CountIn, add: bool) -> CountedItem:
+    code = given.item
+    resolved = resolve_lines(tx, [given], allow_zero=True)[0]
+    product, base = resolved.product, resolved.base_qty
+    tracking = tracking_of(tx, [product.id])[product.id][0]
+    if tracking != "none":
+        return _count_tracked(tx, actor, sheet, product.id, product.sku, base, add, lot_count(
+            tracking, product.sku, base, count.lot, count.expiry, count.serials, parse_gs1(code)))
+    if count.lot or count.serials:
+        raise LotRefused(reason="not_tracked", sku=product.sku)
+    book = tx.session.scalar(select(StockLevel.on_hand).where(
+        StockLevel.product_id == product.id, StockLevel.warehouse_id == sheet.warehouse_id)) or ZERO
+    line = tx.session.execute(select(StocktakeLine.id, StocktakeLine.counted_qty).where(
+        StocktakeLine.stocktake_id == sheet.id, StocktakeLine.product_id == product.id)).one_or_none()
+    if add and line is not None and line.counted_qty is not None:
+        base = parse_quantity(line.counted_qty + base, allow_zero=True)  # the sum within what the books hold
+    values = {"counted_qty": base, "book_qty": book, "counted_by": actor.employee_id, "counted_at": tx.now}
+    if line is not None:
+        tx.session.execute(update(StocktakeLine).where(StocktakeLine.id == line.id).values(**values))
+    else:
+        if not _product_in_scope(tx, sheet, product.id):
+            raise InvalidQuantity(value=code[:40], reason="not_in_stocktake_scope")
+        last = tx.session.scalar(
+            select(func.max(StocktakeLine.line_no)).where(StocktakeLine.stocktake_id == sheet.id)) or 0
+        tx.session.execute(insert(StocktakeLine).values(
+            stocktake_id=sheet.id, line_no=last + 1, product_id=product.id, expected_qty=ZERO, **values))
+    recount = line is not None and line.counted_qty is not None and not add
+    record(tx, actor, "stocktake.count", "stocktake", sheet.id, number=sheet.number, sku=product.sku,
+           counted=base, book=book, recount=recount)
+    return CountedItem(sheet.number, product.sku, base, recount)
 
 
 def _count_tracked(tx: Tx, actor: Actor, sheet: Stocktake, product_id: int, sku: str, base: Decimal, add: bool,
