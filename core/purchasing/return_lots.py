@@ -78,16 +78,17 @@ def _plan(w: ReturnWanted, lots: list[_Received], free: dict[int, Decimal], numb
         if len(set(codes)) != len(codes):
             raise LotRefused(reason="duplicate_serial", lot=next(c for c in codes if codes.count(c) > 1),
                              sku=w.line.sku)
-        plan = []
+        named: list[Part] = []
         for code in codes:
             found = by_code.get(code)
             if found is None:
                 raise LotRefused(reason="not_received", lot=code, number=number, sku=w.line.sku)
             qty = ONE if w.serials else w.qty
             _take(found, qty, free, w)
-            plan.append((found.lot_id, qty))
-        return plan
-    plan, need = [], w.qty
+            named.append((found.lot_id, qty))
+        return named
+    plan: list[Part] = []
+    need = w.qty
     for found in sorted(lots, key=lambda r: (not (r.expiry is not None and r.expiry < today), r.expiry is None,
                                              r.expiry or date.max, r.lot_id)):
         share = min(need, found.left, free.get(found.lot_id, ZERO))
