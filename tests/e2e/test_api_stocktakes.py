@@ -61,6 +61,9 @@ def test_a_stocktake_is_counted_per_lot_and_serial_and_posted(shop: Shop) -> Non
             assert again.status == 409
             missing = await api.get("/stocktakes/SC-2026-999999", t["warehouse"])
             assert missing.status == 404
+            ageing = await api.get("/reports/lot-ageing?days=1", t["manager"])
+            assert ageing.status == 200, ageing.body
+            assert ageing.body["columns"][3:6] == ["lot", "received", "age_days"] and ageing.body["rows"] == []
 
     asyncio.run(scenario())
     system = load_actor(shop.uow, "system")
