@@ -15,6 +15,7 @@ from sqlalchemy import Engine, event, select
 from bot.documents import Printer
 from bot.documents.settings import Company, DocumentSettings
 from bot.engine.texts import Texts
+from core.approvals.decisions import decide
 from core.catalog.products import NewProduct, create_product
 from core.documents.kinds import printable
 from core.errors import LotRefused
@@ -191,3 +192,20 @@ def test_the_stocktake_sheet_lists_the_lots_of_a_tracked_product(uow: UnitOfWork
     require_cjk_font()
     text = pdf_text(Printer(DocumentSettings(company=Company("Shop", "", "", "", ""))).pdf(sheet, Texts(), "en", "a4"))
     assert "Lot" in text and "Expiry" in text and "2026-11-25" in text
+
+
+def test_a_large_per_lot_count_waits_for_a_manager_and_posts_per_lot_on_approval(uow: UnitOfWork,
+                                                                                  admin: Actor) -> None:
+    shop = make_shop(uow, admin)
+    create_product(uow, admin, NewProduct("PHONE", "手机", "Phone", purchase_price="900", tracking="serial"))
+    receive_stock(uow, admin, "MAIN", [LineIn("PHONE", 1, "900", lot=s) for s in ("SN1", "SN2")])
+    sheet = start_stocktake(uow, shop.warehouse, "MAIN").number
+    count_item(uow, shop.warehouse, sheet, "PHONE", 1, serials=["SN3"])
+    outcome = submit_stocktake(uow, shop.warehouse, sheet)
+    assert outcome.status == "pending_approval", "2 lost and 1 found: 2,700.00 at stake"
+    assert lots_on_hand(uow, "PHONE") == {"SN1": D(1), "SN2": D(1)}
+    assert outcome.approval_request_id is not None
+    decide(uow, shop.manager, outcome.approval_request_id, approve=True)
+    assert lots_on_hand(uow, "PHONE") == {"SN3": D(1)}
+    assert value_of(uow, "PHONE") == D(900)
+    assert uow.read(check_ledger) == []
