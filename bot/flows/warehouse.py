@@ -364,9 +364,10 @@ class CountFlow(Flow):
             return self._confirm(ctx, state)
         if event.button == "c":
             return Step([ctx.say("count_go_on", self._keys(ctx), number=state["number"])], state)
-        if state.get("lot_for"):
+        tokens = (event.text or "").split()
+        if state.get("lot_for") and not _next_count(state["lot_for"], tokens):
             return self._lot_given(ctx, state, event)
-        return self._count(ctx, state, (event.text or "").split())
+        return self._count(ctx, {**state, "lot_for": None}, tokens)
 
     def button(self, ctx: Context, payload: str) -> Step:
         """A warehouse button of an ended conversation still opens the count."""
@@ -524,6 +525,12 @@ class CountFlow(Flow):
             return Step([refusal(ctx, error, "count_form")], state)
         awaiting = awaiting_approval(ctx.uow, "stocktake", outcome.number)
         return Step([ctx.say("count_submitted", outcome=outcome, awaiting=awaiting)])
+
+
+def _next_count(wanted: dict[str, Any], tokens: list[str]) -> bool:
+    """Asked for a lot, "SKU qty" typed instead: the next count (a lot's expiry is a date, never a plain number)."""
+    return not wanted.get("serial") and len(tokens) in (2, 3) and looks_numeric(tokens[1]) \
+        and "-" not in tokens[1][1:]
 
 
 def _count_line(tokens: list[str]) -> TypedLine | None:

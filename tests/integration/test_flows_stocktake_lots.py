@@ -58,6 +58,8 @@ def test_a_lot_is_chosen_from_buttons_nearest_expiry_first_and_a_new_one_typed_i
     assert chat.send("N1 2027-02-01") == ["Counted MILK lot N1: 3. Next one."]
     chat.send("MILK 1")
     assert chat.send("N1 2027-03-01")[0] == "Lot N1 already expires on 2027-02-01, not 2027-03-01. Nothing was changed."
+    assert chat.send("LAMP 5") == ["Counted LAMP: 5 (recount, replaces the earlier count). Next one."], \
+        "asked for a lot, the next count typed instead is counted"
     variances = chat.send("variances")[0]
     assert "· MILK Milk lot B (exp. 2026-11-25): book 10, counted 8, variance -2" in variances
     assert "· MILK Milk lot N1 (exp. 2027-02-01): book 0, counted 3, variance +3" in variances
