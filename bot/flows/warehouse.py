@@ -435,9 +435,11 @@ class CountFlow(Flow):
                     {**state, "pending": None, "pending_lot": None})
 
     def _add(self, ctx: Context, state: dict[str, Any], item: str, qty: str) -> Step:
-        """Scanned (or "SKU +n"): added to what is counted so far; the item waits for a typed total."""
+        """Scanned (or "SKU +n"): added to what is counted so far; the item waits for a typed total. The same code
+        scanned again goes on counting the lot chosen for it."""
+        lot = state.get("pending_lot") if item == state.get("pending") else None
         try:
-            counted = count_item(ctx.uow, ctx.actor, state["number"], item, qty, add=True)
+            counted = count_item(ctx.uow, ctx.actor, state["number"], item, qty, add=True, lot=lot)
         except LotRefused as error:
             if error.params.get("reason") not in ASK_LOT:
                 return Step([refusal(ctx, error, "count_form", self._keys(ctx))], {**state, "pending": None})

@@ -22,6 +22,7 @@ from tests.pictures import Code, photo
 
 pytestmark = pytest.mark.pinned_clock("2026-11-20T02:00:00+00:00")
 MILK_GS1 = Code("(01)06908888000027(17)270301(10)E9", "DataMatrix", gs1=True)
+MILK_EAN = Code("6908888000027", "EAN13")
 
 
 @pytest.fixture
@@ -88,3 +89,14 @@ def test_a_gs1_label_scanned_counts_its_lot_and_serials_are_listed_in_chinese(uo
     assert lots(uow, "PHONE") == {"SN1": D(1), "SN3": D(1), "SN9": D(1)}
     assert lots(uow, "MILK")["E9"] == D(5)
     assert books_clean(uow)
+
+
+def test_a_plain_barcode_scanned_asks_its_lot_once_and_goes_on_counting_it(uow: UnitOfWork, shop: Shop) -> None:
+    chat = person(uow, shop.admin, "warehouse-1", "en")
+    chat.send("count MAIN")
+    assert chat.photo(photo([MILK_EAN]))[0].startswith("MILK: which lot did you count 1 of?")
+    assert chat.press(chat.button("C · 2026-12-10")) == [
+        "MILK lot C scanned: 1 so far. Scan again to add one, or send the actual quantity to replace it."]
+    assert chat.photo(photo([MILK_EAN])) == [
+        "MILK lot C scanned: 2 so far. Scan again to add one, or send the actual quantity to replace it."]
+    assert chat.send("10") == ["Counted MILK lot C: 10 (recount, replaces the earlier count). Next one."]
