@@ -64,7 +64,9 @@ def test_a_lot_is_chosen_from_buttons_nearest_expiry_first_and_a_new_one_typed_i
     variances = chat.send("variances")[0]
     assert "· MILK Milk lot B (exp. 2026-11-25): book 10, counted 8, variance -2" in variances
     assert "· MILK Milk lot N1 (exp. 2027-02-01): book 0, counted 3, variance +3" in variances
-    chat.send("submit")
+    confirm = chat.send("submit")[0]
+    assert "\n3 lines counted (a line per lot of a tracked product); 3 differ from the books.\n" \
+           "5 lines not counted: they stay as the books say, unchanged." in confirm, confirm
     assert chat.send("confirm") == [f"Stocktake {doc_no('SC', 1)} posted as {doc_no('ST', 1)}."]
     assert lots(uow, "MILK") == {"A": D(4), "B": D(8), "N1": D(3), "C": D(10)}
     assert uow.read(lambda tx: tx.session.scalar(select(Lot.expiry).where(Lot.code == "N1"))) == date(2027, 2, 1)
