@@ -30,6 +30,11 @@ ALIASES = {
     "定价方式": "method", "方式": "method", "值": "value", "价格": "value", "起订量": "min_qty", "数量起": "min_qty",
     "规格": "spec", "规格型号": "spec", "语言": "language", "单据语言": "language",
     "生效日期": "valid_from", "开始日期": "valid_from", "失效日期": "valid_to", "结束日期": "valid_to",
+    "管理方式": "tracking", "批次管理": "tracking", "追踪方式": "tracking", "保质期": "shelf_life_days",
+    "保质期天数": "shelf_life_days", "保质期(天)": "shelf_life_days", "预警天数": "alert_days",
+    "临期预警天数": "alert_days", "临期预警": "alert_days", "批号": "lot", "批次": "lot", "批次号": "lot",
+    "有效期": "expiry", "有效期至": "expiry", "效期": "expiry", "失效期": "expiry", "序列号": "serials",
+    "序列号列表": "serials", "串号": "serials",
 }
 KIND_ALIASES = {"product": "products", "商品": "products", "customer": "customers", "客户": "customers",
                 "supplier": "suppliers", "供应商": "suppliers", "stock": "opening_stock", "opening-stock":

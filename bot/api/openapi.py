@@ -28,7 +28,7 @@ from core.reporting import periods, reports
 from core.sales import entry as sales_entry
 from core.sales import price_lists, price_rules, quotations
 from core.sales import views as sales
-from core.stock import lots, reversal, trace
+from core.stock import lots, reversal, stocktake, trace
 from core.stock import moves as stock
 
 DECIMAL = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "example": "12.50"}
@@ -51,6 +51,8 @@ MODELS: dict[str, type] = {
     "QuotedLine": sales_entry.LineQuote, "Quotation": quotations.QuotationView,
     "QuotationLine": quotations.QuotationLineView, "QuotationSummary": quotations.QuotationSummary,
     "Deposit": deposits.DepositView,
+    "StocktakeSheet": stocktake.StocktakeSheet, "Stocktake": stocktake.StocktakeVariances,
+    "StocktakeLine": stocktake.VarianceLine, "StocktakeOutcome": stocktake.StocktakeOutcome,
     "Lot": lots.LotStock, "LotTrace": trace.LotTrace, "TraceMove": trace.TraceMove, "TracePartner": trace.TracePartner,
     "ProductDetail": editing.ProductDetail, "PackUnit": editing.PackUnit,
     "PurchaseReturn": purchase_returns.PurchaseReturnView, "ReturnedLine": purchase_returns.ReturnedLine,
@@ -385,6 +387,29 @@ def document() -> dict[str, Any]:
         "/transfers": _post("Dispatch a transfer between warehouses", _input(
             ["from_warehouse", "to_warehouse", "lines"], from_warehouse=CODE, to_warehouse=CODE, reason=TEXT,
             lines=counted), "StockDocument"),
+        "/stocktakes": _post("Open a count sheet of a warehouse (or a category of it): a line per product on hand, "
+                             "a tracked product's a line per lot", _input(
+                                 ["warehouse"], warehouse=CODE, category=CODE,
+                                 uncounted={"type": "string", "enum": ["unchanged", "zero"],
+                                            "description": "what submitting does to lines not counted"}),
+                             "StocktakeSheet"),
+        "/stocktakes/{number}": _get("A count sheet: expected, book and counted per line (per lot of a tracked "
+                                     "product), variances valued for cost viewers", _ref("Stocktake"),
+                                     [_path("number")], 404),
+        "/stocktakes/{number}/counts": _post(
+            "Record counts, all or none: a recount replaces (with add, adds); a tracked product names its lot (a "
+            "lot unknown to the books is recorded with its expiry) or lists its serials (those on the sheet not "
+            "listed are missing)", _input(["lines"], add={"type": "boolean"}, lines=_lines(
+                ["sku", "qty"], sku={"type": "string", "maxLength": 120,
+                                     "description": "SKU, barcode, or a GS1 scan carrying lot and expiry"},
+                qty=AMOUNT_IN, unit=UNIT, lot={"type": "string", "maxLength": 64},
+                expiry={"type": "string", "format": "date"},
+                serials={"type": "array", "items": {"type": "string", "maxLength": 64},
+                         "description": "serial-tracked products: every serial counted, one per unit"})),
+            "Stocktake", [_path("number")], 200),
+        "/stocktakes/{number}/submit": _post(
+            "Finish counting: the adjustment posts per lot at once, or waits for approval above the threshold",
+            _input([], reason=TEXT), "StocktakeOutcome", [_path("number")], 200),
         "/webhooks": {
             **_get("Webhook endpoints, without their secrets (admins)", _ref("Webhooks"), []),
             **_post("Add a webhook endpoint (admins); the signing secret is in this answer only", _input(

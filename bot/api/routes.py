@@ -19,7 +19,18 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import catalogue, documents, operations, partners, payments, prices, printed, products, reports
+from bot.api import (
+    catalogue,
+    documents,
+    operations,
+    partners,
+    payments,
+    prices,
+    printed,
+    products,
+    reports,
+    stocktakes,
+)
 from bot.api.auth import RateLimits, caller_of
 from bot.api.http import BASE, BadRequest, check_readable, dumps, error_body, error_response, language
 from bot.api.idempotency import fingerprint, key_of, once
@@ -84,6 +95,7 @@ class Api:
             ("/quotations", partial(prices.quotations, uow)),
             ("/quotations/{number}", partial(prices.quotation, uow)),
             ("/deposits", partial(prices.deposits, uow)),
+            ("/stocktakes/{number}", partial(stocktakes.stocktake_sheet, uow)),
         ]
         gets += [
             ("/payments/unallocated", partial(payments.unallocated, uow)),
@@ -121,6 +133,9 @@ class Api:
             ("/transfers", partial(catalogue.new_transfer, uow), 201),
             ("/transfers/{number}/receipts", partial(catalogue.new_transfer_receipt, uow), 201),
             ("/webhooks", partial(reports.new_webhook, uow, self.policy), 201),
+            ("/stocktakes", partial(stocktakes.new_stocktake, uow), 201),
+            ("/stocktakes/{number}/counts", partial(stocktakes.new_counts, uow), 200),
+            ("/stocktakes/{number}/submit", partial(stocktakes.submit, uow), 200),
         ]
         posts += [
             ("/products", partial(products.new_product, uow), 201),

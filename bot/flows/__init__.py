@@ -12,6 +12,7 @@ from bot.flows.deposits import DepositFlow
 from bot.flows.expiry import ExpiryFlow
 from bot.flows.importing import ImportFlow
 from bot.flows.item import ItemFlow
+from bot.flows.lots import LotsFlow
 from bot.flows.partners import PartnerFlow
 from bot.flows.prices import PriceListFlow
 from bot.flows.printing import LabelsFlow, PrintFlow
@@ -55,6 +56,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("undo", ("undo", "撤销"), "Undo my last posting / 撤销"),
     Command("print", ("print", "打印", "pdf"), "Print a document as PDF: print SO-... / 打印"),
     Command("labels", ("labels", "label", "标签", "条码标签"), "Product and shelf labels: labels SKU ... / 标签"),
+    Command("lots", ("lots", "批次", "批号"), "Lots of a product: expiry, stock per warehouse / 批次"),
     Command("trace", ("trace", "追溯", "溯源"), "Trace a lot or serial: movements, supplier, customers / 追溯"),
     Command("expiry", ("writeoff", "报废"), "Write off or quarantine an expiring lot / 报废", menu=False),
     Command("invite", ("invite", "邀请"), "Invite a person (admin) / 邀请"),
@@ -76,6 +78,7 @@ def default_flows(*, bot_username: str = "", public_url: str = "http://127.0.0.1
             ApprovalsFlow(), LowStockFlow(), InviteFlow(bot_username), LoginLinkFlow(public_url),
             PurchaseOrderFlow(), WithdrawFlow(), ReceiveFlow(), QuickInFlow(), QuickOutFlow(), TransferFlow(),
             ReceiveTransferFlow(),
-            CountFlow(), UndoFlow(), PrintFlow(printer), LabelsFlow(printer), TraceFlow(), ExpiryFlow(), ImportFlow(),
+            CountFlow(), UndoFlow(), PrintFlow(printer), LabelsFlow(printer), LotsFlow(), TraceFlow(), ExpiryFlow(),
+            ImportFlow(),
             *report_flows(),
             SavedReportsFlow()]

@@ -17,7 +17,7 @@ from core.reporting.dashboard import read_dashboard
 from core.reporting.periods import Filters, Period, Report, parse_period
 from core.reporting.reports import may_run, run_report
 
-CHAT_REPORTS = ("sales", "profit", "purchases", "stock", "slow-moving", "expiry", "ageing")
+CHAT_REPORTS = ("sales", "profit", "purchases", "stock", "slow-moving", "expiry", "lot-ageing", "ageing")
 MONTHLY = frozenset({"sales", "profit", "purchases"})
 FULL_ROWS = 2000
 SALES_BY = ("product", "customer", "salesperson", "channel")
@@ -27,7 +27,7 @@ SALES_FILTERS = ("warehouse", "category", "customer", "salesperson", "channel")
 FILTERS: dict[str, tuple[str, ...]] = {
     "sales": SALES_FILTERS, "profit": SALES_FILTERS, "purchases": ("warehouse", "category", "supplier"),
     "stock": ("warehouse", "category"), "slow-moving": ("warehouse", "category"), "expiry": ("warehouse", "category"),
-    "ageing": ("customer",),
+    "lot-ageing": ("warehouse", "category"), "ageing": ("customer",),
 }
 REPORT_WORDS = {
     "sales": ("sales", "销售", "销售报表", "销售额", "销售汇总"),
@@ -35,6 +35,7 @@ REPORT_WORDS = {
     "purchases": ("purchases", "purchase", "采购", "采购报表", "采购汇总"),
     "stock": ("stock", "inventory", "库存", "库存报表"), "slow-moving": ("slow-moving", "slow", "滞销"),
     "expiry": ("expiry", "expiring", "临期", "效期", "临期报表"),
+    "lot-ageing": ("lot-ageing", "lot-aging", "slow-lots", "批次库龄", "库龄", "批次滞销"),
     "ageing": ("ageing", "aging", "receivables", "账龄", "应收", "应收账龄"),
 }
 FILTER_WORDS = {

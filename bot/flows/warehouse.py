@@ -28,10 +28,12 @@ from core.approvals.progress import awaiting_approval
 from core.catalog.lines import ITEM_LENGTH, TypedLine, split_line
 from core.catalog.products import warehouses_for
 from core.catalog.resolve import item_named
-from core.errors import DomainError, EmptyDocument
+from core.codes.gs1 import parse_gs1
+from core.errors import DomainError, EmptyDocument, LotRefused
 from core.ledger.numbering import sample_number
 from core.numbers import parse_quantity
 from core.permissions import Permission
+from core.stock.lots import list_lots
 from core.stock.moves import LineIn, dispatch_transfer
 from core.stock.stocktake import (
     count_item,
@@ -47,6 +49,8 @@ VARIANCE_WORDS = frozenset({"variances", "variance", "差异", "差异表", "盘
 SUBMIT_WORDS = frozenset({"submit", "提交"})
 CONFIRM_WORDS = frozenset({"confirm", "yes", "确认", "是"})
 SHOWN_VARIANCES = 30
+LOT_BUTTONS = 6
+ASK_LOT = frozenset({"lot_required", "serials_required"})
 
 
 def _chosen(event: Event) -> str:
@@ -334,7 +338,10 @@ class CountFlow(Flow):
         return self._counting(ctx, state, event)
 
     def scanned_lines(self, state: dict[str, Any], codes: tuple[str, ...]) -> list[str]:
-        """Each code read adds one to its item's count ("CODE +n"); a number typed next replaces the total."""
+        """Each code read adds one to its item's count ("CODE +n"); a number typed next replaces the total. Asked
+        for a lot or serials, the codes read are them."""
+        if state.get("lot_for"):
+            return [" ".join(codes)]
         return [f"{code} +{count}" for code, count in Counter(codes).items()]
 
     def _warehouse(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
@@ -347,6 +354,8 @@ class CountFlow(Flow):
     def _counting(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
         """Counts ("SKU qty", or a scanned code then its quantity), "variances", "submit" and then its confirmation."""
         confirming, state = bool(state.get("confirming")), {**state, "confirming": False}
+        if event.button in ("y", "v", "s", "c") or is_word(event.text, VARIANCE_WORDS | SUBMIT_WORDS):
+            state = {**state, "lot_for": None}
         if event.button == "y" or (confirming and event.button is None and is_word(event.text, CONFIRM_WORDS)):
             return self._submit(ctx, state) if confirming else self._confirm(ctx, state)
         if event.button == "v" or is_word(event.text, VARIANCE_WORDS):
@@ -355,7 +364,10 @@ class CountFlow(Flow):
             return self._confirm(ctx, state)
         if event.button == "c":
             return Step([ctx.say("count_go_on", self._keys(ctx), number=state["number"])], state)
-        return self._count(ctx, state, (event.text or "").split())
+        tokens = (event.text or "").split()
+        if state.get("lot_for") and not _next_count(state["lot_for"], tokens):
+            return self._lot_given(ctx, state, event)
+        return self._count(ctx, {**state, "lot_for": None}, tokens)
 
     def button(self, ctx: Context, payload: str) -> Step:
         """A warehouse button of an ended conversation still opens the count."""
@@ -401,26 +413,95 @@ class CountFlow(Flow):
                 item, qty, unit = pending, tokens[0], None
             else:
                 return Step([ctx.say("count_ask_qty", sku=product.sku, name_zh=product.name_zh,
-                                     name_en=product.name_en or product.name_zh)], {**state, "pending": tokens[0]})
+                                     name_en=product.name_en or product.name_zh)], {**state, "pending": tokens[0],
+                                                                                     "pending_lot": None})
         else:
             line = _count_line(tokens)
             if line is None:
                 return Step([ctx.say("count_form")], state)
             item, qty, unit = line.item, line.qty, line.unit
+        lot = state.get("pending_lot") if item == pending else None
         try:
-            counted = count_item(ctx.uow, ctx.actor, state["number"], item, qty, unit)
+            counted = count_item(ctx.uow, ctx.actor, state["number"], item, qty, unit, lot=lot)
+        except LotRefused as error:
+            if error.params.get("reason") not in ASK_LOT:
+                return Step([refusal(ctx, error, "count_form")], state)
+            return self._ask_lot(ctx, {**state, "pending": None}, {"item": item, "qty": str(qty), "unit": unit,
+                                                                   "add": False, "sku": error.params["sku"],
+                                                                   "serial": error.params["reason"] != "lot_required"})
         except DomainError as error:
             return Step([refusal(ctx, error, "count_form")], state)
-        return Step([ctx.say("count_counted", self._keys(ctx), counted=counted)], {**state, "pending": None})
+        return Step([ctx.say("count_counted", self._keys(ctx), counted=counted)],
+                    {**state, "pending": None, "pending_lot": None})
 
     def _add(self, ctx: Context, state: dict[str, Any], item: str, qty: str) -> Step:
-        """Scanned (or "SKU +n"): added to what is counted so far; the item waits for a typed total."""
+        """Scanned (or "SKU +n"): added to what is counted so far; the item waits for a typed total. The same code
+        scanned again goes on counting the lot chosen for it."""
+        lot = state.get("pending_lot") if item == state.get("pending") else None
         try:
-            counted = count_item(ctx.uow, ctx.actor, state["number"], item, qty, add=True)
+            counted = count_item(ctx.uow, ctx.actor, state["number"], item, qty, add=True, lot=lot)
+        except LotRefused as error:
+            if error.params.get("reason") not in ASK_LOT:
+                return Step([refusal(ctx, error, "count_form", self._keys(ctx))], {**state, "pending": None})
+            return self._ask_lot(ctx, {**state, "pending": None}, {"item": item, "qty": qty, "unit": None,
+                                                                   "add": True, "sku": error.params["sku"],
+                                                                   "serial": error.params["reason"] != "lot_required"})
         except DomainError as error:  # an unknown code: said, with the sheet's buttons (or the nearest items)
             said = refusal(ctx, error, "count_form")
             return Step([said if said.buttons else replace(said, buttons=self._keys(ctx))], {**state, "pending": None})
-        return Step([ctx.say("count_added", self._keys(ctx), counted=counted)], {**state, "pending": item})
+        return Step([ctx.say("count_added", self._keys(ctx), counted=counted)],
+                    {**state, "pending": item, "pending_lot": counted.lot})
+
+    def _ask_lot(self, ctx: Context, state: dict[str, Any], wanted: dict[str, Any], wrong: Reply | None = None) -> Step:
+        """Which lot was counted of a tracked product (its lots here as buttons, nearest expiry first), or, tracked
+        by serial, which serials."""
+        if wanted["serial"]:
+            wanted = {**wanted, "serials": wanted.get("serials") or []}
+            reply = ctx.say("count_ask_serials", sku=wanted["sku"], qty=Decimal(wanted["qty"]),
+                            have=wanted["serials"])
+        else:
+            lots = wanted.get("lots")
+            if lots is None:
+                held = [s for s in list_lots(ctx.uow, ctx.actor, wanted["sku"], state["warehouse"]) if s.lot]
+                lots = [{"lot": s.lot, "expiry": None if s.expiry is None else s.expiry.isoformat(),
+                         "flag": "expired" if s.expired else "alert" if s.alert else ""} for s in held[:LOT_BUTTONS]]
+                wanted = {**wanted, "lots": lots}
+            keys = buttons(*[[(button_label(ctx, "count", "lot", **lot), f"{self.key}:l{n}")]
+                             for n, lot in enumerate(lots)])
+            reply = ctx.say("count_ask_lot", keys, sku=wanted["sku"], qty=Decimal(wanted["qty"]), lots=lots)
+        replies = [reply] if wrong is None else [wrong, reply]
+        return Step(replies, {**state, "lot_for": wanted})
+
+    def _lot_given(self, ctx: Context, state: dict[str, Any], event: Event) -> Step:
+        """The lot counted (a button, typed "LOT [expiry]", or a GS1 label), or the serials (typed or scanned)."""
+        wanted = dict(state["lot_for"])
+        tokens = [t for t in (event.text or "").split() if not t.startswith("+")]
+        lot = expiry = None
+        serials: list[str] = []
+        if event.button and event.button.startswith("l") and event.button[1:].isdigit() and not wanted.get("serial"):
+            chosen = (wanted.get("lots") or [])[int(event.button[1:]):][:1]
+            if not chosen:
+                return self._ask_lot(ctx, state, wanted)
+            lot = chosen[0]["lot"]
+        elif not tokens:
+            return self._ask_lot(ctx, state, wanted)
+        elif wanted.get("serial"):
+            serials = [*wanted["serials"], *[(scan.serial if (scan := parse_gs1(t)) and scan.serial else t)
+                                             for t in tokens]]
+            if len(serials) < Decimal(wanted["qty"]) and len(set(serials)) == len(serials):
+                return self._ask_lot(ctx, state, {**wanted, "serials": serials})
+        else:
+            scan = parse_gs1(tokens[0])
+            lot = scan.lot if scan is not None else tokens[0]
+            expiry = (scan.expiry if scan is not None else tokens[1] if len(tokens) > 1 else None)
+        try:
+            counted = count_item(ctx.uow, ctx.actor, state["number"], wanted["item"], wanted["qty"], wanted["unit"],
+                                 add=wanted["add"], lot=lot, expiry=expiry, serials=serials)
+        except DomainError as error:
+            return self._ask_lot(ctx, state, {**wanted, "serials": []}, refusal(ctx, error))
+        reply = ctx.say("count_added" if wanted["add"] else "count_counted", self._keys(ctx), counted=counted)
+        return Step([reply], {**state, "lot_for": None, "pending": wanted["item"] if wanted["add"] else None,
+                              "pending_lot": counted.lot})
 
     def _variances(self, ctx: Context, state: dict[str, Any]) -> Step:
         report = stocktake_variances(ctx.uow, ctx.actor, state["number"])
@@ -446,6 +527,12 @@ class CountFlow(Flow):
             return Step([refusal(ctx, error, "count_form")], state)
         awaiting = awaiting_approval(ctx.uow, "stocktake", outcome.number)
         return Step([ctx.say("count_submitted", outcome=outcome, awaiting=awaiting)])
+
+
+def _next_count(wanted: dict[str, Any], tokens: list[str]) -> bool:
+    """Asked for a lot, "SKU qty" typed instead: the next count (a lot's expiry is a date, never a plain number)."""
+    return not wanted.get("serial") and len(tokens) in (2, 3) and looks_numeric(tokens[1]) \
+        and "-" not in tokens[1][1:]
 
 
 def _count_line(tokens: list[str]) -> TypedLine | None:

@@ -227,7 +227,7 @@ def _found_company(tx: Tx, actor: Actor, customers: Sequence[DemoCustomer]) -> N
     if products or warehouses:
         raise InvalidState(reason="not_empty", products=products, warehouses=warehouses)
     _insert(tx, Warehouse, [{"code": code, "name": name, "name_en": name_en, "kind": "normal"}
-                            for code, name, name_en in names.WAREHOUSES])
+                            for code, name, name_en in (*names.WAREHOUSES, names.QUARANTINE)])
     warehouse_ids = dict(tx.session.execute(select(Warehouse.code, Warehouse.id)).all())
     _insert(tx, Category, [{"code": d.code, "name_zh": d.zh, "name_en": d.en, "parent_id": None}
                            for d in names.DEPARTMENTS])
@@ -253,7 +253,8 @@ def _found_company(tx: Tx, actor: Actor, customers: Sequence[DemoCustomer]) -> N
          "payment_terms_days": c.payment_terms_days, "note": "", "active": True, "created_at": tx.now}
         for c in customers
     ])
-    record(tx, actor, "demo.seed", "company", None, warehouses=[c for c, _, _ in names.WAREHOUSES],
+    record(tx, actor, "demo.seed", "company", None,
+           warehouses=[c for c, _, _ in (*names.WAREHOUSES, names.QUARANTINE)],
            employees=[s[0] for s in names.STAFF], suppliers=len(names.SUPPLIERS), customers=len(customers))
 
 

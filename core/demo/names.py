@@ -155,6 +155,9 @@ COLOURS = (("白色", "white"), ("曜石黑", "black"), ("雾霾蓝", "misty blu
            ("抹茶绿", "matcha green"))
 
 WAREHOUSES = (("SH", "上海总仓", "Shanghai main"), ("BJ", "北京仓", "Beijing"), ("GZ", "广州仓", "Guangzhou"))
+# where the expiry warning's "move to quarantine" button sends a lot (core/stock/expiry_actions.QUARANTINE); no
+# trade happens there
+QUARANTINE = ("QUARANTINE", "隔离仓", "Quarantine")
 
 # name, roles, warehouses, language
 STAFF = (
@@ -163,7 +166,7 @@ STAFF = (
     ("purchaser-li", ("purchaser",), (), "zh_CN"),
     ("sales-zhang", ("sales",), (), "zh_CN"),
     ("sales-liu", ("sales",), (), "en"),
-    ("warehouse-chen", ("warehouse",), ("SH",), "zh_CN"),
+    ("warehouse-chen", ("warehouse",), ("SH", "QUARANTINE"), "zh_CN"),
     ("warehouse-yang", ("warehouse",), ("BJ", "GZ"), "zh_CN"),
     ("finance-huang", ("finance",), (), "zh_CN"),
 )

@@ -3,6 +3,8 @@ deposits: core/integration/document_exports)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select, true
 
 from core.errors import InvalidState
@@ -12,6 +14,8 @@ from core.models import (
     Category,
     Customer,
     Employee,
+    Lot,
+    LotLevel,
     Product,
     ProductBarcode,
     ReorderRule,
@@ -52,10 +56,14 @@ def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, obje
             return [{"sku": r.sku, "name_zh": r.name_zh, "name_en": r.name_en, "category": r.code or "",
                      "base_unit": r.base_unit, "purchase_price": r.purchase_price if sees_cost else "",
                      "sale_price": r.sale_price,
-                     "floor_price": r.floor_price, "barcode": barcodes.get(r.id, ""), "spec": r.spec}
+                     "floor_price": r.floor_price, "barcode": barcodes.get(r.id, ""), "spec": r.spec,
+                     "tracking": r.tracking,
+                     "shelf_life_days": "" if r.shelf_life_days is None else r.shelf_life_days,
+                     "alert_days": "" if r.alert_days is None else r.alert_days}
                     for r in s.execute(select(Product.id, Product.sku, Product.name_zh, Product.name_en,
                                               Category.code, Product.base_unit, Product.purchase_price,
-                                              Product.sale_price, Product.floor_price, Product.spec)
+                                              Product.sale_price, Product.floor_price, Product.spec,
+                                              Product.tracking, Product.shelf_life_days, Product.alert_days)
                                        .outerjoin(Category, Category.id == Product.category_id)
                                        .order_by(Product.sku))]
         if kind == "suppliers":
@@ -69,14 +77,7 @@ def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, obje
             return [{**{c: getattr(r, c) for c in COLUMNS[kind] if c != "salesperson"}, "salesperson": name or ""}
                     for r, name in rows]
         if kind == "opening_stock":
-            return [{"warehouse": w, "sku": sku, "qty": qty, "unit_cost": cost}
-                    for w, sku, qty, cost in s.execute(
-                        select(Warehouse.code, Product.sku, StockLevel.on_hand, StockLevel.avg_cost)
-                        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-                        .join(Product, Product.id == StockLevel.product_id)
-                        .where(StockLevel.on_hand > 0, Warehouse.kind == "normal",
-                               true() if warehouses is None else StockLevel.warehouse_id.in_(warehouses))
-                        .order_by(Warehouse.code, Product.sku))]
+            return _opening_stock(tx, warehouses)
         if kind == "price_rules":
             return [{"grade": r.grade or "", "customer": r.customer or "", "sku": r.product or "",
                      "category": r.category or "", "method": r.method, "value": r.value, "min_qty": r.min_qty,
@@ -93,3 +94,37 @@ def export_rows(uow: UnitOfWork, actor: Actor, kind: str) -> list[dict[str, obje
                     .order_by(Warehouse.code, Product.sku))]
 
     return uow.read(work)
+
+
+def _opening_stock(tx: Tx, warehouses: list[int] | None) -> list[dict[str, object]]:
+    """Stock on hand as opening stock rows: per product and warehouse, a tracked product per lot (with its expiry)
+    and its serials in one row; every row at the warehouse's average cost."""
+    held = (StockLevel.on_hand > 0, Warehouse.kind == "normal",
+            true() if warehouses is None else StockLevel.warehouse_id.in_(warehouses))
+    rows: list[dict[str, object]] = [
+        {"warehouse": w, "sku": sku, "qty": qty, "unit_cost": cost, "lot": "", "expiry": "", "serials": ""}
+        for w, sku, qty, cost in tx.session.execute(
+            select(Warehouse.code, Product.sku, StockLevel.on_hand, StockLevel.avg_cost)
+            .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+            .join(Product, Product.id == StockLevel.product_id)
+            .where(*held, Product.tracking == "none"))]
+    serials: dict[tuple[str, str], dict[str, object]] = {}
+    for r in tx.session.execute(
+            select(Warehouse.code, Product.sku, Product.tracking, Lot.code.label("lot"), Lot.expiry,
+                   LotLevel.on_hand, StockLevel.avg_cost)
+            .join(Lot, Lot.id == LotLevel.lot_id).join(Product, Product.id == LotLevel.product_id)
+            .join(Warehouse, Warehouse.id == LotLevel.warehouse_id)
+            .join(StockLevel, (StockLevel.product_id == LotLevel.product_id)
+                  & (StockLevel.warehouse_id == LotLevel.warehouse_id))
+            .where(*held, LotLevel.on_hand > 0).order_by(Lot.expiry.is_(None), Lot.expiry, Lot.code)):
+        if r.tracking == "serial" and r.lot:
+            row = serials.setdefault((r.code, r.sku), {"warehouse": r.code, "sku": r.sku, "qty": Decimal(0),
+                                                       "unit_cost": r.avg_cost, "lot": "", "expiry": "",
+                                                       "serials": ""})
+            row["qty"] = Decimal(str(row["qty"])) + r.on_hand
+            row["serials"] = f"{row['serials']} {r.lot}".strip()
+            continue
+        rows.append({"warehouse": r.code, "sku": r.sku, "qty": r.on_hand, "unit_cost": r.avg_cost, "lot": r.lot,
+                     "expiry": "" if r.expiry is None else r.expiry.isoformat(), "serials": ""})
+    rows += serials.values()
+    return sorted(rows, key=lambda row: (str(row["warehouse"]), str(row["sku"])))

@@ -6,18 +6,28 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from core.errors import DomainError, InvalidPartner, InvalidPriceRule
-from core.integration.import_columns import CHANNELS, COLUMNS, REQUIRED, TEXT_LIMITS, gtin_ok, is_formula
+from core.integration.import_columns import (
+    CHANNELS,
+    COLUMNS,
+    REQUIRED,
+    TEXT_LIMITS,
+    TRACKING_WORDS,
+    gtin_ok,
+    is_formula,
+)
 from core.models import Category, Customer, Employee, Product, ProductBarcode, ReorderRule, Supplier, Warehouse
 from core.models.partners import CREDIT_RATINGS
 from core.numbers import parse_money, parse_quantity, parse_unit_cost
 from core.partners.records import document_language
 from core.permissions import Actor, Permission
 from core.sales.price_lists import PriceRuleIn, checked_rule
+from core.stock.lots import lot_code, parse_date
 from core.uow import Tx
 
 CHUNK = 5000
@@ -87,9 +97,10 @@ def check_values(checked: Checked, rows: Sequence[Mapping[str, object]]) -> None
                 clean[column] = _number(checked, index, column, text, required)
         _check_row(checked, index, clean)
         key = tuple(clean[c] for c in _KEYS[kind])
-        if key and all(key):
+        if key and all(k for c, k in zip(_KEYS[kind], key, strict=True) if c != "lot") and not clean.get("serials"):
             if key in keys:
-                checked.bad(index, _KEYS[kind][-1], "duplicate_in_file", "/".join(key))
+                checked.bad(index, "sku" if kind == "opening_stock" else _KEYS[kind][-1], "duplicate_in_file",
+                            "/".join(k for k in key if k))
             else:
                 keys[key] = index
         barcode = clean.get("barcode")
@@ -101,9 +112,9 @@ def check_values(checked: Checked, rows: Sequence[Mapping[str, object]]) -> None
 
 
 _KEYS = {"products": ("sku",), "customers": ("code",), "suppliers": ("code",),
-         "opening_stock": ("warehouse", "sku"), "reorder_rules": ("warehouse", "sku"), "price_rules": ()}
+         "opening_stock": ("warehouse", "sku", "lot"), "reorder_rules": ("warehouse", "sku"), "price_rules": ()}
 _PRICES = ("purchase_price", "sale_price", "floor_price", "unit_cost", "value")
-_DAYS = ("payment_terms_days", "lead_time_days")
+_DAYS = ("payment_terms_days", "lead_time_days", "shelf_life_days", "alert_days")
 
 
 def _number(checked: Checked, index: int, column: str, text: str, required: tuple[str, ...]) -> Any:
@@ -150,6 +161,14 @@ def _check_row(checked: Checked, index: int, clean: dict[str, Any]) -> None:
             checked.bad(index, "floor_price", "floor_above_sale", floor)
         if clean["barcode"] and not gtin_ok(clean["barcode"]):
             checked.bad(index, "barcode", "bad_check_digit", clean["barcode"])
+        tracking = TRACKING_WORDS.get(clean["tracking"].lower())
+        if tracking is None:
+            checked.bad(index, "tracking", "unknown_tracking", clean["tracking"])
+        clean["tracking"] = tracking or "none"
+        if clean["shelf_life_days"] == 0:
+            checked.bad(index, "shelf_life_days", "out_of_range", 0)
+    elif kind == "opening_stock":
+        _check_lot(checked, index, clean)
     elif kind == "suppliers":
         rating = clean["credit_rating"].upper()
         if rating and rating not in CREDIT_RATINGS:
@@ -170,6 +189,35 @@ def _check_row(checked: Checked, index: int, clean: dict[str, Any]) -> None:
             checked.bad(index, "maximum", "maximum_below_minimum", high)
     elif kind == "price_rules" and clean["value"] is not None:
         _check_price_rule(checked, index, clean)
+
+
+_SERIAL_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def _check_lot(checked: Checked, index: int, clean: dict[str, Any]) -> None:
+    """An opening stock row's lot, expiry and serials (one per unit, separated by spaces, commas or semicolons)."""
+    if len(clean["expiry"]) > 10 and clean["expiry"][10] in "T " and clean["expiry"][11:].strip("0:") == "":
+        clean["expiry"] = clean["expiry"][:10]  # an Excel date cell, read as midnight
+    for column in ("lot", "expiry"):
+        try:
+            clean[column] = (lot_code(clean[column]) if column == "lot" else parse_date(clean[column], "expiry")) \
+                if clean[column] else None
+        except DomainError:
+            checked.bad(index, column, "bad_lot" if column == "lot" else "bad_date", clean[column])
+            clean[column] = None
+    serials = [s for s in _SERIAL_SEPARATORS.split(clean["serials"]) if s]
+    clean["serials"] = ()
+    try:
+        clean["serials"] = tuple(lot_code(s) for s in serials)
+    except DomainError as error:
+        checked.bad(index, "serials", "bad_lot", error.params.get("lot", ""))
+    if clean["serials"] and clean["lot"]:
+        checked.bad(index, "serials", "lot_and_serials", clean["lot"])
+    if len(set(clean["serials"])) != len(clean["serials"]):
+        checked.bad(index, "serials", "duplicate_in_file", next(s for s in clean["serials"]
+                                                                 if clean["serials"].count(s) > 1))
+    if clean["serials"] and clean["qty"] is not None and Decimal(len(clean["serials"])) != clean["qty"]:
+        checked.bad(index, "serials", "serial_count", len(clean["serials"]))
 
 
 _RULE_COLUMNS = {"method": "method", "percent": "value", "grade": "grade", "grade_and_customer": "customer",
@@ -257,6 +305,7 @@ def _products_and_warehouses(tx: Tx, actor: Actor, checked: Checked, permission:
             if not product.active:
                 checked.bad(index, "sku", "inactive_product", clean["sku"])
             clean["product_id"], clean["purchase_price"] = product.id, product.purchase_price
+            clean["tracking"] = product.tracking
         warehouse_id = warehouses.get(clean["warehouse"])
         if clean["warehouse"] and warehouse_id is None:
             checked.bad(index, "warehouse", "unknown_warehouse", clean["warehouse"])
@@ -270,13 +319,29 @@ def _product_rows(tx: Tx, skus: set[str]) -> list[Any]:
     rows: list[Any] = []
     values = sorted(s for s in skus if s)
     for start in range(0, len(values), CHUNK):
-        rows += tx.session.execute(select(Product.id, Product.sku, Product.active, Product.purchase_price)
+        rows += tx.session.execute(select(Product.id, Product.sku, Product.active, Product.purchase_price,
+                                          Product.tracking)
                                    .where(Product.sku.in_(values[start:start + CHUNK]))).all()
     return rows
 
 
 def _refs_stock(tx: Tx, actor: Actor, checked: Checked) -> None:
     _products_and_warehouses(tx, actor, checked, Permission.STOCK_RECEIVE)
+    serials: dict[tuple[str, str], int] = {}
+    for index, clean in enumerate(checked.clean):
+        tracking = clean.get("tracking", "none")
+        if tracking == "none" and (clean["lot"] or clean["serials"]):
+            checked.bad(index, "lot" if clean["lot"] else "serials", "not_tracked", clean["sku"])
+        elif tracking == "lot" and clean["serials"]:
+            checked.bad(index, "serials", "not_serial", clean["sku"])
+        elif tracking == "serial" and clean["lot"]:  # one serial in the lot column: a lot of one
+            clean["serials"], clean["lot"] = (clean["lot"],), None
+            if clean["qty"] is not None and clean["qty"] != 1:
+                checked.bad(index, "serials", "serial_count", 1)
+        for serial in clean["serials"]:
+            if (clean["sku"], serial) in serials:
+                checked.bad(index, "serials", "duplicate_in_file", serial)
+            serials[(clean["sku"], serial)] = index
 
 
 def _refs_rules(tx: Tx, actor: Actor, checked: Checked) -> None:

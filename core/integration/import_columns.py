@@ -7,12 +7,12 @@ FORMULA_START = ("=", "+", "@", "\t", "\r")
 # The columns of each kind, in file order (export writes them in this order; import reads them by name).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "products": ("sku", "name_zh", "name_en", "category", "base_unit", "purchase_price", "sale_price",
-                 "floor_price", "barcode", "spec"),
+                 "floor_price", "barcode", "spec", "tracking", "shelf_life_days", "alert_days"),
     "customers": ("code", "name", "contact", "phone", "channel", "credit_limit", "salesperson",
                   "payment_terms_days", "note", "language"),
     "suppliers": ("code", "name", "contact", "phone", "credit_rating", "lead_time_days", "payment_terms_days",
                   "note"),
-    "opening_stock": ("warehouse", "sku", "qty", "unit_cost"),
+    "opening_stock": ("warehouse", "sku", "qty", "unit_cost", "lot", "expiry", "serials"),
     "reorder_rules": ("sku", "warehouse", "minimum", "maximum", "pack_size", "supplier", "lead_time_days"),
     "price_rules": ("grade", "customer", "sku", "category", "method", "value", "min_qty", "valid_from", "valid_to"),
 }
@@ -25,7 +25,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 TEXT_LIMITS = {"sku": 40, "name_zh": 200, "name_en": 200, "category": 40, "base_unit": 20, "barcode": 64,
                "code": 20, "name": 200, "contact": 100, "phone": 40, "channel": 20, "salesperson": 100,
                "note": 500, "warehouse": 20, "supplier": 20, "credit_rating": 10, "grade": 20, "customer": 20,
-               "method": 20, "valid_from": 19, "valid_to": 19, "spec": 60, "language": 20}
+               "method": 20, "valid_from": 19, "valid_to": 19, "spec": 60, "language": 20, "tracking": 10, "lot": 64,
+               "expiry": 19, "serials": 65_000}
+TRACKING_WORDS = {"": "none", "none": "none", "无": "none", "不管理": "none", "lot": "lot", "批次": "lot",
+                  "serial": "serial", "序列号": "serial"}
 CHANNELS = ("store", "online", "wholesale")
 
 

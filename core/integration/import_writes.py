@@ -11,12 +11,14 @@ from sqlalchemy import insert, text
 
 from core.integration.import_checks import CHUNK, Checked
 from core.ledger.documents import open_document, post_moves
+from core.ledger.lot_position import NO_LOT
 from core.ledger.posting import MoveSpec
-from core.models import Customer, PriceRule, Product, ProductBarcode, ReorderRule, Supplier
+from core.models import Customer, Lot, PriceRule, Product, ProductBarcode, ReorderRule, Supplier
 from core.models.search_index import bulk_insert
 from core.models.searchable import search_values
 from core.people.audit import record
 from core.permissions import Actor
+from core.stock.lots import LotWanted, lots_for
 from core.uow import Tx
 
 DOCUMENT_LINES = 5000  # opening stock: one receipt per warehouse, split past this many lines (like stock.MAX_LINES)
@@ -61,6 +63,7 @@ def _write_products(tx: Tx, _actor: Actor, checked: Checked, progress: Progress)
              "category_id": c.get("category_id"), "base_unit": c["base_unit"] or "pcs",
              "purchase_price": c["purchase_price"] or Decimal(0), "sale_price": c["sale_price"] or Decimal(0),
              "floor_price": c["floor_price"] or Decimal(0), "spec": c["spec"], "active": True, "allow_negative": False,
+             "tracking": c["tracking"], "shelf_life_days": c["shelf_life_days"], "alert_days": c["alert_days"],
              "created_at": tx.now, **search_values("product", c)} for c in checked.clean]
     with bulk_insert(tx.conn, "product") as index:
         ids = _insert_chunks(tx, Product.__table__, rows, progress, len(rows))
@@ -68,6 +71,9 @@ def _write_products(tx: Tx, _actor: Actor, checked: Checked, progress: Progress)
     _insert_chunks(tx, ProductBarcode.__table__, [{"product_id": ident, "barcode": c["barcode"]}
                                                   for ident, c in zip(ids, checked.clean, strict=True)
                                                   if c["barcode"]], None, 0)
+    _insert_chunks(tx, Lot.__table__, [{"product_id": ident, "code": NO_LOT, "created_at": tx.now}  # "no lot"
+                                       for ident, c in zip(ids, checked.clean, strict=True)
+                                       if c["tracking"] != "none"], None, 0)
     return []
 
 
@@ -98,13 +104,15 @@ def _write_stock(tx: Tx, actor: Actor, checked: Checked, progress: Progress) -> 
     numbers, done = [], 0
     parts = [(w, lines[start:start + DOCUMENT_LINES]) for w, all_lines in sorted(by_warehouse.items())
              for lines in [all_lines] for start in range(0, len(all_lines), DOCUMENT_LINES)]
+    lot_ids = lots_for(tx, [LotWanted(c["product_id"], code, c["expiry"]) for c in checked.clean
+                            for code in (c["serials"] or ((c["lot"],) if c["lot"] else ()))])
     for warehouse_id, lines in parts:
         document_id, number = open_document(tx, actor, "receipt", warehouse_id, reason="opening stock (import)")
         post_moves(tx, actor, document_id, [
-            MoveSpec(n, c["product_id"], warehouse_id, qty=c["qty"],
+            MoveSpec(n, c["product_id"], warehouse_id, qty=qty,
                      unit_cost=c["unit_cost"] if c["unit_cost"] is not None else c["purchase_price"],
-                     label=c["sku"])
-            for n, c in enumerate(lines, 1)])
+                     label=c["sku"], lot_id=None if code is None else lot_ids[(c["product_id"], code)])
+            for n, c in enumerate(lines, 1) for code, qty in _lot_quantities(c)])
         record(tx, actor, "stock.receipt", "stock_document", document_id, number=number,
                warehouse=lines[0]["warehouse"], lines=len(lines), reason="opening stock (import)")
         numbers.append(number)
@@ -112,6 +120,13 @@ def _write_stock(tx: Tx, actor: Actor, checked: Checked, progress: Progress) -> 
         if progress is not None:
             progress(done, len(checked.clean))
     return numbers
+
+
+def _lot_quantities(clean: dict[str, Any]) -> list[tuple[str | None, Decimal]]:
+    """An opening stock row as (lot, quantity): one unit per serial, else the lot (None: untracked, or "no lot")."""
+    if clean["serials"]:
+        return [(serial, Decimal(1)) for serial in clean["serials"]]
+    return [(clean["lot"], clean["qty"])]
 
 
 def _write_rules(tx: Tx, _actor: Actor, checked: Checked, progress: Progress) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, Money, Qty, UTCDateTime, utcnow
@@ -42,7 +42,8 @@ class Stocktake(Base):
 
 
 class StocktakeLine(Base):
-    """One product on a sheet: on hand at the snapshot, on hand when counted, and the count (a recount replaces)."""
+    """One product (one lot of a tracked product) on a sheet: on hand at the snapshot, on hand when counted, and the
+    count (a recount replaces)."""
 
     __tablename__ = "stocktake_line"
 
@@ -50,6 +51,7 @@ class StocktakeLine(Base):
     stocktake_id: Mapped[int] = mapped_column(ForeignKey("stocktake.id"))
     line_no: Mapped[int] = mapped_column(Integer)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))
     expected_qty: Mapped[Decimal] = mapped_column(Qty())
     book_qty: Mapped[Decimal | None] = mapped_column(Qty())
     counted_qty: Mapped[Decimal | None] = mapped_column(Qty())
@@ -57,7 +59,8 @@ class StocktakeLine(Base):
     counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        UniqueConstraint("stocktake_id", "product_id"),
+        # One line per product and lot (untracked products have no lot: 0 stands for it)
+        Index("ux_stocktake_line_lot", "stocktake_id", "product_id", func.coalesce(lot_id, 0), unique=True),
         UniqueConstraint("stocktake_id", "line_no"),
         CheckConstraint("counted_qty IS NULL OR counted_qty >= 0", name="counted_not_negative"),
     )

@@ -18,6 +18,7 @@ from core.numbers import ZERO, parse_quantity, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.purchasing.records import DOC_TYPE, LINES, MAX_LINES, OrderLine, allow, find_order, lines_of, match
+from core.purchasing.return_lots import Part, ReturnWanted, return_parts
 from core.uow import Tx, UnitOfWork
 
 
@@ -25,7 +26,8 @@ from core.uow import Tx, UnitOfWork
 class ReturnLineIn:
     item: str
     qty: object
-
+    lot: str | None = None  # tracked products: the lot going back (one received on this order)
+    serials: tuple[str, ...] = ()  # serial-tracked products: the serials going back (received on this order)
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ def return_to_supplier(
     actor.require(Permission.PURCHASE_RETURN)
     if not reason.strip():
         raise ReasonRequired(action="purchase_return")
-    parsed = [(item_code(ln.item), parse_quantity(ln.qty)) for ln in bounded(lines, MAX_LINES)]
+    given = bounded(lines, MAX_LINES)
+    parsed = [(item_code(ln.item), parse_quantity(ln.qty)) for ln in given]
 
     def work(tx: Tx) -> PurchaseReturnView:
         order = find_order(tx, po_number, lock=True)
@@ -70,25 +73,34 @@ def return_to_supplier(
             if wanted[line] > line.received_qty - line.returned_qty:
                 raise OverReturn(number=order.number, item=item, sku=line.sku, requested=wanted[line],
                                  returnable=line.received_qty - line.returned_qty)
-        return _return(tx, actor, order, wanted, reason.strip()[:500])
+        parts = return_parts(tx, order, [ReturnWanted(matched[item], item, qty, ln.lot, tuple(ln.serials))
+                                         for (item, qty), ln in zip(parsed, given, strict=True)])
+        return _return(tx, actor, order, wanted, parts, reason.strip()[:500])
 
     return uow.run(work)
 
 
 
 def _return(
-    tx: Tx, actor: Actor, order: PurchaseOrder, wanted: dict[OrderLine, Decimal], reason: str
+    tx: Tx, actor: Actor, order: PurchaseOrder, wanted: dict[OrderLine, Decimal], parts: dict[OrderLine, list[Part]],
+    reason: str,
 ) -> PurchaseReturnView:
     document_id, return_number = open_document(tx, actor, "purchase_return", order.warehouse_id, reason=reason,
                                                source=(DOC_TYPE, order.id))
-    posting = Posting(tx, {(line.product_id, order.warehouse_id) for line in wanted})
+    posting = Posting(tx, {(line.product_id, order.warehouse_id) for line in wanted},
+                      (lot for shares in parts.values() for lot, _ in shares))
     for line, qty in wanted.items():
         position = posting.positions[(line.product_id, order.warehouse_id)]
         out = round_money(qty * line.unit_price, tx.money_places)
-        value = None if qty >= position.on_hand or out > position.value else -out
-        posting.apply(MoveSpec(line.line_no, line.product_id, order.warehouse_id, qty=-qty, value=value,
-                               source_line_id=line.id, label=line.sku, expired_first=True))
-    moves = write_posting(posting, actor, document_id)  # a tracked line: one row per lot (expired lots first)
+        whole = None if qty >= position.on_hand or out > position.value else -out
+        left = whole
+        for n, (lot_id, share) in enumerate(parts[line], 1):
+            value = left if left is None or n == len(parts[line]) else -round_money(
+                share * line.unit_price, tx.money_places)
+            left = None if left is None or value is None else left - value
+            posting.apply(MoveSpec(line.line_no, line.product_id, order.warehouse_id, qty=-share, value=value,
+                                   source_line_id=line.id, label=line.sku, expired_first=True, lot_id=lot_id))
+    moves = write_posting(posting, actor, document_id)  # a tracked line: one row per lot received on the order
     posted = {m.spec.source_line_id: m for m in moves}
     line_values = {line.id: sum((m.change.value for m in moves if m.spec.source_line_id == line.id), ZERO)
                    for line in wanted}

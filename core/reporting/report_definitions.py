@@ -29,14 +29,14 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
 }
 MEASURES: dict[str, tuple[str, ...]] = {
     "stock": ("products", "on_hand", "value"), "movements": ("qty", "value"), "slow-moving": ("on_hand", "value"),
-    "expiry": ("on_hand", "value"),
+    "expiry": ("on_hand", "value"), "lot-ageing": ("on_hand", "value"),
     "purchases": ("qty", "amount"), "sales": ("qty", "revenue"), "profit": ("qty", "revenue", "cost", "profit"),
     "ageing": ("0-30", "31-60", "61-90", ">90", "total"),
 }
 FILTERS: dict[str, tuple[str, ...]] = {
     "stock": ("warehouse", "category"), "movements": ("product", "warehouse"),
     "slow-moving": ("warehouse", "category"), "expiry": ("warehouse", "category"),
-    "purchases": ("warehouse", "category", "supplier"),
+    "lot-ageing": ("warehouse", "category"), "purchases": ("warehouse", "category", "supplier"),
     "sales": ("warehouse", "category", "customer", "salesperson", "channel"),
     "profit": ("warehouse", "category", "customer", "salesperson", "channel"),
     "ageing": ("customer", "supplier"),
@@ -114,7 +114,7 @@ def normalise(definition: Definition) -> Definition:
         resolve_period(period, date(2000, 1, 1))
     elif period is not None:
         raise InvalidReportDefinition(field="period", value=period[:20], allowed=[])
-    if report in ("slow-moving", "expiry") and not 1 <= definition.days <= 3650:
+    if report in ("slow-moving", "expiry", "lot-ageing") and not 1 <= definition.days <= 3650:
         raise InvalidReportDefinition(field="days", value=str(definition.days))
     if report == "ageing" and definition.kind not in ("customer", "supplier"):
         raise InvalidReportDefinition(field="kind", value=definition.kind[:20], allowed=["customer", "supplier"])

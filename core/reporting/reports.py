@@ -11,13 +11,13 @@ from typing import Any
 from core.errors import InvalidFilter
 from core.numbers import round_money
 from core.permissions import Actor, Permission
-from core.reporting.lot_reports import expiry_report
+from core.reporting.lot_reports import expiry_report, lot_ageing_report
 from core.reporting.periods import Comparison, Filters, Report
 from core.reporting.stock_reports import movements_report, slow_moving_report, stock_report
 from core.reporting.trade_reports import ageing_report, profit_report, purchases_report, sales_report
 from core.uow import UnitOfWork
 
-REPORTS = ("stock", "movements", "slow-moving", "expiry", "purchases", "sales", "profit", "ageing")
+REPORTS = ("stock", "movements", "slow-moving", "expiry", "lot-ageing", "purchases", "sales", "profit", "ageing")
 MONEY_COLUMNS = frozenset({"value", "balance_value", "amount", "revenue", "cost", "profit", "0-30", "31-60", "61-90",
                            ">90", "total"})  # the reports' money measures, given the money places
 
@@ -27,7 +27,8 @@ def may_run(actor: Actor, report: str) -> bool:
     p = Permission
     needs: dict[str, tuple[Permission, ...]] = {
         "stock": (p.STOCK_VIEW,), "movements": (p.STOCK_VIEW,), "slow-moving": (p.STOCK_VIEW,),
-        "expiry": (p.STOCK_VIEW,), "purchases": (p.PURCHASE_VIEW,), "sales": (p.SALES_VIEW_OWN, p.SALES_VIEW_ALL),
+        "expiry": (p.STOCK_VIEW,), "lot-ageing": (p.STOCK_VIEW,),
+        "purchases": (p.PURCHASE_VIEW,), "sales": (p.SALES_VIEW_OWN, p.SALES_VIEW_ALL),
         "profit": (p.PROFIT_VIEW,), "ageing": (p.MONEY_VIEW, p.SALES_VIEW_OWN),
     }
     return any(actor.can(permission) for permission in needs.get(report, ()))
@@ -37,7 +38,7 @@ def run_report(uow: UnitOfWork, actor: Actor, name: str, filters: Filters) -> Re
     """The report called `name` (one of REPORTS) with these filters, as the actor may see it."""
     runners: dict[str, Callable[[UnitOfWork, Actor, Filters], Report]] = {
         "stock": stock_report, "movements": movements_report, "slow-moving": slow_moving_report,
-        "expiry": expiry_report,
+        "expiry": expiry_report, "lot-ageing": lot_ageing_report,
         "purchases": purchases_report, "sales": sales_report, "profit": profit_report, "ageing": ageing_report,
     }
     if name not in runners:

@@ -13,6 +13,7 @@ from core.codes.gs1 import Gs1Data, parse_gs1
 from core.errors import UnknownProduct
 from core.models import Product, StockLevel, Warehouse
 from core.permissions import Actor, Permission
+from core.stock.lots import LotPage, lots_held
 from core.uow import Tx, UnitOfWork
 
 ACTIONS = (("order", Permission.SALES_CREATE), ("receive", Permission.PURCHASE_RECEIVE),
@@ -47,6 +48,7 @@ class ItemCard:
     stock: tuple[CardStock, ...]
     actions: tuple[str, ...]
     scanned: Gs1Data | None = None
+    lots: LotPage | None = None  # a tracked product: the first page of its lots held, nearest expiry first
 
     @property
     def available(self) -> Decimal:
@@ -82,4 +84,5 @@ def _card(tx: Tx, actor: Actor, code: str | None, product_id: int | None) -> Ite
         purchase_price=product.purchase_price if sees_cost else None, stock=stock,
         actions=tuple(name for name, permission in ACTIONS if actor.can(permission)),
         scanned=parse_gs1(code) if code is not None else None,
+        lots=lots_held(tx, actor, product.id) if product.tracking != "none" else None,
     )

@@ -13,6 +13,7 @@ from sqlalchemy import Table, bindparam, func, insert, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.catalog.products import warehouse_in
+from core.catalog.resolve import items_in
 from core.errors import LotRefused, ReasonRequired, UnknownProduct
 from core.ledger.lot_position import NO_LOT
 from core.ledger.posting import MoveSpec
@@ -34,6 +35,7 @@ _SHELF = select(Product.id, Product.shelf_life_days).where(
     Product.id.in_(bindparam("products", expanding=True)), Product.shelf_life_days.is_not(None))
 _CODE = re.compile(r"[\w\-./+#:]{1,64}")
 MAX_DAYS = 36_500
+LOT_PAGE = 8  # lots on an item card or a page of `lots SKU`: a phone screen of them
 
 
 @dataclass(frozen=True)
@@ -275,3 +277,56 @@ def list_lots(uow: UnitOfWork, actor: Actor, sku: str, warehouse: str | None = N
         ]
 
     return uow.read(work)
+
+
+@dataclass(frozen=True)
+class LotPage:
+    """A tracked product's lots with stock in the warehouses the reader sees, nearest expiry first, a page of them."""
+
+    sku: str
+    name_zh: str
+    name_en: str
+    tracking: str
+    lots: tuple[LotStock, ...]
+    page: int
+    more: bool
+
+
+def lot_page(uow: UnitOfWork, actor: Actor, code: str, page: int = 1) -> LotPage:
+    """The lots of the product a code names (SKU, barcode, GS1 scan, name), LOT_PAGE at a time."""
+    actor.require(Permission.STOCK_VIEW)
+
+    def work(tx: Tx) -> LotPage:
+        product_id = items_in(tx, [code])[code.strip()].ref.id
+        return lots_held(tx, actor, product_id, max(page, 1))
+
+    return uow.read(work)
+
+
+def lots_held(tx: Tx, actor: Actor, product_id: int, page: int = 1) -> LotPage:
+    """One page of a product's lots held in ordinary warehouses (those the reader works in, for warehouse staff)."""
+    product = tx.session.execute(select(Product.sku, Product.name_zh, Product.name_en, Product.tracking,
+                                        Product.alert_days).where(Product.id == product_id)).one()
+    if product.tracking == "none":
+        return LotPage(product.sku, product.name_zh, product.name_en or product.name_zh, "none", (), 1, False)
+    query = (
+        select(Lot.code, Lot.expiry, Lot.produced, Warehouse.code.label("warehouse"), LotLevel.on_hand,
+               LotLevel.reserved)
+        .join(LotLevel, LotLevel.lot_id == Lot.id).join(Warehouse, Warehouse.id == LotLevel.warehouse_id)
+        .where(Lot.product_id == product_id, LotLevel.on_hand != 0, Warehouse.kind == "normal")
+        .order_by(Lot.expiry.is_(None), Lot.expiry, Lot.id, Warehouse.code)
+        .offset((page - 1) * LOT_PAGE).limit(LOT_PAGE + 1)
+    )
+    scope = actor.warehouse_scope(Permission.STOCK_VIEW)
+    if scope is not None:
+        query = query.where(Warehouse.id.in_(sorted(scope)))
+    today = tx.now.date()
+    lead = timedelta(days=product.alert_days or 0)
+    rows = tx.session.execute(query).all()
+    lots = tuple(
+        LotStock(product.sku, r.code, r.warehouse, r.expiry, r.produced, r.on_hand, r.reserved,
+                 r.on_hand - r.reserved, r.expiry is not None and r.expiry < today,
+                 r.expiry is not None and product.alert_days is not None and today <= r.expiry <= today + lead)
+        for r in rows[:LOT_PAGE])
+    return LotPage(product.sku, product.name_zh, product.name_en or product.name_zh, product.tracking, lots, page,
+                   len(rows) > LOT_PAGE)

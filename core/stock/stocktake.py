@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select, func, insert, literal, select, update
+from sqlalchemy import Integer, Row, Select, cast, func, insert, literal, null, select, union_all, update
 
 from core.approvals import requests as approvals
-from core.catalog.lines import entered
+from core.catalog.lines import EnteredLine, bounded, entered
 from core.catalog.products import warehouse_in
 from core.catalog.resolve import resolve_lines
-from core.errors import EmptyDocument, InvalidQuantity, InvalidState, ReasonRequired, UnknownDocument
+from core.codes.gs1 import parse_gs1
+from core.errors import EmptyDocument, InvalidQuantity, InvalidState, LotRefused, ReasonRequired, UnknownDocument
 from core.ledger.documents import open_document, post_moves
 from core.ledger.numbering import next_number
 from core.ledger.posting import MoveSpec
-from core.models import Category, Product, StockLevel, Stocktake, StocktakeLine, Warehouse
+from core.models import Category, Lot, LotLevel, Product, StockLevel, Stocktake, StocktakeLine, Warehouse
 from core.numbers import ZERO, parse_money, parse_quantity, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
+from core.stock.lots import tracking_of
+from core.stock.stocktake_lots import LotCount, count_lots, lot_count
 from core.uow import Tx, UnitOfWork
 
 DOC_TYPE = "stocktake"
@@ -27,6 +32,7 @@ SHEET_PREFIX = "SC"
 DEFAULT_APPROVAL_THRESHOLD = Decimal(1000)
 UNCOUNTED_POLICIES = ("unchanged", "zero")
 OPEN = ("counting", "pending_approval")
+MAX_COUNTS = 1000
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class StocktakeSheet:
     category: str | None
     status: str
     lines: int
+    products: int = 0  # the products on the sheet (a tracked product has a line per lot)
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class CountedItem:
     sku: str
     counted: Decimal
     recount: bool
+    lot: str | None = None  # the lot counted of a product tracked by lot
+    serials: tuple[str, ...] = ()  # the serials listed of a product tracked by serial
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,8 @@ class VarianceLine:
     variance: Decimal
     unit_cost: Decimal | None
     value: Decimal | None
+    lot: str | None = None  # a tracked product's lot or serial ("" for its "no lot" position)
+    expiry: date | None = None
 
 
 @dataclass(frozen=True)
@@ -115,60 +126,119 @@ def start_stocktake(
             ).returning(Stocktake.id)
         ).scalar_one()
         in_scope = _in_scope(category_id)
-        snapshot = (
-            select(literal(sheet_id), func.row_number().over(order_by=Product.sku), StockLevel.product_id,
-                   StockLevel.on_hand)
+        untracked = (
+            select(StockLevel.product_id, cast(null(), Integer).label("lot_id"), StockLevel.on_hand,
+                   Product.sku, cast(null(), Lot.expiry.type).label("expiry"), literal("").label("code"))
             .join(Product, Product.id == StockLevel.product_id)
             .where(StockLevel.warehouse_id == target.id, StockLevel.on_hand != 0, Product.active,
-                   Product.id.in_(in_scope))
+                   Product.tracking == "none", Product.id.in_(in_scope))
         )
+        tracked = (  # a tracked product is counted per lot, its "no lot" position as one of them
+            select(LotLevel.product_id, LotLevel.lot_id, LotLevel.on_hand, Product.sku, Lot.expiry, Lot.code)
+            .join(Product, Product.id == LotLevel.product_id).join(Lot, Lot.id == LotLevel.lot_id)
+            .where(LotLevel.warehouse_id == target.id, LotLevel.on_hand != 0, Product.active,
+                   Product.tracking != "none", Product.id.in_(in_scope))
+        )
+        held = union_all(untracked, tracked).subquery()
+        snapshot = select(
+            literal(sheet_id), func.row_number().over(order_by=(held.c.sku, held.c.expiry.is_(None), held.c.expiry,
+                                                                held.c.code)),
+            held.c.product_id, held.c.lot_id, held.c.on_hand)
         tx.session.execute(insert(StocktakeLine).from_select(
-            ["stocktake_id", "line_no", "product_id", "expected_qty"], snapshot))
-        lines = tx.session.scalar(
-            select(func.count(StocktakeLine.id)).where(StocktakeLine.stocktake_id == sheet_id)) or 0
+            ["stocktake_id", "line_no", "product_id", "lot_id", "expected_qty"], snapshot))
+        counts = tx.session.execute(select(func.count(StocktakeLine.id).label("lines"),
+                                           func.count(func.distinct(StocktakeLine.product_id)).label("products"))
+                                    .where(StocktakeLine.stocktake_id == sheet_id)).one()
+        lines = counts.lines or 0
         record(tx, actor, "stocktake.start", "stocktake", sheet_id, number=number, warehouse=target.code,
                category=category, lines=lines, uncounted=uncounted)
-        return StocktakeSheet(number, target.code, category, "counting", lines)
+        return StocktakeSheet(number, target.code, category, "counting", lines, counts.products or 0)
 
     return uow.run(work)
+
+
+@dataclass(frozen=True)
+class CountIn:
+    """One count as given: SKU, barcode or GS1 scan, quantity, pack unit; a tracked product's lot (and the expiry
+    of a new one) or serials."""
+
+    item: str
+    qty: object
+    unit: str | None = None
+    lot: str | None = None
+    expiry: object = None
+    serials: tuple[str, ...] = ()
 
 
 def count_item(
-    uow: UnitOfWork, actor: Actor, number: str, item: str, qty: object, unit: str | None = None, *, add: bool = False
+    uow: UnitOfWork, actor: Actor, number: str, item: str, qty: object, unit: str | None = None, *, add: bool = False,
+    lot: str | None = None, expiry: object = None, serials: Sequence[str] = (),
 ) -> CountedItem:
-    """Record the counted quantity of one product (SKU or barcode); a recount replaces the earlier count, unless
-    `add`: then the quantity is added to what was counted so far (each scan of a unit)."""
-    given = entered(item, qty, unit, allow_zero=True)
-    code = given.item
+    """Record the counted quantity of one product (SKU, barcode or GS1 scan); a recount replaces the earlier count,
+    unless `add`: then the quantity is added to what was counted so far (each scan of a unit). A tracked product
+    is counted per lot (`lot`, or the scan's; a lot unknown to the books is opened with `expiry`) or, by serial,
+    by listing its `serials` (those on the sheet not listed are counted as gone)."""
+    return count_items(uow, actor, number, [CountIn(item, qty, unit, lot, expiry, tuple(serials))], add=add)[0]
 
-    def work(tx: Tx) -> CountedItem:
+
+def count_items(
+    uow: UnitOfWork, actor: Actor, number: str, counts: Sequence[CountIn], *, add: bool = False
+) -> list[CountedItem]:
+    """Record several counts (as `count_item` each) in one transaction: all of them, or none when one is refused."""
+    given = [(entered(c.item, c.qty, c.unit, allow_zero=True), c) for c in bounded(counts, MAX_COUNTS)]
+
+    def work(tx: Tx) -> list[CountedItem]:
         sheet = _sheet(tx, number, ("counting",))
         actor.require(Permission.STOCKTAKE_COUNT, sheet.warehouse_id)
-        resolved = resolve_lines(tx, [given], allow_zero=True)[0]
-        product, base = resolved.product, resolved.base_qty
-        book = tx.session.scalar(select(StockLevel.on_hand).where(
-            StockLevel.product_id == product.id, StockLevel.warehouse_id == sheet.warehouse_id)) or ZERO
-        line = tx.session.execute(select(StocktakeLine.id, StocktakeLine.counted_qty).where(
-            StocktakeLine.stocktake_id == sheet.id, StocktakeLine.product_id == product.id)).one_or_none()
-        if add and line is not None and line.counted_qty is not None:
-            base = parse_quantity(line.counted_qty + base, allow_zero=True)  # the sum within what the books hold
-        values = {"counted_qty": base, "book_qty": book, "counted_by": actor.employee_id, "counted_at": tx.now}
-        if line is not None:
-            tx.session.execute(update(StocktakeLine).where(StocktakeLine.id == line.id).values(**values))
-        else:
-            if tx.session.scalar(select(Product.id).where(
-                    Product.id == product.id, Product.id.in_(_in_scope(sheet.category_id)))) is None:
-                raise InvalidQuantity(value=code[:40], reason="not_in_stocktake_scope")
-            last = tx.session.scalar(
-                select(func.max(StocktakeLine.line_no)).where(StocktakeLine.stocktake_id == sheet.id)) or 0
-            tx.session.execute(insert(StocktakeLine).values(
-                stocktake_id=sheet.id, line_no=last + 1, product_id=product.id, expected_qty=ZERO, **values))
-        recount = line is not None and line.counted_qty is not None and not add
-        record(tx, actor, "stocktake.count", "stocktake", sheet.id, number=sheet.number, sku=product.sku,
-               counted=base, book=book, recount=recount)
-        return CountedItem(sheet.number, product.sku, base, recount)
+        return [_count(tx, actor, sheet, line, count, add) for line, count in given]
 
     return uow.run(work)
+
+
+def _count(tx: Tx, actor: Actor, sheet: Stocktake, given: EnteredLine, count: CountIn, add: bool) -> CountedItem:
+    code = given.item
+    resolved = resolve_lines(tx, [given], allow_zero=True)[0]
+    product, base = resolved.product, resolved.base_qty
+    tracking = tracking_of(tx, [product.id])[product.id][0]
+    if tracking != "none":
+        return _count_tracked(tx, actor, sheet, product.id, product.sku, base, add, lot_count(
+            tracking, product.sku, base, count.lot, count.expiry, count.serials, parse_gs1(code)))
+    if count.lot or count.serials:
+        raise LotRefused(reason="not_tracked", sku=product.sku)
+    book = tx.session.scalar(select(StockLevel.on_hand).where(
+        StockLevel.product_id == product.id, StockLevel.warehouse_id == sheet.warehouse_id)) or ZERO
+    line = tx.session.execute(select(StocktakeLine.id, StocktakeLine.counted_qty).where(
+        StocktakeLine.stocktake_id == sheet.id, StocktakeLine.product_id == product.id)).one_or_none()
+    if add and line is not None and line.counted_qty is not None:
+        base = parse_quantity(line.counted_qty + base, allow_zero=True)  # the sum within what the books hold
+    values = {"counted_qty": base, "book_qty": book, "counted_by": actor.employee_id, "counted_at": tx.now}
+    if line is not None:
+        tx.session.execute(update(StocktakeLine).where(StocktakeLine.id == line.id).values(**values))
+    else:
+        if not _product_in_scope(tx, sheet, product.id):
+            raise InvalidQuantity(value=code[:40], reason="not_in_stocktake_scope")
+        last = tx.session.scalar(
+            select(func.max(StocktakeLine.line_no)).where(StocktakeLine.stocktake_id == sheet.id)) or 0
+        tx.session.execute(insert(StocktakeLine).values(
+            stocktake_id=sheet.id, line_no=last + 1, product_id=product.id, expected_qty=ZERO, **values))
+    recount = line is not None and line.counted_qty is not None and not add
+    record(tx, actor, "stocktake.count", "stocktake", sheet.id, number=sheet.number, sku=product.sku,
+           counted=base, book=book, recount=recount)
+    return CountedItem(sheet.number, product.sku, base, recount)
+
+
+def _count_tracked(tx: Tx, actor: Actor, sheet: Stocktake, product_id: int, sku: str, base: Decimal, add: bool,
+                   wanted: LotCount) -> CountedItem:
+    counted = count_lots(tx, sheet, product_id, actor.employee_id, base, wanted, add=add,
+                         in_scope=lambda: _product_in_scope(tx, sheet, product_id))
+    record(tx, actor, "stocktake.count", "stocktake", sheet.id, number=sheet.number, sku=sku, lot=counted.lot,
+           serials=list(counted.serials), counted=counted.counted, book=counted.book, recount=counted.recount)
+    return CountedItem(sheet.number, sku, counted.counted, counted.recount, counted.lot, counted.serials)
+
+
+def _product_in_scope(tx: Tx, sheet: Stocktake, product_id: int) -> bool:
+    return tx.session.scalar(select(Product.id).where(
+        Product.id == product_id, Product.id.in_(_in_scope(sheet.category_id)))) is not None
 
 
 def stocktake_variances(uow: UnitOfWork, actor: Actor, number: str) -> StocktakeVariances:
@@ -269,9 +339,10 @@ def _post(tx: Tx, actor: Actor, sheet: Stocktake) -> str | None:
     rows = tx.session.execute(_lines_query(sheet)).all()
     specs = [
         MoveSpec(r.line_no, r.product_id, sheet.warehouse_id, qty=variance, fallback_cost=r.purchase_price,
-                 expired_first=True, label=r.sku)
+                 expired_first=True, label=r.sku, lot_id=r.lot_id)
         for r in rows if (variance := _variance_qty(sheet, r)) != 0
     ]
+    specs.sort(key=lambda spec: spec.qty < 0)  # gains first: a lot counted out of "no lot" keeps the value
     document_number = None
     document_id = None
     if specs:
@@ -298,7 +369,8 @@ def _variances(tx: Tx, actor: Actor, sheet: Stocktake, see_cost: bool = False) -
         gain, loss = (gain + value, loss) if value > 0 else (gain, loss + value)
         book = r.book_qty if r.counted_qty is not None else r.expected_qty
         lines.append(VarianceLine(r.line_no, r.sku, r.name_zh, r.name_en, r.expected_qty, book, r.counted_qty,
-                                  variance, cost if sees_cost else None, value if sees_cost else None))
+                                  variance, cost if sees_cost else None, value if sees_cost else None,
+                                  r.lot, r.expiry))
     counted = sum(1 for ln in lines if ln.counted is not None)
     return StocktakeVariances(sheet.number, code, sheet.status, counted, len(lines) - counted, tuple(lines),
                               gain if sees_cost else None, loss if sees_cost else None, sheet.uncounted)
@@ -308,8 +380,9 @@ def _lines_query(sheet: Stocktake) -> Select[*tuple[Any, ...]]:
     return (
         select(StocktakeLine.line_no, StocktakeLine.product_id, Product.sku, Product.name_zh, Product.name_en,
                StocktakeLine.expected_qty, StocktakeLine.book_qty, StocktakeLine.counted_qty,
-               Product.purchase_price, StockLevel.avg_cost)
+               Product.purchase_price, StockLevel.avg_cost, StocktakeLine.lot_id, Lot.code.label("lot"), Lot.expiry)
         .join(Product, Product.id == StocktakeLine.product_id)
+        .outerjoin(Lot, Lot.id == StocktakeLine.lot_id)
         .outerjoin(StockLevel, (StockLevel.product_id == StocktakeLine.product_id)
                    & (StockLevel.warehouse_id == sheet.warehouse_id))
         .where(StocktakeLine.stocktake_id == sheet.id)

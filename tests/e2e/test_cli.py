@@ -28,7 +28,7 @@ def test_init_seed_check_and_stock_on_a_fresh_database(tmp_path: Path) -> None:
     seeded = jxc(tmp_path, "seed", "demo", "--products", "300", "--days", "6", JXC_DATABASE_URL=url)
     assert seeded.returncode == 0, seeded.stderr
     assert "catalogue: 300 of 300 products" in seeded.stdout
-    assert "3 warehouses (+1 transit), 16 categories, 300 products, 300 barcodes" in seeded.stdout
+    assert "4 warehouses (+1 transit), 16 categories, 300 products, 300 barcodes" in seeded.stdout
     assert "10 suppliers, 30 customers, 9 employees (admin, finance, manager, purchaser, sales, warehouse)" \
         in seeded.stdout
 
@@ -39,14 +39,14 @@ def test_init_seed_check_and_stock_on_a_fresh_database(tmp_path: Path) -> None:
     stock = jxc(tmp_path, "stock", JXC_DATABASE_URL=url)
     assert stock.returncode == 0, stock.stderr
     rows = {line.split()[0]: line.split() for line in stock.stdout.splitlines()[1:]}
-    assert set(rows) == {"SH", "BJ", "GZ", "TRANSIT"}
+    assert set(rows) == {"SH", "BJ", "GZ", "QUARANTINE", "TRANSIT"}
     assert all(int(rows[code][-3]) > 50 for code in ("SH", "BJ", "GZ"))
     assert all(re.fullmatch(r"\d{1,3}(,\d{3})*", rows[code][-2]) for code in rows), "whole units, grouped, no .0000"
     assert "上海总仓" in stock.stdout
 
     again = jxc(tmp_path, "seed", "demo", "--products", "300", JXC_DATABASE_URL=url)
     assert again.returncode == 2
-    assert "refused: the database is not empty (300 products, 3 warehouses)" in again.stderr
+    assert "refused: the database is not empty (300 products, 4 warehouses)" in again.stderr
 
 
 def test_seeding_a_database_without_tables_is_refused_with_the_reason(tmp_path: Path) -> None:

@@ -72,7 +72,8 @@ def test_a_manager_taps_sales_and_this_month_and_gets_the_golden_figures_chart_a
     chat = person(golden.uow, golden.shop.admin, "manager-1")
     assert chat.send("报表") == ["要看哪个报表？点按钮，或输入例如「销售 2026-11」。"]
     labels = [b.label for row in chat.replies[0].buttons for b in row]
-    assert labels == ["销售汇总", "毛利", "采购汇总", "库存及金额", "滞销库存", "临期与过期批次", "应收账龄"]
+    assert labels == ["销售汇总", "毛利", "采购汇总", "库存及金额", "滞销库存", "临期与过期批次", "批次滞销与库龄",
+                      "应收账龄"]
     assert chat.press(chat.button("销售汇总")) == ["销售汇总：哪个月？点按钮，或输入月份，例如 2026-11。"]
     options = chat.press(chat.button("本月"))[0]
     assert options.startswith("销售汇总（2026-03），按商品汇总。")
@@ -112,7 +113,8 @@ def test_in_english_a_typed_line_runs_gross_profit_by_customer_at_once(golden: G
 def test_every_report_on_the_menu_runs_for_a_manager_with_its_chart_and_file(golden: GoldenMonth) -> None:
     chat = person(golden.uow, golden.shop.admin, "manager-1")
     expected = {"毛利": "毛利合计：427.24", "采购汇总": "采购金额合计：508.00", "库存及金额": "金额合计：217.24",
-                "滞销库存": "📊 滞销库存", "临期与过期批次": "📊 临期与过期批次", "应收账龄": "\n合计：94.00"}
+                "滞销库存": "📊 滞销库存", "临期与过期批次": "📊 临期与过期批次",
+                "批次滞销与库龄": "📊 批次滞销与库龄", "应收账龄": "\n合计：94.00"}
     for label, figure in expected.items():
         chat.send("报表")
         chat.press(chat.button(label))

@@ -1,5 +1,6 @@
 """Any sequence of stock operations, allowed or refused, leaves books that agree with an independent model; a
-lot-tracked product among them keeps every invariant per lot, and its expired lot is never picked automatically."""
+lot-tracked product among them keeps every invariant per lot (through stocktakes counted per lot too), and its
+expired lot is never picked automatically."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import func, select
 
 from core.catalog.products import NewProduct, create_product
-from core.errors import DomainError, InvalidQuantity, InvalidState, OutOfStock, PermissionDenied
+from core.errors import DomainError, InvalidAmount, InvalidQuantity, InvalidState, OutOfStock, PermissionDenied
 from core.ledger.check import check_ledger, rebuild_levels
 from core.models import (
     AuditLog,
@@ -40,6 +41,7 @@ from core.stock.moves import (
     release_stock,
     reserve_stock,
 )
+from core.stock.stocktake import cancel_stocktake, count_item, start_stocktake, submit_stocktake
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
 
@@ -289,6 +291,34 @@ def run_books_machine(uow: UnitOfWork, shop: Shop, examples: int, steps: int) ->
             release_stock(uow, admin, held.number, None if qty is None else [LineIn(sku, qty)])
             self.move(held.kind, held.warehouse, reserved=-taken)
             held.left -= taken
+
+        @rule(warehouse=warehouses, qty=st.one_of(st.just(D(0)), quantities), lose_old=st.booleans())
+        def count_per_lot(self, warehouse: str, qty: D, lose_old: bool) -> None:
+            """A stocktake counts the lot product per lot: a lot found that was unknown (gains at the average, or
+            the purchase price), and the expired lot counted as gone or left uncounted (unchanged)."""
+            sheet = start_stocktake(uow, admin, warehouse).number
+            found = f"FOUND-{next(serial)}"
+            count_item(uow, admin, sheet, self.skus["lot"], qty, lot=found, expiry="2032-01-01")
+            old = self.expired.get(warehouse, D(0))
+            if lose_old and old > 0:
+                count_item(uow, admin, sheet, self.skus["lot"], 0, lot="OLD")
+            _, _, _, avg = self.level("lot", warehouse)
+            before = uow.read(written)
+            try:
+                outcome = submit_stocktake(uow, admin, sheet, threshold=10**12)
+            except (InvalidAmount, InvalidQuantity):  # beyond what the books hold: refused, nothing posted
+                assert uow.read(written)[:2] == before[:2]
+                cancel_stocktake(uow, admin, sheet, reason="too large")
+                return
+            gain = round_money(qty * (avg if avg > 0 else PURCHASE_PRICE))
+            posted = uow.read(lambda tx: tx.session.scalar(
+                select(func.coalesce(func.sum(StockMove.value), 0)).join(StockDocument)
+                .where(StockDocument.number == outcome.document_number)))
+            if not (lose_old and old > 0):
+                assert D(posted) == gain, "a lot found enters at the average cost"
+            self.move("lot", warehouse, qty - (old if lose_old else D(0)))
+            self.expired[warehouse] = D(0) if lose_old else old
+            self.value["lot"] += D(posted)
 
         @rule(kind=kinds, qty=quantities)
         def warehouse_worker_outside_their_warehouse(self, kind: str, qty: D) -> None:

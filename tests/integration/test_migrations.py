@@ -52,7 +52,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def differences(engine: Engine) -> list[Any]:
     with engine.connect() as connection, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*ix_product_lower_name_en.*")
-        warnings.filterwarnings("ignore", message=".*ux_(stock_move|purchase_receipt)_line_lot.*")
+        warnings.filterwarnings("ignore", message=".*ux_(stock_move|purchase_receipt|stocktake)_line_lot.*")
         context = MigrationContext.configure(connection, opts={"include_object": not_search_index})
         return list(compare_metadata(context, Base.metadata))
 

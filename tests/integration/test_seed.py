@@ -24,6 +24,7 @@ from core.models import (
     EmployeeRole,
     EmployeeWarehouse,
     Lot,
+    LotLevel,
     Notification,
     Product,
     ProductBarcode,
@@ -39,6 +40,7 @@ from core.models import (
 from core.people.employees import create_employee, load_actor
 from core.people.setup import bootstrap
 from core.permissions import Actor
+from core.stock.expiry_actions import quarantine_lot
 from core.stock.levels import stock_summary
 from core.uow import Tx, UnitOfWork
 from tests.integration.chat_shop import person
@@ -58,9 +60,9 @@ def test_the_demo_company_has_every_part_and_a_clean_month_of_books(uow: UnitOfW
     summary = seed_demo(uow, admin)
     ended = utcnow()
 
-    assert (summary.warehouses, summary.transit_warehouses, summary.products) == (3, 1, 200)
+    assert (summary.warehouses, summary.transit_warehouses, summary.products) == (4, 1, 200)
     codes = uow.read(lambda tx: dict(tx.session.execute(select(Warehouse.code, Warehouse.kind)).all()))
-    assert codes == {"SH": "normal", "BJ": "normal", "GZ": "normal", "TRANSIT": "transit"}
+    assert codes == {"SH": "normal", "BJ": "normal", "GZ": "normal", "QUARANTINE": "normal", "TRANSIT": "transit"}
     assert uow.read(check_ledger) == []
     lots = uow.read(lambda tx: tx.session.execute(select(Lot.expiry, Product.tracking).join(
         Product, Product.id == Lot.product_id).where(Lot.code != "")).all())
@@ -83,7 +85,7 @@ def test_the_demo_company_has_every_part_and_a_clean_month_of_books(uow: UnitOfW
     assigned = uow.read(lambda tx: set(tx.session.execute(
         select(Employee.name, Warehouse.code).join(EmployeeWarehouse, EmployeeWarehouse.employee_id == Employee.id)
         .join(Warehouse, Warehouse.id == EmployeeWarehouse.warehouse_id))))
-    assert {code for _, code in assigned} == {"SH", "BJ", "GZ"}
+    assert {code for _, code in assigned} == {"SH", "BJ", "GZ", "QUARANTINE"}
     assert {name for name, _ in assigned} == held["warehouse"]
 
     categories = uow.read(lambda tx: tx.session.execute(select(Category.code, Category.parent_id)).all())
@@ -137,6 +139,15 @@ def test_the_demo_company_has_every_part_and_a_clean_month_of_books(uow: UnitOfW
     assert all(stock[code].products > 50 and stock[code].value for code in ("SH", "BJ", "GZ"))
     assert summary.documents == count(uow, StockDocument.id)
 
+    # the expiry warning's "move to quarantine" works out of the box, for SH's warehouse keeper too
+    expired = uow.read(lambda tx: tx.session.execute(
+        select(LotLevel.lot_id, LotLevel.warehouse_id, LotLevel.on_hand).join(Lot, Lot.id == LotLevel.lot_id)
+        .where(Lot.expiry < today, LotLevel.on_hand > 0).order_by(Lot.id).limit(1)).one())
+    moved = quarantine_lot(uow, load_actor(uow, "warehouse-chen"), expired.lot_id, expired.warehouse_id)
+    assert [(ln.warehouse, ln.qty) for ln in moved.lines if ln.warehouse == "QUARANTINE"] == [
+        ("QUARANTINE", expired.on_hand)]
+    assert uow.read(check_ledger) == []
+
 
 def test_seeding_a_database_that_has_products_is_refused_and_changes_nothing(
     uow: UnitOfWork, admin: Actor
@@ -145,7 +156,7 @@ def test_seeding_a_database_that_has_products_is_refused_and_changes_nothing(
     before = (count(uow, Product.id), count(uow, StockMove.id), count(uow, Employee.id))
     with pytest.raises(InvalidState) as refused:
         seed_demo(uow, admin, products=24, days=2)
-    assert refused.value.params == {"reason": "not_empty", "products": 24, "warehouses": 3}
+    assert refused.value.params == {"reason": "not_empty", "products": 24, "warehouses": 4}
     assert (count(uow, Product.id), count(uow, StockMove.id), count(uow, Employee.id)) == before
 
 
