@@ -275,3 +275,10 @@ def list_lots(uow: UnitOfWork, actor: Actor, sku: str, warehouse: str | None = N
         ]
 
     return uow.read(work)
+
+
+def lots_to_pick(uow: UnitOfWork, actor: Actor, sku: str, warehouse: str, limit: int = 6) -> list[LotStock]:
+    """The lots a line shipping from the warehouse may name, as buttons: available, not expired, nearest expiry
+    first (none for an untracked product)."""
+    found = list_lots(uow, actor, sku, warehouse)
+    return [lot for lot in found if lot.available > 0 and not lot.expired and lot.lot != NO_LOT][:limit]
