@@ -29,6 +29,7 @@ from core.sales.entry import place_sales_order, quote_sales_order, sale_items
 from core.sales.price_rules import PriceSource
 from core.sales.records import SalesLineIn
 from core.sales.usual import usual_sales_warehouse
+from core.stock.lots import lots_to_pick
 from core.stock.stocktake import count_item, open_stocktake, start_stocktake, stocktake_variances, submit_stocktake
 from core.uow import UnitOfWork
 
@@ -50,6 +51,7 @@ class AppApi:
             ("GET", "warehouses"): self.warehouses,
             ("GET", "customers"): self.customers,
             ("GET", "items"): self.items,
+            ("GET", "sales/lots"): self.lots,
             ("POST", "sales/quote"): self.quote,
             ("POST", "sales/place"): self.place,
             ("GET", "receive/orders"): self.orders,
@@ -86,6 +88,13 @@ class AppApi:
                            "price_text": money(i.price), "source_text": self._source(actor, i.source),
                            "last_text": None if i.last_price is None else money(i.last_price),
                            "last_day": self._day(actor, i.last_at)} for i in found]}
+
+    async def lots(self, actor: Actor, q: dict[str, Any]) -> Any:
+        """The lots a line may ship from (none for an untracked product): available and not expired, nearest expiry
+        first, near expiry marked."""
+        found = await _run(lots_to_pick, self.uow, actor, _text(q, "sku"), _text(q, "warehouse"))
+        return {"lots": [{"lot": lot.lot, "expiry": _iso(lot.expiry) or "—", "alert": lot.alert,
+                          "available": format_quantity(lot.available, actor.language)} for lot in found]}
 
     async def quote(self, actor: Actor, body: dict[str, Any]) -> Any:
         """The order as it stands at the customer's prices: each line's amount, the price proposed and why, the
@@ -214,8 +223,8 @@ async def _run(call: Callable[..., T], *args: Any) -> T:
 
 
 def _sales_lines(body: dict[str, Any]) -> list[SalesLineIn]:
-    return [SalesLineIn(_text(ln, "sku"), ln.get("qty"), ln.get("price") or None, ln.get("unit") or None)
-            for ln in _list(body, "lines")]
+    return [SalesLineIn(_text(ln, "sku"), ln.get("qty"), ln.get("price") or None, ln.get("unit") or None,
+                        lot=_text(ln, "lot") or None) for ln in _list(body, "lines")]
 
 
 def _list(body: dict[str, Any], key: str) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ camera or typed fill product, lot, expiry and serial; what the person reads and 
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -17,7 +17,9 @@ from core.people.accounts import set_language
 from core.people.employees import load_actor
 from core.permissions import Actor
 from core.purchasing.orders import PurchaseLineIn, create_purchase_order, get_purchase_order, submit_purchase_order
+from core.sales.orders import get_sales_order
 from core.stock.lots import list_lots
+from core.stock.moves import LineIn, receive_stock
 from core.uow import UnitOfWork
 from tests.e2e.app_driver import CHROMIUM, AppShop, chromium, open_shop, phone, serving, write_y4m
 from tests.e2e.test_app_pages import audit_channels, shot
@@ -32,8 +34,8 @@ def tracked_po(uow: UnitOfWork, admin: Actor) -> str:
             pytest.fail(f"JXC_TEST_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
         pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}")
     shop: AppShop = open_shop(uow, admin)
-    create_product(uow, admin, NewProduct("MILK", "牛奶", "Milk", purchase_price="2", tracking="lot",
-                                          shelf_life_days=30, barcodes=(MILK_GTIN,)))
+    create_product(uow, admin, NewProduct("MILK", "牛奶", "Milk", purchase_price="2", sale_price="4",
+                                          tracking="lot", shelf_life_days=30, alert_days=7, barcodes=(MILK_GTIN,)))
     create_product(uow, admin, NewProduct("PHONE", "手机", "Phone", purchase_price="900", tracking="serial",
                                           barcodes=(PHONE_GTIN,)))
     draft = create_purchase_order(uow, shop.shop.purchaser, "ACME", "MAIN", [
@@ -115,3 +117,33 @@ def test_the_receiving_page_asks_lots_and_serials_in_english(
         assert "partly received" in page.locator("#notice").inner_text(), "the other serials are still expected"
     assert lots(uow, "MILK") == [("L9", None, D(30))]
     assert [lot for lot, _, _ in lots(uow, "PHONE")] == ["SN-9"]
+
+
+def test_a_salesperson_chooses_the_lot_of_a_tracked_line_on_the_sales_page(
+        db_url: str, tracked_po: str, uow: UnitOfWork, admin: Actor, tmp_path: Path) -> None:
+    today = date.today()
+    soon, later = today + timedelta(days=3), today + timedelta(days=40)
+    receive_stock(uow, admin, "MAIN", [LineIn("MILK", 4, "2", lot="OLD", expiry=str(today - timedelta(days=2))),
+                                       LineIn("MILK", 6, "2", lot="SOON", expiry=str(soon)),
+                                       LineIn("MILK", 10, "2", lot="LATER", expiry=str(later))])
+    with serving(db_url) as url, chromium() as launched:
+        p = phone(launched, url, "sales-1", "/app/sales")
+        page = p.page
+        page.locator("#warehouse option").first.wait_for(state="attached")
+        p.type("#customer-q", "蓝海")
+        p.tap('#customer-list button[data-code="C-BLUE"]', "customer")
+        p.type("#item-q", "MILK 3")
+        p.tap('#item-list button[data-sku="MILK"]', "item")
+        choice = page.locator('#lines .line[data-sku="MILK"] select.lot')
+        choice.wait_for()
+        assert choice.locator("option").all_inner_texts() == [
+            "自动（先到期先出）", f"SOON · 到期 {soon} · 可用 6 · 临期", f"LATER · 到期 {later} · 可用 10"]
+        choice.select_option("LATER")
+        page.locator("#total").filter(has_text="¥").wait_for()
+        shot(page, tmp_path, "sales-lot-zh")
+        p.tap("#submit", "submit")
+        page.locator("#notice.ok").wait_for()
+        number = page.locator("#notice").inner_text().split()[0]
+    order = get_sales_order(uow, load_actor(uow, "manager-1"), number)
+    assert [(ln.sku, ln.lot) for ln in order.lines] == [("MILK", "LATER")] and order.near_expiry == ()
+    assert {s.lot: s.reserved for s in list_lots(uow, admin, "MILK")} == {"OLD": 0, "SOON": 0, "LATER": 3}
