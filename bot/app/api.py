@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from core.payloads import to_plain
 from core.permissions import Actor, Permission
 from core.purchasing.orders import get_purchase_order, list_purchase_orders
 from core.purchasing.receipt_drafts import ConfirmedLine, draft_receipt, keep_picture, receive_from_picture
+from core.purchasing.receipt_lots import read_label
 from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.reading.text import Reading
 from core.sales.entry import place_sales_order, quote_sales_order, sale_items
@@ -32,12 +33,14 @@ from core.sales.price_rules import PriceSource
 from core.sales.quotations import create_quotation, list_quotations, order_quotation
 from core.sales.records import SalesLineIn
 from core.sales.usual import usual_sales_warehouse
+from core.stock.lots import lots_to_pick
 from core.stock.stocktake import count_item, open_stocktake, start_stocktake, stocktake_variances, submit_stocktake
 from core.uow import UnitOfWork
 
 T = TypeVar("T")
 MAX_CHOICES = 8
 MAX_LINES = 200
+MAX_SERIALS = 2000
 
 
 class AppApi:
@@ -53,6 +56,7 @@ class AppApi:
             ("GET", "warehouses"): self.warehouses,
             ("GET", "customers"): self.customers,
             ("GET", "items"): self.items,
+            ("GET", "sales/lots"): self.lots,
             ("POST", "sales/quote"): self.quote,
             ("POST", "sales/place"): self.place,
             ("GET", "quotations"): self.quotations,
@@ -62,6 +66,7 @@ class AppApi:
             ("POST", "deposits"): self.new_deposit,
             ("GET", "receive/orders"): self.orders,
             ("GET", "receive/order"): self.order,
+            ("GET", "receive/scan"): self.scan,
             ("POST", "receive"): self.receive,
             ("POST", "receive/draft"): self.draft,
             ("POST", "count/open"): self.open_count,
@@ -95,6 +100,13 @@ class AppApi:
                            "price_text": money(i.price), "source_text": self._source(actor, i.source),
                            "last_text": None if i.last_price is None else money(i.last_price),
                            "last_day": self._day(actor, i.last_at)} for i in found]}
+
+    async def lots(self, actor: Actor, q: dict[str, Any]) -> Any:
+        """The lots a line may ship from (none for an untracked product): available and not expired, nearest expiry
+        first, near expiry marked."""
+        found = await _run(lots_to_pick, self.uow, actor, _text(q, "sku"), _text(q, "warehouse"))
+        return {"lots": [{"lot": lot.lot, "expiry": _iso(lot.expiry) or "—", "alert": lot.alert,
+                          "available": format_quantity(lot.available, actor.language)} for lot in found]}
 
     async def quote(self, actor: Actor, body: dict[str, Any]) -> Any:
         """The order as it stands at the customer's prices: each line's amount, the price proposed and why, the
@@ -184,8 +196,15 @@ class AppApi:
         return {"number": view.number, "supplier": view.supplier_name, "warehouse": view.warehouse,
                 "status": view.status, "receivable": view.status in RECEIVABLE,
                 "lines": [{"sku": ln.sku, "name": _name(actor, ln.name_zh, ln.name_en), "ordered": _plain(ln.qty),
-                           "received": _plain(ln.received_qty), "outstanding": _plain(ln.outstanding)}
-                          for ln in view.lines if ln.outstanding > 0]}
+                           "received": _plain(ln.received_qty), "outstanding": _plain(ln.outstanding),
+                           "tracking": ln.tracking} for ln in view.lines if ln.outstanding > 0]}
+
+    async def scan(self, actor: Actor, q: dict[str, Any]) -> Any:
+        """What a scanned label is: its product and the lot, expiry, production date and serial a GS1 code
+        carries (a plain barcode names the product only)."""
+        label = await _run(read_label, self.uow, actor, _text(q, "code"))
+        return {"sku": label.sku, "name": _name(actor, label.name_zh, label.name_en), "lot": label.lot,
+                "expiry": _iso(label.expiry), "produced": _iso(label.produced), "serial": label.serial}
 
     async def receive(self, actor: Actor, body: dict[str, Any]) -> Any:
         """One goods receipt: per line received and rejected (with a reason); from a photo of the delivery note
@@ -199,7 +218,9 @@ class AppApi:
                               _text(body, "note_number"), confirmed)
         else:
             lines = [ReceiptLineIn(_text(ln, "sku"), ln.get("received", 0), ln.get("rejected", 0),
-                                   _text(ln, "note")) for ln in _list(body, "lines")]
+                                   _text(ln, "note"), lot=_text(ln, "lot") or None,
+                                   expiry=_text(ln, "expiry") or None, produced=_text(ln, "produced") or None,
+                                   serials=_serials(ln)) for ln in _list(body, "lines")]
             done = await _run(receive_purchase, self.uow, actor, _text(body, "number"), lines)
         return {"order": done.order_number, "receipt": done.receipt_number, "status": done.status,
                 "lines": [{"sku": ln.sku, "received": _plain(ln.received), "rejected": _plain(ln.rejected),
@@ -268,8 +289,8 @@ async def _run(call: Callable[..., T], *args: Any) -> T:
 
 
 def _sales_lines(body: dict[str, Any]) -> list[SalesLineIn]:
-    return [SalesLineIn(_text(ln, "sku"), ln.get("qty"), ln.get("price") or None, ln.get("unit") or None)
-            for ln in _list(body, "lines")]
+    return [SalesLineIn(_text(ln, "sku"), ln.get("qty"), ln.get("price") or None, ln.get("unit") or None,
+                        lot=_text(ln, "lot") or None) for ln in _list(body, "lines")]
 
 
 def _list(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -277,6 +298,17 @@ def _list(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or len(value) > MAX_LINES or not all(isinstance(v, dict) for v in value):
         raise Refused(400, "bad_request")
     return value
+
+
+def _serials(line: dict[str, Any]) -> tuple[str, ...]:
+    value = line.get("serials", [])
+    if not isinstance(value, list) or len(value) > MAX_SERIALS or not all(isinstance(v, str) for v in value):
+        raise Refused(400, "bad_request")
+    return tuple(v.strip() for v in value)
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _text(values: dict[str, Any], key: str) -> str:

@@ -28,6 +28,7 @@ from core.sales.paper import lines_on_paper, remember_words
 from core.sales.records import SalesLineIn
 from core.sales.usual import fullest_warehouse_for
 from core.sales.views import SalesOrderView
+from core.stock.lots import lots_to_pick
 
 MAX_CHOICES = 8
 MAX_CHAT_LINES = 50
@@ -166,6 +167,8 @@ class SalesOrderFlow(Flow):
             return self._confirm(ctx, state)
         if pressed in ("u", "e") or (pressed.startswith(("e", "d")) and button_number(pressed[1:])):
             return self._line_button(ctx, state, pressed)
+        if pressed.startswith("l") and button_number(pressed[1:]):
+            return self._lot_chosen(ctx, state, pressed)
         if event.text and event.text.strip():
             return self._enter_line(ctx, state, event.text.strip())
         return self._lines_screen(ctx, state, ask=True)
@@ -391,7 +394,30 @@ class SalesOrderFlow(Flow):
             state["lines"][at - 1] = line
         state.update(step="lines")
         state.pop("edit", None)
-        return self._lines_screen(ctx, state)
+        screen = self._lines_screen(ctx, state)
+        offered = lots_to_pick(ctx.uow, ctx.actor, line["sku"], state["warehouse"]) if ctx.actor.can(
+            Permission.STOCK_VIEW) else []
+        if not offered:
+            state.pop("lots", None)
+            return screen
+        index = at or len(state["lines"])
+        state["lots"] = {"line": index, "codes": [lot.lot for lot in offered]}
+        keys = buttons(*[[(button_label(ctx, "sales", "lot", lot=lot), f"{self.key}:l{index * 10 + n}")]
+                         for n, lot in enumerate(offered, 1)],
+                       [(button_label(ctx, "sales", "lot_auto"), f"{self.key}:l{index * 10}")])
+        return Step([*screen.replies, ctx.say("so_pick_lot", keys, sku=line["sku"], lots=offered)], state)
+
+    def _lot_chosen(self, ctx: Context, state: dict[str, Any], pressed: str) -> Step:
+        """A lot button under the line just entered (l<line><n>): its n-th lot, or first-expired-first-out (n 0);
+        a button under an earlier line, whose offer is gone, only shows the lines again."""
+        offer = state.pop("lots", None)
+        line_no, index = divmod(button_number(pressed[1:]) or 0, 10)
+        if not offer or line_no != offer["line"] or index > len(offer["codes"]) or line_no > len(state["lines"]):
+            return self._lines_screen(ctx, state, ask=True)
+        line = state["lines"][offer["line"] - 1]
+        line["lot"] = offer["codes"][index - 1] if index else None
+        note = ctx.text("so_lot_set", index=offer["line"], sku=line["sku"], lot=line["lot"])
+        return self._lines_screen(ctx, state, note=note)
 
     def _delete(self, ctx: Context, state: dict[str, Any], index: int) -> Step:
         lines = state["lines"]
@@ -451,7 +477,8 @@ class SalesOrderFlow(Flow):
         return Step([ctx.say(self.asks["confirm"], keys, **self._figures(state))], state)
 
     def _submit(self, ctx: Context, state: dict[str, Any]) -> Step:
-        lines = [SalesLineIn(ln["sku"], ln["qty"], ln["price"], ln["unit"]) for ln in state["lines"]]
+        lines = [SalesLineIn(ln["sku"], ln["qty"], ln["price"], ln["unit"], lot=ln.get("lot"))
+                 for ln in state["lines"]]
 
         def work(_tx: Any) -> Any:
             draft = create_sales_order(ctx.uow, ctx.actor, state["customer"], state["warehouse"], lines,

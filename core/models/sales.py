@@ -73,6 +73,7 @@ class SalesOrderLine(Base):
     reserved_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
     shipped_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
     returned_qty: Mapped[Decimal] = mapped_column(Qty(), default=Decimal(0))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id"))  # a tracked line naming its lot; None: FEFO
 
     __table_args__ = (
         UniqueConstraint("order_id", "line_no"),

@@ -11,13 +11,15 @@ from typing import Protocol
 
 from sqlalchemy import select
 
+from core.catalog.resolve import item_named
 from core.codes.gs1 import barcode_forms, parse_gs1
 from core.errors import LotRefused
 from core.models import ProductBarcode
 from core.numbers import ZERO
+from core.permissions import Actor, Permission
 from core.purchasing.records import OrderLine
 from core.stock.lots import LotWanted, lot_code, lots_for, parse_date, tracking_of
-from core.uow import Tx
+from core.uow import Tx, UnitOfWork
 
 
 class LabelledLine(Protocol):
@@ -138,3 +140,28 @@ def _split(line: OrderLine, kind: str, label: LotLabel, received: Decimal,
     if rejected > 0:
         parts.append((None, ZERO, rejected))
     return parts
+
+
+@dataclass(frozen=True)
+class ScannedLabel:
+    """What a scanned label says before anything is received: the product, and the lot, dates and serial a GS1
+    code carries (all None for a plain barcode)."""
+
+    sku: str
+    name_zh: str
+    name_en: str
+    lot: str | None = None
+    expiry: date | None = None
+    produced: date | None = None
+    serial: str | None = None
+
+
+def read_label(uow: UnitOfWork, actor: Actor, code: str) -> ScannedLabel:
+    """The product and lot a scanned code names, for a receiving screen to fill its line (nothing is written)."""
+    actor.require(Permission.PURCHASE_RECEIVE)
+    item = item_named(uow, code)
+    data = parse_gs1(code)
+    if data is None:
+        return ScannedLabel(item.sku, item.name_zh, item.name_en)
+    return ScannedLabel(item.sku, item.name_zh, item.name_en, lot_code(data.lot) if data.lot else None,
+                        data.expiry, data.produced, lot_code(data.serial) if data.serial else None)

@@ -30,6 +30,7 @@ from core.models import (
 from core.numbers import ZERO, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
+from core.sales.line_lots import line_lots
 from core.sales.pricing import priced_lines
 from core.sales.records import (
     DOC_TYPE,
@@ -77,6 +78,7 @@ def create_sales_order(
         source = warehouse_in(tx, warehouse)
         buyer = _customer(tx, actor, customer)
         rows = _priced(tx, parsed, buyer.id)
+        lots = line_lots(tx, actor, [row["product_id"] for row in rows], list(lines))
         total, tax_total = tax_totals(rows, tx.money_places)
         number = next_number(tx, "SO")
         order_id: int = tx.conn.execute(_INSERT_ORDER, {
@@ -85,7 +87,8 @@ def create_sales_order(
             "tax_total": tax_total, "tax_included": tx.rules.prices_include_tax, "note": note,
             "reason": "", "created_at": tx.now,
         }).scalar_one()
-        tx.conn.execute(_INSERT_LINES, [{**row, "order_id": order_id} for row in rows])
+        tx.conn.execute(_INSERT_LINES, [{**row, "order_id": order_id, "lot_id": lot}
+                                        for row, lot in zip(rows, lots, strict=True)])
         record(tx, actor, "sales.create", DOC_TYPE, order_id, number=number, customer=buyer.code,
                warehouse=source.code, channel=channel, total=total, lines=len(rows))
         return order_view(tx, actor, order_id)

@@ -52,6 +52,7 @@ class OrderLine:
     shipped_qty: Decimal
     returned_qty: Decimal
     floor_price: Decimal
+    lot_id: int | None = None  # the lot the line names (reserved and shipped from it); None: first-expired-first-out
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ _UPDATE_ORDER = update(ORDERS).where(_SO.id == bindparam("order_id"))  # SET: th
 _WRITE_LINES = update(LINES).where(_L.id == bindparam("line_id"))  # SET: the columns given, executemany
 _LINES_OF = (
     select(_L.id, _L.line_no, _L.product_id, _P.sku, _L.qty, _L.unit_price, _L.reserved_qty, _L.shipped_qty,
-           _L.returned_qty, _P.floor_price)
+           _L.returned_qty, _P.floor_price, _L.lot_id)
     .join_from(LINES, Product.__table__, _P.id == _L.product_id)
     .where(_L.order_id == bindparam("order_id")).order_by(_L.line_no)
 )

@@ -20,7 +20,7 @@ def reserve(tx: Tx, actor: Actor, order: OrderHead, current: Sequence[OrderLine]
                                           source=(DOC_TYPE, order.id))
     post_moves(tx, actor, document_id, [
         MoveSpec(ln.line_no, ln.product_id, order.warehouse_id, reserved=ln.qty, source_line_id=ln.id,
-                 label=ln.sku) for ln in current])
+                 label=ln.sku, lot_id=ln.lot_id) for ln in current])
     write_lines(tx, [{"line_id": ln.id, "reserved_qty": ln.qty} for ln in current])
     set_status(tx, order, "approved", approved=True)
     record(tx, actor, "sales.approve", DOC_TYPE, order.id, number=order.number, reservation=document)
@@ -35,6 +35,6 @@ def release(tx: Tx, actor: Actor, order: OrderHead) -> str | None:
                                           source=(DOC_TYPE, order.id))
     post_moves(tx, actor, document_id, [
         MoveSpec(ln.line_no, ln.product_id, order.warehouse_id, reserved=-ln.reserved_qty, source_line_id=ln.id,
-                 label=ln.sku) for ln in held])
+                 label=ln.sku, lot_id=ln.lot_id) for ln in held])
     write_lines(tx, [{"line_id": ln.id, "reserved_qty": ZERO} for ln in held])
     return document

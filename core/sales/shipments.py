@@ -50,7 +50,7 @@ def ship_sales_order(
                                               source=(DOC_TYPE, order.id))
         by_id = {ln.id: ln for ln in current}
         specs = [MoveSpec(by_id[i].line_no, by_id[i].product_id, order.warehouse_id, qty=-q, reserved=-q,
-                          source_line_id=i, label=by_id[i].sku) for i, q in wanted.items()]
+                          source_line_id=i, label=by_id[i].sku, lot_id=by_id[i].lot_id) for i, q in wanted.items()]
         if lines is not None and any(ln.lot or ln.serials for ln in lines):
             specs = named_lots_shipped(tx, actor, parsed or [], lines, specs)
         post_moves(tx, actor, document_id, specs)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, func, null, select
 
-from core.models import ApprovalRequest, Customer, Employee, Product, StockDocument, StockMove, Warehouse
+from core.models import ApprovalRequest, Customer, Employee, Lot, Product, StockDocument, StockMove, Warehouse
 from core.numbers import ZERO, round_money
 from core.permissions import Actor, Permission
 from core.sales.records import DOC_TYPE, LINES, ORDERS
@@ -17,9 +17,11 @@ from core.sales.tax import net_of_tax
 from core.uow import Tx
 
 LEDGER_KINDS = ("shipment", "sales_return")
+PICKING_KINDS = ("so_reservation", "shipment")  # the documents that pick lots for an order
 _SO, _L, _CU = ORDERS.c, LINES.c, Customer.__table__.c
 _P, _W, _E = Product.__table__.c, Warehouse.__table__.c, Employee.__table__.c
 _M, _D, _AR = StockMove.__table__.c, StockDocument.__table__.c, ApprovalRequest.__table__.c
+_LOT = Lot.__table__.c
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,17 @@ class SalesLineView:
     profit: Decimal | None
     tax_rate: Decimal = ZERO
     tax_amount: Decimal = ZERO
+    lot: str | None = None  # the lot the line names (else first-expired-first-out)
+
+
+@dataclass(frozen=True)
+class NearExpiry:
+    """A lot picked for the order (reserved or shipped) within its product's alert lead time, or past its expiry."""
+
+    sku: str
+    lot: str
+    expiry: date
+    expired: bool
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class SalesOrderView:
     document: str | None = None
     tax_total: Decimal = ZERO
     tax_included: bool = True  # the order's prices include VAT (含税价)
+    near_expiry: tuple[NearExpiry, ...] = ()  # 临期: lots picked within their alert lead time
 
 
 @dataclass(frozen=True)
@@ -92,7 +106,8 @@ def _view_statement(with_costs: bool) -> Any:
               .join(Warehouse.__table__, _W.id == _SO.warehouse_id)
               .join(Employee.__table__, _E.id == _SO.salesperson_id)
               .join(LINES, _L.order_id == _SO.id)
-              .join(Product.__table__, _P.id == _L.product_id))
+              .join(Product.__table__, _P.id == _L.product_id)
+              .outerjoin(Lot.__table__, _LOT.id == _L.lot_id))
     if with_costs:
         joined = joined.outerjoin(_LEDGER_VALUE, _LEDGER_VALUE.c.source_line_id == _L.id)
     cost = _LEDGER_VALUE.c.value if with_costs else null()
@@ -102,12 +117,31 @@ def _view_statement(with_costs: bool) -> Any:
                _SO.created_at, _SO.approved_at, _PENDING_REQUEST.label("request_id"), _L.line_no, _P.sku,
                _P.name_zh, _P.name_en, _L.qty, _L.unit_price, _L.amount, _L.reserved_qty, _L.shipped_qty,
                _L.returned_qty, cost.label("ledger_value"), _L.tax_rate, _L.tax_amount, _SO.tax_total,
-               _SO.tax_included)
+               _SO.tax_included, _LOT.code.label("lot"), _P.tracking)
         .select_from(joined).where(_SO.id == bindparam("order_id")).order_by(_L.line_no)
     )
 
 
 _VIEWS = {with_costs: _view_statement(with_costs) for with_costs in (False, True)}
+_PICKED_LOTS = (  # the dated lots the order's reservations and shipments took, when first taken
+    select(_P.sku, _LOT.code, _LOT.expiry, _P.alert_days, func.min(_M.created_at).label("at"))
+    .join_from(StockMove.__table__, StockDocument.__table__, _D.id == _M.document_id)
+    .join(Lot.__table__, _LOT.id == _M.lot_id).join(Product.__table__, _P.id == _M.product_id)
+    .where(_D.source_type == DOC_TYPE, _D.source_id == bindparam("order_id"), _D.kind.in_(PICKING_KINDS),
+           (_M.qty < 0) | (_M.reserved > 0), _LOT.expiry.is_not(None))
+    .group_by(_P.sku, _LOT.code, _LOT.expiry, _P.alert_days).order_by(_LOT.expiry, _P.sku, _LOT.code)
+)
+
+
+def near_expiry(tx: Tx, order_id: int) -> tuple[NearExpiry, ...]:
+    """The lots picked for the order within their alert lead time (or past expiry) when they were picked."""
+    found = []
+    for row in tx.conn.execute(_PICKED_LOTS, {"order_id": order_id}):
+        picked = row.at.date()
+        if row.expiry < picked or (row.alert_days is not None
+                                   and row.expiry - timedelta(days=row.alert_days) <= picked):
+            found.append(NearExpiry(row.sku, row.code, row.expiry, row.expiry < picked))
+    return tuple(found)
 
 
 def order_view(tx: Tx, actor: Actor, order_id: int) -> SalesOrderView:
@@ -125,7 +159,7 @@ def order_view(tx: Tx, actor: Actor, order_id: int) -> SalesOrderView:
         lines.append(SalesLineView(line.line_no, line.sku, line.name_zh, line.name_en, line.qty, line.unit_price,
                                    round_money(line.amount, tx.money_places), line.reserved_qty,
                                    line.shipped_qty, line.returned_qty, cost, profit, line.tax_rate.normalize(),
-                                   round_money(line.tax_amount, tx.money_places)))
+                                   round_money(line.tax_amount, tx.money_places), line.lot))
     return SalesOrderView(
         number=head.number, status=head.status, channel=head.channel, customer=head.customer,
         customer_name=head.customer_name, warehouse=head.warehouse, salesperson=head.salesperson,
@@ -133,4 +167,5 @@ def order_view(tx: Tx, actor: Actor, order_id: int) -> SalesOrderView:
         created_at=head.created_at, approved_at=head.approved_at, lines=tuple(lines),
         approval_request_id=head.request_id if head.status == "pending_approval" else None,
         tax_total=round_money(head.tax_total, tx.money_places), tax_included=head.tax_included,
+        near_expiry=near_expiry(tx, order_id) if any(line.tracking != "none" for line in rows) else (),
     )

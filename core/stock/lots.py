@@ -330,3 +330,10 @@ def lots_held(tx: Tx, actor: Actor, product_id: int, page: int = 1) -> LotPage:
         for r in rows[:LOT_PAGE])
     return LotPage(product.sku, product.name_zh, product.name_en or product.name_zh, product.tracking, lots, page,
                    len(rows) > LOT_PAGE)
+
+
+def lots_to_pick(uow: UnitOfWork, actor: Actor, sku: str, warehouse: str, limit: int = 6) -> list[LotStock]:
+    """The lots a line shipping from the warehouse may name, as buttons: available, not expired, nearest expiry
+    first (none for an untracked product)."""
+    found = list_lots(uow, actor, sku, warehouse)
+    return [lot for lot in found if lot.available > 0 and not lot.expired and lot.lot != NO_LOT][:limit]

@@ -235,10 +235,14 @@ def ean13(twelve: str) -> str:
 
 
 def barcode_frame(code: str | None, width: int = 640, height: int = 480) -> np.ndarray:
-    """A grey picture the camera sees: white paper with one EAN-13 in the middle, or nothing."""
+    """A grey picture the camera sees: white paper with one code in the middle (13 digits an EAN-13, anything
+    else a DataMatrix, as a GS1 label carries it), or nothing."""
     canvas = Image.new("L", (width, height), 235)
     if code is not None:
-        drawn = np.asarray(zxingcpp.create_barcode(code[:12], zxingcpp.BarcodeFormat.EAN13).to_image(scale=3))
+        ean = code.isdigit() and len(code) == 13
+        symbol = zxingcpp.create_barcode(code[:12], zxingcpp.BarcodeFormat.EAN13) if ean else zxingcpp.create_barcode(
+            code, zxingcpp.BarcodeFormat.DataMatrix)
+        drawn = np.asarray(symbol.to_image(scale=3 if ean else 6))
         label = Image.fromarray(drawn.astype(np.uint8))
         canvas.paste(label, ((width - label.width) // 2, (height - label.height) // 2))
     return np.asarray(canvas, dtype=np.uint8)

@@ -1,5 +1,5 @@
 // jxc pages: who the page is (Telegram initData, a link's session, or the browser chat's cookie), the API calls,
-// Telegram's theme, feedback on a read, and small helpers the three pages share.
+// Telegram's theme, feedback on a read, the camera scanner, and small helpers the three pages share.
 "use strict";
 
 const JXC = (() => {
@@ -109,6 +109,56 @@ const JXC = (() => {
     return later;
   }
 
+  function scanner(video, canvas, onCode) {  // the camera read continuously (zxing-wasm, vendored); onCode(text) per read
+    const WASM = "/app/static/vendor/zxing-wasm/zxing_reader.wasm";
+    const FORMATS = ["EAN13", "EAN8", "UPCA", "Code128", "QRCode", "DataMatrix"];
+    const AGAIN_MS = 450;  // the same code reads again once it has been out of sight this long
+    const seen = new Map();
+    const self = { scanning: false, stream: null };
+    ZXingWASM.prepareZXingModule({ overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? WASM : prefix + path) } });
+
+    async function loop() {
+      const context = canvas.getContext("2d", { willReadFrequently: true });
+      while (self.scanning) {
+        if (video.videoWidth) {
+          const scale = Math.min(1, 800 / video.videoWidth);
+          canvas.width = Math.round(video.videoWidth * scale);
+          canvas.height = Math.round(video.videoHeight * scale);
+          context.drawImage(video, 0, 0, canvas.width, canvas.height);
+          const image = context.getImageData(0, 0, canvas.width, canvas.height);
+          const found = await ZXingWASM.readBarcodes(image, { formats: FORMATS, tryHarder: true, maxNumberOfSymbols: 4 });
+          const now = performance.now();
+          for (const code of found) {
+            if (!code.isValid || !code.text) continue;
+            const last = seen.get(code.text);
+            seen.set(code.text, now);
+            if (last === undefined || now - last >= AGAIN_MS) onCode(code.text);
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 60));
+      }
+    }
+
+    self.open = async () => {  // null once filming, else the reason the camera could not be opened
+      try {
+        self.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment", width: { ideal: 1280 } }, audio: false });
+      } catch (error) {
+        return error.name || error.message;
+      }
+      video.srcObject = self.stream;
+      await video.play();
+      self.scanning = true;
+      loop();
+      return null;
+    };
+    self.close = () => {
+      self.scanning = false;
+      if (self.stream) self.stream.getTracks().forEach((track) => track.stop());
+      self.stream = null;
+    };
+    return self;
+  }
+
   function unsay() {  // a refusal is taken back once the person has put it right; other notices stay
     if (notice.classList.contains("error")) say("");
   }
@@ -124,5 +174,5 @@ const JXC = (() => {
 
   if (document.body.dataset.page === "home") start(async () => {});
 
-  return { t, say, unsay, api, feedback, el, debounce, start, query, lang, tg, printLink };
+  return { t, say, unsay, api, feedback, el, debounce, scanner, start, query, lang, tg, printLink };
 })();

@@ -1,24 +1,21 @@
-// Stocktake by scanning: the camera read continuously (zxing-wasm, vendored), a haptic or vibration per read,
+// Stocktake by scanning: the camera read continuously (JXC.scanner), a haptic or vibration per read,
 // a running count, unknown codes listed, then the counts recorded and the sheet submitted (core stocktake).
 "use strict";
 
 (() => {
   const { t, say, api, feedback, el, start, query } = JXC;
   const $ = (id) => document.getElementById(id);
-  const WASM = "/app/static/vendor/zxing-wasm/zxing_reader.wasm";
-  const FORMATS = ["EAN13", "EAN8", "UPCA", "Code128", "QRCode", "DataMatrix"];
-  const AGAIN_MS = 450;  // the same code counts again once it has been out of sight this long
-  const state = { sheet: null, counts: new Map(), unknown: new Map(), codes: new Map(), seen: new Map(), reads: 0,
-                  stream: null, scanning: false, confirming: false };
+  const state = { sheet: null, counts: new Map(), unknown: new Map(), codes: new Map(), reads: 0, camera: null,
+                  confirming: false };
 
   async function main() {
     const found = await api("GET", "warehouses", { for: "count" });
     for (const w of found.warehouses) $("warehouse").append(el("option", { value: w.code, text: `${w.code} ${w.name}` }));
     if (query.warehouse && found.warehouses.some((w) => w.code === query.warehouse)) $("warehouse").value = query.warehouse;
     $("start").addEventListener("click", begin);
-    $("pause").addEventListener("click", () => (state.scanning ? stop() : camera()));
+    $("pause").addEventListener("click", () => (state.camera.scanning ? state.camera.close() : camera()));
     $("submit").addEventListener("click", submit);
-    ZXingWASM.prepareZXingModule({ overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? WASM : prefix + path) } });
+    state.camera = JXC.scanner($("video"), $("frame"), read);
   }
 
   async function begin() {
@@ -32,50 +29,9 @@
   }
 
   async function camera() {
-    try {
-      state.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment", width: { ideal: 1280 } }, audio: false });
-    } catch (error) {
-      say(t("camera", { e: error.name || error.message }), "error");
-      return;
-    }
-    const video = $("video");
-    video.srcObject = state.stream;
-    await video.play();
-    state.scanning = true;
+    const failed = await state.camera.open();
+    if (failed) { say(t("camera", { e: failed }), "error"); return; }
     $("pause").textContent = $("pause").dataset.pause || $("pause").textContent;
-    loop();
-  }
-
-  function stop() {
-    state.scanning = false;
-    if (state.stream) state.stream.getTracks().forEach((track) => track.stop());
-    state.stream = null;
-  }
-
-  async function loop() {
-    const video = $("video");
-    const canvas = $("frame");
-    const context = canvas.getContext("2d", { willReadFrequently: true });
-    while (state.scanning) {
-      if (video.videoWidth) {
-        const scale = Math.min(1, 800 / video.videoWidth);
-        canvas.width = Math.round(video.videoWidth * scale);
-        canvas.height = Math.round(video.videoHeight * scale);
-        context.drawImage(video, 0, 0, canvas.width, canvas.height);
-        const image = context.getImageData(0, 0, canvas.width, canvas.height);
-        const found = await ZXingWASM.readBarcodes(image, { formats: FORMATS, tryHarder: true, maxNumberOfSymbols: 4 });
-        const now = performance.now();
-        for (const code of found) if (code.isValid && code.text) seen(code.text, now);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 60));
-    }
-  }
-
-  function seen(code, now) {
-    const last = state.seen.get(code);
-    state.seen.set(code, now);
-    if (last !== undefined && now - last < AGAIN_MS) return;  // still the same read
-    read(code);
   }
 
   async function read(code) {
@@ -134,7 +90,7 @@
         $("confirm-text").textContent = t("confirm", recorded);
         return;
       }
-      stop();
+      state.camera.close();
       const done = await api("POST", "count/submit", { number: state.sheet.number });
       feedback(true);
       say(t("done_" + done.status, done), "ok");

@@ -15,7 +15,11 @@
     const found = await api("GET", "warehouses", { for: "sales" });
     for (const w of found.warehouses) $("warehouse").append(el("option", { value: w.code, text: `${w.code} ${w.name}` }));
     if (found.usual) $("warehouse").value = found.usual;
-    $("warehouse").addEventListener("change", requote);
+    $("warehouse").addEventListener("change", () => {  // another warehouse's lots
+      for (const ln of state.lines) { ln.lot = ""; ln.lots = []; offerLots(ln); }
+      draw();
+      requote();
+    });
     $("customer-q").addEventListener("input", debounce(findCustomers, 200));
     $("customer-change").addEventListener("click", () => chooseCustomer(null));
     $("item-q").addEventListener("input", debounce(findItems, 200));
@@ -81,14 +85,31 @@
     const same = state.lines.find((ln) => ln.sku === item.sku && ln.unit === "");
     if (same && qty === "1") same.qty = String(Number(same.qty) + 1);
     else if (same) same.qty = qty;
-    else state.lines.push({ sku: item.sku, name: item.name, base: item.unit, units: item.units, unit: "", qty,
-                            price: "", list: item.price_text, last: item.last_text, lastDay: item.last_day });
+    else {
+      const line = { sku: item.sku, name: item.name, base: item.unit, units: item.units, unit: "", qty,
+                     price: "", list: item.price_text, last: item.last_text, lastDay: item.last_day, lot: "", lots: [] };
+      state.lines.push(line);
+      offerLots(line);
+    }
     $("item-q").value = "";
     $("item-list").replaceChildren();
     $("item-q").focus();
     feedback(true);
     draw();
     requote();
+  }
+
+  async function offerLots(line) {  // a lot-tracked product: its lots on hand to choose from (default: FEFO)
+    let found;
+    try {
+      found = (await api("GET", "sales/lots", { sku: line.sku, warehouse: $("warehouse").value })).lots;
+    } catch (error) {
+      if (!error.refused) throw error;
+      return;
+    }
+    if (!found.length) return;
+    line.lots = found;
+    keepFocus(draw);
   }
 
   function draw() {
@@ -111,6 +132,7 @@
     const warns = [];
     if (quote && quote.short) warns.push(el("div", { class: "warn", text: t("short", { n: quote.available_text, w: $("warehouse").value }) }));
     if (quote && quote.below_floor) warns.push(el("div", { class: "warn bad", text: t("below_floor") }));
+    const lot = ln.lots.length ? el("label", { class: "lot" }, t("lot"), lotChoice(ln)) : null;
     return el("li", { class: "line", "data-sku": ln.sku },
       el("div", { class: "top" }, el("span", { class: "name", text: ln.name }), el("span", { class: "amount", text: quote ? quote.amount_text : "" })),
       el("small", { class: "source", text: [ln.sku, quote ? quote.source_text : "", ln.last ? t("last", { p: ln.last, d: ln.lastDay }) : ""].filter(Boolean).join(" · ") }),
@@ -121,7 +143,15 @@
       el("div", { class: "more" },
         el("label", {}, t("unit"), units), el("label", {}, t("price"), price),
         el("button", { type: "button", class: "delete", text: t("delete"), onclick: () => { state.lines.splice(i, 1); state.quoted.splice(i, 1); draw(); requote(); } })),
-      ...warns);
+      lot, ...warns);
+  }
+
+  function lotChoice(ln) {  // auto (first expiry first), else the lots on hand, nearest expiry first
+    const choice = el("select", { class: "lot", "aria-label": t("lot") }, el("option", { value: "", text: t("lot_auto") }),
+      ...ln.lots.map((lot) => el("option", { value: lot.lot, text: t(lot.alert ? "lot_near" : "lot_option", lot) })));
+    choice.value = ln.lot;
+    choice.addEventListener("change", () => { ln.lot = choice.value; });
+    return choice;
   }
 
   function step(ln, by) {
@@ -170,7 +200,7 @@
     $("submit").disabled = true;
     requote.cancel();
     state.version += 1;
-    const lines = state.lines.map(({ sku, qty, unit, price }) => ({ sku, qty, unit, price }));
+    const lines = state.lines.map(({ sku, qty, unit, price, lot }) => ({ sku, qty, unit, price, lot }));
     try {
       if (quoting) {
         const made = await api("POST", "quotations", { customer: state.customer.code, warehouse: $("warehouse").value, lines, valid_until: $("valid-until").value });
