@@ -66,6 +66,8 @@ def labels_ask_of(request: web.Request) -> LabelsAsk:
     copies = request.query.get("copies") or "1"
     if not copies.isdigit() or not 1 <= int(copies) <= 100:
         raise BadRequest("copies must be a whole number from 1 to 100")
+    if len(codes) * int(copies) > MAX_LABELS:
+        raise BadRequest(f"at most {MAX_LABELS} labels in one PDF (items x copies)")
     shelf = request.query.get("shelf") or "0"
     if shelf not in ("0", "1", "true", "false"):
         raise BadRequest("shelf must be 1 or 0")

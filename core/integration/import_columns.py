@@ -6,8 +6,8 @@ FORMULA_START = ("=", "+", "@", "\t", "\r")
 
 # The columns of each kind, in file order (export writes them in this order; import reads them by name).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "products": ("sku", "name_zh", "name_en", "category", "base_unit", "purchase_price", "sale_price",
-                 "floor_price", "barcode", "spec", "tracking", "shelf_life_days", "alert_days"),
+    "products": ("sku", "name_zh", "name_en", "spec", "category", "base_unit", "purchase_price", "sale_price",
+                 "floor_price", "tracking", "shelf_life_days", "alert_days", "barcode"),
     "customers": ("code", "name", "contact", "phone", "channel", "credit_limit", "salesperson",
                   "payment_terms_days", "note", "language"),
     "suppliers": ("code", "name", "contact", "phone", "credit_rating", "lead_time_days", "payment_terms_days",

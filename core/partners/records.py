@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, Table, or_
@@ -16,8 +17,8 @@ from core.numbers import parse_money
 PAGE_SIZE = 20
 MAX_DAYS = 3650
 LANGUAGES = ("zh_CN", "en")  # the languages a customer's documents print in
-LANGUAGE_WORDS = {"zh_cn": "zh_CN", "zh": "zh_CN", "cn": "zh_CN", "chinese": "zh_CN", "中文": "zh_CN",
-                  "en": "en", "english": "en", "英文": "en", "英语": "en"}
+LANGUAGE_WORDS = MappingProxyType({"zh_cn": "zh_CN", "zh": "zh_CN", "cn": "zh_CN", "chinese": "zh_CN",
+                                   "中文": "zh_CN", "en": "en", "english": "en", "英文": "en", "英语": "en"})
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 

@@ -129,7 +129,8 @@ def test_labels_print_through_rest_as_jxc_labels_prints_them(shop: Shop) -> None
             assert status == 200 and page_size_mm(body) == (50.0, 30.0) and "Desk lamp" in pdf_text(body)
             status, _, body = await pdf(api, "/labels.pdf?sku=NOPE-1", t["sales"])
             assert status == 404 and b"unknown_product" in body
-            for query in ("", "?sku=LAMP&layout=a5", "?sku=LAMP&copies=0", "?sku=LAMP&shelf=maybe"):
+            for query in ("", "?sku=LAMP&layout=a5", "?sku=LAMP&copies=0", "?sku=LAMP&shelf=maybe",
+                          "?sku=" + ",".join(["LAMP"] * 6) + "&copies=100"):
                 status, _, body = await pdf(api, f"/labels.pdf{query}", t["sales"])
                 assert status == 400 and b"bad_request" in body, query
             status, _, _ = await pdf(api, "/labels.pdf?sku=LAMP", "not-a-token")

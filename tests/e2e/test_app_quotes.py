@@ -102,6 +102,7 @@ def test_a_salesperson_quotes_prints_and_orders_in_the_mini_app(db_url: str, app
         order = get_quotation(uow, sales, number).order_number
         assert order and f"{number} 已转为销售单 {order}" in page.locator("#notice").inner_text()
         assert "报价单" not in printed(p, f'#done a.print[data-number="{order}"]')
+        assert page.locator("#done a.deposit").get_attribute("href") == f"/app/deposit?order={order}"
         page.locator("#quotes li.empty").wait_for()
         assert page.locator("#quotes .quote").count() == 0, "an ordered quotation is no longer open"
         shot(page, tmp_path, "quote-ordered-zh")

@@ -212,7 +212,7 @@
         const placed = await api("POST", "sales/place", { customer: state.customer.code, warehouse: $("warehouse").value, lines });
         feedback(true);
         say(t(placed.status === "approved" ? "placed_approved" : "placed_pending", { number: placed.number, t: placed.total_text }), "ok");
-        done(placed.number, el("a", { class: "link deposit", href: "/app/deposit?order=" + encodeURIComponent(placed.number) + (query.k ? "&k=" + encodeURIComponent(query.k) : ""), text: t("deposit") }));
+        done(placed.number, depositLink(placed.number));
       }
       state.lines = [];
       state.quoted = [];
@@ -229,6 +229,11 @@
     const box = $("done");
     box.replaceChildren(el("span", { class: "number", text: number }), printLink(number), ...more);
     box.hidden = false;
+  }
+
+  function depositLink(number) {  // the deposit page for the order just written
+    const href = "/app/deposit?order=" + encodeURIComponent(number) + (query.k ? "&k=" + encodeURIComponent(query.k) : "");
+    return el("a", { class: "link deposit", href, text: t("deposit") });
   }
 
   async function showQuotations() {
@@ -252,7 +257,7 @@
       const order = await api("POST", "quotations/order", { number });
       feedback(true);
       say(t(order.status === "approved" ? "ordered_approved" : "ordered_pending", { number: order.number, q: number, t: order.total_text }), "ok");
-      done(order.number);
+      done(order.number, depositLink(order.number));
       showQuotations();
     } catch (error) {
       feedback(false);
