@@ -186,6 +186,7 @@ def _product_fields() -> dict[str, Any]:
             "description": "pack units: a box of 12 is {\"name\": \"box\", \"factor\": \"12\"}"},
         "tracking": {"type": "string", "enum": ["none", "lot", "serial"]},
         "shelf_life_days": days, "alert_days": days, "allow_negative": FLAG,
+        "spec": {"type": "string", "maxLength": 60, "description": "规格: 500ml, 10寸; \"\" for none"},
     }
 
 

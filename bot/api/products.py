@@ -15,7 +15,7 @@ from core.permissions import Actor
 from core.uow import UnitOfWork
 
 SHARED_FIELDS = ("name_zh", "name_en", "category", "unit", "purchase_price", "sale_price", "floor_price", "vat_rate",
-                 "barcodes", "units", "tracking", "shelf_life_days", "alert_days", "allow_negative")
+                 "barcodes", "units", "tracking", "shelf_life_days", "alert_days", "allow_negative", "spec")
 NEW_FIELDS = ("sku", *SHARED_FIELDS)
 CHANGE_FIELDS = (*SHARED_FIELDS, "active")
 MAX_CODES = editing.MAX_CODES
@@ -34,7 +34,8 @@ def new_product(uow: UnitOfWork, request: web.Request, actor: Actor, body: dict[
         floor_price=amount_field(body.get("floor_price", 0), "floor_price"),
         barcodes=_barcodes(body) or (), units=_units(body) or (), allow_negative=_flag(body, "allow_negative") or False,
         tracking=text_field(body, "tracking", required=False, default="none", limit=20),
-        shelf_life_days=_days(body, "shelf_life_days"), alert_days=_days(body, "alert_days"))
+        shelf_life_days=_days(body, "shelf_life_days"), alert_days=_days(body, "alert_days"),
+        spec=text_field(body, "spec", required=False, limit=60))
     rate = None if body.get("vat_rate") is None else amount_field(body["vat_rate"], "vat_rate")
     return lambda: editing.add_product(uow, actor, new, rate)
 
@@ -46,9 +47,9 @@ def change_product(uow: UnitOfWork, request: web.Request, actor: Actor, body: di
     if not body:
         raise BadRequest(f"give at least one field to change: {', '.join(CHANGE_FIELDS)}")
     given: dict[str, Any] = {}
-    for name in ("name_zh", "name_en", "unit", "tracking"):
+    for name, limit in (("name_zh", 200), ("name_en", 200), ("unit", 20), ("tracking", 20), ("spec", 60)):
         if name in body:
-            given[name] = text_field(body, name, limit=200 if name.startswith("name") else 20)
+            given[name] = text_field(body, name, limit=limit)
     for name in ("purchase_price", "sale_price", "floor_price"):
         if name in body:
             given[name] = amount_field(body[name], name)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from core.catalog.products import NewProduct, create_product
+from core.catalog.products import NewProduct, checked_spec, create_product
 from core.errors import DuplicateCode, InvalidProduct, UnknownProduct
 from core.models import Category, Product, ProductBarcode, ProductUnit
 from core.models.searchable import respell
@@ -62,6 +62,7 @@ class ProductDetail:
     active: bool
     barcodes: tuple[str, ...]
     units: tuple[PackUnit, ...]
+    spec: str = ""  # 规格: 500ml, 10寸
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class ProductChanges:
     alert_days: int | Keep | None = KEEP
     allow_negative: bool | Keep = KEEP
     active: bool | Keep = KEEP
+    spec: str | Keep = KEEP
 
 
 def add_product(uow: UnitOfWork, actor: Actor, new: NewProduct, vat_rate: object = None) -> ProductDetail:
@@ -167,6 +169,8 @@ def _plain_values(changes: ProductChanges) -> dict[str, object]:
         values["name_en"] = changes.name_en.strip()[:200]
     if isinstance(changes.unit, str):
         values["base_unit"] = _unit_name(changes.unit)
+    if isinstance(changes.spec, str):
+        values["spec"] = checked_spec(changes.spec)
     if changes.category is None:
         values["category_id"] = None
     for name in ("purchase_price", "sale_price", "floor_price"):
@@ -288,4 +292,4 @@ def _detail(tx: Tx, actor: Actor, product: Product) -> ProductDetail:
         purchase_price=product.purchase_price if actor.can(Permission.COST_VIEW) else None,
         vat_rate=product.vat_rate, tracking=product.tracking, shelf_life_days=product.shelf_life_days,
         alert_days=product.alert_days, allow_negative=product.allow_negative, active=product.active,
-        barcodes=codes, units=units)
+        barcodes=codes, units=units, spec=product.spec)

@@ -157,7 +157,7 @@ def create_product(uow: UnitOfWork, actor: Actor, new: NewProduct) -> int:
             sku=sku, name_zh=new.name_zh.strip(), name_en=new.name_en.strip(), category_id=category_id,
             base_unit=new.base_unit, purchase_price=prices[0], sale_price=prices[1], floor_price=prices[2],
             allow_negative=new.allow_negative, tracking=new.tracking, shelf_life_days=new.shelf_life_days,
-            alert_days=new.alert_days, spec=_spec(new.spec),
+            alert_days=new.alert_days, spec=checked_spec(new.spec),
         )
         product.barcodes = [ProductBarcode(barcode=b) for b in new.barcodes]
         product.units = [ProductUnit(name=name, factor=factor) for name, factor in units]
@@ -175,7 +175,8 @@ def create_product(uow: UnitOfWork, actor: Actor, new: NewProduct) -> int:
 MAX_SPEC = 60
 
 
-def _spec(value: object) -> str:
+def checked_spec(value: object) -> str:
+    """A spec as kept: trimmed, at most MAX_SPEC characters (else InvalidProductField)."""
     text = str(value if value is not None else "").strip()
     if len(text) > MAX_SPEC:
         raise InvalidProductField(field="spec", value=text[:40], maximum=MAX_SPEC)
@@ -185,7 +186,7 @@ def _spec(value: object) -> str:
 def set_product_spec(uow: UnitOfWork, actor: Actor, code: str, spec: object) -> str:
     """Set a product's spec (规格, e.g. 500ml; "" for none), named by SKU, barcode or name; the spec as kept."""
     actor.require(Permission.CATALOG_EDIT)
-    text = _spec(spec)
+    text = checked_spec(spec)
 
     def work(tx: Tx) -> str:
         product_id = items_in(tx, [code])[code].ref.id

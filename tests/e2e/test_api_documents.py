@@ -118,6 +118,10 @@ def test_labels_print_through_rest_as_jxc_labels_prints_them(shop: Shop) -> None
             assert product.body["spec"] == "200ml"
             too_long = await api.post("/products/TEA-CUP/spec", t["purchaser"], {"spec": "x" * 61})
             assert too_long.status == 400
+            patched = await api.call("PATCH", "/products/TEA-CUP", t["purchaser"], {"spec": " 250ml "})
+            assert (patched.status, patched.body["spec"]) == (200, "250ml")
+            assert (await api.call("PATCH", "/products/TEA-CUP", t["purchaser"], {"spec": "x" * 61})).status == 400
+            assert (await api.call("PATCH", "/products/TEA-CUP", t["purchaser"], {"spec": "200ml"})).status == 200
             status, kind, body = await pdf(api, "/labels.pdf?sku=TEA-CUP,RETRO-CLOCK&copies=2", t["warehouse"],
                                            "zh-CN")
             text = pdf_text(body)

@@ -20,7 +20,7 @@ from tests.factories import Shop, make_shop
 KETTLE = {"sku": "kettle-1", "name_zh": "电水壶", "name_en": "Electric kettle", "category": "KITCHEN", "unit": "个",
           "purchase_price": "61.5", "sale_price": "129", "floor_price": "99", "vat_rate": "9",
           "barcodes": ["6900000000017"], "units": [{"name": "箱", "factor": "6"}, {"name": "box", "factor": 6}],
-          "tracking": "lot", "shelf_life_days": 720, "alert_days": 30}
+          "tracking": "lot", "shelf_life_days": 720, "alert_days": 30, "spec": "1.7L"}
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_a_product_added_and_changed_through_rest(shop: Shop) -> None:
                 "category": "KITCHEN", "sale_price": "129.000000", "floor_price": "99.000000",
                 "purchase_price": "61.500000", "vat_rate": "9.0000", "tracking": "lot", "shelf_life_days": 720,
                 "alert_days": 30, "allow_negative": False, "active": True, "barcodes": ["6900000000017"],
-                "units": [{"name": "箱", "factor": "6.0000"}, {"name": "box", "factor": "6.0000"}]}
+                "units": [{"name": "箱", "factor": "6.0000"}, {"name": "box", "factor": "6.0000"}], "spec": "1.7L"}
             again = await api.post("/products", t["purchaser"], KETTLE, key="kettle-1")
             assert (again.status, again.body, again.headers.get("Idempotent-Replayed")) == (201, made.body, "true")
             other = await api.post("/products", t["purchaser"], {**KETTLE, "sku": "K-2"}, key="kettle-1")

@@ -109,4 +109,4 @@ def test_jxc_import_names_bad_lines_and_export_writes_what_was_imported(
     out = jxc(tmp_path, "export", "opening-stock", "--out", "levels.csv", JXC_DATABASE_URL=db_url)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "levels.csv").read_text(encoding="utf-8-sig").splitlines() == [
-        "warehouse,sku,qty,unit_cost", "MAIN,LAMP,4,40"]
+        "warehouse,sku,qty,unit_cost,lot,expiry,serials", "MAIN,LAMP,4,40,,,"]
