@@ -109,6 +109,11 @@ def net_amount(amount: Any, rate: Any, included: Any, places: int) -> Any:
     return amount - case((included, row_tax(amount, rate, included, places)), else_=0)
 
 
+def net_line_amount(qty: Any, line: Any, order: Any, places: int) -> Any:
+    """qty x the line's price net of its VAT (the order's prices with or without it), raw: revenue and cost."""
+    return net_amount(line_amount(qty, line.unit_price, places), line.tax_rate, order.tax_included, places)
+
+
 def as_money(raw: Any) -> ColumnElement[Decimal]:
     """A raw integer column read as money (10^-4 units)."""
     return type_coerce(raw, Money())

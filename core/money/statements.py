@@ -31,8 +31,8 @@ from core.money.billing import (
     billing_rows,
     check_partner_kind,
     find_partner,
-    line_amount,
     money_sum,
+    net_line_amount,
     open_documents,
     partner_payments,
 )
@@ -231,7 +231,7 @@ def gross_profit(
         statement = (
             select(key.label("key"), label.label("label"),
                    type_coerce(func.sum(-type_coerce(StockMove.qty, BigInteger)), Qty()).label("qty"),
-                   money_sum(-line_amount(StockMove.qty, SalesOrderLine.unit_price, tx.money_places))
+                   money_sum(-net_line_amount(StockMove.qty, SalesOrderLine, SalesOrder, tx.money_places))
                    .label("revenue"),
                    money_sum(-type_coerce(StockMove.value, BigInteger)).label("cost"))
             .select_from(StockMove)

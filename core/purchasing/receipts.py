@@ -173,7 +173,7 @@ def _receive(
     document_id, receipt_number = open_document(tx, actor, "po_receipt", order.warehouse_id, reason=note,
                                                 source=(DOC_TYPE, order.id))
     specs = [
-        MoveSpec(line.line_no, line.product_id, order.warehouse_id, qty=share.received, unit_cost=line.unit_price,
+        MoveSpec(line.line_no, line.product_id, order.warehouse_id, qty=share.received, unit_cost=line.unit_cost,
                  source_line_id=line.id, label=line.sku, lot_id=lot_id)
         for (line, lot_id), share in sorted(by_lot.items(), key=lambda kv: (kv[0][0].line_no, kv[0][1] or 0))
         if share.received > 0

@@ -11,6 +11,7 @@ from sqlalchemy import Table, select
 
 from core.errors import InvalidQuantity, UnknownDocument
 from core.models import Product, ProductBarcode, PurchaseOrder, PurchaseOrderLine
+from core.sales.tax import net_unit_price
 from core.uow import Tx
 
 DOC_TYPE = "purchase_order"
@@ -20,7 +21,8 @@ LINES: Table = PurchaseOrderLine.__table__  # type: ignore[assignment]
 
 @dataclass(frozen=True)
 class OrderLine:
-    """An order line as receipts and returns need it, with its product's SKU."""
+    """An order line as receipts and returns need it, with its product's SKU; unit_cost is its price net of VAT
+    (what a unit adds to stock)."""
 
     id: int
     line_no: int
@@ -31,6 +33,7 @@ class OrderLine:
     received_qty: Decimal
     rejected_qty: Decimal
     returned_qty: Decimal
+    unit_cost: Decimal
 
 
 def find_order(tx: Tx, number: str, *, lock: bool = False) -> PurchaseOrder:
@@ -59,11 +62,14 @@ def lines_of(tx: Tx, order_id: int) -> list[OrderLine]:
     """The order's lines in line order."""
     rows = tx.session.execute(
         select(LINES.c.id, LINES.c.line_no, LINES.c.product_id, Product.sku, LINES.c.qty, LINES.c.unit_price,
-               LINES.c.received_qty, LINES.c.rejected_qty, LINES.c.returned_qty)
+               LINES.c.received_qty, LINES.c.rejected_qty, LINES.c.returned_qty, LINES.c.tax_rate,
+               PurchaseOrder.tax_included)
         .join(Product, Product.id == LINES.c.product_id)
+        .join(PurchaseOrder, PurchaseOrder.id == LINES.c.order_id)
         .where(LINES.c.order_id == order_id).order_by(LINES.c.line_no)
     )
-    return [OrderLine(**row._mapping) for row in rows]
+    return [OrderLine(r.id, r.line_no, r.product_id, r.sku, r.qty, r.unit_price, r.received_qty, r.rejected_qty,
+                      r.returned_qty, net_unit_price(r.unit_price, r.tax_rate, r.tax_included)) for r in rows]
 
 
 def match(

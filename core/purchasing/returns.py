@@ -91,12 +91,12 @@ def _return(
                       (lot for shares in parts.values() for lot, _ in shares))
     for line, qty in wanted.items():
         position = posting.positions[(line.product_id, order.warehouse_id)]
-        out = round_money(qty * line.unit_price, tx.money_places)
+        out = round_money(qty * line.unit_cost, tx.money_places)
         whole = None if qty >= position.on_hand or out > position.value else -out
         left = whole
         for n, (lot_id, share) in enumerate(parts[line], 1):
             value = left if left is None or n == len(parts[line]) else -round_money(
-                share * line.unit_price, tx.money_places)
+                share * line.unit_cost, tx.money_places)
             left = None if left is None or value is None else left - value
             posting.apply(MoveSpec(line.line_no, line.product_id, order.warehouse_id, qty=-share, value=value,
                                    source_line_id=line.id, label=line.sku, expired_first=True, lot_id=lot_id))

@@ -25,7 +25,7 @@ from core.models import (
     StockLevel,
     StockMove,
 )
-from core.money.billing import bills, line_amount
+from core.money.billing import bills, net_line_amount
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
 
@@ -92,7 +92,7 @@ def read_dashboard(uow: UnitOfWork, actor: Actor, *, timezone: str = "UTC", toda
 
 def _sales(tx: Tx, actor: Actor, own_only: bool, day_start: datetime, bounds: tuple[datetime, datetime]) -> Any:
     """One aggregate over the month's billing ledger rows: revenue and cost of the month and of today."""
-    revenue = -line_amount(StockMove.qty, SalesOrderLine.unit_price, tx.money_places)
+    revenue = -net_line_amount(StockMove.qty, SalesOrderLine, SalesOrder, tx.money_places)
     cost = -type_coerce(StockMove.value, BigInteger)
     today = StockMove.created_at >= day_start
     statement = (
@@ -102,6 +102,7 @@ def _sales(tx: Tx, actor: Actor, own_only: bool, day_start: datetime, bounds: tu
         .select_from(StockMove)
         .join(StockDocument, StockDocument.id == StockMove.document_id)
         .join(SalesOrderLine, SalesOrderLine.id == StockMove.source_line_id)
+        .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
         .where(bills("customer"), StockMove.qty != 0,
                StockMove.created_at >= bounds[0], StockMove.created_at < bounds[1])
     )
@@ -109,8 +110,7 @@ def _sales(tx: Tx, actor: Actor, own_only: bool, day_start: datetime, bounds: tu
     if warehouses is not None and not own_only:
         statement = statement.where(StockMove.warehouse_id.in_(sorted(warehouses) or [-1]))
     if own_only:
-        statement = (statement.join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
-                     .join(Customer, Customer.id == SalesOrder.customer_id)
+        statement = (statement.join(Customer, Customer.id == SalesOrder.customer_id)
                      .where(Customer.salesperson_id == actor.employee_id))
     return statement
 

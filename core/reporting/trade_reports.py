@@ -27,7 +27,7 @@ from core.models import (
     StockMove,
     Supplier,
 )
-from core.money.billing import ORDER_TYPES, bills, gross_amount, line_amount
+from core.money.billing import ORDER_TYPES, bills, gross_amount, line_amount, net_line_amount
 from core.numbers import ZERO
 from core.permissions import Actor, Permission
 from core.reporting.grouping import dimensions, period_report, where_category, where_warehouse
@@ -67,7 +67,7 @@ def purchases_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
 
         measures = [
             ("qty", func.sum(type_coerce(StockMove.qty, BigInteger)), Qty()),
-            ("amount", func.sum(line_amount(StockMove.qty, PurchaseOrderLine.unit_price, tx.money_places)),
+            ("amount", func.sum(net_line_amount(StockMove.qty, PurchaseOrderLine, PurchaseOrder, tx.money_places)),
              Money()),
         ]
         return period_report(tx, "report.purchases", by, source, measures, ("amount",), period, filters)
@@ -84,7 +84,7 @@ def sales_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
     def work(tx: Tx) -> Report:
         measures = [
             ("qty", func.sum(-type_coerce(StockMove.qty, BigInteger)), Qty()),
-            ("revenue", func.sum(-line_amount(StockMove.qty, SalesOrderLine.unit_price, tx.money_places)),
+            ("revenue", func.sum(-net_line_amount(StockMove.qty, SalesOrderLine, SalesOrder, tx.money_places)),
              Money()),
         ]
         return period_report(tx, "report.sales", by, _sales_source(tx, scope, by, filters), measures,
@@ -101,7 +101,7 @@ def profit_report(uow: UnitOfWork, actor: Actor, filters: Filters) -> Report:
     period = filters.period or parse_period()
 
     def work(tx: Tx) -> Report:
-        revenue = -line_amount(StockMove.qty, SalesOrderLine.unit_price, tx.money_places)
+        revenue = -net_line_amount(StockMove.qty, SalesOrderLine, SalesOrder, tx.money_places)
         cost = -type_coerce(StockMove.value, BigInteger)
         measures = [
             ("qty", func.sum(-type_coerce(StockMove.qty, BigInteger)), Qty()),
@@ -218,19 +218,16 @@ def _sales_source(tx: Tx, scope: _SalesScope, by: Sequence[str], filters: Filter
         if tx.session.scalar(wanted) is None:
             raise UnknownPartner(kind="customer", partner=filters.customer[:40])
     needs_customer = bool(filters.customer) or scope.own_customers_only
-    needs_order = needs_customer or bool({"customer", "salesperson", "channel"} & set(by)) or bool(filters.channel) \
-        or salesperson_id is not None
 
     def source(start: datetime, end: datetime) -> Select[Any]:
         statement = (
             select().select_from(StockMove)
             .join(StockDocument, StockDocument.id == StockMove.document_id)
             .join(SalesOrderLine, SalesOrderLine.id == StockMove.source_line_id)
+            .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
             .where(bills("customer"), StockMove.qty != 0,
                    StockMove.created_at >= start, StockMove.created_at < end)
         )
-        if needs_order:
-            statement = statement.join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
         if "category" in by or filters.category:
             statement = statement.join(Product, Product.id == StockMove.product_id)
         if "category" in by or filters.category:

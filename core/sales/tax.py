@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from core.errors import InvalidAmount, UnknownProduct
 from core.models import Category, Product
-from core.numbers import ZERO, document_total, round_money
+from core.numbers import ZERO, document_total, round_cost, round_money
 from core.people.audit import record
 from core.permissions import Actor, Permission
 from core.uow import Tx, UnitOfWork
@@ -58,6 +58,13 @@ def net_of_tax(amount: Decimal, rate: Decimal, included: bool, places: int) -> D
     if not included or rate == 0:
         return amount
     return amount - round_money(amount * rate / (HUNDRED + rate), places)
+
+
+def net_unit_price(price: Decimal, rate: Decimal, included: bool) -> Decimal:
+    """A unit price without its VAT, to cost places (what a received unit adds to stock: input VAT is not cost)."""
+    if not included or rate == 0:
+        return price
+    return round_cost(price * HUNDRED / (HUNDRED + rate))
 
 
 def tax_totals(rows: Sequence[dict[str, Any]], places: int) -> tuple[Decimal, Decimal]:

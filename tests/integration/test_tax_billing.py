@@ -13,10 +13,11 @@ from sqlalchemy import BigInteger, literal, select
 
 from core.config import BookRules
 from core.documents.purchasing import purchase_order
+from core.ledger.check import check_ledger
 from core.money.billing import gross_amount, net_amount, row_tax
 from core.money.deposits import order_deposits, record_deposit
 from core.money.payments import record_payment
-from core.money.statements import partner_balance, statement
+from core.money.statements import gross_profit, partner_balance, statement
 from core.numbers import round_money
 from core.partners.customers import NewCustomer, create_customer
 from core.partners.suppliers import NewSupplier, create_supplier
@@ -31,6 +32,7 @@ from core.purchasing.orders import (
 )
 from core.purchasing.receipts import ReceiptLineIn, receive_purchase
 from core.purchasing.returns import ReturnLineIn, return_to_supplier
+from core.reporting.dashboard import read_dashboard
 from core.reporting.periods import Filters
 from core.reporting.reports import run_report
 from core.sales.orders import create_sales_order, submit_sales_order
@@ -38,6 +40,7 @@ from core.sales.records import SalesLineIn
 from core.sales.returns import return_from_customer
 from core.sales.shipments import ship_sales_order
 from core.sales.tax import set_vat_rate
+from core.stock.levels import find_stock
 from core.stock.moves import LineIn, receive_stock
 from core.uow import Tx, UnitOfWork
 from tests.factories import Shop, make_shop
@@ -204,3 +207,40 @@ def test_a_purchaser_sees_the_vat_of_an_order_in_chat_in_both_languages(uow: Uni
         assert running in chat.send("RETRO-CLOCK 10\nLAMP 4 45.55")[0]
         assert chat.send("完成")[0].endswith(summary)
         assert done in chat.press(chat.button("提交" if language == "zh_CN" else "Submit"))[0]
+
+
+def test_reports_and_profit_are_net_of_vat_and_stock_is_valued_without_input_vat(uow: UnitOfWork,
+                                                                                 shop: Shop) -> None:
+    incl = books(uow, INCLUSIVE)
+    number = submit_sales_order(incl, shop.sales, create_sales_order(
+        incl, shop.sales, "ACME", "MAIN", LINES).number).number
+    ship_sales_order(incl, shop.warehouse, number)
+    # net of the VAT inside: RETRO-CLOCK 175.00 - 14.45 = 160.55, LAMP 297.00 - 34.17 = 262.83,
+    # TEA-CUP 57.75 - 3.27 = 54.48: 477.86; cost 7 x 10 + 3 x 45 + 7 x 3.30 = 228.10; profit 249.76
+    sales = run_report(incl, shop.manager, "sales", Filters(by=("product",)))
+    assert {r[0]: r[-1] for r in sales.rows} == {"LAMP": D("262.83"), "RETRO-CLOCK": D("160.55"),
+                                                 "TEA-CUP": D("54.48")}
+    profit = run_report(incl, shop.manager, "profit", Filters(by=("customer",)))
+    assert [r[-3:] for r in profit.rows] == [(D("477.86"), D("228.10"), D("249.76"))]
+    today = datetime.now(UTC).date()
+    books_profit = gross_profit(incl, shop.manager, today - timedelta(days=1), today + timedelta(days=1), "customer")
+    assert (books_profit.revenue, books_profit.cost, books_profit.profit) == (D("477.86"), D("228.10"),
+                                                                            D("249.76"))
+    board = read_dashboard(incl, shop.manager)
+    assert (board.sales_month, board.profit_month) == (D("477.86"), D("249.76"))
+    assert partner_balance(incl, shop.finance, "customer", "ACME").billed == D("529.75"), "billed with VAT"
+
+    create_supplier(incl, shop.admin, NewSupplier("S-LAMP", "灯具厂"))
+    po = submit_purchase_order(incl, shop.purchaser, create_purchase_order(
+        incl, shop.purchaser, "S-LAMP", "MAIN", [PurchaseLineIn("LAMP", 2, "45.20")]).number).number
+    receive_purchase(incl, shop.warehouse, po, [ReceiptLineIn("LAMP", 2)])  # 45.20 x 100/113 = 40.00 a lamp
+    lamps = {w.warehouse: (w.on_hand, w.value) for w in find_stock(incl, shop.manager, "LAMP")[0].by_warehouse}
+    assert lamps["MAIN"] == (D(4), D("170.00")), "2 left at 45 and 2 at 40: the input VAT is not stock"
+    purchases = run_report(incl, shop.manager, "purchases", Filters(by=("supplier",)))
+    assert [r[-1] for r in purchases.rows] == [D("80.00")]
+    assert partner_balance(incl, shop.finance, "supplier", "S-LAMP").billed == D("90.40")
+    return_to_supplier(incl, shop.purchaser, po, [ReturnLineIn("LAMP", 1)], reason="flickers")
+    lamps = {w.warehouse: (w.on_hand, w.value) for w in find_stock(incl, shop.manager, "LAMP")[0].by_warehouse}
+    assert lamps["MAIN"] == (D(3), D("130.00"))
+    assert partner_balance(incl, shop.finance, "supplier", "S-LAMP").billed == D("45.20")
+    assert incl.read(check_ledger) == []
