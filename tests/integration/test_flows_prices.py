@@ -4,6 +4,7 @@ sees each order line's price with where it comes from and what the customer paid
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_datetime
@@ -73,7 +74,7 @@ def test_each_order_line_says_where_its_price_comes_from_and_the_last_price_paid
     assert "已审批" in seller.press(seller.button("提交"))[0]
     seller.send("开单 vipco")
     seller.press(seller.button("MAIN"))
-    day = format_datetime(datetime.now().astimezone(), "MM-dd", locale="zh_CN")
+    day = format_datetime(datetime.now(ZoneInfo("Asia/Shanghai")), "MM-dd", locale="zh_CN")  # the company's day
     assert f"VIP 价，10 件起 · 上次成交 16.50（{day}）" in seller.send("MUG 10")[0]
     english = chat_of(uow, shop.admin, "sales-1", "2003", language="en")
     english.send("so plain")
