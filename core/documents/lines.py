@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,3 +32,11 @@ def product_cells(row: Any) -> dict[str, Any]:
     """The product's cells of a line: number, SKU, names (the renderer picks the language), spec, barcode, unit."""
     return {"line": str(row.line_no), "sku": row.sku, "name": row.name_zh, "name_en": row.name_en or row.name_zh,
             "spec": row.spec, "barcode": row.barcode or "", "unit": row.base_unit}
+
+
+def tax_totals(total: Decimal, tax: Decimal, included: bool, net: Decimal) -> tuple[tuple[str, Decimal], ...]:
+    """A priced document's totals: the total and the VAT inside it when prices include VAT, else subtotal, VAT
+    and total."""
+    if included:
+        return ("total", total), ("tax_included", tax)
+    return ("subtotal", net), ("tax", tax), ("total", total)

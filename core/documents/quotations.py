@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.documents.lines import PRODUCT_COLUMNS, first_barcode, product_cells
+from core.documents.lines import PRODUCT_COLUMNS, first_barcode, product_cells, tax_totals
 from core.documents.model import Column, Party, PrintedDocument
 from core.models import Customer, PriceRule, Product, Quotation, QuotationLine, Warehouse
 from core.numbers import ZERO, round_money
@@ -45,11 +45,8 @@ def quotation_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
                    "tax_rate": f"{r.tax_rate.normalize():f}%", "tax": round_money(r.tax_amount, places),
                    "source": _source(r)} for r in rows)
     total, tax = round_money(head.total, places), round_money(head.tax_total, places)
-    if tx.rules.prices_include_tax:
-        totals: tuple[tuple[str, Decimal], ...] = (("total", total), ("tax_included", tax))
-    else:
-        net = sum((Decimal(ln["amount"]) for ln in lines), ZERO)
-        totals = (("subtotal", net), ("tax", tax), ("total", total))
+    net = sum((Decimal(ln["amount"]) for ln in lines), ZERO)
+    totals = tax_totals(total, tax, tx.rules.prices_include_tax, net)
     first: Any = rows[0]
     expired = head.status == "open" and head.valid_until < today(tx)
     return PrintedDocument(

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.documents.lines import PRODUCT_COLUMNS, first_barcode, on_hand, product_cells
+from core.documents.lines import PRODUCT_COLUMNS, first_barcode, on_hand, product_cells, tax_totals
 from core.documents.model import Column, Party, PrintedDocument
 from core.errors import UnknownDocument
 from core.models import Customer, Employee, Product, SalesOrder, SalesOrderLine, StockDocument, StockMove, Warehouse
@@ -17,8 +17,8 @@ from core.sales.records import ORDER_BY_NUMBER, OrderHead, require_sees
 from core.uow import Tx
 
 NOTE_COLUMNS = (*PRODUCT_COLUMNS, Column("qty", "qty", 4), Column("shipped", "qty", 4),
-                Column("price", "price", 4), Column("amount", "money", 6), Column("stock", "qty", 4),
-                Column("warehouse", "text", 5))
+                Column("price", "price", 4), Column("amount", "money", 6), Column("tax_rate", "text", 3),
+                Column("stock", "qty", 4), Column("warehouse", "text", 5))
 SHIPMENT_COLUMNS = (*PRODUCT_COLUMNS, Column("qty", "qty", 4), Column("price", "price", 4),
                     Column("amount", "money", 6), Column("warehouse", "text", 4))
 
@@ -41,22 +41,26 @@ def _order(tx: Tx, actor: Actor, number: str) -> OrderHead:
 
 
 def delivery_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
-    """送货单: the order's lines at their prices, what has shipped, the stock left in its warehouse."""
+    """送货单: the order's lines at their prices and VAT rates, what has shipped, the stock left in its warehouse;
+    the VAT in its total (or on top of it)."""
     order = _order(tx, actor, number)
     rows = tx.session.execute(
         select(*_head_columns(), SalesOrderLine.line_no, Product.sku, Product.name_zh, Product.name_en, Product.spec,
                Product.base_unit, first_barcode().label("barcode"), on_hand(order.warehouse_id).label("stock"),
-               SalesOrderLine.qty, SalesOrderLine.shipped_qty, SalesOrderLine.unit_price, SalesOrderLine.amount)
+               SalesOrderLine.qty, SalesOrderLine.shipped_qty, SalesOrderLine.unit_price, SalesOrderLine.amount,
+               SalesOrderLine.tax_rate, SalesOrder.tax_total, SalesOrder.tax_included)
         .join(Customer, Customer.id == SalesOrder.customer_id).join(Warehouse, Warehouse.id == SalesOrder.warehouse_id)
         .join(Employee, Employee.id == SalesOrder.salesperson_id)
         .join(SalesOrderLine, SalesOrderLine.order_id == SalesOrder.id)
         .join(Product, Product.id == SalesOrderLine.product_id)
         .where(SalesOrder.id == order.id).order_by(SalesOrderLine.line_no)).all()
     lines = tuple({**product_cells(r), "qty": r.qty, "shipped": r.shipped_qty, "price": r.unit_price,
-                   "amount": round_money(r.amount, tx.money_places), "stock": r.stock or ZERO,
-                   "warehouse": r.warehouse} for r in rows)
+                   "amount": round_money(r.amount, tx.money_places), "tax_rate": f"{r.tax_rate.normalize():f}%",
+                   "stock": r.stock or ZERO, "warehouse": r.warehouse} for r in rows)
     total = round_money(order.total, tx.money_places)
-    return _document(rows[0], "delivery_note", order.number, NOTE_COLUMNS, lines, total)
+    net = sum((Decimal(ln["amount"]) for ln in lines), ZERO)
+    totals = tax_totals(total, round_money(rows[0].tax_total, tx.money_places), rows[0].tax_included, net)
+    return _document(rows[0], "delivery_note", order.number, NOTE_COLUMNS, lines, total, totals=totals)
 
 
 def shipment_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
@@ -91,10 +95,11 @@ def shipment_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
 
 
 def _document(head: Any, kind: str, number: str, columns: tuple[Column, ...], lines: tuple[dict[str, Any], ...],
-              total: Decimal, *, reference: str = "", created_at: Any = None) -> PrintedDocument:
+              total: Decimal, *, reference: str = "", created_at: Any = None,
+              totals: tuple[tuple[str, Decimal], ...] | None = None) -> PrintedDocument:
     party = Party("customer", head.customer, head.customer_name, head.contact, head.phone, head.language)
     return PrintedDocument(
         kind=kind, number=number, status=head.status, created_at=created_at or head.created_at, party=party,
         warehouse=f"{head.warehouse} {head.warehouse_name}", author=head.salesperson, columns=columns, lines=lines,
-        totals=(("total", total),), amount=total, note=head.note, reference=reference,
+        totals=totals or (("total", total),), amount=total, note=head.note, reference=reference,
         warehouse_en=f"{head.warehouse} {head.warehouse_name_en or head.warehouse_name}")

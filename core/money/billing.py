@@ -126,20 +126,22 @@ def money_sum(column: Any) -> ColumnElement[Decimal]:
 
 def billing_rows(who: Partner, places: int) -> Subquery:
     """One row per ledger row that bills the partner: amount = qty x order price, with its VAT when the order's
-    prices exclude it (rounded per row), signed as owed."""
+    prices exclude it (rounded per row), and tax the VAT in that amount, signed as owed."""
     if who.kind == "customer":
         line: Any = SalesOrderLine
         order: Any = SalesOrder
         partner_column, sign = SalesOrder.customer_id, -1
     else:
         line, order, partner_column, sign = PurchaseOrderLine, PurchaseOrder, PurchaseOrder.supplier_id, 1
-    amount = gross_amount(line_amount(StockMove.qty, line.unit_price, places), line.tax_rate, order.tax_included,
-                          places)
+    net = line_amount(StockMove.qty, line.unit_price, places)
+    amount = gross_amount(net, line.tax_rate, order.tax_included, places)
+    tax = row_tax(net, line.tax_rate, order.tax_included, places)
     return (
         select(order.id.label("order_id"), order.number.label("order_number"),
                StockDocument.id.label("document_id"), StockDocument.number.label("document_number"),
                StockDocument.kind.label("kind"), StockDocument.created_at.label("at"),
-               as_money(-amount if sign < 0 else amount).label("amount"))
+               as_money(-amount if sign < 0 else amount).label("amount"),
+               as_money(-tax if sign < 0 else tax).label("tax"))
         .select_from(StockMove)
         .join(StockDocument, StockDocument.id == StockMove.document_id)
         .join(line, line.id == StockMove.source_line_id)

@@ -8,15 +8,31 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, String, Subquery, case, cast, func, literal, select, type_coerce, union_all
+from sqlalchemy import (
+    BigInteger,
+    String,
+    Subquery,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.orm import aliased
 
 from core.errors import InvalidFilter
 from core.models import (
     Customer,
     Employee,
     MoneyEntry,
+    OrderDeposit,
     Payment,
     Product,
+    PurchaseOrder,
     Qty,
     SalesOrder,
     SalesOrderLine,
@@ -25,6 +41,7 @@ from core.models import (
 )
 from core.money.billing import (
     BILLING_KINDS,
+    ORDER_TYPES,
     OpenDocument,
     Partner,
     as_money,
@@ -67,6 +84,7 @@ class StatementEntry:
     reference: str
     amount: Decimal
     balance: Decimal
+    tax: Decimal | None = None  # the VAT in a document's amount; None for a payment
 
 
 @dataclass(frozen=True)
@@ -172,14 +190,15 @@ def statement(
             select(money_sum(entries.c.amount)).where(entries.c.at < start)) or ZERO
         running = func.sum(entries.c.amount).over(order_by=(entries.c.at, entries.c.seq, entries.c.number))
         rows = tx.session.execute(
-            select(entries.c.at, entries.c.kind, entries.c.number, entries.c.reference, entries.c.amount,
-                   as_money(running).label("running"))
+            select(entries.c.at, entries.c.seq, entries.c.kind, entries.c.number, entries.c.reference,
+                   entries.c.amount, entries.c.tax, as_money(running).label("running"))
             .where(entries.c.at >= start, entries.c.at < end)
             .order_by(entries.c.at, entries.c.seq, entries.c.number)
         )
         places = tx.money_places
         lines = tuple(StatementEntry(r.at, r.kind, r.number, r.reference, round_money(r.amount, places),
-                                     round_money(opening + r.running, places)) for r in rows)
+                                     round_money(opening + r.running, places),
+                                     None if r.seq else round_money(r.tax, places)) for r in rows)
         closing = lines[-1].balance if lines else round_money(opening, places)
         return Statement(partner_kind, who.code, who.name, date_from, date_to, round_money(opening, places), lines,
                          closing)
@@ -254,16 +273,28 @@ def gross_profit(
 
 
 def _entries(who: Partner, places: int) -> Subquery:
-    """Statement rows: one per billing document and one per payment, amounts signed as owed."""
+    """Statement rows: one per billing document (with the VAT in it) and one per payment, a deposit (订金) naming
+    its order, amounts signed as owed."""
     billed = billing_rows(who, places)
     documents = (
         select(billed.c.at, literal(0).label("seq"), billed.c.kind, billed.c.document_number.label("number"),
-               billed.c.order_number.label("reference"), money_sum(billed.c.amount).label("amount"))
+               billed.c.order_number.label("reference"), money_sum(billed.c.amount).label("amount"),
+               money_sum(billed.c.tax).label("tax"))
         .group_by(billed.c.at, billed.c.kind, billed.c.document_number, billed.c.order_number)
     )
     payments = partner_payments(who)
-    paid = select(payments.c.created_at, literal(1), literal("payment"), payments.c.number,
-                  payments.c.method, as_money(-type_coerce(payments.c.amount, BigInteger)))
+    order: Any = SalesOrder if who.kind == "customer" else PurchaseOrder
+    deposit = aliased(OrderDeposit)
+    paid = (
+        select(payments.c.created_at, literal(1), case((deposit.payment_id == payments.c.id, "deposit"),
+                                                       (deposit.id.is_not(None), "deposit_settled"),
+                                                       else_="payment"),
+               payments.c.number, func.coalesce(order.number, payments.c.method),
+               as_money(-type_coerce(payments.c.amount, BigInteger)), as_money(literal(0)))
+        .select_from(payments)
+        .outerjoin(deposit, or_(deposit.payment_id == payments.c.id, deposit.settlement_id == payments.c.id))
+        .outerjoin(order, and_(order.id == deposit.doc_id, deposit.doc_type == ORDER_TYPES[who.kind]))
+    )
     return union_all(documents, paid).subquery()
 
 

@@ -59,8 +59,8 @@ def test_a_deposit_is_allocated_as_the_order_ships(uow: UnitOfWork, shop: Shop) 
     assert [(d.number, d.allocated, d.open) for d in balance.documents] == [(number, D(100), D(150))]
     today = datetime.now(UTC).date()
     lines = statement(uow, shop.finance, "customer", "ACME", today - timedelta(days=1), today + timedelta(days=1))
-    assert [(e.kind, e.amount) for e in lines.entries] == [("payment", D(-100)), ("shipment", D(50)),
-                                                           ("shipment", D(200))]
+    assert [(e.kind, e.reference, e.amount) for e in lines.entries] == [
+        ("deposit", number, D(-100)), ("shipment", number, D(50)), ("shipment", number, D(200))]
 
 
 def test_a_deposit_on_a_cancelled_order_is_refunded_or_forfeited_with_a_reason(uow: UnitOfWork,

@@ -97,9 +97,11 @@ def test_without_vat_in_prices_shipments_bill_net_plus_vat_and_the_money_agrees(
     assert (after.billed, after.balance) == (D("475.71"), D("-111.87"))
     today = datetime.now(UTC).date()
     lines = statement(excl, shop.finance, "customer", "ACME", today - timedelta(days=1), today + timedelta(days=1))
-    assert [(e.kind, e.amount) for e in lines.entries] == [
-        ("payment", D(-100)), ("shipment", D("81.75")), ("shipment", D("505.83")), ("payment", D("-487.58")),
-        ("sales_return", D("-111.87"))]
+    # the VAT in each: 6.75; 9.00 + 38.61 + 3.47 = 51.08; the lamp back -12.87
+    assert [(e.kind, e.reference, e.amount, e.tax) for e in lines.entries] == [
+        ("deposit", number, D(-100), None), ("shipment", number, D("81.75"), D("6.75")),
+        ("shipment", number, D("505.83"), D("51.08")), ("payment", "bank", D("-487.58"), None),
+        ("sales_return", number, D("-111.87"), D("-12.87"))]
     assert lines.closing == D("-111.87")
 
 
