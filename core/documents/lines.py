@@ -34,7 +34,7 @@ def product_cells(row: Any) -> dict[str, Any]:
             "spec": row.spec, "barcode": row.barcode or "", "unit": row.base_unit}
 
 
-def tax_totals(total: Decimal, tax: Decimal, included: bool, net: Decimal) -> tuple[tuple[str, Decimal], ...]:
+def priced_totals(total: Decimal, tax: Decimal, included: bool, net: Decimal) -> tuple[tuple[str, Decimal], ...]:
     """A priced document's totals: the total and the VAT inside it when prices include VAT, else subtotal, VAT
     and total."""
     if included:

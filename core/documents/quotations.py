@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.documents.lines import PRODUCT_COLUMNS, first_barcode, product_cells, tax_totals
+from core.documents.lines import PRODUCT_COLUMNS, first_barcode, priced_totals, product_cells
 from core.documents.model import Column, Party, PrintedDocument
 from core.models import Customer, PriceRule, Product, Quotation, QuotationLine, Warehouse
 from core.numbers import ZERO, round_money
@@ -46,7 +46,7 @@ def quotation_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
                    "source": _source(r)} for r in rows)
     total, tax = round_money(head.total, places), round_money(head.tax_total, places)
     net = sum((Decimal(ln["amount"]) for ln in lines), ZERO)
-    totals = tax_totals(total, tax, tx.rules.prices_include_tax, net)
+    totals = priced_totals(total, tax, tx.rules.prices_include_tax, net)
     first: Any = rows[0]
     expired = head.status == "open" and head.valid_until < today(tx)
     return PrintedDocument(

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.documents.lines import PRODUCT_COLUMNS, first_barcode, on_hand, product_cells, tax_totals
+from core.documents.lines import PRODUCT_COLUMNS, first_barcode, on_hand, priced_totals, product_cells
 from core.documents.model import Column, Party, PrintedDocument
 from core.errors import UnknownDocument
 from core.models import Customer, Employee, Product, SalesOrder, SalesOrderLine, StockDocument, StockMove, Warehouse
@@ -59,7 +59,7 @@ def delivery_note(tx: Tx, actor: Actor, number: str) -> PrintedDocument:
                    "stock": r.stock or ZERO, "warehouse": r.warehouse} for r in rows)
     total = round_money(order.total, tx.money_places)
     net = sum((Decimal(ln["amount"]) for ln in lines), ZERO)
-    totals = tax_totals(total, round_money(rows[0].tax_total, tx.money_places), rows[0].tax_included, net)
+    totals = priced_totals(total, round_money(rows[0].tax_total, tx.money_places), rows[0].tax_included, net)
     return _document(rows[0], "delivery_note", order.number, NOTE_COLUMNS, lines, total, totals=totals)
 
 
