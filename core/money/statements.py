@@ -22,7 +22,6 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.orm import aliased
 
 from core.errors import InvalidFilter
 from core.models import (
@@ -284,16 +283,16 @@ def _entries(who: Partner, places: int) -> Subquery:
     )
     payments = partner_payments(who)
     order: Any = SalesOrder if who.kind == "customer" else PurchaseOrder
-    deposit = aliased(OrderDeposit)
     paid = (
-        select(payments.c.created_at, literal(1), case((deposit.payment_id == payments.c.id, "deposit"),
-                                                       (deposit.id.is_not(None), "deposit_settled"),
+        select(payments.c.created_at, literal(1), case((OrderDeposit.payment_id == payments.c.id, "deposit"),
+                                                       (OrderDeposit.id.is_not(None), "deposit_settled"),
                                                        else_="payment"),
                payments.c.number, func.coalesce(order.number, payments.c.method),
                as_money(-type_coerce(payments.c.amount, BigInteger)), as_money(literal(0)))
         .select_from(payments)
-        .outerjoin(deposit, or_(deposit.payment_id == payments.c.id, deposit.settlement_id == payments.c.id))
-        .outerjoin(order, and_(order.id == deposit.doc_id, deposit.doc_type == ORDER_TYPES[who.kind]))
+        .outerjoin(OrderDeposit, or_(OrderDeposit.payment_id == payments.c.id,
+                                 OrderDeposit.settlement_id == payments.c.id))
+        .outerjoin(order, and_(order.id == OrderDeposit.doc_id, OrderDeposit.doc_type == ORDER_TYPES[who.kind]))
     )
     return union_all(documents, paid).subquery()
 
